@@ -1,0 +1,115 @@
+// `tributary capture`: captures an existing Postgres database into the warehouse's raw mirrors.
+import { captureConfigSchema, ConfigError, parseConfig, piiPolicyOptions } from '../../config/index.ts';
+import { createPiiPolicy, redactUrl, runPostgresCapture, type TableSelection } from '../../ingest/index.ts';
+import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
+import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
+
+const usage = `Usage: tributary capture --source postgres://USER:PW@HOST:PORT/DB --warehouse DIR|http(s)://URL
+                         [--source-name NAME] [--tables schema.t1,schema.t2 | --all-tables]
+                         [--until-caught-up] [--keep-pii] [--batch-rows N] [--batch-delay-ms MS]
+
+Captures every change of the source's tables into raw_<NAME>_<table> mirrors: an initial snapshot,
+then the logical replication stream (a publication and slot named tributary_<NAME> are created if
+missing). Run again later and it resumes from the last position the warehouse accepted.
+
+Options:
+  --source URL          the Postgres database to capture (wal_level must be logical)
+  --warehouse DIR|URL   a directory for the embedded ClickHouse engine, or a ClickHouse HTTP URL
+  --source-name NAME    names the mirrors, slot and publication (default: the database name)
+  --tables LIST         comma-separated tables to capture (default: every table with a primary key)
+  --all-tables          capture every table with a primary key (the default)
+  --until-caught-up     exit 0 once the snapshot is done and the mirrors reached the WAL position
+                        read at start (otherwise stream until SIGINT/SIGTERM)
+  --keep-pii            store email/phone values as they are instead of a keyed hash
+  --batch-rows N        land a batch once N changes are buffered (default 50000)
+  --batch-delay-ms MS   …or once the oldest buffered change is MS old (default 200)
+
+Environment:
+  TRIBUTARY_PII_KEY       HMAC key for email/phone hashes (default: a key in .tributary/pii.key)
+  TRIBUTARY_PII_DROP      comma-separated field patterns to drop (default: password*, salt, *_secret, …)
+  TRIBUTARY_PII_HASH      comma-separated field patterns to hash (default: email, *_email, phone, …)`;
+
+const spec = {
+  usage,
+  options: {
+    source: { type: 'string' },
+    warehouse: { type: 'string' },
+    'source-name': { type: 'string' },
+    tables: { type: 'string' },
+    'all-tables': { type: 'boolean' },
+    'until-caught-up': { type: 'boolean' },
+    'keep-pii': { type: 'boolean' },
+    'batch-rows': { type: 'string' },
+    'batch-delay-ms': { type: 'string' },
+  },
+} as const;
+
+export const captureCommand = {
+  summary: 'capture a Postgres database into the warehouse (snapshot, then streaming)',
+  async run(argv: string[]): Promise<number> {
+    const { values } = parseCommandArgs(argv, spec);
+    if (values.help) {
+      console.log(usage);
+      return 0;
+    }
+    if (values.tables !== undefined && values['all-tables']) throw new UsageError('use either --tables or --all-tables, not both', usage);
+    if (values.source === undefined) throw new UsageError('--source is required', usage);
+    if (values.warehouse === undefined) throw new UsageError('--warehouse is required', usage);
+    const tables: TableSelection =
+      values.tables !== undefined
+        ? { kind: 'list', tables: values.tables.split(',').map((name) => name.trim()).filter(Boolean) }
+        : { kind: 'all' };
+    const config = parseConfig(captureConfigSchema, {
+      source: values.source,
+      sourceName: values['source-name'] ?? defaultSourceName(values.source),
+      tables,
+      warehouse: values.warehouse,
+      untilCaughtUp: values['until-caught-up'] ?? false,
+      keepPii: values['keep-pii'] ?? false,
+      batchRows: intFlag('batch-rows', values['batch-rows'], 50_000, usage),
+      batchDelayMs: intFlag('batch-delay-ms', values['batch-delay-ms'], 200, usage),
+    });
+    const pii = createPiiPolicy(piiPolicyOptions(config.keepPii));
+    const warehouse = await openWarehouse(parseWarehouseTarget(config.warehouse));
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      console.error(`capturing ${redactUrl(config.source)} as "${config.sourceName}" into ${config.warehouse}`);
+      const result = await runPostgresCapture({
+        sourceUrl: config.source,
+        sourceName: config.sourceName,
+        tables: config.tables,
+        warehouse,
+        pii,
+        untilCaughtUp: config.untilCaughtUp,
+        batchRows: config.batchRows,
+        batchDelayMs: config.batchDelayMs,
+        signal: stop.signal,
+        events: {
+          log: (message) => console.error(message),
+          warn: (message) => console.error(`warning: ${message}`),
+        },
+      });
+      console.error(
+        `done: ${result.snapshotRows} snapshot rows, ${result.streamedChanges} streamed changes, ` +
+          `${result.deadLetters} dead letters, confirmed up to ${result.confirmedLsn}`,
+      );
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await warehouse.close();
+    }
+  },
+};
+
+function defaultSourceName(source: string): string {
+  try {
+    const database = new URL(source).pathname.replace(/^\//, '') || 'postgres';
+    return database.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^[^a-z]+/, '') || 'source';
+  } catch {
+    throw new ConfigError('--source must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+  }
+}

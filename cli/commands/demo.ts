@@ -1,0 +1,139 @@
+// `tributary demo`: the whole embedded slice on a simulated product. Embedded Postgres, the pack's
+// schema, the simulator writing history while capture snapshots and then streams into chDB.
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { demoConfigSchema, parseConfig, piiPolicyOptions } from '../../config/index.ts';
+import { createPiiPolicy, mirrorTableName, startPostgresCapture } from '../../ingest/index.ts';
+import { getPack } from '../../packs/index.ts';
+import { startEmbeddedPostgres } from '../../stack/index.ts';
+import { openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
+import { intFlag, parseCommandArgs } from '../args.ts';
+import { formatTable, ProgressDisplay } from '../progress.ts';
+
+const usage = `Usage: tributary demo [--pack learning] [--users N] [--days D] [--seed S] [--data-dir DIR]
+
+Starts an embedded Postgres, creates the pack's schema and runs its simulator; once a third of the
+days are written, capture starts (snapshot, then streaming) into the embedded ClickHouse warehouse
+at DIR/warehouse. Ends with the rows of every source table next to the rows of its mirror.
+
+Options:
+  --pack NAME      source pack to simulate (default: learning)
+  --users N        simulated users (default: 300)
+  --days D         simulated days of history (default: 30)
+  --seed S         simulator seed; the same seed gives the same data (default: 42)
+  --data-dir DIR   where Postgres and the warehouse live (default: .data/demo; wiped at start)`;
+
+const spec = {
+  usage,
+  options: {
+    pack: { type: 'string' },
+    users: { type: 'string' },
+    days: { type: 'string' },
+    seed: { type: 'string' },
+    'data-dir': { type: 'string' },
+  },
+} as const;
+
+export const demoCommand = {
+  summary: 'run the embedded end-to-end demo on a simulated product',
+  async run(argv: string[]): Promise<number> {
+    const { values } = parseCommandArgs(argv, spec);
+    if (values.help) {
+      console.log(usage);
+      return 0;
+    }
+    const config = parseConfig(demoConfigSchema, {
+      pack: values.pack ?? 'learning',
+      users: intFlag('users', values.users, 300, usage),
+      days: intFlag('days', values.days, 30, usage),
+      seed: intFlag('seed', values.seed, 42, usage),
+      dataDir: resolve(values['data-dir'] ?? '.data/demo'),
+    });
+    const pack = getPack(config.pack);
+    const progress = new ProgressDisplay();
+    const startedAt = Date.now();
+    await rm(join(config.dataDir, 'postgres'), { recursive: true, force: true });
+    await rm(join(config.dataDir, 'warehouse'), { recursive: true, force: true });
+
+    progress.log(`starting embedded Postgres in ${join(config.dataDir, 'postgres')}`);
+    const postgres = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres') });
+    const warehouse = await openWarehouse({ kind: 'chdb', path: join(config.dataDir, 'warehouse') });
+    const sourceUrl = await postgres.createDatabase(pack.name);
+    const client = new pg.Client({ connectionString: sourceUrl });
+    try {
+      await client.connect();
+      await client.query(pack.postgresSchemaSql);
+      progress.log(`pack "${pack.name}": ${pack.description}`);
+
+      let captured = 0;
+      let snapshotRows = 0;
+      let capture: ReturnType<typeof startPostgresCapture> | undefined;
+      const startCapture = () =>
+        startPostgresCapture({
+          sourceUrl,
+          sourceName: pack.name,
+          tables: { kind: 'all' },
+          warehouse,
+          pii: createPiiPolicy(piiPolicyOptions(false)),
+          untilCaughtUp: false,
+          events: {
+            log: (message) => progress.log(message),
+            warn: (message) => progress.log(`warning: ${message}`),
+            snapshotProgress: (_table, rows) => {
+              snapshotRows += rows;
+              progress.update({ label: 'snapshot', detail: `${snapshotRows.toLocaleString('en-US')} rows` });
+            },
+            landed: ({ changes }) => {
+              captured += changes;
+              progress.update({ label: 'stream', detail: `${captured.toLocaleString('en-US')} changes landed` });
+            },
+          },
+        });
+      const summary = await pack.simulate(client, {
+        users: config.users,
+        days: config.days,
+        seed: config.seed,
+        onProgress: (done, total) => {
+          progress.update({ label: 'simulate', fraction: done / total, detail: `day ${done}/${total}` });
+          // A third of the history exists before capture starts: the snapshot has real work to do.
+          if (!capture && done >= Math.ceil(total / 3)) capture = startCapture();
+        },
+      });
+      capture ??= startCapture();
+      progress.log(`simulation done: ${summary.statements.toLocaleString('en-US')} statements; catching up…`);
+      const result = await capture.catchUpAndStop();
+      progress.finish();
+      const comparison = await compareCounts(client, warehouse, pack.name);
+      console.log(`\n${formatTable(['source table', 'source rows', 'mirror rows', ''], comparison.rows)}\n`);
+      console.log(
+        `snapshot ${result.snapshotRows.toLocaleString('en-US')} rows, streamed ${result.streamedChanges.toLocaleString('en-US')} changes, ` +
+          `${result.deadLetters} dead letters, in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+      );
+      console.log(`warehouse: ${join(config.dataDir, 'warehouse')} (query it with the chdb engine)`);
+      return comparison.allEqual ? 0 : 1;
+    } finally {
+      await client.end().catch(() => undefined);
+      await warehouse.close();
+      await postgres.stop();
+    }
+  },
+};
+
+async function compareCounts(client: pg.Client, warehouse: Warehouse, source: string): Promise<{ rows: string[][]; allEqual: boolean }> {
+  const tables = await client.query<{ table: string }>(
+    "SELECT tablename AS table FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+  );
+  const rows: string[][] = [];
+  let allEqual = true;
+  for (const { table } of tables.rows) {
+    const sourceCount = Number((await client.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(table)}`)).rows[0]?.n ?? 0);
+    const mirror = mirrorTableName(source, 'public', table);
+    const mirrorRows = await warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`);
+    const mirrorCount = Number(mirrorRows[0]?.n ?? 0);
+    const equal = mirrorCount === sourceCount;
+    allEqual &&= equal;
+    rows.push([table, sourceCount.toLocaleString('en-US'), mirrorCount.toLocaleString('en-US'), equal ? 'ok' : 'DIFFERS']);
+  }
+  return { rows, allEqual };
+}

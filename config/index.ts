@@ -1,0 +1,96 @@
+// The one place that reads the environment and validates settings. Every area has its own zod
+// schema; commands parse once at start and hand typed options to the modules.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS, type PiiPolicyOptions } from '../ingest/index.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const commaList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+export const postgresUrlSchema = z
+  .string({ error: 'is required' })
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+
+const sourceNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,40}$/, 'must start with a letter and use only a-z, 0-9 and _ (it names tables and the slot)');
+
+export const piiEnvironmentSchema = z.object({
+  TRIBUTARY_PII_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  TRIBUTARY_PII_KEY_FILE: z.string().default('.tributary/pii.key'),
+  TRIBUTARY_PII_DROP: commaList.optional(),
+  TRIBUTARY_PII_HASH: commaList.optional(),
+});
+
+export const captureConfigSchema = z.object({
+  source: postgresUrlSchema,
+  sourceName: sourceNameSchema,
+  tables: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('all') }),
+    z.object({ kind: z.literal('list'), tables: z.array(z.string().regex(/^[\w$]+(\.[\w$]+)?$/, 'must be schema.table')).min(1) }),
+  ]),
+  warehouse: z.string({ error: 'is required' }).min(1, 'is required'),
+  untilCaughtUp: z.boolean(),
+  keepPii: z.boolean(),
+  batchRows: z.number().int().positive().default(50_000),
+  batchDelayMs: z.number().int().positive().default(200),
+});
+export type CaptureConfig = z.infer<typeof captureConfigSchema>;
+
+export const demoConfigSchema = z.object({
+  pack: z.string().min(1),
+  users: z.number().int().min(1).max(1_000_000),
+  days: z.number().int().min(1).max(3650),
+  seed: z.number().int(),
+  dataDir: z.string().min(1),
+});
+export type DemoConfig = z.infer<typeof demoConfigSchema>;
+
+/** Validates `input` and turns zod issues into one line per field: `--source must be a URL…`. */
+export function parseConfig<T extends z.ZodType>(schema: T, input: unknown, fieldPrefix = '--'): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `${fieldPrefix}${issue.path.map((part) => kebab(String(part))).join('.')} ${issue.message}`);
+  throw new ConfigError(lines.join('; '));
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/**
+ * The PII policy settings: field lists from the environment (or the defaults), and the hash key
+ * from TRIBUTARY_PII_KEY or a key file created on first use (kept out of the warehouse on purpose).
+ */
+export function piiPolicyOptions(keepPii: boolean, env: NodeJS.ProcessEnv = process.env): PiiPolicyOptions {
+  const parsed = parseConfig(piiEnvironmentSchema, env, '');
+  return {
+    dropFields: parsed.TRIBUTARY_PII_DROP ?? DEFAULT_DROP_FIELDS,
+    hashFields: parsed.TRIBUTARY_PII_HASH ?? DEFAULT_HASH_FIELDS,
+    hashPii: !keepPii,
+    hashKey: parsed.TRIBUTARY_PII_KEY ?? loadOrCreateKey(resolve(parsed.TRIBUTARY_PII_KEY_FILE)),
+  };
+}
+
+function loadOrCreateKey(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dirname(path), { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  writeFileSync(path, `${key}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return key;
+}

@@ -1,0 +1,47 @@
+// The change-event contract (DESIGN.md §2): Debezium's JSON envelope with schemas disabled. Native
+// readers emit exactly this shape, so this one decoder serves Debezium and Tributary alike.
+import { z } from 'zod';
+
+/** Debezium's placeholder for a TOASTed value Postgres did not resend because it did not change. */
+export const UNAVAILABLE_VALUE = '__debezium_unavailable_value';
+
+export const changeOperationSchema = z.enum(['c', 'u', 'd', 'r', 't']);
+export type ChangeOperation = z.infer<typeof changeOperationSchema>;
+
+const snapshotFlagSchema = z.union([z.boolean(), z.enum(['true', 'false', 'first', 'last', 'incremental', 'first_in_data_collection', 'last_in_data_collection'])]);
+
+export const changeSourceSchema = z
+  .object({
+    connector: z.string(),
+    name: z.string(),
+    db: z.string(),
+    schema: z.string().optional(),
+    table: z.string().optional(),
+    collection: z.string().optional(),
+    /** Postgres: LSN of the change's WAL record (for snapshots, the slot's consistent point). */
+    lsn: z.number().int().nonnegative().optional(),
+    txId: z.number().int().optional(),
+    ts_ms: z.number(),
+    snapshot: snapshotFlagSchema.optional(),
+  })
+  .loose();
+export type ChangeSource = z.infer<typeof changeSourceSchema>;
+
+const rowSchema = z.record(z.string(), z.unknown());
+
+export const changeEnvelopeSchema = z
+  .object({
+    before: rowSchema.nullable().optional(),
+    after: rowSchema.nullable().optional(),
+    source: changeSourceSchema,
+    op: changeOperationSchema,
+    ts_ms: z.number().optional(),
+  })
+  .loose()
+  .superRefine((envelope, context) => {
+    const needsAfter = envelope.op === 'c' || envelope.op === 'r' || envelope.op === 'u';
+    if (needsAfter && !envelope.after) context.addIssue({ code: 'custom', message: `op '${envelope.op}' needs an 'after' row`, path: ['after'] });
+    if (envelope.op === 'd' && !envelope.before) context.addIssue({ code: 'custom', message: "op 'd' needs a 'before' row", path: ['before'] });
+  });
+export type ChangeEnvelope = z.infer<typeof changeEnvelopeSchema>;
+export type Row = Record<string, unknown>;

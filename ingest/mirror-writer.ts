@@ -1,0 +1,172 @@
+// Lands change envelopes in the raw mirrors: one insert per table and batch (split at truncates),
+// each with a deterministic deduplication token, unchanged TOAST values filled from the previous
+// version, and events that cannot be stored handed back as dead letters instead of stopping.
+import {
+  ensureMirrorTable,
+  readCurrentValues,
+  tombstoneOlderThan,
+  type MirrorTable,
+  type Warehouse,
+} from '../warehouse/index.ts';
+import { UNAVAILABLE_VALUE, type ChangeEnvelope, type Row } from './envelope.ts';
+import { createRowConverter, mirrorTableFor, type RowConverter } from './mirror-rows.ts';
+import { qualifiedName, type SourceTable } from './source-table.ts';
+
+export interface RejectedEvent {
+  envelope: ChangeEnvelope;
+  reason: string;
+}
+
+export interface WriteResult {
+  rowsByMirror: Map<string, number>;
+  rejected: RejectedEvent[];
+}
+
+interface RegisteredTable {
+  source: SourceTable;
+  mirror: MirrorTable;
+  converter: RowConverter;
+}
+
+type Segment = { kind: 'rows'; events: ChangeEnvelope[] } | { kind: 'truncate'; version: number };
+
+/** Where a change sits in its source's order; for Postgres the WAL position of its record. */
+export type VersionOf = (envelope: ChangeEnvelope) => number | undefined;
+
+export const versionFromLsn: VersionOf = (envelope) => envelope.source.lsn;
+
+export class MirrorWriter {
+  private readonly tables = new Map<string, RegisteredTable>();
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly versionOf: VersionOf = versionFromLsn,
+  ) {}
+
+  /** Creates or widens the mirror of `table`; returns the columns added to an existing mirror. */
+  async register(table: SourceTable): Promise<string[]> {
+    const mirror = mirrorTableFor(table);
+    const added = await ensureMirrorTable(this.warehouse, mirror);
+    this.tables.set(qualifiedName(table), { source: table, mirror, converter: createRowConverter(table) });
+    return added;
+  }
+
+  mirrorOf(schema: string, table: string): MirrorTable | undefined {
+    return this.tables.get(`${schema}.${table}`)?.mirror;
+  }
+
+  get mirrors(): MirrorTable[] {
+    return [...this.tables.values()].map((table) => table.mirror);
+  }
+
+  async write(events: readonly ChangeEnvelope[], tokenBase: string): Promise<WriteResult> {
+    const result: WriteResult = { rowsByMirror: new Map(), rejected: [] };
+    for (const [name, segments] of this.segmentByTable(events, result.rejected)) {
+      const table = this.tables.get(name);
+      if (!table) continue;
+      let index = 0;
+      for (const segment of segments) {
+        if (segment.kind === 'truncate') {
+          await tombstoneOlderThan(this.warehouse, table.mirror, segment.version);
+          continue;
+        }
+        const rows = await this.toMirrorRows(table, segment.events, result.rejected);
+        await this.warehouse.insert(table.mirror.name, rows, { deduplicationToken: `${tokenBase}:${table.mirror.name}:${index++}` });
+        result.rowsByMirror.set(table.mirror.name, (result.rowsByMirror.get(table.mirror.name) ?? 0) + rows.length);
+      }
+    }
+    return result;
+  }
+
+  private segmentByTable(events: readonly ChangeEnvelope[], rejected: RejectedEvent[]): Map<string, Segment[]> {
+    const byTable = new Map<string, Segment[]>();
+    for (const envelope of events) {
+      const name = `${envelope.source.schema ?? 'public'}.${envelope.source.table ?? envelope.source.collection ?? ''}`;
+      if (!this.tables.has(name)) {
+        rejected.push({ envelope, reason: `no mirror is registered for ${name}` });
+        continue;
+      }
+      const version = this.versionOf(envelope);
+      if (version === undefined) {
+        rejected.push({ envelope, reason: 'the event carries no source position (source.lsn)' });
+        continue;
+      }
+      let segments = byTable.get(name);
+      if (!segments) byTable.set(name, (segments = []));
+      if (envelope.op === 't') {
+        segments.push({ kind: 'truncate', version });
+        continue;
+      }
+      const last = segments.at(-1);
+      if (last?.kind === 'rows') last.events.push(envelope);
+      else segments.push({ kind: 'rows', events: [envelope] });
+    }
+    return byTable;
+  }
+
+  private async toMirrorRows(table: RegisteredTable, events: ChangeEnvelope[], rejected: RejectedEvent[]): Promise<Row[]> {
+    const rows: Row[] = [];
+    const needsPrevious: { row: Row; missing: string[] }[] = [];
+    for (const envelope of events) {
+      const deleted = envelope.op === 'd';
+      const image = deleted ? envelope.before : envelope.after;
+      if (!image) {
+        rejected.push({ envelope, reason: `op '${envelope.op}' without its row image` });
+        continue;
+      }
+      const { values, unknownFields } = table.converter.convert(image);
+      if (unknownFields.length > 0) {
+        rejected.push({ envelope, reason: `fields not in the mirror of ${table.mirror.name}: ${unknownFields.join(', ')}` });
+        continue;
+      }
+      if (table.mirror.key.some((column) => values[column] === null || values[column] === undefined)) {
+        rejected.push({ envelope, reason: `row key (${table.mirror.key.join(', ')}) is missing` });
+        continue;
+      }
+      const row: Row = { ...values, _version: this.versionOf(envelope), _is_deleted: deleted ? 1 : 0 };
+      const missing = deleted ? [] : unavailableColumns(image);
+      if (missing.length > 0) needsPrevious.push({ row, missing });
+      rows.push(row);
+    }
+    if (needsPrevious.length > 0) await this.fillUnchangedToast(table.mirror, rows, needsPrevious);
+    return rows;
+  }
+
+  /**
+   * Postgres does not resend a TOASTed value an UPDATE left unchanged; the previous version of the
+   * row holds it, either earlier in this batch or already in the mirror.
+   */
+  private async fillUnchangedToast(mirror: MirrorTable, rows: Row[], needsPrevious: { row: Row; missing: string[] }[]): Promise<void> {
+    const keyOf = (row: Row): string => JSON.stringify(mirror.key.map((column) => row[column]));
+    const pending = new Map(needsPrevious.map((entry) => [entry.row, entry.missing]));
+    const seen = new Set<string>();
+    const lookups = new Map<string, Row>();
+    const columns = new Set<string>();
+    for (const row of rows) {
+      const key = keyOf(row);
+      const missing = pending.get(row);
+      if (missing && !seen.has(key)) {
+        lookups.set(key, row);
+        for (const column of missing) columns.add(column);
+      }
+      seen.add(key);
+    }
+    const current = new Map<string, Row>();
+    const stored = await readCurrentValues(this.warehouse, mirror, [...lookups.values()], [...columns]);
+    for (const row of stored) current.set(keyOf(row), row);
+    for (const row of rows) {
+      const key = keyOf(row);
+      for (const column of pending.get(row) ?? []) row[column] = current.get(key)?.[column] ?? null;
+      current.set(key, row);
+    }
+  }
+}
+
+function unavailableColumns(image: Row): string[] {
+  const missing: string[] = [];
+  for (const name in image) {
+    const value = image[name];
+    if (value === UNAVAILABLE_VALUE || (Array.isArray(value) && value.length === 1 && value[0] === UNAVAILABLE_VALUE)) missing.push(name);
+  }
+  return missing;
+}

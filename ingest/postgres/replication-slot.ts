@@ -1,0 +1,77 @@
+// The source-side objects capture owns: its publication (which tables are streamed) and its logical
+// replication slot (where the stream resumes). Both are named after the capture's source name.
+import pg from 'pg';
+import { quoteIdentifier } from './sql.ts';
+import { connectSource } from './catalog.ts';
+import { parseLsn } from './lsn.ts';
+
+export function replicationNames(sourceName: string): { slot: string; publication: string } {
+  const base = `tributary_${sourceName}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+  return { slot: base, publication: base };
+}
+
+/** Creates or re-targets the publication so it streams exactly `tables` (generated columns included on PG 18+). */
+export async function ensurePublication(client: pg.Client, publication: string, tables: string[], serverVersion: number): Promise<void> {
+  const list = tables.map((name) => name.split('.').map(quoteIdentifier).join('.')).join(', ');
+  const exists = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
+  if (exists.rowCount === 0) {
+    const withGenerated = serverVersion >= 180000 ? " WITH (publish_generated_columns = 'stored')" : '';
+    await client.query(`CREATE PUBLICATION ${quoteIdentifier(publication)} FOR TABLE ${list}${withGenerated}`);
+  } else {
+    await client.query(`ALTER PUBLICATION ${quoteIdentifier(publication)} SET TABLE ${list}`);
+  }
+}
+
+export async function slotExists(client: pg.Client, slot: string): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
+  // A slot still held by a dying walsender cannot be dropped yet; wait for it to let go.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const active = await client.query<{ active_pid: number | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    const row = active.rows[0];
+    if (!row) return;
+    if (row.active_pid === null) {
+      await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
+      return;
+    }
+    if (attempt > 20) await client.query('SELECT pg_terminate_backend($1)', [row.active_pid]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`replication slot ${slot} stays in use by another process; stop the other capture first`);
+}
+
+export interface ExportedSnapshot {
+  /** Every change after this WAL position is in the stream; everything before is in the snapshot. */
+  consistentPoint: number;
+  snapshotName: string;
+  /** Keeps the snapshot alive; close it once every table has been read. */
+  release(): Promise<void>;
+}
+
+/** Creates the slot and exports the snapshot it starts from, so the snapshot and the stream meet exactly. */
+export async function createSlotWithSnapshot(url: string, slot: string): Promise<ExportedSnapshot> {
+  const replication = await connectSource(url, { replication: 'database' } as Partial<pg.ClientConfig>);
+  const result = await replication.query<{ consistent_point: string; snapshot_name: string }>(
+    `CREATE_REPLICATION_SLOT ${quoteIdentifier(slot)} LOGICAL pgoutput (SNAPSHOT 'export')`,
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error(`creating replication slot ${slot} returned nothing`);
+  return {
+    consistentPoint: parseLsn(row.consistent_point),
+    snapshotName: row.snapshot_name,
+    release: () => replication.end(),
+  };
+}
+
+export async function slotConfirmedLsn(client: pg.Client, slot: string): Promise<number> {
+  const result = await client.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  return parseLsn(result.rows[0]?.lsn ?? '0/0');
+}
+
+export async function currentWalLsn(client: pg.Client): Promise<number> {
+  const result = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+  return parseLsn(result.rows[0]?.lsn ?? '0/0');
+}

@@ -1,0 +1,87 @@
+// Per captured table: which columns leave the source (secrets never do), how each column's text
+// value becomes an envelope value, and the resulting SourceTable the mirror is built from.
+import { UNAVAILABLE_VALUE, type Row } from '../envelope.ts';
+import type { PiiPolicy } from '../pii.ts';
+import type { SourceColumn, SourceTable } from '../source-table.ts';
+import { CaptureError } from '../errors.ts';
+import { codecForType, type PgTypeInfo, type UnknownTypeListener } from './pg-types.ts';
+
+export interface CodecColumn {
+  name: string;
+  type: PgTypeInfo;
+  generated: boolean;
+}
+
+interface ColumnPlan {
+  name: string;
+  decode: (text: string) => unknown;
+  hash: boolean;
+}
+
+export interface TableCodec {
+  table: SourceTable;
+  /** Columns read from the source, in order (secrets excluded). */
+  columnNames: string[];
+  /** Text tuple (null = SQL NULL, undefined = unchanged TOAST value) → envelope row. */
+  decodeRow(tuple: Record<string, string | null | undefined>): Row;
+  /** Just the key columns of a text tuple, for deletes and key changes. */
+  decodeKey(tuple: Record<string, string | null | undefined>): Row;
+}
+
+export interface TableCodecOptions {
+  source: string;
+  schema: string;
+  table: string;
+  columns: CodecColumn[];
+  key: string[];
+  pii: PiiPolicy;
+  onUnknownType: UnknownTypeListener;
+  /** Generated columns are only in the replication stream from Postgres 18 on. */
+  generatedColumnsStreamed: boolean;
+  onSkippedColumn?: (column: string, reason: string) => void;
+}
+
+export function createTableCodec(options: TableCodecOptions): TableCodec {
+  const plans: ColumnPlan[] = [];
+  const columns: SourceColumn[] = [];
+  for (const column of options.columns) {
+    const treatment = options.pii.treatmentOf(column.name);
+    if (treatment === 'drop') continue;
+    if (column.generated && !options.generatedColumnsStreamed) {
+      options.onSkippedColumn?.(column.name, 'generated columns are not replicated before Postgres 18');
+      continue;
+    }
+    if (options.key.includes(column.name) && treatment === 'hash') {
+      throw new CaptureError(`${options.schema}.${options.table}.${column.name} is both a row key and a PII field; keys cannot be hashed`);
+    }
+    const codec = codecForType(column.type, options.onUnknownType);
+    plans.push({ name: column.name, decode: codec.decode, hash: treatment === 'hash' });
+    columns.push({ name: column.name, ...codec.column });
+  }
+  for (const keyColumn of options.key) {
+    if (!plans.some((plan) => plan.name === keyColumn)) {
+      throw new CaptureError(`${options.schema}.${options.table}: key column ${keyColumn} is excluded by the secret-field rules`);
+    }
+  }
+  const keyPlans = plans.filter((plan) => options.key.includes(plan.name));
+  const pii = options.pii;
+  const decodeInto = (row: Row, plan: ColumnPlan, text: string | null | undefined): void => {
+    if (text === undefined) row[plan.name] = UNAVAILABLE_VALUE;
+    else if (text === null) row[plan.name] = null;
+    else row[plan.name] = plan.hash ? pii.hash(plan.decode(text)) : plan.decode(text);
+  };
+  return {
+    table: { source: options.source, schema: options.schema, table: options.table, columns, key: options.key },
+    columnNames: plans.map((plan) => plan.name),
+    decodeRow(tuple) {
+      const row: Row = {};
+      for (const plan of plans) decodeInto(row, plan, tuple[plan.name]);
+      return row;
+    },
+    decodeKey(tuple) {
+      const row: Row = {};
+      for (const plan of keyPlans) decodeInto(row, plan, tuple[plan.name]);
+      return row;
+    },
+  };
+}

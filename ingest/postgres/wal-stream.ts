@@ -1,0 +1,217 @@
+// Streams committed transactions from the replication slot as Debezium envelopes. Positions are
+// confirmed to Postgres only through `confirm()`, which capture calls after the warehouse accepted.
+import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import type { ChangeEnvelope, ChangeSource } from '../envelope.ts';
+import { SESSION_OPTIONS } from './catalog.ts';
+import { formatLsn, parseLsn } from './lsn.ts';
+import type { TableCodec } from './table-codec.ts';
+
+export interface WalTransaction {
+  /** LSN of the commit record: orders transactions. */
+  commitLsn: number;
+  /** End of the commit record: confirming it tells Postgres this transaction is done. */
+  commitEndLsn: number;
+  xid: number;
+  events: ChangeEnvelope[];
+}
+
+export interface WalStreamHandlers {
+  /** A table's shape as the stream now sends it (first use, or after ALTER TABLE). */
+  onRelation(relation: Pgoutput.MessageRelation): Promise<TableCodec | undefined>;
+  /** A complete transaction; awaiting it holds back the stream (backpressure). */
+  onTransaction(transaction: WalTransaction): Promise<void> | void;
+  /** Postgres' keepalive: its WAL position, when nothing of ours is in flight. */
+  onIdle(serverLsn: number): void;
+  onError(error: Error): void;
+}
+
+export interface WalStreamOptions {
+  url: string;
+  slot: string;
+  publication: string;
+  sourceName: string;
+  database: string;
+  handlers: WalStreamHandlers;
+}
+
+const keepText = (value: unknown): unknown => value;
+
+/** Keeps every column as Postgres' text output; Tributary's decoders turn it into envelope values. */
+class TextPgoutputPlugin extends PgoutputPlugin {
+  received = 0;
+  override parse(buffer: Buffer): Pgoutput.Message {
+    const message = super.parse(buffer);
+    this.received++;
+    // Relation messages are parsed before the rows that use them, so this applies to those rows.
+    if (message.tag === 'relation') for (const column of message.columns) column.parser = keepText;
+    return message;
+  }
+}
+
+export class WalStream {
+  private readonly service: LogicalReplicationService;
+  private readonly plugin: TextPgoutputPlugin;
+  private readonly codecs = new Map<number, TableCodec>();
+  private transaction: (WalTransaction & { commitTime: number }) | undefined;
+  private handled = 0;
+  private confirmed = 0;
+
+  constructor(private readonly options: WalStreamOptions) {
+    this.service = new LogicalReplicationService(
+      { connectionString: options.url, options: SESSION_OPTIONS },
+      // Never let the library confirm positions on its own: only landed data may be confirmed.
+      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+    );
+    this.plugin = new TextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publication] });
+    this.service.on('data', (lsn: string, message: Pgoutput.Message) => this.handle(parseLsn(lsn), message));
+    this.service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
+      if (this.isIdle()) this.options.handlers.onIdle(parseLsn(lsn));
+      else if (shouldRespond) void this.service.acknowledge(formatLsn(Math.max(this.confirmed - 1, 0)));
+    });
+    this.service.on('error', (error: Error) => options.handlers.onError(error));
+  }
+
+  private stopping = false;
+
+  /** Streams until `stop()`; resolves when the replication connection closes. */
+  async start(): Promise<void> {
+    // A stop() that arrives while the connection is still being set up takes effect once it is up.
+    this.service.on('start', () => {
+      if (this.stopping) void this.service.stop();
+    });
+    try {
+      await this.service.subscribe(this.plugin, this.options.slot);
+    } catch (error) {
+      if (!this.stopping) throw error;
+    }
+  }
+
+  /** Where the slot already stands, so keepalive replies never move it backwards. */
+  resumeFrom(lsn: number): void {
+    this.confirmed = lsn;
+  }
+
+  /** Confirms everything up to `lsn` (exclusive end of what has landed). */
+  confirm(lsn: number): void {
+    if (lsn <= this.confirmed) return;
+    this.confirmed = lsn;
+    // The library reports `lsn + 1` as flushed; Postgres skips transactions whose commit starts below it.
+    void this.service.acknowledge(formatLsn(lsn - 1));
+  }
+
+  /** Asks the server for a keepalive now, so an idle stream learns the current WAL position. */
+  ping(): void {
+    void this.service.acknowledge(formatLsn(Math.max(this.confirmed - 1, 0)), true);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.service.stop();
+  }
+
+  private isIdle(): boolean {
+    return this.transaction === undefined && this.plugin.received === this.handled;
+  }
+
+  private async handle(lsn: number, message: Pgoutput.Message): Promise<void> {
+    try {
+      await this.dispatch(lsn, message);
+    } catch (error) {
+      this.options.handlers.onError(error as Error);
+    } finally {
+      this.handled++;
+    }
+  }
+
+  private async dispatch(lsn: number, message: Pgoutput.Message): Promise<void> {
+    switch (message.tag) {
+      case 'relation': {
+        const codec = await this.options.handlers.onRelation(message);
+        if (codec) this.codecs.set(message.relationOid, codec);
+        else this.codecs.delete(message.relationOid);
+        return;
+      }
+      case 'begin':
+        this.transaction = {
+          commitLsn: parseLsn(message.commitLsn ?? '0/0'),
+          commitEndLsn: 0,
+          xid: message.xid,
+          events: [],
+          commitTime: Number(message.commitTime) / 1000,
+        };
+        return;
+      case 'insert':
+        this.emit(lsn, message.relation, 'c', null, message.new);
+        return;
+      case 'update': {
+        const codec = this.codecs.get(message.relation.relationOid);
+        const previousKey = message.key ?? message.old;
+        // A changed key is a different row: like Debezium, delete the old key and create the new one.
+        if (codec && previousKey && keyChanged(codec, previousKey, message.new)) {
+          this.emit(lsn, message.relation, 'd', previousKey, null);
+          this.emit(lsn, message.relation, 'c', null, message.new);
+        } else {
+          this.emit(lsn, message.relation, 'u', message.old, message.new);
+        }
+        return;
+      }
+      case 'delete':
+        this.emit(lsn, message.relation, 'd', message.old ?? message.key, null);
+        return;
+      case 'truncate':
+        for (const relation of message.relations) this.emit(lsn, relation, 't', null, null);
+        return;
+      case 'commit': {
+        const transaction = this.transaction;
+        this.transaction = undefined;
+        if (!transaction) return;
+        transaction.commitEndLsn = parseLsn(message.commitEndLsn ?? '0/0');
+        await this.options.handlers.onTransaction({
+          commitLsn: transaction.commitLsn,
+          commitEndLsn: transaction.commitEndLsn,
+          xid: transaction.xid,
+          events: transaction.events,
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private emit(
+    lsn: number,
+    relation: Pgoutput.MessageRelation,
+    op: 'c' | 'u' | 'd' | 't',
+    before: Record<string, string | null | undefined> | null,
+    after: Record<string, string | null | undefined> | null,
+  ): void {
+    const transaction = this.transaction;
+    const codec = this.codecs.get(relation.relationOid);
+    if (!transaction || !codec) return;
+    const source: ChangeSource = {
+      version: 'tributary',
+      connector: 'postgresql',
+      name: this.options.sourceName,
+      db: this.options.database,
+      schema: relation.schema,
+      table: relation.name,
+      lsn,
+      txId: transaction.xid,
+      sequence: `["${transaction.commitLsn}","${lsn}"]`,
+      ts_ms: transaction.commitTime,
+      snapshot: 'false',
+    };
+    transaction.events.push({
+      before: before ? (op === 'd' ? codec.decodeKey(before) : codec.decodeRow(before)) : null,
+      after: after ? codec.decodeRow(after) : null,
+      source,
+      op,
+      ts_ms: Date.now(),
+    });
+  }
+}
+
+function keyChanged(codec: TableCodec, previous: Record<string, unknown>, next: Record<string, unknown>): boolean {
+  return codec.table.key.some((column) => previous[column] !== undefined && previous[column] !== next[column]);
+}

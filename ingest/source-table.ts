@@ -1,0 +1,39 @@
+// What the mirror writer needs to know about a captured table or collection: its columns, how each
+// value is encoded in the envelope, and the ClickHouse type it lands as.
+
+/**
+ * How an envelope value is encoded (Debezium's conventions), which decides how it is written to
+ * ClickHouse. `plain` values are written as they are.
+ */
+export type ValueEncoding = 'plain' | 'date-days' | 'time-micros' | 'timestamp-micros' | 'zoned-timestamp';
+
+export interface SourceColumn {
+  name: string;
+  /** ClickHouse type of the mirror column, without the Nullable wrapper. */
+  clickhouseType: string;
+  encoding: ValueEncoding;
+  /** Array columns encode each element this way; the column itself is an array. */
+  isArray: boolean;
+  /** Source type name, for messages and docs (`int4`, `_uuid`, `numeric(10,2)`). */
+  sourceType: string;
+}
+
+export interface SourceTable {
+  /** `--source-name` of the capture; first part of the mirror's name. */
+  source: string;
+  schema: string;
+  table: string;
+  columns: SourceColumn[];
+  /** Columns that identify a row (primary key or replica identity index), in key order. */
+  key: string[];
+}
+
+/** `raw_<source>_<table>`, with the schema name kept when it is not `public`. */
+export function mirrorTableName(source: string, schema: string, table: string): string {
+  const parts = schema === 'public' ? [source, table] : [source, schema, table];
+  return `raw_${parts.join('_')}`.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+export function qualifiedName(table: Pick<SourceTable, 'schema' | 'table'>): string {
+  return `${table.schema}.${table.table}`;
+}

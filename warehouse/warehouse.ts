@@ -1,0 +1,141 @@
+// The Warehouse seam: everything above it talks to ClickHouse through this small interface, whether
+// the engine is embedded (chDB, in this process) or a server reached over HTTP.
+import { mkdir, access, constants } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { WarehouseError, isRetriableWarehouseFailure } from './errors.ts';
+
+export type WarehouseTarget = { kind: 'chdb'; path: string } | { kind: 'http'; url: string };
+
+export interface InsertOptions {
+  /** Same token, same table ⇒ ClickHouse drops the repeat (see the dedup window in the DDL). */
+  deduplicationToken?: string;
+}
+
+export type QueryParams = Record<string, unknown>;
+
+export interface Warehouse {
+  readonly target: WarehouseTarget;
+  /** DDL and other statements without a result. `{name:Type}` placeholders bind `params`. */
+  command(sql: string, params?: QueryParams): Promise<void>;
+  /** Runs a SELECT and returns its rows as plain objects (JSONEachRow). */
+  query<Row = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<Row[]>;
+  /** Inserts rows; one call is one INSERT (one block, atomic for blocks below max_insert_block_size). */
+  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /** Runs a query and returns the raw bytes of the chosen output format (Parquet, Arrow, CSV…). */
+  queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Parses `--warehouse DIR|http(s)://URL`. */
+export function parseWarehouseTarget(value: string): WarehouseTarget {
+  if (/^https?:\/\//i.test(value)) {
+    try {
+      return { kind: 'http', url: new URL(value).toString() };
+    } catch {
+      throw new WarehouseError(`--warehouse ${value} is not a valid URL`, { retriable: false });
+    }
+  }
+  return { kind: 'chdb', path: resolve(value) };
+}
+
+export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse> {
+  if (target.kind === 'chdb') await ensureWritableDirectory(target.path);
+  const client =
+    target.kind === 'chdb'
+      ? createClient({ connection: chdbConnection(target.path) })
+      : createClient({ url: target.url, request_timeout: 300_000, clickhouse_settings: { wait_end_of_query: 1 } });
+  const warehouse = new ClickHouseWarehouse(target, client);
+  try {
+    await warehouse.query('SELECT 1');
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    const where = target.kind === 'chdb' ? target.path : target.url;
+    throw new WarehouseError(`cannot open the warehouse at ${where}: ${(error as Error).message}`, {
+      retriable: isRetriableWarehouseFailure(error),
+      cause: error,
+    });
+  }
+  return warehouse;
+}
+
+/**
+ * chDB implements the Connection contract of @clickhouse/client-common; @clickhouse/client declares
+ * the same interface from its own bundled copy, so the two types differ only by origin.
+ */
+function chdbConnection(path: string): NonNullable<Parameters<typeof createClient>[0]>['connection'] {
+  return createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
+}
+
+async function ensureWritableDirectory(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+    await access(path, constants.W_OK);
+  } catch (error) {
+    throw new WarehouseError(`the warehouse directory ${path} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
+      retriable: false,
+      cause: error,
+    });
+  }
+}
+
+class ClickHouseWarehouse implements Warehouse {
+  constructor(
+    readonly target: WarehouseTarget,
+    private readonly client: ClickHouseClient,
+  ) {}
+
+  async command(sql: string, params?: QueryParams): Promise<void> {
+    await this.run(sql, () => this.client.command({ query: sql, query_params: params }));
+  }
+
+  async query<Row>(sql: string, params?: QueryParams): Promise<Row[]> {
+    return this.run(sql, async () => {
+      const result = await this.client.query({
+        query: sql,
+        query_params: params,
+        format: 'JSONEachRow',
+        // Decimals and 64-bit integers come back as strings, so they stay exact in JavaScript.
+        clickhouse_settings: { output_format_json_quote_decimals: 1, output_format_json_quote_64bit_integers: 1 },
+      });
+      return result.json<Row>();
+    });
+  }
+
+  async insert(table: string, rows: readonly object[], options: InsertOptions = {}): Promise<void> {
+    if (rows.length === 0) return;
+    // Int64 and Decimal values arrive as JSON strings so they stay exact; ClickHouse parses them.
+    const settings: ClickHouseSettings = { date_time_input_format: 'best_effort' };
+    if (options.deduplicationToken) settings.insert_deduplication_token = options.deduplicationToken;
+    await this.run(`INSERT INTO ${table}`, () =>
+      this.client.insert({ table, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: settings }),
+    );
+  }
+
+  async queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer> {
+    return this.run(sql, async () => {
+      const result = await this.client.exec({ query: `${sql} FORMAT ${format}`, query_params: params });
+      const chunks: Buffer[] = [];
+      for await (const chunk of result.stream) chunks.push(Buffer.from(chunk as Buffer));
+      return Buffer.concat(chunks);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async run<T>(sql: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof WarehouseError) throw error;
+      throw new WarehouseError(`warehouse statement failed: ${(error as Error).message}`, {
+        retriable: isRetriableWarehouseFailure(error),
+        cause: error,
+        context: { sql: sql.slice(0, 500) },
+      });
+    }
+  }
+}
