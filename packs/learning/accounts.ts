@@ -4,7 +4,7 @@ import { DAY, MINUTE, type Clock, type SimulationContext } from './context.ts';
 import { sessionStart, type Learner } from './learner.ts';
 import { pickBio, pickLearningGoals, sessionIp, userAgent } from './people.ts';
 import type { Random } from './random.ts';
-import { array, date, increment, json, raw, timestamp, type SqlRow } from './sql-script.ts';
+import { array, date, json, raw, timestamp, type SqlRow } from './sql-script.ts';
 
 const CDN = 'https://cdn.hoctiengviet.example';
 const SOCIAL_PROVIDERS = ['google', 'facebook', 'apple'] as const;
@@ -19,13 +19,29 @@ interface Achievement {
 }
 
 const ACHIEVEMENTS: readonly Achievement[] = [
-  { type: 'first_lesson', reached: (learner) => learner.completedLessons > 0, data: (learner) => ({ lessons: learner.completedLessons }) },
+  {
+    type: 'first_lesson',
+    reached: (learner) => learner.completedLessons > 0,
+    data: (learner) => ({ lessons: learner.completedLessons }),
+  },
   ...milestones('lessons', [5, 10, 25], (learner) => learner.completedLessons),
   ...milestones('day_streak', [3, 7, 14, 30], (learner) => learner.streak.current),
   ...milestones('words', [10, 50], (learner) => learner.wordsSavedEver),
-  { type: 'perfect_score', reached: (learner) => learner.perfectLessons > 0, data: (learner) => ({ perfect_lessons: learner.perfectLessons }) },
-  { type: 'first_review', reached: (learner) => learner.reviews.size > 0, data: (learner) => ({ reviews: learner.reviews.size }) },
-  { type: 'series_completed', reached: (learner) => learner.completedSeries > 0, data: (learner) => ({ series: learner.completedSeries }) },
+  {
+    type: 'perfect_score',
+    reached: (learner) => learner.perfectLessons > 0,
+    data: (learner) => ({ perfect_lessons: learner.perfectLessons }),
+  },
+  {
+    type: 'first_review',
+    reached: (learner) => learner.reviews.size > 0,
+    data: (learner) => ({ reviews: learner.reviews.size }),
+  },
+  {
+    type: 'series_completed',
+    reached: (learner) => learner.completedSeries > 0,
+    data: (learner) => ({ series: learner.completedSeries }),
+  },
 ];
 
 /** Writes the sign-ups of one day, one multi-row INSERT per table. */
@@ -38,11 +54,26 @@ export function signUp(context: SimulationContext, learners: readonly Learner[],
   );
   // A social provider has already verified the address.
   for (const { learner } of socialLogins) learner.emailVerified = true;
-  script.insert('users', learners.map((learner) => userRow(random, learner)));
-  script.insert('user_profiles', learners.map((learner) => profileRow(random, learner)));
-  script.insert('user_settings', learners.map((learner) => settingsRow(random, learner)));
-  script.insert('user_auth', learners.map((learner) => authRow(random, learner)));
-  script.insert('user_social_logins', socialLogins.map(({ learner, provider }) => socialLoginRow(random, learner, provider)));
+  script.insert(
+    'users',
+    learners.map((learner) => userRow(random, learner)),
+  );
+  script.insert(
+    'user_profiles',
+    learners.map((learner) => profileRow(random, learner)),
+  );
+  script.insert(
+    'user_settings',
+    learners.map((learner) => settingsRow(random, learner)),
+  );
+  script.insert(
+    'user_auth',
+    learners.map((learner) => authRow(random, learner)),
+  );
+  script.insert(
+    'user_social_logins',
+    socialLogins.map(({ learner, provider }) => socialLoginRow(random, learner, provider)),
+  );
   script.insert('user_streaks', learners.map(streakRow));
   context.tallies.usersCreated += learners.length;
 }
@@ -95,7 +126,11 @@ export function closeSession(context: SimulationContext, learner: Learner, sessi
 
 /** The nightly job that deactivates expired sessions, as one set-based UPDATE. */
 export function expireSessions(context: SimulationContext, at: number): void {
-  context.script.update('user_sessions', { is_active: false }, raw(`is_active AND expires_at < ${timestamp(at).sql}`));
+  context.script.update(
+    'user_sessions',
+    { is_active: false },
+    raw(`is_active AND expires_at < ${timestamp(at).sql}`),
+  );
 }
 
 /** Occasional profile, settings and security changes. */
@@ -110,14 +145,27 @@ export function editAccount(context: SimulationContext, learner: Learner, clock:
 
 /** Every four completed lessons raise the self-reported proficiency by one level. */
 export function updateProficiency(context: SimulationContext, learner: Learner, clock: Clock): void {
-  const level = Math.min(10, Math.max(learner.proficiencyLevel, 1 + Math.floor(learner.completedLessons / 4)));
+  const level = Math.min(
+    10,
+    Math.max(learner.proficiencyLevel, 1 + Math.floor(learner.completedLessons / 4)),
+  );
   if (level === learner.proficiencyLevel) return;
   learner.proficiencyLevel = level;
-  context.script.update('user_profiles', { proficiency_level: level, updated_at: timestamp(clock.now) }, { user_id: learner.id });
+  context.script.update(
+    'user_profiles',
+    { proficiency_level: level, updated_at: timestamp(clock.now) },
+    { user_id: learner.id },
+  );
 }
 
 /** Extends, keeps (with a freeze) or restarts the streak; each full week earns a freeze, up to two. */
-export function recordStreak(context: SimulationContext, learner: Learner, day: number, dayStart: number, at: number): void {
+export function recordStreak(
+  context: SimulationContext,
+  learner: Learner,
+  day: number,
+  dayStart: number,
+  at: number,
+): void {
   const streak = learner.streak;
   const gap = streak.lastActiveDay === null ? Infinity : day - streak.lastActiveDay;
   if (gap === 0) return;
@@ -143,7 +191,9 @@ export function recordStreak(context: SimulationContext, learner: Learner, day: 
 }
 
 export function awardAchievements(context: SimulationContext, learner: Learner, at: number): void {
-  const earned = ACHIEVEMENTS.filter((achievement) => !learner.achievements.has(achievement.type) && achievement.reached(learner));
+  const earned = ACHIEVEMENTS.filter(
+    (achievement) => !learner.achievements.has(achievement.type) && achievement.reached(learner),
+  );
   if (earned.length === 0) return;
   for (const achievement of earned) learner.achievements.add(achievement.type);
   context.script.insert(
@@ -203,7 +253,13 @@ function profileRow(random: Random, learner: Learner): SqlRow {
     country_code: identity.countryCode,
     timezone: identity.timezone,
     native_language: identity.nativeLanguage,
-    target_languages: array(random.weighted([[['vi'], 88], [['vi', 'zh'], 8], [['vi', 'th'], 4]])),
+    target_languages: array(
+      random.weighted([
+        [['vi'], 88],
+        [['vi', 'zh'], 8],
+        [['vi', 'th'], 4],
+      ]),
+    ),
     proficiency_level: learner.proficiencyLevel,
     learning_goals: array(pickLearningGoals(random)),
     updated_at: timestamp(learner.signedUpAt),
@@ -214,7 +270,11 @@ function settingsRow(random: Random, learner: Learner): SqlRow {
   return {
     user_id: learner.id,
     language_preference: learner.identity.nativeLanguage,
-    theme_mode: random.weighted([['light', 5], ['dark', 4], ['system', 2]]),
+    theme_mode: random.weighted([
+      ['light', 5],
+      ['dark', 4],
+      ['system', 2],
+    ]),
     learning_mode: learner.learningMode,
     notification_enabled: random.chance(0.9),
     email_notifications: random.chance(0.7),
@@ -290,14 +350,22 @@ function failLogins(context: SimulationContext, learner: Learner, clock: Clock):
 }
 
 function changeAvatar(context: SimulationContext, learner: Learner, clock: Clock): void {
-  context.script.update('users', { avatar_url: avatarUrl(context.random), updated_at: timestamp(clock.now) }, { id: learner.id });
+  context.script.update(
+    'users',
+    { avatar_url: avatarUrl(context.random), updated_at: timestamp(clock.now) },
+    { id: learner.id },
+  );
 }
 
 function editProfile(context: SimulationContext, learner: Learner, clock: Clock): void {
   const { random } = context;
   context.script.update(
     'user_profiles',
-    { bio: pickBio(random), learning_goals: array(pickLearningGoals(random)), updated_at: timestamp(clock.now) },
+    {
+      bio: pickBio(random),
+      learning_goals: array(pickLearningGoals(random)),
+      updated_at: timestamp(clock.now),
+    },
     { user_id: learner.id },
   );
 }
@@ -335,7 +403,10 @@ function changePassword(context: SimulationContext, learner: Learner, clock: Clo
 function enableTwoFactor(context: SimulationContext, learner: Learner, clock: Clock): void {
   const { random } = context;
   learner.twoFactorEnabled = true;
-  const recoveryCodes = Array.from({ length: 8 }, () => `${random.chars(RECOVERY_ALPHABET, 4)}-${random.chars(RECOVERY_ALPHABET, 4)}`);
+  const recoveryCodes = Array.from(
+    { length: 8 },
+    () => `${random.chars(RECOVERY_ALPHABET, 4)}-${random.chars(RECOVERY_ALPHABET, 4)}`,
+  );
   context.script.update(
     'user_auth',
     {
@@ -373,7 +444,11 @@ function reminderTime(random: Random, usualLocalHour: number): string {
   return `${String(hour).padStart(2, '0')}:${random.pick(['00', '15', '30', '45'])}:00`;
 }
 
-function milestones(name: string, thresholds: readonly number[], count: (learner: Learner) => number): Achievement[] {
+function milestones(
+  name: string,
+  thresholds: readonly number[],
+  count: (learner: Learner) => number,
+): Achievement[] {
   return thresholds.map((threshold) => ({
     type: `${threshold}_${name}`,
     reached: (learner) => count(learner) >= threshold,

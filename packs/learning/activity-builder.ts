@@ -102,7 +102,10 @@ function match(random: Random, { words, distractors }: ActivityMaterial): Activi
     instruction: 'Match each Vietnamese word with its meaning.',
     points: 20,
     timeLimitSeconds: 90,
-    content: { left: chosen.map((word) => word.text), right: random.shuffle(chosen.map((word) => word.english)) },
+    content: {
+      left: chosen.map((word) => word.text),
+      right: random.shuffle(chosen.map((word) => word.english)),
+    },
     correctAnswer: { pairs },
     wrongAnswer: { pairs: swapped },
   };

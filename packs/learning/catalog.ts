@@ -1,7 +1,12 @@
 // The platform's catalog — instructors, words, paragraphs, lessons with their paragraphs and
 // activities, lesson series — written before the simulated period, and the editorial changes
 // (lesson releases, paragraph revisions) made during it.
-import { draftActivity, type ActivityDraft, type ActivityMaterial, type ActivityType } from './activity-builder.ts';
+import {
+  draftActivity,
+  type ActivityDraft,
+  type ActivityMaterial,
+  type ActivityType,
+} from './activity-builder.ts';
 import { INSTRUCTORS, SERIES, TOPICS, type Topic, type TopicContent } from './content.ts';
 import { DAY, HOUR, MINUTE, type SimulationContext } from './context.ts';
 import type { Random } from './random.ts';
@@ -111,7 +116,12 @@ export function reviseParagraph(context: SimulationContext, at: number): void {
   paragraph.words = catalog.words.filter((word) => containsPhrase(content, word.text));
   context.script.update(
     'paragraphs',
-    { content, word_count: wordCount(content), estimated_read_time: readSeconds(content), updated_at: timestamp(at) },
+    {
+      content,
+      word_count: wordCount(content),
+      estimated_read_time: readSeconds(content),
+      updated_at: timestamp(at),
+    },
     { id: paragraph.id },
   );
 }
@@ -159,14 +169,21 @@ function createInstructors({ random, script, periodStart }: Authoring): string[]
 
 function createWords({ random, script, periodStart }: Authoring): CatalogWord[] {
   const entries = TOPICS.flatMap((topic, topicIndex) =>
-    topic.vocabulary.map((entry) => ({ topic, entry, id: random.uuid(), commonness: topicIndex * 12 + random.int(0, 30) })),
+    topic.vocabulary.map((entry) => ({
+      topic,
+      entry,
+      id: random.uuid(),
+      commonness: topicIndex * 12 + random.int(0, 30),
+    })),
   );
   // Earlier (beginner) topics hold the commonest words.
   const rankById = new Map(
     [...entries].sort((a, b) => a.commonness - b.commonness).map((entry, rank) => [entry.id, rank + 1]),
   );
   const rows = entries.map(({ topic, entry, id }, index): SqlRow => {
-    const related = entries.filter((other) => other.topic === topic && other.id !== id).map((other) => other.id);
+    const related = entries
+      .filter((other) => other.topic === topic && other.id !== id)
+      .map((other) => other.id);
     const rank = rankById.get(id) ?? entries.length;
     const createdAt = periodStart - 120 * DAY + index * 7 * MINUTE;
     return {
@@ -185,7 +202,12 @@ function createWords({ random, script, periodStart }: Authoring): CatalogWord[] 
     };
   });
   script.insert('words', rows);
-  return entries.map(({ topic, entry, id }) => ({ id, text: entry.text, english: entry.english, topic: topic.topic }));
+  return entries.map(({ topic, entry, id }) => ({
+    id,
+    text: entry.text,
+    english: entry.english,
+    topic: topic.topic,
+  }));
 }
 
 function createParagraphs(authoring: Authoring, words: CatalogWord[]): CatalogParagraph[] {
@@ -227,7 +249,12 @@ function createParagraphs(authoring: Authoring, words: CatalogWord[]): CatalogPa
   return paragraphs;
 }
 
-function createLessons(authoring: Authoring, paragraphs: CatalogParagraph[], words: CatalogWord[], days: number): CatalogLesson[] {
+function createLessons(
+  authoring: Authoring,
+  paragraphs: CatalogParagraph[],
+  words: CatalogWord[],
+  days: number,
+): CatalogLesson[] {
   const lessons: CatalogLesson[] = [];
   const lessonRows: SqlRow[] = [];
   const paragraphRows: SqlRow[] = [];
@@ -269,15 +296,23 @@ function draftLesson(
     words: taught.length >= 4 ? taught : [...taught, ...random.sample(topicWords, 4)],
     sentences,
     distractors: words,
-    otherSentences: TOPICS.flatMap((other) => other.sentences).filter((sentence) => !sentences.includes(sentence)),
+    otherSentences: TOPICS.flatMap((other) => other.sentences).filter(
+      (sentence) => !sentences.includes(sentence),
+    ),
   };
-  const lessonType = random.weighted<LessonType>([['reading', 4], ['listening', 2], ['speaking', 2], ['mixed', 2]]);
+  const lessonType = random.weighted<LessonType>([
+    ['reading', 4],
+    ['listening', 2],
+    ['speaking', 2],
+    ['mixed', 2],
+  ]);
   const activities = Array.from({ length: random.int(3, 5) }, () => ({
     id: random.uuid(),
     ...draftActivity(random, random.pick(ACTIVITY_TYPES_BY_LESSON_TYPE[lessonType]), material),
   }));
   const readingMinutes = lessonParagraphs.reduce((sum, paragraph) => sum + paragraph.readSeconds, 0) / 30;
-  const isUpcoming = index === LESSONS_PER_TOPIC - 1 && TOPICS_WITH_UPCOMING_LESSON.includes(topic.topic) && days >= 4;
+  const isUpcoming =
+    index === LESSONS_PER_TOPIC - 1 && TOPICS_WITH_UPCOMING_LESSON.includes(topic.topic) && days >= 4;
   return {
     id: random.uuid(),
     topic: topic.topic,
@@ -294,13 +329,23 @@ function draftLesson(
 }
 
 /** The previous lesson of the topic; harder topics also expect the greetings course. */
-function prerequisitesOf(topic: TopicContent, previous: CatalogLesson | undefined, earlier: CatalogLesson[]): string[] {
+function prerequisitesOf(
+  topic: TopicContent,
+  previous: CatalogLesson | undefined,
+  earlier: CatalogLesson[],
+): string[] {
   if (previous) return [previous.id];
   const lastGreeting = earlier.filter((lesson) => lesson.topic === 'greetings').at(-1);
   return topic.difficulty[0] >= 4 && lastGreeting ? [lastGreeting.id] : [];
 }
 
-function lessonRow({ random, instructorIds }: Authoring, topic: TopicContent, index: number, lesson: CatalogLesson, createdAt: number): SqlRow {
+function lessonRow(
+  { random, instructorIds }: Authoring,
+  topic: TopicContent,
+  index: number,
+  lesson: CatalogLesson,
+  createdAt: number,
+): SqlRow {
   const headline = topic.lessonHeadlines[index] ?? topic.titleVi;
   return {
     id: lesson.id,
@@ -355,11 +400,16 @@ function lessonActivityRows(lesson: CatalogLesson, createdAt: number): SqlRow[] 
   }));
 }
 
-function createSeries({ random, script, periodStart, instructorIds }: Authoring, lessons: CatalogLesson[]): CatalogSeries[] {
+function createSeries(
+  { random, script, periodStart, instructorIds }: Authoring,
+  lessons: CatalogLesson[],
+): CatalogSeries[] {
   const seriesRows: SqlRow[] = [];
   const memberRows: SqlRow[] = [];
   const series = SERIES.map((outline, index) => {
-    const members = outline.parts.flatMap(([topic, count]) => lessons.filter((lesson) => lesson.topic === topic).slice(0, count));
+    const members = outline.parts.flatMap(([topic, count]) =>
+      lessons.filter((lesson) => lesson.topic === topic).slice(0, count),
+    );
     const entry: CatalogSeries = { id: random.uuid(), lessons: members };
     const createdAt = periodStart - 30 * DAY + index * DAY;
     seriesRows.push({

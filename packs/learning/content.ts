@@ -30,7 +30,13 @@ export interface SeriesOutline {
   parts: readonly (readonly [Topic, number])[];
 }
 
-function word(text: string, partOfSpeech: string, phonetic: string, english: string, etymology: string | null = null): VocabularyEntry {
+function word(
+  text: string,
+  partOfSpeech: string,
+  phonetic: string,
+  english: string,
+  etymology: string | null = null,
+): VocabularyEntry {
   return { text, partOfSpeech, phonetic, english, etymology };
 }
 
@@ -40,8 +46,19 @@ export const TOPICS: readonly TopicContent[] = [
     titleVi: 'Chào hỏi',
     titleEn: 'Greetings',
     difficulty: [1, 2],
-    objectives: ['Greet people politely', 'Introduce yourself', 'Chào hỏi lịch sự với người lớn tuổi', 'Dùng "ạ" và "nhé" đúng lúc'],
-    lessonHeadlines: ['Xin chào!', 'Bạn khỏe không?', 'Giới thiệu bản thân', 'Bạn là người nước nào?', 'Tạm biệt và hẹn gặp lại'],
+    objectives: [
+      'Greet people politely',
+      'Introduce yourself',
+      'Chào hỏi lịch sự với người lớn tuổi',
+      'Dùng "ạ" và "nhé" đúng lúc',
+    ],
+    lessonHeadlines: [
+      'Xin chào!',
+      'Bạn khỏe không?',
+      'Giới thiệu bản thân',
+      'Bạn là người nước nào?',
+      'Tạm biệt và hẹn gặp lại',
+    ],
     sentences: [
       'Xin chào! Tôi tên là Lan. Rất vui được gặp bạn.',
       'Bạn khỏe không? Cảm ơn, tôi khỏe.',
@@ -76,8 +93,19 @@ export const TOPICS: readonly TopicContent[] = [
     titleVi: 'Cuộc sống hằng ngày',
     titleEn: 'Daily life',
     difficulty: [2, 4],
-    objectives: ['Talk about your daily routine', 'Tell the time', 'Nói về thời tiết', 'Describe how you get around'],
-    lessonHeadlines: ['Một ngày của tôi', 'Mấy giờ rồi?', 'Trời hôm nay thế nào?', 'Đi làm bằng gì?', 'Cuối tuần làm gì?'],
+    objectives: [
+      'Talk about your daily routine',
+      'Tell the time',
+      'Nói về thời tiết',
+      'Describe how you get around',
+    ],
+    lessonHeadlines: [
+      'Một ngày của tôi',
+      'Mấy giờ rồi?',
+      'Trời hôm nay thế nào?',
+      'Đi làm bằng gì?',
+      'Cuối tuần làm gì?',
+    ],
     sentences: [
       'Mỗi buổi sáng tôi thức dậy lúc sáu giờ.',
       'Tôi thường uống một ly cà phê sữa đá trước khi đi làm.',
@@ -114,7 +142,12 @@ export const TOPICS: readonly TopicContent[] = [
     titleVi: 'Ẩm thực',
     titleEn: 'Food and drink',
     difficulty: [2, 5],
-    objectives: ['Order food at a street stall', 'Ask for the bill', 'Gọi món bằng tiếng Việt', 'Describe how food tastes'],
+    objectives: [
+      'Order food at a street stall',
+      'Ask for the bill',
+      'Gọi món bằng tiếng Việt',
+      'Describe how food tastes',
+    ],
     lessonHeadlines: ['Phở Hà Nội', 'Bánh mì Sài Gòn', 'Đi chợ', 'Tính tiền!', 'Món này có cay không?'],
     sentences: [
       'Phở là món ăn nổi tiếng nhất của Hà Nội.',
@@ -128,7 +161,13 @@ export const TOPICS: readonly TopicContent[] = [
     ],
     vocabulary: [
       word('phở', 'noun', 'fəː˧˩', 'pho, rice noodle soup'),
-      word('bánh mì', 'noun', 'ʔɓajŋ̟˧˥ mi˨˩', 'bread; baguette sandwich', 'mì from Chinese 麵; the baguette came with the French'),
+      word(
+        'bánh mì',
+        'noun',
+        'ʔɓajŋ̟˧˥ mi˨˩',
+        'bread; baguette sandwich',
+        'mì from Chinese 麵; the baguette came with the French',
+      ),
       word('cơm', 'noun', 'kəːm˧', 'cooked rice; meal'),
       word('cá', 'noun', 'kaː˧˥', 'fish'),
       word('rau', 'noun', 'zaw˧', 'vegetables, herbs'),
@@ -150,7 +189,12 @@ export const TOPICS: readonly TopicContent[] = [
     titleVi: 'Gia đình',
     titleEn: 'Family',
     difficulty: [2, 4],
-    objectives: ['Name family members', 'Dùng đại từ xưng hô trong gia đình', 'Talk about jobs', 'Describe your hometown'],
+    objectives: [
+      'Name family members',
+      'Dùng đại từ xưng hô trong gia đình',
+      'Talk about jobs',
+      'Describe your hometown',
+    ],
     lessonHeadlines: ['Gia đình tôi', 'Ông bà ở quê', 'Bố mẹ làm nghề gì?', 'Anh chị em', 'Về quê ăn Tết'],
     sentences: [
       'Gia đình tôi có năm người: bố, mẹ, anh trai, em gái và tôi.',
@@ -217,7 +261,12 @@ export const TOPICS: readonly TopicContent[] = [
     titleVi: 'Văn hóa và lễ hội',
     titleEn: 'Culture and festivals',
     difficulty: [4, 7],
-    objectives: ['Talk about Tết', 'Hiểu phong tục truyền thống', 'Describe a festival', 'Understand everyday etiquette'],
+    objectives: [
+      'Talk about Tết',
+      'Hiểu phong tục truyền thống',
+      'Describe a festival',
+      'Understand everyday etiquette',
+    ],
     lessonHeadlines: ['Tết Nguyên Đán', 'Áo dài', 'Múa rối nước', 'Tết Trung thu', 'Văn hóa cà phê'],
     sentences: [
       'Tết Nguyên Đán là ngày lễ quan trọng nhất của người Việt.',
@@ -250,7 +299,13 @@ export const TOPICS: readonly TopicContent[] = [
     titleEn: 'Business Vietnamese',
     difficulty: [5, 8],
     objectives: ['Run a meeting', 'Viết email lịch sự', 'Negotiate prices', 'Present your company'],
-    lessonHeadlines: ['Giới thiệu công ty', 'Cuộc họp đầu tuần', 'Gửi báo cáo', 'Hỏi giá sản phẩm', 'Ký hợp đồng'],
+    lessonHeadlines: [
+      'Giới thiệu công ty',
+      'Cuộc họp đầu tuần',
+      'Gửi báo cáo',
+      'Hỏi giá sản phẩm',
+      'Ký hợp đồng',
+    ],
     sentences: [
       'Công ty chúng tôi có văn phòng ở Thành phố Hồ Chí Minh.',
       'Cuộc họp sẽ bắt đầu lúc chín giờ sáng thứ Hai.',
@@ -281,7 +336,11 @@ export const SERIES: readonly SeriesOutline[] = [
   {
     title: 'Tiếng Việt cho người mới bắt đầu',
     description: 'Vietnamese for absolute beginners: greetings, family and your daily routine.',
-    parts: [['greetings', 5], ['family', 3], ['daily_life', 3]],
+    parts: [
+      ['greetings', 5],
+      ['family', 3],
+      ['daily_life', 3],
+    ],
   },
   {
     title: 'Ăn khắp Việt Nam',
@@ -291,12 +350,18 @@ export const SERIES: readonly SeriesOutline[] = [
   {
     title: 'Du lịch Việt Nam',
     description: 'Everything you need for a first trip: stations, hotels, famous places.',
-    parts: [['travel', 5], ['food', 2]],
+    parts: [
+      ['travel', 5],
+      ['food', 2],
+    ],
   },
   {
     title: 'Cuộc sống hằng ngày',
     description: 'Everyday conversations at home and around town.',
-    parts: [['daily_life', 5], ['family', 5]],
+    parts: [
+      ['daily_life', 5],
+      ['family', 5],
+    ],
   },
   {
     title: 'Văn hóa Việt',

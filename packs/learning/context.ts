@@ -10,6 +10,7 @@ export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
 export interface Tallies {
+  /** Learners who signed up; the instructor accounts are part of the catalog, not counted here. */
   usersCreated: number;
   usersDeleted: number;
   sessions: number;

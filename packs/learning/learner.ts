@@ -68,9 +68,18 @@ const GOAL_MINUTES: Record<LearningMode, readonly number[]> = {
   intensive: [30, 45, 60],
 };
 
-export function createLearner(random: Random, index: number, days: number, takenPhones: Set<string>): Learner {
+export function createLearner(
+  random: Random,
+  index: number,
+  days: number,
+  takenPhones: Set<string>,
+): Learner {
   const identity = createIdentity(random, index, takenPhones);
-  const learningMode = random.weighted<LearningMode>([['casual', 30], ['standard', 55], ['intensive', 15]]);
+  const learningMode = random.weighted<LearningMode>([
+    ['casual', 30],
+    ['standard', 55],
+    ['intensive', 15],
+  ]);
   return {
     id: random.uuid(),
     identity,
@@ -81,12 +90,29 @@ export function createLearner(random: Random, index: number, days: number, taken
     deletionDay: null,
     deleted: false,
     engagement: random.between(0.35, 1),
-    retentionDays: random.weighted([[2, 30], [7, 30], [21, 25], [90, 15]]) * random.between(0.7, 1.3),
+    retentionDays:
+      random.weighted([
+        [2, 30],
+        [7, 30],
+        [21, 25],
+        [90, 15],
+      ]) * random.between(0.7, 1.3),
     skill: random.between(0.45, 0.85),
     learningMode,
     dailyGoalMinutes: random.pick(GOAL_MINUTES[learningMode]),
-    usualLocalHour: random.weighted([[7, 3], [12, 2], [19, 4], [21, 4], [23, 1]]),
-    proficiencyLevel: random.weighted([[1, 6], [2, 3], [3, 2], [5, 1]]),
+    usualLocalHour: random.weighted([
+      [7, 3],
+      [12, 2],
+      [19, 4],
+      [21, 4],
+      [23, 1],
+    ]),
+    proficiencyLevel: random.weighted([
+      [1, 6],
+      [2, 3],
+      [3, 2],
+      [5, 1],
+    ]),
     emailVerified: false,
     twoFactorEnabled: false,
     dormant: false,

@@ -62,7 +62,16 @@ class Simulation {
       random,
       script,
       catalog,
-      tallies: { usersCreated: 0, usersDeleted: 0, sessions: 0, lessonsStarted: 0, lessonsCompleted: 0, activityAttempts: 0, reviews: 0, achievements: 0 },
+      tallies: {
+        usersCreated: 0,
+        usersDeleted: 0,
+        sessions: 0,
+        lessonsStarted: 0,
+        lessonsCompleted: 0,
+        activityAttempts: 0,
+        reviews: 0,
+        achievements: 0,
+      },
       lessonViews: new Map(),
       lessonsToRerate: new Set(),
       publicReviews: new Map(),
@@ -82,10 +91,15 @@ class Simulation {
   private createLearners(): Learner[] {
     const { random } = this.context;
     const takenPhones = new Set<string>();
-    const learners = Array.from({ length: this.options.users }, (_, index) => createLearner(random, index + 1, this.options.days, takenPhones));
+    const learners = Array.from({ length: this.options.users }, (_, index) =>
+      createLearner(random, index + 1, this.options.days, takenPhones),
+    );
     // About 3% delete their account some day after signing up; at least one whenever that is possible.
     const canLeave = learners.filter((learner) => learner.signupDay < this.options.days - 1);
-    const leaving = Math.min(canLeave.length, Math.max(1, Math.round(learners.length * DELETED_ACCOUNT_SHARE)));
+    const leaving = Math.min(
+      canLeave.length,
+      Math.max(1, Math.round(learners.length * DELETED_ACCOUNT_SHARE)),
+    );
     for (const learner of random.sample(canLeave, leaving)) {
       learner.deletionDay = random.int(learner.signupDay + 1, this.options.days - 1);
     }
@@ -97,7 +111,11 @@ class Simulation {
     const dayStart = this.periodStart + day * DAY;
     const isWeekend = [0, 6].includes(new Date(dayStart).getUTCDay());
     releaseLessons(this.context, day, dayStart + 6 * HOUR);
-    signUp(this.context, this.learners.filter((learner) => learner.signupDay === day), dayStart);
+    signUp(
+      this.context,
+      this.learners.filter((learner) => learner.signupDay === day),
+      dayStart,
+    );
     for (const learner of this.learners) {
       if (!isLive(learner, day) || !random.chance(activityChance(learner, day, isWeekend))) continue;
       this.studyDay(learner, day, dayStart);
@@ -111,7 +129,9 @@ class Simulation {
   private studyDay(learner: Learner, day: number, dayStart: number): void {
     const { random } = this.context;
     const firstVisit = day === learner.signupDay;
-    const clock = new Clock(firstVisit ? learner.signedUpAt + random.int(1, 5) * MINUTE : sessionStart(random, learner, dayStart));
+    const clock = new Clock(
+      firstVisit ? learner.signedUpAt + random.int(1, 5) * MINUTE : sessionStart(random, learner, dayStart),
+    );
     const sessionId = openSession(this.context, learner, clock);
     studySession(this.context, learner, day, clock);
     editAccount(this.context, learner, clock);
@@ -164,5 +184,6 @@ function validate(options: SimulationOptions): void {
     throw new Error(`days must be a whole number ≥ 1, got ${options.days}`);
   }
   if (!Number.isFinite(options.seed)) throw new Error(`seed must be a finite number, got ${options.seed}`);
-  if (options.endDate && Number.isNaN(options.endDate.getTime())) throw new Error('endDate is not a valid date');
+  if (options.endDate && Number.isNaN(options.endDate.getTime()))
+    throw new Error('endDate is not a valid date');
 }

@@ -69,7 +69,9 @@ export class SqlScript {
     const first = rows[0];
     if (!first) return;
     const columns = Object.keys(first);
-    const values = rows.map((row) => `(${columns.map((column) => literal(valueOf(row, column))).join(', ')})`);
+    const values = rows.map(
+      (row) => `(${columns.map((column) => literal(valueOf(row, column))).join(', ')})`,
+    );
     this.push('insert', `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')}`);
     this.rowsInserted += rows.length;
   }
@@ -95,9 +97,12 @@ export class SqlScript {
     try {
       await client.query(text);
     } catch (error) {
-      throw new Error(`a chunk of ${statements.length} simulated statements failed: ${describe(error, text)}`, {
-        cause: error,
-      });
+      throw new Error(
+        `a chunk of ${statements.length} simulated statements failed: ${describe(error, text)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -1,10 +1,26 @@
 // Lesson-service behaviour of learners: choosing, starting, reading, practising and finishing
 // lessons; activity results, reviews, bookmarks and series progress; the nightly lesson counters;
 // and the cleanup a lesson service does when it hears that an account was deleted.
-import { isAvailable, type CatalogActivity, type CatalogLesson, type CatalogParagraph, type CatalogSeries } from './catalog.ts';
+import {
+  isAvailable,
+  type CatalogActivity,
+  type CatalogLesson,
+  type CatalogParagraph,
+  type CatalogSeries,
+} from './catalog.ts';
 import { MINUTE, type Clock, type SimulationContext } from './context.ts';
 import type { Learner, LessonProgress } from './learner.ts';
-import { appendTo, array, increment, json, literal, raw, timestamp, type SqlRow, type SqlValue } from './sql-script.ts';
+import {
+  appendTo,
+  array,
+  increment,
+  json,
+  literal,
+  raw,
+  timestamp,
+  type SqlRow,
+  type SqlValue,
+} from './sql-script.ts';
 
 const MAX_LESSONS_PER_SESSION = 4;
 const MAX_ATTEMPTS = 3;
@@ -22,7 +38,11 @@ const REVIEW_TEXTS: Record<number, readonly string[]> = {
   2: ['The exercises did not match the reading.', 'Hơi khó hiểu.'],
   3: ['Okay, but I wanted more speaking practice.', 'Bài học tạm được.'],
   4: ['Good lesson, clear explanations.', 'Bài học hay, dễ hiểu!', 'Nice vocabulary for daily life.'],
-  5: ['Tuyệt vời! Cảm ơn cô giáo.', 'Best lesson so far, the tones finally clicked.', 'Rất hữu ích cho chuyến đi của tôi 🇻🇳'],
+  5: [
+    'Tuyệt vời! Cảm ơn cô giáo.',
+    'Best lesson so far, the tones finally clicked.',
+    'Rất hữu ích cho chuyến đi của tôi 🇻🇳',
+  ],
 };
 
 /** One study session: lessons until the learner's time budget runs out, then some housekeeping. */
@@ -66,7 +86,10 @@ export function deleteLessonData(context: SimulationContext, learner: Learner): 
   for (const lessonId of learner.reviews.keys()) {
     context.lessonsToRerate.add(lessonId);
     const reviews = context.publicReviews.get(lessonId) ?? [];
-    context.publicReviews.set(lessonId, reviews.filter((review) => review.userId !== learner.id));
+    context.publicReviews.set(
+      lessonId,
+      reviews.filter((review) => review.userId !== learner.id),
+    );
   }
 }
 
@@ -78,35 +101,55 @@ function chooseLesson(context: SimulationContext, learner: Learner, day: number)
   if (unfinished && random.chance(0.6)) return unfinished.lesson;
   const failed = progress.find((entry) => entry.status === 'failed');
   if (failed && random.chance(0.4)) return failed.lesson;
-  const fresh = context.catalog.lessons.filter((lesson) => isAvailable(lesson, day) && !learner.lessons.has(lesson.id));
+  const fresh = context.catalog.lessons.filter(
+    (lesson) => isAvailable(lesson, day) && !learner.lessons.has(lesson.id),
+  );
   const nextInSeries = fresh.find((lesson) => lesson.series.some((series) => learner.series.has(series.id)));
   if (nextInSeries && random.chance(0.7)) return nextInSeries;
   const ready = fresh.filter((lesson) => prerequisitesMet(learner, lesson));
   // Prerequisites are advice, not locks: some learners skip ahead.
   const candidates = ready.length > 0 && random.chance(0.9) ? ready : fresh;
   if (candidates.length === 0) return null;
-  return random.weighted(candidates.map((lesson) => [lesson, 1 / (1 + Math.abs(lesson.difficulty - learner.proficiencyLevel))] as const));
+  return random.weighted(
+    candidates.map(
+      (lesson) => [lesson, 1 / (1 + Math.abs(lesson.difficulty - learner.proficiencyLevel))] as const,
+    ),
+  );
 }
 
 function prerequisitesMet(learner: Learner, lesson: CatalogLesson): boolean {
   return lesson.prerequisiteIds.every((id) => learner.lessons.get(id)?.status === 'completed');
 }
 
-function studyLesson(context: SimulationContext, learner: Learner, lesson: CatalogLesson, clock: Clock, budgetEnd: number): void {
+function studyLesson(
+  context: SimulationContext,
+  learner: Learner,
+  lesson: CatalogLesson,
+  clock: Clock,
+  budgetEnd: number,
+): void {
   const visitStart = clock.now;
   const progress = openLesson(context, learner, lesson, clock);
   context.lessonViews.set(lesson.id, (context.lessonViews.get(lesson.id) ?? 0) + 1);
   const finished =
-    readParagraphs(context, learner, progress, clock, budgetEnd) && practise(context, learner, progress, clock, budgetEnd);
+    readParagraphs(context, learner, progress, clock, budgetEnd) &&
+    practise(context, learner, progress, clock, budgetEnd);
   if (finished) finishLesson(context, learner, progress, clock);
   const visitSeconds = Math.round((clock.now - visitStart) / 1000);
-  for (const series of lesson.series) updateSeriesProgress(context, learner, series, progress, visitSeconds, clock);
+  for (const series of lesson.series)
+    updateSeriesProgress(context, learner, series, progress, visitSeconds, clock);
   const justCompleted = finished && progress.status === 'completed';
-  if (justCompleted && !learner.reviews.has(lesson.id) && context.random.chance(0.12)) writeReview(context, learner, progress, clock);
+  if (justCompleted && !learner.reviews.has(lesson.id) && context.random.chance(0.12))
+    writeReview(context, learner, progress, clock);
 }
 
 /** Starts, retries (after a failure) or resumes the lesson. */
-function openLesson(context: SimulationContext, learner: Learner, lesson: CatalogLesson, clock: Clock): LessonProgress {
+function openLesson(
+  context: SimulationContext,
+  learner: Learner,
+  lesson: CatalogLesson,
+  clock: Clock,
+): LessonProgress {
   const existing = learner.lessons.get(lesson.id);
   if (!existing) return startLesson(context, learner, lesson, clock);
   const now = timestamp(clock.now);
@@ -129,14 +172,31 @@ function openLesson(context: SimulationContext, learner: Learner, lesson: Catalo
       { id: existing.id },
     );
   } else {
-    context.script.update('user_lesson_progress', { last_accessed_at: now, updated_at: now }, { id: existing.id });
+    context.script.update(
+      'user_lesson_progress',
+      { last_accessed_at: now, updated_at: now },
+      { id: existing.id },
+    );
   }
   return existing;
 }
 
-function startLesson(context: SimulationContext, learner: Learner, lesson: CatalogLesson, clock: Clock): LessonProgress {
+function startLesson(
+  context: SimulationContext,
+  learner: Learner,
+  lesson: CatalogLesson,
+  clock: Clock,
+): LessonProgress {
   const { random, script } = context;
-  const progress: LessonProgress = { id: random.uuid(), lesson, status: 'in_progress', paragraphsDone: 0, activitiesDone: 0, score: 0, attempts: 1 };
+  const progress: LessonProgress = {
+    id: random.uuid(),
+    lesson,
+    status: 'in_progress',
+    paragraphsDone: 0,
+    activitiesDone: 0,
+    score: 0,
+    attempts: 1,
+  };
   learner.lessons.set(lesson.id, progress);
   const now = timestamp(clock.now);
   script.insert('user_lesson_progress', [
@@ -172,10 +232,20 @@ function startLesson(context: SimulationContext, learner: Learner, lesson: Catal
 }
 
 /** Reads the remaining paragraphs; returns false when the learner stops part-way. */
-function readParagraphs(context: SimulationContext, learner: Learner, progress: LessonProgress, clock: Clock, budgetEnd: number): boolean {
+function readParagraphs(
+  context: SimulationContext,
+  learner: Learner,
+  progress: LessonProgress,
+  clock: Clock,
+  budgetEnd: number,
+): boolean {
   const { random, script } = context;
   const { paragraphs } = progress.lesson;
-  for (let paragraph = paragraphs[progress.paragraphsDone]; paragraph; paragraph = paragraphs[progress.paragraphsDone]) {
+  for (
+    let paragraph = paragraphs[progress.paragraphsDone];
+    paragraph;
+    paragraph = paragraphs[progress.paragraphsDone]
+  ) {
     const seconds = Math.round(paragraph.readSeconds * random.between(0.8, 2.5) + random.int(10, 60));
     clock.advance(seconds);
     if (random.chance(0.15)) saveWord(context, learner, paragraph, progress.lesson, clock);
@@ -199,9 +269,19 @@ function readParagraphs(context: SimulationContext, learner: Learner, progress: 
 }
 
 /** Works through the remaining activities; returns false when the learner stops part-way. */
-function practise(context: SimulationContext, learner: Learner, progress: LessonProgress, clock: Clock, budgetEnd: number): boolean {
+function practise(
+  context: SimulationContext,
+  learner: Learner,
+  progress: LessonProgress,
+  clock: Clock,
+  budgetEnd: number,
+): boolean {
   const { activities } = progress.lesson;
-  for (let activity = activities[progress.activitiesDone]; activity; activity = activities[progress.activitiesDone]) {
+  for (
+    let activity = activities[progress.activitiesDone];
+    activity;
+    activity = activities[progress.activitiesDone]
+  ) {
     const started = clock.now;
     const score = attemptActivity(context, learner, progress.lesson, activity, clock);
     progress.activitiesDone += 1;
@@ -225,19 +305,28 @@ function practise(context: SimulationContext, learner: Learner, progress: Lesson
 }
 
 /** Attempts an activity up to three times and records every attempt; returns the best score. */
-function attemptActivity(context: SimulationContext, learner: Learner, lesson: CatalogLesson, activity: CatalogActivity, clock: Clock): number {
+function attemptActivity(
+  context: SimulationContext,
+  learner: Learner,
+  lesson: CatalogLesson,
+  activity: CatalogActivity,
+  clock: Clock,
+): number {
   const { random } = context;
   const rows: SqlRow[] = [];
   let best = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const attemptNumber = (learner.activityAttempts.get(activity.id) ?? 0) + 1;
     learner.activityAttempts.set(activity.id, attemptNumber);
-    const passChance = learner.skill - (lesson.difficulty - learner.proficiencyLevel) * 0.05 + (attempt - 1) * 0.1;
+    const passChance =
+      learner.skill - (lesson.difficulty - learner.proficiencyLevel) * 0.05 + (attempt - 1) * 0.1;
     const passed = random.chance(Math.min(0.98, Math.max(0.05, passChance)));
     const score = passed
       ? Math.round(activity.points * (random.chance(0.55) ? 1 : random.between(0.6, 0.95)))
       : Math.round(activity.points * random.between(0, 0.5));
-    const timeTaken = activity.timeLimitSeconds ? random.int(Math.ceil(activity.timeLimitSeconds / 5), activity.timeLimitSeconds) : random.int(8, 40);
+    const timeTaken = activity.timeLimitSeconds
+      ? random.int(Math.ceil(activity.timeLimitSeconds / 5), activity.timeLimitSeconds)
+      : random.int(8, 40);
     clock.advance(timeTaken);
     rows.push({
       id: random.uuid(),
@@ -251,7 +340,9 @@ function attemptActivity(context: SimulationContext, learner: Learner, lesson: C
       max_score: activity.points,
       time_taken: timeTaken,
       is_passed: passed,
-      feedback: passed ? random.pick(['Chính xác!', 'Tuyệt vời!', 'Great job!', null]) : random.pick(['Chưa đúng, thử lại nhé.', 'Check the tone marks.', 'Almost, listen again.']),
+      feedback: passed
+        ? random.pick(['Chính xác!', 'Tuyệt vời!', 'Great job!', null])
+        : random.pick(['Chưa đúng, thử lại nhé.', 'Check the tone marks.', 'Almost, listen again.']),
       completed_at: timestamp(clock.now),
       created_at: timestamp(clock.now),
     });
@@ -264,7 +355,12 @@ function attemptActivity(context: SimulationContext, learner: Learner, lesson: C
   return best;
 }
 
-function finishLesson(context: SimulationContext, learner: Learner, progress: LessonProgress, clock: Clock): void {
+function finishLesson(
+  context: SimulationContext,
+  learner: Learner,
+  progress: LessonProgress,
+  clock: Clock,
+): void {
   const passed = progress.score >= PASS_RATIO * progress.lesson.maxScore;
   progress.status = passed ? 'completed' : 'failed';
   const now = timestamp(clock.now);
@@ -286,7 +382,13 @@ function finishLesson(context: SimulationContext, learner: Learner, progress: Le
   context.tallies.lessonsCompleted += 1;
 }
 
-function startSeries(context: SimulationContext, learner: Learner, series: CatalogSeries, lesson: CatalogLesson, clock: Clock): void {
+function startSeries(
+  context: SimulationContext,
+  learner: Learner,
+  series: CatalogSeries,
+  lesson: CatalogLesson,
+  clock: Clock,
+): void {
   const entry = { id: context.random.uuid(), series, completedLessonIds: [] };
   learner.series.set(series.id, entry);
   const now = timestamp(clock.now);
@@ -325,7 +427,8 @@ function updateSeriesProgress(
     last_accessed_at: now,
     updated_at: now,
   };
-  const justCompleted = progress.status === 'completed' && !entry.completedLessonIds.includes(progress.lesson.id);
+  const justCompleted =
+    progress.status === 'completed' && !entry.completedLessonIds.includes(progress.lesson.id);
   if (justCompleted) {
     entry.completedLessonIds.push(progress.lesson.id);
     const remaining = series.lessons.filter((lesson) => !entry.completedLessonIds.includes(lesson.id));
@@ -341,7 +444,12 @@ function updateSeriesProgress(
   context.script.update('user_series_progress', set, { id: entry.id });
 }
 
-function writeReview(context: SimulationContext, learner: Learner, progress: LessonProgress, clock: Clock): void {
+function writeReview(
+  context: SimulationContext,
+  learner: Learner,
+  progress: LessonProgress,
+  clock: Clock,
+): void {
   const { random } = context;
   const lessonId = progress.lesson.id;
   const scoreRatio = progress.score / progress.lesson.maxScore;
@@ -363,7 +471,11 @@ function writeReview(context: SimulationContext, learner: Learner, progress: Les
     },
   ]);
   learner.reviews.set(lessonId, { id, rating });
-  if (isPublic) context.publicReviews.set(lessonId, [...(context.publicReviews.get(lessonId) ?? []), { id, userId: learner.id }]);
+  if (isPublic)
+    context.publicReviews.set(lessonId, [
+      ...(context.publicReviews.get(lessonId) ?? []),
+      { id, userId: learner.id },
+    ]);
   context.lessonsToRerate.add(lessonId);
   context.tallies.reviews += 1;
 }
@@ -377,7 +489,11 @@ function reviseReview(context: SimulationContext, learner: Learner, clock: Clock
   review.rating = clampRating(review.rating + random.pick([-1, 1]));
   context.script.update(
     'lesson_reviews',
-    { rating: review.rating, review_text: random.pick(REVIEW_TEXTS[review.rating] ?? []), updated_at: timestamp(clock.now) },
+    {
+      rating: review.rating,
+      review_text: random.pick(REVIEW_TEXTS[review.rating] ?? []),
+      updated_at: timestamp(clock.now),
+    },
     { id: review.id },
   );
   context.lessonsToRerate.add(lessonId);
@@ -387,12 +503,24 @@ function voteReviewHelpful(context: SimulationContext, learner: Learner): void {
   const { random } = context;
   const studied = [...learner.lessons.keys()];
   if (studied.length === 0) return;
-  const others = (context.publicReviews.get(random.pick(studied)) ?? []).filter((review) => review.userId !== learner.id);
+  const others = (context.publicReviews.get(random.pick(studied)) ?? []).filter(
+    (review) => review.userId !== learner.id,
+  );
   if (others.length === 0) return;
-  context.script.update('lesson_reviews', { helpful_count: increment('helpful_count', 1) }, { id: random.pick(others).id });
+  context.script.update(
+    'lesson_reviews',
+    { helpful_count: increment('helpful_count', 1) },
+    { id: random.pick(others).id },
+  );
 }
 
-function saveWord(context: SimulationContext, learner: Learner, paragraph: CatalogParagraph, lesson: CatalogLesson, clock: Clock): void {
+function saveWord(
+  context: SimulationContext,
+  learner: Learner,
+  paragraph: CatalogParagraph,
+  lesson: CatalogLesson,
+  clock: Clock,
+): void {
   const { random } = context;
   const unsaved = paragraph.words.filter((word) => !learner.wordBookmarks.has(word.id));
   if (unsaved.length === 0) return;
@@ -404,7 +532,9 @@ function saveWord(context: SimulationContext, learner: Learner, paragraph: Catal
       user_id: learner.id,
       word_id: word.id,
       lesson_context_id: lesson.id,
-      notes: random.chance(0.4) ? random.pick([word.english, `nghĩa: ${word.english}`, `hỏi cô giáo về "${word.text}"`]) : null,
+      notes: random.chance(0.4)
+        ? random.pick([word.english, `nghĩa: ${word.english}`, `hỏi cô giáo về "${word.text}"`])
+        : null,
       created_at: timestamp(clock.now),
     },
   ]);
@@ -425,7 +555,11 @@ function tidyBookmarks(context: SimulationContext, learner: Learner, clock: Cloc
   }
   if (learner.wordBookmarks.size > 0 && random.chance(0.03)) {
     const wordId = random.pick([...learner.wordBookmarks]);
-    script.update('user_word_bookmarks', { notes: `ôn lại ngày ${new Date(clock.now).toISOString().slice(0, 10)}` }, { user_id: learner.id, word_id: wordId });
+    script.update(
+      'user_word_bookmarks',
+      { notes: `ôn lại ngày ${new Date(clock.now).toISOString().slice(0, 10)}` },
+      { user_id: learner.id, word_id: wordId },
+    );
   }
 }
 

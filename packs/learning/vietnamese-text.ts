@@ -16,7 +16,10 @@ export function containsPhrase(text: string, phrase: string): boolean {
 
 /** Replaces the first whole-syllable occurrence of `phrase` with `___`; `null` if it is absent. */
 export function blankOut(sentence: string, phrase: string): string | null {
-  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase.normalize('NFC'))}(?![\\p{L}\\p{N}])`, 'iu');
+  const pattern = new RegExp(
+    `(?<![\\p{L}\\p{N}])${escapeRegExp(phrase.normalize('NFC'))}(?![\\p{L}\\p{N}])`,
+    'iu',
+  );
   const blanked = sentence.normalize('NFC').replace(pattern, '___');
   return blanked.includes('___') ? blanked : null;
 }

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { getPack, packs } from './index.ts';
+
+describe('pack registry', () => {
+  it('finds the learning pack by name', () => {
+    expect(getPack('learning')).toBe(packs.learning);
+    expect(getPack('learning').postgresSchemaSql).toContain('CREATE TABLE user_lesson_progress');
+  });
+
+  it('lists the known packs when a name is unknown', () => {
+    expect(() => getPack('shop')).toThrow('unknown source pack "shop"; known packs: learning');
+  });
+});
