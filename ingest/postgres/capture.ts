@@ -10,7 +10,7 @@ import { MirrorWriter, type RejectedEvent } from '../mirror-writer.ts';
 import type { PiiPolicy } from '../pii.ts';
 import { qualifiedName } from '../source-table.ts';
 import { checkLogicalReplication, connectSource, readCatalog, readTypes, type CatalogTable, type TableSelection } from './catalog.ts';
-import { createSlotWithSnapshot, currentWalLsn, dropSlot, ensurePublication, replicationNames, slotConfirmedLsn, slotExists } from './replication-slot.ts';
+import { createSlotWithSnapshot, currentWalLsn, dropSlot, ensurePublication, replicationNames, slotConfirmedLsn, slotExists, waitForSlotRelease } from './replication-slot.ts';
 import { readSnapshot } from './snapshot.ts';
 import { createTableCodec, type TableCodec } from './table-codec.ts';
 import { WalStream, type WalTransaction } from './wal-stream.ts';
@@ -169,7 +169,10 @@ class PostgresCapture {
       state.slot === this.names.slot &&
       state.tables.join(',') === tableNames.join(',') &&
       (await slotExists(client, this.names.slot));
-    if (reusable) return state.consistentPoint;
+    if (reusable) {
+      await waitForSlotRelease(client, this.names.slot);
+      return state.consistentPoint;
+    }
     if (state && !state.done) this.warn('the previous snapshot did not finish; taking a new one');
     else if (state) this.warn('the captured tables or the slot changed since the last snapshot; taking a new one');
 
@@ -207,6 +210,7 @@ class PostgresCapture {
     const storedIntent = await readCheckpoint<WalIntent | null>(this.options.warehouse, this.pipeline, 'wal');
     // An intent from an older slot describes WAL this slot never sends.
     let replay = storedIntent && storedIntent.slotLineage === lineage ? storedIntent : undefined;
+    if (replay) this.log(`resuming: the batch of commits ${replay.firstCommit}–${replay.lastCommit} is rebuilt with its recorded tokens`);
     let pending: WalTransaction[] = [];
     let pendingChanges = 0;
     let firstPendingAt = 0;
@@ -250,7 +254,8 @@ class PostgresCapture {
           }
         },
         onIdle: (serverLsn) => {
-          if (pending.length > 0) return;
+          // Only a stream with nothing buffered and nothing landing may move to the server's position.
+          if (pending.length > 0 || inFlight > 0) return;
           wal.confirm(Math.max(confirmed, serverLsn));
           confirmed = Math.max(confirmed, serverLsn);
           this.result.confirmedLsn = confirmed;

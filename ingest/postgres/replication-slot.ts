@@ -4,6 +4,7 @@ import pg from 'pg';
 import { quoteIdentifier } from './sql.ts';
 import { connectSource } from './catalog.ts';
 import { parseLsn } from './lsn.ts';
+import { CaptureError } from '../errors.ts';
 
 export function replicationNames(sourceName: string): { slot: string; publication: string } {
   const base = `tributary_${sourceName}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
@@ -28,19 +29,22 @@ export async function slotExists(client: pg.Client, slot: string): Promise<boole
 }
 
 export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
-  // A slot still held by a dying walsender cannot be dropped yet; wait for it to let go.
-  for (let attempt = 0; attempt < 50; attempt++) {
+  if (await waitForSlotRelease(client, slot)) await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
+}
+
+/**
+ * A capture that was just killed leaves its walsender holding the slot until Postgres notices the
+ * closed connection. Waits for it to let go; returns whether the slot exists.
+ */
+export async function waitForSlotRelease(client: pg.Client, slot: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 150; attempt++) {
     const active = await client.query<{ active_pid: number | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
     const row = active.rows[0];
-    if (!row) return;
-    if (row.active_pid === null) {
-      await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
-      return;
-    }
-    if (attempt > 20) await client.query('SELECT pg_terminate_backend($1)', [row.active_pid]);
+    if (!row) return false;
+    if (row.active_pid === null) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`replication slot ${slot} stays in use by another process; stop the other capture first`);
+  throw new CaptureError(`replication slot ${slot} stays in use by another process; stop the other capture of this source first`);
 }
 
 export interface ExportedSnapshot {

@@ -1,0 +1,87 @@
+// Crash safety of native capture: the capture process is SIGKILLed at random moments while a
+// workload runs; after restarts the mirror equals the source and holds no duplicate versions.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { createTestDatabase, withClient } from '../../test/postgres.ts';
+import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
+import { openWarehouse } from '../../warehouse/index.ts';
+
+const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
+
+function startCapture(url: string, warehouseDir: string, extra: string[] = []): ChildProcess {
+  return spawn(
+    process.execPath,
+    [CLI, 'capture', '--source', url, '--source-name', 'crash', '--warehouse', warehouseDir, '--batch-rows', '3000', '--batch-delay-ms', '50', ...extra],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRIBUTARY_PII_KEY: 'crash-test-key-0123456789' } },
+  );
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })));
+}
+
+/** Mixed transactions of inserts, updates and deletes until `stop` is set. */
+async function runWorkload(client: pg.Client, shouldStop: () => boolean): Promise<number> {
+  let nextId = 1;
+  let transactions = 0;
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  while (!shouldStop()) {
+    const size = 1 + Math.floor(random() * 400);
+    await client.query('BEGIN');
+    const inserts = Math.ceil(size * 0.7);
+    await client.query(
+      `INSERT INTO activity (id, user_id, score, note, at, tags)
+       SELECT g, gen_random_uuid(), (g % 100), 'note ' || g || ' ✓', now() - (g % 1000) * interval '1 minute', ARRAY['t' || (g % 7)]
+       FROM generate_series($1::int, $2::int) AS g`,
+      [nextId, nextId + inserts - 1],
+    );
+    nextId += inserts;
+    const pick = () => 1 + Math.floor(random() * (nextId - 1));
+    for (let i = 0; i < Math.floor(size * 0.25); i++) await client.query('UPDATE activity SET score = score + 1, note = note || $2 WHERE id = $1', [pick(), '+']);
+    for (let i = 0; i < Math.floor(size * 0.05); i++) await client.query('DELETE FROM activity WHERE id = $1', [pick()]);
+    await client.query('COMMIT');
+    transactions++;
+  }
+  return transactions;
+}
+
+describe('native capture under SIGKILL', () => {
+  it('leaves the mirror equal to the source after 5 kills mid-stream, with no duplicate (key, _version)', async () => {
+    const url = await createTestDatabase('crash');
+    const warehouseDir = join(await mkdtemp(join(tmpdir(), 'tributary-crash-')), 'warehouse');
+    await withClient(url, async (client) => {
+      await client.query(`CREATE TABLE activity (id int PRIMARY KEY, user_id uuid NOT NULL, score int, note text, at timestamptz, tags text[])`);
+      let stop = false;
+      const workload = withClient(url, (writer) => runWorkload(writer, () => stop));
+      let seed = 42;
+      const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+      for (let kill = 0; kill < 5; kill++) {
+        const child = startCapture(url, warehouseDir);
+        const exit = exited(child);
+        await new Promise((resolve) => setTimeout(resolve, 2500 + random() * 3000));
+        child.kill('SIGKILL');
+        const { signal, stderr } = await exit;
+        expect(signal, stderr).toBe('SIGKILL');
+        console.log(`kill ${kill + 1}: ${stderr.trim().split('\n').join(' | ')}`);
+      }
+      stop = true;
+      expect(await workload).toBeGreaterThan(10);
+      const final = await exited(startCapture(url, warehouseDir, ['--until-caught-up']));
+      expect(final.code, final.stderr).toBe(0);
+      const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
+      try {
+        await expectNoDuplicateVersions(warehouse, 'raw_crash_activity', ['id']);
+        await expectMirrorEqualsSource({ client, warehouse, table: 'activity', mirror: 'raw_crash_activity', key: ['id'] });
+      } finally {
+        await warehouse.close();
+      }
+    });
+  });
+});
