@@ -1,18 +1,23 @@
 // The `tributary` command: dispatches subcommands and turns every expected failure into one clear
 // line on stderr and a non-zero exit code.
 import { UsageError } from './args.ts';
-import { captureCommand } from './commands/capture.ts';
-import { demoCommand } from './commands/demo.ts';
 import { isExpectedError } from './errors.ts';
 
 interface Command {
   summary: string;
-  run(argv: string[]): Promise<number>;
+  /** Loaded on use: a command pulls in only its own dependencies (and their exit hooks). */
+  load(): Promise<{ run(argv: string[]): Promise<number> }>;
 }
 
 const commands: Record<string, Command> = {
-  demo: demoCommand,
-  capture: captureCommand,
+  demo: {
+    summary: 'run the embedded end-to-end demo on a simulated product',
+    load: async () => (await import('./commands/demo.ts')).demoCommand,
+  },
+  capture: {
+    summary: 'capture a Postgres database into the warehouse (snapshot, then streaming)',
+    load: async () => (await import('./commands/capture.ts')).captureCommand,
+  },
 };
 
 const USAGE = `Usage: tributary <command> [options]
@@ -35,20 +40,21 @@ async function main(argv: string[]): Promise<number> {
     console.error(`tributary: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  return command.run(rest);
+  return (await command.load()).run(rest);
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
+function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) {
     console.error(`tributary: ${error.message}\n\n${error.usage}`);
-    process.exitCode = 2;
-  } else if (isExpectedError(error)) {
-    console.error(`tributary: ${(error as Error).message}`);
-    process.exitCode = 1;
-  } else {
-    console.error('tributary: unexpected failure:', error);
-    process.exitCode = 1;
+    return 2;
   }
+  if (isExpectedError(error)) {
+    console.error(`tributary: ${(error as Error).message}`);
+    return 1;
+  }
+  console.error('tributary: unexpected failure:', error);
+  return 1;
 }
+
+// Exit explicitly: a library's exit hook must not turn a failure into exit code 0.
+process.exit(await main(process.argv.slice(2)).catch(exitCodeFor));

@@ -11,6 +11,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** Defaults to a free port chosen by the kernel. */
   port?: number;
+  /** `logical` unless a test needs a server capture must refuse. */
+  walLevel?: 'logical' | 'replica';
   /** Server log lines; defaults to dropping them (startup failures are still reported). */
   onLog?: (line: string) => void;
 }
@@ -45,7 +47,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
-      '-c', 'wal_level=logical',
+      '-c', `wal_level=${options.walLevel ?? 'logical'}`,
       '-c', 'max_replication_slots=32',
       '-c', 'max_wal_senders=32',
       '-c', 'max_connections=200',

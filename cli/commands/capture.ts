@@ -1,6 +1,6 @@
 // `tributary capture`: captures an existing Postgres database into the warehouse's raw mirrors.
 import { captureConfigSchema, ConfigError, parseConfig, piiPolicyOptions } from '../../config/index.ts';
-import { createPiiPolicy, redactUrl, runPostgresCapture, type TableSelection } from '../../ingest/index.ts';
+import { createPiiPolicy, runPostgresCapture, type TableSelection } from '../../ingest/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 
@@ -45,7 +45,6 @@ const spec = {
 } as const;
 
 export const captureCommand = {
-  summary: 'capture a Postgres database into the warehouse (snapshot, then streaming)',
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandArgs(argv, spec);
     if (values.help) {
@@ -76,7 +75,6 @@ export const captureCommand = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      console.error(`capturing ${redactUrl(config.source)} as "${config.sourceName}" into ${config.warehouse}`);
       const result = await runPostgresCapture({
         sourceUrl: config.source,
         sourceName: config.sourceName,

@@ -36,7 +36,6 @@ const spec = {
 } as const;
 
 export const demoCommand = {
-  summary: 'run the embedded end-to-end demo on a simulated product',
   async run(argv: string[]): Promise<number> {
     const { values } = parseCommandArgs(argv, spec);
     if (values.help) {

@@ -9,7 +9,7 @@ import { CaptureError } from '../errors.ts';
 import { MirrorWriter, type RejectedEvent } from '../mirror-writer.ts';
 import type { PiiPolicy } from '../pii.ts';
 import { qualifiedName } from '../source-table.ts';
-import { checkLogicalReplication, connectSource, readCatalog, readTypes, type CatalogTable, type TableSelection } from './catalog.ts';
+import { checkLogicalReplication, connectSource, readCatalog, readTypes, redactUrl, type CatalogTable, type TableSelection } from './catalog.ts';
 import { createSlotWithSnapshot, currentWalLsn, dropSlot, ensurePublication, replicationNames, slotConfirmedLsn, slotExists, waitForSlotRelease } from './replication-slot.ts';
 import { readSnapshot } from './snapshot.ts';
 import { createTableCodec, type TableCodec } from './table-codec.ts';
@@ -124,6 +124,7 @@ class PostgresCapture {
       const catalog = await readCatalog(client, this.options.tables);
       for (const reason of catalog.skipped) this.warn(`skipped: ${reason}`);
       if (catalog.tables.length === 0) throw new CaptureError('no table to capture: the source has no table with a primary key in the selection');
+      this.log(`capturing ${catalog.tables.length} table(s) of ${redactUrl(this.options.sourceUrl)} as "${this.options.sourceName}"`);
       if (this.options.untilCaughtUp) this.targetLsn = await currentWalLsn(client);
       await migrate(this.options.warehouse);
       const codecs = catalog.tables.map((table) => this.codecFor(table));
