@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'stack/.cache/**'] },
+  { ignores: ['node_modules/**', '.data/**', 'stack/.cache/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

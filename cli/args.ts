@@ -21,7 +21,12 @@ export function parseCommandArgs<Options extends NonNullable<ParseArgsConfig['op
   spec: CommandSpec<Options>,
 ) {
   try {
-    return parseArgs({ args: argv, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    return parseArgs({
+      args: argv,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message, spec.usage);
   }

@@ -42,7 +42,8 @@ export class ProgressDisplay {
       return;
     }
     this.clear();
-    for (const line of this.lines.values()) this.stream.write(`${formatLine(line, this.stream.columns ?? 100)}\n`);
+    for (const line of this.lines.values())
+      this.stream.write(`${formatLine(line, this.stream.columns ?? 100)}\n`);
     this.drawnLines = this.lines.size;
   }
 
@@ -59,11 +60,23 @@ function formatLine(line: ProgressLine, columns: number): string {
   const width = 30;
   const filled = Math.round(Math.min(1, Math.max(0, line.fraction)) * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-  return `${label} ${bar} ${String(Math.round(line.fraction * 100)).padStart(3)}% ${line.detail}`.slice(0, columns - 1);
+  return `${label} ${bar} ${String(Math.round(line.fraction * 100)).padStart(3)}% ${line.detail}`.slice(
+    0,
+    columns - 1,
+  );
 }
 
 export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((cell, index) => Math.max(cell.length, ...rows.map((row) => (row[index] ?? '').length)));
-  const format = (row: string[]) => row.map((cell, index) => (index === 0 ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0))).join('  ');
-  return [format(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(format)].join('\n');
+  const widths = header.map((cell, index) =>
+    Math.max(cell.length, ...rows.map((row) => (row[index] ?? '').length)),
+  );
+  const format = (row: string[]) =>
+    row
+      .map((cell, index) =>
+        index === 0 ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0),
+      )
+      .join('  ');
+  return [format(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(format)].join(
+    '\n',
+  );
 }

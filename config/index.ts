@@ -10,24 +10,28 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const commaList = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
-export const postgresUrlSchema = z
-  .string({ error: 'is required' })
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+export const postgresUrlSchema = z.string({ error: 'is required' }).refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE');
 
 const sourceNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,40}$/, 'must start with a letter and use only a-z, 0-9 and _ (it names tables and the slot)');
+  .regex(
+    /^[a-z][a-z0-9_]{0,40}$/,
+    'must start with a letter and use only a-z, 0-9 and _ (it names tables and the slot)',
+  );
 
 export const piiEnvironmentSchema = z.object({
   TRIBUTARY_PII_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -41,12 +45,15 @@ export const captureConfigSchema = z.object({
   sourceName: sourceNameSchema,
   tables: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('all') }),
-    z.object({ kind: z.literal('list'), tables: z.array(z.string().regex(/^[\w$]+(\.[\w$]+)?$/, 'must be schema.table')).min(1) }),
+    z.object({
+      kind: z.literal('list'),
+      tables: z.array(z.string().regex(/^[\w$]+(\.[\w$]+)?$/, 'must be schema.table')).min(1),
+    }),
   ]),
   warehouse: z.string({ error: 'is required' }).min(1, 'is required'),
   untilCaughtUp: z.boolean(),
   keepPii: z.boolean(),
-  batchRows: z.number().int().positive().default(50_000),
+  batchRows: z.number().int().positive().default(20_000),
   batchDelayMs: z.number().int().positive().default(200),
 });
 export type CaptureConfig = z.infer<typeof captureConfigSchema>;
@@ -64,7 +71,9 @@ export type DemoConfig = z.infer<typeof demoConfigSchema>;
 export function parseConfig<T extends z.ZodType>(schema: T, input: unknown, fieldPrefix = '--'): z.infer<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `${fieldPrefix}${issue.path.map((part) => kebab(String(part))).join('.')} ${issue.message}`);
+  const lines = result.error.issues.map(
+    (issue) => `${fieldPrefix}${issue.path.map((part) => kebab(String(part))).join('.')} ${issue.message}`,
+  );
   throw new ConfigError(lines.join('; '));
 }
 

@@ -8,7 +8,18 @@ export const UNAVAILABLE_VALUE = '__debezium_unavailable_value';
 export const changeOperationSchema = z.enum(['c', 'u', 'd', 'r', 't']);
 export type ChangeOperation = z.infer<typeof changeOperationSchema>;
 
-const snapshotFlagSchema = z.union([z.boolean(), z.enum(['true', 'false', 'first', 'last', 'incremental', 'first_in_data_collection', 'last_in_data_collection'])]);
+const snapshotFlagSchema = z.union([
+  z.boolean(),
+  z.enum([
+    'true',
+    'false',
+    'first',
+    'last',
+    'incremental',
+    'first_in_data_collection',
+    'last_in_data_collection',
+  ]),
+]);
 
 export const changeSourceSchema = z
   .object({
@@ -40,8 +51,14 @@ export const changeEnvelopeSchema = z
   .loose()
   .superRefine((envelope, context) => {
     const needsAfter = envelope.op === 'c' || envelope.op === 'r' || envelope.op === 'u';
-    if (needsAfter && !envelope.after) context.addIssue({ code: 'custom', message: `op '${envelope.op}' needs an 'after' row`, path: ['after'] });
-    if (envelope.op === 'd' && !envelope.before) context.addIssue({ code: 'custom', message: "op 'd' needs a 'before' row", path: ['before'] });
+    if (needsAfter && !envelope.after)
+      context.addIssue({
+        code: 'custom',
+        message: `op '${envelope.op}' needs an 'after' row`,
+        path: ['after'],
+      });
+    if (envelope.op === 'd' && !envelope.before)
+      context.addIssue({ code: 'custom', message: "op 'd' needs a 'before' row", path: ['before'] });
   });
 export type ChangeEnvelope = z.infer<typeof changeEnvelopeSchema>;
 export type Row = Record<string, unknown>;

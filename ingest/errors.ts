@@ -3,7 +3,10 @@
 export class CaptureError extends Error {
   readonly retriable: boolean;
   readonly context: Record<string, unknown>;
-  constructor(message: string, options: { retriable?: boolean; cause?: unknown; context?: Record<string, unknown> } = {}) {
+  constructor(
+    message: string,
+    options: { retriable?: boolean; cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'CaptureError';
     this.retriable = options.retriable ?? false;

@@ -1,6 +1,11 @@
 // The ingest seam: capture from sources into the raw mirrors, and the change-event contract.
 export { runPostgresCapture, startPostgresCapture } from './postgres/capture.ts';
-export type { PostgresCaptureOptions, CaptureEvents, CaptureResult, RunningCapture } from './postgres/capture.ts';
+export type {
+  PostgresCaptureOptions,
+  CaptureEvents,
+  CaptureResult,
+  RunningCapture,
+} from './postgres/capture.ts';
 export type { TableSelection } from './postgres/catalog.ts';
 export { redactUrl } from './postgres/catalog.ts';
 export { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from './pii.ts';

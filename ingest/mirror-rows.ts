@@ -1,19 +1,21 @@
-// Turns envelope rows into ClickHouse rows for a raw mirror: temporal encodings become ClickHouse
-// text, NULL arrays become empty arrays (ClickHouse arrays cannot be NULL), key columns stay exact.
+// Turns envelope rows into rows of a raw mirror. ClickHouse reads Debezium's day and microsecond
+// integers for Date32 and DateTime64(6) as they are, so most values pass untouched and most rows
+// are stored as the very object the envelope carries; only NULL arrays (ClickHouse arrays cannot be
+// NULL) and times of day (stored as text) are rewritten.
 import type { MirrorColumn, MirrorTable } from '../warehouse/index.ts';
-import { daysToIsoDate, microsToTime, microsToTimestamp } from './temporal.ts';
+import { microsToTime } from './temporal.ts';
 import type { SourceColumn, SourceTable, ValueEncoding } from './source-table.ts';
 import { mirrorTableName } from './source-table.ts';
 import { UNAVAILABLE_VALUE, type Row } from './envelope.ts';
 
 type Convert = (value: unknown) => unknown;
 
-const CONVERTERS: Record<ValueEncoding, Convert> = {
-  plain: (value) => value,
-  'date-days': (value) => (typeof value === 'number' ? daysToIsoDate(value) : value),
+const ELEMENT_CONVERTERS: Record<ValueEncoding, Convert | undefined> = {
+  plain: undefined,
+  'date-days': undefined,
+  'timestamp-micros': undefined,
+  'zoned-timestamp': undefined,
   'time-micros': (value) => (typeof value === 'number' ? microsToTime(value) : value),
-  'timestamp-micros': (value) => (typeof value === 'number' ? microsToTimestamp(value) : value),
-  'zoned-timestamp': (value) => value,
 };
 
 export function mirrorColumnType(column: SourceColumn, isKey: boolean): string {
@@ -23,38 +25,71 @@ export function mirrorColumnType(column: SourceColumn, isKey: boolean): string {
 
 export function mirrorTableFor(table: SourceTable): MirrorTable {
   const key = new Set(table.key);
-  const columns: MirrorColumn[] = table.columns.map((column) => ({ name: column.name, type: mirrorColumnType(column, key.has(column.name)) }));
+  const columns: MirrorColumn[] = table.columns.map((column) => ({
+    name: column.name,
+    type: mirrorColumnType(column, key.has(column.name)),
+  }));
   return { name: mirrorTableName(table.source, table.schema, table.table), columns, key: table.key };
 }
 
+export type ConvertedRow =
+  { ok: true; row: Row; unavailable: string[] | undefined } | { ok: false; unknownFields: string[] };
+
 export interface RowConverter {
-  /** Converts the envelope values of the known columns; unknown fields are reported, not written. */
-  convert(row: Row): { values: Row; unknownFields: string[] };
+  /**
+   * The row to store: `image` itself when nothing needs rewriting, a converted copy otherwise.
+   * `unavailable` lists columns holding the unchanged-TOAST placeholder.
+   */
+  convert(image: Row): ConvertedRow;
+}
+
+/** Rewrites a present (non-NULL, non-placeholder) value, or undefined when it is stored as is. */
+function columnConverter(column: SourceColumn): { convert: Convert | undefined; isArray: boolean } {
+  const element = ELEMENT_CONVERTERS[column.encoding];
+  if (!column.isArray) return { convert: element, isArray: false };
+  return {
+    convert:
+      element && ((value) => (value as unknown[]).map((item) => (item === null ? null : element(item)))),
+    isArray: true,
+  };
 }
 
 export function createRowConverter(table: SourceTable): RowConverter {
-  const columns = table.columns.map((column) => {
-    const element = CONVERTERS[column.encoding];
-    const convertPresent: Convert = column.isArray
-      ? (value) => (value as unknown[]).map((item) => (item === null ? null : element(item)))
-      : element;
-    // The TOAST placeholder passes through untouched: the writer replaces it with the previous value.
-    const convert: Convert = (value) => {
-      if (value === null || value === undefined) return column.isArray ? [] : null;
-      return value === UNAVAILABLE_VALUE ? value : convertPresent(value);
-    };
-    return { name: column.name, convert };
-  });
-  const known = new Set(table.columns.map((column) => column.name));
+  const columns = new Map(table.columns.map((column) => [column.name, columnConverter(column)]));
   return {
-    convert(row) {
-      const values: Row = {};
-      for (const column of columns) {
-        if (column.name in row) values[column.name] = column.convert(row[column.name]);
+    convert(image) {
+      let copy: Row | undefined;
+      let unavailable: string[] | undefined;
+      let unknownFields: string[] | undefined;
+      for (const name in image) {
+        const column = columns.get(name);
+        if (!column) {
+          (unknownFields ??= []).push(name);
+          continue;
+        }
+        const value = image[name];
+        if (
+          value === UNAVAILABLE_VALUE ||
+          (column.isArray && Array.isArray(value) && value.length === 1 && value[0] === UNAVAILABLE_VALUE)
+        ) {
+          // The writer fills these in place, so they always get a copy of their own.
+          copy ??= { ...image };
+          (unavailable ??= []).push(name);
+        } else if (value === null || value === undefined) {
+          if (column.isArray) (copy ??= { ...image })[name] = [];
+        } else if (column.convert) {
+          (copy ??= { ...image })[name] = column.convert(value);
+        }
       }
-      const unknownFields: string[] = [];
-      for (const name in row) if (!known.has(name)) unknownFields.push(name);
-      return { values, unknownFields };
+      if (unknownFields) return { ok: false, unknownFields };
+      return { ok: true, row: copy ?? image, unavailable };
     },
   };
+}
+
+/** One JSONEachRow line: the row plus the mirror's version and deletion flag. */
+export function mirrorJsonLine(row: Row, version: number, deleted: boolean): string {
+  const json = JSON.stringify(row);
+  const meta = `"_version":${version},"_is_deleted":${deleted ? 1 : 0}}`;
+  return json.length === 2 ? `{${meta}` : `${json.slice(0, -1)},${meta}`;
 }

@@ -8,8 +8,8 @@ import {
   type MirrorTable,
   type Warehouse,
 } from '../warehouse/index.ts';
-import { UNAVAILABLE_VALUE, type ChangeEnvelope, type Row } from './envelope.ts';
-import { createRowConverter, mirrorTableFor, type RowConverter } from './mirror-rows.ts';
+import type { ChangeEnvelope, Row } from './envelope.ts';
+import { createRowConverter, mirrorJsonLine, mirrorTableFor, type RowConverter } from './mirror-rows.ts';
 import { qualifiedName, type SourceTable } from './source-table.ts';
 
 export interface RejectedEvent {
@@ -29,6 +29,13 @@ interface RegisteredTable {
 }
 
 type Segment = { kind: 'rows'; events: ChangeEnvelope[] } | { kind: 'truncate'; version: number };
+
+interface PendingRow {
+  row: Row;
+  version: number;
+  deleted: boolean;
+  unavailable: string[] | undefined;
+}
 
 /** Where a change sits in its source's order; for Postgres the WAL position of its record. */
 export type VersionOf = (envelope: ChangeEnvelope) => number | undefined;
@@ -51,10 +58,6 @@ export class MirrorWriter {
     return added;
   }
 
-  mirrorOf(schema: string, table: string): MirrorTable | undefined {
-    return this.tables.get(`${schema}.${table}`)?.mirror;
-  }
-
   get mirrors(): MirrorTable[] {
     return [...this.tables.values()].map((table) => table.mirror);
   }
@@ -70,15 +73,25 @@ export class MirrorWriter {
           await tombstoneOlderThan(this.warehouse, table.mirror, segment.version);
           continue;
         }
-        const rows = await this.toMirrorRows(table, segment.events, result.rejected);
-        await this.warehouse.insert(table.mirror.name, rows, { deduplicationToken: `${tokenBase}:${table.mirror.name}:${index++}` });
-        result.rowsByMirror.set(table.mirror.name, (result.rowsByMirror.get(table.mirror.name) ?? 0) + rows.length);
+        const rows = this.toMirrorRows(table, segment.events, result.rejected);
+        if (rows.some((pending) => pending.unavailable)) await this.fillUnchangedToast(table.mirror, rows);
+        const lines = rows.map((pending) => mirrorJsonLine(pending.row, pending.version, pending.deleted));
+        await this.warehouse.insertJsonLines(table.mirror.name, lines, {
+          deduplicationToken: `${tokenBase}:${table.mirror.name}:${index++}`,
+        });
+        result.rowsByMirror.set(
+          table.mirror.name,
+          (result.rowsByMirror.get(table.mirror.name) ?? 0) + rows.length,
+        );
       }
     }
     return result;
   }
 
-  private segmentByTable(events: readonly ChangeEnvelope[], rejected: RejectedEvent[]): Map<string, Segment[]> {
+  private segmentByTable(
+    events: readonly ChangeEnvelope[],
+    rejected: RejectedEvent[],
+  ): Map<string, Segment[]> {
     const byTable = new Map<string, Segment[]>();
     for (const envelope of events) {
       const name = `${envelope.source.schema ?? 'public'}.${envelope.source.table ?? envelope.source.collection ?? ''}`;
@@ -104,9 +117,13 @@ export class MirrorWriter {
     return byTable;
   }
 
-  private async toMirrorRows(table: RegisteredTable, events: ChangeEnvelope[], rejected: RejectedEvent[]): Promise<Row[]> {
-    const rows: Row[] = [];
-    const needsPrevious: { row: Row; missing: string[] }[] = [];
+  private toMirrorRows(
+    table: RegisteredTable,
+    events: ChangeEnvelope[],
+    rejected: RejectedEvent[],
+  ): PendingRow[] {
+    const rows: PendingRow[] = [];
+    const key = table.mirror.key;
     for (const envelope of events) {
       const deleted = envelope.op === 'd';
       const image = deleted ? envelope.before : envelope.after;
@@ -114,21 +131,25 @@ export class MirrorWriter {
         rejected.push({ envelope, reason: `op '${envelope.op}' without its row image` });
         continue;
       }
-      const { values, unknownFields } = table.converter.convert(image);
-      if (unknownFields.length > 0) {
-        rejected.push({ envelope, reason: `fields not in the mirror of ${table.mirror.name}: ${unknownFields.join(', ')}` });
+      const converted = table.converter.convert(image);
+      if (!converted.ok) {
+        rejected.push({
+          envelope,
+          reason: `fields not in the mirror of ${table.mirror.name}: ${converted.unknownFields.join(', ')}`,
+        });
         continue;
       }
-      if (table.mirror.key.some((column) => values[column] === null || values[column] === undefined)) {
-        rejected.push({ envelope, reason: `row key (${table.mirror.key.join(', ')}) is missing` });
+      if (key.some((column) => converted.row[column] === null || converted.row[column] === undefined)) {
+        rejected.push({ envelope, reason: `row key (${key.join(', ')}) is missing` });
         continue;
       }
-      const row: Row = { ...values, _version: this.versionOf(envelope), _is_deleted: deleted ? 1 : 0 };
-      const missing = deleted ? [] : unavailableColumns(image);
-      if (missing.length > 0) needsPrevious.push({ row, missing });
-      rows.push(row);
+      rows.push({
+        row: converted.row,
+        version: this.versionOf(envelope) ?? 0,
+        deleted,
+        unavailable: deleted ? undefined : converted.unavailable,
+      });
     }
-    if (needsPrevious.length > 0) await this.fillUnchangedToast(table.mirror, rows, needsPrevious);
     return rows;
   }
 
@@ -136,37 +157,26 @@ export class MirrorWriter {
    * Postgres does not resend a TOASTed value an UPDATE left unchanged; the previous version of the
    * row holds it, either earlier in this batch or already in the mirror.
    */
-  private async fillUnchangedToast(mirror: MirrorTable, rows: Row[], needsPrevious: { row: Row; missing: string[] }[]): Promise<void> {
+  private async fillUnchangedToast(mirror: MirrorTable, rows: PendingRow[]): Promise<void> {
     const keyOf = (row: Row): string => JSON.stringify(mirror.key.map((column) => row[column]));
-    const pending = new Map(needsPrevious.map((entry) => [entry.row, entry.missing]));
     const seen = new Set<string>();
     const lookups = new Map<string, Row>();
     const columns = new Set<string>();
-    for (const row of rows) {
+    for (const { row, unavailable } of rows) {
       const key = keyOf(row);
-      const missing = pending.get(row);
-      if (missing && !seen.has(key)) {
+      if (unavailable && !seen.has(key)) {
         lookups.set(key, row);
-        for (const column of missing) columns.add(column);
+        for (const column of unavailable) columns.add(column);
       }
       seen.add(key);
     }
     const current = new Map<string, Row>();
-    const stored = await readCurrentValues(this.warehouse, mirror, [...lookups.values()], [...columns]);
-    for (const row of stored) current.set(keyOf(row), row);
-    for (const row of rows) {
+    for (const stored of await readCurrentValues(this.warehouse, mirror, [...lookups.values()], [...columns]))
+      current.set(keyOf(stored), stored);
+    for (const { row, unavailable } of rows) {
       const key = keyOf(row);
-      for (const column of pending.get(row) ?? []) row[column] = current.get(key)?.[column] ?? null;
+      for (const column of unavailable ?? []) row[column] = current.get(key)?.[column] ?? null;
       current.set(key, row);
     }
   }
-}
-
-function unavailableColumns(image: Row): string[] {
-  const missing: string[] = [];
-  for (const name in image) {
-    const value = image[name];
-    if (value === UNAVAILABLE_VALUE || (Array.isArray(value) && value.length === 1 && value[0] === UNAVAILABLE_VALUE)) missing.push(name);
-  }
-  return missing;
 }

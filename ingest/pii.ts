@@ -13,7 +13,17 @@ export interface PiiPolicyOptions {
   hashKey: string;
 }
 
-export const DEFAULT_DROP_FIELDS = ['password', 'password_hash', '*_password', 'salt', '*_salt', 'secret', '*_secret', 'recovery_codes', '*token*'];
+export const DEFAULT_DROP_FIELDS = [
+  'password',
+  'password_hash',
+  '*_password',
+  'salt',
+  '*_salt',
+  'secret',
+  '*_secret',
+  'recovery_codes',
+  '*token*',
+];
 export const DEFAULT_HASH_FIELDS = ['email', '*_email', 'phone', '*_phone', 'phone_number'];
 
 export type FieldTreatment = 'keep' | 'drop' | 'hash';
@@ -41,7 +51,9 @@ export function createPiiPolicy(options: PiiPolicyOptions): PiiPolicy {
     hash(value) {
       if (value === null || value === undefined) return value;
       if (Array.isArray(value)) return value.map((item) => this.hash(item));
-      return createHmac('sha256', options.hashKey).update(normalisePii(String(value))).digest('hex');
+      return createHmac('sha256', options.hashKey)
+        .update(normalisePii(String(value)))
+        .digest('hex');
     },
   };
 }

@@ -9,15 +9,14 @@ function pad(value: number, width: number): string {
 /** `2024-03-05` → days since 1970-01-01 (Debezium `io.debezium.time.Date`). */
 export function pgDateToDays(text: string): number {
   const bc = text.endsWith(' BC');
-  const [year, month, day] = (bc ? text.slice(0, -3) : text).split('-').map(Number) as [number, number, number];
+  const [year, month, day] = (bc ? text.slice(0, -3) : text).split('-').map(Number) as [
+    number,
+    number,
+    number,
+  ];
   const utc = new Date(0);
   utc.setUTCFullYear(bc ? 1 - year : year, month - 1, day);
   return Math.round(utc.getTime() / MS_PER_DAY);
-}
-
-export function daysToIsoDate(days: number): string {
-  const date = new Date(days * MS_PER_DAY);
-  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
 }
 
 /** `10:11:12.5` → microseconds since midnight (Debezium `io.debezium.time.MicroTime`). */
@@ -66,7 +65,10 @@ export function pgTimestamptzToIso(text: string): string {
   const zoneAt = Math.max(text.lastIndexOf('+'), text.lastIndexOf('-'));
   if (zoneAt < 19) throw new Error(`unsupported timestamptz '${text}'`);
   const local = pgTimestampToMicros(text.slice(0, zoneAt));
-  const zone = text.slice(zoneAt + 1).split(':').map(Number);
+  const zone = text
+    .slice(zoneAt + 1)
+    .split(':')
+    .map(Number);
   const offsetMinutes = ((zone[0] ?? 0) * 60 + (zone[1] ?? 0)) * (text[zoneAt] === '-' ? -1 : 1);
   const utc = local - offsetMinutes * 60_000_000;
   return `${microsToTimestamp(utc).replace(' ', 'T')}Z`;
@@ -77,5 +79,10 @@ function fractionMicros(text: string, at: number): number {
   if (text[at] !== '.') return 0;
   let end = at + 1;
   while (end < text.length && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end++;
-  return Number(text.slice(at + 1, end).padEnd(6, '0').slice(0, 6));
+  return Number(
+    text
+      .slice(at + 1, end)
+      .padEnd(6, '0')
+      .slice(0, 6),
+  );
 }

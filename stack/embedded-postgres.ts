@@ -45,16 +45,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', `wal_level=${options.walLevel ?? 'logical'}`,
-      '-c', 'max_replication_slots=32',
-      '-c', 'max_wal_senders=32',
-      '-c', 'max_connections=200',
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'timezone=UTC',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      `wal_level=${options.walLevel ?? 'logical'}`,
+      '-c',
+      'max_replication_slots=32',
+      '-c',
+      'max_wal_senders=32',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'timezone=UTC',
     ],
     onLog: (line) => {
       logs.push(line);
@@ -67,7 +77,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await server.start();
   } catch (error) {
-    throw new Error(`embedded Postgres did not start on port ${port}: ${logs.slice(-5).join(' ').trim() || String(error)}`);
+    throw new Error(
+      `embedded Postgres did not start on port ${port}: ${logs.slice(-5).join(' ').trim() || String(error)}`,
+      { cause: error },
+    );
   }
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   return {

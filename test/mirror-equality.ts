@@ -20,7 +20,9 @@ export interface MirrorEqualityOptions {
   exclude?: string[];
 }
 
-export async function readSourceAndMirror(options: MirrorEqualityOptions): Promise<{ source: string[]; mirror: string[] }> {
+export async function readSourceAndMirror(
+  options: MirrorEqualityOptions,
+): Promise<{ source: string[]; mirror: string[] }> {
   const columns = (
     await options.client.query<ColumnInfo>(
       `SELECT column_name AS name, data_type AS "dataType" FROM information_schema.columns
@@ -29,16 +31,21 @@ export async function readSourceAndMirror(options: MirrorEqualityOptions): Promi
     )
   ).rows.filter((column) => !(options.exclude ?? []).includes(column.name));
   const order = options.key.map((column) => `${quoteIdentifier(column)}`).join(', ');
-  const pgSelect = columns.map((column) => `${postgresText(column)} AS ${JSON.stringify(column.name)}`).join(', ');
+  const pgSelect = columns
+    .map((column) => `${postgresText(column)} AS ${JSON.stringify(column.name)}`)
+    .join(', ');
   const sourceRows = await options.client.query({
     text: `SELECT ${pgSelect} FROM ${options.table} ORDER BY ${options.key.map((k) => `"${k}"`).join(', ')}`,
     types: { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig,
   });
-  const chSelect = columns.map((column) => `${clickhouseText(column)} AS ${quoteIdentifier(column.name)}`).join(', ');
+  const chSelect = columns
+    .map((column) => `${clickhouseText(column)} AS ${quoteIdentifier(column.name)}`)
+    .join(', ');
   const mirrorRows = await options.warehouse.query<Record<string, string | null>>(
     `SELECT ${chSelect} FROM ${quoteIdentifier(options.mirror)} FINAL WHERE _is_deleted = 0 ORDER BY ${order}`,
   );
-  const render = (row: Record<string, unknown>) => JSON.stringify(columns.map((column) => normalise(column, row[column.name])));
+  const render = (row: Record<string, unknown>) =>
+    JSON.stringify(columns.map((column) => normalise(column, row[column.name])));
   return { source: sourceRows.rows.map(render), mirror: mirrorRows.map(render) };
 }
 
@@ -46,12 +53,17 @@ export async function expectMirrorEqualsSource(options: MirrorEqualityOptions): 
   const { source, mirror } = await readSourceAndMirror(options);
   expect(mirror.length, `row count of ${options.mirror}`).toBe(source.length);
   for (let index = 0; index < source.length; index++) {
-    if (mirror[index] !== source[index]) expect(mirror[index], `row ${index} of ${options.mirror}`).toBe(source[index]);
+    if (mirror[index] !== source[index])
+      expect(mirror[index], `row ${index} of ${options.mirror}`).toBe(source[index]);
   }
 }
 
 /** No `(key, _version)` pair appears twice in the raw table, even before FINAL collapses versions. */
-export async function expectNoDuplicateVersions(warehouse: Warehouse, mirror: string, key: string[]): Promise<void> {
+export async function expectNoDuplicateVersions(
+  warehouse: Warehouse,
+  mirror: string,
+  key: string[],
+): Promise<void> {
   const keys = key.map(quoteIdentifier).join(', ');
   const duplicates = await warehouse.query(
     `SELECT ${keys}, _version, count() AS copies FROM ${quoteIdentifier(mirror)} GROUP BY ${keys}, _version HAVING copies > 1 LIMIT 5`,

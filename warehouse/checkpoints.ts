@@ -2,7 +2,11 @@
 // the same truth the mirrors were written against.
 import type { Warehouse } from './warehouse.ts';
 
-export async function readCheckpoint<State>(warehouse: Warehouse, pipeline: string, stream: string): Promise<State | undefined> {
+export async function readCheckpoint<State>(
+  warehouse: Warehouse,
+  pipeline: string,
+  stream: string,
+): Promise<State | undefined> {
   const rows = await warehouse.query<{ state: string }>(
     'SELECT state FROM _tributary_checkpoints FINAL WHERE pipeline = {pipeline:String} AND stream = {stream:String}',
     { pipeline, stream },
@@ -20,8 +24,19 @@ function nextRevision(): bigint {
   return lastRevision;
 }
 
-export async function writeCheckpoint(warehouse: Warehouse, pipeline: string, stream: string, state: unknown): Promise<void> {
+export async function writeCheckpoint(
+  warehouse: Warehouse,
+  pipeline: string,
+  stream: string,
+  state: unknown,
+): Promise<void> {
   await warehouse.insert('_tributary_checkpoints', [
-    { pipeline, stream, state: JSON.stringify(state), updated_at: new Date().toISOString(), revision: nextRevision().toString() },
+    {
+      pipeline,
+      stream,
+      state: JSON.stringify(state),
+      updated_at: new Date().toISOString(),
+      revision: nextRevision().toString(),
+    },
   ]);
 }

@@ -3,7 +3,10 @@
 export class WarehouseError extends Error {
   readonly retriable: boolean;
   readonly context: Record<string, unknown>;
-  constructor(message: string, options: { retriable: boolean; cause?: unknown; context?: Record<string, unknown> }) {
+  constructor(
+    message: string,
+    options: { retriable: boolean; cause?: unknown; context?: Record<string, unknown> },
+  ) {
     super(message, { cause: options.cause });
     this.name = 'WarehouseError';
     this.retriable = options.retriable;

@@ -3,7 +3,12 @@ export { openWarehouse, parseWarehouseTarget } from './warehouse.ts';
 export type { Warehouse, WarehouseTarget, InsertOptions, QueryParams } from './warehouse.ts';
 export { WarehouseError } from './errors.ts';
 export { migrate } from './migrate.ts';
-export { ensureMirrorTable, tombstoneOlderThan, readCurrentValues, MIRROR_META_COLUMNS } from './raw-mirror.ts';
+export {
+  ensureMirrorTable,
+  tombstoneOlderThan,
+  readCurrentValues,
+  MIRROR_META_COLUMNS,
+} from './raw-mirror.ts';
 export type { MirrorTable, MirrorColumn } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString } from './sql.ts';
 export { readCheckpoint, writeCheckpoint } from './checkpoints.ts';

@@ -37,8 +37,8 @@ export async function migrate(warehouse: Warehouse): Promise<number[]> {
   // The bookkeeping table comes from migration 001 itself, so it is always (idempotently) applied.
   if (first) for (const statement of first.statements) await warehouse.command(statement);
   const applied = new Set(
-    (await warehouse.query<{ version: number }>('SELECT version FROM _tributary_migrations FINAL')).map((row) =>
-      Number(row.version),
+    (await warehouse.query<{ version: number }>('SELECT version FROM _tributary_migrations FINAL')).map(
+      (row) => Number(row.version),
     ),
   );
   const newlyApplied: number[] = [];

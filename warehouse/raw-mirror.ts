@@ -23,7 +23,11 @@ const DEDUPLICATION_WINDOW = 10_000;
 
 export function createMirrorTableSql(table: MirrorTable): string {
   const columns = table.columns.map((column) => `${q(column.name)} ${column.type}`);
-  columns.push('`_version` UInt64', '`_is_deleted` UInt8', "`_ingested_at` DateTime64(3, 'UTC') DEFAULT now64(3)");
+  columns.push(
+    '`_version` UInt64',
+    '`_is_deleted` UInt8',
+    "`_ingested_at` DateTime64(3, 'UTC') DEFAULT now64(3)",
+  );
   return (
     `CREATE TABLE IF NOT EXISTS ${q(table.name)} (\n  ${columns.join(',\n  ')}\n)\n` +
     `ENGINE = ReplacingMergeTree(_version, _is_deleted)\n` +
@@ -40,13 +44,18 @@ export function createMirrorTableSql(table: MirrorTable): string {
 export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable): Promise<string[]> {
   await warehouse.command(createMirrorTableSql(table));
   const existing = new Set(
-    (await warehouse.query<{ name: string }>('SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}', { table: table.name })).map(
-      (row) => row.name,
-    ),
+    (
+      await warehouse.query<{ name: string }>(
+        'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}',
+        { table: table.name },
+      )
+    ).map((row) => row.name),
   );
   const missing = table.columns.filter((column) => !existing.has(column.name));
   for (const column of missing) {
-    await warehouse.command(`ALTER TABLE ${q(table.name)} ADD COLUMN IF NOT EXISTS ${q(column.name)} ${column.type}`);
+    await warehouse.command(
+      `ALTER TABLE ${q(table.name)} ADD COLUMN IF NOT EXISTS ${q(column.name)} ${column.type}`,
+    );
   }
   return missing.map((column) => column.name);
 }
@@ -55,7 +64,11 @@ export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable
  * Marks deleted every live row whose version is below `version` (a TRUNCATE, or rows a completed
  * re-snapshot no longer saw). Running it twice changes nothing: rows it already marked are not live.
  */
-export async function tombstoneOlderThan(warehouse: Warehouse, table: MirrorTable, version: number): Promise<void> {
+export async function tombstoneOlderThan(
+  warehouse: Warehouse,
+  table: MirrorTable,
+  version: number,
+): Promise<void> {
   const keys = table.key.map(q).join(', ');
   await warehouse.command(
     `INSERT INTO ${q(table.name)} (${keys}, _version, _is_deleted) ` +
@@ -77,6 +90,11 @@ export async function readCurrentValues(
   return warehouse.query(
     `SELECT ${[...table.key, ...columns].map(q).join(', ')} FROM ${q(table.name)} FINAL ` +
       `WHERE ${table.key.length === 1 ? q(table.key[0] ?? '') : keyTuple} IN {keys:Array(${table.key.length === 1 ? 'String' : `Tuple(${table.key.map(() => 'String').join(', ')})`})} AND _is_deleted = 0`,
-    { keys: table.key.length === 1 ? wanted.map((tuple) => String(tuple[0])) : wanted.map((tuple) => tuple.map(String)) },
+    {
+      keys:
+        table.key.length === 1
+          ? wanted.map((tuple) => String(tuple[0]))
+          : wanted.map((tuple) => tuple.map(String)),
+    },
   );
 }

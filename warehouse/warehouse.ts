@@ -1,10 +1,12 @@
 // The Warehouse seam: everything above it talks to ClickHouse through this small interface, whether
 // the engine is embedded (chDB, in this process) or a server reached over HTTP.
-import { mkdir, access, constants } from 'node:fs/promises';
+import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import { Readable } from 'node:stream';
 import { WarehouseError, isRetriableWarehouseFailure } from './errors.ts';
+import { quoteIdentifier } from './sql.ts';
 
 export type WarehouseTarget = { kind: 'chdb'; path: string } | { kind: 'http'; url: string };
 
@@ -23,6 +25,8 @@ export interface Warehouse {
   query<Row = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<Row[]>;
   /** Inserts rows; one call is one INSERT (one block, atomic for blocks below max_insert_block_size). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /** The same, for rows already serialised as JSONEachRow lines (the hot path of capture). */
+  insertJsonLines(table: string, lines: readonly string[], options?: InsertOptions): Promise<void>;
   /** Runs a query and returns the raw bytes of the chosen output format (Parquet, Arrow, CSV…). */
   queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer>;
   close(): Promise<void>;
@@ -40,13 +44,30 @@ export function parseWarehouseTarget(value: string): WarehouseTarget {
   return { kind: 'chdb', path: resolve(value) };
 }
 
+type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
+type RawInsert = (table: string, payload: Buffer, settings: Record<string, string>) => Promise<void>;
+
 export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse> {
-  if (target.kind === 'chdb') await ensureWritableDirectory(target.path);
-  const client =
-    target.kind === 'chdb'
-      ? createClient({ connection: chdbConnection(target.path) })
-      : createClient({ url: target.url, request_timeout: 300_000, clickhouse_settings: { wait_end_of_query: 1 } });
-  const warehouse = new ClickHouseWarehouse(target, client);
+  let client: ClickHouseClient;
+  let rawInsert: RawInsert | undefined;
+  if (target.kind === 'chdb') {
+    await ensureWritableDirectory(target.path);
+    const connection = createChdbConnection({ path: target.path });
+    // chDB implements @clickhouse/client-common's Connection; @clickhouse/client declares the same
+    // interface from its own bundled copy, so the types differ only by origin.
+    client = createClient({ connection: connection as unknown as ClientConnection });
+    // chDB's raw insert hands the payload to the engine's parser without building a SQL string.
+    rawInsert = async (table, payload, settings) => {
+      await connection.chdb.rawInsert({ table, values: payload, format: 'JSONEachRow', settings });
+    };
+  } else {
+    client = createClient({
+      url: target.url,
+      request_timeout: 300_000,
+      clickhouse_settings: { wait_end_of_query: 1 },
+    });
+  }
+  const warehouse = new ClickHouseWarehouse(target, client, rawInsert);
   try {
     await warehouse.query('SELECT 1');
   } catch (error) {
@@ -60,20 +81,13 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
   return warehouse;
 }
 
-/**
- * chDB implements the Connection contract of @clickhouse/client-common; @clickhouse/client declares
- * the same interface from its own bundled copy, so the two types differ only by origin.
- */
-function chdbConnection(path: string): NonNullable<Parameters<typeof createClient>[0]>['connection'] {
-  return createChdbConnection({ path }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
-}
-
 async function ensureWritableDirectory(path: string): Promise<void> {
   try {
     await mkdir(path, { recursive: true });
     await access(path, constants.W_OK);
   } catch (error) {
-    throw new WarehouseError(`the warehouse directory ${path} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new WarehouseError(`the warehouse directory ${path} is not writable (${reason})`, {
       retriable: false,
       cause: error,
     });
@@ -84,6 +98,7 @@ class ClickHouseWarehouse implements Warehouse {
   constructor(
     readonly target: WarehouseTarget,
     private readonly client: ClickHouseClient,
+    private readonly rawInsert?: RawInsert,
   ) {}
 
   async command(sql: string, params?: QueryParams): Promise<void> {
@@ -97,20 +112,42 @@ class ClickHouseWarehouse implements Warehouse {
         query_params: params,
         format: 'JSONEachRow',
         // Decimals and 64-bit integers come back as strings, so they stay exact in JavaScript.
-        clickhouse_settings: { output_format_json_quote_decimals: 1, output_format_json_quote_64bit_integers: 1 },
+        clickhouse_settings: {
+          output_format_json_quote_decimals: 1,
+          output_format_json_quote_64bit_integers: 1,
+        },
       });
       return result.json<Row>();
     });
   }
 
   async insert(table: string, rows: readonly object[], options: InsertOptions = {}): Promise<void> {
-    if (rows.length === 0) return;
-    // Int64 and Decimal values arrive as JSON strings so they stay exact; ClickHouse parses them.
-    const settings: ClickHouseSettings = { date_time_input_format: 'best_effort' };
-    if (options.deduplicationToken) settings.insert_deduplication_token = options.deduplicationToken;
-    await this.run(`INSERT INTO ${table}`, () =>
-      this.client.insert({ table, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: settings }),
+    await this.insertJsonLines(
+      table,
+      rows.map((row) => JSON.stringify(row)),
+      options,
     );
+  }
+
+  async insertJsonLines(table: string, lines: readonly string[], options: InsertOptions = {}): Promise<void> {
+    if (lines.length === 0) return;
+    // Int64 and Decimal values arrive as JSON strings so they stay exact; ClickHouse parses them.
+    // Replacing-merge within the inserted block is left to merges and FINAL: it only costs here.
+    const settings: Record<string, string> = { optimize_on_insert: '0' };
+    if (options.deduplicationToken) settings.insert_deduplication_token = options.deduplicationToken;
+    const payload = Buffer.from(lines.join('\n'));
+    const rawInsert = this.rawInsert;
+    await this.run(`INSERT INTO ${table}`, async () => {
+      if (rawInsert) await rawInsert(table, payload, settings);
+      else {
+        const result = await this.client.exec({
+          query: `INSERT INTO ${quoteIdentifier(table)} FORMAT JSONEachRow`,
+          values: Readable.from([payload]),
+          clickhouse_settings: settings as ClickHouseSettings,
+        });
+        result.stream.destroy();
+      }
+    });
   }
 
   async queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer> {

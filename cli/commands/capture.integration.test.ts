@@ -11,7 +11,10 @@ import { createTestDatabase, withClient } from '../../test/postgres.ts';
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 
 function tributary(...args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, TRIBUTARY_PII_KEY: 'cli-test-key-0123456789' } });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, TRIBUTARY_PII_KEY: 'cli-test-key-0123456789' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr.trim() };
 }
 
@@ -30,9 +33,18 @@ describe('tributary capture, wrong input', () => {
   const warehouse = () => join(scratch, 'warehouse');
 
   it('an unreachable source: one line naming the source, password hidden', () => {
-    const result = tributary('capture', '--source', 'postgres://app:hunter2@127.0.0.1:1/app', '--warehouse', warehouse(), '--until-caught-up');
+    const result = tributary(
+      'capture',
+      '--source',
+      'postgres://app:hunter2@127.0.0.1:1/app',
+      '--warehouse',
+      warehouse(),
+      '--until-caught-up',
+    );
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^tributary: cannot connect to the source postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: .*ECONNREFUSED/);
+    expect(result.stderr).toMatch(
+      /^tributary: cannot connect to the source postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: .*ECONNREFUSED/,
+    );
     expect(result.stderr).not.toContain('hunter2');
     expect(result.stderr.split('\n')).toHaveLength(1);
   });
@@ -40,11 +52,20 @@ describe('tributary capture, wrong input', () => {
   it('a source that is not a Postgres URL', () => {
     const result = tributary('capture', '--source', 'mysql://localhost/app', '--warehouse', warehouse());
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('tributary: --source must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+    expect(result.stderr).toBe(
+      'tributary: --source must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE',
+    );
   });
 
   it('wal_level is not logical: says how to fix it', () => {
-    const result = tributary('capture', '--source', replicaOnly.url, '--warehouse', warehouse(), '--until-caught-up');
+    const result = tributary(
+      'capture',
+      '--source',
+      replicaOnly.url,
+      '--warehouse',
+      warehouse(),
+      '--until-caught-up',
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       "tributary: the source has wal_level=replica, but change capture needs wal_level=logical: run ALTER SYSTEM SET wal_level = 'logical' and restart Postgres",
@@ -54,17 +75,36 @@ describe('tributary capture, wrong input', () => {
   it('a missing table', async () => {
     const url = await createTestDatabase('cli');
     await withClient(url, (client) => client.query('CREATE TABLE present (id int PRIMARY KEY)'));
-    const result = tributary('capture', '--source', url, '--tables', 'public.present,public.absent', '--warehouse', warehouse(), '--until-caught-up');
+    const result = tributary(
+      'capture',
+      '--source',
+      url,
+      '--tables',
+      'public.present,public.absent',
+      '--warehouse',
+      warehouse(),
+      '--until-caught-up',
+    );
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('tributary: table public.absent does not exist in the source (check --tables)');
+    expect(result.stderr).toBe(
+      'tributary: table public.absent does not exist in the source (check --tables)',
+    );
   });
 
   it('an unwritable warehouse path', async () => {
     const file = join(scratch, 'a-file');
     await writeFile(file, 'not a directory');
-    const result = tributary('capture', '--source', 'postgres://u:p@127.0.0.1:1/db', '--warehouse', join(file, 'warehouse'));
+    const result = tributary(
+      'capture',
+      '--source',
+      'postgres://u:p@127.0.0.1:1/db',
+      '--warehouse',
+      join(file, 'warehouse'),
+    );
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`tributary: the warehouse directory ${join(file, 'warehouse')} is not writable (ENOTDIR)`);
+    expect(result.stderr).toBe(
+      `tributary: the warehouse directory ${join(file, 'warehouse')} is not writable (ENOTDIR)`,
+    );
   });
 
   it('an unknown flag prints the usage', () => {

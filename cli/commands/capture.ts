@@ -21,7 +21,7 @@ Options:
   --until-caught-up     exit 0 once the snapshot is done and the mirrors reached the WAL position
                         read at start (otherwise stream until SIGINT/SIGTERM)
   --keep-pii            store email/phone values as they are instead of a keyed hash
-  --batch-rows N        land a batch once N changes are buffered (default 50000)
+  --batch-rows N        land a batch once N changes are buffered (default 20000)
   --batch-delay-ms MS   …or once the oldest buffered change is MS old (default 200)
 
 Environment:
@@ -51,12 +51,19 @@ export const captureCommand = {
       console.log(usage);
       return 0;
     }
-    if (values.tables !== undefined && values['all-tables']) throw new UsageError('use either --tables or --all-tables, not both', usage);
+    if (values.tables !== undefined && values['all-tables'])
+      throw new UsageError('use either --tables or --all-tables, not both', usage);
     if (values.source === undefined) throw new UsageError('--source is required', usage);
     if (values.warehouse === undefined) throw new UsageError('--warehouse is required', usage);
     const tables: TableSelection =
       values.tables !== undefined
-        ? { kind: 'list', tables: values.tables.split(',').map((name) => name.trim()).filter(Boolean) }
+        ? {
+            kind: 'list',
+            tables: values.tables
+              .split(',')
+              .map((name) => name.trim())
+              .filter(Boolean),
+          }
         : { kind: 'all' };
     const config = parseConfig(captureConfigSchema, {
       source: values.source,
@@ -65,7 +72,7 @@ export const captureCommand = {
       warehouse: values.warehouse,
       untilCaughtUp: values['until-caught-up'] ?? false,
       keepPii: values['keep-pii'] ?? false,
-      batchRows: intFlag('batch-rows', values['batch-rows'], 50_000, usage),
+      batchRows: intFlag('batch-rows', values['batch-rows'], 20_000, usage),
       batchDelayMs: intFlag('batch-delay-ms', values['batch-delay-ms'], 200, usage),
     });
     const pii = createPiiPolicy(piiPolicyOptions(config.keepPii));
@@ -106,7 +113,12 @@ export const captureCommand = {
 function defaultSourceName(source: string): string {
   try {
     const database = new URL(source).pathname.replace(/^\//, '') || 'postgres';
-    return database.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^[^a-z]+/, '') || 'source';
+    return (
+      database
+        .toLowerCase()
+        .replace(/[^a-z0-9_]/g, '_')
+        .replace(/^[^a-z]+/, '') || 'source'
+    );
   } catch {
     throw new ConfigError('--source must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE');
   }

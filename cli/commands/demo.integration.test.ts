@@ -11,7 +11,15 @@ import { openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 // The seed's secret columns (user_auth, user_social_logins, user_sessions), named outright.
-const SEED_SECRETS = ['password_hash', 'salt', 'two_factor_secret', 'recovery_codes', 'access_token_hash', 'refresh_token_hash', 'session_token'];
+const SEED_SECRETS = [
+  'password_hash',
+  'salt',
+  'two_factor_secret',
+  'recovery_codes',
+  'access_token_hash',
+  'refresh_token_hash',
+  'session_token',
+];
 
 let dataDir: string;
 let demo: { status: number | null; stdout: string; stderr: string };
@@ -21,10 +29,14 @@ let warehouse: Warehouse;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'tributary-demo-'));
-  demo = spawnSync(process.execPath, [CLI, 'demo', '--users', '60', '--days', '9', '--seed', '7', '--data-dir', dataDir], {
-    encoding: 'utf8',
-    env: { ...process.env, TRIBUTARY_PII_KEY: 'demo-test-key-0123456789' },
-  });
+  demo = spawnSync(
+    process.execPath,
+    [CLI, 'demo', '--users', '60', '--days', '9', '--seed', '7', '--data-dir', dataDir],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, TRIBUTARY_PII_KEY: 'demo-test-key-0123456789' },
+    },
+  );
   // The demo leaves its Postgres data behind: reopen it to read what the source holds.
   postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
   source = new pg.Client({ connectionString: postgres.url.replace(/\/postgres$/, '/learning') });
@@ -51,14 +63,19 @@ describe('tributary demo (learning pack)', () => {
     );
     expect(columns.length).toBeGreaterThan(100);
     // `last_password_change` is a timestamp, not a secret: it stays.
-    const secretLike = columns.filter(({ name }) => SEED_SECRETS.includes(name) || /password_hash|(^|_)salt$|secret|token|recovery_codes/i.test(name));
+    const secretLike = columns.filter(
+      ({ name }) =>
+        SEED_SECRETS.includes(name) || /password_hash|(^|_)salt$|secret|token|recovery_codes/i.test(name),
+    );
     expect(secretLike).toEqual([]);
   });
 
   it('stores no value equal to a source email or phone number', async () => {
-    const contacts = (await source.query<{ value: string }>('SELECT email AS value FROM users WHERE email IS NOT NULL UNION SELECT phone FROM users WHERE phone IS NOT NULL')).rows.map(
-      (row) => row.value,
-    );
+    const contacts = (
+      await source.query<{ value: string }>(
+        'SELECT email AS value FROM users WHERE email IS NOT NULL UNION SELECT phone FROM users WHERE phone IS NOT NULL',
+      )
+    ).rows.map((row) => row.value);
     expect(contacts.length).toBeGreaterThan(50);
     const stringColumns = await warehouse.query<{ table: string; name: string }>(
       "SELECT table, name FROM system.columns WHERE database = currentDatabase() AND table LIKE 'raw\\_%' AND type LIKE '%String%' AND type NOT LIKE 'Array%'",
@@ -70,7 +87,9 @@ describe('tributary demo (learning pack)', () => {
       );
       expect(Number(found?.hits), `${table}.${name}`).toBe(0);
     }
-    const [hashed] = await warehouse.query<{ emails: string }>("SELECT count() AS emails FROM raw_learning_users FINAL WHERE match(email, '^[0-9a-f]{64}$')");
+    const [hashed] = await warehouse.query<{ emails: string }>(
+      "SELECT count() AS emails FROM raw_learning_users FINAL WHERE match(email, '^[0-9a-f]{64}$')",
+    );
     expect(Number(hashed?.emails)).toBeGreaterThan(50);
   });
 });

@@ -85,7 +85,10 @@ export const demoCommand = {
             },
             landed: ({ changes }) => {
               captured += changes;
-              progress.update({ label: 'stream', detail: `${captured.toLocaleString('en-US')} changes landed` });
+              progress.update({
+                label: 'stream',
+                detail: `${captured.toLocaleString('en-US')} changes landed`,
+              });
             },
           },
         });
@@ -119,20 +122,33 @@ export const demoCommand = {
   },
 };
 
-async function compareCounts(client: pg.Client, warehouse: Warehouse, source: string): Promise<{ rows: string[][]; allEqual: boolean }> {
+async function compareCounts(
+  client: pg.Client,
+  warehouse: Warehouse,
+  source: string,
+): Promise<{ rows: string[][]; allEqual: boolean }> {
   const tables = await client.query<{ table: string }>(
     "SELECT tablename AS table FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
   );
   const rows: string[][] = [];
   let allEqual = true;
   for (const { table } of tables.rows) {
-    const sourceCount = Number((await client.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(table)}`)).rows[0]?.n ?? 0);
+    const sourceCount = Number(
+      (await client.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(table)}`)).rows[0]?.n ?? 0,
+    );
     const mirror = mirrorTableName(source, 'public', table);
-    const mirrorRows = await warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`);
+    const mirrorRows = await warehouse.query<{ n: string }>(
+      `SELECT count() AS n FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`,
+    );
     const mirrorCount = Number(mirrorRows[0]?.n ?? 0);
     const equal = mirrorCount === sourceCount;
     allEqual &&= equal;
-    rows.push([table, sourceCount.toLocaleString('en-US'), mirrorCount.toLocaleString('en-US'), equal ? 'ok' : 'DIFFERS']);
+    rows.push([
+      table,
+      sourceCount.toLocaleString('en-US'),
+      mirrorCount.toLocaleString('en-US'),
+      equal ? 'ok' : 'DIFFERS',
+    ]);
   }
   return { rows, allEqual };
 }

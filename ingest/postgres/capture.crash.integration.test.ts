@@ -15,12 +15,31 @@ const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 function startCapture(url: string, warehouseDir: string, extra: string[] = []): ChildProcess {
   return spawn(
     process.execPath,
-    [CLI, 'capture', '--source', url, '--source-name', 'crash', '--warehouse', warehouseDir, '--batch-rows', '3000', '--batch-delay-ms', '50', ...extra],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRIBUTARY_PII_KEY: 'crash-test-key-0123456789' } },
+    [
+      CLI,
+      'capture',
+      '--source',
+      url,
+      '--source-name',
+      'crash',
+      '--warehouse',
+      warehouseDir,
+      '--batch-rows',
+      '3000',
+      '--batch-delay-ms',
+      '50',
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TRIBUTARY_PII_KEY: 'crash-test-key-0123456789' },
+    },
   );
 }
 
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function exited(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })));
@@ -31,7 +50,7 @@ async function runWorkload(client: pg.Client, shouldStop: () => boolean): Promis
   let nextId = 1;
   let transactions = 0;
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   while (!shouldStop()) {
     const size = 1 + Math.floor(random() * 400);
     await client.query('BEGIN');
@@ -44,8 +63,13 @@ async function runWorkload(client: pg.Client, shouldStop: () => boolean): Promis
     );
     nextId += inserts;
     const pick = () => 1 + Math.floor(random() * (nextId - 1));
-    for (let i = 0; i < Math.floor(size * 0.25); i++) await client.query('UPDATE activity SET score = score + 1, note = note || $2 WHERE id = $1', [pick(), '+']);
-    for (let i = 0; i < Math.floor(size * 0.05); i++) await client.query('DELETE FROM activity WHERE id = $1', [pick()]);
+    for (let i = 0; i < Math.floor(size * 0.25); i++)
+      await client.query('UPDATE activity SET score = score + 1, note = note || $2 WHERE id = $1', [
+        pick(),
+        '+',
+      ]);
+    for (let i = 0; i < Math.floor(size * 0.05); i++)
+      await client.query('DELETE FROM activity WHERE id = $1', [pick()]);
     await client.query('COMMIT');
     transactions++;
   }
@@ -57,11 +81,13 @@ describe('native capture under SIGKILL', () => {
     const url = await createTestDatabase('crash');
     const warehouseDir = join(await mkdtemp(join(tmpdir(), 'tributary-crash-')), 'warehouse');
     await withClient(url, async (client) => {
-      await client.query(`CREATE TABLE activity (id int PRIMARY KEY, user_id uuid NOT NULL, score int, note text, at timestamptz, tags text[])`);
+      await client.query(
+        `CREATE TABLE activity (id int PRIMARY KEY, user_id uuid NOT NULL, score int, note text, at timestamptz, tags text[])`,
+      );
       let stop = false;
       const workload = withClient(url, (writer) => runWorkload(writer, () => stop));
       let seed = 42;
-      const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+      const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
       for (let kill = 0; kill < 5; kill++) {
         const child = startCapture(url, warehouseDir);
         const exit = exited(child);
@@ -78,7 +104,13 @@ describe('native capture under SIGKILL', () => {
       const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
       try {
         await expectNoDuplicateVersions(warehouse, 'raw_crash_activity', ['id']);
-        await expectMirrorEqualsSource({ client, warehouse, table: 'activity', mirror: 'raw_crash_activity', key: ['id'] });
+        await expectMirrorEqualsSource({
+          client,
+          warehouse,
+          table: 'activity',
+          mirror: 'raw_crash_activity',
+          key: ['id'],
+        });
       } finally {
         await warehouse.close();
       }

@@ -24,14 +24,39 @@ CREATE TABLE everything (
 );
 CREATE TABLE serials (id serial PRIMARY KEY, note text, at timestamptz DEFAULT now());`;
 
-const COLUMNS = ['u', 't', 'v', 's', 'i', 'b', 'n', 'bo', 'd', 'tm', 'ts', 'tz', 'j', 'ip', 'ta', 'va', 'ua'] as const;
+const COLUMNS = [
+  'u',
+  't',
+  'v',
+  's',
+  'i',
+  'b',
+  'n',
+  'bo',
+  'd',
+  'tm',
+  'ts',
+  'tz',
+  'j',
+  'ip',
+  'ta',
+  'va',
+  'ua',
+] as const;
 type Column = (typeof COLUMNS)[number];
 type RowValues = Partial<Record<Column, unknown>>;
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
-const text = fc.string({ unit: 'grapheme', maxLength: 24 }).map((value) => value.replace(/\u0000/g, ''));
-const micros = fc.integer({ min: 0, max: 4_102_444_800 * 1000 - 1 }).chain((ms) => fc.integer({ min: 0, max: 999 }).map((us) => ({ ms, us })));
-const timestampText = micros.map(({ ms, us }) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 23)}${pad(us, 3)}`);
+// Postgres text cannot hold NUL characters.
+const text = fc
+  .string({ unit: 'grapheme', maxLength: 24 })
+  .map((value) => value.replaceAll(String.fromCharCode(0), ''));
+const micros = fc
+  .integer({ min: 0, max: 4_102_444_800 * 1000 - 1 })
+  .chain((ms) => fc.integer({ min: 0, max: 999 }).map((us) => ({ ms, us })));
+const timestampText = micros.map(
+  ({ ms, us }) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 23)}${pad(us, 3)}`,
+);
 const nullable = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { freq: 5, nil: null });
 
 const columnValues: Record<Column, fc.Arbitrary<unknown>> = {
@@ -41,24 +66,39 @@ const columnValues: Record<Column, fc.Arbitrary<unknown>> = {
   s: fc.integer({ min: -32768, max: 32767 }),
   i: fc.integer(),
   b: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
-  n: fc.tuple(fc.integer({ min: -9_999_999_999, max: 9_999_999_999 }), fc.integer({ min: 0, max: 9999 })).map(([whole, fraction]) => `${whole}.${pad(fraction, 4)}`),
+  n: fc
+    .tuple(fc.integer({ min: -9_999_999_999, max: 9_999_999_999 }), fc.integer({ min: 0, max: 9999 }))
+    .map(([whole, fraction]) => `${whole}.${pad(fraction, 4)}`),
   bo: fc.boolean(),
-  d: fc.date({ min: new Date('1900-01-01'), max: new Date('2100-12-31'), noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)),
+  d: fc
+    .date({ min: new Date('1900-01-01'), max: new Date('2100-12-31'), noInvalidDate: true })
+    .map((date) => date.toISOString().slice(0, 10)),
   tm: fc.integer({ min: 0, max: 86_399_999_999 }).map((value) => {
     const seconds = Math.floor(value / 1e6);
     return `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}.${pad(value % 1e6, 6)}`;
   }),
   ts: timestampText,
-  tz: fc.tuple(timestampText, fc.constantFrom('+00', '+07', '-05:30', '+14')).map(([stamp, zone]) => `${stamp}${zone}`),
+  tz: fc
+    .tuple(timestampText, fc.constantFrom('+00', '+07', '-05:30', '+14'))
+    .map(([stamp, zone]) => `${stamp}${zone}`),
   j: fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value).replace(/\\u0000/g, '')),
   ip: fc.oneof(fc.ipV4(), fc.ipV6()),
   ta: fc.array(fc.option(text, { nil: null }), { maxLength: 4 }),
-  va: fc.array(fc.option(text.map((value) => [...value].slice(0, 20).join('')), { nil: null }), { maxLength: 4 }),
+  va: fc.array(
+    fc.option(
+      text.map((value) => [...value].slice(0, 20).join('')),
+      { nil: null },
+    ),
+    { maxLength: 4 },
+  ),
   ua: fc.array(fc.uuid(), { maxLength: 3 }),
 };
 
 const rowValues: fc.Arbitrary<RowValues> = fc.record(
-  Object.fromEntries(COLUMNS.map((column) => [column, nullable(columnValues[column])])) as Record<Column, fc.Arbitrary<unknown>>,
+  Object.fromEntries(COLUMNS.map((column) => [column, nullable(columnValues[column])])) as Record<
+    Column,
+    fc.Arbitrary<unknown>
+  >,
   { requiredKeys: [] },
 );
 
@@ -84,21 +124,27 @@ async function apply(client: pg.Client, op: Operation): Promise<void> {
       const columns = Object.keys(op.row) as Column[];
       const names = ['id', ...columns].map((name) => `"${name}"`).join(', ');
       const params = columns.map((_, index) => `$${index + 2}`);
-      await client.query(`INSERT INTO everything (${names}) VALUES ($1${params.length ? ', ' + params.join(', ') : ''}) ON CONFLICT (id) DO NOTHING`, [
-        op.id,
-        ...columns.map((column) => op.row[column]),
-      ]);
+      await client.query(
+        `INSERT INTO everything (${names}) VALUES ($1${params.length ? ', ' + params.join(', ') : ''}) ON CONFLICT (id) DO NOTHING`,
+        [op.id, ...columns.map((column) => op.row[column])],
+      );
       return;
     }
     case 'update': {
       const columns = Object.keys(op.row) as Column[];
       if (columns.length === 0) return;
       const sets = columns.map((column, index) => `"${column}" = $${index + 2}`).join(', ');
-      await client.query(`UPDATE everything SET ${sets} WHERE id = $1`, [op.id, ...columns.map((column) => op.row[column])]);
+      await client.query(`UPDATE everything SET ${sets} WHERE id = $1`, [
+        op.id,
+        ...columns.map((column) => op.row[column]),
+      ]);
       return;
     }
     case 'rekey':
-      await client.query('UPDATE everything SET id = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM everything WHERE id = $2)', [op.id, op.newId]);
+      await client.query(
+        'UPDATE everything SET id = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM everything WHERE id = $2)',
+        [op.id, op.newId],
+      );
       return;
     case 'delete':
       await client.query('DELETE FROM everything WHERE id = $1', [op.id]);
@@ -110,25 +156,49 @@ async function apply(client: pg.Client, op: Operation): Promise<void> {
 }
 
 let warehouse: Warehouse;
-const pii = createPiiPolicy({ dropFields: DEFAULT_DROP_FIELDS, hashFields: DEFAULT_HASH_FIELDS, hashPii: true, hashKey: 'test-key-0123456789' });
+const pii = createPiiPolicy({
+  dropFields: DEFAULT_DROP_FIELDS,
+  hashFields: DEFAULT_HASH_FIELDS,
+  hashPii: true,
+  hashKey: 'test-key-0123456789',
+});
 
 beforeAll(async () => {
-  warehouse = await openWarehouse({ kind: 'chdb', path: join(await mkdtemp(join(tmpdir(), 'tributary-wh-')), 'warehouse') });
+  warehouse = await openWarehouse({
+    kind: 'chdb',
+    path: join(await mkdtemp(join(tmpdir(), 'tributary-wh-')), 'warehouse'),
+  });
 });
 afterAll(async () => {
   await warehouse?.close();
 });
 
 async function capture(url: string, sourceName: string) {
-  return runPostgresCapture({ sourceUrl: url, sourceName, tables: { kind: 'all' }, warehouse, pii, untilCaughtUp: true, batchRows: 5000 });
+  return runPostgresCapture({
+    sourceUrl: url,
+    sourceName,
+    tables: { kind: 'all' },
+    warehouse,
+    pii,
+    untilCaughtUp: true,
+    batchRows: 5000,
+  });
 }
 
 /** A finished capture leaves no replication connection behind. */
 async function expectSlotReleased(client: pg.Client): Promise<void> {
   await expect
-    .poll(async () => (await client.query("SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND database = current_database()")).rows[0]?.n, {
-      timeout: 5000,
-    })
+    .poll(
+      async () =>
+        (
+          await client.query(
+            'SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND database = current_database()',
+          )
+        ).rows[0]?.n,
+      {
+        timeout: 5000,
+      },
+    )
     .toBe(0);
 }
 
@@ -139,26 +209,45 @@ describe('native Postgres capture', () => {
   it('mirrors random workloads over every seed column type exactly (snapshot, then stream)', async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(operation, { minLength: 20, maxLength: 80 }), fc.array(operation, { minLength: 20, maxLength: 120 }), async (beforeSnapshot, afterSnapshot) => {
-        const url = await createTestDatabase('prop');
-        const source = `prop${run++}`;
-        await withClient(url, async (client) => {
-          await client.query(EVERYTHING_DDL);
-          await client.query("INSERT INTO everything (id, t, big) VALUES (0, 'toast', $1)", [toastedText()]);
-          for (const op of beforeSnapshot) if (op.kind !== 'truncate') await apply(client, op);
-          await capture(url, source);
-          // Later updates leave the 1 MB value untouched, so Postgres does not resend it.
-          await client.query("UPDATE everything SET t = 'toast, updated', i = 7 WHERE id = 0");
-          for (const op of afterSnapshot) await apply(client, op.kind === 'truncate' || op.id !== 0 ? op : { kind: 'delete', id: 999 });
-          await client.query("INSERT INTO serials (note) VALUES ('a'), ('b'), ('ż')");
-          await client.query("UPDATE everything SET v = 'last' WHERE id = 0");
-          await capture(url, source);
-          await expectMirrorEqualsSource({ client, warehouse, table: 'everything', mirror: `raw_${source}_everything`, key: ['id'] });
-          await expectMirrorEqualsSource({ client, warehouse, table: 'serials', mirror: `raw_${source}_serials`, key: ['id'] });
-          await expectNoDuplicateVersions(warehouse, `raw_${source}_everything`, ['id']);
-          await expectSlotReleased(client);
-        });
-      }),
+      fc.asyncProperty(
+        fc.array(operation, { minLength: 20, maxLength: 80 }),
+        fc.array(operation, { minLength: 20, maxLength: 120 }),
+        async (beforeSnapshot, afterSnapshot) => {
+          const url = await createTestDatabase('prop');
+          const source = `prop${run++}`;
+          await withClient(url, async (client) => {
+            await client.query(EVERYTHING_DDL);
+            await client.query("INSERT INTO everything (id, t, big) VALUES (0, 'toast', $1)", [
+              toastedText(),
+            ]);
+            for (const op of beforeSnapshot) if (op.kind !== 'truncate') await apply(client, op);
+            await capture(url, source);
+            // Later updates leave the 1 MB value untouched, so Postgres does not resend it.
+            await client.query("UPDATE everything SET t = 'toast, updated', i = 7 WHERE id = 0");
+            for (const op of afterSnapshot)
+              await apply(client, op.kind === 'truncate' || op.id !== 0 ? op : { kind: 'delete', id: 999 });
+            await client.query("INSERT INTO serials (note) VALUES ('a'), ('b'), ('ż')");
+            await client.query("UPDATE everything SET v = 'last' WHERE id = 0");
+            await capture(url, source);
+            await expectMirrorEqualsSource({
+              client,
+              warehouse,
+              table: 'everything',
+              mirror: `raw_${source}_everything`,
+              key: ['id'],
+            });
+            await expectMirrorEqualsSource({
+              client,
+              warehouse,
+              table: 'serials',
+              mirror: `raw_${source}_serials`,
+              key: ['id'],
+            });
+            await expectNoDuplicateVersions(warehouse, `raw_${source}_everything`, ['id']);
+            await expectSlotReleased(client);
+          });
+        },
+      ),
       // Each run costs seconds of real I/O: report the failing workload as found, without shrinking.
       { numRuns: 4, seed: 20261123, endOnFailure: true },
     );
@@ -170,13 +259,15 @@ describe('native Postgres capture', () => {
       await client.query(EVERYTHING_DDL);
       await capture(url, 'toast');
       const big = toastedText();
-      await client.query("INSERT INTO everything (id, big) VALUES (1, $1)", [big]);
+      await client.query('INSERT INTO everything (id, big) VALUES (1, $1)', [big]);
       await client.query('UPDATE everything SET i = 1 WHERE id = 1');
       await capture(url, 'toast');
       await client.query('UPDATE everything SET i = 2 WHERE id = 1');
       await client.query('UPDATE everything SET i = 3 WHERE id = 1');
       await capture(url, 'toast');
-      const rows = await warehouse.query<{ big: string; i: number }>('SELECT big, i FROM raw_toast_everything FINAL WHERE id = 1');
+      const rows = await warehouse.query<{ big: string; i: number }>(
+        'SELECT big, i FROM raw_toast_everything FINAL WHERE id = 1',
+      );
       expect(rows).toEqual([{ big, i: 3 }]);
     });
   });
@@ -192,7 +283,13 @@ describe('native Postgres capture', () => {
       );
       const result = await capture(url, 'bulk');
       expect(result.streamedChanges).toBe(100_000);
-      await expectMirrorEqualsSource({ client, warehouse, table: 'everything', mirror: 'raw_bulk_everything', key: ['id'] });
+      await expectMirrorEqualsSource({
+        client,
+        warehouse,
+        table: 'everything',
+        mirror: 'raw_bulk_everything',
+        key: ['id'],
+      });
     });
   });
 
@@ -201,13 +298,31 @@ describe('native Postgres capture', () => {
     await withClient(url, async (client) => {
       await client.query(EVERYTHING_DDL);
       await client.query("INSERT INTO everything (id, t) VALUES (1, 'before')");
-      const running = runPostgresCapture({ sourceUrl: url, sourceName: 'ddl', tables: { kind: 'all' }, warehouse, pii, untilCaughtUp: false, signal: AbortSignal.timeout(8000) });
+      const running = runPostgresCapture({
+        sourceUrl: url,
+        sourceName: 'ddl',
+        tables: { kind: 'all' },
+        warehouse,
+        pii,
+        untilCaughtUp: false,
+        signal: AbortSignal.timeout(8000),
+      });
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      await client.query('ALTER TABLE everything ADD COLUMN added_later numeric(6,2), ADD COLUMN labels text[]');
-      await client.query("INSERT INTO everything (id, t, added_later, labels) VALUES (2, 'after', 12.5, '{a,b}')");
-      await client.query("UPDATE everything SET added_later = 1.25 WHERE id = 1");
+      await client.query(
+        'ALTER TABLE everything ADD COLUMN added_later numeric(6,2), ADD COLUMN labels text[]',
+      );
+      await client.query(
+        "INSERT INTO everything (id, t, added_later, labels) VALUES (2, 'after', 12.5, '{a,b}')",
+      );
+      await client.query('UPDATE everything SET added_later = 1.25 WHERE id = 1');
       await running;
-      await expectMirrorEqualsSource({ client, warehouse, table: 'everything', mirror: 'raw_ddl_everything', key: ['id'] });
+      await expectMirrorEqualsSource({
+        client,
+        warehouse,
+        table: 'everything',
+        mirror: 'raw_ddl_everything',
+        key: ['id'],
+      });
     });
   });
 
@@ -216,13 +331,28 @@ describe('native Postgres capture', () => {
     await withClient(url, async (client) => {
       await client.query(`CREATE TABLE accounts (id int PRIMARY KEY, email text, phone text, password_hash text, salt text,
         two_factor_secret text, recovery_codes text[], session_token text, note text)`);
-      await client.query("INSERT INTO accounts VALUES (1, 'Lan@Example.vn', '+84 90 000 0000', 'h', 's', 'x', '{a}', 't', 'kept')");
+      await client.query(
+        "INSERT INTO accounts VALUES (1, 'Lan@Example.vn', '+84 90 000 0000', 'h', 's', 'x', '{a}', 't', 'kept')",
+      );
       await capture(url, 'pii');
-      await client.query("INSERT INTO accounts VALUES (2, 'minh@example.vn', NULL, 'h2', 's2', NULL, NULL, 't2', 'kept too')");
+      await client.query(
+        "INSERT INTO accounts VALUES (2, 'minh@example.vn', NULL, 'h2', 's2', NULL, NULL, 't2', 'kept too')",
+      );
       await capture(url, 'pii');
-      const columns = (await warehouse.query<{ name: string }>("SELECT name FROM system.columns WHERE table = 'raw_pii_accounts'")).map((row) => row.name);
-      expect(columns.filter((name) => !name.startsWith('_')).sort()).toEqual(['email', 'id', 'note', 'phone']);
-      const rows = await warehouse.query<{ email: string; phone: string | null }>('SELECT email, phone FROM raw_pii_accounts FINAL ORDER BY id');
+      const columns = (
+        await warehouse.query<{ name: string }>(
+          "SELECT name FROM system.columns WHERE table = 'raw_pii_accounts'",
+        )
+      ).map((row) => row.name);
+      expect(columns.filter((name) => !name.startsWith('_')).sort()).toEqual([
+        'email',
+        'id',
+        'note',
+        'phone',
+      ]);
+      const rows = await warehouse.query<{ email: string; phone: string | null }>(
+        'SELECT email, phone FROM raw_pii_accounts FINAL ORDER BY id',
+      );
       expect(rows.map((row) => row.email)).toEqual([pii.hash('Lan@Example.vn'), pii.hash('minh@example.vn')]);
       expect(rows[0]?.email).toMatch(/^[0-9a-f]{64}$/);
       expect(rows[1]?.phone).toBeNull();
@@ -233,7 +363,14 @@ describe('native Postgres capture', () => {
     const url = await createTestDatabase('nopk');
     await withClient(url, (client) => client.query('CREATE TABLE events_log (at timestamptz, what text)'));
     await expect(
-      runPostgresCapture({ sourceUrl: url, sourceName: 'nopk', tables: { kind: 'list', tables: ['public.events_log'] }, warehouse, pii, untilCaughtUp: true }),
+      runPostgresCapture({
+        sourceUrl: url,
+        sourceName: 'nopk',
+        tables: { kind: 'list', tables: ['public.events_log'] },
+        warehouse,
+        pii,
+        untilCaughtUp: true,
+      }),
     ).rejects.toThrow(/events_log has no primary key .*add a primary key/);
   });
 });

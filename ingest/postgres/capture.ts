@@ -3,14 +3,38 @@
 // confirmed after; a restart replays the unconfirmed batch with the same deduplication tokens.
 import type { Pgoutput } from 'pg-logical-replication';
 import type pg from 'pg';
-import { migrate, readCheckpoint, recordDeadLetters, tombstoneOlderThan, writeCheckpoint, type Warehouse } from '../../warehouse/index.ts';
+import {
+  migrate,
+  readCheckpoint,
+  recordDeadLetters,
+  tombstoneOlderThan,
+  writeCheckpoint,
+  type Warehouse,
+} from '../../warehouse/index.ts';
 import type { ChangeEnvelope } from '../envelope.ts';
 import { CaptureError } from '../errors.ts';
 import { MirrorWriter, type RejectedEvent } from '../mirror-writer.ts';
 import type { PiiPolicy } from '../pii.ts';
 import { qualifiedName } from '../source-table.ts';
-import { checkLogicalReplication, connectSource, readCatalog, readTypes, redactUrl, type CatalogTable, type TableSelection } from './catalog.ts';
-import { createSlotWithSnapshot, currentWalLsn, dropSlot, ensurePublication, replicationNames, slotConfirmedLsn, slotExists, waitForSlotRelease } from './replication-slot.ts';
+import {
+  checkLogicalReplication,
+  connectSource,
+  readCatalog,
+  readTypes,
+  redactUrl,
+  type CatalogTable,
+  type TableSelection,
+} from './catalog.ts';
+import {
+  createSlotWithSnapshot,
+  currentWalLsn,
+  dropSlot,
+  ensurePublication,
+  replicationNames,
+  slotConfirmedLsn,
+  slotExists,
+  waitForSlotRelease,
+} from './replication-slot.ts';
 import { readSnapshot } from './snapshot.ts';
 import { createTableCodec, type TableCodec } from './table-codec.ts';
 import { WalStream, type WalTransaction } from './wal-stream.ts';
@@ -92,7 +116,12 @@ class PostgresCapture {
   private serverVersion = 0;
   private database = '';
   private readonly warnedTypes = new Set<string>();
-  private readonly result: CaptureResult = { snapshotRows: 0, streamedChanges: 0, confirmedLsn: 0, deadLetters: 0 };
+  private readonly result: CaptureResult = {
+    snapshotRows: 0,
+    streamedChanges: 0,
+    confirmedLsn: 0,
+    deadLetters: 0,
+  };
   /** Where to stop (`--until-caught-up`, or `finishAtCurrentPosition()`); undefined streams on. */
   private targetLsn: number | undefined;
   private readonly ready: Promise<void>;
@@ -104,7 +133,7 @@ class PostgresCapture {
     this.pipeline = `postgres:${options.sourceName}`;
     this.names = replicationNames(options.sourceName);
     this.writer = new MirrorWriter(options.warehouse);
-    this.batchRows = options.batchRows ?? 50_000;
+    this.batchRows = options.batchRows ?? 20_000;
     this.batchDelayMs = options.batchDelayMs ?? 200;
     this.ready = new Promise((resolve) => (this.markReady = resolve));
   }
@@ -123,8 +152,13 @@ class PostgresCapture {
       this.database = client.database ?? '';
       const catalog = await readCatalog(client, this.options.tables);
       for (const reason of catalog.skipped) this.warn(`skipped: ${reason}`);
-      if (catalog.tables.length === 0) throw new CaptureError('no table to capture: the source has no table with a primary key in the selection');
-      this.log(`capturing ${catalog.tables.length} table(s) of ${redactUrl(this.options.sourceUrl)} as "${this.options.sourceName}"`);
+      if (catalog.tables.length === 0)
+        throw new CaptureError(
+          'no table to capture: the source has no table with a primary key in the selection',
+        );
+      this.log(
+        `capturing ${catalog.tables.length} table(s) of ${redactUrl(this.options.sourceUrl)} as "${this.options.sourceName}"`,
+      );
       if (this.options.untilCaughtUp) this.targetLsn = await currentWalLsn(client);
       await migrate(this.options.warehouse);
       const codecs = catalog.tables.map((table) => this.codecFor(table));
@@ -155,7 +189,8 @@ class PostgresCapture {
         this.warnedTypes.add(type);
         this.warn(`type ${type} is not known to Tributary; its values are kept as text`);
       },
-      onSkippedColumn: (column, reason) => this.warn(`${table.schema}.${table.table}.${column} is not mirrored: ${reason}`),
+      onSkippedColumn: (column, reason) =>
+        this.warn(`${table.schema}.${table.table}.${column} is not mirrored: ${reason}`),
     });
   }
 
@@ -163,7 +198,11 @@ class PostgresCapture {
    * Takes the initial snapshot unless a completed one exists for this slot and these tables.
    * Returns the slot's lineage (its consistent point), which scopes the WAL intents.
    */
-  private async ensureSnapshot(client: pg.Client, codecs: TableCodec[], tableNames: string[]): Promise<number> {
+  private async ensureSnapshot(
+    client: pg.Client,
+    codecs: TableCodec[],
+    tableNames: string[],
+  ): Promise<number> {
     const state = await readCheckpoint<SnapshotState>(this.options.warehouse, this.pipeline, 'snapshot');
     const reusable =
       state?.done === true &&
@@ -175,12 +214,19 @@ class PostgresCapture {
       return state.consistentPoint;
     }
     if (state && !state.done) this.warn('the previous snapshot did not finish; taking a new one');
-    else if (state) this.warn('the captured tables or the slot changed since the last snapshot; taking a new one');
+    else if (state)
+      this.warn('the captured tables or the slot changed since the last snapshot; taking a new one');
 
     await dropSlot(client, this.names.slot);
     const exported = await createSlotWithSnapshot(this.options.sourceUrl, this.names.slot);
-    const snapshot: SnapshotState = { slot: this.names.slot, consistentPoint: exported.consistentPoint, tables: tableNames, done: false };
+    const snapshot: SnapshotState = {
+      slot: this.names.slot,
+      consistentPoint: exported.consistentPoint,
+      tables: tableNames,
+      done: false,
+    };
     await writeCheckpoint(this.options.warehouse, this.pipeline, 'snapshot', snapshot);
+    let landing = Promise.resolve();
     try {
       await readSnapshot({
         url: this.options.sourceUrl,
@@ -189,19 +235,30 @@ class PostgresCapture {
         database: this.database,
         sourceName: this.options.sourceName,
         tables: codecs,
-        chunkRows: this.options.snapshotChunkRows ?? 50_000,
+        chunkRows: this.options.snapshotChunkRows ?? 10_000,
+        // One chunk lands while the next is read and decoded; snapshot rows share one version and
+        // never overlap, so their order does not matter.
         onChunk: async (codec, envelopes, chunkIndex) => {
+          await landing;
           const name = qualifiedName(codec.table);
-          await this.land(envelopes, `${this.pipeline}:snapshot:${exported.consistentPoint}:${name}:${chunkIndex}`);
-          this.result.snapshotRows += envelopes.length;
-          this.options.events?.snapshotProgress?.(name, envelopes.length);
+          landing = this.land(
+            envelopes,
+            `${this.pipeline}:snapshot:${exported.consistentPoint}:${name}:${chunkIndex}`,
+          ).then(() => {
+            this.result.snapshotRows += envelopes.length;
+            this.options.events?.snapshotProgress?.(name, envelopes.length);
+          });
+          // Its failure surfaces at the next await, not as an unhandled rejection meanwhile.
+          landing.catch(() => undefined);
         },
       });
+      await landing;
     } finally {
       await exported.release();
     }
     // Rows an earlier snapshot or stream left behind but this snapshot no longer saw are gone.
-    for (const mirror of this.writer.mirrors) await tombstoneOlderThan(this.options.warehouse, mirror, exported.consistentPoint);
+    for (const mirror of this.writer.mirrors)
+      await tombstoneOlderThan(this.options.warehouse, mirror, exported.consistentPoint);
     await writeCheckpoint(this.options.warehouse, this.pipeline, 'snapshot', { ...snapshot, done: true });
     return exported.consistentPoint;
   }
@@ -211,7 +268,10 @@ class PostgresCapture {
     const storedIntent = await readCheckpoint<WalIntent | null>(this.options.warehouse, this.pipeline, 'wal');
     // An intent from an older slot describes WAL this slot never sends.
     let replay = storedIntent && storedIntent.slotLineage === lineage ? storedIntent : undefined;
-    if (replay) this.log(`resuming: the batch of commits ${replay.firstCommit}–${replay.lastCommit} is rebuilt with its recorded tokens`);
+    if (replay)
+      this.log(
+        `resuming: the batch of commits ${replay.firstCommit}–${replay.lastCommit} is rebuilt with its recorded tokens`,
+      );
     let pending: WalTransaction[] = [];
     let pendingChanges = 0;
     let firstPendingAt = 0;
@@ -236,7 +296,11 @@ class PostgresCapture {
           if (replay && transaction.commitLsn > replay.lastCommit) {
             // Postgres had processed the confirmation of the recorded batch: nothing to rebuild.
             if (pending.length > 0) {
-              fail(new CaptureError('the stream skipped the last transaction of the recorded batch; refusing to guess'));
+              fail(
+                new CaptureError(
+                  'the stream skipped the last transaction of the recorded batch; refusing to guess',
+                ),
+              );
               return;
             }
             replay = undefined;
@@ -271,7 +335,11 @@ class PostgresCapture {
       const changes = pendingChanges;
       pending = [];
       pendingChanges = 0;
-      const intent: WalIntent = replay ?? { slotLineage: lineage, firstCommit: batch[0]?.commitLsn ?? 0, lastCommit: batch.at(-1)?.commitLsn ?? 0 };
+      const intent: WalIntent = replay ?? {
+        slotLineage: lineage,
+        firstCommit: batch[0]?.commitLsn ?? 0,
+        lastCommit: batch.at(-1)?.commitLsn ?? 0,
+      };
       const isReplay = replay !== undefined;
       replay = undefined;
       inFlight++;
@@ -308,10 +376,14 @@ class PostgresCapture {
       finished();
     };
 
-    const timer = setInterval(() => {
-      if (pending.length > 0 && !replay && Date.now() - firstPendingAt >= this.batchDelayMs) void startFlush();
-      else if (pending.length === 0 && this.targetLsn !== undefined) wal.ping();
-    }, Math.max(20, Math.min(this.batchDelayMs, 250)));
+    const timer = setInterval(
+      () => {
+        if (pending.length > 0 && !replay && Date.now() - firstPendingAt >= this.batchDelayMs)
+          void startFlush();
+        else if (pending.length === 0 && this.targetLsn !== undefined) wal.ping();
+      },
+      Math.max(20, Math.min(this.batchDelayMs, 250)),
+    );
     const onAbort = () => finished();
     this.options.signal?.addEventListener('abort', onAbort);
     this.markReady();
@@ -333,7 +405,11 @@ class PostgresCapture {
   }
 
   /** A relation message: a table's columns as of this point in the WAL; widen its mirror if it grew. */
-  private async onRelation(client: pg.Client, relation: Pgoutput.MessageRelation, known: Map<string, TableCodec>): Promise<TableCodec | undefined> {
+  private async onRelation(
+    client: pg.Client,
+    relation: Pgoutput.MessageRelation,
+    known: Map<string, TableCodec>,
+  ): Promise<TableCodec | undefined> {
     const name = `${relation.schema}.${relation.name}`;
     const previous = known.get(name);
     if (!previous) return undefined;
@@ -344,7 +420,12 @@ class PostgresCapture {
       key: relation.keyColumns.length > 0 ? relation.keyColumns : previous.table.key,
       columns: relation.columns.map((column) => {
         const type = types.get(column.typeOid) ?? { name: `oid:${column.typeOid}`, category: 'X' };
-        return { name: column.name, typeOid: column.typeOid, generated: false, type: { ...type, typmod: column.typeMod } };
+        return {
+          name: column.name,
+          typeOid: column.typeOid,
+          generated: false,
+          type: { ...type, typmod: column.typeMod },
+        };
       }),
     });
     const added = await this.writer.register(codec.table);

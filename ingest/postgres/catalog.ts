@@ -22,7 +22,8 @@ export interface CatalogTable {
 export type TableSelection = { kind: 'all' } | { kind: 'list'; tables: string[] };
 
 /** Connection options every Tributary session sets so text output is in the formats the decoders expect. */
-export const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3';
+export const SESSION_OPTIONS =
+  '-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3';
 
 export async function connectSource(url: string, extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, options: SESSION_OPTIONS, ...extra });
@@ -100,7 +101,9 @@ export interface CatalogReport {
 }
 
 export async function readCatalog(client: pg.Client, selection: TableSelection): Promise<CatalogReport> {
-  const all = (await client.query<{ oid: number; schema: string; table: string; identity: string }>(TABLES_SQL)).rows;
+  const all = (
+    await client.query<{ oid: number; schema: string; table: string; identity: string }>(TABLES_SQL)
+  ).rows;
   const byName = new Map(all.map((row) => [`${row.schema}.${row.table}`, row]));
   let chosen = all;
   if (selection.kind === 'list') {
@@ -113,7 +116,12 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
   }
   const oids = chosen.map((row) => row.oid);
   const columns = (await client.query(COLUMNS_SQL, [oids])).rows;
-  const keys = new Map((await client.query<{ oid: number; key: string[] }>(KEYS_SQL, [oids])).rows.map((row) => [row.oid, row.key]));
+  const keys = new Map(
+    (await client.query<{ oid: number; key: string[] }>(KEYS_SQL, [oids])).rows.map((row) => [
+      row.oid,
+      row.key,
+    ]),
+  );
   const tables: CatalogTable[] = [];
   const skipped: string[] = [];
   for (const row of chosen) {
@@ -137,7 +145,12 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
           name: column.name,
           typeOid: column.type_oid,
           generated: column.generated,
-          type: { name: column.type_name, category: column.category, elementName: column.element_name ?? undefined, typmod: column.typmod },
+          type: {
+            name: column.type_name,
+            category: column.category,
+            elementName: column.element_name ?? undefined,
+            typmod: column.typmod,
+          },
         })),
     });
   }
@@ -145,12 +158,20 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
 }
 
 /** Type names by OID, for columns announced by the replication stream after a schema change. */
-export async function readTypes(client: pg.Client, oids: number[]): Promise<Map<number, Omit<PgTypeInfo, 'typmod'>>> {
+export async function readTypes(
+  client: pg.Client,
+  oids: number[],
+): Promise<Map<number, Omit<PgTypeInfo, 'typmod'>>> {
   const result = await client.query(
     `SELECT t.oid, t.typname AS name, t.typcategory AS category, et.typname::text AS element_name
      FROM pg_type t LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
      WHERE t.oid = ANY($1::oid[])`,
     [oids],
   );
-  return new Map(result.rows.map((row) => [row.oid, { name: row.name, category: row.category, elementName: row.element_name ?? undefined }]));
+  return new Map(
+    result.rows.map((row) => [
+      row.oid,
+      { name: row.name, category: row.category, elementName: row.element_name ?? undefined },
+    ]),
+  );
 }

@@ -73,8 +73,16 @@ const SCALARS: Record<string, ScalarCodec> = {
   bytea: plain('String', asBase64),
   date: { clickhouseType: 'Date32', encoding: 'date-days', decode: pgDateToDays },
   time: { clickhouseType: 'String', encoding: 'time-micros', decode: pgTimeToMicros },
-  timestamp: { clickhouseType: "DateTime64(6, 'UTC')", encoding: 'timestamp-micros', decode: pgTimestampToMicros },
-  timestamptz: { clickhouseType: "DateTime64(6, 'UTC')", encoding: 'zoned-timestamp', decode: pgTimestamptzToIso },
+  timestamp: {
+    clickhouseType: "DateTime64(6, 'UTC')",
+    encoding: 'timestamp-micros',
+    decode: pgTimestampToMicros,
+  },
+  timestamptz: {
+    clickhouseType: "DateTime64(6, 'UTC')",
+    encoding: 'zoned-timestamp',
+    decode: pgTimestamptzToIso,
+  },
 };
 
 /** numeric(p,s) fits ClickHouse's Decimal up to 76 digits; unconstrained numeric stays exact as text. */
@@ -91,18 +99,33 @@ export function codecForType(type: PgTypeInfo, onUnknownType: UnknownTypeListene
   if (type.category === 'A' && type.elementName) {
     const element = scalarCodec(type.elementName, type.typmod, 'E', onUnknownType);
     return {
-      column: { clickhouseType: element.clickhouseType, encoding: element.encoding, isArray: true, sourceType: type.name },
+      column: {
+        clickhouseType: element.clickhouseType,
+        encoding: element.encoding,
+        isArray: true,
+        sourceType: type.name,
+      },
       decode: (text) => parsePgArray(text, (item) => (item === null ? null : element.decode(item))),
     };
   }
   const scalar = scalarCodec(type.name, type.typmod, type.category, onUnknownType);
   return {
-    column: { clickhouseType: scalar.clickhouseType, encoding: scalar.encoding, isArray: false, sourceType: type.name },
+    column: {
+      clickhouseType: scalar.clickhouseType,
+      encoding: scalar.encoding,
+      isArray: false,
+      sourceType: type.name,
+    },
     decode: scalar.decode,
   };
 }
 
-function scalarCodec(name: string, typmod: number, category: string, onUnknownType: UnknownTypeListener): ScalarCodec {
+function scalarCodec(
+  name: string,
+  typmod: number,
+  category: string,
+  onUnknownType: UnknownTypeListener,
+): ScalarCodec {
   if (name === 'numeric') return numericCodec(typmod);
   const known = SCALARS[name];
   if (known) return known;

@@ -7,17 +7,27 @@ import { parseLsn } from './lsn.ts';
 import { CaptureError } from '../errors.ts';
 
 export function replicationNames(sourceName: string): { slot: string; publication: string } {
-  const base = `tributary_${sourceName}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+  const base = `tributary_${sourceName}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 63);
   return { slot: base, publication: base };
 }
 
 /** Creates or re-targets the publication so it streams exactly `tables` (generated columns included on PG 18+). */
-export async function ensurePublication(client: pg.Client, publication: string, tables: string[], serverVersion: number): Promise<void> {
+export async function ensurePublication(
+  client: pg.Client,
+  publication: string,
+  tables: string[],
+  serverVersion: number,
+): Promise<void> {
   const list = tables.map((name) => name.split('.').map(quoteIdentifier).join('.')).join(', ');
   const exists = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
   if (exists.rowCount === 0) {
     const withGenerated = serverVersion >= 180000 ? " WITH (publish_generated_columns = 'stored')" : '';
-    await client.query(`CREATE PUBLICATION ${quoteIdentifier(publication)} FOR TABLE ${list}${withGenerated}`);
+    await client.query(
+      `CREATE PUBLICATION ${quoteIdentifier(publication)} FOR TABLE ${list}${withGenerated}`,
+    );
   } else {
     await client.query(`ALTER PUBLICATION ${quoteIdentifier(publication)} SET TABLE ${list}`);
   }
@@ -29,7 +39,8 @@ export async function slotExists(client: pg.Client, slot: string): Promise<boole
 }
 
 export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
-  if (await waitForSlotRelease(client, slot)) await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
+  if (await waitForSlotRelease(client, slot))
+    await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
 }
 
 /**
@@ -38,13 +49,18 @@ export async function dropSlot(client: pg.Client, slot: string): Promise<void> {
  */
 export async function waitForSlotRelease(client: pg.Client, slot: string): Promise<boolean> {
   for (let attempt = 0; attempt < 150; attempt++) {
-    const active = await client.query<{ active_pid: number | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    const active = await client.query<{ active_pid: number | null }>(
+      'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    );
     const row = active.rows[0];
     if (!row) return false;
     if (row.active_pid === null) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new CaptureError(`replication slot ${slot} stays in use by another process; stop the other capture of this source first`);
+  throw new CaptureError(
+    `replication slot ${slot} stays in use by another process; stop the other capture of this source first`,
+  );
 }
 
 export interface ExportedSnapshot {
@@ -71,7 +87,10 @@ export async function createSlotWithSnapshot(url: string, slot: string): Promise
 }
 
 export async function slotConfirmedLsn(client: pg.Client, slot: string): Promise<number> {
-  const result = await client.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  const result = await client.query<{ lsn: string | null }>(
+    'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  );
   return parseLsn(result.rows[0]?.lsn ?? '0/0');
 }
 

@@ -40,7 +40,9 @@ export async function readSnapshot(options: SnapshotOptions): Promise<Map<string
 async function readTable(client: pg.Client, codec: TableCodec, options: SnapshotOptions): Promise<number> {
   const { schema, table } = codec.table;
   const columns = codec.columnNames.map(quoteIdentifier).join(', ');
-  await client.query(`DECLARE tributary_snapshot NO SCROLL CURSOR FOR SELECT ${columns} FROM ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`);
+  await client.query(
+    `DECLARE tributary_snapshot NO SCROLL CURSOR FOR SELECT ${columns} FROM ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`,
+  );
   const now = Date.now();
   const source = {
     version: 'tributary',
@@ -54,7 +56,10 @@ async function readTable(client: pg.Client, codec: TableCodec, options: Snapshot
     snapshot: 'true' as const,
   };
   const fetchChunk = () =>
-    client.query<Record<string, string | null>>({ text: `FETCH ${options.chunkRows} FROM tributary_snapshot`, types: TEXT_TYPES });
+    client.query<Record<string, string | null>>({
+      text: `FETCH ${options.chunkRows} FROM tributary_snapshot`,
+      types: TEXT_TYPES,
+    });
   let total = 0;
   let pending = fetchChunk();
   for (let chunkIndex = 0; ; chunkIndex++) {
@@ -62,7 +67,13 @@ async function readTable(client: pg.Client, codec: TableCodec, options: Snapshot
     if (result.rows.length === 0) break;
     // Postgres sends the next chunk while this one is being landed.
     pending = fetchChunk();
-    const envelopes: ChangeEnvelope[] = result.rows.map((row) => ({ before: null, after: codec.decodeRow(row), source, op: 'r', ts_ms: now }));
+    const envelopes: ChangeEnvelope[] = result.rows.map((row) => ({
+      before: null,
+      after: codec.decodeRow(row),
+      source,
+      op: 'r',
+      ts_ms: now,
+    }));
     total += envelopes.length;
     await options.onChunk(codec, envelopes, chunkIndex);
   }

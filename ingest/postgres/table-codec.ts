@@ -52,7 +52,9 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
       continue;
     }
     if (options.key.includes(column.name) && treatment === 'hash') {
-      throw new CaptureError(`${options.schema}.${options.table}.${column.name} is both a row key and a PII field; keys cannot be hashed`);
+      throw new CaptureError(
+        `${options.schema}.${options.table}.${column.name} is both a row key and a PII field; keys cannot be hashed`,
+      );
     }
     const codec = codecForType(column.type, options.onUnknownType);
     plans.push({ name: column.name, decode: codec.decode, hash: treatment === 'hash' });
@@ -60,7 +62,9 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
   }
   for (const keyColumn of options.key) {
     if (!plans.some((plan) => plan.name === keyColumn)) {
-      throw new CaptureError(`${options.schema}.${options.table}: key column ${keyColumn} is excluded by the secret-field rules`);
+      throw new CaptureError(
+        `${options.schema}.${options.table}: key column ${keyColumn} is excluded by the secret-field rules`,
+      );
     }
   }
   const keyPlans = plans.filter((plan) => options.key.includes(plan.name));
@@ -71,7 +75,13 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
     else row[plan.name] = plan.hash ? pii.hash(plan.decode(text)) : plan.decode(text);
   };
   return {
-    table: { source: options.source, schema: options.schema, table: options.table, columns, key: options.key },
+    table: {
+      source: options.source,
+      schema: options.schema,
+      table: options.table,
+      columns,
+      key: options.key,
+    },
     columnNames: plans.map((plan) => plan.name),
     decodeRow(tuple) {
       const row: Row = {};

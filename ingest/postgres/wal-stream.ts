@@ -212,6 +212,12 @@ export class WalStream {
   }
 }
 
-function keyChanged(codec: TableCodec, previous: Record<string, unknown>, next: Record<string, unknown>): boolean {
-  return codec.table.key.some((column) => previous[column] !== undefined && previous[column] !== next[column]);
+function keyChanged(
+  codec: TableCodec,
+  previous: Record<string, unknown>,
+  next: Record<string, unknown>,
+): boolean {
+  return codec.table.key.some(
+    (column) => previous[column] !== undefined && previous[column] !== next[column],
+  );
 }

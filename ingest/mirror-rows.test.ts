@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { UNAVAILABLE_VALUE } from './envelope.ts';
+import { createRowConverter, mirrorJsonLine, mirrorTableFor } from './mirror-rows.ts';
+import type { SourceTable } from './source-table.ts';
+
+const table: SourceTable = {
+  source: 'app',
+  schema: 'public',
+  table: 'lessons',
+  key: ['id'],
+  columns: [
+    { name: 'id', clickhouseType: 'UUID', encoding: 'plain', isArray: false, sourceType: 'uuid' },
+    { name: 'day', clickhouseType: 'Date32', encoding: 'date-days', isArray: false, sourceType: 'date' },
+    {
+      name: 'at',
+      clickhouseType: "DateTime64(6, 'UTC')",
+      encoding: 'timestamp-micros',
+      isArray: false,
+      sourceType: 'timestamp',
+    },
+    {
+      name: 'reminder',
+      clickhouseType: 'String',
+      encoding: 'time-micros',
+      isArray: false,
+      sourceType: 'time',
+    },
+    { name: 'tags', clickhouseType: 'String', encoding: 'plain', isArray: true, sourceType: '_text' },
+  ],
+};
+
+describe('mirror rows', () => {
+  it('names the mirror raw_<source>_<table>, keys it by the primary key, and makes other columns Nullable', () => {
+    expect(mirrorTableFor(table)).toEqual({
+      name: 'raw_app_lessons',
+      key: ['id'],
+      columns: [
+        { name: 'id', type: 'UUID' },
+        { name: 'day', type: 'Nullable(Date32)' },
+        { name: 'at', type: "Nullable(DateTime64(6, 'UTC'))" },
+        { name: 'reminder', type: 'Nullable(String)' },
+        { name: 'tags', type: 'Array(Nullable(String))' },
+      ],
+    });
+  });
+
+  it('stores an image that needs no rewriting as the same object (days and microseconds pass as they are)', () => {
+    const image = { id: 'x', day: 19724, at: 1_704_164_645_500_000, tags: ['a'] };
+    const converted = createRowConverter(table).convert(image);
+    expect(converted).toEqual({ ok: true, row: image, unavailable: undefined });
+    expect(converted.ok && converted.row).toBe(image);
+  });
+
+  it('rewrites NULL arrays as empty ones and times as text, in a copy', () => {
+    const image = { id: 'x', day: null, reminder: 68_400_000_000, tags: null };
+    expect(createRowConverter(table).convert(image)).toEqual({
+      ok: true,
+      row: { id: 'x', day: null, reminder: '19:00:00', tags: [] },
+      unavailable: undefined,
+    });
+    expect(image.tags).toBeNull();
+  });
+
+  it('reports fields the mirror lacks', () => {
+    expect(createRowConverter(table).convert({ id: 'x', extra: 1 })).toEqual({
+      ok: false,
+      unknownFields: ['extra'],
+    });
+  });
+
+  it('reports unchanged-TOAST placeholders, on a copy the writer may fill', () => {
+    const image = { id: 'x', tags: UNAVAILABLE_VALUE };
+    const converted = createRowConverter(table).convert(image);
+    expect(converted).toEqual({ ok: true, row: image, unavailable: ['tags'] });
+    expect(converted.ok && converted.row).not.toBe(image);
+  });
+
+  it('serialises a row with its version and deletion flag', () => {
+    expect(mirrorJsonLine({ id: 'x', n: 1 }, 42, false)).toBe(
+      '{"id":"x","n":1,"_version":42,"_is_deleted":0}',
+    );
+    expect(mirrorJsonLine({}, 7, true)).toBe('{"_version":7,"_is_deleted":1}');
+  });
+});

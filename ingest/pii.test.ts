@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from './pii.ts';
+
+const policy = (hashPii = true) =>
+  createPiiPolicy({
+    dropFields: DEFAULT_DROP_FIELDS,
+    hashFields: DEFAULT_HASH_FIELDS,
+    hashPii,
+    hashKey: 'k'.repeat(32),
+  });
+
+describe('PII policy', () => {
+  it.each([
+    ['password_hash', 'drop'],
+    ['salt', 'drop'],
+    ['two_factor_secret', 'drop'],
+    ['recovery_codes', 'drop'],
+    ['session_token', 'drop'],
+    ['access_token_hash', 'drop'],
+    ['email', 'hash'],
+    ['provider_email', 'hash'],
+    ['phone', 'hash'],
+    ['last_password_change', 'keep'],
+    ['email_verified', 'keep'],
+    ['username', 'keep'],
+  ])('%s → %s', (field, treatment) => {
+    expect(policy().treatmentOf(field)).toBe(treatment);
+  });
+
+  it('keeps PII when asked, but never secrets', () => {
+    expect(policy(false).treatmentOf('email')).toBe('keep');
+    expect(policy(false).treatmentOf('password_hash')).toBe('drop');
+  });
+
+  it('hashes with the key, ignoring case and surrounding spaces, and leaves NULL alone', () => {
+    const hashed = policy().hash('Lan@Example.vn');
+    expect(hashed).toMatch(/^[0-9a-f]{64}$/);
+    expect(policy().hash(' lan@example.vn ')).toBe(hashed);
+    expect(
+      createPiiPolicy({ dropFields: [], hashFields: [], hashPii: true, hashKey: 'another key......' }).hash(
+        'lan@example.vn',
+      ),
+    ).not.toBe(hashed);
+    expect(policy().hash(null)).toBeNull();
+  });
+});
