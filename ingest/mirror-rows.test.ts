@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UNAVAILABLE_VALUE } from './envelope.ts';
-import { createRowConverter, mirrorJsonLine, mirrorTableFor } from './mirror-rows.ts';
+import { createRowConverter, mirrorLineFormat, mirrorTableFor } from './mirror-rows.ts';
 import type { SourceTable } from './source-table.ts';
 
 const table: SourceTable = {
@@ -75,10 +75,11 @@ describe('mirror rows', () => {
     expect(converted.ok && converted.row).not.toBe(image);
   });
 
-  it('serialises a row with its version and deletion flag', () => {
-    expect(mirrorJsonLine({ id: 'x', n: 1 }, 42, false)).toBe(
-      '{"id":"x","n":1,"_version":42,"_is_deleted":0}',
-    );
-    expect(mirrorJsonLine({}, 7, true)).toBe('{"_version":7,"_is_deleted":1}');
+  it('serialises a row as values in mirror column order, then version and deletion flag', () => {
+    const format = mirrorLineFormat(mirrorTableFor(table));
+    expect(format.columns).toEqual(['id', 'day', 'at', 'reminder', 'tags', '_version', '_is_deleted']);
+    expect(format.line({ tags: ['a'], id: 'x', day: 1 }, 42, false)).toBe('["x",1,null,null,["a"],42,0]');
+    // A delete carries only its key: absent arrays are empty, other absent values NULL.
+    expect(format.line({ id: 'x' }, 7, true)).toBe('["x",null,null,null,[],7,1]');
   });
 });

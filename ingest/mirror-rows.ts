@@ -87,9 +87,30 @@ export function createRowConverter(table: SourceTable): RowConverter {
   };
 }
 
-/** One JSONEachRow line: the row plus the mirror's version and deletion flag. */
-export function mirrorJsonLine(row: Row, version: number, deleted: boolean): string {
-  const json = JSON.stringify(row);
-  const meta = `"_version":${version},"_is_deleted":${deleted ? 1 : 0}}`;
-  return json.length === 2 ? `{${meta}` : `${json.slice(0, -1)},${meta}`;
+export interface MirrorLineFormat {
+  format: 'JSONCompactEachRow';
+  /** The insert's column list: the mirror's columns, then `_version` and `_is_deleted`. */
+  columns: string[];
+  /** One line per row: values in column order (ClickHouse parses arrays faster than objects). */
+  line(row: Row, version: number, deleted: boolean): string;
+}
+
+export function mirrorLineFormat(table: MirrorTable): MirrorLineFormat {
+  const names = table.columns.map((column) => column.name);
+  // A column the row does not carry (a delete carries only its key) is NULL, or [] for an array.
+  const absent = table.columns.map((column) => (column.type.startsWith('Array(') ? [] : null));
+  return {
+    format: 'JSONCompactEachRow',
+    columns: [...names, '_version', '_is_deleted'],
+    line(row, version, deleted) {
+      const values: unknown[] = new Array(names.length + 2);
+      for (let index = 0; index < names.length; index++) {
+        const value = row[names[index] as string];
+        values[index] = value === undefined ? absent[index] : value;
+      }
+      values[names.length] = version;
+      values[names.length + 1] = deleted ? 1 : 0;
+      return JSON.stringify(values);
+    },
+  };
 }

@@ -9,7 +9,13 @@ import {
   type Warehouse,
 } from '../warehouse/index.ts';
 import type { ChangeEnvelope, Row } from './envelope.ts';
-import { createRowConverter, mirrorJsonLine, mirrorTableFor, type RowConverter } from './mirror-rows.ts';
+import {
+  createRowConverter,
+  mirrorLineFormat,
+  mirrorTableFor,
+  type MirrorLineFormat,
+  type RowConverter,
+} from './mirror-rows.ts';
 import { qualifiedName, type SourceTable } from './source-table.ts';
 
 export interface RejectedEvent {
@@ -26,6 +32,7 @@ interface RegisteredTable {
   source: SourceTable;
   mirror: MirrorTable;
   converter: RowConverter;
+  lines: MirrorLineFormat;
 }
 
 type Segment = { kind: 'rows'; events: ChangeEnvelope[] } | { kind: 'truncate'; version: number };
@@ -54,7 +61,12 @@ export class MirrorWriter {
   async register(table: SourceTable): Promise<string[]> {
     const mirror = mirrorTableFor(table);
     const added = await ensureMirrorTable(this.warehouse, mirror);
-    this.tables.set(qualifiedName(table), { source: table, mirror, converter: createRowConverter(table) });
+    this.tables.set(qualifiedName(table), {
+      source: table,
+      mirror,
+      converter: createRowConverter(table),
+      lines: mirrorLineFormat(mirror),
+    });
     return added;
   }
 
@@ -75,10 +87,16 @@ export class MirrorWriter {
         }
         const rows = this.toMirrorRows(table, segment.events, result.rejected);
         if (rows.some((pending) => pending.unavailable)) await this.fillUnchangedToast(table.mirror, rows);
-        const lines = rows.map((pending) => mirrorJsonLine(pending.row, pending.version, pending.deleted));
-        await this.warehouse.insertJsonLines(table.mirror.name, lines, {
-          deduplicationToken: `${tokenBase}:${table.mirror.name}:${index++}`,
-        });
+        const { format, columns, line } = table.lines;
+        await this.warehouse.insertLines(
+          table.mirror.name,
+          {
+            format,
+            columns,
+            lines: rows.map((pending) => line(pending.row, pending.version, pending.deleted)),
+          },
+          { deduplicationToken: `${tokenBase}:${table.mirror.name}:${index++}` },
+        );
         result.rowsByMirror.set(
           table.mirror.name,
           (result.rowsByMirror.get(table.mirror.name) ?? 0) + rows.length,

@@ -1,6 +1,6 @@
 // The warehouse seam: what other folders may use.
 export { openWarehouse, parseWarehouseTarget } from './warehouse.ts';
-export type { Warehouse, WarehouseTarget, InsertOptions, QueryParams } from './warehouse.ts';
+export type { Warehouse, WarehouseTarget, InsertOptions, QueryParams, SerializedRows } from './warehouse.ts';
 export { WarehouseError } from './errors.ts';
 export { migrate } from './migrate.ts';
 export {

@@ -17,6 +17,13 @@ export interface InsertOptions {
 
 export type QueryParams = Record<string, unknown>;
 
+export interface SerializedRows {
+  format: 'JSONEachRow' | 'JSONCompactEachRow';
+  /** The insert's column list; required for JSONCompactEachRow, whose lines are value arrays. */
+  columns?: readonly string[];
+  lines: readonly string[];
+}
+
 export interface Warehouse {
   readonly target: WarehouseTarget;
   /** DDL and other statements without a result. `{name:Type}` placeholders bind `params`. */
@@ -25,8 +32,8 @@ export interface Warehouse {
   query<Row = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<Row[]>;
   /** Inserts rows; one call is one INSERT (one block, atomic for blocks below max_insert_block_size). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
-  /** The same, for rows already serialised as JSONEachRow lines (the hot path of capture). */
-  insertJsonLines(table: string, lines: readonly string[], options?: InsertOptions): Promise<void>;
+  /** The same, for rows already serialised one per line (the hot path of capture). */
+  insertLines(table: string, batch: SerializedRows, options?: InsertOptions): Promise<void>;
   /** Runs a query and returns the raw bytes of the chosen output format (Parquet, Arrow, CSV…). */
   queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer>;
   close(): Promise<void>;
@@ -45,7 +52,12 @@ export function parseWarehouseTarget(value: string): WarehouseTarget {
 }
 
 type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
-type RawInsert = (table: string, payload: Buffer, settings: Record<string, string>) => Promise<void>;
+type RawInsert = (
+  table: string,
+  batch: SerializedRows,
+  payload: Buffer,
+  settings: Record<string, string>,
+) => Promise<void>;
 
 export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse> {
   let client: ClickHouseClient;
@@ -57,8 +69,14 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
     // interface from its own bundled copy, so the types differ only by origin.
     client = createClient({ connection: connection as unknown as ClientConnection });
     // chDB's raw insert hands the payload to the engine's parser without building a SQL string.
-    rawInsert = async (table, payload, settings) => {
-      await connection.chdb.rawInsert({ table, values: payload, format: 'JSONEachRow', settings });
+    rawInsert = async (table, batch, payload, settings) => {
+      await connection.chdb.rawInsert({
+        table,
+        columns: batch.columns,
+        values: payload,
+        format: batch.format,
+        settings,
+      });
     };
   } else {
     client = createClient({
@@ -122,31 +140,33 @@ class ClickHouseWarehouse implements Warehouse {
   }
 
   async insert(table: string, rows: readonly object[], options: InsertOptions = {}): Promise<void> {
-    await this.insertJsonLines(
+    await this.insertLines(
       table,
-      rows.map((row) => JSON.stringify(row)),
+      { format: 'JSONEachRow', lines: rows.map((row) => JSON.stringify(row)) },
       options,
     );
   }
 
-  async insertJsonLines(table: string, lines: readonly string[], options: InsertOptions = {}): Promise<void> {
-    if (lines.length === 0) return;
+  async insertLines(table: string, batch: SerializedRows, options: InsertOptions = {}): Promise<void> {
+    if (batch.lines.length === 0) return;
     // Int64 and Decimal values arrive as JSON strings so they stay exact; ClickHouse parses them.
     // Replacing-merge within the inserted block is left to merges and FINAL: it only costs here.
     const settings: Record<string, string> = { optimize_on_insert: '0' };
     if (options.deduplicationToken) settings.insert_deduplication_token = options.deduplicationToken;
-    const payload = Buffer.from(lines.join('\n'));
+    const payload = Buffer.from(batch.lines.join('\n'));
     const rawInsert = this.rawInsert;
     await this.run(`INSERT INTO ${table}`, async () => {
-      if (rawInsert) await rawInsert(table, payload, settings);
-      else {
-        const result = await this.client.exec({
-          query: `INSERT INTO ${quoteIdentifier(table)} FORMAT JSONEachRow`,
-          values: Readable.from([payload]),
-          clickhouse_settings: settings as ClickHouseSettings,
-        });
-        result.stream.destroy();
+      if (rawInsert) {
+        await rawInsert(table, batch, payload, settings);
+        return;
       }
+      const columns = batch.columns ? ` (${batch.columns.map(quoteIdentifier).join(', ')})` : '';
+      const result = await this.client.exec({
+        query: `INSERT INTO ${quoteIdentifier(table)}${columns} FORMAT ${batch.format}`,
+        values: Readable.from([payload]),
+        clickhouse_settings: settings as ClickHouseSettings,
+      });
+      result.stream.destroy();
     });
   }
 
