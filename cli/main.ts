@@ -18,6 +18,10 @@ const commands: Record<string, Command> = {
     summary: 'capture a Postgres database into the warehouse (snapshot, then streaming)',
     load: async () => (await import('./commands/capture.ts')).captureCommand,
   },
+  connectors: {
+    summary: 'register Debezium connectors on Kafka Connect, show their state',
+    load: async () => (await import('./commands/connectors.ts')).connectorsCommand,
+  },
 };
 
 const USAGE = `Usage: tributary <command> [options]
