@@ -1,6 +1,6 @@
 // Child process of the CDC benchmark: runs one capture to caught-up and reports its own timings
 // and peak RSS as one JSON line, so the figures are the capture's alone.
-import { createPiiPolicy, runPostgresCapture } from '../ingest/index.ts';
+import { createPiiPolicy, runPostgresCapture, WarehouseSink } from '../ingest/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 
 const [sourceUrl, sourceName, warehouseDir] = process.argv.slice(2);
@@ -23,7 +23,7 @@ const result = await runPostgresCapture({
   sourceUrl,
   sourceName,
   tables: { kind: 'all' },
-  warehouse,
+  sink: new WarehouseSink(warehouse),
   pii,
   untilCaughtUp: true,
   events: {

@@ -18,9 +18,21 @@ const commands: Record<string, Command> = {
     summary: 'capture a Postgres database into the warehouse (snapshot, then streaming)',
     load: async () => (await import('./commands/capture.ts')).captureCommand,
   },
+  ingest: {
+    summary: 'land change events from Kafka in the warehouse (a consumer-group worker)',
+    load: async () => (await import('./commands/ingest.ts')).ingestCommand,
+  },
+  query: {
+    summary: 'run a SQL statement against a warehouse and print the result',
+    load: async () => (await import('./commands/query.ts')).queryCommand,
+  },
   connectors: {
     summary: 'register Debezium connectors on Kafka Connect, show their state',
     load: async () => (await import('./commands/connectors.ts')).connectorsCommand,
+  },
+  stack: {
+    summary: 'run Kafka and Kafka Connect with Debezium on this machine (up, status, down)',
+    load: async () => (await import('./commands/stack.ts')).stackCommand,
   },
 };
 
@@ -60,5 +72,7 @@ function exitCodeFor(error: unknown): number {
   return 1;
 }
 
-// Exit explicitly: a library's exit hook must not turn a failure into exit code 0.
-process.exit(await main(process.argv.slice(2)).catch(exitCodeFor));
+// Exit explicitly (a library's exit hook must not turn a failure into exit code 0), once piped
+// output has drained: exiting at once would cut a large result short.
+const exitCode = await main(process.argv.slice(2)).catch(exitCodeFor);
+process.stdout.write('', () => process.exit(exitCode));

@@ -50,7 +50,13 @@ export const captureConfigSchema = z.object({
       tables: z.array(z.string().regex(/^[\w$]+(\.[\w$]+)?$/, 'must be schema.table')).min(1),
     }),
   ]),
-  warehouse: z.string({ error: 'is required' }).min(1, 'is required'),
+  destination: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('warehouse'), warehouse: z.string().min(1, 'is required') }),
+    z.object({
+      kind: z.literal('kafka'),
+      brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be HOST:PORT')).min(1),
+    }),
+  ]),
   untilCaughtUp: z.boolean(),
   keepPii: z.boolean(),
   batchRows: z.number().int().positive().default(20_000),
@@ -71,9 +77,11 @@ export type DemoConfig = z.infer<typeof demoConfigSchema>;
 export function parseConfig<T extends z.ZodType>(schema: T, input: unknown, fieldPrefix = '--'): z.infer<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map(
-    (issue) => `${fieldPrefix}${issue.path.map((part) => kebab(String(part))).join('.')} ${issue.message}`,
-  );
+  // Name the flag the user typed: the last named segment (`destination.brokers.0` → `--brokers`).
+  const lines = result.error.issues.map((issue) => {
+    const field = issue.path.filter((part) => typeof part === 'string').at(-1) ?? '';
+    return `${fieldPrefix}${kebab(field)} ${issue.message}`;
+  });
   throw new ConfigError(lines.join('; '));
 }
 

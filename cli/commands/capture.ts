@@ -1,26 +1,39 @@
-// `tributary capture`: captures an existing Postgres database into the warehouse's raw mirrors.
+// `tributary capture`: captures an existing Postgres database into the warehouse's raw mirrors, or
+// onto Kafka for the ingest workers.
 import { captureConfigSchema, ConfigError, parseConfig, piiPolicyOptions } from '../../config/index.ts';
-import { createPiiPolicy, runPostgresCapture, type TableSelection } from '../../ingest/index.ts';
-import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
+import {
+  createPiiPolicy,
+  KafkaSink,
+  runPostgresCapture,
+  WarehouseSink,
+  type CaptureSink,
+  type TableSelection,
+} from '../../ingest/index.ts';
+import { openWarehouse, parseWarehouseTarget, type Warehouse } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary capture --source postgres://USER:PW@HOST:PORT/DB --warehouse DIR|http(s)://URL
                          [--source-name NAME] [--tables schema.t1,schema.t2 | --all-tables]
                          [--until-caught-up] [--keep-pii] [--batch-rows N] [--batch-delay-ms MS]
+       tributary capture --source postgres://… --to kafka --brokers HOST:PORT[,HOST:PORT] […]
 
-Captures every change of the source's tables into raw_<NAME>_<table> mirrors: an initial snapshot,
-then the logical replication stream (a publication and slot named tributary_<NAME> are created if
-missing). Run again later and it resumes from the last position the warehouse accepted.
+Captures every change of the source's tables: an initial snapshot, then the logical replication
+stream (a publication and slot named tributary_<NAME> are created if missing). Into the warehouse,
+changes land in raw_<NAME>_<table> mirrors; onto Kafka, they are published as Debezium envelopes to
+<NAME>.<schema>.<table>, keyed by primary key, for "tributary ingest". Run again later and it
+resumes from the last position the destination accepted.
 
 Options:
   --source URL          the Postgres database to capture (wal_level must be logical)
   --warehouse DIR|URL   a directory for the embedded ClickHouse engine, or a ClickHouse HTTP URL
-  --source-name NAME    names the mirrors, slot and publication (default: the database name)
+  --to kafka            publish to Kafka instead of writing the warehouse
+  --brokers LIST        Kafka bootstrap servers (with --to kafka)
+  --source-name NAME    names the mirrors or topics, the slot and the publication (default: the database name)
   --tables LIST         comma-separated tables to capture (default: every table with a primary key)
   --all-tables          capture every table with a primary key (the default)
-  --until-caught-up     exit 0 once the snapshot is done and the mirrors reached the WAL position
-                        read at start (otherwise stream until SIGINT/SIGTERM)
-  --keep-pii            store email/phone values as they are instead of a keyed hash
+  --until-caught-up     exit 0 once the snapshot is done and the destination reached the WAL
+                        position read at start (otherwise stream until SIGINT/SIGTERM)
+  --keep-pii            keep email/phone values as they are instead of a keyed hash
   --batch-rows N        land a batch once N changes are buffered (default 20000)
   --batch-delay-ms MS   …or once the oldest buffered change is MS old (default 200)
 
@@ -34,6 +47,8 @@ const spec = {
   options: {
     source: { type: 'string' },
     warehouse: { type: 'string' },
+    to: { type: 'string' },
+    brokers: { type: 'string' },
     'source-name': { type: 'string' },
     tables: { type: 'string' },
     'all-tables': { type: 'boolean' },
@@ -54,7 +69,11 @@ export const captureCommand = {
     if (values.tables !== undefined && values['all-tables'])
       throw new UsageError('use either --tables or --all-tables, not both', usage);
     if (values.source === undefined) throw new UsageError('--source is required', usage);
-    if (values.warehouse === undefined) throw new UsageError('--warehouse is required', usage);
+    const toKafka = values.to === 'kafka';
+    if (values.to !== undefined && !toKafka)
+      throw new UsageError(`--to must be kafka, got "${values.to}"`, usage);
+    if (toKafka && values.brokers === undefined) throw new UsageError('--to kafka needs --brokers', usage);
+    if (!toKafka && values.warehouse === undefined) throw new UsageError('--warehouse is required', usage);
     const tables: TableSelection =
       values.tables !== undefined
         ? {
@@ -69,14 +88,23 @@ export const captureCommand = {
       source: values.source,
       sourceName: values['source-name'] ?? defaultSourceName(values.source),
       tables,
-      warehouse: values.warehouse,
+      destination: toKafka
+        ? { kind: 'kafka', brokers: values.brokers?.split(',').map((broker) => broker.trim()) }
+        : { kind: 'warehouse', warehouse: values.warehouse },
       untilCaughtUp: values['until-caught-up'] ?? false,
       keepPii: values['keep-pii'] ?? false,
       batchRows: intFlag('batch-rows', values['batch-rows'], 20_000, usage),
       batchDelayMs: intFlag('batch-delay-ms', values['batch-delay-ms'], 200, usage),
     });
     const pii = createPiiPolicy(piiPolicyOptions(config.keepPii));
-    const warehouse = await openWarehouse(parseWarehouseTarget(config.warehouse));
+    let warehouse: Warehouse | undefined;
+    let sink: CaptureSink;
+    if (config.destination.kind === 'kafka') {
+      sink = new KafkaSink({ brokers: config.destination.brokers });
+    } else {
+      warehouse = await openWarehouse(parseWarehouseTarget(config.destination.warehouse));
+      sink = new WarehouseSink(warehouse);
+    }
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.once('SIGINT', onSignal);
@@ -86,7 +114,7 @@ export const captureCommand = {
         sourceUrl: config.source,
         sourceName: config.sourceName,
         tables: config.tables,
-        warehouse,
+        sink,
         pii,
         untilCaughtUp: config.untilCaughtUp,
         batchRows: config.batchRows,
@@ -105,7 +133,7 @@ export const captureCommand = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await warehouse.close();
+      await warehouse?.close();
     }
   },
 };

@@ -1,20 +1,29 @@
-// `tributary connectors`: registers Debezium connectors on Kafka Connect (idempotently) and shows
-// their state.
+// `tributary connectors`: registers Debezium connectors on Kafka Connect (idempotently), publishes
+// the captured tables' shapes for the ingest workers, and shows the connectors' state.
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { z } from 'zod';
 import { parseConfig, piiPolicyOptions, postgresUrlSchema } from '../../config/index.ts';
 import { ConnectClient, HEARTBEAT_TABLE, postgresConnector } from '../../connectors/index.ts';
-import { CaptureError, redactUrl } from '../../ingest/index.ts';
-import { z } from 'zod';
+import {
+  CaptureError,
+  createPiiPolicy,
+  describeSourceTables,
+  publishTableSchemas,
+  redactUrl,
+} from '../../ingest/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary connectors apply --connect-url URL --source postgres://USER:PW@HOST:PORT/DB
-                                  [--source-name NAME] [--tables schema.t1,schema.t2]
+                                  [--source-name NAME] [--tables schema.t1,schema.t2] [--brokers HOST:PORT]
        tributary connectors status --connect-url URL [--name CONNECTOR]
 
 apply    registers the Debezium Postgres connector for the source (topics <NAME>.<schema>.<table>,
          slot and publication debezium_<NAME>), creating ${HEARTBEAT_TABLE} on the source for its
          heartbeat. Re-applying an unchanged configuration changes nothing; a changed one is updated.
-status   shows each connector's state and its tasks' states.`;
+         With --brokers, the tables' shapes (read from the source catalog) are published on
+         tributary.schemas for the ingest workers: Debezium's schemaless events carry no types.
+status   shows each connector's state and its tasks' states; exit 1 unless all are RUNNING.`;
 
 const spec = {
   usage,
@@ -24,10 +33,18 @@ const spec = {
     'source-name': { type: 'string' },
     tables: { type: 'string' },
     name: { type: 'string' },
+    brokers: { type: 'string' },
   },
 } as const;
 
 const connectUrlSchema = z.url({ error: 'must be the Kafka Connect REST URL, like http://127.0.0.1:8083' });
+
+interface ApplyFlags {
+  source?: string;
+  'source-name'?: string;
+  tables?: string;
+  brokers?: string;
+}
 
 export const connectorsCommand = {
   async run(argv: string[]): Promise<number> {
@@ -38,40 +55,51 @@ export const connectorsCommand = {
       return 0;
     }
     if (values['connect-url'] === undefined) throw new UsageError('--connect-url is required', usage);
-    const client = new ConnectClient(
-      parseConfig(z.object({ connectUrl: connectUrlSchema }), { connectUrl: values['connect-url'] })
-        .connectUrl,
-    );
+    const { connectUrl } = parseConfig(z.object({ connectUrl: connectUrlSchema }), {
+      connectUrl: values['connect-url'],
+    });
+    const client = new ConnectClient(connectUrl);
     if (action === 'apply') return apply(client, values);
     if (action === 'status') return status(client, values.name);
     throw new UsageError(action === undefined ? 'say apply or status' : `unknown action "${action}"`, usage);
   },
 };
 
-async function apply(
-  client: ConnectClient,
-  values: { source?: string; 'source-name'?: string; tables?: string },
-): Promise<number> {
-  if (values.source === undefined) throw new UsageError('--source is required', usage);
-  const { source } = parseConfig(z.object({ source: postgresUrlSchema }), { source: values.source });
+async function apply(client: ConnectClient, flags: ApplyFlags): Promise<number> {
+  if (flags.source === undefined) throw new UsageError('--source is required', usage);
+  const { source } = parseConfig(z.object({ source: postgresUrlSchema }), { source: flags.source });
   const sourceName =
-    values['source-name'] ??
+    flags['source-name'] ??
     new URL(source).pathname
       .replace(/^\//, '')
       .toLowerCase()
       .replace(/[^a-z0-9_]/g, '_');
+  const tables = flags.tables
+    ?.split(',')
+    .map((table) => table.trim())
+    .filter(Boolean);
+  const pii = piiPolicyOptions(true);
   await ensureHeartbeatTable(source);
-  const definition = postgresConnector({
-    sourceUrl: source,
-    sourceName,
-    tables: values.tables
-      ?.split(',')
-      .map((table) => table.trim())
-      .filter(Boolean),
-    dropFields: piiPolicyOptions(true).dropFields,
-  });
-  const outcome = await client.apply(definition.name, definition.config);
-  console.log(`${definition.name}: ${outcome}`);
+  if (flags.brokers !== undefined) {
+    const shapes = await describeSourceTables({
+      sourceUrl: source,
+      sourceName,
+      tables: tables ? { kind: 'list', tables: [...tables, HEARTBEAT_TABLE] } : { kind: 'all' },
+      pii: createPiiPolicy(pii),
+      warn: (message) => console.error(`warning: ${message}`),
+    });
+    const kafka = new Kafka({
+      clientId: 'tributary-connectors',
+      brokers: flags.brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await publishTableSchemas(producer, shapes).finally(() => producer.disconnect());
+    console.log(`published the shapes of ${shapes.length} table(s) on tributary.schemas`);
+  }
+  const definition = postgresConnector({ sourceUrl: source, sourceName, tables, dropFields: pii.dropFields });
+  console.log(`${definition.name}: ${await client.apply(definition.name, definition.config)}`);
   return 0;
 }
 

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { demoConfigSchema, parseConfig, piiPolicyOptions } from '../../config/index.ts';
-import { createPiiPolicy, mirrorTableName, startPostgresCapture } from '../../ingest/index.ts';
+import { createPiiPolicy, mirrorTableName, startPostgresCapture, WarehouseSink } from '../../ingest/index.ts';
 import { getPack } from '../../packs/index.ts';
 import { startEmbeddedPostgres } from '../../stack/index.ts';
 import { openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
@@ -57,6 +57,10 @@ export const demoCommand = {
 
     progress.log(`starting embedded Postgres in ${join(config.dataDir, 'postgres')}`);
     const postgres = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres') });
+    // Interrupted, the demo still stops its Postgres before leaving.
+    const interrupt = () => void postgres.stop().finally(() => process.exit(130));
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
     const warehouse = await openWarehouse({ kind: 'chdb', path: join(config.dataDir, 'warehouse') });
     const sourceUrl = await postgres.createDatabase(pack.name);
     const client = new pg.Client({ connectionString: sourceUrl });
@@ -73,7 +77,7 @@ export const demoCommand = {
           sourceUrl,
           sourceName: pack.name,
           tables: { kind: 'all' },
-          warehouse,
+          sink: new WarehouseSink(warehouse),
           pii: createPiiPolicy(piiPolicyOptions(false)),
           untilCaughtUp: false,
           events: {
@@ -118,6 +122,8 @@ export const demoCommand = {
       await client.end().catch(() => undefined);
       await warehouse.close();
       await postgres.stop();
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
     }
   },
 };

@@ -3,17 +3,10 @@
 // confirmed after; a restart replays the unconfirmed batch with the same deduplication tokens.
 import type { Pgoutput } from 'pg-logical-replication';
 import type pg from 'pg';
-import {
-  migrate,
-  readCheckpoint,
-  recordDeadLetters,
-  tombstoneOlderThan,
-  writeCheckpoint,
-  type Warehouse,
-} from '../../warehouse/index.ts';
+import type { CaptureSink } from '../capture-sink.ts';
 import type { ChangeEnvelope } from '../envelope.ts';
 import { CaptureError } from '../errors.ts';
-import { MirrorWriter, type RejectedEvent } from '../mirror-writer.ts';
+import type { RejectedEvent } from '../mirror-writer.ts';
 import type { PiiPolicy } from '../pii.ts';
 import { qualifiedName } from '../source-table.ts';
 import {
@@ -43,7 +36,8 @@ export interface PostgresCaptureOptions {
   sourceUrl: string;
   sourceName: string;
   tables: TableSelection;
-  warehouse: Warehouse;
+  /** Where changes land: the warehouse's raw mirrors, or Kafka. Opened and closed by the capture. */
+  sink: CaptureSink;
   pii: PiiPolicy;
   /** Stop once the snapshot is done and the mirrors reached the WAL position read at start. */
   untilCaughtUp: boolean;
@@ -109,7 +103,7 @@ export function startPostgresCapture(options: PostgresCaptureOptions): RunningCa
 class PostgresCapture {
   private readonly pipeline: string;
   private readonly names: { slot: string; publication: string };
-  private readonly writer: MirrorWriter;
+  private readonly sink: CaptureSink;
   private readonly batchRows: number;
   private readonly batchDelayMs: number;
   private catalogClient: pg.Client | undefined;
@@ -132,7 +126,7 @@ class PostgresCapture {
   constructor(private readonly options: PostgresCaptureOptions) {
     this.pipeline = `postgres:${options.sourceName}`;
     this.names = replicationNames(options.sourceName);
-    this.writer = new MirrorWriter(options.warehouse);
+    this.sink = options.sink;
     this.batchRows = options.batchRows ?? 20_000;
     this.batchDelayMs = options.batchDelayMs ?? 200;
     this.ready = new Promise((resolve) => (this.markReady = resolve));
@@ -160,9 +154,9 @@ class PostgresCapture {
         `capturing ${catalog.tables.length} table(s) of ${redactUrl(this.options.sourceUrl)} as "${this.options.sourceName}"`,
       );
       if (this.options.untilCaughtUp) this.targetLsn = await currentWalLsn(client);
-      await migrate(this.options.warehouse);
+      await this.sink.open();
       const codecs = catalog.tables.map((table) => this.codecFor(table));
-      for (const codec of codecs) await this.writer.register(codec.table);
+      for (const codec of codecs) await this.sink.register(codec.table);
       const tableNames = codecs.map((codec) => qualifiedName(codec.table)).sort();
       await ensurePublication(client, this.names.publication, tableNames, this.serverVersion);
       const lineage = await this.ensureSnapshot(client, codecs, tableNames);
@@ -171,6 +165,7 @@ class PostgresCapture {
     } finally {
       this.completed = true;
       this.markReady();
+      await this.sink.close().catch(() => undefined);
       await this.catalogClient?.end().catch(() => undefined);
     }
   }
@@ -203,7 +198,7 @@ class PostgresCapture {
     codecs: TableCodec[],
     tableNames: string[],
   ): Promise<number> {
-    const state = await readCheckpoint<SnapshotState>(this.options.warehouse, this.pipeline, 'snapshot');
+    const state = await this.sink.readCheckpoint<SnapshotState>(this.pipeline, 'snapshot');
     const reusable =
       state?.done === true &&
       state.slot === this.names.slot &&
@@ -225,7 +220,7 @@ class PostgresCapture {
       tables: tableNames,
       done: false,
     };
-    await writeCheckpoint(this.options.warehouse, this.pipeline, 'snapshot', snapshot);
+    await this.sink.writeCheckpoint(this.pipeline, 'snapshot', snapshot);
     let landing = Promise.resolve();
     try {
       await readSnapshot({
@@ -257,15 +252,14 @@ class PostgresCapture {
       await exported.release();
     }
     // Rows an earlier snapshot or stream left behind but this snapshot no longer saw are gone.
-    for (const mirror of this.writer.mirrors)
-      await tombstoneOlderThan(this.options.warehouse, mirror, exported.consistentPoint);
-    await writeCheckpoint(this.options.warehouse, this.pipeline, 'snapshot', { ...snapshot, done: true });
+    await this.sink.completeSnapshot(exported.consistentPoint);
+    await this.sink.writeCheckpoint(this.pipeline, 'snapshot', { ...snapshot, done: true });
     return exported.consistentPoint;
   }
 
   private async stream(client: pg.Client, initialCodecs: TableCodec[], lineage: number): Promise<void> {
     const known = new Map(initialCodecs.map((codec) => [qualifiedName(codec.table), codec]));
-    const storedIntent = await readCheckpoint<WalIntent | null>(this.options.warehouse, this.pipeline, 'wal');
+    const storedIntent = await this.sink.readCheckpoint<WalIntent | null>(this.pipeline, 'wal');
     // An intent from an older slot describes WAL this slot never sends.
     let replay = storedIntent && storedIntent.slotLineage === lineage ? storedIntent : undefined;
     if (replay)
@@ -346,7 +340,7 @@ class PostgresCapture {
       flushing = flushing.then(async () => {
         if (failure || batch.length === 0) return;
         try {
-          if (!isReplay) await writeCheckpoint(this.options.warehouse, this.pipeline, 'wal', intent);
+          if (!isReplay) await this.sink.writeCheckpoint(this.pipeline, 'wal', intent);
           await this.land(
             batch.flatMap((transaction) => transaction.events),
             `${this.pipeline}:wal:${intent.firstCommit}-${intent.lastCommit}`,
@@ -428,22 +422,21 @@ class PostgresCapture {
         };
       }),
     });
-    const added = await this.writer.register(codec.table);
+    const added = await this.sink.register(codec.table);
     if (added.length > 0) this.log(`${name}: new columns mirrored: ${added.join(', ')}`);
     known.set(name, codec);
     return codec;
   }
 
   private async land(envelopes: ChangeEnvelope[], tokenBase: string): Promise<void> {
-    const { rejected } = await this.writer.write(envelopes, tokenBase);
+    const rejected = await this.sink.write(envelopes, tokenBase);
     if (rejected.length > 0) await this.deadLetter(rejected);
   }
 
   private async deadLetter(rejected: RejectedEvent[]): Promise<void> {
     this.result.deadLetters += rejected.length;
-    this.warn(`${rejected.length} change(s) sent to dead_letters: ${rejected[0]?.reason ?? ''}`);
-    await recordDeadLetters(
-      this.options.warehouse,
+    this.warn(`${rejected.length} change(s) sent to the dead letters: ${rejected[0]?.reason ?? ''}`);
+    await this.sink.deadLetter(
       rejected.map(({ envelope, reason }) => ({
         pipeline: this.pipeline,
         source: this.options.sourceName,

@@ -1,0 +1,76 @@
+// Where a capture lands what it reads: straight into the warehouse's raw mirrors, or onto Kafka for
+// the ingest workers. The capture loop is the same for both; only this seam differs.
+import {
+  migrate,
+  readCheckpoint,
+  recordDeadLetters,
+  tombstoneOlderThan,
+  writeCheckpoint,
+  type DeadLetter,
+  type Warehouse,
+} from '../warehouse/index.ts';
+import type { ChangeEnvelope } from './envelope.ts';
+import { MirrorWriter, type RejectedEvent } from './mirror-writer.ts';
+import type { SourceTable } from './source-table.ts';
+
+export interface CaptureSink {
+  /** Describes where the changes go, for log lines. */
+  readonly description: string;
+  open(): Promise<void>;
+  /** Prepares for a table's current shape; returns the columns that are new since last time. */
+  register(table: SourceTable): Promise<string[]>;
+  /** Lands the events; the token base names this batch so a repeat of it can be recognised. */
+  write(events: ChangeEnvelope[], tokenBase: string): Promise<RejectedEvent[]>;
+  /** A snapshot at `version` completed: rows older than it that it did not see are gone. */
+  completeSnapshot(version: number): Promise<void>;
+  readCheckpoint<State>(pipeline: string, stream: string): Promise<State | undefined>;
+  writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void>;
+  deadLetter(letters: DeadLetter[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Lands changes in the raw mirrors; checkpoints live in the same warehouse. */
+export class WarehouseSink implements CaptureSink {
+  private readonly writer: MirrorWriter;
+
+  constructor(private readonly warehouse: Warehouse) {
+    this.writer = new MirrorWriter(warehouse);
+  }
+
+  get description(): string {
+    const target = this.warehouse.target;
+    return target.kind === 'chdb' ? target.path : target.url;
+  }
+
+  async open(): Promise<void> {
+    await migrate(this.warehouse);
+  }
+
+  register(table: SourceTable): Promise<string[]> {
+    return this.writer.register(table);
+  }
+
+  async write(events: ChangeEnvelope[], tokenBase: string): Promise<RejectedEvent[]> {
+    return (await this.writer.write(events, tokenBase)).rejected;
+  }
+
+  async completeSnapshot(version: number): Promise<void> {
+    for (const mirror of this.writer.mirrors) await tombstoneOlderThan(this.warehouse, mirror, version);
+  }
+
+  readCheckpoint<State>(pipeline: string, stream: string): Promise<State | undefined> {
+    return readCheckpoint<State>(this.warehouse, pipeline, stream);
+  }
+
+  writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void> {
+    return writeCheckpoint(this.warehouse, pipeline, stream, state);
+  }
+
+  deadLetter(letters: DeadLetter[]): Promise<void> {
+    return recordDeadLetters(this.warehouse, letters);
+  }
+
+  async close(): Promise<void> {
+    // The warehouse belongs to the caller.
+  }
+}

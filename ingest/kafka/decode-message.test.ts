@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { decodeChangeMessage } from './decode-message.ts';
+
+const envelope = {
+  before: null,
+  after: { id: 1, name: 'Lan' },
+  source: {
+    connector: 'postgresql',
+    name: 'app',
+    db: 'app',
+    schema: 'public',
+    table: 'users',
+    lsn: 42,
+    ts_ms: 1,
+  },
+  op: 'c',
+  ts_ms: 2,
+};
+
+describe('decoding a Kafka change message', () => {
+  it.each([
+    ['a Debezium envelope', Buffer.from(JSON.stringify(envelope)), { kind: 'ok', envelope }],
+    [
+      'an envelope wrapped with its schema',
+      Buffer.from(JSON.stringify({ schema: {}, payload: envelope })),
+      { kind: 'ok', envelope },
+    ],
+    ['a tombstone', null, { kind: 'drop', reason: 'tombstone' }],
+    [
+      'bytes that are not JSON',
+      Buffer.from('{"op": "c", '),
+      { kind: 'dead-letter', reason: expect.stringMatching(/^not JSON: /) },
+    ],
+    [
+      'an envelope with a field of the wrong type',
+      Buffer.from(JSON.stringify({ ...envelope, op: 7 })),
+      { kind: 'dead-letter', reason: expect.stringMatching(/^not a change envelope: op: /) },
+    ],
+  ])('%s', (_name, value, expected) => {
+    expect(decodeChangeMessage(value)).toEqual(expected);
+  });
+
+  it('sets aside an event over the size limit without parsing it', () => {
+    expect(decodeChangeMessage(Buffer.alloc(101, 32), 100)).toEqual({
+      kind: 'dead-letter',
+      reason: 'event of 101 bytes exceeds the 100-byte limit (--max-event-bytes)',
+    });
+  });
+});

@@ -1,0 +1,42 @@
+// Step one of the Kafka worker: a message's bytes → a change envelope, a drop (Kafka tombstones), or
+// a dead letter with the reason. Never throws for bad input.
+import { changeEnvelopeSchema, type ChangeEnvelope } from '../envelope.ts';
+
+export type DecodeResult =
+  | { kind: 'ok'; envelope: ChangeEnvelope }
+  | { kind: 'drop'; reason: string }
+  | { kind: 'dead-letter'; reason: string };
+
+/** Events above this size are set aside rather than parsed (default 4 MiB). */
+export const DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024;
+
+export function decodeChangeMessage(
+  value: Buffer | null,
+  maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
+): DecodeResult {
+  // Debezium follows a delete with a null-valued tombstone so compaction can drop the key.
+  if (value === null) return { kind: 'drop', reason: 'tombstone' };
+  if (value.length > maxEventBytes) {
+    return {
+      kind: 'dead-letter',
+      reason: `event of ${value.length} bytes exceeds the ${maxEventBytes}-byte limit (--max-event-bytes)`,
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    return { kind: 'dead-letter', reason: `not JSON: ${(error as Error).message}` };
+  }
+  // A converter with schemas enabled wraps the envelope as { schema, payload }.
+  if (parsed !== null && typeof parsed === 'object' && 'payload' in parsed && 'schema' in parsed)
+    parsed = (parsed as { payload: unknown }).payload;
+  const result = changeEnvelopeSchema.safeParse(parsed);
+  if (!result.success) {
+    const issues = result.error.issues
+      .map((issue) => `${issue.path.join('.') || '(envelope)'}: ${issue.message}`)
+      .join('; ');
+    return { kind: 'dead-letter', reason: `not a change envelope: ${issues}` };
+  }
+  return { kind: 'ok', envelope: result.data };
+}

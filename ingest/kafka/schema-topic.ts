@@ -1,0 +1,97 @@
+// Table shapes travel beside the changes: whoever knows a table's columns (the native capture, or
+// `connectors apply` reading the source catalog) publishes its SourceTable to a compacted topic,
+// and workers build mirrors from it. Kafka events themselves carry no types (schemas disabled).
+import type { Kafka, Producer } from 'kafkajs';
+import { z } from 'zod';
+import type { SourceTable } from '../source-table.ts';
+import { CompactedTopicView } from './compacted-topic.ts';
+
+export const SCHEMA_TOPIC = 'tributary.schemas';
+
+const sourceTableSchema = z.object({
+  source: z.string(),
+  schema: z.string(),
+  table: z.string(),
+  key: z.array(z.string()).min(1),
+  columns: z.array(
+    z.object({
+      name: z.string(),
+      clickhouseType: z.string(),
+      encoding: z.enum(['plain', 'date-days', 'time-micros', 'timestamp-micros', 'zoned-timestamp']),
+      isArray: z.boolean(),
+      sourceType: z.string(),
+    }),
+  ),
+});
+
+export const tableKey = (source: string, schema: string, table: string): string =>
+  `${source}.${schema}.${table}`;
+
+export async function publishTableSchemas(producer: Producer, tables: SourceTable[]): Promise<void> {
+  await producer.send({
+    topic: SCHEMA_TOPIC,
+    messages: tables.map((table) => ({
+      key: tableKey(table.source, table.schema, table.table),
+      value: JSON.stringify(table),
+    })),
+  });
+}
+
+/** The latest SourceTable per table, as published on the schema topic. */
+export class SchemaCatalog {
+  private readonly view: CompactedTopicView;
+  /** Parsed shapes, by key, with the text they were parsed from (every event asks). */
+  private readonly parsed = new Map<string, { text: string; table: SourceTable | undefined }>();
+
+  constructor(
+    kafka: Kafka,
+    private readonly onInvalid: (key: string, reason: string) => void,
+  ) {
+    this.view = new CompactedTopicView(kafka, SCHEMA_TOPIC);
+  }
+
+  get(source: string, schema: string, table: string): SourceTable | undefined {
+    const key = tableKey(source, schema, table);
+    const text = this.view.get(key);
+    if (text === undefined) return undefined;
+    const cached = this.parsed.get(key);
+    if (cached?.text === text) return cached.table;
+    const parsed = sourceTableSchema.safeParse(parseJson(text));
+    if (!parsed.success) this.onInvalid(key, parsed.error.message);
+    const shape = parsed.success ? parsed.data : undefined;
+    this.parsed.set(key, { text, table: shape });
+    return shape;
+  }
+
+  /** Every table whose shape is known, keyed `<source>.<schema>.<table>` (its topic's name). */
+  all(): Map<string, SourceTable> {
+    const tables = new Map<string, SourceTable>();
+    for (const [key] of this.view.entries()) {
+      const [source = '', schema = '', ...table] = key.split('.');
+      const shape = this.get(source, schema, table.join('.'));
+      if (shape) tables.set(key, shape);
+    }
+    return tables;
+  }
+
+  start(): Promise<void> {
+    return this.view.open();
+  }
+
+  /** Reads the schema topic up to now: a shape published just before its rows is then known. */
+  catchUp(): Promise<void> {
+    return this.view.catchUp();
+  }
+
+  stop(): Promise<void> {
+    return this.view.close();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

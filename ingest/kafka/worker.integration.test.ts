@@ -1,0 +1,202 @@
+// The Kafka ingest worker against a real broker (Apache Kafka from Maven Central, KRaft) and the
+// embedded ClickHouse engine: Debezium-format events land in the mirrors; malformed, mistyped and
+// oversized events land in dead_letters (and tributary.dlq) with their reason, and the rest flows on.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKafka, type RunningKafka } from '../../stack/index.ts';
+import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
+import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
+import type { SourceTable } from '../source-table.ts';
+import { publishTableSchemas } from './schema-topic.ts';
+import { DEAD_LETTER_TOPIC } from './topics.ts';
+import { runKafkaWorker } from './worker.ts';
+
+const users: SourceTable = {
+  source: 'app',
+  schema: 'public',
+  table: 'users',
+  key: ['id'],
+  columns: [
+    { name: 'id', clickhouseType: 'Int32', encoding: 'plain', isArray: false, sourceType: 'int4' },
+    { name: 'name', clickhouseType: 'String', encoding: 'plain', isArray: false, sourceType: 'text' },
+    { name: 'email', clickhouseType: 'String', encoding: 'plain', isArray: false, sourceType: 'text' },
+    {
+      name: 'joined_at',
+      clickhouseType: "DateTime64(6, 'UTC')",
+      encoding: 'timestamp-micros',
+      isArray: false,
+      sourceType: 'timestamp',
+    },
+    { name: 'tags', clickhouseType: 'String', encoding: 'plain', isArray: true, sourceType: '_text' },
+  ],
+};
+
+const pii = createPiiPolicy({
+  dropFields: DEFAULT_DROP_FIELDS,
+  hashFields: DEFAULT_HASH_FIELDS,
+  hashPii: true,
+  hashKey: 'worker-test-key-0123456789',
+});
+
+/** A Debezium Postgres envelope as the connector writes it with JSON converters, schemas disabled. */
+function debezium(op: 'c' | 'u' | 'd' | 'r', lsn: number, row: Record<string, unknown>) {
+  return {
+    before: op === 'd' ? { id: row.id } : null,
+    after: op === 'd' ? null : row,
+    source: {
+      version: '3.6.1.Final',
+      connector: 'postgresql',
+      name: 'app',
+      ts_ms: 1,
+      snapshot: 'false',
+      db: 'app',
+      sequence: '[null,"1"]',
+      schema: 'public',
+      table: 'users',
+      txId: 7,
+      lsn,
+      xmin: null,
+    },
+    op,
+    ts_ms: 2,
+    transaction: null,
+  };
+}
+
+let kafka: RunningKafka;
+let client: Kafka;
+let producer: Producer;
+let warehouse: Warehouse;
+
+beforeAll(async () => {
+  const root = await mkdtemp(join(tmpdir(), 'tributary-worker-'));
+  kafka = await startKafka({ dataDir: join(root, 'kafka') });
+  client = new Kafka({ clientId: 'test', brokers: [kafka.bootstrapServers], logLevel: logLevel.NOTHING });
+  producer = client.producer();
+  await producer.connect();
+  warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') });
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await warehouse?.close();
+  await kafka?.stop();
+});
+
+describe('Kafka ingest worker', () => {
+  it('lands Debezium events and sets aside malformed, mistyped and oversized ones with their reason', async () => {
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'app.public.users', numPartitions: 3 }] });
+    await admin.disconnect();
+    await publishTableSchemas(producer, [users]);
+    const send = (key: number | string, value: unknown) =>
+      producer.send({
+        topic: 'app.public.users',
+        messages: [
+          {
+            key: JSON.stringify({ id: key }),
+            value: value === null ? null : typeof value === 'string' ? value : JSON.stringify(value),
+          },
+        ],
+      });
+    await send(
+      1,
+      debezium('r', 100, {
+        id: 1,
+        name: 'Lan',
+        email: 'lan@example.vn',
+        joined_at: 1_704_164_645_000_000,
+        tags: ['a', null],
+      }),
+    );
+    await send(
+      2,
+      debezium('c', 200, { id: 2, name: 'Minh', email: 'Minh@Example.vn', joined_at: null, tags: null }),
+    );
+    await send(3, '{"op": "c", "after": {"id": 3');
+    await send(
+      4,
+      debezium('c', 300, { id: 'four', name: 'wrong type', email: null, joined_at: null, tags: [] }),
+    );
+    await send(
+      5,
+      debezium('c', 400, {
+        id: 5,
+        name: 'x'.repeat(5 * 1024 * 1024),
+        email: null,
+        joined_at: null,
+        tags: [],
+      }),
+    );
+    await send(
+      1,
+      debezium('u', 500, {
+        id: 1,
+        name: 'Lan Nguyễn',
+        email: 'lan@example.vn',
+        joined_at: 1_704_164_645_000_000,
+        tags: ['a'],
+      }),
+    );
+    await send(2, debezium('d', 600, { id: 2 }));
+    await send(2, null);
+    await send(
+      6,
+      debezium('c', 700, {
+        id: 6,
+        name: 'after the bad ones',
+        email: null,
+        joined_at: 1_704_164_645_123_456,
+        tags: [],
+      }),
+    );
+
+    const result = await runKafkaWorker({
+      brokers: [kafka.bootstrapServers],
+      group: 'g1',
+      topics: /^app\./,
+      warehouse,
+      pii,
+      untilIdleSeconds: 3,
+    });
+    expect(result.deadLetters).toBe(3);
+
+    const rows = await warehouse.query(
+      'SELECT id, name, email, toString(joined_at) AS joined_at, tags FROM raw_app_users FINAL WHERE _is_deleted = 0 ORDER BY id',
+    );
+    expect(rows).toEqual([
+      {
+        id: 1,
+        name: 'Lan Nguyễn',
+        email: pii.hash('lan@example.vn'),
+        joined_at: '2024-01-02 03:04:05.000000',
+        tags: ['a'],
+      },
+      { id: 6, name: 'after the bad ones', email: null, joined_at: '2024-01-02 03:04:05.123456', tags: [] },
+    ]);
+    const letters = await warehouse.query<{ offset: string; error: string; stage: string; size: string }>(
+      "SELECT offset, error, stage, length(original) AS size FROM dead_letters WHERE pipeline = 'kafka:g1' ORDER BY error",
+    );
+    expect(letters.map((letter) => letter.error)).toEqual([
+      expect.stringMatching(/^event of \d+ bytes exceeds the 4194304-byte limit/),
+      expect.stringMatching(/^not JSON: /),
+      expect.stringMatching(/^the warehouse refused the row: .*Code: 27/),
+    ]);
+    expect(Number(letters[0]?.size)).toBeGreaterThan(5 * 1024 * 1024);
+
+    const dlq = client.consumer({ groupId: 'dlq-reader' });
+    await dlq.connect();
+    await dlq.subscribe({ topic: DEAD_LETTER_TOPIC, fromBeginning: true });
+    const received: string[] = [];
+    await dlq.run({
+      eachMessage: async ({ message }) =>
+        void received.push(JSON.parse(message.value?.toString() ?? '{}').error),
+    });
+    await expect.poll(() => received.length, { timeout: 15_000 }).toBe(3);
+    await dlq.disconnect();
+  });
+});

@@ -1,0 +1,303 @@
+// The Kafka ingest worker: one member of a consumer group. Each fetched batch of a partition lands
+// in the raw mirrors exactly once: its offset range is recorded as a write intent, every insert
+// carries a token derived from that range, and the offsets are committed only after the warehouse
+// accepted. A restarted or newly assigned worker rebuilds the recorded range with the same tokens.
+import { Kafka, logLevel, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+import {
+  migrate,
+  readCheckpoint,
+  recordDeadLetters,
+  writeCheckpoint,
+  type DeadLetter,
+  type Warehouse,
+} from '../../warehouse/index.ts';
+import type { ChangeEnvelope, Row } from '../envelope.ts';
+import { CaptureError } from '../errors.ts';
+import { MirrorWriter } from '../mirror-writer.ts';
+import type { PiiPolicy } from '../pii.ts';
+import { qualifiedName, type SourceTable } from '../source-table.ts';
+import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
+import { SchemaCatalog } from './schema-topic.ts';
+import { DEAD_LETTER_TOPIC } from './topics.ts';
+
+export interface KafkaWorkerOptions {
+  brokers: string[];
+  group: string;
+  topics: RegExp;
+  warehouse: Warehouse;
+  /** Applied to events Debezium produced (Tributary's own capture applied it at the source). */
+  pii: PiiPolicy;
+  /** Stop after this many seconds without a message. */
+  untilIdleSeconds?: number;
+  maxEventBytes?: number;
+  signal?: AbortSignal;
+  events?: {
+    log?(message: string): void;
+    warn?(message: string): void;
+    landed?(stats: { topic: string; partition: number; messages: number }): void;
+  };
+}
+
+export interface WorkerResult {
+  messages: number;
+  deadLetters: number;
+}
+
+interface Intent {
+  first: number;
+  last: number;
+}
+
+interface Decoded {
+  envelopes: ChangeEnvelope[];
+  deadLetters: DeadLetter[];
+}
+
+export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<WorkerResult> {
+  const pipeline = `kafka:${options.group}`;
+  const result: WorkerResult = { messages: 0, deadLetters: 0 };
+  await migrate(options.warehouse);
+  const kafka = new Kafka({
+    clientId: `tributary-${options.group}`,
+    brokers: options.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const schemas = new SchemaCatalog(kafka, (key, reason) =>
+    options.events?.warn?.(`schema of ${key} ignored: ${reason}`),
+  );
+  const writer = new MirrorWriter(options.warehouse);
+  const registered = new Map<string, string>();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // A killed member holds its partitions until its session times out: keep that short.
+  const consumer = kafka.consumer({
+    groupId: options.group,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    maxBytes: 16 * 1024 * 1024,
+  });
+  let lastMessageAt = Date.now();
+
+  const ensureMirror = async (table: SourceTable): Promise<void> => {
+    const spec = JSON.stringify(table);
+    if (registered.get(qualifiedName(table)) === spec) return;
+    await writer.register(table);
+    registered.set(qualifiedName(table), spec);
+  };
+
+  const decode = async (topic: string, partition: number, messages: KafkaMessage[]): Promise<Decoded> => {
+    const decoded: Decoded = { envelopes: [], deadLetters: [] };
+    const letter = (message: KafkaMessage, error: string): DeadLetter => ({
+      pipeline,
+      source: topic.split('.')[0] ?? topic,
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      original: message.value?.toString('utf8') ?? '',
+      error,
+      stage: 'decode',
+    });
+    for (const message of messages) {
+      const outcome = decodeChangeMessage(message.value, options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+      if (outcome.kind === 'drop') continue;
+      if (outcome.kind === 'dead-letter') {
+        decoded.deadLetters.push(letter(message, outcome.reason));
+        continue;
+      }
+      const { envelope } = outcome;
+      const table = await resolveTable(envelope);
+      if (!table) {
+        decoded.deadLetters.push(
+          letter(
+            message,
+            `no table shape is published on tributary.schemas for ${envelope.source.name}.${envelope.source.schema}.${envelope.source.table}`,
+          ),
+        );
+        continue;
+      }
+      await ensureMirror(table);
+      decoded.envelopes.push(
+        envelope.source.version === 'tributary' ? envelope : protect(envelope, options.pii),
+      );
+    }
+    return decoded;
+  };
+
+  /** The table's shape; when the event shows columns the shape lacks, read the schema topic up to now first. */
+  const resolveTable = async (envelope: ChangeEnvelope): Promise<SourceTable | undefined> => {
+    const { name, schema = 'public', table: tableName } = envelope.source;
+    if (!tableName) return undefined;
+    let table = schemas.get(name, schema, tableName);
+    const image = envelope.after ?? envelope.before ?? {};
+    const fits = (candidate: SourceTable | undefined) =>
+      candidate !== undefined &&
+      Object.keys(image).every((field) => candidate.columns.some((column) => column.name === field));
+    if (!fits(table)) {
+      await schemas.catchUp();
+      table = schemas.get(name, schema, tableName);
+    }
+    return table;
+  };
+
+  const land = async (
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    intent: Intent,
+    payload: EachBatchPayload,
+  ): Promise<void> => {
+    const { envelopes, deadLetters } = await decode(topic, partition, messages);
+    const tokenBase = `${pipeline}:${topic}:${partition}:${intent.first}-${intent.last}`;
+    const { rejected } = await writer.write(envelopes, tokenBase);
+    for (const { envelope, reason } of rejected) {
+      deadLetters.push({
+        pipeline,
+        source: envelope.source.name,
+        topic,
+        partition,
+        offset: -1,
+        original: JSON.stringify(envelope),
+        error: reason,
+        stage: 'mirror',
+      });
+    }
+    if (deadLetters.length > 0) {
+      await producer.send({
+        topic: DEAD_LETTER_TOPIC,
+        messages: deadLetters.map((letter) => ({
+          key: `${topic}:${partition}:${letter.offset}`,
+          value: JSON.stringify(letter),
+        })),
+      });
+      await recordDeadLetters(options.warehouse, deadLetters);
+      result.deadLetters += deadLetters.length;
+      options.events?.warn?.(
+        `${deadLetters.length} event(s) from ${topic}[${partition}] sent to dead letters: ${deadLetters[0]?.error ?? ''}`,
+      );
+    }
+    await payload.heartbeat();
+    // Only now may the group move on: everything up to `last` is in the warehouse.
+    await consumer.commitOffsets([{ topic, partition, offset: String(intent.last + 1) }]);
+    payload.resolveOffset(String(intent.last));
+    result.messages += messages.length;
+    options.events?.landed?.({ topic, partition, messages: messages.length });
+  };
+
+  const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload;
+    const messages = batch.messages;
+    if (messages.length === 0 || payload.isStale()) return;
+    lastMessageAt = Date.now();
+    const stream = `${batch.topic}:${batch.partition}`;
+    const recorded = await readCheckpoint<Intent>(options.warehouse, pipeline, stream);
+    const firstOffset = Number(messages[0]?.offset);
+    if (recorded && firstOffset <= recorded.last) {
+      // The recorded batch may have landed in part: rebuild exactly its range so the tokens match.
+      const range = messages.filter(
+        (message) => Number(message.offset) >= recorded.first && Number(message.offset) <= recorded.last,
+      );
+      if (Number(messages.at(-1)?.offset) < recorded.last) {
+        throw new CaptureError(
+          `${stream}: the refetched batch ends before the recorded offset ${recorded.last}; retrying`,
+          { retriable: true },
+        );
+      }
+      await land(batch.topic, batch.partition, range, recorded, payload);
+      const rest = messages.filter((message) => Number(message.offset) > recorded.last);
+      if (rest.length > 0) await landFresh(batch.topic, batch.partition, stream, rest, payload);
+      return;
+    }
+    await landFresh(batch.topic, batch.partition, stream, messages, payload);
+  };
+
+  const landFresh = async (
+    topic: string,
+    partition: number,
+    stream: string,
+    messages: KafkaMessage[],
+    payload: EachBatchPayload,
+  ): Promise<void> => {
+    const intent: Intent = { first: Number(messages[0]?.offset), last: Number(messages.at(-1)?.offset) };
+    await writeCheckpoint(options.warehouse, pipeline, stream, intent);
+    await land(topic, partition, messages, intent, payload);
+  };
+
+  await schemas.start();
+  // Tables with no change yet still get their (empty) mirror, as the native capture gives them.
+  for (const [topic, table] of schemas.all()) if (options.topics.test(topic)) await ensureMirror(table);
+  await producer.connect();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [options.topics], fromBeginning: true });
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    options.signal?.addEventListener('abort', () => stop());
+    let checking = false;
+    const idleTimer = options.untilIdleSeconds
+      ? setInterval(() => {
+          if (checking || Date.now() - lastMessageAt < (options.untilIdleSeconds ?? 0) * 1000) return;
+          // Idle is not enough (a rebalance can take a while): the group must have committed everything.
+          checking = true;
+          groupCaughtUp(kafka, options.group, options.topics)
+            .then((caughtUp) => caughtUp && stop())
+            .catch(() => undefined)
+            .finally(() => (checking = false));
+        }, 500)
+      : undefined;
+    let failure: Error | undefined;
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) {
+        failure = event.payload.error;
+        stop();
+      }
+    });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
+    await stopped;
+    if (idleTimer) clearInterval(idleTimer);
+    if (failure) throw failure;
+    return result;
+  } finally {
+    // disconnect() lets the batch in progress finish, so nothing is left half-committed.
+    await consumer.disconnect();
+    await producer.disconnect();
+    await schemas.stop();
+  }
+}
+
+/** Debezium's events carry source values as they are: apply the same secret and PII rules. */
+function protect(envelope: ChangeEnvelope, pii: PiiPolicy): ChangeEnvelope {
+  const clean = (row: Row | null | undefined): Row | null | undefined => {
+    if (!row) return row;
+    const result: Row = {};
+    for (const [field, value] of Object.entries(row)) {
+      const treatment = pii.treatmentOf(field);
+      if (treatment === 'keep') result[field] = value;
+      else if (treatment === 'hash') result[field] = pii.hash(value);
+    }
+    return result;
+  };
+  return { ...envelope, before: clean(envelope.before), after: clean(envelope.after) };
+}
+
+/** Whether the group's committed offsets reached the end of every partition of the matching topics. */
+async function groupCaughtUp(kafka: Kafka, group: string, topics: RegExp): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const names = (await admin.listTopics()).filter(
+      (topic) => topics.test(topic) && !topic.startsWith('tributary.') && !topic.startsWith('__'),
+    );
+    const committed = await admin.fetchOffsets({ groupId: group, topics: names });
+    for (const name of names) {
+      const ends = await admin.fetchTopicOffsets(name);
+      const done = committed.find((entry) => entry.topic === name)?.partitions ?? [];
+      for (const end of ends) {
+        const offset = Number(done.find((partition) => partition.partition === end.partition)?.offset ?? -1);
+        if (Number(end.high) > Math.max(offset, Number(end.low))) return false;
+      }
+    }
+    return true;
+  } finally {
+    await admin.disconnect();
+  }
+}
