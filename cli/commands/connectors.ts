@@ -1,10 +1,14 @@
 // `tributary connectors`: registers Debezium connectors on Kafka Connect (idempotently), publishes
 // the captured tables' shapes for the ingest workers, and shows the connectors' state.
 import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
 import { z } from 'zod';
 import { parseConfig, piiPolicyOptions, postgresUrlSchema } from '../../config/index.ts';
-import { ConnectClient, HEARTBEAT_TABLE, postgresConnector } from '../../connectors/index.ts';
+import {
+  ConnectClient,
+  HEARTBEAT_TABLE,
+  postgresConnector,
+  preparePostgresSource,
+} from '../../connectors/index.ts';
 import {
   CaptureError,
   createPiiPolicy,
@@ -19,8 +23,9 @@ const usage = `Usage: tributary connectors apply --connect-url URL --source post
        tributary connectors status --connect-url URL [--name CONNECTOR]
 
 apply    registers the Debezium Postgres connector for the source (topics <NAME>.<schema>.<table>,
-         slot and publication debezium_<NAME>), creating ${HEARTBEAT_TABLE} on the source for its
-         heartbeat. Re-applying an unchanged configuration changes nothing; a changed one is updated.
+         slot and publication debezium_<NAME>), creating on the source the publication (with
+         generated columns) and ${HEARTBEAT_TABLE} for its heartbeat. Re-applying an unchanged
+         configuration changes nothing; a changed one is updated.
          With --brokers, the tables' shapes (read from the source catalog) are published on
          tributary.schemas for the ingest workers: Debezium's schemaless events carry no types.
 status   shows each connector's state and its tasks' states; exit 1 unless all are RUNNING.`;
@@ -79,7 +84,16 @@ async function apply(client: ConnectClient, flags: ApplyFlags): Promise<number> 
     .map((table) => table.trim())
     .filter(Boolean);
   const pii = piiPolicyOptions(true);
-  await ensureHeartbeatTable(source);
+  const definition = postgresConnector({ sourceUrl: source, sourceName, tables, dropFields: pii.dropFields });
+  await preparePostgresSource({
+    sourceUrl: source,
+    publication: definition.config['publication.name'] ?? '',
+    tables,
+  }).catch((error: Error) => {
+    throw new CaptureError(`cannot prepare ${redactUrl(source)} for Debezium: ${error.message}`, {
+      cause: error,
+    });
+  });
   if (flags.brokers !== undefined) {
     const shapes = await describeSourceTables({
       sourceUrl: source,
@@ -98,7 +112,6 @@ async function apply(client: ConnectClient, flags: ApplyFlags): Promise<number> 
     await publishTableSchemas(producer, shapes).finally(() => producer.disconnect());
     console.log(`published the shapes of ${shapes.length} table(s) on tributary.schemas`);
   }
-  const definition = postgresConnector({ sourceUrl: source, sourceName, tables, dropFields: pii.dropFields });
   console.log(`${definition.name}: ${await client.apply(definition.name, definition.config)}`);
   return 0;
 }
@@ -113,21 +126,4 @@ async function status(client: ConnectClient, name: string | undefined): Promise<
     healthy &&= state.connector.state === 'RUNNING' && state.tasks.every((task) => task.state === 'RUNNING');
   }
   return healthy ? 0 : 1;
-}
-
-/** Debezium's heartbeat action query writes here, so an idle database still advances the slot. */
-async function ensureHeartbeatTable(source: string): Promise<void> {
-  const client = new pg.Client({ connectionString: source });
-  try {
-    await client.connect();
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${HEARTBEAT_TABLE} (id int PRIMARY KEY, beat_at timestamptz NOT NULL)`,
-    );
-  } catch (error) {
-    throw new CaptureError(`cannot prepare ${redactUrl(source)} for Debezium: ${(error as Error).message}`, {
-      cause: error,
-    });
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -40,6 +40,21 @@ describe('decoding a Kafka change message', () => {
     expect(decodeChangeMessage(value)).toEqual(expected);
   });
 
+  it('keeps integers beyond 2^53 exact (as strings), other numbers as numbers', () => {
+    const text = JSON.stringify(envelope).replace(
+      '"id":1,',
+      '"id":1,"big":9007199254740993,"small":-12,"ratio":0.5,',
+    );
+    const decoded = decodeChangeMessage(Buffer.from(text));
+    expect(decoded.kind === 'ok' && decoded.envelope.after).toEqual({
+      id: 1,
+      big: '9007199254740993',
+      small: -12,
+      ratio: 0.5,
+      name: 'Lan',
+    });
+  });
+
   it('sets aside an event over the size limit without parsing it', () => {
     expect(decodeChangeMessage(Buffer.alloc(101, 32), 100)).toEqual({
       kind: 'dead-letter',

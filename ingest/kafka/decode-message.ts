@@ -1,5 +1,6 @@
 // Step one of the Kafka worker: a message's bytes → a change envelope, a drop (Kafka tombstones), or
 // a dead letter with the reason. Never throws for bad input.
+import { parse as parseLossless } from 'lossless-json';
 import { changeEnvelopeSchema, type ChangeEnvelope } from '../envelope.ts';
 
 export type DecodeResult =
@@ -24,7 +25,7 @@ export function decodeChangeMessage(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value.toString('utf8'));
+    parsed = parseJson(value.toString('utf8'));
   } catch (error) {
     return { kind: 'dead-letter', reason: `not JSON: ${(error as Error).message}` };
   }
@@ -39,4 +40,16 @@ export function decodeChangeMessage(
     return { kind: 'dead-letter', reason: `not a change envelope: ${issues}` };
   }
   return { kind: 'ok', envelope: result.data };
+}
+
+/** A run of 16+ digits may be an int64 beyond 2^53: only then pay for a parser that keeps it exact. */
+const LONG_NUMBER = /\d{16}/;
+
+/** JSON.parse, except that integers JavaScript cannot hold exactly stay strings (ClickHouse parses them). */
+function parseJson(text: string): unknown {
+  if (!LONG_NUMBER.test(text)) return JSON.parse(text);
+  return parseLossless(text, null, (digits) => {
+    const number = Number(digits);
+    return Number.isSafeInteger(number) || !/^-?\d+$/.test(digits) ? number : digits;
+  });
 }

@@ -17,7 +17,8 @@ import { MirrorWriter } from '../mirror-writer.ts';
 import type { PiiPolicy } from '../pii.ts';
 import { qualifiedName, type SourceTable } from '../source-table.ts';
 import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
-import { SchemaCatalog } from './schema-topic.ts';
+import { describeSourceTables } from '../postgres/describe-tables.ts';
+import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
 
 export interface KafkaWorkerOptions {
@@ -29,6 +30,11 @@ export interface KafkaWorkerOptions {
   pii: PiiPolicy;
   /** Stop after this many seconds without a message. */
   untilIdleSeconds?: number;
+  /**
+   * Source name → Postgres URL, for sources whose events carry no types (Debezium): when an event
+   * shows a column the published shape lacks, the shape is read again from this catalog.
+   */
+  catalogs?: Record<string, string>;
   maxEventBytes?: number;
   signal?: AbortSignal;
   events?: {
@@ -135,6 +141,21 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     if (!fits(table)) {
       await schemas.catchUp();
       table = schemas.get(name, schema, tableName);
+    }
+    const catalog = options.catalogs?.[name];
+    if (!fits(table) && catalog) {
+      // A column added at the source: read the table's shape there and share it with the group.
+      const [described] = await describeSourceTables({
+        sourceUrl: catalog,
+        sourceName: name,
+        tables: { kind: 'list', tables: [`${schema}.${tableName}`] },
+        pii: options.pii,
+      });
+      if (described) {
+        await publishTableSchemas(producer, [described]);
+        await schemas.catchUp();
+        table = schemas.get(name, schema, tableName);
+      }
     }
     return table;
   };
