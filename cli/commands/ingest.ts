@@ -1,13 +1,13 @@
 // `tributary ingest`: a worker of a Kafka consumer group landing change events in the warehouse.
 import { z } from 'zod';
-import { parseConfig, piiPolicyOptions } from '../../config/index.ts';
+import { parseConfig, piiPolicyOptions, postgresUrlSchema } from '../../config/index.ts';
 import { createPiiPolicy, runKafkaWorker } from '../../ingest/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary ingest --brokers HOST:PORT[,HOST:PORT] --group NAME --topics 'REGEX'
                         --warehouse DIR|http(s)://URL [--until-idle SECONDS] [--keep-pii]
-                        [--max-event-bytes N]
+                        [--max-event-bytes N] [--source-catalog NAME=postgres://… ...]
 
 Consumes Debezium envelopes (from Debezium or from "tributary capture --to kafka") as one member of
 the consumer group NAME, and lands them in the raw mirrors exactly once: offsets are committed only
@@ -22,7 +22,10 @@ Options:
   --warehouse DIR|URL   embedded ClickHouse directory, or a ClickHouse HTTP URL
   --until-idle SECONDS  exit 0 after this long without a message
   --keep-pii            store email/phone values of Debezium events as they are
-  --max-event-bytes N   larger events go to the dead letters (default 4194304)`;
+  --max-event-bytes N   larger events go to the dead letters (default 4194304)
+  --source-catalog NAME=URL
+                        for Debezium sources: when an event of source NAME shows a column its
+                        published shape lacks, read the shape again from this Postgres (repeatable)`;
 
 const spec = {
   usage,
@@ -34,6 +37,7 @@ const spec = {
     'until-idle': { type: 'string' },
     'keep-pii': { type: 'boolean' },
     'max-event-bytes': { type: 'string' },
+    'source-catalog': { type: 'string', multiple: true },
   },
 } as const;
 
@@ -52,6 +56,7 @@ const ingestConfigSchema = z.object({
     }
   }),
   warehouse: z.string().min(1),
+  sourceCatalog: z.array(z.tuple([z.string(), postgresUrlSchema])).transform((pairs) => Object.fromEntries(pairs)),
 });
 
 export const ingestCommand = {
@@ -69,6 +74,11 @@ export const ingestCommand = {
       group: values.group,
       topics: values.topics,
       warehouse: values.warehouse,
+      sourceCatalog: (values['source-catalog'] ?? []).map((entry) => {
+        const at = entry.indexOf('=');
+        if (at < 1) throw new UsageError(`--source-catalog must be NAME=postgres://…, got "${entry}"`, usage);
+        return [entry.slice(0, at), entry.slice(at + 1)];
+      }),
     });
     const untilIdle =
       values['until-idle'] === undefined ? undefined : intFlag('until-idle', values['until-idle'], 0, usage);
@@ -85,6 +95,7 @@ export const ingestCommand = {
         warehouse,
         pii: createPiiPolicy(piiPolicyOptions(values['keep-pii'] ?? false)),
         untilIdleSeconds: untilIdle,
+        catalogs: config.sourceCatalog,
         maxEventBytes: intFlag('max-event-bytes', values['max-event-bytes'], 4 * 1024 * 1024, usage),
         signal: stop.signal,
         events: {

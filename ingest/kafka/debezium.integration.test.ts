@@ -15,6 +15,7 @@ import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import { runPostgresCapture } from '../postgres/capture.ts';
+import { parseLsn } from '../postgres/lsn.ts';
 import { describeSourceTables } from '../postgres/describe-tables.ts';
 import { KafkaSink } from './kafka-sink.ts';
 import { publishTableSchemas } from './schema-topic.ts';
@@ -23,6 +24,7 @@ import { runKafkaWorker } from './worker.ts';
 let kafka: RunningKafka;
 let connect: RunningConnect;
 let warehouse: Warehouse;
+let root: string;
 const pii = createPiiPolicy({
   dropFields: DEFAULT_DROP_FIELDS,
   hashFields: DEFAULT_HASH_FIELDS,
@@ -31,7 +33,7 @@ const pii = createPiiPolicy({
 });
 
 beforeAll(async () => {
-  const root = await mkdtemp(join(tmpdir(), 'tributary-debezium-'));
+  root = await mkdtemp(join(tmpdir(), 'tributary-debezium-'));
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
   connect = await startKafkaConnect({
     bootstrapServers: kafka.bootstrapServers,
@@ -135,6 +137,83 @@ describe('Debezium → Kafka → ingest worker', () => {
       expect(nat.mirror).toEqual(nat.source);
       expect(dbz.mirror).toEqual(dbz.source);
       expect(dbz.mirror).toEqual(nat.mirror);
+    });
+  });
+
+  it('keeps the slot moving on an idle source (heartbeat)', async () => {
+    const url = await createTestDatabase('beat');
+    await withClient(url, async (client) => {
+      await client.query('CREATE TABLE quiet (id int PRIMARY KEY)');
+      const connector = postgresConnector({ sourceUrl: url, sourceName: 'beat', dropFields: DEFAULT_DROP_FIELDS });
+      await preparePostgresSource({ sourceUrl: url, publication: connector.config['publication.name'] ?? '' });
+      const connectClient = new ConnectClient(connect.url);
+      await connectClient.apply(connector.name, connector.config);
+      const confirmed = async () => {
+        const result = await client.query<{ lsn: string | null }>("SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'debezium_beat'");
+        return result.rows[0]?.lsn ? parseLsn(result.rows[0].lsn) : 0;
+      };
+      await expect.poll(confirmed, { timeout: 60_000, interval: 1000 }).toBeGreaterThan(0);
+      const first = await confirmed();
+      // Nobody writes to the captured table: only the heartbeat moves the slot.
+      await expect.poll(confirmed, { timeout: 60_000, interval: 2000 }).toBeGreaterThan(first);
+      await connectClient.delete(connector.name);
+    });
+  });
+
+  it('recovers from a Connect restart and a broker restart during a stream, losing nothing', async () => {
+    const url = await createTestDatabase('rst');
+    await withClient(url, async (client) => {
+      await client.query('CREATE TABLE ticks (id int PRIMARY KEY, n int NOT NULL, at timestamptz NOT NULL DEFAULT now())');
+      const brokers = () => [kafka.bootstrapServers];
+      const connector = postgresConnector({ sourceUrl: url, sourceName: 'rst', dropFields: DEFAULT_DROP_FIELDS });
+      await preparePostgresSource({ sourceUrl: url, publication: connector.config['publication.name'] ?? '' });
+      const producer = new Kafka({ clientId: 'test', brokers: brokers(), logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      await publishTableSchemas(producer, await describeSourceTables({ sourceUrl: url, sourceName: 'rst', tables: { kind: 'all' }, pii }));
+      await producer.disconnect();
+      await new ConnectClient(connect.url).apply(connector.name, connector.config);
+      const running = async () => {
+        const connectClient = new ConnectClient(connect.url);
+        const state = await connectClient.status(connector.name).catch(() => undefined);
+        // A task that failed while the broker was away is restarted, as an operator would.
+        if (state?.tasks.some((task) => task.state === 'FAILED')) await connectClient.restart(connector.name);
+        return state?.tasks[0]?.state;
+      };
+      await expect.poll(running, { timeout: 60_000, interval: 1000 }).toBe('RUNNING');
+
+      let writing = true;
+      const writer = withClient(url, async (source) => {
+        for (let id = 1; writing; id++) {
+          await source.query('INSERT INTO ticks (id, n) VALUES ($1, 0)', [id]);
+          if (id % 3 === 0) await source.query('UPDATE ticks SET n = n + 1 WHERE id = $1', [id - 1]);
+          if (id % 10 === 0) await source.query('DELETE FROM ticks WHERE id = $1', [id - 5]);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      });
+      const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      await pause(3000);
+      await connect.stop();
+      await pause(3000);
+      connect = await startKafkaConnect({ bootstrapServers: kafka.bootstrapServers, dataDir: join(root, 'connect'), port: connect.port });
+      await expect.poll(running, { timeout: 120_000, interval: 1000 }).toBe('RUNNING');
+      await pause(3000);
+      const { port, controllerPort } = kafka;
+      await kafka.stop();
+      await pause(3000);
+      kafka = await startKafka({ dataDir: join(root, 'kafka'), port, controllerPort });
+      await pause(5000);
+      await expect.poll(running, { timeout: 120_000, interval: 1000 }).toBe('RUNNING');
+      writing = false;
+      await writer;
+
+      const deadline = Date.now() + 180_000;
+      let compared: Awaited<ReturnType<typeof readSourceAndMirror>>;
+      do {
+        await runKafkaWorker({ brokers: brokers(), group: 'restart-test', topics: /^rst\.public\.ticks$/, warehouse, pii, untilIdleSeconds: 2 });
+        compared = await readSourceAndMirror({ client, warehouse, table: 'ticks', mirror: 'raw_rst_ticks', key: ['id'] });
+      } while (Date.now() < deadline && JSON.stringify(compared.mirror) !== JSON.stringify(compared.source));
+      expect(compared.source.length).toBeGreaterThan(100);
+      expect(compared.mirror).toEqual(compared.source);
     });
   });
 });
