@@ -22,6 +22,10 @@ const commands: Record<string, Command> = {
     summary: 'land change events from Kafka in the warehouse (a consumer-group worker)',
     load: async () => (await import('./commands/ingest.ts')).ingestCommand,
   },
+  dlq: {
+    summary: 'list dead letters, replay them to their topics after a fix',
+    load: async () => (await import('./commands/dlq.ts')).dlqCommand,
+  },
   query: {
     summary: 'run a SQL statement against a warehouse and print the result',
     load: async () => (await import('./commands/query.ts')).queryCommand,

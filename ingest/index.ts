@@ -22,3 +22,4 @@ export type { CaptureSink } from './capture-sink.ts';
 export type { KafkaWorkerOptions, WorkerResult } from './kafka/worker.ts';
 export { publishTableSchemas, SCHEMA_TOPIC } from './kafka/schema-topic.ts';
 export { describeSourceTables } from './postgres/describe-tables.ts';
+export { replayDeadLetters } from './kafka/dead-letter-replay.ts';

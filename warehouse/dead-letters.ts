@@ -33,3 +33,52 @@ export async function recordDeadLetters(warehouse: Warehouse, letters: DeadLette
     })),
   );
 }
+
+export interface StoredDeadLetter {
+  id: string;
+  pipeline: string;
+  source: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  original: string;
+  error: string;
+  stage: string;
+  failed_at: string;
+  replayed_at: string | null;
+}
+
+export interface DeadLetterFilter {
+  pipeline?: string;
+  ids?: string[];
+  /** Include those already replayed (default: only those still waiting). */
+  includeReplayed?: boolean;
+  limit?: number;
+}
+
+export async function listDeadLetters(
+  warehouse: Warehouse,
+  filter: DeadLetterFilter = {},
+): Promise<StoredDeadLetter[]> {
+  const conditions = ['1'];
+  if (filter.pipeline) conditions.push('pipeline = {pipeline:String}');
+  if (filter.ids?.length) conditions.push('toString(id) IN {ids:Array(String)}');
+  if (!filter.includeReplayed) conditions.push('replayed_at IS NULL');
+  return warehouse.query<StoredDeadLetter>(
+    `SELECT toString(id) AS id, pipeline, source, topic, partition, offset, key, original, error, stage, failed_at, replayed_at
+     FROM dead_letters WHERE ${conditions.join(' AND ')} ORDER BY failed_at, offset LIMIT {limit:UInt32}`,
+    { pipeline: filter.pipeline ?? '', ids: filter.ids ?? [], limit: filter.limit ?? 1_000_000 },
+  );
+}
+
+/** Marks dead letters as fed back; the mutation is synchronous so a listing right after sees it. */
+export async function markReplayed(warehouse: Warehouse, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await warehouse.command(
+    'ALTER TABLE dead_letters UPDATE replayed_at = now64(3) WHERE toString(id) IN {ids:Array(String)} SETTINGS mutations_sync = 1',
+    {
+      ids,
+    },
+  );
+}

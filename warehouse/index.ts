@@ -12,5 +12,5 @@ export {
 export type { MirrorTable, MirrorColumn } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString } from './sql.ts';
 export { readCheckpoint, writeCheckpoint } from './checkpoints.ts';
-export { recordDeadLetters } from './dead-letters.ts';
-export type { DeadLetter } from './dead-letters.ts';
+export { listDeadLetters, markReplayed, recordDeadLetters } from './dead-letters.ts';
+export type { DeadLetter, DeadLetterFilter, StoredDeadLetter } from './dead-letters.ts';

@@ -56,7 +56,9 @@ const ingestConfigSchema = z.object({
     }
   }),
   warehouse: z.string().min(1),
-  sourceCatalog: z.array(z.tuple([z.string(), postgresUrlSchema])).transform((pairs) => Object.fromEntries(pairs)),
+  sourceCatalog: z
+    .array(z.tuple([z.string(), postgresUrlSchema]))
+    .transform((pairs) => Object.fromEntries(pairs)),
 });
 
 export const ingestCommand = {

@@ -144,12 +144,21 @@ describe('Debezium → Kafka → ingest worker', () => {
     const url = await createTestDatabase('beat');
     await withClient(url, async (client) => {
       await client.query('CREATE TABLE quiet (id int PRIMARY KEY)');
-      const connector = postgresConnector({ sourceUrl: url, sourceName: 'beat', dropFields: DEFAULT_DROP_FIELDS });
-      await preparePostgresSource({ sourceUrl: url, publication: connector.config['publication.name'] ?? '' });
+      const connector = postgresConnector({
+        sourceUrl: url,
+        sourceName: 'beat',
+        dropFields: DEFAULT_DROP_FIELDS,
+      });
+      await preparePostgresSource({
+        sourceUrl: url,
+        publication: connector.config['publication.name'] ?? '',
+      });
       const connectClient = new ConnectClient(connect.url);
       await connectClient.apply(connector.name, connector.config);
       const confirmed = async () => {
-        const result = await client.query<{ lsn: string | null }>("SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'debezium_beat'");
+        const result = await client.query<{ lsn: string | null }>(
+          "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'debezium_beat'",
+        );
         return result.rows[0]?.lsn ? parseLsn(result.rows[0].lsn) : 0;
       };
       await expect.poll(confirmed, { timeout: 60_000, interval: 1000 }).toBeGreaterThan(0);
@@ -163,13 +172,29 @@ describe('Debezium → Kafka → ingest worker', () => {
   it('recovers from a Connect restart and a broker restart during a stream, losing nothing', async () => {
     const url = await createTestDatabase('rst');
     await withClient(url, async (client) => {
-      await client.query('CREATE TABLE ticks (id int PRIMARY KEY, n int NOT NULL, at timestamptz NOT NULL DEFAULT now())');
+      await client.query(
+        'CREATE TABLE ticks (id int PRIMARY KEY, n int NOT NULL, at timestamptz NOT NULL DEFAULT now())',
+      );
       const brokers = () => [kafka.bootstrapServers];
-      const connector = postgresConnector({ sourceUrl: url, sourceName: 'rst', dropFields: DEFAULT_DROP_FIELDS });
-      await preparePostgresSource({ sourceUrl: url, publication: connector.config['publication.name'] ?? '' });
-      const producer = new Kafka({ clientId: 'test', brokers: brokers(), logLevel: logLevel.NOTHING }).producer();
+      const connector = postgresConnector({
+        sourceUrl: url,
+        sourceName: 'rst',
+        dropFields: DEFAULT_DROP_FIELDS,
+      });
+      await preparePostgresSource({
+        sourceUrl: url,
+        publication: connector.config['publication.name'] ?? '',
+      });
+      const producer = new Kafka({
+        clientId: 'test',
+        brokers: brokers(),
+        logLevel: logLevel.NOTHING,
+      }).producer();
       await producer.connect();
-      await publishTableSchemas(producer, await describeSourceTables({ sourceUrl: url, sourceName: 'rst', tables: { kind: 'all' }, pii }));
+      await publishTableSchemas(
+        producer,
+        await describeSourceTables({ sourceUrl: url, sourceName: 'rst', tables: { kind: 'all' }, pii }),
+      );
       await producer.disconnect();
       await new ConnectClient(connect.url).apply(connector.name, connector.config);
       const running = async () => {
@@ -194,7 +219,11 @@ describe('Debezium → Kafka → ingest worker', () => {
       await pause(3000);
       await connect.stop();
       await pause(3000);
-      connect = await startKafkaConnect({ bootstrapServers: kafka.bootstrapServers, dataDir: join(root, 'connect'), port: connect.port });
+      connect = await startKafkaConnect({
+        bootstrapServers: kafka.bootstrapServers,
+        dataDir: join(root, 'connect'),
+        port: connect.port,
+      });
       await expect.poll(running, { timeout: 120_000, interval: 1000 }).toBe('RUNNING');
       await pause(3000);
       const { port, controllerPort } = kafka;
@@ -209,8 +238,21 @@ describe('Debezium → Kafka → ingest worker', () => {
       const deadline = Date.now() + 180_000;
       let compared: Awaited<ReturnType<typeof readSourceAndMirror>>;
       do {
-        await runKafkaWorker({ brokers: brokers(), group: 'restart-test', topics: /^rst\.public\.ticks$/, warehouse, pii, untilIdleSeconds: 2 });
-        compared = await readSourceAndMirror({ client, warehouse, table: 'ticks', mirror: 'raw_rst_ticks', key: ['id'] });
+        await runKafkaWorker({
+          brokers: brokers(),
+          group: 'restart-test',
+          topics: /^rst\.public\.ticks$/,
+          warehouse,
+          pii,
+          untilIdleSeconds: 2,
+        });
+        compared = await readSourceAndMirror({
+          client,
+          warehouse,
+          table: 'ticks',
+          mirror: 'raw_rst_ticks',
+          key: ['id'],
+        });
       } while (Date.now() < deadline && JSON.stringify(compared.mirror) !== JSON.stringify(compared.source));
       expect(compared.source.length).toBeGreaterThan(100);
       expect(compared.mirror).toEqual(compared.source);

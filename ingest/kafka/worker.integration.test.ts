@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type RunningKafka } from '../../stack/index.ts';
-import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
+import { listDeadLetters, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import type { SourceTable } from '../source-table.ts';
 import { publishTableSchemas } from './schema-topic.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
+import { replayDeadLetters } from './dead-letter-replay.ts';
 import { runKafkaWorker } from './worker.ts';
 
 const users: SourceTable = {
@@ -198,5 +199,35 @@ describe('Kafka ingest worker', () => {
     });
     await expect.poll(() => received.length, { timeout: 15_000 }).toBe(3);
     await dlq.disconnect();
+  });
+
+  it('replays dead letters after a fix: the oversized event lands, the broken ones come back', async () => {
+    const waiting = await listDeadLetters(warehouse, { pipeline: 'kafka:g1' });
+    expect(waiting).toHaveLength(3);
+    expect(await replayDeadLetters(warehouse, [kafka.bootstrapServers], { pipeline: 'kafka:g1' })).toEqual({
+      replayed: 3,
+      skipped: 0,
+    });
+    expect(await listDeadLetters(warehouse, { pipeline: 'kafka:g1' })).toEqual([]);
+    // The fix: this worker accepts events up to 8 MB.
+    const result = await runKafkaWorker({
+      brokers: [kafka.bootstrapServers],
+      group: 'g1',
+      topics: /^app\./,
+      warehouse,
+      pii,
+      untilIdleSeconds: 3,
+      maxEventBytes: 8 * 1024 * 1024,
+    });
+    expect(result.deadLetters).toBe(2);
+    const [landed] = await warehouse.query<{ size: string }>(
+      'SELECT length(name) AS size FROM raw_app_users FINAL WHERE id = 5 AND _is_deleted = 0',
+    );
+    expect(Number(landed?.size)).toBe(5 * 1024 * 1024);
+    const again = await listDeadLetters(warehouse, { pipeline: 'kafka:g1' });
+    expect(again.map((letter) => letter.error).sort()).toEqual([
+      expect.stringMatching(/^not JSON/),
+      expect.stringMatching(/^the warehouse refused the row/),
+    ]);
   });
 });
