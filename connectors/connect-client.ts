@@ -70,6 +70,14 @@ export class ConnectClient {
     );
   }
 
+  async pause(name: string): Promise<void> {
+    await this.request('PUT', `/connectors/${encodeURIComponent(name)}/pause`);
+  }
+
+  async resume(name: string): Promise<void> {
+    await this.request('PUT', `/connectors/${encodeURIComponent(name)}/resume`);
+  }
+
   async restart(name: string): Promise<void> {
     await this.request(
       'POST',

@@ -1,0 +1,327 @@
+// Kafka-path benchmark, one workload, one run: (a) Debezium → Kafka → worker → chDB, (b) native
+// capture → Kafka → worker → chDB, (c) the broker's own produce and consume rates for messages of the
+// same size (Kafka's ProducerPerformance/ConsumerPerformance: the transport ceiling); then freshness
+// (commit → visible in chDB) at a steady 10k changes/s, and the worker's peak RSS.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { ConnectClient, postgresConnector, preparePostgresSource } from '../connectors/index.ts';
+import { createPiiPolicy, describeSourceTables, publishTableSchemas } from '../ingest/index.ts';
+import {
+  ensureStackArtifacts,
+  startEmbeddedPostgres,
+  startKafka,
+  startKafkaConnect,
+} from '../stack/index.ts';
+import { openWarehouse } from '../warehouse/index.ts';
+import { prepareCatalog, writeWorkload } from './activity-workload.ts';
+
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 200_000);
+const FRESHNESS_SECONDS = Number(process.env.BENCH_FRESHNESS_SECONDS ?? 20);
+const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
+const TABLE = 'public.user_activity_results';
+
+interface WorkerReport {
+  messages: number;
+  deadLetters: number;
+  firstMessageAt: number;
+  lastLandedAt: number;
+  peakRssMb: number;
+}
+
+/** Runs a child process to its end; returns its stdout and the peak RSS sampled from /proc. */
+function run(
+  args: string[],
+  options: { signalAfter?: Promise<unknown> } = {},
+): Promise<{ stdout: string; peakRssMb: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TRIBUTARY_PII_KEY: 'bench-key-0123456789' },
+    });
+    let stdout = '';
+    let peakRssMb = 0;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const sampler = setInterval(() => {
+      try {
+        const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+        peakRssMb = Math.max(peakRssMb, Number(rss ?? 0) / 1024);
+      } catch {
+        // the process has just exited
+      }
+    }, 200);
+    void options.signalAfter?.then(() => child.kill('SIGTERM'));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearInterval(sampler);
+      if (code === 0) resolve({ stdout, peakRssMb });
+      else reject(new Error(`${args.slice(0, 3).join(' ')} exited with ${code}`));
+    });
+  });
+}
+
+const workerArgs = (brokers: string, group: string, topics: string, warehouse: string, idle?: number) => [
+  '--import',
+  'tsx',
+  new URL('./worker-process.ts', import.meta.url).pathname,
+  brokers,
+  group,
+  topics,
+  warehouse,
+  ...(idle ? [String(idle)] : []),
+];
+
+const parseReport = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as WorkerReport;
+
+/** Runs one of Kafka's own performance tools and returns the records/s it reports. */
+async function kafkaTool(className: string, args: string[], rate: RegExp): Promise<number> {
+  const { kafkaClasspath } = await ensureStackArtifacts();
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', ['-Xmx512m', '-cp', kafkaClasspath, className, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', () => {
+      const match = rate.exec(output);
+      if (match?.[1]) resolve(Number(match[1]));
+      else reject(new Error(`${className} printed no rate:\n${output.slice(-2000)}`));
+    });
+  });
+}
+
+/** The mean size of the first thousand values of a topic. */
+async function averageMessageBytes(brokers: string, topic: string): Promise<number> {
+  const consumer = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).consumer({
+    groupId: `bench-size-${Date.now()}`,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const sizes: number[] = [];
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        if (sizes.length < 1000) sizes.push(message.value?.length ?? 0);
+        if (sizes.length === 1000) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return Math.round(sizes.reduce((sum, size) => sum + size, 0) / sizes.length);
+}
+
+const format = (value: number) => Math.round(value).toLocaleString('en-US');
+const root = await mkdtemp(join(tmpdir(), 'tributary-bench-kafka-'));
+const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
+const kafka = await startKafka({ dataDir: join(root, 'kafka') });
+const connect = await startKafkaConnect({
+  bootstrapServers: kafka.bootstrapServers,
+  dataDir: join(root, 'connect'),
+});
+const brokers = kafka.bootstrapServers;
+try {
+  const url = await postgres.createDatabase('bench');
+  const client = new pg.Client({ connectionString: url });
+  // Postgres stops in `finally` even after a failure: that must not hide the failure.
+  client.on('error', () => undefined);
+  await client.connect();
+  await prepareCatalog(client);
+
+  // Both captures exist before the workload is written, so both carry exactly the same changes.
+  await run([
+    CLI,
+    'capture',
+    '--source',
+    url,
+    '--source-name',
+    'nat',
+    '--tables',
+    TABLE,
+    '--to',
+    'kafka',
+    '--brokers',
+    brokers,
+    '--until-caught-up',
+  ]);
+  const connector = postgresConnector({ sourceUrl: url, sourceName: 'dbz', tables: [TABLE], dropFields: [] });
+  await preparePostgresSource({
+    sourceUrl: url,
+    publication: connector.config['publication.name'] ?? '',
+    tables: [TABLE],
+  });
+  const producer = new Kafka({
+    clientId: 'bench',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+  }).producer();
+  await producer.connect();
+  const pii = createPiiPolicy({
+    dropFields: [],
+    hashFields: [],
+    hashPii: false,
+    hashKey: 'bench-key-0123456789',
+  });
+  await publishTableSchemas(
+    producer,
+    await describeSourceTables({
+      sourceUrl: url,
+      sourceName: 'dbz',
+      tables: { kind: 'list', tables: [TABLE, 'public.tributary_heartbeat'] },
+      pii,
+    }),
+  );
+  await producer.disconnect();
+  const connectClient = new ConnectClient(connect.url);
+  await connectClient.apply(connector.name, connector.config);
+  // Connect answers 404 for a moment after the connector is created.
+  const taskState = async () =>
+    (await connectClient.status(connector.name).catch(() => undefined))?.tasks[0]?.state;
+  while ((await taskState()) !== 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 500));
+  await connectClient.pause(connector.name);
+  console.error(`writing ${format(CHANGES)} changes…`);
+  await writeWorkload(client, CHANGES);
+
+  // (b) native capture → Kafka → worker, concurrently, from the same backlog.
+  let started = Date.now();
+  const [, nativeWorker] = await Promise.all([
+    run([
+      CLI,
+      'capture',
+      '--source',
+      url,
+      '--source-name',
+      'nat',
+      '--tables',
+      TABLE,
+      '--to',
+      'kafka',
+      '--brokers',
+      brokers,
+      '--until-caught-up',
+    ]),
+    run(workerArgs(brokers, 'nat', '^nat\\.public\\.', join(root, 'warehouse-native'), 3)),
+  ]);
+  const native = parseReport(nativeWorker.stdout);
+  const nativeSeconds = (native.lastLandedAt - started) / 1000;
+
+  // (a) Debezium → Kafka → worker.
+  started = Date.now();
+  await connectClient.resume(connector.name);
+  const debeziumWorker = await run(
+    workerArgs(brokers, 'dbz', '^dbz\\.public\\.user_activity_results$', join(root, 'warehouse-debezium'), 5),
+  );
+  const debezium = parseReport(debeziumWorker.stdout);
+  const debeziumSeconds = (debezium.lastLandedAt - started) / 1000;
+
+  // (c) the broker's own rates for messages of the native path's average size.
+  const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets('nat.public.user_activity_results');
+  await admin.disconnect();
+  const stored = offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+  const recordSize = await averageMessageBytes(brokers, 'nat.public.user_activity_results');
+  const produceRate = await kafkaTool(
+    'org.apache.kafka.tools.ProducerPerformance',
+    [
+      '--topic',
+      'bench.ceiling',
+      '--num-records',
+      String(CHANGES),
+      '--record-size',
+      String(recordSize),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${brokers}`,
+      'acks=all',
+    ],
+    /([\d.]+) records\/sec/,
+  );
+  const consumeRate = await kafkaTool(
+    'org.apache.kafka.tools.ConsumerPerformance',
+    [
+      '--bootstrap-server',
+      brokers,
+      '--topic',
+      'bench.ceiling',
+      '--messages',
+      String(CHANGES),
+      '--show-detailed-stats',
+      '--reporting-interval',
+      '100000',
+    ],
+    /^[^,\n]+,[^,\n]+,[^,\n]+,[^,\n]+,[^,\n]+,([\d.]+)/m,
+  ).catch(() => Number.NaN);
+
+  // Freshness at a steady 10k changes/s: capture and worker run on while the writer keeps pace.
+  let stopAll!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopAll = resolve));
+  const freshCapture = run(
+    [
+      CLI,
+      'capture',
+      '--source',
+      url,
+      '--source-name',
+      'nat',
+      '--tables',
+      TABLE,
+      '--to',
+      'kafka',
+      '--brokers',
+      brokers,
+      '--batch-delay-ms',
+      '20',
+    ],
+    { signalAfter: stopped },
+  );
+  const freshWorker = run(workerArgs(brokers, 'fresh', '^nat\\.public\\.', join(root, 'warehouse-fresh')), {
+    signalAfter: stopped,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 8000));
+  const freshStart = Date.now();
+  let written = 0;
+  while (Date.now() - freshStart < FRESHNESS_SECONDS * 1000) {
+    const due = Math.floor(((Date.now() - freshStart) / 1000) * 10_000);
+    if (written < due) {
+      await client.query(
+        `INSERT INTO user_activity_results (id, user_id, score, feedback, completed_at, created_at)
+         SELECT gen_random_uuid(), gen_random_uuid(), g, 'fresh', clock_timestamp(), clock_timestamp() FROM generate_series(1, $1::int) g`,
+        [Math.min(1000, due - written)],
+      );
+      written += Math.min(1000, due - written);
+    } else await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  stopAll();
+  await Promise.all([freshCapture, freshWorker]);
+  await client.end();
+  const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse-fresh') });
+  const [fresh] = await warehouse.query<{ p50: number; p99: number; n: string }>(
+    `SELECT quantileExact(0.5)(lag) AS p50, quantileExact(0.99)(lag) AS p99, count() AS n FROM
+       (SELECT dateDiff('millisecond', created_at, _ingested_at) AS lag FROM raw_nat_user_activity_results WHERE feedback = 'fresh' AND _version > 0)`,
+  );
+  await warehouse.close();
+
+  const nativeRate = native.messages / nativeSeconds;
+  const debeziumRate = debezium.messages / debeziumSeconds;
+  const ceiling = Math.min(produceRate, Number.isNaN(consumeRate) ? produceRate : consumeRate);
+  console.log(`
+Kafka benchmark (${format(CHANGES)} changes on ${TABLE}: 70% insert, 25% update, 5% delete; ${format(stored)} messages on the native topic)
+  (a) Debezium → Kafka → worker → chDB        ${format(debezium.messages)} messages in ${debeziumSeconds.toFixed(2)} s = ${format(debeziumRate)} changes/s
+  (b) native capture → Kafka → worker → chDB  ${format(native.messages)} messages in ${nativeSeconds.toFixed(2)} s = ${format(nativeRate)} changes/s
+  (c) broker alone, ${recordSize}-byte records     produce ${format(produceRate)}/s, consume ${format(consumeRate)}/s
+  b/a ${(nativeRate / debeziumRate).toFixed(2)} (target ≥ 3)   b/c ${(nativeRate / ceiling).toFixed(2)}   (b target ≥ 60k/s)
+  freshness at 10k changes/s, commit → visible in chDB: p50 ${fresh?.p50} ms, p99 ${fresh?.p99} ms over ${fresh?.n} changes (target p99 < 1 s)
+  worker peak RSS: native ${native.peakRssMb.toFixed(0)} MB, Debezium ${debezium.peakRssMb.toFixed(0)} MB (target < 300 MB)`);
+} finally {
+  await connect.stop();
+  await kafka.stop();
+  await postgres.stop();
+  await rm(root, { recursive: true, force: true });
+}

@@ -1,0 +1,42 @@
+// Child process of the Kafka benchmark: one ingest worker, reporting when the first message came,
+// when the last batch landed, and the bytes it read, as one JSON line.
+import { createPiiPolicy, runKafkaWorker } from '../ingest/index.ts';
+import { openWarehouse } from '../warehouse/index.ts';
+
+const [brokers, group, topics, warehouseDir, idleSeconds] = process.argv.slice(2);
+if (!brokers || !group || !topics || !warehouseDir) {
+  console.error('usage: worker-process.ts BROKERS GROUP TOPIC_REGEX WAREHOUSE_DIR [UNTIL_IDLE_SECONDS]');
+  process.exit(2);
+}
+const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
+const stop = new AbortController();
+process.once('SIGTERM', () => stop.abort());
+let firstMessageAt = 0;
+let lastLandedAt = 0;
+const result = await runKafkaWorker({
+  brokers: brokers.split(','),
+  group,
+  topics: new RegExp(topics),
+  warehouse,
+  pii: createPiiPolicy({ dropFields: [], hashFields: [], hashPii: false, hashKey: 'bench-key-0123456789' }),
+  untilIdleSeconds: idleSeconds ? Number(idleSeconds) : undefined,
+  signal: stop.signal,
+  events: {
+    landed: () => {
+      lastLandedAt = Date.now();
+    },
+    received: () => {
+      firstMessageAt ||= Date.now();
+    },
+  },
+});
+await warehouse.close();
+console.log(
+  JSON.stringify({
+    ...result,
+    firstMessageAt,
+    lastLandedAt,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);
+process.exit(0);
