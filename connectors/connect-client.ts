@@ -27,9 +27,6 @@ export const connectorStatusSchema = z.object({
 });
 export type ConnectorStatus = z.infer<typeof connectorStatusSchema>;
 
-const pluginsSchema = z.array(
-  z.object({ class: z.string(), type: z.string(), version: z.string().optional() }),
-);
 const configSchema = z.record(z.string(), z.string());
 
 export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
@@ -37,9 +34,6 @@ export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 export class ConnectClient {
   constructor(private readonly baseUrl: string) {}
 
-  async plugins(): Promise<z.infer<typeof pluginsSchema>> {
-    return pluginsSchema.parse(await this.request('GET', '/connector-plugins'));
-  }
 
   async connectors(): Promise<string[]> {
     return z.array(z.string()).parse(await this.request('GET', '/connectors'));

@@ -20,6 +20,6 @@ export { KafkaSink } from './kafka/kafka-sink.ts';
 export { WarehouseSink } from './capture-sink.ts';
 export type { CaptureSink } from './capture-sink.ts';
 export type { KafkaWorkerOptions, WorkerResult } from './kafka/worker.ts';
-export { publishTableSchemas, SCHEMA_TOPIC } from './kafka/schema-topic.ts';
+export { publishTableSchemas } from './kafka/schema-topic.ts';
 export { describeSourceTables } from './postgres/describe-tables.ts';
 export { replayDeadLetters } from './kafka/dead-letter-replay.ts';

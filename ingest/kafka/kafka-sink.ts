@@ -134,7 +134,7 @@ export class KafkaSink implements CaptureSink {
   }
 }
 
-export function topicOf(source: string, schema: string, table: string): string {
+function topicOf(source: string, schema: string, table: string): string {
   return `${source}.${schema}.${table}`;
 }
 
