@@ -34,7 +34,6 @@ export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 export class ConnectClient {
   constructor(private readonly baseUrl: string) {}
 
-
   async connectors(): Promise<string[]> {
     return z.array(z.string()).parse(await this.request('GET', '/connectors'));
   }
