@@ -64,6 +64,23 @@ function run(
   });
 }
 
+/** `tributary capture` of the benchmark table onto Kafka, as source `nat`. */
+const nativeCaptureArgs = (url: string, brokers: string, ...extra: string[]) => [
+  CLI,
+  'capture',
+  '--source',
+  url,
+  '--source-name',
+  'nat',
+  '--tables',
+  TABLE,
+  '--to',
+  'kafka',
+  '--brokers',
+  brokers,
+  ...extra,
+];
+
 const workerArgs = (brokers: string, group: string, topics: string, warehouse: string, idle?: number) => [
   '--import',
   'tsx',
@@ -133,21 +150,7 @@ try {
   await prepareCatalog(client);
 
   // Both captures exist before the workload is written, so both carry exactly the same changes.
-  await run([
-    CLI,
-    'capture',
-    '--source',
-    url,
-    '--source-name',
-    'nat',
-    '--tables',
-    TABLE,
-    '--to',
-    'kafka',
-    '--brokers',
-    brokers,
-    '--until-caught-up',
-  ]);
+  await run(nativeCaptureArgs(url, brokers, '--until-caught-up'));
   const connector = postgresConnector({ sourceUrl: url, sourceName: 'dbz', tables: [TABLE], dropFields: [] });
   await preparePostgresSource({
     sourceUrl: url,
@@ -189,21 +192,7 @@ try {
   // (b) native capture → Kafka → worker, concurrently, from the same backlog.
   let started = Date.now();
   const [, nativeWorker] = await Promise.all([
-    run([
-      CLI,
-      'capture',
-      '--source',
-      url,
-      '--source-name',
-      'nat',
-      '--tables',
-      TABLE,
-      '--to',
-      'kafka',
-      '--brokers',
-      brokers,
-      '--until-caught-up',
-    ]),
+    run(nativeCaptureArgs(url, brokers, '--until-caught-up')),
     run(workerArgs(brokers, 'nat', '^nat\\.public\\.', join(root, 'warehouse-native'), 3)),
   ]);
   const native = parseReport(nativeWorker.stdout);
@@ -261,25 +250,9 @@ try {
   // Freshness at a steady 10k changes/s: capture and worker run on while the writer keeps pace.
   let stopAll!: () => void;
   const stopped = new Promise<void>((resolve) => (stopAll = resolve));
-  const freshCapture = run(
-    [
-      CLI,
-      'capture',
-      '--source',
-      url,
-      '--source-name',
-      'nat',
-      '--tables',
-      TABLE,
-      '--to',
-      'kafka',
-      '--brokers',
-      brokers,
-      '--batch-delay-ms',
-      '20',
-    ],
-    { signalAfter: stopped },
-  );
+  const freshCapture = run(nativeCaptureArgs(url, brokers, '--batch-delay-ms', '20'), {
+    signalAfter: stopped,
+  });
   const freshWorker = run(workerArgs(brokers, 'fresh', '^nat\\.public\\.', join(root, 'warehouse-fresh')), {
     signalAfter: stopped,
   });

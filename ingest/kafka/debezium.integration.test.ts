@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectClient, postgresConnector, preparePostgresSource } from '../../connectors/index.ts';
+import {
+  ConnectClient,
+  postgresConnector,
+  preparePostgresSource,
+  type ConnectorDefinition,
+} from '../../connectors/index.ts';
 import { startKafka, startKafkaConnect, type RunningConnect, type RunningKafka } from '../../stack/index.ts';
 import { apply, EVERYTHING_DDL, operation } from '../../test/everything-workload.ts';
 import { readSourceAndMirror } from '../../test/mirror-equality.ts';
@@ -48,6 +53,24 @@ afterAll(async () => {
   await kafka?.stop();
 });
 
+/** What `tributary connectors apply --brokers` does before registering: publication, heartbeat table, shapes. */
+async function prepareDebezium(url: string, sourceName: string): Promise<ConnectorDefinition> {
+  const connector = postgresConnector({ sourceUrl: url, sourceName, dropFields: DEFAULT_DROP_FIELDS });
+  await preparePostgresSource({ sourceUrl: url, publication: connector.config['publication.name'] ?? '' });
+  const producer = new Kafka({
+    clientId: 'test',
+    brokers: [kafka.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+  }).producer();
+  await producer.connect();
+  await publishTableSchemas(
+    producer,
+    await describeSourceTables({ sourceUrl: url, sourceName, tables: { kind: 'all' }, pii }),
+  );
+  await producer.disconnect();
+  return connector;
+}
+
 describe('Debezium → Kafka → ingest worker', () => {
   it('mirrors the source exactly, and exactly as the native capture does', async () => {
     const url = await createTestDatabase('dbz');
@@ -64,24 +87,8 @@ describe('Debezium → Kafka → ingest worker', () => {
     await withClient(url, async (client) => {
       await client.query(EVERYTHING_DDL);
       for (const op of before) if (op.kind !== 'truncate') await apply(client, op);
-      const connector = postgresConnector({
-        sourceUrl: url,
-        sourceName: 'dbz',
-        dropFields: DEFAULT_DROP_FIELDS,
-      });
-      await preparePostgresSource({
-        sourceUrl: url,
-        publication: connector.config['publication.name'] ?? '',
-      });
-
+      const connector = await prepareDebezium(url, 'dbz');
       const brokers = [kafka.bootstrapServers];
-      const producer = new Kafka({ clientId: 'test', brokers, logLevel: logLevel.NOTHING }).producer();
-      await producer.connect();
-      await publishTableSchemas(
-        producer,
-        await describeSourceTables({ sourceUrl: url, sourceName: 'dbz', tables: { kind: 'all' }, pii }),
-      );
-      await producer.disconnect();
       const connectClient = new ConnectClient(connect.url);
       expect(await connectClient.apply(connector.name, connector.config)).toBe('created');
       expect(await connectClient.apply(connector.name, connector.config)).toBe('unchanged');
@@ -176,26 +183,7 @@ describe('Debezium → Kafka → ingest worker', () => {
         'CREATE TABLE ticks (id int PRIMARY KEY, n int NOT NULL, at timestamptz NOT NULL DEFAULT now())',
       );
       const brokers = () => [kafka.bootstrapServers];
-      const connector = postgresConnector({
-        sourceUrl: url,
-        sourceName: 'rst',
-        dropFields: DEFAULT_DROP_FIELDS,
-      });
-      await preparePostgresSource({
-        sourceUrl: url,
-        publication: connector.config['publication.name'] ?? '',
-      });
-      const producer = new Kafka({
-        clientId: 'test',
-        brokers: brokers(),
-        logLevel: logLevel.NOTHING,
-      }).producer();
-      await producer.connect();
-      await publishTableSchemas(
-        producer,
-        await describeSourceTables({ sourceUrl: url, sourceName: 'rst', tables: { kind: 'all' }, pii }),
-      );
-      await producer.disconnect();
+      const connector = await prepareDebezium(url, 'rst');
       await new ConnectClient(connect.url).apply(connector.name, connector.config);
       const running = async () => {
         const connectClient = new ConnectClient(connect.url);
