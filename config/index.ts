@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { TributaryError } from '../errors/index.ts';
 import { DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS, type PiiPolicyOptions } from '../ingest/index.ts';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+/** A setting or flag that does not validate; the message names the field. */
+export class ConfigError extends TributaryError {}
 
 const commaList = z.string().transform((value) =>
   value

@@ -1,16 +1,16 @@
 // A typed client for the Kafka Connect REST API: what `tributary connectors` needs, with errors that
 // say whether a retry can help (Connect answers 409 while its workers rebalance).
 import { z } from 'zod';
+import { TributaryError } from '../errors/index.ts';
 
-export class ConnectError extends Error {
-  override name = 'ConnectError';
+export class ConnectError extends TributaryError {
   constructor(
     message: string,
-    readonly retriable: boolean,
+    retriable: boolean,
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, { retriable, cause: options?.cause });
   }
 }
 

@@ -1,19 +1,12 @@
 // Warehouse errors say whether retrying can help, keep what the server said, and tell a block
 // ClickHouse refused for its data apart from a warehouse that is failing.
+import { TributaryError, type TributaryErrorOptions } from '../errors/index.ts';
 
-export class WarehouseError extends Error {
-  readonly retriable: boolean;
-  readonly context: Record<string, unknown>;
+export class WarehouseError extends TributaryError {
   /** ClickHouse's error code (`Code: 27. DB::Exception…`), when the server gave one. */
   readonly clickhouseCode: number | undefined;
-  constructor(
-    message: string,
-    options: { retriable: boolean; cause?: unknown; context?: Record<string, unknown> },
-  ) {
-    super(message, { cause: options.cause });
-    this.name = 'WarehouseError';
-    this.retriable = options.retriable;
-    this.context = options.context ?? {};
+  constructor(message: string, options: TributaryErrorOptions & { retriable: boolean }) {
+    super(message, options);
     const code = /\bCode: (\d+)\./.exec(message)?.[1];
     this.clickhouseCode = code === undefined ? undefined : Number(code);
   }
