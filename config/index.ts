@@ -40,9 +40,29 @@ export const piiEnvironmentSchema = z.object({
   TRIBUTARY_PII_HASH: commaList.optional(),
 });
 
+export const mongoUrlSchema = z
+  .string({ error: 'is required' })
+  .regex(/^mongodb(\+srv)?:\/\/[^/\s]+/, 'must be a URL like mongodb://HOST:PORT/?replicaSet=rs0');
+
+const destinationSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('warehouse'), warehouse: z.string().min(1, 'is required') }),
+  z.object({
+    kind: z.literal('kafka'),
+    brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be HOST:PORT')).min(1),
+  }),
+]);
+
+const captureSettings = {
+  sourceName: sourceNameSchema,
+  destination: destinationSchema,
+  untilCaughtUp: z.boolean(),
+  keepPii: z.boolean(),
+  batchRows: z.number().int().positive().default(20_000),
+  batchDelayMs: z.number().int().positive().default(200),
+};
+
 export const captureConfigSchema = z.object({
   source: postgresUrlSchema,
-  sourceName: sourceNameSchema,
   tables: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('all') }),
     z.object({
@@ -50,19 +70,27 @@ export const captureConfigSchema = z.object({
       tables: z.array(z.string().regex(/^[\w$]+(\.[\w$]+)?$/, 'must be schema.table')).min(1),
     }),
   ]),
-  destination: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('warehouse'), warehouse: z.string().min(1, 'is required') }),
-    z.object({
-      kind: z.literal('kafka'),
-      brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be HOST:PORT')).min(1),
-    }),
-  ]),
-  untilCaughtUp: z.boolean(),
-  keepPii: z.boolean(),
-  batchRows: z.number().int().positive().default(20_000),
-  batchDelayMs: z.number().int().positive().default(200),
+  ...captureSettings,
 });
 export type CaptureConfig = z.infer<typeof captureConfigSchema>;
+
+export const mongoCaptureConfigSchema = z.object({
+  source: mongoUrlSchema,
+  collections: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('list'),
+      collections: z.array(z.string().regex(/^[^.\s]+\.[^\s]+$/, 'must be database.collection')).min(1),
+    }),
+    z.object({
+      kind: z.literal('database'),
+      database: z.string().regex(/^[^.\s/]+$/, 'must be a database name'),
+    }),
+  ]),
+  /** The pack whose collection declarations give the mirrors their typed columns. */
+  pack: z.string().min(1),
+  ...captureSettings,
+});
+export type MongoCaptureConfig = z.infer<typeof mongoCaptureConfigSchema>;
 
 export const demoConfigSchema = z.object({
   pack: z.string().min(1),

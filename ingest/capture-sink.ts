@@ -9,7 +9,8 @@ import {
   type DeadLetter,
   type Warehouse,
 } from '../warehouse/index.ts';
-import type { ChangeEnvelope } from './envelope.ts';
+import type { ChangeEnvelope, SourceVersion } from './envelope.ts';
+import { mirrorTableFor } from './mirror-rows.ts';
 import { MirrorWriter, type RejectedEvent } from './mirror-writer.ts';
 import type { SourceTable } from './source-table.ts';
 
@@ -21,8 +22,11 @@ export interface CaptureSink {
   register(table: SourceTable): Promise<string[]>;
   /** Lands the events; the token base names this batch so a repeat of it can be recognised. */
   write(events: ChangeEnvelope[], tokenBase: string): Promise<RejectedEvent[]>;
-  /** A snapshot at `version` completed: rows older than it that it did not see are gone. */
-  completeSnapshot(version: number): Promise<void>;
+  /**
+   * A snapshot at `version` completed: rows older than it that it did not see are gone. `tables`
+   * limits that to the tables (collections) it read; by default it read every registered one.
+   */
+  completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void>;
   readCheckpoint<State>(pipeline: string, stream: string): Promise<State | undefined>;
   writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void>;
   deadLetter(letters: DeadLetter[]): Promise<void>;
@@ -54,8 +58,9 @@ export class WarehouseSink implements CaptureSink {
     return (await this.writer.write(events, tokenBase)).rejected;
   }
 
-  async completeSnapshot(version: number): Promise<void> {
-    for (const mirror of this.writer.mirrors) await tombstoneOlderThan(this.warehouse, mirror, version);
+  async completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void> {
+    const mirrors = tables ? tables.map((table) => mirrorTableFor(table)) : this.writer.mirrors;
+    for (const mirror of mirrors) await tombstoneOlderThan(this.warehouse, mirror, version);
   }
 
   readCheckpoint<State>(pipeline: string, stream: string): Promise<State | undefined> {

@@ -31,6 +31,8 @@ export const changeSourceSchema = z
     collection: z.string().optional(),
     /** Postgres: LSN of the change's WAL record (for snapshots, the slot's consistent point). */
     lsn: z.number().int().nonnegative().optional(),
+    /** MongoDB: the change's cluster time is `ts_ms / 1000` seconds and increment `ord`. */
+    ord: z.number().int().nonnegative().optional(),
     txId: z.number().int().optional(),
     ts_ms: z.number(),
     snapshot: snapshotFlagSchema.optional(),
@@ -39,11 +41,13 @@ export const changeSourceSchema = z
 export type ChangeSource = z.infer<typeof changeSourceSchema>;
 
 const rowSchema = z.record(z.string(), z.unknown());
+/** Tables carry rows as objects; MongoDB documents arrive as extended-JSON text (Debezium's form). */
+const imageSchema = z.union([rowSchema, z.string()]);
 
 export const changeEnvelopeSchema = z
   .object({
-    before: rowSchema.nullable().optional(),
-    after: rowSchema.nullable().optional(),
+    before: imageSchema.nullable().optional(),
+    after: imageSchema.nullable().optional(),
     source: changeSourceSchema,
     op: changeOperationSchema,
     ts_ms: z.number().optional(),
@@ -57,8 +61,18 @@ export const changeEnvelopeSchema = z
         message: `op '${envelope.op}' needs an 'after' row`,
         path: ['after'],
       });
-    if (envelope.op === 'd' && !envelope.before)
+    // Debezium's MongoDB deletes carry the document id only in the message key.
+    if (envelope.op === 'd' && !envelope.before && envelope.source.connector !== 'mongodb')
       context.addIssue({ code: 'custom', message: "op 'd' needs a 'before' row", path: ['before'] });
   });
 export type ChangeEnvelope = z.infer<typeof changeEnvelopeSchema>;
 export type Row = Record<string, unknown>;
+export type Image = Row | string;
+
+/** Where a change sits in its source's order: UInt64, so a MongoDB position needs a bigint. */
+export type SourceVersion = number | bigint;
+
+/** The image as a table row, or undefined for a document (text) image. */
+export function rowImage(image: Image | null | undefined): Row | undefined {
+  return typeof image === 'object' && image !== null ? image : undefined;
+}

@@ -7,9 +7,17 @@ export type {
   RunningCapture,
 } from './postgres/capture.ts';
 export type { TableSelection } from './postgres/catalog.ts';
+export { runMongoCapture } from './mongo/capture.ts';
+export type {
+  CollectionSelection,
+  MongoCaptureEvents,
+  MongoCaptureOptions,
+  MongoCaptureResult,
+} from './mongo/capture.ts';
 export { redactUrl } from './postgres/catalog.ts';
 export { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from './pii.ts';
 export type { PiiPolicy, PiiPolicyOptions } from './pii.ts';
+export type { DocumentField, DocumentFieldType } from './source-table.ts';
 export { changeEnvelopeSchema, UNAVAILABLE_VALUE } from './envelope.ts';
 export type { ChangeEnvelope } from './envelope.ts';
 export { CaptureError } from './errors.ts';

@@ -64,7 +64,7 @@ describe('mirror rows', () => {
   it('reports fields the mirror lacks', () => {
     expect(createRowConverter(table).convert({ id: 'x', extra: 1 })).toEqual({
       ok: false,
-      unknownFields: ['extra'],
+      reason: 'fields not in the mirror: extra',
     });
   });
 

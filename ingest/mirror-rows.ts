@@ -5,8 +5,8 @@
 import type { MirrorColumn, MirrorTable } from '../warehouse/index.ts';
 import { microsToTime } from './temporal.ts';
 import type { SourceColumn, SourceTable, ValueEncoding } from './source-table.ts';
-import { mirrorTableName } from './source-table.ts';
-import { UNAVAILABLE_VALUE, type Row } from './envelope.ts';
+import { sourceMirrorName } from './source-table.ts';
+import { UNAVAILABLE_VALUE, type Image, type Row, type SourceVersion } from './envelope.ts';
 
 type Convert = (value: unknown) => unknown;
 
@@ -29,18 +29,18 @@ export function mirrorTableFor(table: SourceTable): MirrorTable {
     name: column.name,
     type: mirrorColumnType(column, key.has(column.name)),
   }));
-  return { name: mirrorTableName(table.source, table.schema, table.table), columns, key: table.key };
+  return { name: sourceMirrorName(table), columns, key: table.key };
 }
 
 export type ConvertedRow =
-  { ok: true; row: Row; unavailable: string[] | undefined } | { ok: false; unknownFields: string[] };
+  { ok: true; row: Row; unavailable: string[] | undefined } | { ok: false; reason: string };
 
 export interface RowConverter {
   /**
    * The row to store: `image` itself when nothing needs rewriting, a converted copy otherwise.
    * `unavailable` lists columns holding the unchanged-TOAST placeholder.
    */
-  convert(image: Row): ConvertedRow;
+  convert(image: Image): ConvertedRow;
 }
 
 /** Rewrites a present (non-NULL, non-placeholder) value, or undefined when it is stored as is. */
@@ -58,6 +58,8 @@ export function createRowConverter(table: SourceTable): RowConverter {
   const columns = new Map(table.columns.map((column) => [column.name, columnConverter(column)]));
   return {
     convert(image) {
+      if (typeof image === 'string')
+        return { ok: false, reason: 'a document (text) image for a table mirror' };
       let copy: Row | undefined;
       let unavailable: string[] | undefined;
       let unknownFields: string[] | undefined;
@@ -81,7 +83,8 @@ export function createRowConverter(table: SourceTable): RowConverter {
           (copy ??= { ...image })[name] = column.convert(value);
         }
       }
-      if (unknownFields) return { ok: false, unknownFields };
+      if (unknownFields)
+        return { ok: false, reason: `fields not in the mirror: ${unknownFields.join(', ')}` };
       return { ok: true, row: copy ?? image, unavailable };
     },
   };
@@ -92,7 +95,7 @@ export interface MirrorLineFormat {
   /** The insert's column list: the mirror's columns, then `_version` and `_is_deleted`. */
   columns: string[];
   /** One line per row: values in column order (ClickHouse parses arrays faster than objects). */
-  line(row: Row, version: number, deleted: boolean): string;
+  line(row: Row, version: SourceVersion, deleted: boolean): string;
 }
 
 export function mirrorLineFormat(table: MirrorTable): MirrorLineFormat {
@@ -103,14 +106,14 @@ export function mirrorLineFormat(table: MirrorTable): MirrorLineFormat {
     format: 'JSONCompactEachRow',
     columns: [...names, '_version', '_is_deleted'],
     line(row, version, deleted) {
-      const values: unknown[] = new Array(names.length + 2);
+      const values: unknown[] = new Array(names.length);
       for (let index = 0; index < names.length; index++) {
         const value = row[names[index] as string];
         values[index] = value === undefined ? absent[index] : value;
       }
-      values[names.length] = version;
-      values[names.length + 1] = deleted ? 1 : 0;
-      return JSON.stringify(values);
+      // Appended as text: JSON.stringify cannot write a bigint version.
+      const head = JSON.stringify(values);
+      return `${head.slice(0, -1)}${names.length > 0 ? ',' : ''}${version},${deleted ? 1 : 0}]`;
     },
   };
 }

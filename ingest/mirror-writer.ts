@@ -9,7 +9,9 @@ import {
   type MirrorTable,
   type Warehouse,
 } from '../warehouse/index.ts';
-import type { ChangeEnvelope, Row } from './envelope.ts';
+import type { ChangeEnvelope, Row, SourceVersion } from './envelope.ts';
+import { createDocumentConverter } from './mongo/document-rows.ts';
+import { mongoVersion } from './mongo/positions.ts';
 import {
   createRowConverter,
   mirrorLineFormat,
@@ -17,7 +19,7 @@ import {
   type MirrorLineFormat,
   type RowConverter,
 } from './mirror-rows.ts';
-import { qualifiedName, type SourceTable } from './source-table.ts';
+import { eventNamespace, qualifiedName, type SourceTable } from './source-table.ts';
 
 export interface RejectedEvent {
   envelope: ChangeEnvelope;
@@ -36,28 +38,28 @@ interface RegisteredTable {
   lines: MirrorLineFormat;
 }
 
-type Segment = { kind: 'rows'; events: ChangeEnvelope[] } | { kind: 'truncate'; version: number };
+type Segment = { kind: 'rows'; events: ChangeEnvelope[] } | { kind: 'truncate'; version: SourceVersion };
 
 interface PendingRow {
   envelope: ChangeEnvelope;
   row: Row;
-  version: number;
+  version: SourceVersion;
   deleted: boolean;
   unavailable: string[] | undefined;
 }
 
-/** Where a change sits in its source's order; for Postgres the WAL position of its record. */
-export type VersionOf = (envelope: ChangeEnvelope) => number | undefined;
-
-export const versionFromLsn: VersionOf = (envelope) => envelope.source.lsn;
+/**
+ * Where a change sits in its source's order: for Postgres the WAL position of its record, for
+ * MongoDB its cluster time (seconds and increment, as one 64-bit number).
+ */
+export function versionOf(envelope: ChangeEnvelope): SourceVersion | undefined {
+  return envelope.source.connector === 'mongodb' ? mongoVersion(envelope.source) : envelope.source.lsn;
+}
 
 export class MirrorWriter {
   private readonly tables = new Map<string, RegisteredTable>();
 
-  constructor(
-    private readonly warehouse: Warehouse,
-    private readonly versionOf: VersionOf = versionFromLsn,
-  ) {}
+  constructor(private readonly warehouse: Warehouse) {}
 
   /** Creates or widens the mirror of `table`; returns the columns added to an existing mirror. */
   async register(table: SourceTable): Promise<string[]> {
@@ -66,7 +68,7 @@ export class MirrorWriter {
     this.tables.set(qualifiedName(table), {
       source: table,
       mirror,
-      converter: createRowConverter(table),
+      converter: table.document ? createDocumentConverter(table) : createRowConverter(table),
       lines: mirrorLineFormat(mirror),
     });
     return added;
@@ -148,14 +150,17 @@ export class MirrorWriter {
   ): Map<string, Segment[]> {
     const byTable = new Map<string, Segment[]>();
     for (const envelope of events) {
-      const name = `${envelope.source.schema ?? 'public'}.${envelope.source.table ?? envelope.source.collection ?? ''}`;
+      const name = qualifiedName(eventNamespace(envelope.source));
       if (!this.tables.has(name)) {
         rejected.push({ envelope, reason: `no mirror is registered for ${name}` });
         continue;
       }
-      const version = this.versionOf(envelope);
+      const version = versionOf(envelope);
       if (version === undefined) {
-        rejected.push({ envelope, reason: 'the event carries no source position (source.lsn)' });
+        rejected.push({
+          envelope,
+          reason: 'the event carries no source position (source.lsn, or source.ts_ms and source.ord)',
+        });
         continue;
       }
       let segments = byTable.get(name);
@@ -187,10 +192,7 @@ export class MirrorWriter {
       }
       const converted = table.converter.convert(image);
       if (!converted.ok) {
-        rejected.push({
-          envelope,
-          reason: `fields not in the mirror of ${table.mirror.name}: ${converted.unknownFields.join(', ')}`,
-        });
+        rejected.push({ envelope, reason: `${table.mirror.name}: ${converted.reason}` });
         continue;
       }
       if (key.some((column) => converted.row[column] === null || converted.row[column] === undefined)) {
@@ -200,7 +202,7 @@ export class MirrorWriter {
       rows.push({
         envelope,
         row: converted.row,
-        version: this.versionOf(envelope) ?? 0,
+        version: versionOf(envelope) ?? 0,
         deleted,
         unavailable: deleted ? undefined : converted.unavailable,
       });

@@ -21,11 +21,39 @@ export interface SourceColumn {
 export interface SourceTable {
   /** `--source-name` of the capture; first part of the mirror's name. */
   source: string;
+  /** Postgres schema, or MongoDB database. */
   schema: string;
+  /** Postgres table, or MongoDB collection. */
   table: string;
+  /** Present for a MongoDB collection: its mirror keeps whole documents plus these typed fields. */
+  document?: DocumentShape;
   columns: SourceColumn[];
   /** Columns that identify a row (primary key or replica identity index), in key order. */
   key: string[];
+}
+
+/** A top-level document field a pack declares, copied into its own typed mirror column. */
+export interface DocumentField {
+  name: string;
+  type: DocumentFieldType;
+}
+
+export type DocumentFieldType = 'string' | 'datetime' | 'int' | 'float' | 'bool';
+
+export interface DocumentShape {
+  fields: DocumentField[];
+}
+
+/**
+ * `raw_<source>_<table>`, with the schema name kept when it is not `public`; a collection's mirror
+ * is `raw_<source>_<collection>` whatever its database.
+ */
+export function sourceMirrorName(
+  table: Pick<SourceTable, 'source' | 'schema' | 'table' | 'document'>,
+): string {
+  return table.document
+    ? mirrorTableName(table.source, 'public', table.table)
+    : mirrorTableName(table.source, table.schema, table.table);
 }
 
 /** `raw_<source>_<table>`, with the schema name kept when it is not `public`. */
@@ -36,4 +64,17 @@ export function mirrorTableName(source: string, schema: string, table: string): 
 
 export function qualifiedName(table: Pick<SourceTable, 'schema' | 'table'>): string {
   return `${table.schema}.${table.table}`;
+}
+
+/** The schema (or database) and table (or collection) an event belongs to. */
+export function eventNamespace(source: {
+  connector: string;
+  db: string;
+  schema?: string;
+  table?: string;
+  collection?: string;
+}): { schema: string; table: string } {
+  return source.connector === 'mongodb'
+    ? { schema: source.db, table: source.collection ?? '' }
+    : { schema: source.schema ?? 'public', table: source.table ?? '' };
 }

@@ -2,7 +2,8 @@
 import { learningPack } from './learning/index.ts';
 import type { SourcePack } from './pack.ts';
 
-export type { SimulationOptions, SimulationSummary, SourcePack } from './pack.ts';
+export { documentFieldsOf } from './pack.ts';
+export type { MongoCollectionSpec, SimulationOptions, SimulationSummary, SourcePack } from './pack.ts';
 
 export const packs: Readonly<Record<string, SourcePack>> = {
   [learningPack.name]: learningPack,

@@ -1,6 +1,9 @@
 // The contract every source pack fulfils: a Postgres schema plus a deterministic simulator that
-// fills it with days of history through ordinary INSERT/UPDATE/DELETE statements.
+// fills it with days of history through ordinary INSERT/UPDATE/DELETE statements; packs whose
+// product keeps documents also declare their MongoDB collections.
+import type { Db } from 'mongodb';
 import type pg from 'pg';
+import type { DocumentField } from '../ingest/source-table.ts';
 
 export interface SimulationOptions {
   users: number;
@@ -21,10 +24,40 @@ export interface SimulationSummary {
   [counter: string]: number;
 }
 
+export interface MongoIndexSpec {
+  key: Record<string, 1 | -1>;
+  unique?: boolean;
+  expireAfterSeconds?: number;
+}
+
+export interface MongoCollectionSpec {
+  name: string;
+  indexes: MongoIndexSpec[];
+  /** Top-level fields mirrored as typed columns besides the whole document. */
+  fields: DocumentField[];
+}
+
 export interface SourcePack {
   name: string;
   description: string;
   /** DDL for an empty database; run once. */
   postgresSchemaSql: string;
-  simulate(client: pg.ClientBase | pg.Pool, options: SimulationOptions): Promise<SimulationSummary>;
+  /** The pack's MongoDB database and collections, when its product keeps documents. */
+  mongo?: { database: string; collections: MongoCollectionSpec[] };
+  /**
+   * Plays the product. With `mongo`, the document side (interactions, notifications, …) is written
+   * there as the same simulated users act.
+   */
+  simulate(
+    client: pg.ClientBase | pg.Pool,
+    options: SimulationOptions & { mongo?: Db },
+  ): Promise<SimulationSummary>;
+}
+
+/** The typed fields a pack declares for a collection (none for collections it does not know). */
+export function documentFieldsOf(
+  pack: SourcePack,
+): (database: string, collection: string) => DocumentField[] {
+  return (_database, collection) =>
+    pack.mongo?.collections.find((spec) => spec.name === collection)?.fields ?? [];
 }

@@ -1,4 +1,4 @@
-// The stack `tributary stack up` leaves running: Kafka and Connect detached from the CLI, recorded
+// The stack `tributary stack up` leaves running: Kafka, Connect and the MongoDB stand-in detached from the CLI, recorded
 // in <dir>/stack.json so that `status` and `down` find them again by PID.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -6,23 +6,32 @@ import { z } from 'zod';
 import { StackError } from './errors.ts';
 import { CONNECT_MAIN_CLASS, connectAnswers, startKafkaConnect } from './kafka-connect.ts';
 import { KAFKA_MAIN_CLASS, kafkaAnswers, startKafka } from './kafka.ts';
+import { MONGO_LAUNCHER, mongoAnswers, startMongoStandIn } from './mongo.ts';
 import { isRunning, isRunningProgram, stopProcess } from './processes.ts';
 
+const serviceAtUrl = z.object({
+  pid: z.number().int(),
+  port: z.number().int(),
+  url: z.string(),
+  logFile: z.string(),
+});
+
 const stackRecordSchema = z.object({
-  kafka: z.object({
-    pid: z.number().int(),
-    port: z.number().int(),
-    controllerPort: z.number().int(),
-    bootstrapServers: z.string(),
-    logFile: z.string(),
-  }),
-  connect: z
-    .object({ pid: z.number().int(), port: z.number().int(), url: z.string(), logFile: z.string() })
+  kafka: z
+    .object({
+      pid: z.number().int(),
+      port: z.number().int(),
+      controllerPort: z.number().int(),
+      bootstrapServers: z.string(),
+      logFile: z.string(),
+    })
     .optional(),
+  connect: serviceAtUrl.optional(),
+  mongo: serviceAtUrl.optional(),
 });
 export type StackRecord = z.infer<typeof stackRecordSchema>;
 
-export type ServiceName = 'kafka' | 'connect';
+export type ServiceName = 'kafka' | 'connect' | 'mongo';
 
 export interface ServiceState {
   service: ServiceName;
@@ -39,24 +48,52 @@ export interface StoppedService {
 }
 
 /**
- * Starts what is not already running: the broker (on the ports it had before, so a running Connect
- * finds it again), then Connect when asked for. Resolves once each answers.
+ * Starts what is asked for and not already running: the broker (on the ports it had before, so a
+ * running Connect finds it again), Connect (which needs the broker), the MongoDB stand-in.
+ * Resolves once each answers.
  */
 export async function startDetachedStack(options: {
   dataDir: string;
+  kafka: boolean;
   connect: boolean;
+  mongo: boolean;
   log?: (message: string) => void;
 }): Promise<StackRecord> {
   const dataDir = resolve(options.dataDir);
   const log = options.log ?? (() => undefined);
-  const previous = await readStackRecord(dataDir);
-  const kafka = await ensureKafka(dataDir, previous?.kafka, log);
-  // Recorded before Connect starts: an `up` interrupted now still leaves the broker to `down`.
-  await writeStackRecord(dataDir, { kafka, connect: previous?.connect });
-  if (!options.connect) return { kafka, connect: previous?.connect };
-  const connect = await ensureConnect(dataDir, kafka.bootstrapServers, previous?.connect, log);
-  await writeStackRecord(dataDir, { kafka, connect });
-  return { kafka, connect };
+  const record: StackRecord = { ...(await readStackRecord(dataDir)) };
+  // Recorded after each start: an `up` interrupted later still leaves what runs to `down`.
+  if (options.kafka || options.connect) {
+    record.kafka = await ensureKafka(dataDir, record.kafka, log);
+    await writeStackRecord(dataDir, record);
+  }
+  if (options.connect && record.kafka) {
+    record.connect = await ensureConnect(dataDir, record.kafka.bootstrapServers, record.connect, log);
+    await writeStackRecord(dataDir, record);
+  }
+  if (options.mongo) {
+    record.mongo = await ensureMongo(dataDir, record.mongo, log);
+    await writeStackRecord(dataDir, record);
+  }
+  return record;
+}
+
+async function ensureMongo(
+  dataDir: string,
+  previous: StackRecord['mongo'],
+  log: (message: string) => void,
+): Promise<NonNullable<StackRecord['mongo']>> {
+  if (previous && isRunningProgram(previous.pid, MONGO_LAUNCHER)) {
+    log(`mongo stand-in already running (pid ${previous.pid})`);
+    return previous;
+  }
+  const { pid, port, url, logFile } = await startMongoStandIn({
+    dataDir: join(dataDir, 'mongo'),
+    port: previous?.port,
+    detached: true,
+  });
+  log(`mongo stand-in (mongo-java-server, in memory) started (pid ${pid}, log ${logFile})`);
+  return { pid, port, url, logFile };
 }
 
 async function ensureKafka(
@@ -153,15 +190,19 @@ export async function stopDetachedStack(dataDir: string): Promise<StoppedService
 
 /** The broker first: the order `status` lists them in (`down` goes the other way). */
 function services(record: StackRecord) {
-  const { kafka, connect } = record;
+  const { kafka, connect, mongo } = record;
   return [
-    {
-      service: 'kafka' as const,
-      pid: kafka.pid,
-      address: kafka.bootstrapServers,
-      mainClass: KAFKA_MAIN_CLASS,
-      answers: () => kafkaAnswers(kafka.bootstrapServers),
-    },
+    ...(kafka
+      ? [
+          {
+            service: 'kafka' as const,
+            pid: kafka.pid,
+            address: kafka.bootstrapServers,
+            mainClass: KAFKA_MAIN_CLASS,
+            answers: () => kafkaAnswers(kafka.bootstrapServers),
+          },
+        ]
+      : []),
     ...(connect
       ? [
           {
@@ -170,6 +211,17 @@ function services(record: StackRecord) {
             address: connect.url,
             mainClass: CONNECT_MAIN_CLASS,
             answers: () => connectAnswers(connect.url),
+          },
+        ]
+      : []),
+    ...(mongo
+      ? [
+          {
+            service: 'mongo' as const,
+            pid: mongo.pid,
+            address: mongo.url,
+            mainClass: MONGO_LAUNCHER,
+            answers: () => mongoAnswers(mongo.url),
           },
         ]
       : []),

@@ -10,6 +10,8 @@ export { KAFKA_MAX_MESSAGE_BYTES, kafkaAnswers, startKafka } from './kafka.ts';
 export type { KafkaOptions, RunningKafka } from './kafka.ts';
 export { connectAnswers, DEBEZIUM_CONNECTORS, startKafkaConnect } from './kafka-connect.ts';
 export type { KafkaConnectOptions, RunningConnect } from './kafka-connect.ts';
+export { mongoAnswers, mongoStandInUrl, startMongoStandIn } from './mongo.ts';
+export type { MongoStandInOptions, RunningMongo } from './mongo.ts';
 export { isRunning } from './processes.ts';
 export { readStackRecord, stackStatus, startDetachedStack, stopDetachedStack } from './detached-stack.ts';
 export type { ServiceState, StackRecord, StoppedService } from './detached-stack.ts';

@@ -67,13 +67,14 @@ export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable
 export async function tombstoneOlderThan(
   warehouse: Warehouse,
   table: MirrorTable,
-  version: number,
+  version: number | bigint,
 ): Promise<void> {
   const keys = table.key.map(q).join(', ');
   await warehouse.command(
     `INSERT INTO ${q(table.name)} (${keys}, _version, _is_deleted) ` +
       `SELECT ${keys}, {version:UInt64}, 1 FROM ${q(table.name)} FINAL WHERE _is_deleted = 0 AND _version < {version:UInt64}`,
-    { version },
+    // As text: a MongoDB version is a bigint, beyond what a JSON number holds exactly.
+    { version: String(version) },
   );
 }
 

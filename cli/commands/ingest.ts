@@ -2,12 +2,13 @@
 import { z } from 'zod';
 import { parseConfig, piiPolicyOptions, postgresUrlSchema } from '../../config/index.ts';
 import { createPiiPolicy, runKafkaWorker } from '../../ingest/index.ts';
+import { documentFieldsOf, getPack } from '../../packs/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary ingest --brokers HOST:PORT[,HOST:PORT] --group NAME --topics 'REGEX'
                         --warehouse DIR|http(s)://URL [--until-idle SECONDS] [--keep-pii]
-                        [--max-event-bytes N] [--source-catalog NAME=postgres://… ...]
+                        [--max-event-bytes N] [--source-catalog NAME=postgres://… ...] [--pack NAME]
 
 Consumes Debezium envelopes (from Debezium or from "tributary capture --to kafka") as one member of
 the consumer group NAME, and lands them in the raw mirrors exactly once: offsets are committed only
@@ -25,7 +26,9 @@ Options:
   --max-event-bytes N   larger events go to the dead letters (default 4194304)
   --source-catalog NAME=URL
                         for Debezium sources: when an event of source NAME shows a column its
-                        published shape lacks, read the shape again from this Postgres (repeatable)`;
+                        published shape lacks, read the shape again from this Postgres (repeatable)
+  --pack NAME           for Debezium MongoDB events: the pack declaring the collections' typed
+                        fields (default learning)`;
 
 const spec = {
   usage,
@@ -38,6 +41,7 @@ const spec = {
     'keep-pii': { type: 'boolean' },
     'max-event-bytes': { type: 'string' },
     'source-catalog': { type: 'string', multiple: true },
+    pack: { type: 'string' },
   },
 } as const;
 
@@ -98,6 +102,7 @@ export const ingestCommand = {
         pii: createPiiPolicy(piiPolicyOptions(values['keep-pii'] ?? false)),
         untilIdleSeconds: untilIdle,
         catalogs: config.sourceCatalog,
+        documentFields: documentFieldsOf(getPack(values.pack ?? 'learning')),
         maxEventBytes: intFlag('max-event-bytes', values['max-event-bytes'], 4 * 1024 * 1024, usage),
         signal: stop.signal,
         events: {

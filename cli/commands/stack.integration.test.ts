@@ -55,7 +55,7 @@ describe('tributary stack', () => {
     expect(status.stdout).toMatch(new RegExp(`^connect +pid \\d+ +answering +${connectUrl}$`, 'm'));
 
     const record = await readStackRecord(dataDir);
-    const pids = [record?.kafka.pid, record?.connect?.pid];
+    const pids = [record?.kafka?.pid, record?.connect?.pid];
     expect(pids.every((pid) => pid !== undefined && isRunning(pid))).toBe(true);
 
     const down = tributary('stack', 'down', '--data-dir', dataDir);

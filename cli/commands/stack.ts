@@ -1,11 +1,11 @@
-// `tributary stack`: runs Kafka and Kafka Connect (with the Debezium connectors) in the background
-// on this machine, without Docker, and stops them again.
+// `tributary stack`: runs Kafka, Kafka Connect (with the Debezium connectors) and a MongoDB
+// stand-in in the background on this machine, without Docker, and stops them again.
 import { readStackRecord, stackStatus, startDetachedStack, stopDetachedStack } from '../../stack/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 
 const DEFAULT_DATA_DIR = '.data/stack';
 
-const usage = `Usage: tributary stack up [--kafka] [--connect] [--data-dir DIR]
+const usage = `Usage: tributary stack up [--kafka] [--connect] [--mongo] [--data-dir DIR]
        tributary stack status [--data-dir DIR]
        tributary stack down [--data-dir DIR]
 
@@ -19,12 +19,19 @@ down     stops the recorded services (SIGTERM, SIGKILL after 20 s). Topics stay 
 Options:
   --kafka          (up) start the broker; alone, only the broker
   --connect        (up) start Connect, and the broker it needs (the default: both)
+  --mongo          (up) start the MongoDB stand-in (mongo-java-server, in memory, oplog on: it serves
+                   collection change streams but is not a replica set; see the README)
   --data-dir DIR   where the services keep their data, logs and stack.json (default ${DEFAULT_DATA_DIR})`;
 
 const dataDirOption = { 'data-dir': { type: 'string' } } as const;
 const upSpec = {
   usage,
-  options: { ...dataDirOption, kafka: { type: 'boolean' }, connect: { type: 'boolean' } },
+  options: {
+    ...dataDirOption,
+    kafka: { type: 'boolean' },
+    connect: { type: 'boolean' },
+    mongo: { type: 'boolean' },
+  },
 } as const;
 const statusOrDownSpec = { usage, options: dataDirOption } as const;
 
@@ -37,9 +44,14 @@ export const stackCommand = {
     }
     if (action === 'up') {
       const { values } = parseCommandArgs(rest, upSpec);
-      // `--kafka` alone is the only way to leave Connect out.
-      const withConnect = !(values.kafka === true && values.connect !== true);
-      return values.help ? help() : up(dataDirOf(values), withConnect);
+      if (values.help) return help();
+      // No service named: broker and Connect, as before --mongo existed.
+      const none = !values.kafka && !values.connect && !values.mongo;
+      return up(dataDirOf(values), {
+        kafka: none || values.kafka === true,
+        connect: none || values.connect === true,
+        mongo: values.mongo === true,
+      });
     }
     if (action === 'status' || action === 'down') {
       const { values } = parseCommandArgs(rest, statusOrDownSpec);
@@ -59,14 +71,14 @@ function dataDirOf(values: { 'data-dir'?: string }): string {
   return values['data-dir'] ?? DEFAULT_DATA_DIR;
 }
 
-async function up(dataDir: string, withConnect: boolean): Promise<number> {
-  const record = await startDetachedStack({
-    dataDir,
-    connect: withConnect,
-    log: (message) => console.error(message),
-  });
-  console.log(`bootstrap servers: ${record.kafka.bootstrapServers}`);
+async function up(
+  dataDir: string,
+  services: { kafka: boolean; connect: boolean; mongo: boolean },
+): Promise<number> {
+  const record = await startDetachedStack({ dataDir, ...services, log: (message) => console.error(message) });
+  if (record.kafka) console.log(`bootstrap servers: ${record.kafka.bootstrapServers}`);
   if (record.connect) console.log(`connect: ${record.connect.url}`);
+  if (record.mongo) console.log(`mongo: ${record.mongo.url}`);
   return 0;
 }
 

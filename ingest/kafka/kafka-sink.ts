@@ -3,9 +3,10 @@
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { DeadLetter } from '../../warehouse/index.ts';
 import type { CaptureSink } from '../capture-sink.ts';
-import type { ChangeEnvelope, Row } from '../envelope.ts';
+import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
+import { documentKey } from '../mongo/document-rows.ts';
 import type { RejectedEvent } from '../mirror-writer.ts';
-import type { SourceTable } from '../source-table.ts';
+import { eventNamespace, type SourceTable } from '../source-table.ts';
 import { CompactedTopicView } from './compacted-topic.ts';
 import { publishTableSchemas, tableKey } from './schema-topic.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
@@ -71,7 +72,8 @@ export class KafkaSink implements CaptureSink {
     const byTopic = new Map<string, { key: string | null; value: string; partition?: number }[]>();
     const rejected: RejectedEvent[] = [];
     for (const envelope of events) {
-      const { name, schema = 'public', table: tableName = '' } = envelope.source;
+      const { name } = envelope.source;
+      const { schema, table: tableName } = eventNamespace(envelope.source);
       const table = this.tables.get(tableKey(name, schema, tableName));
       if (!table) {
         rejected.push({
@@ -138,8 +140,10 @@ function topicOf(source: string, schema: string, table: string): string {
   return `${source}.${schema}.${table}`;
 }
 
+/** The primary key's columns; for a document, Debezium's `{"id": <the _id in extended JSON>}`. */
 function keyOf(table: SourceTable, envelope: ChangeEnvelope): Row {
-  const image = envelope.op === 'd' ? envelope.before : envelope.after;
+  if (table.document) return { id: documentKey(envelope) };
+  const image = rowImage(envelope.op === 'd' ? envelope.before : envelope.after);
   const key: Row = {};
   for (const column of table.key) key[column] = image?.[column] ?? null;
   return key;

@@ -11,11 +11,13 @@ import {
   type DeadLetter,
   type Warehouse,
 } from '../../warehouse/index.ts';
-import type { ChangeEnvelope, Row } from '../envelope.ts';
+import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
 import { CaptureError } from '../errors.ts';
 import { MirrorWriter } from '../mirror-writer.ts';
 import type { PiiPolicy } from '../pii.ts';
-import { qualifiedName, type SourceTable } from '../source-table.ts';
+import { deleteImageFromKey, documentSourceTable } from '../mongo/document-rows.ts';
+import { protectDocumentText } from '../mongo/protect-document.ts';
+import { qualifiedName, type DocumentField, type SourceTable } from '../source-table.ts';
 import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
 import { describeSourceTables } from '../postgres/describe-tables.ts';
 import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
@@ -35,6 +37,11 @@ export interface KafkaWorkerOptions {
    * shows a column the published shape lacks, the shape is read again from this catalog.
    */
   catalogs?: Record<string, string>;
+  /**
+   * The typed top-level fields a pack declares for a MongoDB collection, for collections whose
+   * shape nobody published (Debezium's MongoDB connector publishes none).
+   */
+  documentFields?: (database: string, collection: string) => DocumentField[];
   maxEventBytes?: number;
   signal?: AbortSignal;
   events?: {
@@ -116,7 +123,17 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
         decoded.deadLetters.push(letter(message, outcome.reason));
         continue;
       }
-      const { envelope } = outcome;
+      let { envelope } = outcome;
+      if (envelope.source.connector === 'mongodb' && envelope.op === 'd' && !envelope.before) {
+        const before = deleteImageFromKey(message.key?.toString());
+        if (!before) {
+          decoded.deadLetters.push(
+            letter(message, 'a MongoDB delete whose message key holds no document id'),
+          );
+          continue;
+        }
+        envelope = { ...envelope, before };
+      }
       const table = await resolveTable(envelope);
       if (!table) {
         decoded.deadLetters.push(
@@ -137,10 +154,11 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
 
   /** The table's shape; when the event shows columns the shape lacks, read the schema topic up to now first. */
   const resolveTable = async (envelope: ChangeEnvelope): Promise<SourceTable | undefined> => {
+    if (envelope.source.connector === 'mongodb') return resolveCollection(envelope);
     const { name, schema = 'public', table: tableName } = envelope.source;
     if (!tableName) return undefined;
     let table = schemas.get(name, schema, tableName);
-    const image = envelope.after ?? envelope.before ?? {};
+    const image = rowImage(envelope.after ?? envelope.before) ?? {};
     const fits = (candidate: SourceTable | undefined) =>
       candidate !== undefined &&
       Object.keys(image).every((field) => candidate.columns.some((column) => column.name === field));
@@ -164,6 +182,18 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
       }
     }
     return table;
+  };
+
+  /** A collection's mirror shape: as its native capture published it, else from the pack's declaration. */
+  const resolveCollection = async (envelope: ChangeEnvelope): Promise<SourceTable | undefined> => {
+    const { name, db, collection } = envelope.source;
+    if (!collection) return undefined;
+    let table = schemas.get(name, db, collection);
+    if (!table) {
+      await schemas.catchUp();
+      table = schemas.get(name, db, collection);
+    }
+    return table ?? documentSourceTable(name, db, collection, options.documentFields?.(db, collection) ?? []);
   };
 
   const land = async (
@@ -299,8 +329,9 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
 
 /** Debezium's events carry source values as they are: apply the same secret and PII rules. */
 function protect(envelope: ChangeEnvelope, pii: PiiPolicy): ChangeEnvelope {
-  const clean = (row: Row | null | undefined): Row | null | undefined => {
+  const clean = (row: Row | string | null | undefined): Row | string | null | undefined => {
     if (!row) return row;
+    if (typeof row === 'string') return protectDocumentText(row, pii);
     const result: Row = {};
     for (const [field, value] of Object.entries(row)) {
       const treatment = pii.treatmentOf(field);
