@@ -12,6 +12,13 @@ const sourceTableSchema = z.object({
   source: z.string(),
   schema: z.string(),
   table: z.string(),
+  document: z
+    .object({
+      fields: z.array(
+        z.object({ name: z.string(), type: z.enum(['string', 'datetime', 'int', 'float', 'bool']) }),
+      ),
+    })
+    .optional(),
   key: z.array(z.string()).min(1),
   columns: z.array(
     z.object({

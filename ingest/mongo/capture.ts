@@ -350,8 +350,9 @@ class CollectionCapture {
       case 'insert':
       case 'update':
       case 'replace': {
-        // The looked-up document is null when a later change deleted it; that delete follows.
-        if (!change.fullDocument) return [];
+        // The looked-up document is gone when a later change deleted it, and that delete follows:
+        // MongoDB then sends null, the stand-in a fragment without _id.
+        if (!change.fullDocument || !('_id' in change.fullDocument)) return [];
         return [
           this.envelope(
             change.operationType === 'insert' ? 'c' : 'u',

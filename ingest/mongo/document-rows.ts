@@ -6,7 +6,13 @@ import { MIRROR_META_COLUMNS } from '../../warehouse/index.ts';
 import type { ChangeEnvelope } from '../envelope.ts';
 import type { ConvertedRow, RowConverter } from '../mirror-rows.ts';
 import type { DocumentField, DocumentFieldType, SourceColumn, SourceTable } from '../source-table.ts';
-import { canonicalJson, documentIdText, isPlainDocument, parseExtendedJson } from './extended-json.ts';
+import {
+  canonicalJson,
+  documentIdText,
+  isPlainDocument,
+  parseDebeziumJson,
+  parseExtendedJson,
+} from './extended-json.ts';
 
 const CLICKHOUSE_TYPES: Record<DocumentFieldType, string> = {
   string: 'String',
@@ -167,7 +173,7 @@ export function deleteImageFromKey(key: string | null | undefined): string | und
       (parsed as { id?: unknown; payload?: { id?: unknown } }).id ??
       (parsed as { payload?: { id?: unknown } }).payload?.id;
     if (typeof id !== 'string') return undefined;
-    return canonicalJson({ _id: parseExtendedJson(id) });
+    return canonicalJson({ _id: parseDebeziumJson(id) });
   } catch {
     return undefined;
   }

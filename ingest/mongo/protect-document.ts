@@ -2,7 +2,7 @@
 // secret is dropped wherever it sits, an email or phone field is replaced by its keyed hash.
 import type { Document } from 'mongodb';
 import type { PiiPolicy } from '../pii.ts';
-import { canonicalJson, isPlainDocument, parseExtendedJson } from './extended-json.ts';
+import { canonicalJson, isPlainDocument, parseDebeziumJson } from './extended-json.ts';
 
 export function protectDocument(document: Document, pii: PiiPolicy): Document {
   const result: Document = {};
@@ -26,11 +26,14 @@ function plainValue(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? String(value) : value;
 }
 
-/** The same rules on a document in extended-JSON text (Debezium's MongoDB events). */
+/**
+ * The same rules on a document in Debezium's extended-JSON text; the result is canonical extended
+ * JSON, as the native reader writes it.
+ */
 export function protectDocumentText(text: string, pii: PiiPolicy): string {
   let document: unknown;
   try {
-    document = parseExtendedJson(text);
+    document = parseDebeziumJson(text);
   } catch {
     // Not extended JSON: the mirror refuses it, with the reason, as a dead letter.
     return text;
