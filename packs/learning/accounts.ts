@@ -75,6 +75,7 @@ export function signUp(context: SimulationContext, learners: readonly Learner[],
     socialLogins.map(({ learner, provider }) => socialLoginRow(random, learner, provider)),
   );
   script.insert('user_streaks', learners.map(streakRow));
+  for (const learner of learners) context.documents.preferencesCreated(learner, learner.signedUpAt);
   context.tallies.usersCreated += learners.length;
 }
 
@@ -113,6 +114,10 @@ export function openSession(context: SimulationContext, learner: Learner, clock:
     learner.dormant = false;
     script.update('users', { status: 'active', updated_at: timestamp(clock.now) }, { id: learner.id });
   }
+  // The first session shows every running experiment: that is each learner's exposure.
+  learner.exposedAt ??= clock.now;
+  learner.sessionId = id;
+  context.documents.interaction(learner, clock.now, 'session_start', null);
   return id;
 }
 
@@ -138,7 +143,10 @@ export function editAccount(context: SimulationContext, learner: Learner, clock:
   const { random } = context;
   if (random.chance(0.02)) changeAvatar(context, learner, clock);
   if (random.chance(0.02)) editProfile(context, learner, clock);
-  if (random.chance(0.02)) changeSettings(context, learner, clock);
+  if (random.chance(0.02)) {
+    changeSettings(context, learner, clock);
+    context.documents.preferencesChanged(learner, clock.now);
+  }
   if (random.chance(0.006)) changePassword(context, learner, clock);
   if (!learner.twoFactorEnabled && random.chance(0.01)) enableTwoFactor(context, learner, clock);
 }
@@ -177,6 +185,7 @@ export function recordStreak(
   if (streak.current % 7 === 0 && streak.freezes < 2) streak.freezes += 1;
   streak.longest = Math.max(streak.longest, streak.current);
   streak.lastActiveDay = day;
+  if (streak.current % 7 === 0) context.documents.notify(learner, at, 'streak_milestone');
   context.script.update(
     'user_streaks',
     {
@@ -212,12 +221,14 @@ export function awardAchievements(context: SimulationContext, learner: Learner, 
 export function markDormant(context: SimulationContext, learner: Learner, at: number): void {
   learner.dormant = true;
   context.script.update('users', { status: 'inactive', updated_at: timestamp(at) }, { id: learner.id });
+  context.documents.notify(learner, at, 'come_back');
 }
 
 /** ON DELETE CASCADE removes the profile, settings, auth, social logins, sessions, streak and achievements. */
 export function deleteAccount(context: SimulationContext, learner: Learner): void {
   learner.deleted = true;
   context.script.delete('users', { id: learner.id });
+  context.documents.userDeleted(learner);
   context.tallies.usersDeleted += 1;
 }
 

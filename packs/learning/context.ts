@@ -1,6 +1,7 @@
 // What every simulated behaviour shares: the random source, the SQL being written, the catalog,
 // the simulated clock and the tallies that end up in the summary.
 import type { Catalog } from './catalog.ts';
+import type { DocumentLog } from './documents.ts';
 import type { Random } from './random.ts';
 import type { SqlScript } from './sql-script.ts';
 
@@ -29,6 +30,8 @@ export interface PublicReview {
 export interface SimulationContext {
   readonly random: Random;
   readonly script: SqlScript;
+  /** The MongoDB side: interactions, media usage, notifications. */
+  readonly documents: DocumentLog;
   readonly catalog: Catalog;
   readonly tallies: Tallies;
   /** Lessons opened today; added to lessons.view_count once a day, as a counter service would. */

@@ -1,6 +1,7 @@
 // A simulated learner: who they are, the habits that decide when and how much they study, and the
 // in-memory mirror of their rows, so the simulator never has to read the database back.
 import type { CatalogLesson, CatalogSeries } from './catalog.ts';
+import { assignVariants, completesOnboarding, type Assignment } from './experiments.ts';
 import { MINUTE, SECOND } from './context.ts';
 import { createDevice, createIdentity, type Device, type Identity } from './people.ts';
 import type { Random } from './random.ts';
@@ -60,6 +61,21 @@ export interface Learner {
   completedSeries: number;
   streak: { current: number; longest: number; lastActiveDay: number | null; freezes: number };
   achievements: Set<string>;
+  /** The learner's variant in each experiment, fixed at creation. */
+  experiments: Assignment[];
+  /** First exposure to the experiments: the first session. */
+  exposedAt: number | null;
+  /** Planted outcome: completes a lesson within 7 days of exposure (see experiments.ts). */
+  completesOnboarding: boolean;
+  /** The session in progress, for the documents it produces. */
+  sessionId: string | null;
+}
+
+const ONBOARDING_WINDOW_MS = 7 * 24 * 60 * MINUTE;
+
+/** Within the 7 days after exposure, whose outcome the onboarding experiment plants. */
+export function inOnboardingWindow(learner: Learner, at: number): boolean {
+  return learner.exposedAt !== null && at < learner.exposedAt + ONBOARDING_WINDOW_MS;
 }
 
 const GOAL_MINUTES: Record<LearningMode, readonly number[]> = {
@@ -75,13 +91,15 @@ export function createLearner(
   takenPhones: Set<string>,
 ): Learner {
   const identity = createIdentity(random, index, takenPhones);
+  const id = random.uuid();
+  const experiments = assignVariants(id);
   const learningMode = random.weighted<LearningMode>([
     ['casual', 30],
     ['standard', 55],
     ['intensive', 15],
   ]);
   return {
-    id: random.uuid(),
+    id,
     identity,
     device: createDevice(random),
     // Sign-ups grow slowly over the period, as for a product gaining traction.
@@ -129,6 +147,10 @@ export function createLearner(
     completedSeries: 0,
     streak: { current: 0, longest: 0, lastActiveDay: null, freezes: 0 },
     achievements: new Set(),
+    experiments,
+    exposedAt: null,
+    completesOnboarding: completesOnboarding(id, experiments),
+    sessionId: null,
   };
 }
 

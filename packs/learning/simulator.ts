@@ -15,7 +15,10 @@ import {
   updateProficiency,
 } from './accounts.ts';
 import { createCatalog, releaseLessons, reviseParagraph } from './catalog.ts';
+import type { Db } from 'mongodb';
 import { Clock, DAY, HOUR, MINUTE, type SimulationContext, type Tallies } from './context.ts';
+import { DocumentLog } from './documents.ts';
+import { learningCollections } from './mongo-collections.ts';
 import { activityChance, createLearner, isLive, sessionStart, type Learner } from './learner.ts';
 import { Random } from './random.ts';
 import { SqlScript } from './sql-script.ts';
@@ -38,7 +41,7 @@ const PARAGRAPH_REVISION_CHANCE = 0.2;
 
 export async function simulateLearning(
   client: pg.ClientBase | pg.Pool,
-  options: SimulationOptions,
+  options: SimulationOptions & { mongo?: Db },
 ): Promise<LearningSimulationSummary> {
   validate(options);
   return new Simulation(client, options).run();
@@ -52,15 +55,17 @@ class Simulation {
 
   constructor(
     private readonly client: pg.ClientBase | pg.Pool,
-    private readonly options: SimulationOptions,
+    private readonly options: SimulationOptions & { mongo?: Db },
   ) {
     const random = new Random(options.seed);
     const script = new SqlScript();
+    const documents = new DocumentLog(options.mongo !== undefined, options.seed);
     this.periodStart = (options.endDate ?? DEFAULT_END_DATE).getTime() - options.days * DAY;
     const catalog = createCatalog(random, script, this.periodStart, options.days);
     this.context = {
       random,
       script,
+      documents,
       catalog,
       tallies: {
         usersCreated: 0,
@@ -80,7 +85,9 @@ class Simulation {
   }
 
   async run(): Promise<LearningSimulationSummary> {
-    await this.context.script.flush(this.client);
+    if (this.options.mongo) await createCollections(this.options.mongo);
+    this.context.documents.setUp(this.context.catalog.paragraphs, this.periodStart);
+    await this.flush();
     for (let day = 0; day < this.options.days; day++) {
       await this.simulateDay(day);
       this.options.onProgress?.(day + 1, this.options.days);
@@ -119,10 +126,16 @@ class Simulation {
     for (const learner of this.learners) {
       if (!isLive(learner, day) || !random.chance(activityChance(learner, day, isWeekend))) continue;
       this.studyDay(learner, day, dayStart);
-      if (script.pendingCount >= CHUNK_STATEMENTS) await script.flush(this.client);
+      if (script.pendingCount + this.context.documents.pendingCount >= CHUNK_STATEMENTS) await this.flush();
     }
     this.closeDay(day, dayStart);
-    await script.flush(this.client);
+    await this.flush();
+  }
+
+  /** SQL first, then documents: a service writes its own store after the user's action committed. */
+  private async flush(): Promise<void> {
+    await this.context.script.flush(this.client);
+    await this.context.documents.flush(this.options.mongo);
   }
 
   /** One learner's visit: log in, study, tweak the account, collect streak and badges, leave. */
@@ -139,6 +152,7 @@ class Simulation {
     recordStreak(this.context, learner, day, dayStart, clock.now);
     awardAchievements(this.context, learner, clock.now);
     closeSession(this.context, learner, sessionId);
+    learner.sessionId = null;
     learner.lastActiveDay = day;
     this.activeLearnerDays += 1;
   }
@@ -157,6 +171,7 @@ class Simulation {
       if (isLive(learner, day) && lapsed && !learner.dormant) markDormant(this.context, learner, night);
     }
     expireSessions(this.context, night);
+    this.context.documents.sendPending(night);
     publishLessonStats(this.context);
     if (random.chance(PARAGRAPH_REVISION_CHANCE)) reviseParagraph(this.context, dayStart + 10 * HOUR);
   }
@@ -173,6 +188,18 @@ class Simulation {
       activeLearnerDays: this.activeLearnerDays,
       ...tallies,
     };
+  }
+}
+
+/** The pack's collections with the seed's indexes (a TTL index included), before any document. */
+async function createCollections(db: Db): Promise<void> {
+  for (const spec of learningCollections) {
+    const collection = db.collection(spec.name);
+    for (const index of spec.indexes)
+      await collection.createIndex(index.key, {
+        ...(index.unique ? { unique: true } : {}),
+        ...(index.expireAfterSeconds !== undefined ? { expireAfterSeconds: index.expireAfterSeconds } : {}),
+      });
   }
 }
 

@@ -9,7 +9,8 @@ import {
   type CatalogSeries,
 } from './catalog.ts';
 import { MINUTE, type Clock, type SimulationContext } from './context.ts';
-import type { Learner, LessonProgress } from './learner.ts';
+import { lessonContent, paragraphContent } from './documents.ts';
+import { inOnboardingWindow, type Learner, type LessonProgress } from './learner.ts';
 import {
   appendTo,
   array,
@@ -130,6 +131,7 @@ function studyLesson(
 ): void {
   const visitStart = clock.now;
   const progress = openLesson(context, learner, lesson, clock);
+  context.documents.interaction(learner, clock.now, 'lesson_start', lessonContent(lesson));
   context.lessonViews.set(lesson.id, (context.lessonViews.get(lesson.id) ?? 0) + 1);
   const finished =
     readParagraphs(context, learner, progress, clock, budgetEnd) &&
@@ -248,6 +250,7 @@ function readParagraphs(
   ) {
     const seconds = Math.round(paragraph.readSeconds * random.between(0.8, 2.5) + random.int(10, 60));
     clock.advance(seconds);
+    context.documents.paragraphRead(learner, clock.now, progress.lesson, paragraph, seconds);
     if (random.chance(0.15)) saveWord(context, learner, paragraph, progress.lesson, clock);
     progress.paragraphsDone += 1;
     const now = timestamp(clock.now);
@@ -263,7 +266,7 @@ function readParagraphs(
       },
       { id: progress.id },
     );
-    if (stopsHere(context, clock, budgetEnd)) return false;
+    if (stopsHere(context, learner, clock, budgetEnd)) return false;
   }
   return true;
 }
@@ -299,7 +302,7 @@ function practise(
       },
       { id: progress.id },
     );
-    if (stopsHere(context, clock, budgetEnd)) return false;
+    if (stopsHere(context, learner, clock, budgetEnd)) return false;
   }
   return true;
 }
@@ -328,6 +331,13 @@ function attemptActivity(
       ? random.int(Math.ceil(activity.timeLimitSeconds / 5), activity.timeLimitSeconds)
       : random.int(8, 40);
     clock.advance(timeTaken);
+    context.documents.interaction(
+      learner,
+      clock.now,
+      'exercise_attempt',
+      { type: 'exercise', id: activity.id, title: activity.title, difficulty: lesson.difficulty },
+      { duration: timeTaken, score, attempts: attemptNumber, hint_usage: passed ? 0 : 1 },
+    );
     rows.push({
       id: random.uuid(),
       user_id: learner.id,
@@ -361,8 +371,16 @@ function finishLesson(
   progress: LessonProgress,
   clock: Clock,
 ): void {
-  const passed = progress.score >= PASS_RATIO * progress.lesson.maxScore;
+  const passed =
+    plantedOnboardingOutcome(learner, clock.now) ?? progress.score >= PASS_RATIO * progress.lesson.maxScore;
   progress.status = passed ? 'completed' : 'failed';
+  context.documents.interaction(
+    learner,
+    clock.now,
+    passed ? 'lesson_complete' : 'lesson_fail',
+    lessonContent(progress.lesson),
+    { score: progress.score, completion_rate: 1 },
+  );
   const now = timestamp(clock.now);
   context.script.update(
     'user_lesson_progress',
@@ -527,6 +545,12 @@ function saveWord(
   const word = random.pick(unsaved);
   learner.wordBookmarks.add(word.id);
   learner.wordsSavedEver += 1;
+  context.documents.interaction(learner, clock.now, 'word_click', {
+    type: 'word',
+    id: word.id,
+    title: word.text,
+    difficulty: lesson.difficulty,
+  });
   context.script.insert('user_word_bookmarks', [
     {
       user_id: learner.id,
@@ -564,8 +588,20 @@ function tidyBookmarks(context: SimulationContext, learner: Learner, clock: Cloc
 }
 
 /** Only the learner's decision to stop is random; running over the time budget makes it likely. */
-function stopsHere(context: SimulationContext, clock: Clock, budgetEnd: number): boolean {
+function stopsHere(context: SimulationContext, learner: Learner, clock: Clock, budgetEnd: number): boolean {
+  // A learner planted to complete a lesson in the onboarding window does not stop before it.
+  if (plantedOnboardingOutcome(learner, clock.now) === true) return false;
   return context.random.chance(clock.now > budgetEnd ? 0.5 : 0.06);
+}
+
+/**
+ * exp_onboarding_v2's planted truth: within 7 days of exposure, a learner drawn to complete a lesson
+ * passes their first one, and one drawn not to fails every lesson. Undefined outside the window.
+ */
+function plantedOnboardingOutcome(learner: Learner, at: number): boolean | undefined {
+  if (!inOnboardingWindow(learner, at)) return undefined;
+  if (!learner.completesOnboarding) return false;
+  return learner.completedLessons === 0 ? true : undefined;
 }
 
 function percentDone(progress: LessonProgress): number {
