@@ -9,7 +9,7 @@ import {
   type CatalogSeries,
 } from './catalog.ts';
 import { MINUTE, type Clock, type SimulationContext } from './context.ts';
-import { lessonContent, paragraphContent } from './documents.ts';
+import { lessonContent } from './documents.ts';
 import { inOnboardingWindow, type Learner, type LessonProgress } from './learner.ts';
 import {
   appendTo,
