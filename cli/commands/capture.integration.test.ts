@@ -57,6 +57,47 @@ describe('tributary capture, wrong input', () => {
     );
   });
 
+  it('a MongoDB source without --collections or --database prints the usage', () => {
+    const result = tributary('capture', '--source', 'mongodb://127.0.0.1:1/', '--warehouse', warehouse());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^tributary: a mongodb:\/\/ source needs either --collections or --database\n/,
+    );
+    expect(result.stderr).toContain('Usage: tributary capture');
+  });
+
+  it('a collection not written as database.collection names the flag', () => {
+    const result = tributary(
+      'capture',
+      '--source',
+      'mongodb://127.0.0.1:1/',
+      '--collections',
+      'events',
+      '--warehouse',
+      warehouse(),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('tributary: --collections must be database.collection');
+  });
+
+  it('an unreachable MongoDB: one line naming it, password hidden', () => {
+    const result = tributary(
+      'capture',
+      '--source',
+      'mongodb://app:hunter2@127.0.0.1:1/?serverSelectionTimeoutMS=500',
+      '--database',
+      'learning',
+      '--warehouse',
+      warehouse(),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^tributary: cannot connect to MongoDB at mongodb:\/\/\*\*\*@127\.0\.0\.1:1\//,
+    );
+    expect(result.stderr).not.toContain('hunter2');
+    expect(result.stderr.split('\n')).toHaveLength(1);
+  });
+
   it('wal_level is not logical: says how to fix it', () => {
     const result = tributary(
       'capture',

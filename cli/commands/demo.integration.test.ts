@@ -50,11 +50,13 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-describe('tributary demo (learning pack)', () => {
+describe('tributary demo (learning pack; documents on the mongo-java-server stand-in)', () => {
   it('exits 0 with every mirror equal in rows to its source table', () => {
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/user_activity_results\s+[\d,]+\s+[\d,]+\s+ok/);
     expect(demo.stdout).not.toContain('DIFFERS');
+    // The pack's documents, from the MongoDB stand-in (mongo-java-server, not a real mongod).
+    expect(demo.stdout).toMatch(/user_interactions \(mongo\)\s+[\d,]+\s+[\d,]+\s+ok/);
   });
 
   it('stores no column named like a secret', async () => {

@@ -11,6 +11,7 @@ import {
   DEBEZIUM_CONNECTORS,
   isRunning,
   kafkaAnswers,
+  mongoAnswers,
   readStackRecord,
   stopDetachedStack,
 } from '../../stack/index.ts';
@@ -69,6 +70,26 @@ describe('tributary stack', () => {
       code: 1,
       stderr: `tributary: no stack recorded in ${dataDir}: start one with "tributary stack up"`,
     });
+  });
+
+  it('up --mongo starts only the MongoDB stand-in (mongo-java-server), which answers the driver', async () => {
+    const mongoDir = join(scratch, 'mongo-only');
+    try {
+      const up = tributary('stack', 'up', '--mongo', '--data-dir', mongoDir);
+      expect(up.code, up.stderr).toBe(0);
+      const url = /^mongo: (mongodb:\/\/127\.0\.0\.1:\d+\/\S*)$/m.exec(up.stdout)?.[1];
+      expect(url).toBeDefined();
+      expect(up.stdout).not.toMatch(/bootstrap servers/);
+      expect(await mongoAnswers(url as string)).toBe(true);
+      const status = tributary('stack', 'status', '--data-dir', mongoDir);
+      expect(status.stdout).toMatch(/^mongo +pid \d+ +answering +mongodb:/m);
+      const pid = (await readStackRecord(mongoDir))?.mongo?.pid as number;
+      const down = tributary('stack', 'down', '--data-dir', mongoDir);
+      expect(down.stdout).toMatch(/^mongo \(pid \d+\): stopped$/m);
+      expect(isRunning(pid)).toBe(false);
+    } finally {
+      await stopDetachedStack(mongoDir).catch(() => undefined);
+    }
   });
 
   it('an unknown flag or action: usage and exit 2, nothing started', () => {
