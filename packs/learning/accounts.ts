@@ -114,8 +114,6 @@ export function openSession(context: SimulationContext, learner: Learner, clock:
     learner.dormant = false;
     script.update('users', { status: 'active', updated_at: timestamp(clock.now) }, { id: learner.id });
   }
-  // The first session shows every running experiment: that is each learner's exposure.
-  learner.exposedAt ??= clock.now;
   learner.sessionId = id;
   context.documents.interaction(learner, clock.now, 'session_start', null);
   return id;

@@ -86,9 +86,12 @@ describe(`learning pack, MongoDB side (${MONGO_SERVER})`, () => {
         'timestamp',
       ]),
     );
-    expect(
-      (lessonStart?.experiments as { experiment_name: string }[]).map((entry) => entry.experiment_name),
-    ).toEqual(EXPERIMENTS.map((experiment) => experiment.experiment_name));
+    // Onboarding is shown at the first session; the other two from a third of the period on.
+    expect((lessonStart?.experiments as { experiment_name: string }[])[0]?.experiment_name).toBe(
+      'exp_onboarding_v2',
+    );
+    const exposedTo = (await interactions.distinct('experiments.experiment_name')) as string[];
+    expect(exposedTo.sort()).toEqual(EXPERIMENTS.map((experiment) => experiment.experiment_name).sort());
     // Every user's interactions name one variant per experiment, the same in every event.
     const variantsPerUser = await interactions
       .aggregate<{ variants: number }>([

@@ -145,11 +145,18 @@ export class DocumentLog {
       location_data: { country_code: learner.identity.countryCode },
       timestamp,
       server_timestamp: new Date(at + random.int(20, 900)),
-      experiments: learner.experiments.map((assignment) => ({
-        experiment_name: assignment.experiment_name,
-        variant: assignment.variant,
-        started_at: new Date(learner.exposedAt ?? at),
-      })),
+      experiments: learner.experiments.flatMap((assignment) => {
+        const exposedAt = learner.exposures.get(assignment.experiment_name);
+        return exposedAt === undefined
+          ? []
+          : [
+              {
+                experiment_name: assignment.experiment_name,
+                variant: assignment.variant,
+                started_at: new Date(exposedAt),
+              },
+            ];
+      }),
       is_bot: false,
       confidence_score: 0.97,
       expires_at: new Date(at + INTERACTION_RETENTION_MS),

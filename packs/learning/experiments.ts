@@ -61,6 +61,20 @@ const ACTUAL_TREATMENT_SHARE: Record<string, number> = {
   exp_srm_broken: 0.55,
 };
 
+export const ONBOARDING_EXPERIMENT = 'exp_onboarding_v2';
+
+/**
+ * When a learner is first exposed: the onboarding experiment at the first session; the others run
+ * from a third of the simulated period on, at the learner's first session from then (so most of
+ * their users have history before exposure, which CUPED uses).
+ */
+export function exposedExperiments(assignments: Assignment[], day: number, days: number): Assignment[] {
+  const startDay = Math.floor(days / 3);
+  return assignments.filter(
+    (assignment) => assignment.experiment_name === ONBOARDING_EXPERIMENT || day >= startDay,
+  );
+}
+
 /** Chance that a control learner completes a lesson within 7 days of exposure. */
 export const ONBOARDING_CONTROL_COMPLETION = 0.45;
 /** The planted relative lift of exp_onboarding_v2 on that chance. */
@@ -87,7 +101,7 @@ export function assignVariants(userId: string): Assignment[] {
  */
 export function completesOnboarding(userId: string, assignments: Assignment[]): boolean {
   const treated =
-    assignments.find((assignment) => assignment.experiment_name === 'exp_onboarding_v2')?.variant ===
+    assignments.find((assignment) => assignment.experiment_name === ONBOARDING_EXPERIMENT)?.variant ===
     'treatment';
   const chance = ONBOARDING_CONTROL_COMPLETION * (treated ? 1 + ONBOARDING_TREATMENT_LIFT : 1);
   return unitHash(`onboarding-outcome:${userId}`) < chance;

@@ -1,7 +1,12 @@
 // A simulated learner: who they are, the habits that decide when and how much they study, and the
 // in-memory mirror of their rows, so the simulator never has to read the database back.
 import type { CatalogLesson, CatalogSeries } from './catalog.ts';
-import { assignVariants, completesOnboarding, type Assignment } from './experiments.ts';
+import {
+  assignVariants,
+  completesOnboarding,
+  ONBOARDING_EXPERIMENT,
+  type Assignment,
+} from './experiments.ts';
 import { MINUTE, SECOND } from './context.ts';
 import { createDevice, createIdentity, type Device, type Identity } from './people.ts';
 import type { Random } from './random.ts';
@@ -63,8 +68,8 @@ export interface Learner {
   achievements: Set<string>;
   /** The learner's variant in each experiment, fixed at creation. */
   experiments: Assignment[];
-  /** First exposure to the experiments: the first session. */
-  exposedAt: number | null;
+  /** First exposure to each experiment the learner has seen so far (epoch ms). */
+  exposures: Map<string, number>;
   /** Planted outcome: completes a lesson within 7 days of exposure (see experiments.ts). */
   completesOnboarding: boolean;
   /** The session in progress, for the documents it produces. */
@@ -75,7 +80,8 @@ const ONBOARDING_WINDOW_MS = 7 * 24 * 60 * MINUTE;
 
 /** Within the 7 days after exposure, whose outcome the onboarding experiment plants. */
 export function inOnboardingWindow(learner: Learner, at: number): boolean {
-  return learner.exposedAt !== null && at < learner.exposedAt + ONBOARDING_WINDOW_MS;
+  const exposedAt = learner.exposures.get(ONBOARDING_EXPERIMENT);
+  return exposedAt !== undefined && at < exposedAt + ONBOARDING_WINDOW_MS;
 }
 
 const GOAL_MINUTES: Record<LearningMode, readonly number[]> = {
@@ -148,7 +154,7 @@ export function createLearner(
     streak: { current: 0, longest: 0, lastActiveDay: null, freezes: 0 },
     achievements: new Set(),
     experiments,
-    exposedAt: null,
+    exposures: new Map(),
     completesOnboarding: completesOnboarding(id, experiments),
     sessionId: null,
   };

@@ -18,6 +18,7 @@ import { createCatalog, releaseLessons, reviseParagraph } from './catalog.ts';
 import type { Db } from 'mongodb';
 import { Clock, DAY, HOUR, MINUTE, type SimulationContext, type Tallies } from './context.ts';
 import { DocumentLog } from './documents.ts';
+import { exposedExperiments } from './experiments.ts';
 import { learningCollections } from './mongo-collections.ts';
 import { activityChance, createLearner, isLive, sessionStart, type Learner } from './learner.ts';
 import { Random } from './random.ts';
@@ -145,6 +146,9 @@ class Simulation {
     const clock = new Clock(
       firstVisit ? learner.signedUpAt + random.int(1, 5) * MINUTE : sessionStart(random, learner, dayStart),
     );
+    // Experiments are shown when the app opens: the first time counts as the exposure.
+    for (const { experiment_name } of exposedExperiments(learner.experiments, day, this.options.days))
+      if (!learner.exposures.has(experiment_name)) learner.exposures.set(experiment_name, clock.now);
     const sessionId = openSession(this.context, learner, clock);
     studySession(this.context, learner, day, clock);
     editAccount(this.context, learner, clock);
