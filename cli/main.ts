@@ -15,12 +15,17 @@ const commands: Record<string, Command> = {
     load: async () => (await import('./commands/demo.ts')).demoCommand,
   },
   capture: {
-    summary: 'capture a Postgres database into the warehouse (snapshot, then streaming)',
+    summary:
+      'capture a Postgres database or MongoDB collections into the warehouse (snapshot, then streaming)',
     load: async () => (await import('./commands/capture.ts')).captureCommand,
   },
   ingest: {
     summary: 'land change events from Kafka in the warehouse (a consumer-group worker)',
     load: async () => (await import('./commands/ingest.ts')).ingestCommand,
+  },
+  transform: {
+    summary: "build facts and marts (daily metrics, DAU, content, retention, A/B) from a pack's mirrors",
+    load: async () => (await import('./commands/transform.ts')).transformCommand,
   },
   dlq: {
     summary: 'list dead letters, replay them to their topics after a fix',
@@ -35,7 +40,8 @@ const commands: Record<string, Command> = {
     load: async () => (await import('./commands/connectors.ts')).connectorsCommand,
   },
   stack: {
-    summary: 'run Kafka and Kafka Connect with Debezium on this machine (up, status, down)',
+    summary:
+      'run Kafka, Kafka Connect with Debezium and a MongoDB stand-in on this machine (up, status, down)',
     load: async () => (await import('./commands/stack.ts')).stackCommand,
   },
 };

@@ -3,7 +3,14 @@ import { learningPack } from './learning/index.ts';
 import type { SourcePack } from './pack.ts';
 
 export { documentFieldsOf } from './pack.ts';
-export type { MongoCollectionSpec, SimulationOptions, SimulationSummary, SourcePack } from './pack.ts';
+export type {
+  FactSource,
+  MongoCollectionSpec,
+  PackMapping,
+  SimulationOptions,
+  SimulationSummary,
+  SourcePack,
+} from './pack.ts';
 
 export const packs: Readonly<Record<string, SourcePack>> = {
   [learningPack.name]: learningPack,

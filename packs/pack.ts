@@ -37,11 +37,45 @@ export interface MongoCollectionSpec {
   fields: DocumentField[];
 }
 
+/** Where one kind of fact comes from: a mirror and a SELECT over it (`{mirror}` is replaced). */
+export interface FactSource {
+  mirror: string;
+  /** The fact's `source_key` as an expression over the mirror's columns. */
+  sourceKey: string;
+  /** The fact's columns but pack and source_key, from `{mirror} FINAL` live rows. */
+  select: string;
+}
+
+/** A dimension rebuilt whole on every run, from these mirrors. */
+export interface DimensionSource {
+  mirrors: string[];
+  select: string;
+}
+
+/** The declarative mapping from a pack's raw mirrors to the canonical facts (DESIGN §4). */
+export interface PackMapping {
+  activity: FactSource[];
+  exposures: FactSource[];
+  ratings: FactSource[];
+  users: DimensionSource;
+  content: DimensionSource;
+  /** Configured experiment splits: a SELECT of (experiment, variant, share); `mirror` must exist. */
+  experimentConfigs: DimensionSource;
+  /** Days after first exposure over which A/B metrics count. */
+  analysisWindowDays: number;
+  /** Activity types that count as viewing content. */
+  viewEventTypes: string[];
+  /** The activity type that starts content (the denominator of completion rate). */
+  startEventType: string;
+}
+
 export interface SourcePack {
   name: string;
   description: string;
   /** DDL for an empty database; run once. */
   postgresSchemaSql: string;
+  /** Facts from the mirrors of a capture named `source` (by default the pack's name). */
+  mapping(source: string): PackMapping;
   /** The pack's MongoDB database and collections, when its product keeps documents. */
   mongo?: { database: string; collections: MongoCollectionSpec[] };
   /**

@@ -16,6 +16,7 @@ import {
 } from '../../ingest/index.ts';
 import { documentFieldsOf, getPack, type SourcePack } from '../../packs/index.ts';
 import { startEmbeddedPostgres, startMongoStandIn, type RunningMongo } from '../../stack/index.ts';
+import { runTransforms } from '../../transforms/index.ts';
 import { migrate, openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs } from '../args.ts';
 import { formatTable, ProgressDisplay } from '../progress.ts';
@@ -31,7 +32,7 @@ to the rows of its mirror.
 
 Options:
   --pack NAME      source pack to simulate (default: learning)
-  --users N        simulated users (default: 300)
+  --users N        simulated users (default: 1000)
   --days D         simulated days of history (default: 30)
   --seed S         simulator seed; the same seed gives the same data (default: 42)
   --data-dir DIR   where Postgres and the warehouse live (default: .data/demo; wiped at start)
@@ -58,7 +59,7 @@ export const demoCommand = {
     }
     const config = parseConfig(demoConfigSchema, {
       pack: values.pack ?? 'learning',
-      users: intFlag('users', values.users, 300, usage),
+      users: intFlag('users', values.users, 1000, usage),
       days: intFlag('days', values.days, 30, usage),
       seed: intFlag('seed', values.seed, 42, usage),
       dataDir: resolve(values['data-dir'] ?? '.data/demo'),
@@ -146,6 +147,10 @@ export const demoCommand = {
           },
         });
       };
+      // Marts follow the data as it lands: an incremental transform run whenever the last is done.
+      const transforming = repeatWhileRunning(async () => {
+        if (capture) await runTransforms({ warehouse, pack: pack.name, mapping: pack.mapping(pack.name) });
+      });
       const summary = await pack.simulate(client, {
         users: config.users,
         days: config.days,
@@ -158,6 +163,8 @@ export const demoCommand = {
         },
       });
       capture ??= startCapture();
+      transforming.stop();
+      await transforming.done;
       progress.log(`simulation done: ${summary.statements.toLocaleString('en-US')} statements; catching up…`);
       const result = await capture.catchUpAndStop();
       let documents: MongoCaptureResult | undefined;
@@ -173,6 +180,11 @@ export const demoCommand = {
           resnapshots: (streamed?.resnapshots ?? 0) + last.resnapshots,
         };
       }
+      const transformed = await runTransforms({
+        warehouse,
+        pack: pack.name,
+        mapping: pack.mapping(pack.name),
+      });
       progress.finish();
       const comparison = await compareCounts(client, warehouse, pack.name);
       if (mongoClient) {
@@ -191,6 +203,10 @@ export const demoCommand = {
             `${documents.streamedChanges.toLocaleString('en-US')} changes, ${documents.deadLetters} dead letters ` +
             '(from the mongo-java-server stand-in, not a real mongod)',
         );
+      console.log(
+        `transforms: ${transforming.runs() + 1} incremental runs while data landed, the last in ${transformed.seconds.toFixed(2)} s`,
+      );
+      await printMarts(warehouse, pack.name);
       console.log(`warehouse: ${join(config.dataDir, 'warehouse')} (query it with the chdb engine)`);
       return comparison.allEqual ? 0 : 1;
     } finally {
@@ -204,6 +220,107 @@ export const demoCommand = {
     }
   },
 };
+
+/**
+ * Runs `task` again and again (a second apart) until stopped. `done` settles after the run in
+ * progress, and rejects with the first failure, which also ends the repetition.
+ */
+function repeatWhileRunning(task: () => Promise<void>): { stop(): void; done: Promise<void>; runs(): number } {
+  let stopped = false;
+  let runs = 0;
+  const done = (async () => {
+    while (!stopped) {
+      await task();
+      runs++;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+  // Observed here so an early failure is not an unhandled rejection before `done` is awaited.
+  done.catch(() => (stopped = true));
+  return { stop: () => (stopped = true), done, runs: () => runs };
+}
+
+/** What the marts say: the last week's DAU, the retention curve, the A/B results. */
+async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
+  const dau = await warehouse.query<{
+    day: string;
+    dau: string;
+    wau: string;
+    mau: string;
+    stickiness: number;
+  }>(
+    `SELECT toString(day) AS day, dau, wau, mau, stickiness FROM mart_dau WHERE pack = {pack:String} ORDER BY day DESC LIMIT 7`,
+    { pack },
+  );
+  console.log(
+    `\n${formatTable(
+      ['day', 'DAU', 'WAU', 'MAU', 'DAU/MAU'],
+      dau.reverse().map((row) => [row.day, row.dau, row.wau, row.mau, row.stickiness.toFixed(2)]),
+    )}`,
+  );
+  // The overall curve weights cohorts by size, over the cohorts old enough for each period.
+  const retention = await warehouse.query<{
+    period: number;
+    cohorts: string;
+    rate: number;
+    unbounded: number;
+  }>(
+    `SELECT period, count() AS cohorts, sum(retained) / sum(cohort_size) AS rate,
+        sum(unbounded_retained) / sum(cohort_size) AS unbounded
+     FROM mart_retention WHERE pack = {pack:String} AND cohort_kind = 'first_activity' AND grain = 'day'
+       AND period IN (0, 1, 3, 7, 14, 21, 28)
+     GROUP BY period ORDER BY period`,
+    { pack },
+  );
+  console.log(
+    `\n${formatTable(
+      ['day N', 'cohorts', 'retained on day N', 'on day N or later'],
+      retention.map((row) => [
+        String(row.period),
+        row.cohorts,
+        `${(row.rate * 100).toFixed(1)}%`,
+        `${(row.unbounded * 100).toFixed(1)}%`,
+      ]),
+    )}`,
+  );
+  const ab = await warehouse.query<Record<string, number | string | null>>(
+    `SELECT experiment, metric, n, control_mean, mean, rel_lift, ci_low, ci_high, p_value, cuped_ci_low, cuped_ci_high,
+        srm_flag, decision
+     FROM mart_ab_results WHERE pack = {pack:String} AND control_mean IS NOT NULL ORDER BY experiment, metric`,
+    { pack },
+  );
+  const percent = (value: unknown) => (typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '');
+  console.log(
+    `\n${formatTable(
+      [
+        'experiment',
+        'metric',
+        'n (treated)',
+        'control',
+        'treatment',
+        'lift',
+        '95% CI',
+        'p',
+        'CUPED 95% CI',
+        'SRM',
+        'decision',
+      ],
+      ab.map((row) => [
+        String(row.experiment),
+        String(row.metric),
+        String(row.n),
+        Number(row.control_mean).toFixed(3),
+        Number(row.mean).toFixed(3),
+        percent(row.rel_lift),
+        `${percent(row.ci_low)} … ${percent(row.ci_high)}`,
+        Number(row.p_value).toPrecision(2),
+        `${percent(row.cuped_ci_low)} … ${percent(row.cuped_ci_high)}`,
+        row.srm_flag ? 'MISMATCH' : 'ok',
+        String(row.decision),
+      ]),
+    )}\n`,
+  );
+}
 
 async function compareCollectionCounts(
   client: MongoClient,

@@ -76,7 +76,7 @@ export function exposedExperiments(assignments: Assignment[], day: number, days:
 }
 
 /** Chance that a control learner completes a lesson within 7 days of exposure. */
-export const ONBOARDING_CONTROL_COMPLETION = 0.45;
+export const ONBOARDING_CONTROL_COMPLETION = 0.7;
 /** The planted relative lift of exp_onboarding_v2 on that chance. */
 export const ONBOARDING_TREATMENT_LIFT = 0.15;
 

@@ -2,6 +2,7 @@
 // and a simulator that plays its learners.
 import { readFileSync } from 'node:fs';
 import type { SourcePack } from '../pack.ts';
+import { learningMapping } from './mapping.ts';
 import { LEARNING_MONGO_DATABASE, learningCollections } from './mongo-collections.ts';
 import { simulateLearning } from './simulator.ts';
 
@@ -13,5 +14,6 @@ export const learningPack: SourcePack = {
     'Vietnamese-learning platform: users, sessions, streaks and achievements; lessons, progress, activity results, reviews and bookmarks; words and paragraphs.',
   postgresSchemaSql: readFileSync(new URL('./postgres-schema.sql', import.meta.url), 'utf8'),
   mongo: { database: LEARNING_MONGO_DATABASE, collections: learningCollections },
+  mapping: learningMapping,
   simulate: simulateLearning,
 };

@@ -1,0 +1,133 @@
+// Facts from raw mirrors. A full refresh rebuilds a pack's facts; an incremental one finds the
+// source rows whose mirror received a version since the last run (updates and deletes included),
+// replaces exactly their facts, and reports the days those facts were on before and after, which
+// are the mart partitions to recompute.
+import type { FactSource, PackMapping } from '../packs/index.ts';
+import { quoteIdentifier as q, type Warehouse } from '../warehouse/index.ts';
+
+/** Every fact table, with the columns its mapping's SELECT yields (after pack and source_key). */
+const FACT_TABLES = {
+  activity: {
+    table: 'fact_activity',
+    columns:
+      'user_id, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value, source_position',
+    // `day` and the position are derived here, the same for every source.
+    derive: (select: string) =>
+      `SELECT user_id, ts, toDate(ts) AS day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value, '' AS source_position, source_key FROM (${select})`,
+  },
+  exposures: {
+    table: 'fact_exposure_events',
+    columns: 'experiment, variant, user_id, exposed_at',
+    derive: (select: string) =>
+      `SELECT experiment, variant, user_id, exposed_at, source_key FROM (${select})`,
+  },
+  ratings: {
+    table: 'fact_ratings',
+    columns: 'user_id, content_id, content_type, day, rating',
+    derive: (select: string) =>
+      `SELECT user_id, content_id, content_type, day, rating, source_key FROM (${select})`,
+  },
+} as const;
+
+type FactKind = keyof typeof FACT_TABLES;
+
+/** Days whose facts changed, per fact kind; `all` after a full refresh. */
+export interface ChangedDays {
+  all: boolean;
+  activity: Set<string>;
+  ratings: Set<string>;
+  /** Whether any exposure fact changed (A/B results depend on them). */
+  exposures: boolean;
+}
+
+export const CHANGED_KEYS_TABLE = '_tributary_changed_keys';
+
+export async function refreshFactsFull(
+  warehouse: Warehouse,
+  pack: string,
+  mapping: PackMapping,
+  existing: Set<string>,
+): Promise<void> {
+  for (const kind of Object.keys(FACT_TABLES) as FactKind[]) {
+    const { table } = FACT_TABLES[kind];
+    await warehouse.command(`DELETE FROM ${q(table)} WHERE pack = {pack:String}`, { pack });
+    for (const source of mapping[kind]) {
+      if (!existing.has(source.mirror)) continue;
+      await insertFacts(warehouse, pack, kind, source, undefined);
+    }
+  }
+}
+
+/**
+ * Replaces the facts of source rows whose mirror changed after `since`; returns the days touched.
+ * The keys are written to a work table first, so the replacement is keyed, not scanned.
+ */
+export async function refreshFactsIncremental(
+  warehouse: Warehouse,
+  pack: string,
+  mapping: PackMapping,
+  existing: Set<string>,
+  since: string,
+): Promise<ChangedDays> {
+  const changed: ChangedDays = { all: false, activity: new Set(), ratings: new Set(), exposures: false };
+  for (const kind of Object.keys(FACT_TABLES) as FactKind[]) {
+    const { table } = FACT_TABLES[kind];
+    for (const source of mapping[kind]) {
+      if (!existing.has(source.mirror)) continue;
+      await warehouse.command(`TRUNCATE TABLE ${CHANGED_KEYS_TABLE}`);
+      await warehouse.command(
+        `INSERT INTO ${CHANGED_KEYS_TABLE} (source_key) SELECT DISTINCT ${source.sourceKey} FROM ${q(source.mirror)}
+         WHERE _ingested_at > {since:DateTime64(3, 'UTC')}`,
+        { since },
+      );
+      const keyFilter = `source_key IN (SELECT source_key FROM ${CHANGED_KEYS_TABLE})`;
+      const changedCount = await warehouse.query<{ n: string }>(
+        `SELECT count() AS n FROM ${CHANGED_KEYS_TABLE}`,
+      );
+      if (Number(changedCount[0]?.n ?? 0) === 0) continue;
+      const before = kind === 'exposures' ? [] : await factDays(warehouse, table, pack, keyFilter);
+      await warehouse.command(`DELETE FROM ${q(table)} WHERE pack = {pack:String} AND ${keyFilter}`, {
+        pack,
+      });
+      await insertFacts(warehouse, pack, kind, source, keyFilter);
+      if (kind === 'exposures') {
+        changed.exposures = true;
+        continue;
+      }
+      const after = await factDays(warehouse, table, pack, keyFilter);
+      for (const day of [...before, ...after]) changed[kind].add(day);
+    }
+  }
+  return changed;
+}
+
+async function insertFacts(
+  warehouse: Warehouse,
+  pack: string,
+  kind: FactKind,
+  source: FactSource,
+  keyFilter: string | undefined,
+): Promise<void> {
+  const { table, columns, derive } = FACT_TABLES[kind];
+  const select = source.select.replaceAll('{mirror}', q(source.mirror));
+  // The key is computed inside the mapping's SELECT so it can filter before the facts are built.
+  const keyed = select.replace(/^\s*SELECT\s/i, `SELECT ${source.sourceKey} AS source_key, `);
+  const filtered = keyFilter ? `SELECT * FROM (${keyed}) WHERE ${keyFilter}` : keyed;
+  await warehouse.command(
+    `INSERT INTO ${q(table)} (pack, source_key, ${columns}) SELECT {pack:String}, source_key, ${columns} FROM (${derive(filtered)})`,
+    { pack },
+  );
+}
+
+async function factDays(
+  warehouse: Warehouse,
+  table: string,
+  pack: string,
+  keyFilter: string,
+): Promise<string[]> {
+  const rows = await warehouse.query<{ day: string }>(
+    `SELECT DISTINCT toString(day) AS day FROM ${q(table)} WHERE pack = {pack:String} AND ${keyFilter}`,
+    { pack },
+  );
+  return rows.map((row) => row.day);
+}

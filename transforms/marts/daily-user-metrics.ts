@@ -1,0 +1,27 @@
+// mart_daily_user_metrics: per (pack, day, user) — events, sessions (distinct session ids), active
+// seconds, distinct content viewed, completions, score sum and count, and the pack's value.
+import type { PackMapping } from '../../packs/index.ts';
+import type { Warehouse } from '../../warehouse/index.ts';
+import { daysCondition, replaceDays, type DaySelection } from './partitions.ts';
+
+export async function recomputeDailyUserMetrics(
+  warehouse: Warehouse,
+  pack: string,
+  mapping: PackMapping,
+  days: DaySelection,
+): Promise<void> {
+  await replaceDays(
+    warehouse,
+    'mart_daily_user_metrics',
+    pack,
+    days,
+    `SELECT pack, day, user_id, count() AS events, uniqExactIf(session_id, session_id != '') AS sessions,
+        sum(duration_s) AS active_seconds,
+        uniqExactIf(content_id, content_id != '' AND event_type IN {views:Array(String)}) AS content_views,
+        sum(is_completion) AS completions, sumIf(score, score IS NOT NULL) AS score_sum,
+        countIf(score IS NOT NULL) AS score_count, sum(value) AS value
+     FROM fact_activity WHERE pack = {pack:String} AND ${daysCondition(days)}
+     GROUP BY pack, day, user_id`,
+    { views: mapping.viewEventTypes },
+  );
+}
