@@ -40,7 +40,9 @@ export async function startMongoStandIn(options: MongoStandInOptions): Promise<R
     classpath: mongoClasspath,
     mainClass: MONGO_LAUNCHER,
     args: [String(port)],
-    maxHeap: '1g',
+    // Everything lives in the heap (documents, indexes, the oplog); the demo's default run needs
+    // about 2 GB, and a starved JVM stops answering the driver's heartbeats.
+    maxHeap: '4g',
     logFile: join(dataDir, 'mongo.log'),
     detached: options.detached ?? false,
     onLog: options.onLog,

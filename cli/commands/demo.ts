@@ -82,6 +82,17 @@ export const demoCommand = {
     const sourceUrl = await postgres.createDatabase(pack.name);
     const client = new pg.Client({ connectionString: sourceUrl });
     let mongoClient: MongoClient | undefined;
+    // What runs in the background; on a failure it is stopped before the servers it reads go away.
+    const stopBackground = new AbortController();
+    const background: Promise<unknown>[] = [];
+    let backgroundFailure: unknown;
+    const watch = (task: Promise<unknown>) =>
+      background.push(
+        task.catch((error: unknown) => {
+          backgroundFailure ??= error;
+          stopBackground.abort();
+        }),
+      );
     try {
       if (pack.mongo && !values['no-mongo']) {
         progress.log('starting the MongoDB stand-in (mongo-java-server, in memory)');
@@ -99,6 +110,7 @@ export const demoCommand = {
       let snapshotRows = 0;
       let capture: ReturnType<typeof startPostgresCapture> | undefined;
       const stopDocuments = new AbortController();
+      stopBackground.signal.addEventListener('abort', () => stopDocuments.abort());
       let documentCapture: Promise<MongoCaptureResult> | undefined;
       const captureDocuments = (untilCaughtUp: boolean, signal?: AbortSignal) =>
         runMongoCapture({
@@ -122,14 +134,18 @@ export const demoCommand = {
           },
         });
       const startCapture = () => {
-        if (mongo) documentCapture = captureDocuments(false, stopDocuments.signal);
-        return startPostgresCapture({
+        if (mongo) {
+          documentCapture = captureDocuments(false, stopDocuments.signal);
+          watch(documentCapture);
+        }
+        const started = startPostgresCapture({
           sourceUrl,
           sourceName: pack.name,
           tables: { kind: 'all' },
           sink: new WarehouseSink(warehouse),
           pii: createPiiPolicy(piiPolicyOptions(false)),
           untilCaughtUp: false,
+          signal: stopBackground.signal,
           events: {
             log: (message) => progress.log(message),
             warn: (message) => progress.log(`warning: ${message}`),
@@ -146,11 +162,14 @@ export const demoCommand = {
             },
           },
         });
+        watch(started.result);
+        return started;
       };
       // Marts follow the data as it lands: an incremental transform run whenever the last is done.
-      const transforming = repeatWhileRunning(async () => {
+      const transforming = repeatWhileRunning(stopBackground.signal, async () => {
         if (capture) await runTransforms({ warehouse, pack: pack.name, mapping: pack.mapping(pack.name) });
       });
+      watch(transforming.done);
       const summary = await pack.simulate(client, {
         users: config.users,
         days: config.days,
@@ -164,7 +183,8 @@ export const demoCommand = {
       });
       capture ??= startCapture();
       transforming.stop();
-      await transforming.done;
+      await Promise.allSettled([transforming.done]);
+      if (backgroundFailure) throw backgroundFailure;
       progress.log(`simulation done: ${summary.statements.toLocaleString('en-US')} statements; catching up…`);
       const result = await capture.catchUpAndStop();
       let documents: MongoCaptureResult | undefined;
@@ -210,6 +230,8 @@ export const demoCommand = {
       console.log(`warehouse: ${join(config.dataDir, 'warehouse')} (query it with the chdb engine)`);
       return comparison.allEqual ? 0 : 1;
     } finally {
+      stopBackground.abort();
+      await Promise.allSettled(background);
       await client.end().catch(() => undefined);
       await mongoClient?.close().catch(() => undefined);
       await warehouse.close();
@@ -225,8 +247,12 @@ export const demoCommand = {
  * Runs `task` again and again (a second apart) until stopped. `done` settles after the run in
  * progress, and rejects with the first failure, which also ends the repetition.
  */
-function repeatWhileRunning(task: () => Promise<void>): { stop(): void; done: Promise<void>; runs(): number } {
+function repeatWhileRunning(
+  signal: AbortSignal,
+  task: () => Promise<void>,
+): { stop(): void; done: Promise<void>; runs(): number } {
   let stopped = false;
+  signal.addEventListener('abort', () => (stopped = true));
   let runs = 0;
   const done = (async () => {
     while (!stopped) {

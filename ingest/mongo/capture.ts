@@ -3,9 +3,13 @@
 // batch, and each batch's range is recorded first as a write intent, so a restart re-lands exactly
 // that range with the same deduplication tokens. When the token has left the oplog, the collection
 // is snapshotted again on its own: capture never stops for manual repair.
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   MongoClient,
+  MongoError,
+  MongoNetworkError,
   MongoServerError,
+  MongoServerSelectionError,
   type ChangeStream,
   type ChangeStreamDocument,
   type Collection,
@@ -70,6 +74,11 @@ interface CollectionCheckpoint {
   /** The batch being landed: `count` events after `position`, the last with token `lastToken`. */
   intent?: { count: number; lastToken: string };
 }
+
+const MAX_TRANSIENT_RETRIES = 10;
+const TRANSIENT_RETRY_DELAY_MS = 500;
+const IDLE_POLL_STEP_MS = 200;
+const IDLE_POLL_MAX_MS = 2_000;
 
 /** Server errors meaning the stream cannot resume where it was: its history is gone. */
 const HISTORY_LOST_CODES = new Set([
@@ -166,21 +175,37 @@ class CollectionCapture {
   async run(): Promise<void> {
     await this.options.sink.register(this.table);
     let checkpoint = await this.options.sink.readCheckpoint<CollectionCheckpoint>(this.pipeline, this.stream);
+    let transientRetries = 0;
     for (;;) {
       if (this.options.signal?.aborted) return;
-      if (!checkpoint || (await this.historyLost(checkpoint))) {
-        if (checkpoint) {
-          this.result.resnapshots++;
-          this.warn(
-            `${this.stream}: the stored stream position is no longer in the oplog; snapshotting the collection again`,
-          );
-        }
-        checkpoint = await this.snapshot();
-      }
       try {
+        if (!checkpoint || (await this.historyLost(checkpoint))) {
+          if (checkpoint) {
+            this.result.resnapshots++;
+            this.warn(
+              `${this.stream}: the stored stream position is no longer in the oplog; snapshotting the collection again`,
+            );
+          }
+          checkpoint = await this.snapshot();
+        }
         await this.follow(checkpoint);
         return;
       } catch (error) {
+        const stored = await this.options.sink.readCheckpoint<CollectionCheckpoint>(
+          this.pipeline,
+          this.stream,
+        );
+        // Progress since the last failure starts the count again: only a server down for good stops capture.
+        if (JSON.stringify(stored) !== JSON.stringify(checkpoint)) transientRetries = 0;
+        if (isTransient(error) && transientRetries < MAX_TRANSIENT_RETRIES) {
+          // The batch in flight was recorded as an intent: resuming from the stored position
+          // re-lands it with the same tokens; an interrupted snapshot starts again.
+          transientRetries++;
+          this.warn(`${this.stream}: ${(error as Error).message}; resuming from the stored position`);
+          await sleep(TRANSIENT_RETRY_DELAY_MS * transientRetries);
+          checkpoint = stored;
+          continue;
+        }
         if (!isHistoryLost(error)) throw error;
         this.result.resnapshots++;
         this.warn(
@@ -263,6 +288,7 @@ class CollectionCapture {
     const newest = this.options.untilCaughtUp ? await newestOplogTime(this.client) : undefined;
     const target = newest ? versionOfTimestamp(newest) : undefined;
     const changes = this.openStream(checkpoint.position);
+    let idlePolls = 0;
     try {
       if (checkpoint.intent) checkpoint = await this.replayIntent(changes, checkpoint, checkpoint.intent);
       for (;;) {
@@ -279,6 +305,10 @@ class CollectionCapture {
           batch.push(change);
         }
         if (batch.length > 0) checkpoint = await this.landBatch(checkpoint, batch);
+        // Each poll of an idle stream costs the server a read of its oplog: poll less while idle.
+        idlePolls = batch.length > 0 ? 0 : idlePolls + 1;
+        if (!this.options.untilCaughtUp && idlePolls > 0)
+          await sleep(Math.min(IDLE_POLL_MAX_MS, IDLE_POLL_STEP_MS * idlePolls));
         const caughtUp = exhausted || (target !== undefined && BigInt(checkpoint.position.version) >= target);
         if (this.options.untilCaughtUp && caughtUp && batch.length === 0) return;
       }
@@ -452,6 +482,18 @@ function clusterTimeOfToken(token: Document): bigint | undefined {
   // MongoDB prefixes a type byte (0x82) before the timestamp; the stand-in writes it bare.
   const hex = data.startsWith('82') && data.length > 18 ? data.slice(2, 18) : data.slice(0, 16);
   return BigInt(`0x${hex}`);
+}
+
+/** A network failure or an overloaded server: worth resuming from the stored position. */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof MongoError)) return false;
+  return (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error.hasErrorLabel('ResumableChangeStreamError') ||
+    error.hasErrorLabel('RetryableWriteError') ||
+    error.name === 'PoolClearedOnNetworkError'
+  );
 }
 
 function isHistoryLost(error: unknown): boolean {

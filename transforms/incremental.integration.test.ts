@@ -1,0 +1,116 @@
+// Incremental = full: the same mirrors are transformed twice after every round of random source
+// changes — once incrementally (pack "inc", carrying its state from round to round) and once from
+// scratch (pack "full") — and every mart must come out byte for byte the same. Rounds mix new rows
+// on old and new days, updates that move rows between days, deletes (rows and documents), and
+// replayed mirror batches. MongoDB is the stand-in unless TRIBUTARY_MONGO_URL names a real server.
+import type { Document } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
+import { MONGO_SERVER } from '../test/mongo.ts';
+import { Random } from '../packs/learning/random.ts';
+import { learningPack } from '../packs/learning/index.ts';
+import { runTransforms, type TransformResult } from './run.ts';
+
+const MARTS = [
+  'mart_daily_user_metrics',
+  'mart_dau',
+  'mart_content_performance',
+  'mart_retention',
+  'mart_ab_results',
+];
+let data: LearningWarehouse;
+
+beforeAll(async () => {
+  data = await learningWarehouse({ users: 60, days: 16, seed: 9 });
+}, 600_000);
+afterAll(async () => {
+  await data?.close();
+});
+
+async function transformBoth(): Promise<TransformResult> {
+  const mapping = learningPack.mapping(SOURCE);
+  const incremental = await runTransforms({ warehouse: data.warehouse, pack: 'inc', mapping });
+  await runTransforms({ warehouse: data.warehouse, pack: 'full', mapping, full: true });
+  return incremental;
+}
+
+/** A mart's rows of one pack, every column but `pack`, as ClickHouse writes them (TSV, sorted). */
+async function martText(mart: string, pack: string): Promise<string> {
+  const bytes = await data.warehouse.queryBytes(
+    `SELECT * EXCEPT (pack) FROM ${mart} WHERE pack = {pack:String} ORDER BY ALL`,
+    'TabSeparated',
+    { pack },
+  );
+  return bytes.toString('utf8');
+}
+
+/** One round of random changes at the sources, and a replay of mirror rows already landed. */
+async function changeSources(random: Random): Promise<void> {
+  const { postgres } = data;
+  const shift = () => `${random.int(-3, 2)} * interval '1 day' + ${random.int(0, 23)} * interval '1 hour'`;
+  // New exercise answers, on old days and on the day after the data (a new day).
+  await postgres.query(`INSERT INTO user_activity_results
+    SELECT (jsonb_populate_record(r, jsonb_build_object('id', gen_random_uuid(),
+      'completed_at', r.completed_at + ${shift()}))).* FROM user_activity_results r ORDER BY random() LIMIT ${random.int(5, 40)}`);
+  await postgres.query(`INSERT INTO user_activity_results
+    SELECT (jsonb_populate_record(r, jsonb_build_object('id', gen_random_uuid(),
+      'completed_at', (SELECT max(completed_at) FROM user_activity_results) + interval '1 day'))).*
+    FROM user_activity_results r ORDER BY random() LIMIT ${random.int(1, 10)}`);
+  // Updates that change scores and move rows to other days; lessons completed or undone.
+  await postgres.query(`UPDATE user_activity_results SET score = score + 1, completed_at = completed_at + ${shift()}
+    WHERE id IN (SELECT id FROM user_activity_results ORDER BY random() LIMIT ${random.int(5, 30)})`);
+  await postgres.query(`UPDATE user_lesson_progress SET status = CASE WHEN status = 'completed' THEN 'in_progress' ELSE 'completed' END,
+      completed_at = coalesce(completed_at, updated_at) + ${shift()}
+    WHERE id IN (SELECT id FROM user_lesson_progress ORDER BY random() LIMIT ${random.int(2, 15)})`);
+  await postgres.query(`UPDATE lesson_reviews SET rating = 1 + (rating % 5)
+    WHERE id IN (SELECT id FROM lesson_reviews ORDER BY random() LIMIT 5)`);
+  // Deletes.
+  await postgres.query(`DELETE FROM user_activity_results
+    WHERE id IN (SELECT id FROM user_activity_results ORDER BY random() LIMIT ${random.int(5, 30)})`);
+  await postgres.query(
+    `DELETE FROM lesson_reviews WHERE id IN (SELECT id FROM lesson_reviews ORDER BY random() LIMIT 3)`,
+  );
+  // Documents: some deleted, some moved in time, some copied.
+  const interactions = data.mongoClient.db(data.mongoDatabase).collection<Document>('user_interactions');
+  const sample = await interactions.aggregate<Document>([{ $sample: { size: 60 } }]).toArray();
+  for (const [index, document] of sample.entries()) {
+    if (index % 3 === 0) await interactions.deleteOne({ _id: document._id });
+    else if (index % 3 === 1)
+      await interactions.updateOne(
+        { _id: document._id },
+        {
+          $set: {
+            timestamp: new Date((document.timestamp as Date).getTime() + random.int(-2, 2) * 86_400_000),
+          },
+        },
+      );
+    else {
+      const { _id: _ignored, ...copy } = document;
+      await interactions.insertOne(copy);
+    }
+  }
+  await data.capture();
+  // A replayed batch: versions the mirrors already hold, landing again.
+  await data.warehouse.command(
+    `INSERT INTO raw_${SOURCE}_user_activity_results SELECT * EXCEPT (_ingested_at), now64(3) FROM raw_${SOURCE}_user_activity_results LIMIT 50`,
+  );
+}
+
+describe(`incremental transforms equal a full recompute (documents on the ${MONGO_SERVER})`, () => {
+  it('after every round of new data, updates, deletes and replays, byte for byte', async () => {
+    const random = new Random(21);
+    await transformBoth();
+    for (let round = 0; round < 5; round++) {
+      await changeSources(random);
+      const incremental = await transformBoth();
+      // Only the days the changes touched (and the WAU/MAU windows after them) were recomputed.
+      expect(incremental.mode).toBe('incremental');
+      expect(incremental.recomputedDays).not.toBe('all');
+      for (const mart of MARTS) {
+        const full = await martText(mart, 'full');
+        expect(full.length, `${mart} is empty`).toBeGreaterThan(0);
+        expect({ round, mart, text: await martText(mart, 'inc') }).toEqual({ round, mart, text: full });
+      }
+    }
+  });
+});
