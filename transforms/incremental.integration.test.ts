@@ -85,7 +85,8 @@ async function changeSources(random: Random): Promise<void> {
         },
       );
     else {
-      const { _id: _ignored, ...copy } = document;
+      const copy: Document = { ...document };
+      delete copy._id;
       await interactions.insertOne(copy);
     }
   }
