@@ -65,15 +65,7 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
     activityDays = [...changed.activity].sort();
     ratingDays = [...changed.ratings].sort();
   }
-  const contentDays: DaySelection =
-    activityDays === 'all' || ratingDays === 'all'
-      ? 'all'
-      : [...new Set([...activityDays, ...ratingDays])].sort();
-  await recomputeDailyUserMetrics(warehouse, pack, mapping, activityDays);
-  await recomputeDau(warehouse, pack, activityDays);
-  await recomputeContentPerformance(warehouse, pack, mapping, contentDays);
-  await recomputeRetention(warehouse, pack);
-  await recomputeAbResults(warehouse, pack, mapping, existing);
+  const contentDays = await recomputeMarts(warehouse, pack, mapping, existing, { activityDays, ratingDays });
 
   await writeCheckpoint(warehouse, pipeline, 'state', { watermark, running: false } satisfies TransformState);
   return {
@@ -83,7 +75,31 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   };
 }
 
-async function existingTables(warehouse: Warehouse): Promise<Set<string>> {
+/**
+ * The marts from the facts: the daily ones for the days whose activity (or ratings) changed, the
+ * rest whole. Returns the days recomputed.
+ */
+export async function recomputeMarts(
+  warehouse: Warehouse,
+  pack: string,
+  mapping: PackMapping,
+  existing: Set<string>,
+  changed: { activityDays: DaySelection; ratingDays: DaySelection },
+): Promise<DaySelection> {
+  const { activityDays, ratingDays } = changed;
+  const contentDays: DaySelection =
+    activityDays === 'all' || ratingDays === 'all'
+      ? 'all'
+      : [...new Set([...activityDays, ...ratingDays])].sort();
+  await recomputeDailyUserMetrics(warehouse, pack, mapping, activityDays);
+  await recomputeDau(warehouse, pack, activityDays);
+  await recomputeContentPerformance(warehouse, pack, mapping, contentDays);
+  await recomputeRetention(warehouse, pack);
+  await recomputeAbResults(warehouse, pack, mapping, existing);
+  return contentDays;
+}
+
+export async function existingTables(warehouse: Warehouse): Promise<Set<string>> {
   const rows = await warehouse.query<{ name: string }>(
     'SELECT name FROM system.tables WHERE database = currentDatabase()',
   );

@@ -3,7 +3,8 @@
 // (two-proportion z for a binary metric, Welch otherwise), the CUPED-adjusted relative lift with the
 // same metric over the window before exposure as covariate, the always-valid mSPRT p-value, the
 // sample-ratio-mismatch test against the configured split, and the decision. Users count once their
-// analysis window is over; ClickHouse returns per-variant sums, never per-user rows.
+// analysis window is over; ClickHouse returns per-variant sums, never per-user rows. `only` limits
+// the run to one experiment.
 import type { PackMapping } from '../../packs/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import {
@@ -38,8 +39,12 @@ export async function recomputeAbResults(
   pack: string,
   mapping: PackMapping,
   existing: Set<string>,
+  only?: string,
 ): Promise<void> {
-  await warehouse.command(`DELETE FROM mart_ab_results WHERE pack = {pack:String}`, { pack });
+  await warehouse.command(
+    `DELETE FROM mart_ab_results WHERE pack = {pack:String} ${only ? 'AND experiment = {only:String}' : ''}`,
+    { pack, only: only ?? '' },
+  );
   if (!mapping.experimentConfigs.mirrors.every((mirror) => existing.has(mirror))) return;
   const configs = await warehouse.query<{ experiment: string; variant: string; share: number }>(
     mapping.experimentConfigs.select,
@@ -50,6 +55,7 @@ export async function recomputeAbResults(
   );
   if (!end) return;
   for (const experiment of new Set(configs.map((config) => config.experiment))) {
+    if (only !== undefined && experiment !== only) continue;
     const variants = configs.filter((config) => config.experiment === experiment);
     const srm = await sampleRatio(warehouse, pack, experiment, variants);
     const sums = await variantSums(warehouse, pack, experiment, mapping.analysisWindowDays, end.end);
