@@ -72,7 +72,11 @@ async function changeSources(random: Random): Promise<void> {
   );
   // Documents: some deleted, some moved in time, some copied.
   const interactions = data.mongoClient.db(data.mongoDatabase).collection<Document>('user_interactions');
-  const sample = await interactions.aggregate<Document>([{ $sample: { size: 60 } }]).toArray();
+  // Picked here: the stand-in's $sample sorts with a random comparator, which Java's sort rejects.
+  const all = await interactions.find({}).toArray();
+  const sample = [...new Set(Array.from({ length: 60 }, () => random.int(0, all.length - 1)))].flatMap(
+    (index) => all.slice(index, index + 1),
+  );
   for (const [index, document] of sample.entries()) {
     if (index % 3 === 0) await interactions.deleteOne({ _id: document._id });
     else if (index % 3 === 1)
