@@ -348,60 +348,72 @@ async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
   );
 }
 
-async function compareCollectionCounts(
-  client: MongoClient,
+interface CountComparison {
+  rows: string[][];
+  allEqual: boolean;
+}
+
+/** One line per source table or collection: its rows next to its mirror's live rows. */
+async function compareWithMirrors(
   warehouse: Warehouse,
-  pack: SourcePack,
-): Promise<{ rows: string[][]; allEqual: boolean }> {
-  const rows: string[][] = [];
-  let allEqual = true;
-  const database = pack.mongo?.database ?? pack.name;
-  for (const spec of pack.mongo?.collections ?? []) {
-    const sourceCount = await client.db(database).collection(spec.name).countDocuments();
-    const mirror = mirrorTableName(pack.name, 'public', spec.name);
+  source: string,
+  sources: { label: string; name: string; count: () => Promise<number> }[],
+): Promise<CountComparison> {
+  const comparison: CountComparison = { rows: [], allEqual: true };
+  for (const { label, name, count } of sources) {
+    const sourceCount = await count();
+    const mirror = mirrorTableName(source, 'public', name);
     const mirrorRows = await warehouse.query<{ n: string }>(
       `SELECT count() AS n FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`,
     );
     const mirrorCount = Number(mirrorRows[0]?.n ?? 0);
     const equal = mirrorCount === sourceCount;
-    allEqual &&= equal;
-    rows.push([
-      `${spec.name} (mongo)`,
+    comparison.allEqual &&= equal;
+    comparison.rows.push([
+      label,
       sourceCount.toLocaleString('en-US'),
       mirrorCount.toLocaleString('en-US'),
       equal ? 'ok' : 'DIFFERS',
     ]);
   }
-  return { rows, allEqual };
+  return comparison;
+}
+
+async function compareCollectionCounts(
+  client: MongoClient,
+  warehouse: Warehouse,
+  pack: SourcePack,
+): Promise<CountComparison> {
+  const database = client.db(pack.mongo?.database ?? pack.name);
+  return compareWithMirrors(
+    warehouse,
+    pack.name,
+    (pack.mongo?.collections ?? []).map((spec) => ({
+      label: `${spec.name} (mongo)`,
+      name: spec.name,
+      count: () => database.collection(spec.name).countDocuments(),
+    })),
+  );
 }
 
 async function compareCounts(
   client: pg.Client,
   warehouse: Warehouse,
   source: string,
-): Promise<{ rows: string[][]; allEqual: boolean }> {
+): Promise<CountComparison> {
   const tables = await client.query<{ table: string }>(
     "SELECT tablename AS table FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
   );
-  const rows: string[][] = [];
-  let allEqual = true;
-  for (const { table } of tables.rows) {
-    const sourceCount = Number(
-      (await client.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(table)}`)).rows[0]?.n ?? 0,
-    );
-    const mirror = mirrorTableName(source, 'public', table);
-    const mirrorRows = await warehouse.query<{ n: string }>(
-      `SELECT count() AS n FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`,
-    );
-    const mirrorCount = Number(mirrorRows[0]?.n ?? 0);
-    const equal = mirrorCount === sourceCount;
-    allEqual &&= equal;
-    rows.push([
-      table,
-      sourceCount.toLocaleString('en-US'),
-      mirrorCount.toLocaleString('en-US'),
-      equal ? 'ok' : 'DIFFERS',
-    ]);
-  }
-  return { rows, allEqual };
+  return compareWithMirrors(
+    warehouse,
+    source,
+    tables.rows.map(({ table }) => ({
+      label: table,
+      name: table,
+      count: async () =>
+        Number(
+          (await client.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(table)}`)).rows[0]?.n ?? 0,
+        ),
+    })),
+  );
 }

@@ -6,6 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exited } from '../../test/child-process.ts';
 import { DocumentWorkload } from '../../test/document-workload.ts';
 import { expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import {
@@ -52,14 +53,6 @@ function startCapture(collection: string, warehouseDir: string, extra: string[] 
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRIBUTARY_PII_KEY: PII_KEY } },
   );
-}
-
-function exited(
-  child: ChildProcess,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })));
 }
 
 describe(`native MongoDB capture under SIGKILL (${MONGO_SERVER})`, () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { exited } from '../../test/child-process.ts';
 import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import { openWarehouse } from '../../warehouse/index.ts';
@@ -35,14 +36,6 @@ function startCapture(url: string, warehouseDir: string, extra: string[] = []): 
       env: { ...process.env, TRIBUTARY_PII_KEY: 'crash-test-key-0123456789' },
     },
   );
-}
-
-function exited(
-  child: ChildProcess,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })));
 }
 
 /** Mixed transactions of inserts, updates and deletes until `stop` is set. */

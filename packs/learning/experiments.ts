@@ -18,40 +18,25 @@ export interface ExperimentConfig {
   status: 'running';
 }
 
+/** Every experiment here is configured 50/50 over 7 days on the onboarding metric. */
+function fiftyFifty(experiment_name: string, description: string): ExperimentConfig {
+  return {
+    experiment_name,
+    description,
+    variants: [
+      { name: 'control', configured_share: 0.5 },
+      { name: 'treatment', configured_share: 0.5 },
+    ],
+    analysis_window_days: 7,
+    primary_metric: 'completed_lesson_7d',
+    status: 'running',
+  };
+}
+
 export const EXPERIMENTS: readonly ExperimentConfig[] = [
-  {
-    experiment_name: 'exp_onboarding_v2',
-    description: 'Guided first lesson in onboarding',
-    variants: [
-      { name: 'control', configured_share: 0.5 },
-      { name: 'treatment', configured_share: 0.5 },
-    ],
-    analysis_window_days: 7,
-    primary_metric: 'completed_lesson_7d',
-    status: 'running',
-  },
-  {
-    experiment_name: 'exp_aa_null',
-    description: 'A/A check of the assignment and analysis pipeline',
-    variants: [
-      { name: 'control', configured_share: 0.5 },
-      { name: 'treatment', configured_share: 0.5 },
-    ],
-    analysis_window_days: 7,
-    primary_metric: 'completed_lesson_7d',
-    status: 'running',
-  },
-  {
-    experiment_name: 'exp_srm_broken',
-    description: 'New streak banner (its assignment service is known to be skewed)',
-    variants: [
-      { name: 'control', configured_share: 0.5 },
-      { name: 'treatment', configured_share: 0.5 },
-    ],
-    analysis_window_days: 7,
-    primary_metric: 'completed_lesson_7d',
-    status: 'running',
-  },
+  fiftyFifty('exp_onboarding_v2', 'Guided first lesson in onboarding'),
+  fiftyFifty('exp_aa_null', 'A/A check of the assignment and analysis pipeline'),
+  fiftyFifty('exp_srm_broken', 'New streak banner (its assignment service is known to be skewed)'),
 ];
 
 /** The share of users each experiment really puts in treatment (differs from config only for SRM). */
