@@ -163,9 +163,10 @@ async function variantSums(
     `SELECT variant, count() AS n, ${sums}
      FROM (
        SELECT e.variant AS variant, e.user_id, ${userColumns}
-       FROM (SELECT * FROM fact_exposures WHERE pack = {pack:String} AND experiment = {experiment:String}
+       -- The exposures are the join's hash table (its right side); the facts stream past it.
+       FROM (SELECT user_id, ts, day, is_completion FROM fact_activity WHERE pack = {pack:String}) AS f
+       RIGHT JOIN (SELECT * FROM fact_exposures WHERE pack = {pack:String} AND experiment = {experiment:String}
              AND first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC')) AS e
-       LEFT JOIN (SELECT user_id, ts, day, is_completion FROM fact_activity WHERE pack = {pack:String}) AS f
          ON f.user_id = e.user_id
        GROUP BY e.variant, e.user_id
      )

@@ -9,6 +9,8 @@ const GRAINS = [
   { grain: 'week', periods: 12, start: (column: string) => `toMonday(${column})`, length: 7 },
 ] as const;
 
+const WORK_TABLE = '_tributary_retention_work';
+
 export async function recomputeRetention(warehouse: Warehouse, pack: string): Promise<void> {
   const [range] = await warehouse.query<{ last: string }>(
     `SELECT toString(max(day)) AS last FROM fact_activity WHERE pack = {pack:String}`,
@@ -16,39 +18,64 @@ export async function recomputeRetention(warehouse: Warehouse, pack: string): Pr
   );
   await warehouse.command(`DELETE FROM mart_retention WHERE pack = {pack:String}`, { pack });
   if (!range || range.last === '1970-01-01') return;
-  const cohorts = {
-    first_activity: {
-      members: `SELECT user_id, min(day) AS cohort_day FROM fact_activity WHERE pack = {pack:String} GROUP BY user_id`,
-      activity: `SELECT DISTINCT user_id, day FROM fact_activity WHERE pack = {pack:String}`,
-    },
+  // One row per user: their active days (fact_activity) and signup day (dim_users).
+  await warehouse.command(`TRUNCATE TABLE ${WORK_TABLE}`);
+  await warehouse.command(
+    `INSERT INTO ${WORK_TABLE}
+     SELECT user_id, days, signup_day FROM (
+       SELECT user_id, groupUniqArray(day) AS days FROM fact_activity WHERE pack = {pack:String} GROUP BY user_id
+     ) AS a
+     FULL JOIN (
+       SELECT user_id, toNullable(toDate(signup_at)) AS signup_day FROM dim_users WHERE pack = {pack:String}
+     ) AS u USING (user_id)`,
+    { pack },
+  );
+  const kinds = {
+    first_activity: { where: 'notEmpty(days)', cohortDay: 'arrayMin(days)', active: 'days' },
     signup: {
-      members: `SELECT user_id, toDate(signup_at) AS cohort_day FROM dim_users WHERE pack = {pack:String}`,
-      activity: `SELECT DISTINCT user_id, day FROM fact_activity WHERE pack = {pack:String}
-        UNION DISTINCT SELECT user_id, toDate(signup_at) FROM dim_users WHERE pack = {pack:String}`,
+      where: 'signup_day IS NOT NULL',
+      cohortDay: 'assumeNotNull(signup_day)',
+      active: 'arrayPushBack(days, assumeNotNull(signup_day))',
     },
   };
-  for (const [kind, cohort] of Object.entries(cohorts))
+  for (const [kind, { where, cohortDay, active }] of Object.entries(kinds))
     for (const { grain, periods, start, length } of GRAINS) {
-      // Per member: the periods they were active in, counted from their cohort's start.
+      // Per member: the cohort's start and the distinct periods they were active in.
+      const members = `
+        SELECT user_id, ${start('cohort_day')} AS cohort_start,
+            arrayDistinct(arrayMap(day -> toUInt16(intDiv(dateDiff('day', cohort_start, ${start('day')}), ${length})),
+              arrayFilter(day -> day >= cohort_day, active))) AS periods
+        FROM (SELECT user_id, ${cohortDay} AS cohort_day, ${active} AS active FROM ${WORK_TABLE} WHERE ${where})`;
+      // A period is reported once the data covers all its days; unbounded(N) counts the members
+      // whose last active period is N or later.
       await warehouse.command(
         `INSERT INTO mart_retention
-         SELECT {pack:String}, {kind:String}, {grain:String}, cohort_start, count() AS cohort_size, period,
-             countIf(has(active_periods, period)) AS retained, retained / cohort_size,
-             countIf(last_period >= period) AS unbounded_retained, unbounded_retained / cohort_size
+         SELECT {pack:String}, {kind:String}, {grain:String}, c.cohort_start, c.cohort_size, c.period,
+             coalesce(r.retained, 0) AS retained, retained / c.cohort_size,
+             coalesce(u.unbounded, 0) AS unbounded, unbounded / c.cohort_size
          FROM (
-           SELECT m.user_id, ${start('m.cohort_day')} AS cohort_start,
-               groupUniqArray(toUInt16(intDiv(dateDiff('day', ${start('m.cohort_day')}, ${start('a.day')}), ${length}))) AS active_periods,
-               arrayMax(active_periods) AS last_period,
-               -- The last period whose days the data covers in full.
-               least(${periods}, intDiv(dateDiff('day', cohort_start, {last:Date}) - ${length - 1}, ${length})) AS covered
-           FROM (${cohort.members}) AS m
-           INNER JOIN (${cohort.activity}) AS a ON a.user_id = m.user_id
-           WHERE a.day >= m.cohort_day
-           GROUP BY m.user_id, cohort_start
-         )
-         ARRAY JOIN range(0, toUInt16(greatest(covered + 1, 0))) AS period
-         GROUP BY cohort_start, period`,
+           SELECT cohort_start, cohort_size, arrayJoin(range(toUInt16(covered + 1))) AS period
+           FROM (
+             SELECT cohort_start, count() AS cohort_size,
+                 least(${periods}, intDiv(dateDiff('day', cohort_start, {last:Date}) - ${length - 1}, ${length})) AS covered
+             FROM (${members}) GROUP BY cohort_start HAVING covered >= 0
+           )
+         ) AS c
+         LEFT JOIN (
+           SELECT cohort_start, period, count() AS retained FROM (${members}) ARRAY JOIN periods AS period
+           GROUP BY cohort_start, period
+         ) AS r ON r.cohort_start = c.cohort_start AND r.period = c.period
+         LEFT JOIN (
+           SELECT l.cohort_start, p.period, sumIf(l.members, l.last_period >= p.period) AS unbounded
+           FROM (
+             SELECT cohort_start, arrayMax(periods) AS last_period, count() AS members FROM (${members})
+             GROUP BY cohort_start, last_period
+           ) AS l
+           CROSS JOIN (SELECT toUInt16(number) AS period FROM numbers(${periods + 1})) AS p
+           GROUP BY l.cohort_start, p.period
+         ) AS u ON u.cohort_start = c.cohort_start AND u.period = c.period`,
         { pack, kind, grain, last: range.last },
       );
     }
+  await warehouse.command(`TRUNCATE TABLE ${WORK_TABLE}`);
 }
