@@ -29,6 +29,7 @@ export const SRM_ALPHA = 0.001;
 const MIXING_SCALE = 0.01;
 
 interface VariantSums {
+  experiment: string;
   variant: string;
   n: number;
   [sum: string]: number | string;
@@ -54,11 +55,15 @@ export async function recomputeAbResults(
     { pack },
   );
   if (!end) return;
-  for (const experiment of new Set(configs.map((config) => config.experiment))) {
-    if (only !== undefined && experiment !== only) continue;
+  const experiments = [...new Set(configs.map((config) => config.experiment))].filter(
+    (experiment) => only === undefined || experiment === only,
+  );
+  // One pass over the facts for every experiment: the exposures of all of them are one hash table.
+  const allSums = await variantSums(warehouse, pack, experiments, mapping.analysisWindowDays, end.end);
+  for (const experiment of experiments) {
     const variants = configs.filter((config) => config.experiment === experiment);
     const srm = await sampleRatio(warehouse, pack, experiment, variants);
-    const sums = await variantSums(warehouse, pack, experiment, mapping.analysisWindowDays, end.end);
+    const sums = allSums.filter((entry) => entry.experiment === experiment);
     const control = sums.find((entry) => entry.variant === 'control') ?? sums[0];
     if (!control) continue;
     const rows: Record<string, unknown>[] = [];
@@ -133,11 +138,11 @@ async function sampleRatio(
   return { pValue, flag: pValue < SRM_ALPHA };
 }
 
-/** Per variant: n and, per metric, Σy, Σy², Σx, Σx², Σxy (x = the metric before exposure). */
+/** Per experiment and variant: n and, per metric, Σy, Σy², Σx, Σx², Σxy (x = before exposure). */
 async function variantSums(
   warehouse: Warehouse,
   pack: string,
-  experiment: string,
+  experiments: string[],
   windowDays: number,
   end: string,
 ): Promise<VariantSums[]> {
@@ -160,22 +165,27 @@ async function variantSums(
     `sum(${name}_x * ${name}_y) AS ${name}_sxy`,
   ]).join(', ');
   const rows = await warehouse.query<Record<string, string | number>>(
-    `SELECT variant, count() AS n, ${sums}
+    `SELECT experiment, variant, count() AS n, ${sums}
      FROM (
-       SELECT e.variant AS variant, e.user_id, ${userColumns}
+       SELECT e.experiment AS experiment, e.variant AS variant, e.user_id, ${userColumns}
        -- The exposures are the join's hash table (its right side); the facts stream past it.
        FROM (SELECT user_id, ts, day, is_completion FROM fact_activity WHERE pack = {pack:String}) AS f
-       RIGHT JOIN (SELECT * FROM fact_exposures WHERE pack = {pack:String} AND experiment = {experiment:String}
+       RIGHT JOIN (SELECT * FROM fact_exposures WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}
              AND first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC')) AS e
          ON f.user_id = e.user_id
-       GROUP BY e.variant, e.user_id
+       GROUP BY e.experiment, e.variant, e.user_id
      )
-     GROUP BY variant ORDER BY variant`,
-    { pack, experiment, end },
+     GROUP BY experiment, variant ORDER BY experiment, variant`,
+    { pack, experiments, end },
   );
   return rows.map((row) => {
-    const result: VariantSums = { variant: String(row.variant), n: Number(row.n) };
-    for (const [key, value] of Object.entries(row)) if (key !== 'variant') result[key] = Number(value);
+    const result: VariantSums = {
+      experiment: String(row.experiment),
+      variant: String(row.variant),
+      n: Number(row.n),
+    };
+    for (const [key, value] of Object.entries(row))
+      if (key !== 'variant' && key !== 'experiment') result[key] = Number(value);
     return result;
   });
 }
