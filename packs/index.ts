@@ -1,4 +1,5 @@
 // The source packs Tributary can demo, by name.
+import { TributaryError } from '../errors/index.ts';
 import { learningPack } from './learning/index.ts';
 import type { SourcePack } from './pack.ts';
 
@@ -18,6 +19,7 @@ export const packs: Readonly<Record<string, SourcePack>> = {
 
 export function getPack(name: string): SourcePack {
   const pack = packs[name];
-  if (!pack) throw new Error(`unknown source pack "${name}"; known packs: ${Object.keys(packs).join(', ')}`);
+  if (!pack)
+    throw new TributaryError(`unknown source pack "${name}"; known packs: ${Object.keys(packs).join(', ')}`);
   return pack;
 }

@@ -185,15 +185,24 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
   };
 
   /** A collection's mirror shape: as its native capture published it, else from the pack's declaration. */
+  // Collections nobody published a shape for (Debezium's): read the schema topic once for each,
+  // not once per event.
+  const declaredCollections = new Map<string, SourceTable>();
   const resolveCollection = async (envelope: ChangeEnvelope): Promise<SourceTable | undefined> => {
     const { name, db, collection } = envelope.source;
     if (!collection) return undefined;
-    let table = schemas.get(name, db, collection);
-    if (!table) {
+    const published = schemas.get(name, db, collection);
+    if (published) return published;
+    const key = `${name}.${db}.${collection}`;
+    let declared = declaredCollections.get(key);
+    if (!declared) {
       await schemas.catchUp();
-      table = schemas.get(name, db, collection);
+      const caughtUp = schemas.get(name, db, collection);
+      if (caughtUp) return caughtUp;
+      declared = documentSourceTable(name, db, collection, options.documentFields?.(db, collection) ?? []);
+      declaredCollections.set(key, declared);
     }
-    return table ?? documentSourceTable(name, db, collection, options.documentFields?.(db, collection) ?? []);
+    return declared;
   };
 
   const land = async (

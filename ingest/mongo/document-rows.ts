@@ -76,7 +76,9 @@ export function createDocumentConverter(table: SourceTable): RowConverter {
       if (unsupported) return fail(unsupported);
       const row: Record<string, unknown> = {
         _id: documentIdText(document._id),
-        doc: canonicalJson(document),
+        // Images reach the mirror as canonical extended JSON already (the native reader writes it,
+        // the worker rewrites Debezium's text into it): stored as they came, not written again.
+        doc: image,
       };
       for (const field of fields) {
         const value = typedValue(document[field.name], field.type);
