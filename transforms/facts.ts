@@ -14,18 +14,21 @@ const FACT_TABLES = {
     // `day` and the position are derived here, the same for every source.
     derive: (select: string) =>
       `SELECT user_id, ts, toDate(ts) AS day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value, '' AS source_position, source_key FROM (${select})`,
+    userKeys: true,
   },
   exposures: {
     table: 'fact_exposure_events',
     columns: 'experiment, variant, user_id, exposed_at',
     derive: (select: string) =>
       `SELECT experiment, variant, user_id, exposed_at, source_key FROM (${select})`,
+    userKeys: true,
   },
   ratings: {
     table: 'fact_ratings',
     columns: 'user_id, content_id, content_type, day, rating',
     derive: (select: string) =>
       `SELECT user_id, content_id, content_type, day, rating, source_key FROM (${select})`,
+    userKeys: false,
   },
 } as const;
 
@@ -108,15 +111,50 @@ async function insertFacts(
   source: FactSource,
   keyFilter: string | undefined,
 ): Promise<void> {
-  const { table, columns, derive } = FACT_TABLES[kind];
+  const { table, columns, derive, userKeys } = FACT_TABLES[kind];
   const select = source.select.replaceAll('{mirror}', q(source.mirror));
   // The key is computed inside the mapping's SELECT so it can filter before the facts are built.
   const keyed = select.replace(/^\s*SELECT\s/i, `SELECT ${source.sourceKey} AS source_key, `);
-  const filtered = keyFilter ? `SELECT * FROM (${keyed}) WHERE ${keyFilter}` : keyed;
+  const facts = derive(keyFilter ? `SELECT * FROM (${keyed}) WHERE ${keyFilter}` : keyed);
+  if (!userKeys) {
+    await warehouse.command(
+      `INSERT INTO ${q(table)} (pack, source_key, ${columns}) SELECT {pack:String}, source_key, ${columns} FROM (${facts})`,
+      { pack },
+    );
+    return;
+  }
+  await assignUserKeys(warehouse, pack, facts);
   await warehouse.command(
-    `INSERT INTO ${q(table)} (pack, source_key, ${columns}) SELECT {pack:String}, source_key, ${columns} FROM (${derive(filtered)})`,
+    `INSERT INTO ${q(table)} (pack, source_key, ${columns}, user_key)
+     SELECT {pack:String}, source_key, ${columns}, user_key FROM (${withUserKeys(facts)})`,
     { pack },
   );
+}
+
+/**
+ * Gives every user id `select` yields that has none yet a key: dense, never reused, per pack
+ * (`{pack:String}` is bound). Keys are only compared to keys of the same pack, so their numbering
+ * may differ between runs; the marts never show them.
+ */
+export async function assignUserKeys(warehouse: Warehouse, pack: string, select: string): Promise<void> {
+  // The known ids are looked up among the ids at hand, not loaded whole: an incremental run brings few.
+  await warehouse.command(
+    `INSERT INTO dim_user_keys (pack, user_id, user_key)
+     SELECT {pack:String}, user_id,
+         toUInt32((SELECT max(user_key) FROM dim_user_keys WHERE pack = {pack:String}) + rowNumberInAllBlocks() + 1)
+     FROM (
+       SELECT DISTINCT user_id FROM (${select})
+       WHERE user_id NOT IN (SELECT user_id FROM dim_user_keys
+                             WHERE pack = {pack:String} AND user_id IN (SELECT user_id FROM (${select})))
+     )`,
+    { pack },
+  );
+}
+
+/** `select`'s rows with their user's key (assigned before by assignUserKeys) as `user_key`. */
+export function withUserKeys(select: string): string {
+  return `SELECT * FROM (${select}) AS rows
+    INNER JOIN (SELECT user_id, user_key FROM dim_user_keys WHERE pack = {pack:String}) AS keys USING (user_id)`;
 }
 
 async function factDays(

@@ -1,12 +1,14 @@
 // One transform run for a pack: facts from the raw mirrors, then the marts. Incremental by
 // default: only source rows whose mirrors received a version since the last run are re-mapped, and
 // only the days their facts were or are on are recomputed (plus the 27 days after each for
-// WAU/MAU); retention and A/B results are recomputed whole, from the facts. `full` rebuilds all,
-// and gives the same marts. A run that was interrupted is followed by a full one.
+// WAU/MAU, and the A/B users exposed within a window of them); retention and A/B results are
+// recomputed whole, from partial aggregates. `full` rebuilds all, and gives the same marts. A run
+// that was interrupted, or one after the facts' layout changed, is a full one.
 import type { PackMapping } from '../packs/index.ts';
 import { migrate, readCheckpoint, writeCheckpoint, type Warehouse } from '../warehouse/index.ts';
-import { refreshFactsFull, refreshFactsIncremental } from './facts.ts';
-import { recomputeAbResults } from './marts/ab-results.ts';
+import { assignUserKeys, refreshFactsFull, refreshFactsIncremental, withUserKeys } from './facts.ts';
+import { recomputeAbResults, refreshAbUsers } from './marts/ab-results.ts';
+import { recomputeDailyActiveUsers } from './marts/active-users.ts';
 import { recomputeContentPerformance } from './marts/content-performance.ts';
 import { recomputeDailyUserMetrics } from './marts/daily-user-metrics.ts';
 import { recomputeDau } from './marts/dau.ts';
@@ -33,7 +35,12 @@ interface TransformState {
   watermark: string;
   /** Set while a run changes facts and marts; found set at start, the last run was interrupted. */
   running: boolean;
+  /** The FACTS_LAYOUT the facts were built with. */
+  layout?: number;
 }
+
+/** Raised when facts gain what existing rows lack (2: user keys), so that a full run rebuilds them. */
+const FACTS_LAYOUT = 2;
 
 /** Rows landing while a run reads can carry an earlier ingestion time: read this far back again. */
 const WATERMARK_OVERLAP_MS = 10_000;
@@ -46,15 +53,17 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   const state = await readCheckpoint<TransformState>(warehouse, pipeline, 'state');
   const existing = await existingTables(warehouse);
   const watermark = await newestIngestion(warehouse, mapping, existing);
-  const full = options.full === true || !state || state.running;
+  const full = options.full === true || !state || state.running || state.layout !== FACTS_LAYOUT;
   await writeCheckpoint(warehouse, pipeline, 'state', {
     watermark: state?.watermark ?? watermark,
     running: true,
+    layout: state?.layout,
   } satisfies TransformState);
 
   await rebuildDimensions(warehouse, pack, mapping, existing);
   let activityDays: DaySelection = 'all';
   let ratingDays: DaySelection = 'all';
+  let exposuresChanged = true;
   if (full) await refreshFactsFull(warehouse, pack, mapping, existing);
   else {
     const since = new Date(Date.parse(`${state.watermark.replace(' ', 'T')}Z`) - WATERMARK_OVERLAP_MS)
@@ -64,10 +73,19 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
     const changed = await refreshFactsIncremental(warehouse, pack, mapping, existing, since);
     activityDays = [...changed.activity].sort();
     ratingDays = [...changed.ratings].sort();
+    exposuresChanged = changed.exposures;
   }
-  const contentDays = await recomputeMarts(warehouse, pack, mapping, existing, { activityDays, ratingDays });
+  const contentDays = await recomputeMarts(warehouse, pack, mapping, existing, {
+    activityDays,
+    ratingDays,
+    exposuresChanged,
+  });
 
-  await writeCheckpoint(warehouse, pipeline, 'state', { watermark, running: false } satisfies TransformState);
+  await writeCheckpoint(warehouse, pipeline, 'state', {
+    watermark,
+    running: false,
+    layout: FACTS_LAYOUT,
+  } satisfies TransformState);
   return {
     mode: full ? 'full' : 'incremental',
     recomputedDays: contentDays,
@@ -75,28 +93,61 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   };
 }
 
+export interface ChangedFacts {
+  activityDays: DaySelection;
+  ratingDays: DaySelection;
+  exposuresChanged: boolean;
+}
+
 /**
- * The marts from the facts: the daily ones for the days whose activity (or ratings) changed, the
- * rest whole. Returns the days recomputed.
+ * The marts from the facts: the daily ones and the partial aggregates for the days whose activity
+ * (or ratings) changed, A/B users exposed within a window of those days (all of them when exposures
+ * changed), retention and A/B results whole from the partial aggregates. Returns the days recomputed.
  */
 export async function recomputeMarts(
   warehouse: Warehouse,
   pack: string,
   mapping: PackMapping,
   existing: Set<string>,
-  changed: { activityDays: DaySelection; ratingDays: DaySelection },
+  changed: ChangedFacts,
+  /** Told each table's recompute time, in seconds. */
+  onStep?: (table: string, seconds: number) => void,
 ): Promise<DaySelection> {
   const { activityDays, ratingDays } = changed;
   const contentDays: DaySelection =
     activityDays === 'all' || ratingDays === 'all'
       ? 'all'
       : [...new Set([...activityDays, ...ratingDays])].sort();
-  await recomputeDailyUserMetrics(warehouse, pack, mapping, activityDays);
-  await recomputeDau(warehouse, pack, activityDays);
-  await recomputeContentPerformance(warehouse, pack, mapping, contentDays);
-  await recomputeRetention(warehouse, pack);
-  await recomputeAbResults(warehouse, pack, mapping, existing);
+  const exposureDays: DaySelection =
+    activityDays === 'all' || changed.exposuresChanged
+      ? 'all'
+      : daysAround(activityDays, mapping.analysisWindowDays);
+  const steps: [string, () => Promise<void>][] = [
+    ['mart_daily_user_metrics', () => recomputeDailyUserMetrics(warehouse, pack, mapping, activityDays)],
+    ['agg_daily_active_users', () => recomputeDailyActiveUsers(warehouse, pack, activityDays)],
+    ['mart_dau', () => recomputeDau(warehouse, pack, activityDays)],
+    ['mart_content_performance', () => recomputeContentPerformance(warehouse, pack, mapping, contentDays)],
+    ['mart_retention', () => recomputeRetention(warehouse, pack)],
+    ['agg_ab_users', () => refreshAbUsers(warehouse, pack, mapping.analysisWindowDays, exposureDays)],
+    ['mart_ab_results', () => recomputeAbResults(warehouse, pack, mapping, existing)],
+  ];
+  for (const [table, step] of steps) {
+    const startedAt = performance.now();
+    await step();
+    onStep?.(table, (performance.now() - startedAt) / 1000);
+  }
   return contentDays;
+}
+
+/** The days within `reach` days of any of `days`, sorted. */
+function daysAround(days: string[], reach: number): string[] {
+  const around = new Set<string>();
+  for (const day of days) {
+    const at = Date.parse(`${day}T00:00:00Z`);
+    for (let offset = -reach; offset <= reach; offset++)
+      around.add(new Date(at + offset * 86_400_000).toISOString().slice(0, 10));
+  }
+  return [...around].sort();
 }
 
 export async function existingTables(warehouse: Warehouse): Promise<Set<string>> {
@@ -133,14 +184,27 @@ async function rebuildDimensions(
   existing: Set<string>,
 ): Promise<void> {
   const dimensions = [
-    { table: 'dim_users', source: mapping.users, columns: 'user_id, signup_at, country, timezone, status' },
-    { table: 'dim_content', source: mapping.content, columns: 'content_id, content_type, title, created_at' },
+    {
+      table: 'dim_users',
+      source: mapping.users,
+      columns: 'user_id, signup_at, country, timezone, status',
+      userKeys: true,
+    },
+    {
+      table: 'dim_content',
+      source: mapping.content,
+      columns: 'content_id, content_type, title, created_at',
+      userKeys: false,
+    },
   ];
-  for (const { table, source, columns } of dimensions) {
+  for (const { table, source, columns, userKeys } of dimensions) {
     await warehouse.command(`DELETE FROM ${table} WHERE pack = {pack:String}`, { pack });
     if (!source.mirrors.every((mirror) => existing.has(mirror))) continue;
+    if (userKeys) await assignUserKeys(warehouse, pack, source.select);
     await warehouse.command(
-      `INSERT INTO ${table} (pack, ${columns}) SELECT {pack:String}, ${columns} FROM (${source.select})`,
+      userKeys
+        ? `INSERT INTO ${table} (pack, ${columns}, user_key) SELECT {pack:String}, ${columns}, user_key FROM (${withUserKeys(source.select)})`
+        : `INSERT INTO ${table} (pack, ${columns}) SELECT {pack:String}, ${columns} FROM (${source.select})`,
       { pack },
     );
   }

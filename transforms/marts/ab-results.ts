@@ -3,10 +3,14 @@
 // (two-proportion z for a binary metric, Welch otherwise), the CUPED-adjusted relative lift with the
 // same metric over the window before exposure as covariate, the always-valid mSPRT p-value, the
 // sample-ratio-mismatch test against the configured split, and the decision. Users count once their
-// analysis window is over; ClickHouse returns per-variant sums, never per-user rows. `only` limits
-// the run to one experiment.
+// analysis window is over; ClickHouse returns per-variant sums, never per-user rows.
+//
+// Two steps: agg_ab_users holds each exposed user's metric values (a partial aggregate, rewritten
+// per exposure day: new facts on day d change only the users exposed within a window of d), and the
+// results are per-variant sums over it. `only` limits the results to one experiment.
 import type { PackMapping } from '../../packs/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
+import { daysCondition, insertInto, replacePartitions, type DaySelection } from './partitions.ts';
 import {
   chiSquareGoodnessOfFit,
   cupedAdjust,
@@ -42,90 +46,156 @@ export async function recomputeAbResults(
   existing: Set<string>,
   only?: string,
 ): Promise<void> {
-  await warehouse.command(
-    `DELETE FROM mart_ab_results WHERE pack = {pack:String} ${only ? 'AND experiment = {only:String}' : ''}`,
-    { pack, only: only ?? '' },
-  );
-  if (!mapping.experimentConfigs.mirrors.every((mirror) => existing.has(mirror))) return;
-  const configs = await warehouse.query<{ experiment: string; variant: string; share: number }>(
-    mapping.experimentConfigs.select,
-  );
+  const configured = mapping.experimentConfigs.mirrors.every((mirror) => existing.has(mirror));
+  const configs = configured
+    ? await warehouse.query<{ experiment: string; variant: string; share: number }>(
+        mapping.experimentConfigs.select,
+      )
+    : [];
   const [end] = await warehouse.query<{ end: string }>(
-    `SELECT toString(max(ts)) AS end FROM fact_activity WHERE pack = {pack:String}`,
+    `SELECT toString(max(ts)) AS end FROM fact_activity
+     WHERE pack = {pack:String} AND day = (SELECT max(day) FROM fact_activity WHERE pack = {pack:String})`,
     { pack },
   );
-  if (!end) return;
   const experiments = [...new Set(configs.map((config) => config.experiment))].filter(
     (experiment) => only === undefined || experiment === only,
   );
-  // One pass over the facts for every experiment: the exposures of all of them are one hash table.
-  const allSums = await variantSums(warehouse, pack, experiments, mapping.analysisWindowDays, end.end);
-  for (const experiment of experiments) {
-    const variants = configs.filter((config) => config.experiment === experiment);
-    const srm = await sampleRatio(warehouse, pack, experiment, variants);
-    const sums = allSums.filter((entry) => entry.experiment === experiment);
-    const control = sums.find((entry) => entry.variant === 'control') ?? sums[0];
-    if (!control) continue;
+  const target = {
+    table: 'mart_ab_results',
+    pack,
+    where: only === undefined ? '1' : 'experiment = {only:String}',
+    params: { only: only ?? '' },
+  };
+  await replacePartitions(warehouse, target, async (stage) => {
+    if (!end || experiments.length === 0) return;
+    const allSums = await variantSums(warehouse, pack, experiments, mapping.analysisWindowDays, end.end);
+    const exposed = await exposedCounts(warehouse, pack, experiments);
     const rows: Record<string, unknown>[] = [];
-    for (const metric of AB_METRICS) {
-      const controlSummary = summary(control, metric.name);
-      for (const variant of sums) {
-        const own = summary(variant, metric.name);
-        const row: Record<string, unknown> = {
-          pack,
-          experiment,
-          variant: variant.variant,
-          metric: metric.name,
-          n: own.n,
-          mean: own.mean,
-          variance: own.variance,
-          srm_p_value: srm.pValue,
-          srm_flag: srm.flag ? 1 : 0,
-          decision: 'continue_testing',
-          computed_at: end.end,
-        };
-        if (variant !== control && own.n > 1 && controlSummary.n > 1 && controlSummary.mean !== 0) {
-          const plain = lift(controlSummary, own, metric.binary);
-          const [cupedControl, cupedTreatment] = cupedAdjust(controlSummary, own);
-          const cuped = lift(cupedControl, cupedTreatment, false);
-          Object.assign(row, {
-            control_mean: controlSummary.mean,
-            abs_lift: plain.absolute,
-            rel_lift: plain.relative,
-            ci_low: plain.relativeInterval.low,
-            ci_high: plain.relativeInterval.high,
-            abs_ci_low: plain.absoluteInterval.low,
-            abs_ci_high: plain.absoluteInterval.high,
-            p_value: plain.pValue,
-            cuped_rel_lift: cuped.relative,
-            cuped_ci_low: cuped.relativeInterval.low,
-            cuped_ci_high: cuped.relativeInterval.high,
-            cuped_p_value: cuped.pValue,
-            msprt_p_value: msprtPValue(
-              controlSummary,
-              own,
-              (MIXING_SCALE * (controlSummary.variance + own.variance)) / 2,
-            ),
-            decision: decide(plain.pValue, plain.absolute, srm.flag),
-          });
+    for (const experiment of experiments) {
+      const variants = configs.filter((config) => config.experiment === experiment);
+      const srm = sampleRatio(
+        variants,
+        exposed.filter((count) => count.experiment === experiment),
+      );
+      const sums = allSums.filter((entry) => entry.experiment === experiment);
+      const control = sums.find((entry) => entry.variant === 'control') ?? sums[0];
+      if (!control) continue;
+      for (const metric of AB_METRICS) {
+        const controlSummary = summary(control, metric.name);
+        for (const variant of sums) {
+          const own = summary(variant, metric.name);
+          const row: Record<string, unknown> = {
+            pack,
+            experiment,
+            variant: variant.variant,
+            metric: metric.name,
+            n: own.n,
+            mean: own.mean,
+            variance: own.variance,
+            srm_p_value: srm.pValue,
+            srm_flag: srm.flag ? 1 : 0,
+            decision: 'continue_testing',
+            computed_at: end.end,
+          };
+          if (variant !== control && own.n > 1 && controlSummary.n > 1 && controlSummary.mean !== 0) {
+            const plain = lift(controlSummary, own, metric.binary);
+            const [cupedControl, cupedTreatment] = cupedAdjust(controlSummary, own);
+            const cuped = lift(cupedControl, cupedTreatment, false);
+            Object.assign(row, {
+              control_mean: controlSummary.mean,
+              abs_lift: plain.absolute,
+              rel_lift: plain.relative,
+              ci_low: plain.relativeInterval.low,
+              ci_high: plain.relativeInterval.high,
+              abs_ci_low: plain.absoluteInterval.low,
+              abs_ci_high: plain.absoluteInterval.high,
+              p_value: plain.pValue,
+              cuped_rel_lift: cuped.relative,
+              cuped_ci_low: cuped.relativeInterval.low,
+              cuped_ci_high: cuped.relativeInterval.high,
+              cuped_p_value: cuped.pValue,
+              msprt_p_value: msprtPValue(
+                controlSummary,
+                own,
+                (MIXING_SCALE * (controlSummary.variance + own.variance)) / 2,
+              ),
+              decision: decide(plain.pValue, plain.absolute, srm.flag),
+            });
+          }
+          rows.push(row);
         }
-        rows.push(row);
       }
     }
-    if (rows.length > 0) await warehouse.insert('mart_ab_results', rows);
-  }
+    if (rows.length > 0) await warehouse.insert(stage, rows);
+  });
 }
 
-async function sampleRatio(
+/**
+ * Rewrites agg_ab_users for the users first exposed on the given days: each metric over the
+ * analysis window after exposure and over the same span before it, from the facts in reach.
+ */
+export async function refreshAbUsers(
   warehouse: Warehouse,
   pack: string,
-  experiment: string,
+  windowDays: number,
+  exposureDays: DaySelection,
+): Promise<void> {
+  if (exposureDays !== 'all' && exposureDays.length === 0) return;
+  const target = {
+    table: 'agg_ab_users',
+    pack,
+    where: daysCondition(exposureDays, 'exposure_day'),
+    params: { days: exposureDays === 'all' ? [] : exposureDays },
+  };
+  await replacePartitions(warehouse, target, async (stage, params) => {
+    const after = `f.ts >= e.first_exposed_at AND f.ts < e.first_exposed_at + toIntervalDay(${windowDays})`;
+    const before = `f.ts >= e.first_exposed_at - toIntervalDay(${windowDays}) AND f.ts < e.first_exposed_at`;
+    // Active days as bits of a mask (day offsets -windowDays…windowDays from the exposure day),
+    // counted at the end: far cheaper than a distinct count per user.
+    const dayBit = `bitShiftLeft(toUInt32(1), toUInt8(least(31, greatest(0, dateDiff('day', toDate(e.first_exposed_at), f.day) + ${windowDays}))))`;
+    const perUser = {
+      completed_lesson_7d: (window: string) => `toFloat64(maxIf(f.is_completion, ${window}))`,
+      active_days_7d: (window: string) => `toFloat64(bitCount(groupBitOrIf(${dayBit}, ${window})))`,
+      events_7d: (window: string) => `toFloat64(countIf(${window}))`,
+    };
+    const userColumns = AB_METRICS.flatMap(({ name }) => [
+      `${perUser[name](after)} AS ${name}_y`,
+      `${perUser[name](before)} AS ${name}_x`,
+    ]).join(', ');
+    // Only facts within a window of the selected exposure days can count.
+    const reach =
+      exposureDays === 'all'
+        ? { facts: '1', exposures: '1' }
+        : {
+            facts: `day BETWEEN toDate({first:Date}) - ${windowDays + 1} AND toDate({last:Date}) + ${windowDays + 1}`,
+            exposures: `user_id IN (SELECT user_id FROM fact_exposure_events
+                 WHERE pack = {pack:String} AND toDate(exposed_at) IN {days:Array(Date)})
+               AND toDate(first_exposed_at) IN {days:Array(Date)}`,
+          };
+    await insertInto(
+      warehouse,
+      stage,
+      `SELECT {pack:String}, toDate(e.first_exposed_at), e.experiment, e.variant, e.user_id, e.user_key,
+           e.first_exposed_at, ${userColumns}
+       -- The exposures are the join's hash table (its right side); the facts stream past it.
+       FROM (SELECT user_key, ts, day, is_completion FROM fact_activity WHERE pack = {pack:String} AND ${reach.facts}) AS f
+       RIGHT JOIN (SELECT experiment, variant, user_id, user_key, first_exposed_at FROM fact_exposures
+             WHERE pack = {pack:String} AND ${reach.exposures}) AS e
+         ON f.user_key = e.user_key
+       GROUP BY e.experiment, e.variant, e.user_id, e.user_key, e.first_exposed_at`,
+      {
+        ...params,
+        first: exposureDays === 'all' ? '1970-01-01' : exposureDays[0],
+        last: exposureDays === 'all' ? '1970-01-01' : exposureDays[exposureDays.length - 1],
+      },
+    );
+  });
+}
+
+function sampleRatio(
   variants: { variant: string; share: number }[],
-): Promise<{ pValue: number; flag: boolean }> {
-  const counts = await warehouse.query<{ variant: string; n: string }>(
-    `SELECT variant, count() AS n FROM fact_exposures WHERE pack = {pack:String} AND experiment = {experiment:String} GROUP BY variant`,
-    { pack, experiment },
-  );
+  counts: { variant: string; n: string }[],
+): { pValue: number; flag: boolean } {
   const observed = variants.map((entry) =>
     Number(counts.find((count) => count.variant === entry.variant)?.n ?? 0),
   );
@@ -138,6 +208,19 @@ async function sampleRatio(
   return { pValue, flag: pValue < SRM_ALPHA };
 }
 
+/** Exposed users per experiment and variant, analysis window over or not (the SRM test's counts). */
+async function exposedCounts(
+  warehouse: Warehouse,
+  pack: string,
+  experiments: string[],
+): Promise<{ experiment: string; variant: string; n: string }[]> {
+  return warehouse.query(
+    `SELECT experiment, variant, count() AS n FROM agg_ab_users
+     WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)} GROUP BY experiment, variant`,
+    { pack, experiments },
+  );
+}
+
 /** Per experiment and variant: n and, per metric, Σy, Σy², Σx, Σx², Σxy (x = before exposure). */
 async function variantSums(
   warehouse: Warehouse,
@@ -146,17 +229,6 @@ async function variantSums(
   windowDays: number,
   end: string,
 ): Promise<VariantSums[]> {
-  const after = `f.ts >= e.first_exposed_at AND f.ts < e.first_exposed_at + toIntervalDay(${windowDays})`;
-  const before = `f.ts >= e.first_exposed_at - toIntervalDay(${windowDays}) AND f.ts < e.first_exposed_at`;
-  const perUser = {
-    completed_lesson_7d: (window: string) => `toFloat64(maxIf(f.is_completion, ${window}))`,
-    active_days_7d: (window: string) => `toFloat64(uniqExactIf(f.day, ${window}))`,
-    events_7d: (window: string) => `toFloat64(countIf(${window}))`,
-  };
-  const userColumns = AB_METRICS.flatMap(({ name }) => [
-    `${perUser[name](after)} AS ${name}_y`,
-    `${perUser[name](before)} AS ${name}_x`,
-  ]).join(', ');
   const sums = AB_METRICS.flatMap(({ name }) => [
     `sum(${name}_y) AS ${name}_sy`,
     `sum(${name}_y * ${name}_y) AS ${name}_syy`,
@@ -166,15 +238,9 @@ async function variantSums(
   ]).join(', ');
   const rows = await warehouse.query<Record<string, string | number>>(
     `SELECT experiment, variant, count() AS n, ${sums}
-     FROM (
-       SELECT e.experiment AS experiment, e.variant AS variant, e.user_id, ${userColumns}
-       -- The exposures are the join's hash table (its right side); the facts stream past it.
-       FROM (SELECT user_id, ts, day, is_completion FROM fact_activity WHERE pack = {pack:String}) AS f
-       RIGHT JOIN (SELECT * FROM fact_exposures WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}
-             AND first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC')) AS e
-         ON f.user_id = e.user_id
-       GROUP BY e.experiment, e.variant, e.user_id
-     )
+     FROM agg_ab_users
+     WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}
+       AND first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC')
      GROUP BY experiment, variant ORDER BY experiment, variant`,
     { pack, experiments, end },
   );

@@ -1,8 +1,8 @@
 // mart_dau: per (pack, day) from the first to the last day with activity — distinct active users
-// on the day (DAU), in the 7 days (WAU) and the 28 days (MAU) ending on it, and DAU/MAU. Each day's
-// users are a bitmap of dense 32-bit keys, so a window merges at most 28 small bitmaps (64-bit
-// hashes made roaring bitmaps 60 times slower to merge).
+// on the day (DAU), in the 7 days (WAU) and the 28 days (MAU) ending on it, and DAU/MAU. Unions of
+// the days' active-user bitmaps (agg_daily_active_users) over sliding windows of the calendar.
 import type { Warehouse } from '../../warehouse/index.ts';
+import { activeUsersCalendar } from './active-users.ts';
 import { replaceDays, type DaySelection } from './partitions.ts';
 
 /** A day's activity reaches the WAU and MAU of the 27 days after it. */
@@ -13,72 +13,54 @@ export async function recomputeDau(
   pack: string,
   changedDays: DaySelection,
 ): Promise<void> {
-  const range = await warehouse.query<{ first: string; last: string }>(
-    `SELECT toString(min(day)) AS first, toString(max(day)) AS last FROM fact_activity WHERE pack = {pack:String}`,
+  const [range] = await warehouse.query<{ first: string; last: string }>(
+    `SELECT toString(min(day)) AS first, toString(max(day)) AS last FROM agg_daily_active_users
+     WHERE pack = {pack:String} AND bitmapCardinality(users) > 0`,
     { pack },
   );
-  const first = range[0]?.first;
-  const last = range[0]?.last;
-  const empty = !first || !last || first === '1970-01-01';
-  const targets = empty ? [] : targetDays(first, last, changedDays);
-  if (empty) {
-    await warehouse.command(`DELETE FROM mart_dau WHERE pack = {pack:String}`, { pack });
-    return;
-  }
+  const empty = !range || range.first === '1970-01-01';
+  const targets = empty ? [] : targetDays(range.first, range.last, changedDays);
   // Days outside the activity range (its first or last days' activity deleted) must not linger.
-  await warehouse.command(
-    `DELETE FROM mart_dau WHERE pack = {pack:String} AND (day < {first:Date} OR day > {last:Date})`,
-    { pack, first, last },
+  const [stale] = await warehouse.query<{ days: string[] }>(
+    `SELECT groupArray(toString(day)) AS days FROM mart_dau WHERE pack = {pack:String}
+     AND ${empty ? '1' : '(day < {first:Date} OR day > {last:Date})'}`,
+    { pack, first: range?.first ?? '1970-01-01', last: range?.last ?? '1970-01-01' },
   );
+  const days = [...targets, ...(stale?.days ?? [])];
+  if (days.length === 0) return;
   await replaceDays(
     warehouse,
     'mart_dau',
     pack,
-    targets,
-    `SELECT {pack:String} AS pack, target AS day,
-        groupBitmapMergeIf(users, active_day = target) AS dau,
-        groupBitmapMergeIf(users, active_day > target - 7) AS wau,
-        groupBitmapMerge(users) AS mau,
-        if(mau = 0, 0, dau / mau) AS stickiness
-     FROM (SELECT arrayJoin({days:Array(Date)}) AS target) AS targets
-     CROSS JOIN (
-       SELECT day AS active_day, groupBitmapState(user_key) AS users
-       FROM (
-         SELECT DISTINCT day, user_id FROM fact_activity
-         WHERE pack = {pack:String} AND day >= toDate({first:String}) - ${MAU_WINDOW_DAYS} AND day <= {last:Date}
-       ) AS active
-       INNER JOIN (
-         -- A dense 32-bit key per user of the window: small bitmaps, exact counts.
-         SELECT user_id, toUInt32(rowNumberInAllBlocks()) AS user_key
-         FROM (SELECT DISTINCT user_id FROM fact_activity
-               WHERE pack = {pack:String} AND day >= toDate({first:String}) - ${MAU_WINDOW_DAYS} AND day <= {last:Date})
-       ) AS keys USING (user_id)
-       GROUP BY day
-     ) AS daily
-     WHERE active_day <= target AND active_day > target - ${MAU_WINDOW_DAYS}
-     GROUP BY target`,
-    { first: targets[0] ?? first, last },
+    days,
+    `SELECT {pack:String} AS pack, day, dau, wau, mau, if(mau = 0, 0, dau / mau) AS stickiness
+     FROM (
+       SELECT day, bitmapCardinality(users) AS dau,
+           groupBitmapOr(users) OVER (ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW) AS wau,
+           groupBitmapOr(users) OVER (ORDER BY day ROWS BETWEEN ${MAU_WINDOW_DAYS - 1} PRECEDING AND CURRENT ROW) AS mau
+       FROM (${activeUsersCalendar()})
+     )
+     WHERE day IN {days:Array(Date)} AND day >= {first:Date}`,
+    {
+      from: shiftDay(targets[0] ?? range?.first ?? '1970-01-01', -(MAU_WINDOW_DAYS - 1)),
+      to: range?.last ?? '1970-01-01',
+      first: range?.first ?? '1970-01-01',
+    },
   );
 }
 
 /** Every day of the range, or the changed days and the 27 after each, within the range. */
 function targetDays(first: string, last: string, changed: DaySelection): string[] {
-  const days: string[] = [];
-  const end = Date.parse(`${last}T00:00:00Z`);
-  const start = Date.parse(`${first}T00:00:00Z`);
   const wanted = new Set<string>();
   if (changed !== 'all')
-    for (const day of changed) {
-      const at = Date.parse(`${day}T00:00:00Z`);
-      for (let offset = 0; offset < MAU_WINDOW_DAYS; offset++) wanted.add(isoDay(at + offset * 86_400_000));
-    }
-  for (let at = start; at <= end; at += 86_400_000) {
-    const day = isoDay(at);
+    for (const day of changed)
+      for (let offset = 0; offset < MAU_WINDOW_DAYS; offset++) wanted.add(shiftDay(day, offset));
+  const days: string[] = [];
+  for (let day = first; day <= last; day = shiftDay(day, 1))
     if (changed === 'all' || wanted.has(day)) days.push(day);
-  }
   return days;
 }
 
-function isoDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
+function shiftDay(day: string, offset: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10);
 }

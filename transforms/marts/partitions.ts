@@ -1,6 +1,9 @@
-// Recomputing a mart for some of a pack's days: delete those days' rows, insert them again from
-// the facts. `days` = 'all' recomputes the pack's whole mart.
-import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
+// Rewriting some of a pack's partitions of a mart: the new rows go to the table's staging twin
+// (`_tributary_stage_<table>`, same structure and partitioning), then each selected partition is
+// swapped in whole, or dropped when no new row belongs to it. A reader sees a partition's old rows or
+// its new ones, never a mix, and rewriting one day costs nothing on the others (a DELETE would
+// mutate every part the day shares with them).
+import { quoteIdentifier as q, type QueryParams, type Warehouse } from '../../warehouse/index.ts';
 
 export type DaySelection = 'all' | string[];
 
@@ -9,19 +12,89 @@ export function daysCondition(days: DaySelection, column = 'day'): string {
   return days === 'all' ? '1' : `${column} IN {days:Array(Date)}`;
 }
 
+export interface PartitionTarget {
+  table: string;
+  pack: string;
+  /** Condition on the table's partition columns naming the partitions to rewrite ('1': all of the pack's). */
+  where: string;
+  params?: QueryParams;
+}
+
+/** Writes the new rows into the given staging table; `{pack:String}` and the target's params are bound. */
+export type StageFill = (stage: string, params: QueryParams) => Promise<void>;
+
+export async function replacePartitions(
+  warehouse: Warehouse,
+  target: PartitionTarget,
+  fill: StageFill,
+): Promise<void> {
+  const { table, pack, where } = target;
+  const stage = `_tributary_stage_${table}`;
+  const params = { pack, ...target.params };
+  // A run that died between staging and swapping left rows behind: they must not be swapped in.
+  await dropPartitions(warehouse, stage, await partitionIds(warehouse, stage, pack, '1', params));
+  await fill(stage, params);
+  const staged = await partitionIds(warehouse, stage, pack, '1', params);
+  const current = await partitionIds(warehouse, table, pack, where, params);
+  const commands = [
+    ...staged.map((id) => `REPLACE PARTITION ID '${id}' FROM ${q(stage)}`),
+    ...current.filter((id) => !staged.includes(id)).map((id) => `DROP PARTITION ID '${id}'`),
+  ];
+  if (commands.length > 0) await warehouse.command(`ALTER TABLE ${q(table)} ${commands.join(', ')}`);
+  await dropPartitions(warehouse, stage, staged);
+}
+
+/** replacePartitions for a day-partitioned mart filled by one INSERT … SELECT. */
 export async function replaceDays(
   warehouse: Warehouse,
   table: string,
   pack: string,
   days: DaySelection,
   insertSelect: string,
-  params: Record<string, unknown> = {},
+  params: QueryParams = {},
 ): Promise<void> {
   if (days !== 'all' && days.length === 0) return;
-  const bound = { pack, days: days === 'all' ? [] : days, ...params };
-  await warehouse.command(
-    `DELETE FROM ${q(table)} WHERE pack = {pack:String} AND ${daysCondition(days)}`,
-    bound,
+  await replacePartitions(
+    warehouse,
+    { table, pack, where: daysCondition(days), params: { days: days === 'all' ? [] : days, ...params } },
+    (stage, bound) => insertInto(warehouse, stage, insertSelect, bound),
   );
-  await warehouse.command(`INSERT INTO ${q(table)} ${insertSelect}`, bound);
+}
+
+/** INSERT … SELECT into a partitioned table, whatever the number of partitions the rows span. */
+export async function insertInto(
+  warehouse: Warehouse,
+  table: string,
+  select: string,
+  params: QueryParams,
+): Promise<void> {
+  await warehouse.command(
+    `INSERT INTO ${q(table)} SETTINGS max_partitions_per_insert_block = 0 ${select}`,
+    params,
+  );
+}
+
+async function partitionIds(
+  warehouse: Warehouse,
+  table: string,
+  pack: string,
+  where: string,
+  params: QueryParams,
+): Promise<string[]> {
+  const rows = await warehouse.query<{ id: string }>(
+    `SELECT DISTINCT _partition_id AS id FROM ${q(table)} WHERE pack = {pack:String} AND (${where})`,
+    { ...params, pack },
+  );
+  // Partition ids are hex digests; checked because they are spliced into the ALTER statement.
+  return rows.map((row) => {
+    if (!/^[0-9a-z_-]+$/i.test(row.id)) throw new Error(`unexpected partition id ${row.id} in ${table}`);
+    return row.id;
+  });
+}
+
+async function dropPartitions(warehouse: Warehouse, table: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await warehouse.command(
+    `ALTER TABLE ${q(table)} ${ids.map((id) => `DROP PARTITION ID '${id}'`).join(', ')}`,
+  );
 }

@@ -2,80 +2,79 @@
 // week (Monday-based, periods 0…12). retained = cohort members active in the period; unbounded =
 // active in the period or any later one (never rises). A period the data does not yet cover in
 // full is absent, not zero. Signing up counts as activity for signup cohorts, so period 0 is 1.
+//
+// Everything is bitmap algebra on user keys: a first-activity cohort is the day's active users minus
+// everyone active before; retained(c, p) = |cohort ∩ active in period p|; unbounded(c, p) =
+// |cohort ∩ active on any day from period p's start on|. No per-user rows are read.
 import type { Warehouse } from '../../warehouse/index.ts';
+import { activeUsersCalendar } from './active-users.ts';
+import { insertInto, replacePartitions } from './partitions.ts';
 
 const GRAINS = [
   { grain: 'day', periods: 90, start: (column: string) => column, length: 1 },
   { grain: 'week', periods: 12, start: (column: string) => `toMonday(${column})`, length: 7 },
 ] as const;
 
-const WORK_TABLE = '_tributary_retention_work';
-
 export async function recomputeRetention(warehouse: Warehouse, pack: string): Promise<void> {
-  const [range] = await warehouse.query<{ last: string }>(
-    `SELECT toString(max(day)) AS last FROM fact_activity WHERE pack = {pack:String}`,
+  const [range] = await warehouse.query<{ first: string; last: string }>(
+    `SELECT toString(least(
+         (SELECT min(day) FROM agg_daily_active_users WHERE pack = {pack:String}),
+         (SELECT if(count() = 0, toDate('2149-06-06'), toDate(min(signup_at))) FROM dim_users WHERE pack = {pack:String}))) AS first,
+       toString((SELECT max(day) FROM agg_daily_active_users WHERE pack = {pack:String} AND bitmapCardinality(users) > 0)) AS last`,
     { pack },
   );
-  await warehouse.command(`DELETE FROM mart_retention WHERE pack = {pack:String}`, { pack });
-  if (!range || range.last === '1970-01-01') return;
-  // One row per user: their active days (fact_activity) and signup day (dim_users).
-  await warehouse.command(`TRUNCATE TABLE ${WORK_TABLE}`);
-  await warehouse.command(
-    `INSERT INTO ${WORK_TABLE}
-     SELECT user_id, days, signup_day FROM (
-       SELECT user_id, groupUniqArray(day) AS days FROM fact_activity WHERE pack = {pack:String} GROUP BY user_id
-     ) AS a
-     FULL JOIN (
-       SELECT user_id, toNullable(toDate(signup_at)) AS signup_day FROM dim_users WHERE pack = {pack:String}
-     ) AS u USING (user_id)`,
-    { pack },
-  );
-  const kinds = {
-    first_activity: { where: 'notEmpty(days)', cohortDay: 'arrayMin(days)', active: 'days' },
-    signup: {
-      where: 'signup_day IS NOT NULL',
-      cohortDay: 'assumeNotNull(signup_day)',
-      active: 'arrayPushBack(days, assumeNotNull(signup_day))',
-    },
-  };
-  for (const [kind, { where, cohortDay, active }] of Object.entries(kinds))
-    for (const { grain, periods, start, length } of GRAINS) {
-      // Per member: the cohort's start and the distinct periods they were active in.
-      const members = `
-        SELECT user_id, ${start('cohort_day')} AS cohort_start,
-            arrayDistinct(arrayMap(day -> toUInt16(intDiv(dateDiff('day', cohort_start, ${start('day')}), ${length})),
-              arrayFilter(day -> day >= cohort_day, active))) AS periods
-        FROM (SELECT user_id, ${cohortDay} AS cohort_day, ${active} AS active FROM ${WORK_TABLE} WHERE ${where})`;
-      // A period is reported once the data covers all its days; unbounded(N) counts the members
-      // whose last active period is N or later.
-      await warehouse.command(
-        `INSERT INTO mart_retention
-         SELECT {pack:String}, {kind:String}, {grain:String}, c.cohort_start, c.cohort_size, c.period,
-             coalesce(r.retained, 0) AS retained, retained / c.cohort_size,
-             coalesce(u.unbounded, 0) AS unbounded, unbounded / c.cohort_size
-         FROM (
-           SELECT cohort_start, cohort_size, arrayJoin(range(toUInt16(covered + 1))) AS period
+  await replacePartitions(warehouse, { table: 'mart_retention', pack, where: '1' }, async (stage, params) => {
+    if (!range || range.last === '1970-01-01') return;
+    const bound = { ...params, from: range.first, to: range.last };
+    const calendar = activeUsersCalendar();
+    // Cohorts of users by the first day they were active, and by signup day.
+    const firstActivity = `
+      SELECT day AS cohort_day, bitmapAndnot(users, earlier) AS members FROM (
+        SELECT day, users,
+            groupBitmapOrState(users) OVER (ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
+        FROM (${calendar}))`;
+    const signup = `
+      SELECT toDate(signup_at) AS cohort_day, groupBitmapState(user_key) AS members
+      FROM dim_users WHERE pack = {pack:String} GROUP BY cohort_day`;
+    // Everyone active on the day or any day after it. (Walking the days backwards keeps one running
+    // union; a frame ending UNBOUNDED FOLLOWING is recomputed from scratch for every row.)
+    const activeFrom = `
+      SELECT day AS start, groupBitmapOrState(users) OVER (ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS users
+      FROM (${calendar})`;
+    for (const [kind, cohorts] of Object.entries({ first_activity: firstActivity, signup }))
+      for (const { grain, periods, start, length } of GRAINS) {
+        const activeIn =
+          length === 1
+            ? `SELECT day AS start, users FROM (${calendar})`
+            : `SELECT toMonday(day) AS start, groupBitmapOrState(users) AS users FROM (${calendar}) GROUP BY start`;
+        // Period 0 holds every member by definition (their first activity, or their signup).
+        await insertInto(
+          warehouse,
+          stage,
+          `SELECT {pack:String}, {kind:String}, {grain:String}, c.cohort_start, c.cohort_size, c.period,
+              if(c.period = 0, c.cohort_size, bitmapAndCardinality(c.members, a.users)) AS retained,
+              retained / c.cohort_size,
+              if(c.period = 0, c.cohort_size, bitmapAndCardinality(c.members, f.users)) AS unbounded,
+              unbounded / c.cohort_size
            FROM (
-             SELECT cohort_start, count() AS cohort_size,
-                 least(${periods}, intDiv(dateDiff('day', cohort_start, {last:Date}) - ${length - 1}, ${length})) AS covered
-             FROM (${members}) GROUP BY cohort_start HAVING covered >= 0
-           )
-         ) AS c
-         LEFT JOIN (
-           SELECT cohort_start, period, count() AS retained FROM (${members}) ARRAY JOIN periods AS period
-           GROUP BY cohort_start, period
-         ) AS r ON r.cohort_start = c.cohort_start AND r.period = c.period
-         LEFT JOIN (
-           SELECT l.cohort_start, p.period, sumIf(l.members, l.last_period >= p.period) AS unbounded
-           FROM (
-             SELECT cohort_start, arrayMax(periods) AS last_period, count() AS members FROM (${members})
-             GROUP BY cohort_start, last_period
-           ) AS l
-           CROSS JOIN (SELECT toUInt16(number) AS period FROM numbers(${periods + 1})) AS p
-           GROUP BY l.cohort_start, p.period
-         ) AS u ON u.cohort_start = c.cohort_start AND u.period = c.period`,
-        { pack, kind, grain, last: range.last },
-      );
-    }
-  await warehouse.command(`TRUNCATE TABLE ${WORK_TABLE}`);
+             SELECT cohort_start, members, cohort_size, period,
+                 cohort_start + toIntervalDay(period * ${length}) AS period_start
+             FROM (
+               SELECT cohort_start, members, bitmapCardinality(members) AS cohort_size,
+                   -- A period is reported once the data covers all its days.
+                   least(${periods}, intDiv(dateDiff('day', cohort_start, {to:Date}) - ${length - 1}, ${length})) AS covered
+               FROM (
+                 SELECT ${start('cohort_day')} AS cohort_start, groupBitmapOrState(members) AS members
+                 FROM (${cohorts}) GROUP BY cohort_start
+               )
+               WHERE cohort_size > 0 AND covered >= 0
+             )
+             ARRAY JOIN range(toUInt16(covered + 1)) AS period
+           ) AS c
+           LEFT JOIN (${activeIn}) AS a ON a.start = c.period_start
+           LEFT JOIN (${activeFrom}) AS f ON f.start = c.period_start`,
+          { ...bound, kind, grain },
+        );
+      }
+  });
 }
