@@ -6,7 +6,7 @@
 // Everything is bitmap algebra on user keys: a first-activity cohort is the day's active users minus
 // everyone active before; retained(c, p) = |cohort ∩ active in period p|; unbounded(c, p) =
 // |cohort ∩ active on any day from period p's start on|. No per-user rows are read.
-import type { Warehouse } from '../../warehouse/index.ts';
+import { quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { activeUsersCalendar } from './active-users.ts';
 import { insertInto, replacePartitions } from './partitions.ts';
 
@@ -41,17 +41,14 @@ export async function recomputeRetention(warehouse: Warehouse, pack: string): Pr
     const activeFrom = `
       SELECT day AS start, groupBitmapOrState(users) OVER (ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS users
       FROM (${calendar})`;
-    for (const [kind, cohorts] of Object.entries({ first_activity: firstActivity, signup }))
-      for (const { grain, periods, start, length } of GRAINS) {
+    const selects = Object.entries({ first_activity: firstActivity, signup }).flatMap(([kind, cohorts]) =>
+      GRAINS.map(({ grain, periods, start, length }) => {
         const activeIn =
           length === 1
             ? `SELECT day AS start, users FROM (${calendar})`
             : `SELECT toMonday(day) AS start, groupBitmapOrState(users) AS users FROM (${calendar}) GROUP BY start`;
         // Period 0 holds every member by definition (their first activity, or their signup).
-        await insertInto(
-          warehouse,
-          stage,
-          `SELECT {pack:String}, {kind:String}, {grain:String}, c.cohort_start, c.cohort_size, c.period,
+        return `SELECT {pack:String}, ${quoteString(kind)}, ${quoteString(grain)}, c.cohort_start, c.cohort_size, c.period,
               if(c.period = 0, c.cohort_size, bitmapAndCardinality(c.members, a.users)) AS retained,
               retained / c.cohort_size,
               if(c.period = 0, c.cohort_size, bitmapAndCardinality(c.members, f.users)) AS unbounded,
@@ -72,9 +69,10 @@ export async function recomputeRetention(warehouse: Warehouse, pack: string): Pr
              ARRAY JOIN range(toUInt16(covered + 1)) AS period
            ) AS c
            LEFT JOIN (${activeIn}) AS a ON a.start = c.period_start
-           LEFT JOIN (${activeFrom}) AS f ON f.start = c.period_start`,
-          { ...bound, kind, grain },
-        );
-      }
+           LEFT JOIN (${activeFrom}) AS f ON f.start = c.period_start`;
+      }),
+    );
+    // One statement: ClickHouse runs the branches of a UNION ALL side by side.
+    await insertInto(warehouse, stage, selects.join('\n UNION ALL\n'), bound);
   });
 }
