@@ -1,7 +1,9 @@
 // Kafka-path benchmark, one workload, one run: (a) Debezium → Kafka → worker → chDB, (b) native
 // capture → Kafka → worker → chDB, (c) the broker's own produce and consume rates for messages of the
 // same size (Kafka's ProducerPerformance/ConsumerPerformance: the transport ceiling); then freshness
-// (commit → visible in chDB) at a steady 10k changes/s, and the worker's peak RSS.
+// (commit → visible in chDB) at a steady 10k changes/s, and the worker's peak RSS; then (d) the
+// Node clients' own read rates on the native topic (kafkajs, the worker's, and @platformatic/kafka),
+// and the worker's RSS over a replayed backlog of BENCH_BACKLOG messages (default 5M).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,9 +21,11 @@ import {
 } from '../stack/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 import { prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { kafkajsConsumeRate, platformaticConsumeRate } from './client-ceiling.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200_000);
 const FRESHNESS_SECONDS = Number(process.env.BENCH_FRESHNESS_SECONDS ?? 20);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 5_000_000);
 const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
 const TABLE = 'public.user_activity_results';
 
@@ -37,7 +41,7 @@ interface WorkerReport {
 function run(
   args: string[],
   options: { signalAfter?: Promise<unknown> } = {},
-): Promise<{ stdout: string; peakRssMb: number }> {
+): Promise<{ stdout: string; peakRssMb: number; rssSamplesMb: number[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -45,11 +49,13 @@ function run(
     });
     let stdout = '';
     let peakRssMb = 0;
+    const rssSamplesMb: number[] = [];
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const sampler = setInterval(() => {
       try {
         const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
         peakRssMb = Math.max(peakRssMb, Number(rss ?? 0) / 1024);
+        rssSamplesMb.push(Number(rss ?? 0) / 1024);
       } catch {
         // the process has just exited
       }
@@ -58,7 +64,7 @@ function run(
     child.once('error', reject);
     child.once('exit', (code) => {
       clearInterval(sampler);
-      if (code === 0) resolve({ stdout, peakRssMb });
+      if (code === 0) resolve({ stdout, peakRssMb, rssSamplesMb });
       else reject(new Error(`${args.slice(0, 3).join(' ')} exited with ${code}`));
     });
   });
@@ -133,6 +139,63 @@ async function averageMessageBytes(brokers: string, topic: string): Promise<numb
 }
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
+
+/** Messages a topic holds (the sum of its partitions' end offsets). */
+async function storedMessages(topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Grows the topic to BACKLOG messages with copies of its own, runs a worker over all of it. */
+async function replayBacklog(topic: string, held: number): Promise<string> {
+  const client = new Kafka({ clientId: 'bench-backlog', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const originals: { key: Buffer | null; value: Buffer | null }[] = [];
+  const reader = client.consumer({ groupId: `bench-backlog-read-${Date.now()}` });
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void reader.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) originals.push({ key: message.key, value: message.value });
+        if (originals.length >= held) resolve();
+      },
+    });
+  });
+  await reader.disconnect();
+  const producer = client.producer();
+  await producer.connect();
+  console.error(`growing ${topic} to ${format(BACKLOG)} messages…`);
+  for (let total = held, next = 0; total < BACKLOG;) {
+    const count = Math.min(10_000, BACKLOG - total);
+    const messages = Array.from({ length: count }, (_, index) => {
+      const { key, value } = originals[(next + index) % originals.length] ?? { key: null, value: null };
+      return { key, value };
+    });
+    // Keyed as before, so each copy follows its original in the same partition.
+    await producer.send({ topic, messages });
+    next = (next + count) % originals.length;
+    total += count;
+  }
+  await producer.disconnect();
+  console.error('reading the backlog…');
+  const startedAt = Date.now();
+  const worker = await run(
+    workerArgs(brokers, 'backlog', '^nat\\.public\\.', join(root, 'warehouse-backlog'), 5),
+  );
+  const report = parseReport(worker.stdout);
+  const seconds = (report.lastLandedAt - startedAt) / 1000;
+  // RSS once the worker runs at full speed: the tenths of the run after the first.
+  const samples = worker.rssSamplesMb;
+  const tenth = (index: number) =>
+    samples[Math.min(samples.length - 1, Math.floor((samples.length * index) / 10))] ?? 0;
+  const profile = Array.from({ length: 9 }, (_, index) => tenth(index + 1).toFixed(0)).join(', ');
+  return `  backlog of ${format(report.messages)} messages: ${format(report.messages / seconds)} changes/s; worker RSS at each tenth of the run ${profile} MB, peak ${worker.peakRssMb.toFixed(0)} MB`;
+}
 const root = await mkdtemp(join(tmpdir(), 'tributary-bench-kafka-'));
 const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
 const kafka = await startKafka({ dataDir: join(root, 'kafka') });
@@ -281,6 +344,16 @@ try {
   );
   await warehouse.close();
 
+  // (d) the clients alone, on the native topic as it now stands.
+  const nativeTopic = 'nat.public.user_activity_results';
+  const onTopic = await storedMessages(nativeTopic);
+  const kafkajsRate = await kafkajsConsumeRate(brokers, nativeTopic, onTopic);
+  const platformaticRate = await platformaticConsumeRate(brokers, nativeTopic, onTopic);
+
+  // A replayed backlog: the native topic's messages produced again until it holds BACKLOG, then a
+  // new group reads it all (every message a full decode and upsert; repeats deduplicate).
+  const backlog = BACKLOG > 0 ? await replayBacklog(nativeTopic, onTopic) : undefined;
+
   const nativeRate = native.messages / nativeSeconds;
   const debeziumRate = debezium.messages / debeziumSeconds;
   const ceiling = Math.min(produceRate, Number.isNaN(consumeRate) ? produceRate : consumeRate);
@@ -291,7 +364,10 @@ Kafka benchmark (${format(CHANGES)} changes on ${TABLE}: 70% insert, 25% update,
   (c) broker alone, ${recordSize}-byte records     produce ${format(produceRate)}/s, consume ${format(consumeRate)}/s
   b/a ${(nativeRate / debeziumRate).toFixed(2)} (target ≥ 3)   b/c ${(nativeRate / ceiling).toFixed(2)}   (b target ≥ 60k/s)
   freshness at 10k changes/s, commit → visible in chDB: p50 ${fresh?.p50} ms, p99 ${fresh?.p99} ms over ${fresh?.n} changes (target p99 < 1 s)
-  worker peak RSS: native ${native.peakRssMb.toFixed(0)} MB, Debezium ${debezium.peakRssMb.toFixed(0)} MB (target < 300 MB)`);
+  worker peak RSS: native ${native.peakRssMb.toFixed(0)} MB, Debezium ${debezium.peakRssMb.toFixed(0)} MB (target < 300 MB)
+  (d) clients alone on the native topic (${format(onTopic)} messages, JSON.parse each, no warehouse):
+      kafkajs ${format(kafkajsRate.perSecond)}/s, @platformatic/kafka ${format(platformaticRate.perSecond)}/s; worker (b) = ${(nativeRate / kafkajsRate.perSecond).toFixed(2)} of kafkajs alone
+${backlog ?? '  backlog: skipped (BENCH_BACKLOG=0)'}`);
 } finally {
   await connect.stop();
   await kafka.stop();
