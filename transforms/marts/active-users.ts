@@ -2,22 +2,19 @@
 // partial aggregate mart_dau and mart_retention are computed from: unions and intersections of a
 // few hundred small bitmaps instead of scans of the facts.
 import type { Warehouse } from '../../warehouse/index.ts';
-import { daysCondition, replaceDays, type DaySelection } from './partitions.ts';
+import { replaceDays, type DaySelection } from './partitions.ts';
 
 export async function recomputeDailyActiveUsers(
   warehouse: Warehouse,
   pack: string,
   days: DaySelection,
 ): Promise<void> {
-  await replaceDays(
-    warehouse,
-    'agg_daily_active_users',
-    pack,
-    days,
-    `SELECT {pack:String}, day, groupBitmapState(user_key) AS users
-     FROM fact_activity WHERE pack = {pack:String} AND ${daysCondition(days)}
-     GROUP BY day`,
-  );
+  await replaceDays(warehouse, 'agg_daily_active_users', pack, days, {
+    select: `SELECT {pack:String}, day, groupBitmapState(user_key) AS users
+        FROM fact_activity WHERE pack = {pack:String} AND day IN {days:Array(Date)}
+        GROUP BY day`,
+    allDays: 'SELECT day FROM fact_activity WHERE pack = {pack:String}',
+  });
 }
 
 /**

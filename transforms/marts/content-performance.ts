@@ -4,7 +4,7 @@
 // event on the content that day), and the ratings given that day. Seed 000's content_performance.
 import type { PackMapping } from '../../packs/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
-import { daysCondition, replaceDays, type DaySelection } from './partitions.ts';
+import { replaceDays, type DaySelection } from './partitions.ts';
 
 export async function recomputeContentPerformance(
   warehouse: Warehouse,
@@ -12,12 +12,8 @@ export async function recomputeContentPerformance(
   mapping: PackMapping,
   days: DaySelection,
 ): Promise<void> {
-  await replaceDays(
-    warehouse,
-    'mart_content_performance',
-    pack,
-    days,
-    `SELECT {pack:String} AS pack, day, content_id, content_type,
+  await replaceDays(warehouse, 'mart_content_performance', pack, days, {
+    select: `SELECT {pack:String} AS pack, day, content_id, content_type,
         toUInt64(countIf(u_events > 0)) AS unique_users, toUInt64(sum(u_views)) AS views,
         toUInt64(sum(u_completions)) AS completions,
         if(countIf(u_starts > 0) = 0, NULL, sum(u_completions) / countIf(u_starts > 0)) AS completion_rate,
@@ -35,14 +31,16 @@ export async function recomputeContentPerformance(
            countIf(score IS NOT NULL) AS u_scored,
            countIf(score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS u_passed,
            0 AS u_ratings, 0 AS u_rating_sum
-       FROM fact_activity WHERE pack = {pack:String} AND content_id != '' AND ${daysCondition(days)}
+       FROM fact_activity WHERE pack = {pack:String} AND content_id != '' AND day IN {days:Array(Date)}
        GROUP BY day, content_id, content_type, user_id
        UNION ALL
        SELECT day, content_id, content_type, user_id, 0, 0, 0, 0, 0, 0, 0, 0, count(), sum(rating)
-       FROM fact_ratings WHERE pack = {pack:String} AND ${daysCondition(days)}
+       FROM fact_ratings WHERE pack = {pack:String} AND day IN {days:Array(Date)}
        GROUP BY day, content_id, content_type, user_id
      )
      GROUP BY day, content_id, content_type`,
-    { views: mapping.viewEventTypes, start: mapping.startEventType },
-  );
+    allDays: `SELECT day FROM fact_activity WHERE pack = {pack:String}
+        UNION ALL SELECT day FROM fact_ratings WHERE pack = {pack:String}`,
+    params: { views: mapping.viewEventTypes, start: mapping.startEventType },
+  });
 }

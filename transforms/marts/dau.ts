@@ -28,12 +28,8 @@ export async function recomputeDau(
   );
   const days = [...targets, ...(stale?.days ?? [])];
   if (days.length === 0) return;
-  await replaceDays(
-    warehouse,
-    'mart_dau',
-    pack,
-    days,
-    `SELECT {pack:String} AS pack, day, dau, wau, mau, if(mau = 0, 0, dau / mau) AS stickiness
+  await replaceDays(warehouse, 'mart_dau', pack, days, {
+    select: `SELECT {pack:String} AS pack, day, dau, wau, mau, if(mau = 0, 0, dau / mau) AS stickiness
      FROM (
        SELECT day, bitmapCardinality(users) AS dau,
            groupBitmapOr(users) OVER (ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW) AS wau,
@@ -41,12 +37,12 @@ export async function recomputeDau(
        FROM (${activeUsersCalendar()})
      )
      WHERE day IN {days:Array(Date)} AND day >= {first:Date}`,
-    {
+    params: {
       from: shiftDay(targets[0] ?? range?.first ?? '1970-01-01', -(MAU_WINDOW_DAYS - 1)),
       to: range?.last ?? '1970-01-01',
       first: range?.first ?? '1970-01-01',
     },
-  );
+  });
 }
 
 /** Every day of the range, or the changed days and the 27 after each, within the range. */

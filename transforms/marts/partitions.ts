@@ -44,22 +44,43 @@ export async function replacePartitions(
   await dropPartitions(warehouse, stage, staged);
 }
 
-/** replacePartitions for a day-partitioned mart filled by one INSERT … SELECT. */
+/**
+ * replacePartitions for a day-partitioned mart filled by INSERT … SELECT. The SELECT names its days
+ * as `{days:Array(Date)}`; all days (`'all'`) are the days `allDays` (a SELECT of `day`) yields,
+ * written a week at a time: a week's groups are a hash table that stays in cache, where all the
+ * days' at once took twice as long.
+ */
 export async function replaceDays(
   warehouse: Warehouse,
   table: string,
   pack: string,
   days: DaySelection,
-  insertSelect: string,
-  params: QueryParams = {},
+  /** `allDays` is required where `days` may be 'all'. */
+  fill: { select: string; allDays?: string; params?: QueryParams },
 ): Promise<void> {
   if (days !== 'all' && days.length === 0) return;
-  await replacePartitions(
-    warehouse,
-    { table, pack, where: daysCondition(days), params: { days: days === 'all' ? [] : days, ...params } },
-    (stage, bound) => insertInto(warehouse, stage, insertSelect, bound),
-  );
+  const target = { table, pack, where: daysCondition(days), params: { days: days === 'all' ? [] : days } };
+  await replacePartitions(warehouse, target, async (stage, bound) => {
+    if (days === 'all' && !fill.allDays) throw new Error(`replaceDays(${table}, 'all') needs allDays`);
+    const selected =
+      days === 'all'
+        ? (
+            await warehouse.query<{ day: string }>(
+              `SELECT DISTINCT toString(day) AS day FROM (${fill.allDays ?? ''}) ORDER BY day`,
+              bound,
+            )
+          ).map((row) => row.day)
+        : days;
+    for (let at = 0; at < selected.length; at += DAYS_PER_WRITE)
+      await insertInto(warehouse, stage, fill.select, {
+        ...bound,
+        ...fill.params,
+        days: selected.slice(at, at + DAYS_PER_WRITE),
+      });
+  });
 }
+
+const DAYS_PER_WRITE = 7;
 
 /** INSERT … SELECT into a partitioned table, whatever the number of partitions the rows span. */
 export async function insertInto(
