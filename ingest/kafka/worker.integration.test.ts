@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type RunningKafka } from '../../stack/index.ts';
-import { listDeadLetters, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
+import { listDeadLetters, openWarehouse, WarehouseError, type Warehouse } from '../../warehouse/index.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import type { SourceTable } from '../source-table.ts';
 import { publishTableSchemas } from './schema-topic.ts';
@@ -229,5 +229,65 @@ describe('Kafka ingest worker', () => {
       expect.stringMatching(/^not JSON/),
       expect.stringMatching(/^the warehouse refused the row/),
     ]);
+  });
+
+  it('pauses a partition while the warehouse fails, resumes it, and lands everything once', async () => {
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'flaky.public.users', numPartitions: 2 }] });
+    await admin.disconnect();
+    await publishTableSchemas(producer, [{ ...users, source: 'flaky' }]);
+    const events = Array.from({ length: 200 }, (_, index) => ({
+      key: JSON.stringify({ id: index }),
+      value: JSON.stringify({
+        ...debezium('c', 1000 + index, {
+          id: index,
+          name: `user ${index}`,
+          email: null,
+          joined_at: null,
+          tags: [],
+        }),
+        source: { ...debezium('c', 1000 + index, {}).source, name: 'flaky', lsn: 1000 + index },
+      }),
+    }));
+    await producer.send({ topic: 'flaky.public.users', messages: events });
+    // The real warehouse behind a connection that refuses its first four mirror inserts, as an
+    // unreachable ClickHouse server does (a retriable failure).
+    let refusals = 4;
+    const flaky: Warehouse = {
+      target: warehouse.target,
+      command: (sql, params) => warehouse.command(sql, params),
+      query: (sql, params) => warehouse.query(sql, params),
+      insert: (table, rows, options) => warehouse.insert(table, rows, options),
+      queryBytes: (sql, format, params) => warehouse.queryBytes(sql, format, params),
+      close: async () => undefined,
+      insertLines: async (table, batch, options) => {
+        if (table.startsWith('raw_') && refusals > 0) {
+          refusals -= 1;
+          throw new WarehouseError('connect ECONNREFUSED 127.0.0.1:8123', { retriable: true });
+        }
+        await warehouse.insertLines(table, batch, options);
+      },
+    };
+    const pauses: number[] = [];
+    const result = await runKafkaWorker({
+      brokers: [kafka.bootstrapServers],
+      group: 'flaky',
+      topics: /^flaky\./,
+      warehouse: flaky,
+      pii,
+      untilIdleSeconds: 3,
+      events: { paused: ({ ms }) => void pauses.push(ms) },
+    });
+    expect(refusals).toBe(0);
+    // Each refusal paused a partition, with a growing backoff when one partition failed twice running.
+    expect(pauses).toHaveLength(4);
+    expect(Math.min(...pauses)).toBe(500);
+    expect(Math.max(...pauses)).toBeGreaterThanOrEqual(1000);
+    expect(result.deadLetters).toBe(0);
+    const [counts] = await warehouse.query<{ rows: string; ids: string }>(
+      'SELECT count() AS rows, uniqExact(id) AS ids FROM raw_flaky_users',
+    );
+    expect(counts).toEqual({ rows: '200', ids: '200' });
   });
 });

@@ -2,11 +2,15 @@
 // in the raw mirrors exactly once: its offset range is recorded as a write intent, every insert
 // carries a token derived from that range, and the offsets are committed only after the warehouse
 // accepted. A restarted or newly assigned worker rebuilds the recorded range with the same tokens.
+// A warehouse that fails or times out pauses the partition (with backoff) instead of failing the
+// member, which would rebalance the whole group; nothing is fetched for it meanwhile, and on resume
+// the unlanded batch is fetched again and lands under its recorded tokens.
 import { Kafka, logLevel, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import {
   migrate,
   readCheckpoint,
   recordDeadLetters,
+  WarehouseError,
   writeCheckpoint,
   type DeadLetter,
   type Warehouse,
@@ -50,8 +54,14 @@ export interface KafkaWorkerOptions {
     log?(message: string): void;
     warn?(message: string): void;
     landed?(stats: { topic: string; partition: number; messages: number }): void;
+    /** A partition was paused because the warehouse failed; it resumes after `ms`. */
+    paused?(stats: { topic: string; partition: number; ms: number; reason: string }): void;
   };
 }
+
+/** Backoff of a paused partition: doubling from half a second, at most half a minute. */
+const PAUSE_FIRST_MS = 500;
+const PAUSE_MAX_MS = 30_000;
 
 export interface WorkerResult {
   messages: number;
@@ -249,7 +259,33 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     options.events?.landed?.({ topic, partition, messages: messages.length });
   };
 
+  // Consecutive warehouse failures per partition, for the pause backoff; pending resumes.
+  const failures = new Map<string, number>();
+  const resumes = new Set<NodeJS.Timeout>();
   const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { topic, partition } = payload.batch;
+    const stream = `${topic}:${partition}`;
+    try {
+      await landBatch(payload);
+      failures.delete(stream);
+    } catch (error) {
+      if (!(error instanceof WarehouseError) || !error.retriable) throw error;
+      const attempt = (failures.get(stream) ?? 0) + 1;
+      failures.set(stream, attempt);
+      const ms = Math.min(PAUSE_MAX_MS, PAUSE_FIRST_MS * 2 ** (attempt - 1));
+      consumer.pause([{ topic, partitions: [partition] }]);
+      const resume = setTimeout(() => {
+        resumes.delete(resume);
+        consumer.resume([{ topic, partitions: [partition] }]);
+      }, ms);
+      resumes.add(resume);
+      options.events?.paused?.({ topic, partition, ms, reason: error.message });
+      options.events?.warn?.(`${stream}: the warehouse failed (${error.message}); paused for ${ms} ms`);
+      // Returning without resolving the batch's offsets: it is fetched again once resumed.
+    }
+  };
+
+  const landBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     const messages = batch.messages;
     if (messages.length === 0 || payload.isStale()) return;
@@ -329,6 +365,7 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     if (failure) throw failure;
     return result;
   } finally {
+    for (const resume of resumes) clearTimeout(resume);
     // disconnect() lets the batch in progress finish, so nothing is left half-committed.
     await consumer.disconnect();
     await producer.disconnect();
