@@ -42,5 +42,6 @@ export async function recomputeContentPerformance(
     allDays: `SELECT day FROM fact_activity WHERE pack = {pack:String}
         UNION ALL SELECT day FROM fact_ratings WHERE pack = {pack:String}`,
     params: { views: mapping.viewEventTypes, start: mapping.startEventType },
+    daysPerWrite: 7,
   });
 }

@@ -25,5 +25,6 @@ export async function recomputeDailyUserMetrics(
      GROUP BY day, user_key`,
     allDays: 'SELECT day FROM fact_activity WHERE pack = {pack:String}',
     params: { views: mapping.viewEventTypes },
+    daysPerWrite: 7,
   });
 }

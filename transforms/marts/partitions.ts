@@ -46,8 +46,9 @@ export async function replacePartitions(
 
 /**
  * replacePartitions for a day-partitioned mart filled by INSERT … SELECT. The SELECT names its days
- * as `{days:Array(Date)}`; all days (`'all'`) are the days `allDays` (a SELECT of `day`) yields,
- * written a week at a time: a week's groups are a hash table that stays in cache, where all the
+ * as `{days:Array(Date)}`; all days (`'all'`) are the days `allDays` (a SELECT of `day`) yields.
+ * With `daysPerWrite`, the days are written that many at a time: for a mart with a group per user
+ * or content item and day, a week's groups are a hash table that stays in cache, where all the
  * days' at once took twice as long.
  */
 export async function replaceDays(
@@ -56,7 +57,7 @@ export async function replaceDays(
   pack: string,
   days: DaySelection,
   /** `allDays` is required where `days` may be 'all'. */
-  fill: { select: string; allDays?: string; params?: QueryParams },
+  fill: { select: string; allDays?: string; params?: QueryParams; daysPerWrite?: number },
 ): Promise<void> {
   if (days !== 'all' && days.length === 0) return;
   const target = { table, pack, where: daysCondition(days), params: { days: days === 'all' ? [] : days } };
@@ -71,16 +72,15 @@ export async function replaceDays(
             )
           ).map((row) => row.day)
         : days;
-    for (let at = 0; at < selected.length; at += DAYS_PER_WRITE)
+    const step = fill.daysPerWrite ?? selected.length;
+    for (let at = 0; at < selected.length; at += step)
       await insertInto(warehouse, stage, fill.select, {
         ...bound,
         ...fill.params,
-        days: selected.slice(at, at + DAYS_PER_WRITE),
+        days: selected.slice(at, at + step),
       });
   });
 }
-
-const DAYS_PER_WRITE = 7;
 
 /** INSERT … SELECT into a partitioned table, whatever the number of partitions the rows span. */
 export async function insertInto(
