@@ -10,6 +10,8 @@ import { quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { activeUsersCalendar } from './active-users.ts';
 import { insertInto, replacePartitions } from './partitions.ts';
 
+const DAYS_TABLE = '_tributary_retention_days';
+
 const GRAINS = [
   { grain: 'day', periods: 90, start: (column: string) => column, length: 1 },
   { grain: 'week', periods: 12, start: (column: string) => `toMonday(${column})`, length: 7 },
@@ -24,29 +26,35 @@ export async function recomputeRetention(warehouse: Warehouse, pack: string): Pr
     { pack },
   );
   await replacePartitions(warehouse, { table: 'mart_retention', pack, where: '1' }, async (stage, params) => {
+    await warehouse.command(`DELETE FROM ${DAYS_TABLE} WHERE pack = {pack:String}`, { pack });
     if (!range || range.last === '1970-01-01') return;
     const bound = { ...params, from: range.first, to: range.last };
-    const calendar = activeUsersCalendar();
-    // Cohorts of users by the first day they were active, and by signup day.
-    const firstActivity = `
-      SELECT day AS cohort_day, bitmapAndnot(users, earlier) AS members FROM (
-        SELECT day, users,
-            groupBitmapOrState(users) OVER (ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
-        FROM (${calendar}))`;
-    const signup = `
-      SELECT toDate(signup_at) AS cohort_day, groupBitmapState(user_key) AS members
-      FROM dim_users WHERE pack = {pack:String} GROUP BY cohort_day`;
-    // Everyone active on the day or any day after it. (Walking the days backwards keeps one running
-    // union; a frame ending UNBOUNDED FOLLOWING is recomputed from scratch for every row.)
-    const activeFrom = `
-      SELECT day AS start, groupBitmapOrState(users) OVER (ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS users
-      FROM (${calendar})`;
-    const selects = Object.entries({ first_activity: firstActivity, signup }).flatMap(([kind, cohorts]) =>
+    // The window passes, once: everyone active before the day (whose complement in the day's users
+    // is the day's first-activity cohort), and everyone active on the day or after it. Walking the
+    // days backwards keeps one running union; a frame ending UNBOUNDED FOLLOWING is recomputed from
+    // scratch for every row.
+    await warehouse.command(
+      `INSERT INTO ${DAYS_TABLE}
+       SELECT {pack:String}, day, users, active_from, bitmapAndnot(users, earlier) FROM (
+         SELECT day, users,
+             groupBitmapOrState(users) OVER (ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS active_from,
+             groupBitmapOrState(users) OVER (ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
+         FROM (${activeUsersCalendar()}))`,
+      bound,
+    );
+    const days = `(SELECT * FROM ${DAYS_TABLE} WHERE pack = {pack:String})`;
+    const cohortsOf = {
+      first_activity: `SELECT day AS cohort_day, first_active AS members FROM ${days}`,
+      signup: `SELECT toDate(signup_at) AS cohort_day, groupBitmapState(user_key) AS members
+        FROM dim_users WHERE pack = {pack:String} GROUP BY cohort_day`,
+    };
+    const activeFrom = `SELECT day AS start, active_from AS users FROM ${days}`;
+    const selects = Object.entries(cohortsOf).flatMap(([kind, cohorts]) =>
       GRAINS.map(({ grain, periods, start, length }) => {
         const activeIn =
           length === 1
-            ? `SELECT day AS start, users FROM (${calendar})`
-            : `SELECT toMonday(day) AS start, groupBitmapOrState(users) AS users FROM (${calendar}) GROUP BY start`;
+            ? `SELECT day AS start, users FROM ${days}`
+            : `SELECT toMonday(day) AS start, groupBitmapOrState(users) AS users FROM ${days} GROUP BY start`;
         // Period 0 holds every member by definition (their first activity, or their signup).
         return `SELECT {pack:String}, ${quoteString(kind)}, ${quoteString(grain)}, c.cohort_start, c.cohort_size, c.period,
               if(c.period = 0, c.cohort_size, bitmapAndCardinality(c.members, a.users)) AS retained,
