@@ -10,10 +10,10 @@ import { parseCommandArgs, UsageError } from '../args.ts';
 const usage = `Usage: tributary transform --warehouse DIR|http(s)://URL --pack NAME [--source-name NAME] [--full]
 
 Builds the canonical facts (fact_activity, fact_exposures, fact_ratings, dim_users, dim_content)
-from the pack's raw mirrors and recomputes the marts: mart_daily_user_metrics, mart_dau,
-mart_content_performance, mart_retention and mart_ab_results. By default only source rows that
-changed since the last run are re-mapped and only the days they touch are recomputed; --full
-rebuilds everything (the result is the same).
+from the pack's raw mirrors, the partial aggregates (agg_daily_active_users, agg_ab_users) and the
+marts: mart_daily_user_metrics, mart_dau, mart_content_performance, mart_retention and
+mart_ab_results. By default only source rows that changed since the last run are re-mapped and
+only the days they touch are recomputed; --full rebuilds everything (the result is the same).
 
 Options:
   --warehouse DIR|URL   the embedded ClickHouse directory, or a ClickHouse HTTP URL
