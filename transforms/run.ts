@@ -127,7 +127,7 @@ export async function recomputeMarts(
     ['agg_daily_active_users', () => recomputeDailyActiveUsers(warehouse, pack, activityDays)],
     ['mart_dau', () => recomputeDau(warehouse, pack, activityDays)],
     ['mart_content_performance', () => recomputeContentPerformance(warehouse, pack, mapping, contentDays)],
-    ['mart_retention', () => recomputeRetention(warehouse, pack)],
+    ['mart_retention', () => recomputeRetention(warehouse, pack, activityDays)],
     ['agg_ab_users', () => refreshAbUsers(warehouse, pack, mapping.analysisWindowDays, exposureDays)],
     ['mart_ab_results', () => recomputeAbResults(warehouse, pack, mapping, existing)],
   ];

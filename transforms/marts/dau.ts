@@ -13,9 +13,10 @@ export async function recomputeDau(
   pack: string,
   changedDays: DaySelection,
 ): Promise<void> {
+  // Every row of agg_daily_active_users holds at least one user: a day without facts has no row.
   const [range] = await warehouse.query<{ first: string; last: string }>(
     `SELECT toString(min(day)) AS first, toString(max(day)) AS last FROM agg_daily_active_users
-     WHERE pack = {pack:String} AND bitmapCardinality(users) > 0`,
+     WHERE pack = {pack:String}`,
     { pack },
   );
   const empty = !range || range.first === '1970-01-01';
