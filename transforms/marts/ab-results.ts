@@ -35,6 +35,9 @@ const MIXING_SCALE = 0.01;
 interface VariantSums {
   experiment: string;
   variant: string;
+  /** Every exposed user, window over or not. */
+  exposed: number;
+  /** The users whose window is over: the ones the sums cover. */
   n: number;
   [sum: string]: number | string;
 }
@@ -69,15 +72,15 @@ export async function recomputeAbResults(
   await replacePartitions(warehouse, target, async (stage) => {
     if (!end || experiments.length === 0) return;
     const allSums = await variantSums(warehouse, pack, experiments, mapping.analysisWindowDays, end.end);
-    const exposed = await exposedCounts(warehouse, pack, experiments);
     const rows: Record<string, unknown>[] = [];
     for (const experiment of experiments) {
       const variants = configs.filter((config) => config.experiment === experiment);
       const srm = sampleRatio(
         variants,
-        exposed.filter((count) => count.experiment === experiment),
+        allSums.filter((entry) => entry.experiment === experiment),
       );
-      const sums = allSums.filter((entry) => entry.experiment === experiment);
+      // A variant whose users are all still inside their window has nothing to compare yet.
+      const sums = allSums.filter((entry) => entry.experiment === experiment && entry.n > 0);
       const control = sums.find((entry) => entry.variant === 'control') ?? sums[0];
       if (!control) continue;
       for (const metric of AB_METRICS) {
@@ -200,10 +203,10 @@ export async function refreshAbUsers(
 
 function sampleRatio(
   variants: { variant: string; share: number }[],
-  counts: { variant: string; n: string }[],
+  counts: { variant: string; exposed: number }[],
 ): { pValue: number; flag: boolean } {
-  const observed = variants.map((entry) =>
-    Number(counts.find((count) => count.variant === entry.variant)?.n ?? 0),
+  const observed = variants.map(
+    (entry) => counts.find((count) => count.variant === entry.variant)?.exposed ?? 0,
   );
   if (observed.reduce((sum, count) => sum + count, 0) === 0 || variants.length < 2)
     return { pValue: 1, flag: false };
@@ -214,20 +217,11 @@ function sampleRatio(
   return { pValue, flag: pValue < SRM_ALPHA };
 }
 
-/** Exposed users per experiment and variant, analysis window over or not (the SRM test's counts). */
-async function exposedCounts(
-  warehouse: Warehouse,
-  pack: string,
-  experiments: string[],
-): Promise<{ experiment: string; variant: string; n: string }[]> {
-  return warehouse.query(
-    `SELECT experiment, variant, count() AS n FROM agg_ab_users
-     WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)} GROUP BY experiment, variant`,
-    { pack, experiments },
-  );
-}
-
-/** Per experiment and variant: n and, per metric, Σy, Σy², Σx, Σx², Σxy (x = before exposure). */
+/**
+ * Per experiment and variant: the exposed users (the SRM test's counts, window over or not), and
+ * over the users whose window is over, n and per metric Σy, Σy², Σx, Σx², Σxy (x = before
+ * exposure). One scan of agg_ab_users for both.
+ */
 async function variantSums(
   warehouse: Warehouse,
   pack: string,
@@ -235,18 +229,18 @@ async function variantSums(
   windowDays: number,
   end: string,
 ): Promise<VariantSums[]> {
+  const over = 'window_over';
   const sums = AB_METRICS.flatMap(({ name }) => [
-    `sum(${name}_y) AS ${name}_sy`,
-    `sum(${name}_y * ${name}_y) AS ${name}_syy`,
-    `sum(${name}_x) AS ${name}_sx`,
-    `sum(${name}_x * ${name}_x) AS ${name}_sxx`,
-    `sum(${name}_x * ${name}_y) AS ${name}_sxy`,
+    `sumIf(${name}_y, ${over}) AS ${name}_sy`,
+    `sumIf(${name}_y * ${name}_y, ${over}) AS ${name}_syy`,
+    `sumIf(${name}_x, ${over}) AS ${name}_sx`,
+    `sumIf(${name}_x * ${name}_x, ${over}) AS ${name}_sxx`,
+    `sumIf(${name}_x * ${name}_y, ${over}) AS ${name}_sxy`,
   ]).join(', ');
   const rows = await warehouse.query<Record<string, string | number>>(
-    `SELECT experiment, variant, count() AS n, ${sums}
-     FROM agg_ab_users
-     WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}
-       AND first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC')
+    `SELECT experiment, variant, count() AS exposed, countIf(${over}) AS n, ${sums}
+     FROM (SELECT *, first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC') AS ${over}
+           FROM agg_ab_users WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)})
      GROUP BY experiment, variant ORDER BY experiment, variant`,
     { pack, experiments, end },
   );
@@ -254,6 +248,7 @@ async function variantSums(
     const result: VariantSums = {
       experiment: String(row.experiment),
       variant: String(row.variant),
+      exposed: Number(row.exposed),
       n: Number(row.n),
     };
     for (const [key, value] of Object.entries(row))
