@@ -13,32 +13,40 @@ export async function recomputeContentPerformance(
   days: DaySelection,
 ): Promise<void> {
   await replaceDays(warehouse, 'mart_content_performance', pack, days, {
+    // One group per (day, content): a day's events on one item come from a handful of users, so
+    // the users are a sorted array, not a second level of groups (a group per user and item was
+    // half the cost). In the sorted array, distinct users are runs of equal keys, and users with
+    // exactly one event (bounces) are runs of length one.
     select: `SELECT {pack:String} AS pack, day, content_id, content_type,
-        toUInt64(countIf(u_events > 0)) AS unique_users, toUInt64(sum(u_views)) AS views,
-        toUInt64(sum(u_completions)) AS completions,
-        if(countIf(u_starts > 0) = 0, NULL, sum(u_completions) / countIf(u_starts > 0)) AS completion_rate,
-        if(countIf(u_events > 0) = 0, NULL, sum(u_seconds) / countIf(u_events > 0)) AS avg_time_spent_s,
-        if(sum(u_scored) = 0, NULL, sum(u_score_sum) / sum(u_scored)) AS avg_score,
-        if(sum(u_scored) = 0, NULL, sum(u_passed) / sum(u_scored)) AS pass_rate,
-        if(countIf(u_events > 0) = 0, NULL, countIf(u_events = 1) / countIf(u_events > 0)) AS bounce_rate,
-        if(sum(u_ratings) = 0, NULL, sum(u_rating_sum) / sum(u_ratings)) AS rating_avg,
-        toUInt64(sum(u_ratings)) AS rating_count
+        length(arrayCompact(users)) AS unique_users, views, completions,
+        if(starters = 0, NULL, completions / starters) AS completion_rate,
+        if(unique_users = 0, NULL, seconds / unique_users) AS avg_time_spent_s,
+        if(scored = 0, NULL, score_sum / scored) AS avg_score,
+        if(scored = 0, NULL, passed / scored) AS pass_rate,
+        if(unique_users = 0, NULL,
+           arrayCount((user, at) -> (at = 1 OR users[at - 1] != user) AND (at = length(users) OR users[at + 1] != user),
+                      users, arrayEnumerate(users)) / unique_users) AS bounce_rate,
+        if(ratings = 0, NULL, rating_sum / ratings) AS rating_avg,
+        ratings AS rating_count
      FROM (
-       SELECT day, content_id, content_type, user_id, count() AS u_events,
-           countIf(event_type IN {views:Array(String)}) AS u_views,
-           countIf(event_type = {start:String}) AS u_starts, sum(is_completion) AS u_completions,
-           sum(duration_s) AS u_seconds, sumIf(score, score IS NOT NULL) AS u_score_sum,
-           countIf(score IS NOT NULL) AS u_scored,
-           countIf(score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS u_passed,
-           0 AS u_ratings, 0 AS u_rating_sum
-       FROM fact_activity WHERE pack = {pack:String} AND content_id != '' AND day IN {days:Array(Date)}
-       GROUP BY day, content_id, content_type, user_id
-       UNION ALL
-       SELECT day, content_id, content_type, user_id, 0, 0, 0, 0, 0, 0, 0, 0, count(), sum(rating)
-       FROM fact_ratings WHERE pack = {pack:String} AND day IN {days:Array(Date)}
-       GROUP BY day, content_id, content_type, user_id
-     )
-     GROUP BY day, content_id, content_type`,
+       SELECT day, content_id, content_type,
+           arraySort(groupArrayIf(user_key, is_event)) AS users,
+           countIf(is_event AND event_type IN {views:Array(String)}) AS views,
+           length(arrayCompact(arraySort(groupArrayIf(user_key, is_event AND event_type = {start:String})))) AS starters,
+           sum(is_completion) AS completions, sum(duration_s) AS seconds,
+           sumIf(score, score IS NOT NULL) AS score_sum, countIf(score IS NOT NULL) AS scored,
+           countIf(score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed,
+           countIf(NOT is_event) AS ratings, sumIf(rating, NOT is_event) AS rating_sum
+       FROM (
+         SELECT day, content_id, content_type, user_key, true AS is_event, event_type, is_completion,
+             duration_s, score, max_score, 0 AS rating
+         FROM fact_activity WHERE pack = {pack:String} AND content_id != '' AND day IN {days:Array(Date)}
+         UNION ALL
+         SELECT day, content_id, content_type, 0, false, '', 0, 0, NULL, NULL, rating
+         FROM fact_ratings WHERE pack = {pack:String} AND day IN {days:Array(Date)}
+       )
+       GROUP BY day, content_id, content_type
+     )`,
     allDays: `SELECT day FROM fact_activity WHERE pack = {pack:String}
         UNION ALL SELECT day FROM fact_ratings WHERE pack = {pack:String}`,
     params: { views: mapping.viewEventTypes, start: mapping.startEventType },
