@@ -28,20 +28,57 @@ export async function replacePartitions(
   target: PartitionTarget,
   fill: StageFill,
 ): Promise<void> {
-  const { table, pack, where } = target;
-  const stage = `_tributary_stage_${table}`;
-  const params = { pack, ...target.params };
-  // A run that died between staging and swapping left rows behind: they must not be swapped in.
-  await dropPartitions(warehouse, stage, await partitionIds(warehouse, stage, pack, '1', params));
-  await fill(stage, params);
-  const staged = await partitionIds(warehouse, stage, pack, '1', params);
-  const current = await partitionIds(warehouse, table, pack, where, params);
+  const { table, pack } = target;
+  await clearStage(warehouse, table, pack);
+  await fill(stageOf(table), { pack, ...target.params });
+  await swapStaged(warehouse, target);
+}
+
+/**
+ * Drops the pack's rows from a table's staging twin. A run that died between staging and swapping
+ * left them there; swapped in with the new rows, they would double the partitions they fall in.
+ */
+export async function clearStage(warehouse: Warehouse, table: string, pack: string): Promise<void> {
+  const stage = stageOf(table);
+  const rows = await warehouse.query<{ id: string }>(
+    `SELECT DISTINCT _partition_id AS id FROM ${q(stage)} WHERE pack = {pack:String}`,
+    { pack },
+  );
+  await dropPartitions(
+    warehouse,
+    stage,
+    rows.map((row) => checkedPartitionId(stage, row.id)),
+  );
+}
+
+/** The second half of replacePartitions: the staged partitions swapped in, the stage emptied. */
+export async function swapStaged(warehouse: Warehouse, target: PartitionTarget): Promise<void> {
+  const { table, where } = target;
+  const stage = stageOf(table);
+  const params = { pack: target.pack, ...target.params };
+  const listed = await warehouse.query<{ side: 'staged' | 'current'; id: string }>(
+    `SELECT 'staged' AS side, _partition_id AS id FROM ${q(stage)} WHERE pack = {pack:String}
+     UNION DISTINCT
+     SELECT 'current', _partition_id FROM ${q(table)} WHERE pack = {pack:String} AND (${where})`,
+    params,
+  );
+  const ids = (side: 'staged' | 'current') =>
+    listed.filter((row) => row.side === side).map((row) => checkedPartitionId(table, row.id));
+  const staged = ids('staged');
   const commands = [
     ...staged.map((id) => `REPLACE PARTITION ID '${id}' FROM ${q(stage)}`),
-    ...current.filter((id) => !staged.includes(id)).map((id) => `DROP PARTITION ID '${id}'`),
+    ...ids('current')
+      .filter((id) => !staged.includes(id))
+      .map((id) => `DROP PARTITION ID '${id}'`),
   ];
   if (commands.length > 0) await warehouse.command(`ALTER TABLE ${q(table)} ${commands.join(', ')}`);
   await dropPartitions(warehouse, stage, staged);
+}
+
+const STAGE_PREFIX = '_tributary_stage_';
+
+export function stageOf(table: string): string {
+  return `${STAGE_PREFIX}${table}`;
 }
 
 /**
@@ -95,22 +132,10 @@ export async function insertInto(
   );
 }
 
-async function partitionIds(
-  warehouse: Warehouse,
-  table: string,
-  pack: string,
-  where: string,
-  params: QueryParams,
-): Promise<string[]> {
-  const rows = await warehouse.query<{ id: string }>(
-    `SELECT DISTINCT _partition_id AS id FROM ${q(table)} WHERE pack = {pack:String} AND (${where})`,
-    { ...params, pack },
-  );
-  // Partition ids are hex digests; checked because they are spliced into the ALTER statement.
-  return rows.map((row) => {
-    if (!/^[0-9a-z_-]+$/i.test(row.id)) throw new Error(`unexpected partition id ${row.id} in ${table}`);
-    return row.id;
-  });
+/** Partition ids are hex digests; checked because they are spliced into ALTER statements. */
+function checkedPartitionId(table: string, id: string): string {
+  if (!/^[0-9a-z_-]+$/i.test(id)) throw new Error(`unexpected partition id ${id} in ${table}`);
+  return id;
 }
 
 async function dropPartitions(warehouse: Warehouse, table: string, ids: string[]): Promise<void> {
