@@ -57,9 +57,9 @@ export async function swapStaged(warehouse: Warehouse, target: PartitionTarget):
   const stage = stageOf(table);
   const params = { pack: target.pack, ...target.params };
   const listed = await warehouse.query<{ side: 'staged' | 'current'; id: string }>(
-    `SELECT 'staged' AS side, _partition_id AS id FROM ${q(stage)} WHERE pack = {pack:String}
-     UNION DISTINCT
-     SELECT 'current', _partition_id FROM ${q(table)} WHERE pack = {pack:String} AND (${where})`,
+    `SELECT DISTINCT 'staged' AS side, _partition_id AS id FROM ${q(stage)} WHERE pack = {pack:String}
+     UNION ALL
+     SELECT DISTINCT 'current', _partition_id FROM ${q(table)} WHERE pack = {pack:String} AND (${where})`,
     params,
   );
   const ids = (side: 'staged' | 'current') =>
