@@ -55,7 +55,7 @@ export async function recomputeRetention(
       lastTo: last?.to ?? '1970-01-01',
       changed: reuse ? changedDays : [],
       lastChanged: reuse
-        ? changedDays.reduce((last, day) => (day > last ? day : last), '1970-01-01')
+        ? changedDays.reduce((latest, day) => (day > latest ? day : latest), '1970-01-01')
         : range.last,
     };
     await stageDays(warehouse, params);
