@@ -9,9 +9,11 @@
 //
 // Incremental: the days and cohorts of the last run are kept (agg_retention_days and _cohorts). For
 // a cohort whose members are the same, a cell keeps its retained count when no changed day lies in
-// its period, and its unbounded count moves by the members who joined or left "active from the
-// period's start": after a new day those are few, and an intersection costs by the size of its
-// bitmaps (a cohort against every user active from a day is about 50 µs; there are 17k cells).
+// its period. Its unbounded count moves by the members whose last active day moved across the
+// period's start: a user is active from s on exactly when their last active day is s or later. The
+// users whose last day moved are few after a new day, and grouped by cohort and by their last day
+// before and after, they correct every cell with plain counts; intersecting bitmaps per cell cost
+// by the size of the bitmaps copied into each of 17k cells.
 import { quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { activeUsersCalendar } from './active-users.ts';
 import { clearStage, insertInto, stageOf, swapStaged, type DaySelection } from './partitions.ts';
@@ -60,6 +62,7 @@ export async function recomputeRetention(
     };
     await stageDays(warehouse, params);
     await stageCohorts(warehouse, params);
+    if (reuse) await stageCorrections(warehouse, pack);
     const unchanged = await unchangedCohorts(warehouse, pack, reuse);
     await stageCells(warehouse, { ...params, ...unchanged }, reuse);
   }
@@ -71,22 +74,73 @@ const DAYS = `(SELECT * FROM ${stageOf('agg_retention_days')} WHERE pack = {pack
 
 async function stageDays(warehouse: Warehouse, params: Record<string, unknown>): Promise<void> {
   // The window passes, once: everyone active before the day (whose complement in the day's users
-  // is the day's first-activity cohort), and everyone active on the day or after it. Walking the
-  // days backwards keeps one running union; a frame ending UNBOUNDED FOLLOWING is recomputed from
-  // scratch for every row. A day the last run did not have joins as an empty bitmap.
+  // is the day's first-activity cohort), everyone active after it (whose complement is the users
+  // last active on the day), and everyone active on the day or after it. Frames that start
+  // UNBOUNDED PRECEDING keep one running union; a frame ending UNBOUNDED FOLLOWING is recomputed
+  // from scratch for every row.
   await insertInto(
     warehouse,
     stageOf('agg_retention_days'),
-    `SELECT {pack:String}, n.day, n.users, n.active_from, bitmapAndnot(n.users, n.earlier),
-         bitmapAndnot(n.active_from, old.active_from), bitmapAndnot(old.active_from, n.active_from)
+    `SELECT {pack:String}, day, users, active_from, bitmapAndnot(users, earlier), bitmapAndnot(users, later)
      FROM (
        SELECT day, users,
            groupBitmapOrState(users) OVER (ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS active_from,
+           groupBitmapOrState(users) OVER (ORDER BY day DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS later,
            groupBitmapOrState(users) OVER (ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
        FROM (${activeUsersCalendar()})
-     ) AS n
-     LEFT JOIN (SELECT day, active_from FROM agg_retention_days WHERE pack = {pack:String}) AS old ON old.day = n.day`,
+     )`,
     params,
+  );
+}
+
+const CORRECTIONS = '_tributary_retention_corrections';
+
+/**
+ * Per cohort and period start s, the members who joined "active from s on" less those who left it:
+ * a member whose last active day moved from `before` to `after` joined it for before < s <= after,
+ * and left it for after < s <= before. The users whose last day moved are those in a different
+ * day's last_active than at the last run; a user never active counts as last active on 1970-01-01,
+ * before every period.
+ */
+async function stageCorrections(warehouse: Warehouse, pack: string): Promise<void> {
+  await warehouse.command(`ALTER TABLE ${CORRECTIONS} DROP PARTITION ${quoteString(pack)}`);
+  const OLD = `(SELECT * FROM agg_retention_days WHERE pack = {pack:String})`;
+  // One row, joined where needed: as a WITH constant, the bitmap cost several times more.
+  const moved = `(SELECT groupBitmapOrState(changed) AS moved FROM (
+       SELECT day, groupBitmapXorState(last_active) AS changed
+       FROM (SELECT day, last_active FROM ${DAYS} UNION ALL SELECT day, last_active FROM ${OLD})
+       GROUP BY day))`;
+  const lastDays = (table: string, side: string) =>
+    `SELECT arrayJoin(bitmapToArray(bitmapAnd(d.last_active, m.moved))) AS user_key, d.day AS day, ${quoteString(side)} AS side
+     FROM ${table} AS d CROSS JOIN ${moved} AS m`;
+  await insertInto(
+    warehouse,
+    CORRECTIONS,
+    `SELECT {pack:String}, cohort_kind, grain, cohort_start, period_start,
+         sum(toInt64(members) * ((before < period_start AND period_start <= after) - (after < period_start AND period_start <= before))) AS delta
+     FROM (
+       SELECT c.cohort_kind AS cohort_kind, c.grain AS grain, c.cohort_start AS cohort_start,
+           u.before AS before, u.after AS after, count() AS members
+       FROM (
+         SELECT s.cohort_kind AS cohort_kind, s.grain AS grain, s.cohort_start AS cohort_start,
+             arrayJoin(bitmapToArray(bitmapAnd(s.members, m.moved))) AS user_key
+         FROM (SELECT * FROM ${stageOf('agg_retention_cohorts')} WHERE pack = {pack:String}) AS s CROSS JOIN ${moved} AS m
+       ) AS c
+       INNER JOIN (
+         SELECT user_key, maxIf(day, side = 'old') AS before, maxIf(day, side = 'new') AS after FROM (
+           ${lastDays(DAYS, 'new')}
+           UNION ALL
+           ${lastDays(OLD, 'old')}
+         ) GROUP BY user_key
+       ) AS u ON u.user_key = c.user_key
+       GROUP BY cohort_kind, grain, cohort_start, before, after
+     )
+     -- The period starts between the two last days, and none before the cohort's start.
+     ARRAY JOIN arrayMap(d -> toDate(d), range(toUInt32(greatest(least(before, after) + 1, cohort_start)),
+                                               toUInt32(greatest(before, after)) + 1)) AS period_start
+     WHERE grain = 'day' OR toDayOfWeek(period_start) = 1
+     GROUP BY cohort_kind, grain, cohort_start, period_start`,
+    { pack },
   );
 }
 
@@ -137,13 +191,10 @@ async function stageCells(
       const joinOn = (alias: string, wanted: string) =>
         `${alias}.day = ${reuse ? `if(c.period > 0 AND ${wanted}, c.period_start, NULL)` : 'c.period_start'}`;
       // A kept unbounded count, corrected by the members who joined or left "active from s".
-      const corrected = reuse
-        ? `c.reusable, toUInt64(o.unbounded_retained + bitmapAndCardinality(c.members, m.active_from_added)
-                                - bitmapAndCardinality(c.members, m.active_from_removed)),`
-        : '';
+      const corrected = reuse ? `c.reusable, toUInt64(o.unbounded_retained + m.delta),` : '';
       const corrections = reuse
-        ? `LEFT JOIN (SELECT day, active_from_added, active_from_removed FROM ${DAYS}) AS m
-             ON ${joinOn('m', 'c.reusable AND NOT c.keep_unbounded')}`
+        ? `LEFT JOIN (SELECT cohort_start, period_start, delta FROM ${CORRECTIONS} WHERE ${cohortOf(kind, grain)}) AS m
+             ON m.cohort_start = c.cohort_start AND m.period_start = c.period_start`
         : '';
       return `SELECT {pack:String}, ${quoteString(kind)}, ${quoteString(grain)}, c.cohort_start, c.cohort_size, c.period,
             multiIf(c.period = 0, c.cohort_size, c.keep_retained, o.retained,
