@@ -62,7 +62,7 @@ export async function recomputeRetention(
     };
     await stageDays(warehouse, params);
     await stageCohorts(warehouse, params);
-    if (reuse) await stageCorrections(warehouse, pack);
+    if (reuse) await stageCorrections(warehouse, pack, params.lastTo !== '1970-01-01');
     const unchanged = await unchangedCohorts(warehouse, pack, reuse);
     await stageCells(warehouse, { ...params, ...unchanged }, reuse);
   }
@@ -102,8 +102,14 @@ const CORRECTIONS = '_tributary_retention_corrections';
  * day's last_active than at the last run; a user never active counts as last active on 1970-01-01,
  * before every period.
  */
-async function stageCorrections(warehouse: Warehouse, pack: string): Promise<void> {
+async function stageCorrections(
+  warehouse: Warehouse,
+  pack: string,
+  /** False when the last run's days are gone: nothing is reused, and every user would count as moved. */
+  lastRunKept: boolean,
+): Promise<void> {
   await warehouse.command(`ALTER TABLE ${CORRECTIONS} DROP PARTITION ${quoteString(pack)}`);
+  if (!lastRunKept) return;
   const OLD = `(SELECT * FROM agg_retention_days WHERE pack = {pack:String})`;
   // One row, joined where needed: as a WITH constant, the bitmap cost several times more.
   const moved = `(SELECT groupBitmapOrState(changed) AS moved FROM (
