@@ -1,8 +1,6 @@
 // A captured learning dataset for the transform tests: the pack's simulator writes Postgres (the
 // shared test server) and MongoDB (the stand-in, or TRIBUTARY_MONGO_URL), both captures land it in
 // a chDB warehouse, and the test gets clients on all three.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import pg from 'pg';
@@ -15,6 +13,7 @@ import { learningPack } from '../packs/learning/index.ts';
 import { openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { connectMongo, startTestMongo, uniqueDatabaseName, type TestMongo } from './mongo.ts';
 import { createTestDatabase } from './postgres.ts';
+import { scratchDir } from './scratch.ts';
 
 export interface LearningWarehouse {
   postgres: pg.Client;
@@ -54,7 +53,7 @@ export async function learningWarehouse(options: {
   await learningPack.simulate(postgres, { ...options, mongo: mongoClient.db(mongoDatabase) });
   const warehouse = await openWarehouse({
     kind: 'chdb',
-    path: join(await mkdtemp(join(tmpdir(), 'tributary-marts-')), 'warehouse'),
+    path: join(await scratchDir('marts'), 'warehouse'),
   });
   const capture = async () => {
     await runPostgresCapture({

@@ -4,20 +4,19 @@
 // 55/45 split, a false-positive rate near 5% over 200 A/A re-randomisations, CUPED's narrower
 // interval, and retention curves that behave.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ONBOARDING_TREATMENT_LIFT } from '../packs/learning/experiments.ts';
 import { openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { twoProportionZTest } from './stats/tests.ts';
+import { scratchDir } from '../test/scratch.ts';
 
 const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
 let warehouse: Warehouse;
 let demo: { status: number | null; stdout: string; stderr: string };
 
 beforeAll(async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'tributary-planted-'));
+  const dataDir = await scratchDir('planted');
   demo = spawnSync(process.execPath, [CLI, 'demo', '--data-dir', dataDir], {
     encoding: 'utf8',
     env: { ...process.env, TRIBUTARY_PII_KEY: 'planted-test-key-0123456789' },

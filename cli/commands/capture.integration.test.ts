@@ -1,12 +1,12 @@
 // The capture command's contract for wrong input: a non-zero exit and one line that says what is
 // wrong (and, where it can, how to fix it); usage errors print the usage.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../stack/index.ts';
 import { createTestDatabase, withClient } from '../../test/postgres.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 
@@ -22,7 +22,7 @@ let scratch: string;
 let replicaOnly: RunningPostgres;
 
 beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'tributary-cli-'));
+  scratch = await scratchDir('cli');
   replicaOnly = await startEmbeddedPostgres({ dataDir: join(scratch, 'replica-pg'), walLevel: 'replica' });
 });
 afterAll(async () => {

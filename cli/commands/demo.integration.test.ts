@@ -1,13 +1,12 @@
 // The learning demo end to end through the CLI: it must exit 0 (every mirror matches its source
 // table) and leave nothing secret or personal in the warehouse.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../stack/index.ts';
 import { openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 // The seed's secret columns (user_auth, user_social_logins, user_sessions), named outright.
@@ -28,7 +27,7 @@ let source: pg.Client;
 let warehouse: Warehouse;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'tributary-demo-'));
+  dataDir = await scratchDir('demo');
   demo = spawnSync(
     process.execPath,
     [CLI, 'demo', '--users', '60', '--days', '9', '--seed', '7', '--data-dir', dataDir],

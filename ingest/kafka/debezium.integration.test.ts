@@ -1,8 +1,6 @@
 // The Debezium path, all real: Postgres → the Debezium Postgres connector on Kafka Connect → Kafka →
 // the ingest worker → the mirrors equal the source, and equal what the native capture gives for
 // the same workload (its own slot on the same database, published to Kafka beside Debezium's).
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
@@ -25,6 +23,7 @@ import { describeSourceTables } from '../postgres/describe-tables.ts';
 import { KafkaSink } from './kafka-sink.ts';
 import { publishTableSchemas } from './schema-topic.ts';
 import { runKafkaWorker } from './worker.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 let kafka: RunningKafka;
 let connect: RunningConnect;
@@ -38,7 +37,7 @@ const pii = createPiiPolicy({
 });
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tributary-debezium-'));
+  root = await scratchDir('debezium');
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
   connect = await startKafkaConnect({
     bootstrapServers: kafka.bootstrapServers,

@@ -4,8 +4,6 @@
 // mirror rows as the native reader writing straight into the warehouse. The documents live in the
 // mongo-java-server stand-in (no real mongod exists for this machine kind) unless TRIBUTARY_MONGO_URL is set.
 import { readFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Document, MongoClient } from 'mongodb';
@@ -30,6 +28,7 @@ import { runMongoCapture } from '../mongo/capture.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import { KafkaSink } from './kafka-sink.ts';
 import { runKafkaWorker } from './worker.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 const pii = createPiiPolicy({
   dropFields: DEFAULT_DROP_FIELDS,
@@ -51,7 +50,7 @@ let client: MongoClient;
 let warehouse: Warehouse;
 
 beforeAll(async () => {
-  const root = await mkdtemp(join(tmpdir(), 'tributary-mongo-kafka-'));
+  const root = await scratchDir('mongo-kafka');
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
   producer = new Kafka({
     clientId: 'test',

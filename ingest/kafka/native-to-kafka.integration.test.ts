@@ -1,7 +1,5 @@
 // Native capture onto a real Kafka broker, then the ingest worker: the mirrors equal the source,
 // exactly as when the capture writes the warehouse directly.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -14,6 +12,7 @@ import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pi
 import { runPostgresCapture } from '../postgres/capture.ts';
 import { KafkaSink } from './kafka-sink.ts';
 import { runKafkaWorker } from './worker.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 let kafka: RunningKafka;
 let warehouse: Warehouse;
@@ -25,7 +24,7 @@ const pii = createPiiPolicy({
 });
 
 beforeAll(async () => {
-  const root = await mkdtemp(join(tmpdir(), 'tributary-native-kafka-'));
+  const root = await scratchDir('native-kafka');
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
   warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') });
 });

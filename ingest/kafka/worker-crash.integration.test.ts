@@ -2,8 +2,6 @@
 // under load, then restarted, leaves the mirror equal to what was sent and no (key, _version) twice;
 // two workers share the partitions, and the survivor takes over when one is killed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssignerProtocol, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +10,7 @@ import { expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import { openWarehouse } from '../../warehouse/index.ts';
 import type { SourceTable } from '../source-table.ts';
 import { publishTableSchemas } from './schema-topic.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 const PARTITIONS = 4;
@@ -119,7 +118,7 @@ let producer: Producer;
 let root: string;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tributary-worker-crash-'));
+  root = await scratchDir('worker-crash');
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
   client = new Kafka({ clientId: 'test', brokers: [kafka.bootstrapServers], logLevel: logLevel.NOTHING });
   producer = client.producer();

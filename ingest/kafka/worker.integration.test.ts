@@ -1,8 +1,6 @@
 // The Kafka ingest worker against a real broker (Apache Kafka from Maven Central, KRaft) and the
 // embedded ClickHouse engine: Debezium-format events land in the mirrors; malformed, mistyped and
 // oversized events land in dead_letters (and tributary.dlq) with their reason, and the rest flows on.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { publishTableSchemas } from './schema-topic.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
 import { replayDeadLetters } from './dead-letter-replay.ts';
 import { runKafkaWorker } from './worker.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 const users: SourceTable = {
   source: 'app',
@@ -73,7 +72,7 @@ let producer: Producer;
 let warehouse: Warehouse;
 
 beforeAll(async () => {
-  const root = await mkdtemp(join(tmpdir(), 'tributary-worker-'));
+  const root = await scratchDir('worker');
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
   client = new Kafka({ clientId: 'test', brokers: [kafka.bootstrapServers], logLevel: logLevel.NOTHING });
   producer = client.producer();

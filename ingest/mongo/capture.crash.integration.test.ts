@@ -2,8 +2,6 @@
 // while a document workload runs; after restarts the mirror equals the collection and holds no
 // duplicate (_id, _version). Against the stand-in unless TRIBUTARY_MONGO_URL names a real server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited } from '../../test/child-process.ts';
@@ -19,6 +17,7 @@ import {
 } from '../../test/mongo.ts';
 import { listDeadLetters, openWarehouse } from '../../warehouse/index.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 const PII_KEY = 'crash-test-key-0123456789';
@@ -58,7 +57,7 @@ function startCapture(collection: string, warehouseDir: string, extra: string[] 
 describe(`native MongoDB capture under SIGKILL (${MONGO_SERVER})`, () => {
   it('leaves the mirror equal to the collection after 5 kills mid-stream, with no duplicate (_id, _version)', async () => {
     const database = uniqueDatabaseName('crash');
-    const warehouseDir = join(await mkdtemp(join(tmpdir(), 'tributary-mongo-crash-')), 'warehouse');
+    const warehouseDir = join(await scratchDir('mongo-crash'), 'warehouse');
     const client = await connectMongo(mongo.url);
     try {
       const workload = new DocumentWorkload(client.db(database).collection('events'), 23);

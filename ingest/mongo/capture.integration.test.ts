@@ -1,8 +1,6 @@
 // Native MongoDB capture into the embedded ClickHouse engine. Runs against the mongo-java-server
 // stand-in (no real mongod exists for this machine kind) or, with TRIBUTARY_MONGO_URL, against a
 // real replica set; every title names the server.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code, Int32, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +25,7 @@ import { WarehouseSink } from '../capture-sink.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import type { DocumentField } from '../source-table.ts';
 import { runMongoCapture, type MongoCaptureResult } from './capture.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 const pii = createPiiPolicy({
   dropFields: DEFAULT_DROP_FIELDS,
@@ -50,7 +49,7 @@ beforeAll(async () => {
   client = await connectMongo(mongo.url);
   warehouse = await openWarehouse({
     kind: 'chdb',
-    path: join(await mkdtemp(join(tmpdir(), 'tributary-wh-')), 'warehouse'),
+    path: join(await scratchDir('wh'), 'warehouse'),
   });
 });
 afterAll(async () => {

@@ -1,8 +1,6 @@
 // Crash safety of native capture: the capture process is SIGKILLed at random moments while a
 // workload runs; after restarts the mirror equals the source and holds no duplicate versions.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import { exited } from '../../test/child-process.ts';
 import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import { openWarehouse } from '../../warehouse/index.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 
@@ -72,7 +71,7 @@ async function runWorkload(client: pg.Client, shouldStop: () => boolean): Promis
 describe('native capture under SIGKILL', () => {
   it('leaves the mirror equal to the source after 5 kills mid-stream, with no duplicate (key, _version)', async () => {
     const url = await createTestDatabase('crash');
-    const warehouseDir = join(await mkdtemp(join(tmpdir(), 'tributary-crash-')), 'warehouse');
+    const warehouseDir = join(await scratchDir('crash'), 'warehouse');
     await withClient(url, async (client) => {
       await client.query(
         `CREATE TABLE activity (id int PRIMARY KEY, user_id uuid NOT NULL, score int, note text, at timestamptz, tags text[])`,

@@ -1,8 +1,6 @@
 // Native Postgres capture against a real (embedded) Postgres and the embedded ClickHouse engine:
 // random workloads over every column type the seeds use must leave the mirror equal to the source.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { apply, EVERYTHING_DDL, operation } from '../../test/everything-workload.ts';
@@ -14,6 +12,7 @@ import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import { WarehouseSink } from '../capture-sink.ts';
 import { runPostgresCapture } from './capture.ts';
+import { scratchDir } from '../../test/scratch.ts';
 
 let warehouse: Warehouse;
 const pii = createPiiPolicy({
@@ -26,7 +25,7 @@ const pii = createPiiPolicy({
 beforeAll(async () => {
   warehouse = await openWarehouse({
     kind: 'chdb',
-    path: join(await mkdtemp(join(tmpdir(), 'tributary-wh-')), 'warehouse'),
+    path: join(await scratchDir('wh'), 'warehouse'),
   });
 });
 afterAll(async () => {
