@@ -29,7 +29,7 @@ export const changeSourceSchema = z
     schema: z.string().optional(),
     table: z.string().optional(),
     collection: z.string().optional(),
-    /** Postgres: LSN of the change's WAL record (for snapshots, the slot's consistent point). */
+    /** Postgres: LSN of the change's WAL record (native snapshots: the slot's restart position). */
     lsn: z.number().int().nonnegative().optional(),
     /** MongoDB: the change's cluster time is `ts_ms / 1000` seconds and increment `ord`. */
     ord: z.number().int().nonnegative().optional(),

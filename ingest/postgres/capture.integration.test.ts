@@ -4,14 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { apply, EVERYTHING_DDL, operation } from '../../test/everything-workload.ts';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import { WarehouseSink } from '../capture-sink.ts';
-import { runPostgresCapture } from './capture.ts';
+import { runPostgresCapture, startPostgresCapture } from './capture.ts';
 import { scratchDir } from '../../test/scratch.ts';
 
 let warehouse: Warehouse;
@@ -59,6 +59,12 @@ async function expectSlotReleased(client: pg.Client): Promise<void> {
       },
     )
     .toBe(0);
+}
+
+async function openClient(url: string): Promise<pg.Client> {
+  const session = new pg.Client({ connectionString: url });
+  await session.connect();
+  return session;
 }
 
 /** A 1 MB value that pglz cannot shrink below the TOAST threshold. */
@@ -147,6 +153,79 @@ describe('native Postgres capture', () => {
         warehouse,
         table: 'everything',
         mirror: 'raw_bulk_everything',
+        key: ['id'],
+      });
+    });
+  });
+
+  it('keeps the changes a transaction made before the consistent point it commits after', async () => {
+    // Slot creation waits for the transactions running when it started (X1), then for those running
+    // once it can decode whole transactions (X2). X3 begins between the two: its first changes are
+    // older than the consistent point, yet it commits after it, so only the stream carries them.
+    const url = await createTestDatabase('straddle');
+    await withClient(url, async (client) => {
+      await client.query('CREATE TABLE items (id int PRIMARY KEY, v text)');
+      await client.query("INSERT INTO items SELECT g, 'initial' FROM generate_series(1, 4) AS g");
+      const [x1, x2, x3] = [await openClient(url), await openClient(url), await openClient(url)];
+      try {
+        const slotWaitsFor = (xid: string) =>
+          expect
+            .poll(
+              async () =>
+                (
+                  await client.query(
+                    "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1",
+                    [xid],
+                  )
+                ).rows[0]?.n,
+              { timeout: 30_000 },
+            )
+            .toBe(1);
+        const begin = async (session: pg.Client, id: number) => {
+          await session.query('BEGIN');
+          await session.query("UPDATE items SET v = 'writer' WHERE id = $1", [id]);
+          return (await session.query<{ xid: string }>('SELECT pg_current_xact_id()::xid::text AS xid'))
+            .rows[0]!.xid;
+        };
+        const first = await begin(x1, 1);
+        const running = startPostgresCapture({
+          sourceUrl: url,
+          sourceName: 'straddle',
+          tables: { kind: 'all' },
+          sink: new WarehouseSink(warehouse),
+          pii,
+          untilCaughtUp: false,
+        });
+        await slotWaitsFor(first);
+        const second = await begin(x2, 2);
+        await x1.query('COMMIT');
+        await slotWaitsFor(second);
+        await x3.query('BEGIN');
+        await x3.query("UPDATE items SET v = 'before the consistent point' WHERE id = 3");
+        await x3.query('DELETE FROM items WHERE id = 4');
+        await x2.query('COMMIT');
+        await expect
+          .poll(
+            async () =>
+              (
+                await client.query(
+                  "SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'tributary_straddle' AND confirmed_flush_lsn IS NOT NULL",
+                )
+              ).rows[0]?.n,
+            { timeout: 30_000 },
+          )
+          .toBe(1);
+        await x3.query("UPDATE items SET v = v || ', then after it' WHERE id = 3");
+        await x3.query('COMMIT');
+        await running.catchUpAndStop();
+      } finally {
+        for (const session of [x1, x2, x3]) await session.end();
+      }
+      await expectMirrorEqualsSource({
+        client,
+        warehouse,
+        table: 'items',
+        mirror: 'raw_straddle_items',
         key: ['id'],
       });
     });

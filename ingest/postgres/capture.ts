@@ -26,6 +26,7 @@ import {
   replicationNames,
   slotConfirmedLsn,
   slotExists,
+  slotRestartLsn,
   waitForSlotRelease,
 } from './replication-slot.ts';
 import { readSnapshot } from './snapshot.ts';
@@ -214,6 +215,10 @@ class PostgresCapture {
 
     await dropSlot(client, this.names.slot);
     const exported = await createSlotWithSnapshot(this.options.sourceUrl, this.names.slot);
+    // Not the consistent point: a transaction that began before it and commits after it is streamed,
+    // and its changes carry older LSNs. Versioned at the consistent point, the snapshot's rows would
+    // outrank those changes and lose them.
+    const snapshotVersion = await slotRestartLsn(client, this.names.slot);
     const snapshot: SnapshotState = {
       slot: this.names.slot,
       consistentPoint: exported.consistentPoint,
@@ -226,7 +231,7 @@ class PostgresCapture {
       await readSnapshot({
         url: this.options.sourceUrl,
         snapshotName: exported.snapshotName,
-        consistentPoint: exported.consistentPoint,
+        version: snapshotVersion,
         database: this.database,
         sourceName: this.options.sourceName,
         tables: codecs,
@@ -252,7 +257,7 @@ class PostgresCapture {
       await exported.release();
     }
     // Rows an earlier snapshot or stream left behind but this snapshot no longer saw are gone.
-    await this.sink.completeSnapshot(exported.consistentPoint);
+    await this.sink.completeSnapshot(snapshotVersion);
     await this.sink.writeCheckpoint(this.pipeline, 'snapshot', { ...snapshot, done: true });
     return exported.consistentPoint;
   }

@@ -64,7 +64,7 @@ export async function waitForSlotRelease(client: pg.Client, slot: string): Promi
 }
 
 export interface ExportedSnapshot {
-  /** Every change after this WAL position is in the stream; everything before is in the snapshot. */
+  /** Every transaction committed after this WAL position is in the stream; the others are in the snapshot. */
   consistentPoint: number;
   snapshotName: string;
   /** Keeps the snapshot alive; close it once every table has been read. */
@@ -84,6 +84,20 @@ export async function createSlotWithSnapshot(url: string, slot: string): Promise
     snapshotName: row.snapshot_name,
     release: () => replication.end(),
   };
+}
+
+/**
+ * Where the slot starts reading WAL. Right after creation it lies below every change the slot will
+ * stream, including those of a transaction that began before the consistent point and commits after it.
+ */
+export async function slotRestartLsn(client: pg.Client, slot: string): Promise<number> {
+  const result = await client.query<{ lsn: string | null }>(
+    'SELECT restart_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  );
+  const lsn = result.rows[0]?.lsn;
+  if (!lsn) throw new CaptureError(`replication slot ${slot} has no restart position`);
+  return parseLsn(lsn);
 }
 
 export async function slotConfirmedLsn(client: pg.Client, slot: string): Promise<number> {

@@ -9,7 +9,8 @@ import type { TableCodec } from './table-codec.ts';
 export interface SnapshotOptions {
   url: string;
   snapshotName: string;
-  consistentPoint: number;
+  /** The snapshot rows' `source.lsn`, below every streamed change (see `slotRestartLsn`). */
+  version: number;
   database: string;
   sourceName: string;
   tables: TableCodec[];
@@ -51,7 +52,7 @@ async function readTable(client: pg.Client, codec: TableCodec, options: Snapshot
     db: options.database,
     schema,
     table,
-    lsn: options.consistentPoint,
+    lsn: options.version,
     ts_ms: now,
     snapshot: 'true' as const,
   };
