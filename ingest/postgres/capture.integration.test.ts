@@ -11,7 +11,7 @@ import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import { WarehouseSink } from '../capture-sink.ts';
-import { runPostgresCapture, startPostgresCapture } from './capture.ts';
+import { runPostgresCapture, startPostgresCapture, type RunningCapture } from './capture.ts';
 import { scratchDir } from '../../test/scratch.ts';
 
 let warehouse: Warehouse;
@@ -44,21 +44,25 @@ async function capture(url: string, sourceName: string) {
   });
 }
 
+/** Waits until `query` (a `SELECT count(*)::int AS n …`) counts `expected`. */
+async function expectCountReaches(
+  client: pg.Client,
+  query: string,
+  expected: number,
+  { params = [], timeout = 5000 }: { params?: unknown[]; timeout?: number } = {},
+): Promise<void> {
+  await expect
+    .poll(async () => (await client.query<{ n: number }>(query, params)).rows[0]?.n, { timeout })
+    .toBe(expected);
+}
+
 /** A finished capture leaves no replication connection behind. */
 async function expectSlotReleased(client: pg.Client): Promise<void> {
-  await expect
-    .poll(
-      async () =>
-        (
-          await client.query(
-            'SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND database = current_database()',
-          )
-        ).rows[0]?.n,
-      {
-        timeout: 5000,
-      },
-    )
-    .toBe(0);
+  await expectCountReaches(
+    client,
+    'SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND database = current_database()',
+    0,
+  );
 }
 
 async function openClient(url: string): Promise<pg.Client> {
@@ -167,20 +171,15 @@ describe('native Postgres capture', () => {
       await client.query('CREATE TABLE items (id int PRIMARY KEY, v text)');
       await client.query("INSERT INTO items SELECT g, 'initial' FROM generate_series(1, 4) AS g");
       const [x1, x2, x3] = [await openClient(url), await openClient(url), await openClient(url)];
+      let running: RunningCapture | undefined;
       try {
         const slotWaitsFor = (xid: string) =>
-          expect
-            .poll(
-              async () =>
-                (
-                  await client.query(
-                    "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1",
-                    [xid],
-                  )
-                ).rows[0]?.n,
-              { timeout: 30_000 },
-            )
-            .toBe(1);
+          expectCountReaches(
+            client,
+            "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1",
+            1,
+            { params: [xid], timeout: 30_000 },
+          );
         const begin = async (session: pg.Client, id: number) => {
           await session.query('BEGIN');
           await session.query("UPDATE items SET v = 'writer' WHERE id = $1", [id]);
@@ -188,7 +187,7 @@ describe('native Postgres capture', () => {
             .rows[0]!.xid;
         };
         const first = await begin(x1, 1);
-        const running = startPostgresCapture({
+        running = startPostgresCapture({
           sourceUrl: url,
           sourceName: 'straddle',
           tables: { kind: 'all' },
@@ -204,22 +203,18 @@ describe('native Postgres capture', () => {
         await x3.query("UPDATE items SET v = 'before the consistent point' WHERE id = 3");
         await x3.query('DELETE FROM items WHERE id = 4');
         await x2.query('COMMIT');
-        await expect
-          .poll(
-            async () =>
-              (
-                await client.query(
-                  "SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'tributary_straddle' AND confirmed_flush_lsn IS NOT NULL",
-                )
-              ).rows[0]?.n,
-            { timeout: 30_000 },
-          )
-          .toBe(1);
+        await expectCountReaches(
+          client,
+          "SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'tributary_straddle' AND confirmed_flush_lsn IS NOT NULL",
+          1,
+          { timeout: 30_000 },
+        );
         await x3.query("UPDATE items SET v = v || ', then after it' WHERE id = 3");
         await x3.query('COMMIT');
-        await running.catchUpAndStop();
       } finally {
+        // Ending the sessions rolls back what a failure left open, so the slot can be created and stopped.
         for (const session of [x1, x2, x3]) await session.end();
+        await running?.catchUpAndStop();
       }
       await expectMirrorEqualsSource({
         client,
