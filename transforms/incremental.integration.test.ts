@@ -118,4 +118,27 @@ describe(`incremental transforms equal a full recompute (documents on the ${MONG
       }
     }
   });
+
+  it('re-maps nothing on an idle source once a run has read past the insert-duration bound', async () => {
+    const mapping = learningPack.mapping(SOURCE);
+    const insertDurationBoundMs = 500;
+    const run = () =>
+      runTransforms({ warehouse: data.warehouse, pack: 'idle', mapping, insertDurationBoundMs });
+    await run();
+    await changeSources(new Random(5));
+    const afterChanges = await run();
+    expect(afterChanges.recomputedDays).not.toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, insertDurationBoundMs + 100));
+    // This run may still re-read the rows that could have been in flight during the last one…
+    await run();
+    // …this one read more than the bound after the last ingestion: nothing is left to re-read.
+    const idle = await run();
+    expect(idle.recomputedDays).toEqual([]);
+    await runTransforms({ warehouse: data.warehouse, pack: 'full', mapping, full: true });
+    for (const mart of MARTS)
+      expect({ mart, text: await martText(mart, 'idle') }).toEqual({
+        mart,
+        text: await martText(mart, 'full'),
+      });
+  });
 });

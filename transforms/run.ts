@@ -21,6 +21,11 @@ export interface TransformOptions {
   pack: string;
   mapping: PackMapping;
   full?: boolean;
+  /**
+   * How long an insert into a mirror may run: rows stamped this long before a run read may not yet
+   * have been visible to it, so the next run reads them again. Default 10 s.
+   */
+  insertDurationBoundMs?: number;
 }
 
 export interface TransformResult {
@@ -33,6 +38,8 @@ export interface TransformResult {
 interface TransformState {
   /** Mirror rows ingested up to here are in the facts. */
   watermark: string;
+  /** The warehouse's clock when the run read the watermark (absent in states from older versions). */
+  readAt?: string;
   /** Set while a run changes facts and marts; found set at start, the last run was interrupted. */
   running: boolean;
   /** The FACTS_LAYOUT the facts were built with. */
@@ -42,8 +49,29 @@ interface TransformState {
 /** Raised when facts gain what existing rows lack (2: user keys), so that a full run rebuilds them. */
 const FACTS_LAYOUT = 2;
 
-/** Rows landing while a run reads can carry an earlier ingestion time: read this far back again. */
-const WATERMARK_OVERLAP_MS = 10_000;
+/** A row is stamped with its ingestion time when its insert starts, and is visible when it ends. */
+const INSERT_DURATION_BOUND_MS = 10_000;
+
+/**
+ * Mirror rows ingested after this time are re-mapped: all rows after the last run's watermark, and
+ * the rows that may have been in flight while it read (stamped within the bound before its read).
+ * Once a run read more than the bound after the last ingestion, an idle source re-reads nothing.
+ */
+function rereadFrom(state: TransformState, insertDurationBoundMs: number): string {
+  const watermark = parseTimestamp(state.watermark);
+  const inFlightFrom = parseTimestamp(state.readAt ?? state.watermark) - insertDurationBoundMs;
+  // One millisecond back, because rows are selected strictly after this time.
+  return formatTimestamp(Math.min(watermark, inFlightFrom - 1));
+}
+
+const parseTimestamp = (text: string): number => Date.parse(`${text.replace(' ', 'T')}Z`);
+const formatTimestamp = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+async function warehouseNow(warehouse: Warehouse): Promise<string> {
+  const [row] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
+  if (!row) throw new Error('the warehouse did not tell its time');
+  return row.now;
+}
 
 export async function runTransforms(options: TransformOptions): Promise<TransformResult> {
   const { warehouse, pack, mapping } = options;
@@ -52,12 +80,13 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   const pipeline = `transform:${pack}`;
   const state = await readCheckpoint<TransformState>(warehouse, pipeline, 'state');
   const existing = await existingTables(warehouse);
+  // Read before the watermark, so that every read of this run comes after it.
+  const readAt = await warehouseNow(warehouse);
   const watermark = await newestIngestion(warehouse, mapping, existing);
   const full = options.full === true || !state || state.running || state.layout !== FACTS_LAYOUT;
   await writeCheckpoint(warehouse, pipeline, 'state', {
-    watermark: state?.watermark ?? watermark,
+    ...(state ?? { watermark }),
     running: true,
-    layout: state?.layout,
   } satisfies TransformState);
 
   await rebuildDimensions(warehouse, pack, mapping, existing);
@@ -66,11 +95,13 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   let exposuresChanged = true;
   if (full) await refreshFactsFull(warehouse, pack, mapping, existing);
   else {
-    const since = new Date(Date.parse(`${state.watermark.replace(' ', 'T')}Z`) - WATERMARK_OVERLAP_MS)
-      .toISOString()
-      .replace('T', ' ')
-      .replace('Z', '');
-    const changed = await refreshFactsIncremental(warehouse, pack, mapping, existing, since);
+    const changed = await refreshFactsIncremental(
+      warehouse,
+      pack,
+      mapping,
+      existing,
+      rereadFrom(state, options.insertDurationBoundMs ?? INSERT_DURATION_BOUND_MS),
+    );
     activityDays = [...changed.activity].sort();
     ratingDays = [...changed.ratings].sort();
     exposuresChanged = changed.exposures;
@@ -83,6 +114,7 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
 
   await writeCheckpoint(warehouse, pipeline, 'state', {
     watermark,
+    readAt,
     running: false,
     layout: FACTS_LAYOUT,
   } satisfies TransformState);
