@@ -29,7 +29,8 @@ export interface TransformOptions {
 }
 
 export interface TransformResult {
-  mode: 'full' | 'incremental';
+  /** `unchanged`: no mirror the mapping reads received anything since the last run, so nothing ran. */
+  mode: 'full' | 'incremental' | 'unchanged';
   /** Days of daily marts recomputed ('all' after a full run). */
   recomputedDays: DaySelection;
   seconds: number;
@@ -44,6 +45,8 @@ interface TransformState {
   running: boolean;
   /** The FACTS_LAYOUT the facts were built with. */
   layout?: number;
+  /** The mapping's mirrors that existed (a mirror appearing changes the dimensions' joins). */
+  mirrors?: string[];
 }
 
 /** Raised when facts gain what existing rows lack (2: user keys), so that a full run rebuilds them. */
@@ -80,10 +83,20 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   const pipeline = `transform:${pack}`;
   const state = await readCheckpoint<TransformState>(warehouse, pipeline, 'state');
   const existing = await existingTables(warehouse);
+  const mirrors = mirrorsRead(mapping).filter((mirror) => existing.has(mirror));
   // Read before the watermark, so that every read of this run comes after it.
   const readAt = await warehouseNow(warehouse);
-  const watermark = await newestIngestion(warehouse, mapping, existing);
+  const watermark = await newestIngestion(warehouse, mirrors);
   const full = options.full === true || !state || state.running || state.layout !== FACTS_LAYOUT;
+  const since = state && rereadFrom(state, options.insertDurationBoundMs ?? INSERT_DURATION_BOUND_MS);
+  // The marts are a function of the mirrors alone: with none of them changed, neither are they.
+  if (
+    !full &&
+    since !== undefined &&
+    state.mirrors?.join() === mirrors.join() &&
+    parseTimestamp(watermark) <= parseTimestamp(since)
+  )
+    return { mode: 'unchanged', recomputedDays: [], seconds: (performance.now() - startedAt) / 1000 };
   await writeCheckpoint(warehouse, pipeline, 'state', {
     ...(state ?? { watermark }),
     running: true,
@@ -95,13 +108,7 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   let exposuresChanged = true;
   if (full) await refreshFactsFull(warehouse, pack, mapping, existing);
   else {
-    const changed = await refreshFactsIncremental(
-      warehouse,
-      pack,
-      mapping,
-      existing,
-      rereadFrom(state, options.insertDurationBoundMs ?? INSERT_DURATION_BOUND_MS),
-    );
+    const changed = await refreshFactsIncremental(warehouse, pack, mapping, existing, since ?? watermark);
     activityDays = [...changed.activity].sort();
     ratingDays = [...changed.ratings].sort();
     exposuresChanged = changed.exposures;
@@ -117,6 +124,7 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
     readAt,
     running: false,
     layout: FACTS_LAYOUT,
+    mirrors,
   } satisfies TransformState);
   return {
     mode: full ? 'full' : 'incremental',
@@ -189,18 +197,21 @@ export async function existingTables(warehouse: Warehouse): Promise<Set<string>>
   return new Set(rows.map((row) => row.name));
 }
 
-/** The newest ingestion time over the mirrors the mapping reads. */
-async function newestIngestion(
-  warehouse: Warehouse,
-  mapping: PackMapping,
-  existing: Set<string>,
-): Promise<string> {
-  const mirrors = new Set(
-    [...mapping.activity, ...mapping.exposures, ...mapping.ratings].map((source) => source.mirror),
+/** Every mirror the mapping reads, for facts and for dimensions, sorted. */
+function mirrorsRead(mapping: PackMapping): string[] {
+  const facts = [...mapping.activity, ...mapping.exposures, ...mapping.ratings].map(
+    (source) => source.mirror,
   );
+  const dimensions = [mapping.users, mapping.content, mapping.experimentConfigs].flatMap(
+    (source) => source.mirrors,
+  );
+  return [...new Set([...facts, ...dimensions])].sort();
+}
+
+/** The newest ingestion time over `mirrors`. */
+async function newestIngestion(warehouse: Warehouse, mirrors: string[]): Promise<string> {
   let newest = '1970-01-01 00:00:00.000';
   for (const mirror of mirrors) {
-    if (!existing.has(mirror)) continue;
     const [row] = await warehouse.query<{ newest: string }>(
       `SELECT toString(max(_ingested_at)) AS newest FROM ${mirror}`,
     );

@@ -64,7 +64,9 @@ export const transformCommand = {
       });
       const days = result.recomputedDays === 'all' ? 'all days' : `${result.recomputedDays.length} day(s)`;
       console.error(
-        `done: ${result.mode} run, ${days} of daily marts recomputed, in ${result.seconds.toFixed(2)} s`,
+        result.mode === 'unchanged'
+          ? `done: nothing landed in the mirrors since the last run; the marts stand (${result.seconds.toFixed(2)} s)`
+          : `done: ${result.mode} run, ${days} of daily marts recomputed, in ${result.seconds.toFixed(2)} s`,
       );
       return 0;
     } finally {
