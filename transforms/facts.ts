@@ -88,17 +88,19 @@ export async function refreshFactsIncremental(
         `SELECT count() AS n FROM ${CHANGED_KEYS_TABLE}`,
       );
       if (Number(changedCount[0]?.n ?? 0) === 0) continue;
-      const before = kind === 'exposures' ? [] : await factDays(warehouse, table, pack, keyFilter);
-      await warehouse.command(`DELETE FROM ${q(table)} WHERE pack = {pack:String} AND ${keyFilter}`, {
-        pack,
-      });
+      const before = kind === 'exposures' ? undefined : await factDays(warehouse, table, pack, keyFilter);
+      // Keys with no facts yet (a new day's rows, mostly) need no delete, a mutation of every part.
+      if (before === undefined || before.length > 0)
+        await warehouse.command(`DELETE FROM ${q(table)} WHERE pack = {pack:String} AND ${keyFilter}`, {
+          pack,
+        });
       await insertFacts(warehouse, pack, kind, source, keyFilter);
       if (kind === 'exposures') {
         changed.exposures = true;
         continue;
       }
       const after = await factDays(warehouse, table, pack, keyFilter);
-      for (const day of [...before, ...after]) changed[kind].add(day);
+      for (const day of [...(before ?? []), ...after]) changed[kind].add(day);
     }
   }
   return changed;
