@@ -24,6 +24,7 @@ import { KafkaSink } from './kafka-sink.ts';
 import { publishTableSchemas } from './schema-topic.ts';
 import { runKafkaWorker } from './worker.ts';
 import { scratchDir } from '../../test/scratch.ts';
+import { STRADDLE_TABLE_DDL, straddleSlotCreation } from '../../test/straddling-transaction.ts';
 
 let kafka: RunningKafka;
 let connect: RunningConnect;
@@ -143,6 +144,53 @@ describe('Debezium → Kafka → ingest worker', () => {
       expect(nat.mirror).toEqual(nat.source);
       expect(dbz.mirror).toEqual(dbz.source);
       expect(dbz.mirror).toEqual(nat.mirror);
+    });
+  });
+
+  it("keeps the changes of a transaction straddling the snapshot's consistent point", async () => {
+    const url = await createTestDatabase('dbzstraddle');
+    await withClient(url, async (client) => {
+      await client.query(STRADDLE_TABLE_DDL);
+      const connector = await prepareDebezium(url, 'dbzstraddle');
+      const connectClient = new ConnectClient(connect.url);
+      await straddleSlotCreation(url, connector.config['slot.name'] ?? '', async () => {
+        await connectClient.apply(connector.name, connector.config);
+      });
+      // Written after the straddling transaction: once it is in the mirror, everything before is.
+      await client.query("INSERT INTO items VALUES (5, 'last')");
+      const mirrorOf = () =>
+        readSourceAndMirror({
+          client,
+          warehouse,
+          table: 'items',
+          mirror: 'raw_dbzstraddle_items',
+          key: ['id'],
+        });
+      // A worker subscribes to the topics that exist when it starts: wait for Debezium to make it.
+      const admin = new Kafka({ brokers: [kafka.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      await expect
+        .poll(async () => (await admin.listTopics()).includes('dbzstraddle.public.items'), {
+          timeout: 60_000,
+        })
+        .toBe(true);
+      await admin.disconnect();
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline) {
+        await runKafkaWorker({
+          brokers: [kafka.bootstrapServers],
+          group: 'debezium-straddle',
+          topics: /^dbzstraddle\.public\.items$/,
+          warehouse,
+          pii,
+          untilIdleSeconds: 2,
+          catalogs: { dbzstraddle: url },
+        });
+        if ((await mirrorOf()).mirror.some((row) => row.includes('"last"'))) break;
+      }
+      const { source, mirror } = await mirrorOf();
+      expect(mirror).toEqual(source);
+      await connectClient.delete(connector.name);
     });
   });
 

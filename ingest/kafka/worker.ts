@@ -71,6 +71,9 @@ export interface WorkerResult {
 interface Intent {
   first: number;
   last: number;
+  /** The newest Postgres snapshot LSN seen in the partition before this batch, and after it. */
+  snapshotLsnBefore?: number;
+  snapshotLsnAfter?: number;
 }
 
 interface Decoded {
@@ -219,10 +222,10 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     topic: string,
     partition: number,
     messages: KafkaMessage[],
+    { envelopes, deadLetters }: Decoded,
     intent: Intent,
     payload: EachBatchPayload,
   ): Promise<void> => {
-    const { envelopes, deadLetters } = await decode(topic, partition, messages);
     const tokenBase = `${pipeline}:${topic}:${partition}:${intent.first}-${intent.last}`;
     const { rejected } = await writer.write(envelopes, tokenBase);
     for (const { envelope, reason } of rejected) {
@@ -307,7 +310,9 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
           { retriable: true },
         );
       }
-      await land(batch.topic, batch.partition, range, recorded, payload);
+      const decoded = await decode(batch.topic, batch.partition, range);
+      liftStraddlers(decoded.envelopes, recorded.snapshotLsnBefore);
+      await land(batch.topic, batch.partition, range, decoded, recorded, payload);
       const rest = messages.filter((message) => Number(message.offset) > recorded.last);
       if (rest.length > 0) await landFresh(batch.topic, batch.partition, stream, rest, payload);
       return;
@@ -322,10 +327,17 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     messages: KafkaMessage[],
     payload: EachBatchPayload,
   ): Promise<void> => {
-    const intent: Intent = { first: Number(messages[0]?.offset), last: Number(messages.at(-1)?.offset) };
+    const decoded = await decode(topic, partition, messages);
+    const snapshotLsnBefore = intents.get(stream)?.snapshotLsnAfter;
+    const intent: Intent = {
+      first: Number(messages[0]?.offset),
+      last: Number(messages.at(-1)?.offset),
+      snapshotLsnBefore,
+      snapshotLsnAfter: liftStraddlers(decoded.envelopes, snapshotLsnBefore),
+    };
     await writeCheckpoint(options.warehouse, pipeline, stream, intent);
     intents.set(stream, intent);
-    await land(topic, partition, messages, intent, payload);
+    await land(topic, partition, messages, decoded, intent, payload);
   };
 
   await schemas.start();
@@ -371,6 +383,27 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     await producer.disconnect();
     await schemas.stop();
   }
+}
+
+/**
+ * Debezium versions its snapshot rows at one WAL position, but what it streams after them includes
+ * transactions open while the snapshot was taken: their changes carry that position or older ones,
+ * and would lose to (or tie with) the snapshot rows. They are lifted to one past the snapshot's
+ * position, which no record starts at: above its rows, below every change made after it. Lifted
+ * changes of one row tie, and the mirror keeps the last inserted, which is the stream's order.
+ * A partition carries one table's keys in order, so the newest snapshot seen in it is the one these
+ * changes follow. Rewrites `envelopes` in place; returns the newest snapshot position after them.
+ */
+function liftStraddlers(envelopes: ChangeEnvelope[], snapshotLsn: number | undefined): number | undefined {
+  let newest = snapshotLsn;
+  for (const [index, envelope] of envelopes.entries()) {
+    const { lsn } = envelope.source;
+    if (envelope.source.connector !== 'postgresql' || typeof lsn !== 'number') continue;
+    if (envelope.op === 'r') newest = Math.max(newest ?? 0, lsn);
+    else if (newest !== undefined && lsn <= newest)
+      envelopes[index] = { ...envelope, source: { ...envelope.source, lsn: newest + 1 } };
+  }
+  return newest;
 }
 
 /** Debezium's events carry source values as they are: apply the same secret and PII rules. */

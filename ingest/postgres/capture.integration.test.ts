@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { apply, EVERYTHING_DDL, operation } from '../../test/everything-workload.ts';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
@@ -13,6 +13,7 @@ import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pi
 import { WarehouseSink } from '../capture-sink.ts';
 import { runPostgresCapture, startPostgresCapture, type RunningCapture } from './capture.ts';
 import { scratchDir } from '../../test/scratch.ts';
+import { STRADDLE_TABLE_DDL, straddleSlotCreation } from '../../test/straddling-transaction.ts';
 
 let warehouse: Warehouse;
 const pii = createPiiPolicy({
@@ -44,31 +45,15 @@ async function capture(url: string, sourceName: string) {
   });
 }
 
-/** Waits until `query` (a `SELECT count(*)::int AS n …`) counts `expected`. */
-async function expectCountReaches(
-  client: pg.Client,
-  query: string,
-  expected: number,
-  { params = [], timeout = 5000 }: { params?: unknown[]; timeout?: number } = {},
-): Promise<void> {
-  await expect
-    .poll(async () => (await client.query<{ n: number }>(query, params)).rows[0]?.n, { timeout })
-    .toBe(expected);
-}
-
 /** A finished capture leaves no replication connection behind. */
 async function expectSlotReleased(client: pg.Client): Promise<void> {
-  await expectCountReaches(
-    client,
-    'SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND database = current_database()',
-    0,
-  );
-}
-
-async function openClient(url: string): Promise<pg.Client> {
-  const session = new pg.Client({ connectionString: url });
-  await session.connect();
-  return session;
+  const activeSlots = async () =>
+    (
+      await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_replication_slots WHERE active AND database = current_database()',
+      )
+    ).rows[0]?.n;
+  await expect.poll(activeSlots, { timeout: 5000 }).toBe(0);
 }
 
 /** A 1 MB value that pglz cannot shrink below the TOAST threshold. */
@@ -163,57 +148,22 @@ describe('native Postgres capture', () => {
   });
 
   it('keeps the changes a transaction made before the consistent point it commits after', async () => {
-    // Slot creation waits for the transactions running when it started (X1), then for those running
-    // once it can decode whole transactions (X2). X3 begins between the two: its first changes are
-    // older than the consistent point, yet it commits after it, so only the stream carries them.
     const url = await createTestDatabase('straddle');
     await withClient(url, async (client) => {
-      await client.query('CREATE TABLE items (id int PRIMARY KEY, v text)');
-      await client.query("INSERT INTO items SELECT g, 'initial' FROM generate_series(1, 4) AS g");
-      const [x1, x2, x3] = [await openClient(url), await openClient(url), await openClient(url)];
+      await client.query(STRADDLE_TABLE_DDL);
       let running: RunningCapture | undefined;
       try {
-        const slotWaitsFor = (xid: string) =>
-          expectCountReaches(
-            client,
-            "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1",
-            1,
-            { params: [xid], timeout: 30_000 },
-          );
-        const begin = async (session: pg.Client, id: number) => {
-          await session.query('BEGIN');
-          await session.query("UPDATE items SET v = 'writer' WHERE id = $1", [id]);
-          return (await session.query<{ xid: string }>('SELECT pg_current_xact_id()::xid::text AS xid'))
-            .rows[0]!.xid;
-        };
-        const first = await begin(x1, 1);
-        running = startPostgresCapture({
-          sourceUrl: url,
-          sourceName: 'straddle',
-          tables: { kind: 'all' },
-          sink: new WarehouseSink(warehouse),
-          pii,
-          untilCaughtUp: false,
+        await straddleSlotCreation(url, 'tributary_straddle', async () => {
+          running = startPostgresCapture({
+            sourceUrl: url,
+            sourceName: 'straddle',
+            tables: { kind: 'all' },
+            sink: new WarehouseSink(warehouse),
+            pii,
+            untilCaughtUp: false,
+          });
         });
-        await slotWaitsFor(first);
-        const second = await begin(x2, 2);
-        await x1.query('COMMIT');
-        await slotWaitsFor(second);
-        await x3.query('BEGIN');
-        await x3.query("UPDATE items SET v = 'before the consistent point' WHERE id = 3");
-        await x3.query('DELETE FROM items WHERE id = 4');
-        await x2.query('COMMIT');
-        await expectCountReaches(
-          client,
-          "SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = 'tributary_straddle' AND confirmed_flush_lsn IS NOT NULL",
-          1,
-          { timeout: 30_000 },
-        );
-        await x3.query("UPDATE items SET v = v || ', then after it' WHERE id = 3");
-        await x3.query('COMMIT');
       } finally {
-        // Ending the sessions rolls back what a failure left open, so the slot can be created and stopped.
-        for (const session of [x1, x2, x3]) await session.end();
         await running?.catchUpAndStop();
       }
       await expectMirrorEqualsSource({
