@@ -87,6 +87,46 @@ afterAll(async () => {
 });
 
 describe('Kafka ingest worker', () => {
+  it('consumes a topic created after it started, and stops once that topic is landed too', async () => {
+    await publishTableSchemas(producer, [{ ...users, source: 'late' }]);
+    const logs: string[] = [];
+    const worker = runKafkaWorker({
+      brokers: [kafka.bootstrapServers],
+      group: 'late-topics',
+      topics: /^late\.public\.users$/,
+      warehouse,
+      pii,
+      untilIdleSeconds: 3,
+      topicRefreshMs: 300,
+      events: { log: (message) => logs.push(message) },
+    });
+    // The worker subscribes to no topic at all: the table's topic appears a moment later.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'late.public.users', numPartitions: 2 }] });
+    await admin.disconnect();
+    const event = (id: number, lsn: number) => {
+      const envelope = debezium('c', lsn, { id, name: `late ${id}`, email: null, joined_at: null, tags: [] });
+      return { ...envelope, source: { ...envelope.source, name: 'late' } };
+    };
+    await producer.send({
+      topic: 'late.public.users',
+      messages: [1, 2, 3].map((id) => ({
+        key: JSON.stringify({ id }),
+        value: JSON.stringify(event(id, id * 100)),
+      })),
+    });
+    const result = await worker;
+    expect(logs).toContain('new topics: late.public.users');
+    expect(result.messages).toBe(3);
+    expect(await warehouse.query('SELECT id, name FROM raw_late_users FINAL ORDER BY id')).toEqual([
+      { id: 1, name: 'late 1' },
+      { id: 2, name: 'late 2' },
+      { id: 3, name: 'late 3' },
+    ]);
+  });
+
   it('lands Debezium events and sets aside malformed, mistyped and oversized ones with their reason', async () => {
     const admin = client.admin();
     await admin.connect();

@@ -5,7 +5,7 @@
 // A warehouse that fails or times out pauses the partition (with backoff) instead of failing the
 // member, which would rebalance the whole group; nothing is fetched for it meanwhile, and on resume
 // the unlanded batch is fetched again and lands under its recorded tokens.
-import { Kafka, logLevel, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import {
   migrate,
   readCheckpoint,
@@ -36,6 +36,8 @@ export interface KafkaWorkerOptions {
   pii: PiiPolicy;
   /** Stop after this many seconds without a message. */
   untilIdleSeconds?: number;
+  /** How often to look for new topics matching `topics` (kafkajs resolves the pattern once). Default 5 s. */
+  topicRefreshMs?: number;
   /**
    * Source name → Postgres URL, for sources whose events carry no types (Debezium): when an event
    * shows a column the published shape lacks, the shape is read again from this catalog.
@@ -345,10 +347,14 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
   for (const [topic, table] of schemas.all()) if (options.topics.test(topic)) await ensureMirror(table);
   await producer.connect();
   await consumer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
   try {
+    let subscribed = new Set(await matchingTopics(admin, options.topics));
     await consumer.subscribe({ topics: [options.topics], fromBeginning: true });
+    let ending = false;
     let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const stopped = new Promise<void>((resolve) => (stop = resolve)).then(() => (ending = true));
     options.signal?.addEventListener('abort', () => stop());
     let checking = false;
     const idleTimer = options.untilIdleSeconds
@@ -356,7 +362,7 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
           if (checking || Date.now() - lastMessageAt < (options.untilIdleSeconds ?? 0) * 1000) return;
           // Idle is not enough (a rebalance can take a while): the group must have committed everything.
           checking = true;
-          groupCaughtUp(kafka, options.group, options.topics)
+          groupCaughtUp(admin, options.group, options.topics)
             .then((caughtUp) => caughtUp && stop())
             .catch(() => undefined)
             .finally(() => (checking = false));
@@ -371,8 +377,32 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
         stop();
       }
     });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
+    const run = () =>
+      consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
+    await run();
+    // A topic made after the subscription (a table captured later, a connector still starting) is
+    // only consumed once the consumer subscribes again; the write intents make the restart safe.
+    let refreshing = false;
+    const refreshTimer = setInterval(() => {
+      if (refreshing || ending) return;
+      refreshing = true;
+      matchingTopics(admin, options.topics)
+        .then(async (topics) => {
+          if (ending || topics.every((topic) => subscribed.has(topic))) return;
+          options.events?.log?.(`new topics: ${topics.filter((topic) => !subscribed.has(topic)).join(', ')}`);
+          subscribed = new Set(topics);
+          await consumer.stop();
+          await consumer.subscribe({ topics: [options.topics], fromBeginning: true });
+          await run();
+        })
+        .catch((error: Error) => {
+          failure ??= error;
+          stop();
+        })
+        .finally(() => (refreshing = false));
+    }, options.topicRefreshMs ?? 5000);
     await stopped;
+    clearInterval(refreshTimer);
     if (idleTimer) clearInterval(idleTimer);
     if (failure) throw failure;
     return result;
@@ -380,6 +410,7 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     for (const resume of resumes) clearTimeout(resume);
     // disconnect() lets the batch in progress finish, so nothing is left half-committed.
     await consumer.disconnect();
+    await admin.disconnect();
     await producer.disconnect();
     await schemas.stop();
   }
@@ -422,25 +453,24 @@ function protect(envelope: ChangeEnvelope, pii: PiiPolicy): ChangeEnvelope {
   return { ...envelope, before: clean(envelope.before), after: clean(envelope.after) };
 }
 
+/** The topics a worker subscribed with `topics` consumes: not Tributary's own, not Kafka's internal ones. */
+async function matchingTopics(admin: Admin, topics: RegExp): Promise<string[]> {
+  return (await admin.listTopics())
+    .filter((topic) => topics.test(topic) && !topic.startsWith('tributary.') && !topic.startsWith('__'))
+    .sort();
+}
+
 /** Whether the group's committed offsets reached the end of every partition of the matching topics. */
-async function groupCaughtUp(kafka: Kafka, group: string, topics: RegExp): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const names = (await admin.listTopics()).filter(
-      (topic) => topics.test(topic) && !topic.startsWith('tributary.') && !topic.startsWith('__'),
-    );
-    const committed = await admin.fetchOffsets({ groupId: group, topics: names });
-    for (const name of names) {
-      const ends = await admin.fetchTopicOffsets(name);
-      const done = committed.find((entry) => entry.topic === name)?.partitions ?? [];
-      for (const end of ends) {
-        const offset = Number(done.find((partition) => partition.partition === end.partition)?.offset ?? -1);
-        if (Number(end.high) > Math.max(offset, Number(end.low))) return false;
-      }
+async function groupCaughtUp(admin: Admin, group: string, topics: RegExp): Promise<boolean> {
+  const names = await matchingTopics(admin, topics);
+  const committed = await admin.fetchOffsets({ groupId: group, topics: names });
+  for (const name of names) {
+    const ends = await admin.fetchTopicOffsets(name);
+    const done = committed.find((entry) => entry.topic === name)?.partitions ?? [];
+    for (const end of ends) {
+      const offset = Number(done.find((partition) => partition.partition === end.partition)?.offset ?? -1);
+      if (Number(end.high) > Math.max(offset, Number(end.low))) return false;
     }
-    return true;
-  } finally {
-    await admin.disconnect();
   }
+  return true;
 }
