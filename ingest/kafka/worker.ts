@@ -382,11 +382,10 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     await run();
     // A topic made after the subscription (a table captured later, a connector still starting) is
     // only consumed once the consumer subscribes again; the write intents make the restart safe.
-    let refreshing = false;
+    let refreshing: Promise<void> | undefined;
     const refreshTimer = setInterval(() => {
       if (refreshing || ending) return;
-      refreshing = true;
-      matchingTopics(admin, options.topics)
+      refreshing = matchingTopics(admin, options.topics)
         .then(async (topics) => {
           if (ending || topics.every((topic) => subscribed.has(topic))) return;
           options.events?.log?.(`new topics: ${topics.filter((topic) => !subscribed.has(topic)).join(', ')}`);
@@ -399,10 +398,12 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
           failure ??= error;
           stop();
         })
-        .finally(() => (refreshing = false));
+        .finally(() => (refreshing = undefined));
     }, options.topicRefreshMs ?? 5000);
     await stopped;
     clearInterval(refreshTimer);
+    // A resubscription under way finishes before the consumer is disconnected below.
+    await refreshing;
     if (idleTimer) clearInterval(idleTimer);
     if (failure) throw failure;
     return result;
