@@ -11,8 +11,11 @@ import {
 } from '../warehouse/index.ts';
 import type { ChangeEnvelope, SourceVersion } from './envelope.ts';
 import { mirrorTableFor } from './mirror-rows.ts';
-import { MirrorWriter, type RejectedEvent } from './mirror-writer.ts';
+import { MirrorWriter, type WriteResult } from './mirror-writer.ts';
 import type { SourceTable } from './source-table.ts';
+
+/** What a sink could not land as given: events set aside, and values no earlier version held. */
+export type LandingOutcome = Pick<WriteResult, 'rejected' | 'unfilled'>;
 
 export interface CaptureSink {
   /** Describes where the changes go, for log lines. */
@@ -21,7 +24,7 @@ export interface CaptureSink {
   /** Prepares for a table's current shape; returns the columns that are new since last time. */
   register(table: SourceTable): Promise<string[]>;
   /** Lands the events; the token base names this batch so a repeat of it can be recognised. */
-  write(events: ChangeEnvelope[], tokenBase: string): Promise<RejectedEvent[]>;
+  write(events: ChangeEnvelope[], tokenBase: string): Promise<LandingOutcome>;
   /**
    * A snapshot at `version` completed: rows older than it that it did not see are gone. `tables`
    * limits that to the tables (collections) it read; by default it read every registered one.
@@ -54,8 +57,8 @@ export class WarehouseSink implements CaptureSink {
     return this.writer.register(table);
   }
 
-  async write(events: ChangeEnvelope[], tokenBase: string): Promise<RejectedEvent[]> {
-    return (await this.writer.write(events, tokenBase)).rejected;
+  async write(events: ChangeEnvelope[], tokenBase: string): Promise<LandingOutcome> {
+    return this.writer.write(events, tokenBase);
   }
 
   async completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void> {

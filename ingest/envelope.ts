@@ -41,6 +41,21 @@ export const changeSourceSchema = z
 export type ChangeSource = z.infer<typeof changeSourceSchema>;
 
 const rowSchema = z.record(z.string(), z.unknown());
+
+/**
+ * A primary-key change travels as a delete of the old key (`side: 'old'`) and a create of the new
+ * one (`side: 'new'`), as Debezium sends it; on Kafka the mark is Debezium's header
+ * (`__debezium.newkey` on the delete, `__debezium.oldkey` on the create), not a field. `position`
+ * is the UPDATE's own source position, the same for both halves, so they find each other even when
+ * the consumer re-versions events.
+ */
+export const keyChangeSchema = z.object({
+  side: z.enum(['old', 'new']),
+  position: z.number().int().nonnegative(),
+  /** The key on the other side: the new key on the delete, the old key on the create. */
+  otherKey: rowSchema,
+});
+export type KeyChange = z.infer<typeof keyChangeSchema>;
 /** Tables carry rows as objects; MongoDB documents arrive as extended-JSON text (Debezium's form). */
 const imageSchema = z.union([rowSchema, z.string()]);
 
@@ -51,6 +66,7 @@ export const changeEnvelopeSchema = z
     source: changeSourceSchema,
     op: changeOperationSchema,
     ts_ms: z.number().optional(),
+    keyChange: keyChangeSchema.optional(),
   })
   .loose()
   .superRefine((envelope, context) => {

@@ -15,6 +15,7 @@ export type {
   MongoCaptureResult,
 } from './mongo/capture.ts';
 export { redactUrl } from './postgres/catalog.ts';
+export { formatLsn } from './postgres/lsn.ts';
 export { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from './pii.ts';
 export type { PiiPolicy, PiiPolicyOptions } from './pii.ts';
 export type { DocumentField, DocumentFieldType } from './source-table.ts';

@@ -3,13 +3,22 @@
 // version, and events that cannot be stored handed back as dead letters instead of stopping.
 import {
   ensureMirrorTable,
-  readCurrentValues,
+  readKeyChangeImages,
+  readLatestValues,
+  recordKeyChangeImages,
   tombstoneOlderThan,
   WarehouseError,
   type MirrorTable,
   type Warehouse,
 } from '../warehouse/index.ts';
-import type { ChangeEnvelope, Row, SourceVersion } from './envelope.ts';
+import {
+  UNAVAILABLE_VALUE,
+  type ChangeEnvelope,
+  type KeyChange,
+  type Row,
+  type SourceVersion,
+} from './envelope.ts';
+import { CaptureError } from './errors.ts';
 import { createDocumentConverter } from './mongo/document-rows.ts';
 import { mongoVersion } from './mongo/positions.ts';
 import {
@@ -29,6 +38,8 @@ export interface RejectedEvent {
 export interface WriteResult {
   rowsByMirror: Map<string, number>;
   rejected: RejectedEvent[];
+  /** Values that had to come from a previous version of their row that the mirror does not hold. */
+  unfilled: string[];
 }
 
 interface RegisteredTable {
@@ -42,10 +53,27 @@ type Segment = { kind: 'rows'; events: ChangeEnvelope[] } | { kind: 'truncate'; 
 
 interface PendingRow {
   envelope: ChangeEnvelope;
+  /** The row to store; values taken from the row's previous version are filled in place. */
   row: Row;
   version: SourceVersion;
   deleted: boolean;
-  unavailable: string[] | undefined;
+  /** Columns whose values the event does not carry and the row's previous version holds. */
+  missing: string[] | undefined;
+  keyChange: KeyChange | undefined;
+}
+
+/**
+ * Thrown when the create half of a primary-key change arrives before its delete half (another
+ * Kafka partition) has landed the old row's values: retrying later lands it exactly.
+ */
+export class KeyChangePendingError extends CaptureError {
+  constructor(mirror: string, positions: number[]) {
+    super(
+      `${mirror}: ${positions.length} key change(s) wait for the delete of their old key to land ` +
+        `(positions ${positions.slice(0, 3).join(', ')}${positions.length > 3 ? ', …' : ''}); it travels on another partition`,
+      { retriable: true },
+    );
+  }
 }
 
 /**
@@ -79,31 +107,38 @@ export class MirrorWriter {
   }
 
   async write(events: readonly ChangeEnvelope[], tokenBase: string): Promise<WriteResult> {
-    const result: WriteResult = { rowsByMirror: new Map(), rejected: [] };
+    const result: WriteResult = { rowsByMirror: new Map(), rejected: [], unfilled: [] };
     for (const [name, segments] of this.segmentByTable(events, result.rejected)) {
       const table = this.tables.get(name);
       if (!table) continue;
-      let index = 0;
-      for (const segment of segments) {
-        if (segment.kind === 'truncate') {
-          await tombstoneOlderThan(this.warehouse, table.mirror, segment.version);
-          continue;
-        }
-        const rows = this.toMirrorRows(table, segment.events, result.rejected);
-        if (rows.some((pending) => pending.unavailable)) await this.fillUnchangedToast(table.mirror, rows);
-        const stored = await this.insertIsolatingBadRows(
-          table,
-          rows,
-          `${tokenBase}:${table.mirror.name}:${index++}`,
-          result.rejected,
-        );
-        result.rowsByMirror.set(
-          table.mirror.name,
-          (result.rowsByMirror.get(table.mirror.name) ?? 0) + stored,
-        );
+      try {
+        await this.writeSegments(table, segments, tokenBase, result);
+      } catch (error) {
+        throw withTableContext(table, error);
       }
     }
     return result;
+  }
+
+  private async writeSegments(
+    table: RegisteredTable,
+    segments: Segment[],
+    tokenBase: string,
+    result: WriteResult,
+  ): Promise<void> {
+    let index = 0;
+    for (const segment of segments) {
+      if (segment.kind === 'truncate') {
+        await tombstoneOlderThan(this.warehouse, table.mirror, segment.version);
+        continue;
+      }
+      const rows = this.toMirrorRows(table, segment.events, result.rejected);
+      const token = `${tokenBase}:${table.mirror.name}:${index++}`;
+      if (rows.some((pending) => pending.missing || pending.keyChange))
+        await this.fillFromPreviousVersions(table, rows, token, result.unfilled);
+      const stored = await this.insertIsolatingBadRows(table, rows, token, result.rejected);
+      result.rowsByMirror.set(table.mirror.name, (result.rowsByMirror.get(table.mirror.name) ?? 0) + stored);
+    }
   }
 
   /**
@@ -183,6 +218,7 @@ export class MirrorWriter {
   ): PendingRow[] {
     const rows: PendingRow[] = [];
     const key = table.mirror.key;
+    const wholeBefore = table.source.beforeImage === 'row';
     for (const envelope of events) {
       const deleted = envelope.op === 'd';
       const image = deleted ? envelope.before : envelope.after;
@@ -199,41 +235,143 @@ export class MirrorWriter {
         rejected.push({ envelope, reason: `row key (${key.join(', ')}) is missing` });
         continue;
       }
+      let missing = deleted ? undefined : converted.unavailable;
+      // The converter copied rows that carry placeholders; the others are filled in a copy of their own.
+      let row = converted.row;
+      if (missing && wholeBefore && envelope.op === 'u')
+        missing = this.takeFromBefore(table, envelope, row, missing);
+      // A key change's delete: its tombstone carries the old row as it was, for the create half.
+      if (deleted && envelope.keyChange && !wholeBefore) {
+        missing = table.mirror.columns.map((column) => column.name).filter((name) => !key.includes(name));
+        row = { ...row };
+      }
       rows.push({
         envelope,
-        row: converted.row,
+        row,
         version: versionOf(envelope) ?? 0,
         deleted,
-        unavailable: deleted ? undefined : converted.unavailable,
+        missing: missing && missing.length > 0 ? missing : undefined,
+        keyChange: envelope.keyChange,
       });
     }
     return rows;
   }
 
   /**
-   * Postgres does not resend a TOASTed value an UPDATE left unchanged; the previous version of the
-   * row holds it, either earlier in this batch or already in the mirror.
+   * Under REPLICA IDENTITY FULL an update's old row holds the values the new one leaves out
+   * (Postgres inlines TOASTed values there). Fills them in place; returns the columns still missing.
    */
-  private async fillUnchangedToast(mirror: MirrorTable, rows: PendingRow[]): Promise<void> {
-    const keyOf = (row: Row): string => JSON.stringify(mirror.key.map((column) => row[column]));
-    const seen = new Set<string>();
-    const lookups = new Map<string, Row>();
-    const columns = new Set<string>();
-    for (const { row, unavailable } of rows) {
-      const key = keyOf(row);
-      if (unavailable && !seen.has(key)) {
-        lookups.set(key, row);
-        for (const column of unavailable) columns.add(column);
-      }
-      seen.add(key);
+  private takeFromBefore(
+    table: RegisteredTable,
+    envelope: ChangeEnvelope,
+    row: Row,
+    missing: string[],
+  ): string[] {
+    if (!envelope.before) return missing;
+    const before = table.converter.convert(envelope.before);
+    if (!before.ok) return missing;
+    const stillMissing: string[] = [];
+    for (const column of missing) {
+      if (column in before.row && !before.unavailable?.includes(column)) row[column] = before.row[column];
+      else stillMissing.push(column);
     }
-    const current = new Map<string, Row>();
-    for (const stored of await readCurrentValues(this.warehouse, mirror, [...lookups.values()], [...columns]))
-      current.set(keyOf(stored), stored);
-    for (const { row, unavailable } of rows) {
-      const key = keyOf(row);
-      for (const column of unavailable ?? []) row[column] = current.get(key)?.[column] ?? null;
-      current.set(key, row);
-    }
+    return stillMissing;
   }
+
+  /**
+   * Postgres does not resend a TOASTed value an UPDATE left unchanged; the previous version of the
+   * row holds it: earlier in this batch, or in the mirror. A key change's create reads the old key's
+   * row (its delete half, filled the same way): earlier in this batch, or where a delete landed
+   * without its create recorded it (`_tributary_key_changes`). One lookup of each kind per segment.
+   */
+  private async fillFromPreviousVersions(
+    table: RegisteredTable,
+    rows: PendingRow[],
+    token: string,
+    unfilled: string[],
+  ): Promise<void> {
+    const mirror = table.mirror;
+    // A key's values as JSON: the rows of one batch come from one codec, so equal keys meet.
+    const keyTexts = rows.map((pending) => JSON.stringify(mirror.key.map((column) => pending.row[column])));
+    // Which previous versions this batch itself holds, and which must be read.
+    const seenKeys = new Set<string>();
+    const oldHalves = new Set<number>();
+    const newHalves = new Set<number>();
+    const ownLookups = new Map<string, PendingRow>();
+    const lookupColumns = new Set<string>();
+    const recordedLookups = new Set<number>();
+    rows.forEach((pending, index) => {
+      const keyText = keyTexts[index] ?? '';
+      const change = pending.keyChange;
+      if (pending.missing) {
+        if (change?.side === 'new') {
+          if (!oldHalves.has(change.position)) recordedLookups.add(change.position);
+        } else if (!seenKeys.has(keyText)) {
+          ownLookups.set(keyText, pending);
+          for (const column of pending.missing) lookupColumns.add(column);
+        }
+      }
+      if (change?.side === 'old') oldHalves.add(change.position);
+      if (change?.side === 'new') newHalves.add(change.position);
+      seenKeys.add(keyText);
+    });
+    const lookups = [...ownLookups];
+    const latest = new Map<string, Row>();
+    const found = await readLatestValues(
+      this.warehouse,
+      mirror,
+      lookups.map(([, pending]) => mirror.key.map((column) => pending.row[column])),
+      [...lookupColumns],
+    );
+    lookups.forEach(([keyText], index) => {
+      const values = found[index];
+      if (values) latest.set(keyText, values);
+    });
+    const recorded =
+      recordedLookups.size > 0
+        ? await readKeyChangeImages(this.warehouse, mirror.name, [...recordedLookups])
+        : new Map<number, Row>();
+    const pending = [...recordedLookups].filter((position) => !recorded.has(position));
+    if (pending.length > 0) throw new KeyChangePendingError(mirror.name, pending);
+
+    const oldRows = new Map<number, Row>();
+    const toRecord: { position: number; image: Row }[] = [];
+    rows.forEach((current, index) => {
+      const keyText = keyTexts[index] ?? '';
+      const change = current.keyChange;
+      if (current.missing) {
+        const previous =
+          change?.side === 'new'
+            ? (oldRows.get(change.position) ?? recorded.get(change.position))
+            : latest.get(keyText);
+        for (const column of current.missing) {
+          const value = previous?.[column];
+          if (value === undefined || value === UNAVAILABLE_VALUE) {
+            current.row[column] = null;
+            unfilled.push(`${mirror.name}.${column} at ${String(current.version)}`);
+          } else current.row[column] = value;
+        }
+      }
+      latest.set(keyText, current.row);
+      if (change?.side === 'old') {
+        oldRows.set(change.position, current.row);
+        // Its create is elsewhere (a later batch, another partition): leave the row where it can read it.
+        if (!newHalves.has(change.position)) toRecord.push({ position: change.position, image: current.row });
+      }
+    });
+    if (toRecord.length > 0)
+      await recordKeyChangeImages(this.warehouse, mirror.name, toRecord, `${token}:key-changes`);
+  }
+}
+
+/** A failure while landing a table names it and its key's shape, which is what a user checks first. */
+function withTableContext(table: RegisteredTable, error: unknown): unknown {
+  if (!(error instanceof WarehouseError)) return error;
+  const types = new Map(table.mirror.columns.map((column) => [column.name, column.type]));
+  const key = table.mirror.key.map((name) => `${name} ${types.get(name) ?? '?'}`).join(', ');
+  return new WarehouseError(`landing ${qualifiedName(table.source)} (key ${key}): ${error.message}`, {
+    retriable: error.retriable,
+    cause: error,
+    context: error.context,
+  });
 }

@@ -30,6 +30,11 @@ export interface SourceTable {
   columns: SourceColumn[];
   /** Columns that identify a row (primary key or replica identity index), in key order. */
   key: string[];
+  /**
+   * What the before image of an update or delete carries: the key columns only, or the whole old
+   * row (Postgres `REPLICA IDENTITY FULL`, whose old row also holds the TOASTed values). Absent: key.
+   */
+  beforeImage?: 'key' | 'row';
 }
 
 /** A top-level document field a pack declares, copied into its own typed mirror column. */

@@ -46,15 +46,23 @@ export async function readSourceAndMirror(
   );
   const render = (row: Record<string, unknown>) =>
     JSON.stringify(columns.map((column) => normalise(column, row[column.name])));
-  return { source: sourceRows.rows.map(render), mirror: mirrorRows.map(render) };
+  // Sorted here, not by either engine: their collations order text (case, trailing spaces) and
+  // numerics kept as text differently.
+  return { source: sourceRows.rows.map(render).sort(), mirror: mirrorRows.map(render).sort() };
 }
 
-export async function expectMirrorEqualsSource(options: MirrorEqualityOptions): Promise<void> {
+/** `context` (a table shape, a seed) is added to failure messages. */
+export async function expectMirrorEqualsSource(options: MirrorEqualityOptions, context = ''): Promise<void> {
   const { source, mirror } = await readSourceAndMirror(options);
-  expect(mirror.length, `row count of ${options.mirror}`).toBe(source.length);
+  const where = context ? `${options.mirror} (${context})` : options.mirror;
+  if (mirror.length !== source.length)
+    expect(
+      mirror,
+      `rows of ${where}: ${mirror.length} in the mirror, ${source.length} in the source`,
+    ).toEqual(source);
   for (let index = 0; index < source.length; index++) {
     if (mirror[index] !== source[index])
-      expect(mirror[index], `row ${index} of ${options.mirror}`).toBe(source[index]);
+      expect(mirror[index], `row ${index} of ${where}`).toBe(source[index]);
   }
 }
 

@@ -1,12 +1,21 @@
 // The warehouse seam: what other folders may use.
 export { openWarehouse, parseWarehouseTarget } from './warehouse.ts';
-export type { Warehouse, WarehouseTarget, InsertOptions, QueryParams, SerializedRows } from './warehouse.ts';
+export type {
+  ClickHouseSettings,
+  Warehouse,
+  WarehouseTarget,
+  InsertOptions,
+  QueryParams,
+  SerializedRows,
+} from './warehouse.ts';
 export { WarehouseError } from './errors.ts';
 export { migrate } from './migrate.ts';
 export {
   ensureMirrorTable,
   tombstoneOlderThan,
-  readCurrentValues,
+  readLatestValues,
+  readKeyChangeImages,
+  recordKeyChangeImages,
   MIRROR_META_COLUMNS,
 } from './raw-mirror.ts';
 export type { MirrorTable, MirrorColumn } from './raw-mirror.ts';

@@ -1,6 +1,6 @@
 // Raw mirror tables (`raw_<source>_<table>`): one row per version of a source row, collapsed by
 // ReplacingMergeTree(_version, _is_deleted) so replays are harmless and FINAL gives the source's state.
-import { quoteIdentifier as q } from './sql.ts';
+import { quoteIdentifier as q, quoteString } from './sql.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface MirrorColumn {
@@ -78,24 +78,73 @@ export async function tombstoneOlderThan(
   );
 }
 
-/** The current (FINAL) values of `columns` for the given row keys; used to fill unchanged TOAST values. */
-export async function readCurrentValues(
+/** Names the lookup's own column so it cannot clash with a source column. */
+const LOOKUP_INDEX = '__tributary_lookup';
+
+/**
+ * The latest live values of `columns` for each row key (the key columns' values, in key order, as
+ * the mirror's inserts carry them), or undefined where the mirror has no live row. The keys are
+ * parsed by the same JSON reader as the inserts, into the key columns' own types, so a bigint, a
+ * Decimal, a UUID or a timestamp meets its stored value exactly; the answer comes back by the
+ * key's position in `keys`, never by comparing texts of differently typed values. Values come
+ * back in a form the mirror's inserts accept (exact decimals and 64-bit integers, NaN and ±inf).
+ */
+export async function readLatestValues(
   warehouse: Warehouse,
   table: MirrorTable,
-  keys: Record<string, unknown>[],
-  columns: string[],
-): Promise<Record<string, unknown>[]> {
-  if (keys.length === 0) return [];
-  const keyTuple = `(${table.key.map(q).join(', ')})`;
-  const wanted = keys.map((key) => table.key.map((name) => key[name]));
-  return warehouse.query(
-    `SELECT ${[...table.key, ...columns].map(q).join(', ')} FROM ${q(table.name)} FINAL ` +
-      `WHERE ${table.key.length === 1 ? q(table.key[0] ?? '') : keyTuple} IN {keys:Array(${table.key.length === 1 ? 'String' : `Tuple(${table.key.map(() => 'String').join(', ')})`})} AND _is_deleted = 0`,
-    {
-      keys:
-        table.key.length === 1
-          ? wanted.map((tuple) => String(tuple[0]))
-          : wanted.map((tuple) => tuple.map(String)),
-    },
+  keys: readonly (readonly unknown[])[],
+  columns: readonly string[],
+): Promise<(Record<string, unknown> | undefined)[]> {
+  const found: (Record<string, unknown> | undefined)[] = new Array(keys.length).fill(undefined);
+  if (keys.length === 0 || columns.length === 0) return found;
+  const typeOf = new Map(table.columns.map((column) => [column.name, column.type]));
+  const structure = [
+    `${q(LOOKUP_INDEX)} UInt32`,
+    ...table.key.map((name) => `${q(name)} ${typeOf.get(name) ?? 'String'}`),
+  ].join(', ');
+  const keyList = table.key.map(q).join(', ');
+  const joined = table.key.map((name) => `wanted.${q(name)} = current.${q(name)}`).join(' AND ');
+  const rows = await warehouse.query<Record<string, unknown>>(
+    `WITH wanted AS (SELECT * FROM format(JSONCompactEachRow, ${quoteString(structure)}, {keys:String}))
+     SELECT wanted.${q(LOOKUP_INDEX)} AS ${q(LOOKUP_INDEX)}, ${columns.map((name) => `current.${q(name)} AS ${q(name)}`).join(', ')}
+     FROM wanted INNER JOIN (
+       SELECT ${[...table.key, ...columns].map(q).join(', ')} FROM ${q(table.name)} FINAL
+       WHERE (${keyList}) IN (SELECT ${keyList} FROM wanted) AND _is_deleted = 0
+     ) AS current ON ${joined}`,
+    { keys: keys.map((key, index) => JSON.stringify([index, ...key])).join('\n') },
+    { output_format_json_quote_denormals: 1 },
   );
+  for (const row of rows) {
+    const index = Number(row[LOOKUP_INDEX]);
+    delete row[LOOKUP_INDEX];
+    found[index] = row;
+  }
+  return found;
+}
+
+/** Records the rows primary-key changes moved away from (see migration 010), by the change's position. */
+export async function recordKeyChangeImages(
+  warehouse: Warehouse,
+  mirror: string,
+  images: readonly { position: number; image: Record<string, unknown> }[],
+  deduplicationToken: string,
+): Promise<void> {
+  await warehouse.insert(
+    '_tributary_key_changes',
+    images.map(({ position, image }) => ({ mirror, position, image: JSON.stringify(image) })),
+    { deduplicationToken },
+  );
+}
+
+/** The recorded rows of the key changes at `positions`, by position; absent ones have not landed. */
+export async function readKeyChangeImages(
+  warehouse: Warehouse,
+  mirror: string,
+  positions: readonly number[],
+): Promise<Map<number, Record<string, unknown>>> {
+  const rows = await warehouse.query<{ position: string; image: string }>(
+    'SELECT position, image FROM _tributary_key_changes FINAL WHERE mirror = {mirror:String} AND position IN {positions:Array(UInt64)}',
+    { mirror, positions },
+  );
+  return new Map(rows.map((row) => [Number(row.position), JSON.parse(row.image) as Record<string, unknown>]));
 }

@@ -10,6 +10,8 @@ import { quoteIdentifier } from './sql.ts';
 
 export type WarehouseTarget = { kind: 'chdb'; path: string } | { kind: 'http'; url: string };
 
+export type { ClickHouseSettings };
+
 export interface InsertOptions {
   /** Same token, same table ⇒ ClickHouse drops the repeat (see the dedup window in the DDL). */
   deduplicationToken?: string;
@@ -28,8 +30,12 @@ export interface Warehouse {
   readonly target: WarehouseTarget;
   /** DDL and other statements without a result. `{name:Type}` placeholders bind `params`. */
   command(sql: string, params?: QueryParams): Promise<void>;
-  /** Runs a SELECT and returns its rows as plain objects (JSONEachRow). */
-  query<Row = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<Row[]>;
+  /** Runs a SELECT and returns its rows as plain objects (JSONEachRow); `settings` apply to this query. */
+  query<Row = Record<string, unknown>>(
+    sql: string,
+    params?: QueryParams,
+    settings?: ClickHouseSettings,
+  ): Promise<Row[]>;
   /** Inserts rows; one call is one INSERT (one block, atomic for blocks below max_insert_block_size). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
   /** The same, for rows already serialised one per line (the hot path of capture). */
@@ -123,7 +129,7 @@ class ClickHouseWarehouse implements Warehouse {
     await this.run(sql, () => this.client.command({ query: sql, query_params: params }));
   }
 
-  async query<Row>(sql: string, params?: QueryParams): Promise<Row[]> {
+  async query<Row>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<Row[]> {
     return this.run(sql, async () => {
       const result = await this.client.query({
         query: sql,
@@ -133,6 +139,7 @@ class ClickHouseWarehouse implements Warehouse {
         clickhouse_settings: {
           output_format_json_quote_decimals: 1,
           output_format_json_quote_64bit_integers: 1,
+          ...settings,
         },
       });
       return result.json<Row>();

@@ -9,6 +9,7 @@ import {
 } from '../../config/index.ts';
 import {
   createPiiPolicy,
+  formatLsn,
   KafkaSink,
   runMongoCapture,
   runPostgresCapture,
@@ -137,7 +138,7 @@ export const captureCommand = {
       });
       console.error(
         `done: ${result.snapshotRows} snapshot rows, ${result.streamedChanges} streamed changes, ` +
-          `${result.deadLetters} dead letters, confirmed up to ${result.confirmedLsn}`,
+          `${result.deadLetters} dead letters, confirmed up to ${formatLsn(result.confirmedLsn)}`,
       );
     });
   },

@@ -2,13 +2,14 @@
 // Debezium would use (`<source>.<schema>.<table>`), so either capture feeds the same workers.
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { DeadLetter } from '../../warehouse/index.ts';
-import type { CaptureSink } from '../capture-sink.ts';
+import type { CaptureSink, LandingOutcome } from '../capture-sink.ts';
 import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
 import { documentKey } from '../mongo/document-rows.ts';
 import type { RejectedEvent } from '../mirror-writer.ts';
 import { eventNamespace, type SourceTable } from '../source-table.ts';
 import { CompactedTopicView } from './compacted-topic.ts';
 import { publishTableSchemas, tableKey } from './schema-topic.ts';
+import { keyChangeHeaders } from './key-change-headers.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
 
 export const CAPTURE_STATE_TOPIC = 'tributary.capture-state';
@@ -68,8 +69,11 @@ export class KafkaSink implements CaptureSink {
       : [];
   }
 
-  async write(events: ChangeEnvelope[]): Promise<RejectedEvent[]> {
-    const byTopic = new Map<string, { key: string | null; value: string; partition?: number }[]>();
+  async write(events: ChangeEnvelope[]): Promise<LandingOutcome> {
+    const byTopic = new Map<
+      string,
+      { key: string | null; value: string; partition?: number; headers?: Record<string, string> }[]
+    >();
     const rejected: RejectedEvent[] = [];
     for (const envelope of events) {
       const { name } = envelope.source;
@@ -85,21 +89,27 @@ export class KafkaSink implements CaptureSink {
       const topic = topicOf(name, schema, tableName);
       let messages = byTopic.get(topic);
       if (!messages) byTopic.set(topic, (messages = []));
-      const value = JSON.stringify(envelope);
+      // A key change's mark travels as Debezium's header, so the body is Debezium's envelope.
+      const { keyChange, ...body } = envelope;
+      const value = JSON.stringify(body);
       if (envelope.op === 't') {
         // A truncate concerns every key: each partition gets it, in order with its own rows.
         for (let partition = 0; partition < (this.partitionsOf.get(topic) ?? 1); partition++)
           messages.push({ key: null, value, partition });
         continue;
       }
-      messages.push({ key: JSON.stringify(keyOf(table, envelope)), value });
+      messages.push({
+        key: JSON.stringify(keyOf(table, envelope)),
+        value,
+        ...(keyChange && { headers: keyChangeHeaders(envelope) }),
+      });
     }
     // acks from all in-sync replicas before the capture confirms the slot.
     await this.producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
     });
-    return rejected;
+    return { rejected, unfilled: [] };
   }
 
   async completeSnapshot(): Promise<void> {

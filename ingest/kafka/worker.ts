@@ -10,12 +10,12 @@ import {
   migrate,
   readCheckpoint,
   recordDeadLetters,
-  WarehouseError,
   writeCheckpoint,
   type DeadLetter,
   type Warehouse,
 } from '../../warehouse/index.ts';
 import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
+import { TributaryError } from '../../errors/index.ts';
 import { CaptureError } from '../errors.ts';
 import { MirrorWriter } from '../mirror-writer.ts';
 import type { PiiPolicy } from '../pii.ts';
@@ -25,6 +25,7 @@ import { qualifiedName, type DocumentField, type SourceTable } from '../source-t
 import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
 import { describeSourceTables } from '../postgres/describe-tables.ts';
 import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
+import { keyChangeFromHeaders } from './key-change-headers.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
 
 export interface KafkaWorkerOptions {
@@ -56,7 +57,7 @@ export interface KafkaWorkerOptions {
     log?(message: string): void;
     warn?(message: string): void;
     landed?(stats: { topic: string; partition: number; messages: number }): void;
-    /** A partition was paused because the warehouse failed; it resumes after `ms`. */
+    /** A partition was paused (the warehouse failed, or a key change waits for its other half); it resumes after `ms`. */
     paused?(stats: { topic: string; partition: number; ms: number; reason: string }): void;
   };
 }
@@ -139,6 +140,8 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
         continue;
       }
       let { envelope } = outcome;
+      const keyChange = keyChangeFromHeaders(message.headers, envelope);
+      if (keyChange) envelope = { ...envelope, keyChange };
       if (envelope.source.connector === 'mongodb' && envelope.op === 'd' && !envelope.before) {
         const before = deleteImageFromKey(message.key?.toString());
         if (!before) {
@@ -274,7 +277,8 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
       await landBatch(payload);
       failures.delete(stream);
     } catch (error) {
-      if (!(error instanceof WarehouseError) || !error.retriable) throw error;
+      // A failing warehouse, or a key change waiting for its other half on another partition.
+      if (!(error instanceof TributaryError) || !error.retriable) throw error;
       const attempt = (failures.get(stream) ?? 0) + 1;
       failures.set(stream, attempt);
       const ms = Math.min(PAUSE_MAX_MS, PAUSE_FIRST_MS * 2 ** (attempt - 1));
@@ -285,7 +289,7 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
       }, ms);
       resumes.add(resume);
       options.events?.paused?.({ topic, partition, ms, reason: error.message });
-      options.events?.warn?.(`${stream}: the warehouse failed (${error.message}); paused for ${ms} ms`);
+      options.events?.warn?.(`${stream}: ${error.message}; paused for ${ms} ms`);
       // Returning without resolving the batch's offsets: it is fetched again once resumed.
     }
   };

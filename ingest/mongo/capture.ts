@@ -432,7 +432,7 @@ class CollectionCapture {
   }
 
   private async land(envelopes: ChangeEnvelope[], tokenBase: string): Promise<void> {
-    const rejected = await this.options.sink.write(envelopes, tokenBase);
+    const { rejected } = await this.options.sink.write(envelopes, tokenBase);
     if (rejected.length > 0) await this.deadLetter(rejected);
   }
 

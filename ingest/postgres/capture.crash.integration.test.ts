@@ -3,16 +3,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type pg from 'pg';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exited } from '../../test/child-process.ts';
 import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import { openWarehouse } from '../../warehouse/index.ts';
 import { scratchDir } from '../../test/scratch.ts';
+import {
+  describeShape,
+  keyColumns,
+  keyPool,
+  shapeDdl,
+  shapeWorkload,
+  ShapeWriter,
+  type TableShape,
+} from '../../test/table-shapes.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
 
-function startCapture(url: string, warehouseDir: string, extra: string[] = []): ChildProcess {
+function startCapture(
+  url: string,
+  warehouseDir: string,
+  extra: string[] = [],
+  sourceName = 'crash',
+): ChildProcess {
   return spawn(
     process.execPath,
     [
@@ -21,7 +36,7 @@ function startCapture(url: string, warehouseDir: string, extra: string[] = []): 
       '--source',
       url,
       '--source-name',
-      'crash',
+      sourceName,
       '--warehouse',
       warehouseDir,
       '--batch-rows',
@@ -103,6 +118,56 @@ describe('native capture under SIGKILL', () => {
           mirror: 'raw_crash_activity',
           key: ['id'],
         });
+      } finally {
+        await warehouse.close();
+      }
+    });
+  });
+
+  it('keeps a compound-key table with TOASTed values exact through 5 kills, and the restart does not loop', async () => {
+    const shape: TableShape = {
+      keyTypes: ['bigint', 'numeric(12,2)', 'text'],
+      identity: 'default',
+      toast: ['text', 'jsonb'],
+    };
+    const [pool, transactions] = fc.sample(
+      fc.tuple(
+        keyPool(shape, { minLength: 60, maxLength: 60 }),
+        shapeWorkload(60, { minLength: 2000, maxLength: 2000 }),
+      ),
+      { numRuns: 1, seed: 5 },
+    )[0] ?? [[], []];
+    const url = await createTestDatabase('shapecrash');
+    const warehouseDir = join(await scratchDir('shapecrash'), 'warehouse');
+    const writer = new ShapeWriter('items', shape, pool);
+    await withClient(url, async (client) => {
+      await client.query(shapeDdl('items', shape));
+      let stop = false;
+      const workload = withClient(url, async (source) => {
+        for (let index = 0; !stop; index = (index + 1) % transactions.length)
+          await writer.apply(source, transactions.slice(index, index + 1));
+      });
+      for (let kill = 0; kill < 5; kill++) {
+        const child = startCapture(url, warehouseDir, [], 'shapecrash');
+        const exit = exited(child);
+        await new Promise((resolve) => setTimeout(resolve, 2000 + kill * 700));
+        child.kill('SIGKILL');
+        const { signal, stderr } = await exit;
+        expect(signal, stderr).toBe('SIGKILL');
+      }
+      stop = true;
+      await workload;
+      const final = await exited(startCapture(url, warehouseDir, ['--until-caught-up'], 'shapecrash'));
+      expect(final.code, final.stderr).toBe(0);
+      expect(final.stderr).not.toMatch(/failed again/);
+      expect(final.stderr.match(/resuming:/g)?.length ?? 0).toBeLessThanOrEqual(1);
+      const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
+      try {
+        await expectNoDuplicateVersions(warehouse, 'raw_shapecrash_items', keyColumns(shape));
+        await expectMirrorEqualsSource(
+          { client, warehouse, table: 'items', mirror: 'raw_shapecrash_items', key: keyColumns(shape) },
+          describeShape(shape),
+        );
       } finally {
         await warehouse.close();
       }

@@ -126,6 +126,37 @@ describe('native Postgres capture', () => {
     });
   });
 
+  it('returns within 2 s from an idle --until-caught-up run, and from one whose only changes are in tables not captured', async () => {
+    const url = await createTestDatabase('idle');
+    await withClient(url, async (client) => {
+      await client.query(`CREATE TABLE kept (id int PRIMARY KEY, v text); CREATE TABLE other (id int PRIMARY KEY, v text);
+        INSERT INTO kept VALUES (1, 'a');`);
+      const catchUp = async () => {
+        const started = performance.now();
+        const result = await runPostgresCapture({
+          sourceUrl: url,
+          sourceName: 'idle',
+          tables: { kind: 'list', tables: ['public.kept'] },
+          sink: new WarehouseSink(warehouse),
+          pii,
+          untilCaughtUp: true,
+        });
+        return { ...result, seconds: (performance.now() - started) / 1000 };
+      };
+      await catchUp();
+      await client.query("UPDATE kept SET v = 'b' WHERE id = 1");
+      expect((await catchUp()).streamedChanges).toBe(1);
+      const idle = await catchUp();
+      expect(idle.streamedChanges).toBe(0);
+      expect(idle.seconds).toBeLessThan(2);
+      await client.query("INSERT INTO other SELECT g, 'x' FROM generate_series(1, 50) AS g");
+      const elsewhere = await catchUp();
+      expect(elsewhere.streamedChanges).toBe(0);
+      expect(elsewhere.seconds).toBeLessThan(2);
+      await expectSlotReleased(client);
+    });
+  });
+
   it('lands a 100k-row transaction whole', async () => {
     const url = await createTestDatabase('bulk');
     await withClient(url, async (client) => {

@@ -5,6 +5,7 @@ import type { Pgoutput } from 'pg-logical-replication';
 import type pg from 'pg';
 import type { CaptureSink } from '../capture-sink.ts';
 import type { ChangeEnvelope } from '../envelope.ts';
+import { TributaryError } from '../../errors/index.ts';
 import { CaptureError } from '../errors.ts';
 import type { RejectedEvent } from '../mirror-writer.ts';
 import type { PiiPolicy } from '../pii.ts';
@@ -29,6 +30,7 @@ import {
   slotRestartLsn,
   waitForSlotRelease,
 } from './replication-slot.ts';
+import { formatLsn } from './lsn.ts';
 import { readSnapshot } from './snapshot.ts';
 import { createTableCodec, type TableCodec } from './table-codec.ts';
 import { WalStream, type WalTransaction } from './wal-stream.ts';
@@ -44,6 +46,8 @@ export interface PostgresCaptureOptions {
   untilCaughtUp: boolean;
   /** Flush when this many changes are buffered… */
   batchRows?: number;
+  /** …or this many bytes of them (large rows: memory stays bounded whatever the row size)… */
+  batchBytes?: number;
   /** …or when the oldest buffered change is this old. */
   batchDelayMs?: number;
   snapshotChunkRows?: number;
@@ -77,6 +81,8 @@ interface WalIntent {
   slotLineage: number;
   firstCommit: number;
   lastCommit: number;
+  /** How many times the batch has been landed from this intent: 1, then one more per resume. */
+  attempts?: number;
 }
 
 export async function runPostgresCapture(options: PostgresCaptureOptions): Promise<CaptureResult> {
@@ -106,6 +112,7 @@ class PostgresCapture {
   private readonly names: { slot: string; publication: string };
   private readonly sink: CaptureSink;
   private readonly batchRows: number;
+  private readonly batchBytes: number;
   private readonly batchDelayMs: number;
   private catalogClient: pg.Client | undefined;
   private serverVersion = 0;
@@ -129,6 +136,7 @@ class PostgresCapture {
     this.names = replicationNames(options.sourceName);
     this.sink = options.sink;
     this.batchRows = options.batchRows ?? 20_000;
+    this.batchBytes = options.batchBytes ?? 16 * 1024 * 1024;
     this.batchDelayMs = options.batchDelayMs ?? 200;
     this.ready = new Promise((resolve) => (this.markReady = resolve));
   }
@@ -171,13 +179,16 @@ class PostgresCapture {
     }
   }
 
-  private codecFor(table: Pick<CatalogTable, 'schema' | 'table' | 'columns' | 'key'>): TableCodec {
+  private codecFor(
+    table: Pick<CatalogTable, 'schema' | 'table' | 'columns' | 'key' | 'fullIdentity'>,
+  ): TableCodec {
     return createTableCodec({
       source: this.options.sourceName,
       schema: table.schema,
       table: table.table,
       columns: table.columns,
       key: table.key,
+      fullIdentity: table.fullIdentity,
       pii: this.options.pii,
       generatedColumnsStreamed: this.serverVersion >= 180000,
       onUnknownType: (type) => {
@@ -265,23 +276,31 @@ class PostgresCapture {
   private async stream(client: pg.Client, initialCodecs: TableCodec[], lineage: number): Promise<void> {
     const known = new Map(initialCodecs.map((codec) => [qualifiedName(codec.table), codec]));
     const storedIntent = await this.sink.readCheckpoint<WalIntent | null>(this.pipeline, 'wal');
-    // An intent from an older slot describes WAL this slot never sends.
-    let replay = storedIntent && storedIntent.slotLineage === lineage ? storedIntent : undefined;
-    if (replay)
+    let confirmed = Math.max(lineage, await slotConfirmedLsn(client, this.names.slot));
+    this.result.confirmedLsn = confirmed;
+    // An intent from an older slot describes WAL this slot never sends; one the slot confirmed past
+    // (a clean stop confirms what landed) has nothing left to rebuild.
+    let replay =
+      storedIntent && storedIntent.slotLineage === lineage && storedIntent.lastCommit >= confirmed
+        ? { ...storedIntent, attempts: (storedIntent.attempts ?? 1) + 1 }
+        : undefined;
+    if (replay) {
       this.log(
-        `resuming: the batch of commits ${replay.firstCommit}–${replay.lastCommit} is rebuilt with its recorded tokens`,
+        `resuming: the batch of commits ${formatLsn(replay.firstCommit)}–${formatLsn(replay.lastCommit)} is rebuilt with its recorded tokens`,
       );
+      await this.sink.writeCheckpoint(this.pipeline, 'wal', replay);
+    }
+    // Nothing to wait for: the slot already stands at the target (an idle source).
+    if (this.targetLsn !== undefined && confirmed >= this.targetLsn && !replay) return;
     let pending: WalTransaction[] = [];
     let pendingChanges = 0;
+    let pendingBytes = 0;
     let firstPendingAt = 0;
     let flushing: Promise<void> = Promise.resolve();
     let inFlight = 0;
     let failure: Error | undefined;
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
-    let confirmed = Math.max(lineage, await slotConfirmedLsn(client, this.names.slot));
-    this.result.confirmedLsn = confirmed;
-    if (this.targetLsn !== undefined && confirmed >= this.targetLsn && !replay) return;
 
     const wal = new WalStream({
       url: this.options.sourceUrl,
@@ -307,10 +326,11 @@ class PostgresCapture {
           if (replay && transaction.commitLsn < replay.firstCommit) return; // landed before the crash
           pending.push(transaction);
           pendingChanges += transaction.events.length;
+          pendingBytes += transaction.bytes;
           if (pending.length === 1) firstPendingAt = Date.now();
           // The unconfirmed batch must be rebuilt exactly, so its tokens match what may have landed.
           if (replay && transaction.commitLsn < replay.lastCommit) return;
-          if (pendingChanges >= this.batchRows || replay) {
+          if (pendingChanges >= this.batchRows || pendingBytes >= this.batchBytes || replay) {
             // One batch lands while the next one fills; a third waits, which bounds memory.
             const busy = inFlight > 0;
             const landing = startFlush();
@@ -334,10 +354,12 @@ class PostgresCapture {
       const changes = pendingChanges;
       pending = [];
       pendingChanges = 0;
+      pendingBytes = 0;
       const intent: WalIntent = replay ?? {
         slotLineage: lineage,
         firstCommit: batch[0]?.commitLsn ?? 0,
         lastCommit: batch.at(-1)?.commitLsn ?? 0,
+        attempts: 1,
       };
       const isReplay = replay !== undefined;
       replay = undefined;
@@ -358,7 +380,7 @@ class PostgresCapture {
           this.options.events?.landed?.({ changes, confirmedLsn: confirmed, targetLsn: this.targetLsn });
           checkCaughtUp();
         } catch (error) {
-          fail(error as Error);
+          fail(isReplay ? repeatedFailure(intent, error as Error) : (error as Error));
         } finally {
           inFlight--;
         }
@@ -416,7 +438,12 @@ class PostgresCapture {
     const codec = this.codecFor({
       schema: relation.schema,
       table: relation.name,
-      key: relation.keyColumns.length > 0 ? relation.keyColumns : previous.table.key,
+      // Under REPLICA IDENTITY FULL the stream names every column as the key; the row key stays.
+      key:
+        relation.keyColumns.length > 0 && relation.replicaIdentity !== 'full'
+          ? relation.keyColumns
+          : previous.table.key,
+      fullIdentity: relation.replicaIdentity === 'full',
       columns: relation.columns.map((column) => {
         const type = types.get(column.typeOid) ?? { name: `oid:${column.typeOid}`, category: 'X' };
         return {
@@ -434,7 +461,11 @@ class PostgresCapture {
   }
 
   private async land(envelopes: ChangeEnvelope[], tokenBase: string): Promise<void> {
-    const rejected = await this.sink.write(envelopes, tokenBase);
+    const { rejected, unfilled } = await this.sink.write(envelopes, tokenBase);
+    if (unfilled.length > 0)
+      this.warn(
+        `${unfilled.length} unchanged value(s) had no earlier version in the mirror and were stored as NULL: ${unfilled.slice(0, 3).join(', ')}`,
+      );
     if (rejected.length > 0) await this.deadLetter(rejected);
   }
 
@@ -460,4 +491,17 @@ class PostgresCapture {
   private warn(message: string): void {
     this.options.events?.warn?.(message);
   }
+}
+
+/**
+ * A recorded batch that fails again once rebuilt fails the same way on every restart: say so, with
+ * the batch, instead of letting a supervisor restart the capture in a silent loop.
+ */
+function repeatedFailure(intent: WalIntent, error: Error): Error {
+  const restarts = (intent.attempts ?? 2) - 1;
+  return new CaptureError(
+    `the batch of commits ${formatLsn(intent.firstCommit)}–${formatLsn(intent.lastCommit)} failed again after ` +
+      `${restarts} restart(s), and will fail the same way on every restart until its cause is fixed: ${error.message}`,
+    { cause: error, retriable: error instanceof TributaryError && error.retriable },
+  );
 }

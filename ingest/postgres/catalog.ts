@@ -17,6 +17,8 @@ export interface CatalogTable {
   table: string;
   columns: CatalogColumn[];
   key: string[];
+  /** `REPLICA IDENTITY FULL`: updates and deletes log the whole old row. */
+  fullIdentity: boolean;
 }
 
 export type TableSelection = { kind: 'all' } | { kind: 'list'; tables: string[] };
@@ -91,7 +93,7 @@ JOIN pg_class c ON c.oid = i.indrelid
 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE i.indrelid = ANY($1::oid[])
-  AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident))
+  AND ((c.relreplident IN ('d', 'f') AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident))
 GROUP BY i.indrelid`;
 
 export interface CatalogReport {
@@ -139,6 +141,7 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
       schema: row.schema,
       table: row.table,
       key,
+      fullIdentity: row.identity === 'f',
       columns: columns
         .filter((column) => column.oid === row.oid)
         .map((column) => ({

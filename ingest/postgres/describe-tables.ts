@@ -27,6 +27,7 @@ export async function describeSourceTables(options: DescribeOptions): Promise<So
           table: table.table,
           columns: table.columns,
           key: table.key,
+          fullIdentity: table.fullIdentity,
           pii: options.pii,
           generatedColumnsStreamed: serverVersion >= 180000,
           onUnknownType: (type) =>

@@ -24,8 +24,8 @@ export interface TableCodec {
   columnNames: string[];
   /** Text tuple (null = SQL NULL, undefined = unchanged TOAST value) → envelope row. */
   decodeRow(tuple: Record<string, string | null | undefined>): Row;
-  /** Just the key columns of a text tuple, for deletes and key changes. */
-  decodeKey(tuple: Record<string, string | null | undefined>): Row;
+  /** An update's or delete's old tuple: the whole row under REPLICA IDENTITY FULL, else the key. */
+  decodeBefore(tuple: Record<string, string | null | undefined>): Row;
 }
 
 export interface TableCodecOptions {
@@ -34,6 +34,8 @@ export interface TableCodecOptions {
   table: string;
   columns: CodecColumn[];
   key: string[];
+  /** `REPLICA IDENTITY FULL`: old tuples carry the whole row. */
+  fullIdentity: boolean;
   pii: PiiPolicy;
   onUnknownType: UnknownTypeListener;
   /** Generated columns are only in the replication stream from Postgres 18 on. */
@@ -74,6 +76,16 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
     else if (text === null) row[plan.name] = null;
     else row[plan.name] = plan.hash ? pii.hash(plan.decode(text)) : plan.decode(text);
   };
+  const decodeRow = (tuple: Record<string, string | null | undefined>): Row => {
+    const row: Row = {};
+    for (const plan of plans) decodeInto(row, plan, tuple[plan.name]);
+    return row;
+  };
+  const decodeKey = (tuple: Record<string, string | null | undefined>): Row => {
+    const row: Row = {};
+    for (const plan of keyPlans) decodeInto(row, plan, tuple[plan.name]);
+    return row;
+  };
   return {
     table: {
       source: options.source,
@@ -81,17 +93,10 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
       table: options.table,
       columns,
       key: options.key,
+      beforeImage: options.fullIdentity ? 'row' : 'key',
     },
     columnNames: plans.map((plan) => plan.name),
-    decodeRow(tuple) {
-      const row: Row = {};
-      for (const plan of plans) decodeInto(row, plan, tuple[plan.name]);
-      return row;
-    },
-    decodeKey(tuple) {
-      const row: Row = {};
-      for (const plan of keyPlans) decodeInto(row, plan, tuple[plan.name]);
-      return row;
-    },
+    decodeRow,
+    decodeBefore: options.fullIdentity ? decodeRow : decodeKey,
   };
 }

@@ -1,7 +1,7 @@
 // Streams committed transactions from the replication slot as Debezium envelopes. Positions are
 // confirmed to Postgres only through `confirm()`, which capture calls after the warehouse accepted.
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
-import type { ChangeEnvelope, ChangeSource } from '../envelope.ts';
+import type { ChangeEnvelope, ChangeSource, KeyChange, Row } from '../envelope.ts';
 import { SESSION_OPTIONS } from './catalog.ts';
 import { formatLsn, parseLsn } from './lsn.ts';
 import type { TableCodec } from './table-codec.ts';
@@ -9,6 +9,8 @@ import type { TableCodec } from './table-codec.ts';
 export interface WalTransaction {
   /** LSN of the commit record: orders transactions. */
   commitLsn: number;
+  /** Bytes of its row messages on the wire: what buffering it costs, roughly. */
+  bytes: number;
   /** End of the commit record: confirming it tells Postgres this transaction is done. */
   commitEndLsn: number;
   xid: number;
@@ -36,11 +38,15 @@ export interface WalStreamOptions {
 
 const keepText = (value: unknown): unknown => value;
 
+/** A parsed message with the size of the bytes it came from. */
+type SizedMessage = Pgoutput.Message & { wireBytes?: number };
+
 /** Keeps every column as Postgres' text output; Tributary's decoders turn it into envelope values. */
 class TextPgoutputPlugin extends PgoutputPlugin {
   received = 0;
   override parse(buffer: Buffer): Pgoutput.Message {
-    const message = super.parse(buffer);
+    const message: SizedMessage = super.parse(buffer);
+    message.wireBytes = buffer.length;
     this.received++;
     // Relation messages are parsed before the rows that use them, so this applies to those rows.
     if (message.tag === 'relation') for (const column of message.columns) column.parser = keepText;
@@ -72,15 +78,18 @@ export class WalStream {
   }
 
   private stopping = false;
+  /** Settles once the stream is up, or once setting it up failed: a stop waits for it. */
+  private settled: Promise<void> = Promise.resolve();
 
   /** Streams until `stop()`; resolves when the replication connection closes. */
   async start(): Promise<void> {
-    // A stop() that arrives while the connection is still being set up takes effect once it is up.
-    this.service.on('start', () => {
-      if (this.stopping) void this.service.stop();
-    });
+    let markSettled!: () => void;
+    this.settled = new Promise((resolve) => (markSettled = resolve));
+    this.service.once('start', () => markSettled());
+    const subscribed = this.service.subscribe(this.plugin, this.options.slot);
+    subscribed.catch(() => undefined).finally(() => markSettled());
     try {
-      await this.service.subscribe(this.plugin, this.options.slot);
+      await subscribed;
     } catch (error) {
       if (!this.stopping) throw error;
     }
@@ -104,8 +113,13 @@ export class WalStream {
     void this.service.acknowledge(formatLsn(Math.max(this.confirmed - 1, 0)), true);
   }
 
+  /**
+   * Ends the stream. A stop that arrives while the connection is still being set up waits for it:
+   * closing a client in the middle of its connect leaves the stream running, or hangs.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.settled;
     await this.service.stop();
   }
 
@@ -123,7 +137,8 @@ export class WalStream {
     }
   }
 
-  private async dispatch(lsn: number, message: Pgoutput.Message): Promise<void> {
+  private async dispatch(lsn: number, message: SizedMessage): Promise<void> {
+    if (this.transaction) this.transaction.bytes += message.wireBytes ?? 0;
     switch (message.tag) {
       case 'relation': {
         const codec = await this.options.handlers.onRelation(message);
@@ -134,6 +149,7 @@ export class WalStream {
       case 'begin':
         this.transaction = {
           commitLsn: parseLsn(message.commitLsn ?? '0/0'),
+          bytes: 0,
           commitEndLsn: 0,
           xid: message.xid,
           events: [],
@@ -146,10 +162,23 @@ export class WalStream {
       case 'update': {
         const codec = this.codecs.get(message.relation.relationOid);
         const previousKey = message.key ?? message.old;
-        // A changed key is a different row: like Debezium, delete the old key and create the new one.
+        // A changed key is a different row: like Debezium, delete the old key and create the new
+        // one, both marked with the update's position so the create can find the old row's
+        // unchanged TOASTed values, which Postgres does not resend.
         if (codec && previousKey && keyChanged(codec, previousKey, message.new)) {
-          this.emit(lsn, message.relation, 'd', previousKey, null);
-          this.emit(lsn, message.relation, 'c', null, message.new);
+          const keyOf = (tuple: Record<string, string | null | undefined>) =>
+            pickKey(codec, codec.decodeRow(tuple));
+          const [oldKey, newKey] = [keyOf(previousKey), keyOf(message.new)];
+          this.emit(lsn, message.relation, 'd', previousKey, null, {
+            side: 'old',
+            position: lsn,
+            otherKey: newKey,
+          });
+          this.emit(lsn, message.relation, 'c', null, message.new, {
+            side: 'new',
+            position: lsn,
+            otherKey: oldKey,
+          });
         } else {
           this.emit(lsn, message.relation, 'u', message.old, message.new);
         }
@@ -168,6 +197,7 @@ export class WalStream {
         transaction.commitEndLsn = parseLsn(message.commitEndLsn ?? '0/0');
         await this.options.handlers.onTransaction({
           commitLsn: transaction.commitLsn,
+          bytes: transaction.bytes,
           commitEndLsn: transaction.commitEndLsn,
           xid: transaction.xid,
           events: transaction.events,
@@ -183,8 +213,9 @@ export class WalStream {
     lsn: number,
     relation: Pgoutput.MessageRelation,
     op: 'c' | 'u' | 'd' | 't',
-    before: Record<string, string | null | undefined> | null,
+    before: Record<string, string | null | undefined> | null | undefined,
     after: Record<string, string | null | undefined> | null,
+    keyChange?: KeyChange,
   ): void {
     const transaction = this.transaction;
     const codec = this.codecs.get(relation.relationOid);
@@ -203,13 +234,18 @@ export class WalStream {
       snapshot: 'false',
     };
     transaction.events.push({
-      before: before ? (op === 'd' ? codec.decodeKey(before) : codec.decodeRow(before)) : null,
+      before: before ? codec.decodeBefore(before) : null,
       after: after ? codec.decodeRow(after) : null,
       source,
       op,
       ts_ms: Date.now(),
+      ...(keyChange && { keyChange }),
     });
   }
+}
+
+function pickKey(codec: TableCodec, row: Row): Row {
+  return Object.fromEntries(codec.table.key.map((column) => [column, row[column]]));
 }
 
 function keyChanged(
