@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../stack/index.ts';
 import { INSERT_ROWS, PER_TRANSACTION, prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { prepareToastedTable, writeToastedWorkload } from './toasted-workload.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1_000_000);
 const SNAPSHOT_ROWS = Number(process.env.BENCH_SNAPSHOT_ROWS ?? 1_000_000);
@@ -74,6 +75,35 @@ try {
   const stream = runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
   await client.end();
 
+  // The compound-key table with a TOASTed column half of the changes leave unchanged, captured the same way.
+  const toastedUrl = await postgres.createDatabase('bench_toasted');
+  const toastedClient = new pg.Client({ connectionString: toastedUrl });
+  await toastedClient.connect();
+  await prepareToastedTable(toastedClient);
+  runCapture(toastedUrl, 'toasted', join(root, 'warehouse-toasted'));
+  console.error(`writing ${format(CHANGES)} changes to the TOASTed table…`);
+  await writeToastedWorkload(toastedClient, CHANGES);
+  await toastedClient.end();
+  const toasted = runCapture(toastedUrl, 'toasted', join(root, 'warehouse-toasted'));
+  // The engine alone inserting as many rows of that shape, in batches of the capture's byte budget.
+  const floor = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        new URL('./toasted-floor-process.ts', import.meta.url).pathname,
+        join(root, 'warehouse-floor'),
+        String(toasted.streamedChanges),
+        String(16 * 1024 * 1024),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+      .trim()
+      .split('\n')
+      .at(-1) ?? '{}',
+  ) as { rows: number; insertSeconds: number };
+
   // Snapshot: a fresh database holding 1M rows, captured from scratch.
   const snapshotUrl = await postgres.createDatabase('bench_snapshot');
   const snapshotClient = new pg.Client({ connectionString: snapshotUrl });
@@ -91,12 +121,16 @@ try {
 
   const baselineRate = baselineChanges / baselineSeconds;
   const streamRate = stream.streamedChanges / stream.totalSeconds;
+  const toastedRate = toasted.streamedChanges / toasted.totalSeconds;
   const snapshotRate = snapshot.snapshotRows / snapshot.snapshotSeconds;
   console.log(`
 CDC benchmark (${format(CHANGES)} changes: 70% insert, 25% update, 5% delete; ${format(PER_TRANSACTION)} per transaction)
   baseline  Postgres pgoutput decode (pg_logical_slot_get_binary_changes)  ${format(baselineChanges)} changes in ${baselineSeconds.toFixed(2)} s  = ${format(baselineRate)} changes/s
   capture   commit → visible in the chDB mirror                             ${format(stream.streamedChanges)} changes in ${stream.totalSeconds.toFixed(2)} s  = ${format(streamRate)} changes/s
   ratio     capture / baseline                                              ${(streamRate / baselineRate).toFixed(2)}   (target ≥ 0.55)
+  TOASTed   (bigint, numeric, text) key, 4 kB text left unchanged by half    ${format(toasted.streamedChanges)} changes in ${toasted.totalSeconds.toFixed(2)} s  = ${format(toastedRate)} changes/s
+  ratio     TOASTed table / activity table                                  ${(toastedRate / streamRate).toFixed(2)}   (target ≥ 0.7; peak RSS ${toasted.peakRssMb.toFixed(0)} MB)
+  floor     chDB alone inserting ${format(floor.rows)} rows of that shape            ${floor.insertSeconds.toFixed(2)} s = ${format(floor.rows / floor.insertSeconds)} rows/s; capture / floor = ${(toastedRate / (floor.rows / floor.insertSeconds)).toFixed(2)}
   snapshot  ${format(snapshot.snapshotRows)} rows in ${snapshot.snapshotSeconds.toFixed(2)} s = ${format(snapshotRate)} rows/s   (Postgres reads the table in ${scanSeconds.toFixed(2)} s: ${format(Number(copied.rows[0]?.count ?? 0) / scanSeconds)} rows/s)
   peak RSS  streaming ${stream.peakRssMb.toFixed(0)} MB, snapshot ${snapshot.peakRssMb.toFixed(0)} MB   (target < 300 MB; the process holds ${stream.floorRssMb.toFixed(0)} MB with chDB open and nothing captured)
   CPU       capture process used ${stream.cpuSeconds.toFixed(1)} s of CPU streaming (${(stream.cpuSeconds / stream.totalSeconds).toFixed(2)} cores), ${snapshot.cpuSeconds.toFixed(1)} s snapshotting`);
