@@ -1,8 +1,9 @@
 // The one place that reads the environment and validates settings. Every area has its own zod
 // schema; commands parse once at start and hand typed options to the modules.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
 import { DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS, type PiiPolicyOptions } from '../ingest/index.ts';
@@ -131,11 +132,44 @@ export function piiPolicyOptions(keepPii: boolean, env: NodeJS.ProcessEnv = proc
   };
 }
 
-function loadOrCreateKey(path: string): string {
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(dirname(path), { recursive: true });
-  const key = randomBytes(32).toString('hex');
-  writeFileSync(path, `${key}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
+/**
+ * The installation's own key: created at random on first use (mode 0600). A key others can read,
+ * or one committed to a repository, lets anyone confirm a guessed email against the warehouse, so
+ * such a file is refused rather than used.
+ */
+export function loadOrCreateKey(path: string): string {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    const key = randomBytes(32).toString('hex');
+    writeFileSync(path, `${key}\n`, { mode: 0o600 });
+    chmodSync(path, 0o600);
+    return key;
+  }
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    throw new ConfigError(
+      `the PII key file ${path} can be read by other users (mode ${mode.toString(8)}): run chmod 600 ${path}`,
+    );
+  if (trackedByGit(path))
+    throw new ConfigError(
+      `the PII key file ${path} is tracked by git, so everyone with the repository has the key: ` +
+        `remove it from the repository (git rm --cached), and set TRIBUTARY_PII_KEY_FILE to a path outside it ` +
+        `(a new key means new hashes: see "Rotating the PII key" in the README)`,
+    );
+  const key = readFileSync(path, 'utf8').trim();
+  if (key.length < 16) throw new ConfigError(`the PII key file ${path} holds fewer than 16 characters`);
   return key;
+}
+
+/** Whether git tracks the file; false where git or a repository is absent. */
+function trackedByGit(path: string): boolean {
+  try {
+    execFileSync('git', ['ls-files', '--error-unmatch', basename(path)], {
+      cwd: dirname(path),
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -34,7 +34,8 @@ describe('PII policy', () => {
 
   it('hashes with the key, ignoring case and surrounding spaces, and leaves NULL alone', () => {
     const hashed = policy().hash('Lan@Example.vn');
-    expect(hashed).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashed).toMatch(/^[0-9a-f]{8}:[0-9a-f]{64}$/);
+    expect(hashed).toMatch(new RegExp(`^${policy().keyId}:`));
     expect(policy().hash(' lan@example.vn ')).toBe(hashed);
     expect(
       createPiiPolicy({ dropFields: [], hashFields: [], hashPii: true, hashKey: 'another key......' }).hash(
@@ -42,5 +43,17 @@ describe('PII policy', () => {
       ),
     ).not.toBe(hashed);
     expect(policy().hash(null)).toBeNull();
+  });
+
+  it('names its key by an id that differs between keys and does not reveal them', () => {
+    const other = createPiiPolicy({
+      dropFields: [],
+      hashFields: [],
+      hashPii: true,
+      hashKey: 'another key......',
+    });
+    expect(policy().keyId).toMatch(/^[0-9a-f]{8}$/);
+    expect(other.keyId).not.toBe(policy().keyId);
+    expect(policy().keyId).not.toContain('kkkk');
   });
 });

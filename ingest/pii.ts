@@ -30,14 +30,22 @@ export type FieldTreatment = 'keep' | 'drop' | 'hash';
 
 export interface PiiPolicy {
   treatmentOf(fieldName: string): FieldTreatment;
+  /** `<key id>:<HMAC-SHA256 hex>`: the key id makes a change of key visible in the stored values. */
   hash(value: unknown): unknown;
+  /** Names the hashing key without revealing it: 8 hex digits of an HMAC of a fixed text. */
+  readonly keyId: string;
 }
 
 export function createPiiPolicy(options: PiiPolicyOptions): PiiPolicy {
   const drop = options.dropFields.map(globToRegExp);
   const hashed = options.hashFields.map(globToRegExp);
   const cache = new Map<string, FieldTreatment>();
+  const keyId = createHmac('sha256', options.hashKey)
+    .update('tributary pii key id')
+    .digest('hex')
+    .slice(0, 8);
   return {
+    keyId,
     treatmentOf(fieldName) {
       let treatment = cache.get(fieldName);
       if (treatment === undefined) {
@@ -51,9 +59,10 @@ export function createPiiPolicy(options: PiiPolicyOptions): PiiPolicy {
     hash(value) {
       if (value === null || value === undefined) return value;
       if (Array.isArray(value)) return value.map((item) => this.hash(item));
-      return createHmac('sha256', options.hashKey)
+      const digest = createHmac('sha256', options.hashKey)
         .update(normalisePii(String(value)))
         .digest('hex');
+      return `${keyId}:${digest}`;
     },
   };
 }

@@ -89,7 +89,7 @@ describe('tributary demo (learning pack; documents on the mongo-java-server stan
       expect(Number(found?.hits), `${table}.${name}`).toBe(0);
     }
     const [hashed] = await warehouse.query<{ emails: string }>(
-      "SELECT count() AS emails FROM raw_learning_users FINAL WHERE match(email, '^[0-9a-f]{64}$')",
+      "SELECT count() AS emails FROM raw_learning_users FINAL WHERE match(email, '^[0-9a-f]{8}:[0-9a-f]{64}$')",
     );
     expect(Number(hashed?.emails)).toBeGreaterThan(50);
   });

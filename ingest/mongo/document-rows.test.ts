@@ -117,6 +117,6 @@ describe('document PII rules', () => {
       pii,
     );
     expect(protectedDocument.profile).toEqual({ devices: [{ email: protectedDocument.email as string }] });
-    expect(protectedDocument.email).toMatch(/^[0-9a-f]{64}$/);
+    expect(protectedDocument.email).toMatch(/^[0-9a-f]{8}:[0-9a-f]{64}$/);
   });
 });

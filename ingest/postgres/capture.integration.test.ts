@@ -268,7 +268,7 @@ describe('native Postgres capture', () => {
         'SELECT email, phone FROM raw_pii_accounts FINAL ORDER BY id',
       );
       expect(rows.map((row) => row.email)).toEqual([pii.hash('Lan@Example.vn'), pii.hash('minh@example.vn')]);
-      expect(rows[0]?.email).toMatch(/^[0-9a-f]{64}$/);
+      expect(rows[0]?.email).toMatch(/^[0-9a-f]{8}:[0-9a-f]{64}$/);
       expect(rows[1]?.phone).toBeNull();
     });
   });
