@@ -34,6 +34,11 @@ export interface PiiPolicy {
   hash(value: unknown): unknown;
   /** Names the hashing key without revealing it: 8 hex digits of an HMAC of a fixed text. */
   readonly keyId: string;
+  /**
+   * What the policy did, as messages that went through it say (`hashed:<key id>`, or `kept` under
+   * `--keep-pii`): a consumer does not apply a policy twice.
+   */
+  readonly mark: string;
 }
 
 export function createPiiPolicy(options: PiiPolicyOptions): PiiPolicy {
@@ -46,6 +51,7 @@ export function createPiiPolicy(options: PiiPolicyOptions): PiiPolicy {
     .slice(0, 8);
   return {
     keyId,
+    mark: options.hashPii ? `hashed:${keyId}` : 'kept',
     treatmentOf(fieldName) {
       let treatment = cache.get(fieldName);
       if (treatment === undefined) {

@@ -67,6 +67,14 @@ export function mirrorTableName(source: string, schema: string, table: string): 
   return `raw_${parts.join('_')}`.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
+/**
+ * `<source>.<schema>.<table>` (a collection: `<source>.<database>.<collection>`): names a captured
+ * table across sources, as changes (`SourceChange.table`) and the schema topic name it.
+ */
+export function tableKey(table: Pick<SourceTable, 'source' | 'schema' | 'table'>): string {
+  return `${table.source}.${table.schema}.${table.table}`;
+}
+
 export function qualifiedName(table: Pick<SourceTable, 'schema' | 'table'>): string {
   return `${table.schema}.${table.table}`;
 }

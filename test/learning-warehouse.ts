@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { MongoClient } from 'mongodb';
 import pg from 'pg';
-import { WarehouseSink } from '../ingest/capture-sink.ts';
+import { WarehouseSink } from '../ingest/landing/warehouse-sink.ts';
 import { runMongoCapture } from '../ingest/mongo/capture.ts';
 import { createPiiPolicy } from '../ingest/pii.ts';
 import { runPostgresCapture } from '../ingest/postgres/capture.ts';

@@ -5,6 +5,7 @@
 // recomputed whole, from partial aggregates. `full` rebuilds all, and gives the same marts. A run
 // that was interrupted, or one after the facts' layout changed, is a full one.
 import type { PackMapping } from '../packs/index.ts';
+import { z } from 'zod';
 import { migrate, readCheckpoint, writeCheckpoint, type Warehouse } from '../warehouse/index.ts';
 import { assignUserKeys, refreshFactsFull, refreshFactsIncremental, withUserKeys } from './facts.ts';
 import { recomputeAbResults, refreshAbUsers } from './marts/ab-results.ts';
@@ -36,18 +37,19 @@ export interface TransformResult {
   seconds: number;
 }
 
-interface TransformState {
+const transformStateSchema = z.object({
   /** Mirror rows ingested up to here are in the facts. */
-  watermark: string;
+  watermark: z.string(),
   /** The warehouse's clock when the run read the watermark (absent in states from older versions). */
-  readAt?: string;
+  readAt: z.string().optional(),
   /** Set while a run changes facts and marts; found set at start, the last run was interrupted. */
-  running: boolean;
+  running: z.boolean(),
   /** The FACTS_LAYOUT the facts were built with. */
-  layout?: number;
+  layout: z.number().int().optional(),
   /** The mapping's mirrors that existed (a mirror appearing changes the dimensions' joins). */
-  mirrors?: string[];
-}
+  mirrors: z.array(z.string()).optional(),
+});
+type TransformState = z.infer<typeof transformStateSchema>;
 
 /** Raised when facts gain what existing rows lack (2: user keys), so that a full run rebuilds them. */
 const FACTS_LAYOUT = 2;
@@ -81,7 +83,7 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   const startedAt = performance.now();
   await migrate(warehouse);
   const pipeline = `transform:${pack}`;
-  const state = await readCheckpoint<TransformState>(warehouse, pipeline, 'state');
+  const state = await readCheckpoint(warehouse, pipeline, 'state', transformStateSchema);
   const existing = await existingTables(warehouse);
   const mirrors = mirrorsRead(mapping).filter((mirror) => existing.has(mirror));
   // Read before the watermark, so that every read of this run comes after it.

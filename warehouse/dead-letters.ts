@@ -3,6 +3,8 @@
 import type { Warehouse } from './warehouse.ts';
 
 export interface DeadLetter {
+  /** Given by the writer when a repeat must keep the same id; generated otherwise. */
+  id?: string;
   pipeline: string;
   source: string;
   topic?: string;
@@ -16,10 +18,16 @@ export interface DeadLetter {
   stage: string;
 }
 
-export async function recordDeadLetters(warehouse: Warehouse, letters: DeadLetter[]): Promise<void> {
+/** Records dead letters; a repeat under the same `deduplicationToken` records nothing. */
+export async function recordDeadLetters(
+  warehouse: Warehouse,
+  letters: DeadLetter[],
+  deduplicationToken?: string,
+): Promise<void> {
   await warehouse.insert(
     'dead_letters',
     letters.map((letter) => ({
+      ...(letter.id && { id: letter.id }),
       pipeline: letter.pipeline,
       source: letter.source,
       topic: letter.topic ?? '',
@@ -31,6 +39,7 @@ export async function recordDeadLetters(warehouse: Warehouse, letters: DeadLette
       error: letter.error,
       stage: letter.stage,
     })),
+    { deduplicationToken },
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WarehouseError } from './errors.ts';
+import { isRetriableWarehouseFailure, WarehouseError } from './errors.ts';
 
 describe('WarehouseError', () => {
   it.each([
@@ -11,5 +11,17 @@ describe('WarehouseError', () => {
     const error = new WarehouseError(`warehouse statement failed: ${message}`, { retriable: false });
     expect(error.clickhouseCode).toBe(code);
     expect(error.refusedData).toBe(refused);
+  });
+
+  it.each([
+    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' }), true],
+    [
+      new Error('Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)'),
+      true,
+    ],
+    [new Error('Code: 74. DB::Exception: Cannot write to file: No space left on device'), true],
+    [new Error('Code: 60. DB::Exception: Unknown table'), false],
+  ])('%s is retriable: %s', (error, retriable) => {
+    expect(isRetriableWarehouseFailure(error)).toBe(retriable);
   });
 });

@@ -26,8 +26,17 @@ const DATA_ERROR_CODES = new Set([
   6, 25, 26, 27, 32, 38, 41, 53, 69, 70, 72, 117, 131, 321, 349, 407, 376, 467,
 ]);
 
-/** Connection-level failures (refused, reset, timeouts) can be retried; SQL errors cannot. */
+/**
+ * Failures that can pass can be retried: connection-level ones (refused, reset, timeouts) and a
+ * full disk (space can be freed); SQL errors cannot.
+ */
 export function isRetriableWarehouseFailure(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code;
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE';
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE')
+    return true;
+  const message = error instanceof Error ? error.message : '';
+  return DISK_FULL.test(message);
 }
+
+/** ClickHouse's NOT_ENOUGH_SPACE (243), or a write that failed with ENOSPC. */
+const DISK_FULL = /\bCode: 243\.|No space left on device|ENOSPC|NOT_ENOUGH_SPACE/;

@@ -20,6 +20,6 @@ export {
 } from './raw-mirror.ts';
 export type { MirrorTable, MirrorColumn } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString } from './sql.ts';
-export { readCheckpoint, writeCheckpoint } from './checkpoints.ts';
+export { CheckpointError, parseCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.ts';
 export { listDeadLetters, markReplayed, recordDeadLetters } from './dead-letters.ts';
 export type { DeadLetter, DeadLetterFilter, StoredDeadLetter } from './dead-letters.ts';

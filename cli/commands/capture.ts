@@ -14,7 +14,7 @@ import {
   runMongoCapture,
   runPostgresCapture,
   WarehouseSink,
-  type CaptureSink,
+  type LandingSink,
   type CollectionSelection,
   type PiiPolicy,
   type TableSelection,
@@ -195,13 +195,13 @@ async function withDestination(
     keepPii: boolean;
     destination: { kind: 'kafka'; brokers: string[] } | { kind: 'warehouse'; warehouse: string };
   },
-  capture: (sink: CaptureSink, pii: PiiPolicy, signal: AbortSignal) => Promise<void>,
+  capture: (sink: LandingSink, pii: PiiPolicy, signal: AbortSignal) => Promise<void>,
 ): Promise<number> {
   const pii = createPiiPolicy(piiPolicyOptions(config.keepPii));
   let warehouse: Warehouse | undefined;
-  let sink: CaptureSink;
+  let sink: LandingSink;
   if (config.destination.kind === 'kafka') {
-    sink = new KafkaSink({ brokers: config.destination.brokers });
+    sink = new KafkaSink({ brokers: config.destination.brokers, pii });
   } else {
     warehouse = await openWarehouse(parseWarehouseTarget(config.destination.warehouse));
     sink = new WarehouseSink(warehouse);

@@ -1,5 +1,5 @@
 // `tributary dlq`: lists the dead letters and feeds them back to their topics after a fix.
-import { replayDeadLetters } from '../../ingest/index.ts';
+import { DEAD_LETTER_TOPIC, replayDeadLetters } from '../../ingest/index.ts';
 import { listDeadLetters, openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 import { formatTable } from '../progress.ts';
@@ -48,13 +48,15 @@ export const dlqCommand = {
         limit: intFlag('limit', values.limit, 100, usage),
       };
       if (action === 'replay') {
-        const { replayed, skipped } = await replayDeadLetters(warehouse, (values.brokers ?? '').split(','), {
-          ...filter,
-          includeReplayed: false,
-          limit: undefined,
-        });
+        const { replayed, skipped, missing } = await replayDeadLetters(
+          warehouse,
+          (values.brokers ?? '').split(','),
+          { ...filter, includeReplayed: false, limit: undefined },
+        );
         console.log(
-          `replayed ${replayed} dead letter(s)${skipped ? `; ${skipped} without a topic left as they are` : ''}`,
+          `replayed ${replayed} dead letter(s)` +
+            (skipped ? `; ${skipped} without a topic left as they are` : '') +
+            (missing ? `; ${missing} no longer on ${DEAD_LETTER_TOPIC} (its retention passed)` : ''),
         );
         return 0;
       }

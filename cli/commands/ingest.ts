@@ -1,6 +1,6 @@
 // `tributary ingest`: a worker of a Kafka consumer group landing change events in the warehouse.
 import { z } from 'zod';
-import { parseConfig, piiPolicyOptions, postgresUrlSchema } from '../../config/index.ts';
+import { parseConfig, piiPolicyOptions } from '../../config/index.ts';
 import { createPiiPolicy, runKafkaWorker } from '../../ingest/index.ts';
 import { documentFieldsOf, getPack } from '../../packs/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
@@ -8,7 +8,7 @@ import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary ingest --brokers HOST:PORT[,HOST:PORT] --group NAME --topics 'REGEX'
                         --warehouse DIR|http(s)://URL [--until-idle SECONDS] [--keep-pii]
-                        [--max-event-bytes N] [--source-catalog NAME=postgres://… ...] [--pack NAME]
+                        [--max-event-bytes N] [--pack NAME]
 
 Consumes Debezium envelopes (from Debezium or from "tributary capture --to kafka") as one member of
 the consumer group NAME, and lands them in the raw mirrors exactly once: offsets are committed only
@@ -24,9 +24,6 @@ Options:
   --until-idle SECONDS  exit 0 after this long without a message
   --keep-pii            store email/phone values of Debezium events as they are
   --max-event-bytes N   larger events go to the dead letters (default 4194304)
-  --source-catalog NAME=URL
-                        for Debezium sources: when an event of source NAME shows a column its
-                        published shape lacks, read the shape again from this Postgres (repeatable)
   --pack NAME           for Debezium MongoDB events: the pack declaring the collections' typed
                         fields (default learning)`;
 
@@ -40,7 +37,6 @@ const spec = {
     'until-idle': { type: 'string' },
     'keep-pii': { type: 'boolean' },
     'max-event-bytes': { type: 'string' },
-    'source-catalog': { type: 'string', multiple: true },
     pack: { type: 'string' },
   },
 } as const;
@@ -60,9 +56,6 @@ const ingestConfigSchema = z.object({
     }
   }),
   warehouse: z.string().min(1),
-  sourceCatalog: z
-    .array(z.tuple([z.string(), postgresUrlSchema]))
-    .transform((pairs) => Object.fromEntries(pairs)),
 });
 
 export const ingestCommand = {
@@ -80,11 +73,6 @@ export const ingestCommand = {
       group: values.group,
       topics: values.topics,
       warehouse: values.warehouse,
-      sourceCatalog: (values['source-catalog'] ?? []).map((entry) => {
-        const at = entry.indexOf('=');
-        if (at < 1) throw new UsageError(`--source-catalog must be NAME=postgres://…, got "${entry}"`, usage);
-        return [entry.slice(0, at), entry.slice(at + 1)];
-      }),
     });
     const untilIdle =
       values['until-idle'] === undefined ? undefined : intFlag('until-idle', values['until-idle'], 0, usage);
@@ -101,7 +89,6 @@ export const ingestCommand = {
         warehouse,
         pii: createPiiPolicy(piiPolicyOptions(values['keep-pii'] ?? false)),
         untilIdleSeconds: untilIdle,
-        catalogs: config.sourceCatalog,
         documentFields: documentFieldsOf(getPack(values.pack ?? 'learning')),
         maxEventBytes: intFlag('max-event-bytes', values['max-event-bytes'], 4 * 1024 * 1024, usage),
         signal: stop.signal,

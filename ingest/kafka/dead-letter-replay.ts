@@ -1,18 +1,25 @@
-// Feeds dead letters back to the topic they came from, byte for byte, once the cause is fixed (a
-// worker upgraded, a limit raised, a table shape published). A replayed event that fails again
-// becomes a new dead letter; the replayed ones are marked so they are not sent twice.
-import { Kafka, logLevel } from 'kafkajs';
+// Feeds dead letters back to where they came from once the cause is fixed (a worker upgraded, a
+// limit raised, a table shape published): each message goes back to its topic and partition with
+// its key, headers and value exactly as they first came, taken from the dead-letter topic. A
+// replayed message that fails again becomes a new dead letter; replayed ones are marked so they are
+// not sent twice.
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
 import {
   listDeadLetters,
   markReplayed,
   type DeadLetterFilter,
   type Warehouse,
 } from '../../warehouse/index.ts';
+import { DEAD_LETTER_HEADERS, withoutDeadLetterHeaders } from './headers.ts';
+import { DEAD_LETTER_TOPIC } from './topics.ts';
 
 export interface ReplayResult {
   replayed: number;
   /** Dead letters that did not come from a topic (the native capture's): they cannot be re-fed. */
   skipped: number;
+  /** Dead letters whose message the dead-letter topic no longer holds (its retention passed). */
+  missing: number;
 }
 
 export async function replayDeadLetters(
@@ -22,28 +29,70 @@ export async function replayDeadLetters(
 ): Promise<ReplayResult> {
   const letters = await listDeadLetters(warehouse, filter);
   const fromTopics = letters.filter((letter) => letter.topic !== '');
-  if (fromTopics.length > 0) {
-    const producer = new Kafka({
-      clientId: 'tributary-dlq-replay',
-      brokers,
-      logLevel: logLevel.NOTHING,
-    }).producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      await producer.sendBatch({
+  const skipped = letters.length - fromTopics.length;
+  if (fromTopics.length === 0) return { replayed: 0, skipped, missing: 0 };
+  const kafka = new Kafka({ clientId: 'tributary-dlq-replay', brokers, logLevel: logLevel.NOTHING });
+  const messages = await readDeadLetterMessages(kafka, new Set(fromTopics.map((letter) => letter.id)));
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (const [id, message] of messages) {
+      const headers = message.headers ?? {};
+      const text = (name: string) => headerText(headers[name]);
+      await producer.send({
+        topic: text(DEAD_LETTER_HEADERS.topic),
         acks: -1,
-        topicMessages: fromTopics.map((letter) => ({
-          topic: letter.topic,
-          messages: [{ key: letter.key, value: letter.original }],
-        })),
+        messages: [
+          {
+            // Its own partition, so it keeps its place among its key's changes.
+            partition: Number(text(DEAD_LETTER_HEADERS.partition)),
+            key: message.key,
+            value: message.value,
+            headers: withoutDeadLetterHeaders(headers) as IHeaders,
+          },
+        ],
       });
-    } finally {
-      await producer.disconnect();
+      await markReplayed(warehouse, [id]);
     }
-    await markReplayed(
-      warehouse,
-      fromTopics.map((letter) => letter.id),
-    );
+  } finally {
+    await producer.disconnect();
   }
-  return { replayed: fromTopics.length, skipped: letters.length - fromTopics.length };
+  return { replayed: messages.size, skipped, missing: fromTopics.length - messages.size };
+}
+
+/** The dead-letter topic's messages with the given ids, read from its start to its current end. */
+async function readDeadLetterMessages(kafka: Kafka, ids: Set<string>): Promise<Map<string, KafkaMessage>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(DEAD_LETTER_TOPIC).finally(() => admin.disconnect());
+  const found = new Map<string, KafkaMessage>();
+  const pending = new Map(
+    ends.filter((end) => Number(end.high) > Number(end.low)).map((end) => [end.partition, Number(end.high)]),
+  );
+  if (pending.size === 0) return found;
+  const consumer = kafka.consumer({ groupId: `tributary-dlq-replay-${randomUUID()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: DEAD_LETTER_TOPIC, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            const id = headerText(message.headers?.[DEAD_LETTER_HEADERS.id]);
+            if (ids.has(id)) found.set(id, message);
+            if (Number(message.offset) + 1 >= (pending.get(partition) ?? 0)) pending.delete(partition);
+            if (pending.size === 0) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return found;
+}
+
+function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? '' : first.toString();
 }

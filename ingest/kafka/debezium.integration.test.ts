@@ -110,7 +110,7 @@ describe('Debezium → Kafka → ingest worker', () => {
           sourceUrl: url,
           sourceName: 'nat',
           tables: { kind: 'all' },
-          sink: new KafkaSink({ brokers }),
+          sink: new KafkaSink({ brokers, pii }),
           pii,
           untilCaughtUp: true,
         });
@@ -139,7 +139,6 @@ describe('Debezium → Kafka → ingest worker', () => {
           warehouse,
           pii,
           untilIdleSeconds: 2,
-          catalogs: { dbz: url },
         });
         const { source, mirror } = await mirrorOf('dbz');
         if (
@@ -250,7 +249,6 @@ describe('Debezium → Kafka → ingest worker', () => {
           warehouse,
           pii,
           untilIdleSeconds: 2,
-          catalogs: { dbzstraddle: url },
         });
         if ((await mirrorOf()).mirror.some((row) => row.includes('"last"'))) break;
       }

@@ -22,8 +22,8 @@ describe('decoding a Kafka change message', () => {
     ['a Debezium envelope', Buffer.from(JSON.stringify(envelope)), { kind: 'ok', envelope }],
     [
       'an envelope wrapped with its schema',
-      Buffer.from(JSON.stringify({ schema: {}, payload: envelope })),
-      { kind: 'ok', envelope },
+      Buffer.from(JSON.stringify({ schema: { type: 'struct' }, payload: envelope })),
+      { kind: 'ok', envelope, schema: { type: 'struct' } },
     ],
     ['a tombstone', null, { kind: 'drop', reason: 'tombstone' }],
     [

@@ -4,7 +4,8 @@ import { parse as parseLossless } from 'lossless-json';
 import { changeEnvelopeSchema, type ChangeEnvelope } from '../envelope.ts';
 
 export type DecodeResult =
-  | { kind: 'ok'; envelope: ChangeEnvelope }
+  /** `schema`: the Kafka Connect schema a converter with schemas enabled sent along. */
+  | { kind: 'ok'; envelope: ChangeEnvelope; schema?: unknown }
   | { kind: 'drop'; reason: string }
   | { kind: 'dead-letter'; reason: string };
 
@@ -30,8 +31,9 @@ export function decodeChangeMessage(
     return { kind: 'dead-letter', reason: `not JSON: ${(error as Error).message}` };
   }
   // A converter with schemas enabled wraps the envelope as { schema, payload }.
+  let schema: unknown;
   if (parsed !== null && typeof parsed === 'object' && 'payload' in parsed && 'schema' in parsed)
-    parsed = (parsed as { payload: unknown }).payload;
+    ({ schema, payload: parsed } = parsed as { schema: unknown; payload: unknown });
   const result = changeEnvelopeSchema.safeParse(parsed);
   if (!result.success) {
     const issues = result.error.issues
@@ -39,7 +41,9 @@ export function decodeChangeMessage(
       .join('; ');
     return { kind: 'dead-letter', reason: `not a change envelope: ${issues}` };
   }
-  return { kind: 'ok', envelope: result.data };
+  return schema === undefined
+    ? { kind: 'ok', envelope: result.data }
+    : { kind: 'ok', envelope: result.data, schema };
 }
 
 /** A run of 16+ digits may be an int64 beyond 2^53: only then pay for a parser that keeps it exact. */

@@ -1,26 +1,35 @@
 // Native capture onto Kafka: the same Debezium envelopes, keyed by primary key, on the topics
-// Debezium would use (`<source>.<schema>.<table>`), so either capture feeds the same workers.
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import type { DeadLetter } from '../../warehouse/index.ts';
-import type { CaptureSink, LandingOutcome } from '../capture-sink.ts';
+// Debezium would use (`<source>.<schema>.<table>`), so either capture feeds the same workers. A key
+// change's halves carry Debezium's headers, and every message says the capture's PII policy was
+// applied, so the workers do not apply it again.
+import { Kafka, logLevel, type Admin, type IHeaders, type Producer } from 'kafkajs';
+import type { z } from 'zod';
+import { parseCheckpoint } from '../../warehouse/index.ts';
+import { documentKey } from '../documents/document-rows.ts';
 import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
-import { documentKey } from '../mongo/document-rows.ts';
-import type { RejectedEvent } from '../mirror-writer.ts';
-import { eventNamespace, type SourceTable } from '../source-table.ts';
+import { deadLetterRecords } from '../landing/dead-letters.ts';
+import type { LandingSink, SinkOutcome } from '../landing/sink.ts';
+import type { Rejection, SourceChange } from '../landing/types.ts';
+import type { PiiPolicy } from '../pii.ts';
+import { tableKey, type SourceTable } from '../source-table.ts';
 import { CompactedTopicView } from './compacted-topic.ts';
-import { publishTableSchemas, tableKey } from './schema-topic.ts';
+import { deadLetterMessages } from './dead-letter-topic.ts';
+import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeHeaders } from './key-change-headers.ts';
+import { publishTableSchemas } from './schema-topic.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
 
 export const CAPTURE_STATE_TOPIC = 'tributary.capture-state';
 
 export interface KafkaSinkOptions {
   brokers: string[];
+  /** The policy the capture applied (its mark travels with every message). */
+  pii: PiiPolicy;
   /** Partitions of each change topic this sink creates (existing topics are left as they are). */
   partitions?: number;
 }
 
-export class KafkaSink implements CaptureSink {
+export class KafkaSink implements LandingSink {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -55,13 +64,14 @@ export class KafkaSink implements CaptureSink {
   }
 
   async register(table: SourceTable): Promise<string[]> {
-    const topic = topicOf(table.source, table.schema, table.table);
+    const topic = topicOf(table);
     await this.admin.createTopics({ topics: [{ topic, numPartitions: this.options.partitions ?? 3 }] });
     const metadata = await this.admin.fetchTopicMetadata({ topics: [topic] });
     this.partitionsOf.set(topic, metadata.topics[0]?.partitions.length ?? 1);
-    const previous = this.tables.get(tableKey(table.source, table.schema, table.table));
+    const previous = this.tables.get(tableKey(table));
+    // The shape is on the schema topic before any change that needs it is on its own topic.
     await publishTableSchemas(this.producer, [table]);
-    this.tables.set(tableKey(table.source, table.schema, table.table), table);
+    this.tables.set(tableKey(table), table);
     return previous
       ? table.columns
           .map((column) => column.name)
@@ -69,40 +79,34 @@ export class KafkaSink implements CaptureSink {
       : [];
   }
 
-  async write(events: ChangeEnvelope[]): Promise<LandingOutcome> {
+  async write(changes: readonly SourceChange[]): Promise<SinkOutcome> {
     const byTopic = new Map<
       string,
-      { key: string | null; value: string; partition?: number; headers?: Record<string, string> }[]
+      { key: string | null; value: string; partition?: number; headers: IHeaders }[]
     >();
-    const rejected: RejectedEvent[] = [];
-    for (const envelope of events) {
-      const { name } = envelope.source;
-      const { schema, table: tableName } = eventNamespace(envelope.source);
-      const table = this.tables.get(tableKey(name, schema, tableName));
+    const rejected: Rejection[] = [];
+    for (const change of changes) {
+      const table = this.tables.get(change.table);
       if (!table) {
-        rejected.push({
-          envelope,
-          reason: `no table shape registered for ${tableKey(name, schema, tableName)}`,
-        });
+        rejected.push({ change, stage: 'mirror', reason: `no table shape registered for ${change.table}` });
         continue;
       }
-      const topic = topicOf(name, schema, tableName);
+      const topic = topicOf(table);
       let messages = byTopic.get(topic);
       if (!messages) byTopic.set(topic, (messages = []));
       // A key change's mark travels as Debezium's header, so the body is Debezium's envelope.
-      const { keyChange, ...body } = envelope;
-      const value = JSON.stringify(body);
-      if (envelope.op === 't') {
+      const value = JSON.stringify({ ...change.envelope, keyChange: undefined });
+      const headers: IHeaders = {
+        [PII_APPLIED_HEADER]: this.options.pii.mark,
+        ...keyChangeHeaders(change.envelope),
+      };
+      if (change.envelope.op === 't') {
         // A truncate concerns every key: each partition gets it, in order with its own rows.
         for (let partition = 0; partition < (this.partitionsOf.get(topic) ?? 1); partition++)
-          messages.push({ key: null, value, partition });
+          messages.push({ key: null, value, partition, headers });
         continue;
       }
-      messages.push({
-        key: JSON.stringify(keyOf(table, envelope)),
-        value,
-        ...(keyChange && { headers: keyChangeHeaders(envelope) }),
-      });
+      messages.push({ key: JSON.stringify(keyOf(table, change.envelope)), value, headers });
     }
     // acks from all in-sync replicas before the capture confirms the slot.
     await this.producer.sendBatch({
@@ -117,9 +121,9 @@ export class KafkaSink implements CaptureSink {
     // on Kafka (Debezium does not either); the workers keep what they were sent.
   }
 
-  async readCheckpoint<State>(pipeline: string, stream: string): Promise<State | undefined> {
+  async readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined> {
     const text = this.state.get(`${pipeline}/${stream}`);
-    return text === undefined ? undefined : (JSON.parse(text) as State);
+    return text === undefined ? undefined : parseCheckpoint(`${pipeline}/${stream}`, text, schema);
   }
 
   async writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void> {
@@ -131,11 +135,12 @@ export class KafkaSink implements CaptureSink {
     await this.state.catchUp();
   }
 
-  async deadLetter(letters: DeadLetter[]): Promise<void> {
+  async deadLetter(pipeline: string, rejections: readonly Rejection[], tokenBase: string): Promise<void> {
+    const records = deadLetterRecords(pipeline, rejections, tokenBase);
     await this.producer.send({
       topic: DEAD_LETTER_TOPIC,
       acks: -1,
-      messages: letters.map((letter) => ({ key: letter.source, value: JSON.stringify(letter) })),
+      messages: deadLetterMessages(records, rejections, { [PII_APPLIED_HEADER]: this.options.pii.mark }),
     });
   }
 
@@ -146,8 +151,8 @@ export class KafkaSink implements CaptureSink {
   }
 }
 
-function topicOf(source: string, schema: string, table: string): string {
-  return `${source}.${schema}.${table}`;
+function topicOf(table: Pick<SourceTable, 'source' | 'schema' | 'table'>): string {
+  return `${table.source}.${table.schema}.${table.table}`;
 }
 
 /** The primary key's columns; for a document, Debezium's `{"id": <the _id in extended JSON>}`. */

@@ -22,8 +22,9 @@ import { documentFieldsOf } from '../../packs/index.ts';
 import { learningPack } from '../../packs/learning/index.ts';
 import { startKafka, type RunningKafka } from '../../stack/index.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
-import { WarehouseSink, type CaptureSink } from '../capture-sink.ts';
-import { parseDebeziumJson } from '../mongo/extended-json.ts';
+import type { LandingSink } from '../landing/sink.ts';
+import { WarehouseSink } from '../landing/warehouse-sink.ts';
+import { parseDebeziumJson } from '../documents/extended-json.ts';
 import { runMongoCapture } from '../mongo/capture.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import { KafkaSink } from './kafka-sink.ts';
@@ -71,7 +72,7 @@ afterAll(async () => {
   await kafka?.stop();
 });
 
-function captureNative(database: string, collection: string, sourceName: string, sink: CaptureSink) {
+function captureNative(database: string, collection: string, sourceName: string, sink: LandingSink) {
   return runMongoCapture({
     sourceUrl: mongo.url,
     sourceName,
@@ -149,9 +150,19 @@ describe(`MongoDB events through Kafka (${MONGO_SERVER})`, () => {
     const collection = client.db(database).collection('events');
     const workload = new DocumentWorkload(collection, 31);
     await workload.run(300);
-    await captureNative(database, 'events', 'viakafka', new KafkaSink({ brokers: [kafka.bootstrapServers] }));
+    await captureNative(
+      database,
+      'events',
+      'viakafka',
+      new KafkaSink({ brokers: [kafka.bootstrapServers], pii }),
+    );
     await workload.run(300);
-    await captureNative(database, 'events', 'viakafka', new KafkaSink({ brokers: [kafka.bootstrapServers] }));
+    await captureNative(
+      database,
+      'events',
+      'viakafka',
+      new KafkaSink({ brokers: [kafka.bootstrapServers], pii }),
+    );
     await ingest('viakafka', /^viakafka\./);
     await captureNative(database, 'events', 'direct', new WarehouseSink(warehouse));
 

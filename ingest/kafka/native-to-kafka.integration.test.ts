@@ -64,7 +64,7 @@ describe('native capture → Kafka → ingest worker', () => {
           sourceUrl: url,
           sourceName: 'tokafka',
           tables: { kind: 'all' },
-          sink: new KafkaSink({ brokers: [kafka.bootstrapServers] }),
+          sink: new KafkaSink({ brokers: [kafka.bootstrapServers], pii }),
           pii,
           untilCaughtUp: true,
         });
@@ -124,7 +124,7 @@ describe('native capture → Kafka → ingest worker', () => {
                 sourceName: source,
                 tables: { kind: 'all' },
                 // Three partitions: a key change's halves usually land on different ones.
-                sink: new KafkaSink({ brokers: [kafka.bootstrapServers], partitions: 3 }),
+                sink: new KafkaSink({ brokers: [kafka.bootstrapServers], pii, partitions: 3 }),
                 pii,
                 untilCaughtUp: true,
                 batchRows: 7,

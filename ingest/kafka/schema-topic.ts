@@ -3,7 +3,7 @@
 // and workers build mirrors from it. Kafka events themselves carry no types (schemas disabled).
 import type { Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
-import type { SourceTable } from '../source-table.ts';
+import { tableKey, type SourceTable } from '../source-table.ts';
 import { CompactedTopicView } from './compacted-topic.ts';
 
 export const SCHEMA_TOPIC = 'tributary.schemas';
@@ -31,14 +31,11 @@ const sourceTableSchema = z.object({
   ),
 });
 
-export const tableKey = (source: string, schema: string, table: string): string =>
-  `${source}.${schema}.${table}`;
-
 export async function publishTableSchemas(producer: Producer, tables: SourceTable[]): Promise<void> {
   await producer.send({
     topic: SCHEMA_TOPIC,
     messages: tables.map((table) => ({
-      key: tableKey(table.source, table.schema, table.table),
+      key: tableKey(table),
       value: JSON.stringify(table),
     })),
   });
@@ -58,7 +55,7 @@ export class SchemaCatalog {
   }
 
   get(source: string, schema: string, table: string): SourceTable | undefined {
-    const key = tableKey(source, schema, table);
+    const key = tableKey({ source, schema, table });
     const text = this.view.get(key);
     if (text === undefined) return undefined;
     const cached = this.parsed.get(key);

@@ -100,8 +100,8 @@ describe('Kafka ingest worker', () => {
       topicRefreshMs: 300,
       events: { log: (message) => logs.push(message) },
     });
-    // The worker subscribes to no topic at all: the table's topic appears a moment later.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The worker subscribes to no topic at all: the table's topic appears once it consumes.
+    await expect.poll(() => logs.some((line) => line.includes('none yet')), { timeout: 60_000 }).toBe(true);
     const admin = client.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'late.public.users', numPartitions: 2 }] });
@@ -218,26 +218,41 @@ describe('Kafka ingest worker', () => {
       },
       { id: 6, name: 'after the bad ones', email: null, joined_at: '2024-01-02 03:04:05.123456', tags: [] },
     ]);
-    const letters = await warehouse.query<{ offset: string; error: string; stage: string; size: string }>(
-      "SELECT offset, error, stage, length(original) AS size FROM dead_letters WHERE pipeline = 'kafka:g1' ORDER BY error",
+    const letters = await warehouse.query<{ offset: string; error: string; stage: string; original: string }>(
+      "SELECT offset, error, stage, original FROM dead_letters WHERE pipeline = 'kafka:g1' ORDER BY error",
     );
     expect(letters.map((letter) => letter.error)).toEqual([
       expect.stringMatching(/^event of \d+ bytes exceeds the 4194304-byte limit/),
       expect.stringMatching(/^not JSON: /),
       expect.stringMatching(/^the warehouse refused the row: .*Code: 27/),
     ]);
-    expect(Number(letters[0]?.size)).toBeGreaterThan(5 * 1024 * 1024);
+    // The warehouse keeps what it can read as it would have landed, never bytes it could not read
+    // (they may hold personal data): those are on the dead-letter topic only.
+    expect(letters.map((letter) => letter.original === '')).toEqual([true, true, false]);
+    expect(JSON.parse(letters[2]?.original ?? '{}').after.id).toBe('four');
 
+    // The dead-letter topic keeps each message exactly as it came, with where and why in headers.
     const dlq = client.consumer({ groupId: 'dlq-reader' });
     await dlq.connect();
     await dlq.subscribe({ topic: DEAD_LETTER_TOPIC, fromBeginning: true });
-    const received: string[] = [];
+    const received: { reason: string; key: string; bytes: number; offset: string }[] = [];
     await dlq.run({
       eachMessage: async ({ message }) =>
-        void received.push(JSON.parse(message.value?.toString() ?? '{}').error),
+        void received.push({
+          reason: message.headers?.['tributary.dlq.reason']?.toString() ?? '',
+          key: message.key?.toString() ?? '',
+          bytes: message.value?.length ?? 0,
+          offset: message.headers?.['tributary.dlq.offset']?.toString() ?? '',
+        }),
     });
     await expect.poll(() => received.length, { timeout: 15_000 }).toBe(3);
     await dlq.disconnect();
+    const oversized = received.find((letter) => letter.reason.startsWith('event of'));
+    expect(oversized?.bytes).toBeGreaterThan(5 * 1024 * 1024);
+    expect(oversized?.key).toBe(JSON.stringify({ id: 5 }));
+    expect(received.find((letter) => letter.reason.startsWith('not JSON'))?.key).toBe(
+      JSON.stringify({ id: 3 }),
+    );
   });
 
   it('replays dead letters after a fix: the oversized event lands, the broken ones come back', async () => {
@@ -246,6 +261,7 @@ describe('Kafka ingest worker', () => {
     expect(await replayDeadLetters(warehouse, [kafka.bootstrapServers], { pipeline: 'kafka:g1' })).toEqual({
       replayed: 3,
       skipped: 0,
+      missing: 0,
     });
     expect(await listDeadLetters(warehouse, { pipeline: 'kafka:g1' })).toEqual([]);
     // The fix: this worker accepts events up to 8 MB.
@@ -268,6 +284,65 @@ describe('Kafka ingest worker', () => {
       expect.stringMatching(/^not JSON/),
       expect.stringMatching(/^the warehouse refused the row/),
     ]);
+  });
+
+  it('lands a replayed dead letter exactly as it would have landed had it never failed', async () => {
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic: 'unready.public.users', numPartitions: 2 },
+        { topic: 'ready.public.users', numPartitions: 2 },
+      ],
+    });
+    await admin.disconnect();
+    const event = (source: string, id: number) => {
+      const envelope = debezium('c', 9000 + id, {
+        id,
+        name: `person ${id}`,
+        email: `Person${id}@Example.vn`,
+        joined_at: 1_704_164_645_000_001,
+        tags: ['x', null],
+      });
+      return {
+        key: JSON.stringify({ id }),
+        value: JSON.stringify({ ...envelope, source: { ...envelope.source, name: source } }),
+      };
+    };
+    // The same events on two topics: one whose table shape is known, one whose shape is not yet.
+    await publishTableSchemas(producer, [{ ...users, source: 'ready' }]);
+    await producer.send({ topic: 'ready.public.users', messages: [1, 2, 3].map((id) => event('ready', id)) });
+    await producer.send({
+      topic: 'unready.public.users',
+      messages: [1, 2, 3].map((id) => event('unready', id)),
+    });
+    const work = (topics: RegExp) =>
+      runKafkaWorker({
+        brokers: [kafka.bootstrapServers],
+        group: 'replay-exact',
+        topics,
+        warehouse,
+        pii,
+        untilIdleSeconds: 3,
+      });
+    expect((await work(/^(ready|unready)\.public\.users$/)).deadLetters).toBe(3);
+    // The fix: the shape is published; the dead letters go back and land.
+    await publishTableSchemas(producer, [{ ...users, source: 'unready' }]);
+    expect(
+      await replayDeadLetters(warehouse, [kafka.bootstrapServers], { pipeline: 'kafka:replay-exact' }),
+    ).toEqual({
+      replayed: 3,
+      skipped: 0,
+      missing: 0,
+    });
+    expect((await work(/^unready\.public\.users$/)).deadLetters).toBe(0);
+    const rows = (mirror: string) =>
+      warehouse.query(`SELECT * EXCEPT _ingested_at FROM ${mirror} ORDER BY id, _version`);
+    const replayed = await rows('raw_unready_users');
+    expect(replayed).toHaveLength(3);
+    expect(replayed).toEqual(await rows('raw_ready_users'));
+    // Hashed once, as if it had never failed: not the hash of a hash.
+    expect((replayed[0] as { email: string }).email).toBe(pii.hash('person1@example.vn'));
   });
 
   it('pauses a partition while the warehouse fails, resumes it, and lands everything once', async () => {
@@ -316,10 +391,10 @@ describe('Kafka ingest worker', () => {
       warehouse: flaky,
       pii,
       untilIdleSeconds: 3,
-      events: { paused: ({ ms }) => void pauses.push(ms) },
+      events: { retrying: ({ ms }) => void pauses.push(ms) },
     });
     expect(refusals).toBe(0);
-    // Each refusal paused a partition, with a growing backoff when one partition failed twice running.
+    // Each refusal held its partition's batch back, with a growing backoff when one batch failed twice running.
     expect(pauses).toHaveLength(4);
     expect(Math.min(...pauses)).toBe(500);
     expect(Math.max(...pauses)).toBeGreaterThanOrEqual(1000);

@@ -1,103 +1,97 @@
-// The Kafka ingest worker: one member of a consumer group. Each fetched batch of a partition lands
-// in the raw mirrors exactly once: its offset range is recorded as a write intent, every insert
-// carries a token derived from that range, and the offsets are committed only after the warehouse
-// accepted. A restarted or newly assigned worker rebuilds the recorded range with the same tokens.
-// A warehouse that fails or times out pauses the partition (with backoff) instead of failing the
-// member, which would rebalance the whole group; nothing is fetched for it meanwhile, and on resume
-// the unlanded batch is fetched again and lands under its recorded tokens.
-import { Kafka, logLevel, type Admin, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+// The Kafka ingest worker: one member of a consumer group. Each assigned partition is a stream for
+// the landing runner: its messages are units positioned by offset, batched by size and age, recorded
+// as a write intent, landed, and committed only after the warehouse accepted. A restarted or newly
+// assigned worker rebuilds the recorded batch with the same tokens. A partition whose runner is
+// busy (a slow or failing warehouse) is paused instead of blocking the group's fetch loop, so the
+// member keeps its place in the group; on every rebalance the runners start again from the
+// committed offsets and the recorded batches.
 import {
-  migrate,
-  readCheckpoint,
-  recordDeadLetters,
-  writeCheckpoint,
-  type DeadLetter,
-  type Warehouse,
-} from '../../warehouse/index.ts';
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
+import { migrate, type Warehouse } from '../../warehouse/index.ts';
+import { documentSourceTable } from '../documents/document-rows.ts';
+import { protectDocumentText } from '../documents/protect-document.ts';
 import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
-import { TributaryError } from '../../errors/index.ts';
-import { CaptureError } from '../errors.ts';
-import { MirrorWriter } from '../mirror-writer.ts';
+import { AsyncQueue } from '../landing/async-queue.ts';
+import { BATCH_DEFAULTS, followStream, type FollowResult } from '../landing/follow-stream.ts';
+import { Lander } from '../landing/lander.ts';
+import type {
+  ChangeStream,
+  LandingObserver,
+  OriginalMessage,
+  ReadUnit,
+  StreamCodec,
+} from '../landing/types.ts';
+import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import type { PiiPolicy } from '../pii.ts';
-import { deleteImageFromKey, documentSourceTable } from '../mongo/document-rows.ts';
-import { protectDocumentText } from '../mongo/protect-document.ts';
-import { qualifiedName, type DocumentField, type SourceTable } from '../source-table.ts';
+import type { DocumentField, SourceTable } from '../source-table.ts';
+import { z } from 'zod';
+import { keyColumnsOf, shapeFromConnectSchema } from './connect-schema.ts';
+import { DeadLetterTopic } from './dead-letter-topic.ts';
 import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
-import { describeSourceTables } from '../postgres/describe-tables.ts';
-import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
+import { readWithDialect, type PartitionState } from './dialects.ts';
+import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeFromHeaders } from './key-change-headers.ts';
-import { DEAD_LETTER_TOPIC } from './topics.ts';
+import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
 
 export interface KafkaWorkerOptions {
   brokers: string[];
   group: string;
   topics: RegExp;
   warehouse: Warehouse;
-  /** Applied to events Debezium produced (Tributary's own capture applied it at the source). */
+  /** Applied to events nobody applied a policy to yet (Debezium's). */
   pii: PiiPolicy;
-  /** Stop after this many seconds without a message. */
+  /** Stop after this many seconds without a message, once the group committed everything. */
   untilIdleSeconds?: number;
   /** How often to look for new topics matching `topics` (kafkajs resolves the pattern once). Default 5 s. */
   topicRefreshMs?: number;
-  /**
-   * Source name → Postgres URL, for sources whose events carry no types (Debezium): when an event
-   * shows a column the published shape lacks, the shape is read again from this catalog.
-   */
-  catalogs?: Record<string, string>;
   /**
    * The typed top-level fields a pack declares for a MongoDB collection, for collections whose
    * shape nobody published (Debezium's MongoDB connector publishes none).
    */
   documentFields?: (database: string, collection: string) => DocumentField[];
   maxEventBytes?: number;
+  /** Batch limits per partition (defaults: BATCH_DEFAULTS of the landing runner). */
+  batchRows?: number;
+  batchBytes?: number;
+  batchDelayMs?: number;
   signal?: AbortSignal;
-  events?: {
-    /** A fetched batch arrived (before it is decoded and landed). */
-    received?(stats: { topic: string; partition: number; messages: number }): void;
-    log?(message: string): void;
-    warn?(message: string): void;
-    landed?(stats: { topic: string; partition: number; messages: number }): void;
-    /** A partition was paused (the warehouse failed, or a key change waits for its other half); it resumes after `ms`. */
-    paused?(stats: { topic: string; partition: number; ms: number; reason: string }): void;
-  };
+  events?: WorkerEvents;
 }
 
-/** Backoff of a paused partition: doubling from half a second, at most half a minute. */
-const PAUSE_FIRST_MS = 500;
-const PAUSE_MAX_MS = 30_000;
+export interface WorkerEvents extends LandingObserver {
+  /** A fetched batch arrived (before it is decoded and landed). */
+  received?(stats: { topic: string; partition: number; messages: number }): void;
+}
 
 export interface WorkerResult {
   messages: number;
   deadLetters: number;
 }
 
-interface Intent {
-  first: number;
-  last: number;
-  /** The newest Postgres snapshot LSN seen in the partition before this batch, and after it. */
-  snapshotLsnBefore?: number;
-  snapshotLsnAfter?: number;
-}
+/** A Kafka message as a unit: at most one change, or the reason it cannot be one. */
+type MessageUnit = ReadUnit<number, PartitionState>;
 
-interface Decoded {
-  envelopes: ChangeEnvelope[];
-  deadLetters: DeadLetter[];
-}
+const OFFSET_CODEC: StreamCodec<number, PartitionState> = {
+  position: z.number().int().nonnegative(),
+  state: z.object({ snapshotLsn: z.number().int().nonnegative().optional() }),
+  compare: (a, b) => a - b,
+  text: String,
+};
 
 export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<WorkerResult> {
-  const pipeline = `kafka:${options.group}`;
-  const result: WorkerResult = { messages: 0, deadLetters: 0 };
   await migrate(options.warehouse);
   const kafka = new Kafka({
     clientId: `tributary-${options.group}`,
     brokers: options.brokers,
     logLevel: logLevel.NOTHING,
   });
-  const schemas = new SchemaCatalog(kafka, (key, reason) =>
-    options.events?.warn?.(`schema of ${key} ignored: ${reason}`),
-  );
-  const writer = new MirrorWriter(options.warehouse);
-  const registered = new Map<string, string>();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   // A killed member holds its partitions until its session times out: keep that short.
   const consumer = kafka.consumer({
@@ -105,341 +99,435 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
     maxBytes: 64 * 1024 * 1024,
-    // Larger fetches make larger batches: fewer intents, inserts and commits per message.
     maxBytesPerPartition: 8 * 1024 * 1024,
   });
-  // The last recorded intent per partition; read from the warehouse once per assignment.
-  const intents = new Map<string, Intent | undefined>();
-  let lastMessageAt = Date.now();
+  const admin = kafka.admin();
+  const worker = new Worker(
+    options,
+    producer,
+    consumer,
+    admin,
+    new SchemaCatalog(kafka, (key, reason) => options.events?.warn?.(`schema of ${key} ignored: ${reason}`)),
+  );
+  return worker.run();
+}
 
-  const ensureMirror = async (table: SourceTable): Promise<void> => {
-    const spec = JSON.stringify(table);
-    if (registered.get(qualifiedName(table)) === spec) return;
-    await writer.register(table);
-    registered.set(qualifiedName(table), spec);
-  };
+class Worker {
+  private readonly pipeline: string;
+  private readonly sink: WarehouseSink;
+  private readonly decoder: EventDecoder;
+  private readonly followers = new Map<string, PartitionFollower>();
+  /** Settles once the runners of the previous assignment have stopped. */
+  private barrier: Promise<void> = Promise.resolve();
+  private readonly result: WorkerResult = { messages: 0, deadLetters: 0 };
+  private failure: Error | undefined;
+  private lastMessageAt = Date.now();
+  private stop!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.stop = resolve));
 
-  const decode = async (topic: string, partition: number, messages: KafkaMessage[]): Promise<Decoded> => {
-    const decoded: Decoded = { envelopes: [], deadLetters: [] };
-    const letter = (message: KafkaMessage, error: string): DeadLetter => ({
-      pipeline,
-      source: topic.split('.')[0] ?? topic,
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString() ?? null,
-      original: message.value?.toString('utf8') ?? '',
-      error,
-      stage: 'decode',
-    });
-    for (const message of messages) {
-      const outcome = decodeChangeMessage(message.value, options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
-      if (outcome.kind === 'drop') continue;
-      if (outcome.kind === 'dead-letter') {
-        decoded.deadLetters.push(letter(message, outcome.reason));
-        continue;
-      }
-      let { envelope } = outcome;
-      const keyChange = keyChangeFromHeaders(message.headers, envelope);
-      if (keyChange) envelope = { ...envelope, keyChange };
-      if (envelope.source.connector === 'mongodb' && envelope.op === 'd' && !envelope.before) {
-        const before = deleteImageFromKey(message.key?.toString());
-        if (!before) {
-          decoded.deadLetters.push(
-            letter(message, 'a MongoDB delete whose message key holds no document id'),
-          );
-          continue;
-        }
-        envelope = { ...envelope, before };
-      }
-      const table = await resolveTable(envelope);
-      if (!table) {
-        decoded.deadLetters.push(
-          letter(
-            message,
-            `no table shape is published on tributary.schemas for ${envelope.source.name}.${envelope.source.schema}.${envelope.source.table}`,
-          ),
-        );
-        continue;
-      }
-      await ensureMirror(table);
-      decoded.envelopes.push(
-        envelope.source.version === 'tributary' ? envelope : protect(envelope, options.pii),
+  constructor(
+    private readonly options: KafkaWorkerOptions,
+    private readonly producer: Producer,
+    private readonly consumer: Consumer,
+    private readonly admin: Admin,
+    private readonly schemas: SchemaCatalog,
+  ) {
+    this.pipeline = `kafka:${options.group}`;
+    this.sink = new WarehouseSink(options.warehouse, new DeadLetterTopic(producer));
+    this.decoder = new EventDecoder(options, this.sink, schemas, producer);
+  }
+
+  async run(): Promise<WorkerResult> {
+    await this.schemas.start();
+    // Tables with no change yet still get their (empty) mirror, as the native capture gives them.
+    for (const [topic, table] of this.schemas.all())
+      if (this.options.topics.test(topic)) await this.decoder.ensureMirror(table);
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.admin.connect();
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      let subscribed = new Set(await matchingTopics(this.admin, this.options.topics));
+      await this.consumer.subscribe({ topics: [this.options.topics], fromBeginning: true });
+      this.options.signal?.addEventListener('abort', () => this.stop());
+      // Partitions may have moved: the runners start again from what is committed and recorded.
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.abandonAll());
+      this.consumer.on(this.consumer.events.CRASH, (event) => {
+        if (!event.payload.restart) this.fail(event.payload.error);
+      });
+      const start = () =>
+        this.consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: (payload) => this.route(payload),
+        });
+      await start();
+      this.options.events?.log?.(
+        `consuming topics matching ${this.options.topics}: ${[...subscribed].join(', ') || 'none yet'}`,
       );
+      // Idle is measured from when the consumer runs, not from when the worker began starting.
+      this.lastMessageAt = Date.now();
+      if (this.options.untilIdleSeconds !== undefined)
+        timers.push(this.idleTimer(this.options.untilIdleSeconds));
+      // A topic made after the subscription (a table captured later, a connector still starting) is
+      // only consumed once the consumer subscribes again; the write intents make the restart safe.
+      let refreshing: Promise<void> | undefined;
+      let ending = false;
+      void this.stopped.then(() => (ending = true));
+      timers.push(
+        setInterval(() => {
+          if (refreshing || ending) return;
+          refreshing = matchingTopics(this.admin, this.options.topics)
+            .then(async (topics) => {
+              if (ending || topics.every((topic) => subscribed.has(topic))) return;
+              this.options.events?.log?.(
+                `new topics: ${topics.filter((topic) => !subscribed.has(topic)).join(', ')}`,
+              );
+              this.lastMessageAt = Date.now();
+              subscribed = new Set(topics);
+              this.abandonAll();
+              await this.barrier;
+              await this.consumer.stop();
+              await this.consumer.subscribe({ topics: [this.options.topics], fromBeginning: true });
+              await start();
+            })
+            .catch((error: Error) => this.fail(error))
+            .finally(() => (refreshing = undefined));
+        }, this.options.topicRefreshMs ?? 5000),
+      );
+      await this.stopped;
+      for (const timer of timers) clearInterval(timer);
+      // A resubscription under way finishes before the runners stop.
+      await refreshing;
+      await this.stopFollowers();
+      if (this.failure) throw this.failure;
+      return this.result;
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      this.abandonAll();
+      await this.barrier;
+      await this.consumer.disconnect();
+      await this.admin.disconnect();
+      await this.producer.disconnect();
+      await this.schemas.stop();
     }
-    return decoded;
-  };
+  }
 
-  /** The table's shape; when the event shows columns the shape lacks, read the schema topic up to now first. */
-  const resolveTable = async (envelope: ChangeEnvelope): Promise<SourceTable | undefined> => {
-    if (envelope.source.connector === 'mongodb') return resolveCollection(envelope);
+  /** Hands a fetched batch to its partition's runner; pauses the partition while the runner is full. */
+  private async route(payload: EachBatchPayload): Promise<void> {
+    await this.barrier;
+    const { batch } = payload;
+    if (batch.messages.length === 0 || payload.isStale() || this.failure) return;
+    this.lastMessageAt = Date.now();
+    this.options.events?.received?.({
+      topic: batch.topic,
+      partition: batch.partition,
+      messages: batch.messages.length,
+    });
+    const key = `${batch.topic}:${batch.partition}`;
+    const follower = this.followers.get(key) ?? (await this.follow(batch.topic, batch.partition));
+    let space: Promise<void> = Promise.resolve();
+    for (const message of batch.messages) {
+      space = follower.queue.push(message, message.value?.length ?? 0);
+      payload.resolveOffset(message.offset);
+    }
+    if (follower.queue.full) {
+      const partition = [{ topic: batch.topic, partitions: [batch.partition] }];
+      this.consumer.pause(partition);
+      void space.then(() => {
+        if (this.followers.get(key) === follower) this.consumer.resume(partition);
+      });
+    }
+    await payload.heartbeat();
+  }
+
+  private async follow(topic: string, partition: number): Promise<PartitionFollower> {
+    const committed = await committedOffset(this.admin, this.options.group, topic, partition);
+    const follower = new PartitionFollower(topic, partition, committed, this);
+    this.followers.set(`${topic}:${partition}`, follower);
+    follower.done
+      .then((result) => {
+        this.result.messages += result.units;
+        this.result.deadLetters += result.deadLetters;
+      })
+      .catch((error: Error) => this.fail(error));
+    return follower;
+  }
+
+  /** Stops every runner at once, landing nothing more; the next assignment rebuilds what was recorded. */
+  private abandonAll(): void {
+    const previous = [...this.followers.values()];
+    this.followers.clear();
+    for (const follower of previous) follower.abandon.abort();
+    const previousBarrier = this.barrier;
+    this.barrier = Promise.all([
+      previousBarrier,
+      ...previous.map((follower) => follower.done.catch(() => undefined)),
+    ]).then(() => undefined);
+  }
+
+  /** Graceful stop: no new fetches; each runner lands and commits what it read. */
+  private async stopFollowers(): Promise<void> {
+    const running = [...this.followers.values()];
+    this.consumer.pause(
+      running.map((follower) => ({ topic: follower.topic, partitions: [follower.partition] })),
+    );
+    for (const follower of running) follower.stop.abort();
+    await Promise.all(running.map((follower) => follower.done.catch(() => undefined)));
+  }
+
+  /** `--until-idle`: stops once no message came for that long and the group committed everything. */
+  private idleTimer(seconds: number): NodeJS.Timeout {
+    let checking = false;
+    return setInterval(() => {
+      if (checking || Date.now() - this.lastMessageAt < seconds * 1000) return;
+      // Idle is not enough (a rebalance can take a while): the group must have committed everything.
+      checking = true;
+      groupCaughtUp(this.admin, this.options.group, this.options.topics)
+        .then((caughtUp) => caughtUp && this.stop())
+        .catch(() => undefined)
+        .finally(() => (checking = false));
+    }, 500);
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.stop();
+  }
+
+  /** What a partition's runner needs from the worker. */
+  get context() {
+    return {
+      options: this.options,
+      pipeline: this.pipeline,
+      sink: this.sink,
+      decoder: this.decoder,
+      consumer: this.consumer,
+    };
+  }
+}
+
+/** One assigned partition, read by its own runner. */
+class PartitionFollower {
+  readonly queue: AsyncQueue<KafkaMessage>;
+  readonly abandon = new AbortController();
+  readonly stop = new AbortController();
+  readonly done: Promise<FollowResult>;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    committed: number,
+    worker: Worker,
+  ) {
+    const { options, pipeline, sink, decoder, consumer } = worker.context;
+    const batchBytes = options.batchBytes ?? BATCH_DEFAULTS.bytes;
+    this.queue = new AsyncQueue<KafkaMessage>(batchBytes);
+    const stream = new PartitionStream(topic, partition, committed, this.queue, decoder, consumer);
+    const signals = [this.abandon.signal, ...(options.signal ? [options.signal] : [])];
+    this.done = followStream(stream, {
+      lander: new Lander({ pipeline, sink, signal: AbortSignal.any(signals), observer: options.events }),
+      batchRows: options.batchRows,
+      batchBytes,
+      batchDelayMs: options.batchDelayMs,
+      signal: this.stop.signal,
+      abandon: this.abandon.signal,
+      observer: options.events,
+    });
+  }
+}
+
+/** A partition's messages as a landing stream; committed offsets are where it stands. */
+class PartitionStream implements ChangeStream<number, PartitionState, MessageUnit> {
+  readonly id: string;
+  readonly codec = OFFSET_CODEC;
+  readonly acknowledgedAtSource = true;
+
+  constructor(
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly committed: number,
+    private readonly messages: AsyncQueue<KafkaMessage>,
+    private readonly decoder: EventDecoder,
+    private readonly consumer: Consumer,
+  ) {
+    this.id = `${topic}:${partition}`;
+  }
+
+  async isAcknowledged(offset: number): Promise<boolean> {
+    return offset < this.committed;
+  }
+
+  read(state: PartitionState | undefined): AsyncIterator<MessageUnit> {
+    let current: PartitionState = state ?? {};
+    return {
+      next: async () => {
+        const next = await this.messages.next();
+        if (next.done) return next;
+        const unit = await this.decoder.decode(this.topic, this.partition, next.value, current);
+        current = unit.stateAfter ?? current;
+        return { value: unit, done: false };
+      },
+      return: async () => {
+        await this.messages.return();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  async acknowledge(unit: MessageUnit): Promise<void> {
+    try {
+      await this.consumer.commitOffsets([
+        { topic: this.topic, partition: this.partition, offset: String(unit.position + 1) },
+      ]);
+    } catch (error) {
+      // The group is rebalancing: the partition's next reader rebuilds the recorded batch.
+      if (!isRebalance(error)) throw error;
+    }
+  }
+}
+
+/** Turns messages into changes: decoding, the connector's dialect, PII, and the table's mirror. */
+class EventDecoder {
+  /** Collections nobody published a shape for (Debezium's): the schema topic is read once for each. */
+  private readonly declaredCollections = new Map<string, SourceTable>();
+
+  constructor(
+    private readonly options: KafkaWorkerOptions,
+    private readonly sink: WarehouseSink,
+    private readonly schemas: SchemaCatalog,
+    private readonly producer: Producer,
+  ) {}
+
+  async decode(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    state: PartitionState,
+  ): Promise<MessageUnit> {
+    const position = Number(message.offset);
+    const bytes = message.value?.length ?? 0;
+    const original = originalOf(topic, partition, message);
+    const reject = (reason: string): MessageUnit => ({
+      changes: [],
+      rejected: [{ reason, stage: 'decode', original, source: topic.split('.')[0] }],
+      position,
+      bytes,
+      stateAfter: state,
+    });
+    const decoded = decodeChangeMessage(message.value, this.options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+    if (decoded.kind === 'drop') return { changes: [], position, bytes, stateAfter: state };
+    if (decoded.kind === 'dead-letter') return reject(decoded.reason);
+    const keyChange = keyChangeFromHeaders(message.headers, decoded.envelope);
+    const read = readWithDialect(
+      keyChange ? { ...decoded.envelope, keyChange } : decoded.envelope,
+      message.key?.toString() ?? null,
+      state,
+    );
+    if (!read.ok) return reject(read.reason);
+    const table = await this.resolveTable(read.envelope, decoded.schema, message.key);
+    if (!table) return reject(`no table shape is published on tributary.schemas for ${read.table}`);
+    await this.ensureMirror(table);
+    // The native capture applied its policy at the source and says so; Debezium's events get it here.
+    const envelope = message.headers?.[PII_APPLIED_HEADER]
+      ? read.envelope
+      : protect(read.envelope, this.options.pii);
+    return {
+      changes: [{ envelope, version: read.version, table: read.table, original }],
+      position,
+      bytes,
+      stateAfter: read.state,
+    };
+  }
+
+  async ensureMirror(table: SourceTable): Promise<void> {
+    if (!this.sink.isRegistered(table)) await this.sink.register(table);
+  }
+
+  /**
+   * The table's shape. When the event shows columns the known shape lacks, the schema topic is read
+   * up to now (the native capture publishes a new shape before the changes that need it), and
+   * failing that the shape comes from the Connect schema the event carries (Debezium with schemas):
+   * it is published for the other workers, and the worker never asks the source.
+   */
+  private async resolveTable(
+    envelope: ChangeEnvelope,
+    connectSchema: unknown,
+    key: Buffer | null,
+  ): Promise<SourceTable | undefined> {
+    if (envelope.source.collection !== undefined) return this.resolveCollection(envelope);
     const { name, schema = 'public', table: tableName } = envelope.source;
     if (!tableName) return undefined;
-    let table = schemas.get(name, schema, tableName);
+    let table = this.schemas.get(name, schema, tableName);
     const image = rowImage(envelope.after ?? envelope.before) ?? {};
     const fits = (candidate: SourceTable | undefined) =>
       candidate !== undefined &&
       Object.keys(image).every((field) => candidate.columns.some((column) => column.name === field));
-    if (!fits(table)) {
-      await schemas.catchUp();
-      table = schemas.get(name, schema, tableName);
-    }
-    const catalog = options.catalogs?.[name];
-    if (!fits(table) && catalog) {
-      // A column added at the source: read the table's shape there and share it with the group.
-      const [described] = await describeSourceTables({
-        sourceUrl: catalog,
-        sourceName: name,
-        tables: { kind: 'list', tables: [`${schema}.${tableName}`] },
-        pii: options.pii,
-      });
-      if (described) {
-        await publishTableSchemas(producer, [described]);
-        await schemas.catchUp();
-        table = schemas.get(name, schema, tableName);
-      }
-    }
-    return table;
-  };
+    if (fits(table)) return table;
+    await this.schemas.catchUp();
+    table = this.schemas.get(name, schema, tableName);
+    if (fits(table) || connectSchema === undefined) return table;
+    const keyColumns = table?.key ?? keyColumnsOf(parseKeySchema(key));
+    if (!keyColumns?.length) return table;
+    const derived = shapeFromConnectSchema(connectSchema, {
+      source: name,
+      schema,
+      table: tableName,
+      key: keyColumns,
+      beforeImage: table?.beforeImage,
+      pii: this.options.pii,
+      warn: (message) => this.options.events?.warn?.(message),
+    });
+    if (!derived) return table;
+    await publishTableSchemas(this.producer, [derived]);
+    await this.schemas.catchUp();
+    this.options.events?.log?.(
+      `${name}.${schema}.${tableName}: shape taken from the event's schema (${derived.columns.length} columns)`,
+    );
+    return derived;
+  }
 
   /** A collection's mirror shape: as its native capture published it, else from the pack's declaration. */
-  // Collections nobody published a shape for (Debezium's): read the schema topic once for each,
-  // not once per event.
-  const declaredCollections = new Map<string, SourceTable>();
-  const resolveCollection = async (envelope: ChangeEnvelope): Promise<SourceTable | undefined> => {
+  private async resolveCollection(envelope: ChangeEnvelope): Promise<SourceTable | undefined> {
     const { name, db, collection } = envelope.source;
     if (!collection) return undefined;
-    const published = schemas.get(name, db, collection);
+    const published = this.schemas.get(name, db, collection);
     if (published) return published;
     const key = `${name}.${db}.${collection}`;
-    let declared = declaredCollections.get(key);
+    let declared = this.declaredCollections.get(key);
     if (!declared) {
-      await schemas.catchUp();
-      const caughtUp = schemas.get(name, db, collection);
+      await this.schemas.catchUp();
+      const caughtUp = this.schemas.get(name, db, collection);
       if (caughtUp) return caughtUp;
-      declared = documentSourceTable(name, db, collection, options.documentFields?.(db, collection) ?? []);
-      declaredCollections.set(key, declared);
+      declared = documentSourceTable(
+        name,
+        db,
+        collection,
+        this.options.documentFields?.(db, collection) ?? [],
+      );
+      this.declaredCollections.set(key, declared);
     }
     return declared;
-  };
-
-  const land = async (
-    topic: string,
-    partition: number,
-    messages: KafkaMessage[],
-    { envelopes, deadLetters }: Decoded,
-    intent: Intent,
-    payload: EachBatchPayload,
-  ): Promise<void> => {
-    const tokenBase = `${pipeline}:${topic}:${partition}:${intent.first}-${intent.last}`;
-    const { rejected } = await writer.write(envelopes, tokenBase);
-    for (const { envelope, reason } of rejected) {
-      deadLetters.push({
-        pipeline,
-        source: envelope.source.name,
-        topic,
-        partition,
-        offset: -1,
-        original: JSON.stringify(envelope),
-        error: reason,
-        stage: 'mirror',
-      });
-    }
-    if (deadLetters.length > 0) {
-      await producer.send({
-        topic: DEAD_LETTER_TOPIC,
-        messages: deadLetters.map((letter) => ({
-          key: `${topic}:${partition}:${letter.offset}`,
-          value: JSON.stringify(letter),
-        })),
-      });
-      await recordDeadLetters(options.warehouse, deadLetters);
-      result.deadLetters += deadLetters.length;
-      options.events?.warn?.(
-        `${deadLetters.length} event(s) from ${topic}[${partition}] sent to dead letters: ${deadLetters[0]?.error ?? ''}`,
-      );
-    }
-    await payload.heartbeat();
-    // Only now may the group move on: everything up to `last` is in the warehouse.
-    await consumer.commitOffsets([{ topic, partition, offset: String(intent.last + 1) }]);
-    payload.resolveOffset(String(intent.last));
-    result.messages += messages.length;
-    options.events?.landed?.({ topic, partition, messages: messages.length });
-  };
-
-  // Consecutive warehouse failures per partition, for the pause backoff; pending resumes.
-  const failures = new Map<string, number>();
-  const resumes = new Set<NodeJS.Timeout>();
-  const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
-    const { topic, partition } = payload.batch;
-    const stream = `${topic}:${partition}`;
-    try {
-      await landBatch(payload);
-      failures.delete(stream);
-    } catch (error) {
-      // A failing warehouse, or a key change waiting for its other half on another partition.
-      if (!(error instanceof TributaryError) || !error.retriable) throw error;
-      const attempt = (failures.get(stream) ?? 0) + 1;
-      failures.set(stream, attempt);
-      const ms = Math.min(PAUSE_MAX_MS, PAUSE_FIRST_MS * 2 ** (attempt - 1));
-      consumer.pause([{ topic, partitions: [partition] }]);
-      const resume = setTimeout(() => {
-        resumes.delete(resume);
-        consumer.resume([{ topic, partitions: [partition] }]);
-      }, ms);
-      resumes.add(resume);
-      options.events?.paused?.({ topic, partition, ms, reason: error.message });
-      options.events?.warn?.(`${stream}: ${error.message}; paused for ${ms} ms`);
-      // Returning without resolving the batch's offsets: it is fetched again once resumed.
-    }
-  };
-
-  const landBatch = async (payload: EachBatchPayload): Promise<void> => {
-    const { batch } = payload;
-    const messages = batch.messages;
-    if (messages.length === 0 || payload.isStale()) return;
-    lastMessageAt = Date.now();
-    options.events?.received?.({ topic: batch.topic, partition: batch.partition, messages: messages.length });
-    const stream = `${batch.topic}:${batch.partition}`;
-    if (!intents.has(stream))
-      intents.set(stream, await readCheckpoint<Intent>(options.warehouse, pipeline, stream));
-    const recorded = intents.get(stream);
-    const firstOffset = Number(messages[0]?.offset);
-    if (recorded && firstOffset <= recorded.last) {
-      // The recorded batch may have landed in part: rebuild exactly its range so the tokens match.
-      const range = messages.filter(
-        (message) => Number(message.offset) >= recorded.first && Number(message.offset) <= recorded.last,
-      );
-      if (Number(messages.at(-1)?.offset) < recorded.last) {
-        throw new CaptureError(
-          `${stream}: the refetched batch ends before the recorded offset ${recorded.last}; retrying`,
-          { retriable: true },
-        );
-      }
-      const decoded = await decode(batch.topic, batch.partition, range);
-      liftStraddlers(decoded.envelopes, recorded.snapshotLsnBefore);
-      await land(batch.topic, batch.partition, range, decoded, recorded, payload);
-      const rest = messages.filter((message) => Number(message.offset) > recorded.last);
-      if (rest.length > 0) await landFresh(batch.topic, batch.partition, stream, rest, payload);
-      return;
-    }
-    await landFresh(batch.topic, batch.partition, stream, messages, payload);
-  };
-
-  const landFresh = async (
-    topic: string,
-    partition: number,
-    stream: string,
-    messages: KafkaMessage[],
-    payload: EachBatchPayload,
-  ): Promise<void> => {
-    const decoded = await decode(topic, partition, messages);
-    const snapshotLsnBefore = intents.get(stream)?.snapshotLsnAfter;
-    const intent: Intent = {
-      first: Number(messages[0]?.offset),
-      last: Number(messages.at(-1)?.offset),
-      snapshotLsnBefore,
-      snapshotLsnAfter: liftStraddlers(decoded.envelopes, snapshotLsnBefore),
-    };
-    await writeCheckpoint(options.warehouse, pipeline, stream, intent);
-    intents.set(stream, intent);
-    await land(topic, partition, messages, decoded, intent, payload);
-  };
-
-  await schemas.start();
-  // Tables with no change yet still get their (empty) mirror, as the native capture gives them.
-  for (const [topic, table] of schemas.all()) if (options.topics.test(topic)) await ensureMirror(table);
-  await producer.connect();
-  await consumer.connect();
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    let subscribed = new Set(await matchingTopics(admin, options.topics));
-    await consumer.subscribe({ topics: [options.topics], fromBeginning: true });
-    let ending = false;
-    let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => (stop = resolve)).then(() => (ending = true));
-    options.signal?.addEventListener('abort', () => stop());
-    let checking = false;
-    const idleTimer = options.untilIdleSeconds
-      ? setInterval(() => {
-          if (checking || Date.now() - lastMessageAt < (options.untilIdleSeconds ?? 0) * 1000) return;
-          // Idle is not enough (a rebalance can take a while): the group must have committed everything.
-          checking = true;
-          groupCaughtUp(admin, options.group, options.topics)
-            .then((caughtUp) => caughtUp && stop())
-            .catch(() => undefined)
-            .finally(() => (checking = false));
-        }, 500)
-      : undefined;
-    let failure: Error | undefined;
-    // Another member may have recorded newer intents for partitions this one gets back.
-    consumer.on(consumer.events.GROUP_JOIN, () => intents.clear());
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) {
-        failure = event.payload.error;
-        stop();
-      }
-    });
-    const run = () =>
-      consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
-    await run();
-    // A topic made after the subscription (a table captured later, a connector still starting) is
-    // only consumed once the consumer subscribes again; the write intents make the restart safe.
-    let refreshing: Promise<void> | undefined;
-    const refreshTimer = setInterval(() => {
-      if (refreshing || ending) return;
-      refreshing = matchingTopics(admin, options.topics)
-        .then(async (topics) => {
-          if (ending || topics.every((topic) => subscribed.has(topic))) return;
-          options.events?.log?.(`new topics: ${topics.filter((topic) => !subscribed.has(topic)).join(', ')}`);
-          subscribed = new Set(topics);
-          await consumer.stop();
-          await consumer.subscribe({ topics: [options.topics], fromBeginning: true });
-          await run();
-        })
-        .catch((error: Error) => {
-          failure ??= error;
-          stop();
-        })
-        .finally(() => (refreshing = undefined));
-    }, options.topicRefreshMs ?? 5000);
-    await stopped;
-    clearInterval(refreshTimer);
-    // A resubscription under way finishes before the consumer is disconnected below.
-    await refreshing;
-    if (idleTimer) clearInterval(idleTimer);
-    if (failure) throw failure;
-    return result;
-  } finally {
-    for (const resume of resumes) clearTimeout(resume);
-    // disconnect() lets the batch in progress finish, so nothing is left half-committed.
-    await consumer.disconnect();
-    await admin.disconnect();
-    await producer.disconnect();
-    await schemas.stop();
   }
 }
 
-/**
- * Debezium versions its snapshot rows at one WAL position, but what it streams after them includes
- * transactions open while the snapshot was taken: their changes carry that position or older ones,
- * and would lose to (or tie with) the snapshot rows. They are lifted to one past the snapshot's
- * position, which no record starts at: above its rows, below every change made after it. Lifted
- * changes of one row tie, and the mirror keeps the last inserted, which is the stream's order.
- * A partition carries one table's keys in order, so the newest snapshot seen in it is the one these
- * changes follow. Rewrites `envelopes` in place; returns the newest snapshot position after them.
- */
-function liftStraddlers(envelopes: ChangeEnvelope[], snapshotLsn: number | undefined): number | undefined {
-  let newest = snapshotLsn;
-  for (const [index, envelope] of envelopes.entries()) {
-    const { lsn } = envelope.source;
-    if (envelope.source.connector !== 'postgresql' || typeof lsn !== 'number') continue;
-    if (envelope.op === 'r') newest = Math.max(newest ?? 0, lsn);
-    else if (newest !== undefined && lsn <= newest)
-      envelopes[index] = { ...envelope, source: { ...envelope.source, lsn: newest + 1 } };
+/** The Connect schema of a message key sent with schemas enabled (`{schema, payload}`). */
+function parseKeySchema(key: Buffer | null): unknown {
+  try {
+    return (JSON.parse(key?.toString() ?? 'null') as { schema?: unknown } | null)?.schema;
+  } catch {
+    return undefined;
   }
-  return newest;
+}
+
+/** The message exactly as it came, for a dead letter. */
+function originalOf(topic: string, partition: number, message: KafkaMessage): OriginalMessage {
+  const headers: Record<string, Buffer> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name] = Buffer.isBuffer(first) ? first : Buffer.from(first);
+  }
+  return { topic, partition, offset: message.offset, key: message.key, value: message.value, headers };
 }
 
 /** Debezium's events carry source values as they are: apply the same secret and PII rules. */
@@ -456,6 +544,28 @@ function protect(envelope: ChangeEnvelope, pii: PiiPolicy): ChangeEnvelope {
     return result;
   };
   return { ...envelope, before: clean(envelope.before), after: clean(envelope.after) };
+}
+
+/** kafkajs' errors for a commit from a member whose group is being rebalanced. */
+function isRebalance(error: unknown): boolean {
+  const type = (error as { type?: unknown } | undefined)?.type;
+  return (
+    typeof type === 'string' &&
+    ['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR'].includes(type)
+  );
+}
+
+async function committedOffset(
+  admin: Admin,
+  group: string,
+  topic: string,
+  partition: number,
+): Promise<number> {
+  const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  const offset = Number(
+    entry?.partitions.find((candidate) => candidate.partition === partition)?.offset ?? -1,
+  );
+  return Math.max(0, offset);
 }
 
 /** The topics a worker subscribed with `topics` consumes: not Tributary's own, not Kafka's internal ones. */

@@ -3,6 +3,7 @@
 // real replica set; every title names the server.
 import { join } from 'node:path';
 import { Code, Int32, type MongoClient } from 'mongodb';
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentWorkload } from '../../test/document-workload.ts';
 import { expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
@@ -21,7 +22,7 @@ import {
   writeCheckpoint,
   type Warehouse,
 } from '../../warehouse/index.ts';
-import { WarehouseSink } from '../capture-sink.ts';
+import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import type { DocumentField } from '../source-table.ts';
 import { runMongoCapture, type MongoCaptureResult } from './capture.ts';
@@ -165,10 +166,10 @@ describe(`native MongoDB capture (${MONGO_SERVER})`, () => {
     await workload.run(200);
     const pipeline = `mongo:${database}`;
     const stream = `${database}.events`;
-    const stored = await readCheckpoint<{ position: Record<string, string> }>(warehouse, pipeline, stream);
-    expect(stored).toBeDefined();
+    const stored = await readCheckpoint(warehouse, pipeline, stream, z.object({ state: z.unknown() }));
+    expect(stored?.state).toBeDefined();
     await writeCheckpoint(warehouse, pipeline, stream, {
-      position: { resumeAfter: '{"_data":"0000000100000001"}', version: String((1n << 32n) | 1n) },
+      state: { resumeAfter: '{"_data":"0000000100000001"}', version: String((1n << 32n) | 1n) },
     });
     const result = await capture(database, 'events');
     expect(result.resnapshots).toBe(1);

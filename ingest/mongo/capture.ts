@@ -1,8 +1,9 @@
 // Native MongoDB capture: per collection, a snapshot joined to a change stream opened at or before
-// it, landed through a CaptureSink. The resume token is stored only after the sink accepted the
-// batch, and each batch's range is recorded first as a write intent, so a restart re-lands exactly
-// that range with the same deduplication tokens. When the token has left the oplog, the collection
-// is snapshotted again on its own: capture never stops for manual repair.
+// it, landed by the landing runner. MongoDB keeps no position for a reader, so the runner stores
+// the resume token after each batch landed, and records each batch first as a write intent: a
+// restart re-reads exactly that batch and lands it with the same deduplication tokens. When the
+// token has left the oplog, the collection is snapshotted again on its own: capture never stops
+// for manual repair.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   MongoClient,
@@ -17,17 +18,29 @@ import {
   type ResumeToken,
   type Timestamp,
 } from 'mongodb';
-import type { CaptureSink } from '../capture-sink.ts';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { documentSourceTable } from '../documents/document-rows.ts';
+import { canonicalJson, parseExtendedJson } from '../documents/extended-json.ts';
+import { protectDocument } from '../documents/protect-document.ts';
 import type { ChangeEnvelope } from '../envelope.ts';
 import { CaptureError } from '../errors.ts';
-import type { RejectedEvent } from '../mirror-writer.ts';
+import { AsyncQueue } from '../landing/async-queue.ts';
+import { checkpointSchema, followStream } from '../landing/follow-stream.ts';
+import { Lander } from '../landing/lander.ts';
+import type { LandingSink } from '../landing/sink.ts';
+import type {
+  ChangeStream as LandingStream,
+  LandingObserver,
+  ReadUnit,
+  SourceChange,
+  StreamCheckpoint,
+  StreamCodec,
+} from '../landing/types.ts';
 import type { PiiPolicy } from '../pii.ts';
-import type { DocumentField, SourceTable } from '../source-table.ts';
-import { documentSourceTable } from './document-rows.ts';
-import { canonicalJson, parseExtendedJson } from './extended-json.ts';
+import { tableKey, type DocumentField, type SourceTable } from '../source-table.ts';
 import { oldestOplogTime, newestOplogTime } from './oplog.ts';
 import { sourcePositionOf, timestampOfVersion, versionOfTimestamp } from './positions.ts';
-import { protectDocument } from './protect-document.ts';
 
 export type CollectionSelection =
   { kind: 'list'; collections: string[] } | { kind: 'database'; database: string };
@@ -37,24 +50,23 @@ export interface MongoCaptureOptions {
   sourceName: string;
   collections: CollectionSelection;
   /** Where changes land; opened and closed by the capture. */
-  sink: CaptureSink;
+  sink: LandingSink;
   pii: PiiPolicy;
   /** The typed top-level fields a pack declares for a collection (the rest stays in `doc`). */
   documentFields?: (database: string, collection: string) => DocumentField[];
   /** Stop once every collection is snapshotted and its stream has nothing more to give. */
   untilCaughtUp: boolean;
+  /** Batch limits (defaults: BATCH_DEFAULTS of the landing runner). */
   batchRows?: number;
+  batchBytes?: number;
   batchDelayMs?: number;
   snapshotChunkRows?: number;
   signal?: AbortSignal;
   events?: MongoCaptureEvents;
 }
 
-export interface MongoCaptureEvents {
-  log?(message: string): void;
-  warn?(message: string): void;
+export interface MongoCaptureEvents extends LandingObserver {
   snapshotProgress?(collection: string, documents: number): void;
-  landed?(stats: { collection: string; changes: number }): void;
 }
 
 export interface MongoCaptureResult {
@@ -66,14 +78,30 @@ export interface MongoCaptureResult {
 }
 
 /** Where a collection's stream continues: after a resume token, or at a cluster time. */
-type StreamPosition =
-  { resumeAfter: string; version: string } | { startAtOperationTime: string; version: string };
+const streamPositionSchema = z.union([
+  z.object({ resumeAfter: z.string(), version: z.string() }),
+  z.object({ startAtOperationTime: z.string(), version: z.string() }),
+]);
+type StreamPosition = z.infer<typeof streamPositionSchema>;
 
-interface CollectionCheckpoint {
-  position: StreamPosition;
-  /** The batch being landed: `count` events after `position`, the last with token `lastToken`. */
-  intent?: { count: number; lastToken: string };
-}
+/** A change's place: its cluster time (as a 64-bit number, in text) and its resume token. */
+const changePositionSchema = z.object({ version: z.string(), token: z.string() });
+type ChangePosition = z.infer<typeof changePositionSchema>;
+
+const CHANGE_CODEC: StreamCodec<ChangePosition, StreamPosition> = {
+  position: changePositionSchema,
+  state: streamPositionSchema,
+  compare: (a, b) => {
+    const difference = BigInt(a.version) - BigInt(b.version);
+    return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+  },
+  // Changes of one transaction share a cluster time: the token's digest tells them apart.
+  text: (position) =>
+    `${position.version}#${createHash('sha256').update(position.token).digest('hex').slice(0, 12)}`,
+};
+
+type CollectionCheckpoint = StreamCheckpoint<ChangePosition, StreamPosition>;
+const collectionCheckpointSchema = checkpointSchema(CHANGE_CODEC);
 
 const MAX_TRANSIENT_RETRIES = 10;
 const TRANSIENT_RETRY_DELAY_MS = 500;
@@ -95,6 +123,12 @@ export async function runMongoCapture(options: MongoCaptureOptions): Promise<Mon
     deadLetters: 0,
     resnapshots: 0,
   };
+  const lander = new Lander({
+    pipeline: `mongo:${options.sourceName}`,
+    sink: options.sink,
+    signal: options.signal,
+    observer: options.events,
+  });
   try {
     await client.connect().catch((error: Error) => {
       throw new CaptureError(
@@ -116,7 +150,7 @@ export async function runMongoCapture(options: MongoCaptureOptions): Promise<Mon
     // Each collection has its own stream and position (servers without deployment-wide change
     // streams, like the test stand-in, only stream one collection at a time).
     await Promise.all(
-      namespaces.map((namespace) => new CollectionCapture(client, namespace, options, result).run()),
+      namespaces.map((namespace) => new CollectionCapture(client, namespace, options, lander, result).run()),
     );
     return result;
   } finally {
@@ -156,6 +190,7 @@ class CollectionCapture {
     private readonly client: MongoClient,
     private readonly namespace: Namespace,
     private readonly options: MongoCaptureOptions,
+    private readonly lander: Lander,
     private readonly result: MongoCaptureResult,
   ) {
     this.pipeline = `mongo:${options.sourceName}`;
@@ -174,27 +209,35 @@ class CollectionCapture {
 
   async run(): Promise<void> {
     await this.options.sink.register(this.table);
-    let checkpoint = await this.options.sink.readCheckpoint<CollectionCheckpoint>(this.pipeline, this.stream);
+    let checkpoint = await this.readCheckpoint();
     let transientRetries = 0;
     for (;;) {
       if (this.options.signal?.aborted) return;
       try {
-        if (!checkpoint || (await this.historyLost(checkpoint))) {
-          if (checkpoint) {
+        // A recorded batch is read again from where it started.
+        const resumeAt = checkpoint?.intent?.stateBefore ?? checkpoint?.state;
+        if (!resumeAt || (await this.historyLost(resumeAt))) {
+          if (resumeAt) {
             this.result.resnapshots++;
             this.warn(
               `${this.stream}: the stored stream position is no longer in the oplog; snapshotting the collection again`,
             );
           }
-          checkpoint = await this.snapshot();
+          checkpoint = { state: await this.snapshot() };
         }
-        await this.follow(checkpoint);
+        const followed = await followStream(new CollectionStream(this), {
+          lander: this.lander,
+          batchRows: this.options.batchRows,
+          batchBytes: this.options.batchBytes,
+          batchDelayMs: this.options.batchDelayMs,
+          signal: this.options.signal,
+          observer: this.options.events,
+        });
+        this.result.streamedChanges += followed.changes;
+        this.result.deadLetters += followed.deadLetters;
         return;
       } catch (error) {
-        const stored = await this.options.sink.readCheckpoint<CollectionCheckpoint>(
-          this.pipeline,
-          this.stream,
-        );
+        const stored = await this.readCheckpoint();
         // Progress since the last failure starts the count again: only a server down for good stops capture.
         if (JSON.stringify(stored) !== JSON.stringify(checkpoint)) transientRetries = 0;
         if (isTransient(error) && transientRetries < MAX_TRANSIENT_RETRIES) {
@@ -216,36 +259,42 @@ class CollectionCapture {
     }
   }
 
+  private readCheckpoint(): Promise<CollectionCheckpoint | undefined> {
+    return this.options.sink.readCheckpoint(this.pipeline, this.stream, collectionCheckpointSchema);
+  }
+
   /**
    * A snapshot whose rows carry a version just below the stream's start, so every change the
    * stream then delivers supersedes them; afterwards, mirror rows the snapshot did not see are gone.
    */
-  private async snapshot(): Promise<CollectionCheckpoint> {
+  private async snapshot(): Promise<StreamPosition> {
     const start = await this.streamStart();
     const version = BigInt(start.version) - 1n;
     const chunkRows = this.options.snapshotChunkRows ?? 5_000;
-    let chunk: ChangeEnvelope[] = [];
+    let chunk: SourceChange[] = [];
     let chunkIndex = 0;
     let documents = 0;
     const flush = async () => {
       if (chunk.length === 0) return;
-      await this.land(chunk, `${this.pipeline}:${this.stream}:snapshot:${version}:${chunkIndex++}`);
+      const token = `${this.pipeline}:${this.stream}:snapshot:${version}:${chunkIndex++}`;
+      const outcome = await this.lander.land(`${this.stream} snapshot`, chunk, [], token);
+      this.result.deadLetters += outcome.deadLetters;
       documents += chunk.length;
       this.options.events?.snapshotProgress?.(this.stream, documents);
       chunk = [];
     };
     for await (const document of this.collection.find({}, { sort: { _id: 1 } })) {
       if (this.options.signal?.aborted) throw new CaptureError('capture stopped during a snapshot');
-      chunk.push(this.envelope('r', document, undefined, version));
+      chunk.push(this.change('r', document, undefined, version));
       if (chunk.length >= chunkRows) await flush();
     }
     await flush();
     await this.options.sink.completeSnapshot(version, [this.table]);
     this.result.snapshotDocuments += documents;
-    const checkpoint: CollectionCheckpoint = { position: start };
+    const checkpoint: CollectionCheckpoint = { state: start };
     await this.options.sink.writeCheckpoint(this.pipeline, this.stream, checkpoint);
     this.log(`${this.stream}: snapshot of ${documents} document(s) landed`);
-    return checkpoint;
+    return start;
   }
 
   /**
@@ -273,51 +322,24 @@ class CollectionCapture {
   }
 
   /** Whether the oplog (where it is readable) has moved past the stored position. */
-  private async historyLost(checkpoint: CollectionCheckpoint): Promise<boolean> {
+  private async historyLost(position: StreamPosition): Promise<boolean> {
     const oldest = await oldestOplogTime(this.client);
     if (oldest === undefined) return false;
     // An empty oplog on a server that had one: it was restarted from scratch.
     if (oldest === null) return true;
-    return versionOfTimestamp(oldest) > BigInt(checkpoint.position.version);
+    return versionOfTimestamp(oldest) > BigInt(position.version);
   }
 
-  private async follow(initial: CollectionCheckpoint): Promise<void> {
-    let checkpoint = initial;
-    const batchRows = this.options.batchRows ?? 5_000;
-    const batchDelayMs = this.options.batchDelayMs ?? 200;
-    const newest = this.options.untilCaughtUp ? await newestOplogTime(this.client) : undefined;
-    const target = newest ? versionOfTimestamp(newest) : undefined;
-    const changes = this.openStream(checkpoint.position);
-    let idlePolls = 0;
-    try {
-      if (checkpoint.intent) checkpoint = await this.replayIntent(changes, checkpoint, checkpoint.intent);
-      for (;;) {
-        if (this.options.signal?.aborted) return;
-        const batch: ChangeStreamDocument[] = [];
-        const startedAt = Date.now();
-        let exhausted = false;
-        while (batch.length < batchRows && Date.now() - startedAt < batchDelayMs) {
-          const change = await changes.tryNext();
-          if (change === null) {
-            exhausted = true;
-            break;
-          }
-          batch.push(change);
-        }
-        if (batch.length > 0) checkpoint = await this.landBatch(checkpoint, batch);
-        // Each poll of an idle stream costs the server a read of its oplog: poll less while idle.
-        idlePolls = batch.length > 0 ? 0 : idlePolls + 1;
-        if (!this.options.untilCaughtUp && idlePolls > 0)
-          await sleep(Math.min(IDLE_POLL_MAX_MS, IDLE_POLL_STEP_MS * idlePolls));
-        const caughtUp = exhausted || (target !== undefined && BigInt(checkpoint.position.version) >= target);
-        if (this.options.untilCaughtUp && caughtUp && batch.length === 0) return;
-      }
-    } finally {
-      await changes.close().catch(() => undefined);
-    }
+  get streamId(): string {
+    return this.stream;
   }
 
-  private openStream(position: StreamPosition): ChangeStream {
+  get untilCaughtUp(): boolean {
+    return this.options.untilCaughtUp;
+  }
+
+  /** The collection's change stream from `position`, updates as whole documents. */
+  openStream(position: StreamPosition): ChangeStream {
     return this.collection.watch([], {
       // Debezium's change_streams_update_full: an update carries the whole document.
       fullDocument: 'updateLookup',
@@ -328,49 +350,30 @@ class CollectionCapture {
     });
   }
 
-  /** Re-lands the recorded batch: the same events after the same position, with the same tokens. */
-  private async replayIntent(
-    changes: ChangeStream,
-    checkpoint: CollectionCheckpoint,
-    intent: { count: number; lastToken: string },
-  ): Promise<CollectionCheckpoint> {
-    const batch: ChangeStreamDocument[] = [];
-    while (batch.length < intent.count) {
-      if (this.options.signal?.aborted) throw new CaptureError('capture stopped while re-landing a batch');
-      const change = await changes.tryNext();
-      if (change) batch.push(change);
-    }
-    if (canonicalJson(batch.at(-1)?._id) !== intent.lastToken)
-      this.warn(`${this.stream}: the re-read batch ends at another token than recorded; landing it anyway`);
-    return this.landBatch(checkpoint, batch, true);
+  /** The cluster time the stream had reached when capture started (`--until-caught-up`), if readable. */
+  async caughtUpTarget(): Promise<bigint | undefined> {
+    if (!this.options.untilCaughtUp) return undefined;
+    const newest = await newestOplogTime(this.client);
+    return newest ? versionOfTimestamp(newest) : undefined;
   }
 
-  private async landBatch(
-    checkpoint: CollectionCheckpoint,
-    batch: ChangeStreamDocument[],
-    isReplay = false,
-  ): Promise<CollectionCheckpoint> {
-    const last = batch.at(-1) as ChangeStreamDocument;
-    const lastToken = canonicalJson(last._id);
-    if (!isReplay)
-      await this.options.sink.writeCheckpoint(this.pipeline, this.stream, {
-        ...checkpoint,
-        intent: { count: batch.length, lastToken },
-      } satisfies CollectionCheckpoint);
-    const envelopes = batch.flatMap((change) => this.changeEnvelopes(change));
-    await this.land(
-      envelopes,
-      `${this.pipeline}:${this.stream}:${positionKey(checkpoint.position)}:${batch.length}`,
-    );
-    const lastVersion = clusterTimeOf(last) ?? BigInt(checkpoint.position.version);
-    const next: CollectionCheckpoint = { position: { resumeAfter: lastToken, version: String(lastVersion) } };
-    await this.options.sink.writeCheckpoint(this.pipeline, this.stream, next);
-    this.result.streamedChanges += batch.length;
-    this.options.events?.landed?.({ collection: this.stream, changes: batch.length });
-    return next;
+  /** A change-stream event as a unit: its changes, its place, and the position after it. */
+  unitOf(change: ChangeStreamDocument): ReadUnit<ChangePosition, StreamPosition> {
+    const token = canonicalJson(change._id);
+    const version = String(clusterTimeOf(change) ?? 0n);
+    const changes = this.changes(change);
+    return {
+      changes,
+      position: { version, token },
+      bytes: changes.reduce(
+        (sum, { envelope }) => sum + (typeof envelope.after === 'string' ? envelope.after.length : 0) + 64,
+        0,
+      ),
+      stateAfter: { resumeAfter: token, version },
+    };
   }
 
-  private changeEnvelopes(change: ChangeStreamDocument): ChangeEnvelope[] {
+  private changes(change: ChangeStreamDocument): SourceChange[] {
     const version = clusterTimeOf(change);
     if (version === undefined) {
       this.warn(`${this.stream}: a ${change.operationType} event without a cluster time was skipped`);
@@ -384,73 +387,50 @@ class CollectionCapture {
         // MongoDB then sends null, the stand-in a fragment without _id.
         if (!change.fullDocument || !('_id' in change.fullDocument)) return [];
         return [
-          this.envelope(
-            change.operationType === 'insert' ? 'c' : 'u',
-            change.fullDocument,
-            undefined,
-            version,
-          ),
+          this.change(change.operationType === 'insert' ? 'c' : 'u', change.fullDocument, undefined, version),
         ];
       }
       case 'delete': {
         const id = (change.documentKey as Document | undefined)?._id;
         if (id === undefined) return [];
-        return [this.envelope('d', undefined, { _id: id }, version)];
+        return [this.change('d', undefined, { _id: id }, version)];
       }
       case 'drop':
         // Every document is gone: the mirror treats it as a truncate at this version.
-        return [this.envelope('t', undefined, undefined, version)];
+        return [this.change('t', undefined, undefined, version)];
       default:
         return [];
     }
   }
 
-  /** A Debezium MongoDB envelope: documents as canonical extended JSON, the position as ts_ms/ord. */
-  private envelope(
+  /** A change in a Debezium MongoDB envelope: documents as canonical extended JSON, the position as ts_ms/ord. */
+  private change(
     op: ChangeEnvelope['op'],
     after: Document | undefined,
     before: Document | undefined,
     version: bigint,
-  ): ChangeEnvelope {
+  ): SourceChange {
     const image = (document: Document | undefined) =>
       document ? canonicalJson(protectDocument(document, this.options.pii)) : null;
     return {
-      before: image(before),
-      after: image(after),
-      source: {
-        version: 'tributary',
-        connector: 'mongodb',
-        name: this.options.sourceName,
-        db: this.namespace.database,
-        collection: this.namespace.collection,
-        ...sourcePositionOf(version),
-        snapshot: op === 'r' ? 'true' : 'false',
+      envelope: {
+        before: image(before),
+        after: image(after),
+        source: {
+          version: 'tributary',
+          connector: 'mongodb',
+          name: this.options.sourceName,
+          db: this.namespace.database,
+          collection: this.namespace.collection,
+          ...sourcePositionOf(version),
+          snapshot: op === 'r' ? 'true' : 'false',
+        },
+        op,
+        ts_ms: Date.now(),
       },
-      op,
-      ts_ms: Date.now(),
+      version,
+      table: tableKey(this.table),
     };
-  }
-
-  private async land(envelopes: ChangeEnvelope[], tokenBase: string): Promise<void> {
-    const { rejected } = await this.options.sink.write(envelopes, tokenBase);
-    if (rejected.length > 0) await this.deadLetter(rejected);
-  }
-
-  private async deadLetter(rejected: RejectedEvent[]): Promise<void> {
-    this.result.deadLetters += rejected.length;
-    this.warn(
-      `${this.stream}: ${rejected.length} change(s) sent to the dead letters: ${rejected[0]?.reason ?? ''}`,
-    );
-    await this.options.sink.deadLetter(
-      rejected.map(({ envelope, reason }) => ({
-        pipeline: this.pipeline,
-        source: this.options.sourceName,
-        position: `${envelope.source.ts_ms / 1000}:${String(envelope.source.ord ?? '')}`,
-        original: JSON.stringify(envelope),
-        error: reason,
-        stage: 'mirror',
-      })),
-    );
   }
 
   private log(message: string): void {
@@ -462,12 +442,63 @@ class CollectionCapture {
   }
 }
 
-function startAt(version: bigint): StreamPosition {
-  return { startAtOperationTime: String(version), version: String(version) };
+/**
+ * A collection's change stream as a landing stream: each event is a unit, positioned by its cluster
+ * time and resume token. MongoDB keeps no reader position, so the runner stores the resume token
+ * after each batch (`acknowledgedAtSource: false`).
+ */
+class CollectionStream implements LandingStream<ChangePosition, StreamPosition> {
+  readonly codec = CHANGE_CODEC;
+  readonly acknowledgedAtSource = false;
+  readonly id: string;
+
+  constructor(private readonly capture: CollectionCapture) {
+    this.id = capture.streamId;
+  }
+
+  read(state: StreamPosition | undefined): AsyncIterator<ReadUnit<ChangePosition, StreamPosition>> {
+    if (!state) throw new CaptureError(`${this.id}: no stream position to resume from`);
+    let stopped = false;
+    const changes = this.capture.openStream(state);
+    const queue = new AsyncQueue<ReadUnit<ChangePosition, StreamPosition>>(8 * 1024 * 1024, async () => {
+      stopped = true;
+      await changes.close().catch(() => undefined);
+    });
+    void (async () => {
+      const target = await this.capture.caughtUpTarget();
+      let idlePolls = 0;
+      while (!stopped) {
+        const change = await changes.tryNext();
+        if (change) {
+          idlePolls = 0;
+          const unit = this.capture.unitOf(change);
+          await queue.push(unit, unit.bytes);
+          if (target !== undefined && BigInt(unit.position.version) >= target) {
+            queue.end();
+            return;
+          }
+          continue;
+        }
+        // Caught up: nothing more to give now.
+        if (this.capture.untilCaughtUp) {
+          queue.end();
+          return;
+        }
+        // Each poll of an idle stream costs the server a read of its oplog: poll less while idle.
+        idlePolls++;
+        await sleep(Math.min(IDLE_POLL_MAX_MS, IDLE_POLL_STEP_MS * idlePolls));
+      }
+    })().catch((error: Error) => queue.fail(error));
+    return queue;
+  }
+
+  async acknowledge(): Promise<void> {
+    // The runner stores the resume token; MongoDB keeps nothing for readers.
+  }
 }
 
-function positionKey(position: StreamPosition): string {
-  return 'resumeAfter' in position ? position.resumeAfter : `at:${position.startAtOperationTime}`;
+function startAt(version: bigint): StreamPosition {
+  return { startAtOperationTime: String(version), version: String(version) };
 }
 
 function clusterTimeOf(change: ChangeStreamDocument): bigint | undefined {

@@ -10,7 +10,7 @@ import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
-import { WarehouseSink } from '../capture-sink.ts';
+import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import { runPostgresCapture, startPostgresCapture, type RunningCapture } from './capture.ts';
 import { scratchDir } from '../../test/scratch.ts';
 import { STRADDLE_TABLE_DDL, straddleSlotCreation } from '../../test/straddling-transaction.ts';

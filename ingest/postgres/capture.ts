@@ -1,13 +1,15 @@
-// Native Postgres capture: snapshot, then stream, landing each batch of whole transactions in the raw
-// mirrors exactly once. The write intent of a batch is stored before it lands, and the slot is
-// confirmed after; a restart replays the unconfirmed batch with the same deduplication tokens.
+// Native Postgres capture: a snapshot exported with the replication slot, then the slot's stream,
+// landed by the landing runner (batches recorded as write intents, the slot confirmed only after
+// the warehouse accepted). This module owns what is Postgres's: the catalog, the publication and
+// the slot, the snapshot, and the slot's lineage.
 import type { Pgoutput } from 'pg-logical-replication';
 import type pg from 'pg';
-import type { CaptureSink } from '../capture-sink.ts';
-import type { ChangeEnvelope } from '../envelope.ts';
-import { TributaryError } from '../../errors/index.ts';
+import { z } from 'zod';
 import { CaptureError } from '../errors.ts';
-import type { RejectedEvent } from '../mirror-writer.ts';
+import { BATCH_DEFAULTS, followStream } from '../landing/follow-stream.ts';
+import { Lander } from '../landing/lander.ts';
+import type { LandingSink } from '../landing/sink.ts';
+import type { LandingObserver } from '../landing/types.ts';
 import type { PiiPolicy } from '../pii.ts';
 import { qualifiedName } from '../source-table.ts';
 import {
@@ -30,36 +32,30 @@ import {
   slotRestartLsn,
   waitForSlotRelease,
 } from './replication-slot.ts';
-import { formatLsn } from './lsn.ts';
 import { readSnapshot } from './snapshot.ts';
 import { createTableCodec, type TableCodec } from './table-codec.ts';
-import { WalStream, type WalTransaction } from './wal-stream.ts';
+import { WalChangeStream } from './wal-change-stream.ts';
 
 export interface PostgresCaptureOptions {
   sourceUrl: string;
   sourceName: string;
   tables: TableSelection;
   /** Where changes land: the warehouse's raw mirrors, or Kafka. Opened and closed by the capture. */
-  sink: CaptureSink;
+  sink: LandingSink;
   pii: PiiPolicy;
   /** Stop once the snapshot is done and the mirrors reached the WAL position read at start. */
   untilCaughtUp: boolean;
-  /** Flush when this many changes are buffered… */
+  /** Batch limits (defaults: BATCH_DEFAULTS of the landing runner). */
   batchRows?: number;
-  /** …or this many bytes of them (large rows: memory stays bounded whatever the row size)… */
   batchBytes?: number;
-  /** …or when the oldest buffered change is this old. */
   batchDelayMs?: number;
   snapshotChunkRows?: number;
   signal?: AbortSignal;
   events?: CaptureEvents;
 }
 
-export interface CaptureEvents {
-  log?(message: string): void;
-  warn?(message: string): void;
+export interface CaptureEvents extends LandingObserver {
   snapshotProgress?(table: string, rows: number): void;
-  landed?(stats: { changes: number; confirmedLsn: number; targetLsn?: number }): void;
 }
 
 export interface CaptureResult {
@@ -67,23 +63,17 @@ export interface CaptureResult {
   streamedChanges: number;
   confirmedLsn: number;
   deadLetters: number;
+  /** Tables the selection named or held that cannot be captured, with the reason. */
+  skipped: string[];
 }
 
-interface SnapshotState {
-  slot: string;
-  consistentPoint: number;
-  tables: string[];
-  done: boolean;
-}
-
-/** The batch being landed: its range of commit LSNs. */
-interface WalIntent {
-  slotLineage: number;
-  firstCommit: number;
-  lastCommit: number;
-  /** How many times the batch has been landed from this intent: 1, then one more per resume. */
-  attempts?: number;
-}
+const snapshotStateSchema = z.object({
+  slot: z.string(),
+  consistentPoint: z.number().int().nonnegative(),
+  tables: z.array(z.string()),
+  done: z.boolean(),
+});
+type SnapshotState = z.infer<typeof snapshotStateSchema>;
 
 export async function runPostgresCapture(options: PostgresCaptureOptions): Promise<CaptureResult> {
   return startPostgresCapture(options).result;
@@ -110,10 +100,8 @@ export function startPostgresCapture(options: PostgresCaptureOptions): RunningCa
 class PostgresCapture {
   private readonly pipeline: string;
   private readonly names: { slot: string; publication: string };
-  private readonly sink: CaptureSink;
-  private readonly batchRows: number;
-  private readonly batchBytes: number;
-  private readonly batchDelayMs: number;
+  private readonly sink: LandingSink;
+  private readonly lander: Lander;
   private catalogClient: pg.Client | undefined;
   private serverVersion = 0;
   private database = '';
@@ -123,21 +111,24 @@ class PostgresCapture {
     streamedChanges: 0,
     confirmedLsn: 0,
     deadLetters: 0,
+    skipped: [],
   };
   /** Where to stop (`--until-caught-up`, or `finishAtCurrentPosition()`); undefined streams on. */
   private targetLsn: number | undefined;
   private readonly ready: Promise<void>;
   private markReady!: () => void;
-  private onTargetChanged: () => void = () => undefined;
   private completed = false;
 
   constructor(private readonly options: PostgresCaptureOptions) {
     this.pipeline = `postgres:${options.sourceName}`;
     this.names = replicationNames(options.sourceName);
     this.sink = options.sink;
-    this.batchRows = options.batchRows ?? 20_000;
-    this.batchBytes = options.batchBytes ?? 16 * 1024 * 1024;
-    this.batchDelayMs = options.batchDelayMs ?? 200;
+    this.lander = new Lander({
+      pipeline: this.pipeline,
+      sink: options.sink,
+      signal: options.signal,
+      observer: options.events,
+    });
     this.ready = new Promise((resolve) => (this.markReady = resolve));
   }
 
@@ -145,7 +136,6 @@ class PostgresCapture {
     await this.ready;
     if (this.completed || !this.catalogClient) return;
     this.targetLsn = await currentWalLsn(this.catalogClient);
-    this.onTargetChanged();
   }
 
   async run(): Promise<CaptureResult> {
@@ -154,6 +144,7 @@ class PostgresCapture {
       ({ serverVersion: this.serverVersion } = await checkLogicalReplication(client));
       this.database = client.database ?? '';
       const catalog = await readCatalog(client, this.options.tables);
+      this.result.skipped = catalog.skipped;
       for (const reason of catalog.skipped) this.warn(`skipped: ${reason}`);
       if (catalog.tables.length === 0)
         throw new CaptureError(
@@ -169,7 +160,31 @@ class PostgresCapture {
       const tableNames = codecs.map((codec) => qualifiedName(codec.table)).sort();
       await ensurePublication(client, this.names.publication, tableNames, this.serverVersion);
       const lineage = await this.ensureSnapshot(client, codecs, tableNames);
-      await this.stream(client, codecs, lineage);
+      const known = new Map(codecs.map((codec) => [qualifiedName(codec.table), codec]));
+      const stream = new WalChangeStream({
+        url: this.options.sourceUrl,
+        slot: this.names.slot,
+        publication: this.names.publication,
+        sourceName: this.options.sourceName,
+        database: this.database,
+        lineage,
+        confirmed: Math.max(lineage, await slotConfirmedLsn(client, this.names.slot)),
+        target: () => this.targetLsn,
+        queueBytes: this.options.batchBytes ?? BATCH_DEFAULTS.bytes,
+        onRelation: (relation) => this.onRelation(client, relation, known),
+      });
+      this.markReady();
+      const followed = await followStream(stream, {
+        lander: this.lander,
+        batchRows: this.options.batchRows,
+        batchBytes: this.options.batchBytes,
+        batchDelayMs: this.options.batchDelayMs,
+        signal: this.options.signal,
+        observer: this.options.events,
+      });
+      this.result.streamedChanges += followed.changes;
+      this.result.deadLetters += followed.deadLetters;
+      this.result.confirmedLsn = stream.confirmedPosition;
       return this.result;
     } finally {
       this.completed = true;
@@ -210,7 +225,7 @@ class PostgresCapture {
     codecs: TableCodec[],
     tableNames: string[],
   ): Promise<number> {
-    const state = await this.sink.readCheckpoint<SnapshotState>(this.pipeline, 'snapshot');
+    const state = await this.sink.readCheckpoint(this.pipeline, 'snapshot', snapshotStateSchema);
     const reusable =
       state?.done === true &&
       state.slot === this.names.slot &&
@@ -237,7 +252,7 @@ class PostgresCapture {
       done: false,
     };
     await this.sink.writeCheckpoint(this.pipeline, 'snapshot', snapshot);
-    let landing = Promise.resolve();
+    let landing: Promise<void> = Promise.resolve();
     try {
       await readSnapshot({
         url: this.options.sourceUrl,
@@ -249,16 +264,21 @@ class PostgresCapture {
         chunkRows: this.options.snapshotChunkRows ?? 10_000,
         // One chunk lands while the next is read and decoded; snapshot rows share one version and
         // never overlap, so their order does not matter.
-        onChunk: async (codec, envelopes, chunkIndex) => {
+        onChunk: async (codec, changes, chunkIndex) => {
           await landing;
           const name = qualifiedName(codec.table);
-          landing = this.land(
-            envelopes,
-            `${this.pipeline}:snapshot:${exported.consistentPoint}:${name}:${chunkIndex}`,
-          ).then(() => {
-            this.result.snapshotRows += envelopes.length;
-            this.options.events?.snapshotProgress?.(name, envelopes.length);
-          });
+          landing = this.lander
+            .land(
+              'snapshot',
+              changes,
+              [],
+              `${this.pipeline}:snapshot:${exported.consistentPoint}:${name}:${chunkIndex}`,
+            )
+            .then((outcome) => {
+              this.result.snapshotRows += outcome.changes;
+              this.result.deadLetters += outcome.deadLetters;
+              this.options.events?.snapshotProgress?.(name, changes.length);
+            });
           // Its failure surfaces at the next await, not as an unhandled rejection meanwhile.
           landing.catch(() => undefined);
         },
@@ -271,158 +291,6 @@ class PostgresCapture {
     await this.sink.completeSnapshot(snapshotVersion);
     await this.sink.writeCheckpoint(this.pipeline, 'snapshot', { ...snapshot, done: true });
     return exported.consistentPoint;
-  }
-
-  private async stream(client: pg.Client, initialCodecs: TableCodec[], lineage: number): Promise<void> {
-    const known = new Map(initialCodecs.map((codec) => [qualifiedName(codec.table), codec]));
-    const storedIntent = await this.sink.readCheckpoint<WalIntent | null>(this.pipeline, 'wal');
-    let confirmed = Math.max(lineage, await slotConfirmedLsn(client, this.names.slot));
-    this.result.confirmedLsn = confirmed;
-    // An intent from an older slot describes WAL this slot never sends; one the slot confirmed past
-    // (a clean stop confirms what landed) has nothing left to rebuild.
-    let replay =
-      storedIntent && storedIntent.slotLineage === lineage && storedIntent.lastCommit >= confirmed
-        ? { ...storedIntent, attempts: (storedIntent.attempts ?? 1) + 1 }
-        : undefined;
-    if (replay) {
-      this.log(
-        `resuming: the batch of commits ${formatLsn(replay.firstCommit)}–${formatLsn(replay.lastCommit)} is rebuilt with its recorded tokens`,
-      );
-      await this.sink.writeCheckpoint(this.pipeline, 'wal', replay);
-    }
-    // Nothing to wait for: the slot already stands at the target (an idle source).
-    if (this.targetLsn !== undefined && confirmed >= this.targetLsn && !replay) return;
-    let pending: WalTransaction[] = [];
-    let pendingChanges = 0;
-    let pendingBytes = 0;
-    let firstPendingAt = 0;
-    let flushing: Promise<void> = Promise.resolve();
-    let inFlight = 0;
-    let failure: Error | undefined;
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => (finished = resolve));
-
-    const wal = new WalStream({
-      url: this.options.sourceUrl,
-      slot: this.names.slot,
-      publication: this.names.publication,
-      sourceName: this.options.sourceName,
-      database: this.database,
-      handlers: {
-        onRelation: (relation) => this.onRelation(client, relation, known),
-        onTransaction: (transaction) => {
-          if (replay && transaction.commitLsn > replay.lastCommit) {
-            // Postgres had processed the confirmation of the recorded batch: nothing to rebuild.
-            if (pending.length > 0) {
-              fail(
-                new CaptureError(
-                  'the stream skipped the last transaction of the recorded batch; refusing to guess',
-                ),
-              );
-              return;
-            }
-            replay = undefined;
-          }
-          if (replay && transaction.commitLsn < replay.firstCommit) return; // landed before the crash
-          pending.push(transaction);
-          pendingChanges += transaction.events.length;
-          pendingBytes += transaction.bytes;
-          if (pending.length === 1) firstPendingAt = Date.now();
-          // The unconfirmed batch must be rebuilt exactly, so its tokens match what may have landed.
-          if (replay && transaction.commitLsn < replay.lastCommit) return;
-          if (pendingChanges >= this.batchRows || pendingBytes >= this.batchBytes || replay) {
-            // One batch lands while the next one fills; a third waits, which bounds memory.
-            const busy = inFlight > 0;
-            const landing = startFlush();
-            if (busy) return landing;
-          }
-        },
-        onIdle: (serverLsn) => {
-          // Only a stream with nothing buffered and nothing landing may move to the server's position.
-          if (pending.length > 0 || inFlight > 0) return;
-          wal.confirm(Math.max(confirmed, serverLsn));
-          confirmed = Math.max(confirmed, serverLsn);
-          this.result.confirmedLsn = confirmed;
-          checkCaughtUp();
-        },
-        onError: (error) => fail(error),
-      },
-    });
-
-    const startFlush = (): Promise<void> => {
-      const batch = pending;
-      const changes = pendingChanges;
-      pending = [];
-      pendingChanges = 0;
-      pendingBytes = 0;
-      const intent: WalIntent = replay ?? {
-        slotLineage: lineage,
-        firstCommit: batch[0]?.commitLsn ?? 0,
-        lastCommit: batch.at(-1)?.commitLsn ?? 0,
-        attempts: 1,
-      };
-      const isReplay = replay !== undefined;
-      replay = undefined;
-      inFlight++;
-      flushing = flushing.then(async () => {
-        if (failure || batch.length === 0) return;
-        try {
-          if (!isReplay) await this.sink.writeCheckpoint(this.pipeline, 'wal', intent);
-          await this.land(
-            batch.flatMap((transaction) => transaction.events),
-            `${this.pipeline}:wal:${intent.firstCommit}-${intent.lastCommit}`,
-          );
-          const end = batch.at(-1)?.commitEndLsn ?? confirmed;
-          confirmed = Math.max(confirmed, end);
-          wal.confirm(confirmed);
-          this.result.streamedChanges += changes;
-          this.result.confirmedLsn = confirmed;
-          this.options.events?.landed?.({ changes, confirmedLsn: confirmed, targetLsn: this.targetLsn });
-          checkCaughtUp();
-        } catch (error) {
-          fail(isReplay ? repeatedFailure(intent, error as Error) : (error as Error));
-        } finally {
-          inFlight--;
-        }
-      });
-      return flushing;
-    };
-
-    const checkCaughtUp = (): void => {
-      if (this.targetLsn !== undefined && confirmed >= this.targetLsn && pending.length === 0) finished();
-    };
-    this.onTargetChanged = checkCaughtUp;
-    const fail = (error: Error): void => {
-      failure ??= error;
-      finished();
-    };
-
-    const timer = setInterval(
-      () => {
-        if (pending.length > 0 && !replay && Date.now() - firstPendingAt >= this.batchDelayMs)
-          void startFlush();
-        else if (pending.length === 0 && this.targetLsn !== undefined) wal.ping();
-      },
-      Math.max(20, Math.min(this.batchDelayMs, 250)),
-    );
-    const onAbort = () => finished();
-    this.options.signal?.addEventListener('abort', onAbort);
-    this.markReady();
-    checkCaughtUp();
-
-    wal.resumeFrom(confirmed);
-    const streaming = wal.start().catch((error: Error) => fail(error));
-    try {
-      await done;
-      if (!failure && pending.length > 0 && !replay) void startFlush();
-      await flushing;
-    } finally {
-      clearInterval(timer);
-      this.options.signal?.removeEventListener('abort', onAbort);
-      await wal.stop().catch(() => undefined);
-      await streaming;
-    }
-    if (failure) throw failure;
   }
 
   /** A relation message: a table's columns as of this point in the WAL; widen its mirror if it grew. */
@@ -460,30 +328,6 @@ class PostgresCapture {
     return codec;
   }
 
-  private async land(envelopes: ChangeEnvelope[], tokenBase: string): Promise<void> {
-    const { rejected, unfilled } = await this.sink.write(envelopes, tokenBase);
-    if (unfilled.length > 0)
-      this.warn(
-        `${unfilled.length} unchanged value(s) had no earlier version in the mirror and were stored as NULL: ${unfilled.slice(0, 3).join(', ')}`,
-      );
-    if (rejected.length > 0) await this.deadLetter(rejected);
-  }
-
-  private async deadLetter(rejected: RejectedEvent[]): Promise<void> {
-    this.result.deadLetters += rejected.length;
-    this.warn(`${rejected.length} change(s) sent to the dead letters: ${rejected[0]?.reason ?? ''}`);
-    await this.sink.deadLetter(
-      rejected.map(({ envelope, reason }) => ({
-        pipeline: this.pipeline,
-        source: this.options.sourceName,
-        position: String(envelope.source.lsn ?? ''),
-        original: JSON.stringify(envelope),
-        error: reason,
-        stage: 'mirror',
-      })),
-    );
-  }
-
   private log(message: string): void {
     this.options.events?.log?.(message);
   }
@@ -491,17 +335,4 @@ class PostgresCapture {
   private warn(message: string): void {
     this.options.events?.warn?.(message);
   }
-}
-
-/**
- * A recorded batch that fails again once rebuilt fails the same way on every restart: say so, with
- * the batch, instead of letting a supervisor restart the capture in a silent loop.
- */
-function repeatedFailure(intent: WalIntent, error: Error): Error {
-  const restarts = (intent.attempts ?? 2) - 1;
-  return new CaptureError(
-    `the batch of commits ${formatLsn(intent.firstCommit)}–${formatLsn(intent.lastCommit)} failed again after ` +
-      `${restarts} restart(s), and will fail the same way on every restart until its cause is fixed: ${error.message}`,
-    { cause: error, retriable: error instanceof TributaryError && error.retriable },
-  );
 }

@@ -1,7 +1,7 @@
 // The initial snapshot: every row of every captured table as an `op: "r"` envelope, read in chunks
 // inside the slot's exported snapshot so it joins the stream with no gap and no overlap.
 import type pg from 'pg';
-import type { ChangeEnvelope } from '../envelope.ts';
+import type { SourceChange } from '../landing/types.ts';
 import { connectSource } from './catalog.ts';
 import { quoteIdentifier } from './sql.ts';
 import type { TableCodec } from './table-codec.ts';
@@ -16,7 +16,7 @@ export interface SnapshotOptions {
   tables: TableCodec[];
   chunkRows: number;
   /** Called once per chunk, in order; the next chunk is fetched while this one is handled. */
-  onChunk: (table: TableCodec, envelopes: ChangeEnvelope[], chunkIndex: number) => Promise<void>;
+  onChunk: (table: TableCodec, changes: SourceChange[], chunkIndex: number) => Promise<void>;
 }
 
 // Every value is read as text: the same decoders then serve the snapshot and the stream.
@@ -68,15 +68,13 @@ async function readTable(client: pg.Client, codec: TableCodec, options: Snapshot
     if (result.rows.length === 0) break;
     // Postgres sends the next chunk while this one is being landed.
     pending = fetchChunk();
-    const envelopes: ChangeEnvelope[] = result.rows.map((row) => ({
-      before: null,
-      after: codec.decodeRow(row),
-      source,
-      op: 'r',
-      ts_ms: now,
+    const changes: SourceChange[] = result.rows.map((row) => ({
+      envelope: { before: null, after: codec.decodeRow(row), source, op: 'r', ts_ms: now },
+      version: options.version,
+      table: codec.tableName,
     }));
-    total += envelopes.length;
-    await options.onChunk(codec, envelopes, chunkIndex);
+    total += changes.length;
+    await options.onChunk(codec, changes, chunkIndex);
   }
   await client.query('CLOSE tributary_snapshot');
   return total;

@@ -2,7 +2,7 @@
 // value becomes an envelope value, and the resulting SourceTable the mirror is built from.
 import { UNAVAILABLE_VALUE, type Row } from '../envelope.ts';
 import type { PiiPolicy } from '../pii.ts';
-import type { SourceColumn, SourceTable } from '../source-table.ts';
+import { tableKey, type SourceColumn, type SourceTable } from '../source-table.ts';
 import { CaptureError } from '../errors.ts';
 import { codecForType, type PgTypeInfo, type UnknownTypeListener } from './pg-types.ts';
 
@@ -20,6 +20,8 @@ interface ColumnPlan {
 
 export interface TableCodec {
   table: SourceTable;
+  /** `source.schema.table`, as changes name their table (`tableKey`). */
+  tableName: string;
   /** Columns read from the source, in order (secrets excluded). */
   columnNames: string[];
   /** Text tuple (null = SQL NULL, undefined = unchanged TOAST value) → envelope row. */
@@ -87,6 +89,7 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
     return row;
   };
   return {
+    tableName: tableKey(options),
     table: {
       source: options.source,
       schema: options.schema,

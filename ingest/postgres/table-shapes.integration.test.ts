@@ -16,7 +16,7 @@ import {
   tableShape,
 } from '../../test/table-shapes.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
-import { WarehouseSink } from '../capture-sink.ts';
+import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import { createPiiPolicy } from '../pii.ts';
 import { runPostgresCapture } from './capture.ts';
 

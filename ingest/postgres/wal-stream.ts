@@ -1,7 +1,8 @@
-// Streams committed transactions from the replication slot as Debezium envelopes. Positions are
-// confirmed to Postgres only through `confirm()`, which capture calls after the warehouse accepted.
+// Streams committed transactions from the replication slot as changes in Debezium envelopes.
+// Positions are confirmed to Postgres only through `confirm()`, after the warehouse accepted.
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
-import type { ChangeEnvelope, ChangeSource, KeyChange, Row } from '../envelope.ts';
+import type { ChangeSource, KeyChange, Row } from '../envelope.ts';
+import type { SourceChange } from '../landing/types.ts';
 import { SESSION_OPTIONS } from './catalog.ts';
 import { formatLsn, parseLsn } from './lsn.ts';
 import type { TableCodec } from './table-codec.ts';
@@ -14,7 +15,7 @@ export interface WalTransaction {
   /** End of the commit record: confirming it tells Postgres this transaction is done. */
   commitEndLsn: number;
   xid: number;
-  events: ChangeEnvelope[];
+  changes: SourceChange[];
 }
 
 export interface WalStreamHandlers {
@@ -152,7 +153,7 @@ export class WalStream {
           bytes: 0,
           commitEndLsn: 0,
           xid: message.xid,
-          events: [],
+          changes: [],
           commitTime: Number(message.commitTime) / 1000,
         };
         return;
@@ -200,7 +201,7 @@ export class WalStream {
           bytes: transaction.bytes,
           commitEndLsn: transaction.commitEndLsn,
           xid: transaction.xid,
-          events: transaction.events,
+          changes: transaction.changes,
         });
         return;
       }
@@ -233,13 +234,17 @@ export class WalStream {
       ts_ms: transaction.commitTime,
       snapshot: 'false',
     };
-    transaction.events.push({
-      before: before ? codec.decodeBefore(before) : null,
-      after: after ? codec.decodeRow(after) : null,
-      source,
-      op,
-      ts_ms: Date.now(),
-      ...(keyChange && { keyChange }),
+    transaction.changes.push({
+      envelope: {
+        before: before ? codec.decodeBefore(before) : null,
+        after: after ? codec.decodeRow(after) : null,
+        source,
+        op,
+        ts_ms: Date.now(),
+        ...(keyChange && { keyChange }),
+      },
+      version: lsn,
+      table: codec.tableName,
     });
   }
 }

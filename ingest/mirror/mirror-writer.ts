@@ -1,6 +1,6 @@
-// Lands change envelopes in the raw mirrors: one insert per table and batch (split at truncates),
-// each with a deterministic deduplication token, unchanged TOAST values filled from the previous
-// version, and events that cannot be stored handed back as dead letters instead of stopping.
+// Lands changes in the raw mirrors: one insert per table and batch (split at truncates), each with
+// a deterministic deduplication token, unchanged TOAST values filled from the previous version,
+// and changes that cannot be stored handed back as rejections instead of stopping.
 import {
   ensureMirrorTable,
   readKeyChangeImages,
@@ -10,17 +10,18 @@ import {
   WarehouseError,
   type MirrorTable,
   type Warehouse,
-} from '../warehouse/index.ts';
+} from '../../warehouse/index.ts';
+import { createDocumentConverter } from '../documents/document-rows.ts';
 import {
   UNAVAILABLE_VALUE,
   type ChangeEnvelope,
   type KeyChange,
   type Row,
   type SourceVersion,
-} from './envelope.ts';
-import { CaptureError } from './errors.ts';
-import { createDocumentConverter } from './mongo/document-rows.ts';
-import { mongoVersion } from './mongo/positions.ts';
+} from '../envelope.ts';
+import { CaptureError } from '../errors.ts';
+import type { Rejection, SourceChange } from '../landing/types.ts';
+import { qualifiedName, tableKey, type SourceTable } from '../source-table.ts';
 import {
   createRowConverter,
   mirrorLineFormat,
@@ -28,16 +29,10 @@ import {
   type MirrorLineFormat,
   type RowConverter,
 } from './mirror-rows.ts';
-import { eventNamespace, qualifiedName, type SourceTable } from './source-table.ts';
-
-export interface RejectedEvent {
-  envelope: ChangeEnvelope;
-  reason: string;
-}
 
 export interface WriteResult {
   rowsByMirror: Map<string, number>;
-  rejected: RejectedEvent[];
+  rejected: Rejection[];
   /** Values that had to come from a previous version of their row that the mirror does not hold. */
   unfilled: string[];
 }
@@ -49,10 +44,10 @@ interface RegisteredTable {
   lines: MirrorLineFormat;
 }
 
-type Segment = { kind: 'rows'; events: ChangeEnvelope[] } | { kind: 'truncate'; version: SourceVersion };
+type Segment = { kind: 'rows'; changes: SourceChange[] } | { kind: 'truncate'; version: SourceVersion };
 
 interface PendingRow {
-  envelope: ChangeEnvelope;
+  change: SourceChange;
   /** The row to store; values taken from the row's previous version are filled in place. */
   row: Row;
   version: SourceVersion;
@@ -76,14 +71,6 @@ export class KeyChangePendingError extends CaptureError {
   }
 }
 
-/**
- * Where a change sits in its source's order: for Postgres the WAL position of its record, for
- * MongoDB its cluster time (seconds and increment, as one 64-bit number).
- */
-export function versionOf(envelope: ChangeEnvelope): SourceVersion | undefined {
-  return envelope.source.connector === 'mongodb' ? mongoVersion(envelope.source) : envelope.source.lsn;
-}
-
 export class MirrorWriter {
   private readonly tables = new Map<string, RegisteredTable>();
 
@@ -93,7 +80,7 @@ export class MirrorWriter {
   async register(table: SourceTable): Promise<string[]> {
     const mirror = mirrorTableFor(table);
     const added = await ensureMirrorTable(this.warehouse, mirror);
-    this.tables.set(qualifiedName(table), {
+    this.tables.set(tableKey(table), {
       source: table,
       mirror,
       converter: table.document ? createDocumentConverter(table) : createRowConverter(table),
@@ -102,13 +89,19 @@ export class MirrorWriter {
     return added;
   }
 
+  /** Whether `table` is registered with exactly this shape. */
+  isRegistered(table: SourceTable): boolean {
+    const registered = this.tables.get(tableKey(table))?.source;
+    return registered !== undefined && JSON.stringify(registered) === JSON.stringify(table);
+  }
+
   get mirrors(): MirrorTable[] {
     return [...this.tables.values()].map((table) => table.mirror);
   }
 
-  async write(events: readonly ChangeEnvelope[], tokenBase: string): Promise<WriteResult> {
+  async write(changes: readonly SourceChange[], tokenBase: string): Promise<WriteResult> {
     const result: WriteResult = { rowsByMirror: new Map(), rejected: [], unfilled: [] };
-    for (const [name, segments] of this.segmentByTable(events, result.rejected)) {
+    for (const [name, segments] of this.segmentByTable(changes, result.rejected)) {
       const table = this.tables.get(name);
       if (!table) continue;
       try {
@@ -132,7 +125,7 @@ export class MirrorWriter {
         await tombstoneOlderThan(this.warehouse, table.mirror, segment.version);
         continue;
       }
-      const rows = this.toMirrorRows(table, segment.events, result.rejected);
+      const rows = this.toMirrorRows(table, segment.changes, result.rejected);
       const token = `${tokenBase}:${table.mirror.name}:${index++}`;
       if (rows.some((pending) => pending.missing || pending.keyChange))
         await this.fillFromPreviousVersions(table, rows, token, result.unfilled);
@@ -150,7 +143,7 @@ export class MirrorWriter {
     table: RegisteredTable,
     rows: PendingRow[],
     token: string,
-    rejected: RejectedEvent[],
+    rejected: Rejection[],
   ): Promise<number> {
     const { format, columns, line } = table.lines;
     try {
@@ -168,7 +161,11 @@ export class MirrorWriter {
       if (!(error instanceof WarehouseError) || !error.refusedData || rows.length === 0) throw error;
       const [only] = rows;
       if (rows.length === 1 && only) {
-        rejected.push({ envelope: only.envelope, reason: `the warehouse refused the row: ${error.message}` });
+        rejected.push({
+          change: only.change,
+          stage: 'mirror',
+          reason: `the warehouse refused the row: ${error.message}`,
+        });
         return 0;
       }
       const middle = Math.ceil(rows.length / 2);
@@ -179,60 +176,46 @@ export class MirrorWriter {
     }
   }
 
-  private segmentByTable(
-    events: readonly ChangeEnvelope[],
-    rejected: RejectedEvent[],
-  ): Map<string, Segment[]> {
+  private segmentByTable(changes: readonly SourceChange[], rejected: Rejection[]): Map<string, Segment[]> {
     const byTable = new Map<string, Segment[]>();
-    for (const envelope of events) {
-      const name = qualifiedName(eventNamespace(envelope.source));
-      if (!this.tables.has(name)) {
-        rejected.push({ envelope, reason: `no mirror is registered for ${name}` });
+    for (const change of changes) {
+      if (!this.tables.has(change.table)) {
+        rejected.push({ change, stage: 'mirror', reason: `no mirror is registered for ${change.table}` });
         continue;
       }
-      const version = versionOf(envelope);
-      if (version === undefined) {
-        rejected.push({
-          envelope,
-          reason: 'the event carries no source position (source.lsn, or source.ts_ms and source.ord)',
-        });
-        continue;
-      }
-      let segments = byTable.get(name);
-      if (!segments) byTable.set(name, (segments = []));
-      if (envelope.op === 't') {
-        segments.push({ kind: 'truncate', version });
+      let segments = byTable.get(change.table);
+      if (!segments) byTable.set(change.table, (segments = []));
+      if (change.envelope.op === 't') {
+        segments.push({ kind: 'truncate', version: change.version });
         continue;
       }
       const last = segments.at(-1);
-      if (last?.kind === 'rows') last.events.push(envelope);
-      else segments.push({ kind: 'rows', events: [envelope] });
+      if (last?.kind === 'rows') last.changes.push(change);
+      else segments.push({ kind: 'rows', changes: [change] });
     }
     return byTable;
   }
 
-  private toMirrorRows(
-    table: RegisteredTable,
-    events: ChangeEnvelope[],
-    rejected: RejectedEvent[],
-  ): PendingRow[] {
+  private toMirrorRows(table: RegisteredTable, changes: SourceChange[], rejected: Rejection[]): PendingRow[] {
     const rows: PendingRow[] = [];
     const key = table.mirror.key;
     const wholeBefore = table.source.beforeImage === 'row';
-    for (const envelope of events) {
+    for (const change of changes) {
+      const { envelope } = change;
       const deleted = envelope.op === 'd';
       const image = deleted ? envelope.before : envelope.after;
+      const refuse = (reason: string) => rejected.push({ change, stage: 'mirror', reason });
       if (!image) {
-        rejected.push({ envelope, reason: `op '${envelope.op}' without its row image` });
+        refuse(`op '${envelope.op}' without its row image`);
         continue;
       }
       const converted = table.converter.convert(image);
       if (!converted.ok) {
-        rejected.push({ envelope, reason: `${table.mirror.name}: ${converted.reason}` });
+        refuse(`${table.mirror.name}: ${converted.reason}`);
         continue;
       }
       if (key.some((column) => converted.row[column] === null || converted.row[column] === undefined)) {
-        rejected.push({ envelope, reason: `row key (${key.join(', ')}) is missing` });
+        refuse(`row key (${key.join(', ')}) is missing`);
         continue;
       }
       let missing = deleted ? undefined : converted.unavailable;
@@ -246,9 +229,9 @@ export class MirrorWriter {
         row = { ...row };
       }
       rows.push({
-        envelope,
+        change,
         row,
-        version: versionOf(envelope) ?? 0,
+        version: change.version,
         deleted,
         missing: missing && missing.length > 0 ? missing : undefined,
         keyChange: envelope.keyChange,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UNAVAILABLE_VALUE } from './envelope.ts';
+import { UNAVAILABLE_VALUE } from '../envelope.ts';
 import { createRowConverter, mirrorLineFormat, mirrorTableFor } from './mirror-rows.ts';
-import type { SourceTable } from './source-table.ts';
+import type { SourceTable } from '../source-table.ts';
 
 const table: SourceTable = {
   source: 'app',

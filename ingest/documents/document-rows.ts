@@ -4,7 +4,7 @@
 import { BSONSymbol, Code, Decimal128, Double, Int32, Long, type Document } from 'mongodb';
 import { MIRROR_META_COLUMNS } from '../../warehouse/index.ts';
 import type { ChangeEnvelope } from '../envelope.ts';
-import type { ConvertedRow, RowConverter } from '../mirror-rows.ts';
+import type { ConvertedRow, RowConverter } from '../mirror/mirror-rows.ts';
 import type { DocumentField, DocumentFieldType, SourceColumn, SourceTable } from '../source-table.ts';
 import {
   canonicalJson,

@@ -2,11 +2,11 @@
 // integers for Date32 and DateTime64(6) as they are, so most values pass untouched and most rows
 // are stored as the very object the envelope carries; only NULL arrays (ClickHouse arrays cannot be
 // NULL) and times of day (stored as text) are rewritten.
-import type { MirrorColumn, MirrorTable } from '../warehouse/index.ts';
-import { microsToTime } from './temporal.ts';
-import type { SourceColumn, SourceTable, ValueEncoding } from './source-table.ts';
-import { sourceMirrorName } from './source-table.ts';
-import { UNAVAILABLE_VALUE, type Image, type Row, type SourceVersion } from './envelope.ts';
+import type { MirrorColumn, MirrorTable } from '../../warehouse/index.ts';
+import { microsToTime } from '../temporal.ts';
+import type { SourceColumn, SourceTable, ValueEncoding } from '../source-table.ts';
+import { sourceMirrorName } from '../source-table.ts';
+import { UNAVAILABLE_VALUE, type Image, type Row, type SourceVersion } from '../envelope.ts';
 
 type Convert = (value: unknown) => unknown;
 

@@ -1,0 +1,93 @@
+// Table shapes from the data itself: Debezium's JSON converter with schemas enabled wraps every
+// value with its Kafka Connect schema, and with `column.propagate.source.type` each field names its
+// Postgres type (`__debezium.source.column.type`, `.length`, `.scale`). The worker turns that into the
+// same SourceTable the native capture builds from the catalog, through the same type mapping, so a
+// column added at the source reaches the mirror without the worker ever connecting to the source.
+import { z } from 'zod';
+import type { PiiPolicy } from '../pii.ts';
+import type { PgTypeInfo } from '../postgres/pg-types.ts';
+import { createTableCodec } from '../postgres/table-codec.ts';
+import type { SourceTable } from '../source-table.ts';
+
+const fieldSchema = z
+  .object({
+    field: z.string(),
+    type: z.string(),
+    name: z.string().optional(),
+    parameters: z.record(z.string(), z.string()).optional(),
+  })
+  .loose();
+
+const structSchema = z.object({ type: z.literal('struct'), fields: z.array(fieldSchema) }).loose();
+
+/** The Connect schema of a Debezium envelope: `before`/`after` are structs of the row's fields. */
+const envelopeSchemaSchema = z
+  .object({ fields: z.array(fieldSchema.extend({ fields: z.array(fieldSchema).optional() })) })
+  .loose();
+
+export type ConnectSchema = z.infer<typeof envelopeSchemaSchema>;
+
+export interface DerivedShapeOptions {
+  source: string;
+  schema: string;
+  table: string;
+  /** The row key: the known shape's, or the message key's fields. */
+  key: string[];
+  beforeImage?: 'key' | 'row';
+  pii: PiiPolicy;
+  warn?: (message: string) => void;
+}
+
+/**
+ * The table's shape from the envelope's Connect schema; undefined when the schema does not name
+ * the source types (a connector without `column.propagate.source.type`).
+ */
+export function shapeFromConnectSchema(
+  schema: unknown,
+  options: DerivedShapeOptions,
+): SourceTable | undefined {
+  const parsed = envelopeSchemaSchema.safeParse(schema);
+  if (!parsed.success) return undefined;
+  const row = parsed.data.fields.find((field) => field.field === 'after' || field.field === 'before');
+  const struct = structSchema.safeParse(row);
+  if (!struct.success) return undefined;
+  const columns = struct.data.fields.map((field) => ({
+    name: field.field,
+    type: pgTypeOf(field),
+    generated: false,
+  }));
+  if (columns.some((column) => column.type === undefined)) return undefined;
+  return createTableCodec({
+    source: options.source,
+    schema: options.schema,
+    table: options.table,
+    columns: columns as { name: string; type: PgTypeInfo; generated: boolean }[],
+    key: options.key,
+    fullIdentity: options.beforeImage === 'row',
+    pii: options.pii,
+    // Debezium streams generated columns where Postgres does (18+); the schema lists what it sends.
+    generatedColumnsStreamed: true,
+    onUnknownType: (type) =>
+      options.warn?.(`type ${type} is not known to Tributary; its values are kept as text`),
+  }).table;
+}
+
+/** The key columns a Debezium message key's Connect schema names. */
+export function keyColumnsOf(keySchema: unknown): string[] | undefined {
+  const parsed = structSchema.safeParse(keySchema);
+  return parsed.success ? parsed.data.fields.map((field) => field.field) : undefined;
+}
+
+function pgTypeOf(field: z.infer<typeof fieldSchema>): PgTypeInfo | undefined {
+  const parameters = field.parameters ?? {};
+  const sourceType = parameters['__debezium.source.column.type'];
+  if (!sourceType) return undefined;
+  const name = sourceType.toLowerCase();
+  const length = Number(parameters['__debezium.source.column.length'] ?? -1);
+  const scale = Number(parameters['__debezium.source.column.scale'] ?? 0);
+  // Postgres' typmod of numeric(p, s); unconstrained numeric has none (-1).
+  const typmod = name === 'numeric' && length > 0 ? ((length << 16) | scale) + 4 : -1;
+  if (field.name === 'io.debezium.data.Enum') return { name, category: 'E', typmod };
+  if (name.startsWith('_')) return { name, category: 'A', elementName: name.slice(1), typmod };
+  return { name, category: 'U', typmod };
+}

@@ -1,0 +1,22 @@
+// The Kafka headers Tributary reads and writes besides Debezium's.
+
+/** On a change the native capture published: its PII policy was applied at the source (`PiiPolicy.mark`). */
+export const PII_APPLIED_HEADER = 'tributary.pii';
+
+/** On a dead-letter message: where the original came from and why it was set aside. */
+export const DEAD_LETTER_HEADERS = {
+  id: 'tributary.dlq.id',
+  pipeline: 'tributary.dlq.pipeline',
+  topic: 'tributary.dlq.topic',
+  partition: 'tributary.dlq.partition',
+  offset: 'tributary.dlq.offset',
+  stage: 'tributary.dlq.stage',
+  reason: 'tributary.dlq.reason',
+} as const;
+
+const DEAD_LETTER_HEADER_NAMES = new Set<string>(Object.values(DEAD_LETTER_HEADERS));
+
+/** The headers a message had before it was set aside. */
+export function withoutDeadLetterHeaders<T>(headers: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !DEAD_LETTER_HEADER_NAMES.has(name)));
+}

@@ -1,0 +1,323 @@
+// The one landing runner: follows a stream, lands whole units in batches bounded by changes, bytes
+// and age, records each batch as a write intent before it lands, acknowledges the source only after
+// the warehouse accepted, and after a restart rebuilds the recorded batch exactly (same units, same
+// tokens) so what had landed of it is dropped as a repeat. One batch lands while the next fills.
+import { z } from 'zod';
+import { TributaryError } from '../../errors/index.ts';
+import { CheckpointError } from '../../warehouse/index.ts';
+import { CaptureError } from '../errors.ts';
+import type { Lander } from './lander.ts';
+import type {
+  ChangeStream,
+  LandingObserver,
+  ReadUnit,
+  StreamCheckpoint,
+  StreamCodec,
+  WriteIntent,
+} from './types.ts';
+
+/** Defaults every source shares, defined once. */
+export const BATCH_DEFAULTS = {
+  /** Land once this many changes are waiting… */
+  rows: 20_000,
+  /** …or this many bytes of them (rows of large values keep memory bounded)… */
+  bytes: 16 * 1024 * 1024,
+  /** …or once the oldest waiting change is this old. */
+  delayMs: 200,
+} as const;
+
+export interface FollowOptions {
+  lander: Lander;
+  batchRows?: number;
+  batchBytes?: number;
+  batchDelayMs?: number;
+  /** Stops taking units; what was read lands and is acknowledged before `followStream` returns. */
+  signal?: AbortSignal;
+  /**
+   * Stops at once, landing and acknowledging nothing more (the stream was handed to another
+   * reader, which rebuilds the recorded batch): a landing already under way only finishes.
+   */
+  abandon?: AbortSignal;
+  observer?: LandingObserver;
+}
+
+export interface FollowResult {
+  /** Units landed (messages, transactions, events). */
+  units: number;
+  changes: number;
+  batches: number;
+  deadLetters: number;
+}
+
+/** The zod schema of a stream's checkpoint, from the stream's own position and state schemas. */
+export function checkpointSchema<P, S>(codec: StreamCodec<P, S>): z.ZodType<StreamCheckpoint<P, S>> {
+  const intent = z.object({
+    first: codec.position,
+    last: codec.position,
+    units: z.number().int().positive(),
+    stateBefore: codec.state.optional(),
+    stateAfter: codec.state.optional(),
+    attempts: z.number().int().positive(),
+  });
+  return z.object({ state: codec.state.optional(), intent: intent.optional() }) as z.ZodType<
+    StreamCheckpoint<P, S>
+  >;
+}
+
+export function followStream<P, S, U extends ReadUnit<P, S>>(
+  stream: ChangeStream<P, S, U>,
+  options: FollowOptions,
+): Promise<FollowResult> {
+  return new StreamFollower(stream, options).run();
+}
+
+class StreamFollower<P, S, U extends ReadUnit<P, S>> {
+  private readonly result: FollowResult = { units: 0, changes: 0, batches: 0, deadLetters: 0 };
+  private readonly limits: { rows: number; bytes: number; delayMs: number };
+  private readonly pipeline: string;
+  private pending: U[] = [];
+  private pendingChanges = 0;
+  private pendingBytes = 0;
+  private pendingSince = 0;
+  private landing: Promise<void> | undefined;
+  private failure: Error | undefined;
+  /** The reader's state before the next batch (after the last unit handed to a batch). */
+  private stateBefore: S | undefined;
+  /** A recorded batch to rebuild before anything else, and the units of it read so far. */
+  private recorded: { intent: WriteIntent<P, S>; units: U[] } | undefined;
+
+  constructor(
+    private readonly stream: ChangeStream<P, S, U>,
+    private readonly options: FollowOptions,
+  ) {
+    this.pipeline = options.lander.pipeline;
+    this.limits = {
+      rows: options.batchRows ?? BATCH_DEFAULTS.rows,
+      bytes: options.batchBytes ?? BATCH_DEFAULTS.bytes,
+      delayMs: options.batchDelayMs ?? BATCH_DEFAULTS.delayMs,
+    };
+  }
+
+  async run(): Promise<FollowResult> {
+    await this.restore();
+    const units = this.stream.read(this.stateBefore);
+    const timer = setInterval(() => this.flushIfDue(), Math.max(10, Math.min(this.limits.delayMs, 250)));
+    const stopped = abortPromise(this.options.signal);
+    const abandoned = abortPromise(this.options.abandon);
+    try {
+      while (!this.failure && !this.options.signal?.aborted && !this.abandoned) {
+        const next = await Promise.race([units.next(), stopped, abandoned]);
+        if (next === STOP || next.done) break;
+        await this.accept(next.value);
+      }
+      // Stopping or caught up: what was read lands (a recorded batch only whole).
+      if (!this.failure && !this.abandoned) await this.flush();
+      while (this.landing) await this.landing;
+    } finally {
+      clearInterval(timer);
+      await units.return?.();
+    }
+    if (this.failure) throw this.failure;
+    return this.result;
+  }
+
+  /** Reads the stream's checkpoint: its state, and a recorded batch the source may still resend. */
+  private async restore(): Promise<void> {
+    const schema = checkpointSchema(this.stream.codec);
+    let stored: StreamCheckpoint<P, S> | undefined;
+    try {
+      stored = await this.options.lander.sink.readCheckpoint(this.pipeline, this.stream.id, schema);
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      this.warn(`${error.message}; starting from the source's position`);
+    }
+    const intent = stored?.intent;
+    this.stateBefore = stored?.state;
+    if (!intent || (this.stream.owns && !this.stream.owns(intent))) return;
+    // The source acknowledged past the recorded batch (a clean stop): nothing to rebuild.
+    if (this.stream.acknowledgedAtSource && (await this.stream.isAcknowledged?.(intent.last))) {
+      this.stateBefore = intent.stateAfter ?? intent.stateBefore ?? this.stateBefore;
+      return;
+    }
+    this.stateBefore = intent.stateBefore;
+    this.recorded = { intent, units: [] };
+    const { text } = this.stream.codec;
+    this.log(
+      `${this.stream.id}: resuming: the batch ${text(intent.first)}–${text(intent.last)} is rebuilt with its recorded tokens`,
+    );
+  }
+
+  private async accept(unit: U): Promise<void> {
+    const idle = this.pending.length === 0 && !this.landing && !this.recorded;
+    if (unit.heartbeat) {
+      // Only a stream with nothing waiting or landing may move to the position a keepalive reports.
+      if (idle) await this.acknowledge(unit);
+      return;
+    }
+    if (this.recorded) return this.rebuild(this.recorded, unit);
+    if (idle && unit.changes.length === 0 && !unit.rejected?.length) {
+      // An event with nothing to land (an ignored kind): the source may move past it.
+      await this.acknowledge(unit);
+      this.stateBefore = unit.stateAfter ?? this.stateBefore;
+      return;
+    }
+    if (this.pending.length === 0) this.pendingSince = Date.now();
+    this.pending.push(unit);
+    this.pendingChanges += unit.changes.length;
+    this.pendingBytes += unit.bytes;
+    if (this.pendingChanges >= this.limits.rows || this.pendingBytes >= this.limits.bytes) await this.flush();
+  }
+
+  /** Collects the recorded batch's units again, then lands it alone under its recorded tokens. */
+  private async rebuild(recorded: { intent: WriteIntent<P, S>; units: U[] }, unit: U): Promise<void> {
+    const { compare, text } = this.stream.codec;
+    const { intent, units } = recorded;
+    // Resent although it landed before the recorded batch.
+    if (units.length === 0 && compare(unit.position, intent.first) < 0) return;
+    if (
+      compare(unit.position, intent.last) > 0 ||
+      (units.length === 0 && compare(unit.position, intent.first) > 0)
+    )
+      throw this.fail(
+        new CaptureError(
+          `${this.stream.id}: the source did not resend the recorded batch ${text(intent.first)}–${text(intent.last)} ` +
+            `as it was (it sent ${text(unit.position)}); refusing to guess what landed`,
+        ),
+      );
+    units.push(unit);
+    if (units.length < intent.units) return;
+    if (compare(unit.position, intent.last) !== 0)
+      throw this.fail(
+        new CaptureError(
+          `${this.stream.id}: the rebuilt batch ends at ${text(unit.position)}, not at the recorded ${text(intent.last)}`,
+        ),
+      );
+    this.recorded = undefined;
+    this.startLanding(units, { ...intent, attempts: intent.attempts + 1 });
+    this.stateBefore = intent.stateAfter ?? unit.stateAfter ?? this.stateBefore;
+  }
+
+  private flushIfDue(): void {
+    if (this.landing || this.pending.length === 0 || this.recorded) return;
+    if (Date.now() - this.pendingSince >= this.limits.delayMs) void this.flush();
+  }
+
+  /** Lands what is waiting, once the batch in flight has landed. */
+  private async flush(): Promise<void> {
+    while (this.landing) await this.landing;
+    if (this.failure || this.pending.length === 0) return;
+    const units = this.pending;
+    this.pending = [];
+    this.pendingChanges = 0;
+    this.pendingBytes = 0;
+    const last = units.at(-1) as U;
+    const intent: WriteIntent<P, S> = {
+      first: (units[0] as U).position,
+      last: last.position,
+      units: units.length,
+      stateBefore: this.stateBefore,
+      stateAfter: last.stateAfter ?? this.stateBefore,
+      attempts: 1,
+    };
+    this.stateBefore = intent.stateAfter;
+    this.startLanding(units, intent);
+  }
+
+  private startLanding(units: U[], intent: WriteIntent<P, S>): void {
+    this.landing = this.land(units, intent)
+      .catch((error: Error) => {
+        this.fail(error);
+      })
+      .finally(() => {
+        this.landing = undefined;
+        this.flushIfDue();
+      });
+  }
+
+  private async land(units: U[], intent: WriteIntent<P, S>): Promise<void> {
+    if (this.abandoned) return;
+    const { lander } = this.options;
+    const { text } = this.stream.codec;
+    const checkpoint: StreamCheckpoint<P, S> = { state: intent.stateBefore, intent };
+    await lander.withRetries(this.stream.id, () =>
+      lander.sink.writeCheckpoint(this.pipeline, this.stream.id, checkpoint),
+    );
+    const changes = units.flatMap((unit) => unit.changes);
+    const rejected = units.flatMap((unit) => unit.rejected ?? []);
+    const tokenBase = `${this.pipeline}:${this.stream.id}:${text(intent.first)}-${text(intent.last)}`;
+    let outcome;
+    try {
+      outcome = await lander.land(this.stream.id, changes, rejected, tokenBase);
+    } catch (error) {
+      if (this.abandoned) return;
+      throw intent.attempts > 1 ? repeatedFailure(this.stream.id, intent, text, error as Error) : error;
+    }
+    if (this.abandoned) return;
+    await this.acknowledge(units.at(-1) as U, intent.stateAfter);
+    this.result.units += units.length;
+    this.result.changes += outcome.changes;
+    this.result.deadLetters += outcome.deadLetters;
+    this.result.batches++;
+    this.options.observer?.landed?.({
+      stream: this.stream.id,
+      changes: outcome.changes,
+      byTable: outcome.byTable,
+      newestSourceMs: changes.at(-1)?.envelope.source.ts_ms,
+    });
+  }
+
+  /** The source may forget everything up to `unit`; a stream the source does not track stores its state. */
+  private async acknowledge(unit: U, state = unit.stateAfter): Promise<void> {
+    await this.options.lander.withRetries(this.stream.id, () => this.stream.acknowledge(unit));
+    if (!this.stream.acknowledgedAtSource && state !== undefined) {
+      const checkpoint: StreamCheckpoint<P, S> = { state };
+      await this.options.lander.withRetries(this.stream.id, () =>
+        this.options.lander.sink.writeCheckpoint(this.pipeline, this.stream.id, checkpoint),
+      );
+    }
+  }
+
+  private get abandoned(): boolean {
+    return this.options.abandon?.aborted === true;
+  }
+
+  private fail(error: Error): Error {
+    this.failure ??= error;
+    return error;
+  }
+
+  private log(message: string): void {
+    this.options.observer?.log?.(message);
+  }
+
+  private warn(message: string): void {
+    this.options.observer?.warn?.(message);
+  }
+}
+
+const STOP = Symbol('stop');
+
+function abortPromise(signal: AbortSignal | undefined): Promise<typeof STOP> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve(STOP);
+    else signal.addEventListener('abort', () => resolve(STOP), { once: true });
+  });
+}
+
+/**
+ * A recorded batch that fails again once rebuilt fails the same way on every restart: say so, with
+ * the batch, instead of letting a supervisor restart the capture in a silent loop.
+ */
+function repeatedFailure<P, S>(
+  stream: string,
+  intent: WriteIntent<P, S>,
+  text: (position: P) => string,
+  error: Error,
+): Error {
+  return new CaptureError(
+    `${stream}: the batch ${text(intent.first)}–${text(intent.last)} failed again after ${intent.attempts - 1} ` +
+      `restart(s), and will fail the same way on every restart until its cause is fixed: ${error.message}`,
+    { cause: error, retriable: error instanceof TributaryError && error.retriable },
+  );
+}

@@ -1,0 +1,38 @@
+// Where landed changes go: the warehouse's raw mirrors, or Kafka for the ingest workers. The runner
+// and the readers talk to this seam only; checkpoints live with the data they describe.
+import type { z } from 'zod';
+import type { SourceVersion } from '../envelope.ts';
+import type { SourceTable } from '../source-table.ts';
+import type { Rejection, SourceChange } from './types.ts';
+
+/** What a sink could not land as given. */
+export interface SinkOutcome {
+  /** Changes it refused, with the reason. */
+  rejected: Rejection[];
+  /** Values that had to come from an earlier version of their row that the mirror does not hold. */
+  unfilled: string[];
+}
+
+export interface LandingSink {
+  /** Describes where the changes go, for log lines. */
+  readonly description: string;
+  open(): Promise<void>;
+  /** Prepares for a table's current shape; returns the columns that are new since last time. */
+  register(table: SourceTable): Promise<string[]>;
+  /** Lands the changes; a repeat under the same token base has no further effect. */
+  write(changes: readonly SourceChange[], tokenBase: string): Promise<SinkOutcome>;
+  /**
+   * A snapshot at `version` completed: rows older than it that it did not see are gone. `tables`
+   * limits that to the tables (collections) it read; by default it read every registered one.
+   */
+  completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void>;
+  /** A stored checkpoint, checked against its schema (a mismatch throws CheckpointError); undefined when none is stored. */
+  readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined>;
+  writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void>;
+  /**
+   * Keeps what could not land, with its reason and the bytes it came as. A repeat under the same
+   * token base (a batch rebuilt after a crash) keeps nothing twice.
+   */
+  deadLetter(pipeline: string, rejections: readonly Rejection[], tokenBase: string): Promise<void>;
+  close(): Promise<void>;
+}
