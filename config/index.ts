@@ -6,7 +6,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
-import { DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS, type PiiPolicyOptions } from '../ingest/index.ts';
+import {
+  BATCH_DEFAULTS,
+  DEFAULT_DROP_FIELDS,
+  DEFAULT_HASH_FIELDS,
+  type PiiPolicyOptions,
+} from '../ingest/index.ts';
 
 /** A setting or flag that does not validate; the message names the field. */
 export class ConfigError extends TributaryError {}
@@ -58,8 +63,8 @@ const captureSettings = {
   destination: destinationSchema,
   untilCaughtUp: z.boolean(),
   keepPii: z.boolean(),
-  batchRows: z.number().int().positive().default(20_000),
-  batchDelayMs: z.number().int().positive().default(200),
+  batchRows: z.number().int().positive().default(BATCH_DEFAULTS.rows),
+  batchDelayMs: z.number().int().positive().default(BATCH_DEFAULTS.delayMs),
 };
 
 export const captureConfigSchema = z.object({

@@ -1,5 +1,6 @@
 // What the mirror writer needs to know about a captured table or collection: its columns, how each
 // value is encoded in the envelope, and the ClickHouse type it lands as.
+import { createHash } from 'node:crypto';
 
 /**
  * How an envelope value is encoded (Debezium's conventions), which decides how it is written to
@@ -31,6 +32,13 @@ export interface SourceTable {
   /** Columns that identify a row (primary key or replica identity index), in key order. */
   key: string[];
   /**
+   * How rows are identified (absent: `key`). A table without a key has a synthetic `_row_id`
+   * column as its key: under `REPLICA IDENTITY FULL` (`row`) a digest of the whole row, which its
+   * logged old row names on update and delete; otherwise (`append`, insert-only) the source
+   * position of the insert.
+   */
+  rowIdentity?: 'key' | 'row' | 'append';
+  /**
    * What the before image of an update or delete carries: the key columns only, or the whole old
    * row (Postgres `REPLICA IDENTITY FULL`, whose old row also holds the TOASTed values). Absent: key.
    */
@@ -44,6 +52,17 @@ export interface DocumentField {
 }
 
 export type DocumentFieldType = 'string' | 'datetime' | 'int' | 'float' | 'bool';
+
+/** The synthetic key column of a table without a key (see `SourceTable.rowIdentity`). */
+export const ROW_ID_COLUMN = '_row_id';
+
+/** A row's identity under REPLICA IDENTITY FULL without a key: a digest of its values, in column order. */
+export function rowDigest(row: Record<string, unknown>, columns: readonly SourceColumn[]): string {
+  const values = columns
+    .filter((column) => column.name !== ROW_ID_COLUMN)
+    .map((column) => row[column.name] ?? null);
+  return createHash('sha256').update(JSON.stringify(values)).digest('hex').slice(0, 32);
+}
 
 export interface DocumentShape {
   fields: DocumentField[];

@@ -1,5 +1,7 @@
 // Conversions between Postgres' text output (DateStyle ISO, TimeZone UTC), Debezium's temporal
 // encodings (days, microseconds, ISO-8601 zoned strings) and ClickHouse's text input.
+import { CaptureError } from './errors.ts';
+
 const MS_PER_DAY = 86_400_000;
 
 function pad(value: number, width: number): string {
@@ -45,7 +47,8 @@ export function pgTimestampToMicros(text: string): number {
     Number(text.slice(14, 16)),
     Number(text.slice(17, 19)),
   );
-  if (Number.isNaN(millis) || text.length < 19) throw new Error(`unsupported timestamp '${text}'`);
+  if (Number.isNaN(millis) || text.length < 19)
+    throw new CaptureError(`unsupported timestamp '${text}' (the mirror's DateTime64 holds 1900–2299)`);
   return millis * 1000 + fractionMicros(text, 19);
 }
 
@@ -63,7 +66,8 @@ export function microsToTimestamp(micros: number): string {
 /** `2024-03-05 10:11:12.123456+00` → `2024-03-05T10:11:12.123456Z` (Debezium `ZonedTimestamp`). */
 export function pgTimestamptzToIso(text: string): string {
   const zoneAt = Math.max(text.lastIndexOf('+'), text.lastIndexOf('-'));
-  if (zoneAt < 19) throw new Error(`unsupported timestamptz '${text}'`);
+  if (zoneAt < 19)
+    throw new CaptureError(`unsupported timestamptz '${text}' (the mirror's DateTime64 holds 1900–2299)`);
   const local = pgTimestampToMicros(text.slice(0, zoneAt));
   const zone = text
     .slice(zoneAt + 1)

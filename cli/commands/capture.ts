@@ -8,6 +8,7 @@ import {
   piiPolicyOptions,
 } from '../../config/index.ts';
 import {
+  BATCH_DEFAULTS,
   createPiiPolicy,
   formatLsn,
   KafkaSink,
@@ -55,8 +56,8 @@ Options:
   --until-caught-up     exit 0 once the snapshot is done and the destination reached the WAL
                         position read at start (otherwise stream until SIGINT/SIGTERM)
   --keep-pii            keep email/phone values as they are instead of a keyed hash
-  --batch-rows N        land a batch once N changes are buffered (default 20000)
-  --batch-delay-ms MS   …or once the oldest buffered change is MS old (default 200)
+  --batch-rows N        land a batch once N changes are buffered (default ${BATCH_DEFAULTS.rows}), or 16 MiB of them
+  --batch-delay-ms MS   …or once the oldest buffered change is MS old (default ${BATCH_DEFAULTS.delayMs})
 
 Environment:
   TRIBUTARY_PII_KEY       HMAC key for email/phone hashes (default: a key in .tributary/pii.key)
@@ -104,8 +105,8 @@ export const captureCommand = {
         : { kind: 'warehouse', warehouse: values.warehouse },
       untilCaughtUp: values['until-caught-up'] ?? false,
       keepPii: values['keep-pii'] ?? false,
-      batchRows: intFlag('batch-rows', values['batch-rows'], 20_000, usage),
-      batchDelayMs: intFlag('batch-delay-ms', values['batch-delay-ms'], 200, usage),
+      batchRows: intFlag('batch-rows', values['batch-rows'], BATCH_DEFAULTS.rows, usage),
+      batchDelayMs: intFlag('batch-delay-ms', values['batch-delay-ms'], BATCH_DEFAULTS.delayMs, usage),
     };
     if (/^mongodb(\+srv)?:/.test(values.source)) return captureMongo(values, settings);
     if (values.collections !== undefined || values.database !== undefined)

@@ -1,5 +1,6 @@
 // A key → latest value view of a compacted topic (table shapes, capture checkpoints): read from the
 // start on open, kept current while open, and able to wait until it has seen everything written.
+import { CaptureError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 
@@ -62,7 +63,9 @@ export class CompactedTopicView {
     const deadline = Date.now() + timeoutMs;
     while (ends.some((end) => (this.positions.get(end.partition) ?? 0) < Number(end.high))) {
       if (Date.now() > deadline)
-        throw new Error(`reading ${this.topic} did not catch up within ${timeoutMs} ms`);
+        throw new CaptureError(`reading ${this.topic} did not catch up within ${timeoutMs} ms`, {
+          retriable: true,
+        });
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

@@ -19,6 +19,7 @@ import {
   describeShape,
   keyColumns,
   keyPool,
+  mirrorKey,
   shapeDdl,
   shapeWorkload,
   ShapeWriter,
@@ -215,7 +216,7 @@ describe('Debezium → Kafka → ingest worker', () => {
         );
         const compared = await landUntilEqual();
         expect(compared.mirror, describeShape(shape)).toEqual(compared.source);
-        await expectNoDuplicateVersions(warehouse, `raw_${name}_items`, keyColumns(shape));
+        await expectNoDuplicateVersions(warehouse, `raw_${name}_items`, mirrorKey(shape));
         await connectClient.delete(connector.name);
       });
     }

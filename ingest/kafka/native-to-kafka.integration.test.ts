@@ -11,6 +11,7 @@ import {
   describeShape,
   keyColumns,
   keyPool,
+  mirrorKey,
   shapeDdl,
   shapeWorkload,
   ShapeWriter,
@@ -145,7 +146,7 @@ describe('native capture → Kafka → ingest worker', () => {
               { client, warehouse, table: 'items', mirror, key: keyColumns(shape) },
               describeShape(shape),
             );
-            await expectNoDuplicateVersions(warehouse, mirror, keyColumns(shape));
+            await expectNoDuplicateVersions(warehouse, mirror, mirrorKey(shape));
           });
           await dropTestDatabase(url);
         },

@@ -38,6 +38,7 @@ import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.t
 import { readWithDialect, type PartitionState } from './dialects.ts';
 import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeFromHeaders } from './key-change-headers.ts';
+import { withRowIdentity } from './row-identity.ts';
 import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
 
 export interface KafkaWorkerOptions {
@@ -429,9 +430,10 @@ class EventDecoder {
     if (!table) return reject(`no table shape is published on tributary.schemas for ${read.table}`);
     await this.ensureMirror(table);
     // The native capture applied its policy at the source and says so; Debezium's events get it here.
-    const envelope = message.headers?.[PII_APPLIED_HEADER]
+    const protectedEnvelope = message.headers?.[PII_APPLIED_HEADER]
       ? read.envelope
       : protect(read.envelope, this.options.pii);
+    const envelope = withRowIdentity(protectedEnvelope, table, `${topic}:${partition}:${message.offset}`);
     return {
       changes: [{ envelope, version: read.version, table: read.table, original }],
       position,

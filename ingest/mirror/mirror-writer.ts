@@ -13,6 +13,7 @@ import {
 } from '../../warehouse/index.ts';
 import { createDocumentConverter } from '../documents/document-rows.ts';
 import {
+  rowImage,
   UNAVAILABLE_VALUE,
   type ChangeEnvelope,
   type KeyChange,
@@ -227,6 +228,21 @@ export class MirrorWriter {
       if (deleted && envelope.keyChange && !wholeBefore) {
         missing = table.mirror.columns.map((column) => column.name).filter((name) => !key.includes(name));
         row = { ...row };
+      }
+      // An update whose old row is named by another key (a table keyed by its whole row): the old
+      // row is gone, in the same place in the order.
+      const before = envelope.op === 'u' ? rowImage(envelope.before) : undefined;
+      if (before && key.some((column) => before[column] !== undefined && before[column] !== row[column])) {
+        const gone = table.converter.convert(before);
+        if (gone.ok)
+          rows.push({
+            change,
+            row: gone.row,
+            version: change.version,
+            deleted: true,
+            missing: undefined,
+            keyChange: undefined,
+          });
       }
       rows.push({
         change,

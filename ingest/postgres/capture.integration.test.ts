@@ -273,18 +273,46 @@ describe('native Postgres capture', () => {
     });
   });
 
-  it('refuses a listed table without a primary key, naming the fix', async () => {
-    const url = await createTestDatabase('nopk');
-    await withClient(url, (client) => client.query('CREATE TABLE events_log (at timestamptz, what text)'));
-    await expect(
-      runPostgresCapture({
-        sourceUrl: url,
-        sourceName: 'nopk',
-        tables: { kind: 'list', tables: ['public.events_log'] },
-        sink: new WarehouseSink(warehouse),
-        pii,
-        untilCaughtUp: true,
-      }),
-    ).rejects.toThrow(/events_log has no primary key .*add a primary key/);
+  it('captures an insert-only table without any key, like pgbench_history, and leaves its updates to the application', async () => {
+    const url = await createTestDatabase('history');
+    await withClient(url, async (client) => {
+      await client.query(`CREATE TABLE history (tid int, bid int, aid int, delta int, mtime timestamp, filler char(22));
+        INSERT INTO history SELECT g % 10, g % 3, g, g * 7, timestamp '2026-12-01' + g * interval '1 minute', NULL
+        FROM generate_series(1, 40) AS g;
+        -- Twice the same row: a table without a key may hold duplicates.
+        INSERT INTO history VALUES (1, 1, 1, 7, timestamp '2026-12-01 00:01', NULL);`);
+      const logs: string[] = [];
+      const capture = () =>
+        runPostgresCapture({
+          sourceUrl: url,
+          sourceName: 'history',
+          tables: { kind: 'list', tables: ['public.history'] },
+          sink: new WarehouseSink(warehouse),
+          pii,
+          untilCaughtUp: true,
+          events: { warn: (message) => logs.push(message) },
+        });
+      await capture();
+      await client.query(
+        `INSERT INTO history SELECT g % 10, g % 3, g, -g, timestamp '2026-12-02' + g * interval '1 minute', 'x'
+         FROM generate_series(41, 90) AS g`,
+      );
+      await capture();
+      await expectMirrorEqualsSource({
+        client,
+        warehouse,
+        table: 'history',
+        mirror: 'raw_history_history',
+        key: ['aid'],
+      });
+      expect(logs).toContainEqual(
+        expect.stringMatching(
+          /history has no key .* its inserts are mirrored, its updates and deletes are not/,
+        ),
+      );
+      // Its updates and deletes are not published, so the application's still work.
+      await expect(client.query('UPDATE history SET delta = 0 WHERE aid = 5')).resolves.toBeDefined();
+      await expect(client.query('DELETE FROM history WHERE aid = 6')).resolves.toBeDefined();
+    });
   });
 });

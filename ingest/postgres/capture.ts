@@ -63,8 +63,6 @@ export interface CaptureResult {
   streamedChanges: number;
   confirmedLsn: number;
   deadLetters: number;
-  /** Tables the selection named or held that cannot be captured, with the reason. */
-  skipped: string[];
 }
 
 const snapshotStateSchema = z.object({
@@ -99,7 +97,7 @@ export function startPostgresCapture(options: PostgresCaptureOptions): RunningCa
 
 class PostgresCapture {
   private readonly pipeline: string;
-  private readonly names: { slot: string; publication: string };
+  private readonly names: ReturnType<typeof replicationNames>;
   private readonly sink: LandingSink;
   private readonly lander: Lander;
   private catalogClient: pg.Client | undefined;
@@ -111,7 +109,6 @@ class PostgresCapture {
     streamedChanges: 0,
     confirmedLsn: 0,
     deadLetters: 0,
-    skipped: [],
   };
   /** Where to stop (`--until-caught-up`, or `finishAtCurrentPosition()`); undefined streams on. */
   private targetLsn: number | undefined;
@@ -144,11 +141,11 @@ class PostgresCapture {
       ({ serverVersion: this.serverVersion } = await checkLogicalReplication(client));
       this.database = client.database ?? '';
       const catalog = await readCatalog(client, this.options.tables);
-      this.result.skipped = catalog.skipped;
-      for (const reason of catalog.skipped) this.warn(`skipped: ${reason}`);
-      if (catalog.tables.length === 0)
-        throw new CaptureError(
-          'no table to capture: the source has no table with a primary key in the selection',
+      if (catalog.tables.length === 0) throw new CaptureError('no table to capture: the source has no table');
+      for (const table of catalog.tables.filter((candidate) => candidate.rowIdentity === 'append'))
+        this.warn(
+          `${table.schema}.${table.table} has no key and REPLICA IDENTITY ${table.fullIdentity ? 'FULL' : 'DEFAULT'}: ` +
+            'its inserts are mirrored, its updates and deletes are not (ALTER TABLE … REPLICA IDENTITY FULL captures them)',
         );
       this.log(
         `capturing ${catalog.tables.length} table(s) of ${redactUrl(this.options.sourceUrl)} as "${this.options.sourceName}"`,
@@ -158,13 +155,23 @@ class PostgresCapture {
       const codecs = catalog.tables.map((table) => this.codecFor(table));
       for (const codec of codecs) await this.sink.register(codec.table);
       const tableNames = codecs.map((codec) => qualifiedName(codec.table)).sort();
-      await ensurePublication(client, this.names.publication, tableNames, this.serverVersion);
+      // A table without any identity publishes inserts alone: its updates and deletes would fail
+      // on the source if published (Postgres cannot name their rows).
+      const append = codecs.filter((codec) => codec.table.rowIdentity === 'append');
+      const appendNames = append.map((codec) => qualifiedName(codec.table));
+      const keyed = tableNames.filter((name) => !appendNames.includes(name));
+      await ensurePublication(client, this.names.publication, keyed, this.serverVersion);
+      await ensurePublication(client, this.names.insertsPublication, appendNames, this.serverVersion, true);
+      const publications = [
+        ...(keyed.length > 0 ? [this.names.publication] : []),
+        ...(appendNames.length > 0 ? [this.names.insertsPublication] : []),
+      ];
       const lineage = await this.ensureSnapshot(client, codecs, tableNames);
       const known = new Map(codecs.map((codec) => [qualifiedName(codec.table), codec]));
       const stream = new WalChangeStream({
         url: this.options.sourceUrl,
         slot: this.names.slot,
-        publication: this.names.publication,
+        publications,
         sourceName: this.options.sourceName,
         database: this.database,
         lineage,
@@ -195,7 +202,7 @@ class PostgresCapture {
   }
 
   private codecFor(
-    table: Pick<CatalogTable, 'schema' | 'table' | 'columns' | 'key' | 'fullIdentity'>,
+    table: Pick<CatalogTable, 'schema' | 'table' | 'columns' | 'key' | 'fullIdentity' | 'rowIdentity'>,
   ): TableCodec {
     return createTableCodec({
       source: this.options.sourceName,
@@ -204,6 +211,7 @@ class PostgresCapture {
       columns: table.columns,
       key: table.key,
       fullIdentity: table.fullIdentity,
+      rowIdentity: table.rowIdentity,
       pii: this.options.pii,
       generatedColumnsStreamed: this.serverVersion >= 180000,
       onUnknownType: (type) => {
@@ -310,8 +318,9 @@ class PostgresCapture {
       key:
         relation.keyColumns.length > 0 && relation.replicaIdentity !== 'full'
           ? relation.keyColumns
-          : previous.table.key,
+          : previous.sourceKey,
       fullIdentity: relation.replicaIdentity === 'full',
+      rowIdentity: previous.table.rowIdentity ?? 'key',
       columns: relation.columns.map((column) => {
         const type = types.get(column.typeOid) ?? { name: `oid:${column.typeOid}`, category: 'X' };
         return {

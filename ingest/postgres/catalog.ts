@@ -19,6 +19,8 @@ export interface CatalogTable {
   key: string[];
   /** `REPLICA IDENTITY FULL`: updates and deletes log the whole old row. */
   fullIdentity: boolean;
+  /** How rows are identified: by key columns, or (no key) by the whole row or the insert's position. */
+  rowIdentity: 'key' | 'row' | 'append';
 }
 
 export type TableSelection = { kind: 'all' } | { kind: 'list'; tables: string[] };
@@ -98,8 +100,6 @@ GROUP BY i.indrelid`;
 
 export interface CatalogReport {
   tables: CatalogTable[];
-  /** Tables skipped by `--all-tables` because they have no row key, with the reason. */
-  skipped: string[];
 }
 
 export async function readCatalog(client: pg.Client, selection: TableSelection): Promise<CatalogReport> {
@@ -125,23 +125,17 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
     ]),
   );
   const tables: CatalogTable[] = [];
-  const skipped: string[] = [];
   for (const row of chosen) {
-    const key = keys.get(row.oid);
-    if (!key || key.length === 0) {
-      const reason =
-        `table ${row.schema}.${row.table} has no primary key (or replica identity index), so its rows cannot be ` +
-        'mirrored one-to-one: add a primary key, or ALTER TABLE … REPLICA IDENTITY USING INDEX on a unique index';
-      if (selection.kind === 'list') throw new CaptureError(reason);
-      skipped.push(reason);
-      continue;
-    }
+    const key = keys.get(row.oid) ?? [];
+    // Without a key a row is named by its whole old row (FULL), or, insert-only, by its position.
+    const rowIdentity = key.length > 0 ? 'key' : row.identity === 'f' ? 'row' : 'append';
     tables.push({
       oid: row.oid,
       schema: row.schema,
       table: row.table,
       key,
       fullIdentity: row.identity === 'f',
+      rowIdentity,
       columns: columns
         .filter((column) => column.oid === row.oid)
         .map((column) => ({
@@ -157,7 +151,7 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
         })),
     });
   }
-  return { tables, skipped };
+  return { tables };
 }
 
 /** Type names by OID, for columns announced by the replication stream after a schema change. */

@@ -18,7 +18,6 @@ export async function describeSourceTables(options: DescribeOptions): Promise<So
   try {
     const { serverVersion } = await checkLogicalReplication(client);
     const catalog = await readCatalog(client, options.tables);
-    for (const reason of catalog.skipped) options.warn?.(`skipped: ${reason}`);
     return catalog.tables.map(
       (table) =>
         createTableCodec({
@@ -28,6 +27,7 @@ export async function describeSourceTables(options: DescribeOptions): Promise<So
           columns: table.columns,
           key: table.key,
           fullIdentity: table.fullIdentity,
+          rowIdentity: table.rowIdentity,
           pii: options.pii,
           generatedColumnsStreamed: serverVersion >= 180000,
           onUnknownType: (type) =>

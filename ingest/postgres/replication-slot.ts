@@ -6,31 +6,48 @@ import { connectSource } from './catalog.ts';
 import { parseLsn } from './lsn.ts';
 import { CaptureError } from '../errors.ts';
 
-export function replicationNames(sourceName: string): { slot: string; publication: string } {
+export function replicationNames(sourceName: string): {
+  slot: string;
+  publication: string;
+  insertsPublication: string;
+} {
   const base = `tributary_${sourceName}`
     .toLowerCase()
     .replace(/[^a-z0-9_]/g, '_')
     .slice(0, 63);
-  return { slot: base, publication: base };
+  return { slot: base, publication: base, insertsPublication: `${base.slice(0, 55)}_inserts` };
 }
 
-/** Creates or re-targets the publication so it streams exactly `tables` (generated columns included on PG 18+). */
+/**
+ * Creates or re-targets the publication so it streams exactly `tables` (generated columns included
+ * on PG 18+); `insertsOnly` publishes inserts and truncates alone. Without tables it is dropped.
+ */
 export async function ensurePublication(
   client: pg.Client,
   publication: string,
   tables: string[],
   serverVersion: number,
+  insertsOnly = false,
 ): Promise<void> {
-  const list = tables.map((name) => name.split('.').map(quoteIdentifier).join('.')).join(', ');
-  const exists = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
-  if (exists.rowCount === 0) {
-    const withGenerated = serverVersion >= 180000 ? " WITH (publish_generated_columns = 'stored')" : '';
-    await client.query(
-      `CREATE PUBLICATION ${quoteIdentifier(publication)} FOR TABLE ${list}${withGenerated}`,
-    );
-  } else {
-    await client.query(`ALTER PUBLICATION ${quoteIdentifier(publication)} SET TABLE ${list}`);
+  const name = quoteIdentifier(publication);
+  const exists = (await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]))
+    .rowCount;
+  if (tables.length === 0) {
+    if (exists) await client.query(`DROP PUBLICATION ${name}`);
+    return;
   }
+  const list = tables.map((table) => table.split('.').map(quoteIdentifier).join('.')).join(', ');
+  if (exists) {
+    await client.query(`ALTER PUBLICATION ${name} SET TABLE ${list}`);
+    return;
+  }
+  const options = [
+    ...(serverVersion >= 180000 ? ["publish_generated_columns = 'stored'"] : []),
+    ...(insertsOnly ? ["publish = 'insert, truncate'"] : []),
+  ];
+  await client.query(
+    `CREATE PUBLICATION ${name} FOR TABLE ${list}${options.length ? ` WITH (${options.join(', ')})` : ''}`,
+  );
 }
 
 export async function slotExists(client: pg.Client, slot: string): Promise<boolean> {
@@ -78,7 +95,7 @@ export async function createSlotWithSnapshot(url: string, slot: string): Promise
     `CREATE_REPLICATION_SLOT ${quoteIdentifier(slot)} LOGICAL pgoutput (SNAPSHOT 'export')`,
   );
   const row = result.rows[0];
-  if (!row) throw new Error(`creating replication slot ${slot} returned nothing`);
+  if (!row) throw new CaptureError(`creating replication slot ${slot} returned nothing`);
   return {
     consistentPoint: parseLsn(row.consistent_point),
     snapshotName: row.snapshot_name,

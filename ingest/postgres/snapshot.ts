@@ -1,7 +1,9 @@
 // The initial snapshot: every row of every captured table as an `op: "r"` envelope, read in chunks
 // inside the slot's exported snapshot so it joins the stream with no gap and no overlap.
 import type pg from 'pg';
+import type { Row } from '../envelope.ts';
 import type { SourceChange } from '../landing/types.ts';
+import { ROW_ID_COLUMN } from '../source-table.ts';
 import { connectSource } from './catalog.ts';
 import { quoteIdentifier } from './sql.ts';
 import type { TableCodec } from './table-codec.ts';
@@ -40,7 +42,12 @@ export async function readSnapshot(options: SnapshotOptions): Promise<Map<string
 
 async function readTable(client: pg.Client, codec: TableCodec, options: SnapshotOptions): Promise<number> {
   const { schema, table } = codec.table;
-  const columns = codec.columnNames.map(quoteIdentifier).join(', ');
+  // A table without any identity names a row by where it sits: its ctid, unique within the snapshot.
+  const append = codec.table.rowIdentity === 'append';
+  const columns = [
+    ...(append ? ['ctid::text AS "_ctid"'] : []),
+    ...codec.columnNames.map(quoteIdentifier),
+  ].join(', ');
   await client.query(
     `DECLARE tributary_snapshot NO SCROLL CURSOR FOR SELECT ${columns} FROM ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`,
   );
@@ -69,7 +76,13 @@ async function readTable(client: pg.Client, codec: TableCodec, options: Snapshot
     // Postgres sends the next chunk while this one is being landed.
     pending = fetchChunk();
     const changes: SourceChange[] = result.rows.map((row) => ({
-      envelope: { before: null, after: codec.decodeRow(row), source, op: 'r', ts_ms: now },
+      envelope: {
+        before: null,
+        after: withRowId(codec.decodeRow(row), append ? row._ctid : undefined),
+        source,
+        op: 'r',
+        ts_ms: now,
+      },
       version: options.version,
       table: codec.tableName,
     }));
@@ -78,4 +91,9 @@ async function readTable(client: pg.Client, codec: TableCodec, options: Snapshot
   }
   await client.query('CLOSE tributary_snapshot');
   return total;
+}
+
+function withRowId(row: Row, ctid: string | null | undefined): Row {
+  if (ctid) row[ROW_ID_COLUMN] = ctid;
+  return row;
 }

@@ -2,7 +2,7 @@
 // value becomes an envelope value, and the resulting SourceTable the mirror is built from.
 import { UNAVAILABLE_VALUE, type Row } from '../envelope.ts';
 import type { PiiPolicy } from '../pii.ts';
-import { tableKey, type SourceColumn, type SourceTable } from '../source-table.ts';
+import { ROW_ID_COLUMN, rowDigest, tableKey, type SourceColumn, type SourceTable } from '../source-table.ts';
 import { CaptureError } from '../errors.ts';
 import { codecForType, type PgTypeInfo, type UnknownTypeListener } from './pg-types.ts';
 
@@ -22,10 +22,18 @@ export interface TableCodec {
   table: SourceTable;
   /** `source.schema.table`, as changes name their table (`tableKey`). */
   tableName: string;
+  /** The source's own key columns (none for a table without a key). */
+  sourceKey: string[];
   /** Columns read from the source, in order (secrets excluded). */
   columnNames: string[];
-  /** Text tuple (null = SQL NULL, undefined = unchanged TOAST value) → envelope row. */
-  decodeRow(tuple: Record<string, string | null | undefined>): Row;
+  /**
+   * Text tuple (null = SQL NULL, undefined = unchanged TOAST value) → envelope row; an unchanged
+   * value is taken from `old` (an old tuple logged whole) when it holds it.
+   */
+  decodeRow(
+    tuple: Record<string, string | null | undefined>,
+    old?: Record<string, string | null | undefined>,
+  ): Row;
   /** An update's or delete's old tuple: the whole row under REPLICA IDENTITY FULL, else the key. */
   decodeBefore(tuple: Record<string, string | null | undefined>): Row;
 }
@@ -38,6 +46,8 @@ export interface TableCodecOptions {
   key: string[];
   /** `REPLICA IDENTITY FULL`: old tuples carry the whole row. */
   fullIdentity: boolean;
+  /** How rows are identified (default: by `key`); a table without a key gets a `_row_id` column. */
+  rowIdentity?: 'key' | 'row' | 'append';
   pii: PiiPolicy;
   onUnknownType: UnknownTypeListener;
   /** Generated columns are only in the replication stream from Postgres 18 on. */
@@ -71,6 +81,21 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
       );
     }
   }
+  const rowIdentity = options.rowIdentity ?? 'key';
+  if (rowIdentity !== 'key') {
+    if (plans.some((plan) => plan.name === ROW_ID_COLUMN))
+      throw new CaptureError(
+        `${options.schema}.${options.table} has no key and a column named ${ROW_ID_COLUMN}, the name its mirror needs for the row identity`,
+      );
+    columns.unshift({
+      name: ROW_ID_COLUMN,
+      clickhouseType: 'String',
+      encoding: 'plain',
+      isArray: false,
+      sourceType: 'row identity',
+    });
+  }
+  const key = rowIdentity === 'key' ? options.key : [ROW_ID_COLUMN];
   const keyPlans = plans.filter((plan) => options.key.includes(plan.name));
   const pii = options.pii;
   const decodeInto = (row: Row, plan: ColumnPlan, text: string | null | undefined): void => {
@@ -78,9 +103,15 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
     else if (text === null) row[plan.name] = null;
     else row[plan.name] = plan.hash ? pii.hash(plan.decode(text)) : plan.decode(text);
   };
-  const decodeRow = (tuple: Record<string, string | null | undefined>): Row => {
+  const decodeRow = (
+    tuple: Record<string, string | null | undefined>,
+    old?: Record<string, string | null | undefined>,
+  ): Row => {
     const row: Row = {};
-    for (const plan of plans) decodeInto(row, plan, tuple[plan.name]);
+    for (const plan of plans)
+      decodeInto(row, plan, tuple[plan.name] === undefined ? old?.[plan.name] : tuple[plan.name]);
+    // Without a key, a FULL table's row is named by its values.
+    if (rowIdentity === 'row') row[ROW_ID_COLUMN] = rowDigest(row, columns);
     return row;
   };
   const decodeKey = (tuple: Record<string, string | null | undefined>): Row => {
@@ -90,16 +121,18 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
   };
   return {
     tableName: tableKey(options),
+    sourceKey: options.key,
     table: {
       source: options.source,
       schema: options.schema,
       table: options.table,
       columns,
-      key: options.key,
+      key,
       beforeImage: options.fullIdentity ? 'row' : 'key',
+      ...(rowIdentity !== 'key' && { rowIdentity }),
     },
     columnNames: plans.map((plan) => plan.name),
     decodeRow,
-    decodeBefore: options.fullIdentity ? decodeRow : decodeKey,
+    decodeBefore: options.fullIdentity ? (tuple) => decodeRow(tuple) : decodeKey,
   };
 }

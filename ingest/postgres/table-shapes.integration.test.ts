@@ -10,6 +10,7 @@ import {
   describeShape,
   keyColumns,
   keyPool,
+  mirrorKey,
   shapeDdl,
   shapeWorkload,
   ShapeWriter,
@@ -75,7 +76,7 @@ describe('native capture over table shapes', () => {
               { client, warehouse, table: 'items', mirror, key: keyColumns(shape) },
               context,
             );
-            await expectNoDuplicateVersions(warehouse, mirror, keyColumns(shape));
+            await expectNoDuplicateVersions(warehouse, mirror, mirrorKey(shape));
           });
           await dropTestDatabase(url);
         },

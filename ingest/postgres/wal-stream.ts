@@ -6,6 +6,7 @@ import type { SourceChange } from '../landing/types.ts';
 import { SESSION_OPTIONS } from './catalog.ts';
 import { formatLsn, parseLsn } from './lsn.ts';
 import type { TableCodec } from './table-codec.ts';
+import { ROW_ID_COLUMN } from '../source-table.ts';
 
 export interface WalTransaction {
   /** LSN of the commit record: orders transactions. */
@@ -31,7 +32,7 @@ export interface WalStreamHandlers {
 export interface WalStreamOptions {
   url: string;
   slot: string;
-  publication: string;
+  publications: string[];
   sourceName: string;
   database: string;
   handlers: WalStreamHandlers;
@@ -69,7 +70,7 @@ export class WalStream {
       // Never let the library confirm positions on its own: only landed data may be confirmed.
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
-    this.plugin = new TextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publication] });
+    this.plugin = new TextPgoutputPlugin({ protoVersion: 1, publicationNames: options.publications });
     this.service.on('data', (lsn: string, message: Pgoutput.Message) => this.handle(parseLsn(lsn), message));
     this.service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
       if (this.isIdle()) this.options.handlers.onIdle(parseLsn(lsn));
@@ -157,39 +158,53 @@ export class WalStream {
           commitTime: Number(message.commitTime) / 1000,
         };
         return;
-      case 'insert':
-        this.emit(lsn, message.relation, 'c', null, message.new);
+      case 'insert': {
+        const codec = this.codecs.get(message.relation.relationOid);
+        if (!codec) return;
+        const after = codec.decodeRow(message.new);
+        // A table without any identity is insert-only: a row is named by the position of its insert.
+        if (codec.table.rowIdentity === 'append') after[ROW_ID_COLUMN] = formatLsn(lsn);
+        this.emit(lsn, codec, message.relation, 'c', null, after);
         return;
+      }
       case 'update': {
         const codec = this.codecs.get(message.relation.relationOid);
+        if (!codec) return;
+        // An old row logged whole (REPLICA IDENTITY FULL) holds the values the new one leaves out.
+        const after = codec.decodeRow(message.new, message.old ?? undefined);
         const previousKey = message.key ?? message.old;
+        const before = previousKey ? codec.decodeBefore(previousKey) : null;
         // A changed key is a different row: like Debezium, delete the old key and create the new
         // one, both marked with the update's position so the create can find the old row's
         // unchanged TOASTed values, which Postgres does not resend.
-        if (codec && previousKey && keyChanged(codec, previousKey, message.new)) {
-          const keyOf = (tuple: Record<string, string | null | undefined>) =>
-            pickKey(codec, codec.decodeRow(tuple));
-          const [oldKey, newKey] = [keyOf(previousKey), keyOf(message.new)];
-          this.emit(lsn, message.relation, 'd', previousKey, null, {
+        if (before && keyChanged(codec, before, after)) {
+          const [oldKey, newKey] = [pickKey(codec, before), pickKey(codec, after)];
+          this.emit(lsn, codec, message.relation, 'd', before, null, {
             side: 'old',
             position: lsn,
             otherKey: newKey,
           });
-          this.emit(lsn, message.relation, 'c', null, message.new, {
+          this.emit(lsn, codec, message.relation, 'c', null, after, {
             side: 'new',
             position: lsn,
             otherKey: oldKey,
           });
         } else {
-          this.emit(lsn, message.relation, 'u', message.old, message.new);
+          this.emit(lsn, codec, message.relation, 'u', message.old ? before : null, after);
         }
         return;
       }
-      case 'delete':
-        this.emit(lsn, message.relation, 'd', message.old ?? message.key, null);
+      case 'delete': {
+        const codec = this.codecs.get(message.relation.relationOid);
+        const old = message.old ?? message.key;
+        if (codec && old) this.emit(lsn, codec, message.relation, 'd', codec.decodeBefore(old), null);
         return;
+      }
       case 'truncate':
-        for (const relation of message.relations) this.emit(lsn, relation, 't', null, null);
+        for (const relation of message.relations) {
+          const codec = this.codecs.get(relation.relationOid);
+          if (codec) this.emit(lsn, codec, relation, 't', null, null);
+        }
         return;
       case 'commit': {
         const transaction = this.transaction;
@@ -212,15 +227,15 @@ export class WalStream {
 
   private emit(
     lsn: number,
+    codec: TableCodec,
     relation: Pgoutput.MessageRelation,
     op: 'c' | 'u' | 'd' | 't',
-    before: Record<string, string | null | undefined> | null | undefined,
-    after: Record<string, string | null | undefined> | null,
+    before: Row | null,
+    after: Row | null,
     keyChange?: KeyChange,
   ): void {
     const transaction = this.transaction;
-    const codec = this.codecs.get(relation.relationOid);
-    if (!transaction || !codec) return;
+    if (!transaction) return;
     const source: ChangeSource = {
       version: 'tributary',
       connector: 'postgresql',
@@ -236,8 +251,8 @@ export class WalStream {
     };
     transaction.changes.push({
       envelope: {
-        before: before ? codec.decodeBefore(before) : null,
-        after: after ? codec.decodeRow(after) : null,
+        before,
+        after,
         source,
         op,
         ts_ms: Date.now(),
@@ -253,12 +268,10 @@ function pickKey(codec: TableCodec, row: Row): Row {
   return Object.fromEntries(codec.table.key.map((column) => [column, row[column]]));
 }
 
-function keyChanged(
-  codec: TableCodec,
-  previous: Record<string, unknown>,
-  next: Record<string, unknown>,
-): boolean {
+/** Whether the key columns differ between the old row (or key) and the new row. */
+function keyChanged(codec: TableCodec, previous: Row, next: Row): boolean {
   return codec.table.key.some(
-    (column) => previous[column] !== undefined && previous[column] !== next[column],
+    (column) =>
+      previous[column] !== undefined && JSON.stringify(previous[column]) !== JSON.stringify(next[column]),
   );
 }
