@@ -39,7 +39,8 @@ export function describeShape(shape: TableShape): string {
 export const keyColumns = (shape: TableShape): string[] => shape.keyTypes.map((_, index) => `k${index}`);
 
 /** The mirror's key: the key columns, or the synthetic row identity of a table without a key. */
-export const mirrorKey = (shape: TableShape): string[] => (shape.identity === 'keyless' ? ['_row_id'] : keyColumns(shape));
+export const mirrorKey = (shape: TableShape): string[] =>
+  shape.identity === 'keyless' ? ['_row_id'] : keyColumns(shape);
 export const toastColumns = (shape: TableShape): string[] => shape.toast.map((_, index) => `big${index}`);
 
 /** Ordinary columns beside the key and the large values, of types whose text round-trips exactly. */
