@@ -10,7 +10,7 @@ describe('Debezium Postgres connector definition', () => {
     dropFields: DEFAULT_DROP_FIELDS,
   });
 
-  it('uses pgoutput, its own slot and publication, heartbeats, an initial snapshot and schemaless JSON', () => {
+  it('uses pgoutput, its own slot and publication, heartbeats, an initial snapshot and JSON with its Connect schemas', () => {
     expect(definition.name).toBe('learning-postgres');
     expect(definition.config).toMatchObject({
       'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
@@ -24,7 +24,7 @@ describe('Debezium Postgres connector definition', () => {
       'database.password': 's@cret',
       'database.dbname': 'learning',
       'topic.prefix': 'learning',
-      'value.converter.schemas.enable': 'false',
+      'value.converter.schemas.enable': 'true',
       'table.include.list': 'public\\.users,public\\.tributary_heartbeat',
     });
   });

@@ -13,8 +13,11 @@ describe('migrations', () => {
     ]);
   });
 
-  it('are numbered without gaps, starting at 001', async () => {
+  // Work in progress on several branches reserves ranges of numbers, so gaps are allowed; the
+  // runner applies every version not yet recorded, in order, so only uniqueness matters.
+  it('have unique versions, starting at 001', async () => {
     const versions = (await loadMigrations()).map((migration) => migration.version);
-    expect(versions).toEqual(versions.map((_, index) => index + 1));
+    expect(versions[0]).toBe(1);
+    expect(new Set(versions).size).toBe(versions.length);
   });
 });
