@@ -43,7 +43,9 @@ import { oldestOplogTime, newestOplogTime } from './oplog.ts';
 import { sourcePositionOf, timestampOfVersion, versionOfTimestamp } from './positions.ts';
 
 export type CollectionSelection =
-  { kind: 'list'; collections: string[] } | { kind: 'database'; database: string };
+  | { kind: 'list'; collections: string[] }
+  /** `exclude`: collections of the database left out (e.g. those Tributary's write-back fills). */
+  | { kind: 'database'; database: string; exclude?: string[] };
 
 export interface MongoCaptureOptions {
   sourceUrl: string;
@@ -175,7 +177,7 @@ async function selectCollections(client: MongoClient, selection: CollectionSelec
   const collections = await client.db(selection.database).listCollections({}, { nameOnly: true }).toArray();
   return collections
     .map((entry) => entry.name)
-    .filter((name) => !name.startsWith('system.'))
+    .filter((name) => !name.startsWith('system.') && !(selection.exclude ?? []).includes(name))
     .sort()
     .map((collection) => ({ database: selection.database, collection }));
 }
