@@ -53,9 +53,9 @@ interface WarehouseRunRow {
   run_id: string;
   job: string;
   kind: string;
-  scheduled_for: string;
-  started_at: string | null;
-  finished_at: string | null;
+  scheduled_ms: string;
+  started_ms: string | null;
+  finished_ms: string | null;
   status: string;
   attempt: number;
   will_retry: number;
@@ -64,8 +64,10 @@ interface WarehouseRunRow {
   host: string;
 }
 
-const COLUMNS = `run_id, job, kind, toUnixTimestamp64Milli(scheduled_for) AS scheduled_for,
-  toUnixTimestamp64Milli(started_at) AS started_at, toUnixTimestamp64Milli(finished_at) AS finished_at,
+// Times as milliseconds, under names of their own (an alias equal to its column would shadow the
+// column in WHERE and ORDER BY).
+const COLUMNS = `run_id, job, kind, toUnixTimestamp64Milli(scheduled_for) AS scheduled_ms,
+  toUnixTimestamp64Milli(started_at) AS started_ms, toUnixTimestamp64Milli(finished_at) AS finished_ms,
   status, attempt, will_retry, rows_affected, error, host`;
 
 function fromWarehouse(row: WarehouseRunRow): RunRecord {
@@ -74,9 +76,9 @@ function fromWarehouse(row: WarehouseRunRow): RunRecord {
     runId: row.run_id,
     job: row.job,
     kind: row.kind,
-    scheduledFor: new Date(Number(row.scheduled_for)),
-    startedAt: date(row.started_at),
-    finishedAt: date(row.finished_at),
+    scheduledFor: new Date(Number(row.scheduled_ms)),
+    startedAt: date(row.started_ms),
+    finishedAt: date(row.finished_ms),
     status: row.status,
     attempt: Number(row.attempt),
     willRetry: Number(row.will_retry) === 1,
