@@ -61,12 +61,19 @@ export function planCatchUp(missed: readonly Date[], policy: CatchUp): { run: Da
   return { run: missed.slice(-1), skip: missed.slice(0, -1) };
 }
 
-/** `YYYY-MM-DD` of `time` in `timezone`. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `YYYY-MM-DD` of `time` in `timezone` (formatters are cached: write-backs call this per row). */
 export function dayIn(time: Date, timezone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(time);
+  let format = dayFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dayFormats.set(timezone, format);
+  }
+  return format.format(time);
 }

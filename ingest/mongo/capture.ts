@@ -145,6 +145,8 @@ export async function runMongoCapture(options: MongoCaptureOptions): Promise<Mon
     if (namespaces.length === 0)
       throw new CaptureError(
         'no collection to capture: name them with --collections db.c1,db.c2 or --database db',
+        // A database without collections yet may get them (the application's first start).
+        { retriable: options.collections.kind === 'database' },
       );
     options.events?.log?.(
       `capturing ${namespaces.length} collection(s) from ${redactMongoUrl(options.sourceUrl)} into ${options.sink.description}`,
