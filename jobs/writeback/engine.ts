@@ -26,6 +26,8 @@ export interface WritebackTarget {
   name: string;
   /** The rows to write: one SELECT with a `natural_key` column (bound parameters allowed). */
   sql: string;
+  /** The order rows are written in (columns of the SELECT), e.g. `day`. */
+  orderBy?: string;
   /** The columns whose values the target owns; their hash decides whether a row changed. */
   valueColumns: readonly string[];
   /** Without a hash, every row of `sql` is a candidate and `write` must skip what is already right. */
@@ -63,6 +65,7 @@ export async function runTarget(
   };
   const hash = `toString(sipHash64(${SHAPE_VERSION}, toString(tuple(${target.valueColumns.map((column) => `t.${column}`).join(', ')}))))`;
   const bound = { ...params, target: target.name };
+  const order = target.orderBy === undefined ? '' : ` ORDER BY ${target.orderBy}`;
   const rows = await warehouse.query<TargetRow>(
     target.hashed
       ? `SELECT t.*, ${hash} AS content_hash, if(s.natural_key IS NULL, 'insert', 'update') AS change
@@ -71,8 +74,8 @@ export async function runTarget(
            SELECT natural_key, toString(argMax(content_hash, written_at)) AS last_hash
            FROM writeback_state WHERE target = {target:String} GROUP BY natural_key
          ) AS s ON t.natural_key = s.natural_key
-         WHERE s.natural_key IS NULL OR s.last_hash != content_hash`
-      : `SELECT t.*, '' AS content_hash, 'update' AS change FROM (${target.sql}) AS t`,
+         WHERE s.natural_key IS NULL OR s.last_hash != content_hash${order}`
+      : `SELECT t.*, '' AS content_hash, 'update' AS change FROM (${target.sql}) AS t${order}`,
     bound,
     { output_format_json_quote_64bit_integers: 0, join_use_nulls: 1 },
   );

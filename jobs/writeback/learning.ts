@@ -48,6 +48,8 @@ export function learningTargets(options: {
           'unique_content_pieces',
         ],
         filter: (row) => ({ user_id: row.user_id, date: dateOf(row.day) }),
+        scope: (row) => ({ date: dateOf(row.day) }),
+        orderBy: 't.day',
         fields: (row) => ({
           'learning_metrics.total_study_time': num(row.total_study_time),
           'learning_metrics.lessons_completed': num(row.lessons_completed),
@@ -56,6 +58,7 @@ export function learningTargets(options: {
           'engagement_metrics.unique_content_pieces': num(row.unique_content_pieces),
         }),
         stampedField: 'computed_at',
+        index: { user_id: 1, date: -1 },
       }),
       mongoTarget({
         collection: mongo.collection('content_performance'),
@@ -80,6 +83,9 @@ export function learningTargets(options: {
           content_id: row.content_id,
           date: dateOf(row.day),
         }),
+        scope: (row) => ({ date: dateOf(row.day) }),
+        orderBy: 't.day',
+        index: { content_id: 1, date: -1 },
         fields: (row) => ({
           'usage_stats.unique_users': num(row.unique_users),
           'usage_stats.total_views': num(row.views),
@@ -102,6 +108,8 @@ export function learningTargets(options: {
           FROM mart_ab_results WHERE pack = {pack:String} GROUP BY experiment, variant`,
         valueColumns: ['analyzed_at', 'metrics'],
         filter: (row) => ({ experiment_name: row.experiment, variant_name: row.variant }),
+        scope: (row) => ({ experiment_name: row.experiment }),
+        index: { experiment_name: 1, variant_name: 1 },
         fields: abResultFields,
       }),
       mongoTarget({
@@ -125,6 +133,8 @@ export function learningTargets(options: {
           'avg_user_rating',
         ],
         filter: (row) => ({ date: dateOf(row.day), metric_type: 'daily_summary' }),
+        scope: () => ({ metric_type: 'daily_summary' }),
+        index: { date: -1, metric_type: 1 },
         fields: (row) => ({
           'user_metrics.total_active_users': num(row.total_active_users),
           'user_metrics.new_registrations': num(row.new_registrations),
