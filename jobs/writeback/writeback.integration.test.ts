@@ -52,11 +52,11 @@ async function transform() {
   });
 }
 
-function writeback() {
+function writeback(dryRun = false) {
   return runWriteback(options, {
     warehouse: data.warehouse,
     config,
-    dryRun: false,
+    dryRun,
     scheduledFor: asOf,
     signal: new AbortController().signal,
   });
@@ -265,8 +265,18 @@ describe('learning write-back', () => {
       .map(([key]) => key);
     expect(changedMarts.length).toBeGreaterThan(0);
     const before = await storeSnapshot();
+    // A dry run first: it counts what the real run then writes, shows diffs, and writes nothing.
+    const dry = await writeback(true);
+    expect(changedKeys(before, await storeSnapshot())).toEqual([]);
     const reports = await writeback();
     const after = await storeSnapshot();
+    const mongoReports = (list: typeof reports) =>
+      list.filter((report) => report.target.startsWith('mongo:'));
+    expect(mongoReports(dry).map((report) => [report.inserted, report.updated])).toEqual(
+      mongoReports(reports).map((report) => [report.inserted, report.updated]),
+    );
+    const example = mongoReports(dry).find((report) => report.updated > 0)?.examples[0];
+    expect(example).toMatch(/^update \{.*\}: .+: .+ → .+/);
     const changedDocuments = changedKeys(before, after).filter((key) => !key.startsWith('user_streaks:'));
     // A document's key, as the mart rows name it.
     const documentKeys = await Promise.all(
