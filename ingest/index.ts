@@ -34,3 +34,4 @@ export type { KafkaWorkerOptions, WorkerResult } from './kafka/worker.ts';
 export { publishTableSchemas } from './kafka/schema-topic.ts';
 export { describeSourceTables } from './postgres/describe-tables.ts';
 export { replayDeadLetters } from './kafka/dead-letter-replay.ts';
+export { replicationNames } from './postgres/replication-slot.ts';
