@@ -35,6 +35,14 @@ const commands: Record<string, Command> = {
     summary: 'run a SQL statement against a warehouse and print the result',
     load: async () => (await import('./commands/query.ts')).queryCommand,
   },
+  dashboards: {
+    summary: 'serve the product dashboards and their JSON API over a warehouse',
+    load: async () => (await import('./commands/dashboards.ts')).dashboardsCommand,
+  },
+  report: {
+    summary: 'write a daily or weekly HTML/CSV report for a pack and deliver it (webhook, e-mail)',
+    load: async () => (await import('./commands/report.ts')).reportCommand,
+  },
   connectors: {
     summary: 'register Debezium connectors on Kafka Connect, show their state',
     load: async () => (await import('./commands/connectors.ts')).connectorsCommand,
