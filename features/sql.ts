@@ -57,71 +57,83 @@ export function withDependencies(registry: FeatureRegistry, names: readonly stri
 
 class Params {
   readonly values: Record<string, unknown> = {};
-  private next = 0;
+  private readonly names = new Map<string, string>();
+  /** One name per value and type: equal conditions stay textually equal, so the engine shares them. */
   bind(value: unknown, type: string): string {
-    const name = `p${this.next++}`;
-    this.values[name] = value;
+    const key = `${type}:${JSON.stringify(value)}`;
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = `p${this.names.size}`;
+      this.names.set(key, name);
+      this.values[name] = value;
+    }
     return `{${name}:${type}}`;
   }
-}
-
-function windowCondition(window: Window, column: string, params: Params, byDay = false): string {
-  if (window === 'all') return '1';
-  const offset = window.offsetDays ?? 0;
-  const anchor = byDay ? 'toDate(s.ts)' : 's.ts';
-  const upper =
-    offset === 0 ? '1' : `${column} < ${anchor} - toIntervalDay(${params.bind(offset, 'UInt32')})`;
-  return `${column} >= ${anchor} - toIntervalDay(${params.bind(window.days + offset, 'UInt32')}) AND ${upper}`;
-}
-
-function activityFilter(where: ActivityFilter | undefined, params: Params): string[] {
-  const parts: string[] = [];
-  if (where?.eventTypes) parts.push(`f.event_type IN ${params.bind(where.eventTypes, 'Array(String)')}`);
-  if (where?.contentTypes)
-    parts.push(`f.content_type IN ${params.bind(where.contentTypes, 'Array(String)')}`);
-  if (where?.completion !== undefined) parts.push(`f.is_completion = ${where.completion ? 1 : 0}`);
-  if (where?.scored || where?.passRatio !== undefined) parts.push('f.score IS NOT NULL AND f.max_score > 0');
-  if (where?.passRatio !== undefined)
-    parts.push(`f.score >= ${params.bind(where.passRatio, 'Float64')} * f.max_score`);
-  return parts;
 }
 
 const MS_PER_DAY = 86_400_000;
 const wholeDays = (from: string, to: string) =>
   `intDiv(toUnixTimestamp64Milli(${to}) - toUnixTimestamp64Milli(${from}), ${MS_PER_DAY})`;
 
+/** A window over `age` (milliseconds from the fact to the timestamp; > 0: strictly before it). */
+function ageWindow(window: Window, params: Params): string {
+  if (window === 'all') return 'j.age > 0';
+  const offset = window.offsetDays ?? 0;
+  const upper = `j.age <= ${params.bind((window.days + offset) * MS_PER_DAY, 'Int64')}`;
+  return offset === 0
+    ? `j.age > 0 AND ${upper}`
+    : `j.age > ${params.bind(offset * MS_PER_DAY, 'Int64')} AND ${upper}`;
+}
+
+/** A window over days (ratings carry a day alone): strictly before the timestamp's day. */
+function dayWindow(window: Window, params: Params): string {
+  if (window === 'all') return '1';
+  const offset = window.offsetDays ?? 0;
+  const upper = offset === 0 ? '1' : `f.day < toDate(s.ts) - toIntervalDay(${params.bind(offset, 'UInt32')})`;
+  return `f.day >= toDate(s.ts) - toIntervalDay(${params.bind(window.days + offset, 'UInt32')}) AND ${upper}`;
+}
+
+function activityFilter(where: ActivityFilter | undefined, params: Params): string[] {
+  const parts: string[] = [];
+  if (where?.eventTypes) parts.push(`j.event_type IN ${params.bind(where.eventTypes, 'Array(String)')}`);
+  if (where?.contentTypes)
+    parts.push(`j.content_type IN ${params.bind(where.contentTypes, 'Array(String)')}`);
+  if (where?.completion !== undefined) parts.push(`j.is_completion = ${where.completion ? 1 : 0}`);
+  if (where?.scored || where?.passRatio !== undefined) parts.push('j.score IS NOT NULL AND j.max_score > 0');
+  if (where?.passRatio !== undefined)
+    parts.push(`j.score >= ${params.bind(where.passRatio, 'Float64')} * j.max_score`);
+  return parts;
+}
+
 function activityAggregate(feature: ActivityFeature, params: Params): string {
-  const cond = [
-    'f.ts < s.ts',
-    windowCondition(feature.window, 'f.ts', params),
-    ...activityFilter(feature.where, params),
-  ].join(' AND ');
+  const cond = [ageWindow(feature.window, params), ...activityFilter(feature.where, params)].join(' AND ');
   const measure = feature.measure;
   switch (measure.fn) {
     case 'count':
       return `countIf(${cond})`;
     case 'activeDays':
-      return `uniqExactIf(f.day, ${cond})`;
+      return `uniqExactIf(j.day, ${cond})`;
     case 'distinct':
-      return `uniqExactIf(f.${measure.column}, ${cond} AND f.${measure.column} != '')`;
+      return `uniqExactIf(j.${measure.column}, ${cond} AND j.${measure.column} != '')`;
     case 'sum':
-      return `sumIf(f.${measure.column}, ${cond})`;
+      return `sumIf(j.${measure.column}, ${cond})`;
     case 'avg':
     case 'max': {
       const value =
-        measure.column === 'score_ratio' ? 'f.score / f.max_score' : `toFloat64(f.${measure.column})`;
+        measure.column === 'score_ratio' ? 'j.score / j.max_score' : `toFloat64(j.${measure.column})`;
       const guard =
         measure.column === 'score_ratio' && !feature.where?.scored
-          ? ' AND f.score IS NOT NULL AND f.max_score > 0'
+          ? ' AND j.score IS NOT NULL AND j.max_score > 0'
           : '';
       return `if(countIf(${cond}${guard}) = 0, NULL, toFloat64(${measure.fn}If(${value}, ${cond}${guard})))`;
     }
     case 'daysSinceLast':
-      return `if(countIf(${cond}) = 0, NULL, ${wholeDays(`maxIf(f.ts, ${cond})`, 's.ts')})`;
+      // The newest fact before the timestamp is the one with the smallest positive age.
+      return `if(countIf(${cond}) = 0, NULL, intDiv(minIf(j.age, ${cond}), ${MS_PER_DAY}))`;
     case 'currentStreak': {
       // Days back from the timestamp's day that had activity; the streak counts from that day when it
       // is active, else from the day before, while the days stay consecutive.
-      const back = `arraySort(groupUniqArrayIf(toUInt32(dateDiff('day', f.day, toDate(s.ts))), ${cond}))`;
+      const back = `arraySort(groupUniqArrayIf(j.day_back, ${cond}))`;
       const from = `arrayFilter(x -> x >= if(has(${back}, 0), 0, 1), ${back})`;
       const start = `if(has(${back}, 0), 0, 1)`;
       const broken = `arrayFirstIndex((x, i) -> x != ${start} + i - 1, ${from}, arrayEnumerate(${from}))`;
@@ -138,6 +150,10 @@ interface Part {
   columns: string[];
 }
 
+/**
+ * Activity features over the facts joined to the spine: each joined row carries its age (ms from the
+ * fact to the row's timestamp) once, and every window and filter is a comparison on it.
+ */
 function activityPart(
   features: ActivityFeature[],
   labels: LabelDefinition[],
@@ -148,29 +164,34 @@ function activityPart(
   const aggregates = features.map(
     (feature) => `${activityAggregate(feature, params)} AS ${q(`b_${feature.name}`)}`,
   );
+  // Labels look at and after the timestamp (age <= 0); features never do (age > 0 in each).
   for (const label of labels)
     aggregates.push(
-      `toInt64(countIf(f.ts >= s.ts AND f.ts < s.ts + toIntervalDay(${params.bind(label.days, 'UInt32')})) = 0) AS ${q(`b_${label.name}`)}`,
+      `toInt64(countIf(j.age <= 0 AND j.age > -${params.bind(label.days * MS_PER_DAY, 'Int64')}) = 0) AS ${q(`b_${label.name}`)}`,
     );
-  // Labels look past the timestamp; features never do (f.ts < s.ts is in each feature's condition).
-  const past = labels.length === 0 ? 'f.ts < s.ts' : '1';
-  const lookback = features.some((feature) => feature.window === 'all')
-    ? '1'
-    : `f.ts >= s.ts - toIntervalDay(${params.bind(
-        Math.max(
-          ...features.map((f) => (f.window === 'all' ? 0 : f.window.days + (f.window.offsetDays ?? 0))),
-          0,
-        ),
-        'UInt32',
-      )})`;
+  const reach = features.some((feature) => feature.window === 'all')
+    ? undefined
+    : Math.max(
+        0,
+        ...features.map((f) => (f.window === 'all' ? 0 : f.window.days + (f.window.offsetDays ?? 0))),
+      );
+  const past =
+    reach === undefined ? 'age > 0' : `age > 0 AND age <= ${params.bind(reach * MS_PER_DAY, 'Int64')}`;
+  const future = `age <= 0 AND age > -${params.bind(Math.max(0, ...labels.map((label) => label.days)) * MS_PER_DAY, 'Int64')}`;
+  const where = labels.length === 0 ? past : features.length === 0 ? future : `(${past}) OR (${future})`;
   return {
     name: 'activity',
-    select: `SELECT s.row_no AS row_no, ${aggregates.join(',\n    ')}
-  FROM (SELECT user_key, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value
-        FROM fact_activity WHERE pack = ${params.bind(pack, 'String')} AND user_key IN (SELECT user_key FROM spine)) AS f
-  INNER JOIN spine AS s ON f.user_key = s.user_key
-  WHERE ${past} AND (${labels.length === 0 ? lookback : '1'})
-  GROUP BY s.row_no, s.ts`,
+    select: `SELECT j.row_no AS row_no, ${aggregates.join(',\n    ')}
+  FROM (SELECT s.row_no AS row_no, toUnixTimestamp64Milli(s.ts) - toUnixTimestamp64Milli(f.ts) AS age,
+          toUInt32(dateDiff('day', f.day, toDate(s.ts))) AS day_back, f.day AS day, f.event_type AS event_type,
+          f.content_id AS content_id, f.content_type AS content_type, f.session_id AS session_id,
+          f.duration_s AS duration_s, f.score AS score, f.max_score AS max_score,
+          f.is_completion AS is_completion, f.value AS value
+        FROM (SELECT user_key, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value
+              FROM fact_activity WHERE pack = ${params.bind(pack, 'String')} AND user_key IN (SELECT user_key FROM spine)) AS f
+        INNER JOIN spine AS s ON f.user_key = s.user_key
+        WHERE ${where}) AS j
+  GROUP BY j.row_no`,
     columns: [...features.map((feature) => `b_${feature.name}`), ...labels.map((label) => `b_${label.name}`)],
   };
 }
@@ -199,7 +220,7 @@ function ratingPart(features: FeatureDefinition[], params: Params, pack: string)
   if (ratings.length === 0) return undefined;
   // Ratings carry their day alone, so a rating counts from the day after it (never on its own day).
   const aggregates = ratings.map((feature) => {
-    const cond = windowCondition(feature.window, 'f.day', params, true);
+    const cond = dayWindow(feature.window, params);
     return feature.measure === 'count'
       ? `countIf(${cond}) AS ${q(`b_${feature.name}`)}`
       : `if(countIf(${cond}) = 0, NULL, avgIf(toFloat64(f.rating), ${cond})) AS ${q(`b_${feature.name}`)}`;
