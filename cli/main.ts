@@ -27,6 +27,14 @@ const commands: Record<string, Command> = {
     summary: "build facts and marts (daily metrics, DAU, content, retention, A/B) from a pack's mirrors",
     load: async () => (await import('./commands/transform.ts')).transformCommand,
   },
+  features: {
+    summary: "a pack's ML features: catalogue, Redis online store (materialize, get)",
+    load: async () => (await import('./commands/features.ts')).featuresCommand,
+  },
+  export: {
+    summary: 'export point-in-time correct feature sets (Parquet, Arrow, CSV) for ML training',
+    load: async () => (await import('./commands/export.ts')).exportCommand,
+  },
   dlq: {
     summary: 'list dead letters, replay them to their topics after a fix',
     load: async () => (await import('./commands/dlq.ts')).dlqCommand,
