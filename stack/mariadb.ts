@@ -110,7 +110,7 @@ export async function startMariaDb(options: MariaDbOptions): Promise<RunningMari
     ),
   );
   const rootUrl = `mysql://root@127.0.0.1:${port}/`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 180_000);
   let failure: string | undefined;
   for (;;) {
     if (await answers(rootUrl, USER, PASSWORD, port)) break;
@@ -120,7 +120,7 @@ export async function startMariaDb(options: MariaDbOptions): Promise<RunningMari
       break;
     }
     if (Date.now() > deadline) {
-      failure = `did not answer within ${Math.round((options.startTimeoutMs ?? 60_000) / 1000)} s`;
+      failure = `did not answer within ${Math.round((options.startTimeoutMs ?? 180_000) / 1000)} s`;
       break;
     }
   }
