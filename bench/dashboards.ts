@@ -22,7 +22,7 @@ import { migrate, openWarehouse } from '../warehouse/index.ts';
 const { values } = parseArgs({ options: { facts: { type: 'string' }, requests: { type: 'string' } } });
 if (values.facts) process.env.BENCH_FACTS = values.facts;
 const REQUESTS = Number(values.requests ?? 200);
-const { DAYS, FACTS, generate, mapping, PACK, START, USERS } = await import('./marts-warehouse.ts');
+const { DAYS, FACTS, generateMartsData, mapping, PACK, START, USERS } = await import('./marts-data.ts');
 
 /** A seeded generator, so every run asks the same questions. */
 function generator(seed: number): () => number {
@@ -46,7 +46,7 @@ const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehous
 try {
   await migrate(warehouse);
   console.error(`generating ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users…`);
-  await generate(warehouse);
+  await generateMartsData(warehouse, PACK);
   const existing = await existingTables(warehouse);
   await recomputeMarts(warehouse, PACK, mapping, existing, {
     activityDays: 'all',
