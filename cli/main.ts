@@ -27,6 +27,14 @@ const commands: Record<string, Command> = {
     summary: "build facts and marts (daily metrics, DAU, content, retention, A/B) from a pack's mirrors",
     load: async () => (await import('./commands/transform.ts')).transformCommand,
   },
+  features: {
+    summary: "a pack's ML features: catalogue, Redis online store (materialize, get)",
+    load: async () => (await import('./commands/features.ts')).featuresCommand,
+  },
+  export: {
+    summary: 'export point-in-time correct feature sets (Parquet, Arrow, CSV) for ML training',
+    load: async () => (await import('./commands/export.ts')).exportCommand,
+  },
   dlq: {
     summary: 'list dead letters, replay them to their topics after a fix',
     load: async () => (await import('./commands/dlq.ts')).dlqCommand,
@@ -34,6 +42,14 @@ const commands: Record<string, Command> = {
   query: {
     summary: 'run a SQL statement against a warehouse and print the result',
     load: async () => (await import('./commands/query.ts')).queryCommand,
+  },
+  dashboards: {
+    summary: 'serve the product dashboards and their JSON API over a warehouse',
+    load: async () => (await import('./commands/dashboards.ts')).dashboardsCommand,
+  },
+  report: {
+    summary: 'write a daily or weekly HTML/CSV report for a pack and deliver it (webhook, e-mail)',
+    load: async () => (await import('./commands/report.ts')).reportCommand,
   },
   connectors: {
     summary: 'register Debezium connectors on Kafka Connect, show their state',
