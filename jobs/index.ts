@@ -2,6 +2,8 @@
 // scheduler with its run history and leases, and the write-back.
 import { JobKindRegistry } from './kinds.ts';
 import { sqlJobKind } from './builtin/sql.ts';
+import { exportJobKind } from './builtin/export.ts';
+import { reportJobKind } from './builtin/report.ts';
 import { transformJobKind } from './builtin/transform.ts';
 import { writebackJobKind } from './writeback/index.ts';
 
@@ -16,9 +18,14 @@ export type { RunRecord, RunStatus, RunStore } from './run-store.ts';
 export { CronSchedule, planCatchUp } from './schedule.ts';
 export { exclusively, packSource, transformPack } from './builtin/transform.ts';
 
-/** The kinds every installation has; `report` and `export` register theirs on this registry too. */
+/** The kinds every installation has; other kinds register on the registry this returns. */
 export function builtinJobKinds(): JobKindRegistry {
-  return new JobKindRegistry().register(transformJobKind).register(sqlJobKind).register(writebackJobKind);
+  return new JobKindRegistry()
+    .register(transformJobKind)
+    .register(sqlJobKind)
+    .register(writebackJobKind)
+    .register(reportJobKind)
+    .register(exportJobKind);
 }
 export { openScheduler } from './open.ts';
 export {

@@ -214,20 +214,40 @@ describe('scheduler', () => {
     expect(runs.map((run) => [run.status, run.error])).toEqual([['failed', 'timed out after 0.2 s']]);
   });
 
+  it('runs a report job for the day it is asked for, and records it', async () => {
+    const outDir = join(lockDir, '..', 'reports');
+    const scheduler = schedulerFor(
+      {
+        name: 'daily-report',
+        cron: '0 6 * * *',
+        kind: 'report',
+        options: { pack: 'learning', period: 'daily', outDir },
+      },
+      { now: at(500) },
+    );
+    const { run } = await scheduler.runNow('daily-report', { asOfDay: '2026-02-27' });
+    expect([run?.status, run?.error]).toEqual(['succeeded', '']);
+    expect(run?.rowsAffected).toBeGreaterThan(0);
+    const dry = await scheduler.runNow('daily-report', { asOfDay: '2026-02-27', dryRun: true });
+    expect(dry.outcome?.summary).toBe(
+      `would write the daily report of learning as of 2026-02-27 into ${outDir}`,
+    );
+  });
+
   it('names the wrong fields of a job whose options do not fit its kind', () => {
     const config = parsePipelineConfig({
       sources: [{ kind: 'postgres', name: 'unused', url: 'postgres://u@127.0.0.1:1/x' }],
       warehouse: { dir: '/unused' },
       jobs: [
         { name: 'a', cron: '* * * * *', kind: 'sql', options: { sql: 'DROP TABLE x', table: 'bad name' } },
-        { name: 'b', cron: '* * * * *', kind: 'report' },
+        { name: 'b', cron: '* * * * *', kind: 'dashboard' },
       ],
     });
     expect(() => resolveJobs(config.jobs, registry())).toThrow(
       [
         'jobs[0].options.sql: must be one SELECT statement',
         'jobs[0].options.table: must be a table name (letters, digits and _)',
-        'jobs[1].kind: unknown kind "report"; known kinds: flaky, sql, transform, writeback',
+        'jobs[1].kind: unknown kind "dashboard"; known kinds: export, flaky, report, sql, transform, writeback',
       ].join('\n'),
     );
   });
