@@ -68,7 +68,7 @@ packs:
 
 # Scheduled jobs (node-cron: five fields, or six with seconds first). catchUp says what happens to
 # times missed while no scheduler ran: all, latest (default) or none. Kinds: transform, writeback,
-# sql (your own SELECT into a table; {as_of:Date} is the run's day).
+# sql (your own SELECT into a table; {as_of:Date} is the run's day), report, export.
 jobs:
   - name: transform-full-nightly
     cron: "30 2 * * *"
