@@ -34,6 +34,17 @@ export function isSettled(run: RunRecord): boolean {
 
 export const HOST = `${hostname()}:${process.pid}`;
 
+function lastOf(runs: RunRecord[]): { running: RunRecord[]; last: Date | undefined } {
+  const last = runs.reduce<number | undefined>(
+    (max, run) => Math.max(max ?? -Infinity, run.scheduledFor.getTime()),
+    undefined,
+  );
+  return {
+    running: runs.filter((run) => run.status === 'running'),
+    last: last === undefined ? undefined : new Date(last),
+  };
+}
+
 export interface RunStore {
   /** Records a run (a new one, or a later state of one already recorded: same `runId`). */
   save(run: RunRecord): Promise<void>;
@@ -43,6 +54,8 @@ export interface RunStore {
   lastScheduled(job: string): Promise<Date | undefined>;
   /** Runs still marked `running` (their process may be gone). */
   running(job: string): Promise<RunRecord[]>;
+  /** Both at once (one round trip: the scheduler asks on every tick). */
+  overview(job: string): Promise<{ running: RunRecord[]; last: Date | undefined }>;
   history(job: string | undefined, limit: number): Promise<RunRecord[]>;
   close(): Promise<void>;
 }
@@ -151,6 +164,16 @@ export class WarehouseRunStore implements RunStore {
     return this.select("job = {job:String} AND status = 'running'", { job });
   }
 
+  async overview(job: string): Promise<{ running: RunRecord[]; last: Date | undefined }> {
+    // The running runs and every run of the newest scheduled time: the newest of them is the last time.
+    const runs = await this.select(
+      `job = {job:String} AND (status = 'running'
+        OR scheduled_for = (SELECT max(scheduled_for) FROM job_runs WHERE job = {job:String}))`,
+      { job },
+    );
+    return lastOf(runs);
+  }
+
   history(job: string | undefined, limit: number): Promise<RunRecord[]> {
     return this.select(
       job === undefined ? '1' : 'job = {job:String}',
@@ -242,6 +265,15 @@ export class PostgresRunStore implements RunStore {
     return this.select("job = $1 AND status = 'running'", [job]);
   }
 
+  async overview(job: string): Promise<{ running: RunRecord[]; last: Date | undefined }> {
+    const runs = await this.select(
+      `job = $1 AND (status = 'running'
+        OR scheduled_for = (SELECT max(scheduled_for) FROM tributary_job_runs WHERE job = $1))`,
+      [job],
+    );
+    return lastOf(runs);
+  }
+
   history(job: string | undefined, limit: number): Promise<RunRecord[]> {
     return job === undefined
       ? this.select('true', [limit], 'ORDER BY scheduled_for DESC, attempt DESC LIMIT $1')
@@ -267,6 +299,9 @@ export class TeeRunStore implements RunStore {
   }
   running(job: string) {
     return this.stores[0].running(job);
+  }
+  overview(job: string) {
+    return this.stores[0].overview(job);
   }
   history(job: string | undefined, limit: number) {
     return this.stores[0].history(job, limit);

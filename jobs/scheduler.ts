@@ -109,7 +109,7 @@ export class Scheduler {
     if (!(await this.options.lease.tryAcquire(job.name))) return [];
     try {
       const recorded: RunRecord[] = [];
-      const interrupted = await this.options.store.running(job.name);
+      const { running: interrupted, last } = await this.options.store.overview(job.name);
       for (const run of interrupted) {
         const marked = { ...run, status: 'interrupted' as const, finishedAt: run.finishedAt ?? now };
         await this.options.store.save(marked);
@@ -119,7 +119,6 @@ export class Scheduler {
       }
       for (const time of new Set(interrupted.map((run) => run.scheduledFor.getTime())))
         recorded.push(...(await this.runSettling(job, new Date(time), {})));
-      const last = await this.options.store.lastScheduled(job.name);
       const latest = schedule.latestAtOrBefore(now, Math.max(3_600_000, schedule.stepMs * 2));
       if (last !== undefined) {
         const missed = schedule
