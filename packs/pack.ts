@@ -60,7 +60,10 @@ export interface PackMapping {
   ratings: FactSource[];
   users: DimensionSource;
   content: DimensionSource;
-  /** Configured experiment splits: a SELECT of (experiment, variant, share); `mirror` must exist. */
+  /**
+   * Configured experiment splits: a SELECT of (experiment, variant, share) and optionally
+   * planned_n (users per arm planned for); `mirror` must exist.
+   */
   experimentConfigs: DimensionSource;
   /** Days after first exposure over which A/B metrics count. */
   analysisWindowDays: number;

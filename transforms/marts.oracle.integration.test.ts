@@ -107,8 +107,11 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
           FROM oracle_facts WHERE content_id <> '' GROUP BY 1, 2, 3, 4),
         activity AS (
           SELECT day, content_id, content_type, count(*) AS unique_users, sum(views) AS views,
-            sum(completions) AS completions, count(*) FILTER (WHERE starts > 0) AS starters, sum(seconds) AS seconds,
-            sum(score_sum) AS score_sum, sum(scored) AS scored, sum(passed) AS passed,
+            sum(completions) AS completions, count(*) FILTER (WHERE completions > 0) AS completers,
+            -- A completion whose start was on an earlier day counts as a start on the completion day.
+            count(*) FILTER (WHERE starts > 0 OR completions > 0) AS starters, sum(seconds) AS seconds,
+            sum(score_sum) AS score_sum, sum(scored) AS scored, count(*) FILTER (WHERE scored > 0) AS scorers,
+            count(*) FILTER (WHERE passed > 0) AS passers,
             count(*) FILTER (WHERE events = 1) AS bounced
           FROM per_user GROUP BY 1, 2, 3),
         ratings AS (
@@ -118,14 +121,28 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
         SELECT coalesce(a.day, r.day)::text AS day, coalesce(a.content_id, r.content_id) AS content_id,
           coalesce(a.content_type, r.content_type) AS content_type, coalesce(a.unique_users, 0) AS unique_users,
           coalesce(a.views, 0) AS views, coalesce(a.completions, 0) AS completions,
-          a.completions::float8 / nullif(a.starters, 0) AS completion_rate,
+          a.completers::float8 / nullif(a.starters, 0) AS completion_rate,
           a.seconds::float8 / nullif(a.unique_users, 0) AS avg_time_spent_s,
-          a.score_sum::float8 / nullif(a.scored, 0) AS avg_score, a.passed::float8 / nullif(a.scored, 0) AS pass_rate,
+          a.score_sum::float8 / nullif(a.scored, 0) AS avg_score, a.passers::float8 / nullif(a.scorers, 0) AS pass_rate,
           a.bounced::float8 / nullif(a.unique_users, 0) AS bounce_rate,
           r.rating_sum::float8 / nullif(r.rating_count, 0) AS rating_avg, coalesce(r.rating_count, 0) AS rating_count
         FROM activity a FULL JOIN ratings r USING (day, content_id, content_type)`),
       ['day', 'content_id', 'content_type'],
     );
+  });
+
+  it('every rate of mart_content_performance is in [0, 1]', async () => {
+    const outside =
+      await mart(`SELECT toString(day) AS day, content_id, completion_rate, pass_rate, bounce_rate
+      FROM mart_content_performance WHERE pack = {pack:String}
+        AND (completion_rate NOT BETWEEN 0 AND 1 OR pass_rate NOT BETWEEN 0 AND 1 OR bounce_rate NOT BETWEEN 0 AND 1)`);
+    expect(outside).toEqual([]);
+    // Not vacuous: rates were computed at all.
+    const [counted] =
+      await mart(`SELECT countIf(completion_rate IS NOT NULL) AS completion, countIf(pass_rate IS NOT NULL) AS pass
+      FROM mart_content_performance WHERE pack = {pack:String}`);
+    expect(Number(counted?.completion)).toBeGreaterThan(0);
+    expect(Number(counted?.pass)).toBeGreaterThan(0);
   });
 
   it('mart_retention, by first activity and by signup, daily and weekly', async () => {

@@ -311,7 +311,7 @@ async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
   );
   const ab = await warehouse.query<Record<string, number | string | null>>(
     `SELECT experiment, metric, n, control_mean, mean, rel_lift, ci_low, ci_high, p_value, cuped_ci_low, cuped_ci_high,
-        srm_flag, decision
+        srm_flag, msprt_p_value, decision
      FROM mart_ab_results WHERE pack = {pack:String} AND control_mean IS NOT NULL ORDER BY experiment, metric`,
     { pack },
   );
@@ -329,6 +329,7 @@ async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
         'p',
         'CUPED 95% CI',
         'SRM',
+        'always-valid p',
         'decision',
       ],
       ab.map((row) => [
@@ -342,6 +343,7 @@ async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
         Number(row.p_value).toPrecision(2),
         `${percent(row.cuped_ci_low)} … ${percent(row.cuped_ci_high)}`,
         row.srm_flag ? 'MISMATCH' : 'ok',
+        Number(row.msprt_p_value).toPrecision(2),
         String(row.decision),
       ]),
     )}\n`,
