@@ -35,6 +35,10 @@ const commands: Record<string, Command> = {
     summary: 'run a SQL statement against a warehouse and print the result',
     load: async () => (await import('./commands/query.ts')).queryCommand,
   },
+  sql: {
+    summary: "serve the embedded warehouse over ClickHouse's HTTP protocol to SQL clients (JDBC, curl…)",
+    load: async () => (await import('./commands/sql.ts')).sqlCommand,
+  },
   connectors: {
     summary: 'register Debezium connectors on Kafka Connect, show their state',
     load: async () => (await import('./commands/connectors.ts')).connectorsCommand,
