@@ -3,7 +3,7 @@
 // varied filters so the cache rarely answers) next to the same panel's SQL run directly on the
 // warehouse in the same run, interleaved request by request; then one daily report's render time.
 // Baseline: the direct query. Targets: p95 < 300 ms per panel, the server adding < 20 ms at p95,
-// a daily report in < 5 s.
+// a daily report in < 5 s. `--panels a,b` measures only those panels.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,11 @@ import { runReport } from '../reports/index.ts';
 import { existingTables, recomputeMarts } from '../transforms/index.ts';
 import { migrate, openWarehouse } from '../warehouse/index.ts';
 
-const { values } = parseArgs({ options: { facts: { type: 'string' }, requests: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { facts: { type: 'string' }, requests: { type: 'string' }, panels: { type: 'string' } },
+});
+/** `--panels a,b`: only these panels (default: all). */
+const ONLY = values.panels?.split(',');
 if (values.facts) process.env.BENCH_FACTS = values.facts;
 const REQUESTS = Number(values.requests ?? 200);
 const { DAYS, FACTS, generateMartsData, mapping, PACK, START, USERS } = await import('./marts-data.ts');
@@ -97,7 +101,7 @@ try {
   console.log(
     `  ${'panel'.padEnd(22)} ${'direct p50'.padStart(10)} ${'direct p95'.padStart(10)} ${'API p50'.padStart(9)} ${'API p95'.padStart(9)}  ${'API−direct p95'.padStart(14)}  API/direct p95`,
   );
-  for (const panel of PANELS) {
+  for (const panel of PANELS.filter((entry) => !ONLY || ONLY.includes(entry.id))) {
     const direct: number[] = [];
     const api: number[] = [];
     for (let index = 0; index < REQUESTS; index++) {

@@ -4,12 +4,11 @@
 // random instants to Parquet, (c) the Redis materialization of every user into a private
 // redis-server. Each runs in its own process (bench/features-step.ts), reporting its time, its peak
 // RSS above its idle footprint, and its ratio to a full scan of the facts measured in the same run.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startRedis } from '../stack/index.ts';
+import { runChild } from './child.ts';
 import { DAYS, FACTS, USERS } from './marts-data.ts';
 
 interface StepResult {
@@ -24,11 +23,7 @@ interface StepResult {
 const STEP = new URL('./features-step.ts', import.meta.url).pathname;
 
 async function run(step: string, root: string, extra?: string): Promise<StepResult> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', STEP, step, root, ...(extra ? [extra] : [])],
-    { maxBuffer: 1 << 20 },
-  );
+  const { stdout } = await runChild(['--import', 'tsx', STEP, step, root, ...(extra ? [extra] : [])]);
   const line = stdout.trim().split('\n').at(-1) ?? '';
   return JSON.parse(line) as StepResult;
 }

@@ -51,6 +51,10 @@ const commands: Record<string, Command> = {
     summary: 'write a daily or weekly HTML/CSV report for a pack and deliver it (webhook, e-mail)',
     load: async () => (await import('./commands/report.ts')).reportCommand,
   },
+  sql: {
+    summary: "serve the embedded warehouse over ClickHouse's HTTP protocol to SQL clients (JDBC, curl…)",
+    load: async () => (await import('./commands/sql.ts')).sqlCommand,
+  },
   connectors: {
     summary: 'register Debezium connectors on Kafka Connect, show their state',
     load: async () => (await import('./commands/connectors.ts')).connectorsCommand,

@@ -252,6 +252,32 @@ describe('dashboards in Chromium', () => {
   });
 });
 
+describe('panel states', () => {
+  it('an item without data shows the empty state; a failing API call shows the error state', async () => {
+    const page = await browser.context.newPage();
+    await signIn(page);
+    await page.goto(`${server.url}/content/item?content=no-such-item`);
+    expect(await settled(page)).toEqual({ 'content.trend': 'empty' });
+    expect(await page.textContent('section[data-panel="content.trend"] .status')).toBe(
+      'No data for these filters.',
+    );
+    // The browser sees a server error for one panel; the others still draw.
+    await page.route('**/api/panels/overview.active?*', (route) =>
+      route.fulfill({
+        status: 500,
+        contentType: 'application/json',
+        body: '{"error":"internal","message":"engine gone"}',
+      }),
+    );
+    await page.goto(`${server.url}/overview?pack=learning`);
+    const states = await settled(page);
+    expect(states['overview.active']).toBe('error');
+    expect(states['overview.summary']).toBe('ready');
+    expect(await page.textContent('section[data-panel="overview.active"] .status')).toContain('engine gone');
+    await page.close();
+  });
+});
+
 describe('dashboards API', () => {
   it("a panel's CSV holds exactly the rows its JSON shows", async () => {
     for (const panel of ['overview.active', 'content.leaderboard', 'experiments.results']) {

@@ -171,21 +171,27 @@ const summary: Panel = {
     const userFilter = `({country:String} = '' OR country = {country:String})
       AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})`;
     const rows: Row[] = [];
+    // Unsegmented, the plain aggregates; segmented, the same over the segment's users (two fixed
+    // texts, so the common case builds no segment at all).
+    const users = segmented(filters) ? 'bitmapAnd(users, segment)' : 'users';
+    const eventsOf = segmented(filters)
+      ? `AND user_id IN (SELECT user_id FROM dim_users WHERE pack = {pack:String} AND ${userFilter})`
+      : '';
     for (const { period, first, last } of periods) {
       const [row] = await warehouse.query<Row>(
-        `WITH ${SEGMENT} AS segment
+        `${segmented(filters) ? `WITH ${SEGMENT} AS segment` : ''}
          SELECT {period:String} AS period, {first:String} AS first_day, {last:String} AS last_day,
-           (SELECT sum(bitmapCardinality(if({segmented:Bool}, bitmapAnd(users, segment), users)))
+           (SELECT sum(bitmapCardinality(${users}))
               FROM agg_daily_active_users WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date})
              / {length:UInt32} AS avg_dau,
-           (SELECT groupBitmapOr(if({segmented:Bool}, bitmapAnd(users, segment), users))
+           (SELECT groupBitmapOr(${users})
               FROM agg_daily_active_users WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}) AS active_users,
            (SELECT count() FROM dim_users WHERE pack = {pack:String}
               AND toDate(signup_at) BETWEEN {first:Date} AND {last:Date} AND ${userFilter}) AS new_users,
-           (SELECT sum(events) FROM mart_daily_user_metrics WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}
-              AND (NOT {segmented:Bool} OR user_id IN (SELECT user_id FROM dim_users WHERE pack = {pack:String} AND ${userFilter}))) AS events,
+           (SELECT sum(events) FROM mart_daily_user_metrics WHERE pack = {pack:String}
+              AND day BETWEEN {first:Date} AND {last:Date} ${eventsOf}) AS events,
            if(active_users = 0, NULL, events / active_users) AS events_per_active_user`,
-        { ...baseParams(filters), period, first, last, length, segmented: segmented(filters) },
+        { ...baseParams(filters), period, first, last, length },
       );
       if (row) {
         delete row.events;

@@ -204,7 +204,11 @@ async function writeOutput(
   const partial = join(dirname(out), `.${Date.now()}-${process.pid}.partial`);
   try {
     if (format === 'parquet') {
-      await warehouse.exportToFile(query.sql, 'Parquet', partial, query.params, query.settings);
+      // Bloom filters per feature column cost the writer much and serve readers little.
+      await warehouse.exportToFile(query.sql, 'Parquet', partial, query.params, {
+        ...query.settings,
+        output_format_parquet_write_bloom_filter: 0,
+      });
       await addParquetMetadata(partial, metadata);
     } else if (format === 'csv') {
       await warehouse.exportToFile(query.sql, 'CSVWithNames', partial, query.params, query.settings);

@@ -114,7 +114,9 @@ function activityAggregate(feature: ActivityFeature, params: Params): string {
     case 'activeDays':
       return `uniqExactIf(j.day, ${cond})`;
     case 'distinct':
-      return `uniqExactIf(j.${measure.column}, ${cond} AND j.${measure.column} != '')`;
+      // Ids counted by their 64-bit hashes: sets of integers instead of strings, a collision among a
+      // user's few thousand ids as likely as none (about n² / 2^65).
+      return `uniqExactIf(cityHash64(j.${measure.column}), ${cond} AND j.${measure.column} != '')`;
     case 'sum':
       return `sumIf(j.${measure.column}, ${cond})`;
     case 'avg':
@@ -250,21 +252,26 @@ function attributeParts(
     );
     if (attributes.length === 0) continue;
     const table = historyTable(`raw_${sourceName}_${source.table}`);
-    // A tuple is never null, so a version whose value is null still wins over older ones.
-    const aggregates = attributes.map((feature) => {
-      const column = feature.jsonField
-        ? `JSONExtractString(h.${q(feature.column)}, '${feature.jsonField.replace(/[^a-z0-9_]/gi, '')}')`
-        : `h.${q(feature.column)}`;
-      return `tupleElement(argMax(tuple(${column}), (h.valid_from, h._version)), 1) AS ${q(`b_${feature.name}`)}`;
+    const columns = [...new Set(attributes.map((feature) => feature.column))];
+    // One argMax per source over a tuple of its columns (a tuple is never null, so a version whose
+    // value is null still wins over older ones); JSON fields are read from the winner only.
+    const outputs = attributes.map((feature) => {
+      const value = `tupleElement(latest, ${columns.indexOf(feature.column) + 1})`;
+      const read = feature.jsonField
+        ? `JSONExtractString(${value}, '${feature.jsonField.replace(/[^a-z0-9_]/gi, '')}')`
+        : value;
+      return `${read} AS ${q(`b_${feature.name}`)}`;
     });
     parts.push({
       name: `attribute_${source.name}`,
-      select: `SELECT s.row_no AS row_no, ${aggregates.join(',\n    ')}
-  FROM (SELECT *, toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from
-        FROM ${q(table)} WHERE _is_deleted = 0 AND toString(${q(source.entityColumn)}) IN (SELECT entity_id FROM spine)) AS h
-  INNER JOIN spine AS s ON h.entity = s.entity_id
-  WHERE h.valid_from < s.ts
-  GROUP BY s.row_no`,
+      select: `SELECT row_no, ${outputs.join(', ')}
+  FROM (SELECT s.row_no AS row_no, argMax(tuple(${columns.map((column) => `h.${q(column)}`).join(', ')}), (h.valid_from, h._version)) AS latest
+        FROM (SELECT toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from,
+                _version, ${columns.map(q).join(', ')}
+              FROM ${q(table)} WHERE _is_deleted = 0) AS h
+        INNER JOIN spine AS s ON h.entity = s.entity_id
+        WHERE h.valid_from < s.ts
+        GROUP BY s.row_no)`,
       columns: attributes.map((feature) => `b_${feature.name}`),
     });
   }
