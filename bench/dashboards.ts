@@ -26,7 +26,7 @@ const { values } = parseArgs({
 const ONLY = values.panels?.split(',');
 if (values.facts) process.env.BENCH_FACTS = values.facts;
 const REQUESTS = Number(values.requests ?? 200);
-const { DAYS, FACTS, generate, mapping, PACK, START, USERS } = await import('./marts-warehouse.ts');
+const { DAYS, FACTS, generateMartsData, mapping, PACK, START, USERS } = await import('./marts-data.ts');
 
 /** A seeded generator, so every run asks the same questions. */
 function generator(seed: number): () => number {
@@ -50,7 +50,7 @@ const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehous
 try {
   await migrate(warehouse);
   console.error(`generating ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users…`);
-  await generate(warehouse);
+  await generateMartsData(warehouse, PACK);
   const existing = await existingTables(warehouse);
   await recomputeMarts(warehouse, PACK, mapping, existing, {
     activityDays: 'all',

@@ -6,21 +6,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DAYS, EXPOSURES, FACTS, generate, mapping, PACK, START, USERS } from './marts-warehouse.ts';
 import { existingTables, recomputeAbResults, recomputeMarts } from '../transforms/index.ts';
-import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
-
-async function timed(action: () => Promise<unknown>): Promise<number> {
-  const startedAt = performance.now();
-  await action();
-  return (performance.now() - startedAt) / 1000;
-}
-
-async function fullScan(warehouse: Warehouse): Promise<number> {
-  return timed(() =>
-    warehouse.query(`SELECT sum(duration_s), uniqExact(user_id) FROM fact_activity WHERE pack = '${PACK}'`),
-  );
-}
+import { migrate, openWarehouse } from '../warehouse/index.ts';
+import {
+  DAYS,
+  EXPOSURES,
+  FACTS,
+  fullScan,
+  generateMartsData,
+  mapping,
+  PACK,
+  START,
+  timed,
+  USERS,
+} from './marts-data.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'tributary-bench-marts-'));
 const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') });
@@ -30,10 +29,10 @@ try {
     `generating ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users, ${EXPOSURES.toLocaleString('en-US')} exposures…`,
   );
   let newDay = '';
-  const generation = await timed(async () => (newDay = await generate(warehouse)));
+  const generation = await timed(async () => (newDay = await generateMartsData(warehouse, PACK)));
   console.error(`generated in ${generation.toFixed(1)} s`);
   const existing = await existingTables(warehouse);
-  const scanBefore = await fullScan(warehouse);
+  const scanBefore = await fullScan(warehouse, PACK);
   const fullSteps: [string, number][] = [];
   const incrementalSteps: [string, number][] = [];
   const full = await timed(() =>
@@ -62,7 +61,7 @@ try {
     ),
   );
   const ab = await timed(() => recomputeAbResults(warehouse, PACK, mapping, existing, 'exp_a'));
-  const scan = (scanBefore + (await fullScan(warehouse))) / 2;
+  const scan = (scanBefore + (await fullScan(warehouse, PACK))) / 2;
   const line = (label: string, seconds: number, target: string) =>
     console.log(
       `  ${label.padEnd(34)} ${seconds.toFixed(2).padStart(7)} s   ${(seconds / scan).toFixed(1).padStart(6)} × scan   target ${target}`,

@@ -58,7 +58,7 @@ const destinationSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const captureSettings = {
+export const captureSettings = {
   sourceName: sourceNameSchema,
   destination: destinationSchema,
   untilCaughtUp: z.boolean(),
