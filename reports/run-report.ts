@@ -252,6 +252,8 @@ async function buildSections(
   sections.push({
     ...health,
     title: 'Pipeline health',
+    description:
+      'Per source table or collection: rows landed, the newest change landed and dead letters waiting (the dashboards show how long ago).',
     alert:
       waiting > 0 ? `${waiting} dead letters wait for a fix and a replay (tributary dlq list).` : undefined,
   });
