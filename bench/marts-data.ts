@@ -1,7 +1,8 @@
 // The bench:marts warehouse, generated inside the embedded ClickHouse engine: 10M fact_activity
 // rows (1M users, 90 days, 100k content items), 1M exposures to 3 experiments, 1M dim_users rows
 // and their user keys. BENCH_FACTS scales the facts (users, content and exposures scale with it).
-// bench:marts and bench:features build the same data with it.
+// bench:marts, bench:dashboards and bench:features build the same data with it.
+import type { PackMapping } from '../packs/index.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 
 export const FACTS = Number(process.env.BENCH_FACTS ?? 10_000_000);
@@ -10,6 +11,24 @@ export const CONTENT = Math.max(100, Math.round(FACTS / 100));
 export const EXPOSURES = USERS;
 export const DAYS = 90;
 export const START = '2026-08-03';
+/** The pack name the marts benchmarks write under. */
+export const PACK = 'bench';
+
+/** The facts are generated, not mapped: only the marts' inputs matter here. */
+export const mapping: PackMapping = {
+  activity: [],
+  exposures: [],
+  ratings: [],
+  users: { mirrors: [], select: '' },
+  content: { mirrors: [], select: '' },
+  experimentConfigs: {
+    mirrors: ['bench_experiments'],
+    select: 'SELECT experiment, variant, share FROM bench_experiments',
+  },
+  analysisWindowDays: 7,
+  viewEventTypes: ['lesson_start', 'paragraph_read'],
+  startEventType: 'lesson_start',
+};
 
 /** Writes the facts; returns the statement that adds the new day the incremental run processes. */
 export async function generateMartsData(warehouse: Warehouse, pack: string): Promise<string> {
@@ -37,7 +56,8 @@ export async function generateMartsData(warehouse: Warehouse, pack: string): Pro
     FROM numbers(${EXPOSURES})`);
   await warehouse.command(`
     INSERT INTO dim_users SELECT concat('u', toString(number)), '${pack}',
-      toDateTime64(toDateTime('${START}', 'UTC') + toIntervalSecond(intHash32(number * 23) % (${DAYS} * 86400)), 3, 'UTC'), '', '', 'active',
+      toDateTime64(toDateTime('${START}', 'UTC') + toIntervalSecond(intHash32(number * 23) % (${DAYS} * 86400)), 3, 'UTC'),
+      ['VN', 'US', 'JP', 'DE', 'BR'][1 + intHash32(number * 29) % 5], '', 'active',
       toUInt32(number + 1)
     FROM numbers(${USERS})`);
   // The keys fact building assigns (transforms/facts.ts): user u<n> has key n + 1.

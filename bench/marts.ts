@@ -6,28 +6,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PackMapping } from '../packs/index.ts';
 import { existingTables, recomputeAbResults, recomputeMarts } from '../transforms/index.ts';
 import { migrate, openWarehouse } from '../warehouse/index.ts';
-import { DAYS, EXPOSURES, FACTS, fullScan, generateMartsData, START, timed, USERS } from './marts-data.ts';
-
-const PACK = 'bench';
-
-/** The facts are generated, not mapped: only the marts' inputs matter here. */
-const mapping: PackMapping = {
-  activity: [],
-  exposures: [],
-  ratings: [],
-  users: { mirrors: [], select: '' },
-  content: { mirrors: [], select: '' },
-  experimentConfigs: {
-    mirrors: ['bench_experiments'],
-    select: 'SELECT experiment, variant, share FROM bench_experiments',
-  },
-  analysisWindowDays: 7,
-  viewEventTypes: ['lesson_start', 'paragraph_read'],
-  startEventType: 'lesson_start',
-};
+import {
+  DAYS,
+  EXPOSURES,
+  FACTS,
+  fullScan,
+  generateMartsData,
+  mapping,
+  PACK,
+  START,
+  timed,
+  USERS,
+} from './marts-data.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'tributary-bench-marts-'));
 const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') });

@@ -96,7 +96,8 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
   it('mart_content_performance', async () => {
     expectSameRows(
       await mart(`SELECT toString(day) AS day, content_id, content_type, unique_users, views, completions, completion_rate,
-          avg_time_spent_s, avg_score, pass_rate, bounce_rate, rating_avg, rating_count
+          avg_time_spent_s, avg_score, pass_rate, bounce_rate, rating_avg, rating_count,
+          starters, completers, scorers, passers
         FROM mart_content_performance WHERE pack = {pack:String}`),
       await oracle(`WITH per_user AS (
           SELECT ts::date AS day, content_id, content_type, user_id, count(*) AS events,
@@ -125,7 +126,9 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
           a.seconds::float8 / nullif(a.unique_users, 0) AS avg_time_spent_s,
           a.score_sum::float8 / nullif(a.scored, 0) AS avg_score, a.passers::float8 / nullif(a.scorers, 0) AS pass_rate,
           a.bounced::float8 / nullif(a.unique_users, 0) AS bounce_rate,
-          r.rating_sum::float8 / nullif(r.rating_count, 0) AS rating_avg, coalesce(r.rating_count, 0) AS rating_count
+          r.rating_sum::float8 / nullif(r.rating_count, 0) AS rating_avg, coalesce(r.rating_count, 0) AS rating_count,
+          coalesce(a.starters, 0) AS starters, coalesce(a.completers, 0) AS completers,
+          coalesce(a.scorers, 0) AS scorers, coalesce(a.passers, 0) AS passers
         FROM activity a FULL JOIN ratings r USING (day, content_id, content_type)`),
       ['day', 'content_id', 'content_type'],
     );

@@ -235,11 +235,23 @@ class ClickHouseWarehouse implements Warehouse {
       return await action();
     } catch (error) {
       if (error instanceof WarehouseError) throw error;
-      throw new WarehouseError(`warehouse statement failed: ${(error as Error).message}`, {
+      throw new WarehouseError(`warehouse statement failed: ${withServerCode(error)}`, {
         retriable: isRetriableWarehouseFailure(error),
         cause: error,
         context: { sql: sql.slice(0, 500) },
       });
     }
   }
+}
+
+/**
+ * The error's text with ClickHouse's code in front: over HTTP the client parses `Code: N.` out of
+ * the message into `code`, and callers (refused-data detection) read it from the text.
+ */
+function withServerCode(error: unknown): string {
+  const message = (error as Error).message;
+  const code = (error as { code?: unknown }).code;
+  const type = (error as { type?: unknown }).type;
+  if (typeof code !== 'string' || !/^\d+$/.test(code) || /\bCode: \d+\./.test(message)) return message;
+  return `Code: ${code}. DB::Exception: ${message}${typeof type === 'string' ? ` (${type})` : ''}`;
 }

@@ -34,7 +34,7 @@ export async function recomputeContentPerformance(
            arrayCount((user, at) -> (at = 1 OR users[at - 1] != user) AND (at = length(users) OR users[at + 1] != user),
                       users, arrayEnumerate(users)) / unique_users) AS bounce_rate,
         if(ratings = 0, NULL, rating_sum / ratings) AS rating_avg,
-        ratings AS rating_count
+        ratings AS rating_count, starters, completers, scorers, passers
      FROM (
        SELECT day, content_id, content_type,
            arraySort(groupArrayIf(user_key, is_event)) AS users,
