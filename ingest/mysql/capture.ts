@@ -217,19 +217,29 @@ class MysqlCapture {
         let chunk: SourceChange[] = [];
         let chunkIndex = 0;
         let rows = 0;
+        // One chunk lands while the next is read and decoded; snapshot rows share one version and
+        // never overlap, so their order does not matter.
+        let landing: Promise<void> = Promise.resolve();
         const flush = async () => {
+          await landing;
           if (chunk.length === 0) return;
-          const outcome = await this.lander.land(
-            'snapshot',
-            chunk,
-            [],
-            `${this.pipeline}:snapshot:${formatBinlogPosition(position)}:${name}:${chunkIndex++}`,
-          );
-          this.result.snapshotRows += outcome.changes;
-          this.result.deadLetters += outcome.deadLetters;
-          rows += chunk.length;
-          this.options.events?.snapshotProgress?.(name, rows);
+          const changes = chunk;
           chunk = [];
+          landing = this.lander
+            .land(
+              'snapshot',
+              changes,
+              [],
+              `${this.pipeline}:snapshot:${formatBinlogPosition(position)}:${name}:${chunkIndex++}`,
+            )
+            .then((outcome) => {
+              this.result.snapshotRows += outcome.changes;
+              this.result.deadLetters += outcome.deadLetters;
+              rows += changes.length;
+              this.options.events?.snapshotProgress?.(name, rows);
+            });
+          // Its failure surfaces at the next await, not as an unhandled rejection meanwhile.
+          landing.catch(() => undefined);
         };
         const columns = codec.table.columns
           .map((column) => column.name)
@@ -264,6 +274,7 @@ class MysqlCapture {
           if (chunk.length >= chunkRows) await flush();
         }
         await flush();
+        await landing;
       }
       await connection.query('COMMIT');
       // Rows an earlier snapshot or stream left but this snapshot did not see are gone.
