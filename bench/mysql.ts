@@ -3,7 +3,8 @@
 // against the server's own decoder reading the same binlog in the same run
 // (`mysqlbinlog --read-from-remote-server --base64-output=DECODE-ROWS -v > /dev/null`). Also the
 // snapshot of a 1M-row table and the capture process' peak RSS. BENCH_CHANGES and
-// BENCH_SNAPSHOT_ROWS set the scale (full scale: 1,000,000 each).
+// BENCH_SNAPSHOT_ROWS set the scale (full scale: 1,000,000 each); BENCH_PROFILE_DIR=dir writes a V8
+// CPU profile of each capture process.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
