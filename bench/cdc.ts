@@ -3,6 +3,7 @@
 // own pgoutput decoding of the same changes (pg_logical_slot_get_binary_changes) in the same run.
 // Also the initial snapshot of a 1M-row table, and the capture process' peak RSS.
 import { execFileSync } from 'node:child_process';
+import { reportOf, rssByTenth, runChild } from './child.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,32 +20,32 @@ interface CaptureReport {
   streamedChanges: number;
   totalSeconds: number;
   snapshotSeconds: number;
-  peakRssMb: number;
+  writeSeconds: number;
+  checkpointSeconds: number;
   floorRssMb: number;
   cpuSeconds: number;
 }
 
-function runCapture(url: string, sourceName: string, warehouseDir: string): CaptureReport {
+type CaptureRun = CaptureReport & { peakRssMb: number; rssByTenthMb: number[] };
+
+async function runCapture(url: string, sourceName: string, warehouseDir: string): Promise<CaptureRun> {
   const profile = process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]
     : [];
-  const output = execFileSync(
-    process.execPath,
-    [
-      ...profile,
-      '--import',
-      'tsx',
-      new URL('./capture-process.ts', import.meta.url).pathname,
-      url,
-      sourceName,
-      warehouseDir,
-    ],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as CaptureReport;
+  const run = await runChild([
+    ...profile,
+    '--import',
+    'tsx',
+    new URL('./capture-process.ts', import.meta.url).pathname,
+    url,
+    sourceName,
+    warehouseDir,
+  ]);
+  return {
+    ...reportOf<CaptureReport>(run),
+    peakRssMb: run.peakRssMb,
+    rssByTenthMb: rssByTenth(run.rssSamplesMb),
+  };
 }
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -58,7 +59,7 @@ try {
   const client = new pg.Client({ connectionString: streamUrl });
   await client.connect();
   await prepareCatalog(client);
-  runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
+  await runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
   await client.query("SELECT pg_create_logical_replication_slot('bench_baseline', 'pgoutput')");
   console.error(`writing ${format(CHANGES)} changes…`);
   await writeWorkload(client, CHANGES);
@@ -72,7 +73,7 @@ try {
   const baselineChanges = Number(decoded.rows[0]?.changes ?? 0);
   await client.query("SELECT pg_drop_replication_slot('bench_baseline')");
 
-  const stream = runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
+  const stream = await runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
   await client.end();
 
   // The compound-key table with a TOASTed column half of the changes leave unchanged, captured the same way.
@@ -80,11 +81,11 @@ try {
   const toastedClient = new pg.Client({ connectionString: toastedUrl });
   await toastedClient.connect();
   await prepareToastedTable(toastedClient);
-  runCapture(toastedUrl, 'toasted', join(root, 'warehouse-toasted'));
+  await runCapture(toastedUrl, 'toasted', join(root, 'warehouse-toasted'));
   console.error(`writing ${format(CHANGES)} changes to the TOASTed table…`);
   await writeToastedWorkload(toastedClient, CHANGES);
   await toastedClient.end();
-  const toasted = runCapture(toastedUrl, 'toasted', join(root, 'warehouse-toasted'));
+  const toasted = await runCapture(toastedUrl, 'toasted', join(root, 'warehouse-toasted'));
   // The engine alone inserting as many rows of that shape, in batches of the capture's byte budget.
   const floor = JSON.parse(
     execFileSync(
@@ -117,7 +118,7 @@ try {
   );
   const scanSeconds = (performance.now() - started) / 1000;
   await snapshotClient.end();
-  const snapshot = runCapture(snapshotUrl, 'snap', join(root, 'warehouse-snapshot'));
+  const snapshot = await runCapture(snapshotUrl, 'snap', join(root, 'warehouse-snapshot'));
 
   const baselineRate = baselineChanges / baselineSeconds;
   const streamRate = stream.streamedChanges / stream.totalSeconds;
@@ -132,7 +133,9 @@ CDC benchmark (${format(CHANGES)} changes: 70% insert, 25% update, 5% delete; ${
   ratio     TOASTed table / activity table                                  ${(toastedRate / streamRate).toFixed(2)}   (target ≥ 0.7; peak RSS ${toasted.peakRssMb.toFixed(0)} MB)
   floor     chDB alone inserting ${format(floor.rows)} rows of that shape            ${floor.insertSeconds.toFixed(2)} s = ${format(floor.rows / floor.insertSeconds)} rows/s; capture / floor = ${(toastedRate / (floor.rows / floor.insertSeconds)).toFixed(2)}
   snapshot  ${format(snapshot.snapshotRows)} rows in ${snapshot.snapshotSeconds.toFixed(2)} s = ${format(snapshotRate)} rows/s   (Postgres reads the table in ${scanSeconds.toFixed(2)} s: ${format(Number(copied.rows[0]?.count ?? 0) / scanSeconds)} rows/s)
-  peak RSS  streaming ${stream.peakRssMb.toFixed(0)} MB, snapshot ${snapshot.peakRssMb.toFixed(0)} MB   (target < 300 MB; the process holds ${stream.floorRssMb.toFixed(0)} MB with chDB open and nothing captured)
+  landing  per change: warehouse insert ${((stream.writeSeconds / stream.streamedChanges) * 1e6).toFixed(1)} µs, write intents ${((stream.checkpointSeconds / stream.streamedChanges) * 1e6).toFixed(2)} µs (the runner's own bookkeeping; the rest is decoding and waiting for WAL)
+  peak RSS  streaming ${stream.peakRssMb.toFixed(0)} MB, snapshot ${snapshot.peakRssMb.toFixed(0)} MB, TOASTed ${toasted.peakRssMb.toFixed(0)} MB; idle floor ${stream.floorRssMb.toFixed(0)} MB with chDB open (target: floor + 250 MB = ${(stream.floorRssMb + 250).toFixed(0)} MB)
+  RSS at each tenth of the stream: ${stream.rssByTenthMb.map((mb) => mb.toFixed(0)).join(', ')} MB
   CPU       capture process used ${stream.cpuSeconds.toFixed(1)} s of CPU streaming (${(stream.cpuSeconds / stream.totalSeconds).toFixed(2)} cores), ${snapshot.cpuSeconds.toFixed(1)} s snapshotting`);
 } finally {
   await postgres.stop();

@@ -1,11 +1,12 @@
-// Kafka-path benchmark, one workload, one run: (a) Debezium → Kafka → worker → chDB, (b) native
+// Kafka-path benchmark, one workload, one run: (direct) the native capture straight into chDB, the
+// rate the worker is held to; (backlog) a worker alone over the same changes already on Kafka;
+// (a) Debezium → Kafka → worker → chDB, (b) native
 // capture → Kafka → worker → chDB, (c) the broker's own produce and consume rates for messages of the
 // same size (Kafka's ProducerPerformance/ConsumerPerformance: the transport ceiling); then freshness
 // (commit → visible in chDB) at a steady 10k changes/s, and the worker's peak RSS; then (d) the
 // Node clients' own read rates on the native topic (kafkajs, the worker's, and @platformatic/kafka),
 // and the worker's RSS over a replayed backlog of BENCH_BACKLOG messages (default 5M).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import {
 } from '../stack/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 import { prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { reportOf, rssByTenth, runChild as run } from './child.ts';
 import { kafkajsConsumeRate, platformaticConsumeRate } from './client-ceiling.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200_000);
@@ -32,43 +34,25 @@ const TABLE = 'public.user_activity_results';
 interface WorkerReport {
   messages: number;
   deadLetters: number;
+  floorRssMb: number;
   firstMessageAt: number;
   lastLandedAt: number;
-  peakRssMb: number;
 }
 
-/** Runs a child process to its end; returns its stdout and the peak RSS sampled from /proc. */
-function run(
-  args: string[],
-  options: { signalAfter?: Promise<unknown> } = {},
-): Promise<{ stdout: string; peakRssMb: number; rssSamplesMb: number[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, TRIBUTARY_PII_KEY: 'bench-key-0123456789' },
-    });
-    let stdout = '';
-    let peakRssMb = 0;
-    const rssSamplesMb: number[] = [];
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const sampler = setInterval(() => {
-      try {
-        const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-        peakRssMb = Math.max(peakRssMb, Number(rss ?? 0) / 1024);
-        rssSamplesMb.push(Number(rss ?? 0) / 1024);
-      } catch {
-        // the process has just exited
-      }
-    }, 200);
-    void options.signalAfter?.then(() => child.kill('SIGTERM'));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearInterval(sampler);
-      if (code === 0) resolve({ stdout, peakRssMb, rssSamplesMb });
-      else reject(new Error(`${args.slice(0, 3).join(' ')} exited with ${code}`));
-    });
-  });
+interface CaptureReport {
+  streamedChanges: number;
+  totalSeconds: number;
 }
+
+/** The CDC benchmark's capture process: the same table straight into chDB, as source `direct`. */
+const directCaptureArgs = (url: string, warehouse: string) => [
+  '--import',
+  'tsx',
+  new URL('./capture-process.ts', import.meta.url).pathname,
+  url,
+  'direct',
+  warehouse,
+];
 
 /** `tributary capture` of the benchmark table onto Kafka, as source `nat`. */
 const nativeCaptureArgs = (url: string, brokers: string, ...extra: string[]) => [
@@ -98,7 +82,10 @@ const workerArgs = (brokers: string, group: string, topics: string, warehouse: s
   ...(idle ? [String(idle)] : []),
 ];
 
-const parseReport = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as WorkerReport;
+const workerArgsProfiled = (...args: Parameters<typeof workerArgs>) => [
+  ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : []),
+  ...workerArgs(...args),
+];
 
 /** Runs one of Kafka's own performance tools and returns the records/s it reports. */
 async function kafkaTool(className: string, args: string[], rate: RegExp): Promise<number> {
@@ -187,14 +174,12 @@ async function replayBacklog(topic: string, held: number): Promise<string> {
   const worker = await run(
     workerArgs(brokers, 'backlog', '^nat\\.public\\.', join(root, 'warehouse-backlog'), 5),
   );
-  const report = parseReport(worker.stdout);
+  const report = reportOf<WorkerReport>(worker);
   const seconds = (report.lastLandedAt - startedAt) / 1000;
-  // RSS once the worker runs at full speed: the tenths of the run after the first.
-  const samples = worker.rssSamplesMb;
-  const tenth = (index: number) =>
-    samples[Math.min(samples.length - 1, Math.floor((samples.length * index) / 10))] ?? 0;
-  const profile = Array.from({ length: 9 }, (_, index) => tenth(index + 1).toFixed(0)).join(', ');
-  return `  backlog of ${format(report.messages)} messages: ${format(report.messages / seconds)} changes/s; worker RSS at each tenth of the run ${profile} MB, peak ${worker.peakRssMb.toFixed(0)} MB`;
+  const tenths = rssByTenth(worker.rssSamplesMb)
+    .map((mb) => mb.toFixed(0))
+    .join(', ');
+  return `  backlog of ${format(report.messages)} messages: ${format(report.messages / seconds)} changes/s; worker RSS at each tenth of the run ${tenths} MB, peak ${worker.peakRssMb.toFixed(0)} MB (idle floor ${report.floorRssMb.toFixed(0)} MB; target floor + 250 MB)`;
 }
 const root = await mkdtemp(join(tmpdir(), 'tributary-bench-kafka-'));
 const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
@@ -212,8 +197,9 @@ try {
   await client.connect();
   await prepareCatalog(client);
 
-  // Both captures exist before the workload is written, so both carry exactly the same changes.
+  // Every capture exists before the workload is written, so all carry exactly the same changes.
   await run(nativeCaptureArgs(url, brokers, '--until-caught-up'));
+  await run(directCaptureArgs(url, join(root, 'warehouse-direct')));
   const connector = postgresConnector({ sourceUrl: url, sourceName: 'dbz', tables: [TABLE], dropFields: [] });
   await preparePostgresSource({
     sourceUrl: url,
@@ -252,14 +238,26 @@ try {
   console.error(`writing ${format(CHANGES)} changes…`);
   await writeWorkload(client, CHANGES);
 
-  // (b) native capture → Kafka → worker, concurrently, from the same backlog.
+  // (direct) the native capture straight into chDB: the rate a worker is held to.
+  const direct = reportOf<CaptureReport>(await run(directCaptureArgs(url, join(root, 'warehouse-direct'))));
+  const directRate = direct.streamedChanges / direct.totalSeconds;
+
+  // (b) native capture → Kafka → worker, concurrently: the worker keeping pace with a live capture.
   let started = Date.now();
   const [, nativeWorker] = await Promise.all([
     run(nativeCaptureArgs(url, brokers, '--until-caught-up')),
-    run(workerArgs(brokers, 'nat', '^nat\\.public\\.', join(root, 'warehouse-native'), 3)),
+    run(workerArgsProfiled(brokers, 'nat', '^nat\\.public\\.', join(root, 'warehouse-native'), 3)),
   ]);
-  const native = parseReport(nativeWorker.stdout);
+  const native = reportOf<WorkerReport>(nativeWorker);
   const nativeSeconds = (native.lastLandedAt - started) / 1000;
+
+  // (backlog) a new group over the same changes, all on the topic already: the worker alone.
+  started = Date.now();
+  const backlogWorker = await run(
+    workerArgsProfiled(brokers, 'backlog-rate', '^nat\\.public\\.', join(root, 'warehouse-backlog-rate'), 3),
+  );
+  const backlogReport = reportOf<WorkerReport>(backlogWorker);
+  const backlogRate = backlogReport.messages / ((backlogReport.lastLandedAt - started) / 1000);
 
   // (a) Debezium → Kafka → worker.
   started = Date.now();
@@ -267,7 +265,7 @@ try {
   const debeziumWorker = await run(
     workerArgs(brokers, 'dbz', '^dbz\\.public\\.user_activity_results$', join(root, 'warehouse-debezium'), 5),
   );
-  const debezium = parseReport(debeziumWorker.stdout);
+  const debezium = reportOf<WorkerReport>(debeziumWorker);
   const debeziumSeconds = (debezium.lastLandedAt - started) / 1000;
 
   // (c) the broker's own rates for messages of the native path's average size.
@@ -360,11 +358,14 @@ try {
   console.log(`
 Kafka benchmark (${format(CHANGES)} changes on ${TABLE}: 70% insert, 25% update, 5% delete; ${format(stored)} messages on the native topic)
   (a) Debezium → Kafka → worker → chDB        ${format(debezium.messages)} messages in ${debeziumSeconds.toFixed(2)} s = ${format(debeziumRate)} changes/s
-  (b) native capture → Kafka → worker → chDB  ${format(native.messages)} messages in ${nativeSeconds.toFixed(2)} s = ${format(nativeRate)} changes/s
+  (b) native capture → Kafka → worker → chDB  ${format(native.messages)} messages in ${nativeSeconds.toFixed(2)} s = ${format(nativeRate)} changes/s  (keeping pace with the capture)
+  (backlog) the worker alone, same changes   ${format(backlogReport.messages)} messages = ${format(backlogRate)} changes/s
+  (direct) native capture straight to chDB   ${format(direct.streamedChanges)} changes in ${direct.totalSeconds.toFixed(2)} s = ${format(directRate)} changes/s
+  backlog/direct ${(backlogRate / directRate).toFixed(2)} (target ≥ 0.6)   b/backlog ${(nativeRate / backlogRate).toFixed(2)} (target ≥ 0.8)
   (c) broker alone, ${recordSize}-byte records     produce ${format(produceRate)}/s, consume ${format(consumeRate)}/s
   b/a ${(nativeRate / debeziumRate).toFixed(2)} (target ≥ 3)   b/c ${(nativeRate / ceiling).toFixed(2)}   (b target ≥ 60k/s)
   freshness at 10k changes/s, commit → visible in chDB: p50 ${fresh?.p50} ms, p99 ${fresh?.p99} ms over ${fresh?.n} changes (target p99 < 1 s)
-  worker peak RSS: native ${native.peakRssMb.toFixed(0)} MB, Debezium ${debezium.peakRssMb.toFixed(0)} MB (target < 300 MB)
+  worker peak RSS: native ${nativeWorker.peakRssMb.toFixed(0)} MB, backlog ${backlogWorker.peakRssMb.toFixed(0)} MB, Debezium ${debeziumWorker.peakRssMb.toFixed(0)} MB (idle floor ${native.floorRssMb.toFixed(0)} MB; target floor + 250 MB)
   (d) clients alone on the native topic (${format(onTopic)} messages, JSON.parse each, no warehouse):
       kafkajs ${format(kafkajsRate.perSecond)}/s, @platformatic/kafka ${format(platformaticRate.perSecond)}/s; worker (b) = ${(nativeRate / kafkajsRate.perSecond).toFixed(2)} of kafkajs alone
 ${backlog ?? '  backlog: skipped (BENCH_BACKLOG=0)'}`);

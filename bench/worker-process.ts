@@ -9,6 +9,8 @@ if (!brokers || !group || !topics || !warehouseDir) {
   process.exit(2);
 }
 const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
+// What the process holds before consuming anything: Node, the modules and the chDB engine.
+const floorRssMb = process.memoryUsage().rss / 1024 / 1024;
 const stop = new AbortController();
 process.once('SIGTERM', () => stop.abort());
 let firstMessageAt = 0;
@@ -22,8 +24,11 @@ const result = await runKafkaWorker({
   untilIdleSeconds: idleSeconds ? Number(idleSeconds) : undefined,
   signal: stop.signal,
   events: {
-    landed: () => {
+    landed: ({ newestSourceMs }) => {
       lastLandedAt = Date.now();
+      // For the soak: how far behind the source each landing is (commit → landed), as it happens.
+      if (process.env.BENCH_LAG_LINES && newestSourceMs)
+        console.log(JSON.stringify({ lagMs: lastLandedAt - newestSourceMs }));
     },
     received: () => {
       firstMessageAt ||= Date.now();
@@ -34,6 +39,7 @@ await warehouse.close();
 console.log(
   JSON.stringify({
     ...result,
+    floorRssMb,
     firstMessageAt,
     lastLandedAt,
     peakRssMb: process.resourceUsage().maxRSS / 1024,

@@ -178,3 +178,4 @@ function trackedByGit(path: string): boolean {
     return false;
   }
 }
+export { dashboardsToken } from './dashboards.ts';

@@ -3,7 +3,8 @@
 // replaces exactly their facts, and reports the days those facts were on before and after, which
 // are the mart partitions to recompute.
 import type { FactSource, PackMapping } from '../packs/index.ts';
-import { quoteIdentifier as q, type Warehouse } from '../warehouse/index.ts';
+import { TributaryError } from '../errors/index.ts';
+import { quoteIdentifier as q, WarehouseError, type Warehouse } from '../warehouse/index.ts';
 
 /** Every fact table, with the columns its mapping's SELECT yields (after pack and source_key). */
 const FACT_TABLES = {
@@ -14,6 +15,7 @@ const FACT_TABLES = {
     // `day` and the position are derived here, the same for every source.
     derive: (select: string) =>
       `SELECT user_id, ts, toDate(ts) AS day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value, '' AS source_position, source_key FROM (${select})`,
+    derived: ['day', 'source_position'],
     userKeys: true,
   },
   exposures: {
@@ -21,6 +23,7 @@ const FACT_TABLES = {
     columns: 'experiment, variant, user_id, exposed_at',
     derive: (select: string) =>
       `SELECT experiment, variant, user_id, exposed_at, source_key FROM (${select})`,
+    derived: [],
     userKeys: true,
   },
   ratings: {
@@ -28,6 +31,7 @@ const FACT_TABLES = {
     columns: 'user_id, content_id, content_type, day, rating',
     derive: (select: string) =>
       `SELECT user_id, content_id, content_type, day, rating, source_key FROM (${select})`,
+    derived: [],
     userKeys: false,
   },
 } as const;
@@ -106,6 +110,85 @@ export async function refreshFactsIncremental(
   return changed;
 }
 
+/** The mapping's SELECT over `source`'s mirror, with each row's `source_key`. */
+function keyedRows(source: FactSource): string {
+  const select = source.select.replaceAll('{mirror}', q(source.mirror));
+  // The key is computed inside the mapping's SELECT so it can filter before the facts are built.
+  return select.replace(/^\s*SELECT\s/i, `SELECT ${source.sourceKey} AS source_key, `);
+}
+
+/** A pack's mapping does not yield what a fact table holds; says which source, column and types. */
+export class FactMappingError extends TributaryError {}
+
+/** Broad kinds of ClickHouse types: an INSERT converts within a kind, not across kinds. */
+function typeKind(type: string): 'number' | 'text' | 'time' | 'other' {
+  const bare = type
+    .replace(/^(?:Nullable|LowCardinality)\((.*)\)$/, '$1')
+    .replace(/^Nullable\((.*)\)$/, '$1');
+  if (/^(?:U?Int\d+|Float\d+|Decimal|Bool)/.test(bare)) return 'number';
+  if (/^(?:String|FixedString|Enum|UUID)/.test(bare)) return 'text';
+  if (/^(?:Date|DateTime)/.test(bare)) return 'time';
+  return 'other';
+}
+
+/** Why a column of type `yielded` cannot fill a fact column of type `expected`, or undefined. */
+export function columnMismatch(expected: string, yielded: string | undefined): string | undefined {
+  if (yielded === undefined) return 'is missing';
+  if (expected === yielded || typeKind(expected) === typeKind(yielded)) return undefined;
+  return `is ${yielded}, the fact column is ${expected}`;
+}
+
+const checkedSources = new WeakMap<FactSource, true>();
+
+/**
+ * Checks, once per source, that each mapping SELECT over an existing mirror yields every fact
+ * column with a type the fact table accepts (DESCRIBE, nothing read), so that a pack whose mapping
+ * drifted from the facts fails at start naming the column instead of mid-run or silently.
+ */
+export async function checkFactSelects(
+  warehouse: Warehouse,
+  mapping: PackMapping,
+  existing: Set<string>,
+): Promise<void> {
+  for (const kind of Object.keys(FACT_TABLES) as FactKind[]) {
+    const { table, columns, derived } = FACT_TABLES[kind];
+    const sources = mapping[kind].filter(
+      (source) => existing.has(source.mirror) && !checkedSources.has(source),
+    );
+    if (sources.length === 0) continue;
+    const factTypes = await describe(warehouse, `TABLE ${q(table)}`);
+    for (const source of sources) {
+      let yielded: Map<string, string>;
+      try {
+        yielded = await describe(warehouse, `(${keyedRows(source)})`);
+      } catch (error) {
+        if (!(error instanceof WarehouseError) || error.retriable) throw error;
+        throw new FactMappingError(
+          `the ${kind} mapping over ${source.mirror} does not run: ${error.message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      const mapped = columns.split(', ').filter((column) => !(derived as readonly string[]).includes(column));
+      const problems = mapped.flatMap((column) => {
+        const problem = columnMismatch(factTypes.get(column) ?? '', yielded.get(column));
+        return problem ? [`${column} ${problem}`] : [];
+      });
+      if (problems.length > 0)
+        throw new FactMappingError(
+          `the ${kind} mapping over ${source.mirror} does not fit ${table}: ${problems.join('; ')}; fix the pack's mapping`,
+        );
+      checkedSources.set(source, true);
+    }
+  }
+}
+
+async function describe(warehouse: Warehouse, what: string): Promise<Map<string, string>> {
+  const rows = await warehouse.query<{ name: string; type: string }>(`DESCRIBE ${what}`);
+  return new Map(rows.map((row) => [row.name, row.type]));
+}
+
 async function insertFacts(
   warehouse: Warehouse,
   pack: string,
@@ -114,9 +197,7 @@ async function insertFacts(
   keyFilter: string | undefined,
 ): Promise<void> {
   const { table, columns, derive, userKeys } = FACT_TABLES[kind];
-  const select = source.select.replaceAll('{mirror}', q(source.mirror));
-  // The key is computed inside the mapping's SELECT so it can filter before the facts are built.
-  const keyed = select.replace(/^\s*SELECT\s/i, `SELECT ${source.sourceKey} AS source_key, `);
+  const keyed = keyedRows(source);
   const facts = derive(keyFilter ? `SELECT * FROM (${keyed}) WHERE ${keyFilter}` : keyed);
   if (!userKeys) {
     await warehouse.command(

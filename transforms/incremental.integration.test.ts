@@ -147,4 +147,26 @@ describe(`incremental transforms equal a full recompute (documents on the ${MONG
         text: await martText(mart, 'full'),
       });
   });
+
+  it('refuses at start a mapping that does not yield a fact column, naming the column, and writes nothing', async () => {
+    const mapping = learningPack.mapping(SOURCE);
+    const [first, ...rest] = mapping.activity;
+    if (!first) throw new Error('the learning mapping has no activity source');
+    const drifted = {
+      ...mapping,
+      activity: [
+        { ...first, select: first.select.replace(/AS duration_s\b/, 'AS duration_seconds') },
+        ...rest,
+      ],
+    };
+    await expect(
+      runTransforms({ warehouse: data.warehouse, pack: 'drifted', mapping: drifted }),
+    ).rejects.toThrow(
+      /activity mapping over raw_learning_\w+ does not fit fact_activity: duration_s is missing/,
+    );
+    const [facts] = await data.warehouse.query<{ n: string }>(
+      "SELECT count() AS n FROM fact_activity WHERE pack = 'drifted'",
+    );
+    expect(facts?.n).toBe('0');
+  });
 });

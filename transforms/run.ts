@@ -13,7 +13,13 @@ import {
   writeCheckpoint,
   type Warehouse,
 } from '../warehouse/index.ts';
-import { assignUserKeys, refreshFactsFull, refreshFactsIncremental, withUserKeys } from './facts.ts';
+import {
+  assignUserKeys,
+  checkFactSelects,
+  refreshFactsFull,
+  refreshFactsIncremental,
+  withUserKeys,
+} from './facts.ts';
 import { recomputeAbResults, refreshAbUsers } from './marts/ab-results.ts';
 import { recomputeDailyActiveUsers } from './marts/active-users.ts';
 import { recomputeContentPerformance } from './marts/content-performance.ts';
@@ -91,6 +97,7 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   const pipeline = `transform:${pack}`;
   const state = await readCheckpoint(warehouse, pipeline, 'state', transformStateSchema);
   const existing = await existingTables(warehouse);
+  await checkFactSelects(warehouse, mapping, existing);
   const mirrors = mirrorsRead(mapping).filter((mirror) => existing.has(mirror));
   // Read before the watermark, so that every read of this run comes after it.
   const readAt = await warehouseNow(warehouse);

@@ -23,3 +23,5 @@ export { quoteIdentifier, quoteString } from './sql.ts';
 export { CheckpointError, parseCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.ts';
 export { listDeadLetters, markReplayed, recordDeadLetters } from './dead-letters.ts';
 export type { DeadLetter, DeadLetterFilter, StoredDeadLetter } from './dead-letters.ts';
+export { openEngineSession, embeddedDirectory, EngineQueryError } from './engine-session.ts';
+export type { EngineSession, EngineResult, EngineChunk } from './engine-session.ts';

@@ -1,12 +1,14 @@
 // The Warehouse seam: everything above it talks to ClickHouse through this small interface, whether
 // the engine is embedded (chDB, in this process) or a server reached over HTTP.
+import { createWriteStream } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { Readable } from 'node:stream';
 import { WarehouseError, isRetriableWarehouseFailure } from './errors.ts';
-import { quoteIdentifier } from './sql.ts';
+import { quoteIdentifier, quoteString } from './sql.ts';
 
 export type WarehouseTarget = { kind: 'chdb'; path: string } | { kind: 'http'; url: string };
 
@@ -29,7 +31,7 @@ export interface SerializedRows {
 export interface Warehouse {
   readonly target: WarehouseTarget;
   /** DDL and other statements without a result. `{name:Type}` placeholders bind `params`. */
-  command(sql: string, params?: QueryParams): Promise<void>;
+  command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void>;
   /** Runs a SELECT and returns its rows as plain objects (JSONEachRow); `settings` apply to this query. */
   query<Row = Record<string, unknown>>(
     sql: string,
@@ -42,6 +44,17 @@ export interface Warehouse {
   insertLines(table: string, batch: SerializedRows, options?: InsertOptions): Promise<void>;
   /** Runs a query and returns the raw bytes of the chosen output format (Parquet, Arrow, CSV…). */
   queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer>;
+  /**
+   * Writes a SELECT's result to a local file in `format` without holding it in this process: the
+   * embedded engine writes the file itself, block by block; over HTTP the response is piped to it.
+   */
+  exportToFile(
+    sql: string,
+    format: string,
+    path: string,
+    params?: QueryParams,
+    settings?: ClickHouseSettings,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,8 +138,10 @@ class ClickHouseWarehouse implements Warehouse {
     private readonly rawInsert?: RawInsert,
   ) {}
 
-  async command(sql: string, params?: QueryParams): Promise<void> {
-    await this.run(sql, () => this.client.command({ query: sql, query_params: params }));
+  async command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void> {
+    await this.run(sql, () =>
+      this.client.command({ query: sql, query_params: params, clickhouse_settings: settings }),
+    );
   }
 
   async query<Row>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<Row[]> {
@@ -186,6 +201,31 @@ class ClickHouseWarehouse implements Warehouse {
     });
   }
 
+  async exportToFile(
+    sql: string,
+    format: string,
+    path: string,
+    params?: QueryParams,
+    settings?: ClickHouseSettings,
+  ): Promise<void> {
+    if (this.target.kind === 'chdb') {
+      await this.command(
+        `INSERT INTO FUNCTION file(${quoteString(path)}, ${quoteString(format)}) ${sql}`,
+        params,
+        { ...settings, engine_file_truncate_on_insert: 1 },
+      );
+      return;
+    }
+    await this.run(sql, async () => {
+      const result = await this.client.exec({
+        query: `${sql} FORMAT ${format}`,
+        query_params: params,
+        clickhouse_settings: settings,
+      });
+      await pipeline(result.stream, createWriteStream(path));
+    });
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }
@@ -195,11 +235,23 @@ class ClickHouseWarehouse implements Warehouse {
       return await action();
     } catch (error) {
       if (error instanceof WarehouseError) throw error;
-      throw new WarehouseError(`warehouse statement failed: ${(error as Error).message}`, {
+      throw new WarehouseError(`warehouse statement failed: ${withServerCode(error)}`, {
         retriable: isRetriableWarehouseFailure(error),
         cause: error,
         context: { sql: sql.slice(0, 500) },
       });
     }
   }
+}
+
+/**
+ * The error's text with ClickHouse's code in front: over HTTP the client parses `Code: N.` out of
+ * the message into `code`, and callers (refused-data detection) read it from the text.
+ */
+function withServerCode(error: unknown): string {
+  const message = (error as Error).message;
+  const code = (error as { code?: unknown }).code;
+  const type = (error as { type?: unknown }).type;
+  if (typeof code !== 'string' || !/^\d+$/.test(code) || /\bCode: \d+\./.test(message)) return message;
+  return `Code: ${code}. DB::Exception: ${message}${typeof type === 'string' ? ` (${type})` : ''}`;
 }

@@ -1,6 +1,8 @@
 // The landing runner against a fake source and a fake sink: fast, deterministic checks of what the
 // integration tests cover slowly (batching limits, rebuilding a recorded batch after a crash at
 // each step, backoff, shutdown, heartbeats). The fake sink drops a repeated token as ClickHouse does.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CheckpointError } from '../../warehouse/index.ts';
@@ -311,6 +313,45 @@ describe('the landing runner', () => {
     expect(result.units).toBe(4);
     expect(sink.landed).toEqual(everyChange(all.slice(0, 4)));
     expect(stream.acknowledged).toBe(4);
+  });
+
+  it('keeps no unit reachable once it landed, while a stop signal is armed (memory bounded by the batch)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const read: WeakRef<Unit>[] = [];
+    let reachable = -1;
+    // Units made as they are read, so that only the runner can keep them.
+    const stream: ChangeStream<number, { after: number }, Unit> = {
+      id: 'lazy',
+      codec: CODEC,
+      acknowledgedAtSource: true,
+      read: () => ({
+        next: async () => {
+          const position = read.length + 1;
+          if (position === 500) {
+            // A WeakRef keeps its target until the current job ends: collect on a fresh turn.
+            await new Promise((resolve) => setImmediate(resolve));
+            gc();
+            reachable = read.filter((unit) => unit.deref() !== undefined).length;
+          }
+          if (position > 500) return { value: undefined, done: true };
+          const unit: Unit = {
+            changes: [change(position)],
+            position,
+            bytes: 10,
+            stateAfter: { after: position },
+          };
+          read.push(new WeakRef(unit));
+          return { value: unit, done: false };
+        },
+      }),
+      acknowledge: async () => {},
+    };
+    const stop = new AbortController();
+    const abandon = new AbortController();
+    await followStream(stream, options(new FakeSink(), { signal: stop.signal, abandon: abandon.signal }));
+    expect(reachable).toBeGreaterThanOrEqual(0);
+    expect(reachable).toBeLessThanOrEqual(10 + 1);
   });
 
   it('lands nothing more and acknowledges nothing when abandoned', async () => {

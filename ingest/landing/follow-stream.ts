@@ -102,11 +102,10 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
     await this.restore();
     const units = this.stream.read(this.stateBefore);
     const timer = setInterval(() => this.flushIfDue(), Math.max(10, Math.min(this.limits.delayMs, 250)));
-    const stopped = abortPromise(this.options.signal);
-    const abandoned = abortPromise(this.options.abandon);
+    const signals = [this.options.signal, this.options.abandon];
     try {
       while (!this.failure && !this.options.signal?.aborted && !this.abandoned) {
-        const next = await Promise.race([units.next(), stopped, abandoned]);
+        const next = await nextUnlessAborted(units, signals);
         if (next === STOP || next.done) break;
         await this.accept(next.value);
       }
@@ -297,11 +296,34 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
 
 const STOP = Symbol('stop');
 
-function abortPromise(signal: AbortSignal | undefined): Promise<typeof STOP> {
-  return new Promise((resolve) => {
-    if (!signal) return;
-    if (signal.aborted) resolve(STOP);
-    else signal.addEventListener('abort', () => resolve(STOP), { once: true });
+/**
+ * The next unit, or STOP once a signal aborts. Its listeners are removed as soon as it settles: a
+ * `Promise.race` against one long-lived abort promise per read would keep a reaction, and through it
+ * every unit ever read, reachable until the stream ends (memory growing with the workload).
+ */
+function nextUnlessAborted<T>(
+  units: AsyncIterator<T>,
+  signals: (AbortSignal | undefined)[],
+): Promise<IteratorResult<T> | typeof STOP> {
+  return new Promise((resolve, reject) => {
+    const present = signals.filter((signal) => signal !== undefined);
+    if (present.some((signal) => signal.aborted)) return resolve(STOP);
+    const detach = () => present.forEach((signal) => signal.removeEventListener('abort', onAbort));
+    const onAbort = () => {
+      detach();
+      resolve(STOP);
+    };
+    present.forEach((signal) => signal.addEventListener('abort', onAbort, { once: true }));
+    units.next().then(
+      (result) => {
+        detach();
+        resolve(result);
+      },
+      (error: unknown) => {
+        detach();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   });
 }
 

@@ -78,7 +78,10 @@ export class Lander {
     const max = this.options.retryMaxMs ?? RETRY_MAX_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await action();
+        const result = await action();
+        if (attempt > 0)
+          this.options.observer?.log?.(`${stream}: the warehouse accepts again (after ${attempt} retries)`);
+        return result;
       } catch (error) {
         if (!(error instanceof TributaryError) || !error.retriable) throw error;
         if (this.options.signal?.aborted)

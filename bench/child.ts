@@ -1,0 +1,72 @@
+// Child processes of the benchmarks: each runs to its end while its RSS is sampled from /proc, so
+// a figure is the child's alone and its memory can be shown at each tenth of the run.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface ChildRun {
+  stdout: string;
+  peakRssMb: number;
+  /** RSS samples, every `sampleMs`. */
+  rssSamplesMb: number[];
+}
+
+export interface ChildOptions {
+  /** SIGTERM the child once this settles. */
+  signalAfter?: Promise<unknown>;
+  env?: Record<string, string>;
+  sampleMs?: number;
+  /** Called with each line the child writes to stdout, as it comes. */
+  onLine?: (line: string) => void;
+}
+
+/** Runs `node args…` to its end; rejects when it exits non-zero. */
+export function runChild(args: string[], options: ChildOptions = {}): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TRIBUTARY_PII_KEY: 'bench-key-0123456789', ...options.env },
+    });
+    let stdout = '';
+    let partial = '';
+    let peakRssMb = 0;
+    const rssSamplesMb: number[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!options.onLine) return;
+      partial += chunk.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) options.onLine(line);
+    });
+    const sampler = setInterval(() => {
+      try {
+        const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+        const mb = Number(rss ?? 0) / 1024;
+        peakRssMb = Math.max(peakRssMb, mb);
+        rssSamplesMb.push(mb);
+      } catch {
+        // the process has just exited
+      }
+    }, options.sampleMs ?? 200);
+    void options.signalAfter?.then(() => child.kill('SIGTERM'));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearInterval(sampler);
+      if (code === 0) resolve({ stdout, peakRssMb, rssSamplesMb });
+      else reject(new Error(`${args.slice(0, 3).join(' ')} exited with ${code}`));
+    });
+  });
+}
+
+/** The RSS at each tenth of a run (the nine interior tenths), in MB. */
+export function rssByTenth(samples: number[]): number[] {
+  return Array.from(
+    { length: 9 },
+    (_, index) => samples[Math.min(samples.length - 1, Math.floor((samples.length * (index + 1)) / 10))] ?? 0,
+  );
+}
+
+/** The last line of a child's stdout, parsed as its JSON report. */
+export function reportOf<T>(run: ChildRun): T {
+  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as T;
+}
