@@ -11,6 +11,7 @@ import { Lander } from '../landing/lander.ts';
 import type { LandingSink } from '../landing/sink.ts';
 import type { LandingObserver, SourceChange } from '../landing/types.ts';
 import type { PiiPolicy } from '../pii.ts';
+import type { SourceTable } from '../source-table.ts';
 import {
   BINLOG_CODEC,
   binlogPositionSchema,
@@ -81,6 +82,7 @@ class MysqlCapture {
   private readonly settings: MysqlConnectionSettings;
   private readonly lander: Lander;
   private readonly warnedTypes = new Set<string>();
+  private readonly registered = new Map<string, SourceTable>();
   private readonly result: MysqlCaptureResult = {
     snapshotRows: 0,
     streamedChanges: 0,
@@ -122,7 +124,7 @@ class MysqlCapture {
           this.codecFor({ database: table.database, table: table.table, key: table.key }, table.columns),
         ]),
       );
-      for (const codec of codecs.values()) await this.options.sink.register(codec.table);
+      for (const codec of codecs.values()) await this.register(codec);
       const tableNames = [...codecs.keys()].sort();
       let lost = false;
       for (;;) {
@@ -215,19 +217,29 @@ class MysqlCapture {
         let chunk: SourceChange[] = [];
         let chunkIndex = 0;
         let rows = 0;
+        // One chunk lands while the next is read and decoded; snapshot rows share one version and
+        // never overlap, so their order does not matter.
+        let landing: Promise<void> = Promise.resolve();
         const flush = async () => {
+          await landing;
           if (chunk.length === 0) return;
-          const outcome = await this.lander.land(
-            'snapshot',
-            chunk,
-            [],
-            `${this.pipeline}:snapshot:${formatBinlogPosition(position)}:${name}:${chunkIndex++}`,
-          );
-          this.result.snapshotRows += outcome.changes;
-          this.result.deadLetters += outcome.deadLetters;
-          rows += chunk.length;
-          this.options.events?.snapshotProgress?.(name, rows);
+          const changes = chunk;
           chunk = [];
+          landing = this.lander
+            .land(
+              'snapshot',
+              changes,
+              [],
+              `${this.pipeline}:snapshot:${formatBinlogPosition(position)}:${name}:${chunkIndex++}`,
+            )
+            .then((outcome) => {
+              this.result.snapshotRows += outcome.changes;
+              this.result.deadLetters += outcome.deadLetters;
+              rows += changes.length;
+              this.options.events?.snapshotProgress?.(name, rows);
+            });
+          // Its failure surfaces at the next await, not as an unhandled rejection meanwhile.
+          landing.catch(() => undefined);
         };
         const columns = codec.table.columns
           .map((column) => column.name)
@@ -262,6 +274,7 @@ class MysqlCapture {
           if (chunk.length >= chunkRows) await flush();
         }
         await flush();
+        await landing;
       }
       await connection.query('COMMIT');
       // Rows an earlier snapshot or stream left but this snapshot did not see are gone.
@@ -297,11 +310,7 @@ class MysqlCapture {
           { database: previous.table.schema, table: previous.table.table, key: previous.sourceKey },
           columns,
         ),
-      register: async (codec) => {
-        const added = await this.options.sink.register(codec.table);
-        if (added.length > 0)
-          this.log(`${codec.table.schema}.${codec.table.table}: new columns mirrored: ${added.join(', ')}`);
-      },
+      register: (codec) => this.register(codec),
       target: () => target,
       queueBytes: this.options.batchBytes ?? BATCH_DEFAULTS.bytes,
       onHistoryLost: () => undefined,
@@ -323,6 +332,26 @@ class MysqlCapture {
     }
     const stored = await this.options.sink.readCheckpoint(this.pipeline, 'binlog', streamCheckpointSchema);
     if (stored?.state) this.result.position = formatBinlogPosition(stored.state);
+  }
+
+  /**
+   * Registers every column the table has had: rows of an older shape may still be landing (or be
+   * read again after a restart) when a newer shape arrives, and dropped columns stay in the mirror.
+   */
+  private async register(codec: MysqlTableCodec): Promise<void> {
+    const previous = this.registered.get(codec.tableName);
+    const current = new Set(codec.table.columns.map((column) => column.name));
+    const table = {
+      ...codec.table,
+      columns: [
+        ...codec.table.columns,
+        ...(previous?.columns ?? []).filter((column) => !current.has(column.name)),
+      ],
+    };
+    this.registered.set(codec.tableName, table);
+    const added = await this.options.sink.register(table);
+    if (added.length > 0 && previous)
+      this.log(`${codec.table.schema}.${codec.table.table}: new columns mirrored: ${added.join(', ')}`);
   }
 
   private log(message: string): void {
