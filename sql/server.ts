@@ -376,8 +376,17 @@ async function streamResult(
   const source = STREAMABLE_FORMAT.test(job.format)
     ? engineChunks(lease, job, marker)
     : fileChunks(context, lease, job, marker);
+  // The next chunk is fetched while the current one is written: the engine and the socket overlap.
+  const iterator = source[Symbol.asyncIterator]();
   try {
-    for await (const chunk of source) {
+    let pending = iterator.next();
+    for (;;) {
+      const next = await pending;
+      if (next.done) break;
+      pending = iterator.next();
+      // A failure of the prefetch surfaces at its await; until then it must not go unhandled.
+      pending.catch(() => undefined);
+      const chunk = next.value;
       rows += chunk.rows;
       bytes += chunk.bytes.length;
       if (out === undefined && holdBack && heldBytes + chunk.bytes.length <= context.maxBufferedResultBytes) {
