@@ -27,6 +27,14 @@ const commands: Record<string, Command> = {
     summary: "build facts and marts (daily metrics, DAU, content, retention, A/B) from a pack's mirrors",
     load: async () => (await import('./commands/transform.ts')).transformCommand,
   },
+  features: {
+    summary: "a pack's ML features: catalogue, Redis online store (materialize, get)",
+    load: async () => (await import('./commands/features.ts')).featuresCommand,
+  },
+  export: {
+    summary: 'export point-in-time correct feature sets (Parquet, Arrow, CSV) for ML training',
+    load: async () => (await import('./commands/export.ts')).exportCommand,
+  },
   dlq: {
     summary: 'list dead letters, replay them to their topics after a fix',
     load: async () => (await import('./commands/dlq.ts')).dlqCommand,
@@ -35,6 +43,14 @@ const commands: Record<string, Command> = {
     summary: 'run a SQL statement against a warehouse and print the result',
     load: async () => (await import('./commands/query.ts')).queryCommand,
   },
+  dashboards: {
+    summary: 'serve the product dashboards and their JSON API over a warehouse',
+    load: async () => (await import('./commands/dashboards.ts')).dashboardsCommand,
+  },
+  report: {
+    summary: 'write a daily or weekly HTML/CSV report for a pack and deliver it (webhook, e-mail)',
+    load: async () => (await import('./commands/report.ts')).reportCommand,
+  },
   sql: {
     summary: "serve the embedded warehouse over ClickHouse's HTTP protocol to SQL clients (JDBC, curl…)",
     load: async () => (await import('./commands/sql.ts')).sqlCommand,
@@ -42,6 +58,22 @@ const commands: Record<string, Command> = {
   connectors: {
     summary: 'register Debezium connectors on Kafka Connect, show their state',
     load: async () => (await import('./commands/connectors.ts')).connectorsCommand,
+  },
+  init: {
+    summary: 'write a commented starter config for "tributary run"',
+    load: async () => (await import('./commands/init.ts')).initCommand,
+  },
+  config: {
+    summary: 'check the config file: every field, then a connection to each source',
+    load: async () => (await import('./commands/config.ts')).configCommand,
+  },
+  run: {
+    summary: 'run the pipeline as a service from the config (capture, ingest, transforms, jobs)',
+    load: async () => (await import('./commands/run.ts')).runCommand,
+  },
+  jobs: {
+    summary: 'scheduled jobs: list, run one now or for a day, history',
+    load: async () => (await import('./commands/jobs.ts')).jobsCommand,
   },
   stack: {
     summary:
@@ -79,8 +111,10 @@ function exitCodeFor(error: unknown): number {
     return 2;
   }
   if (isExpectedError(error)) {
-    console.error(`tributary: ${(error as Error).message}`);
-    return 1;
+    // One line per problem (a config file's wrong fields each get theirs).
+    for (const line of (error as Error).message.split('\n')) console.error(`tributary: ${line}`);
+    // A config file with wrong fields exits 2, like wrong flags.
+    return (error as { exitCode?: number }).exitCode ?? 1;
   }
   console.error('tributary: unexpected failure:', error);
   return 1;

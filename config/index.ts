@@ -58,7 +58,7 @@ const destinationSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const captureSettings = {
+export const captureSettings = {
   sourceName: sourceNameSchema,
   destination: destinationSchema,
   untilCaughtUp: z.boolean(),
@@ -178,3 +178,4 @@ function trackedByGit(path: string): boolean {
     return false;
   }
 }
+export { dashboardsToken } from './dashboards.ts';

@@ -106,7 +106,8 @@ export function eventNamespace(source: {
   table?: string;
   collection?: string;
 }): { schema: string; table: string } {
-  return source.connector === 'mongodb'
-    ? { schema: source.db, table: source.collection ?? '' }
-    : { schema: source.schema ?? 'public', table: source.table ?? '' };
+  if (source.connector === 'mongodb') return { schema: source.db, table: source.collection ?? '' };
+  // MySQL has no schemas within a database: the database is the namespace.
+  if (source.connector === 'mysql') return { schema: source.db, table: source.table ?? '' };
+  return { schema: source.schema ?? 'public', table: source.table ?? '' };
 }

@@ -31,6 +31,8 @@ export function pgTimeToMicros(text: string): number {
 
 /** Microseconds since midnight → `HH:MM:SS[.ffffff]`, the way Postgres prints a `time`. */
 export function microsToTime(micros: number): string {
+  // MySQL's TIME is an interval of ±838 hours: a negative one prints with its sign.
+  if (micros < 0) return `-${microsToTime(-micros)}`;
   const totalSeconds = Math.floor(micros / 1_000_000);
   const fraction = micros - totalSeconds * 1_000_000;
   const clock = `${pad(Math.floor(totalSeconds / 3600), 2)}:${pad(Math.floor(totalSeconds / 60) % 60, 2)}:${pad(totalSeconds % 60, 2)}`;

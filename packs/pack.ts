@@ -3,6 +3,7 @@
 // product keeps documents also declare their MongoDB collections.
 import type { Db } from 'mongodb';
 import type pg from 'pg';
+import type { FeatureRegistry } from '../features/index.ts';
 import type { DocumentField } from '../ingest/source-table.ts';
 
 export interface SimulationOptions {
@@ -59,7 +60,10 @@ export interface PackMapping {
   ratings: FactSource[];
   users: DimensionSource;
   content: DimensionSource;
-  /** Configured experiment splits: a SELECT of (experiment, variant, share); `mirror` must exist. */
+  /**
+   * Configured experiment splits: a SELECT of (experiment, variant, share) and optionally
+   * planned_n (users per arm planned for); `mirror` must exist.
+   */
   experimentConfigs: DimensionSource;
   /** Days after first exposure over which A/B metrics count. */
   analysisWindowDays: number;
@@ -76,6 +80,8 @@ export interface SourcePack {
   postgresSchemaSql: string;
   /** Facts from the mirrors of a capture named `source` (by default the pack's name). */
   mapping(source: string): PackMapping;
+  /** The pack's features for ML export and the online store (features/). */
+  features?: FeatureRegistry;
   /** The pack's MongoDB database and collections, when its product keeps documents. */
   mongo?: { database: string; collections: MongoCollectionSpec[] };
   /**

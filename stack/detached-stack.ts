@@ -1,4 +1,4 @@
-// The stack `tributary stack up` leaves running: Kafka, Connect and the MongoDB stand-in detached from the CLI, recorded
+// The stack `tributary stack up` leaves running: Kafka, Connect, the MongoDB stand-in and MariaDB detached from the CLI, recorded
 // in <dir>/stack.json so that `status` and `down` find them again by PID.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { StackError } from './errors.ts';
 import { CONNECT_MAIN_CLASS, connectAnswers, startKafkaConnect } from './kafka-connect.ts';
 import { KAFKA_MAIN_CLASS, kafkaAnswers, startKafka } from './kafka.ts';
+import { MARIADB_PROGRAM, mariaDbAnswers, startMariaDb } from './mariadb.ts';
 import { MONGO_LAUNCHER, mongoAnswers, startMongoStandIn } from './mongo.ts';
 import { isRunning, isRunningProgram, stopProcess } from './processes.ts';
 
@@ -28,10 +29,11 @@ const stackRecordSchema = z.object({
     .optional(),
   connect: serviceAtUrl.optional(),
   mongo: serviceAtUrl.optional(),
+  mysql: serviceAtUrl.optional(),
 });
 export type StackRecord = z.infer<typeof stackRecordSchema>;
 
-export type ServiceName = 'kafka' | 'connect' | 'mongo';
+export type ServiceName = 'kafka' | 'connect' | 'mongo' | 'mysql';
 
 export interface ServiceState {
   service: ServiceName;
@@ -57,6 +59,7 @@ export async function startDetachedStack(options: {
   kafka: boolean;
   connect: boolean;
   mongo: boolean;
+  mysql?: boolean;
   log?: (message: string) => void;
 }): Promise<StackRecord> {
   const dataDir = resolve(options.dataDir);
@@ -73,6 +76,10 @@ export async function startDetachedStack(options: {
   }
   if (options.mongo) {
     record.mongo = await ensureMongo(dataDir, record.mongo, log);
+    await writeStackRecord(dataDir, record);
+  }
+  if (options.mysql) {
+    record.mysql = await ensureMysql(dataDir, record.mysql, log);
     await writeStackRecord(dataDir, record);
   }
   return record;
@@ -93,6 +100,25 @@ async function ensureMongo(
     detached: true,
   });
   log(`mongo stand-in (mongo-java-server, in memory) started (pid ${pid}, log ${logFile})`);
+  return { pid, port, url, logFile };
+}
+
+async function ensureMysql(
+  dataDir: string,
+  previous: StackRecord['mysql'],
+  log: (message: string) => void,
+): Promise<NonNullable<StackRecord['mysql']>> {
+  if (previous && isRunningProgram(previous.pid, MARIADB_PROGRAM)) {
+    log(`mariadb already running (pid ${previous.pid})`);
+    return previous;
+  }
+  // Its data stays in the data directory: a restart keeps databases and binary logs.
+  const { pid, port, url, logFile } = await startMariaDb({
+    dataDir: join(dataDir, 'mysql'),
+    port: previous?.port,
+    detached: true,
+  });
+  log(`mariadb started (pid ${pid}, log ${logFile})`);
   return { pid, port, url, logFile };
 }
 
@@ -190,7 +216,7 @@ export async function stopDetachedStack(dataDir: string): Promise<StoppedService
 
 /** The broker first: the order `status` lists them in (`down` goes the other way). */
 function services(record: StackRecord) {
-  const { kafka, connect, mongo } = record;
+  const { kafka, connect, mongo, mysql } = record;
   return [
     ...(kafka
       ? [
@@ -222,6 +248,17 @@ function services(record: StackRecord) {
             address: mongo.url,
             mainClass: MONGO_LAUNCHER,
             answers: () => mongoAnswers(mongo.url),
+          },
+        ]
+      : []),
+    ...(mysql
+      ? [
+          {
+            service: 'mysql' as const,
+            pid: mysql.pid,
+            address: mysql.url,
+            mainClass: MARIADB_PROGRAM,
+            answers: () => mariaDbAnswers(mysql.url),
           },
         ]
       : []),

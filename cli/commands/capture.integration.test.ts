@@ -49,8 +49,8 @@ describe('tributary capture, wrong input', () => {
     expect(result.stderr.split('\n')).toHaveLength(1);
   });
 
-  it('a source that is not a Postgres URL', () => {
-    const result = tributary('capture', '--source', 'mysql://localhost/app', '--warehouse', warehouse());
+  it('a source that is not a Postgres, MySQL or MongoDB URL', () => {
+    const result = tributary('capture', '--source', 'mssql://localhost/app', '--warehouse', warehouse());
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       'tributary: --source must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE',

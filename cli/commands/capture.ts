@@ -20,6 +20,8 @@ import {
   type PiiPolicy,
   type TableSelection,
 } from '../../ingest/index.ts';
+import { mysqlCaptureConfigSchema } from '../../config/mysql.ts';
+import { runMysqlCapture } from '../../ingest/index.ts';
 import { documentFieldsOf, getPack } from '../../packs/index.ts';
 import { openWarehouse, parseWarehouseTarget, type Warehouse } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
@@ -30,6 +32,7 @@ const usage = `Usage: tributary capture --source postgres://USER:PW@HOST:PORT/DB
        tributary capture --source postgres://… --to kafka --brokers HOST:PORT[,HOST:PORT] […]
        tributary capture --source mongodb://HOST:PORT/… (--collections db.c1,db.c2 | --database DB)
                          [--pack NAME] […the options above]
+       tributary capture --source mysql://USER:PW@HOST:PORT/DB [--tables db.t1,t2 | --all-tables] […]
 
 Captures every change of the source's tables: an initial snapshot, then the logical replication
 stream (a publication and slot named tributary_<NAME> are created if missing). Into the warehouse,
@@ -41,6 +44,11 @@ From MongoDB, each collection is snapshotted, then followed by its change stream
 whole document); mirrors are raw_<NAME>_<collection> with _id, the document as canonical extended
 JSON in doc, and the pack's declared fields as typed columns; topics are <NAME>.<db>.<collection>.
 A stream whose resume token has left the oplog is snapshotted again automatically.
+
+From MySQL or MariaDB (binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL; a user
+with REPLICATION SLAVE, REPLICATION CLIENT or BINLOG MONITOR, and SELECT), the tables are snapshotted
+in one consistent transaction, then followed in the row binary log from the position it stood at;
+mirrors are raw_<NAME>_<db>_<table>, topics <NAME>.<db>.<table>. A purged position means a new snapshot.
 
 Options:
   --source URL          the Postgres database to capture (wal_level must be logical)
@@ -109,6 +117,7 @@ export const captureCommand = {
       batchDelayMs: intFlag('batch-delay-ms', values['batch-delay-ms'], BATCH_DEFAULTS.delayMs, usage),
     };
     if (/^mongodb(\+srv)?:/.test(values.source)) return captureMongo(values, settings);
+    if (/^(mysql|mariadb):/.test(values.source)) return captureMysql(values, settings);
     if (values.collections !== undefined || values.database !== undefined)
       throw new UsageError('--collections and --database are for a mongodb:// source', usage);
     const tables: TableSelection =
@@ -186,6 +195,46 @@ async function captureMongo(
     console.error(
       `done: ${result.snapshotDocuments} snapshot documents, ${result.streamedChanges} streamed changes, ` +
         `${result.deadLetters} dead letters, ${result.resnapshots} re-snapshots`,
+    );
+  });
+}
+
+async function captureMysql(
+  values: {
+    source?: string;
+    tables?: string;
+    collections?: string;
+    database?: string;
+    'source-name'?: string;
+  },
+  settings: Record<string, unknown>,
+): Promise<number> {
+  if (values.collections !== undefined || values.database !== undefined)
+    throw new UsageError('--collections and --database are for a mongodb:// source', usage);
+  const source = values.source ?? '';
+  const config = parseConfig(mysqlCaptureConfigSchema, {
+    source,
+    sourceName: values['source-name'] ?? defaultSourceName(source),
+    tables:
+      values.tables !== undefined ? { kind: 'list', tables: splitList(values.tables) } : { kind: 'all' },
+    ...settings,
+  });
+  return withDestination(config, async (sink, pii, signal) => {
+    const result = await runMysqlCapture({
+      sourceUrl: config.source,
+      sourceName: config.sourceName,
+      tables: config.tables,
+      sink,
+      pii,
+      untilCaughtUp: config.untilCaughtUp,
+      batchRows: config.batchRows,
+      batchDelayMs: config.batchDelayMs,
+      signal,
+      events: logEvents,
+    });
+    console.error(
+      `done: ${result.snapshotRows} snapshot rows, ${result.streamedChanges} streamed changes, ` +
+        `${result.deadLetters} dead letters, ${result.resnapshots} re-snapshots, position ${result.position}`,
     );
   });
 }

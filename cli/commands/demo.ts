@@ -18,11 +18,13 @@ import { documentFieldsOf, getPack, type SourcePack } from '../../packs/index.ts
 import { startEmbeddedPostgres, startMongoStandIn, type RunningMongo } from '../../stack/index.ts';
 import { runTransforms, type TransformResult } from '../../transforms/index.ts';
 import { migrate, openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
+import { startDashboards } from '../../dashboards/index.ts';
 import { intFlag, parseCommandArgs } from '../args.ts';
+import { untilSignalled } from './dashboards.ts';
 import { formatTable, ProgressDisplay } from '../progress.ts';
 
 const usage = `Usage: tributary demo [--pack learning] [--users N] [--days D] [--seed S] [--data-dir DIR]
-                      [--no-mongo]
+                      [--no-mongo] [--no-serve]
 
 Starts an embedded Postgres and, for the pack's documents, the MongoDB stand-in (mongo-java-server,
 in memory; the first run fetches it with Maven), creates the pack's schema and runs its simulator;
@@ -36,7 +38,9 @@ Options:
   --days D         simulated days of history (default: 30)
   --seed S         simulator seed; the same seed gives the same data (default: 42)
   --data-dir DIR   where Postgres and the warehouse live (default: .data/demo; wiped at start)
-  --no-mongo       leave the pack's MongoDB side out (no Java needed)`;
+  --no-mongo       leave the pack's MongoDB side out (no Java needed)
+  --no-serve       do not serve the dashboards at the end (they are served until Ctrl-C only when
+                   stdout is a terminal; scripts and CI never wait on them)`;
 
 const spec = {
   usage,
@@ -47,6 +51,7 @@ const spec = {
     seed: { type: 'string' },
     'data-dir': { type: 'string' },
     'no-mongo': { type: 'boolean' },
+    'no-serve': { type: 'boolean' },
   },
 } as const;
 
@@ -230,6 +235,15 @@ export const demoCommand = {
       );
       await printMarts(warehouse, pack.name);
       console.log(`warehouse: ${join(config.dataDir, 'warehouse')} (query it with the chdb engine)`);
+      if (!values['no-serve'] && process.stdout.isTTY === true) {
+        // Ctrl-C now stops the dashboards; the servers are stopped on the way out as always.
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+        await serveDashboards(warehouse);
+      } else
+        console.log(
+          `dashboards: node bin/tributary.js dashboards --warehouse ${join(config.dataDir, 'warehouse')} (then http://127.0.0.1:8080/overview)`,
+        );
       return comparison.allEqual ? 0 : 1;
     } finally {
       stopBackground.abort();
@@ -311,7 +325,7 @@ async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
   );
   const ab = await warehouse.query<Record<string, number | string | null>>(
     `SELECT experiment, metric, n, control_mean, mean, rel_lift, ci_low, ci_high, p_value, cuped_ci_low, cuped_ci_high,
-        srm_flag, decision
+        srm_flag, msprt_p_value, decision
      FROM mart_ab_results WHERE pack = {pack:String} AND control_mean IS NOT NULL ORDER BY experiment, metric`,
     { pack },
   );
@@ -329,6 +343,7 @@ async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
         'p',
         'CUPED 95% CI',
         'SRM',
+        'always-valid p',
         'decision',
       ],
       ab.map((row) => [
@@ -342,10 +357,21 @@ async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
         Number(row.p_value).toPrecision(2),
         `${percent(row.cuped_ci_low)} … ${percent(row.cuped_ci_high)}`,
         row.srm_flag ? 'MISMATCH' : 'ok',
+        Number(row.msprt_p_value).toPrecision(2),
         String(row.decision),
       ]),
     )}\n`,
   );
+}
+
+/** Serves the dashboards on 127.0.0.1:8080 (a free port when that is taken) until Ctrl-C. */
+async function serveDashboards(warehouse: Warehouse): Promise<void> {
+  const server = await startDashboards({ warehouse, host: '127.0.0.1', port: 8080 }).catch(() =>
+    startDashboards({ warehouse, host: '127.0.0.1', port: 0 }),
+  );
+  console.log(`\nDashboards: ${server.url}/overview  (Ctrl-C to stop)`);
+  await untilSignalled();
+  await server.close();
 }
 
 interface CountComparison {

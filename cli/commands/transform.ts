@@ -2,12 +2,14 @@
 // (only what changed since the last run) or, with --full, from scratch.
 import { z } from 'zod';
 import { parseConfig } from '../../config/index.ts';
+import { materializeFeatures } from '../../features/index.ts';
 import { getPack } from '../../packs/index.ts';
 import { runTransforms } from '../../transforms/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary transform --warehouse DIR|http(s)://URL --pack NAME [--source-name NAME] [--full]
+         [--materialize-to redis://HOST:PORT[/DB]]
 
 Builds the canonical facts (fact_activity, fact_exposures, fact_ratings, dim_users, dim_content)
 from the pack's raw mirrors, the partial aggregates (agg_daily_active_users, agg_ab_users) and the
@@ -19,7 +21,9 @@ Options:
   --warehouse DIR|URL   the embedded ClickHouse directory, or a ClickHouse HTTP URL
   --pack NAME           the source pack whose mapping to apply (e.g. learning)
   --source-name NAME    the capture's --source-name, which names the mirrors (default: the pack's name)
-  --full                recompute everything`;
+  --full                recompute everything
+  --materialize-to URL  then write the users whose features changed to the Redis online store
+                        (as \`tributary features materialize\` does)`;
 
 const spec = {
   usage,
@@ -28,6 +32,7 @@ const spec = {
     pack: { type: 'string' },
     'source-name': { type: 'string' },
     full: { type: 'boolean' },
+    'materialize-to': { type: 'string' },
   },
 } as const;
 
@@ -68,6 +73,17 @@ export const transformCommand = {
           ? `done: nothing landed in the mirrors since the last run; the marts stand (${result.seconds.toFixed(2)} s)`
           : `done: ${result.mode} run, ${days} of daily marts recomputed, in ${result.seconds.toFixed(2)} s`,
       );
+      const to = values['materialize-to'];
+      if (to !== undefined && pack.features) {
+        const online = await materializeFeatures(warehouse, {
+          pack: pack.name,
+          to,
+          sourceName: config.sourceName,
+        });
+        console.error(
+          `online store: ${online.written} of ${online.entities} users written (${online.mode}) in ${online.seconds.toFixed(2)} s`,
+        );
+      }
       return 0;
     } finally {
       await warehouse.close();

@@ -374,6 +374,8 @@ describe('Kafka ingest worker', () => {
       query: (sql, params) => warehouse.query(sql, params),
       insert: (table, rows, options) => warehouse.insert(table, rows, options),
       queryBytes: (sql, format, params) => warehouse.queryBytes(sql, format, params),
+      exportToFile: (sql, format, path, params, settings) =>
+        warehouse.exportToFile(sql, format, path, params, settings),
       close: async () => undefined,
       insertLines: async (table, batch, options) => {
         if (table.startsWith('raw_') && refusals > 0) {

@@ -40,6 +40,7 @@ import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeFromHeaders } from './key-change-headers.ts';
 import { withRowIdentity } from './row-identity.ts';
 import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
+import { isRebalance } from './rebalance.ts';
 
 export interface KafkaWorkerOptions {
   brokers: string[];
@@ -549,13 +550,6 @@ function protect(envelope: ChangeEnvelope, pii: PiiPolicy): ChangeEnvelope {
 }
 
 /** kafkajs' errors for a commit from a member whose group is being rebalanced. */
-function isRebalance(error: unknown): boolean {
-  const type = (error as { type?: unknown } | undefined)?.type;
-  return (
-    typeof type === 'string' &&
-    ['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR'].includes(type)
-  );
-}
 
 async function committedOffset(
   admin: Admin,

@@ -43,7 +43,9 @@ import { oldestOplogTime, newestOplogTime } from './oplog.ts';
 import { sourcePositionOf, timestampOfVersion, versionOfTimestamp } from './positions.ts';
 
 export type CollectionSelection =
-  { kind: 'list'; collections: string[] } | { kind: 'database'; database: string };
+  | { kind: 'list'; collections: string[] }
+  /** `exclude`: collections of the database left out (e.g. those Tributary's write-back fills). */
+  | { kind: 'database'; database: string; exclude?: string[] };
 
 export interface MongoCaptureOptions {
   sourceUrl: string;
@@ -143,6 +145,8 @@ export async function runMongoCapture(options: MongoCaptureOptions): Promise<Mon
     if (namespaces.length === 0)
       throw new CaptureError(
         'no collection to capture: name them with --collections db.c1,db.c2 or --database db',
+        // A database without collections yet may get them (the application's first start).
+        { retriable: options.collections.kind === 'database' },
       );
     options.events?.log?.(
       `capturing ${namespaces.length} collection(s) from ${redactMongoUrl(options.sourceUrl)} into ${options.sink.description}`,
@@ -175,7 +179,7 @@ async function selectCollections(client: MongoClient, selection: CollectionSelec
   const collections = await client.db(selection.database).listCollections({}, { nameOnly: true }).toArray();
   return collections
     .map((entry) => entry.name)
-    .filter((name) => !name.startsWith('system.'))
+    .filter((name) => !name.startsWith('system.') && !(selection.exclude ?? []).includes(name))
     .sort()
     .map((collection) => ({ database: selection.database, collection }));
 }

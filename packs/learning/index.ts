@@ -2,6 +2,7 @@
 // and a simulator that plays its learners.
 import { readFileSync } from 'node:fs';
 import type { SourcePack } from '../pack.ts';
+import { learningFeatures } from './features.ts';
 import { learningMapping } from './mapping.ts';
 import { LEARNING_MONGO_DATABASE, learningCollections } from './mongo-collections.ts';
 import { simulateLearning } from './simulator.ts';
@@ -15,5 +16,6 @@ export const learningPack: SourcePack = {
   postgresSchemaSql: readFileSync(new URL('./postgres-schema.sql', import.meta.url), 'utf8'),
   mongo: { database: LEARNING_MONGO_DATABASE, collections: learningCollections },
   mapping: learningMapping,
+  features: learningFeatures,
   simulate: simulateLearning,
 };

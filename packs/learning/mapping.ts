@@ -91,7 +91,12 @@ export function learningMapping(source: string): PackMapping {
       mirrors: [mirror('experiments')],
       select: `SELECT JSONExtractString(doc, 'experiment_name') AS experiment, JSONExtractString(arm, 'name') AS variant,
           coalesce(toFloat64OrNull(JSONExtractString(arm, 'configured_share', '$numberDouble')),
-            toFloat64OrNull(JSONExtractString(arm, 'configured_share', '$numberInt'))) AS share
+            toFloat64OrNull(JSONExtractString(arm, 'configured_share', '$numberInt'))) AS share,
+          -- Optional: users per arm the experiment planned for; once reached, the decision reads the
+          -- fixed-horizon test instead of the sequential one.
+          coalesce(toUInt64OrNull(JSONExtractString(doc, 'planned_sample_size', '$numberInt')),
+            toUInt64OrNull(JSONExtractString(doc, 'planned_sample_size', '$numberLong')),
+            toUInt64OrNull(JSONExtractString(doc, 'planned_sample_size', '$numberDouble'))) AS planned_n
         FROM ${mirror('experiments')} FINAL ARRAY JOIN JSONExtractArrayRaw(ifNull(doc, ''), 'variants') AS arm
         WHERE _is_deleted = 0`,
     },

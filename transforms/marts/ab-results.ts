@@ -1,9 +1,11 @@
 // mart_ab_results: per experiment, variant and metric — n, mean, variance; against control the
-// absolute and relative lift with 95% intervals (delta method for the relative one), the p-value
-// (two-proportion z for a binary metric, Welch otherwise), the CUPED-adjusted relative lift with the
-// same metric over the window before exposure as covariate, the always-valid mSPRT p-value, the
-// sample-ratio-mismatch test against the configured split, and the decision. Users count once their
-// analysis window is over; ClickHouse returns per-variant sums, never per-user rows.
+// absolute and relative lift with 95% intervals (delta method for the relative one), the relative
+// test's p-value (the same test as the interval: stats/compare), the CUPED-adjusted relative lift
+// with the same metric over the window before exposure as covariate, the always-valid mSPRT
+// p-value with its confidence sequence, the sample-ratio-mismatch test against the configured
+// split, and the decision (sequential unless a planned sample was reached, Holm over the metrics).
+// Users count once their analysis window is over; ClickHouse returns per-variant sums, never
+// per-user rows.
 //
 // Two steps: agg_ab_users holds each exposed user's metric values (a partial aggregate, rewritten
 // per exposure day: new facts on day d change only the users exposed within a window of d), and the
@@ -11,14 +13,7 @@
 import type { PackMapping } from '../../packs/index.ts';
 import { quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { daysCondition, insertInto, replacePartitions, type DaySelection } from './partitions.ts';
-import {
-  chiSquareGoodnessOfFit,
-  cupedAdjust,
-  decide,
-  lift,
-  msprtPValue,
-  type CovariateSummary,
-} from '../stats/tests.ts';
+import { chiSquareGoodnessOfFit, compare, cupedAdjust, lift, type CovariateSummary } from '../stats/tests.ts';
 
 export const AB_METRICS = [
   { name: 'completed_lesson_7d', binary: true },
@@ -30,9 +25,6 @@ const EXPOSURES = '_tributary_ab_exposures';
 
 /** A sample-ratio mismatch this unlikely under the configured split means the assignment is broken. */
 export const SRM_ALPHA = 0.001;
-
-/** mSPRT's mixing distribution: effects of about a tenth of the metric's standard deviation. */
-const MIXING_SCALE = 0.01;
 
 interface VariantSums {
   experiment: string;
@@ -53,9 +45,12 @@ export async function recomputeAbResults(
 ): Promise<void> {
   const configured = mapping.experimentConfigs.mirrors.every((mirror) => existing.has(mirror));
   const configs = configured
-    ? await warehouse.query<{ experiment: string; variant: string; share: number }>(
-        mapping.experimentConfigs.select,
-      )
+    ? await warehouse.query<{
+        experiment: string;
+        variant: string;
+        share: number;
+        planned_n?: number | string | null;
+      }>(mapping.experimentConfigs.select)
     : [];
   const [end] = await warehouse.query<{ end: string }>(
     `SELECT toString(max(ts)) AS end FROM fact_activity
@@ -85,27 +80,49 @@ export async function recomputeAbResults(
       const sums = allSums.filter((entry) => entry.experiment === experiment && entry.n > 0);
       const control = sums.find((entry) => entry.variant === 'control') ?? sums[0];
       if (!control) continue;
-      for (const metric of AB_METRICS) {
-        const controlSummary = summary(control, metric.name);
-        for (const variant of sums) {
-          const own = summary(variant, metric.name);
+      const plannedValue = variants.find((entry) => entry.planned_n != null)?.planned_n;
+      const plannedPerArm = plannedValue == null ? null : Number(plannedValue);
+      const controlSummaries = new Map(
+        AB_METRICS.map((metric) => [metric.name, summary(control, metric.name)]),
+      );
+      for (const variant of sums) {
+        const own = new Map(AB_METRICS.map((metric) => [metric.name, summary(variant, metric.name)]));
+        // The metrics read together for this variant: one Holm family.
+        const comparable = AB_METRICS.filter((metric) => {
+          const c = controlSummaries.get(metric.name);
+          const t = own.get(metric.name);
+          return variant !== control && c && t && t.n > 1 && c.n > 1 && c.mean !== 0;
+        });
+        const comparisons = compare(
+          comparable.map((metric) => ({
+            metric: metric.name,
+            control: controlSummaries.get(metric.name) as CovariateSummary,
+            treatment: own.get(metric.name) as CovariateSummary,
+          })),
+          { srmFlag: srm.flag, plannedPerArm },
+        );
+        for (const metric of AB_METRICS) {
+          const mine = own.get(metric.name) as CovariateSummary;
+          const controlSummary = controlSummaries.get(metric.name) as CovariateSummary;
           const row: Record<string, unknown> = {
             pack,
             experiment,
             variant: variant.variant,
             metric: metric.name,
-            n: own.n,
-            mean: own.mean,
-            variance: own.variance,
+            n: mine.n,
+            mean: mine.mean,
+            variance: mine.variance,
             srm_p_value: srm.pValue,
             srm_flag: srm.flag ? 1 : 0,
             decision: 'continue_testing',
+            planned_n: plannedPerArm,
             computed_at: end.end,
           };
-          if (variant !== control && own.n > 1 && controlSummary.n > 1 && controlSummary.mean !== 0) {
-            const plain = lift(controlSummary, own, metric.binary);
-            const [cupedControl, cupedTreatment] = cupedAdjust(controlSummary, own);
-            const cuped = lift(cupedControl, cupedTreatment, false);
+          const comparison = comparisons.find((entry) => entry.metric === metric.name);
+          if (comparison) {
+            const plain = comparison.lift;
+            const [cupedControl, cupedTreatment] = cupedAdjust(controlSummary, mine);
+            const cuped = lift(cupedControl, cupedTreatment);
             Object.assign(row, {
               control_mean: controlSummary.mean,
               abs_lift: plain.absolute,
@@ -119,12 +136,13 @@ export async function recomputeAbResults(
               cuped_ci_low: cuped.relativeInterval.low,
               cuped_ci_high: cuped.relativeInterval.high,
               cuped_p_value: cuped.pValue,
-              msprt_p_value: msprtPValue(
-                controlSummary,
-                own,
-                (MIXING_SCALE * (controlSummary.variance + own.variance)) / 2,
-              ),
-              decision: decide(plain.pValue, plain.absolute, srm.flag),
+              msprt_p_value: comparison.sequential.pValue,
+              seq_ci_low: comparison.sequential.interval.low,
+              seq_ci_high: comparison.sequential.interval.high,
+              decision_p_value: comparison.decisionPValue,
+              decision_basis: comparison.basis,
+              users_still_needed: comparison.usersStillNeeded,
+              decision: comparison.decision,
             });
           }
           rows.push(row);

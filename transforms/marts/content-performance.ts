@@ -1,7 +1,14 @@
-// mart_content_performance: per (pack, day, content) — unique users, views, completions,
-// completion rate (completions / unique starters), average time spent per user, average score,
-// pass rate (scored attempts at 70% of the maximum or more), bounce rate (users with exactly one
-// event on the content that day), and the ratings given that day. Seed 000's content_performance.
+// mart_content_performance: per (pack, day, content) — unique users, views, completions (events),
+// completion rate, average time spent per user, average score, pass rate, bounce rate (users with
+// exactly one event on the content that day), and the ratings given that day. Seed 000's
+// content_performance.
+//
+// Both rates are over distinct users, so they stay in [0, 1]:
+// - completion rate = users who completed the item that day / users who started it that day or
+//   completed it that day (a completion whose start was on an earlier day counts as that user's
+//   start on the completion day, so every completer is also a starter);
+// - pass rate = users with a scored attempt at 70% of the maximum or more / users with a scored
+//   attempt that day.
 import type { PackMapping } from '../../packs/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { replaceDays, type DaySelection } from './partitions.ts';
@@ -19,23 +26,25 @@ export async function recomputeContentPerformance(
     // exactly one event (bounces) are runs of length one.
     select: `SELECT {pack:String} AS pack, day, content_id, content_type,
         length(arrayCompact(users)) AS unique_users, views, completions,
-        if(starters = 0, NULL, completions / starters) AS completion_rate,
+        if(starters = 0, NULL, completers / starters) AS completion_rate,
         if(unique_users = 0, NULL, seconds / unique_users) AS avg_time_spent_s,
         if(scored = 0, NULL, score_sum / scored) AS avg_score,
-        if(scored = 0, NULL, passed / scored) AS pass_rate,
+        if(scorers = 0, NULL, passers / scorers) AS pass_rate,
         if(unique_users = 0, NULL,
            arrayCount((user, at) -> (at = 1 OR users[at - 1] != user) AND (at = length(users) OR users[at + 1] != user),
                       users, arrayEnumerate(users)) / unique_users) AS bounce_rate,
         if(ratings = 0, NULL, rating_sum / ratings) AS rating_avg,
-        ratings AS rating_count
+        ratings AS rating_count, starters, completers, scorers, passers
      FROM (
        SELECT day, content_id, content_type,
            arraySort(groupArrayIf(user_key, is_event)) AS users,
            countIf(is_event AND event_type IN {views:Array(String)}) AS views,
-           length(arrayCompact(arraySort(groupArrayIf(user_key, is_event AND event_type = {start:String})))) AS starters,
+           uniqExactIf(user_key, is_event AND (event_type = {start:String} OR is_completion = 1)) AS starters,
+           uniqExactIf(user_key, is_event AND is_completion = 1) AS completers,
            sum(is_completion) AS completions, sum(duration_s) AS seconds,
            sumIf(score, score IS NOT NULL) AS score_sum, countIf(score IS NOT NULL) AS scored,
-           countIf(score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed,
+           uniqExactIf(user_key, is_event AND score IS NOT NULL) AS scorers,
+           uniqExactIf(user_key, is_event AND score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passers,
            countIf(NOT is_event) AS ratings, sumIf(rating, NOT is_event) AS rating_sum
        FROM (
          SELECT day, content_id, content_type, user_key, true AS is_event, event_type, is_completion,

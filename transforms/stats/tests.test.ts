@@ -4,9 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   chiSquareGoodnessOfFit,
+  compare,
   cupedAdjust,
+  holmAdjust,
   lift,
+  msprt,
   msprtPValue,
+  usersStillNeeded,
   twoProportionZTest,
   welchTTest,
   type Summary,
@@ -138,7 +142,7 @@ describe('lift, CUPED and the sequential p-value', () => {
   it('relative-lift interval by the delta method covers the ratio of means', () => {
     const control = { n: 10_000, mean: 0.4, variance: 0.24 };
     const treatment = { n: 10_000, mean: 0.46, variance: 0.2484 };
-    const result = lift(control, treatment, true);
+    const result = lift(control, treatment);
     within(result.relative, 0.15, 1e-12);
     // Var(T/C) ≈ Var(T)/C² + T²Var(C)/C⁴, with Var(mean) = variance / n.
     const error = Math.sqrt(0.2484 / 10_000 / 0.16 + (0.2116 * 0.24) / 10_000 / 0.0256);
@@ -163,7 +167,80 @@ describe('lift, CUPED and the sequential p-value', () => {
     expect(same).toBe(1);
     const effect = { n: 5000, mean: 0.45, variance: 0.2475 };
     const sequential = msprtPValue(control, effect, 0.001);
-    expect(sequential).toBeGreaterThan(lift(control, effect, true).pValue);
+    expect(sequential).toBeGreaterThan(
+      twoProportionZTest({ successes: 2250, n: 5000 }, { successes: 2000, n: 5000 }).pValue,
+    );
     expect(sequential).toBeLessThan(0.05);
+  });
+});
+
+describe('one coherent test: the p-value, the interval and the decision agree', () => {
+  it('the relative p-value is below 0.05 exactly when its 95% interval excludes 0', () => {
+    // Counts like the demo's exp_onboarding_v2 / completed_lesson_7d: the absolute z-test says
+    // p < 0.05 while the relative interval reaches below 0; the relative test says not significant.
+    const control = { n: 1000, mean: 0.3, variance: 0.3 * 0.7 * (1000 / 999) };
+    const treatment = { n: 1000, mean: 0.342, variance: 0.342 * 0.658 * (1000 / 999) };
+    const absolute = twoProportionZTest({ successes: 342, n: 1000 }, { successes: 300, n: 1000 });
+    const relative = lift(control, treatment);
+    expect(absolute.pValue).toBeLessThan(0.05);
+    expect(relative.relativeInterval.low).toBeLessThan(0);
+    expect(relative.pValue).toBeGreaterThan(0.05);
+    // At the boundary: the interval's low end at 0 is a p-value of exactly 0.05.
+    const boundary = lift({ n: 1, mean: 1, variance: 0 }, { n: 1, mean: 1.1959963984540054, variance: 0.01 });
+    within(boundary.relativeInterval.low, 0, 1e-12);
+    within(boundary.pValue, 0.05, 1e-12);
+  });
+
+  it('the confidence sequence excludes 0 exactly when the always-valid p-value is below alpha', () => {
+    for (const estimate of [0, 0.01, 0.05, 0.08, 0.1, 0.2, -0.15]) {
+      const result = msprt(estimate, 0.0009, 0.01);
+      const excludesZero = result.interval.low > 0 || result.interval.high < 0;
+      expect(excludesZero, `estimate ${estimate}`).toBe(result.pValue < 0.05);
+    }
+    // mSPRT on the difference of means is the same test as before its generalisation.
+    const control = { n: 5000, mean: 0.4, variance: 0.24 };
+    const effect = { n: 5000, mean: 0.45, variance: 0.2475 };
+    within(msprtPValue(control, effect, 0.001), msprt(0.05, (0.24 + 0.2475) / 5000, 0.001).pValue, 1e-15);
+  });
+
+  it("Holm: R's p.adjust(c(0.01, 0.02, 0.03, 0.04, 0.05), 'holm') → 0.05 0.08 0.09 0.09 0.09", () => {
+    // Source: Holm (1979)'s step-down rule as R's stats::p.adjust implements it.
+    const adjusted = holmAdjust([0.04, 0.01, 0.05, 0.02, 0.03]);
+    [0.09, 0.05, 0.09, 0.08, 0.09].forEach((expected, index) =>
+      within(adjusted[index] ?? NaN, expected, 1e-12),
+    );
+  });
+
+  it('users still needed: none once the sample detects the effect, about 4× for half the z', () => {
+    // z = 2 × (1.96 + 0.84): the sample is already four times what 80% power needs.
+    expect(usersStillNeeded(0.1, (0.1 / (2 * 2.8015852)) ** 2, 2000)).toBe(0);
+    // z = (1.96 + 0.84) / 2: four times the users are needed, so three times as many again.
+    const needed = usersStillNeeded(0.1, (0.1 / (2.8015852 / 2)) ** 2, 2000) ?? NaN;
+    within(needed / 2000, 3, 1e-3);
+    expect(usersStillNeeded(0, 0.01, 2000)).toBeNull();
+  });
+
+  it('the decision rests on the sequential p-value until a planned sample is reached, Holm over metrics', () => {
+    const control = { n: 8000, mean: 0.3, variance: 0.21 };
+    const treatment = { n: 8000, mean: 0.32, variance: 0.2176 };
+    const inputs = [{ metric: 'completed', control, treatment }];
+    const [sequential] = compare(inputs, { srmFlag: false });
+    expect(sequential?.basis).toBe('sequential');
+    expect(sequential?.lift.pValue).toBeLessThan(0.05);
+    expect(sequential?.decisionPValue).toBe(sequential?.sequential.pValue);
+    expect(sequential?.decision).toBe('continue_testing');
+    const [fixed] = compare(inputs, { srmFlag: false, plannedPerArm: 8000 });
+    expect(fixed?.basis).toBe('fixed_horizon');
+    expect(fixed?.decision).toBe('implement');
+    const [notYet] = compare(inputs, { srmFlag: false, plannedPerArm: 9000 });
+    expect(notYet?.basis).toBe('sequential');
+    // Two metrics read together: the smaller p-value is doubled by Holm.
+    const both = compare([...inputs, { metric: 'other', control, treatment: control }], {
+      srmFlag: false,
+      plannedPerArm: 8000,
+    });
+    within(both[0]?.decisionPValue ?? NaN, 2 * (both[0]?.lift.pValue ?? NaN), 1e-12);
+    const [broken] = compare(inputs, { srmFlag: true, plannedPerArm: 8000 });
+    expect(broken?.decision).toBe('continue_testing');
   });
 });

@@ -1,0 +1,169 @@
+// One measured step of bench:features, in its own process so that its peak RSS is its own: opens
+// the warehouse, notes the idle footprint, runs the step, prints one JSON line.
+// Steps: generate | scan | asof | spine | redis.
+import { join } from 'node:path';
+import { dataRange, ensureFeatureHistory, exportFeatures, materializeFeatures } from '../features/index.ts';
+import { learningFeatures } from '../packs/learning/features.ts';
+import {
+  ensureMirrorTable,
+  migrate,
+  openWarehouse,
+  quoteString,
+  type Warehouse,
+} from '../warehouse/index.ts';
+import { DAYS, FACTS, fullScan, generateMartsData, START, USERS } from './marts-data.ts';
+
+export const PACK = 'learning';
+export const SOURCE = 'bench';
+
+const [step, root, extra] = process.argv.slice(2);
+if (!step || !root) throw new Error('usage: features-step.ts STEP ROOT [ARG]');
+
+/** The dimension sources the learning features read, with a history of a few versions per user. */
+async function generateDimensions(warehouse: Warehouse): Promise<void> {
+  const time = "Nullable(DateTime64(6, 'UTC'))";
+  const tables = [
+    {
+      name: `raw_${SOURCE}_users`,
+      key: ['id'],
+      columns: [
+        { name: 'id', type: 'String' },
+        { name: 'status', type: 'Nullable(String)' },
+        { name: 'updated_at', type: time },
+      ],
+    },
+    {
+      name: `raw_${SOURCE}_user_profiles`,
+      key: ['user_id'],
+      columns: [
+        { name: 'user_id', type: 'String' },
+        { name: 'country_code', type: 'Nullable(String)' },
+        { name: 'timezone', type: 'Nullable(String)' },
+        { name: 'proficiency_level', type: 'Nullable(Int32)' },
+        { name: 'updated_at', type: time },
+      ],
+    },
+    {
+      name: `raw_${SOURCE}_user_settings`,
+      key: ['user_id'],
+      columns: [
+        { name: 'user_id', type: 'String' },
+        { name: 'learning_mode', type: 'Nullable(String)' },
+        { name: 'daily_goal_minutes', type: 'Nullable(Int32)' },
+        { name: 'updated_at', type: time },
+      ],
+    },
+    {
+      name: `raw_${SOURCE}_user_sessions`,
+      key: ['id'],
+      columns: [
+        { name: 'id', type: 'String' },
+        { name: 'user_id', type: 'Nullable(String)' },
+        { name: 'device_info', type: 'Nullable(String)' },
+        { name: 'created_at', type: time },
+      ],
+    },
+  ];
+  for (const table of tables) await ensureMirrorTable(warehouse, table);
+  // History first, so the versions below go through the view as captured changes would.
+  await ensureFeatureHistory(warehouse, learningFeatures, SOURCE);
+  const signup = (n: string) =>
+    `toDateTime64(toDateTime('${START}', 'UTC') + toIntervalSecond(intHash32(${n} * 23) % (${DAYS} * 86400)), 6, 'UTC')`;
+  const later = (n: string, salt: number) =>
+    `${signup(n)} + toIntervalSecond(intHash32(${n} * ${salt}) % (${DAYS} * 86400 - intHash32(${n} * 23) % (${DAYS} * 86400)))`;
+  await warehouse.command(`INSERT INTO raw_${SOURCE}_users (id, status, updated_at, _version, _is_deleted)
+    SELECT concat('u', toString(number)), 'active', ${signup('number')}, 1, 0 FROM numbers(${USERS})`);
+  await warehouse.command(`INSERT INTO raw_${SOURCE}_users (id, status, updated_at, _version, _is_deleted)
+    SELECT concat('u', toString(number)), 'inactive', ${later('number', 29)}, 2, 0 FROM numbers(${USERS}) WHERE number % 5 = 0`);
+  await warehouse.command(`INSERT INTO raw_${SOURCE}_user_profiles (user_id, country_code, timezone, proficiency_level, updated_at, _version, _is_deleted)
+    SELECT concat('u', toString(number)), ['VN', 'US', 'JP', 'FR', 'DE'][1 + number % 5], 'UTC', toInt32(1 + number % 3), ${signup('number')}, 1, 0
+    FROM numbers(${USERS})`);
+  await warehouse.command(`INSERT INTO raw_${SOURCE}_user_profiles (user_id, country_code, timezone, proficiency_level, updated_at, _version, _is_deleted)
+    SELECT concat('u', toString(number)), ['VN', 'US', 'JP', 'FR', 'DE'][1 + number % 5], 'UTC', toInt32(4 + number % 3), ${later('number', 31)}, 2, 0
+    FROM numbers(${USERS}) WHERE number % 2 = 0`);
+  await warehouse.command(`INSERT INTO raw_${SOURCE}_user_settings (user_id, learning_mode, daily_goal_minutes, updated_at, _version, _is_deleted)
+    SELECT concat('u', toString(number)), ['standard', 'intensive', 'casual'][1 + number % 3], toInt32(10 * (1 + number % 6)), ${signup('number')}, 1, 0
+    FROM numbers(${USERS})`);
+  await warehouse.command(`INSERT INTO raw_${SOURCE}_user_sessions (id, user_id, device_info, created_at, _version, _is_deleted)
+    SELECT concat('s', toString(number)), concat('u', toString(number % ${USERS})),
+      concat('{"platform":"', ['ios', 'android', 'web'][1 + intHash32(number) % 3], '"}'), ${later(`(number % ${USERS})`, 37)}, 1, 0
+    FROM numbers(${USERS * 3})`);
+}
+
+/** A spine of USERS rows: random users at random instants after their signup, within the data. */
+async function writeSpine(warehouse: Warehouse, path: string): Promise<void> {
+  const range = await dataRange(warehouse, PACK);
+  await warehouse.command(
+    `INSERT INTO FUNCTION file(${quoteString(path)}, 'Parquet')
+     SELECT DISTINCT entity_id, timestamp FROM (
+       SELECT concat('u', toString(u)) AS entity_id,
+         toDateTime64(greatest(signup + 1, first) + (intHash32(number * 41) % 1000000) / 1000000 * (last - greatest(signup + 1, first)), 3, 'UTC') AS timestamp
+       FROM (SELECT number, intHash32(number * 43) % ${USERS} AS u,
+               toUnixTimestamp(toDateTime('${START}', 'UTC')) + intHash32(u * 23) % (${DAYS} * 86400) AS signup,
+               toUnixTimestamp(toDateTime64({first:String}, 3, 'UTC')) AS first,
+               toUnixTimestamp(toDateTime64({last:String}, 3, 'UTC')) - 1 AS last
+             FROM numbers(${USERS})))`,
+    range,
+    { engine_file_truncate_on_insert: 1 },
+  );
+}
+
+const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') });
+try {
+  await warehouse.query('SELECT 1');
+  const idle = process.memoryUsage().rss;
+  const startedAt = performance.now();
+  let detail: Record<string, unknown> = {};
+  switch (step) {
+    case 'generate':
+      await migrate(warehouse);
+      await generateMartsData(warehouse, PACK);
+      await generateDimensions(warehouse);
+      await writeSpine(warehouse, join(root, 'spine.parquet'));
+      detail = { facts: FACTS, users: USERS };
+      break;
+    case 'scan':
+      await fullScan(warehouse, PACK);
+      break;
+    case 'asof': {
+      const range = await dataRange(warehouse, PACK);
+      const result = await exportFeatures(warehouse, {
+        pack: PACK,
+        sourceName: SOURCE,
+        asOf: `${range.last.replace(' ', 'T')}Z`,
+        format: 'parquet',
+        out: join(root, 'asof.parquet'),
+      });
+      detail = { rows: result.rows, features: result.features };
+      break;
+    }
+    case 'spine': {
+      const result = await exportFeatures(warehouse, {
+        pack: PACK,
+        sourceName: SOURCE,
+        spine: join(root, 'spine.parquet'),
+        format: 'parquet',
+        out: join(root, 'spine-features.parquet'),
+      });
+      detail = { rows: result.rows, features: result.features };
+      break;
+    }
+    case 'redis': {
+      const result = await materializeFeatures(warehouse, {
+        pack: PACK,
+        sourceName: SOURCE,
+        to: extra as string,
+        full: true,
+      });
+      detail = { rows: result.written, features: learningFeatures.features.length };
+      break;
+    }
+    default:
+      throw new Error(`unknown step ${step}`);
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  console.log(JSON.stringify({ step, seconds, idleMb: idle / 2 ** 20, peakMb: peak / 2 ** 20, ...detail }));
+} finally {
+  await warehouse.close();
+}

@@ -1,0 +1,68 @@
+// Feature export benchmark on the bench:marts warehouse (10M facts, 1M users, 90 days; BENCH_FACTS
+// scales it) plus the learning features' dimension sources with a history of versions: (a) every
+// user × every feature as of the last instant to Parquet, (b) a spine of one row per user count at
+// random instants to Parquet, (c) the Redis materialization of every user into a private
+// redis-server. Each runs in its own process (bench/features-step.ts), reporting its time, its peak
+// RSS above its idle footprint, and its ratio to a full scan of the facts measured in the same run.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRedis } from '../stack/index.ts';
+import { runChild } from './child.ts';
+import { DAYS, FACTS, USERS } from './marts-data.ts';
+
+interface StepResult {
+  step: string;
+  seconds: number;
+  idleMb: number;
+  peakMb: number;
+  rows?: number;
+  features?: number;
+}
+
+const STEP = new URL('./features-step.ts', import.meta.url).pathname;
+
+async function run(step: string, root: string, extra?: string): Promise<StepResult> {
+  const { stdout } = await runChild(['--import', 'tsx', STEP, step, root, ...(extra ? [extra] : [])]);
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(line) as StepResult;
+}
+
+const root = await mkdtemp(join(tmpdir(), 'tributary-bench-features-'));
+const redis = await startRedis({ dataDir: root });
+try {
+  console.error(
+    `generating ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users, their dimension history and a spine…`,
+  );
+  const generated = await run('generate', root);
+  console.error(`generated in ${generated.seconds.toFixed(1)} s`);
+  const scans = [await run('scan', root)];
+  const asOf = await run('asof', root);
+  const spine = await run('spine', root);
+  const online = await run('redis', root, redis.url);
+  scans.push(await run('scan', root));
+  const scan = scans.reduce((sum, result) => sum + result.seconds, 0) / scans.length;
+  const rss = (result: StepResult) =>
+    `peak RSS ${(result.peakMb - result.idleMb).toFixed(0).padStart(5)} MB above idle ${result.idleMb.toFixed(0)} MB`;
+  const line = (label: string, result: StepResult, target: string, rate = '') =>
+    console.log(
+      `  ${label.padEnd(44)} ${result.seconds.toFixed(2).padStart(7)} s ${(result.seconds / scan).toFixed(1).padStart(6)} × scan   ${rss(result)}   target ${target}${rate}`,
+    );
+  console.log(
+    `features benchmark: ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users, ${DAYS} days, ${asOf.features} features (embedded ClickHouse)`,
+  );
+  console.log(
+    `  ${'full scan of the facts (baseline)'.padEnd(44)} ${scan.toFixed(2).padStart(7)} s   (${scans.map((result) => result.seconds.toFixed(2)).join(', ')})`,
+  );
+  line(`(a) as-of, ${asOf.rows?.toLocaleString('en-US')} users to Parquet`, asOf, '< 10 s');
+  line(`(b) spine of ${spine.rows?.toLocaleString('en-US')} rows to Parquet`, spine, '< 30 s');
+  line(
+    `(c) Redis, ${online.rows?.toLocaleString('en-US')} users`,
+    online,
+    '≥ 100k users/s',
+    `   (${Math.round((online.rows ?? 0) / online.seconds).toLocaleString('en-US')} users/s)`,
+  );
+} finally {
+  await redis.stop();
+  await rm(root, { recursive: true, force: true });
+}

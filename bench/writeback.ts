@@ -1,0 +1,231 @@
+// Write-back benchmark: BENCH_WRITEBACK_DOCS (default 1M) daily_user_metrics documents and as many
+// user_streaks rows, from a warehouse generated here, each next to a baseline measured in the same
+// run: the MongoDB driver's plain insertMany of the same documents into an empty collection, and
+// Postgres COPY of the same rows into an empty table. Then the incremental write-back after one new
+// day (a tenth of the documents, all new) against the full one, and the scheduler's overhead per
+// job run (a job that does nothing, run through leases and run history). MongoDB is the
+// mongo-java-server stand-in unless BENCH_MONGO_URL names a real server.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MongoClient, type Document } from 'mongodb';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { z } from 'zod';
+import { parsePipelineConfig } from '../config/pipeline.ts';
+import {
+  defineJobKind,
+  FileLease,
+  JobKindRegistry,
+  resolveJobs,
+  Scheduler,
+  WarehouseRunStore,
+} from '../jobs/index.ts';
+import { runTarget } from '../jobs/writeback/engine.ts';
+import { learningTargets } from '../jobs/writeback/learning.ts';
+import { startEmbeddedPostgres, startMongoStandIn } from '../stack/index.ts';
+import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
+
+const DOCS = Number(process.env.BENCH_WRITEBACK_DOCS ?? 1_000_000);
+const DAYS = 10;
+const USERS = Math.max(100, Math.round(DOCS / DAYS));
+const ROWS = Number(process.env.BENCH_WRITEBACK_ROWS ?? DOCS);
+const PACK = 'bench';
+const BATCH = 1000;
+
+const seconds = async (action: () => Promise<unknown>) => {
+  const started = performance.now();
+  await action();
+  return (performance.now() - started) / 1000;
+};
+const rate = (count: number, time: number) => `${Math.round(count / time).toLocaleString('en-US')}/s`;
+
+async function generateMart(
+  warehouse: Warehouse,
+  firstDay: number,
+  days: number,
+  users: number,
+): Promise<void> {
+  await warehouse.command(`
+    INSERT INTO mart_daily_user_metrics
+    SELECT '${PACK}', toDate('2026-09-01') + ${firstDay} + intDiv(number, ${users}), concat('u', toString(number % ${users})),
+      10 + number % 40, 1 + number % 3, toInt64(60 + intHash32(number) % 3000), number % 9, number % 4,
+      toInt64(intHash32(number * 3) % 500), number % 7, toInt64(number % 100)
+    FROM numbers(${days * users})`);
+}
+
+/** The documents insertMany stores: the same shape the write-back upserts. */
+function baselineDocument(row: Record<string, unknown>): Document {
+  const now = new Date();
+  return {
+    user_id: row.user_id,
+    date: new Date(`${String(row.day)}T00:00:00Z`),
+    learning_metrics: {
+      total_study_time: row.total_study_time,
+      lessons_completed: row.lessons_completed,
+      study_sessions: row.study_sessions,
+      avg_lesson_score: row.avg_lesson_score,
+    },
+    engagement_metrics: { unique_content_pieces: row.unique_content_pieces },
+    computed_at: now,
+    created_at: now,
+  };
+}
+
+const uuid = (expression: string) =>
+  `(lower(hex(MD5(toString(${expression})))) AS h, concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-', substring(h, 13, 4), '-', substring(h, 17, 4), '-', substring(h, 21, 12)))`;
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tributary-bench-writeback-'));
+  const warehouse = await openWarehouse({ kind: 'chdb', path: join(dir, 'warehouse') });
+  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres') });
+  const mongoServer = process.env.BENCH_MONGO_URL
+    ? undefined
+    : await startMongoStandIn({ dataDir: join(dir, 'mongo') });
+  const mongo = new MongoClient(process.env.BENCH_MONGO_URL ?? mongoServer?.url ?? '');
+  const client = new pg.Client({ connectionString: await postgres.createDatabase('bench') });
+  try {
+    await mongo.connect();
+    await client.connect();
+    await migrate(warehouse);
+    console.log(
+      `write-back benchmark: ${DOCS.toLocaleString('en-US')} daily_user_metrics documents (${USERS.toLocaleString('en-US')} users × ${DAYS} days), ` +
+        `${ROWS.toLocaleString('en-US')} user_streaks rows; MongoDB: ${mongoServer ? 'mongo-java-server stand-in' : 'BENCH_MONGO_URL'}`,
+    );
+    await generateMart(warehouse, 0, DAYS, USERS);
+    const db = mongo.db('bench');
+    const [daily] = learningTargets({ pack: PACK, source: PACK, mongo: db, asOf: new Date() });
+    if (!daily) throw new Error('no daily_user_metrics target');
+
+    // Baseline: the same documents, read from the same warehouse query, stored by insertMany.
+    const rows = await warehouse.query<Record<string, unknown>>(daily.sql, { pack: PACK });
+    const documents = rows.map(baselineDocument);
+    const baselineCollection = db.collection('baseline_daily_user_metrics');
+    const insertMany = await seconds(async () => {
+      for (let start = 0; start < documents.length; start += BATCH)
+        await baselineCollection.insertMany(documents.slice(start, start + BATCH), { ordered: false });
+    });
+    documents.length = 0;
+    rows.length = 0;
+    const full = await seconds(() =>
+      runTarget(warehouse, daily, { pack: PACK }, { dryRun: false, batchSize: BATCH }),
+    );
+    const written = await db.collection('daily_user_metrics').countDocuments();
+    // One new day: a tenth of the documents, the rest unchanged.
+    await generateMart(warehouse, DAYS, 1, USERS);
+    let incrementalWritten = 0;
+    const incremental = await seconds(async () => {
+      const report = await runTarget(warehouse, daily, { pack: PACK }, { dryRun: false, batchSize: BATCH });
+      incrementalWritten = report.inserted + report.updated;
+    });
+
+    // Postgres: COPY of the rows into an empty table, against the write-back's lapse of as many streaks.
+    await client.query(`CREATE TABLE user_streaks (user_id uuid PRIMARY KEY, current_streak int DEFAULT 0,
+      longest_streak int DEFAULT 0, last_activity_date date, streak_freeze_count int DEFAULT 0,
+      created_at timestamp DEFAULT now(), updated_at timestamp DEFAULT now())`);
+    await client.query('CREATE TABLE user_streaks_copy (LIKE user_streaks INCLUDING ALL)');
+    const ids = await client.query<{ id: string }>(
+      `SELECT md5(i::text)::uuid::text AS id FROM generate_series(0, ${ROWS - 1}) AS i`,
+    );
+    const copy = await seconds(async () => {
+      const lines = (function* () {
+        for (const { id } of ids.rows)
+          yield `${id}\t5\t9\t2026-10-01\t0\t2026-09-01 00:00:00\t2026-10-01 00:00:00\n`;
+      })();
+      await pipeline(Readable.from(lines), client.query(copyFrom('COPY user_streaks_copy FROM STDIN')));
+    });
+    await client.query('INSERT INTO user_streaks SELECT * FROM user_streaks_copy');
+    await client.query('VACUUM ANALYZE user_streaks');
+    await warehouse.command(`CREATE TABLE raw_${PACK}_user_streaks (user_id String, current_streak Int32, _version UInt64, _is_deleted UInt8)
+      ENGINE = ReplacingMergeTree(_version) ORDER BY user_id`);
+    await warehouse.command(
+      `INSERT INTO raw_${PACK}_user_streaks SELECT ${uuid('number')}.2, 5, 1, 0 FROM numbers(${ROWS})`,
+    );
+    await warehouse.command(`INSERT INTO fact_activity (pack, source_key, user_id, ts, day, event_type)
+      SELECT '${PACK}', toString(number), ${uuid('number')}.2, toDateTime64('2026-10-01 12:00:00', 3, 'UTC'), toDate('2026-10-01'), 'lesson_complete'
+      FROM numbers(${ROWS})`);
+    await warehouse.command(`INSERT INTO dim_users (user_id, pack, timezone)
+      SELECT ${uuid('number')}.2, '${PACK}', ['Asia/Ho_Chi_Minh', 'America/New_York', 'Europe/Berlin', 'UTC'][1 + number % 4] FROM numbers(${ROWS})`);
+    const streaks = learningTargets({
+      pack: PACK,
+      source: PACK,
+      postgres: client,
+      asOf: new Date('2026-11-01T00:00:00Z'),
+    })[0];
+    if (!streaks) throw new Error('no user_streaks target');
+    let lapsed = 0;
+    const streakTime = await seconds(async () => {
+      const report = await runTarget(
+        warehouse,
+        streaks,
+        { pack: PACK },
+        { dryRun: false, batchSize: 10_000 },
+      );
+      lapsed = report.updated;
+    });
+
+    // Scheduler overhead: a job that does nothing, run through the lease and the run history.
+    const kinds = new JobKindRegistry().register(
+      defineJobKind({ name: 'noop', options: z.object({}), run: async () => ({ rowsAffected: 0 }) }),
+    );
+    const config = parsePipelineConfig({
+      sources: [{ kind: 'postgres', name: 'unused', url: 'postgres://u@127.0.0.1:1/x' }],
+      warehouse: { dir: join(dir, 'warehouse') },
+      jobs: [{ name: 'noop', cron: '* * * * * *', kind: 'noop', catchUp: 'none' }],
+    });
+    const clock = { now: new Date('2026-11-01T00:00:00Z') };
+    const scheduler = new Scheduler({
+      jobs: resolveJobs(config.jobs, kinds),
+      store: new WarehouseRunStore(warehouse),
+      lease: new FileLease(join(dir, 'locks')),
+      context: { warehouse, config, log: () => undefined },
+      now: () => clock.now,
+    });
+    const job = scheduler.jobs[0];
+    if (!job) throw new Error('no job');
+    const runs = 100;
+    const schedulerTime = await seconds(async () => {
+      for (let index = 0; index < runs; index++) {
+        clock.now = new Date(clock.now.getTime() + 1000);
+        await scheduler.reconcile(job, { current: true });
+      }
+    });
+
+    const line = (label: string, value: string) => console.log(`  ${label.padEnd(58)} ${value}`);
+    console.log('\nMongoDB daily_user_metrics');
+    line(
+      `insertMany into an empty collection (baseline)`,
+      `${insertMany.toFixed(2)} s  ${rate(DOCS, insertMany)}`,
+    );
+    line(`full write-back (query, hash, upsert, record)`, `${full.toFixed(2)} s  ${rate(written, full)}`);
+    line('  full write-back / insertMany rate (target ≥ 0.5)', (insertMany / full).toFixed(2));
+    line(
+      `incremental after one new day (${incrementalWritten.toLocaleString('en-US')} documents)`,
+      `${incremental.toFixed(2)} s`,
+    );
+    line('  full / incremental time (target ≥ 10)', (full / incremental).toFixed(1));
+    console.log('\nPostgres user_streaks');
+    line('COPY into an empty table (baseline)', `${copy.toFixed(2)} s  ${rate(ROWS, copy)}`);
+    line(
+      `write-back: ${lapsed.toLocaleString('en-US')} lapsed streaks (query, time zones, UPDATE)`,
+      `${streakTime.toFixed(2)} s  ${rate(lapsed, streakTime)}`,
+    );
+    line('  write-back / COPY rate (target ≥ 0.5)', (lapsed / streakTime / (ROWS / copy)).toFixed(2));
+    console.log('\nScheduler');
+    line(
+      `overhead per job run (${runs} runs of a job doing nothing)`,
+      `${((schedulerTime / runs) * 1000).toFixed(1)} ms (target < 50)`,
+    );
+  } finally {
+    await mongo.close().catch(() => undefined);
+    await client.end().catch(() => undefined);
+    await warehouse.close();
+    await mongoServer?.stop();
+    await postgres.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

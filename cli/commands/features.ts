@@ -1,0 +1,110 @@
+// `tributary features`: the feature catalogue of a pack (list), its latest vectors written to the
+// Redis online store (materialize), and one entity's vector read back from there (get).
+import {
+  catalogue,
+  featureRegistryOf,
+  getOnlineFeatures,
+  materializeFeatures,
+} from '../../features/index.ts';
+import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
+import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
+
+const usage = `Usage: tributary features list --pack NAME [--format text|json]
+       tributary features materialize --pack NAME --warehouse DIR|URL --to redis://HOST:PORT[/DB] [--ttl SECONDS] [--full] [--source-name NAME]
+       tributary features get --pack NAME --user ID [--from redis://HOST:PORT[/DB]]
+
+list         the pack's features: name, entity, type, window, description (--format json for tools)
+materialize  writes each user's feature vector as of now to Redis, a hash per user keyed
+             <pack>:user:<id>; only users whose vector changed since the last run are written
+             (--full: all). The values equal an \`export features --as-of now\` row.
+get          prints one user's stored vector as JSON (default --from redis://127.0.0.1:6379)`;
+
+const spec = {
+  usage,
+  options: {
+    pack: { type: 'string' },
+    format: { type: 'string' },
+    warehouse: { type: 'string' },
+    to: { type: 'string' },
+    from: { type: 'string' },
+    ttl: { type: 'string' },
+    full: { type: 'boolean' },
+    user: { type: 'string' },
+    'source-name': { type: 'string' },
+  },
+} as const;
+
+export const featuresCommand = {
+  async run(argv: string[]): Promise<number> {
+    const [action, ...rest] = argv;
+    if (action === '--help' || action === '-h') {
+      console.log(usage);
+      return 0;
+    }
+    const { values } = parseCommandArgs(rest, spec);
+    if (values.help) {
+      console.log(usage);
+      return 0;
+    }
+    if (values.pack === undefined) throw new UsageError('--pack is required', usage);
+    switch (action) {
+      case 'list': {
+        const format = values.format ?? 'text';
+        if (format !== 'text' && format !== 'json')
+          throw new UsageError('--format must be text or json', usage);
+        const entries = catalogue(featureRegistryOf(values.pack));
+        if (format === 'json') console.log(JSON.stringify(entries, null, 2));
+        else {
+          const width = Math.max(...entries.map((entry) => entry.name.length));
+          for (const entry of entries)
+            console.log(
+              `${entry.name.padEnd(width)}  ${entry.entity}  ${`${entry.type}${entry.nullable ? '?' : ''}`.padEnd(8)}  ${entry.window.padEnd(22)}  ${entry.description}`,
+            );
+        }
+        return 0;
+      }
+      case 'materialize': {
+        if (values.warehouse === undefined) throw new UsageError('--warehouse is required', usage);
+        if (values.to === undefined) throw new UsageError('--to redis://HOST:PORT is required', usage);
+        const ttl = values.ttl === undefined ? undefined : intFlag('ttl', values.ttl, 0, usage);
+        if (ttl !== undefined && ttl <= 0)
+          throw new UsageError('--ttl must be a positive number of seconds', usage);
+        const warehouse = await openWarehouse(parseWarehouseTarget(values.warehouse));
+        try {
+          const result = await materializeFeatures(warehouse, {
+            pack: values.pack,
+            to: values.to,
+            full: values.full ?? false,
+            ...(ttl ? { ttlSeconds: ttl } : {}),
+            ...(values['source-name'] ? { sourceName: values['source-name'] } : {}),
+          });
+          console.error(
+            `done: ${result.mode} materialization as of ${result.asOf}: ${result.written} of ${result.entities} users written, ${result.removed} removed, in ${result.seconds.toFixed(2)} s`,
+          );
+          return 0;
+        } finally {
+          await warehouse.close();
+        }
+      }
+      case 'get': {
+        if (values.user === undefined) throw new UsageError('--user is required', usage);
+        const vector = await getOnlineFeatures({
+          pack: values.pack,
+          from: values.from ?? 'redis://127.0.0.1:6379',
+          id: values.user,
+        });
+        if (!vector) {
+          console.error(`tributary: no features stored for user ${values.user} (materialize first?)`);
+          return 1;
+        }
+        console.log(JSON.stringify(vector, null, 2));
+        return 0;
+      }
+      default:
+        throw new UsageError(
+          action === undefined ? 'which action? list, materialize or get' : `unknown action "${action}"`,
+          usage,
+        );
+    }
+  },
+};

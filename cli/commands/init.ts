@@ -1,0 +1,117 @@
+// `tributary init`: writes a commented starter config (YAML, so the comments can stay).
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getPack } from '../../packs/index.ts';
+import { parseCommandArgs, UsageError } from '../args.ts';
+
+const usage = `Usage: tributary init [--pack NAME] [--file tributary.config.yaml] [--force]
+
+Writes a commented starter config for "tributary run": the pack's sources (Postgres and, when the
+pack has documents, MongoDB), the direct transport, an embedded warehouse, the transform and
+write-back jobs, and the service's endpoints. Secrets are read from the environment (\${PGPASSWORD}).
+
+Options:
+  --pack NAME   the source pack the config starts from (default: learning)
+  --file PATH   where to write it (default: tributary.config.yaml)
+  --force       overwrite an existing file`;
+
+const spec = {
+  usage,
+  options: { pack: { type: 'string' }, file: { type: 'string' }, force: { type: 'boolean' } },
+} as const;
+
+export function starterConfig(packName: string): string {
+  const pack = getPack(packName);
+  const mongo = pack.mongo
+    ? `
+  # The pack's documents: every collection of the database is captured, except the ones
+  # Tributary's write-back fills (set "exclude" to choose yourself).
+  - kind: mongo
+    name: ${pack.name}
+    url: mongodb://\${MONGO_HOST:-127.0.0.1}:27017/?replicaSet=rs0
+    database: ${pack.mongo.database}
+    pack: ${pack.name}
+`
+    : '';
+  return `# Tributary pipeline config: "tributary config check" validates it and tries each source;
+# "tributary run" runs it. \${NAME} is replaced by the environment variable NAME (\${NAME:-default}
+# when unset), so no password needs to sit in this file.
+
+sources:
+  # A Postgres database with wal_level=logical. Its tables land in raw_<name>_<table>; a slot and
+  # a publication named tributary_<name> are created on first run.
+  - kind: postgres
+    name: ${pack.name}
+    url: postgres://\${PGUSER:-postgres}:\${PGPASSWORD}@\${PGHOST:-127.0.0.1}:5432/${pack.name}
+    tables: all            # or a list: [public.users, public.lessons]
+    pack: ${pack.name}
+${mongo}
+# direct: captures write the warehouse themselves. kafka: captures publish Debezium envelopes and
+# "tributary run --role ingest" processes (one consumer group) land them.
+transport:
+  kind: direct
+  # kind: kafka
+  # brokers: [127.0.0.1:9092]
+  # group: tributary
+
+# An embedded ClickHouse directory (one process at a time), or a ClickHouse server:
+#   url: https://clickhouse.example:8443
+#   user: tributary
+#   password: \${CLICKHOUSE_PASSWORD}
+warehouse:
+  dir: .data/warehouse
+
+# Packs whose marts are built; "source" names the capture whose mirrors the mapping reads.
+packs:
+  - name: ${pack.name}
+    source: ${pack.name}
+
+# Scheduled jobs (node-cron: five fields, or six with seconds first). catchUp says what happens to
+# times missed while no scheduler ran: all, latest (default) or none. Kinds: transform, writeback,
+# sql (your own SELECT into a table; {as_of:Date} is the run's day).
+jobs:
+  - name: transform-full-nightly
+    cron: "30 2 * * *"
+    timezone: UTC
+    kind: transform
+    options: { pack: ${pack.name}, full: true }
+  - name: writeback-${pack.name}
+    cron: "0 3 * * *"
+    timezone: UTC
+    kind: writeback
+    catchUp: latest
+    retries: 3
+    options: { pack: ${pack.name}, postgres: ${pack.name}${pack.mongo ? `, mongo: ${pack.name}` : ''} }
+
+scheduler: {}
+  # control: postgres://…   # leases and run history shared by several schedulers
+
+service:
+  host: 127.0.0.1          # /healthz, /readyz, /metrics
+  port: 9464
+  shutdownSeconds: 30
+  transformEverySeconds: 5
+
+# Email, phone and the like are hashed with a key kept outside the warehouse (keyFile, created on
+# first use); passwords and secrets are dropped. keep: true stores them as they are.
+pii:
+  keep: false
+  keyFile: .tributary/pii.key
+`;
+}
+
+export const initCommand = {
+  async run(argv: string[]): Promise<number> {
+    const { values } = parseCommandArgs(argv, spec);
+    if (values.help) {
+      console.log(usage);
+      return 0;
+    }
+    const file = resolve(values.file ?? 'tributary.config.yaml');
+    if (existsSync(file) && !values.force)
+      throw new UsageError(`${file} exists; pass --force to overwrite it`, usage);
+    writeFileSync(file, starterConfig(values.pack ?? 'learning'));
+    console.log(`wrote ${file}: edit the sources, then "tributary config check" and "tributary run"`);
+    return 0;
+  },
+};

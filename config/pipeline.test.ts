@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import {
+  parsePipelineConfig,
+  PipelineConfigError,
+  substituteEnvironment,
+  warehouseTargetOf,
+} from './pipeline.ts';
+
+const minimal = {
+  sources: [{ kind: 'postgres', name: 'app', url: 'postgres://u:${PG_PASSWORD}@127.0.0.1:5432/app' }],
+  warehouse: { dir: '.data/warehouse' },
+};
+
+function problemsOf(document: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parsePipelineConfig(document, env);
+  } catch (error) {
+    if (error instanceof PipelineConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('pipeline config', () => {
+  it('fills defaults and substitutes the environment', () => {
+    const config = parsePipelineConfig(minimal, { PG_PASSWORD: 's3cret' });
+    expect(config.sources[0]).toEqual({
+      kind: 'postgres',
+      name: 'app',
+      url: 'postgres://u:s3cret@127.0.0.1:5432/app',
+      tables: 'all',
+    });
+    expect(config.transport).toEqual({ kind: 'direct' });
+    expect(config.service).toEqual({
+      host: '127.0.0.1',
+      port: 9464,
+      shutdownSeconds: 30,
+      transformEverySeconds: 5,
+    });
+    expect(config.jobs).toEqual([]);
+    expect(config.pii.keep).toBe(false);
+  });
+
+  it('names every wrong field by its path, one problem each', () => {
+    const problems = problemsOf({
+      sources: [
+        { kind: 'postgres', name: 'App', url: 'mysql://x' },
+        { kind: 'mongo', name: 'docs', url: 'mongodb://h:1' },
+      ],
+      warehouse: { dir: '' },
+      jobs: [
+        { name: 'nightly', cron: '0 3 * * *', kind: 'transform', timezone: 'Mars/Olympus', catchUp: 'some' },
+      ],
+      colour: 'blue',
+    });
+    expect(problems).toEqual([
+      'sources[0].name: must start with a letter and use only a-z, 0-9 and _ (it names mirrors, slots and jobs)',
+      'sources[0].url: must be a URL like postgres://USER:PASSWORD@HOST:PORT/DATABASE',
+      'sources[1].collections: needs either collections or database (one of them)',
+      'warehouse.dir: is required',
+      'jobs[0].timezone: must be an IANA time zone such as UTC or Asia/Ho_Chi_Minh',
+      'jobs[0].catchUp: Invalid option: expected one of "all"|"latest"|"none"',
+      '(top): unknown field(s) colour',
+    ]);
+  });
+
+  it('reports an unset environment variable at the field that uses it', () => {
+    expect(problemsOf(minimal, {})).toEqual([
+      'sources[0].url: the environment variable PG_PASSWORD is not set',
+    ]);
+  });
+
+  it('keeps escaped references and applies defaults', () => {
+    const problems: string[] = [];
+    expect(substituteEnvironment({ a: ['$${HOME}', '${MISSING:-fallback}'] }, {}, problems)).toEqual({
+      a: ['${HOME}', 'fallback'],
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses two sources of one kind with the same name and two jobs with the same name', () => {
+    const problems = problemsOf(
+      {
+        ...minimal,
+        sources: [minimal.sources[0], minimal.sources[0]],
+        jobs: [
+          { name: 'a', cron: '* * * * *', kind: 'transform' },
+          { name: 'a', cron: '* * * * *', kind: 'transform' },
+        ],
+      },
+      { PG_PASSWORD: 'x' },
+    );
+    expect(problems).toEqual([
+      'sources[1].name: repeats the postgres source "app"',
+      'jobs[1].name: repeats "a"',
+    ]);
+  });
+
+  it('puts warehouse credentials into the URL', () => {
+    expect(warehouseTargetOf({ url: 'https://ch.example:8443', user: 'etl', password: 'p@ss' })).toEqual({
+      kind: 'http',
+      url: 'https://etl:p%40ss@ch.example:8443/',
+    });
+  });
+});

@@ -1,0 +1,677 @@
+// The panels: one query per panel over the marts (SQL text fixed here, request values only as
+// `{name:Type}` parameters), the columns it shows with their units, and its chart as an Apache
+// ECharts option built from the rows. The dashboard's pages and the reports draw the same
+// definitions, so a chart in an e-mail is the chart on the page.
+import { quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import type { ResolvedFilters } from './filters.ts';
+
+export type Unit =
+  'users' | 'ratio' | 'percent' | 'count' | 'seconds' | 'score' | 'rating' | 'p' | 'day' | 'text';
+
+export interface Column {
+  name: string;
+  label: string;
+  unit: Unit;
+}
+
+export type Row = Record<string, string | number | null>;
+
+/** An ECharts option: plain JSON, so it travels to the browser and to the server-side renderer. */
+export type ChartOption = Record<string, unknown>;
+
+export interface Panel {
+  id: string;
+  title: string;
+  /** What the numbers are, in a sentence a product manager reads under the title. */
+  description: string;
+  columns: Column[];
+  /** Filters this panel narrows by; a page says which filters do not apply to a panel. */
+  segments: boolean;
+  query(warehouse: Warehouse, filters: ResolvedFilters): Promise<Row[]>;
+  /** undefined: a table only. */
+  chart?(rows: Row[], filters: ResolvedFilters): ChartOption;
+}
+
+/** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
+export const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#D55E00',
+  '#CC79A7',
+  '#56B4E9',
+  '#F0E442',
+  '#000000',
+];
+/** Viridis stops: a sequential scale that stays ordered in grey and for colour-blind readers. */
+export const SEQUENTIAL = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
+
+const base = (title: string): ChartOption => ({
+  color: PALETTE,
+  aria: { enabled: true, label: { description: title } },
+  animation: false,
+  textStyle: { fontFamily: 'sans-serif' },
+  grid: { left: 72, right: 24, top: 40, bottom: 56 },
+  tooltip: { trigger: 'axis' },
+});
+
+const dayAxis = (rows: Row[], key = 'day'): ChartOption => ({
+  type: 'category',
+  name: 'day (UTC)',
+  nameLocation: 'middle',
+  nameGap: 32,
+  data: rows.map((row) => row[key]),
+});
+
+const valueAxis = (name: string, extra: ChartOption = {}): ChartOption => ({
+  type: 'value',
+  name,
+  nameLocation: 'middle',
+  nameGap: 52,
+  ...extra,
+});
+
+export function shiftDay(day: string, days: number): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/**
+ * The segment as a bitmap of user keys (country and signup month); the panels that can narrow by
+ * it intersect their daily active-user bitmaps with it.
+ */
+const SEGMENT = `(SELECT groupBitmapState(user_key) FROM dim_users
+   WHERE pack = {pack:String} AND ({country:String} = '' OR country = {country:String})
+     AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String}))`;
+
+const segmented = (filters: ResolvedFilters) => filters.country !== '' || filters.cohort !== '';
+
+const baseParams = (filters: ResolvedFilters) => ({
+  pack: filters.pack,
+  from: filters.from,
+  to: filters.to,
+  country: filters.country,
+  cohort: filters.cohort,
+});
+
+const activeUsers: Panel = {
+  id: 'overview.active',
+  title: 'Active users',
+  description: 'Distinct active users on the day (DAU), in the 7 days (WAU) and 28 days (MAU) ending on it.',
+  segments: true,
+  columns: [
+    { name: 'day', label: 'day', unit: 'day' },
+    { name: 'dau', label: 'DAU', unit: 'users' },
+    { name: 'wau', label: 'WAU', unit: 'users' },
+    { name: 'mau', label: 'MAU', unit: 'users' },
+    { name: 'stickiness', label: 'stickiness (DAU/MAU)', unit: 'ratio' },
+  ],
+  async query(warehouse, filters) {
+    if (!segmented(filters))
+      return warehouse.query<Row>(
+        `SELECT toString(m.day) AS day, dau, wau, mau, stickiness FROM mart_dau AS m
+         WHERE m.pack = {pack:String} AND m.day BETWEEN {from:Date} AND {to:Date} ORDER BY m.day`,
+        baseParams(filters),
+      );
+    // Each day's bitmap counts towards itself and the 27 days after it: unions over the windows.
+    return warehouse.query<Row>(
+      `WITH ${SEGMENT} AS segment
+       SELECT toString(target) AS day,
+         groupBitmapOrIf(users, offset = 0) AS dau, groupBitmapOrIf(users, offset < 7) AS wau,
+         groupBitmapOr(users) AS mau, if(mau = 0, NULL, dau / mau) AS stickiness
+       FROM (SELECT day + offset AS target, offset, bitmapAnd(users, segment) AS users
+             FROM agg_daily_active_users ARRAY JOIN range(28) AS offset
+             WHERE pack = {pack:String} AND day BETWEEN toDate({from:Date}) - 27 AND {to:Date})
+       WHERE target BETWEEN {from:Date} AND {to:Date}
+         AND target <= (SELECT max(day) FROM agg_daily_active_users WHERE pack = {pack:String})
+       GROUP BY target ORDER BY target`,
+      baseParams(filters),
+    );
+  },
+  chart(rows) {
+    return {
+      ...base('Daily, weekly and monthly active users'),
+      legend: { data: ['DAU', 'WAU', 'MAU'], top: 4 },
+      xAxis: dayAxis(rows),
+      yAxis: valueAxis('users'),
+      series: (['dau', 'wau', 'mau'] as const).map((key) => ({
+        name: key.toUpperCase(),
+        type: 'line',
+        showSymbol: rows.length < 40,
+        data: rows.map((row) => num(row[key])),
+      })),
+    };
+  },
+};
+
+const summary: Panel = {
+  id: 'overview.summary',
+  title: 'This period against the one before',
+  description:
+    'Average DAU, distinct active users, new users (signed up) and events per active user, for the chosen days and the same number of days before them.',
+  segments: true,
+  columns: [
+    { name: 'period', label: 'period', unit: 'text' },
+    { name: 'first_day', label: 'from', unit: 'day' },
+    { name: 'last_day', label: 'to', unit: 'day' },
+    { name: 'avg_dau', label: 'average DAU', unit: 'users' },
+    { name: 'active_users', label: 'active users', unit: 'users' },
+    { name: 'new_users', label: 'new users', unit: 'users' },
+    { name: 'events_per_active_user', label: 'events per active user', unit: 'count' },
+  ],
+  async query(warehouse, filters) {
+    const length = Math.round((Date.parse(filters.to) - Date.parse(filters.from)) / 86_400_000) + 1;
+    const periods = [
+      { period: 'current', first: filters.from, last: filters.to },
+      { period: 'previous', first: shiftDay(filters.from, -length), last: shiftDay(filters.from, -1) },
+    ];
+    const userFilter = `({country:String} = '' OR country = {country:String})
+      AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})`;
+    const rows: Row[] = [];
+    // Unsegmented, the plain aggregates; segmented, the same over the segment's users (two fixed
+    // texts, so the common case builds no segment at all).
+    const users = segmented(filters) ? 'bitmapAnd(users, segment)' : 'users';
+    const eventsOf = segmented(filters)
+      ? `AND user_id IN (SELECT user_id FROM dim_users WHERE pack = {pack:String} AND ${userFilter})`
+      : '';
+    for (const { period, first, last } of periods) {
+      const [row] = await warehouse.query<Row>(
+        `${segmented(filters) ? `WITH ${SEGMENT} AS segment` : ''}
+         SELECT {period:String} AS period, {first:String} AS first_day, {last:String} AS last_day,
+           (SELECT sum(bitmapCardinality(${users}))
+              FROM agg_daily_active_users WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date})
+             / {length:UInt32} AS avg_dau,
+           (SELECT groupBitmapOr(${users})
+              FROM agg_daily_active_users WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}) AS active_users,
+           (SELECT count() FROM dim_users WHERE pack = {pack:String}
+              AND toDate(signup_at) BETWEEN {first:Date} AND {last:Date} AND ${userFilter}) AS new_users,
+           (SELECT sum(events) FROM mart_daily_user_metrics WHERE pack = {pack:String}
+              AND day BETWEEN {first:Date} AND {last:Date} ${eventsOf}) AS events,
+           if(active_users = 0, NULL, events / active_users) AS events_per_active_user`,
+        { ...baseParams(filters), period, first, last, length },
+      );
+      if (row) {
+        delete row.events;
+        rows.push(row);
+      }
+    }
+    return rows;
+  },
+  chart(rows) {
+    const metrics = [
+      ['avg_dau', 'average DAU'],
+      ['new_users', 'new users'],
+      ['events_per_active_user', 'events per active user'],
+    ] as const;
+    const current = rows.find((row) => row.period === 'current');
+    const previous = rows.find((row) => row.period === 'previous');
+    return {
+      ...base('This period against the previous one'),
+      tooltip: { trigger: 'item' },
+      legend: { data: ['previous period', 'this period'], top: 4 },
+      xAxis: {
+        type: 'category',
+        name: 'measure',
+        nameLocation: 'middle',
+        nameGap: 32,
+        data: metrics.map((m) => m[1]),
+      },
+      yAxis: valueAxis('users, or events per user'),
+      series: [
+        { name: 'previous period', type: 'bar', data: metrics.map(([key]) => num(previous?.[key])) },
+        { name: 'this period', type: 'bar', data: metrics.map(([key]) => num(current?.[key])) },
+      ],
+    };
+  },
+};
+
+const newUsers: Panel = {
+  id: 'overview.new_users',
+  title: 'New users',
+  description: 'Users who signed up on the day.',
+  segments: true,
+  columns: [
+    { name: 'day', label: 'day', unit: 'day' },
+    { name: 'new_users', label: 'new users', unit: 'users' },
+  ],
+  async query(warehouse, filters) {
+    return warehouse.query<Row>(
+      `SELECT toString(d) AS day, countIf(u.user_id != '') AS new_users
+       FROM (SELECT toDate({from:Date}) + number AS d FROM numbers(dateDiff('day', toDate({from:Date}), toDate({to:Date})) + 1)) AS days
+       LEFT JOIN (SELECT user_id, toDate(signup_at) AS signup_day FROM dim_users WHERE pack = {pack:String}
+                    AND ({country:String} = '' OR country = {country:String})
+                    AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})) AS u
+         ON u.signup_day = days.d
+       GROUP BY d ORDER BY d`,
+      baseParams(filters),
+    );
+  },
+  chart(rows) {
+    return {
+      ...base('New users per day'),
+      xAxis: dayAxis(rows),
+      yAxis: valueAxis('users'),
+      series: [{ name: 'new users', type: 'bar', data: rows.map((row) => num(row.new_users)) }],
+    };
+  },
+};
+
+const retentionColumns: Column[] = [
+  { name: 'cohort_start', label: 'cohort', unit: 'day' },
+  { name: 'period', label: 'period', unit: 'count' },
+  { name: 'cohort_size', label: 'cohort size', unit: 'users' },
+  { name: 'retained', label: 'retained', unit: 'users' },
+  { name: 'rate', label: 'retention', unit: 'percent' },
+];
+
+const retentionHeatmap: Panel = {
+  id: 'retention.cohorts',
+  title: 'Cohort retention',
+  description:
+    'Share of each cohort active in the period N days (weeks) after it started; "unbounded" counts users active in that period or any later one.',
+  segments: false,
+  columns: retentionColumns,
+  async query(warehouse, filters) {
+    return warehouse.query<Row>(
+      `SELECT toString(r.cohort_start) AS cohort_start, r.period AS period, r.cohort_size AS cohort_size,
+         if({unbounded:Bool}, r.unbounded_retained, r.retained) AS retained,
+         if({unbounded:Bool}, r.unbounded_rate, r.retention_rate) AS rate
+       FROM mart_retention AS r
+       WHERE r.pack = {pack:String} AND r.cohort_kind = {kind:String} AND r.grain = {grain:String}
+         AND r.cohort_start BETWEEN {from:Date} AND {to:Date} AND r.period <= if({grain:String} = 'day', 30, 12)
+       ORDER BY r.cohort_start, r.period`,
+      {
+        ...baseParams(filters),
+        kind: filters.kind,
+        grain: filters.grain,
+        unbounded: filters.curve === 'unbounded',
+      },
+    );
+  },
+  chart(rows, filters) {
+    const cohorts = [...new Set(rows.map((row) => String(row.cohort_start)))];
+    const periods = [...new Set(rows.map((row) => Number(row.period)))].sort((a, b) => a - b);
+    return {
+      ...base('Cohort retention heatmap'),
+      tooltip: { trigger: 'item' },
+      grid: { left: 96, right: 24, top: 24, bottom: 96 },
+      xAxis: {
+        type: 'category',
+        name: `${filters.grain}s since the cohort started`,
+        nameLocation: 'middle',
+        nameGap: 32,
+        data: periods.map(String),
+      },
+      yAxis: { type: 'category', name: 'cohort', nameLocation: 'end', data: cohorts, inverse: true },
+      visualMap: {
+        min: 0,
+        max: 1,
+        calculable: false,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 4,
+        text: ['100%', '0%'],
+        inRange: { color: SEQUENTIAL },
+      },
+      series: [
+        {
+          name: 'retention (share of cohort)',
+          type: 'heatmap',
+          data: rows.map((row) => [
+            periods.indexOf(Number(row.period)),
+            cohorts.indexOf(String(row.cohort_start)),
+            num(row.rate),
+          ]),
+        },
+      ],
+    };
+  },
+};
+
+const retentionCurve: Panel = {
+  id: 'retention.curve',
+  title: 'Overall retention curve',
+  description:
+    'Cohorts of the chosen range weighted by size; period N uses only the cohorts old enough to have reached it.',
+  segments: false,
+  columns: [
+    { name: 'period', label: 'period', unit: 'count' },
+    { name: 'cohorts', label: 'cohorts', unit: 'count' },
+    { name: 'users', label: 'users in those cohorts', unit: 'users' },
+    { name: 'rate', label: 'retention', unit: 'percent' },
+  ],
+  async query(warehouse, filters) {
+    return warehouse.query<Row>(
+      `SELECT period, count() AS cohorts, sum(cohort_size) AS users,
+         sum(if({unbounded:Bool}, unbounded_retained, retained)) / sum(cohort_size) AS rate
+       FROM mart_retention
+       WHERE pack = {pack:String} AND cohort_kind = {kind:String} AND grain = {grain:String}
+         AND cohort_start BETWEEN {from:Date} AND {to:Date} AND cohort_size > 0
+       GROUP BY period ORDER BY period`,
+      {
+        ...baseParams(filters),
+        kind: filters.kind,
+        grain: filters.grain,
+        unbounded: filters.curve === 'unbounded',
+      },
+    );
+  },
+  chart(rows, filters) {
+    return {
+      ...base('Retention curve'),
+      xAxis: {
+        type: 'category',
+        name: `${filters.grain}s since the cohort started`,
+        nameLocation: 'middle',
+        nameGap: 32,
+        data: rows.map((row) => String(row.period)),
+      },
+      yAxis: valueAxis('share of cohort retained', { min: 0, max: 1, axisLabel: { formatter: '{value}' } }),
+      series: [{ name: 'retention', type: 'line', data: rows.map((row) => num(row.rate)) }],
+    };
+  },
+};
+
+// Over a range, rates add the days' counts: a user counts once per day they used the item.
+const contentLeaderboard: Panel = {
+  id: 'content.leaderboard',
+  title: 'Content leaderboard',
+  description:
+    'Items by user-days (a user counts once per day they used the item). Completion rate = completers ÷ starters, pass rate = users passing ÷ users scored, each user counted once per day; bounce = users with a single event.',
+  segments: false,
+  columns: [
+    { name: 'content_id', label: 'content', unit: 'text' },
+    { name: 'title', label: 'title', unit: 'text' },
+    { name: 'content_type', label: 'type', unit: 'text' },
+    { name: 'user_days', label: 'user-days', unit: 'users' },
+    { name: 'views', label: 'views', unit: 'count' },
+    { name: 'completion_rate', label: 'completion rate', unit: 'percent' },
+    { name: 'pass_rate', label: 'pass rate', unit: 'percent' },
+    { name: 'bounce_rate', label: 'bounce rate', unit: 'percent' },
+    { name: 'rating_avg', label: 'rating (1–5)', unit: 'rating' },
+    { name: 'rating_count', label: 'ratings', unit: 'count' },
+  ],
+  async query(warehouse, filters) {
+    return warehouse.query<Row>(
+      `SELECT c.content_id AS content_id, any(d.title) AS title, c.content_type AS content_type,
+         sum(c.unique_users) AS user_days, sum(c.views) AS views,
+         if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
+         if(sum(c.scorers) = 0, NULL, sum(c.passers) / sum(c.scorers)) AS pass_rate,
+         if(sum(c.unique_users) = 0, NULL, sum(ifNull(c.bounce_rate, 0) * c.unique_users) / sum(c.unique_users)) AS bounce_rate,
+         if(sum(c.rating_count) = 0, NULL, sum(ifNull(c.rating_avg, 0) * c.rating_count) / sum(c.rating_count)) AS rating_avg,
+         sum(c.rating_count) AS rating_count
+       FROM mart_content_performance AS c
+       LEFT JOIN (SELECT content_id, content_type, title FROM dim_content WHERE pack = {pack:String}) AS d
+         ON d.content_id = c.content_id AND d.content_type = c.content_type
+       WHERE c.pack = {pack:String} AND c.day BETWEEN {from:Date} AND {to:Date}
+       GROUP BY c.content_id, c.content_type
+       ORDER BY user_days DESC, content_id LIMIT 25`,
+      baseParams(filters),
+    );
+  },
+  chart(rows) {
+    const top = rows.slice(0, 10).reverse();
+    return {
+      ...base('Top content by user-days'),
+      tooltip: { trigger: 'item' },
+      grid: { left: 160, right: 24, top: 24, bottom: 56 },
+      xAxis: valueAxis('user-days', { nameGap: 32 }),
+      yAxis: {
+        type: 'category',
+        data: top.map((row) => `${row.content_type} ${String(row.title || row.content_id).slice(0, 24)}`),
+      },
+      series: [{ name: 'user-days', type: 'bar', data: top.map((row) => num(row.user_days)) }],
+    };
+  },
+};
+
+const contentTrend: Panel = {
+  id: 'content.trend',
+  title: 'Content item over time',
+  description: 'One item per day: its users and its rates (choose the item with the content filter).',
+  segments: false,
+  columns: [
+    { name: 'day', label: 'day', unit: 'day' },
+    { name: 'unique_users', label: 'users', unit: 'users' },
+    { name: 'completion_rate', label: 'completion rate', unit: 'percent' },
+    { name: 'pass_rate', label: 'pass rate', unit: 'percent' },
+    { name: 'bounce_rate', label: 'bounce rate', unit: 'percent' },
+  ],
+  async query(warehouse, filters) {
+    if (filters.content === '') return [];
+    return warehouse.query<Row>(
+      `SELECT toString(c.day) AS day, sum(c.unique_users) AS unique_users,
+         if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
+         if(sum(c.scorers) = 0, NULL, sum(c.passers) / sum(c.scorers)) AS pass_rate,
+         if(sum(c.unique_users) = 0, NULL, sum(ifNull(c.bounce_rate, 0) * c.unique_users) / sum(c.unique_users)) AS bounce_rate
+       FROM mart_content_performance AS c
+       WHERE c.pack = {pack:String} AND c.content_id = {content:String} AND c.day BETWEEN {from:Date} AND {to:Date}
+       GROUP BY c.day ORDER BY c.day`,
+      { ...baseParams(filters), content: filters.content },
+    );
+  },
+  chart(rows) {
+    return {
+      ...base('Content item trend'),
+      legend: { data: ['users', 'completion rate', 'pass rate', 'bounce rate'], top: 4 },
+      xAxis: dayAxis(rows),
+      yAxis: [valueAxis('users'), { type: 'value', name: 'rate (0–1)', min: 0, max: 1, position: 'right' }],
+      series: [
+        { name: 'users', type: 'bar', data: rows.map((row) => num(row.unique_users)) },
+        ...(['completion_rate', 'pass_rate', 'bounce_rate'] as const).map((key) => ({
+          name: key.replace('_', ' '),
+          type: 'line',
+          yAxisIndex: 1,
+          data: rows.map((row) => num(row[key])),
+        })),
+      ],
+    };
+  },
+};
+
+const experimentResults: Panel = {
+  id: 'experiments.results',
+  title: 'Experiment results',
+  description:
+    'Per metric and variant against control: relative lift with its 95% interval (delta method) and the same test’s p-value; the always-valid (mSPRT) p-value and interval; the p-value the decision rests on (Holm over the metrics); users still needed for 80% power at the observed lift.',
+  segments: false,
+  columns: [
+    { name: 'experiment', label: 'experiment', unit: 'text' },
+    { name: 'metric', label: 'metric', unit: 'text' },
+    { name: 'variant', label: 'variant', unit: 'text' },
+    { name: 'n', label: 'n', unit: 'users' },
+    { name: 'control_mean', label: 'control mean', unit: 'count' },
+    { name: 'mean', label: 'mean', unit: 'count' },
+    { name: 'rel_lift', label: 'lift', unit: 'percent' },
+    { name: 'ci_low', label: '95% CI low', unit: 'percent' },
+    { name: 'ci_high', label: '95% CI high', unit: 'percent' },
+    { name: 'p_value', label: 'p', unit: 'p' },
+    { name: 'cuped_ci_low', label: 'CUPED CI low', unit: 'percent' },
+    { name: 'cuped_ci_high', label: 'CUPED CI high', unit: 'percent' },
+    { name: 'msprt_p_value', label: 'always-valid p', unit: 'p' },
+    { name: 'seq_ci_low', label: 'always-valid CI low', unit: 'percent' },
+    { name: 'seq_ci_high', label: 'always-valid CI high', unit: 'percent' },
+    { name: 'decision_p_value', label: 'decision p (Holm)', unit: 'p' },
+    { name: 'decision_basis', label: 'basis', unit: 'text' },
+    { name: 'decision', label: 'decision', unit: 'text' },
+    { name: 'users_still_needed', label: 'users still needed', unit: 'users' },
+    { name: 'srm_p_value', label: 'SRM p', unit: 'p' },
+    { name: 'srm_flag', label: 'SRM', unit: 'count' },
+  ],
+  async query(warehouse, filters) {
+    return warehouse.query<Row>(
+      `SELECT experiment, metric, variant, n, control_mean, mean, rel_lift, ci_low, ci_high, p_value,
+         cuped_ci_low, cuped_ci_high, msprt_p_value, seq_ci_low, seq_ci_high, decision_p_value, decision_basis,
+         decision, users_still_needed, srm_p_value, srm_flag
+       FROM mart_ab_results
+       WHERE pack = {pack:String} AND ({experiment:String} = '' OR experiment = {experiment:String})
+       ORDER BY experiment, metric, variant = 'control' DESC, variant`,
+      { pack: filters.pack, experiment: filters.experiment },
+    );
+  },
+  chart(rows) {
+    const compared = rows.filter((row) => row.rel_lift !== null);
+    const labels = compared.map((row) => `${row.experiment} · ${row.metric} · ${row.variant}`);
+    return {
+      ...base('Relative lift with 95% intervals'),
+      tooltip: { trigger: 'item' },
+      grid: { left: 300, right: 32, top: 24, bottom: 56 },
+      xAxis: valueAxis('relative lift against control (0.1 = +10%)', { nameGap: 32 }),
+      yAxis: { type: 'category', data: labels, inverse: true },
+      // Each interval is a two-point line (plain JSON, so the server-side renderer draws it too).
+      series: [
+        ...compared.map((row, index) => ({
+          name: `95% CI ${labels[index]}`,
+          type: 'line',
+          symbol: 'none',
+          lineStyle: { width: 3, color: PALETTE[0] },
+          data: [
+            [num(row.ci_low), labels[index]],
+            [num(row.ci_high), labels[index]],
+          ],
+        })),
+        {
+          name: 'lift',
+          type: 'scatter',
+          symbolSize: 10,
+          itemStyle: { color: PALETTE[3] },
+          data: compared.map((row, index) => [num(row.rel_lift), labels[index]]),
+          markLine: {
+            silent: true,
+            symbol: 'none',
+            lineStyle: { color: '#000', type: 'dashed' },
+            data: [{ xAxis: 0 }],
+          },
+        },
+      ],
+    };
+  },
+};
+
+const healthTables: Panel = {
+  id: 'health.tables',
+  title: 'Mirrors',
+  description:
+    'Per source table or collection: row versions landed, live rows, the newest change landed and how long ago that was, and dead letters waiting.',
+  segments: false,
+  columns: [
+    { name: 'source', label: 'source', unit: 'text' },
+    { name: 'mirror', label: 'mirror table', unit: 'text' },
+    { name: 'rows', label: 'rows landed', unit: 'count' },
+    { name: 'last_landed', label: 'last change landed (UTC)', unit: 'text' },
+    { name: 'lag_s', label: 'since then', unit: 'seconds' },
+    { name: 'dead_letters', label: 'dead letters', unit: 'count' },
+  ],
+  async query(warehouse) {
+    const tables = await warehouse.query<{ name: string; rows: string }>(
+      `SELECT name, toString(total_rows) AS rows FROM system.tables
+       WHERE database = currentDatabase() AND name LIKE 'raw\\_%' ORDER BY name`,
+    );
+    // Mirror names come from the catalogue, never from a request; each is quoted as an identifier.
+    const rows: Row[] = [];
+    for (const table of tables) {
+      const [stats] = await warehouse.query<{ last: string | null; lag: number | null }>(
+        `SELECT toString(max(_ingested_at)) AS last, dateDiff('second', max(_ingested_at), now64(3)) AS lag
+         FROM ${quoteIdentifier(table.name)}`,
+      );
+      rows.push({
+        source: table.name.replace(/^raw_/, '').split('_')[0] ?? '',
+        mirror: table.name,
+        rows: Number(table.rows),
+        last_landed: stats?.last ?? null,
+        lag_s: stats?.lag === null || stats?.lag === undefined ? null : Number(stats.lag),
+        dead_letters: 0,
+      });
+    }
+    const letters = await warehouse.query<{ mirror: string; count: string }>(
+      `SELECT concat('raw_', source, '_', replaceRegexpAll(topic, '^.*\\\\.', '')) AS mirror, toString(count()) AS count
+       FROM dead_letters WHERE replayed_at IS NULL GROUP BY mirror`,
+    );
+    for (const letter of letters) {
+      const row = rows.find((entry) => entry.mirror === letter.mirror);
+      if (row) row.dead_letters = Number(letter.count);
+      else
+        rows.push({
+          source: '',
+          mirror: letter.mirror,
+          rows: 0,
+          last_landed: null,
+          lag_s: null,
+          dead_letters: Number(letter.count),
+        });
+    }
+    return rows;
+  },
+  chart(rows) {
+    return {
+      ...base('Rows landed per mirror'),
+      tooltip: { trigger: 'item' },
+      grid: { left: 220, right: 24, top: 24, bottom: 56 },
+      xAxis: valueAxis('rows landed', { nameGap: 32 }),
+      yAxis: { type: 'category', data: rows.map((row) => row.mirror), inverse: true },
+      series: [{ name: 'rows landed', type: 'bar', data: rows.map((row) => num(row.rows)) }],
+    };
+  },
+};
+
+const healthDeadLetters: Panel = {
+  id: 'health.dead_letters',
+  title: 'Dead letters',
+  description:
+    'Changes that could not land, newest first, with the reason (replay them with `tributary dlq replay`).',
+  segments: false,
+  columns: [
+    { name: 'failed_at', label: 'failed at (UTC)', unit: 'text' },
+    { name: 'pipeline', label: 'pipeline', unit: 'text' },
+    { name: 'topic', label: 'table or topic', unit: 'text' },
+    { name: 'stage', label: 'stage', unit: 'text' },
+    { name: 'error', label: 'reason', unit: 'text' },
+  ],
+  async query(warehouse) {
+    return warehouse.query<Row>(
+      `SELECT toString(d.failed_at) AS failed_at, pipeline, topic, stage, error FROM dead_letters AS d
+       WHERE replayed_at IS NULL ORDER BY d.failed_at DESC LIMIT 100`,
+    );
+  },
+};
+
+const healthTransforms: Panel = {
+  id: 'health.transforms',
+  title: 'Transform runs',
+  description: 'The newest transform run per pack: mirror rows landed up to the watermark are in the marts.',
+  segments: false,
+  columns: [
+    { name: 'pipeline', label: 'pipeline', unit: 'text' },
+    { name: 'updated_at', label: 'last run (UTC)', unit: 'text' },
+    { name: 'watermark', label: 'watermark (UTC)', unit: 'text' },
+    { name: 'running', label: 'running or interrupted', unit: 'text' },
+  ],
+  async query(warehouse) {
+    return warehouse.query<Row>(
+      `SELECT pipeline, toString(c.updated_at) AS updated_at, JSONExtractString(state, 'watermark') AS watermark,
+         if(JSONExtractBool(state, 'running'), 'yes', 'no') AS running
+       FROM _tributary_checkpoints AS c FINAL WHERE pipeline LIKE 'transform:%' AND stream = 'state' ORDER BY pipeline`,
+    );
+  },
+};
+
+export const PANELS: readonly Panel[] = [
+  summary,
+  activeUsers,
+  newUsers,
+  retentionHeatmap,
+  retentionCurve,
+  contentLeaderboard,
+  contentTrend,
+  experimentResults,
+  healthTables,
+  healthDeadLetters,
+  healthTransforms,
+];
+
+export function panelById(id: string): Panel | undefined {
+  return PANELS.find((panel) => panel.id === id);
+}

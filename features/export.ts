@@ -1,0 +1,265 @@
+// `exportFeatures`: a point-in-time correct training set from a pack's facts and dimension history,
+// written by ClickHouse's own Parquet/Arrow/CSV writers block by block (this process never holds the
+// result), then stamped with the catalogue's metadata. One function with a zod options schema, so
+// the CLI and a scheduled `export` job call the same thing.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { RecordBatch, RecordBatchFileWriter, RecordBatchReader } from 'apache-arrow';
+import { z } from 'zod';
+import { TributaryError } from '../errors/index.ts';
+import { getPack } from '../packs/index.ts';
+import { migrate, quoteIdentifier as q, type Warehouse } from '../warehouse/index.ts';
+import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
+import { ensureFeatureHistory, historyMirrors } from './history.ts';
+import { addParquetMetadata } from './parquet-metadata.ts';
+import { registryVersion, validateRegistry, type FeatureRegistry } from './registry.ts';
+import { asOfSpine, fileSpine, type Spine } from './spine.ts';
+import { historyTable, pointInTimeQuery, type FeatureQuery } from './sql.ts';
+
+export class FeatureExportError extends TributaryError {}
+
+const timestampText = z
+  .string()
+  .refine(
+    (text) => text === 'now' || !Number.isNaN(Date.parse(text)),
+    'must be an ISO-8601 timestamp or "now"',
+  );
+
+export const exportOptionsSchema = z
+  .object({
+    pack: z.string().min(1),
+    /** The capture's source name, which names the mirrors; defaults to the pack's name. */
+    sourceName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,40}$/)
+      .optional(),
+    asOf: timestampText.optional(),
+    spine: z.string().min(1).optional(),
+    features: z.array(z.string().min(1)).min(1).optional(),
+    set: z.string().min(1).optional(),
+    labels: z.array(z.string().min(1)).default([]),
+    format: z.enum(['parquet', 'arrow', 'csv']),
+    out: z.string().min(1),
+    dropUnknown: z.boolean().default(false),
+  })
+  .refine((options) => (options.asOf === undefined) !== (options.spine === undefined), {
+    message: 'give exactly one of asOf (--as-of) and spine (--spine)',
+    path: ['asOf'],
+  });
+export type ExportOptions = z.input<typeof exportOptionsSchema>;
+
+export interface ExportResult {
+  path: string;
+  rows: number;
+  features: number;
+  /** Spine rows left out: label window not complete yet, entity unknown at the timestamp. */
+  leftOut: { incompleteLabel: number; unknownEntity: number };
+  metadata: Record<string, string>;
+  seconds: number;
+}
+
+export function featureRegistryOf(packName: string): FeatureRegistry {
+  const pack = getPack(packName);
+  if (!pack.features) throw new FeatureExportError(`pack ${packName} declares no features`);
+  return validateRegistry(pack.features);
+}
+
+const nowText = () => new Date().toISOString();
+const normalise = (text: string) => (text === 'now' ? nowText() : new Date(Date.parse(text)).toISOString());
+const toClickHouseTime = (iso: string) => iso.replace('T', ' ').replace('Z', '');
+
+/** The first and the last fact of the pack (spine timestamps must lie between). */
+export async function dataRange(
+  warehouse: Warehouse,
+  pack: string,
+): Promise<{ first: string; last: string }> {
+  const [row] = await warehouse.query<{ first: string; last: string; n: string }>(
+    `SELECT toString(min(ts)) AS first, toString(max(ts)) AS last, count() AS n FROM fact_activity WHERE pack = {pack:String}`,
+    { pack },
+  );
+  if (!row || Number(row.n) === 0)
+    throw new FeatureExportError(
+      `the warehouse has no ${pack} facts: run \`tributary transform --pack ${pack}\` first`,
+    );
+  return { first: row.first, last: row.last };
+}
+
+/** Checks that the history tables the attributes read exist, keeping them up (see history.ts). */
+export async function prepareHistory(
+  warehouse: Warehouse,
+  registry: FeatureRegistry,
+  sourceName: string,
+  selection: Selection,
+) {
+  await ensureFeatureHistory(warehouse, registry, sourceName);
+  const sources = new Set(
+    selection.features.flatMap((feature) => (feature.kind === 'attribute' ? [feature.source] : [])),
+  );
+  const needed = historyMirrors(
+    { ...registry, attributeSources: registry.attributeSources.filter((source) => sources.has(source.name)) },
+    sourceName,
+  );
+  const rows = await warehouse.query<{ name: string }>(
+    'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}',
+    { names: needed.map(historyTable) },
+  );
+  const missing = needed.filter((mirror) => !rows.some((row) => row.name === historyTable(mirror)));
+  if (missing.length > 0)
+    throw new FeatureExportError(
+      `attributes read ${missing.join(', ')}, which the warehouse does not have: capture the source (with --source-name ${sourceName}) first`,
+    );
+}
+
+export async function exportFeatures(warehouse: Warehouse, input: ExportOptions): Promise<ExportResult> {
+  const startedAt = performance.now();
+  const parsed = exportOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FeatureExportError(
+      `export options: ${issue?.path.join('.') || 'options'} ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const options = parsed.data;
+  const registry = featureRegistryOf(options.pack);
+  const selection = selectFeatures(registry, options);
+  const sourceName = options.sourceName ?? options.pack;
+  await migrate(warehouse);
+  await prepareHistory(warehouse, registry, sourceName, selection);
+  const range = await dataRange(warehouse, options.pack);
+  let spine: Spine;
+  const metadata: Record<string, string> = {
+    'tributary.pack': options.pack,
+    'tributary.entity': registry.entity,
+    'tributary.feature_set': selection.setName,
+    'tributary.feature_set_version': registryVersion(registry),
+    'tributary.features': JSON.stringify(selection.features.map((feature) => feature.name)),
+    'tributary.labels': JSON.stringify(selection.labels.map((label) => `label_${label.name}`)),
+    'tributary.data_range': `${range.first}/${range.last}`,
+  };
+  if (options.asOf !== undefined) {
+    const asOf = normalise(options.asOf);
+    metadata['tributary.as_of'] = asOf;
+    spine = await asOfSpine(warehouse, options.pack, toClickHouseTime(asOf));
+  } else {
+    spine = await fileSpine(warehouse, {
+      pack: options.pack,
+      path: options.spine as string,
+      dropUnknown: options.dropUnknown,
+      dataRange: range,
+    });
+    metadata['tributary.spine_sha256'] = spine.sha256 ?? '';
+  }
+  try {
+    const query = pointInTimeQuery({
+      registry,
+      features: selection.features,
+      labels: selection.labels,
+      pack: options.pack,
+      sourceName,
+      spineTable: spine.table,
+      labelHorizon: range.last,
+    });
+    let incompleteLabel = 0;
+    if (selection.labels.length > 0) {
+      const days = Math.max(...selection.labels.map((label) => label.days));
+      const [row] = await warehouse.query<{ n: string }>(
+        `SELECT count() AS n FROM ${q(spine.table)} WHERE ts + toIntervalDay({days:UInt32}) > {last:DateTime64(3, 'UTC')}`,
+        { days, last: range.last },
+      );
+      incompleteLabel = Number(row?.n ?? 0);
+      if (incompleteLabel === spine.rows)
+        throw new FeatureExportError(
+          `every spine row's label window (${days} days) ends after the data does (${range.last}): no row has a complete label; use earlier timestamps`,
+        );
+    }
+    metadata['tributary.left_out_incomplete_label'] = String(incompleteLabel);
+    metadata['tributary.left_out_unknown_entity'] = String(spine.unknownDropped);
+    const rows = spine.rows - incompleteLabel;
+    await writeOutput(warehouse, query, options.format, options.out, registry, selection, metadata);
+    return {
+      path: options.out,
+      rows,
+      features: selection.features.length,
+      leftOut: { incompleteLabel, unknownEntity: spine.unknownDropped },
+      metadata,
+      seconds: (performance.now() - startedAt) / 1000,
+    };
+  } finally {
+    await spine.drop();
+  }
+}
+
+/** Writes next to the destination and renames at the end, so a failed export leaves no half file. */
+async function writeOutput(
+  warehouse: Warehouse,
+  query: FeatureQuery,
+  format: 'parquet' | 'arrow' | 'csv',
+  out: string,
+  registry: FeatureRegistry,
+  selection: Selection,
+  metadata: Record<string, string>,
+): Promise<void> {
+  const partial = join(dirname(out), `.${Date.now()}-${process.pid}.partial`);
+  try {
+    if (format === 'parquet') {
+      // Bloom filters per feature column cost the writer much and serve readers little.
+      await warehouse.exportToFile(query.sql, 'Parquet', partial, query.params, {
+        ...query.settings,
+        output_format_parquet_write_bloom_filter: 0,
+      });
+      await addParquetMetadata(partial, metadata);
+    } else if (format === 'csv') {
+      await warehouse.exportToFile(query.sql, 'CSVWithNames', partial, query.params, query.settings);
+      // CSV has no place for metadata: it goes beside the file.
+      await writeFile(`${out}.metadata.json`, JSON.stringify(metadata, null, 2) + '\n');
+    } else {
+      const stream = `${partial}.arrows`;
+      try {
+        // apache-arrow reads uncompressed IPC (it has no LZ4 codec of its own).
+        await warehouse.exportToFile(query.sql, 'ArrowStream', stream, query.params, {
+          ...query.settings,
+          output_format_arrow_compression_method: 'none',
+        });
+        await restampArrow(
+          stream,
+          partial,
+          arrowSchema(registry, selection, new Map(Object.entries(metadata))),
+        );
+      } finally {
+        await rm(stream, { force: true });
+      }
+    }
+    await rename(partial, out);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Copies ClickHouse's Arrow stream into an Arrow file, batch by batch, under the catalogue's schema
+ * (its metadata included); a batch whose types differ from the catalogue is a bug, not data.
+ */
+async function restampArrow(from: string, to: string, schema: ReturnType<typeof arrowSchema>): Promise<void> {
+  const reader = await RecordBatchReader.from(createReadStream(from));
+  const writer = new RecordBatchFileWriter();
+  const written = pipeline(writer.toNodeStream(), createWriteStream(to));
+  let wrote = false;
+  for await (const batch of reader) {
+    const fields = batch.schema.fields;
+    schema.fields.forEach((field, index) => {
+      const actual = fields[index];
+      if (!actual || actual.name !== field.name || String(actual.type) !== String(field.type))
+        throw new FeatureExportError(
+          `the engine wrote column ${index} as ${actual?.name}: ${String(actual?.type)}, the catalogue says ${field.name}: ${String(field.type)}`,
+        );
+    });
+    writer.write(new RecordBatch(schema, batch.data));
+    wrote = true;
+  }
+  if (!wrote) writer.reset(undefined, schema);
+  writer.finish();
+  await written;
+}

@@ -1,0 +1,36 @@
+// The feature stage's seam: typed feature declarations, point-in-time export (Parquet, Arrow, CSV)
+// and the Redis online store.
+export type {
+  ActivityFeature,
+  ActivityFilter,
+  ActivityMeasure,
+  AttributeSource,
+  Entity,
+  FeatureDefinition,
+  FeatureRegistry,
+  FeatureType,
+  LabelDefinition,
+  RatioFeature,
+  Window,
+} from './registry.ts';
+export { FeatureDefinitionError, registryVersion, validateRegistry } from './registry.ts';
+export { arrowSchema, catalogue, selectFeatures } from './catalogue.ts';
+export type { CatalogueEntry, Selection } from './catalogue.ts';
+export { ensureFeatureHistory, ensureMirrorHistory } from './history.ts';
+export {
+  dataRange,
+  exportFeatures,
+  exportOptionsSchema,
+  featureRegistryOf,
+  FeatureExportError,
+} from './export.ts';
+export type { ExportOptions, ExportResult } from './export.ts';
+export { readParquetMetadata } from './parquet-metadata.ts';
+export { SpineError } from './spine.ts';
+export {
+  getOnlineFeatures,
+  materializeFeatures,
+  materializeOptionsSchema,
+  parseRedisTarget,
+} from './online-store.ts';
+export type { MaterializeOptions, MaterializeResult } from './online-store.ts';

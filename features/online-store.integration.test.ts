@@ -1,0 +1,159 @@
+// The Redis online store against a private redis-server: a full materialization, then incremental
+// runs that write exactly the users whose features changed, and `features get` (the CLI) equal to a
+// fresh `--as-of now` export row.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { tableFromIPC } from 'apache-arrow';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { learningFeatures } from '../packs/learning/features.ts';
+import { learningPack } from '../packs/learning/index.ts';
+import { startRedis, type RunningRedis } from '../stack/index.ts';
+import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
+import { scratchDir } from '../test/scratch.ts';
+import { runTransforms } from '../transforms/index.ts';
+import { exportFeatures } from './export.ts';
+import { getOnlineFeatures, materializeFeatures } from './online-store.ts';
+
+const PACK = 'learning';
+const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
+let data: LearningWarehouse;
+let redis: RunningRedis;
+let dir: string;
+let exports = 0;
+
+beforeAll(async () => {
+  dir = await scratchDir('online');
+  redis = await startRedis({ dataDir: dir });
+  data = await learningWarehouse({ users: 30, days: 14, seed: 21 });
+  await runTransforms({
+    warehouse: data.warehouse,
+    pack: PACK,
+    mapping: learningPack.mapping(SOURCE),
+    full: true,
+  });
+}, 600_000);
+afterAll(async () => {
+  await data?.close();
+  await redis?.stop();
+});
+
+const materialize = () => materializeFeatures(data.warehouse, { pack: PACK, to: redis.url });
+
+/** A fresh `--as-of now` export, read back with apache-arrow, as rows keyed by user. */
+async function exportNow(): Promise<Map<string, Record<string, unknown>>> {
+  const out = join(dir, `now-${exports++}.arrow`);
+  await exportFeatures(data.warehouse, { pack: PACK, asOf: 'now', format: 'arrow', out });
+  const rows = tableFromIPC(readFileSync(out)).toArray();
+  return new Map(
+    rows.map((row) => {
+      const values = row.toJSON() as Record<string, unknown>;
+      return [String(values.user_id), values];
+    }),
+  );
+}
+
+function expectSameVector(
+  stored: Record<string, unknown> | undefined,
+  exported: Record<string, unknown> | undefined,
+) {
+  expect(stored).toBeDefined();
+  expect(exported).toBeDefined();
+  const mismatches: string[] = [];
+  for (const feature of learningFeatures.features) {
+    const a = stored?.[feature.name];
+    const raw = exported?.[feature.name];
+    const b = typeof raw === 'bigint' ? Number(raw) : raw;
+    const same =
+      typeof a === 'number' && typeof b === 'number'
+        ? Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b))
+        : a === b;
+    if (!same) mismatches.push(`${feature.name}: stored ${String(a)}, export ${String(b)}`);
+  }
+  expect(mismatches).toEqual([]);
+}
+
+async function cliGet(user: string): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    CLI,
+    'features',
+    'get',
+    '--pack',
+    PACK,
+    '--user',
+    user,
+    '--from',
+    redis.url,
+  ]);
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe('online store', () => {
+  it('materializes every user, and `features get` equals a fresh --as-of now export row', async () => {
+    const first = await materialize();
+    expect(first.mode).toBe('full');
+    expect(first.written).toBe(first.entities);
+    expect(first.entities).toBeGreaterThan(10);
+    const now = await exportNow();
+    expect(now.size).toBe(first.entities);
+    const [user] = [...now.keys()];
+    expectSameVector(await cliGet(user as string), now.get(user as string));
+    for (const id of [...now.keys()].slice(0, 10))
+      expectSameVector(await getOnlineFeatures({ pack: PACK, from: redis.url, id }), now.get(id));
+    // Nothing changed: nothing is written.
+    const again = await materialize();
+    expect(again).toMatchObject({ mode: 'incremental', written: 0, removed: 0 });
+  });
+
+  it('after a source change, the next incremental run rewrites exactly that user', async () => {
+    const { rows } = await data.postgres.query<{ id: string }>(
+      `SELECT u.id::text AS id FROM users u ORDER BY u.id LIMIT 1 OFFSET 3`,
+    );
+    const user = rows[0]?.id as string;
+    const before = await getOnlineFeatures({ pack: PACK, from: redis.url, id: user });
+    const client = new Redis(redis.url);
+    const untouched = await client.hgetall(
+      `${PACK}:user:${(await data.postgres.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id LIMIT 1')).rows[0]?.id}`,
+    );
+    await data.postgres.query(
+      `INSERT INTO user_activity_results (user_id, lesson_id, score, max_score, time_taken, completed_at)
+       SELECT $1::uuid, id, 9, 10, 40, $2::timestamp FROM lessons ORDER BY id LIMIT 1`,
+      [user, new Date(Date.now() - 3_600_000).toISOString().replace('Z', '')],
+    );
+    await data.capture();
+    await runTransforms({ warehouse: data.warehouse, pack: PACK, mapping: learningPack.mapping(SOURCE) });
+    const result = await materialize();
+    expect(result.mode).toBe('incremental');
+    expect(result.writtenIds).toEqual([user]);
+    const after = await cliGet(user);
+    expect(after.activity_count_1d).toBe(Number(before?.activity_count_1d) + 1);
+    expect(after.exercise_attempts_7d).toBe(Number(before?.exercise_attempts_7d) + 1);
+    expectSameVector(after, (await exportNow()).get(user));
+    // Another user's hash was not rewritten: its as-of stamp is the first run's.
+    const [firstUser] = (
+      await data.postgres.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id LIMIT 1')
+    ).rows;
+    expect(await client.hget(`${PACK}:user:${firstUser?.id}`, '_as_of')).toBe(untouched._as_of);
+    client.disconnect();
+  });
+
+  it('rewrites everything when the Redis it wrote to lost its data', async () => {
+    const client = new Redis(redis.url);
+    await client.flushdb();
+    client.disconnect();
+    const result = await materialize();
+    expect(result.mode).toBe('full');
+    expect(result.written).toBe(result.entities);
+  });
+
+  it('says clearly when Redis cannot be reached', async () => {
+    await expect(
+      materializeFeatures(data.warehouse, { pack: PACK, to: 'redis://127.0.0.1:1' }),
+    ).rejects.toThrow(/cannot reach Redis at 127.0.0.1:1: .*is redis-server running there\?/);
+    await expect(materializeFeatures(data.warehouse, { pack: PACK, to: 'http://x' })).rejects.toThrow(
+      /not a Redis URL of the form redis:\/\/HOST:PORT\[\/DB\]/,
+    );
+  });
+});

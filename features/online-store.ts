@@ -1,0 +1,261 @@
+// The online store: each entity's latest feature vector in Redis, a hash per entity keyed
+// `<pack>:<entity>:<id>`. Every run computes the vectors as of now in ClickHouse (the same query as
+// an `--as-of now` export) with a digest per entity, and writes only the entities whose digest
+// differs from the one recorded for that store: after a transform run, the users whose facts or
+// attributes changed (and those whose windows rolled past a fact). The digests live in the
+// warehouse; a generation stamp in Redis tells a wiped or different Redis, which gets everything.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { TributaryError } from '../errors/index.ts';
+import {
+  migrate,
+  quoteIdentifier as q,
+  readCheckpoint,
+  writeCheckpoint,
+  type Warehouse,
+} from '../warehouse/index.ts';
+import { selectFeatures } from './catalogue.ts';
+import { featureRegistryOf, prepareHistory } from './export.ts';
+import { featureType, type FeatureRegistry } from './registry.ts';
+import { asOfSpine } from './spine.ts';
+import { RespWriter, unescapeTsv } from './resp-writer.ts';
+import { pointInTimeQuery } from './sql.ts';
+
+export class OnlineStoreError extends TributaryError {}
+
+export interface RedisTarget {
+  host: string;
+  port: number;
+  db: number;
+}
+
+/** `redis://HOST:PORT[/DB]`. */
+export function parseRedisTarget(url: string): RedisTarget {
+  const match = /^redis:\/\/([^:/\s]+):(\d{1,5})(?:\/(\d{1,2}))?\/?$/.exec(url);
+  if (!match) throw new OnlineStoreError(`"${url}" is not a Redis URL of the form redis://HOST:PORT[/DB]`);
+  return { host: match[1] as string, port: Number(match[2]), db: Number(match[3] ?? 0) };
+}
+
+export const materializeOptionsSchema = z.object({
+  pack: z.string().min(1),
+  sourceName: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,40}$/)
+    .optional(),
+  to: z.string().min(1),
+  /** Seconds each written hash lives; unset: until overwritten. */
+  ttlSeconds: z.number().int().positive().optional(),
+  /** Write every entity, whatever the digests say. */
+  full: z.boolean().default(false),
+  /** Entities per Redis pipeline. */
+  batchSize: z.number().int().positive().default(5000),
+});
+export type MaterializeOptions = z.input<typeof materializeOptionsSchema>;
+
+export interface MaterializeResult {
+  mode: 'full' | 'incremental';
+  asOf: string;
+  entities: number;
+  written: number;
+  removed: number;
+  seconds: number;
+  /** The ids written (only when few: the tests and the log use it). */
+  writtenIds?: string[];
+}
+
+const stateSchema = z.object({ generation: z.string() });
+const keyOf = (pack: string, entity: string, id: string) => `${pack}:${entity}:${id}`;
+const markerKey = (pack: string) => `${pack}:_materialized`;
+
+async function connect(target: RedisTarget): Promise<Redis> {
+  const redis = new Redis({
+    host: target.host,
+    port: target.port,
+    db: target.db,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  // Failures surface through the awaited commands; the client's own event would only log them twice.
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new OnlineStoreError(
+      `cannot reach Redis at ${target.host}:${target.port}: ${(error as Error).message}; is redis-server running there?`,
+      { retriable: true, cause: error },
+    );
+  }
+  return redis;
+}
+
+export async function materializeFeatures(
+  warehouse: Warehouse,
+  input: MaterializeOptions,
+): Promise<MaterializeResult> {
+  const startedAt = performance.now();
+  const options = materializeOptionsSchema.parse(input);
+  const target = parseRedisTarget(options.to);
+  const registry = featureRegistryOf(options.pack);
+  const selection = selectFeatures(registry, {});
+  const sourceName = options.sourceName ?? options.pack;
+  const store = `${target.host}:${target.port}/${target.db}`;
+  await migrate(warehouse);
+  await prepareHistory(warehouse, registry, sourceName, selection);
+  const redis = await connect(target);
+  const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
+  const asOf = now?.now ?? new Date().toISOString();
+  const spine = await asOfSpine(warehouse, options.pack, asOf);
+  const scratch = `_tributary_online_${randomUUID().replaceAll('-', '')}`;
+  try {
+    // A Redis that lost its data, or another one behind the same address, has not our generation.
+    const pipeline = `features:${options.pack}`;
+    const state = await readCheckpoint(warehouse, pipeline, store, stateSchema);
+    const generation = await redis.get(markerKey(options.pack));
+    const full = options.full || !state || state.generation !== generation;
+    const query = pointInTimeQuery({
+      registry,
+      features: selection.features,
+      labels: [],
+      pack: options.pack,
+      sourceName,
+      spineTable: spine.table,
+    });
+    const entityColumn = `${registry.entity}_id`;
+    const featureColumns = selection.features.map((feature) => q(feature.name)).join(', ');
+    await warehouse.command(
+      `CREATE TABLE ${q(scratch)} ENGINE = MergeTree ORDER BY tuple() AS
+       SELECT *, cityHash64(formatRowNoNewline('JSONEachRow', ${featureColumns})) AS digest FROM (${query.sql})`,
+      query.params,
+      query.settings,
+    );
+    const changedFilter = full
+      ? '1'
+      : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM _tributary_online_digests FINAL
+           WHERE pack = {pack:String} AND store = {store:String} AND removed = 0)`;
+    const changed = `${scratch}_changed`;
+    await warehouse.command(
+      `CREATE TABLE ${q(changed)} ENGINE = MergeTree ORDER BY page AS
+       SELECT intDiv(rowNumberInAllBlocks(), {batch:UInt64}) AS page, * FROM ${q(scratch)} WHERE ${changedFilter}`,
+      { pack: options.pack, store, batch: options.batchSize },
+    );
+    const removedIds = (
+      await warehouse.query<{ entity_id: string }>(
+        `SELECT entity_id FROM _tributary_online_digests FINAL
+         WHERE pack = {pack:String} AND store = {store:String} AND removed = 0
+           AND entity_id NOT IN (SELECT ${q(entityColumn)} FROM ${q(scratch)})`,
+        { pack: options.pack, store },
+      )
+    ).map((row) => row.entity_id);
+    const [pages] = await warehouse.query<{ pages: string; n: string }>(
+      `SELECT toString(max(page) + 1) AS pages, count() AS n FROM ${q(changed)}`,
+    );
+    const written = Number(pages?.n ?? 0);
+    const writtenIds: string[] = [];
+    const writer = await RespWriter.connect(target.host, target.port, target.db);
+    try {
+      const columns = [
+        q(entityColumn),
+        'toString(timestamp)',
+        ...selection.features.map((feature) => q(feature.name)),
+      ];
+      for (let page = 0; written > 0 && page < Number(pages?.pages ?? 0); page++) {
+        // TabSeparated: the values as ClickHouse prints them, without a JSON round trip.
+        const text = (
+          await warehouse.queryBytes(
+            `SELECT ${columns.join(', ')} FROM ${q(changed)} WHERE page = {page:UInt64}`,
+            'TabSeparated',
+            { page },
+          )
+        ).toString('utf8');
+        for (const line of text.split('\n')) {
+          if (line === '') continue;
+          const fields = line.split('\t').map(unescapeTsv);
+          const id = fields[0] ?? '';
+          if (written <= 100) writtenIds.push(id);
+          const key = keyOf(options.pack, registry.entity, id);
+          const values: string[] = ['HSET', key, '_as_of', fields[1] ?? ''];
+          const nulls: string[] = ['HDEL', key];
+          selection.features.forEach((feature, index) => {
+            const value = fields[index + 2];
+            if (value === null || value === undefined) nulls.push(feature.name);
+            else values.push(feature.name, value);
+          });
+          writer.send(values);
+          if (nulls.length > 2) writer.send(nulls);
+          if (options.ttlSeconds) writer.send(['EXPIRE', key, String(options.ttlSeconds)]);
+        }
+        await writer.flush();
+      }
+    } finally {
+      writer.close();
+    }
+    if (removedIds.length > 0) {
+      for (let index = 0; index < removedIds.length; index += options.batchSize)
+        await redis.del(
+          ...removedIds
+            .slice(index, index + options.batchSize)
+            .map((id) => keyOf(options.pack, registry.entity, id)),
+        );
+    }
+    // Digests after Redis: a crash in between rewrites the same values next time, never skips them.
+    if (full)
+      await warehouse.command(
+        `ALTER TABLE _tributary_online_digests DELETE WHERE pack = {pack:String} AND store = {store:String}`,
+        { pack: options.pack, store },
+      );
+    await warehouse.command(
+      `INSERT INTO _tributary_online_digests (pack, store, entity_id, digest, removed, written_at)
+       SELECT {pack:String}, {store:String}, ${q(entityColumn)}, digest, 0, now64(3) FROM ${q(changed)}
+       UNION ALL SELECT {pack:String}, {store:String}, arrayJoin({removed:Array(String)}), 0, 1, now64(3)`,
+      { pack: options.pack, store, removed: removedIds },
+    );
+    if (full) {
+      const next = randomUUID();
+      await redis.set(markerKey(options.pack), next);
+      await writeCheckpoint(warehouse, pipeline, store, { generation: next });
+    }
+    return {
+      mode: full ? 'full' : 'incremental',
+      asOf,
+      entities: spine.rows,
+      written,
+      removed: removedIds.length,
+      seconds: (performance.now() - startedAt) / 1000,
+      ...(written <= 100 ? { writtenIds } : {}),
+    };
+  } finally {
+    await warehouse.command(`DROP TABLE IF EXISTS ${q(scratch)}`);
+    await warehouse.command(`DROP TABLE IF EXISTS ${q(`${scratch}_changed`)}`);
+    await spine.drop();
+    redis.disconnect();
+  }
+}
+
+/** One entity's stored vector, typed by the catalogue (absent features are null); undefined if none. */
+export async function getOnlineFeatures(options: {
+  pack: string;
+  from: string;
+  id: string;
+}): Promise<Record<string, string | number | null> | undefined> {
+  const registry: FeatureRegistry = featureRegistryOf(options.pack);
+  const redis = await connect(parseRedisTarget(options.from));
+  try {
+    const hash = await redis.hgetall(keyOf(options.pack, registry.entity, options.id));
+    if (Object.keys(hash).length === 0) return undefined;
+    const vector: Record<string, string | number | null> = {
+      [`${registry.entity}_id`]: options.id,
+      timestamp: hash._as_of ?? null,
+    };
+    for (const feature of registry.features) {
+      const value = hash[feature.name];
+      vector[feature.name] =
+        value === undefined ? null : featureType(feature) === 'string' ? value : Number(value);
+    }
+    return vector;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,121 @@
+// Bulk writes to Redis as raw RESP over one socket: commands are encoded straight into buffers and
+// pipelined, and only their one-line replies (integers, OK, errors) are counted. A general client
+// builds an object per command and argument, which dominated materializing a million hashes.
+import { Socket } from 'node:net';
+import { TributaryError } from '../errors/index.ts';
+
+export class RedisWriteError extends TributaryError {}
+
+function encode(args: readonly string[]): string {
+  let text = `*${args.length}\r\n`;
+  for (const arg of args) text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+  return text;
+}
+
+export class RespWriter {
+  private pending = 0;
+  private chunks: string[] = [];
+  private buffered = 0;
+  private failure: Error | undefined;
+  private tail = '';
+  private waiters: (() => void)[] = [];
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (data: string) => this.onReplies(data));
+    socket.on('error', (error) => this.fail(error));
+    socket.on('close', () => this.fail(new Error('the connection closed')));
+  }
+
+  static connect(host: string, port: number, db: number): Promise<RespWriter> {
+    return new Promise((resolve, reject) => {
+      const socket = new Socket();
+      socket.once('error', (error) =>
+        reject(
+          new RedisWriteError(`cannot reach Redis at ${host}:${port}: ${error.message}`, {
+            retriable: true,
+            cause: error,
+          }),
+        ),
+      );
+      socket.connect(port, host, () => {
+        const writer = new RespWriter(socket);
+        if (db !== 0) writer.send(['SELECT', String(db)]);
+        resolve(writer);
+      });
+    });
+  }
+
+  send(args: readonly string[]): void {
+    const text = encode(args);
+    this.chunks.push(text);
+    this.buffered += text.length;
+    this.pending++;
+    if (this.buffered > 1 << 20) this.push();
+  }
+
+  /** Waits until Redis answered every command sent; throws on the first error reply. */
+  async flush(): Promise<void> {
+    this.push();
+    while (this.pending > 0 && !this.failure)
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.failure)
+      throw new RedisWriteError(`Redis refused a write: ${this.failure.message}`, { retriable: true });
+  }
+
+  close(): void {
+    this.socket.removeAllListeners('close');
+    this.socket.destroy();
+  }
+
+  private push(): void {
+    if (this.chunks.length === 0) return;
+    this.socket.write(this.chunks.join(''));
+    this.chunks = [];
+    this.buffered = 0;
+  }
+
+  private onReplies(data: string): void {
+    const text = this.tail + data;
+    let start = 0;
+    for (let end = text.indexOf('\r\n'); end !== -1; end = text.indexOf('\r\n', start)) {
+      if (text[start] === '-' && !this.failure) this.failure = new Error(text.slice(start + 1, end));
+      this.pending--;
+      start = end + 2;
+    }
+    this.tail = text.slice(start);
+    this.wake();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** One TabSeparated field: `\N` is null, backslash escapes undone. */
+export function unescapeTsv(field: string): string | null {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(.)/g, (_, char: string) =>
+    char === 't'
+      ? '\t'
+      : char === 'n'
+        ? '\n'
+        : char === 'r'
+          ? '\r'
+          : char === '0'
+            ? '\0'
+            : char === 'b'
+              ? '\b'
+              : char === 'f'
+                ? '\f'
+                : char,
+  );
+}

@@ -1,0 +1,366 @@
+// SQL for a point-in-time join: for every spine row (entity, timestamp) the features as they were
+// known then. Facts count only when strictly before the timestamp; dimension attributes come from
+// the latest version of their source row whose own time (validFrom) is before it; labels look
+// only at facts at or after it. Every value a declaration carries is a bound parameter.
+import { quoteIdentifier as q } from '../warehouse/index.ts';
+import {
+  featureNullable,
+  featureType,
+  type ActivityFeature,
+  type ActivityFilter,
+  type AttributeSource,
+  type FeatureDefinition,
+  type FeatureRegistry,
+  type FeatureType,
+  type LabelDefinition,
+  type Window,
+} from './registry.ts';
+
+/** The spine table's columns: one row per requested (entity, timestamp). */
+export const SPINE_COLUMNS =
+  "row_no UInt64, entity_id String, user_key UInt32, ts DateTime64(3, 'UTC'), signup_at DateTime64(3, 'UTC')";
+
+export interface FeatureQuery {
+  sql: string;
+  params: Record<string, unknown>;
+  /** Missing joined rows must be NULL (no facts), not a type's default. */
+  settings: { join_use_nulls: 1 };
+}
+
+export function clickhouseType(type: FeatureType, nullable: boolean): string {
+  const base = type === 'int64' ? 'Int64' : type === 'float64' ? 'Float64' : 'String';
+  return nullable ? `Nullable(${base})` : base;
+}
+
+/** The history table kept for a mirror (see history.ts). */
+export function historyTable(mirror: string): string {
+  return mirror.replace(/^raw_/, 'hist_');
+}
+
+/** The features `names` need, in declaration order: ratios pull in what they divide. */
+export function withDependencies(registry: FeatureRegistry, names: readonly string[]): FeatureDefinition[] {
+  const byName = new Map(registry.features.map((feature) => [feature.name, feature]));
+  const needed = new Set<string>();
+  const visit = (name: string) => {
+    if (needed.has(name)) return;
+    const feature = byName.get(name);
+    if (!feature) return;
+    needed.add(name);
+    if (feature.kind === 'ratio') {
+      visit(feature.numerator);
+      visit(feature.denominator);
+    }
+  };
+  names.forEach(visit);
+  return registry.features.filter((feature) => needed.has(feature.name));
+}
+
+class Params {
+  readonly values: Record<string, unknown> = {};
+  private readonly names = new Map<string, string>();
+  /** One name per value and type: equal conditions stay textually equal, so the engine shares them. */
+  bind(value: unknown, type: string): string {
+    const key = `${type}:${JSON.stringify(value)}`;
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = `p${this.names.size}`;
+      this.names.set(key, name);
+      this.values[name] = value;
+    }
+    return `{${name}:${type}}`;
+  }
+}
+
+const MS_PER_DAY = 86_400_000;
+const wholeDays = (from: string, to: string) =>
+  `intDiv(toUnixTimestamp64Milli(${to}) - toUnixTimestamp64Milli(${from}), ${MS_PER_DAY})`;
+
+/** A window over `age` (milliseconds from the fact to the timestamp; > 0: strictly before it). */
+function ageWindow(window: Window, params: Params): string {
+  if (window === 'all') return 'j.age > 0';
+  const offset = window.offsetDays ?? 0;
+  const upper = `j.age <= ${params.bind((window.days + offset) * MS_PER_DAY, 'Int64')}`;
+  return offset === 0
+    ? `j.age > 0 AND ${upper}`
+    : `j.age > ${params.bind(offset * MS_PER_DAY, 'Int64')} AND ${upper}`;
+}
+
+/** A window over days (ratings carry a day alone): strictly before the timestamp's day. */
+function dayWindow(window: Window, params: Params): string {
+  if (window === 'all') return '1';
+  const offset = window.offsetDays ?? 0;
+  const upper = offset === 0 ? '1' : `f.day < toDate(s.ts) - toIntervalDay(${params.bind(offset, 'UInt32')})`;
+  return `f.day >= toDate(s.ts) - toIntervalDay(${params.bind(window.days + offset, 'UInt32')}) AND ${upper}`;
+}
+
+function activityFilter(where: ActivityFilter | undefined, params: Params): string[] {
+  const parts: string[] = [];
+  if (where?.eventTypes) parts.push(`j.event_type IN ${params.bind(where.eventTypes, 'Array(String)')}`);
+  if (where?.contentTypes)
+    parts.push(`j.content_type IN ${params.bind(where.contentTypes, 'Array(String)')}`);
+  if (where?.completion !== undefined) parts.push(`j.is_completion = ${where.completion ? 1 : 0}`);
+  if (where?.scored || where?.passRatio !== undefined) parts.push('j.score IS NOT NULL AND j.max_score > 0');
+  if (where?.passRatio !== undefined)
+    parts.push(`j.score >= ${params.bind(where.passRatio, 'Float64')} * j.max_score`);
+  return parts;
+}
+
+function activityAggregate(feature: ActivityFeature, params: Params): string {
+  const cond = [ageWindow(feature.window, params), ...activityFilter(feature.where, params)].join(' AND ');
+  const measure = feature.measure;
+  switch (measure.fn) {
+    case 'count':
+      return `countIf(${cond})`;
+    case 'activeDays':
+      return `uniqExactIf(j.day, ${cond})`;
+    case 'distinct':
+      // Ids counted by their 64-bit hashes: sets of integers instead of strings, a collision among a
+      // user's few thousand ids as likely as none (about n² / 2^65).
+      return `uniqExactIf(cityHash64(j.${measure.column}), ${cond} AND j.${measure.column} != '')`;
+    case 'sum':
+      return `sumIf(j.${measure.column}, ${cond})`;
+    case 'avg':
+    case 'max': {
+      const value =
+        measure.column === 'score_ratio' ? 'j.score / j.max_score' : `toFloat64(j.${measure.column})`;
+      const guard =
+        measure.column === 'score_ratio' && !feature.where?.scored
+          ? ' AND j.score IS NOT NULL AND j.max_score > 0'
+          : '';
+      return `if(countIf(${cond}${guard}) = 0, NULL, toFloat64(${measure.fn}If(${value}, ${cond}${guard})))`;
+    }
+    case 'daysSinceLast':
+      // The newest fact before the timestamp is the one with the smallest positive age.
+      return `if(countIf(${cond}) = 0, NULL, intDiv(minIf(j.age, ${cond}), ${MS_PER_DAY}))`;
+    case 'currentStreak': {
+      // Days back from the timestamp's day that had activity; the streak counts from that day when it
+      // is active, else from the day before, while the days stay consecutive.
+      const back = `arraySort(groupUniqArrayIf(j.day_back, ${cond}))`;
+      const from = `arrayFilter(x -> x >= if(has(${back}, 0), 0, 1), ${back})`;
+      const start = `if(has(${back}, 0), 0, 1)`;
+      const broken = `arrayFirstIndex((x, i) -> x != ${start} + i - 1, ${from}, arrayEnumerate(${from}))`;
+      return `if(${broken} = 0, length(${from}), ${broken} - 1)`;
+    }
+  }
+}
+
+interface Part {
+  /** A CTE name and its SELECT, grouped by row_no. */
+  name: string;
+  select: string;
+  /** Expressions this part yields, by output alias. */
+  columns: string[];
+}
+
+/**
+ * Activity features over the facts joined to the spine: each joined row carries its age (ms from the
+ * fact to the row's timestamp) once, and every window and filter is a comparison on it.
+ */
+function activityPart(
+  features: ActivityFeature[],
+  labels: LabelDefinition[],
+  params: Params,
+  pack: string,
+): Part | undefined {
+  if (features.length === 0 && labels.length === 0) return undefined;
+  const aggregates = features.map(
+    (feature) => `${activityAggregate(feature, params)} AS ${q(`b_${feature.name}`)}`,
+  );
+  // Labels look at and after the timestamp (age <= 0); features never do (age > 0 in each).
+  for (const label of labels)
+    aggregates.push(
+      `toInt64(countIf(j.age <= 0 AND j.age > -${params.bind(label.days * MS_PER_DAY, 'Int64')}) = 0) AS ${q(`b_${label.name}`)}`,
+    );
+  const reach = features.some((feature) => feature.window === 'all')
+    ? undefined
+    : Math.max(
+        0,
+        ...features.map((f) => (f.window === 'all' ? 0 : f.window.days + (f.window.offsetDays ?? 0))),
+      );
+  const past =
+    reach === undefined ? 'age > 0' : `age > 0 AND age <= ${params.bind(reach * MS_PER_DAY, 'Int64')}`;
+  const future = `age <= 0 AND age > -${params.bind(Math.max(0, ...labels.map((label) => label.days)) * MS_PER_DAY, 'Int64')}`;
+  const where = labels.length === 0 ? past : features.length === 0 ? future : `(${past}) OR (${future})`;
+  return {
+    name: 'activity',
+    select: `SELECT j.row_no AS row_no, ${aggregates.join(',\n    ')}
+  FROM (SELECT s.row_no AS row_no, toUnixTimestamp64Milli(s.ts) - toUnixTimestamp64Milli(f.ts) AS age,
+          toUInt32(dateDiff('day', f.day, toDate(s.ts))) AS day_back, f.day AS day, f.event_type AS event_type,
+          f.content_id AS content_id, f.content_type AS content_type, f.session_id AS session_id,
+          f.duration_s AS duration_s, f.score AS score, f.max_score AS max_score,
+          f.is_completion AS is_completion, f.value AS value
+        FROM (SELECT user_key, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value
+              FROM fact_activity WHERE pack = ${params.bind(pack, 'String')} AND user_key IN (SELECT user_key FROM spine)) AS f
+        INNER JOIN spine AS s ON f.user_key = s.user_key
+        WHERE ${where}) AS j
+  GROUP BY j.row_no`,
+    columns: [...features.map((feature) => `b_${feature.name}`), ...labels.map((label) => `b_${label.name}`)],
+  };
+}
+
+function exposurePart(features: FeatureDefinition[], params: Params, pack: string): Part | undefined {
+  const exposures = features.filter((feature) => feature.kind === 'exposure');
+  if (exposures.length === 0) return undefined;
+  const aggregates = exposures.map((feature) => {
+    const experiment = params.bind(feature.experiment, 'String');
+    return `if(countIf(f.experiment = ${experiment}) = 0, NULL, argMinIf(f.variant, f.exposed_at, f.experiment = ${experiment})) AS ${q(`b_${feature.name}`)}`;
+  });
+  return {
+    name: 'exposure',
+    select: `SELECT s.row_no AS row_no, ${aggregates.join(',\n    ')}
+  FROM (SELECT user_key, experiment, variant, exposed_at FROM fact_exposure_events
+        WHERE pack = ${params.bind(pack, 'String')} AND user_key IN (SELECT user_key FROM spine)) AS f
+  INNER JOIN spine AS s ON f.user_key = s.user_key
+  WHERE f.exposed_at < s.ts
+  GROUP BY s.row_no`,
+    columns: exposures.map((feature) => `b_${feature.name}`),
+  };
+}
+
+function ratingPart(features: FeatureDefinition[], params: Params, pack: string): Part | undefined {
+  const ratings = features.filter((feature) => feature.kind === 'rating');
+  if (ratings.length === 0) return undefined;
+  // Ratings carry their day alone, so a rating counts from the day after it (never on its own day).
+  const aggregates = ratings.map((feature) => {
+    const cond = dayWindow(feature.window, params);
+    return feature.measure === 'count'
+      ? `countIf(${cond}) AS ${q(`b_${feature.name}`)}`
+      : `if(countIf(${cond}) = 0, NULL, avgIf(toFloat64(f.rating), ${cond})) AS ${q(`b_${feature.name}`)}`;
+  });
+  return {
+    name: 'rating',
+    select: `SELECT s.row_no AS row_no, ${aggregates.join(',\n    ')}
+  FROM (SELECT user_id, day, rating FROM fact_ratings
+        WHERE pack = ${params.bind(pack, 'String')} AND user_id IN (SELECT entity_id FROM spine)) AS f
+  INNER JOIN spine AS s ON f.user_id = s.entity_id
+  WHERE f.day < toDate(s.ts)
+  GROUP BY s.row_no, s.ts`,
+    columns: ratings.map((feature) => `b_${feature.name}`),
+  };
+}
+
+function attributeParts(
+  features: FeatureDefinition[],
+  sources: AttributeSource[],
+  sourceName: string,
+): Part[] {
+  const parts: Part[] = [];
+  for (const source of sources) {
+    const attributes = features.filter(
+      (feature): feature is Extract<FeatureDefinition, { kind: 'attribute' }> =>
+        feature.kind === 'attribute' && feature.source === source.name,
+    );
+    if (attributes.length === 0) continue;
+    const table = historyTable(`raw_${sourceName}_${source.table}`);
+    const columns = [...new Set(attributes.map((feature) => feature.column))];
+    // One argMax per source over a tuple of its columns (a tuple is never null, so a version whose
+    // value is null still wins over older ones); JSON fields are read from the winner only.
+    const outputs = attributes.map((feature) => {
+      const value = `tupleElement(latest, ${columns.indexOf(feature.column) + 1})`;
+      const read = feature.jsonField
+        ? `JSONExtractString(${value}, '${feature.jsonField.replace(/[^a-z0-9_]/gi, '')}')`
+        : value;
+      return `${read} AS ${q(`b_${feature.name}`)}`;
+    });
+    parts.push({
+      name: `attribute_${source.name}`,
+      select: `SELECT row_no, ${outputs.join(', ')}
+  FROM (SELECT s.row_no AS row_no, argMax(tuple(${columns.map((column) => `h.${q(column)}`).join(', ')}), (h.valid_from, h._version)) AS latest
+        FROM (SELECT toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from,
+                _version, ${columns.map(q).join(', ')}
+              FROM ${q(table)} WHERE _is_deleted = 0) AS h
+        INNER JOIN spine AS s ON h.entity = s.entity_id
+        WHERE h.valid_from < s.ts
+        GROUP BY s.row_no)`,
+      columns: attributes.map((feature) => `b_${feature.name}`),
+    });
+  }
+  return parts;
+}
+
+function finalExpression(feature: FeatureDefinition): string {
+  const type = clickhouseType(featureType(feature), featureNullable(feature));
+  const base = q(`b_${feature.name}`);
+  switch (feature.kind) {
+    case 'ratio': {
+      const denominator = `toFloat64(${q(feature.denominator)}) * ${feature.denominatorScale ?? 1}`;
+      return `CAST(if(${denominator} > 0, toFloat64(${q(feature.numerator)}) / (${denominator}), NULL) AS ${type})`;
+    }
+    case 'tenure':
+      return `CAST(${wholeDays('s.signup_at', 's.ts')} AS ${type})`;
+    default:
+      return featureNullable(feature) ? `CAST(${base} AS ${type})` : `CAST(ifNull(${base}, 0) AS ${type})`;
+  }
+}
+
+export interface PointInTimeOptions {
+  registry: FeatureRegistry;
+  /** Output features, in this order (their dependencies are computed, not output). */
+  features: FeatureDefinition[];
+  labels: LabelDefinition[];
+  /** The facts' pack column. */
+  pack: string;
+  /** The capture's source name, which names the mirrors. */
+  sourceName: string;
+  /** The spine table (SPINE_COLUMNS). */
+  spineTable: string;
+  /** With labels: only rows whose label window ends by then (the data's horizon). */
+  labelHorizon?: string;
+}
+
+/** The point-in-time SELECT: entity id, timestamp, the features, then the labels (`label_<name>`). */
+export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
+  const params = new Params();
+  const all = withDependencies(
+    options.registry,
+    options.features.map((feature) => feature.name),
+  );
+  const parts = [
+    activityPart(
+      all.filter((feature): feature is ActivityFeature => feature.kind === 'activity'),
+      options.labels,
+      params,
+      options.pack,
+    ),
+    exposurePart(all, params, options.pack),
+    ratingPart(all, params, options.pack),
+    ...attributeParts(all, options.registry.attributeSources, options.sourceName),
+  ].filter((part): part is Part => part !== undefined);
+  const joins = parts.map((part) => `LEFT JOIN ${part.name} ON ${part.name}.row_no = s.row_no`).join('\n');
+  const base = all
+    .filter((feature) => feature.kind !== 'ratio')
+    .map((feature) => `${finalExpression(feature)} AS ${q(feature.name)}`);
+  const labelColumns = options.labels.map(
+    (label) => `CAST(ifNull(${q(`b_${label.name}`)}, 1) AS Int64) AS ${q(`label_${label.name}`)}`,
+  );
+  const maxLabelDays = Math.max(0, ...options.labels.map((label) => label.days));
+  const complete =
+    options.labels.length > 0 && options.labelHorizon !== undefined
+      ? `WHERE s.ts + toIntervalDay(${params.bind(maxLabelDays, 'UInt32')}) <= ${params.bind(options.labelHorizon, "DateTime64(3, 'UTC')")}`
+      : '';
+  const inner = `SELECT s.row_no AS row_no, s.entity_id AS entity_id, s.ts AS ts,
+    ${[...base, ...labelColumns].join(',\n    ')}
+  FROM spine AS s
+  ${joins}
+  ${complete}`;
+  const output = [
+    `entity_id AS ${q(options.registry.entity + '_id')}`,
+    'ts AS `timestamp`',
+    ...options.features.map((feature) =>
+      feature.kind === 'ratio' ? `${finalExpression(feature)} AS ${q(feature.name)}` : q(feature.name),
+    ),
+    ...options.labels.map((label) => q(`label_${label.name}`)),
+  ];
+  const ctes = [
+    `spine AS (SELECT * FROM ${q(options.spineTable)})`,
+    ...parts.map((part) => `${part.name} AS (${part.select})`),
+  ];
+  return {
+    sql: `WITH ${ctes.join(',\n')}
+SELECT ${output.join(', ')}
+FROM (${inner})
+ORDER BY row_no`,
+    params: params.values,
+    settings: { join_use_nulls: 1 },
+  };
+}

@@ -1,0 +1,456 @@
+// The row binary log as a stream for the landing runner, read as a replica reads it (zongji over
+// mysql2). Each committed transaction that touched a captured table is a unit, positioned by the
+// end of its commit event; MySQL keeps no position for a reader, so the runner stores the state
+// after each batch (file, offset and GTID position) and a restart asks the server for what follows.
+// Rows are decoded with the table map that precedes them in the log (binlog_row_metadata=FULL
+// carries column names and types): a table altered mid-stream is decoded with its shape at the
+// time, and its mirror gains the new columns before any row of the new shape lands.
+import ZongJi from '@vlasky/zongji';
+import type { ChangeSource, KeyChange, Row } from '../envelope.ts';
+import { CaptureError } from '../errors.ts';
+import { AsyncQueue } from '../landing/async-queue.ts';
+import type { ChangeStream, ReadUnit, SourceChange } from '../landing/types.ts';
+import {
+  BINLOG_CODEC,
+  binlogVersion,
+  compareBinlogPositions,
+  type BinlogPosition,
+  type BinlogState,
+} from './binlog-position.ts';
+import {
+  DECODING_OPTIONS,
+  type MysqlCatalogColumn,
+  type MysqlConnectionSettings,
+  type MysqlServer,
+} from './catalog.ts';
+import type { MysqlTableCodec } from './table-codec.ts';
+
+export type BinlogUnit = ReadUnit<BinlogPosition, BinlogState>;
+
+export interface BinlogChangeStreamOptions {
+  settings: MysqlConnectionSettings;
+  server: MysqlServer;
+  sourceName: string;
+  /** The codec each captured table has now, by table name (in the source's database). */
+  codecs: Map<string, MysqlTableCodec>;
+  /** The codec of a table's shape as a table map shows it (the key stays the catalog's). */
+  codecFor(previous: MysqlTableCodec, columns: MysqlCatalogColumn[]): MysqlTableCodec;
+  /** A new shape: widen its mirror before any row of it lands. */
+  register(codec: MysqlTableCodec): Promise<void>;
+  /** Stop once the log is read up to here (`--until-caught-up`); undefined streams on. */
+  target?: () => BinlogPosition | undefined;
+  queueBytes: number;
+  /** The server says the position is gone from its binary log (error 1236 and kin). */
+  onHistoryLost(error: Error): void;
+  warn(message: string): void;
+}
+
+/** The v4 event header: timestamp, type, server id, length, next position, flags. */
+const EVENT_HEADER_BYTES = 19;
+/** Events MariaDB sends inside a transaction without their position. */
+const POSITIONLESS_EVENTS = new Set(['tablemap', 'writerows', 'updaterows', 'deleterows']);
+
+/** Irrelevant traffic moves the stored position once per this many bytes of log (deterministically). */
+const PROGRESS_STRIDE = 16 * 1024 * 1024;
+
+interface OpenTransaction {
+  gtid: string | undefined;
+  start: number;
+  changes: SourceChange[];
+  bytes: number;
+}
+
+type BinlogEvent = Record<string, unknown> & {
+  getEventName(): string;
+  nextPosition: number;
+  size: number;
+  timestamp: number;
+};
+
+export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogState, BinlogUnit> {
+  readonly id = 'binlog';
+  readonly codec = BINLOG_CODEC;
+  readonly acknowledgedAtSource = false;
+  private zongji: ZongJi | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: BinlogChangeStreamOptions) {}
+
+  read(state: BinlogState | undefined): AsyncIterator<BinlogUnit> {
+    if (!state) throw new CaptureError('binlog: no position to resume from');
+    const options = this.options;
+    const queue = new AsyncQueue<BinlogUnit>(options.queueBytes, async () => {
+      this.stopped = true;
+      await this.stop();
+    });
+    const target = options.target?.();
+    if (target && compareBinlogPositions(state, target) >= 0) {
+      queue.end();
+      return queue;
+    }
+    const domains = gtidDomains(state.gtid);
+    let file = state.file;
+    // Where the next event starts. MariaDB sends the events inside a transaction with no position
+    // of their own (log_pos 0): they follow one another from the transaction's first event on.
+    let cursor = state.pos;
+    let transaction: OpenTransaction | undefined;
+    // Side effects run in log order: widening a mirror, then queueing the units that need it.
+    let chain: Promise<void> = Promise.resolve();
+    let chainedBytes = 0;
+    let paused = false;
+    const zongji = (this.zongji = new ZongJi({
+      host: options.settings.host,
+      port: options.settings.port,
+      user: options.settings.user,
+      password: options.settings.password,
+      ...DECODING_OPTIONS,
+    }));
+    const enqueue = (work: () => Promise<void>, bytes: number) => {
+      chainedBytes += bytes;
+      chain = chain
+        .then(work)
+        .then(() => {
+          chainedBytes -= bytes;
+          if (paused && chainedBytes < options.queueBytes / 2) {
+            paused = false;
+            (zongji as unknown as { connection?: { resume(): void } }).connection?.resume();
+          }
+        })
+        .catch((error: Error) => queue.fail(error));
+      if (!paused && chainedBytes >= options.queueBytes) {
+        // The runner is behind: stop reading the socket until it catches up.
+        paused = true;
+        (zongji as unknown as { connection?: { pause(): void } }).connection?.pause();
+      }
+    };
+    const push = (unit: BinlogUnit) => enqueue(() => queue.push(unit, unit.bytes), unit.bytes);
+    const reached = (position: BinlogPosition) =>
+      target !== undefined && compareBinlogPositions(position, target) >= 0;
+    const finishIfReached = (position: BinlogPosition) => {
+      if (!reached(position)) return;
+      enqueue(async () => queue.end(), 0);
+      this.stopped = true;
+    };
+    const gtidState = () =>
+      options.server.flavor === 'mariadb'
+        ? [...domains.values()].join(',') || undefined
+        : ((zongji as unknown as { gtidSet?: string }).gtidSet ?? state.gtid);
+    const commit = (end: number) => {
+      const open = transaction;
+      transaction = undefined;
+      const position = { file, pos: end };
+      if (!open) return finishIfReached(position);
+      const crossesStride = Math.floor(open.start / PROGRESS_STRIDE) !== Math.floor(end / PROGRESS_STRIDE);
+      if (open.changes.length > 0 || crossesStride)
+        push({
+          changes: open.changes,
+          position,
+          bytes: open.bytes,
+          stateAfter: { file, pos: end, ...(gtidState() !== undefined && { gtid: gtidState() }) },
+        });
+      finishIfReached(position);
+    };
+    const begin = (event: BinlogEvent, gtid: string | undefined) => {
+      transaction = { gtid, start: event.nextPosition, changes: [], bytes: 0 };
+    };
+
+    zongji.on('binlog', (raw: unknown) => {
+      const event = raw as BinlogEvent;
+      if (this.stopped) return;
+      try {
+        const name = event.getEventName();
+        let start = cursor;
+        if (event.nextPosition > 0) {
+          start = event.nextPosition - event.size - EVENT_HEADER_BYTES;
+          cursor = event.nextPosition;
+        } else if (POSITIONLESS_EVENTS.has(name)) cursor += event.size + EVENT_HEADER_BYTES;
+        switch (name) {
+          case 'rotate': {
+            file = String(event.binlogName);
+            cursor = Number(event.position);
+            return;
+          }
+          case 'mariadbgtid': {
+            const gtid = String(event.gtid);
+            const domain = gtid.split('-')[0] ?? '0';
+            domains.set(domain, gtid);
+            begin(event, gtid);
+            return;
+          }
+          case 'gtid':
+            begin(event, String(event.gtid));
+            return;
+          case 'tablemap': {
+            const entry = (event.tableMap as Record<number, TableMapEntry>)[event.tableId as number];
+            if (!entry || entry.parentSchema !== options.settings.database) return;
+            const previous = options.codecs.get(entry.tableName);
+            if (!previous) return;
+            const columns = entry.columnSchemas.map((column) => ({
+              name: column.COLUMN_NAME,
+              columnType: column.COLUMN_TYPE,
+              charset: column.CHARACTER_SET_NAME,
+            }));
+            const codec = options.codecFor(previous, columns);
+            if (codec.signature === previous.signature) return;
+            // Rows after this table map decode with the new shape; they land after its mirror widened.
+            options.codecs.set(entry.tableName, codec);
+            enqueue(() => options.register(codec), 0);
+            return;
+          }
+          case 'query': {
+            const query = String(event.query ?? '').trim();
+            if (/^BEGIN\b/i.test(query)) {
+              if (!transaction) begin(event, undefined);
+              return;
+            }
+            if (/^(SAVEPOINT|ROLLBACK TO|RELEASE SAVEPOINT)\b/i.test(query)) return;
+            if (/^COMMIT\b/i.test(query)) return commit(event.nextPosition);
+            // A statement (DDL) commits on its own.
+            this.statement(
+              query,
+              String(event.schema ?? ''),
+              event,
+              file,
+              start,
+              (transaction ??= open(event)),
+            );
+            return commit(event.nextPosition);
+          }
+          case 'writerows':
+          case 'updaterows':
+          case 'deleterows':
+            this.rows(name, event, file, start, transaction ?? (transaction = open(event)));
+            return;
+          case 'xid':
+            return commit(event.nextPosition);
+          default:
+            // Format descriptions, GTID lists, checkpoints, heartbeats: nothing to land, but the
+            // position moves (a rotated-to file's first events can be the caught-up target).
+            if (event.nextPosition > 0 && !transaction) finishIfReached({ file, pos: event.nextPosition });
+        }
+      } catch (error) {
+        queue.fail(error as Error);
+      }
+    });
+    zongji.on('error', (error: Error & { code?: string; errno?: number }) => {
+      if (this.stopped) return;
+      if (isHistoryLost(error)) {
+        options.onHistoryLost(error);
+        queue.fail(new HistoryLostError(error));
+      } else
+        queue.fail(
+          new CaptureError(`the binary log stream failed: ${error.message}`, {
+            cause: error,
+            retriable: true,
+          }),
+        );
+    });
+    const schema = { [options.settings.database]: true } as Record<string, true>;
+    const start =
+      state.gtid && options.server.flavor === 'mariadb'
+        ? { gtidSet: state.gtid }
+        : { filename: state.file, position: state.pos };
+    zongji.start({
+      // Any id no real replica uses: the server drops an older connection with the same id.
+      serverId: 0x7f000000 + Math.floor(Math.random() * 0xffffff),
+      ...start,
+      includeEvents: [
+        'rotate',
+        'mariadbgtid',
+        'gtid',
+        'query',
+        'tablemap',
+        'writerows',
+        'updaterows',
+        'deleterows',
+        'xid',
+        'format',
+        'heartbeat',
+        'mariadbgtidlist',
+        'binlogcheckpoint',
+        'previousgtids',
+      ],
+      includeSchema: schema,
+    });
+    return queue;
+
+    function open(event: BinlogEvent): OpenTransaction {
+      return { gtid: undefined, start: event.nextPosition || cursor, changes: [], bytes: 0 };
+    }
+  }
+
+  async acknowledge(): Promise<void> {
+    // The runner stores the state; the server keeps nothing for readers.
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const zongji = this.zongji;
+    this.zongji = undefined;
+    if (!zongji) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2_000);
+      zongji.once('stopped', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      try {
+        zongji.stop();
+      } catch {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  /** Row events: each row is a change, versioned by its event's offset plus its index. */
+  private rows(
+    name: string,
+    event: BinlogEvent,
+    file: string,
+    offset: number,
+    transaction: OpenTransaction,
+  ): void {
+    const tableMap = (event.tableMap as Record<number, TableMapEntry>)[event.tableId as number];
+    if (!tableMap || tableMap.parentSchema !== this.options.settings.database) return;
+    const codec = this.options.codecs.get(tableMap.tableName);
+    if (!codec) return;
+    const rows = event.rows as unknown[];
+    const source = (row: number): ChangeSource => ({
+      version: 'tributary',
+      connector: 'mysql',
+      name: this.options.sourceName,
+      db: tableMap.parentSchema,
+      table: codec.table.table,
+      server_id: 0,
+      gtid: transaction.gtid ?? null,
+      file,
+      pos: offset,
+      row,
+      ts_ms: event.timestamp,
+      snapshot: 'false',
+    });
+    rows.forEach((value, index) => {
+      const version = binlogVersion(file, offset, index);
+      if (name === 'writerows') {
+        this.emit(transaction, codec, source(index), version, 'c', null, codec.decodeRow(value as Row));
+      } else if (name === 'deleterows') {
+        this.emit(transaction, codec, source(index), version, 'd', codec.decodeRow(value as Row), null);
+      } else {
+        const { before, after } = value as { before: Row; after: Row };
+        const old = codec.decodeRow(before);
+        const next = codec.decodeRow(after);
+        const [oldKey, newKey] = [codec.keyOf(old), codec.keyOf(next)];
+        if (JSON.stringify(oldKey) !== JSON.stringify(newKey)) {
+          // A changed key is another row, as Debezium sends it: delete the old, create the new.
+          this.emit(transaction, codec, source(index), version, 'd', old, null, {
+            side: 'old',
+            position: version,
+            otherKey: newKey,
+          });
+          this.emit(transaction, codec, source(index), version, 'c', null, next, {
+            side: 'new',
+            position: version,
+            otherKey: oldKey,
+          });
+        } else this.emit(transaction, codec, source(index), version, 'u', old, next);
+      }
+    });
+  }
+
+  /** A statement in the log: TRUNCATE empties a captured table's mirror; others only shape the stream. */
+  private statement(
+    query: string,
+    schema: string,
+    event: BinlogEvent,
+    file: string,
+    offset: number,
+    transaction: OpenTransaction,
+  ): void {
+    const truncate = /^TRUNCATE\s+(?:TABLE\s+)?(?:`?([^`.\s]+)`?\.)?`?([^`\s;]+)`?/i.exec(query);
+    if (!truncate) return;
+    const database = truncate[1] ?? schema;
+    const table = truncate[2] ?? '';
+    if (database !== this.options.settings.database) return;
+    const codec = this.options.codecs.get(table);
+    if (!codec) return;
+    const source: ChangeSource = {
+      version: 'tributary',
+      connector: 'mysql',
+      name: this.options.sourceName,
+      db: database,
+      table,
+      server_id: 0,
+      gtid: transaction.gtid ?? null,
+      file,
+      pos: offset,
+      row: 0,
+      ts_ms: event.timestamp,
+      snapshot: 'false',
+    };
+    this.emit(transaction, codec, source, binlogVersion(file, offset), 't', null, null);
+  }
+
+  private emit(
+    transaction: OpenTransaction,
+    codec: MysqlTableCodec,
+    source: ChangeSource,
+    version: number,
+    op: 'c' | 'u' | 'd' | 't',
+    before: Row | null,
+    after: Row | null,
+    keyChange?: KeyChange,
+  ): void {
+    transaction.changes.push({
+      envelope: { before, after, source, op, ts_ms: Date.now(), ...(keyChange && { keyChange }) },
+      version,
+      table: codec.tableName,
+    });
+    transaction.bytes += approximateBytes(before) + approximateBytes(after) + 96;
+  }
+}
+
+interface TableMapEntry {
+  parentSchema: string;
+  tableName: string;
+  columnSchemas: { COLUMN_NAME: string; COLUMN_TYPE: string; CHARACTER_SET_NAME: string | null }[];
+}
+
+/** Raised when the server no longer has the position asked for: the capture snapshots again. */
+export class HistoryLostError extends CaptureError {
+  constructor(cause: Error) {
+    super(`the server no longer has the stored binary log position (${cause.message}); snapshotting again`, {
+      cause,
+    });
+  }
+}
+
+export function isHistoryLost(error: { errno?: number; code?: string; message?: string }): boolean {
+  // 1236: could not find the position or GTID in the binary log; MariaDB 1945/1955 for a GTID
+  // position the log no longer (or never) had.
+  return (
+    error.errno === 1236 ||
+    error.errno === 1945 ||
+    error.errno === 1955 ||
+    /could not find first log file|binary log.*purged|GTID.*(not|no longer).*(binary log|binlog)|requested.*(purged|not exist)/i.test(
+      error.message ?? '',
+    )
+  );
+}
+
+function gtidDomains(gtid: string | undefined): Map<string, string> {
+  const domains = new Map<string, string>();
+  for (const entry of (gtid ?? '').split(',').map((part) => part.trim()))
+    if (/^\d+-\d+-\d+$/.test(entry)) domains.set(entry.split('-')[0] as string, entry);
+  return domains;
+}
+
+function approximateBytes(row: Row | null): number {
+  if (!row) return 0;
+  let bytes = 0;
+  for (const key in row) {
+    const value = row[key];
+    bytes += key.length + (typeof value === 'string' ? value.length : 8);
+  }
+  return bytes;
+}

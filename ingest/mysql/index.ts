@@ -1,0 +1,5 @@
+// Native MySQL/MariaDB capture: consistent snapshot, then the row binary log, through the landing runner.
+export { runMysqlCapture } from './capture.ts';
+export type { MysqlCaptureEvents, MysqlCaptureOptions, MysqlCaptureResult } from './capture.ts';
+export type { MysqlTableSelection } from './catalog.ts';
+export { redactMysqlUrl } from './catalog.ts';

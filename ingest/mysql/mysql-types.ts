@@ -1,0 +1,193 @@
+// Maps MySQL/MariaDB column types to (a) the envelope encoding of their values, as Debezium's MySQL
+// connector encodes them, and (b) the ClickHouse type of the mirror column. A column is described
+// by its COLUMN_TYPE text (`bigint(20) unsigned`, `decimal(12,2)`, `enum('a','b')`), which both the
+// catalog (information_schema) and the binary log's table map (binlog_row_metadata=FULL) give, so
+// the snapshot and the stream decode through the same codec. Values come from mysql2 queries
+// (`dateStrings`, big numbers as strings) or from the binlog decoder (the same conventions).
+import type { SourceColumn, ValueEncoding } from '../source-table.ts';
+import { microsToTimestamp, pgDateToDays, pgTimestampToMicros } from '../temporal.ts';
+
+export interface MysqlColumnType {
+  /** COLUMN_TYPE as information_schema prints it. */
+  columnType: string;
+  /** CHARACTER_SET_NAME: null for binary strings and non-string types. */
+  charset: string | null;
+}
+
+export interface MysqlColumnCodec {
+  column: Omit<SourceColumn, 'name'>;
+  /** A non-NULL value as the driver or the binlog decoder gives it → the envelope value. */
+  decode: (value: unknown) => unknown;
+}
+
+export type UnknownTypeListener = (typeName: string) => void;
+
+const INTEGER_TYPES: Record<string, [signed: string, unsigned: string]> = {
+  tinyint: ['Int8', 'UInt8'],
+  smallint: ['Int16', 'UInt16'],
+  mediumint: ['Int32', 'UInt32'],
+  int: ['Int32', 'UInt32'],
+  integer: ['Int32', 'UInt32'],
+  bigint: ['Int64', 'UInt64'],
+};
+
+const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json']);
+const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+const GEOMETRY_TYPES = new Set([
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
+]);
+
+const plain = (clickhouseType: string, sourceType: string, decode: (value: unknown) => unknown) => ({
+  column: { clickhouseType, encoding: 'plain' as ValueEncoding, isArray: false, sourceType },
+  decode,
+});
+
+/** Integers beyond 2^53 stay exact as text (the decoders give them as text already). */
+function asInteger(value: unknown): number | string {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : String(value);
+}
+
+function asText(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+/** Binary strings as base64, Debezium's `binary.handling.mode=base64`. */
+function asBase64(value: unknown): string {
+  return Buffer.isBuffer(value)
+    ? value.toString('base64')
+    : Buffer.from(String(value), 'utf8').toString('base64');
+}
+
+/** BIT(n) arrives as big-endian bytes. */
+function bitsOf(value: unknown): bigint {
+  if (typeof value === 'number' || typeof value === 'bigint') return BigInt(value);
+  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'binary');
+  let result = 0n;
+  for (const byte of bytes) result = (result << 8n) | BigInt(byte);
+  return result;
+}
+
+/** MySQL's zero dates (`0000-00-00`, or a zero month or day) have no calendar day: NULL, as Debezium. */
+function isZeroDate(text: string): boolean {
+  return text.startsWith('0000-') || text.slice(5, 7) === '00' || text.slice(8, 10) === '00';
+}
+
+/** `[-]HHH:MM:SS[.ffffff]` → signed microseconds (Debezium `MicroTime`; TIME spans ±838 hours). */
+export function mysqlTimeToMicros(text: string): number {
+  const negative = text.startsWith('-');
+  const [clock = '', fraction = ''] = (negative ? text.slice(1) : text).split('.');
+  const [hours = 0, minutes = 0, seconds = 0] = clock.split(':').map(Number);
+  const micros =
+    ((hours * 60 + minutes) * 60 + seconds) * 1_000_000 + Number(fraction.padEnd(6, '0').slice(0, 6));
+  return negative ? -micros : micros;
+}
+
+/** `YYYY-MM-DD HH:MM:SS[.f]` read as UTC → `YYYY-MM-DDTHH:MM:SS.ffffffZ` (Debezium `ZonedTimestamp`). */
+function timestampToIso(text: string): string {
+  return `${microsToTimestamp(pgTimestampToMicros(text)).replace(' ', 'T')}Z`;
+}
+
+function baseName(columnType: string): string {
+  return /^[a-z]+/.exec(columnType.toLowerCase())?.[0] ?? columnType;
+}
+
+function parenthesised(columnType: string): string[] {
+  const inside = /\(([^)]*)\)/.exec(columnType)?.[1];
+  return inside === undefined ? [] : inside.split(',').map((part) => part.trim());
+}
+
+export function codecForMysqlType(
+  type: MysqlColumnType,
+  onUnknownType: UnknownTypeListener,
+): MysqlColumnCodec {
+  const columnType = type.columnType
+    .toLowerCase()
+    .replace(/\/\*.*?\*\//g, '')
+    .trim();
+  const base = baseName(columnType);
+  const unsigned = /\bunsigned\b/.test(columnType);
+  const integer = INTEGER_TYPES[base];
+  if (integer) return plain(integer[unsigned ? 1 : 0], columnType, asInteger);
+  if (base === 'decimal' || base === 'numeric' || base === 'dec' || base === 'fixed') {
+    const [precision = '10', scale = '0'] = parenthesised(columnType);
+    // Exact: the decoders give decimals as text, and ClickHouse parses text into Decimal.
+    return plain(`Decimal(${precision}, ${scale})`, columnType, asText);
+  }
+  if (base === 'float') return plain('Float32', columnType, (value) => Number(value));
+  if (base === 'double' || base === 'real') return plain('Float64', columnType, (value) => Number(value));
+  if (base === 'bit') {
+    const [bits = '1'] = parenthesised(columnType);
+    if (bits === '1') return plain('Bool', columnType, (value) => bitsOf(value) !== 0n);
+    return plain('UInt64', columnType, (value) => asInteger(bitsOf(value).toString()));
+  }
+  if (base === 'year') return plain('UInt16', columnType, (value) => Number(value));
+  if (base === 'enum' || base === 'set') return plain('String', columnType, asText);
+  if (TEXT_TYPES.has(base)) {
+    // A text type declared with a binary charset holds bytes.
+    return type.charset === null && base !== 'json'
+      ? plain('String', columnType, asBase64)
+      : plain('String', columnType, asText);
+  }
+  if (BINARY_TYPES.has(base)) return plain('String', columnType, asBase64);
+  if (base === 'date')
+    return {
+      column: { clickhouseType: 'Date32', encoding: 'date-days', isArray: false, sourceType: columnType },
+      decode: (value) => {
+        const text = asText(value);
+        return isZeroDate(text) ? null : pgDateToDays(text.slice(0, 10));
+      },
+    };
+  if (base === 'datetime')
+    return {
+      // No zone: the wall-clock time as if UTC (Debezium `Timestamp`/`MicroTimestamp`).
+      column: {
+        clickhouseType: "DateTime64(6, 'UTC')",
+        encoding: 'timestamp-micros',
+        isArray: false,
+        sourceType: columnType,
+      },
+      decode: (value) => {
+        const text = asText(value);
+        return isZeroDate(text) ? null : pgTimestampToMicros(text);
+      },
+    };
+  if (base === 'timestamp')
+    return {
+      // An instant, read in UTC by both decoders (session and decoder time zone +00:00).
+      column: {
+        clickhouseType: "DateTime64(6, 'UTC')",
+        encoding: 'zoned-timestamp',
+        isArray: false,
+        sourceType: columnType,
+      },
+      decode: (value) => {
+        const text = asText(value);
+        return isZeroDate(text) ? null : timestampToIso(text);
+      },
+    };
+  if (base === 'time')
+    return {
+      column: { clickhouseType: 'String', encoding: 'time-micros', isArray: false, sourceType: columnType },
+      decode: (value) => mysqlTimeToMicros(asText(value)),
+    };
+  if (GEOMETRY_TYPES.has(base)) {
+    onUnknownType(base);
+    return plain('String', columnType, asBase64);
+  }
+  // UUID, INET4/6 (MariaDB) and anything newer: kept as text, never dropped.
+  onUnknownType(base);
+  return plain('String', columnType, (value) =>
+    Buffer.isBuffer(value) ? value.toString('hex') : String(value),
+  );
+}

@@ -1,0 +1,55 @@
+// Builds the scheduler the config describes: with `scheduler.control`, leases are advisory locks
+// and the authoritative history is in that Postgres database (copied to the warehouse's job_runs);
+// without it, a lock file per job beside the embedded warehouse and the history in job_runs.
+import { basename, dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { PipelineConfig } from '../config/pipeline.ts';
+import type { Warehouse } from '../warehouse/index.ts';
+import { resolveJobs, type JobKindRegistry, type JobContext } from './kinds.ts';
+import { AdvisoryLease, FileLease, type Lease } from './lease.ts';
+import { PostgresRunStore, TeeRunStore, WarehouseRunStore, type RunStore } from './run-store.ts';
+import { Scheduler, type SchedulerObserver } from './scheduler.ts';
+
+export async function openScheduler(options: {
+  config: PipelineConfig;
+  warehouse: Warehouse;
+  registry: JobKindRegistry;
+  log: JobContext['log'];
+  observer?: SchedulerObserver;
+}): Promise<{ scheduler: Scheduler; store: RunStore; close(): Promise<void> }> {
+  const { config, warehouse } = options;
+  const jobs = resolveJobs(config.jobs, options.registry);
+  let store: RunStore;
+  let lease: Lease;
+  const control = config.scheduler.control;
+  if (control !== undefined) {
+    store = new TeeRunStore([await PostgresRunStore.open(control), new WarehouseRunStore(warehouse)]);
+    lease = await AdvisoryLease.open(control);
+  } else {
+    store = new WarehouseRunStore(warehouse);
+    // chDB admits one process per directory, so beside it a lock file is enough; a ClickHouse
+    // server shared by several schedulers needs `scheduler.control` for leases across machines.
+    lease = new FileLease(
+      'dir' in config.warehouse
+        ? join(dirname(config.warehouse.dir), `.${basename(config.warehouse.dir)}.locks`)
+        : join(tmpdir(), 'tributary-locks'),
+    );
+  }
+  const scheduler = new Scheduler({
+    jobs,
+    store,
+    lease,
+    context: { warehouse, config, log: options.log },
+    retryFirstMs: config.scheduler.retryFirstMs,
+    maxCatchUp: config.scheduler.maxCatchUp,
+    observer: options.observer,
+  });
+  return {
+    scheduler,
+    store,
+    async close() {
+      await lease.close();
+      await store.close();
+    },
+  };
+}

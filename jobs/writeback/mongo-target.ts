@@ -1,0 +1,131 @@
+// A write-back target in MongoDB: each row updates the document with its natural key, or inserts
+// it, setting only the fields Tributary owns (dotted paths, so the application's other fields,
+// nested or not, stay as they are); nothing is ever deleted. Documents are found in bulk: the
+// documents of a row's scope (e.g. one date) are read once per run, natural key → _id, and the
+// writes go by _id, so no write searches the collection.
+import { ObjectId, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
+import type { TargetRow, WritebackTarget, WriteResult } from './engine.ts';
+
+export interface MongoTargetSpec {
+  collection: Collection;
+  sql: string;
+  valueColumns: readonly string[];
+  /** The natural key as a filter (it is also what a new document is created with). */
+  filter(row: TargetRow): Document;
+  /** A coarser filter (a subset of the natural key, e.g. the date) whose documents are read at once. */
+  scope(row: TargetRow): Document;
+  /** Rows come in this order (their scope first), so a scope's documents are read once. */
+  orderBy?: string;
+  /** The owned fields, as dotted paths. */
+  fields(row: TargetRow): Record<string, unknown>;
+  /** A field stamped with the write time whenever the document is written (e.g. computed_at). */
+  stampedField?: string;
+  /**
+   * The seed's index on the natural key: created if missing, as the seed's application would, so
+   * reading a scope and the dry run's look-ups use it.
+   */
+  index: Record<string, 1 | -1>;
+}
+
+export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
+  const { collection } = spec;
+  let indexed = false;
+  /** Natural key → _id of every document in the scopes read so far (this run). */
+  const ids = new Map<string, unknown>();
+  const scopesRead = new Set<string>();
+  const lookup = async (rows: TargetRow[]): Promise<Map<string, unknown>> => {
+    for (const row of rows) {
+      const scope = spec.scope(row);
+      const scopeKey = JSON.stringify(scope);
+      if (scopesRead.has(scopeKey)) continue;
+      scopesRead.add(scopeKey);
+      const fields = Object.keys(spec.filter(row));
+      const projection = Object.fromEntries([['_id', 1], ...fields.map((field) => [field, 1])]);
+      for await (const document of collection.find(scope, { projection }))
+        ids.set(naturalKey(document, fields), document._id);
+    }
+    return ids;
+  };
+  return {
+    name: `mongo:${collection.dbName}.${collection.collectionName}`,
+    sql: spec.sql,
+    orderBy: spec.orderBy,
+    valueColumns: spec.valueColumns,
+    hashed: true,
+    async write(rows: TargetRow[]): Promise<WriteResult> {
+      if (rows.length === 0) return { inserted: 0, updated: 0 };
+      if (!indexed) {
+        await collection.createIndex(spec.index);
+        indexed = true;
+      }
+      const known = await lookup(rows);
+      const now = new Date();
+      const result = await collection.bulkWrite(
+        rows.map((row): AnyBulkWriteOperation => {
+          const filter = spec.filter(row);
+          const key = naturalKey(filter, Object.keys(filter));
+          const set = { ...spec.fields(row), ...(spec.stampedField ? { [spec.stampedField]: now } : {}) };
+          const id = known.get(key);
+          if (id !== undefined)
+            return { updateOne: { filter: { _id: id } as Document, update: { $set: set } } };
+          const document = { _id: new ObjectId(), ...filter, ...unflatten(set), created_at: now };
+          known.set(key, document._id);
+          return { insertOne: { document } };
+        }),
+        { ordered: false },
+      );
+      return { inserted: result.insertedCount, updated: result.modifiedCount };
+    },
+    async diff(rows: TargetRow[]): Promise<string[]> {
+      const lines: string[] = [];
+      for (const row of rows) {
+        const existing = await collection.findOne(spec.filter(row));
+        const wanted = spec.fields(row);
+        const changes = Object.entries(wanted)
+          .filter(([path, value]) => !sameValue(valueAt(existing, path), value))
+          .map(([path, value]) => `${path}: ${show(valueAt(existing, path))} → ${show(value)}`);
+        lines.push(
+          `${existing ? 'update' : 'insert'} ${JSON.stringify(spec.filter(row))}: ${changes.slice(0, 6).join(', ')}${changes.length > 6 ? ', …' : ''}`,
+        );
+      }
+      return lines;
+    },
+  };
+}
+
+export function valueAt(document: Document | null, path: string): unknown {
+  let value: unknown = document ?? undefined;
+  for (const part of path.split('.'))
+    value = value !== null && typeof value === 'object' ? (value as Document)[part] : undefined;
+  return value;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+function show(value: unknown): string {
+  return value === undefined ? '(absent)' : JSON.stringify(value);
+}
+
+/** The natural key's values as one string (dates by their instant). */
+function naturalKey(document: Document, fields: readonly string[]): string {
+  return fields
+    .map((field) => {
+      const value: unknown = document[field];
+      return value instanceof Date ? value.toISOString() : String(value);
+    })
+    .join('\u0000');
+}
+
+/** `{ 'a.b': 1, c: 2 }` → `{ a: { b: 1 }, c: 2 }`: a new document holds the fields nested. */
+export function unflatten(fields: Record<string, unknown>): Document {
+  const document: Document = {};
+  for (const [path, value] of Object.entries(fields)) {
+    const parts = path.split('.');
+    let node = document;
+    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Document;
+    node[parts.at(-1) ?? path] = value;
+  }
+  return document;
+}
