@@ -122,10 +122,27 @@ async function ask(
   return { status: response.status, headers: response.headers, body, text: body.toString('utf8') };
 }
 
-/** Reads bytes in a binary format back with the engine's own reader. */
-async function decodeWithEngine(bytes: Buffer, format: string): Promise<Record<string, unknown>[]> {
+const FORMATS = [
+  'JSON',
+  'JSONEachRow',
+  'JSONCompact',
+  'TabSeparatedWithNamesAndTypes',
+  'CSVWithNames',
+  'RowBinaryWithNamesAndTypes',
+  'Native',
+  'Parquet',
+  'Arrow',
+];
+
+async function spill(bytes: Buffer, format: string): Promise<string> {
   const file = join(dir, `decode-${Math.random().toString(36).slice(2)}.${format}`);
   await writeFile(file, bytes);
+  return file;
+}
+
+/** Reads bytes in a binary format back with the engine's own reader. */
+async function decodeWithEngine(bytes: Buffer, format: string): Promise<Record<string, unknown>[]> {
+  const file = await spill(bytes, format);
   return warehouse.query(`SELECT * FROM file({file:String}, {format:String}) ORDER BY id`, { file, format });
 }
 
@@ -206,6 +223,35 @@ describe('protocol', () => {
     expect(Array.from(arrow.getChild('delta')!.toArray() as BigInt64Array, String)).toEqual(
       want.map((row) => row.delta),
     );
+  });
+
+  it('sends results of many chunks whole in every format (headers once, footers once)', async () => {
+    const sql = 'SELECT number, toString(number) AS s FROM numbers(200000)';
+    const settings = {
+      max_block_size: '10000',
+      output_format_arrow_compression_method: 'none',
+      output_format_json_quote_64bit_integers: '1',
+    };
+    const withoutStatistics = (bytes: Buffer) => bytes.toString('utf8').replace(/"statistics":[\s\S]*$/, '');
+    for (const format of FORMATS) {
+      const reply = await ask(`${sql} FORMAT ${format}`, { params: settings });
+      expect(reply.status, format).toBe(200);
+      if (format === 'Parquet') {
+        const [summary] = await warehouse.query<{ n: string; total: string }>(
+          'SELECT count() AS n, sum(number) AS total FROM file({file:String}, Parquet)',
+          { file: await spill(reply.body, format) },
+        );
+        expect(summary).toEqual({ n: '200000', total: String((199999 * 200000) / 2) });
+      } else if (format === 'Arrow') {
+        expect(tableFromIPC(reply.body).numRows).toBe(200000);
+      } else {
+        const direct = await warehouse.queryBytes(
+          `${sql} SETTINGS max_block_size = 10000, output_format_json_quote_64bit_integers = 1`,
+          format,
+        );
+        expect(withoutStatistics(reply.body) === withoutStatistics(direct), format).toBe(true);
+      }
+    }
   });
 
   it('binds parameters of the marts types, never splicing them', async () => {

@@ -4,6 +4,10 @@
 // from the engine to the socket, with the socket's backpressure; a client that leaves cancels its
 // query. A convenience of the embedded mode, not a database server.
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +17,8 @@ import {
   embeddedDirectory,
   openEngineSession,
   quoteIdentifier,
+  quoteString,
+  type EngineChunk,
   type EngineSession,
   type Warehouse,
   type WarehouseTarget,
@@ -27,7 +33,7 @@ import {
 } from './access.ts';
 import { ClickHouseException, codeOf, httpStatusFor, SqlEndpointError } from './errors.ts';
 import { SessionPool, type Lease } from './session-pool.ts';
-import { describeStatement, StatementSyntaxError } from './statement.ts';
+import { describeStatement, StatementSyntaxError, type StatementShape } from './statement.ts';
 import {
   authenticate,
   DEFAULT_USERS,
@@ -64,6 +70,14 @@ export interface SqlEndpoint {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const STREAMED_KINDS = new Set(['SELECT', 'WITH']);
+/**
+ * Formats whose chunks concatenate (chDB's stream formats each chunk on its own): row formats,
+ * Native, and the `WithNames` variants once the repeated header is cut from later chunks. The
+ * rest (JSON, Parquet, Arrow… with a prefix or footer) are written by the engine to a temporary
+ * file and sent from there, so memory stays bounded for them too.
+ */
+const STREAMABLE_FORMAT =
+  /^(Native|RowBinary(WithNames(AndTypes)?)?|(TabSeparated|TSV)(Raw)?(WithNames(AndTypes)?)?|CSV(WithNames(AndTypes)?)?|JSON(Compact)?(Strings)?EachRow|JSONCompact(Strings)?EachRowWithNames(AndTypes)?|JSONLines|NDJSON|RawBLOB|LineAsString|BSONEachRow|MsgPack)$/;
 
 /** Starts the endpoint in this process; `close()` stops listening and closes its sessions. */
 export async function startSqlEndpoint(options: SqlEndpointOptions): Promise<SqlEndpoint> {
@@ -89,6 +103,7 @@ export async function startSqlEndpoint(options: SqlEndpointOptions): Promise<Sql
   let controlTail: Promise<unknown> = Promise.resolve();
   const context: Context = {
     users,
+    spool: await mkdtemp(join(tmpdir(), 'tributary-sql-')),
     controlled: <T>(action: () => Promise<T>): Promise<T> => {
       const result = controlTail.then(action);
       controlTail = result.catch(() => undefined);
@@ -148,10 +163,13 @@ async function closeServer(server: Server, context: Context): Promise<void> {
   await closed;
   for (const pool of context.pools.values()) pool.close();
   context.control.close();
+  await rm(context.spool, { recursive: true, force: true });
 }
 
 interface Context {
   users: readonly SqlUser[];
+  /** Temporary files of results in formats that cannot be streamed chunk by chunk. */
+  spool: string;
   /** Runs on the control session one statement at a time. */
   controlled<T>(action: () => Promise<T>): Promise<T>;
   pools: Map<string, SessionPool>;
@@ -232,8 +250,11 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
     return;
   }
   const params = bindParameters(shape.text, rawParams);
-  const database = url.searchParams.get('database') || 'default';
-  const format = shape.format ?? (url.searchParams.get('default_format') || 'TabSeparated');
+  // Clients may name the database and the default format in headers instead (client-v2 does).
+  const database = url.searchParams.get('database') || header(request, 'x-clickhouse-database') || 'default';
+  const format =
+    shape.format ??
+    (url.searchParams.get('default_format') || header(request, 'x-clickhouse-format') || 'TabSeparated');
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(format))
     throw new ClickHouseException(73, `Unknown format ${format.slice(0, 100)}`);
   const gzip =
@@ -267,6 +288,7 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
     if (STREAMED_KINDS.has(shape.kind)) {
       broken = await streamResult(context, state, lease, {
         statement,
+        shape: describe(statement),
         params,
         format,
         headers,
@@ -300,6 +322,7 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
 
 interface StreamRequest {
   statement: string;
+  shape: StatementShape;
   params: Record<string, string | null>;
   format: string;
   headers: Record<string, string>;
@@ -308,7 +331,7 @@ interface StreamRequest {
 }
 
 /**
- * Streams a result to the client. Headers go out with the first chunk (with `wait_end_of_query=1`,
+ * Sends a result as it comes. Headers go out with the first chunk (with `wait_end_of_query=1`,
  * once the result ends or passes the buffer size), so an error before it gets its HTTP status; an
  * error after it is appended to the body, as ClickHouse does. Returns true if the session must go.
  */
@@ -350,13 +373,20 @@ async function streamResult(
     gzip.pipe(response);
     return gzip;
   };
+  const source = STREAMABLE_FORMAT.test(job.format)
+    ? engineChunks(lease, job, marker)
+    : fileChunks(context, lease, job, marker);
+  // The next chunk is fetched while the current one is written: the engine and the socket overlap.
+  const iterator = source[Symbol.asyncIterator]();
   try {
-    for await (const chunk of lease.session.stream(
-      `${job.statement}\n${marker}`,
-      job.params,
-      job.format,
-      job.signal,
-    )) {
+    let pending = iterator.next();
+    for (;;) {
+      const next = await pending;
+      if (next.done) break;
+      pending = iterator.next();
+      // A failure of the prefetch surfaces at its await; until then it must not go unhandled.
+      pending.catch(() => undefined);
+      const chunk = next.value;
       rows += chunk.rows;
       bytes += chunk.bytes.length;
       if (out === undefined && holdBack && heldBytes + chunk.bytes.length <= context.maxBufferedResultBytes) {
@@ -384,6 +414,92 @@ async function streamResult(
   } finally {
     job.signal.removeEventListener('abort', killOnAbort);
   }
+}
+
+/** The engine's chunks; a `WithNames` format's header, repeated by chDB in every chunk, is sent once. */
+async function* engineChunks(lease: Lease, job: StreamRequest, marker: string): AsyncIterable<EngineChunk> {
+  let header: Buffer | undefined;
+  for await (const chunk of lease.session.stream(
+    `${job.statement}\n${marker}`,
+    job.params,
+    job.format,
+    job.signal,
+  )) {
+    const bytes = Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
+    if (!/WithNames/.test(job.format)) {
+      yield chunk;
+    } else if (header === undefined) {
+      header = Buffer.from(bytes.subarray(0, headerLength(job.format, bytes)));
+      yield chunk;
+    } else {
+      if (!bytes.subarray(0, header.length).equals(header))
+        throw new ClickHouseException(1000, `the engine sent a ${job.format} chunk without its header`);
+      yield { bytes: bytes.subarray(header.length), rows: chunk.rows };
+    }
+  }
+}
+
+/**
+ * For formats with a prefix or footer (JSON, Parquet, Arrow…): the engine writes the result to a
+ * temporary file (bounded memory), which is then sent and removed.
+ */
+async function* fileChunks(
+  context: Context,
+  lease: Lease,
+  job: StreamRequest,
+  marker: string,
+): AsyncIterable<EngineChunk> {
+  const file = join(context.spool, `${randomUUID()}.out`);
+  const at = job.shape.formatAt ?? job.statement.length;
+  const outfile = ` INTO OUTFILE ${quoteString(file)} FORMAT ${job.format}`;
+  const rest = job.shape.formatAt === undefined ? '' : job.statement.slice(at).replace(/^FORMAT\s+\S+/i, '');
+  try {
+    const result = await lease.session.run(
+      `${job.statement.slice(0, at)}${outfile}${rest}\n${marker}`,
+      job.params,
+      'TSV',
+    );
+    let first = true;
+    for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024, signal: job.signal })) {
+      yield { bytes: chunk as Buffer, rows: first ? result.rowsRead : 0 };
+      first = false;
+    }
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/** Bytes of the names (and types) header a `WithNames` format starts with. */
+export function headerLength(format: string, bytes: Buffer): number {
+  const lines = /AndTypes$/.test(format) ? 2 : 1;
+  if (format.startsWith('RowBinary')) {
+    let at = 0;
+    const varint = () => {
+      let value = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = bytes[at++]!;
+        value += (byte & 0x7f) * 2 ** shift;
+        if (byte < 0x80) return value;
+      }
+    };
+    const columns = varint();
+    for (let i = 0; i < columns * lines; i++) {
+      // Not `at += varint()`: that reads `at` before varint() moves it past the length.
+      const length = varint();
+      at += length;
+    }
+    return at;
+  }
+  // Text formats: one line per header row (TSV escapes newlines; CSV and JSON quote them).
+  let at = 0;
+  let quoted = false;
+  for (let seen = 0; at < bytes.length && seen < lines; at++) {
+    const byte = bytes[at]!;
+    if (byte === 0x22 && !format.startsWith('T')) quoted = !quoted;
+    else if (byte === 0x5c && format.startsWith('JSON')) at++;
+    else if (byte === 0x0a && !quoted) seen++;
+  }
+  return at;
 }
 
 async function write(out: Writable, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
@@ -476,6 +592,11 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   if (encoding !== undefined && encoding !== 'identity')
     throw new ClickHouseException(36, `Unknown Content-Encoding ${encoding}; use gzip`);
   return body;
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function messageOf(error: unknown): string {

@@ -15,6 +15,8 @@ export interface StatementShape {
   multiStatement: boolean;
   /** Adds `name = value` settings where this statement takes them (values already SQL literals). */
   withSettings(settings: ReadonlyArray<readonly [string, string]>): string;
+  /** Where the statement's own `FORMAT name` clause starts in `text` (SELECT-like statements). */
+  formatAt: number | undefined;
 }
 
 interface Token {
@@ -105,6 +107,7 @@ export function describeStatement(sql: string): StatementShape {
   const isWord = (token: Token | undefined, word: string) =>
     token?.kind === 'word' && token.depth === 0 && token.text.toUpperCase() === word;
   let format: string | undefined;
+  let formatAt: number | undefined;
   let settingsClause: Token | undefined;
   let insertClauseAt: number | undefined;
   if (kind === 'INSERT') {
@@ -129,6 +132,7 @@ export function describeStatement(sql: string): StatementShape {
         (t + 2 === tokens.length || isWord(tokens[t + 2], 'SETTINGS'))
       ) {
         format = tokens[t + 1]!.text.replace(/^[`"]|[`"]$/g, '');
+        formatAt = token.start;
         settingsClause = undefined;
       }
     }
@@ -140,6 +144,7 @@ export function describeStatement(sql: string): StatementShape {
     format,
     inlineData,
     multiStatement,
+    formatAt,
     withSettings(settings) {
       if (settings.length === 0) return text;
       const list = settings.map(([name, value]) => `${name} = ${value}`).join(', ');
