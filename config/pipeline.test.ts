@@ -96,6 +96,24 @@ describe('pipeline config', () => {
     ]);
   });
 
+  it('serves dashboards and the SQL endpoint on loopback by default, the endpoint only over an embedded warehouse', () => {
+    const config = parsePipelineConfig(
+      { ...minimal, dashboards: {}, sql: { port: 0 } },
+      { PG_PASSWORD: 'x' },
+    );
+    expect(config.dashboards).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.sql).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(
+      problemsOf(
+        { ...minimal, warehouse: { url: 'http://127.0.0.1:8123' }, dashboards: { token: 'short' }, sql: {} },
+        { PG_PASSWORD: 'x' },
+      ),
+    ).toEqual([
+      'dashboards.token: must be 8 characters or more',
+      'sql: serves the embedded warehouse (warehouse.dir) only; a ClickHouse server speaks this protocol itself',
+    ]);
+  });
+
   it('puts warehouse credentials into the URL', () => {
     expect(warehouseTargetOf({ url: 'https://ch.example:8443', user: 'etl', password: 'p@ss' })).toEqual({
       kind: 'http',

@@ -137,6 +137,22 @@ const serviceSchema = z
   })
   .default({ host: '127.0.0.1', port: 9464, shutdownSeconds: 30, transformEverySeconds: 5 });
 
+/** The product dashboards, served by the process that holds the warehouse (one process per chDB directory). */
+const dashboardsSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Required beyond loopback; `${NAME}` keeps it out of the file. */
+  token: z.string().min(8, 'must be 8 characters or more').optional(),
+});
+
+/** ClickHouse's HTTP protocol over the embedded warehouse, for analysts' SQL clients. */
+const sqlEndpointSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8123),
+  /** A users file (JSON, `password_sha256_hex`); without it, one read-only `default` user on loopback. */
+  users: z.string().min(1).optional(),
+});
+
 const piiSchema = z
   .strictObject({
     keep: z.boolean().default(false),
@@ -155,8 +171,8 @@ export const pipelineConfigSchema = z
     jobs: z.array(jobSchema).default([]),
     scheduler: schedulerSchema,
     service: serviceSchema,
-    /** Reserved for the dashboards; accepted as is until they exist. */
-    dashboards: z.record(z.string(), z.unknown()).optional(),
+    dashboards: dashboardsSchema.optional(),
+    sql: sqlEndpointSchema.optional(),
     pii: piiSchema,
   })
   .superRefine((config, context) => {
@@ -171,6 +187,13 @@ export const pipelineConfigSchema = z
         });
       seen.add(key);
     });
+    if (config.sql && !('dir' in config.warehouse))
+      context.addIssue({
+        code: 'custom',
+        path: ['sql'],
+        message:
+          'serves the embedded warehouse (warehouse.dir) only; a ClickHouse server speaks this protocol itself',
+      });
     const jobs = new Set<string>();
     config.jobs.forEach((job, index) => {
       if (jobs.has(job.name))

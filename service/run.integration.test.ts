@@ -73,6 +73,7 @@ describe('tributary run', () => {
   it('captures, transforms and writes back; stops on SIGTERM with exit 0 and resumes without loss or duplicate', async () => {
     const port = await findFreePort();
     const url = `http://127.0.0.1:${port}`;
+    const [dashboardsPort, sqlPort] = [await findFreePort(), await findFreePort()];
     const client = new pg.Client({ connectionString: postgresUrl });
     await client.connect();
     const mongoClient = new MongoClient(mongo.url);
@@ -99,6 +100,8 @@ describe('tributary run', () => {
             },
           ],
           service: { port, transformEverySeconds: 2, shutdownSeconds: 60 },
+          dashboards: { port: dashboardsPort },
+          sql: { port: sqlPort },
           pii: { keep: true, keyFile: 'pii.key' },
         }),
       );
@@ -160,6 +163,17 @@ describe('tributary run', () => {
           : undefined,
       );
       expect(documents).toBe(true);
+      // The readers the embedded warehouse admits only through this process: dashboards and SQL.
+      const overview = await fetch(`http://127.0.0.1:${dashboardsPort}/`);
+      expect(overview.status).toBe(200);
+      expect(await overview.text()).toContain('<html');
+      const sqlUrl = `http://127.0.0.1:${sqlPort}`;
+      expect(await (await fetch(`${sqlUrl}/ping`)).text()).toBe('Ok.\n');
+      const served = await fetch(
+        `${sqlUrl}/?query=${encodeURIComponent('SELECT count() FROM mart_dau WHERE pack = {pack:String}')}&param_pack=learning`,
+      );
+      expect(served.status, await served.clone().text()).toBe(200);
+      expect(Number(await served.text())).toBeGreaterThan(0);
       const metricsText = await (await fetch(`${url}/metrics`)).text();
       const families = parsePrometheusTextFormat(metricsText) as Family[];
       const family = (name: string) => families.find((candidate) => candidate.name === name);

@@ -15,6 +15,7 @@ import {
   type PostgresSourceConfig,
   type SourceConfig,
 } from '../config/pipeline.ts';
+import { startDashboards, type RunningDashboards } from '../dashboards/index.ts';
 import { TributaryError } from '../errors/index.ts';
 import {
   createPiiPolicy,
@@ -30,6 +31,7 @@ import {
 import { openScheduler, transformPack, writtenCollections, type JobKindRegistry } from '../jobs/index.ts';
 import { documentFieldsOf, getPack } from '../packs/index.ts';
 import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
+import { startSqlEndpoint, type SqlEndpoint } from '../sql/index.ts';
 import { startServiceHttp, type ReadinessCheck, type ServiceHttp } from './http.ts';
 import { ServiceMetrics } from './metrics.ts';
 
@@ -69,6 +71,8 @@ export async function runService(options: ServiceOptions): Promise<void> {
   const warehouse = needsWarehouse ? await openWarehouse(warehouseTargetOf(config.warehouse)) : undefined;
   const probes = new SourceProbes(config.sources, metrics);
   let http: ServiceHttp | undefined;
+  let dashboards: RunningDashboards | undefined;
+  let sql: SqlEndpoint | undefined;
   const stop = new AbortController();
   const onStop = () => stop.abort();
   signal.addEventListener('abort', onStop);
@@ -102,6 +106,17 @@ export async function runService(options: ServiceOptions): Promise<void> {
     });
     options.onListening?.(http.url);
     log(`role ${role}: /healthz, /readyz and /metrics on ${http.url}`);
+    // Readers are served by the process that holds the warehouse: with the embedded engine no other
+    // process may open it. In a split deployment the transform role serves them.
+    const servesReaders = warehouse !== undefined && (role === 'all' || role === 'transform');
+    if (servesReaders && config.dashboards) {
+      dashboards = await startDashboards({ warehouse, ...config.dashboards });
+      log(`dashboards on ${dashboards.url}`);
+    }
+    if (servesReaders && config.sql) {
+      sql = await startSqlEndpoint({ warehouse, ...config.sql });
+      log(`SQL endpoint (ClickHouse HTTP protocol) on ${sql.url}`);
+    }
     probes.start();
     const pii = createPiiPolicy(piiPolicyOptions(config.pii.keep, piiEnvironmentOf(config.pii)));
     if (runs.capture)
@@ -158,6 +173,8 @@ export async function runService(options: ServiceOptions): Promise<void> {
   } finally {
     signal.removeEventListener('abort', onStop);
     probes.stop();
+    await dashboards?.close();
+    await sql?.close();
     await http?.close();
     await probes.close();
     await warehouse?.close();
