@@ -463,12 +463,16 @@ describe('feature export', () => {
         // One hour before the first row's timestamp: its activity and its level move.
         const [first] = spine;
         if (!first) return;
-        await plantChanges(first, -3_600_000, round);
+        const profileChangedAt = await plantChanges(first, -3_600_000, round);
         await data.capture();
         await transform();
         const moved = (await exportRows({ spine: spinePath })).rows;
         expect(moved[0]?.activity_count_1d).toBe(Number(before[0]?.activity_count_1d) + 1);
-        expect(moved[0]?.country).toBe(`Z${round}`);
+        // A profile's versions take effect at their updated_at, which never goes back: when the
+        // application changed it later than an hour before, the planted change comes just after.
+        expect(moved[0]?.country).toBe(
+          profileChangedAt < Date.parse(first.timestamp) ? `Z${round}` : before[0]?.country,
+        );
         if (before[0]?.variant_exp_aa_null === null)
           expect(moved[0]?.variant_exp_aa_null).toBe(`planted_${round}`);
       }),
@@ -478,15 +482,19 @@ describe('feature export', () => {
 });
 
 /** Source changes for a row's user at its timestamp plus `offsetMs` (0: exactly at it). */
-async function plantChanges(row: SpineRow, offsetMs: number, round: number): Promise<void> {
+/** Returns when the profile change takes effect (ms since the epoch). */
+async function plantChanges(row: SpineRow, offsetMs: number, round: number): Promise<number> {
   const at = new Date(Date.parse(row.timestamp) + offsetMs).toISOString().replace('Z', '');
   await data.postgres.query(
     `INSERT INTO user_activity_results (user_id, lesson_id, score, max_score, time_taken, completed_at)
      SELECT $1::uuid, id, 5, 10, 30, $2::timestamp FROM lessons ORDER BY id LIMIT 1`,
     [row.entity_id, at],
   );
-  await data.postgres.query(
-    `UPDATE user_profiles SET country_code = $3, updated_at = $2::timestamp WHERE user_id = $1::uuid`,
+  const { rows } = await data.postgres.query<{ at: string }>(
+    `UPDATE user_profiles
+     SET country_code = $3, updated_at = GREATEST($2::timestamp, updated_at + interval '1 millisecond')
+     WHERE user_id = $1::uuid
+     RETURNING to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at`,
     [row.entity_id, at, `Z${round}`],
   );
   await data.mongoClient
@@ -503,4 +511,5 @@ async function plantChanges(row: SpineRow, offsetMs: number, round: number): Pro
         { experiment_name: 'exp_aa_null', variant: `planted_${round}`, started_at: new Date(`${at}Z`) },
       ],
     });
+  return Date.parse(rows[0]?.at ?? `${at}Z`);
 }
