@@ -152,6 +152,8 @@ class Worker {
       let subscribed = new Set(await matchingTopics(this.admin, this.options.topics));
       await this.consumer.subscribe({ topics: [this.options.topics], fromBeginning: true });
       this.options.signal?.addEventListener('abort', () => this.stop());
+      // A stop asked for while connecting is not lost.
+      if (this.options.signal?.aborted) this.stop();
       // Partitions may have moved: the runners start again from what is committed and recorded.
       this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.abandonAll());
       this.consumer.on(this.consumer.events.CRASH, (event) => {
