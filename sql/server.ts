@@ -129,6 +129,7 @@ export async function startSqlEndpoint(options: SqlEndpointOptions): Promise<Sql
   } catch (error) {
     for (const pool of pools.values()) pool.close();
     control.close();
+    await rm(context.spool, { recursive: true, force: true });
     throw new SqlEndpointError(
       `cannot listen on ${host}:${options.port ?? 8123}: ${(error as Error).message}`,
       {
