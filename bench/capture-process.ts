@@ -1,7 +1,8 @@
-// Child process of the CDC benchmark: runs one capture to caught-up and reports its own timings,
+// Child process of the CDC benchmarks (bench:cdc, bench:kafka, bench:mysql): runs one capture of a
+// Postgres or MySQL source (by its URL) to caught-up and reports its own timings,
 // where its time went (the warehouse inserts, the write intents) and its memory floor, as one JSON
 // line, so the figures are the capture's alone.
-import { createPiiPolicy, runPostgresCapture, WarehouseSink } from '../ingest/index.ts';
+import { createPiiPolicy, runMysqlCapture, runPostgresCapture, WarehouseSink } from '../ingest/index.ts';
 import type { LandingSink } from '../ingest/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 
@@ -41,7 +42,8 @@ const timed = (sink: LandingSink): LandingSink => {
 
 let snapshotEndedAt = 0;
 const startedAt = performance.now();
-const result = await runPostgresCapture({
+const runCapture = sourceUrl.startsWith('mysql://') ? runMysqlCapture : runPostgresCapture;
+const result = await runCapture({
   sourceUrl,
   sourceName,
   tables: { kind: 'all' },

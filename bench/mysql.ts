@@ -5,12 +5,13 @@
 // snapshot of a 1M-row table and the capture process' peak RSS. BENCH_CHANGES and
 // BENCH_SNAPSHOT_ROWS set the scale (full scale: 1,000,000 each); BENCH_PROFILE_DIR=dir writes a V8
 // CPU profile of each capture process.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { startMariaDb } from '../stack/index.ts';
+import { reportOf, runChild } from './child.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1_000_000);
 const SNAPSHOT_ROWS = Number(process.env.BENCH_SNAPSHOT_ROWS ?? 1_000_000);
@@ -42,20 +43,16 @@ interface CaptureReport {
   cpuSeconds: number;
 }
 
-function runCapture(url: string, sourceName: string, warehouseDir: string): CaptureReport {
-  const output = execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      new URL('./mysql-capture-process.ts', import.meta.url).pathname,
-      url,
-      sourceName,
-      warehouseDir,
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
-  );
-  return JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as CaptureReport;
+async function runCapture(url: string, sourceName: string, warehouseDir: string): Promise<CaptureReport> {
+  const run = await runChild([
+    '--import',
+    'tsx',
+    new URL('./capture-process.ts', import.meta.url).pathname,
+    url,
+    sourceName,
+    warehouseDir,
+  ]);
+  return { ...reportOf<Omit<CaptureReport, 'peakRssMb'>>(run), peakRssMb: run.peakRssMb };
 }
 
 async function writeWorkload(connection: mysql.Connection, changes: number): Promise<void> {
@@ -127,14 +124,14 @@ try {
   await connection.query(TABLE_DDL);
   // Capture snapshots the empty table and stands at the binlog's end; the workload is written, then
   // the baseline and the capture read the same changes.
-  runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
+  await runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
   const start = await position(connection);
   console.error(`writing ${format(CHANGES)} changes…`);
   let started = performance.now();
   await writeWorkload(connection, CHANGES);
   const writeSeconds = (performance.now() - started) / 1000;
   const baseline = mysqlbinlogSeconds(server.port, start);
-  const stream = runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
+  const stream = await runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
   await connection.end();
 
   const snapshotUrl = await server.createDatabase('bench_snapshot');
@@ -148,7 +145,7 @@ try {
   )) as unknown as [{ n: number }[]];
   const scanSeconds = (performance.now() - started) / 1000;
   await snapshotConnection.end();
-  const snapshot = runCapture(snapshotUrl, 'snap', join(root, 'warehouse-snapshot'));
+  const snapshot = await runCapture(snapshotUrl, 'snap', join(root, 'warehouse-snapshot'));
 
   const baselineRate = baseline.rows / baseline.seconds;
   const streamRate = stream.streamedChanges / stream.totalSeconds;
