@@ -4,4 +4,5 @@ export type { WritebackOptions } from './kind.ts';
 export { formatReport, runTarget } from './engine.ts';
 export type { TargetReport, WritebackTarget } from './engine.ts';
 export { abResultFields, LEARNING_WRITEBACK_COLLECTIONS, learningTargets, significance } from './learning.ts';
-export { daysBetween, localGap } from './streaks.ts';
+export { dayStep, daysBetween, localGap, streakOf } from './streaks.ts';
+export type { Streak, ZonedActivity } from './streaks.ts';

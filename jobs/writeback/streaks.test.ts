@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daysBetween, localGap } from './streaks.ts';
+import { dayStep, daysBetween, localGap, streakOf } from './streaks.ts';
 
 describe('streak lapse in the user’s own time zone', () => {
   const asOf = new Date('2026-11-03T02:00:00Z');
@@ -19,5 +19,108 @@ describe('streak lapse in the user’s own time zone', () => {
   it('counts whole days across month ends', () => {
     expect(daysBetween('2026-10-31', '2026-11-02')).toBe(2);
     expect(daysBetween('2026-11-02', '2026-11-02')).toBe(0);
+  });
+});
+
+describe('streaks across time-zone changes and DST (AC-12)', () => {
+  const at = (iso: string, timezone: string) => ({ ms: Date.parse(iso), timezone });
+  const asOf = (iso: string) => new Date(iso);
+
+  it.each([
+    [
+      // Los Angeles Mon 20:00, then Tokyo Wed 08:00, 19 hours later: the local date jumps two, but
+      // read in either zone the step is one day. A naive own-zone comparison would break the streak.
+      'travelling east across midnight keeps the streak',
+      [at('2026-03-03T04:00:00Z', 'America/Los_Angeles'), at('2026-03-03T23:00:00Z', 'Asia/Tokyo')],
+      '2026-03-04T05:00:00Z',
+      { current: 2, longest: 2 },
+    ],
+    [
+      // Tokyo Tue 00:30, then Los Angeles Mon 20:00 the same (UTC) day, then Los Angeles Tue 19:00:
+      // the second is no new day (the date went back), the third is the next one.
+      'travelling west across midnight earns no extra day',
+      [
+        at('2026-03-02T15:30:00Z', 'Asia/Tokyo'),
+        at('2026-03-03T04:00:00Z', 'America/Los_Angeles'),
+        at('2026-03-04T03:00:00Z', 'America/Los_Angeles'),
+      ],
+      '2026-03-04T06:00:00Z',
+      { current: 2, longest: 2 },
+    ],
+    [
+      'a skipped day after a journey east still breaks the streak',
+      [at('2026-03-03T04:00:00Z', 'America/Los_Angeles'), at('2026-03-05T23:00:00Z', 'Asia/Tokyo')],
+      '2026-03-06T01:00:00Z',
+      { current: 1, longest: 1 },
+    ],
+    [
+      // New York springs forward on 2026-03-08: Sat 23:30 EST and Sun 23:30 EDT are 23 hours apart
+      // and on consecutive local days.
+      'DST start: consecutive local days 23 hours apart',
+      [at('2026-03-08T04:30:00Z', 'America/New_York'), at('2026-03-09T03:30:00Z', 'America/New_York')],
+      '2026-03-09T12:00:00Z',
+      { current: 2, longest: 2 },
+    ],
+    [
+      // Sat 12:00 EST, then Mon 00:30 EDT: a Sunday was skipped. Read at the old offset (UTC−5)
+      // the second would be Sun 23:30 and the streak would wrongly go on.
+      'DST start: a skipped Sunday is a lapse even when the old offset says otherwise',
+      [at('2026-03-07T17:00:00Z', 'America/New_York'), at('2026-03-09T04:30:00Z', 'America/New_York')],
+      '2026-03-09T12:00:00Z',
+      { current: 1, longest: 1 },
+    ],
+    [
+      // New York falls back on 2026-11-01: Sat 23:30 EDT and Sun 23:30 EST are 25 hours apart. Read
+      // at the old offset (UTC−4) the second would be Mon 00:30 and break the streak.
+      'DST end: consecutive local days 25 hours apart',
+      [at('2026-11-01T03:30:00Z', 'America/New_York'), at('2026-11-02T04:30:00Z', 'America/New_York')],
+      '2026-11-02T12:00:00Z',
+      { current: 2, longest: 2 },
+    ],
+    [
+      'a lapse as of the run: the last activity two local days back',
+      [
+        at('2026-10-01T10:00:00Z', 'Europe/Berlin'),
+        at('2026-10-02T10:00:00Z', 'Europe/Berlin'),
+        at('2026-10-03T10:00:00Z', 'Europe/Berlin'),
+      ],
+      '2026-10-05T08:00:00Z',
+      { current: 0, longest: 3 },
+    ],
+    [
+      // 23:30 UTC on Oct 3 is already Oct 4 in Berlin (UTC+2): yesterday, so the streak still runs.
+      'the lapse is judged in the zone the user was last in',
+      [at('2026-10-02T10:00:00Z', 'UTC'), at('2026-10-03T22:30:00Z', 'Europe/Berlin')],
+      '2026-10-05T21:00:00Z',
+      { current: 2, longest: 2 },
+    ],
+    [
+      'several activities on one day count once; activities after the run do not count yet',
+      [
+        at('2026-10-01T08:00:00Z', 'UTC'),
+        at('2026-10-01T20:00:00Z', 'UTC'),
+        at('2026-10-02T08:00:00Z', 'UTC'),
+        at('2026-10-04T08:00:00Z', 'UTC'),
+      ],
+      '2026-10-02T09:00:00Z',
+      { current: 2, longest: 2 },
+    ],
+  ] as const)('%s', (_name, activities, runAt, expected) => {
+    expect(streakOf(activities, asOf(runAt))).toEqual(expected);
+  });
+
+  it('no activity is no streak', () => {
+    expect(streakOf([], new Date('2026-10-01T00:00:00Z'))).toEqual({ current: 0, longest: 0 });
+  });
+
+  it('reads one step in both zones and keeps the smaller', () => {
+    // Tokyo 23:30 Mon (14:30Z) to London 08:00 Tue (08:00Z Tue): one day in Tokyo, one in London.
+    expect(
+      dayStep(at('2026-03-02T14:30:00Z', 'Asia/Tokyo'), at('2026-03-03T08:00:00Z', 'Europe/London')),
+    ).toBe(1);
+    // Tokyo 10:00 Mon (01:00Z) to London 20:00 Mon: Tokyo says one day (Tue 05:00), London none.
+    expect(
+      dayStep(at('2026-03-02T01:00:00Z', 'Asia/Tokyo'), at('2026-03-02T20:00:00Z', 'Europe/London')),
+    ).toBe(0);
   });
 });

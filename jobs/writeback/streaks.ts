@@ -4,6 +4,8 @@
 // run's time, a user whose last activity (in their own time zone, from dim_users) is more than one
 // local day back (two when they hold a freeze) gets current_streak = 0. Nothing else is written:
 // longest_streak, last_activity_date and the freezes stay the application's.
+// Where Tributary owns the whole streak (seed 004's user_courses), `streakOf` counts it from the
+// activities, each in the time zone the user was in at the time.
 import type pg from 'pg';
 import { mirrorTableName } from '../../ingest/index.ts';
 import { quoteIdentifier } from '../../warehouse/index.ts';
@@ -24,6 +26,53 @@ export function localGap(
   const zone = validZone(timezone);
   const lastDay = dayIn(new Date(lastActiveMs), zone);
   return { lastDay, gap: daysBetween(lastDay, dayIn(asOf, zone)) };
+}
+
+/** One XP-earning moment: when it happened and the time zone the user's device was in then. */
+export interface ZonedActivity {
+  ms: number;
+  timezone: string;
+}
+
+/**
+ * Local days from one activity to the next. Both instants are read in one zone — the earlier
+ * activity's and the later one's in turn — and the smaller count wins, so a journey never costs a
+ * day (flying east past midnight skips a local date) nor earns one (flying west repeats one).
+ */
+export function dayStep(previous: ZonedActivity, next: ZonedActivity): number {
+  const at = new Date(next.ms);
+  return Math.min(
+    localGap(previous.ms, previous.timezone, at).gap,
+    localGap(previous.ms, next.timezone, at).gap,
+  );
+}
+
+export interface Streak {
+  /** Consecutive local days up to the last activity, or 0 once more than a local day has passed. */
+  current: number;
+  longest: number;
+}
+
+/**
+ * The streak of a user's activities (sorted by time) as of `asOf` (AC-12): a step of one local
+ * day extends it, a step of two or more starts it again, and it lapses when the last activity is
+ * more than one local day (in the zone the user was last in) before `asOf`. Activities after
+ * `asOf` do not count yet.
+ */
+export function streakOf(activities: readonly ZonedActivity[], asOf: Date): Streak {
+  let run = 0;
+  let longest = 0;
+  let last: ZonedActivity | undefined;
+  for (const activity of activities) {
+    if (activity.ms > asOf.getTime()) break;
+    if (last !== undefined && activity.ms < last.ms) throw new Error('streakOf needs activities sorted by time');
+    const step = last === undefined ? 2 : dayStep(last, activity);
+    run = step >= 2 ? 1 : run + step;
+    longest = Math.max(longest, run);
+    last = activity;
+  }
+  if (last === undefined) return { current: 0, longest: 0 };
+  return { current: localGap(last.ms, last.timezone, asOf).gap <= 1 ? run : 0, longest };
 }
 
 const zones = new Map<string, string>();
