@@ -65,7 +65,8 @@ export function streakOf(activities: readonly ZonedActivity[], asOf: Date): Stre
   let last: ZonedActivity | undefined;
   for (const activity of activities) {
     if (activity.ms > asOf.getTime()) break;
-    if (last !== undefined && activity.ms < last.ms) throw new Error('streakOf needs activities sorted by time');
+    if (last !== undefined && activity.ms < last.ms)
+      throw new Error('streakOf needs activities sorted by time');
     const step = last === undefined ? 2 : dayStep(last, activity);
     run = step >= 2 ? 1 : run + step;
     longest = Math.max(longest, run);

@@ -93,6 +93,6 @@ export function completesOnboarding(userId: string, assignments: Assignment[]): 
 }
 
 /** A uniform number in [0, 1) from a string: stable across runs and machines. */
-function unitHash(text: string): number {
+export function unitHash(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0) / 2 ** 32;
 }
