@@ -36,6 +36,7 @@ export interface LingoTruths {
 }
 
 const DEFAULT_END_DATE = new Date('2026-11-01T00:00:00Z');
+/** Statements per round trip and transaction. */
 const CHUNK_STATEMENTS = 2000;
 const MAX_HEARTS = 5;
 const HEART_REGEN_MS = 4 * HOUR;
@@ -106,7 +107,7 @@ class Simulation {
   async run(): Promise<{ summary: LingoSimulationSummary; truths: LingoTruths }> {
     await this.script.flush(this.client);
     for (let day = 0; day < this.options.days; day++) {
-      this.simulateDay(day);
+      await this.simulateDay(day);
       await this.script.flush(this.client);
       this.options.onProgress?.(day + 1, this.options.days);
     }
@@ -128,11 +129,12 @@ class Simulation {
     };
   }
 
-  private simulateDay(day: number): void {
+  private async simulateDay(day: number): Promise<void> {
     const date = new Date(this.periodStart + day * DAY).toISOString().slice(0, 10);
     for (const learner of this.learners) {
       if (learner.deleted || day < learner.signupDay) continue;
       const zone = zoneOn(learner, day);
+      if (this.script.pendingCount >= CHUNK_STATEMENTS) await this.script.flush(this.client);
       if (day === learner.signupDay) {
         const at = this.sessionStart(learner, zone, date);
         if (at === null) continue;
