@@ -1,6 +1,7 @@
 // The source packs Tributary can demo, by name.
 import { TributaryError } from '../errors/index.ts';
 import { learningPack } from './learning/index.ts';
+import { lingoPack } from './lingo/index.ts';
 import type { SourcePack } from './pack.ts';
 
 export { databaseSource, documentFieldsOf } from './pack.ts';
@@ -22,6 +23,7 @@ export type {
 
 export const packs: Readonly<Record<string, SourcePack>> = {
   [learningPack.name]: learningPack,
+  [lingoPack.name]: lingoPack,
 };
 
 export function getPack(name: string): SourcePack {

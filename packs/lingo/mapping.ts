@@ -7,7 +7,14 @@
 //   counters and the last one;
 // - exposures from the pack's experiment_exposures table, splits from experiment_variants.
 // The seed has no ratings. XP per day is value summed; exercise answers carry no session id.
-import type { PackMapping } from '../pack.ts';
+import type { AbMetric, PackMapping } from '../pack.ts';
+
+/** The A/B metrics over the 7 days after first exposure; the first is the primary one. */
+export const LINGO_AB_METRICS = [
+  { name: 'completed_lesson_7d', measure: 'converted' },
+  { name: 'xp_7d', measure: 'value' },
+  { name: 'active_days_7d', measure: 'active_days' },
+] as const satisfies readonly AbMetric[];
 
 /** Activity types the app logs that are learner actions (the log also audits other things). */
 export const LOGGED_ACTIONS = "('login', 'lesson_start', 'lesson_complete', 'lesson_quit')";
@@ -71,6 +78,7 @@ export function lingoMapping(source: string): PackMapping {
       select: `SELECT experiment, variant, configured_share AS share, CAST(NULL AS Nullable(UInt64)) AS planned_n
         FROM ${mirror('experiment_variants')} FINAL WHERE _is_deleted = 0`,
     },
+    abMetrics: LINGO_AB_METRICS,
     analysisWindowDays: 7,
     viewEventTypes: ['lesson_start'],
     startEventType: 'lesson_start',

@@ -28,8 +28,8 @@ export function zonedXpEvents(source: string): string {
       e.value AS value, e.duration_s AS duration_s, e.score AS score, e.is_completion AS is_completion, zone,
       toDate(formatDateTime(e.ts, '%F', zone)) AS local_day
     FROM (
-      SELECT e.*, multiIf(o.zone IN (SELECT name FROM system.time_zones), o.zone,
-          p.timezone IN (SELECT name FROM system.time_zones), p.timezone, 'UTC') AS zone
+      SELECT e.*, multiIf(o.zone IN (SELECT time_zone FROM system.time_zones), o.zone,
+          p.timezone IN (SELECT time_zone FROM system.time_zones), p.timezone, 'UTC') AS zone
       FROM (SELECT user_id, ts, event_type, content_id, value, duration_s, score, is_completion
             FROM fact_activity WHERE pack = {pack:String} AND event_type IN ('exercise_answer', 'lesson_complete')) AS e
       ASOF LEFT JOIN (
@@ -43,9 +43,16 @@ export function zonedXpEvents(source: string): string {
 }
 
 /** A pack mart recomputed whole: its table and staging twin partitioned by pack. */
-function wholeMart(name: string, columns: string, orderBy: string, select: (source: string) => string): PackMart {
+function wholeMart(
+  name: string,
+  reads: readonly string[],
+  columns: string,
+  orderBy: string,
+  select: (source: string) => string,
+): PackMart {
   return {
     name,
+    mirrors: (source) => reads.map((table) => `raw_${source}_${table}`),
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${name} (pack LowCardinality(String), ${columns})
        ENGINE = MergeTree PARTITION BY pack ORDER BY (pack, ${orderBy})`,
@@ -62,6 +69,7 @@ function wholeMart(name: string, columns: string, orderBy: string, select: (sour
 export const lingoMarts: readonly PackMart[] = [
   wholeMart(
     'mart_lingo_daily_xp',
+    ['user_activity_log', 'users'],
     `user_id String, day Date, timezone String, xp Int64, lessons_completed UInt64, exercises UInt64,
      correct UInt64, time_spent_seconds Int64, daily_goal Int64, goal_met UInt8`,
     'user_id, day',
@@ -80,6 +88,7 @@ export const lingoMarts: readonly PackMart[] = [
   ),
   wholeMart(
     'mart_lingo_lesson_funnel',
+    ['lessons', 'units', 'sections'],
     `course_id String, section_id String, section_order Int64, section_name String, unit_id String,
      unit_order Int64, unit_name String, starts UInt64, completions UInt64, quits UInt64, starters UInt64,
      completers UInt64, completion_rate Nullable(Float64), user_completion_rate Nullable(Float64)`,
@@ -103,6 +112,7 @@ export const lingoMarts: readonly PackMart[] = [
   ),
   wholeMart(
     'mart_lingo_exercise_difficulty',
+    ['user_exercise_interactions', 'exercises', 'exercise_types'],
     `exercise_type String, difficulty_level Int64, answers UInt64, correct UInt64, accuracy Float64,
      first_answers UInt64, first_correct UInt64, first_accuracy Nullable(Float64), users UInt64,
      avg_time_spent_s Float64, hearts_lost Int64`,
@@ -121,6 +131,7 @@ export const lingoMarts: readonly PackMart[] = [
   ),
   wholeMart(
     'mart_lingo_hearts_daily',
+    ['user_hearts_log'],
     `day Date, hearts_lost Int64, hearts_regenerated Int64, hearts_gained Int64, loss_events UInt64,
      users_losing UInt64, users_at_zero UInt64`,
     'day',
@@ -134,6 +145,7 @@ export const lingoMarts: readonly PackMart[] = [
   ),
   wholeMart(
     'mart_lingo_hearts_mismatch',
+    ['user_courses', 'user_hearts_log'],
     'user_id String, course_id String, stored_hearts Int64, recomputed_hearts Int64, log_entries UInt64',
     'user_id, course_id',
     (source) => `SELECT toString(c.user_id) AS user_id, toString(c.course_id) AS course_id,
