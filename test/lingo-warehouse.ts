@@ -33,18 +33,32 @@ export interface LingoWarehouse {
 export const LINGO_SOURCE = 'lingo';
 export const LINGO_END_DATE = new Date('2026-11-01T00:00:00Z');
 
-const pii = createPiiPolicy({ dropFields: [], hashFields: [], hashPii: false, hashKey: 'lingo-test-key-0123' });
+const pii = createPiiPolicy({
+  dropFields: [],
+  hashFields: [],
+  hashPii: false,
+  hashKey: 'lingo-test-key-0123',
+});
 
-export async function lingoWarehouse(options: { users: number; days: number; seed: number }): Promise<LingoWarehouse> {
+export async function lingoWarehouse(options: {
+  users: number;
+  days: number;
+  seed: number;
+}): Promise<LingoWarehouse> {
   const postgresUrl = await createTestDatabase('lingo');
   const postgres = new pg.Client({ connectionString: postgresUrl });
   await postgres.connect();
   await postgres.query(LINGO_SCHEMA_SQL);
-  const { summary, truths } = await simulateLingoWithTruths(postgres, { ...options, endDate: LINGO_END_DATE });
+  const { summary, truths } = await simulateLingoWithTruths(postgres, {
+    ...options,
+    endDate: LINGO_END_DATE,
+  });
   const warehouse = await openWarehouse({ kind: 'chdb', path: join(await scratchDir('lingo'), 'warehouse') });
   const written = new Set<string>(LINGO_WRITTEN_TABLES);
   const tables = (
-    await postgres.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'")
+    await postgres.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
+    )
   ).rows
     .map((row) => row.name)
     .filter((name) => !written.has(name))

@@ -25,7 +25,8 @@ export interface OracleOptions {
 
 /** Keyed by `key`, every other column a number (within 1e-9 of the larger of 1 and its size) or null. */
 export function expectSameRows(actual: Row[], expected: Row[], key: string[]): void {
-  const index = (rows: Row[]) => new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
+  const index = (rows: Row[]) =>
+    new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
   const actualByKey = index(actual);
   const expectedByKey = index(expected);
   expect([...actualByKey.keys()].sort()).toEqual([...expectedByKey.keys()].sort());
@@ -122,8 +123,16 @@ export async function retentionOracle(postgres: pg.ClientBase, options: OracleOp
   const facts = `SELECT DISTINCT user_id, ts::date AS day FROM oracle_facts`;
   const run = async (sql: string) => (await postgres.query(sql)).rows as Row[];
   return [
-    ...(await run(cohortSql('first_activity', `SELECT user_id, min(day) AS cohort_day FROM (${facts}) f GROUP BY 1`, facts))),
-    ...(await run(cohortSql('signup', options.signupsSql, `${facts} UNION SELECT * FROM (${options.signupsSql}) s`))),
+    ...(await run(
+      cohortSql(
+        'first_activity',
+        `SELECT user_id, min(day) AS cohort_day FROM (${facts}) f GROUP BY 1`,
+        facts,
+      ),
+    )),
+    ...(await run(
+      cohortSql('signup', options.signupsSql, `${facts} UNION SELECT * FROM (${options.signupsSql}) s`),
+    )),
   ];
 }
 
@@ -137,7 +146,9 @@ const MEASURES: Record<AbMetric['measure'], (window: string) => string> = {
 /** n, mean and variance per experiment, variant and metric over the window after first exposure. */
 export function abResultsOracle(options: OracleOptions): string {
   const window = `f.ts >= e.started_at AND f.ts < e.started_at + interval '${options.windowDays} days'`;
-  const columns = options.abMetrics.map((metric, index) => `${MEASURES[metric.measure](window)} AS m${index}`);
+  const columns = options.abMetrics.map(
+    (metric, index) => `${MEASURES[metric.measure](window)} AS m${index}`,
+  );
   const values = options.abMetrics.map((metric, index) => `('${metric.name}', m${index})`);
   return `WITH first_exposure AS (
       SELECT DISTINCT ON (experiment, user_id) experiment, user_id, variant, started_at

@@ -60,7 +60,10 @@ function wholeMart(
     ],
     async recompute(warehouse: Warehouse, { pack, source }) {
       await replacePartitions(warehouse, { table: name, pack, where: '1' }, async (stage, params) => {
-        await warehouse.command(`INSERT INTO ${q(stage)} SELECT {pack:String} AS pack, * FROM (${select(source)})`, params);
+        await warehouse.command(
+          `INSERT INTO ${q(stage)} SELECT {pack:String} AS pack, * FROM (${select(source)})`,
+          params,
+        );
       });
     },
   };
@@ -117,7 +120,9 @@ export const lingoMarts: readonly PackMart[] = [
      first_answers UInt64, first_correct UInt64, first_accuracy Nullable(Float64), users UInt64,
      avg_time_spent_s Float64, hearts_lost Int64`,
     'exercise_type, difficulty_level',
-    (source) => `SELECT t.name AS exercise_type, toInt64(e.difficulty_level) AS difficulty_level, count() AS answers,
+    (
+      source,
+    ) => `SELECT t.name AS exercise_type, toInt64(e.difficulty_level) AS difficulty_level, count() AS answers,
         countIf(i.is_correct) AS correct, correct / answers AS accuracy,
         countIf(i.attempt_number = 1) AS first_answers, countIf(i.attempt_number = 1 AND i.is_correct) AS first_correct,
         if(first_answers = 0, NULL, first_correct / first_answers) AS first_accuracy,

@@ -21,7 +21,11 @@ export const LINGO_WRITTEN_TABLES = ['user_daily_xp'] as const;
 export const DAILY_XP_TARGET = 'postgres:user_daily_xp';
 export const STREAKS_TARGET = 'postgres:user_courses.streaks';
 
-export function lingoTargets(options: { source: string; asOf: Date; postgres: pg.ClientBase }): WritebackTarget[] {
+export function lingoTargets(options: {
+  source: string;
+  asOf: Date;
+  postgres: pg.ClientBase;
+}): WritebackTarget[] {
   return [dailyXpTarget(options.postgres), streaksTarget(options)];
 }
 
@@ -103,7 +107,10 @@ function streaksTarget(options: { source: string; asOf: Date; postgres: pg.Clien
     // The streak depends on the run's time as well (it lapses), so Postgres says what is right.
     hashed: false,
     async write(rows: TargetRow[]): Promise<WriteResult> {
-      const streaks = rows.map((row) => ({ row, streak: streakOf(parseActions(String(row.actions)), options.asOf) }));
+      const streaks = rows.map((row) => ({
+        row,
+        streak: streakOf(parseActions(String(row.actions)), options.asOf),
+      }));
       const result = await postgres.query(
         `UPDATE user_courses AS c SET current_streak = v.current_streak, longest_streak = v.longest_streak
          FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS v(user_id, course_id, current_streak, longest_streak)
