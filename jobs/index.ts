@@ -33,5 +33,6 @@ export {
   runWriteback,
   writebackCollections,
   writtenCollections,
+  writtenTables,
 } from './writeback/index.ts';
 export type { TargetReport, WritebackOptions } from './writeback/index.ts';

@@ -126,6 +126,8 @@ export interface PackMartContext {
 export interface PackWriteback {
   /** Mongo collections Tributary writes: capture leaves them out, so a write-back never feeds back. */
   collections: readonly string[];
+  /** Postgres tables Tributary writes (`table` or `schema.table`): capture of `all` leaves them out. */
+  tables?: readonly string[];
   targets(context: PackWritebackContext): WritebackTarget[];
 }
 

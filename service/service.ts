@@ -28,7 +28,13 @@ import {
   type LandingSink,
   type PiiPolicy,
 } from '../ingest/index.ts';
-import { openScheduler, transformPack, writtenCollections, type JobKindRegistry } from '../jobs/index.ts';
+import {
+  openScheduler,
+  transformPack,
+  writtenCollections,
+  writtenTables,
+  type JobKindRegistry,
+} from '../jobs/index.ts';
 import { documentFieldsOf, getPack } from '../packs/index.ts';
 import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { startSqlEndpoint, type SqlEndpoint } from '../sql/index.ts';
@@ -238,7 +244,12 @@ function capturePostgres(
   return runPostgresCapture({
     sourceUrl: source.url,
     sourceName: source.name,
-    tables: source.tables === 'all' ? { kind: 'all' } : { kind: 'list', tables: source.tables },
+    // The tables the source's pack writes back are left out of `all`: capturing them would feed
+    // the write-back's output back into the pipeline.
+    tables:
+      source.tables === 'all'
+        ? { kind: 'all', exclude: source.pack ? writtenTables(source.pack) : [] }
+        : { kind: 'list', tables: source.tables },
     sink,
     pii,
     untilCaughtUp: false,

@@ -54,20 +54,11 @@ export async function lingoWarehouse(options: {
     endDate: LINGO_END_DATE,
   });
   const warehouse = await openWarehouse({ kind: 'chdb', path: join(await scratchDir('lingo'), 'warehouse') });
-  const written = new Set<string>(LINGO_WRITTEN_TABLES);
-  const tables = (
-    await postgres.query<{ name: string }>(
-      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
-    )
-  ).rows
-    .map((row) => row.name)
-    .filter((name) => !written.has(name))
-    .sort();
   const capture = async () => {
     await runPostgresCapture({
       sourceUrl: postgresUrl,
       sourceName: LINGO_SOURCE,
-      tables: { kind: 'list', tables },
+      tables: { kind: 'all', exclude: LINGO_WRITTEN_TABLES },
       sink: new WarehouseSink(warehouse),
       pii,
       untilCaughtUp: true,

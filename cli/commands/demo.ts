@@ -155,7 +155,7 @@ export const demoCommand = {
           startPostgresCapture({
             sourceUrl: url,
             sourceName: source,
-            tables: { kind: 'all' },
+            tables: { kind: 'all', exclude: pack.writeback?.tables ?? [] },
             sink: new WarehouseSink(warehouse),
             pii: createPiiPolicy(piiPolicyOptions(false)),
             untilCaughtUp: false,

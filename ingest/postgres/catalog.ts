@@ -23,7 +23,9 @@ export interface CatalogTable {
   rowIdentity: 'key' | 'row' | 'append';
 }
 
-export type TableSelection = { kind: 'all' } | { kind: 'list'; tables: string[] };
+/** `all` may leave tables out (`table` or `schema.table`): those a write-back fills, for one. */
+export type TableSelection =
+  { kind: 'all'; exclude?: readonly string[] } | { kind: 'list'; tables: string[] };
 
 /** Connection options every Tributary session sets so text output is in the formats the decoders expect. */
 export const SESSION_OPTIONS =
@@ -107,7 +109,8 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
     await client.query<{ oid: number; schema: string; table: string; identity: string }>(TABLES_SQL)
   ).rows;
   const byName = new Map(all.map((row) => [`${row.schema}.${row.table}`, row]));
-  let chosen = all;
+  const excluded = new Set(selection.kind === 'all' ? (selection.exclude ?? []) : []);
+  let chosen = all.filter((row) => !excluded.has(row.table) && !excluded.has(`${row.schema}.${row.table}`));
   if (selection.kind === 'list') {
     chosen = selection.tables.map((name) => {
       const qualified = name.includes('.') ? name : `public.${name}`;

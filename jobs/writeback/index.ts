@@ -1,5 +1,11 @@
 // The write-back seam: the job kind and the engine that packs' targets run on.
-export { runWriteback, writebackCollections, writebackJobKind, writtenCollections } from './kind.ts';
+export {
+  runWriteback,
+  writebackCollections,
+  writebackJobKind,
+  writtenCollections,
+  writtenTables,
+} from './kind.ts';
 export type { WritebackOptions } from './kind.ts';
 export { formatReport, runTarget } from './engine.ts';
 export type { TargetReport, TargetRow, WritebackTarget, WriteResult } from './engine.ts';

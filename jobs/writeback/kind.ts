@@ -20,6 +20,11 @@ export function writtenCollections(pack: string): string[] {
   return [...(packs[pack]?.writeback?.collections ?? [])];
 }
 
+/** The Postgres tables a pack's write-back fills (capture of `all` leaves them out). */
+export function writtenTables(pack: string): string[] {
+  return [...(packs[pack]?.writeback?.tables ?? [])];
+}
+
 /** Every collection the config's packs write back. */
 export function writebackCollections(config: PipelineConfig): string[] {
   const packs = new Set([
@@ -30,11 +35,9 @@ export function writebackCollections(config: PipelineConfig): string[] {
 }
 
 export const writebackOptionsSchema = z.strictObject({
-  pack: z
-    .string()
-    .refine((pack) => writingPacks().includes(pack), {
-      error: () => `must be a pack with a write-back: ${writingPacks().join(', ')}`,
-    }),
+  pack: z.string().refine((pack) => writingPacks().includes(pack), {
+    error: () => `must be a pack with a write-back: ${writingPacks().join(', ')}`,
+  }),
   /** The config's MongoDB source to write documents into (its database, or `database`). */
   mongo: z.string().optional(),
   database: z.string().optional(),

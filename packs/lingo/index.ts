@@ -8,7 +8,7 @@ import type { PackClients, SourcePack } from '../pack.ts';
 import { lingoMapping } from './mapping.ts';
 import { lingoHeadline, lingoMarts } from './marts.ts';
 import { simulateLingo } from './simulator.ts';
-import { lingoTargets } from './writeback.ts';
+import { LINGO_WRITTEN_TABLES, lingoTargets } from './writeback.ts';
 
 export { simulateLingo, simulateLingoWithTruths } from './simulator.ts';
 export type { LingoSimulationSummary, LingoTruths } from './simulator.ts';
@@ -32,6 +32,7 @@ export const lingoPack: SourcePack = {
   marts: lingoMarts,
   writeback: {
     collections: [],
+    tables: LINGO_WRITTEN_TABLES,
     targets: ({ source, asOf, postgres }) => (postgres ? lingoTargets({ source, asOf, postgres }) : []),
   },
   headline: lingoHeadline,

@@ -285,6 +285,11 @@ describe('lingo: write-back', () => {
     // Both sides full runs, so that only the written data could make a difference.
     const before = await martsText();
     await data.capture();
+    const mirrors = await data.warehouse.query<{ name: string }>(
+      `SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'raw_${LINGO_SOURCE}_user%'`,
+    );
+    expect(mirrors.map((row) => row.name)).toContain(`raw_${LINGO_SOURCE}_user_courses`);
+    expect(mirrors.map((row) => row.name)).not.toContain(`raw_${LINGO_SOURCE}_user_daily_xp`);
     await transform(true);
     expect(martChanges(before, await martsText()).slice(0, 10)).toEqual([]);
   });

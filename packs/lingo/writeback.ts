@@ -6,9 +6,9 @@
 // - user_courses.current_streak / longest_streak: per enrollment, the streak of local days with XP
 //   earned in that course (FR-13: any XP-earning activity), by streakOf — each action in the time
 //   zone the device reported then, across journeys and DST (AC-12).
-// Capture leaves user_daily_xp out (LINGO_WRITTEN_TABLES); user_courses is captured (its hearts
-// feed AC-11) but no mapping or mart reads its streak columns or updated_at, so a write-back
-// changes no mart.
+// Capture of `all` leaves user_daily_xp out (the pack declares it in PackWriteback.tables; the
+// capture has no column exclusion); user_courses is captured (its hearts feed AC-11) but no
+// mapping or mart reads its streak columns or updated_at, so a write-back changes no mart.
 import type pg from 'pg';
 import type { TargetRow, WritebackTarget, WriteResult } from '../../jobs/writeback/engine.ts';
 import { streakOf, type ZonedActivity } from '../../jobs/writeback/streaks.ts';
