@@ -242,7 +242,12 @@ export const demoCommand = {
       progress.finish();
       const comparison: CountComparison = { rows: [], allEqual: true };
       for (const database of databases) {
-        const tables = await compareCounts(database.client, warehouse, database.source);
+        const tables = await compareCounts(
+          database.client,
+          warehouse,
+          database.source,
+          pack.writeback?.tables ?? [],
+        );
         comparison.rows.push(
           ...tables.rows.map(([table, ...rest]) => [
             databases.length === 1 ? (table ?? '') : `${database.service}.${table ?? ''}`,
@@ -479,6 +484,8 @@ async function compareCounts(
   client: pg.Client,
   warehouse: Warehouse,
   source: string,
+  /** Tables the pack writes back: not captured, so not compared. */
+  written: readonly string[],
 ): Promise<CountComparison> {
   const tables = await client.query<{ table: string }>(
     "SELECT tablename AS table FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
@@ -486,13 +493,15 @@ async function compareCounts(
   return compareWithMirrors(
     warehouse,
     source,
-    tables.rows.map(({ table }) => ({
-      label: table,
-      name: table,
-      count: async () =>
-        Number(
-          (await client.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(table)}`)).rows[0]?.n ?? 0,
-        ),
-    })),
+    tables.rows
+      .filter(({ table }) => !written.includes(table))
+      .map(({ table }) => ({
+        label: table,
+        name: table,
+        count: async () =>
+          Number(
+            (await client.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(table)}`)).rows[0]?.n ?? 0,
+          ),
+      })),
   );
 }
