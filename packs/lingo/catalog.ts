@@ -119,7 +119,12 @@ export function createCatalog(random: Random, script: SqlScript, at: number): Ca
           const previous = lessons.at(-1);
           if (previous)
             script.insert('lesson_prerequisites', [
-              { lesson_id: lesson.id, prerequisite_lesson_id: previous.id, created_at: created },
+              {
+                id: random.uuid(),
+                lesson_id: lesson.id,
+                prerequisite_lesson_id: previous.id,
+                created_at: created,
+              },
             ]);
           lessons.push(lesson);
           catalog.lessons.set(lesson.id, lesson);
@@ -184,6 +189,7 @@ function createLesson(
       script.insert(
         'exercise_options',
         random.shuffle(words).map((option, order) => ({
+          id: random.uuid(),
           exercise_id: exerciseId,
           option_text: option,
           is_correct: option === word,
@@ -195,6 +201,7 @@ function createLesson(
       script.insert(
         'audio_files',
         (['low', 'medium', 'high'] as const).map((quality, tier) => ({
+          id: random.uuid(),
           exercise_id: exerciseId,
           file_path: `audio/${exerciseId}/${quality}.mp3`,
           file_format: 'mp3',
@@ -208,7 +215,13 @@ function createLesson(
         })),
       );
     script.insert('lesson_exercises', [
-      { lesson_id: id, exercise_id: exerciseId, sort_order: position + 1, created_at: created },
+      {
+        id: random.uuid(),
+        lesson_id: id,
+        exercise_id: exerciseId,
+        sort_order: position + 1,
+        created_at: created,
+      },
     ]);
     exercises.push({ id: exerciseId, type, difficulty });
   }
@@ -226,6 +239,7 @@ export function editContent(random: Random, script: SqlScript, catalog: Catalog,
     script.update('lessons', { xp_reward: xpReward }, { id: lesson.id });
     script.insert('system_audit_log', [
       {
+        id: random.uuid(),
         admin_user_id: null,
         action: 'course_update',
         table_name: 'lessons',
@@ -242,6 +256,7 @@ export function editContent(random: Random, script: SqlScript, catalog: Catalog,
     script.update('exercises', { hint: `Think of "${random.chars('aeioulmnrst', 4)}"` }, { id: exercise.id });
     script.insert('system_audit_log', [
       {
+        id: random.uuid(),
         admin_user_id: null,
         action: 'exercise_update',
         table_name: 'exercises',

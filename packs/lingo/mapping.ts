@@ -17,7 +17,7 @@ export const LINGO_AB_METRICS = [
 ] as const satisfies readonly AbMetric[];
 
 /** Activity types the app logs that are learner actions (the log also audits other things). */
-export const LOGGED_ACTIONS = "('login', 'lesson_start', 'lesson_complete', 'lesson_quit')";
+const LOGGED_ACTIONS = "('login', 'lesson_start', 'lesson_complete', 'lesson_quit')";
 
 export function lingoMapping(source: string): PackMapping {
   const mirror = (table: string) => `raw_${source}_${table}`;

@@ -508,6 +508,7 @@ class Simulation {
     learner.achievements.add(achievement);
     this.script.insert('user_achievements', [
       {
+        id: this.random.uuid(),
         user_id: learner.id,
         achievement_id: raw(`(SELECT id FROM achievements WHERE name = '${achievement}')`),
         earned_at: instant(now),
@@ -570,6 +571,7 @@ class Simulation {
       learner.deleted = true;
       this.script.insert('system_audit_log', [
         {
+          id: this.random.uuid(),
           admin_user_id: null,
           action: 'user_delete',
           table_name: 'users',

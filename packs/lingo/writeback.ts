@@ -134,7 +134,7 @@ function streaksTarget(options: { source: string; asOf: Date; postgres: pg.Clien
   };
 }
 
-export function parseActions(text: string): ZonedActivity[] {
+function parseActions(text: string): ZonedActivity[] {
   if (text === '') return [];
   return text.split(';').map((entry) => {
     const at = entry.indexOf('@');
