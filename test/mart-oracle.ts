@@ -1,0 +1,135 @@
+// The generic marts written a second time as plain Postgres SQL over a view `oracle_facts` (DESIGN
+// §4's fact_activity as a pack defines it, over copies of its sources), parameterized by what a
+// pack's mapping declares — view and start event types, its ratings, its signups, its A/B metrics
+// — and the comparison oracle tests make: keys exact, counts exact, rates and means to 1e-9.
+// The shop pack's oracle test uses it; the learning one predates it.
+import { expect } from 'vitest';
+import type { AbMetric } from '../packs/index.ts';
+
+export type Row = Record<string, unknown>;
+
+/** Keyed by `key`, every other column a number (rates within 1e-9) or null. */
+export function expectSameRows(actual: Row[], expected: Row[], key: string[]): void {
+  const index = (rows: Row[]) => new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
+  const actualByKey = index(actual);
+  const expectedByKey = index(expected);
+  expect([...actualByKey.keys()].sort()).toEqual([...expectedByKey.keys()].sort());
+  const mismatches: string[] = [];
+  for (const [id, want] of expectedByKey) {
+    const got = actualByKey.get(id) ?? {};
+    for (const [column, value] of Object.entries(want)) {
+      if (key.includes(column)) continue;
+      const a = got[column] === null ? null : Number(got[column]);
+      const b = value === null ? null : Number(value);
+      const same = a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+      if (!same) mismatches.push(`${id} ${column}: mart ${String(a)} oracle ${String(b)}`);
+    }
+  }
+  expect(mismatches.slice(0, 10)).toEqual([]);
+  expect(expected.length).toBeGreaterThan(0);
+}
+
+const list = (items: readonly string[]) => `(${items.map((item) => `'${item}'`).join(', ')})`;
+
+export function dailyUserMetricsOracle(views: readonly string[]): string {
+  return `SELECT ts::date::text AS day, user_id, count(*) AS events,
+      count(DISTINCT session_id) FILTER (WHERE session_id <> '') AS sessions, sum(duration_s) AS active_seconds,
+      count(DISTINCT content_id) FILTER (WHERE content_id <> '' AND event_type IN ${list(views)}) AS content_views,
+      sum(is_completion) AS completions, coalesce(sum(score), 0) AS score_sum, count(score) AS score_count,
+      sum(value) AS value
+    FROM oracle_facts GROUP BY 1, 2`;
+}
+
+export const DAU_ORACLE = `WITH days AS (
+    SELECT generate_series(min(ts::date), max(ts::date), interval '1 day')::date AS day FROM oracle_facts)
+  SELECT d.day::text AS day,
+    (SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date = d.day) AS dau,
+    (SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date BETWEEN d.day - 6 AND d.day) AS wau,
+    (SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date BETWEEN d.day - 27 AND d.day) AS mau,
+    (SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date = d.day)::float8 /
+      nullif((SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date BETWEEN d.day - 27 AND d.day), 0)
+      AS stickiness
+  FROM days d`;
+
+/** `ratings`: a SELECT of (day, content_id, content_type, rating_count, rating_sum). */
+export function contentPerformanceOracle(views: readonly string[], start: string, ratings: string): string {
+  return `WITH per_user AS (
+      SELECT ts::date AS day, content_id, content_type, user_id, count(*) AS events,
+        count(*) FILTER (WHERE event_type IN ${list(views)}) AS views,
+        count(*) FILTER (WHERE event_type = '${start}') AS starts, sum(is_completion) AS completions,
+        sum(duration_s) AS seconds, coalesce(sum(score), 0) AS score_sum, count(score) AS scored,
+        count(*) FILTER (WHERE score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed
+      FROM oracle_facts WHERE content_id <> '' GROUP BY 1, 2, 3, 4),
+    activity AS (
+      SELECT day, content_id, content_type, count(*) AS unique_users, sum(views) AS views,
+        sum(completions) AS completions, count(*) FILTER (WHERE completions > 0) AS completers,
+        count(*) FILTER (WHERE starts > 0 OR completions > 0) AS starters, sum(seconds) AS seconds,
+        sum(score_sum) AS score_sum, sum(scored) AS scored, count(*) FILTER (WHERE scored > 0) AS scorers,
+        count(*) FILTER (WHERE passed > 0) AS passers, count(*) FILTER (WHERE events = 1) AS bounced
+      FROM per_user GROUP BY 1, 2, 3),
+    ratings AS (${ratings})
+    SELECT coalesce(a.day, r.day)::text AS day, coalesce(a.content_id, r.content_id) AS content_id,
+      coalesce(a.content_type, r.content_type) AS content_type, coalesce(a.unique_users, 0) AS unique_users,
+      coalesce(a.views, 0) AS views, coalesce(a.completions, 0) AS completions,
+      a.completers::float8 / nullif(a.starters, 0) AS completion_rate,
+      a.seconds::float8 / nullif(a.unique_users, 0) AS avg_time_spent_s,
+      a.score_sum::float8 / nullif(a.scored, 0) AS avg_score, a.passers::float8 / nullif(a.scorers, 0) AS pass_rate,
+      a.bounced::float8 / nullif(a.unique_users, 0) AS bounce_rate,
+      r.rating_sum::float8 / nullif(r.rating_count, 0) AS rating_avg, coalesce(r.rating_count, 0) AS rating_count,
+      coalesce(a.starters, 0) AS starters, coalesce(a.completers, 0) AS completers,
+      coalesce(a.scorers, 0) AS scorers, coalesce(a.passers, 0) AS passers
+    FROM activity a FULL JOIN ratings r USING (day, content_id, content_type)`;
+}
+
+/** Retention by first activity and by signup (`signups`: a SELECT of user_id, cohort_day). */
+export function retentionOracle(signups: string): string[] {
+  const end = `(SELECT max(ts::date) FROM oracle_facts)`;
+  const cohortSql = (kind: string, members: string, activity: string) => `
+    WITH members AS (${members}), activity AS (${activity}),
+    grains AS (SELECT 'day' AS grain, 1 AS length, 90 AS periods UNION ALL SELECT 'week', 7, 12),
+    per_member AS (
+      SELECT g.grain, g.length, g.periods, m.user_id,
+        CASE WHEN g.grain = 'day' THEN m.cohort_day ELSE date_trunc('week', m.cohort_day)::date END AS cohort_start,
+        array_agg(DISTINCT ((CASE WHEN g.grain = 'day' THEN a.day ELSE date_trunc('week', a.day)::date END) -
+          (CASE WHEN g.grain = 'day' THEN m.cohort_day ELSE date_trunc('week', m.cohort_day)::date END)) / g.length) AS active
+      FROM grains g CROSS JOIN members m JOIN activity a ON a.user_id = m.user_id AND a.day >= m.cohort_day
+      GROUP BY 1, 2, 3, 4, 5)
+    SELECT '${kind}' AS cohort_kind, grain, cohort_start::text AS cohort_start, period,
+      count(*) AS cohort_size, count(*) FILTER (WHERE period = ANY(active)) AS retained,
+      count(*) FILTER (WHERE period = ANY(active))::float8 / count(*) AS retention_rate,
+      count(*) FILTER (WHERE (SELECT max(x) FROM unnest(active) x) >= period) AS unbounded_retained,
+      count(*) FILTER (WHERE (SELECT max(x) FROM unnest(active) x) >= period)::float8 / count(*) AS unbounded_rate
+    FROM per_member p CROSS JOIN LATERAL generate_series(0, least(p.periods, floor(((${end} - p.cohort_start) - (p.length - 1))::float8 / p.length)::int)) AS period
+    GROUP BY 1, 2, 3, 4`;
+  const facts = `SELECT DISTINCT user_id, ts::date AS day FROM oracle_facts`;
+  return [
+    cohortSql('first_activity', `SELECT user_id, min(day) AS cohort_day FROM (${facts}) f GROUP BY 1`, facts),
+    cohortSql('signup', signups, `${facts} UNION SELECT user_id, cohort_day FROM (${signups}) s`),
+  ];
+}
+
+/**
+ * n, mean and variance per experiment, variant and metric over the users whose window is over;
+ * `exposures` is a SELECT of (experiment, variant, user_id, started_at).
+ */
+export function abResultsOracle(exposures: string, metrics: readonly AbMetric[], windowDays: number): string {
+  const window = `f.ts >= e.started_at AND f.ts < e.started_at + interval '${windowDays} days'`;
+  const measures = {
+    converted: `max(CASE WHEN ${window} THEN f.is_completion ELSE 0 END)::float8`,
+    active_days: `count(DISTINCT CASE WHEN ${window} THEN f.ts::date END)::float8`,
+    events: `(count(*) FILTER (WHERE ${window}))::float8`,
+    value: `coalesce(sum(f.value) FILTER (WHERE ${window}), 0)::float8`,
+  };
+  return `
+    WITH first_exposure AS (
+      SELECT DISTINCT ON (experiment, user_id) experiment, user_id, variant, started_at
+      FROM (${exposures}) x ORDER BY experiment, user_id, started_at),
+    per_user AS (
+      SELECT e.experiment, e.variant, e.user_id, ${metrics.map((metric) => `${measures[metric.measure]} AS "${metric.name}"`).join(', ')}
+      FROM first_exposure e LEFT JOIN oracle_facts f ON f.user_id = e.user_id
+      WHERE e.started_at + interval '${windowDays} days' <= (SELECT max(ts) FROM oracle_facts)
+      GROUP BY 1, 2, 3)
+    SELECT experiment, variant, metric, count(*) AS n, avg(value) AS mean, var_samp(value) AS variance
+    FROM per_user CROSS JOIN LATERAL (VALUES ${metrics.map((metric) => `('${metric.name}', "${metric.name}")`).join(', ')}) AS m(metric, value)
+    GROUP BY 1, 2, 3`;
+}
