@@ -33,6 +33,5 @@ export {
   runWriteback,
   writebackCollections,
   writtenCollections,
-  LEARNING_WRITEBACK_COLLECTIONS,
 } from './writeback/index.ts';
 export type { TargetReport, WritebackOptions } from './writeback/index.ts';
