@@ -2,6 +2,7 @@
 import { TributaryError } from '../errors/index.ts';
 import { learningPack } from './learning/index.ts';
 import type { SourcePack } from './pack.ts';
+import { shopPack } from './shop/index.ts';
 
 export { databaseSource, documentFieldsOf } from './pack.ts';
 export type {
@@ -22,6 +23,7 @@ export type {
 
 export const packs: Readonly<Record<string, SourcePack>> = {
   [learningPack.name]: learningPack,
+  [shopPack.name]: shopPack,
 };
 
 export function getPack(name: string): SourcePack {

@@ -42,11 +42,15 @@ export async function shopOracle(data: ShopWarehouse): Promise<ShopOracle> {
         await client.query(`CREATE TABLE ${table} (${columns})`);
         const names = columns.split(', ').map((column) => column.split(' ')[0]);
         const source = data.postgres[service as keyof typeof COPIED];
-        const rows = await source.query<Record<string, string | null>>({
-          text: `SELECT ${names.map((name) => `${name}::text`).join(', ')} FROM ${table}`,
-          rowMode: 'array',
-        });
-        await insertRows(client, table, names.length, rows.rows as unknown as unknown[][]);
+        const rows = await source.query<Record<string, string | null>>(
+          `SELECT ${names.map((name) => `${name}::text`).join(', ')} FROM ${table}`,
+        );
+        await insertRows(
+          client,
+          table,
+          names.length,
+          rows.rows.map((row) => names.map((name) => row[name ?? ''] ?? null)),
+        );
       }
     await loadDocuments(data, client);
     await client.query(`CREATE VIEW oracle_facts AS

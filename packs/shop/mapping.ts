@@ -6,7 +6,14 @@
 // - approved reviews are the ratings; experiment_assignments carry the exposures.
 // Mirrors: `raw_<source>_<service>_<table>` for the four Postgres databases, `raw_<source>_<collection>`
 // for the documents (packs/pack.ts databaseSource).
-import type { PackMapping } from '../pack.ts';
+import type { AbMetric, PackMapping } from '../pack.ts';
+
+/** The shop's A/B metrics; the first (made a paid order within 7 days) is the primary one. */
+export const SHOP_AB_METRICS = [
+  { name: 'purchased_7d', measure: 'converted' },
+  { name: 'revenue_7d', measure: 'value' },
+  { name: 'active_days_7d', measure: 'active_days' },
+] as const satisfies readonly AbMetric[];
 
 /** The mirror of `table` in `service`'s database, or of a collection when `service` is undefined. */
 export function shopMirror(source: string, table: string, service?: string): string {
@@ -98,6 +105,7 @@ export function shopMapping(source: string): PackMapping {
         FROM ${mirror('experiments')} FINAL ARRAY JOIN JSONExtractArrayRaw(ifNull(doc, ''), 'variants') AS arm
         WHERE _is_deleted = 0`,
     },
+    abMetrics: SHOP_AB_METRICS,
     analysisWindowDays: 7,
     viewEventTypes: ['product_view'],
     // Content performance's completion rate is then buyers / (cart adders or buyers) per product.

@@ -12,7 +12,7 @@
 // day (before payment, after a failed payment, or by the customer before shipping); a refund on
 // the day its payment became REFUNDED (payments.updated_at), for the payment's amount.
 import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
-import { replacePartitions } from '../../transforms/marts/partitions.ts';
+import { replacePartitions, stageOf } from '../../transforms/marts/partitions.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 import { shopMirror } from './mapping.ts';
 
@@ -40,7 +40,11 @@ function wholeMart(
 ): PackMart {
   return {
     name,
-    ddl: [`CREATE TABLE IF NOT EXISTS ${name} (${columns}) ENGINE = MergeTree PARTITION BY pack ORDER BY (${orderBy})`],
+    ddl: [
+      `CREATE TABLE IF NOT EXISTS ${name} (${columns}) ENGINE = MergeTree PARTITION BY pack ORDER BY (${orderBy})`,
+      // The staging twin replacePartitions swaps the new partition in from.
+      `CREATE TABLE IF NOT EXISTS ${stageOf(name)} AS ${name}`,
+    ],
     mirrors: (source) => reads.map((role) => mirrors(source)[role]),
     async recompute(warehouse: Warehouse, context: PackMartContext) {
       const source = mirrors(context.source);
@@ -64,6 +68,8 @@ const dailyRevenue = wholeMart(
    refunded_orders UInt64, refunds Decimal(18, 2), net_revenue Decimal(18, 2)`,
   'pack, day, currency',
   ['orders', 'payments'],
+  // Mirror columns are Nullable: the amounts are taken as not null (they are NOT NULL at the
+  // source), so a day without refunds sums to 0, not NULL.
   (m) => `
     SELECT {pack:String} AS pack, day, currency, countIf(kind = 'placed') AS orders_placed,
         countIf(kind = 'paid') AS paid_orders, uniqExactIf(user_id, kind = 'paid') AS paying_users,
@@ -72,16 +78,17 @@ const dailyRevenue = wholeMart(
         countIf(kind = 'cancelled') AS cancelled_orders, countIf(kind = 'refunded') AS refunded_orders,
         sumIf(amount, kind = 'refunded') AS refunds, gross_revenue - refunds AS net_revenue
     FROM (
-      SELECT toDate(created_at) AS day, currency, 'placed' AS kind, toString(user_id) AS user_id, total AS amount
+      SELECT toDate(created_at) AS day, currency, 'placed' AS kind, toString(user_id) AS user_id,
+        assumeNotNull(total) AS amount
       FROM ${m.orders} FINAL WHERE _is_deleted = 0
       UNION ALL
-      SELECT toDate(created_at), currency, 'paid', toString(user_id), total
+      SELECT toDate(created_at), currency, 'paid', toString(user_id), assumeNotNull(total)
       FROM ${m.orders} FINAL WHERE _is_deleted = 0 AND payment_status IN ${PAID}
       UNION ALL
-      SELECT toDate(assumeNotNull(cancelled_at)), currency, 'cancelled', toString(user_id), total
+      SELECT toDate(assumeNotNull(cancelled_at)), currency, 'cancelled', toString(user_id), assumeNotNull(total)
       FROM ${m.orders} FINAL WHERE _is_deleted = 0 AND status = 'CANCELLED' AND cancelled_at IS NOT NULL
       UNION ALL
-      SELECT toDate(updated_at), currency, 'refunded', toString(user_id), amount
+      SELECT toDate(updated_at), currency, 'refunded', toString(user_id), assumeNotNull(amount)
       FROM ${m.payments} FINAL WHERE _is_deleted = 0 AND status = 'REFUNDED'
     )
     GROUP BY day, currency`,

@@ -6,10 +6,7 @@
 import { ObjectId, type Db } from 'mongodb';
 import { Random } from '../learning/random.ts';
 import { SqlScript } from '../learning/sql-script.ts';
-import type pg from 'pg';
-import type { SimulationOptions, SimulationSummary } from '../pack.ts';
-
-type PackClients = Readonly<Record<string, pg.ClientBase | pg.Pool>>;
+import type { PackClients, SimulationOptions, SimulationSummary } from '../pack.ts';
 import {
   createApiKey,
   createOrganisation,

@@ -192,8 +192,9 @@ async function stageCells(
       const changedStarts =
         length === 1 ? '{changed:Array(Date)}' : 'arrayMap(d -> toMonday(d), {changed:Array(Date)})';
       // Periods covered by the data up to `to`: a period is reported once it holds only past days.
+      // (intDiv truncates toward zero: a week cohort 1–6 days old must give -1, not 0, hence +1 … -1.)
       const coveredBy = (to: string) =>
-        `least(${periods}, intDiv(dateDiff('day', cohort_start, ${to}) - ${length - 1}, ${length}))`;
+        `least(${periods}, intDiv(dateDiff('day', cohort_start, ${to}) + 1, ${length}) - 1)`;
       const joinOn = (alias: string, wanted: string) =>
         `${alias}.day = ${reuse ? `if(c.period > 0 AND ${wanted}, c.period_start, NULL)` : 'c.period_start'}`;
       // A kept unbounded count, corrected by the members who joined or left "active from s".
