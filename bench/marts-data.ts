@@ -33,7 +33,9 @@ export interface BenchShape {
 }
 
 /** The facts are generated, not mapped: only the marts' inputs matter here. */
-function benchMapping(overrides: Pick<PackMapping, 'abMetrics' | 'viewEventTypes' | 'startEventType'>): PackMapping {
+function benchMapping(
+  overrides: Pick<PackMapping, 'abMetrics' | 'viewEventTypes' | 'startEventType'>,
+): PackMapping {
   return {
     activity: [],
     exposures: [],
@@ -65,17 +67,29 @@ export const BENCH_SHAPES: Readonly<Record<string, BenchShape>> = {
   },
   // 75% product views, 15% cart adds, 10% purchases worth $5–$205 in cents; no scores.
   shop: {
-    eventTypes: [...Array<string>(15).fill('product_view'), 'add_to_cart', 'add_to_cart', 'add_to_cart', 'purchase', 'purchase'],
+    eventTypes: [
+      ...Array<string>(15).fill('product_view'),
+      'add_to_cart',
+      'add_to_cart',
+      'add_to_cart',
+      'purchase',
+      'purchase',
+    ],
     contentType: 'product',
     completion: 'purchase',
     value: "if(event_type = 'purchase', toInt64(500 + intHash32(number * 31) % 20000), toInt64(0))",
-    mapping: benchMapping({ abMetrics: SHOP_AB_METRICS, viewEventTypes: ['product_view'], startEventType: 'add_to_cart' }),
+    mapping: benchMapping({
+      abMetrics: SHOP_AB_METRICS,
+      viewEventTypes: ['product_view'],
+      startEventType: 'add_to_cart',
+    }),
   },
 };
 
 export function benchShape(pack: string): BenchShape {
   const shape = BENCH_SHAPES[pack];
-  if (!shape) throw new Error(`no bench shape for pack "${pack}"; known: ${Object.keys(BENCH_SHAPES).join(', ')}`);
+  if (!shape)
+    throw new Error(`no bench shape for pack "${pack}"; known: ${Object.keys(BENCH_SHAPES).join(', ')}`);
   return shape;
 }
 

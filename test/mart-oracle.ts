@@ -10,7 +10,8 @@ export type Row = Record<string, unknown>;
 
 /** Keyed by `key`, every other column a number (rates within 1e-9) or null. */
 export function expectSameRows(actual: Row[], expected: Row[], key: string[]): void {
-  const index = (rows: Row[]) => new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
+  const index = (rows: Row[]) =>
+    new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
   const actualByKey = index(actual);
   const expectedByKey = index(expected);
   expect([...actualByKey.keys()].sort()).toEqual([...expectedByKey.keys()].sort());

@@ -12,10 +12,13 @@ import type { ShopWarehouse } from './shop-warehouse.ts';
 /** Source tables copied, by service: columns (read as text) and their types in the copy. */
 const COPIED = {
   order: {
-    orders: 'id uuid, user_id uuid, status text, payment_status text, total numeric, currency text, created_at timestamp, cancelled_at timestamp',
+    orders:
+      'id uuid, user_id uuid, status text, payment_status text, total numeric, currency text, created_at timestamp, cancelled_at timestamp',
     order_items: 'order_id uuid, product_id uuid, quantity int, total_price numeric',
   },
-  payment: { payments: 'order_id uuid, user_id uuid, amount numeric, currency text, status text, updated_at timestamp' },
+  payment: {
+    payments: 'order_id uuid, user_id uuid, amount numeric, currency text, status text, updated_at timestamp',
+  },
   auth: { users: 'id uuid, created_at timestamp, status text' },
   user: {
     user_profiles: 'id uuid, user_id uuid',
@@ -80,8 +83,12 @@ async function loadDocuments({ db }: ShopWarehouse, client: pg.Client): Promise<
     session_id text, duration_s bigint)`);
   await client.query(`CREATE TABLE products (id text, name text, category_id text, category_name text,
     price double precision, status text, created_at timestamp, average_rating double precision, review_count int)`);
-  await client.query('CREATE TABLE reviews (id text, product_id text, user_id text, rating int, status text, created_at timestamp)');
-  await client.query('CREATE TABLE exposures (experiment text, variant text, user_id text, exposed_at timestamp)');
+  await client.query(
+    'CREATE TABLE reviews (id text, product_id text, user_id text, rating int, status text, created_at timestamp)',
+  );
+  await client.query(
+    'CREATE TABLE exposures (experiment text, variant text, user_id text, exposed_at timestamp)',
+  );
   await client.query('CREATE TABLE experiments (experiment text, variant text, share double precision)');
   const all = (name: string) => db.collection<Document>(name).find({}).toArray();
   await insertRows(
@@ -90,7 +97,14 @@ async function loadDocuments({ db }: ShopWarehouse, client: pg.Client): Promise<
     6,
     (await all('product_events')).map((doc) => {
       const data = (doc.data ?? {}) as Document;
-      return [doc.eventType, doc.aggregateId, doc.userId, doc.timestamp, data.sessionId ?? '', Number(data.durationSeconds ?? 0)];
+      return [
+        doc.eventType,
+        doc.aggregateId,
+        doc.userId,
+        doc.timestamp,
+        data.sessionId ?? '',
+        Number(data.durationSeconds ?? 0),
+      ];
     }),
   );
   await insertRows(
@@ -99,20 +113,42 @@ async function loadDocuments({ db }: ShopWarehouse, client: pg.Client): Promise<
     9,
     (await all('products')).map((doc) => {
       const category = (doc.category ?? {}) as Document;
-      return [doc._id, doc.name, category.id, category.name, Number(doc.price), doc.status, doc.createdAt, Number(doc.averageRating), Number(doc.reviewCount)];
+      return [
+        doc._id,
+        doc.name,
+        category.id,
+        category.name,
+        Number(doc.price),
+        doc.status,
+        doc.createdAt,
+        Number(doc.averageRating),
+        Number(doc.reviewCount),
+      ];
     }),
   );
   await insertRows(
     client,
     'reviews',
     6,
-    (await all('reviews')).map((doc) => [String(doc._id), doc.productId, doc.userId, Number(doc.rating), doc.status, doc.createdAt]),
+    (await all('reviews')).map((doc) => [
+      String(doc._id),
+      doc.productId,
+      doc.userId,
+      Number(doc.rating),
+      doc.status,
+      doc.createdAt,
+    ]),
   );
   await insertRows(
     client,
     'exposures',
     4,
-    (await all('experiment_assignments')).map((doc) => [doc.experiment, doc.variant, doc.userId, doc.exposedAt]),
+    (await all('experiment_assignments')).map((doc) => [
+      doc.experiment,
+      doc.variant,
+      doc.userId,
+      doc.exposedAt,
+    ]),
   );
   await insertRows(
     client,

@@ -34,9 +34,19 @@ export interface ShopWarehouse {
 /** The captures' prefix: mirrors are raw_shop_<service>_<table> and raw_shop_<collection>. */
 export const SHOP_SOURCE = 'shop';
 
-const pii = createPiiPolicy({ dropFields: [], hashFields: [], hashPii: false, hashKey: 'shop-test-key-0123456' });
+const pii = createPiiPolicy({
+  dropFields: [],
+  hashFields: [],
+  hashPii: false,
+  hashKey: 'shop-test-key-0123456',
+});
 
-export async function shopWarehouse(options: { users: number; days: number; seed: number; endDate?: Date }): Promise<ShopWarehouse> {
+export async function shopWarehouse(options: {
+  users: number;
+  days: number;
+  seed: number;
+  endDate?: Date;
+}): Promise<ShopWarehouse> {
   const postgres: Partial<Record<ShopService, pg.Client>> = {};
   const urls: Partial<Record<ShopService, string>> = {};
   for (const { service, schemaSql } of shopPack.postgres) {

@@ -30,7 +30,12 @@ afterAll(async () => {
 });
 
 async function transformBoth(): Promise<TransformResult> {
-  const options = { warehouse: data.warehouse, mapping: shopPack.mapping(SHOP_SOURCE), marts: shopPack.marts, source: SHOP_SOURCE };
+  const options = {
+    warehouse: data.warehouse,
+    mapping: shopPack.mapping(SHOP_SOURCE),
+    marts: shopPack.marts,
+    source: SHOP_SOURCE,
+  };
   const incremental = await runTransforms({ ...options, pack: 'inc' });
   await runTransforms({ ...options, pack: 'full', full: true });
   return incremental;
@@ -76,7 +81,9 @@ async function changeSources(random: Random): Promise<void> {
     `UPDATE payments SET status = 'REFUNDED', updated_at = updated_at + interval '2 days' WHERE order_id = ANY($1::uuid[])`,
     [refunded.rows.map((row) => row.id)],
   );
-  await order.query(`DELETE FROM orders WHERE id IN (SELECT id FROM orders ORDER BY random() LIMIT ${random.int(1, 4)})`);
+  await order.query(
+    `DELETE FROM orders WHERE id IN (SELECT id FROM orders ORDER BY random() LIMIT ${random.int(1, 4)})`,
+  );
   // Product events deleted, moved and copied; reviews re-rated, rejected and deleted; exposures moved.
   const events = data.db.collection<Document>('product_events');
   for (const [index, document] of (await pick('product_events', 45, random)).entries()) {
@@ -84,7 +91,11 @@ async function changeSources(random: Random): Promise<void> {
     else if (index % 3 === 1)
       await events.updateOne(
         { _id: document._id },
-        { $set: { timestamp: new Date((document.timestamp as Date).getTime() + random.int(-2, 2) * 86_400_000) } },
+        {
+          $set: {
+            timestamp: new Date((document.timestamp as Date).getTime() + random.int(-2, 2) * 86_400_000),
+          },
+        },
       );
     else {
       const copy: Document = { ...document };
@@ -95,13 +106,25 @@ async function changeSources(random: Random): Promise<void> {
   const reviews = data.db.collection<Document>('reviews');
   for (const [index, document] of (await pick('reviews', 6, random)).entries()) {
     if (index % 3 === 0) await reviews.deleteOne({ _id: document._id });
-    else if (index % 3 === 1) await reviews.updateOne({ _id: document._id }, { $set: { rating: random.int(1, 5) } });
-    else await reviews.updateOne({ _id: document._id }, { $set: { status: document.status === 'APPROVED' ? 'REJECTED' : 'APPROVED' } });
+    else if (index % 3 === 1)
+      await reviews.updateOne({ _id: document._id }, { $set: { rating: random.int(1, 5) } });
+    else
+      await reviews.updateOne(
+        { _id: document._id },
+        { $set: { status: document.status === 'APPROVED' ? 'REJECTED' : 'APPROVED' } },
+      );
   }
   for (const document of await pick('experiment_assignments', 5, random))
     await data.db
       .collection('experiment_assignments')
-      .updateOne({ _id: document._id }, { $set: { exposedAt: new Date((document.exposedAt as Date).getTime() - random.int(1, 3) * 86_400_000) } });
+      .updateOne(
+        { _id: document._id },
+        {
+          $set: {
+            exposedAt: new Date((document.exposedAt as Date).getTime() - random.int(1, 3) * 86_400_000),
+          },
+        },
+      );
   await data.capture();
   // A replayed batch: versions the mirrors already hold, landing again.
   await data.warehouse.command(

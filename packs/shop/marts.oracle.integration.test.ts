@@ -62,7 +62,9 @@ describe(`shop marts against an independent Postgres oracle (documents from the 
 
   it('mart_dau', async () => {
     expectSameRows(
-      await mart(`SELECT toString(day) AS day, dau, wau, mau, stickiness FROM mart_dau WHERE pack = {pack:String}`),
+      await mart(
+        `SELECT toString(day) AS day, dau, wau, mau, stickiness FROM mart_dau WHERE pack = {pack:String}`,
+      ),
       await oracle(DAU_ORACLE),
       ['day'],
     );
@@ -87,7 +89,9 @@ describe(`shop marts against an independent Postgres oracle (documents from the 
   });
 
   it('mart_retention, by first activity and by signup, daily and weekly', async () => {
-    const [firstActivity, signup] = retentionOracle('SELECT id::text AS user_id, created_at::date AS cohort_day FROM users');
+    const [firstActivity, signup] = retentionOracle(
+      'SELECT id::text AS user_id, created_at::date AS cohort_day FROM users',
+    );
     expectSameRows(
       await mart(`SELECT cohort_kind, grain, toString(cohort_start) AS cohort_start, period, cohort_size, retained,
           retention_rate, unbounded_retained, unbounded_rate FROM mart_retention WHERE pack = {pack:String}`),
@@ -99,7 +103,9 @@ describe(`shop marts against an independent Postgres oracle (documents from the 
   it("mart_ab_results: n, mean and variance per experiment, variant and the pack's metrics", async () => {
     expect(mapping.abMetrics.map((metric) => metric.name)).toContain('revenue_7d');
     expectSameRows(
-      await mart(`SELECT experiment, variant, metric, n, mean, variance FROM mart_ab_results WHERE pack = {pack:String}`),
+      await mart(
+        `SELECT experiment, variant, metric, n, mean, variance FROM mart_ab_results WHERE pack = {pack:String}`,
+      ),
       await oracle(
         abResultsOracle(
           'SELECT experiment, variant, user_id, exposed_at AS started_at FROM exposures',

@@ -52,11 +52,15 @@ function wholeMart(
         'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}',
         { names: reads.map((role) => source[role]) },
       );
-      await replacePartitions(warehouse, { table: name, pack: context.pack, where: '1' }, async (stage, params) => {
-        // Until every mirror it reads exists (a capture still starting), the mart is empty.
-        if (existing.length < reads.length) return;
-        await warehouse.command(`INSERT INTO ${q(stage)} ${select(source)}`, params);
-      });
+      await replacePartitions(
+        warehouse,
+        { table: name, pack: context.pack, where: '1' },
+        async (stage, params) => {
+          // Until every mirror it reads exists (a capture still starting), the mart is empty.
+          if (existing.length < reads.length) return;
+          await warehouse.command(`INSERT INTO ${q(stage)} ${select(source)}`, params);
+        },
+      );
     },
   };
 }

@@ -65,7 +65,8 @@ describe(`planted truths of the shop (documents on the ${MONGO_SERVER})`, () => 
     );
     expect(users.length).toBeGreaterThan(200);
     const wrong = users.filter(
-      (user) => Boolean(Number(user.purchased)) !== convertsAfterExposure(user.user_id, assignVariants(user.user_id)),
+      (user) =>
+        Boolean(Number(user.purchased)) !== convertsAfterExposure(user.user_id, assignVariants(user.user_id)),
     );
     expect(wrong).toEqual([]);
   });

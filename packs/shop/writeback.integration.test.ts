@@ -33,7 +33,8 @@ async function transform(full = false): Promise<void> {
 }
 
 async function writeBack(): Promise<TargetReport[]> {
-  const targets = shopPack.writeback?.targets({ pack: PACK, source: SHOP_SOURCE, asOf: new Date(), mongo: data.db }) ?? [];
+  const targets =
+    shopPack.writeback?.targets({ pack: PACK, source: SHOP_SOURCE, asOf: new Date(), mongo: data.db }) ?? [];
   expect(targets.map((target) => target.name)).toEqual([`mongo:${data.db.databaseName}.products`]);
   const reports: TargetReport[] = [];
   for (const target of targets)
@@ -72,12 +73,17 @@ async function marts(): Promise<Record<string, string[]>> {
 async function expectedRatings(): Promise<Map<string, { averageRating: number; reviewCount: number }>> {
   const reviews = await data.db.collection<Document>('reviews').find({ status: 'APPROVED' }).toArray();
   const byProduct = new Map<string, number[]>();
-  for (const review of reviews) byProduct.set(String(review.productId), [...(byProduct.get(String(review.productId)) ?? []), Number(review.rating)]);
+  for (const review of reviews)
+    byProduct.set(String(review.productId), [
+      ...(byProduct.get(String(review.productId)) ?? []),
+      Number(review.rating),
+    ]);
   return new Map(
     [...byProduct].map(([id, ratings]) => [
       id,
       {
-        averageRating: Math.round((ratings.reduce((sum, rating) => sum + rating, 0) / ratings.length) * 100) / 100,
+        averageRating:
+          Math.round((ratings.reduce((sum, rating) => sum + rating, 0) / ratings.length) * 100) / 100,
         reviewCount: ratings.length,
       },
     ]),
@@ -111,7 +117,10 @@ describe(`shop write-back of product ratings (documents on the ${MONGO_SERVER})`
     expect(expected.size).toBeGreaterThan(0);
     for (const [id, document] of after) {
       const want = expected.get(id) ?? { averageRating: 0, reviewCount: 0 };
-      expect({ averageRating: Number(document.averageRating), reviewCount: Number(document.reviewCount) }, id).toEqual(want);
+      expect(
+        { averageRating: Number(document.averageRating), reviewCount: Number(document.reviewCount) },
+        id,
+      ).toEqual(want);
     }
     // Every product was a candidate; only the reviewed ones changed (the others held 0 and 0). The
     // documents are compared, not the report's updated count: the stand-in reports none modified.
@@ -139,7 +148,9 @@ describe(`shop write-back of product ratings (documents on the ${MONGO_SERVER})`
     const review = await data.db.collection<Document>('reviews').findOne({ status: 'APPROVED' });
     if (!review) throw new Error('the simulation left no approved review');
     const rating = Number(review.rating) === 1 ? 5 : 1;
-    await data.db.collection('reviews').updateOne({ _id: review._id }, { $set: { rating, updatedAt: new Date() } });
+    await data.db
+      .collection('reviews')
+      .updateOne({ _id: review._id }, { $set: { rating, updatedAt: new Date() } });
     const before = await products();
     await data.capture();
     await transform();
