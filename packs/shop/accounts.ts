@@ -130,7 +130,7 @@ export function createShopper(
     email: `${first.toLowerCase()}.${last.toLowerCase().replace(/[^a-z]/g, '')}${index}@example.com`,
     name: `${first} ${last}`,
     signupDay,
-    signedUpAt: periodStart + signupDay * DAY + random.int(7 * 60, 23 * 60) * MINUTE,
+    signedUpAt: periodStart + signupDay * DAY + random.int(7 * 60, 22 * 60) * MINUTE,
     lifetimeDays: 3 + -Math.log(1 - random.next()) * 25,
     propensity: random.between(0.08, 0.45),
     favoriteCategories: random.sample(categories, random.int(1, 3)),
@@ -347,7 +347,10 @@ export function purgeTokens(context: ShopContext, shoppers: readonly Shopper[], 
   }
 }
 
-/** The hour a shopper visits: evenings most, nights least. */
+/**
+ * The hour a shopper visits: evenings most, mornings least. A visit starts by 22:59, so even the
+ * longest (about 50 minutes) ends on its day, and nothing happens after the simulated period.
+ */
 export function visitHour(random: Random): number {
   return (
     random.weighted([

@@ -5,6 +5,7 @@
 // experiment's outcome is planted (experiments.ts).
 import { ObjectId, type Db } from 'mongodb';
 import { Random } from '../learning/random.ts';
+import { createCollections, validate } from '../learning/simulator.ts';
 import { SqlScript } from '../learning/sql-script.ts';
 import type { PackClients, SimulationOptions, SimulationSummary } from '../pack.ts';
 import {
@@ -133,7 +134,7 @@ class Simulation {
   }
 
   async run(): Promise<ShopSimulationSummary> {
-    if (this.options.mongo) await createCollections(this.options.mongo);
+    if (this.options.mongo) await createCollections(this.options.mongo, shopCollections);
     for (const experiment of EXPERIMENTS)
       this.context.documents.insert('experiments', {
         _id: new ObjectId(this.context.random.hex(12)),
@@ -279,26 +280,4 @@ class Simulation {
       ...this.context.tallies,
     };
   }
-}
-
-/** The pack's collections with the seed's indexes (a TTL index included), before any document. */
-async function createCollections(db: Db): Promise<void> {
-  for (const spec of shopCollections) {
-    const collection = db.collection(spec.name);
-    for (const index of spec.indexes)
-      await collection.createIndex(index.key, {
-        ...(index.unique ? { unique: true } : {}),
-        ...(index.expireAfterSeconds !== undefined ? { expireAfterSeconds: index.expireAfterSeconds } : {}),
-      });
-  }
-}
-
-function validate(options: SimulationOptions): void {
-  if (!Number.isInteger(options.users) || options.users < 0)
-    throw new Error(`users must be a whole number ≥ 0, got ${options.users}`);
-  if (!Number.isInteger(options.days) || options.days < 1)
-    throw new Error(`days must be a whole number ≥ 1, got ${options.days}`);
-  if (!Number.isFinite(options.seed)) throw new Error(`seed must be a finite number, got ${options.seed}`);
-  if (options.endDate && Number.isNaN(options.endDate.getTime()))
-    throw new Error('endDate is not a valid date');
 }
