@@ -1,8 +1,7 @@
 // The truths the shop simulator plants, found again in the marts: every exposed shopper's
 // purchase within 7 days is exactly the outcome drawn for them (so the one-page checkout's +20%
 // is in the data by construction), the A/B mart's interval for it covers +20% with its p-value
-// the interval's own, the A/A experiment is not significant, and weekends are busier. (The demo's
-// default 1000 shoppers show the lift itself; a test this size cannot.)
+// the interval's own, the A/A experiment is not significant, and weekends are busier.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONGO_SERVER } from '../../test/mongo.ts';
 import { SHOP_SOURCE, shopWarehouse, type ShopWarehouse } from '../../test/shop-warehouse.ts';
