@@ -30,11 +30,9 @@ export function writebackCollections(config: PipelineConfig): string[] {
 }
 
 export const writebackOptionsSchema = z.strictObject({
-  pack: z
-    .string()
-    .refine((pack) => writingPacks().includes(pack), {
-      error: () => `must be a pack with a write-back: ${writingPacks().join(', ')}`,
-    }),
+  pack: z.string().refine((pack) => writingPacks().includes(pack), {
+    error: () => `must be a pack with a write-back: ${writingPacks().join(', ')}`,
+  }),
   /** The config's MongoDB source to write documents into (its database, or `database`). */
   mongo: z.string().optional(),
   database: z.string().optional(),
