@@ -11,7 +11,7 @@
 // a refund, REFUNDED; it counts on the day it was placed. A cancellation counts on cancelled_at's
 // day (before payment, after a failed payment, or by the customer before shipping); a refund on
 // the day its payment became REFUNDED (payments.updated_at), for the payment's amount.
-import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
+import { quoteIdentifier as q, quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { replacePartitions, stageOf } from '../../transforms/marts/partitions.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 import { shopMirror } from './mapping.ts';
@@ -30,18 +30,28 @@ function mirrors(source: string) {
   };
 }
 
+/** A column of a mart: name, type and the comment analysts read in the data dictionary. */
+type Column = readonly [name: string, type: string, comment: string];
+
+const PACK_COLUMN: Column = ['pack', 'LowCardinality(String)', 'The source pack (product).'];
+
 /** A whole-recomputed mart: partitioned by pack, its one partition swapped in by each run. */
 function wholeMart(
   name: string,
-  columns: string,
+  comment: string,
+  columns: readonly Column[],
   orderBy: string,
   reads: (keyof ReturnType<typeof mirrors>)[],
   select: (source: ReturnType<typeof mirrors>) => string,
 ): PackMart {
+  const definitions = [PACK_COLUMN, ...columns]
+    .map(([column, type, about]) => `${column} ${type} COMMENT ${quoteString(about)}`)
+    .join(', ');
   return {
     name,
     ddl: [
-      `CREATE TABLE IF NOT EXISTS ${name} (${columns}) ENGINE = MergeTree PARTITION BY pack ORDER BY (${orderBy})`,
+      `CREATE TABLE IF NOT EXISTS ${name} (${definitions}) ENGINE = MergeTree PARTITION BY pack ORDER BY (${orderBy})
+       COMMENT ${quoteString(comment)}`,
       // The staging twin replacePartitions swaps the new partition in from.
       `CREATE TABLE IF NOT EXISTS ${stageOf(name)} AS ${name}`,
     ],
@@ -67,9 +77,48 @@ function wholeMart(
 
 const dailyRevenue = wholeMart(
   'mart_shop_daily_revenue',
-  `pack LowCardinality(String), day Date, currency LowCardinality(String), orders_placed UInt64, paid_orders UInt64,
-   paying_users UInt64, gross_revenue Decimal(18, 2), aov Nullable(Float64), cancelled_orders UInt64,
-   refunded_orders UInt64, refunds Decimal(18, 2), net_revenue Decimal(18, 2)`,
+  'Shop revenue per day and currency, by the order and payment states of the order and payment services.',
+  [
+    [
+      'day',
+      'Date',
+      'The UTC day: orders by when they were placed, cancellations and refunds by when they happened.',
+    ],
+    [
+      'currency',
+      'LowCardinality(String)',
+      'The currency of the orders and payments (amounts are never converted).',
+    ],
+    ['orders_placed', 'UInt64', 'Orders placed that day, whatever became of them.'],
+    [
+      'paid_orders',
+      'UInt64',
+      'Orders placed that day whose payment went through (payment_status COMPLETED, or REFUNDED later).',
+    ],
+    ['paying_users', 'UInt64', 'Distinct users with a paid order placed that day.'],
+    [
+      'gross_revenue',
+      'Decimal(18, 2)',
+      'Sum of the paid orders’ totals (items, tax and shipping, less discounts).',
+    ],
+    [
+      'aov',
+      'Nullable(Float64)',
+      'Average order value: gross_revenue / paid_orders (NULL without paid orders).',
+    ],
+    [
+      'cancelled_orders',
+      'UInt64',
+      'Orders cancelled that day (by cancelled_at): before payment, after a failed payment, or by the customer before shipping.',
+    ],
+    [
+      'refunded_orders',
+      'UInt64',
+      'Payments refunded that day (status REFUNDED, by the payment’s updated_at).',
+    ],
+    ['refunds', 'Decimal(18, 2)', 'Amount of the payments refunded that day.'],
+    ['net_revenue', 'Decimal(18, 2)', 'gross_revenue − refunds of the same day.'],
+  ],
   'pack, day, currency',
   ['orders', 'payments'],
   // Mirror columns are Nullable: the amounts are taken as not null (they are NOT NULL at the
@@ -119,10 +168,32 @@ const funnelSteps = (m: ReturnType<typeof mirrors>) => `
 
 const funnel = wholeMart(
   'mart_shop_funnel',
-  `pack LowCardinality(String), day Date, category_id String, category_name String, viewers UInt64, cart_users UInt64,
-   ordering_users UInt64, paying_users UInt64, views UInt64, cart_adds UInt64, orders UInt64, paid_orders UInt64,
-   view_to_cart Nullable(Float64), cart_to_order Nullable(Float64), order_to_paid Nullable(Float64),
-   view_to_paid Nullable(Float64)`,
+  'The shop funnel per day and product category: product view → add to cart → order → paid.',
+  [
+    ['day', 'Date', 'The UTC day of the step (orders: when placed).'],
+    ['category_id', 'String', 'The product’s current category; empty for all categories together.'],
+    ['category_name', 'String', 'The category’s name; "All categories" for the total row.'],
+    ['viewers', 'UInt64', 'Distinct users who viewed a product page.'],
+    ['cart_users', 'UInt64', 'Distinct users who added a product to the cart.'],
+    ['ordering_users', 'UInt64', 'Distinct users who placed an order with a line in the category.'],
+    [
+      'paying_users',
+      'UInt64',
+      'Distinct users whose such order was paid (payment_status COMPLETED or REFUNDED).',
+    ],
+    ['views', 'UInt64', 'Product page views.'],
+    ['cart_adds', 'UInt64', 'Cart additions.'],
+    ['orders', 'UInt64', 'Orders placed (an order counts in every category it has a line in).'],
+    ['paid_orders', 'UInt64', 'Of those, the paid ones.'],
+    [
+      'view_to_cart',
+      'Nullable(Float64)',
+      'cart_users / viewers: a ratio of the day’s step users, not a strict sequence.',
+    ],
+    ['cart_to_order', 'Nullable(Float64)', 'ordering_users / cart_users.'],
+    ['order_to_paid', 'Nullable(Float64)', 'paying_users / ordering_users.'],
+    ['view_to_paid', 'Nullable(Float64)', 'paying_users / viewers.'],
+  ],
   'pack, day, category_id',
   ['events', 'orders', 'items', 'products'],
   (m) => `
@@ -146,10 +217,25 @@ const funnel = wholeMart(
 
 const productPerformance = wholeMart(
   'mart_shop_product_performance',
-  `pack LowCardinality(String), product_id String, name String, category_id String, category_name String,
-   price Nullable(Float64), status String, views UInt64, viewers UInt64, cart_adds UInt64, paid_orders UInt64,
-   buyers UInt64, units_sold Int64, revenue Decimal(18, 2), conversion_rate Nullable(Float64),
-   rating_avg Nullable(Float64), rating_count UInt64`,
+  'Each product over the whole history: views, cart adds, paid orders, units, revenue, conversion and rating.',
+  [
+    ['product_id', 'String', 'The product (its document _id, a UUID).'],
+    ['name', 'String', 'The product’s current name.'],
+    ['category_id', 'String', 'The product’s current category.'],
+    ['category_name', 'String', 'The category’s name.'],
+    ['price', 'Nullable(Float64)', 'The current price, in the product’s currency.'],
+    ['status', 'String', 'The product’s status (ACTIVE, or DELETED once withdrawn).'],
+    ['views', 'UInt64', 'Product page views.'],
+    ['viewers', 'UInt64', 'Distinct users who viewed the product.'],
+    ['cart_adds', 'UInt64', 'Cart additions.'],
+    ['paid_orders', 'UInt64', 'Paid orders with a line of the product.'],
+    ['buyers', 'UInt64', 'Distinct users with such an order.'],
+    ['units_sold', 'Int64', 'Units in paid orders.'],
+    ['revenue', 'Decimal(18, 2)', 'Line totals of the paid orders not refunded.'],
+    ['conversion_rate', 'Nullable(Float64)', 'buyers / viewers (NULL when nobody viewed it).'],
+    ['rating_avg', 'Nullable(Float64)', 'Mean rating of its approved reviews.'],
+    ['rating_count', 'UInt64', 'Approved reviews.'],
+  ],
   'pack, product_id',
   ['events', 'orders', 'items', 'products', 'reviews'],
   // Revenue is net: the lines of paid orders not refunded. Conversion = buyers / viewers.
