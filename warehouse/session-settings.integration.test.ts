@@ -29,7 +29,7 @@ describe('statement settings in the embedded warehouse', () => {
     );
     expect(own?.value).not.toBe(before);
     expect(await setting('join_use_nulls')).toBe(before);
-    await warehouse.command('CREATE TABLE t (x UInt8) ENGINE = Memory', {}, { max_block_size: 1234 });
+    await warehouse.command('CREATE TABLE t (x UInt8) ENGINE = Memory', {}, { max_block_size: '1234' });
     expect(await setting('max_block_size')).not.toBe('1234');
     const bytes = await warehouse.queryBytes("SELECT toString(getSetting('join_use_nulls'))", 'TabSeparated');
     expect(bytes.toString('utf8').trim()).toBe(before);

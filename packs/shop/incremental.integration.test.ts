@@ -115,16 +115,14 @@ async function changeSources(random: Random): Promise<void> {
       );
   }
   for (const document of await pick('experiment_assignments', 5, random))
-    await data.db
-      .collection('experiment_assignments')
-      .updateOne(
-        { _id: document._id },
-        {
-          $set: {
-            exposedAt: new Date((document.exposedAt as Date).getTime() - random.int(1, 3) * 86_400_000),
-          },
+    await data.db.collection('experiment_assignments').updateOne(
+      { _id: document._id },
+      {
+        $set: {
+          exposedAt: new Date((document.exposedAt as Date).getTime() - random.int(1, 3) * 86_400_000),
         },
-      );
+      },
+    );
   await data.capture();
   // A replayed batch: versions the mirrors already hold, landing again.
   await data.warehouse.command(
