@@ -1,5 +1,6 @@
 // The source packs Tributary can demo, by name.
 import { TributaryError } from '../errors/index.ts';
+import { coursesPack } from './courses/index.ts';
 import { learningPack } from './learning/index.ts';
 import type { SourcePack } from './pack.ts';
 
@@ -10,6 +11,8 @@ export type {
   PackClients,
   PackDatabase,
   PackMart,
+  PackMysqlConnections,
+  PackMysqlDatabase,
   PackMartContext,
   PackWriteback,
   PackWritebackContext,
@@ -22,6 +25,7 @@ export type {
 
 export const packs: Readonly<Record<string, SourcePack>> = {
   [learningPack.name]: learningPack,
+  [coursesPack.name]: coursesPack,
 };
 
 export function getPack(name: string): SourcePack {
