@@ -74,29 +74,29 @@ export function coursesMapping(source: string): PackMapping {
       },
       {
         mirror: mirror('enrollment', 'progress_tracking'),
-        sourceKey: "concat('progress_tracking:', toString(p.id))",
+        sourceKey: "concat('progress_tracking:', toString(id))",
         // The learner is the enrolment's: an enrolment row lands before its progress rows (one
         // database, one log), and its user never changes.
-        select: `SELECT toString(e.user_id) AS user_id,
-            toDateTime64(if(p.completed = 1, p.completed_at, p.last_attempt_at), 3, 'UTC') AS ts,
-            if(p.completed = 1, 'lesson_complete', 'lesson_attempt') AS event_type, toString(p.content_id) AS content_id,
-            'lesson' AS content_type, '' AS session_id, toInt64(coalesce(p.time_spent_minutes, 0) * 60) AS duration_s,
-            toInt64OrNull(toString(round(p.score))) AS score, if(p.score IS NULL, ${NO_SCORE}, toInt64(100)) AS max_score,
-            toUInt8(p.completed = 1) AS is_completion, toInt64(0) AS value
-          FROM {mirror} AS p FINAL
-          JOIN ${live('enrollment', 'enrollment')} AS e ON e.id = p.enrollment_id
-          WHERE p._is_deleted = 0 AND if(p.completed = 1, p.completed_at, p.last_attempt_at) IS NOT NULL`,
+        select: `SELECT toString(enrolled_user) AS user_id,
+            toDateTime64(if(completed = 1, completed_at, last_attempt_at), 3, 'UTC') AS ts,
+            if(completed = 1, 'lesson_complete', 'lesson_attempt') AS event_type, toString(content_id) AS content_id,
+            'lesson' AS content_type, '' AS session_id, toInt64(coalesce(time_spent_minutes, 0) * 60) AS duration_s,
+            toInt64OrNull(toString(round(score))) AS score, if(score IS NULL, ${NO_SCORE}, toInt64(100)) AS max_score,
+            toUInt8(completed = 1) AS is_completion, toInt64(0) AS value
+          FROM (SELECT p.*, e.user_id AS enrolled_user FROM {mirror} AS p FINAL
+            INNER JOIN ${live('enrollment', 'enrollment')} AS e ON e.id = p.enrollment_id WHERE p._is_deleted = 0)
+          WHERE if(completed = 1, completed_at, last_attempt_at) IS NOT NULL`,
       },
       {
         mirror: mirror('enrollment', 'payment'),
-        sourceKey: "concat('payment:', toString(p.id))",
-        select: `SELECT toString(e.user_id) AS user_id, toDateTime64(p.payment_date, 3, 'UTC') AS ts, 'payment' AS event_type,
-            toString(e.course_id) AS content_id, 'course' AS content_type, '' AS session_id, toInt64(0) AS duration_s,
+        sourceKey: "concat('payment:', toString(id))",
+        select: `SELECT toString(enrolled_user) AS user_id, toDateTime64(payment_date, 3, 'UTC') AS ts, 'payment' AS event_type,
+            toString(enrolled_course) AS content_id, 'course' AS content_type, '' AS session_id, toInt64(0) AS duration_s,
             ${NO_SCORE} AS score, ${NO_SCORE} AS max_score, toUInt8(0) AS is_completion,
-            toInt64(round(p.amount * 100)) AS value
-          FROM {mirror} AS p FINAL
-          JOIN ${live('enrollment', 'enrollment')} AS e ON e.id = p.enrollment_id
-          WHERE p._is_deleted = 0 AND p.status = 'COMPLETED' AND p.payment_date IS NOT NULL`,
+            toInt64(round(amount * 100)) AS value
+          FROM (SELECT p.*, e.user_id AS enrolled_user, e.course_id AS enrolled_course FROM {mirror} AS p FINAL
+            INNER JOIN ${live('enrollment', 'enrollment')} AS e ON e.id = p.enrollment_id WHERE p._is_deleted = 0)
+          WHERE status = 'COMPLETED' AND payment_date IS NOT NULL`,
       },
     ],
     exposures: [

@@ -690,10 +690,11 @@ class Simulation {
         if (enrollment.status !== 'ENROLLED' && enrollment.status !== 'IN_PROGRESS') continue;
         const time = sqlTime(this.at(dayStart));
         if (
+          // Refunds are granted within a week, to students who have not got far.
           enrollment.paymentId !== null &&
-          enrollment.progress.size === 0 &&
-          dayStart - enrollment.enrolledAt < 3 * DAY &&
-          this.random.chance(0.04)
+          dayStart - enrollment.enrolledAt < 7 * DAY &&
+          this.completedShare(enrollment) < 0.3 &&
+          this.random.chance(0.03)
         ) {
           this.script.add('enrollment', "UPDATE payment SET status = 'REFUNDED' WHERE id = ?", [
             enrollment.paymentId,

@@ -192,8 +192,10 @@ async function stageCells(
       const changedStarts =
         length === 1 ? '{changed:Array(Date)}' : 'arrayMap(d -> toMonday(d), {changed:Array(Date)})';
       // Periods covered by the data up to `to`: a period is reported once it holds only past days.
+      // Floored, not intDiv (which truncates toward zero): a week cohort whose week the data does
+      // not cover in full yet is -1, absent, not period 0.
       const coveredBy = (to: string) =>
-        `least(${periods}, intDiv(dateDiff('day', cohort_start, ${to}) - ${length - 1}, ${length}))`;
+        `least(${periods}, toInt64(floor((dateDiff('day', cohort_start, ${to}) - ${length - 1}) / ${length})))`;
       const joinOn = (alias: string, wanted: string) =>
         `${alias}.day = ${reuse ? `if(c.period > 0 AND ${wanted}, c.period_start, NULL)` : 'c.period_start'}`;
       // A kept unbounded count, corrected by the members who joined or left "active from s".
