@@ -53,14 +53,18 @@ afterAll(async () => {
   await data?.close();
 });
 
-function transform() {
-  return runTransforms({
+function transformOptions() {
+  return {
     warehouse: data.warehouse,
     pack: PACK,
     source: SOURCE,
     mapping: coursesPack.mapping(SOURCE),
     marts: coursesPack.marts,
-  });
+  };
+}
+
+function transform() {
+  return runTransforms(transformOptions());
 }
 
 async function oracle(sql: string): Promise<Row[]> {
@@ -349,9 +353,10 @@ describe(`courses write-back into course_db.course (${MYSQL_SERVER})`, () => {
     const second = await write();
     expect(second).toMatchObject({ candidates: 0, inserted: 0, updated: 0 });
     expect(await courseRows()).toEqual(rows);
-    // The written columns come back through capture: the marts must not move.
+    // The written columns come back through capture: the marts, recomputed from the mirrors as
+    // they now are, must not move.
     await data.capture();
-    expect((await transform()).mode).toBe('incremental');
+    await runTransforms({ ...transformOptions(), full: true });
     expect(await martsText()).toEqual(before);
     expect(await write()).toMatchObject({ candidates: 0, updated: 0 });
   });

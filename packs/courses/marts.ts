@@ -7,7 +7,7 @@
 // They read what the students and the services did, never the course columns the write-back owns
 // (rating, total_reviews, current_students), so a write-back changes no mart.
 import { replacePartitions, insertInto } from '../../transforms/marts/partitions.ts';
-import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
+import { quoteIdentifier as q, quoteString, type Warehouse } from '../../warehouse/index.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 import { coursesMirror, type CoursesService } from './mapping.ts';
 
@@ -24,6 +24,7 @@ const live = (source: string, service: CoursesService, table: string) =>
  */
 function wholeMart(
   name: string,
+  comment: string,
   columns: string,
   orderBy: string,
   reads: (source: string) => [CoursesService, string][],
@@ -32,8 +33,8 @@ function wholeMart(
   return {
     name,
     ddl: [
-      `CREATE TABLE IF NOT EXISTS ${q(name)} (pack LowCardinality(String), ${columns})
-       ENGINE = MergeTree PARTITION BY pack ORDER BY (pack, ${orderBy})`,
+      `CREATE TABLE IF NOT EXISTS ${q(name)} (pack LowCardinality(String) COMMENT 'the pack', ${columns})
+       ENGINE = MergeTree PARTITION BY pack ORDER BY (pack, ${orderBy}) COMMENT ${quoteString(comment)}`,
       stageDdl(name),
     ],
     mirrors: (source) => reads(source).map(([service, table]) => coursesMirror(source, service, table)),
@@ -53,8 +54,14 @@ function wholeMart(
 
 export const funnelMart = wholeMart(
   'mart_courses_funnel',
-  `course_id String, week Date, enrolled UInt64, started UInt64, half_way UInt64, completed UInt64,
-   start_rate Float64, half_way_rate Float64, completion_rate Float64`,
+  'Courses pack: per course and enrolment week, the enrolments and how far they got',
+  `course_id String COMMENT 'course.id', week Date COMMENT 'Monday of the enrolment week (UTC)',
+   enrolled UInt64 COMMENT 'enrolments made that week (any status now)',
+   started UInt64 COMMENT 'of them, with any lesson worked on (a progress_tracking row)',
+   half_way UInt64 COMMENT 'of them, with progress_percentage >= 50',
+   completed UInt64 COMMENT 'of them, with status COMPLETED',
+   start_rate Float64 COMMENT 'started / enrolled', half_way_rate Float64 COMMENT 'half_way / enrolled',
+   completion_rate Float64 COMMENT 'completed / enrolled'`,
   'course_id, week',
   () => [
     ['enrollment', 'enrollment'],
@@ -75,8 +82,12 @@ export const funnelMart = wholeMart(
 
 export const revenueMart = wholeMart(
   'mart_courses_revenue',
-  `course_id String, instructor_id String, title String, paid_enrolments UInt64, revenue_cents Int64,
-   refunds UInt64, refunded_cents Int64`,
+  'Courses pack: per course, completed and refunded payments',
+  `course_id String COMMENT 'course.id', instructor_id String COMMENT 'course.instructor_id (user_db.user.id)',
+   title String COMMENT 'course.title',
+   paid_enrolments UInt64 COMMENT 'payments with status COMPLETED for enrolments in the course',
+   revenue_cents Int64 COMMENT 'their amounts, in cents', refunds UInt64 COMMENT 'payments with status REFUNDED',
+   refunded_cents Int64 COMMENT 'their amounts, in cents'`,
   'course_id',
   () => [
     ['course', 'course'],
@@ -101,8 +112,11 @@ export const revenueMart = wholeMart(
 
 export const reviewsMart = wholeMart(
   'mart_courses_reviews',
-  `course_id String, reviews UInt64, rating_avg Float64, rating_1 UInt64, rating_2 UInt64, rating_3 UInt64,
-   rating_4 UInt64, rating_5 UInt64`,
+  'Courses pack: per reviewed course, the ratings of its live reviews',
+  `course_id String COMMENT 'course.id', reviews UInt64 COMMENT 'live course_review rows',
+   rating_avg Float64 COMMENT 'their mean rating (1-5)', rating_1 UInt64 COMMENT 'reviews rating 1',
+   rating_2 UInt64 COMMENT 'reviews rating 2', rating_3 UInt64 COMMENT 'reviews rating 3',
+   rating_4 UInt64 COMMENT 'reviews rating 4', rating_5 UInt64 COMMENT 'reviews rating 5'`,
   'course_id',
   () => [['course', 'course_review']],
   (source) => `SELECT {pack:String} AS pack, toString(course_id) AS course_id, count() AS reviews,
