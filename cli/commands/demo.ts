@@ -30,8 +30,9 @@ import { formatTable, ProgressDisplay } from '../progress.ts';
 const usage = `Usage: tributary demo [--pack learning] [--users N] [--days D] [--seed S] [--data-dir DIR]
                       [--no-mongo] [--no-serve]
 
-Starts an embedded Postgres and, for the pack's documents, the MongoDB stand-in (mongo-java-server,
-in memory; the first run fetches it with Maven), creates the pack's schema and runs its simulator;
+Starts an embedded Postgres (and an embedded MariaDB for a pack on MySQL, e.g. courses) and, for the
+pack's documents, the MongoDB stand-in (mongo-java-server, in memory; the first run fetches it with
+Maven), creates the pack's schema and runs its simulator;
 once a third of the days are written, capture starts (snapshot, then streaming) into the embedded
 ClickHouse warehouse at DIR/warehouse. Ends with the rows of every source table and collection next
 to the rows of its mirror.
