@@ -1,5 +1,6 @@
 // The source packs Tributary can demo, by name.
 import { TributaryError } from '../errors/index.ts';
+import { coursesPack } from './courses/index.ts';
 import { learningPack } from './learning/index.ts';
 import type { SourcePack } from './pack.ts';
 import { shopPack } from './shop/index.ts';
@@ -11,6 +12,8 @@ export type {
   PackClients,
   PackDatabase,
   PackMart,
+  PackMysqlConnections,
+  PackMysqlDatabase,
   PackMartContext,
   PackWriteback,
   PackWritebackContext,
@@ -24,6 +27,7 @@ export type {
 export const packs: Readonly<Record<string, SourcePack>> = {
   [learningPack.name]: learningPack,
   [shopPack.name]: shopPack,
+  [coursesPack.name]: coursesPack,
 };
 
 export function getPack(name: string): SourcePack {
