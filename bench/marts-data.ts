@@ -1,9 +1,12 @@
 // The bench:marts warehouse, generated inside the embedded ClickHouse engine: 10M fact_activity
 // rows (1M users, 90 days, 100k content items), 1M exposures to 3 experiments, 1M dim_users rows
 // and their user keys. BENCH_FACTS scales the facts (users, content and exposures scale with it).
-// bench:marts, bench:dashboards and bench:features build the same data with it.
+// bench:marts, bench:dashboards and bench:features build the same data with it. The facts take a
+// pack's shape (its event types, completions, scores, values and A/B metrics): the learning pack's
+// by default, the shop's with `bench:marts -- --pack shop`.
 import type { PackMapping } from '../packs/index.ts';
 import { LEARNING_AB_METRICS } from '../packs/learning/mapping.ts';
+import { SHOP_AB_METRICS } from '../packs/shop/mapping.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 
 export const FACTS = Number(process.env.BENCH_FACTS ?? 10_000_000);
@@ -15,35 +18,101 @@ export const START = '2026-08-03';
 /** The pack name the marts benchmarks write under. */
 export const PACK = 'bench';
 
+/** What a pack's facts look like, for generating them. */
+export interface BenchShape {
+  /** Event types, one per row in turn (repeats weigh a type). */
+  eventTypes: readonly string[];
+  contentType: string;
+  /** The event that completes (is_completion = 1). */
+  completion: string;
+  /** The event that carries a score out of 10, if any. */
+  scored?: string;
+  /** The row's `value`, an SQL expression over `number` and `event_type`. */
+  value: string;
+  mapping: PackMapping;
+}
+
 /** The facts are generated, not mapped: only the marts' inputs matter here. */
-export const mapping: PackMapping = {
-  activity: [],
-  exposures: [],
-  ratings: [],
-  users: { mirrors: [], select: '' },
-  content: { mirrors: [], select: '' },
-  experimentConfigs: {
-    mirrors: ['bench_experiments'],
-    select: 'SELECT experiment, variant, share FROM bench_experiments',
+function benchMapping(
+  overrides: Pick<PackMapping, 'abMetrics' | 'viewEventTypes' | 'startEventType'>,
+): PackMapping {
+  return {
+    activity: [],
+    exposures: [],
+    ratings: [],
+    users: { mirrors: [], select: '' },
+    content: { mirrors: [], select: '' },
+    experimentConfigs: {
+      mirrors: ['bench_experiments'],
+      select: 'SELECT experiment, variant, share FROM bench_experiments',
+    },
+    analysisWindowDays: 7,
+    ...overrides,
+  };
+}
+
+export const BENCH_SHAPES: Readonly<Record<string, BenchShape>> = {
+  // About a third are exercise answers with a score, a tenth are completions (quarter each type).
+  learning: {
+    eventTypes: ['lesson_start', 'paragraph_read', 'exercise_attempt', 'lesson_complete'],
+    contentType: 'lesson',
+    completion: 'lesson_complete',
+    scored: 'exercise_attempt',
+    value: 'toInt64(number % 10)',
+    mapping: benchMapping({
+      abMetrics: LEARNING_AB_METRICS,
+      viewEventTypes: ['lesson_start', 'paragraph_read'],
+      startEventType: 'lesson_start',
+    }),
   },
-  abMetrics: LEARNING_AB_METRICS,
-  analysisWindowDays: 7,
-  viewEventTypes: ['lesson_start', 'paragraph_read'],
-  startEventType: 'lesson_start',
+  // 75% product views, 15% cart adds, 10% purchases worth $5–$205 in cents; no scores.
+  shop: {
+    eventTypes: [
+      ...Array<string>(15).fill('product_view'),
+      'add_to_cart',
+      'add_to_cart',
+      'add_to_cart',
+      'purchase',
+      'purchase',
+    ],
+    contentType: 'product',
+    completion: 'purchase',
+    value: "if(event_type = 'purchase', toInt64(500 + intHash32(number * 31) % 20000), toInt64(0))",
+    mapping: benchMapping({
+      abMetrics: SHOP_AB_METRICS,
+      viewEventTypes: ['product_view'],
+      startEventType: 'add_to_cart',
+    }),
+  },
 };
 
+export function benchShape(pack: string): BenchShape {
+  const shape = BENCH_SHAPES[pack];
+  if (!shape)
+    throw new Error(`no bench shape for pack "${pack}"; known: ${Object.keys(BENCH_SHAPES).join(', ')}`);
+  return shape;
+}
+
+/** The learning pack's mapping, which bench:dashboards and bench:features use. */
+export const mapping = benchShape('learning').mapping;
+
 /** Writes the facts; returns the statement that adds the new day the incremental run processes. */
-export async function generateMartsData(warehouse: Warehouse, pack: string): Promise<string> {
-  // One row per user action: users, days and content spread by hashes of the row number; about a
-  // third are exercise answers with a score, a tenth are completions.
+export async function generateMartsData(
+  warehouse: Warehouse,
+  pack: string,
+  shape: BenchShape = benchShape('learning'),
+): Promise<string> {
+  const types = `[${shape.eventTypes.map((type) => `'${type}'`).join(', ')}]`;
+  const scored = `event_type = '${shape.scored ?? ''}'`;
+  // One row per user action: users, days and content spread by hashes of the row number.
   const activity = (from: number, count: number, day: string) => `
     INSERT INTO fact_activity
     SELECT '${pack}', concat('f:', toString(number)), concat('u', toString(intHash32(number) % ${USERS})),
       toDateTime64(${day} + toIntervalSecond(intHash32(number * 3) % 86400), 3, 'UTC') AS ts, toDate(ts),
-      ['lesson_start', 'paragraph_read', 'exercise_attempt', 'lesson_complete'][1 + number % 4] AS event_type,
-      concat('c', toString(intHash32(number * 5) % ${CONTENT})), 'lesson', concat('s', toString(intHash32(number * 7) % ${USERS * 3})),
-      toInt64(intHash32(number * 11) % 300), if(event_type = 'exercise_attempt', toInt64(intHash32(number) % 11), NULL),
-      if(event_type = 'exercise_attempt', toInt64(10), NULL), toUInt8(event_type = 'lesson_complete'), toInt64(number % 10), '',
+      ${types}[1 + number % ${shape.eventTypes.length}] AS event_type,
+      concat('c', toString(intHash32(number * 5) % ${CONTENT})), '${shape.contentType}', concat('s', toString(intHash32(number * 7) % ${USERS * 3})),
+      toInt64(intHash32(number * 11) % 300), if(${scored}, toInt64(intHash32(number) % 11), NULL),
+      if(${scored}, toInt64(10), NULL), toUInt8(event_type = '${shape.completion}'), ${shape.value}, '',
       toUInt32(intHash32(number) % ${USERS} + 1)
     FROM numbers(${from}, ${count})`;
   await warehouse.command(

@@ -8,18 +8,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existingTables, recomputeAbResults, recomputeMarts } from '../transforms/index.ts';
 import { migrate, openWarehouse } from '../warehouse/index.ts';
+import { parseArgs } from 'node:util';
 import {
+  benchShape,
   DAYS,
   EXPOSURES,
   FACTS,
   fullScan,
   generateMartsData,
-  mapping,
   PACK,
   START,
   timed,
   USERS,
 } from './marts-data.ts';
+
+// `--pack shop`: facts of the shop's shape (event mix, completions, values, A/B metrics).
+const { values } = parseArgs({ options: { pack: { type: 'string', default: 'learning' } } });
+const packShape = values.pack ?? 'learning';
+const shape = benchShape(packShape);
+const { mapping } = shape;
 
 const root = await mkdtemp(join(tmpdir(), 'tributary-bench-marts-'));
 const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') });
@@ -29,7 +36,7 @@ try {
     `generating ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users, ${EXPOSURES.toLocaleString('en-US')} exposures…`,
   );
   let newDay = '';
-  const generation = await timed(async () => (newDay = await generateMartsData(warehouse, PACK)));
+  const generation = await timed(async () => (newDay = await generateMartsData(warehouse, PACK, shape)));
   console.error(`generated in ${generation.toFixed(1)} s`);
   const existing = await existingTables(warehouse);
   const scanBefore = await fullScan(warehouse, PACK);
@@ -67,7 +74,7 @@ try {
       `  ${label.padEnd(34)} ${seconds.toFixed(2).padStart(7)} s   ${(seconds / scan).toFixed(1).padStart(6)} × scan   target ${target}`,
     );
   console.log(
-    `marts benchmark: ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users, ${DAYS} days (embedded ClickHouse)`,
+    `marts benchmark (${packShape} facts): ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users, ${DAYS} days (embedded ClickHouse)`,
   );
   console.log(`  ${'full scan of the facts (baseline)'.padEnd(34)} ${scan.toFixed(2).padStart(7)} s`);
   const steps = (label: string, timings: [string, number][]) =>

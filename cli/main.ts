@@ -39,6 +39,11 @@ const commands: Record<string, Command> = {
     summary: 'list dead letters, replay them to their topics after a fix',
     load: async () => (await import('./commands/dlq.ts')).dlqCommand,
   },
+  docs: {
+    summary:
+      'write the data dictionary (HTML, Markdown): tables, columns, comments, rows, freshness, lineage',
+    load: async () => (await import('./commands/docs.ts')).docsCommand,
+  },
   query: {
     summary: 'run a SQL statement against a warehouse and print the result',
     load: async () => (await import('./commands/query.ts')).queryCommand,

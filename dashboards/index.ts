@@ -13,3 +13,4 @@ export type { Panel, Column, Row, ChartOption, Unit } from './panels.ts';
 export { filtersSchema, toQueryString } from './filters.ts';
 export type { Filters, ResolvedFilters } from './filters.ts';
 export { toCsv } from './csv.ts';
+export { escapeHtml } from './html.ts';

@@ -1,6 +1,7 @@
 // The pages, rendered on the server: navigation, the filter form (a GET form, so the filters are
 // the URL and a link can be shared) and one section per panel that assets/app.js fills from the
 // JSON API, with its loading, empty and error states.
+import { escapeHtml } from './html.ts';
 import { PANELS, type Panel } from './panels.ts';
 import { toQueryString, type ResolvedFilters } from './filters.ts';
 
@@ -43,21 +44,20 @@ export interface FilterChoices {
   experiments: string[];
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 function options(values: string[], selected: string, anyLabel: string): string {
-  return [`<option value="">${escape(anyLabel)}</option>`]
+  return [`<option value="">${escapeHtml(anyLabel)}</option>`]
     .concat(
       values.map(
         (value) =>
-          `<option value="${escape(value)}"${value === selected ? ' selected' : ''}>${escape(value)}</option>`,
+          `<option value="${escapeHtml(value)}"${value === selected ? ' selected' : ''}>${escapeHtml(value)}</option>`,
       ),
     )
     .join('');
 }
 
 function select(name: string, label: string, body: string): string {
-  return `<label for="f-${name}">${escape(label)}</label><select id="f-${name}" name="${name}">${body}</select>`;
+  return `<label for="f-${name}">${escapeHtml(label)}</label><select id="f-${name}" name="${name}">${body}</select>`;
 }
 
 function filterForm(page: PageDefinition, filters: ResolvedFilters, choices: FilterChoices): string {
@@ -68,12 +68,12 @@ function filterForm(page: PageDefinition, filters: ResolvedFilters, choices: Fil
       choices.packs
         .map(
           (pack) =>
-            `<option value="${escape(pack)}"${pack === filters.pack ? ' selected' : ''}>${escape(pack)}</option>`,
+            `<option value="${escapeHtml(pack)}"${pack === filters.pack ? ' selected' : ''}>${escapeHtml(pack)}</option>`,
         )
         .join(''),
     ),
-    `<label for="f-from">From</label><input id="f-from" type="date" name="from" value="${escape(filters.from)}">`,
-    `<label for="f-to">To</label><input id="f-to" type="date" name="to" value="${escape(filters.to)}">`,
+    `<label for="f-from">From</label><input id="f-from" type="date" name="from" value="${escapeHtml(filters.from)}">`,
+    `<label for="f-to">To</label><input id="f-to" type="date" name="to" value="${escapeHtml(filters.to)}">`,
   ];
   if (page.fields.includes('segment'))
     fields.push(
@@ -107,7 +107,7 @@ function filterForm(page: PageDefinition, filters: ResolvedFilters, choices: Fil
     );
   if (page.fields.includes('content'))
     fields.push(
-      `<label for="f-content">Content id</label><input id="f-content" name="content" value="${escape(filters.content)}">`,
+      `<label for="f-content">Content id</label><input id="f-content" name="content" value="${escapeHtml(filters.content)}">`,
     );
   return `<form class="filters" method="get" action="${page.path}" aria-label="Filters">${fields
     .map((field) => `<span class="field">${field}</span>`)
@@ -119,12 +119,12 @@ function section(panel: Panel, segmented: boolean): string {
     segmented && !panel.segments
       ? '<p class="note">The country and cohort filters do not narrow this panel.</p>'
       : '';
-  return `<section class="panel" data-panel="${escape(panel.id)}" aria-labelledby="h-${escape(panel.id)}">
-  <h2 id="h-${escape(panel.id)}">${escape(panel.title)}</h2>
-  <p class="description">${escape(panel.description)}</p>${note}
+  return `<section class="panel" data-panel="${escapeHtml(panel.id)}" aria-labelledby="h-${escapeHtml(panel.id)}">
+  <h2 id="h-${escapeHtml(panel.id)}">${escapeHtml(panel.title)}</h2>
+  <p class="description">${escapeHtml(panel.description)}</p>${note}
   <p class="status" role="status" aria-live="polite">Loading…</p>
-  ${panel.chart ? `<div class="chart" role="img" aria-label="${escape(panel.title)} chart"></div>` : ''}
-  <div class="table" role="region" tabindex="0" aria-label="${escape(panel.title)} table"></div>
+  ${panel.chart ? `<div class="chart" role="img" aria-label="${escapeHtml(panel.title)} chart"></div>` : ''}
+  <div class="table" role="region" tabindex="0" aria-label="${escapeHtml(panel.title)} table"></div>
   <p><a class="csv" href="#" download>Download CSV of these numbers</a></p>
 </section>`;
 }
@@ -140,7 +140,7 @@ export function renderPage(page: PageDefinition, filters: ResolvedFilters, choic
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(page.title)} · Tributary</title>
+<title>${escapeHtml(page.title)} · Tributary</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/app.css">
 </head>
@@ -149,12 +149,12 @@ export function renderPage(page: PageDefinition, filters: ResolvedFilters, choic
 <nav aria-label="Pages"><ul>${PAGES.filter((entry) => entry.path !== '/content/item')
     .map(
       (entry) =>
-        `<li><a href="${entry.path}?${escape(query)}"${entry.path === page.path ? ' aria-current="page"' : ''}>${escape(entry.title)}</a></li>`,
+        `<li><a href="${entry.path}?${escapeHtml(query)}"${entry.path === page.path ? ' aria-current="page"' : ''}>${escapeHtml(entry.title)}</a></li>`,
     )
     .join('')}</ul></nav>
 </header>
 <main>
-<h1>${escape(page.title)}</h1>
+<h1>${escapeHtml(page.title)}</h1>
 ${filterForm(page, filters, choices)}
 <div class="banner" hidden></div>
 ${panels.map((panel) => section(panel, segmented)).join('\n')}
@@ -174,7 +174,7 @@ export function renderLogin(next: string, failed: boolean): string {
 <h1>Tributary dashboards</h1>
 ${failed ? '<p class="error" role="alert">That token is not right.</p>' : '<p>These dashboards need the access token they were started with.</p>'}
 <form method="post" action="/login">
-<input type="hidden" name="next" value="${escape(next)}">
+<input type="hidden" name="next" value="${escapeHtml(next)}">
 <label for="token">Access token</label> <input id="token" name="token" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>

@@ -23,8 +23,41 @@ export const DEFAULT_DROP_FIELDS = [
   '*_secret',
   'recovery_codes',
   '*token*',
+  // A street address locates a person and answers no analytical question that the city, region,
+  // postal code and country kept beside it do not.
+  'street',
+  '*_street',
+  'street_address',
+  'streetAddress',
+  'address_line*',
+  'addressLine*',
 ];
-export const DEFAULT_HASH_FIELDS = ['email', '*_email', 'phone', '*_phone', 'phone_number'];
+/**
+ * Personal data analysts need to count and join on, never to read: contact details, people's names
+ * and IP addresses (personal data under the GDPR) become a keyed hash, so distinct users, sessions
+ * and devices still count right. Handles (`username`, `display_name`) are public in the products and
+ * kept; `date_of_birth`/`birthday` are kept for age cohorts (add them here to hash them).
+ */
+export const DEFAULT_HASH_FIELDS = [
+  'email',
+  '*_email',
+  'phone',
+  '*_phone',
+  'phone_number',
+  'phoneNumber',
+  'first_name',
+  'last_name',
+  'full_name',
+  'legal_name',
+  'firstName',
+  'lastName',
+  'fullName',
+  'ip',
+  'ip_address',
+  'ipAddress',
+  '*_ip',
+  '*_ip_address',
+];
 
 export type FieldTreatment = 'keep' | 'drop' | 'hash';
 

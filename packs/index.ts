@@ -1,8 +1,10 @@
 // The source packs Tributary can demo, by name.
 import { TributaryError } from '../errors/index.ts';
+import { coursesPack } from './courses/index.ts';
 import { learningPack } from './learning/index.ts';
 import { lingoPack } from './lingo/index.ts';
 import type { SourcePack } from './pack.ts';
+import { shopPack } from './shop/index.ts';
 
 export { databaseSource, documentFieldsOf } from './pack.ts';
 export type {
@@ -11,6 +13,8 @@ export type {
   PackClients,
   PackDatabase,
   PackMart,
+  PackMysqlConnections,
+  PackMysqlDatabase,
   PackMartContext,
   PackWriteback,
   PackWritebackContext,
@@ -24,6 +28,8 @@ export type {
 export const packs: Readonly<Record<string, SourcePack>> = {
   [learningPack.name]: learningPack,
   [lingoPack.name]: lingoPack,
+  [shopPack.name]: shopPack,
+  [coursesPack.name]: coursesPack,
 };
 
 export function getPack(name: string): SourcePack {

@@ -2,6 +2,7 @@
 // fills it with days of history through ordinary INSERT/UPDATE/DELETE statements; packs whose
 // product keeps documents also declare their MongoDB collections.
 import type { Db } from 'mongodb';
+import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import type { FeatureRegistry } from '../features/index.ts';
 import type { DocumentField } from '../ingest/source-table.ts';
@@ -100,6 +101,19 @@ export interface PackDatabase {
 /** The pack's Postgres connections, by service. */
 export type PackClients = Readonly<Record<string, pg.ClientBase | pg.Pool>>;
 
+/** One operational MySQL/MariaDB database of a product that runs on MySQL (one per service). */
+export interface PackMysqlDatabase {
+  /** The service that owns it (`course`, `user`, …). */
+  service: string;
+  /** The database's name, as the product names it; it is part of the mirrors' names. */
+  database: string;
+  /** DDL for the empty database (several statements); run once. */
+  schemaSql: string;
+}
+
+/** The pack's MySQL connections (time zone UTC), by service. */
+export type PackMysqlConnections = Readonly<Record<string, mysql.Connection>>;
+
 /** A pack's own mart: its tables created when absent, then recomputed by every transform run. */
 export interface PackMart {
   /** Its main table, e.g. `mart_shop_daily_revenue`. */
@@ -141,6 +155,8 @@ export interface PackWritebackContext {
   mongo?: Db;
   /** The Postgres database the job names. */
   postgres?: pg.ClientBase;
+  /** The pack's MySQL databases, by service, for a pack that declares `mysql`. */
+  mysql?: PackMysqlConnections;
 }
 
 export interface SourcePack {
@@ -148,6 +164,12 @@ export interface SourcePack {
   description: string;
   /** The product's Postgres databases; each is captured as its own source (see databaseSource). */
   postgres: readonly PackDatabase[];
+  /**
+   * The product's MySQL/MariaDB databases, for a product that runs on MySQL (then `postgres` may be
+   * empty); each is captured natively as its own source (see databaseSource), so its mirrors are
+   * `raw_${databaseSource}_${database}_${table}`.
+   */
+  mysql?: { databases: readonly PackMysqlDatabase[] };
   /** Facts from the mirrors of the captures prefixed `source` (by default the pack's name). */
   mapping(source: string): PackMapping;
   /** The pack's own marts, recomputed after the generic ones. */
@@ -162,17 +184,22 @@ export interface SourcePack {
   mongo?: { database: string; collections: MongoCollectionSpec[] };
   /**
    * Plays the product. With `mongo`, the document side (interactions, notifications, …) is written
-   * there as the same simulated users act.
+   * there as the same simulated users act. A MySQL product gets its connections as `mysql`.
    */
-  simulate(postgres: PackClients, options: SimulationOptions & { mongo?: Db }): Promise<SimulationSummary>;
+  simulate(
+    postgres: PackClients,
+    options: SimulationOptions & { mongo?: Db; mysql?: PackMysqlConnections },
+  ): Promise<SimulationSummary>;
 }
 
 /**
- * The capture source (mirror prefix) of one of a pack's databases: `source` itself for a pack with
- * one database, else `${source}_${service}`. Mongo collections are captured under `source`.
+ * The capture source (mirror prefix) of one of a pack's databases, Postgres or MySQL: `source`
+ * itself for a pack with one database, else `${source}_${service}`. Mongo collections are captured
+ * under `source`.
  */
 export function databaseSource(pack: SourcePack, source: string, service: string): string {
-  return pack.postgres.length === 1 ? source : `${source}_${service}`;
+  const databases = pack.postgres.length + (pack.mysql?.databases.length ?? 0);
+  return databases === 1 ? source : `${source}_${service}`;
 }
 
 /** The typed fields a pack declares for a collection (none for collections it does not know). */

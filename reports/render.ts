@@ -4,7 +4,7 @@
 // period, except the one line marked `data-generated` (the generation time), so a past period
 // rendered again on unchanged data gives byte-identical files apart from that line.
 import * as echarts from 'echarts';
-import { toCsv, type ChartOption, type Column, type Row } from '../dashboards/index.ts';
+import { escapeHtml, toCsv, type ChartOption, type Column, type Row } from '../dashboards/index.ts';
 
 export interface ReportSection {
   /** The CSV's file name (without .csv) and the section's anchor. */
@@ -23,7 +23,6 @@ export interface RenderedReport {
   csv: Map<string, string>;
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 /** ECharts' SVG string for one option; zrender's per-instance id prefix made per-chart and stable. */
 export function renderChartSvg(option: ChartOption, index: number, width = 860, height = 360): string {
@@ -66,14 +65,14 @@ function format(value: string | number | null | undefined, unit: Column['unit'])
 }
 
 function table(section: ReportSection): string {
-  const head = section.columns.map((column) => `<th scope="col">${escape(column.label)}</th>`).join('');
+  const head = section.columns.map((column) => `<th scope="col">${escapeHtml(column.label)}</th>`).join('');
   const body = section.rows
     .map(
       (row) =>
         `<tr>${section.columns
           .map((column) => {
             const value = row[column.name];
-            return `<td${typeof value === 'number' ? ' class="number"' : ''}>${escape(format(value, column.unit))}</td>`;
+            return `<td${typeof value === 'number' ? ' class="number"' : ''}>${escapeHtml(format(value, column.unit))}</td>`;
           })
           .join('')}</tr>`,
     )
@@ -90,21 +89,21 @@ export function renderReport(
     csv.set(`${section.id}.csv`, toCsv(section.columns, section.rows));
     const chart =
       section.chart && section.rows.length > 0
-        ? `<figure role="img" aria-label="${escape(section.title)} chart">${renderChartSvg(section.chart, index)}</figure>`
+        ? `<figure role="img" aria-label="${escapeHtml(section.title)} chart">${renderChartSvg(section.chart, index)}</figure>`
         : '';
-    return `<section id="${escape(section.id)}">
-<h2>${escape(section.title)}</h2>
-<p class="description">${escape(section.description)}</p>
-${section.alert ? `<p class="alert" role="alert">${escape(section.alert)}</p>` : ''}
+    return `<section id="${escapeHtml(section.id)}">
+<h2>${escapeHtml(section.title)}</h2>
+<p class="description">${escapeHtml(section.description)}</p>
+${section.alert ? `<p class="alert" role="alert">${escapeHtml(section.alert)}</p>` : ''}
 ${section.rows.length === 0 ? '<p>No data for this period.</p>' : `${chart}\n${table(section)}`}
-<p class="csv">Numbers: <a href="${escape(section.id)}.csv">${escape(section.id)}.csv</a></p>
+<p class="csv">Numbers: <a href="${escapeHtml(section.id)}.csv">${escapeHtml(section.id)}.csv</a></p>
 </section>`;
   });
   const html = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${escape(heading.title)}</title>
+<title>${escapeHtml(heading.title)}</title>
 <style>
 body { font-family: system-ui, sans-serif; color: #1a1a1a; max-width: 960px; margin: 1rem auto; padding: 0 1rem; }
 table { border-collapse: collapse; font-size: 0.85rem; }
@@ -116,9 +115,9 @@ figure { margin: 0.5rem 0; }
 </style>
 </head>
 <body>
-<h1>${escape(heading.title)}</h1>
-<p>${escape(heading.subtitle)}</p>
-<p class="generated" data-generated>Generated ${escape(heading.generatedAt)}</p>
+<h1>${escapeHtml(heading.title)}</h1>
+<p>${escapeHtml(heading.subtitle)}</p>
+<p class="generated" data-generated>Generated ${escapeHtml(heading.generatedAt)}</p>
 ${parts.join('\n')}
 </body>
 </html>

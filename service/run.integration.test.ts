@@ -110,22 +110,25 @@ describe('tributary run', () => {
       await waitUntil('the first service to be ready', () => ready(url));
       let restarted: Promise<void> | undefined;
       let firstExit: Exit | undefined;
-      await learningPack.simulate({ learning: client }, {
-        users: 25,
-        days: 6,
-        seed: 13,
-        mongo: mongoClient.db(database),
-        onProgress: (done) => {
-          // Half-way: SIGTERM while the simulator keeps writing, then start again.
-          if (done === 3 && !restarted) {
-            service.child.kill('SIGTERM');
-            restarted = service.exit.then((exit) => {
-              firstExit = exit;
-              service = startService(config);
-            });
-          }
+      await learningPack.simulate(
+        { learning: client },
+        {
+          users: 25,
+          days: 6,
+          seed: 13,
+          mongo: mongoClient.db(database),
+          onProgress: (done) => {
+            // Half-way: SIGTERM while the simulator keeps writing, then start again.
+            if (done === 3 && !restarted) {
+              service.child.kill('SIGTERM');
+              restarted = service.exit.then((exit) => {
+                firstExit = exit;
+                service = startService(config);
+              });
+            }
+          },
         },
-      });
+      );
       await restarted;
       expect(firstExit?.code, firstExit?.stderr).toBe(0);
       expect(firstExit?.stderr).toContain('stopping: landing what is in flight');

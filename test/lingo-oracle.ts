@@ -2,7 +2,6 @@
 // pack defines it) and `oracle_xp_events` (XP-bearing actions with the device's time zone then and
 // the local day there), plain Postgres views over the source tables, independent of the warehouse.
 import type pg from 'pg';
-import type { OracleOptions } from './mart-oracle.ts';
 import { LINGO_AB_METRICS } from '../packs/lingo/mapping.ts';
 
 /** Instants as UTC wall-clock `timestamp`s, to the millisecond as the facts keep them. */
@@ -43,13 +42,17 @@ export async function createLingoOracleViews(postgres: pg.ClientBase): Promise<v
       FROM oracle_facts f WHERE f.event_type IN ('exercise_answer', 'lesson_complete')) AS x`);
 }
 
-export const LINGO_ORACLE: OracleOptions = {
+/** What the generic oracles (test/mart-oracle.ts) need to know of the pack. */
+export const LINGO_ORACLE = {
   views: ['lesson_start'],
   startEvent: 'lesson_start',
   signupsSql: `SELECT id::text AS user_id, (created_at AT TIME ZONE 'UTC')::date AS cohort_day FROM users`,
   exposuresSql: `SELECT experiment, variant, user_id::text AS user_id, ${utc('exposed_at')} AS started_at FROM experiment_exposures`,
   abMetrics: LINGO_AB_METRICS,
   windowDays: 7,
+  // The seed has no ratings.
+  ratingsSql: `SELECT NULL::date AS day, NULL::text AS content_id, NULL::text AS content_type,
+    0::bigint AS rating_count, 0::bigint AS rating_sum WHERE false`,
 };
 
 /** The pack marts by plain SQL, keyed as the marts are. */

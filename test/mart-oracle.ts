@@ -1,29 +1,14 @@
-// The generic marts recomputed by an oracle: plain Postgres SQL over a view `oracle_facts` that a
-// pack's test writes against its source tables (DESIGN §4's fact_activity: user_id, ts as a UTC
-// `timestamp`, event_type, content_id, content_type, session_id, duration_s, score, max_score,
-// is_completion, value), and a comparison with the marts: counts exactly, rates and means to 1e-9.
-// The same SQL as the learning pack's oracle test, with what differs between packs as parameters.
-import type pg from 'pg';
+// The generic marts written a second time as plain Postgres SQL over a view `oracle_facts` (DESIGN
+// §4's fact_activity as a pack defines it, over copies of its sources), parameterized by what a
+// pack's mapping declares — view and start event types, its ratings, its signups, its A/B metrics
+// — and the comparison oracle tests make: keys exact, counts exact, rates and means to 1e-9.
+// The shop pack's oracle test uses it; the learning one predates it.
 import { expect } from 'vitest';
 import type { AbMetric } from '../packs/index.ts';
 
 export type Row = Record<string, unknown>;
 
-export interface OracleOptions {
-  /** Activity types that count as views, and the one that starts content. */
-  views: readonly string[];
-  startEvent: string;
-  /** (day, content_id, content_type, rating_count, rating_sum) from the sources; none when absent. */
-  ratingsSql?: string;
-  /** (user_id, cohort_day) at signup. */
-  signupsSql: string;
-  /** (experiment, variant, user_id, started_at) of every exposure, `started_at` a UTC timestamp. */
-  exposuresSql: string;
-  abMetrics: readonly AbMetric[];
-  windowDays: number;
-}
-
-/** Keyed by `key`, every other column a number (within 1e-9 of the larger of 1 and its size) or null. */
+/** Keyed by `key`, every other column a number (rates within 1e-9) or null. */
 export function expectSameRows(actual: Row[], expected: Row[], key: string[]): void {
   const index = (rows: Row[]) =>
     new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
@@ -35,7 +20,7 @@ export function expectSameRows(actual: Row[], expected: Row[], key: string[]): v
     const got = actualByKey.get(id) ?? {};
     for (const [column, value] of Object.entries(want)) {
       if (key.includes(column)) continue;
-      const a = got[column] === null || got[column] === undefined ? null : Number(got[column]);
+      const a = got[column] === null ? null : Number(got[column]);
       const b = value === null ? null : Number(value);
       const same = a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
       if (!same) mismatches.push(`${id} ${column}: mart ${String(a)} oracle ${String(b)}`);
@@ -47,10 +32,10 @@ export function expectSameRows(actual: Row[], expected: Row[], key: string[]): v
 
 const list = (items: readonly string[]) => `(${items.map((item) => `'${item}'`).join(', ')})`;
 
-export function dailyUserMetricsOracle(options: OracleOptions): string {
+export function dailyUserMetricsOracle(views: readonly string[]): string {
   return `SELECT ts::date::text AS day, user_id, count(*) AS events,
       count(DISTINCT session_id) FILTER (WHERE session_id <> '') AS sessions, sum(duration_s) AS active_seconds,
-      count(DISTINCT content_id) FILTER (WHERE content_id <> '' AND event_type IN ${list(options.views)}) AS content_views,
+      count(DISTINCT content_id) FILTER (WHERE content_id <> '' AND event_type IN ${list(views)}) AS content_views,
       sum(is_completion) AS completions, coalesce(sum(score), 0) AS score_sum, count(score) AS score_count,
       sum(value) AS value
     FROM oracle_facts GROUP BY 1, 2`;
@@ -67,21 +52,18 @@ export const DAU_ORACLE = `WITH days AS (
       AS stickiness
   FROM days d`;
 
-export function contentPerformanceOracle(options: OracleOptions): string {
-  const ratings =
-    options.ratingsSql ??
-    'SELECT NULL::date AS day, NULL::text AS content_id, NULL::text AS content_type, 0::bigint AS rating_count, 0::bigint AS rating_sum WHERE false';
+/** `ratings`: a SELECT of (day, content_id, content_type, rating_count, rating_sum). */
+export function contentPerformanceOracle(views: readonly string[], start: string, ratings: string): string {
   return `WITH per_user AS (
       SELECT ts::date AS day, content_id, content_type, user_id, count(*) AS events,
-        count(*) FILTER (WHERE event_type IN ${list(options.views)}) AS views,
-        count(*) FILTER (WHERE event_type = '${options.startEvent}') AS starts, sum(is_completion) AS completions,
+        count(*) FILTER (WHERE event_type IN ${list(views)}) AS views,
+        count(*) FILTER (WHERE event_type = '${start}') AS starts, sum(is_completion) AS completions,
         sum(duration_s) AS seconds, coalesce(sum(score), 0) AS score_sum, count(score) AS scored,
         count(*) FILTER (WHERE score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed
       FROM oracle_facts WHERE content_id <> '' GROUP BY 1, 2, 3, 4),
     activity AS (
       SELECT day, content_id, content_type, count(*) AS unique_users, sum(views) AS views,
         sum(completions) AS completions, count(*) FILTER (WHERE completions > 0) AS completers,
-        -- A completion whose start was on an earlier day counts as a start on the completion day.
         count(*) FILTER (WHERE starts > 0 OR completions > 0) AS starters, sum(seconds) AS seconds,
         sum(score_sum) AS score_sum, sum(scored) AS scored, count(*) FILTER (WHERE scored > 0) AS scorers,
         count(*) FILTER (WHERE passed > 0) AS passers, count(*) FILTER (WHERE events = 1) AS bounced
@@ -100,8 +82,8 @@ export function contentPerformanceOracle(options: OracleOptions): string {
     FROM activity a FULL JOIN ratings r USING (day, content_id, content_type)`;
 }
 
-/** Both cohort kinds, daily and weekly, as the retention mart lists them. */
-export async function retentionOracle(postgres: pg.ClientBase, options: OracleOptions): Promise<Row[]> {
+/** Retention by first activity and by signup (`signups`: a SELECT of user_id, cohort_day). */
+export function retentionOracle(signups: string): string[] {
   const end = `(SELECT max(ts::date) FROM oracle_facts)`;
   const cohortSql = (kind: string, members: string, activity: string) => `
     WITH members AS (${members}), activity AS (${activity}),
@@ -121,51 +103,34 @@ export async function retentionOracle(postgres: pg.ClientBase, options: OracleOp
     FROM per_member p CROSS JOIN LATERAL generate_series(0, least(p.periods, floor(((${end} - p.cohort_start) - (p.length - 1))::float8 / p.length)::int)) AS period
     GROUP BY 1, 2, 3, 4`;
   const facts = `SELECT DISTINCT user_id, ts::date AS day FROM oracle_facts`;
-  const run = async (sql: string) => (await postgres.query(sql)).rows as Row[];
   return [
-    ...(await run(
-      cohortSql(
-        'first_activity',
-        `SELECT user_id, min(day) AS cohort_day FROM (${facts}) f GROUP BY 1`,
-        facts,
-      ),
-    )),
-    ...(await run(
-      cohortSql('signup', options.signupsSql, `${facts} UNION SELECT * FROM (${options.signupsSql}) s`),
-    )),
+    cohortSql('first_activity', `SELECT user_id, min(day) AS cohort_day FROM (${facts}) f GROUP BY 1`, facts),
+    cohortSql('signup', signups, `${facts} UNION SELECT user_id, cohort_day FROM (${signups}) s`),
   ];
 }
 
-const MEASURES: Record<AbMetric['measure'], (window: string) => string> = {
-  converted: (window) => `max(CASE WHEN ${window} THEN f.is_completion ELSE 0 END)::float8`,
-  active_days: (window) => `count(DISTINCT CASE WHEN ${window} THEN f.ts::date END)::float8`,
-  events: (window) => `(count(*) FILTER (WHERE ${window}))::float8`,
-  value: (window) => `coalesce(sum(f.value) FILTER (WHERE ${window}), 0)::float8`,
-};
-
-/** n, mean and variance per experiment, variant and metric over the window after first exposure. */
-export function abResultsOracle(options: OracleOptions): string {
-  const window = `f.ts >= e.started_at AND f.ts < e.started_at + interval '${options.windowDays} days'`;
-  const columns = options.abMetrics.map(
-    (metric, index) => `${MEASURES[metric.measure](window)} AS m${index}`,
-  );
-  const values = options.abMetrics.map((metric, index) => `('${metric.name}', m${index})`);
-  return `WITH first_exposure AS (
+/**
+ * n, mean and variance per experiment, variant and metric over the users whose window is over;
+ * `exposures` is a SELECT of (experiment, variant, user_id, started_at).
+ */
+export function abResultsOracle(exposures: string, metrics: readonly AbMetric[], windowDays: number): string {
+  const window = `f.ts >= e.started_at AND f.ts < e.started_at + interval '${windowDays} days'`;
+  const measures = {
+    converted: `max(CASE WHEN ${window} THEN f.is_completion ELSE 0 END)::float8`,
+    active_days: `count(DISTINCT CASE WHEN ${window} THEN f.ts::date END)::float8`,
+    events: `(count(*) FILTER (WHERE ${window}))::float8`,
+    value: `coalesce(sum(f.value) FILTER (WHERE ${window}), 0)::float8`,
+  };
+  return `
+    WITH first_exposure AS (
       SELECT DISTINCT ON (experiment, user_id) experiment, user_id, variant, started_at
-      FROM (${options.exposuresSql}) x ORDER BY experiment, user_id, started_at),
+      FROM (${exposures}) x ORDER BY experiment, user_id, started_at),
     per_user AS (
-      SELECT e.experiment, e.variant, e.user_id, ${columns.join(', ')}
+      SELECT e.experiment, e.variant, e.user_id, ${metrics.map((metric) => `${measures[metric.measure]} AS "${metric.name}"`).join(', ')}
       FROM first_exposure e LEFT JOIN oracle_facts f ON f.user_id = e.user_id
-      WHERE e.started_at + interval '${options.windowDays} days' <= (SELECT max(ts) FROM oracle_facts)
+      WHERE e.started_at + interval '${windowDays} days' <= (SELECT max(ts) FROM oracle_facts)
       GROUP BY 1, 2, 3)
     SELECT experiment, variant, metric, count(*) AS n, avg(value) AS mean, var_samp(value) AS variance
-    FROM per_user CROSS JOIN LATERAL (VALUES ${values.join(', ')}) AS m(metric, value)
+    FROM per_user CROSS JOIN LATERAL (VALUES ${metrics.map((metric) => `('${metric.name}', "${metric.name}")`).join(', ')}) AS m(metric, value)
     GROUP BY 1, 2, 3`;
-}
-
-/** Users per experiment and variant among first exposures (the SRM test's counts). */
-export function exposureCountsOracle(options: OracleOptions): string {
-  return `SELECT experiment, variant, count(DISTINCT user_id) AS n FROM (
-      SELECT DISTINCT ON (experiment, user_id) experiment, user_id, variant FROM (${options.exposuresSql}) x
-      ORDER BY experiment, user_id, started_at) e GROUP BY 1, 2`;
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDocumentsIntoPostgres } from '../test/learning-oracle.ts';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
 import { MONGO_SERVER } from '../test/mongo.ts';
+import { expectSameRows, type Row } from '../test/same-rows.ts';
 import { learningPack } from '../packs/learning/index.ts';
 import { runTransforms } from './run.ts';
 
@@ -27,36 +28,12 @@ afterAll(async () => {
   await data?.close();
 });
 
-type Row = Record<string, unknown>;
-
 async function oracle(sql: string): Promise<Row[]> {
   return (await data.postgres.query(sql)).rows as Row[];
 }
 
 async function mart(sql: string): Promise<Row[]> {
   return data.warehouse.query<Row>(sql, { pack: PACK });
-}
-
-/** Keyed by `key`, every other column a number (rates within 1e-9) or null. */
-function expectSameRows(actual: Row[], expected: Row[], key: string[]) {
-  const index = (rows: Row[]) =>
-    new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
-  const actualByKey = index(actual);
-  const expectedByKey = index(expected);
-  expect([...actualByKey.keys()].sort()).toEqual([...expectedByKey.keys()].sort());
-  const mismatches: string[] = [];
-  for (const [id, want] of expectedByKey) {
-    const got = actualByKey.get(id) ?? {};
-    for (const [column, value] of Object.entries(want)) {
-      if (key.includes(column)) continue;
-      const a = got[column] === null ? null : Number(got[column]);
-      const b = value === null ? null : Number(value);
-      const same = a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
-      if (!same) mismatches.push(`${id} ${column}: mart ${String(a)} oracle ${String(b)}`);
-    }
-  }
-  expect(mismatches.slice(0, 10)).toEqual([]);
-  expect(expected.length).toBeGreaterThan(0);
 }
 
 describe(`marts against an independent Postgres oracle (documents from the ${MONGO_SERVER})`, () => {

@@ -7,6 +7,8 @@ export interface MirrorColumn {
   name: string;
   /** Full ClickHouse type, Nullable wrapper included. */
   type: string;
+  /** The column's comment in the warehouse: where it comes from (the source's type). */
+  comment?: string;
 }
 
 export interface MirrorTable {
@@ -22,7 +24,7 @@ export const MIRROR_META_COLUMNS = ['_version', '_is_deleted', '_ingested_at'] a
 const DEDUPLICATION_WINDOW = 10_000;
 
 export function createMirrorTableSql(table: MirrorTable): string {
-  const columns = table.columns.map((column) => `${q(column.name)} ${column.type}`);
+  const columns = table.columns.map((column) => `${q(column.name)} ${column.type}${commentClause(column)}`);
   columns.push(
     '`_version` UInt64',
     '`_is_deleted` UInt8',
@@ -32,7 +34,32 @@ export function createMirrorTableSql(table: MirrorTable): string {
     `CREATE TABLE IF NOT EXISTS ${q(table.name)} (\n  ${columns.join(',\n  ')}\n)\n` +
     `ENGINE = ReplacingMergeTree(_version, _is_deleted)\n` +
     `ORDER BY (${table.key.map(q).join(', ')})\n` +
-    `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}`
+    `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}\n` +
+    `COMMENT ${quoteString(`Every version of ${sourceOf(table.name)}'s rows, deletions included. For its rows as they are now, read ${currentStateViewName(table.name)}.`)}`
+  );
+}
+
+const commentClause = (column: MirrorColumn) =>
+  column.comment === undefined ? '' : ` COMMENT ${quoteString(column.comment)}`;
+
+/** `raw_<source>_<table>` → `current_<source>_<table>`: listed before the raw mirrors, found first. */
+export function currentStateViewName(mirror: string): string {
+  return mirror.replace(/^raw_/, 'current_');
+}
+
+const sourceOf = (mirror: string) => mirror.replace(/^raw_/, '');
+
+/**
+ * The mirror's live rows as the source holds them now (FINAL, deletions left out): what an analyst
+ * wants unless they study history. Recreated with the mirror's columns whenever they change, since
+ * a view's `*` is expanded when it is created.
+ */
+function currentStateViewSql(table: MirrorTable): string {
+  const columns = [...table.columns.map((column) => q(column.name)), '`_ingested_at` AS `_changed_at`'];
+  return (
+    `CREATE OR REPLACE VIEW ${q(currentStateViewName(table.name))} AS\n` +
+    `SELECT ${columns.join(', ')} FROM ${q(table.name)} FINAL WHERE _is_deleted = 0\n` +
+    `COMMENT ${quoteString(`${sourceOf(table.name)} as it is now: one row per live source row (${table.name} FINAL without deletions; _changed_at = when its last change landed). Read ${table.name} for every version.`)}`
   );
 }
 
@@ -43,20 +70,35 @@ export function createMirrorTableSql(table: MirrorTable): string {
  */
 export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable): Promise<string[]> {
   await warehouse.command(createMirrorTableSql(table));
-  const existing = new Set(
-    (
-      await warehouse.query<{ name: string }>(
-        'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}',
-        { table: table.name },
-      )
-    ).map((row) => row.name),
+  const existing = await warehouse.query<{ name: string; type: string; comment: string }>(
+    `SELECT name, type, comment FROM system.columns WHERE database = currentDatabase() AND table = {table:String}
+     ORDER BY position`,
+    { table: table.name },
   );
-  const missing = table.columns.filter((column) => !existing.has(column.name));
+  const comments = new Map(existing.map((row) => [row.name, row.comment]));
+  const missing = table.columns.filter((column) => !comments.has(column.name));
   for (const column of missing) {
     await warehouse.command(
-      `ALTER TABLE ${q(table.name)} ADD COLUMN IF NOT EXISTS ${q(column.name)} ${column.type}`,
+      `ALTER TABLE ${q(table.name)} ADD COLUMN IF NOT EXISTS ${q(column.name)} ${column.type}${commentClause(column)}`,
     );
   }
+  // Mirrors made before columns had comments get them.
+  for (const column of table.columns)
+    if (
+      column.comment !== undefined &&
+      comments.has(column.name) &&
+      comments.get(column.name) !== column.comment
+    )
+      await warehouse.command(
+        `ALTER TABLE ${q(table.name)} COMMENT COLUMN ${q(column.name)} ${quoteString(column.comment)}`,
+      );
+  // The view shows every column the mirror has (columns the source dropped included).
+  const meta = new Set<string>(MIRROR_META_COLUMNS);
+  const all = [
+    ...existing.filter((row) => !meta.has(row.name)).map((row) => ({ name: row.name, type: row.type })),
+    ...missing,
+  ];
+  await warehouse.command(currentStateViewSql({ ...table, columns: all }));
   return missing.map((column) => column.name);
 }
 

@@ -132,15 +132,44 @@ async function ensureWritableDirectory(path: string): Promise<void> {
 }
 
 class ClickHouseWarehouse implements Warehouse {
+  /**
+   * Embedded only: the session's own value of every setting a statement has overridden. chDB
+   * applies a statement's settings to its one session, where they stayed for every later
+   * statement (a write-back's join_use_nulls = 1 turned retention's missing corrections into NULL);
+   * each statement now states these values unless it overrides them itself.
+   */
+  private readonly sessionDefaults = new Map<string, string>();
+
   constructor(
     readonly target: WarehouseTarget,
     private readonly client: ClickHouseClient,
     private readonly rawInsert?: RawInsert,
   ) {}
 
+  /** `settings` for one statement, with every other setting some statement changed put back. */
+  private async scoped(settings: ClickHouseSettings = {}): Promise<ClickHouseSettings> {
+    if (this.target.kind !== 'chdb') return settings;
+    for (const name of Object.keys(settings)) {
+      if (this.sessionDefaults.has(name)) continue;
+      const result = await this.client.query({
+        query: 'SELECT toString(getSetting({name:String})) AS value',
+        query_params: { name },
+        format: 'JSONEachRow',
+        clickhouse_settings: Object.fromEntries(this.sessionDefaults) as ClickHouseSettings,
+      });
+      const [row] = await result.json<{ value: string }>();
+      if (row) this.sessionDefaults.set(name, row.value);
+    }
+    return { ...(Object.fromEntries(this.sessionDefaults) as ClickHouseSettings), ...settings };
+  }
+
   async command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void> {
-    await this.run(sql, () =>
-      this.client.command({ query: sql, query_params: params, clickhouse_settings: settings }),
+    await this.run(sql, async () =>
+      this.client.command({
+        query: sql,
+        query_params: params,
+        clickhouse_settings: await this.scoped(settings),
+      }),
     );
   }
 
@@ -151,11 +180,11 @@ class ClickHouseWarehouse implements Warehouse {
         query_params: params,
         format: 'JSONEachRow',
         // Decimals and 64-bit integers come back as strings, so they stay exact in JavaScript.
-        clickhouse_settings: {
+        clickhouse_settings: await this.scoped({
           output_format_json_quote_decimals: 1,
           output_format_json_quote_64bit_integers: 1,
           ...settings,
-        },
+        }),
       });
       return result.json<Row>();
     });
@@ -194,7 +223,11 @@ class ClickHouseWarehouse implements Warehouse {
 
   async queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer> {
     return this.run(sql, async () => {
-      const result = await this.client.exec({ query: `${sql} FORMAT ${format}`, query_params: params });
+      const result = await this.client.exec({
+        query: `${sql} FORMAT ${format}`,
+        query_params: params,
+        clickhouse_settings: await this.scoped(),
+      });
       const chunks: Buffer[] = [];
       for await (const chunk of result.stream) chunks.push(Buffer.from(chunk as Buffer));
       return Buffer.concat(chunks);

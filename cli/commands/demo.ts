@@ -12,8 +12,11 @@ import {
   runMongoCapture,
   startPostgresCapture,
   WarehouseSink,
+  type CaptureEvents,
+  type CaptureResult,
   type MongoCaptureResult,
 } from '../../ingest/index.ts';
+import type { MysqlCaptureEvents } from '../../ingest/mysql/index.ts';
 import { databaseSource, documentFieldsOf, getPack, type SourcePack } from '../../packs/index.ts';
 import { startEmbeddedPostgres, startMongoStandIn, type RunningMongo } from '../../stack/index.ts';
 import { runTransforms, type TransformResult } from '../../transforms/index.ts';
@@ -21,13 +24,15 @@ import { migrate, openWarehouse, quoteIdentifier, type Warehouse } from '../../w
 import { startDashboards } from '../../dashboards/index.ts';
 import { intFlag, parseCommandArgs } from '../args.ts';
 import { untilSignalled } from './dashboards.ts';
+import { startDemoMysql, type DemoMysql } from './demo-mysql.ts';
 import { formatTable, ProgressDisplay } from '../progress.ts';
 
 const usage = `Usage: tributary demo [--pack learning] [--users N] [--days D] [--seed S] [--data-dir DIR]
                       [--no-mongo] [--no-serve]
 
-Starts an embedded Postgres and, for the pack's documents, the MongoDB stand-in (mongo-java-server,
-in memory; the first run fetches it with Maven), creates the pack's schema and runs its simulator;
+Starts an embedded Postgres (and an embedded MariaDB for a pack on MySQL, e.g. courses) and, for the
+pack's documents, the MongoDB stand-in (mongo-java-server, in memory; the first run fetches it with
+Maven), creates the pack's schema and runs its simulator;
 once a third of the days are written, capture starts (snapshot, then streaming) into the embedded
 ClickHouse warehouse at DIR/warehouse. Ends with the rows of every source table and collection next
 to the rows of its mirror.
@@ -78,9 +83,12 @@ export const demoCommand = {
     progress.log(`starting embedded Postgres in ${join(config.dataDir, 'postgres')}`);
     const postgres = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres') });
     let mongo: RunningMongo | undefined;
+    let mysqlSide: DemoMysql | undefined;
     // Interrupted, the demo still stops its servers before leaving.
     const interrupt = () =>
-      void Promise.allSettled([postgres.stop(), mongo?.stop()]).finally(() => process.exit(130));
+      void Promise.allSettled([postgres.stop(), mongo?.stop(), mysqlSide?.stop()]).finally(() =>
+        process.exit(130),
+      );
     process.once('SIGINT', interrupt);
     process.once('SIGTERM', interrupt);
     const warehouse = await openWarehouse({ kind: 'chdb', path: join(config.dataDir, 'warehouse') });
@@ -111,6 +119,10 @@ export const demoCommand = {
         mongoClient = new MongoClient(mongo.url);
         await mongoClient.connect();
       }
+      if (pack.mysql) {
+        progress.log(`starting embedded MariaDB in ${join(config.dataDir, 'mariadb')}`);
+        mysqlSide = await startDemoMysql(pack, join(config.dataDir, 'mariadb'));
+      }
       // Both captures write the warehouse: its tables exist before either starts.
       await migrate(warehouse);
       for (const database of databases) {
@@ -121,7 +133,9 @@ export const demoCommand = {
 
       let captured = 0;
       let snapshotRows = 0;
-      let captures: ReturnType<typeof startPostgresCapture>[] | undefined;
+      let captures:
+        | { result: Promise<unknown>; catchUpAndStop(): Promise<Omit<CaptureResult, 'confirmedLsn'>> }[]
+        | undefined;
       const stopDocuments = new AbortController();
       stopBackground.signal.addEventListener('abort', () => stopDocuments.abort());
       let documentCapture: Promise<MongoCaptureResult> | undefined;
@@ -151,6 +165,25 @@ export const demoCommand = {
           documentCapture = captureDocuments(false, stopDocuments.signal);
           watch(documentCapture);
         }
+        // Postgres and MySQL captures report alike.
+        const events: CaptureEvents & MysqlCaptureEvents = {
+          log: (message) => progress.log(message),
+          warn: (message) => progress.log(`warning: ${message}`),
+          snapshotProgress: (_table, rows) => {
+            snapshotRows += rows;
+            progress.update({
+              label: 'snapshot',
+              detail: `${snapshotRows.toLocaleString('en-US')} rows`,
+            });
+          },
+          landed: ({ changes }) => {
+            captured += changes;
+            progress.update({
+              label: 'stream',
+              detail: `${captured.toLocaleString('en-US')} changes landed`,
+            });
+          },
+        };
         const started = databases.map(({ url, source }) =>
           startPostgresCapture({
             sourceUrl: url,
@@ -160,28 +193,20 @@ export const demoCommand = {
             pii: createPiiPolicy(piiPolicyOptions(false)),
             untilCaughtUp: false,
             signal: stopBackground.signal,
-            events: {
-              log: (message) => progress.log(message),
-              warn: (message) => progress.log(`warning: ${message}`),
-              snapshotProgress: (_table, rows) => {
-                snapshotRows += rows;
-                progress.update({
-                  label: 'snapshot',
-                  detail: `${snapshotRows.toLocaleString('en-US')} rows`,
-                });
-              },
-              landed: ({ changes }) => {
-                captured += changes;
-                progress.update({
-                  label: 'stream',
-                  detail: `${captured.toLocaleString('en-US')} changes landed`,
-                });
-              },
-            },
+            events,
           }),
         );
-        for (const capture of started) watch(capture.result);
-        return started;
+        const all = [
+          ...started,
+          ...(mysqlSide?.startCaptures({
+            sink: () => new WarehouseSink(warehouse),
+            pii: createPiiPolicy(piiPolicyOptions(false)),
+            signal: stopBackground.signal,
+            events,
+          }) ?? []),
+        ];
+        for (const capture of all) watch(capture.result);
+        return all;
       };
       // Marts follow the data as it lands: an incremental transform run whenever the last is done.
       const transformRuns = new Map<TransformResult['mode'], number>();
@@ -206,6 +231,7 @@ export const demoCommand = {
           days: config.days,
           seed: config.seed,
           mongo: mongoClient?.db(pack.mongo?.database ?? pack.name),
+          mysql: mysqlSide?.connections,
           onProgress: (done, total) => {
             progress.update({ label: 'simulate', fraction: done / total, detail: `day ${done}/${total}` });
             // A third of the history exists before capture starts: the snapshot has real work to do.
@@ -256,6 +282,21 @@ export const demoCommand = {
         );
         comparison.allEqual &&= tables.allEqual;
       }
+      for (const database of mysqlSide?.databases ?? []) {
+        const counts = await mysqlSide?.tableCounts(database);
+        const tables = await compareWithMirrors(
+          warehouse,
+          database.source,
+          (counts ?? []).map(({ table, rows }) => ({
+            label: `${database.service}.${table}`,
+            name: table,
+            schema: database.database,
+            count: async () => rows,
+          })),
+        );
+        comparison.rows.push(...tables.rows);
+        comparison.allEqual &&= tables.allEqual;
+      }
       if (mongoClient) {
         const collections = await compareCollectionCounts(mongoClient, warehouse, pack);
         comparison.rows.push(...collections.rows);
@@ -294,6 +335,7 @@ export const demoCommand = {
       await mongoClient?.close().catch(() => undefined);
       await warehouse.close();
       await mongo?.stop();
+      await mysqlSide?.stop();
       await postgres.stop();
       process.off('SIGINT', interrupt);
       process.off('SIGTERM', interrupt);
@@ -441,12 +483,13 @@ interface CountComparison {
 async function compareWithMirrors(
   warehouse: Warehouse,
   source: string,
-  sources: { label: string; name: string; count: () => Promise<number> }[],
+  /** `schema`: a MySQL table's database (Postgres tables are in `public`). */
+  sources: { label: string; name: string; schema?: string; count: () => Promise<number> }[],
 ): Promise<CountComparison> {
   const comparison: CountComparison = { rows: [], allEqual: true };
-  for (const { label, name, count } of sources) {
+  for (const { label, name, schema, count } of sources) {
     const sourceCount = await count();
-    const mirror = mirrorTableName(source, 'public', name);
+    const mirror = mirrorTableName(source, schema ?? 'public', name);
     const mirrorRows = await warehouse.query<{ n: string }>(
       `SELECT count() AS n FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`,
     );

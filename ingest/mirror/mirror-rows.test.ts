@@ -30,16 +30,16 @@ const table: SourceTable = {
 };
 
 describe('mirror rows', () => {
-  it('names the mirror raw_<source>_<table>, keys it by the primary key, and makes other columns Nullable', () => {
+  it('names the mirror raw_<source>_<table>, keys it by the primary key, makes other columns Nullable and notes their source types', () => {
     expect(mirrorTableFor(table)).toEqual({
       name: 'raw_app_lessons',
       key: ['id'],
       columns: [
-        { name: 'id', type: 'UUID' },
-        { name: 'day', type: 'Nullable(Date32)' },
-        { name: 'at', type: "Nullable(DateTime64(6, 'UTC'))" },
-        { name: 'reminder', type: 'Nullable(String)' },
-        { name: 'tags', type: 'Array(Nullable(String))' },
+        { name: 'id', type: 'UUID', comment: 'source type: uuid' },
+        { name: 'day', type: 'Nullable(Date32)', comment: 'source type: date' },
+        { name: 'at', type: "Nullable(DateTime64(6, 'UTC'))", comment: 'source type: timestamp' },
+        { name: 'reminder', type: 'Nullable(String)', comment: 'source type: time' },
+        { name: 'tags', type: 'Array(Nullable(String))', comment: 'source type: _text' },
       ],
     });
   });

@@ -28,6 +28,7 @@ export function mirrorTableFor(table: SourceTable): MirrorTable {
   const columns: MirrorColumn[] = table.columns.map((column) => ({
     name: column.name,
     type: mirrorColumnType(column, key.has(column.name)),
+    comment: `source type: ${column.sourceType}`,
   }));
   return { name: sourceMirrorName(table), columns, key: table.key };
 }

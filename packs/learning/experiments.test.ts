@@ -15,7 +15,8 @@ function treatmentShare(experiment: string): number {
   return treated.length / ids.length;
 }
 
-describe('planted experiment truths', () => {
+// Hundreds of thousands of assignments: seconds of CPU, more on a busy machine.
+describe('planted experiment truths', { timeout: 60_000 }, () => {
   it('splits exp_onboarding_v2 and exp_aa_null 50/50 but exp_srm_broken 55/45', () => {
     expect(treatmentShare('exp_onboarding_v2')).toBeCloseTo(0.5, 1);
     expect(treatmentShare('exp_aa_null')).toBeCloseTo(0.5, 1);

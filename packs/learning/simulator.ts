@@ -1,7 +1,7 @@
 // Plays learners on the Vietnamese-learning platform day by day and writes what they do as ordinary
 // SQL with historical timestamps, so one short run leaves weeks of realistic change history.
 import type pg from 'pg';
-import type { SimulationOptions, SimulationSummary } from '../pack.ts';
+import type { MongoCollectionSpec, SimulationOptions, SimulationSummary } from '../pack.ts';
 import {
   awardAchievements,
   closeSession,
@@ -196,8 +196,11 @@ class Simulation {
 }
 
 /** The pack's collections with the seed's indexes (a TTL index included), before any document. */
-async function createCollections(db: Db): Promise<void> {
-  for (const spec of learningCollections) {
+export async function createCollections(
+  db: Db,
+  specs: readonly MongoCollectionSpec[] = learningCollections,
+): Promise<void> {
+  for (const spec of specs) {
     const collection = db.collection(spec.name);
     for (const index of spec.indexes)
       await collection.createIndex(index.key, {
@@ -207,7 +210,7 @@ async function createCollections(db: Db): Promise<void> {
   }
 }
 
-function validate(options: SimulationOptions): void {
+export function validate(options: SimulationOptions): void {
   if (!Number.isInteger(options.users) || options.users < 0) {
     throw new Error(`users must be a whole number ≥ 0, got ${options.users}`);
   }

@@ -13,7 +13,6 @@ import {
   DAU_ORACLE,
   dailyUserMetricsOracle,
   expectSameRows,
-  exposureCountsOracle,
   retentionOracle,
   type Row,
 } from '../../test/mart-oracle.ts';
@@ -114,7 +113,7 @@ describe('lingo: generic marts against a Postgres oracle', () => {
     expectSameRows(
       await mart(`SELECT toString(day) AS day, user_id, events, sessions, active_seconds, content_views, completions,
           score_sum, score_count, value FROM mart_daily_user_metrics WHERE pack = {pack:String}`),
-      await oracle(dailyUserMetricsOracle(LINGO_ORACLE)),
+      await oracle(dailyUserMetricsOracle(LINGO_ORACLE.views)),
       ['day', 'user_id'],
     );
   });
@@ -134,7 +133,9 @@ describe('lingo: generic marts against a Postgres oracle', () => {
       await mart(`SELECT toString(day) AS day, content_id, content_type, unique_users, views, completions, completion_rate,
           avg_time_spent_s, avg_score, pass_rate, bounce_rate, rating_avg, rating_count, starters, completers, scorers, passers
         FROM mart_content_performance WHERE pack = {pack:String}`),
-      await oracle(contentPerformanceOracle(LINGO_ORACLE)),
+      await oracle(
+        contentPerformanceOracle(LINGO_ORACLE.views, LINGO_ORACLE.startEvent, LINGO_ORACLE.ratingsSql),
+      ),
       ['day', 'content_id', 'content_type'],
     );
   });
@@ -143,7 +144,7 @@ describe('lingo: generic marts against a Postgres oracle', () => {
     expectSameRows(
       await mart(`SELECT cohort_kind, grain, toString(cohort_start) AS cohort_start, period, cohort_size, retained,
           retention_rate, unbounded_retained, unbounded_rate FROM mart_retention WHERE pack = {pack:String}`),
-      await retentionOracle(data.postgres, LINGO_ORACLE),
+      (await Promise.all(retentionOracle(LINGO_ORACLE.signupsSql).map((sql) => oracle(sql)))).flat(),
       ['cohort_kind', 'grain', 'cohort_start', 'period'],
     );
   });
@@ -153,14 +154,18 @@ describe('lingo: generic marts against a Postgres oracle', () => {
       await mart(
         `SELECT experiment, variant, metric, n, mean, variance FROM mart_ab_results WHERE pack = {pack:String}`,
       ),
-      await oracle(abResultsOracle(LINGO_ORACLE)),
+      await oracle(
+        abResultsOracle(LINGO_ORACLE.exposuresSql, LINGO_ORACLE.abMetrics, LINGO_ORACLE.windowDays),
+      ),
       ['experiment', 'variant', 'metric'],
     );
     expectSameRows(
       await mart(
         `SELECT experiment, variant, count() AS n FROM fact_exposures WHERE pack = {pack:String} GROUP BY 1, 2`,
       ),
-      await oracle(exposureCountsOracle(LINGO_ORACLE)),
+      await oracle(`SELECT experiment, variant, count(DISTINCT user_id) AS n FROM (
+          SELECT DISTINCT ON (experiment, user_id) experiment, user_id, variant FROM (${LINGO_ORACLE.exposuresSql}) x
+          ORDER BY experiment, user_id, started_at) e GROUP BY 1, 2`),
       ['experiment', 'variant'],
     );
   });

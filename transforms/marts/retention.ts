@@ -192,7 +192,7 @@ async function stageCells(
       const changedStarts =
         length === 1 ? '{changed:Array(Date)}' : 'arrayMap(d -> toMonday(d), {changed:Array(Date)})';
       // Periods covered by the data up to `to`: a period is reported once it holds only past days.
-      // Floor division: intDiv truncates toward zero, which made a week not yet over (-1/7) period 0.
+      // (intDiv truncates toward zero: a week cohort 1–6 days old must give -1, not 0, hence +1 … -1.)
       const coveredBy = (to: string) =>
         `least(${periods}, intDiv(dateDiff('day', cohort_start, ${to}) + 1, ${length}) - 1)`;
       const joinOn = (alias: string, wanted: string) =>
