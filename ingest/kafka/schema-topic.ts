@@ -3,7 +3,7 @@
 // and workers build mirrors from it. Kafka events themselves carry no types (schemas disabled).
 import type { Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
-import { tableKey, type SourceTable } from '../source-table.ts';
+import { tableKey, VALUE_ENCODINGS, type SourceTable } from '../source-table.ts';
 import { CompactedTopicView } from './compacted-topic.ts';
 
 export const SCHEMA_TOPIC = 'tributary.schemas';
@@ -24,7 +24,7 @@ const sourceTableSchema = z.object({
     z.object({
       name: z.string(),
       clickhouseType: z.string(),
-      encoding: z.enum(['plain', 'date-days', 'time-micros', 'timestamp-micros', 'zoned-timestamp']),
+      encoding: z.enum(VALUE_ENCODINGS),
       isArray: z.boolean(),
       sourceType: z.string(),
     }),
