@@ -112,7 +112,9 @@ function mysqlColumnTypeOf(field: z.infer<typeof fieldSchema>): {
   const length = parameters['__debezium.source.column.length'];
   const scale = parameters['__debezium.source.column.scale'];
   const size =
-    MYSQL_SIZED.has(base) && length !== undefined ? `(${length}${scale !== undefined ? `,${scale}` : ''})` : '';
+    MYSQL_SIZED.has(base) && length !== undefined
+      ? `(${length}${scale !== undefined ? `,${scale}` : ''})`
+      : '';
   // Only binary strings lack a character set; which one a text column has does not change its mapping.
   const charset = MYSQL_BINARY.has(base) ? null : 'utf8mb4';
   return { columnType: [`${base}${size}`, ...modifiers].join(' '), charset };

@@ -37,7 +37,9 @@ describe('binlog positions', () => {
     expect(later).toBeGreaterThan(first as number);
     expect(snapshot).toBeLessThan(first as number);
     // Without transaction metadata the row's index stands in; without a position there is none.
-    expect(binlogChangeVersion({ source: { ...source, row: 2 } })).toBe(binlogVersion('binlog.000003', 420_712));
+    expect(binlogChangeVersion({ source: { ...source, row: 2 } })).toBe(
+      binlogVersion('binlog.000003', 420_712),
+    );
     expect(binlogChangeVersion({ source: { pos: 4 } })).toBeUndefined();
     expect(binlogChangeVersion({ source: { file: 'binlog', pos: 4 } })).toBeUndefined();
     expect(binlogKeyChangePosition(source)).toBe(binlogVersion('binlog.000003', 420_710));
