@@ -20,6 +20,10 @@ const sourceTableSchema = z.object({
     })
     .optional(),
   key: z.array(z.string()).min(1),
+  // Without these a table without a key lost its `_row_id` digest, and a whole-row before image
+  // was taken for a key-only one, once its shape had gone through the topic.
+  rowIdentity: z.enum(['key', 'row', 'append']).optional(),
+  beforeImage: z.enum(['key', 'row']).optional(),
   columns: z.array(
     z.object({
       name: z.string(),
