@@ -2,6 +2,7 @@
 // this module adds what depends on the source (connection, names, tables, excluded secret columns).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEBEZIUM_CONNECTORS } from '../stack/kafka-connect.ts';
 
 const staticConfigSchema = z.record(z.string(), z.string());
 const loadStatic = (file: string) =>
@@ -57,11 +58,6 @@ export interface MysqlConnectorOptions {
   bootstrapServers: string;
 }
 
-export const MYSQL_CONNECTOR_CLASSES = {
-  mysql: 'io.debezium.connector.mysql.MySqlConnector',
-  mariadb: 'io.debezium.connector.mariadb.MariaDbConnector',
-} as const;
-
 /**
  * Debezium's MySQL (or MariaDB) connector with the converters of the Postgres one, set so its
  * events carry what the native capture's carry: decimals as text, unsigned BIGINT exact (a JSON
@@ -71,7 +67,7 @@ export function mysqlConnector(options: MysqlConnectorOptions): ConnectorDefinit
   const url = new URL(options.sourceUrl);
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   const config: Record<string, string> = {
-    'connector.class': MYSQL_CONNECTOR_CLASSES[options.flavor],
+    'connector.class': DEBEZIUM_CONNECTORS[options.flavor],
     ...loadStatic('./debezium-mysql.json'),
     'database.hostname': url.hostname,
     'database.port': url.port || '3306',

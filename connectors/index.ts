@@ -1,13 +1,7 @@
 // The connectors seam: Debezium connector definitions and the Kafka Connect REST client.
 export { ConnectClient, ConnectError } from './connect-client.ts';
 export type { ApplyOutcome, ConnectorStatus } from './connect-client.ts';
-export {
-  postgresConnector,
-  mysqlConnector,
-  columnExcludeList,
-  HEARTBEAT_TABLE,
-  MYSQL_CONNECTOR_CLASSES,
-} from './connector-config.ts';
+export { postgresConnector, mysqlConnector, columnExcludeList, HEARTBEAT_TABLE } from './connector-config.ts';
 export type {
   ConnectorDefinition,
   MysqlConnectorOptions,

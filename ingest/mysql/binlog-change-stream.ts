@@ -173,11 +173,16 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       if (this.stopped) return;
       try {
         const name = event.getEventName();
+        // zongji's `size` leaves out the header and, when the server checksums events, the CRC32.
+        const length =
+          event.size +
+          EVENT_HEADER_BYTES +
+          ((zongji as unknown as { useChecksum?: boolean }).useChecksum ? 4 : 0);
         let start = cursor;
         if (event.nextPosition > 0) {
-          start = event.nextPosition - event.size - EVENT_HEADER_BYTES;
+          start = event.nextPosition - length;
           cursor = event.nextPosition;
-        } else if (POSITIONLESS_EVENTS.has(name)) cursor += event.size + EVENT_HEADER_BYTES;
+        } else if (POSITIONLESS_EVENTS.has(name)) cursor += length;
         switch (name) {
           case 'rotate': {
             file = String(event.binlogName);
