@@ -474,9 +474,11 @@ class EventDecoder {
     table = this.schemas.get(name, schema, tableName);
     if (fits(table) || connectSchema === undefined) return table;
     // Debezium's MySQL connectors send a table without a key with no message key: its rows are
-    // named by their values, as the native capture names them.
-    const keyless = key === null && (connector === 'mysql' || connector === 'mariadb');
-    const keyColumns = table?.key ?? (keyless ? [] : keyColumnsOf(parseKeySchema(key)));
+    // named by their values (a `_row_id` digest the codec adds), as the native capture names them.
+    const keyless =
+      (connector === 'mysql' || connector === 'mariadb') &&
+      (table ? table.rowIdentity === 'row' : key === null);
+    const keyColumns = keyless ? [] : (table?.key ?? keyColumnsOf(parseKeySchema(key)));
     if (!keyColumns || (keyColumns.length === 0 && !keyless)) return table;
     const derived = shapeFromConnectSchema(connectSchema, {
       connector,
