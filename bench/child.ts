@@ -70,3 +70,30 @@ export function rssByTenth(samples: number[]): number[] {
 export function reportOf<T>(run: ChildRun): T {
   return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as T;
 }
+
+/** The arguments that run one ingest worker (worker-process.ts) as a child. */
+export const workerArgs = (
+  brokers: string,
+  group: string,
+  topics: string,
+  warehouse: string,
+  idle?: number,
+) => [
+  '--import',
+  'tsx',
+  new URL('./worker-process.ts', import.meta.url).pathname,
+  brokers,
+  group,
+  topics,
+  warehouse,
+  ...(idle ? [String(idle)] : []),
+];
+
+/** What worker-process.ts reports as its last line. */
+export interface WorkerReport {
+  messages: number;
+  deadLetters: number;
+  floorRssMb: number;
+  firstMessageAt: number;
+  lastLandedAt: number;
+}

@@ -22,7 +22,7 @@ import {
 } from '../stack/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 import { prepareCatalog, writeWorkload } from './activity-workload.ts';
-import { reportOf, rssByTenth, runChild as run } from './child.ts';
+import { reportOf, rssByTenth, runChild as run, workerArgs, type WorkerReport } from './child.ts';
 import { kafkajsConsumeRate, platformaticConsumeRate } from './client-ceiling.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200_000);
@@ -30,14 +30,6 @@ const FRESHNESS_SECONDS = Number(process.env.BENCH_FRESHNESS_SECONDS ?? 20);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 5_000_000);
 const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
 const TABLE = 'public.user_activity_results';
-
-interface WorkerReport {
-  messages: number;
-  deadLetters: number;
-  floorRssMb: number;
-  firstMessageAt: number;
-  lastLandedAt: number;
-}
 
 interface CaptureReport {
   streamedChanges: number;
@@ -69,17 +61,6 @@ const nativeCaptureArgs = (url: string, brokers: string, ...extra: string[]) => 
   '--brokers',
   brokers,
   ...extra,
-];
-
-const workerArgs = (brokers: string, group: string, topics: string, warehouse: string, idle?: number) => [
-  '--import',
-  'tsx',
-  new URL('./worker-process.ts', import.meta.url).pathname,
-  brokers,
-  group,
-  topics,
-  warehouse,
-  ...(idle ? [String(idle)] : []),
 ];
 
 const workerArgsProfiled = (...args: Parameters<typeof workerArgs>) => [

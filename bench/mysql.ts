@@ -2,16 +2,19 @@
 // embedded MariaDB, streamed from the row binlog by the capture process into the chDB mirror,
 // against the server's own decoder reading the same binlog in the same run
 // (`mysqlbinlog --read-from-remote-server --base64-output=DECODE-ROWS -v > /dev/null`). Also the
-// snapshot of a 1M-row table and the capture process' peak RSS. BENCH_CHANGES and
-// BENCH_SNAPSHOT_ROWS set the scale (full scale: 1,000,000 each); BENCH_PROFILE_DIR=dir writes a V8
-// CPU profile of each capture process.
+// snapshot of a 1M-row table and the capture process' peak RSS. Then the Debezium path over the same
+// workload in its own database (Debezium's MariaDB connector on Kafka Connect → Kafka → the ingest
+// worker → chDB), against the native capture's rate of this run (BENCH_DEBEZIUM=0 leaves it out).
+// BENCH_CHANGES and BENCH_SNAPSHOT_ROWS set the scale (full scale: 1,000,000 each);
+// BENCH_PROFILE_DIR=dir writes a V8 CPU profile of each capture process.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { startMariaDb } from '../stack/index.ts';
-import { reportOf, runChild } from './child.ts';
+import { ConnectClient, mysqlConnector } from '../connectors/index.ts';
+import { startKafka, startKafkaConnect, startMariaDb } from '../stack/index.ts';
+import { reportOf, runChild, workerArgs, type WorkerReport } from './child.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1_000_000);
 const SNAPSHOT_ROWS = Number(process.env.BENCH_SNAPSHOT_ROWS ?? 1_000_000);
@@ -111,6 +114,72 @@ function mysqlbinlogSeconds(
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
 
+/**
+ * Debezium's connector is registered on an empty table and paused while the workload is written,
+ * so the figure is the backlog's: from resuming it until the worker landed the last change.
+ */
+async function debeziumSeconds(root: string, url: string, port: number): Promise<number> {
+  const kafka = await startKafka({ dataDir: join(root, 'kafka') });
+  try {
+    const connect = await startKafkaConnect({
+      bootstrapServers: kafka.bootstrapServers,
+      dataDir: join(root, 'connect'),
+    });
+    try {
+      const connection = await mysql.createConnection({ uri: url });
+      await connection.query(TABLE_DDL);
+      const connector = mysqlConnector({
+        sourceUrl: url,
+        flavor: 'mariadb',
+        sourceName: 'dbz',
+        tables: ['events'],
+        dropFields: [],
+        bootstrapServers: kafka.bootstrapServers,
+      });
+      const client = new ConnectClient(connect.url);
+      await client.apply(connector.name, connector.config);
+      // Connect answers 404 for a moment after the connector is created.
+      const taskState = async () =>
+        (await client.status(connector.name).catch(() => undefined))?.tasks[0]?.state;
+      while ((await taskState()) !== 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 500));
+      // The (empty) snapshot is done once the server shows the connector's binlog dump thread.
+      await waitForBinlogReader(connection, port);
+      await client.pause(connector.name);
+      console.error(`writing ${format(CHANGES)} changes for Debezium…`);
+      await writeWorkload(connection, CHANGES);
+      await connection.end();
+      const started = Date.now();
+      await client.resume(connector.name);
+      const worker = reportOf<WorkerReport>(
+        await runChild(
+          workerArgs(
+            kafka.bootstrapServers,
+            'dbz',
+            '^dbz\\.bench_dbz\\.events$',
+            join(root, 'warehouse-debezium'),
+            10,
+          ),
+        ),
+      );
+      if (worker.deadLetters > 0) throw new Error(`the Debezium path set ${worker.deadLetters} events aside`);
+      return (worker.lastLandedAt - started) / 1000;
+    } finally {
+      await connect.stop();
+    }
+  } finally {
+    await kafka.stop();
+  }
+}
+
+async function waitForBinlogReader(connection: mysql.Connection, port: number): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const [rows] = (await connection.query('SHOW PROCESSLIST')) as unknown as [{ Command: string }[]];
+    if (rows.some((row) => /binlog dump/i.test(row.Command))) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`Debezium never started reading the binlog of the server on port ${port}`);
+}
+
 const root = await mkdtemp(join(tmpdir(), 'tributary-bench-mysql-'));
 // The Debian mysqlbinlog (MariaDB 10.11) refuses servers reporting an 11.x version it does not
 // know; the binlog format is the same, so the bench server reports a 10.11 version string.
@@ -147,6 +216,11 @@ try {
   await snapshotConnection.end();
   const snapshot = await runCapture(snapshotUrl, 'snap', join(root, 'warehouse-snapshot'));
 
+  const debezium =
+    process.env.BENCH_DEBEZIUM === '0'
+      ? undefined
+      : await debeziumSeconds(root, await server.createDatabase('bench_dbz'), server.port);
+
   const baselineRate = baseline.rows / baseline.seconds;
   const streamRate = stream.streamedChanges / stream.totalSeconds;
   const snapshotRate = snapshot.snapshotRows / snapshot.snapshotSeconds;
@@ -159,7 +233,13 @@ MySQL benchmark (${format(CHANGES)} changes: 70% insert, 25% update, 5% delete; 
   snapshot  ${format(snapshot.snapshotRows)} rows in ${snapshot.snapshotSeconds.toFixed(2)} s = ${format(snapshotRate)} rows/s   (the server reads the table in ${scanSeconds.toFixed(2)} s: ${format(Number(count?.n ?? 0) / scanSeconds)} rows/s)
   peak RSS  streaming ${stream.peakRssMb.toFixed(0)} MB, snapshot ${snapshot.peakRssMb.toFixed(0)} MB   (${stream.floorRssMb.toFixed(0)} MB with chDB open and nothing captured)
   CPU       capture process used ${stream.cpuSeconds.toFixed(1)} s of CPU streaming (${(stream.cpuSeconds / stream.totalSeconds).toFixed(2)} cores), ${snapshot.cpuSeconds.toFixed(1)} s snapshotting
-  Debezium  not measured: the Debezium MySQL path is not built yet`);
+  ${
+    debezium === undefined
+      ? 'Debezium  not measured (BENCH_DEBEZIUM=0)'
+      : // The same workload logs the same row changes in its own database: the native count is theirs.
+        `Debezium  MariaDB connector → Kafka → worker → chDB mirror, backlog of the same workload        ${format(stream.streamedChanges)} changes in ${debezium.toFixed(2)} s = ${format(stream.streamedChanges / debezium)} changes/s
+  ratio     capture / Debezium                                                                 ${(streamRate / (stream.streamedChanges / debezium)).toFixed(2)}   (target ≥ 3)`
+  }`);
 } finally {
   await server.stop();
   await rm(root, { recursive: true, force: true });

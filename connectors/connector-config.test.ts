@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DROP_FIELDS } from '../ingest/index.ts';
-import { columnExcludeList, postgresConnector } from './connector-config.ts';
+import { columnExcludeList, mysqlConnector, postgresConnector } from './connector-config.ts';
 
 describe('Debezium Postgres connector definition', () => {
   const definition = postgresConnector({
@@ -48,5 +48,48 @@ describe('Debezium Postgres connector definition', () => {
     ]) {
       expect(pattern.test(column), column).toBe(false);
     }
+  });
+});
+
+describe('Debezium MySQL connector definition', () => {
+  const options = {
+    sourceUrl: 'mysql://cdc:p%40ss@127.0.0.1:3307/shop.v2',
+    sourceName: 'shop',
+    dropFields: DEFAULT_DROP_FIELDS,
+    bootstrapServers: '127.0.0.1:9092',
+  };
+
+  it('picks the connector by server flavor and keeps its schema history on a tributary topic', () => {
+    const mariadb = mysqlConnector({ ...options, flavor: 'mariadb', tables: ['orders'] });
+    expect(mariadb.name).toBe('shop-mariadb');
+    expect(mariadb.config).toMatchObject({
+      'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector',
+      'database.hostname': '127.0.0.1',
+      'database.port': '3307',
+      'database.user': 'cdc',
+      'database.password': 'p@ss',
+      'database.include.list': 'shop\\.v2',
+      'table.include.list': 'shop\\.v2\\.orders',
+      'topic.prefix': 'shop',
+      'schema.history.internal.kafka.bootstrap.servers': '127.0.0.1:9092',
+      'schema.history.internal.kafka.topic': 'tributary.schema-history.shop',
+      'provide.transaction.metadata': 'true',
+      'decimal.handling.mode': 'string',
+      'bigint.unsigned.handling.mode': 'precise',
+      'value.converter.decimal.format': 'NUMERIC',
+      'value.converter.schemas.enable': 'true',
+    });
+    const mysql = mysqlConnector({ ...options, flavor: 'mysql' });
+    expect(mysql.config['connector.class']).toBe('io.debezium.connector.mysql.MySqlConnector');
+    expect(mysql.config['table.include.list']).toBeUndefined();
+  });
+
+  it('takes a stable replica server id from the source name, apart from real replicas and the native capture', () => {
+    const id = Number(mysqlConnector({ ...options, flavor: 'mysql' }).config['database.server.id']);
+    expect(id).toBe(Number(mysqlConnector({ ...options, flavor: 'mariadb' }).config['database.server.id']));
+    expect(id).toBeGreaterThanOrEqual(0x60000000);
+    expect(id).toBeLessThan(0x70000000);
+    const other = mysqlConnector({ ...options, flavor: 'mysql', sourceName: 'billing' });
+    expect(other.config['database.server.id']).not.toBe(String(id));
   });
 });

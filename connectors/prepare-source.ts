@@ -1,7 +1,13 @@
-// What a Postgres source needs before its Debezium connector starts: the heartbeat table Debezium
+// What a source needs before its Debezium connector starts. Postgres: the heartbeat table Debezium
 // writes to, and the connector's publication, created here so it streams generated columns too
 // (Postgres 18's publish_generated_columns; Debezium's own autocreate does not set it).
 import pg from 'pg';
+import {
+  checkBinlogCapture,
+  connectMysql,
+  parseMysqlUrl,
+  type MysqlServer,
+} from '../ingest/mysql/catalog.ts';
 import { HEARTBEAT_TABLE } from './connector-config.ts';
 
 export interface PrepareOptions {
@@ -42,5 +48,20 @@ export async function preparePostgresSource(options: PrepareOptions): Promise<vo
     );
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * What a MySQL source needs before its Debezium connector starts: nothing is created there, but
+ * the server must log what the connector reads (the native capture's checks), and its flavor picks
+ * the connector.
+ */
+export async function prepareMysqlSource(sourceUrl: string): Promise<MysqlServer> {
+  const settings = parseMysqlUrl(sourceUrl);
+  const connection = await connectMysql(settings);
+  try {
+    return await checkBinlogCapture(connection, settings);
+  } finally {
+    await connection.end();
   }
 }

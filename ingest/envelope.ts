@@ -33,6 +33,10 @@ export const changeSourceSchema = z
     lsn: z.number().int().nonnegative().optional(),
     /** MongoDB: the change's cluster time is `ts_ms / 1000` seconds and increment `ord`. */
     ord: z.number().int().nonnegative().optional(),
+    /** MySQL: the binary log file and the offset of the change's rows event, and the row in it. */
+    file: z.string().optional(),
+    pos: z.number().int().nonnegative().optional(),
+    row: z.number().int().nonnegative().optional(),
     txId: z.number().int().optional(),
     ts_ms: z.number(),
     snapshot: snapshotFlagSchema.optional(),
@@ -66,6 +70,12 @@ export const changeEnvelopeSchema = z
     source: changeSourceSchema,
     op: changeOperationSchema,
     ts_ms: z.number().optional(),
+    /** Debezium's transaction metadata (`provide.transaction.metadata`): the change's place in it. */
+    transaction: z
+      .object({ id: z.string(), total_order: z.number().int().positive() })
+      .loose()
+      .nullable()
+      .optional(),
     keyChange: keyChangeSchema.optional(),
   })
   .loose()

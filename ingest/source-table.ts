@@ -6,7 +6,26 @@ import { createHash } from 'node:crypto';
  * How an envelope value is encoded (Debezium's conventions), which decides how it is written to
  * ClickHouse. `plain` values are written as they are.
  */
-export type ValueEncoding = 'plain' | 'date-days' | 'time-micros' | 'timestamp-micros' | 'zoned-timestamp';
+export type ValueEncoding =
+  | 'plain'
+  | 'date-days'
+  | 'time-micros'
+  /** Debezium `Timestamp`: milliseconds (MySQL DATETIME(0–3) under adaptive time precision). */
+  | 'timestamp-millis'
+  | 'timestamp-micros'
+  | 'zoned-timestamp'
+  /** Debezium `Bits` (MySQL BIT(n > 1)): base64 of the bits as little-endian bytes. */
+  | 'bits';
+
+export const VALUE_ENCODINGS = [
+  'plain',
+  'date-days',
+  'time-micros',
+  'timestamp-millis',
+  'timestamp-micros',
+  'zoned-timestamp',
+  'bits',
+] as const satisfies readonly ValueEncoding[];
 
 export interface SourceColumn {
   name: string;

@@ -1,5 +1,6 @@
-// Starts a Kafka Connect worker (distributed mode, one member) with the Debezium Postgres and
-// MongoDB connectors on its plugin path; its state lives in topics named after its data directory.
+// Starts a Kafka Connect worker (distributed mode, one member) with the Debezium Postgres, MongoDB,
+// MySQL and MariaDB connectors on its plugin path; its state lives in topics named after its data
+// directory.
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -36,6 +37,8 @@ export const CONNECT_MAIN_CLASS = 'org.apache.kafka.connect.cli.ConnectDistribut
 export const DEBEZIUM_CONNECTORS = {
   postgres: 'io.debezium.connector.postgresql.PostgresConnector',
   mongodb: 'io.debezium.connector.mongodb.MongoDbConnector',
+  mysql: 'io.debezium.connector.mysql.MySqlConnector',
+  mariadb: 'io.debezium.connector.mariadb.MariaDbConnector',
 } as const;
 
 export async function startKafkaConnect(options: KafkaConnectOptions): Promise<RunningConnect> {

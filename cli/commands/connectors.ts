@@ -3,10 +3,13 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { parseConfig, piiPolicyOptions, postgresUrlSchema } from '../../config/index.ts';
+import { mysqlUrlSchema } from '../../config/mysql.ts';
 import {
   ConnectClient,
   HEARTBEAT_TABLE,
+  mysqlConnector,
   postgresConnector,
+  prepareMysqlSource,
   preparePostgresSource,
 } from '../../connectors/index.ts';
 import {
@@ -20,14 +23,22 @@ import { parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary connectors apply --connect-url URL --source postgres://USER:PW@HOST:PORT/DB
                                   [--source-name NAME] [--tables schema.t1,schema.t2] [--brokers HOST:PORT]
+       tributary connectors apply --connect-url URL --source mysql://USER:PW@HOST:PORT/DB
+                                  --brokers HOST:PORT [--source-name NAME] [--tables t1,t2]
        tributary connectors status --connect-url URL [--name CONNECTOR]
 
-apply    registers the Debezium Postgres connector for the source (topics <NAME>.<schema>.<table>,
-         slot and publication debezium_<NAME>), creating on the source the publication (with
-         generated columns) and ${HEARTBEAT_TABLE} for its heartbeat. Re-applying an unchanged
-         configuration changes nothing; a changed one is updated.
-         With --brokers, the tables' shapes (read from the source catalog) are published on
-         tributary.schemas for the ingest workers: Debezium's schemaless events carry no types.
+apply    registers the Debezium connector for the source. Re-applying an unchanged configuration
+         changes nothing; a changed one is updated.
+         Postgres: topics <NAME>.<schema>.<table>, slot and publication debezium_<NAME>; creates on
+         the source the publication (with generated columns) and ${HEARTBEAT_TABLE} for
+         its heartbeat. With --brokers, the tables' shapes (read from the source catalog) are
+         published on tributary.schemas for the ingest workers.
+         MySQL/MariaDB: Debezium's MySQL connector, or its MariaDB connector for a MariaDB server
+         (topics <NAME>.<database>.<table>, transactions on <NAME>.transaction, which workers skip);
+         the server is checked as the native capture checks it (ROW binlog, FULL row image and
+         metadata, replication grants). --brokers (as Kafka Connect reaches them) keeps the
+         connector's schema history on tributary.schema-history.<NAME>; the workers take the
+         tables' shapes from the events' schemas.
 status   shows each connector's state and its tasks' states; exit 1 unless all are RUNNING.`;
 
 const spec = {
@@ -72,7 +83,10 @@ export const connectorsCommand = {
 
 async function apply(client: ConnectClient, flags: ApplyFlags): Promise<number> {
   if (flags.source === undefined) throw new UsageError('--source is required', usage);
-  const { source } = parseConfig(z.object({ source: postgresUrlSchema }), { source: flags.source });
+  const mysql = /^(mysql|mariadb):/.test(flags.source);
+  const { source } = parseConfig(z.object({ source: mysql ? mysqlUrlSchema : postgresUrlSchema }), {
+    source: flags.source,
+  });
   const sourceName =
     flags['source-name'] ??
     new URL(source).pathname
@@ -84,6 +98,7 @@ async function apply(client: ConnectClient, flags: ApplyFlags): Promise<number> 
     .map((table) => table.trim())
     .filter(Boolean);
   const pii = piiPolicyOptions(true);
+  if (mysql) return applyMysql(client, { source, sourceName, tables, brokers: flags.brokers, pii });
   const definition = postgresConnector({ sourceUrl: source, sourceName, tables, dropFields: pii.dropFields });
   await preparePostgresSource({
     sourceUrl: source,
@@ -112,6 +127,39 @@ async function apply(client: ConnectClient, flags: ApplyFlags): Promise<number> 
     await publishTableSchemas(producer, shapes).finally(() => producer.disconnect());
     console.log(`published the shapes of ${shapes.length} table(s) on tributary.schemas`);
   }
+  console.log(`${definition.name}: ${await client.apply(definition.name, definition.config)}`);
+  return 0;
+}
+
+async function applyMysql(
+  client: ConnectClient,
+  options: {
+    source: string;
+    sourceName: string;
+    tables: string[] | undefined;
+    brokers: string | undefined;
+    pii: { dropFields: string[] };
+  },
+): Promise<number> {
+  if (options.brokers === undefined)
+    throw new UsageError(
+      '--brokers is required for a MySQL source: its connector keeps its schema history there',
+      usage,
+    );
+  const server = await prepareMysqlSource(options.source).catch((error: Error) => {
+    throw new CaptureError(`cannot use ${redactUrl(options.source)} with Debezium: ${error.message}`, {
+      cause: error,
+    });
+  });
+  const definition = mysqlConnector({
+    sourceUrl: options.source,
+    flavor: server.flavor,
+    sourceName: options.sourceName,
+    // `db.table` or `table`: the connector captures tables of the URL's database.
+    tables: options.tables?.map((table) => table.split('.').at(-1) ?? table),
+    dropFields: options.pii.dropFields,
+    bootstrapServers: options.brokers,
+  });
   console.log(`${definition.name}: ${await client.apply(definition.name, definition.config)}`);
   return 0;
 }

@@ -1,9 +1,11 @@
 // Table shapes from the data itself: Debezium's JSON converter with schemas enabled wraps every
 // value with its Kafka Connect schema, and with `column.propagate.source.type` each field names its
-// Postgres type (`__debezium.source.column.type`, `.length`, `.scale`). The worker turns that into the
-// same SourceTable the native capture builds from the catalog, through the same type mapping, so a
-// column added at the source reaches the mirror without the worker ever connecting to the source.
+// Postgres or MySQL type (`__debezium.source.column.type`, `.length`, `.scale`). The worker turns that
+// into the same SourceTable the native capture builds from the catalog, through the same type
+// mapping, so a column added at the source reaches the mirror without the worker ever connecting to
+// the source.
 import { z } from 'zod';
+import { createMysqlTableCodec } from '../mysql/table-codec.ts';
 import type { PiiPolicy } from '../pii.ts';
 import type { PgTypeInfo } from '../postgres/pg-types.ts';
 import { createTableCodec } from '../postgres/table-codec.ts';
@@ -28,10 +30,12 @@ const envelopeSchemaSchema = z
 export type ConnectSchema = z.infer<typeof envelopeSchemaSchema>;
 
 export interface DerivedShapeOptions {
+  /** The events' `source.connector`: `postgresql`, or `mysql`/`mariadb`. */
+  connector: string;
   source: string;
   schema: string;
   table: string;
-  /** The row key: the known shape's, or the message key's fields. */
+  /** The row key: the known shape's, or the message key's fields (none: a MySQL table without a key). */
   key: string[];
   beforeImage?: 'key' | 'row';
   pii: PiiPolicy;
@@ -51,6 +55,8 @@ export function shapeFromConnectSchema(
   const row = parsed.data.fields.find((field) => field.field === 'after' || field.field === 'before');
   const struct = structSchema.safeParse(row);
   if (!struct.success) return undefined;
+  if (options.connector === 'mysql' || options.connector === 'mariadb')
+    return mysqlShape(struct.data.fields, options);
   const columns = struct.data.fields.map((field) => ({
     name: field.field,
     type: pgTypeOf(field),
@@ -70,6 +76,48 @@ export function shapeFromConnectSchema(
     onUnknownType: (type) =>
       options.warn?.(`type ${type} is not known to Tributary; its values are kept as text`),
   }).table;
+}
+
+/** The MySQL COLUMN_TYPE each field's parameters spell, through the native capture's codec. */
+function mysqlShape(
+  fields: z.infer<typeof fieldSchema>[],
+  options: DerivedShapeOptions,
+): SourceTable | undefined {
+  const columns = fields.map((field) => ({ name: field.field, ...mysqlColumnTypeOf(field) }));
+  if (columns.some((column) => column.columnType === undefined)) return undefined;
+  return createMysqlTableCodec({
+    source: options.source,
+    database: options.schema,
+    table: options.table,
+    columns: columns as { name: string; columnType: string; charset: string | null }[],
+    key: options.key,
+    pii: options.pii,
+    onUnknownType: (type) =>
+      options.warn?.(`type ${type} is not known to Tributary; its values are kept as text`),
+  }).table;
+}
+
+/** Types whose length and scale matter to the mapping: DECIMAL(p,s), BIT(n), DATETIME(fsp), … */
+const MYSQL_SIZED = new Set(['decimal', 'numeric', 'bit', 'datetime', 'timestamp', 'time']);
+const MYSQL_BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+
+function mysqlColumnTypeOf(field: z.infer<typeof fieldSchema>): {
+  columnType: string | undefined;
+  charset: string | null;
+} {
+  const parameters = field.parameters ?? {};
+  const sourceType = parameters['__debezium.source.column.type']?.toLowerCase();
+  if (!sourceType) return { columnType: undefined, charset: null };
+  const [base = sourceType, ...modifiers] = sourceType.split(' ');
+  const length = parameters['__debezium.source.column.length'];
+  const scale = parameters['__debezium.source.column.scale'];
+  const size =
+    MYSQL_SIZED.has(base) && length !== undefined
+      ? `(${length}${scale !== undefined ? `,${scale}` : ''})`
+      : '';
+  // Only binary strings lack a character set; which one a text column has does not change its mapping.
+  const charset = MYSQL_BINARY.has(base) ? null : 'utf8mb4';
+  return { columnType: [`${base}${size}`, ...modifiers].join(' '), charset };
 }
 
 /** The key columns a Debezium message key's Connect schema names. */

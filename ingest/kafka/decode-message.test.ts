@@ -61,4 +61,12 @@ describe('decoding a Kafka change message', () => {
       reason: 'event of 101 bytes exceeds the 100-byte limit (--max-event-bytes)',
     });
   });
+
+  it("drops Debezium's transaction boundaries", () => {
+    const boundary = { status: 'END', id: '0-1-27', event_count: 4, data_collections: [], ts_ms: 1 };
+    expect(decodeChangeMessage(Buffer.from(JSON.stringify({ schema: {}, payload: boundary })))).toEqual({
+      kind: 'drop',
+      reason: 'transaction boundary',
+    });
+  });
 });

@@ -34,6 +34,9 @@ export function decodeChangeMessage(
   let schema: unknown;
   if (parsed !== null && typeof parsed === 'object' && 'payload' in parsed && 'schema' in parsed)
     ({ schema, payload: parsed } = parsed as { schema: unknown; payload: unknown });
+  // Debezium's transaction boundaries (`<prefix>.transaction`, provide.transaction.metadata): what
+  // they say, each change carries too.
+  if (isTransactionBoundary(parsed)) return { kind: 'drop', reason: 'transaction boundary' };
   const result = changeEnvelopeSchema.safeParse(parsed);
   if (!result.success) {
     const issues = result.error.issues
@@ -44,6 +47,12 @@ export function decodeChangeMessage(
   return schema === undefined
     ? { kind: 'ok', envelope: result.data }
     : { kind: 'ok', envelope: result.data, schema };
+}
+
+function isTransactionBoundary(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || 'op' in value) return false;
+  const { status, id } = value as { status?: unknown; id?: unknown };
+  return (status === 'BEGIN' || status === 'END') && typeof id === 'string';
 }
 
 /** A run of 16+ digits may be an int64 beyond 2^53: only then pay for a parser that keeps it exact. */

@@ -45,6 +45,7 @@ describe('reading envelopes by connector', () => {
       ok: true,
       envelope: postgres('u', 90),
       table: 'app.public.items',
+      namespace: 'public',
       version: 101,
       state: { snapshotLsn: 100 },
     });
@@ -72,6 +73,33 @@ describe('reading envelopes by connector', () => {
       ok: false,
       reason: 'a MongoDB delete whose message key holds no document id',
     });
+  });
+
+  it("versions Debezium's MariaDB events by their transaction's position and their order in it", () => {
+    const envelope: ChangeEnvelope = {
+      op: 'u',
+      before: { id: 1 },
+      after: { id: 1 },
+      source: {
+        connector: 'mariadb',
+        name: 'dbz',
+        db: 'shop',
+        table: 'items',
+        file: 'binlog.000002',
+        pos: 400,
+        row: 0,
+        ts_ms: 0,
+      },
+      transaction: { id: '0-1-43', total_order: 6 },
+    };
+    expect(readWithDialect(envelope, null, {})).toMatchObject({
+      ok: true,
+      table: 'dbz.shop.items',
+      namespace: 'shop',
+      version: 2 * 2 ** 32 + 406,
+    });
+    const positionless = { ...envelope, source: { ...envelope.source, file: undefined } };
+    expect(readWithDialect(positionless, null, {})).toMatchObject({ ok: false });
   });
 
   it.each([

@@ -4,6 +4,7 @@
 import { deleteImageFromKey } from '../documents/document-rows.ts';
 import type { ChangeEnvelope, SourceVersion } from '../envelope.ts';
 import { mongoVersion } from '../mongo/positions.ts';
+import { binlogChangeVersion, binlogKeyChangePosition } from '../mysql/binlog-position.ts';
 import { tableKey } from '../source-table.ts';
 
 /** What the worker keeps per partition between events: Postgres' newest snapshot position seen. */
@@ -12,7 +13,15 @@ export interface PartitionState {
 }
 
 export type DialectOutcome =
-  | { ok: true; envelope: ChangeEnvelope; table: string; version: SourceVersion; state: PartitionState }
+  | {
+      ok: true;
+      envelope: ChangeEnvelope;
+      table: string;
+      /** The table's namespace at its source: Postgres schema, MySQL or MongoDB database. */
+      namespace: string;
+      version: SourceVersion;
+      state: PartitionState;
+    }
   | { ok: false; reason: string };
 
 interface Dialect {
@@ -27,7 +36,38 @@ const postgres: Dialect = {
     if (envelope.op === 'd' && !envelope.before) return { ok: false, reason: "op 'd' needs a 'before' row" };
     const lifted = liftStraddler(envelope.op, lsn, state);
     const key = tableKey({ source: name, schema, table });
-    return { ok: true, envelope, table: key, version: lifted.version, state: lifted.state };
+    return {
+      ok: true,
+      envelope,
+      table: key,
+      namespace: schema,
+      version: lifted.version,
+      state: lifted.state,
+    };
+  },
+};
+
+/**
+ * Debezium's MySQL and MariaDB connectors, and the native MySQL capture: versions come from the
+ * binary log position both fill alike (binlogChangeVersion). Snapshot rows carry the snapshot's
+ * position, read under the global read lock, which every streamed change passes: nothing straddles.
+ */
+const mysql: Dialect = {
+  read(envelope, _key, state) {
+    const { name, db, table } = envelope.source;
+    if (!table) return { ok: false, reason: 'a MySQL event without source.table' };
+    const version = binlogChangeVersion(envelope);
+    if (version === undefined)
+      return { ok: false, reason: 'a MySQL event without a binary log position (source.file, source.pos)' };
+    if (envelope.op === 'd' && !envelope.before) return { ok: false, reason: "op 'd' needs a 'before' row" };
+    return {
+      ok: true,
+      envelope,
+      table: tableKey({ source: name, schema: db, table }),
+      namespace: db,
+      version,
+      state,
+    };
   },
 };
 
@@ -48,13 +88,22 @@ const mongodb: Dialect = {
       ok: true,
       envelope: read,
       table: tableKey({ source: name, schema: db, table: collection }),
+      namespace: db,
       version,
       state,
     };
   },
 };
 
-const DIALECTS: Record<string, Dialect> = { postgresql: postgres, mongodb };
+const DIALECTS: Record<string, Dialect> = { postgresql: postgres, mongodb, mysql, mariadb: mysql };
+
+/**
+ * Where an event sits in its source's own order, before the worker re-versions anything: what
+ * pairs the two halves of a key change.
+ */
+export function sourcePosition(source: ChangeEnvelope['source']): number | undefined {
+  return source.lsn ?? binlogKeyChangePosition(source);
+}
 
 export function readWithDialect(
   envelope: ChangeEnvelope,

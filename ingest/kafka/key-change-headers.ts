@@ -4,6 +4,7 @@
 // into the envelope's `keyChange`, so both paths fill a moved row's unchanged values the same way.
 import type { IHeaders } from 'kafkajs';
 import type { ChangeEnvelope, KeyChange, Row } from '../envelope.ts';
+import { sourcePosition } from './dialects.ts';
 
 const HEADER_OF_SIDE = { old: '__debezium.newkey', new: '__debezium.oldkey' } as const;
 
@@ -22,7 +23,7 @@ export function keyChangeFromHeaders(
   headers: IHeaders | undefined,
   envelope: ChangeEnvelope,
 ): KeyChange | undefined {
-  const position = envelope.source.lsn;
+  const position = sourcePosition(envelope.source);
   if (!headers || position === undefined) return undefined;
   for (const side of ['old', 'new'] as const) {
     const value = headers[HEADER_OF_SIDE[side]];

@@ -3,7 +3,7 @@
 // and workers build mirrors from it. Kafka events themselves carry no types (schemas disabled).
 import type { Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
-import { tableKey, type SourceTable } from '../source-table.ts';
+import { tableKey, VALUE_ENCODINGS, type SourceTable } from '../source-table.ts';
 import { CompactedTopicView } from './compacted-topic.ts';
 
 export const SCHEMA_TOPIC = 'tributary.schemas';
@@ -20,11 +20,15 @@ const sourceTableSchema = z.object({
     })
     .optional(),
   key: z.array(z.string()).min(1),
+  // Without these a table without a key lost its `_row_id` digest, and a whole-row before image
+  // was taken for a key-only one, once its shape had gone through the topic.
+  rowIdentity: z.enum(['key', 'row', 'append']).optional(),
+  beforeImage: z.enum(['key', 'row']).optional(),
   columns: z.array(
     z.object({
       name: z.string(),
       clickhouseType: z.string(),
-      encoding: z.enum(['plain', 'date-days', 'time-micros', 'timestamp-micros', 'zoned-timestamp']),
+      encoding: z.enum(VALUE_ENCODINGS),
       isArray: z.boolean(),
       sourceType: z.string(),
     }),

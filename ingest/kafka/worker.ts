@@ -429,7 +429,7 @@ class EventDecoder {
       state,
     );
     if (!read.ok) return reject(read.reason);
-    const table = await this.resolveTable(read.envelope, decoded.schema, message.key);
+    const table = await this.resolveTable(read.envelope, read.namespace, decoded.schema, message.key);
     if (!table) return reject(`no table shape is published on tributary.schemas for ${read.table}`);
     await this.ensureMirror(table);
     // The native capture applied its policy at the source and says so; Debezium's events get it here.
@@ -457,11 +457,12 @@ class EventDecoder {
    */
   private async resolveTable(
     envelope: ChangeEnvelope,
+    schema: string,
     connectSchema: unknown,
     key: Buffer | null,
   ): Promise<SourceTable | undefined> {
     if (envelope.source.collection !== undefined) return this.resolveCollection(envelope);
-    const { name, schema = 'public', table: tableName } = envelope.source;
+    const { connector, name, table: tableName } = envelope.source;
     if (!tableName) return undefined;
     let table = this.schemas.get(name, schema, tableName);
     const image = rowImage(envelope.after ?? envelope.before) ?? {};
@@ -472,9 +473,15 @@ class EventDecoder {
     await this.schemas.catchUp();
     table = this.schemas.get(name, schema, tableName);
     if (fits(table) || connectSchema === undefined) return table;
-    const keyColumns = table?.key ?? keyColumnsOf(parseKeySchema(key));
-    if (!keyColumns?.length) return table;
+    // Debezium's MySQL connectors send a table without a key with no message key: its rows are
+    // named by their values (a `_row_id` digest the codec adds), as the native capture names them.
+    const keyless =
+      (connector === 'mysql' || connector === 'mariadb') &&
+      (table ? table.rowIdentity === 'row' : key === null);
+    const keyColumns = keyless ? [] : (table?.key ?? keyColumnsOf(parseKeySchema(key)));
+    if (!keyColumns || (keyColumns.length === 0 && !keyless)) return table;
     const derived = shapeFromConnectSchema(connectSchema, {
+      connector,
       source: name,
       schema,
       table: tableName,

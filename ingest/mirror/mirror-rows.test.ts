@@ -51,6 +51,38 @@ describe('mirror rows', () => {
     expect(converted.ok && converted.row).toBe(image);
   });
 
+  it("reads Debezium's millisecond timestamps and MySQL BIT bytes (little-endian) as the mirror's values", () => {
+    const mysqlTable: SourceTable = {
+      source: 'shop',
+      schema: 'shop',
+      table: 'items',
+      key: ['id'],
+      columns: [
+        { name: 'id', clickhouseType: 'Int32', encoding: 'plain', isArray: false, sourceType: 'int' },
+        {
+          name: 'at',
+          clickhouseType: "DateTime64(6, 'UTC')",
+          encoding: 'timestamp-millis',
+          isArray: false,
+          sourceType: 'datetime',
+        },
+        { name: 'bits', clickhouseType: 'UInt64', encoding: 'bits', isArray: false, sourceType: 'bit(12)' },
+        { name: 'wide', clickhouseType: 'UInt64', encoding: 'bits', isArray: false, sourceType: 'bit(64)' },
+      ],
+    };
+    const image = {
+      id: 1,
+      at: 1_704_164_645_500,
+      bits: Buffer.from([0xfe, 0x0f]).toString('base64'),
+      wide: Buffer.alloc(8, 0xff).toString('base64'),
+    };
+    expect(createRowConverter(mysqlTable).convert(image)).toEqual({
+      ok: true,
+      row: { id: 1, at: 1_704_164_645_500_000, bits: 0x0ffe, wide: '18446744073709551615' },
+      unavailable: undefined,
+    });
+  });
+
   it('rewrites NULL arrays as empty ones and times as text, in a copy', () => {
     const image = { id: 'x', day: null, reminder: 68_400_000_000, tags: null };
     expect(createRowConverter(table).convert(image)).toEqual({

@@ -1,7 +1,7 @@
 // Turns envelope rows into rows of a raw mirror. ClickHouse reads Debezium's day and microsecond
 // integers for Date32 and DateTime64(6) as they are, so most values pass untouched and most rows
 // are stored as the very object the envelope carries; only NULL arrays (ClickHouse arrays cannot be
-// NULL) and times of day (stored as text) are rewritten.
+// NULL), times of day (stored as text), millisecond timestamps and MySQL's BIT bytes are rewritten.
 import type { MirrorColumn, MirrorTable } from '../../warehouse/index.ts';
 import { microsToTime } from '../temporal.ts';
 import type { SourceColumn, SourceTable, ValueEncoding } from '../source-table.ts';
@@ -16,7 +16,17 @@ const ELEMENT_CONVERTERS: Record<ValueEncoding, Convert | undefined> = {
   'timestamp-micros': undefined,
   'zoned-timestamp': undefined,
   'time-micros': (value) => (typeof value === 'number' ? microsToTime(value) : value),
+  'timestamp-millis': (value) => (typeof value === 'number' ? value * 1000 : value),
+  bits: (value) => (typeof value === 'string' ? littleEndianBitsToInteger(value) : value),
 };
+
+/** Debezium's `Bits` → the number they spell (UInt64: beyond 2^53 as exact text, which ClickHouse parses). */
+function littleEndianBitsToInteger(base64: string): number | string {
+  const bytes = Buffer.from(base64, 'base64');
+  let result = 0n;
+  for (let index = bytes.length - 1; index >= 0; index--) result = (result << 8n) | BigInt(bytes[index] ?? 0);
+  return result <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(result) : result.toString();
+}
 
 export function mirrorColumnType(column: SourceColumn, isKey: boolean): string {
   if (column.isArray) return `Array(Nullable(${column.clickhouseType}))`;

@@ -12,7 +12,8 @@ import { AsyncQueue } from '../landing/async-queue.ts';
 import type { ChangeStream, ReadUnit, SourceChange } from '../landing/types.ts';
 import {
   BINLOG_CODEC,
-  binlogVersion,
+  binlogChangeVersion,
+  binlogKeyChangePosition,
   compareBinlogPositions,
   type BinlogPosition,
   type BinlogState,
@@ -56,6 +57,11 @@ const PROGRESS_STRIDE = 16 * 1024 * 1024;
 interface OpenTransaction {
   gtid: string | undefined;
   start: number;
+  /** Where the transaction's first event (its GTID, or BEGIN) starts: Debezium's `source.pos`. */
+  position: number;
+  /** Changes emitted so far, in all and per table: Debezium's transaction metadata counts them. */
+  emitted: number;
+  emittedPerTable: Map<string, number>;
   changes: SourceChange[];
   bytes: number;
 }
@@ -150,8 +156,16 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
         });
       finishIfReached(position);
     };
-    const begin = (event: BinlogEvent, gtid: string | undefined) => {
-      transaction = { gtid, start: event.nextPosition, changes: [], bytes: 0 };
+    const begin = (event: BinlogEvent, gtid: string | undefined, position: number) => {
+      transaction = {
+        gtid,
+        start: event.nextPosition,
+        position,
+        emitted: 0,
+        emittedPerTable: new Map(),
+        changes: [],
+        bytes: 0,
+      };
     };
 
     zongji.on('binlog', (raw: unknown) => {
@@ -159,11 +173,16 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       if (this.stopped) return;
       try {
         const name = event.getEventName();
+        // zongji's `size` leaves out the header and, when the server checksums events, the CRC32.
+        const length =
+          event.size +
+          EVENT_HEADER_BYTES +
+          ((zongji as unknown as { useChecksum?: boolean }).useChecksum ? 4 : 0);
         let start = cursor;
         if (event.nextPosition > 0) {
-          start = event.nextPosition - event.size - EVENT_HEADER_BYTES;
+          start = event.nextPosition - length;
           cursor = event.nextPosition;
-        } else if (POSITIONLESS_EVENTS.has(name)) cursor += event.size + EVENT_HEADER_BYTES;
+        } else if (POSITIONLESS_EVENTS.has(name)) cursor += length;
         switch (name) {
           case 'rotate': {
             file = String(event.binlogName);
@@ -174,11 +193,11 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
             const gtid = String(event.gtid);
             const domain = gtid.split('-')[0] ?? '0';
             domains.set(domain, gtid);
-            begin(event, gtid);
+            begin(event, gtid, start);
             return;
           }
           case 'gtid':
-            begin(event, String(event.gtid));
+            begin(event, String(event.gtid), start);
             return;
           case 'tablemap': {
             const entry = (event.tableMap as Record<number, TableMapEntry>)[event.tableId as number];
@@ -200,7 +219,7 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
           case 'query': {
             const query = String(event.query ?? '').trim();
             if (/^BEGIN\b/i.test(query)) {
-              if (!transaction) begin(event, undefined);
+              if (!transaction) begin(event, undefined, start);
               return;
             }
             if (/^(SAVEPOINT|ROLLBACK TO|RELEASE SAVEPOINT)\b/i.test(query)) return;
@@ -211,15 +230,14 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
               String(event.schema ?? ''),
               event,
               file,
-              start,
-              (transaction ??= open(event)),
+              (transaction ??= open(event, start)),
             );
             return commit(event.nextPosition);
           }
           case 'writerows':
           case 'updaterows':
           case 'deleterows':
-            this.rows(name, event, file, start, transaction ?? (transaction = open(event)));
+            this.rows(name, event, file, transaction ?? (transaction = open(event, start)));
             return;
           case 'xid':
             return commit(event.nextPosition);
@@ -274,8 +292,16 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     });
     return queue;
 
-    function open(event: BinlogEvent): OpenTransaction {
-      return { gtid: undefined, start: event.nextPosition || cursor, changes: [], bytes: 0 };
+    function open(event: BinlogEvent, position: number): OpenTransaction {
+      return {
+        gtid: undefined,
+        start: event.nextPosition || cursor,
+        position,
+        emitted: 0,
+        emittedPerTable: new Map(),
+        changes: [],
+        bytes: 0,
+      };
     }
   }
 
@@ -303,14 +329,12 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     });
   }
 
-  /** Row events: each row is a change, versioned by its event's offset plus its index. */
-  private rows(
-    name: string,
-    event: BinlogEvent,
-    file: string,
-    offset: number,
-    transaction: OpenTransaction,
-  ): void {
+  /**
+   * Row events: each row is a change. Its source names it as Debezium's MySQL connectors do (the
+   * transaction's position, the row's index in its event, its order in the transaction), and its
+   * version is derived from that source (binlogSourceVersion), the same on both paths.
+   */
+  private rows(name: string, event: BinlogEvent, file: string, transaction: OpenTransaction): void {
     const tableMap = (event.tableMap as Record<number, TableMapEntry>)[event.tableId as number];
     if (!tableMap || tableMap.parentSchema !== this.options.settings.database) return;
     const codec = this.options.codecs.get(tableMap.tableName);
@@ -325,35 +349,37 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       server_id: 0,
       gtid: transaction.gtid ?? null,
       file,
-      pos: offset,
+      pos: transaction.position,
       row,
       ts_ms: event.timestamp,
       snapshot: 'false',
     });
     rows.forEach((value, index) => {
-      const version = binlogVersion(file, offset, index);
       if (name === 'writerows') {
-        this.emit(transaction, codec, source(index), version, 'c', null, codec.decodeRow(value as Row));
+        this.emit(transaction, codec, source(index), 'c', null, codec.decodeRow(value as Row));
       } else if (name === 'deleterows') {
-        this.emit(transaction, codec, source(index), version, 'd', codec.decodeRow(value as Row), null);
+        this.emit(transaction, codec, source(index), 'd', codec.decodeRow(value as Row), null);
       } else {
         const { before, after } = value as { before: Row; after: Row };
         const old = codec.decodeRow(before);
         const next = codec.decodeRow(after);
         const [oldKey, newKey] = [codec.keyOf(old), codec.keyOf(next)];
-        if (JSON.stringify(oldKey) !== JSON.stringify(newKey)) {
-          // A changed key is another row, as Debezium sends it: delete the old, create the new.
-          this.emit(transaction, codec, source(index), version, 'd', old, null, {
+        // A changed key is another row, as Debezium sends it: delete the old, create the new. A
+        // table without a key stays one update, as Debezium sends it (and counts it in the
+        // transaction's order); the mirror retires the old row's digest at the same version.
+        if (codec.sourceKey.length > 0 && JSON.stringify(oldKey) !== JSON.stringify(newKey)) {
+          const position = binlogKeyChangePosition(source(index)) as number;
+          this.emit(transaction, codec, source(index), 'd', old, null, {
             side: 'old',
-            position: version,
+            position,
             otherKey: newKey,
           });
-          this.emit(transaction, codec, source(index), version, 'c', null, next, {
+          this.emit(transaction, codec, source(index), 'c', null, next, {
             side: 'new',
-            position: version,
+            position,
             otherKey: oldKey,
           });
-        } else this.emit(transaction, codec, source(index), version, 'u', old, next);
+        } else this.emit(transaction, codec, source(index), 'u', old, next);
       }
     });
   }
@@ -364,7 +390,6 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     schema: string,
     event: BinlogEvent,
     file: string,
-    offset: number,
     transaction: OpenTransaction,
   ): void {
     const truncate = /^TRUNCATE\s+(?:TABLE\s+)?(?:`?([^`.\s]+)`?\.)?`?([^`\s;]+)`?/i.exec(query);
@@ -383,27 +408,43 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       server_id: 0,
       gtid: transaction.gtid ?? null,
       file,
-      pos: offset,
+      pos: transaction.position,
       row: 0,
       ts_ms: event.timestamp,
       snapshot: 'false',
     };
-    this.emit(transaction, codec, source, binlogVersion(file, offset), 't', null, null);
+    this.emit(transaction, codec, source, 't', null, null);
   }
 
   private emit(
     transaction: OpenTransaction,
     codec: MysqlTableCodec,
     source: ChangeSource,
-    version: number,
     op: 'c' | 'u' | 'd' | 't',
     before: Row | null,
     after: Row | null,
     keyChange?: KeyChange,
   ): void {
+    const inTable = (transaction.emittedPerTable.get(codec.tableName) ?? 0) + 1;
+    transaction.emittedPerTable.set(codec.tableName, inTable);
+    // Debezium's transaction block (provide.transaction.metadata), which orders changes within one.
+    const metadata = {
+      id: transaction.gtid ?? `${source.file}:${transaction.position}`,
+      total_order: ++transaction.emitted,
+      data_collection_order: inTable,
+    };
+    const envelope = {
+      before,
+      after,
+      source,
+      op,
+      ts_ms: Date.now(),
+      transaction: metadata,
+      ...(keyChange && { keyChange }),
+    };
     transaction.changes.push({
-      envelope: { before, after, source, op, ts_ms: Date.now(), ...(keyChange && { keyChange }) },
-      version,
+      envelope,
+      version: binlogChangeVersion(envelope) as number,
       table: codec.tableName,
     });
     transaction.bytes += approximateBytes(before) + approximateBytes(after) + 96;

@@ -33,9 +33,46 @@ export function binlogFileNumber(file: string): number {
   return number;
 }
 
-/** The version of a row: its event's offset plus its index in the event. */
-export function binlogVersion(file: string, offset: number, row = 0): number {
-  return binlogFileNumber(file) * 2 ** OFFSET_BITS + offset + row;
+/** A log position as a version: the file's number above the offset, plus `within` (< the next). */
+export function binlogVersion(file: string, offset: number, within = 0): number {
+  return binlogFileNumber(file) * 2 ** OFFSET_BITS + offset + within;
+}
+
+interface BinlogSource {
+  file?: string;
+  pos?: number;
+  row?: number;
+}
+
+/**
+ * The version of a change, from its envelope as both the native capture and Debezium's MySQL and
+ * MariaDB connectors fill it: `source.pos` is where the change's transaction starts in the log
+ * (MariaDB writes no position on the events inside one), and `transaction.total_order` its place
+ * in the transaction. A transaction takes at least a byte of log per change, so `pos + order`
+ * stays below the next transaction's start. Without transaction metadata the row's index in its
+ * rows event stands in: then changes of one transaction can tie, and the mirror keeps the one
+ * that arrived last, which is the log's order. Snapshot rows carry the snapshot's position.
+ * Undefined without a usable position.
+ */
+export function binlogChangeVersion(envelope: {
+  source: BinlogSource;
+  transaction?: { total_order: number } | null;
+}): number | undefined {
+  const { file, pos, row } = envelope.source;
+  if (file === undefined || pos === undefined) return undefined;
+  try {
+    return binlogVersion(file, pos, envelope.transaction?.total_order ?? row ?? 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What pairs the two halves of a key change: both carry the update's source position (its
+ * transaction and its row in the rows event), though each has its own place in the transaction.
+ */
+export function binlogKeyChangePosition(source: BinlogSource): number | undefined {
+  return binlogChangeVersion({ source });
 }
 
 export function compareBinlogPositions(a: BinlogPosition, b: BinlogPosition): number {

@@ -30,6 +30,11 @@ describe('MySQL type mapping', () => {
     expect(datetime.column.encoding).toBe('timestamp-micros');
     expect(datetime.decode('2024-02-29 12:00:00.000001')).toBe(Date.UTC(2024, 1, 29, 12) * 1000 + 1);
     expect(datetime.decode('0000-00-00 00:00:00')).toBeNull();
+    // Debezium's adaptive precision: milliseconds up to DATETIME(3).
+    const datetime3 = codec('datetime(3)');
+    expect(datetime3.column.encoding).toBe('timestamp-millis');
+    expect(datetime3.decode('1969-12-31 23:59:59.999')).toBe(-1);
+    expect(codec('datetime').decode('1970-01-01 00:00:01')).toBe(1000);
     const timestamp = codec('timestamp(3)');
     expect(timestamp.column.encoding).toBe('zoned-timestamp');
     expect(timestamp.decode('2038-01-19 03:14:07.999')).toBe('2038-01-19T03:14:07.999000Z');
@@ -44,9 +49,12 @@ describe('MySQL type mapping', () => {
     expect(codec('time(3)').column.encoding).toBe('time-micros');
   });
 
-  it('maps BIT(1) to Bool and wider BITs to their number; binary strings to base64', () => {
+  it("maps BIT(1) to Bool and wider BITs to Debezium's little-endian bytes; binary strings to base64", () => {
     expect(codec('bit(1)').decode(Buffer.from([1]))).toBe(true);
-    expect(codec('bit(12)').decode(Buffer.from([0x0f, 0xff]))).toBe(4095);
+    const bits = codec('bit(12)');
+    expect(bits.column).toMatchObject({ clickhouseType: 'UInt64', encoding: 'bits' });
+    expect(bits.decode(Buffer.from([0x0f, 0xfe]))).toBe(Buffer.from([0xfe, 0x0f]).toString('base64'));
+    expect(codec('bit(64)').decode(Buffer.alloc(8, 0xff))).toBe(Buffer.alloc(8, 0xff).toString('base64'));
     expect(codec('varbinary(16)').decode(Buffer.from([0, 255]))).toBe('AP8=');
     expect(codec('varchar(10)', 'utf8mb4').decode('Tiếng 🌊')).toBe('Tiếng 🌊');
     expect(codec("enum('a','b')", 'utf8mb4').column.clickhouseType).toBe('String');

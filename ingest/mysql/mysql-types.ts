@@ -69,13 +69,24 @@ function asBase64(value: unknown): string {
     : Buffer.from(String(value), 'utf8').toString('base64');
 }
 
-/** BIT(n) arrives as big-endian bytes. */
+/** BIT(n) arrives as big-endian bytes (or a number). */
 function bitsOf(value: unknown): bigint {
   if (typeof value === 'number' || typeof value === 'bigint') return BigInt(value);
   const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'binary');
   let result = 0n;
   for (const byte of bytes) result = (result << 8n) | BigInt(byte);
   return result;
+}
+
+/** BIT(n) as Debezium's `Bits`: ceil(n / 8) little-endian bytes, base64. */
+function bitsToDebezium(value: unknown, bits: number): string {
+  let rest = bitsOf(value);
+  const bytes = Buffer.alloc(Math.ceil(bits / 8));
+  for (let index = 0; index < bytes.length; index++) {
+    bytes[index] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return bytes.toString('base64');
 }
 
 /** MySQL's zero dates (`0000-00-00`, or a zero month or day) have no calendar day: NULL, as Debezium. */
@@ -129,7 +140,11 @@ export function codecForMysqlType(
   if (base === 'bit') {
     const [bits = '1'] = parenthesised(columnType);
     if (bits === '1') return plain('Bool', columnType, (value) => bitsOf(value) !== 0n);
-    return plain('UInt64', columnType, (value) => asInteger(bitsOf(value).toString()));
+    // The mirror keeps the number; the envelope carries Debezium's bytes, which the mirror writer reads.
+    return {
+      column: { clickhouseType: 'UInt64', encoding: 'bits', isArray: false, sourceType: columnType },
+      decode: (value) => bitsToDebezium(value, Number(bits)),
+    };
   }
   if (base === 'year') return plain('UInt16', columnType, (value) => Number(value));
   if (base === 'enum' || base === 'set') return plain('String', columnType, asText);
@@ -148,20 +163,25 @@ export function codecForMysqlType(
         return isZeroDate(text) ? null : pgDateToDays(text.slice(0, 10));
       },
     };
-  if (base === 'datetime')
+  if (base === 'datetime') {
+    // No zone: the wall-clock time as if UTC. Debezium's adaptive precision sends DATETIME(0–3) as
+    // milliseconds (`Timestamp`) and DATETIME(4–6) as microseconds (`MicroTimestamp`).
+    const millis = Number(parenthesised(columnType)[0] ?? '0') <= 3;
     return {
-      // No zone: the wall-clock time as if UTC (Debezium `Timestamp`/`MicroTimestamp`).
       column: {
         clickhouseType: "DateTime64(6, 'UTC')",
-        encoding: 'timestamp-micros',
+        encoding: millis ? 'timestamp-millis' : 'timestamp-micros',
         isArray: false,
         sourceType: columnType,
       },
       decode: (value) => {
         const text = asText(value);
-        return isZeroDate(text) ? null : pgTimestampToMicros(text);
+        if (isZeroDate(text)) return null;
+        const micros = pgTimestampToMicros(text);
+        return millis ? Math.floor(micros / 1000) : micros;
       },
     };
+  }
   if (base === 'timestamp')
     return {
       // An instant, read in UTC by both decoders (session and decoder time zone +00:00).

@@ -1,0 +1,169 @@
+// The Debezium path for MySQL, all real: the embedded MariaDB (or TRIBUTARY_MYSQL_URL) → Debezium's
+// MariaDB (or MySQL) connector on Kafka Connect → Kafka → the ingest worker, beside the native
+// capture of the same database under another source name. Both mirrors must equal the source, and
+// each other row for row: values, deletions and `_version` (only `_ingested_at` differs).
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectClient, mysqlConnector, prepareMysqlSource } from '../../connectors/index.ts';
+import { startKafka, startKafkaConnect, type RunningConnect, type RunningKafka } from '../../stack/index.ts';
+import { readMysqlSourceAndMirror } from '../../test/mysql-mirror-equality.ts';
+import { AWKWARD_DDL, KEYLESS_DDL, MysqlWorkload } from '../../test/mysql-workload.ts';
+import { execute, MYSQL_SERVER, startTestMysql, type TestMysql } from '../../test/mysql.ts';
+import { scratchDir } from '../../test/scratch.ts';
+import { listDeadLetters, openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
+import { WarehouseSink } from '../landing/warehouse-sink.ts';
+import { runMysqlCapture } from '../mysql/capture.ts';
+import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
+import { runKafkaWorker } from './worker.ts';
+
+let mysqlServer: TestMysql;
+let kafka: RunningKafka;
+let connect: RunningConnect;
+let warehouse: Warehouse;
+const pii = createPiiPolicy({
+  dropFields: DEFAULT_DROP_FIELDS,
+  hashFields: DEFAULT_HASH_FIELDS,
+  hashPii: true,
+  hashKey: 'debezium-mysql-test-key-0123456789',
+});
+const TABLES = ['awkward', 'keyless'];
+
+beforeAll(async () => {
+  const root = await scratchDir('debezium-mysql');
+  // Started side by side: the worker's JVM start and plugin scan is most of this file's time.
+  [mysqlServer, kafka] = await Promise.all([startTestMysql(), startKafka({ dataDir: join(root, 'kafka') })]);
+  [connect, warehouse] = await Promise.all([
+    startKafkaConnect({ bootstrapServers: kafka.bootstrapServers, dataDir: join(root, 'connect') }),
+    openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') }),
+  ]);
+}, 300_000);
+
+afterAll(async () => {
+  await warehouse?.close();
+  await connect?.stop();
+  await kafka?.stop();
+  await mysqlServer?.stop();
+});
+
+/**
+ * Each key's newest row, deleted ones included (FINAL would leave those out), without the landing
+ * time: what both paths must agree on, version for version.
+ */
+async function mirrorRows(mirror: string, key: string): Promise<Record<string, unknown>[]> {
+  const column = quoteIdentifier(key);
+  return warehouse.query(
+    `SELECT * EXCEPT (_ingested_at) FROM ${quoteIdentifier(mirror)}
+      ORDER BY ${column}, _version DESC, _is_deleted DESC LIMIT 1 BY ${column}`,
+  );
+}
+
+async function mirrorColumns(mirror: string): Promise<Record<string, unknown>[]> {
+  return warehouse.query(
+    `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String} ORDER BY name`,
+    { table: mirror },
+  );
+}
+
+describe(`Debezium MySQL → Kafka → ingest worker (${MYSQL_SERVER})`, () => {
+  it('lands the awkward types into mirrors identical to the native capture’s', async () => {
+    const { name: database, url } = await mysqlServer.createDatabase('dbzmy');
+    await execute(url, `${AWKWARD_DDL}; ${KEYLESS_DDL}`);
+    const workload = await MysqlWorkload.connect(url, 17, { largeRows: false });
+    try {
+      await workload.run(40);
+      const server = await prepareMysqlSource(url);
+      const connector = mysqlConnector({
+        sourceUrl: url,
+        flavor: server.flavor,
+        sourceName: 'dbz',
+        dropFields: DEFAULT_DROP_FIELDS,
+        bootstrapServers: kafka.bootstrapServers,
+      });
+      const connectClient = new ConnectClient(connect.url);
+      expect(await connectClient.apply(connector.name, connector.config)).toBe('created');
+      expect(await connectClient.apply(connector.name, connector.config)).toBe('unchanged');
+
+      const dbzMirror = (table: string) => `raw_dbz_${database}_${table}`;
+      const natMirror = (table: string) => `raw_nat_${database}_${table}`;
+      // Debezium delivers at its own pace: land what has arrived until its mirrors match the source.
+      const landUntilEqual = async () => {
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          await runKafkaWorker({
+            brokers: [kafka.bootstrapServers],
+            group: 'debezium-mysql-test',
+            topics: new RegExp(`^dbz\\.${database}\\.(awkward|keyless)$`),
+            warehouse,
+            pii,
+            untilIdleSeconds: 2,
+            topicRefreshMs: 1000,
+          });
+          let equal = true;
+          for (const table of TABLES) {
+            const exists = await warehouse.query(`EXISTS TABLE ${quoteIdentifier(dbzMirror(table))}`);
+            if (Object.values(exists[0] ?? {})[0] !== 1) {
+              equal = false;
+              break;
+            }
+            const { source, mirror } = await readMysqlSourceAndMirror({
+              url,
+              database,
+              table,
+              warehouse,
+              mirror: dbzMirror(table),
+              exclude: ['password_hash', 'email'],
+            });
+            equal &&= JSON.stringify(source) === JSON.stringify(mirror);
+          }
+          if (equal || Date.now() > deadline) return;
+        }
+      };
+      // Snapshots at one log position: Debezium's, landed, then the native capture's, nothing written between.
+      await landUntilEqual();
+      const native = () =>
+        runMysqlCapture({
+          sourceUrl: url,
+          sourceName: 'nat',
+          tables: { kind: 'all' },
+          sink: new WarehouseSink(warehouse),
+          pii,
+          untilCaughtUp: true,
+        });
+      expect((await native()).snapshotRows).toBeGreaterThan(0);
+      // The stream: multi-statement transactions, key updates, deletes, many-row updates.
+      await workload.run(80);
+      await execute(url, 'UPDATE awkward SET id = id + 100000 WHERE id % 5 = 0');
+      await execute(url, 'DELETE FROM awkward WHERE id % 7 = 0');
+      await workload.run(20);
+      expect((await native()).streamedChanges).toBeGreaterThan(50);
+      await landUntilEqual();
+
+      for (const table of TABLES) {
+        for (const mirror of [dbzMirror(table), natMirror(table)]) {
+          const { source, mirror: rows } = await readMysqlSourceAndMirror({
+            url,
+            database,
+            table,
+            warehouse,
+            mirror,
+            exclude: ['password_hash', 'email'],
+          });
+          expect(rows, mirror).toEqual(source);
+        }
+        expect(await mirrorColumns(dbzMirror(table))).toEqual(await mirrorColumns(natMirror(table)));
+        const key = table === 'awkward' ? 'id' : '_row_id';
+        const nat = await mirrorRows(natMirror(table), key);
+        expect(nat.some((row) => Number(row._is_deleted) === 1)).toBe(true);
+        const dbz = await mirrorRows(dbzMirror(table), key);
+        // Named by key first: a whole-row diff of 500 rows hides which key and version differ.
+        const versions = (rows: Record<string, unknown>[]) =>
+          rows.map((row) => `${String(row[key])}@${String(row._version)}/${String(row._is_deleted)}`);
+        expect(versions(dbz), `${table}: key@_version/_is_deleted`).toEqual(versions(nat));
+        expect(dbz).toEqual(nat);
+      }
+      expect(await listDeadLetters(warehouse)).toEqual([]);
+    } finally {
+      await workload.close();
+    }
+  }, 420_000);
+});
