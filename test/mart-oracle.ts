@@ -3,32 +3,9 @@
 // pack's mapping declares — view and start event types, its ratings, its signups, its A/B metrics
 // — and the comparison oracle tests make: keys exact, counts exact, rates and means to 1e-9.
 // The shop pack's oracle test uses it; the learning one predates it.
-import { expect } from 'vitest';
 import type { AbMetric } from '../packs/index.ts';
 
-export type Row = Record<string, unknown>;
-
-/** Keyed by `key`, every other column a number (rates within 1e-9) or null. */
-export function expectSameRows(actual: Row[], expected: Row[], key: string[]): void {
-  const index = (rows: Row[]) =>
-    new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
-  const actualByKey = index(actual);
-  const expectedByKey = index(expected);
-  expect([...actualByKey.keys()].sort()).toEqual([...expectedByKey.keys()].sort());
-  const mismatches: string[] = [];
-  for (const [id, want] of expectedByKey) {
-    const got = actualByKey.get(id) ?? {};
-    for (const [column, value] of Object.entries(want)) {
-      if (key.includes(column)) continue;
-      const a = got[column] === null ? null : Number(got[column]);
-      const b = value === null ? null : Number(value);
-      const same = a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
-      if (!same) mismatches.push(`${id} ${column}: mart ${String(a)} oracle ${String(b)}`);
-    }
-  }
-  expect(mismatches.slice(0, 10)).toEqual([]);
-  expect(expected.length).toBeGreaterThan(0);
-}
+export { expectSameRows, type Row } from './same-rows.ts';
 
 const list = (items: readonly string[]) => `(${items.map((item) => `'${item}'`).join(', ')})`;
 
