@@ -2,7 +2,7 @@
 // §4's fact_activity as a pack defines it, over copies of its sources), parameterized by what a
 // pack's mapping declares — view and start event types, its ratings, its signups, its A/B metrics
 // — and the comparison oracle tests make: keys exact, counts exact, rates and means to 1e-9.
-// The shop pack's oracle test uses it; the learning one predates it.
+// Every pack's oracle test uses it.
 import type { AbMetric } from '../packs/index.ts';
 
 export { expectSameRows, type Row } from './same-rows.ts';
