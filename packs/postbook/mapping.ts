@@ -1,0 +1,1 @@
+export function postbookMapping(source: string): never { throw new Error(source); }
