@@ -2,7 +2,7 @@
 // 5% deletes in transactions of 1,000 changes, deterministic so every path sees the same changes.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { getPack } from '../packs/index.ts';
+import { LEARNING_SCHEMA_SQL } from '../packs/learning/index.ts';
 
 export const PER_TRANSACTION = 1000;
 const uuidOf = (n: number) => {
@@ -11,7 +11,7 @@ const uuidOf = (n: number) => {
 };
 
 export async function prepareCatalog(client: pg.Client): Promise<void> {
-  await client.query(getPack('learning').postgresSchemaSql);
+  await client.query(LEARNING_SCHEMA_SQL);
   await client.query(
     `INSERT INTO lessons (id, title) SELECT md5('lesson' || g)::uuid, 'Lesson ' || g FROM generate_series(1, 20) g`,
   );

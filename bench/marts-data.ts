@@ -3,6 +3,7 @@
 // and their user keys. BENCH_FACTS scales the facts (users, content and exposures scale with it).
 // bench:marts, bench:dashboards and bench:features build the same data with it.
 import type { PackMapping } from '../packs/index.ts';
+import { LEARNING_AB_METRICS } from '../packs/learning/mapping.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 
 export const FACTS = Number(process.env.BENCH_FACTS ?? 10_000_000);
@@ -25,6 +26,7 @@ export const mapping: PackMapping = {
     mirrors: ['bench_experiments'],
     select: 'SELECT experiment, variant, share FROM bench_experiments',
   },
+  abMetrics: LEARNING_AB_METRICS,
   analysisWindowDays: 7,
   viewEventTypes: ['lesson_start', 'paragraph_read'],
   startEventType: 'lesson_start',

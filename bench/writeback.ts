@@ -24,7 +24,7 @@ import {
   WarehouseRunStore,
 } from '../jobs/index.ts';
 import { runTarget } from '../jobs/writeback/engine.ts';
-import { learningTargets } from '../jobs/writeback/learning.ts';
+import { learningTargets } from '../packs/learning/writeback.ts';
 import { startEmbeddedPostgres, startMongoStandIn } from '../stack/index.ts';
 import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 

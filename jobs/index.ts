@@ -28,11 +28,5 @@ export function builtinJobKinds(): JobKindRegistry {
     .register(exportJobKind);
 }
 export { openScheduler } from './open.ts';
-export {
-  formatReport,
-  runWriteback,
-  writebackCollections,
-  writtenCollections,
-  LEARNING_WRITEBACK_COLLECTIONS,
-} from './writeback/index.ts';
+export { formatReport, runWriteback, writebackCollections, writtenCollections } from './writeback/index.ts';
 export type { TargetReport, WritebackOptions } from './writeback/index.ts';

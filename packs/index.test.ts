@@ -4,10 +4,12 @@ import { getPack, packs } from './index.ts';
 describe('pack registry', () => {
   it('finds the learning pack by name', () => {
     expect(getPack('learning')).toBe(packs.learning);
-    expect(getPack('learning').postgresSchemaSql).toContain('CREATE TABLE user_lesson_progress');
+    expect(getPack('learning').postgres[0]?.schemaSql).toContain('CREATE TABLE user_lesson_progress');
   });
 
   it('lists the known packs when a name is unknown', () => {
-    expect(() => getPack('shop')).toThrow('unknown source pack "shop"; known packs: learning');
+    expect(() => getPack('nosuch')).toThrow(
+      `unknown source pack "nosuch"; known packs: ${Object.keys(packs).join(', ')}`,
+    );
   });
 });

@@ -3,9 +3,16 @@ import { TributaryError } from '../errors/index.ts';
 import { learningPack } from './learning/index.ts';
 import type { SourcePack } from './pack.ts';
 
-export { documentFieldsOf } from './pack.ts';
+export { databaseSource, documentFieldsOf } from './pack.ts';
 export type {
+  AbMetric,
   FactSource,
+  PackClients,
+  PackDatabase,
+  PackMart,
+  PackMartContext,
+  PackWriteback,
+  PackWritebackContext,
   MongoCollectionSpec,
   PackMapping,
   SimulationOptions,

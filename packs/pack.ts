@@ -5,6 +5,9 @@ import type { Db } from 'mongodb';
 import type pg from 'pg';
 import type { FeatureRegistry } from '../features/index.ts';
 import type { DocumentField } from '../ingest/source-table.ts';
+import type { WritebackTarget } from '../jobs/writeback/engine.ts';
+import type { DaySelection } from '../transforms/marts/partitions.ts';
+import type { Warehouse } from '../warehouse/index.ts';
 
 export interface SimulationOptions {
   users: number;
@@ -57,6 +60,17 @@ export interface DimensionSource {
   select: string;
 }
 
+/**
+ * An A/B metric as the pack names it: one of the generic per-user measures over the analysis window
+ * after first exposure (and over the same span before it, CUPED's covariate). `converted`: any
+ * completion (binary); `active_days`: distinct active days; `events`: activity count; `value`: the
+ * sum of the facts' `value` (revenue, XP, …).
+ */
+export interface AbMetric {
+  name: string;
+  measure: 'converted' | 'active_days' | 'events' | 'value';
+}
+
 /** The declarative mapping from a pack's raw mirrors to the canonical facts (DESIGN §4). */
 export interface PackMapping {
   activity: FactSource[];
@@ -69,6 +83,8 @@ export interface PackMapping {
    * planned_n (users per arm planned for); `mirror` must exist.
    */
   experimentConfigs: DimensionSource;
+  /** The experiments' metrics, in the order results list them; the first is the primary one. */
+  abMetrics: readonly AbMetric[];
   /** Days after first exposure over which A/B metrics count. */
   analysisWindowDays: number;
   /** Activity types that count as viewing content. */
@@ -77,13 +93,71 @@ export interface PackMapping {
   startEventType: string;
 }
 
+/** One operational Postgres database of the product (one per service where the product splits them). */
+export interface PackDatabase {
+  /** The service that owns it (`auth`, `order`, …); for a one-database pack, the pack's name. */
+  service: string;
+  /** DDL for the empty database; run once. */
+  schemaSql: string;
+}
+
+/** The pack's Postgres connections, by service. */
+export type PackClients = Readonly<Record<string, pg.ClientBase | pg.Pool>>;
+
+/** A pack's own mart: its tables created when absent, then recomputed by every transform run. */
+export interface PackMart {
+  /** Its main table, e.g. `mart_shop_daily_revenue`. */
+  name: string;
+  /** `CREATE TABLE IF NOT EXISTS` statements: the pack owns its tables, no generic migration does. */
+  ddl: readonly string[];
+  /** The mirrors it reads besides the mapping's (a change in them makes the next run recompute). */
+  mirrors(source: string): string[];
+  /**
+   * `days`: those whose facts (activity or ratings) changed in this run ('all' on a full run). A
+   * mart that reads mirrors the mapping does not, or that is cheap, recomputes whole instead.
+   * `source`: the captures' mirror prefix.
+   */
+  recompute(warehouse: Warehouse, context: PackMartContext): Promise<void>;
+}
+
+export interface PackMartContext {
+  pack: string;
+  source: string;
+  days: DaySelection;
+}
+
+/** What a pack writes back into its operational stores (DESIGN §6). */
+export interface PackWriteback {
+  /** Mongo collections Tributary writes: capture leaves them out, so a write-back never feeds back. */
+  collections: readonly string[];
+  targets(context: PackWritebackContext): WritebackTarget[];
+}
+
+export interface PackWritebackContext {
+  pack: string;
+  /** The capture's mirror prefix. */
+  source: string;
+  /** Results as of this instant (the job's scheduled time). */
+  asOf: Date;
+  /** The pack's Mongo database, when the job names a Mongo source. */
+  mongo?: Db;
+  /** The Postgres database the job names. */
+  postgres?: pg.ClientBase;
+}
+
 export interface SourcePack {
   name: string;
   description: string;
-  /** DDL for an empty database; run once. */
-  postgresSchemaSql: string;
-  /** Facts from the mirrors of a capture named `source` (by default the pack's name). */
+  /** The product's Postgres databases; each is captured as its own source (see databaseSource). */
+  postgres: readonly PackDatabase[];
+  /** Facts from the mirrors of the captures prefixed `source` (by default the pack's name). */
   mapping(source: string): PackMapping;
+  /** The pack's own marts, recomputed after the generic ones. */
+  marts?: readonly PackMart[];
+  /** What the pack writes back into its stores. */
+  writeback?: PackWriteback;
+  /** The pack's headline table for the demo: a SELECT with a `{pack:String}` parameter. */
+  headline?: { title: string; sql: string };
   /** The pack's features for ML export and the online store (features/). */
   features?: FeatureRegistry;
   /** The pack's MongoDB database and collections, when its product keeps documents. */
@@ -92,10 +166,15 @@ export interface SourcePack {
    * Plays the product. With `mongo`, the document side (interactions, notifications, …) is written
    * there as the same simulated users act.
    */
-  simulate(
-    client: pg.ClientBase | pg.Pool,
-    options: SimulationOptions & { mongo?: Db },
-  ): Promise<SimulationSummary>;
+  simulate(postgres: PackClients, options: SimulationOptions & { mongo?: Db }): Promise<SimulationSummary>;
+}
+
+/**
+ * The capture source (mirror prefix) of one of a pack's databases: `source` itself for a pack with
+ * one database, else `${source}_${service}`. Mongo collections are captured under `source`.
+ */
+export function databaseSource(pack: SourcePack, source: string, service: string): string {
+  return pack.postgres.length === 1 ? source : `${source}_${service}`;
 }
 
 /** The typed fields a pack declares for a collection (none for collections it does not know). */

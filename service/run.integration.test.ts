@@ -10,7 +10,7 @@ import { MongoClient } from 'mongodb';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { learningPack } from '../packs/learning/index.ts';
+import { LEARNING_SCHEMA_SQL, learningPack } from '../packs/learning/index.ts';
 import { findFreePort } from '../stack/index.ts';
 import { exited, type Exit } from '../test/child-process.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../test/mirror-equality.ts';
@@ -79,7 +79,7 @@ describe('tributary run', () => {
     const mongoClient = new MongoClient(mongo.url);
     await mongoClient.connect();
     try {
-      await client.query(learningPack.postgresSchemaSql);
+      await client.query(LEARNING_SCHEMA_SQL);
       const config = join(dir, 'tributary.config.json');
       writeFileSync(
         config,
@@ -110,22 +110,25 @@ describe('tributary run', () => {
       await waitUntil('the first service to be ready', () => ready(url));
       let restarted: Promise<void> | undefined;
       let firstExit: Exit | undefined;
-      await learningPack.simulate(client, {
-        users: 25,
-        days: 6,
-        seed: 13,
-        mongo: mongoClient.db(database),
-        onProgress: (done) => {
-          // Half-way: SIGTERM while the simulator keeps writing, then start again.
-          if (done === 3 && !restarted) {
-            service.child.kill('SIGTERM');
-            restarted = service.exit.then((exit) => {
-              firstExit = exit;
-              service = startService(config);
-            });
-          }
+      await learningPack.simulate(
+        { learning: client },
+        {
+          users: 25,
+          days: 6,
+          seed: 13,
+          mongo: mongoClient.db(database),
+          onProgress: (done) => {
+            // Half-way: SIGTERM while the simulator keeps writing, then start again.
+            if (done === 3 && !restarted) {
+              service.child.kill('SIGTERM');
+              restarted = service.exit.then((exit) => {
+                firstExit = exit;
+                service = startService(config);
+              });
+            }
+          },
         },
-      });
+      );
       await restarted;
       expect(firstExit?.code, firstExit?.stderr).toBe(0);
       expect(firstExit?.stderr).toContain('stopping: landing what is in flight');

@@ -9,7 +9,7 @@ import { runMongoCapture } from '../ingest/mongo/capture.ts';
 import { createPiiPolicy } from '../ingest/pii.ts';
 import { runPostgresCapture } from '../ingest/postgres/capture.ts';
 import { documentFieldsOf } from '../packs/index.ts';
-import { learningPack } from '../packs/learning/index.ts';
+import { LEARNING_SCHEMA_SQL, learningPack } from '../packs/learning/index.ts';
 import { openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { connectMongo, startTestMongo, uniqueDatabaseName, type TestMongo } from './mongo.ts';
 import { createTestDatabase } from './postgres.ts';
@@ -46,11 +46,11 @@ export async function learningWarehouse(options: {
   const postgresUrl = await createTestDatabase('marts');
   const postgres = new pg.Client({ connectionString: postgresUrl });
   await postgres.connect();
-  await postgres.query(learningPack.postgresSchemaSql);
+  await postgres.query(LEARNING_SCHEMA_SQL);
   const mongo = await startTestMongo();
   const mongoClient = await connectMongo(mongo.url);
   const mongoDatabase = uniqueDatabaseName('learning');
-  await learningPack.simulate(postgres, { ...options, mongo: mongoClient.db(mongoDatabase) });
+  await learningPack.simulate({ learning: postgres }, { ...options, mongo: mongoClient.db(mongoDatabase) });
   const warehouse = await openWarehouse({
     kind: 'chdb',
     path: join(await scratchDir('marts'), 'warehouse'),

@@ -1,4 +1,4 @@
 // The transforms seam: facts and marts from raw mirrors, and the statistics behind A/B results.
 export { existingTables, recomputeMarts, runTransforms } from './run.ts';
 export type { TransformOptions, TransformResult } from './run.ts';
-export { AB_METRICS, recomputeAbResults, SRM_ALPHA } from './marts/ab-results.ts';
+export { AB_MEASURES, recomputeAbResults, SRM_ALPHA } from './marts/ab-results.ts';

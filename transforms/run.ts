@@ -4,7 +4,7 @@
 // WAU/MAU, and the A/B users exposed within a window of them); retention and A/B results are
 // recomputed whole, from partial aggregates. `full` rebuilds all, and gives the same marts. A run
 // that was interrupted, or one after the facts' layout changed, is a full one.
-import type { PackMapping } from '../packs/index.ts';
+import type { PackMapping, PackMart } from '../packs/index.ts';
 import { z } from 'zod';
 import {
   migrate,
@@ -33,6 +33,10 @@ export interface TransformOptions {
   /** Names the facts' and marts' `pack` column. */
   pack: string;
   mapping: PackMapping;
+  /** The pack's own marts, recomputed after the generic ones. */
+  marts?: readonly PackMart[];
+  /** The captures' mirror prefix the pack marts read (default: `pack`). */
+  source?: string;
   full?: boolean;
   /**
    * How long an insert into a mirror may run: rows stamped this long before a run read may not yet
@@ -63,8 +67,11 @@ const transformStateSchema = z.object({
 });
 type TransformState = z.infer<typeof transformStateSchema>;
 
-/** Raised when facts gain what existing rows lack (2: user keys), so that a full run rebuilds them. */
-const FACTS_LAYOUT = 2;
+/**
+ * Raised when facts or partial aggregates gain what existing rows lack (2: user keys; 3: the A/B
+ * `value` measure), so that a full run rebuilds them.
+ */
+const FACTS_LAYOUT = 3;
 
 /** A row is stamped with its ingestion time when its insert starts, and is visible when it ends. */
 const INSERT_DURATION_BOUND_MS = 10_000;
@@ -98,7 +105,13 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
   const state = await readCheckpoint(warehouse, pipeline, 'state', transformStateSchema);
   const existing = await existingTables(warehouse);
   await checkFactSelects(warehouse, mapping, existing);
-  const mirrors = mirrorsRead(mapping).filter((mirror) => existing.has(mirror));
+  const source = options.source ?? pack;
+  const packMarts = options.marts ?? [];
+  const mirrors = [
+    ...new Set([...mirrorsRead(mapping), ...packMarts.flatMap((mart) => mart.mirrors(source))]),
+  ]
+    .sort()
+    .filter((mirror) => existing.has(mirror));
   // Read before the watermark, so that every read of this run comes after it.
   const readAt = await warehouseNow(warehouse);
   const watermark = await newestIngestion(warehouse, mirrors);
@@ -133,6 +146,10 @@ export async function runTransforms(options: TransformOptions): Promise<Transfor
     ratingDays,
     exposuresChanged,
   });
+  for (const mart of packMarts) {
+    for (const statement of mart.ddl) await warehouse.command(statement);
+    await mart.recompute(warehouse, { pack, source, days: contentDays });
+  }
 
   await writeCheckpoint(warehouse, pipeline, 'state', {
     watermark,

@@ -14,7 +14,7 @@ import {
   WarehouseSink,
   type MongoCaptureResult,
 } from '../../ingest/index.ts';
-import { documentFieldsOf, getPack, type SourcePack } from '../../packs/index.ts';
+import { databaseSource, documentFieldsOf, getPack, type SourcePack } from '../../packs/index.ts';
 import { startEmbeddedPostgres, startMongoStandIn, type RunningMongo } from '../../stack/index.ts';
 import { runTransforms, type TransformResult } from '../../transforms/index.ts';
 import { migrate, openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
@@ -84,8 +84,14 @@ export const demoCommand = {
     process.once('SIGINT', interrupt);
     process.once('SIGTERM', interrupt);
     const warehouse = await openWarehouse({ kind: 'chdb', path: join(config.dataDir, 'warehouse') });
-    const sourceUrl = await postgres.createDatabase(pack.name);
-    const client = new pg.Client({ connectionString: sourceUrl });
+    // One database per service of the product, each captured as its own source.
+    const databases = await Promise.all(
+      pack.postgres.map(async (database) => {
+        const source = databaseSource(pack, pack.name, database.service);
+        const url = await postgres.createDatabase(source);
+        return { ...database, source, url, client: new pg.Client({ connectionString: url }) };
+      }),
+    );
     let mongoClient: MongoClient | undefined;
     // What runs in the background; on a failure it is stopped before the servers it reads go away.
     const stopBackground = new AbortController();
@@ -107,13 +113,15 @@ export const demoCommand = {
       }
       // Both captures write the warehouse: its tables exist before either starts.
       await migrate(warehouse);
-      await client.connect();
-      await client.query(pack.postgresSchemaSql);
+      for (const database of databases) {
+        await database.client.connect();
+        await database.client.query(database.schemaSql);
+      }
       progress.log(`pack "${pack.name}": ${pack.description}`);
 
       let captured = 0;
       let snapshotRows = 0;
-      let capture: ReturnType<typeof startPostgresCapture> | undefined;
+      let captures: ReturnType<typeof startPostgresCapture>[] | undefined;
       const stopDocuments = new AbortController();
       stopBackground.signal.addEventListener('abort', () => stopDocuments.abort());
       let documentCapture: Promise<MongoCaptureResult> | undefined;
@@ -143,61 +151,80 @@ export const demoCommand = {
           documentCapture = captureDocuments(false, stopDocuments.signal);
           watch(documentCapture);
         }
-        const started = startPostgresCapture({
-          sourceUrl,
-          sourceName: pack.name,
-          tables: { kind: 'all' },
-          sink: new WarehouseSink(warehouse),
-          pii: createPiiPolicy(piiPolicyOptions(false)),
-          untilCaughtUp: false,
-          signal: stopBackground.signal,
-          events: {
-            log: (message) => progress.log(message),
-            warn: (message) => progress.log(`warning: ${message}`),
-            snapshotProgress: (_table, rows) => {
-              snapshotRows += rows;
-              progress.update({ label: 'snapshot', detail: `${snapshotRows.toLocaleString('en-US')} rows` });
+        const started = databases.map(({ url, source }) =>
+          startPostgresCapture({
+            sourceUrl: url,
+            sourceName: source,
+            tables: { kind: 'all' },
+            sink: new WarehouseSink(warehouse),
+            pii: createPiiPolicy(piiPolicyOptions(false)),
+            untilCaughtUp: false,
+            signal: stopBackground.signal,
+            events: {
+              log: (message) => progress.log(message),
+              warn: (message) => progress.log(`warning: ${message}`),
+              snapshotProgress: (_table, rows) => {
+                snapshotRows += rows;
+                progress.update({
+                  label: 'snapshot',
+                  detail: `${snapshotRows.toLocaleString('en-US')} rows`,
+                });
+              },
+              landed: ({ changes }) => {
+                captured += changes;
+                progress.update({
+                  label: 'stream',
+                  detail: `${captured.toLocaleString('en-US')} changes landed`,
+                });
+              },
             },
-            landed: ({ changes }) => {
-              captured += changes;
-              progress.update({
-                label: 'stream',
-                detail: `${captured.toLocaleString('en-US')} changes landed`,
-              });
-            },
-          },
-        });
-        watch(started.result);
+          }),
+        );
+        for (const capture of started) watch(capture.result);
         return started;
       };
       // Marts follow the data as it lands: an incremental transform run whenever the last is done.
       const transformRuns = new Map<TransformResult['mode'], number>();
       const transform = async () => {
-        const run = await runTransforms({ warehouse, pack: pack.name, mapping: pack.mapping(pack.name) });
+        const run = await runTransforms({
+          warehouse,
+          pack: pack.name,
+          mapping: pack.mapping(pack.name),
+          marts: pack.marts,
+        });
         transformRuns.set(run.mode, (transformRuns.get(run.mode) ?? 0) + 1);
         return run;
       };
       const transforming = repeatWhileRunning(stopBackground.signal, async () => {
-        if (capture) await transform();
+        if (captures) await transform();
       });
       watch(transforming.done);
-      const summary = await pack.simulate(client, {
-        users: config.users,
-        days: config.days,
-        seed: config.seed,
-        mongo: mongoClient?.db(pack.mongo?.database ?? pack.name),
-        onProgress: (done, total) => {
-          progress.update({ label: 'simulate', fraction: done / total, detail: `day ${done}/${total}` });
-          // A third of the history exists before capture starts: the snapshot has real work to do.
-          if (!capture && done >= Math.ceil(total / 3)) capture = startCapture();
+      const summary = await pack.simulate(
+        Object.fromEntries(databases.map((database) => [database.service, database.client])),
+        {
+          users: config.users,
+          days: config.days,
+          seed: config.seed,
+          mongo: mongoClient?.db(pack.mongo?.database ?? pack.name),
+          onProgress: (done, total) => {
+            progress.update({ label: 'simulate', fraction: done / total, detail: `day ${done}/${total}` });
+            // A third of the history exists before capture starts: the snapshot has real work to do.
+            if (!captures && done >= Math.ceil(total / 3)) captures = startCapture();
+          },
         },
-      });
-      capture ??= startCapture();
+      );
+      captures ??= startCapture();
       transforming.stop();
       await Promise.allSettled([transforming.done]);
       if (backgroundFailure) throw backgroundFailure;
       progress.log(`simulation done: ${summary.statements.toLocaleString('en-US')} statements; catching up…`);
-      const result = await capture.catchUpAndStop();
+      const results = [];
+      for (const capture of captures) results.push(await capture.catchUpAndStop());
+      const result = {
+        snapshotRows: results.reduce((sum, each) => sum + each.snapshotRows, 0),
+        streamedChanges: results.reduce((sum, each) => sum + each.streamedChanges, 0),
+        deadLetters: results.reduce((sum, each) => sum + each.deadLetters, 0),
+      };
       let documents: MongoCaptureResult | undefined;
       if (mongo) {
         // The streaming document capture stops where it is; a last run resumes there and catches up.
@@ -213,7 +240,17 @@ export const demoCommand = {
       }
       const transformed = await transform();
       progress.finish();
-      const comparison = await compareCounts(client, warehouse, pack.name);
+      const comparison: CountComparison = { rows: [], allEqual: true };
+      for (const database of databases) {
+        const tables = await compareCounts(database.client, warehouse, database.source);
+        comparison.rows.push(
+          ...tables.rows.map(([table, ...rest]) => [
+            databases.length === 1 ? (table ?? '') : `${database.service}.${table ?? ''}`,
+            ...rest,
+          ]),
+        );
+        comparison.allEqual &&= tables.allEqual;
+      }
       if (mongoClient) {
         const collections = await compareCollectionCounts(mongoClient, warehouse, pack);
         comparison.rows.push(...collections.rows);
@@ -233,7 +270,7 @@ export const demoCommand = {
       console.log(
         `transforms: ${[...transformRuns].map(([mode, runs]) => `${runs} ${mode}`).join(', ')} run(s) as data landed, the last in ${transformed.seconds.toFixed(2)} s`,
       );
-      await printMarts(warehouse, pack.name);
+      await printMarts(warehouse, pack);
       console.log(`warehouse: ${join(config.dataDir, 'warehouse')} (query it with the chdb engine)`);
       if (!values['no-serve'] && process.stdout.isTTY === true) {
         // Ctrl-C now stops the dashboards; the servers are stopped on the way out as always.
@@ -248,7 +285,7 @@ export const demoCommand = {
     } finally {
       stopBackground.abort();
       await Promise.allSettled(background);
-      await client.end().catch(() => undefined);
+      await Promise.allSettled(databases.map((database) => database.client.end()));
       await mongoClient?.close().catch(() => undefined);
       await warehouse.close();
       await mongo?.stop();
@@ -280,8 +317,8 @@ function repeatWhileRunning(
   return { stop: () => (stopped = true), done };
 }
 
-/** What the marts say: the last week's DAU, the retention curve, the A/B results. */
-async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
+/** What the marts say: the last week's DAU, the retention curve, the A/B results, the pack's headline. */
+async function printMarts(warehouse: Warehouse, { name: pack, headline }: SourcePack): Promise<void> {
   const dau = await warehouse.query<{
     day: string;
     dau: string;
@@ -362,6 +399,22 @@ async function printMarts(warehouse: Warehouse, pack: string): Promise<void> {
       ]),
     )}\n`,
   );
+  if (!headline) return;
+  const rows = await warehouse.query<Record<string, unknown>>(headline.sql, { pack });
+  const columns = Object.keys(rows[0] ?? {});
+  console.log(
+    `${headline.title}\n${formatTable(
+      columns,
+      rows.map((row) => columns.map((column) => formatCell(row[column]))),
+    )}\n`,
+  );
+}
+
+/** Numbers to at most three decimals; everything else as text. */
+function formatCell(value: unknown): string {
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(3);
+  return value === null || value === undefined ? '' : String(value);
 }
 
 /** Serves the dashboards on 127.0.0.1:8080 (a free port when that is taken) until Ctrl-C. */

@@ -65,6 +65,8 @@ export const transformCommand = {
         warehouse,
         pack: pack.name,
         mapping: pack.mapping(config.sourceName),
+        marts: pack.marts,
+        source: config.sourceName,
         full: values.full ?? false,
       });
       const days = result.recomputedDays === 'all' ? 'all days' : `${result.recomputedDays.length} day(s)`;

@@ -29,8 +29,16 @@ export function transformPack(
   full = false,
 ): Promise<TransformResult> {
   const pack = getPack(packName);
+  const source = packSource(config, pack.name);
   return exclusively(warehouse, () =>
-    runTransforms({ warehouse, pack: pack.name, mapping: pack.mapping(packSource(config, pack.name)), full }),
+    runTransforms({
+      warehouse,
+      pack: pack.name,
+      mapping: pack.mapping(source),
+      marts: pack.marts,
+      source,
+      full,
+    }),
   );
 }
 

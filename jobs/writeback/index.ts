@@ -1,7 +1,6 @@
-// The write-back seam: the job kind, the engine and the learning pack's targets.
+// The write-back seam: the job kind and the engine that packs' targets run on.
 export { runWriteback, writebackCollections, writebackJobKind, writtenCollections } from './kind.ts';
 export type { WritebackOptions } from './kind.ts';
 export { formatReport, runTarget } from './engine.ts';
 export type { TargetReport, WritebackTarget } from './engine.ts';
-export { abResultFields, LEARNING_WRITEBACK_COLLECTIONS, learningTargets, significance } from './learning.ts';
 export { daysBetween, localGap } from './streaks.ts';

@@ -4,18 +4,20 @@ import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { z } from 'zod';
 import type { PipelineConfig } from '../../config/pipeline.ts';
-import { getPack } from '../../packs/index.ts';
+import { getPack, packs } from '../../packs/index.ts';
 import { TributaryError } from '../../errors/index.ts';
 import { packSource } from '../builtin/transform.ts';
 import { defineJobKind, type JobContext } from '../kinds.ts';
 import { formatReport, runTarget, type TargetReport } from './engine.ts';
-import { LEARNING_WRITEBACK_COLLECTIONS, learningTargets } from './learning.ts';
-
-const WRITEBACK_PACKS: Record<string, readonly string[]> = { learning: LEARNING_WRITEBACK_COLLECTIONS };
+/** The packs that write back. */
+const writingPacks = () =>
+  Object.values(packs)
+    .filter((pack) => pack.writeback !== undefined)
+    .map((pack) => pack.name);
 
 /** The collections a pack's write-back fills (capture leaves them out by default). */
 export function writtenCollections(pack: string): string[] {
-  return [...(WRITEBACK_PACKS[pack] ?? [])];
+  return [...(packs[pack]?.writeback?.collections ?? [])];
 }
 
 /** Every collection the config's packs write back. */
@@ -28,12 +30,9 @@ export function writebackCollections(config: PipelineConfig): string[] {
 }
 
 export const writebackOptionsSchema = z.strictObject({
-  pack: z
-    .string()
-    .refine(
-      (pack) => pack in WRITEBACK_PACKS,
-      `must be a pack with a write-back: ${Object.keys(WRITEBACK_PACKS).join(', ')}`,
-    ),
+  pack: z.string().refine((pack) => writingPacks().includes(pack), {
+    error: () => `must be a pack with a write-back: ${writingPacks().join(', ')}`,
+  }),
   /** The config's MongoDB source to write documents into (its database, or `database`). */
   mongo: z.string().optional(),
   database: z.string().optional(),
@@ -84,7 +83,7 @@ export async function runWriteback(
         : undefined) ??
       pack.mongo?.database ??
       pack.name;
-    const targets = learningTargets({
+    const targets = (pack.writeback?.targets ?? (() => []))({
       pack: pack.name,
       source: postgresSource?.name ?? packSource(config, pack.name),
       mongo: mongoClient?.db(database),

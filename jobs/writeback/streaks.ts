@@ -42,7 +42,7 @@ function validZone(timezone: string): string {
 }
 
 export function streaksTarget(options: {
-  client: pg.Client;
+  client: pg.ClientBase;
   pack: string;
   source: string;
   asOf: Date;

@@ -14,7 +14,7 @@ import {
 } from '../../test/mongo.ts';
 import { createTestDatabase } from '../../test/postgres.ts';
 import { EXPERIMENTS } from './experiments.ts';
-import { learningPack } from './index.ts';
+import { LEARNING_SCHEMA_SQL, learningPack } from './index.ts';
 import { learningCollections } from './mongo-collections.ts';
 
 let mongo: TestMongo;
@@ -35,7 +35,7 @@ async function freshDatabase(): Promise<pg.Client> {
   const pgClient = new pg.Client({ connectionString: await createTestDatabase('documents') });
   await pgClient.connect();
   pgClients.push(pgClient);
-  await pgClient.query(learningPack.postgresSchemaSql);
+  await pgClient.query(LEARNING_SCHEMA_SQL);
   return pgClient;
 }
 
@@ -59,8 +59,8 @@ describe(`learning pack, MongoDB side (${MONGO_SERVER})`, () => {
     const withDocuments = await freshDatabase();
     const withoutDocuments = await freshDatabase();
     const options = { users: 60, days: 8, seed: 5 };
-    await learningPack.simulate(withDocuments, { ...options, mongo: db });
-    await learningPack.simulate(withoutDocuments, options);
+    await learningPack.simulate({ learning: withDocuments }, { ...options, mongo: db });
+    await learningPack.simulate({ learning: withoutDocuments }, options);
     expect(await dumpPostgres(withDocuments)).toEqual(await dumpPostgres(withoutDocuments));
 
     for (const spec of learningCollections) {

@@ -4,7 +4,7 @@
 // - MongoDB user_interactions add what Postgres does not see (sessions, lesson starts, paragraphs
 //   read, audio played, words looked up), and carry the experiment exposures;
 // - lesson reviews are the ratings.
-import type { PackMapping } from '../pack.ts';
+import type { AbMetric, PackMapping } from '../pack.ts';
 
 /** Interaction types Postgres already records as facts: taken from there, not twice. */
 const POSTGRES_RECORDED = "('exercise_attempt', 'lesson_complete', 'lesson_fail')";
@@ -14,6 +14,13 @@ function ejsonNumber(...path: string[]): string {
   const at = path.map((part) => `'${part}'`).join(', ');
   return `coalesce(toFloat64OrNull(JSONExtractString(doc, ${at}, '$numberInt')), toFloat64OrNull(JSONExtractString(doc, ${at}, '$numberDouble')), toFloat64OrNull(JSONExtractString(doc, ${at}, '$numberLong')))`;
 }
+
+/** Over the 7 days after first exposure; the first is the experiments' primary metric. */
+export const LEARNING_AB_METRICS = [
+  { name: 'completed_lesson_7d', measure: 'converted' },
+  { name: 'active_days_7d', measure: 'active_days' },
+  { name: 'events_7d', measure: 'events' },
+] as const satisfies readonly AbMetric[];
 
 export function learningMapping(source: string): PackMapping {
   const mirror = (table: string) => `raw_${source}_${table}`;
@@ -100,6 +107,7 @@ export function learningMapping(source: string): PackMapping {
         FROM ${mirror('experiments')} FINAL ARRAY JOIN JSONExtractArrayRaw(ifNull(doc, ''), 'variants') AS arm
         WHERE _is_deleted = 0`,
     },
+    abMetrics: LEARNING_AB_METRICS,
     analysisWindowDays: 7,
     viewEventTypes: ['lesson_start', 'paragraph_read', 'word_click', 'audio_play'],
     startEventType: 'lesson_start',

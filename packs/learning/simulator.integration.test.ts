@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/postgres.ts';
 import { INSTRUCTORS } from './content.ts';
-import { learningPack, simulateLearning } from './index.ts';
+import { LEARNING_SCHEMA_SQL, learningPack, simulateLearning } from './index.ts';
 import type { LearningSimulationSummary } from './simulator.ts';
 
 const TABLES = [
@@ -49,7 +49,7 @@ async function freshDatabase(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: await createTestDatabase('learning') });
   await client.connect();
   clients.push(client);
-  await client.query(learningPack.postgresSchemaSql);
+  await client.query(LEARNING_SCHEMA_SQL);
   return client;
 }
 
@@ -212,9 +212,9 @@ describe('determinism', () => {
 
   it('writes identical databases for the same seed, and different ones for another seed', async () => {
     const [first, second, other] = await Promise.all([freshDatabase(), freshDatabase(), freshDatabase()]);
-    await learningPack.simulate(first, { ...options, seed: 7 });
-    await learningPack.simulate(second, { ...options, seed: 7 });
-    await learningPack.simulate(other, { ...options, seed: 8 });
+    await learningPack.simulate({ learning: first }, { ...options, seed: 7 });
+    await learningPack.simulate({ learning: second }, { ...options, seed: 7 });
+    await learningPack.simulate({ learning: other }, { ...options, seed: 8 });
     const firstDump = await dump(first);
     expect(await dump(second)).toEqual(firstDump);
     expect(await dump(other)).not.toEqual(firstDump);

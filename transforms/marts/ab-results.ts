@@ -10,16 +10,18 @@
 // Two steps: agg_ab_users holds each exposed user's metric values (a partial aggregate, rewritten
 // per exposure day: new facts on day d change only the users exposed within a window of d), and the
 // results are per-variant sums over it. `only` limits the results to one experiment.
-import type { PackMapping } from '../../packs/index.ts';
+import type { AbMetric, PackMapping } from '../../packs/index.ts';
 import { quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { daysCondition, insertInto, replacePartitions, type DaySelection } from './partitions.ts';
 import { chiSquareGoodnessOfFit, compare, cupedAdjust, lift, type CovariateSummary } from '../stats/tests.ts';
 
-export const AB_METRICS = [
-  { name: 'completed_lesson_7d', binary: true },
-  { name: 'active_days_7d', binary: false },
-  { name: 'events_7d', binary: false },
-] as const;
+/** The per-user measures agg_ab_users keeps; a pack names its metrics after them (AbMetric). */
+export const AB_MEASURES = [
+  'converted',
+  'active_days',
+  'events',
+  'value',
+] as const satisfies readonly AbMetric['measure'][];
 
 const EXPOSURES = '_tributary_ab_exposures';
 
@@ -83,12 +85,14 @@ export async function recomputeAbResults(
       const plannedValue = variants.find((entry) => entry.planned_n != null)?.planned_n;
       const plannedPerArm = plannedValue == null ? null : Number(plannedValue);
       const controlSummaries = new Map(
-        AB_METRICS.map((metric) => [metric.name, summary(control, metric.name)]),
+        mapping.abMetrics.map((metric) => [metric.name, summary(control, metric.measure)]),
       );
       for (const variant of sums) {
-        const own = new Map(AB_METRICS.map((metric) => [metric.name, summary(variant, metric.name)]));
+        const own = new Map(
+          mapping.abMetrics.map((metric) => [metric.name, summary(variant, metric.measure)]),
+        );
         // The metrics read together for this variant: one Holm family.
-        const comparable = AB_METRICS.filter((metric) => {
+        const comparable = mapping.abMetrics.filter((metric) => {
           const c = controlSummaries.get(metric.name);
           const t = own.get(metric.name);
           return variant !== control && c && t && t.n > 1 && c.n > 1 && c.mean !== 0;
@@ -101,7 +105,7 @@ export async function recomputeAbResults(
           })),
           { srmFlag: srm.flag, plannedPerArm },
         );
-        for (const metric of AB_METRICS) {
+        for (const metric of mapping.abMetrics) {
           const mine = own.get(metric.name) as CovariateSummary;
           const controlSummary = controlSummaries.get(metric.name) as CovariateSummary;
           const row: Record<string, unknown> = {
@@ -176,12 +180,13 @@ export async function refreshAbUsers(
     // Active days as bits of a mask (day offsets -windowDays…windowDays from the exposure day),
     // counted at the end: far cheaper than a distinct count per user.
     const dayBit = `bitShiftLeft(toUInt32(1), toUInt8(least(31, greatest(0, dateDiff('day', toDate(e.first_exposed_at), f.day) + ${windowDays}))))`;
-    const perUser = {
-      completed_lesson_7d: (window: string) => `toFloat64(maxIf(f.is_completion, ${window}))`,
-      active_days_7d: (window: string) => `toFloat64(bitCount(groupBitOrIf(${dayBit}, ${window})))`,
-      events_7d: (window: string) => `toFloat64(countIf(${window}))`,
+    const perUser: Record<(typeof AB_MEASURES)[number], (window: string) => string> = {
+      converted: (window) => `toFloat64(maxIf(f.is_completion, ${window}))`,
+      active_days: (window) => `toFloat64(bitCount(groupBitOrIf(${dayBit}, ${window})))`,
+      events: (window) => `toFloat64(countIf(${window}))`,
+      value: (window) => `toFloat64(sumIf(f.value, ${window}))`,
     };
-    const userColumns = AB_METRICS.flatMap(({ name }) => [
+    const userColumns = AB_MEASURES.flatMap((name) => [
       `${perUser[name](after)} AS ${name}_y`,
       `${perUser[name](before)} AS ${name}_x`,
     ]).join(', ');
@@ -227,7 +232,7 @@ export async function refreshAbUsers(
              any(e.first_exposed_at), ${userColumns}
          -- The exposures are the join's hash table (its right side); the facts stream past it. Only
          -- facts within a window of the chunk's exposure days can count.
-         FROM (SELECT user_key, ts, day, is_completion FROM fact_activity WHERE pack = {pack:String}
+         FROM (SELECT user_key, ts, day, is_completion, value FROM fact_activity WHERE pack = {pack:String}
                AND day BETWEEN toDate({first:Date}) - ${windowDays + 1} AND toDate({last:Date}) + ${windowDays + 1}) AS f
          RIGHT JOIN (SELECT * FROM ${EXPOSURES} WHERE pack = {pack:String} AND exposure_day IN {chunk:Array(Date)}) AS e
            ON f.user_key = e.user_key
@@ -267,7 +272,7 @@ async function variantSums(
   end: string,
 ): Promise<VariantSums[]> {
   const over = 'window_over';
-  const sums = AB_METRICS.flatMap(({ name }) => [
+  const sums = AB_MEASURES.flatMap((name) => [
     `sumIf(${name}_y, ${over}) AS ${name}_sy`,
     `sumIf(${name}_y * ${name}_y, ${over}) AS ${name}_syy`,
     `sumIf(${name}_x, ${over}) AS ${name}_sx`,
@@ -294,9 +299,9 @@ async function variantSums(
   });
 }
 
-function summary(sums: VariantSums, metric: string): CovariateSummary {
+function summary(sums: VariantSums, measure: AbMetric['measure']): CovariateSummary {
   const n = sums.n;
-  const get = (suffix: string) => Number(sums[`${metric}_${suffix}`] ?? 0);
+  const get = (suffix: string) => Number(sums[`${measure}_${suffix}`] ?? 0);
   const mean = get('sy') / n;
   const covariateMean = get('sx') / n;
   const sampleVariance = (squares: number, average: number) =>

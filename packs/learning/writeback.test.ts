@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { abResultFields, significance } from './learning.ts';
-import { unflatten } from './mongo-target.ts';
-import type { TargetRow } from './engine.ts';
+import { abResultFields, significance } from './writeback.ts';
+import { unflatten } from '../../jobs/writeback/mongo-target.ts';
+import type { TargetRow } from '../../jobs/writeback/engine.ts';
 
 const row = (metrics: unknown[]): TargetRow => ({
   natural_key: 'exp|treatment',

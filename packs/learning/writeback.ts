@@ -1,12 +1,11 @@
 // The learning pack's write-back (seed 000): MongoDB `daily_user_metrics`, `content_performance`,
 // `ab_test_results` and `system_analytics` in the seed's document shapes, filled from the marts;
 // and Postgres `user_streaks`, where Tributary owns only the lapse of a streak (see streaks.ts).
-import type { Db } from 'mongodb';
-import type pg from 'pg';
-import { AB_METRICS } from '../../transforms/index.ts';
-import type { TargetRow, WritebackTarget } from './engine.ts';
-import { mongoTarget } from './mongo-target.ts';
-import { streaksTarget } from './streaks.ts';
+import type { TargetRow, WritebackTarget } from '../../jobs/writeback/engine.ts';
+import { mongoTarget } from '../../jobs/writeback/mongo-target.ts';
+import { streaksTarget } from '../../jobs/writeback/streaks.ts';
+import type { PackWritebackContext } from '../pack.ts';
+import { LEARNING_AB_METRICS } from './mapping.ts';
 
 /** The collections the learning write-back fills: left out of capture by default. */
 export const LEARNING_WRITEBACK_COLLECTIONS = [
@@ -16,19 +15,12 @@ export const LEARNING_WRITEBACK_COLLECTIONS = [
   'system_analytics',
 ] as const;
 
-export const PRIMARY_AB_METRIC = AB_METRICS[0].name;
+export const PRIMARY_AB_METRIC = LEARNING_AB_METRICS[0].name;
 
 const dateOf = (day: unknown) => new Date(`${String(day)}T00:00:00Z`);
 const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
-export function learningTargets(options: {
-  pack: string;
-  /** The source whose mirrors hold `user_streaks` (the pack's Postgres capture). */
-  source: string;
-  mongo?: Db;
-  postgres?: pg.Client;
-  asOf: Date;
-}): WritebackTarget[] {
+export function learningTargets(options: PackWritebackContext): WritebackTarget[] {
   const targets: WritebackTarget[] = [];
   const { mongo } = options;
   if (mongo) {

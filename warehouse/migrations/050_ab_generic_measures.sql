@@ -1,0 +1,22 @@
+-- A/B metrics are named by each pack (PackMapping.abMetrics) after the generic per-user measures
+-- kept here: the learning pack's completed_lesson_7d is `converted`, active_days_7d `active_days`,
+-- events_7d `events`; `value` (the facts' value summed: revenue, XP) is new. The transform state's
+-- layout is raised with this, so the next run rebuilds the table whole and `value` is filled.
+ALTER TABLE agg_ab_users
+  RENAME COLUMN completed_lesson_7d_y TO converted_y,
+  RENAME COLUMN completed_lesson_7d_x TO converted_x,
+  RENAME COLUMN active_days_7d_y TO active_days_y,
+  RENAME COLUMN active_days_7d_x TO active_days_x,
+  RENAME COLUMN events_7d_y TO events_y,
+  RENAME COLUMN events_7d_x TO events_x,
+  ADD COLUMN value_y Float64,
+  ADD COLUMN value_x Float64;
+ALTER TABLE _tributary_stage_agg_ab_users
+  RENAME COLUMN completed_lesson_7d_y TO converted_y,
+  RENAME COLUMN completed_lesson_7d_x TO converted_x,
+  RENAME COLUMN active_days_7d_y TO active_days_y,
+  RENAME COLUMN active_days_7d_x TO active_days_x,
+  RENAME COLUMN events_7d_y TO events_y,
+  RENAME COLUMN events_7d_x TO events_x,
+  ADD COLUMN value_y Float64,
+  ADD COLUMN value_x Float64;
