@@ -2,6 +2,7 @@
 import { TributaryError } from '../errors/index.ts';
 import { learningPack } from './learning/index.ts';
 import type { SourcePack } from './pack.ts';
+import { postbookPack } from './postbook/index.ts';
 
 export { databaseSource, documentFieldsOf } from './pack.ts';
 export type {
@@ -22,6 +23,7 @@ export type {
 
 export const packs: Readonly<Record<string, SourcePack>> = {
   [learningPack.name]: learningPack,
+  [postbookPack.name]: postbookPack,
 };
 
 export function getPack(name: string): SourcePack {

@@ -113,6 +113,7 @@ export function postbookMapping(source: string): PackMapping {
         FROM ${mirror('experiments')} FINAL ARRAY JOIN JSONExtractArrayRaw(ifNull(doc, ''), 'variants') AS arm
         WHERE _is_deleted = 0`,
     },
+    abMetrics: POSTBOOK_AB_METRICS,
     analysisWindowDays: 7,
     // Engaging with a post means having seen it.
     viewEventTypes: ['comment', 'reaction', 'share'],

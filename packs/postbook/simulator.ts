@@ -58,7 +58,10 @@ const COUNTRIES = [
   ['IN', 'Asia/Kolkata', 3],
 ] as const;
 
-export interface PostbookSimulationSummary extends SimulationSummary {
+/** What the simulator counts as it plays. */
+interface Tallies {
+  usersCreated: number;
+  usersDeleted: number;
   posts: number;
   comments: number;
   reactions: number;
@@ -74,6 +77,9 @@ export interface PostbookSimulationSummary extends SimulationSummary {
   postsDeleted: number;
   commentsDeleted: number;
   exposures: number;
+}
+
+export interface PostbookSimulationSummary extends SimulationSummary, Tallies {
   documentsWritten: number;
 }
 
@@ -114,9 +120,6 @@ interface PostRecord {
   comments: ObjectId[];
 }
 
-interface Tallies {
-  [counter: string]: number;
-}
 
 export async function simulatePostbook(
   client: pg.ClientBase | pg.Pool,
@@ -187,9 +190,7 @@ class Simulation {
     const counts = this.script.statementCounts;
     return {
       statements: counts.insert + counts.update + counts.delete,
-      usersCreated: this.tallies.usersCreated ?? 0,
-      usersDeleted: this.tallies.usersDeleted ?? 0,
-      ...(this.tallies as Omit<PostbookSimulationSummary, 'statements' | 'documentsWritten'>),
+      ...this.tallies,
       documentsWritten: [...this.documents.written.values()].reduce((sum, n) => sum + n, 0),
     };
   }
@@ -883,7 +884,11 @@ class Simulation {
 
   /** A soft delete, as the PostFeed service makes it: the post stays, flagged. */
   private deleteOwnPost(member: Member, at: number): void {
-    const own = this.posts.filter((post) => post.authorId === member.userId && !post.deleted);
+    // Only posts older than the composer experiment's window: its planted outcome stays exact.
+    const own = this.posts.filter(
+      (post) =>
+        post.authorId === member.userId && !post.deleted && post.createdAt < at - (COMPOSER_WINDOW_DAYS + 1) * DAY,
+    );
     if (own.length === 0) return;
     const post = this.random.pick(own);
     post.deleted = true;
