@@ -24,12 +24,19 @@ import {
   POST_ENGAGEMENT,
 } from './marts.ts';
 import { TREND_WEIGHTS } from './writeback.ts';
+import {
+  AA_EXPERIMENT,
+  COMPOSER_EXPERIMENT,
+  COMPOSER_TREATMENT_LIFT,
+  composerConverts,
+  variantOf,
+} from './experiments.ts';
 
 const VIEWS = `('comment', 'reaction', 'share')`;
 let data: PostbookWarehouse;
 
 beforeAll(async () => {
-  data = await postbookWarehouse({ users: 60, days: 21, seed: 11 });
+  data = await postbookWarehouse({ users: 50, days: 18, seed: 11 });
   await data.transform(true);
   await loadPostbookOracle(data);
 }, 600_000);
@@ -271,6 +278,40 @@ describe(`postbook marts against an independent Postgres oracle (documents from 
         FROM o_posts CROSS JOIN LATERAL unnest(hashtags) AS tag WHERE NOT is_deleted GROUP BY 1, 2`),
       ['day', 'tag'],
     );
+  });
+});
+
+describe('planted truths', () => {
+  it(`${COMPOSER_EXPERIMENT}: every member's posted_7d is the outcome planted for them; the treatment's rate is ${1 + COMPOSER_TREATMENT_LIFT}× by construction`, async () => {
+    const users = await data.warehouse.query<{ user_id: string; variant: string; converted: number }>(
+      `SELECT user_id, variant, converted_y AS converted FROM agg_ab_users
+       WHERE pack = {pack:String} AND experiment = {experiment:String}
+         AND first_exposed_at + toIntervalDay(7) <= (SELECT max(ts) FROM fact_activity WHERE pack = {pack:String})`,
+      { pack: POSTBOOK_PACK, experiment: COMPOSER_EXPERIMENT },
+    );
+    expect(users.length).toBeGreaterThan(20);
+    const wrong = users.filter(
+      (user) =>
+        Number(user.converted) !== Number(composerConverts(user.user_id)) ||
+        user.variant !== variantOf(COMPOSER_EXPERIMENT, user.user_id),
+    );
+    expect(wrong).toEqual([]);
+    // Both outcomes occur in both arms: the check above is not vacuous.
+    for (const variant of ['control', 'treatment'])
+      expect(new Set(users.filter((u) => u.variant === variant).map((u) => Number(u.converted)))).toEqual(
+        new Set([0, 1]),
+      );
+  });
+
+  it(`the treatment's interval on posted_7d is coherent with its p-value, and ${AA_EXPERIMENT} has no lift it is sure of`, async () => {
+    const rows = await mart(`SELECT experiment, metric, ci_low, ci_high, p_value FROM mart_ab_results
+      WHERE pack = {pack:String} AND variant = 'treatment' AND p_value IS NOT NULL`);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows)
+      expect(Number(row.p_value) < 0.05, JSON.stringify(row)).toBe(Number(row.ci_low) > 0 || Number(row.ci_high) < 0);
+    const composer = rows.find((row) => row.experiment === COMPOSER_EXPERIMENT && row.metric === 'posted_7d');
+    expect(Number(composer?.ci_low)).toBeLessThanOrEqual(COMPOSER_TREATMENT_LIFT);
+    expect(Number(composer?.ci_high)).toBeGreaterThanOrEqual(COMPOSER_TREATMENT_LIFT);
   });
 });
 
