@@ -11,8 +11,10 @@ import type { TargetRow, WritebackTarget } from '../../jobs/writeback/engine.ts'
 import { mongoTarget } from '../../jobs/writeback/mongo-target.ts';
 import { quoteIdentifier as q } from '../../warehouse/index.ts';
 import type { PackWriteback, PackWritebackContext } from '../pack.ts';
+import { PROFILE_SYNC_COLLECTION } from './denormalize.ts';
 
-export const POSTBOOK_WRITEBACK_COLLECTIONS = ['hashtags'] as const;
+/** Collections only Tributary writes (the denormalization sync's records too): capture leaves them out. */
+export const POSTBOOK_WRITEBACK_COLLECTIONS = ['hashtags', PROFILE_SYNC_COLLECTION] as const;
 
 /** The trend windows and weights, as the seed gives them. */
 export const TREND_WEIGHTS = [
