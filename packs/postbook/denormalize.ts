@@ -18,6 +18,7 @@ import { Long, MongoServerError, type Db, type Document, type Filter, type Updat
 import { parseExtendedJson } from '../../ingest/documents/extended-json.ts';
 import type pg from 'pg';
 import type { SourceChange } from '../../ingest/landing/types.ts';
+import { userCreatedOf, type DomainEvent, type EventPublisher } from './domain-events.ts';
 
 /** Tributary's per-member record of the newest change applied (capture leaves it out). */
 export const PROFILE_SYNC_COLLECTION = 'profile_sync';
@@ -120,13 +121,44 @@ export function nameChangesOf(change: SourceChange): NameChange[] {
 export class Denormalizer {
   private indexed = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Where the seed's domain events go (Kafka, RabbitMQ); none by default. */
+    private readonly publish?: EventPublisher,
+  ) {}
 
-  /** Applies the captured changes in order (their order is their source's, per member). */
+  /**
+   * Applies the captured changes in order (their order is their source's, per member), then
+   * publishes the batch's events: UserCreated for new accounts, UserProfileUpdated for each
+   * change applied (a stale one publishes nothing), with the member's names as they now stand.
+   */
   async applyChanges(changes: readonly SourceChange[]): Promise<ApplyResult[]> {
     const results: ApplyResult[] = [];
-    for (const change of changes) for (const name of nameChangesOf(change)) results.push(await this.apply(name));
+    const events: DomainEvent[] = [];
+    for (const change of changes) {
+      const created = userCreatedOf(change);
+      if (created) events.push(created);
+      for (const name of nameChangesOf(change)) {
+        const result = await this.apply(name);
+        results.push(result);
+        if (!result.stale && change.envelope.op === 'u') events.push(await this.profileUpdated(name, change));
+      }
+    }
+    if (this.publish && events.length > 0) await this.publish(events);
     return results;
+  }
+
+  private async profileUpdated(name: NameChange, change: SourceChange): Promise<DomainEvent> {
+    const state = await this.db.collection(PROFILE_SYNC_COLLECTION).findOne({ userId: name.userId });
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    return {
+      eventType: 'UserProfileUpdated',
+      userId: name.userId,
+      username: text(state?.username),
+      displayName: text(state?.displayName),
+      avatarUrl: text(state?.avatarUrl),
+      timestamp: new Date(change.envelope.source.ts_ms).toISOString(),
+    };
   }
 
   /** One change: recorded if newer than the member's last, then written to every older copy. */
