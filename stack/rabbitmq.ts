@@ -40,7 +40,8 @@ export async function startRabbitMq(options: { dataDir: string }): Promise<Runni
   // The node's own port mapper, started here so that it stops with the node.
   const epmd = spawn(EPMD, ['-port', String(epmdPort)], { stdio: 'ignore' });
   // Listening before the node starts, or the node would start a daemon of its own.
-  for (const until = Date.now() + 10_000; !(await listening(epmdPort)) && Date.now() < until; ) await sleep(50);
+  for (const until = Date.now() + 10_000; !(await listening(epmdPort)) && Date.now() < until;)
+    await sleep(50);
   const env = {
     ...process.env,
     HOME: home,

@@ -23,7 +23,8 @@ const at = (value: unknown) => (value instanceof Date ? value.toISOString() : nu
 const hex = (value: unknown) => (value === undefined || value === null ? null : String(value));
 
 export async function loadPostbookOracle({ postgres, db }: PostbookWarehouse): Promise<void> {
-  for (const [table, columns] of Object.entries(TABLES)) await postgres.query(`CREATE TABLE ${table} (${columns})`);
+  for (const [table, columns] of Object.entries(TABLES))
+    await postgres.query(`CREATE TABLE ${table} (${columns})`);
   const all = (collection: string) => db.collection<Document>(collection).find({}).toArray();
   const load = async (table: string, rows: unknown[][]) =>
     insertRows(postgres, table, TABLES[table]?.split(',').length ?? 0, rows);
@@ -40,7 +41,13 @@ export async function loadPostbookOracle({ postgres, db }: PostbookWarehouse): P
   );
   await load(
     'o_comments',
-    (await all('comments')).map((d) => [hex(d._id), hex(d.postId), d.userId, at(d.createdAt), d.isDeleted === true]),
+    (await all('comments')).map((d) => [
+      hex(d._id),
+      hex(d.postId),
+      d.userId,
+      at(d.createdAt),
+      d.isDeleted === true,
+    ]),
   );
   await load(
     'o_likes',
@@ -66,7 +73,11 @@ export async function loadPostbookOracle({ postgres, db }: PostbookWarehouse): P
   await load(
     'o_experiments',
     (await all('experiments')).flatMap((d) =>
-      (d.variants as Document[]).map((variant) => [d.experimentName, variant.name, Number(variant.configuredShare)]),
+      (d.variants as Document[]).map((variant) => [
+        d.experimentName,
+        variant.name,
+        Number(variant.configuredShare),
+      ]),
     ),
   );
   await load(

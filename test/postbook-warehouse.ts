@@ -35,7 +35,12 @@ export interface PostbookWarehouse {
 export const POSTBOOK_SOURCE = 'postbook';
 export const POSTBOOK_PACK = postbookPack.name;
 
-const pii = createPiiPolicy({ dropFields: [], hashFields: [], hashPii: false, hashKey: 'postbook-test-key-0123' });
+const pii = createPiiPolicy({
+  dropFields: [],
+  hashFields: [],
+  hashPii: false,
+  hashKey: 'postbook-test-key-0123',
+});
 
 export async function postbookWarehouse(options: {
   users: number;

@@ -164,7 +164,11 @@ export const postbookCollections: MongoCollectionSpec[] = [
   {
     // Written by Tributary alone (count, lastUsed, trendScore): see writeback.ts.
     name: 'hashtags',
-    indexes: [{ key: { tag: 1 }, unique: true }, { key: { trendScore: -1, count: -1 } }, { key: { lastUsed: -1 } }],
+    indexes: [
+      { key: { tag: 1 }, unique: true },
+      { key: { trendScore: -1, count: -1 } },
+      { key: { lastUsed: -1 } },
+    ],
     fields: [{ name: 'tag', type: 'string' }],
   },
   // MediaServiceDB

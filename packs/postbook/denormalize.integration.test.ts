@@ -13,7 +13,13 @@ import type { SourceChange } from '../../ingest/landing/types.ts';
 import { runMongoCapture } from '../../ingest/mongo/capture.ts';
 import { createPiiPolicy } from '../../ingest/pii.ts';
 import { runPostgresCapture } from '../../ingest/postgres/capture.ts';
-import { connectMongo, MONGO_SERVER, startTestMongo, uniqueDatabaseName, type TestMongo } from '../../test/mongo.ts';
+import {
+  connectMongo,
+  MONGO_SERVER,
+  startTestMongo,
+  uniqueDatabaseName,
+  type TestMongo,
+} from '../../test/mongo.ts';
 import { createTestDatabase, dropTestDatabase } from '../../test/postgres.ts';
 import { scratchDir } from '../../test/scratch.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
@@ -23,7 +29,12 @@ import { POSTBOOK_AUTH_SCHEMA_SQL } from './index.ts';
 
 const MEMBERS = 6;
 const STEPS = 160;
-const pii = createPiiPolicy({ dropFields: [], hashFields: [], hashPii: false, hashKey: 'denormalize-test-key-01' });
+const pii = createPiiPolicy({
+  dropFields: [],
+  hashFields: [],
+  hashPii: false,
+  hashKey: 'denormalize-test-key-01',
+});
 
 let postgresUrl: string;
 let postgres: pg.Client;
@@ -114,7 +125,9 @@ async function driftedCopies(): Promise<string[]> {
         ];
         for (const [field, value] of fields)
           if (field && at(holder, field) !== value)
-            drifted.push(`${copy.collection}.${field} of ${String(at(holder, copy.idField))}: ${String(at(holder, field))} ≠ ${String(value)}`);
+            drifted.push(
+              `${copy.collection}.${field} of ${String(at(holder, copy.idField))}: ${String(at(holder, field))} ≠ ${String(value)}`,
+            );
       }
     }
   return drifted;
@@ -124,7 +137,11 @@ async function driftedCopies(): Promise<string[]> {
 async function everything(): Promise<string> {
   const collections = [...new Set(COPIES.map((copy) => copy.collection)), PROFILE_SYNC_COLLECTION];
   const out: Record<string, unknown[]> = {};
-  for (const name of collections) out[name] = await db.collection(name).find({}, { sort: { _id: 1 } }).toArray();
+  for (const name of collections)
+    out[name] = await db
+      .collection(name)
+      .find({}, { sort: { _id: 1 } })
+      .toArray();
   return JSON.stringify(out);
 }
 
@@ -147,11 +164,18 @@ describe(`denormalized names follow Auth and the profiles through the captures (
          VALUES ($1, $2, $3, $3, $4, 'M', 'M')`,
         [member.userId, member.username, `${member.username}@mail.test`, 'x'.repeat(60)],
       );
-      await db.collection('user_profiles').insertOne({ _id: new ObjectId(), ...member, createdAt: new Date() });
+      await db
+        .collection('user_profiles')
+        .insertOne({ _id: new ObjectId(), ...member, createdAt: new Date() });
     }
     const copyOf = (member: Member, prefix = '') =>
       prefix === ''
-        ? { userId: member.userId, username: member.username, displayName: member.displayName, avatarUrl: member.avatarUrl }
+        ? {
+            userId: member.userId,
+            username: member.username,
+            displayName: member.displayName,
+            avatarUrl: member.avatarUrl,
+          }
         : {
             [`${prefix}Id`]: member.userId,
             [`${prefix}Username`]: member.username,
@@ -163,14 +187,24 @@ describe(`denormalized names follow Auth and the profiles through the captures (
       const other = random.pick(members.filter((m) => m !== member));
       const kind = random.int(0, 6);
       const now = new Date();
-      if (kind === 0) await db.collection('posts').insertOne({ ...copyOf(member), content: 'hi', createdAt: now });
-      if (kind === 1) await db.collection('comments').insertOne({ ...copyOf(member), content: 'yo', createdAt: now });
-      if (kind === 2) await db.collection('likes').insertOne({ ...copyOf(member), reactionType: 'Like', createdAt: now });
-      if (kind === 3) await db.collection('messages').insertOne({ ...copyOf(member, 'sender'), content: 'hey', createdAt: now });
+      if (kind === 0)
+        await db.collection('posts').insertOne({ ...copyOf(member), content: 'hi', createdAt: now });
+      if (kind === 1)
+        await db.collection('comments').insertOne({ ...copyOf(member), content: 'yo', createdAt: now });
+      if (kind === 2)
+        await db.collection('likes').insertOne({ ...copyOf(member), reactionType: 'Like', createdAt: now });
+      if (kind === 3)
+        await db
+          .collection('messages')
+          .insertOne({ ...copyOf(member, 'sender'), content: 'hey', createdAt: now });
       if (kind === 4)
-        await db.collection('notifications').insertOne({ userId: other.userId, ...copyOf(member, 'actor'), type: 'Like' });
+        await db
+          .collection('notifications')
+          .insertOne({ userId: other.userId, ...copyOf(member, 'actor'), type: 'Like' });
       if (kind === 5)
-        await db.collection('friend_requests').insertOne({ ...copyOf(member, 'sender'), ...copyOf(other, 'receiver') });
+        await db
+          .collection('friend_requests')
+          .insertOne({ ...copyOf(member, 'sender'), ...copyOf(other, 'receiver') });
       if (kind === 6)
         await db.collection('conversations').insertOne({
           type: 'OneOnOne',
@@ -183,15 +217,22 @@ describe(`denormalized names follow Auth and the profiles through the captures (
       const roll = random.next();
       if (roll < 0.2) {
         member.displayName = `${member.displayName.split(' ')[0] ?? 'M'} ${step}`;
-        await db.collection('user_profiles').updateOne({ userId: member.userId }, { $set: { displayName: member.displayName } });
+        await db
+          .collection('user_profiles')
+          .updateOne({ userId: member.userId }, { $set: { displayName: member.displayName } });
       } else if (roll < 0.3) {
         member.avatarUrl = `https://cdn.test/a/${step}.jpg`;
-        await db.collection('user_profiles').updateOne({ userId: member.userId }, { $set: { avatarUrl: member.avatarUrl } });
+        await db
+          .collection('user_profiles')
+          .updateOne({ userId: member.userId }, { $set: { avatarUrl: member.avatarUrl } });
       } else if (roll < 0.4) {
         member.username = newUsername();
-        await postgres.query('UPDATE users SET username = $1 WHERE user_id = $2', [member.username, member.userId]);
+        await postgres.query('UPDATE users SET username = $1 WHERE user_id = $2', [
+          member.username,
+          member.userId,
+        ]);
       } else await write(member);
-      if (step % 40 === 39) await settle();
+      if (step % 40 === 17) await settle();
     }
     // Copies the app wrote before a change carry the old names until the sync follows it…
     expect((await driftedCopies()).length).toBeGreaterThan(0);
@@ -212,7 +253,9 @@ describe(`denormalized names follow Auth and the profiles through the captures (
     // An app writes from a stale cache after the last change: only the periodic pass can see it.
     const stale = { ...random.pick(members), displayName: 'Old Name', avatarUrl: 'https://cdn.test/old.jpg' };
     await db.collection('posts').insertOne({ ...copyOf(stale), content: 'cached', createdAt: new Date() });
-    await db.collection('messages').insertOne({ ...copyOf(stale, 'sender'), content: 'cached', createdAt: new Date() });
+    await db
+      .collection('messages')
+      .insertOne({ ...copyOf(stale, 'sender'), content: 'cached', createdAt: new Date() });
     expect((await driftedCopies()).length).toBe(4);
     expect(await denormalizer.reconcile(postgres)).toBe(2);
     expect(await driftedCopies()).toEqual([]);

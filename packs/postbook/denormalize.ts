@@ -75,7 +75,12 @@ export const COPIES: readonly CopySpec[] = [
     avatarUrl: 'avatarUrl',
     stamp: '_sync',
   },
-  { collection: 'conversations', idField: 'lastMessage.senderId', username: 'lastMessage.senderUsername', stamp: '_lastMessageSync' },
+  {
+    collection: 'conversations',
+    idField: 'lastMessage.senderId',
+    username: 'lastMessage.senderUsername',
+    stamp: '_lastMessageSync',
+  },
   // The profile's username is itself a copy of Auth's.
   { collection: 'user_profiles', idField: 'userId', username: 'username', stamp: '_authSync' },
 ];
@@ -104,7 +109,12 @@ export function nameChangesOf(change: SourceChange): NameChange[] {
     const row = envelope.after;
     if (typeof row.user_id !== 'string' || typeof row.username !== 'string') return [];
     return [
-      { userId: row.user_id, group: 'username', version: BigInt(change.version), values: { username: row.username } },
+      {
+        userId: row.user_id,
+        group: 'username',
+        version: BigInt(change.version),
+        values: { username: row.username },
+      },
     ];
   }
   if (table === 'user_profiles' && typeof envelope.after === 'string') {
@@ -135,14 +145,22 @@ export class Denormalizer {
   async applyChanges(changes: readonly SourceChange[]): Promise<ApplyResult[]> {
     const results: ApplyResult[] = [];
     const events: DomainEvent[] = [];
+    // Within a batch only a member's newest change per field group matters: the older ones would be
+    // overwritten by it at once, so they are not written (their names are in the newest image).
+    const newest = new Map<string, { name: NameChange; change: SourceChange }>();
     for (const change of changes) {
       const created = userCreatedOf(change);
       if (created) events.push(created);
       for (const name of nameChangesOf(change)) {
-        const result = await this.apply(name);
-        results.push(result);
-        if (!result.stale && change.envelope.op === 'u') events.push(await this.profileUpdated(name, change));
+        const key = `${name.userId}|${name.group}`;
+        const known = newest.get(key);
+        if (!known || known.name.version < name.version) newest.set(key, { name, change });
       }
+    }
+    for (const { name, change } of newest.values()) {
+      const result = await this.apply(name);
+      results.push(result);
+      if (!result.stale && change.envelope.op === 'u') events.push(await this.profileUpdated(name, change));
     }
     if (this.publish && events.length > 0) await this.publish(events);
     return results;
@@ -184,9 +202,9 @@ export class Denormalizer {
         return { stale: true, modified: 0 };
       throw error;
     }
-    let modified = 0;
-    for (const copy of COPIES) modified += await this.writeCopy(copy, change, version, values);
-    return { stale: false, modified };
+    // The copies live in different collections: written side by side.
+    const modified = await Promise.all(COPIES.map((copy) => this.writeCopy(copy, change, version, values)));
+    return { stale: false, modified: modified.reduce((sum, n) => sum + n, 0) };
   }
 
   /**
@@ -223,7 +241,9 @@ export class Denormalizer {
     if (copy.array) {
       // One element per member in the array: matched by id, and only where its stamp is older.
       const stamp = `p.${copy.stamp}.${change.group}`;
-      const set = Object.fromEntries(Object.entries(fields).map(([field, value]) => [`${copy.array}.$[p].${field}`, value]));
+      const set = Object.fromEntries(
+        Object.entries(fields).map(([field, value]) => [`${copy.array}.$[p].${field}`, value]),
+      );
       const result = await collection.updateMany(
         { [`${copy.array}.${copy.idField}`]: change.userId },
         { $set: { ...set, [`${copy.array}.$[p].${copy.stamp}.${change.group}`]: version } },
@@ -238,17 +258,26 @@ export class Denormalizer {
     return result.modifiedCount;
   }
 
-  private async fixDrift(copy: CopySpec, userId: string, truth: Record<string, string | undefined>): Promise<number> {
+  private async fixDrift(
+    copy: CopySpec,
+    userId: string,
+    truth: Record<string, string | undefined>,
+  ): Promise<number> {
     const fields = this.fieldsOf(
       copy,
-      Object.fromEntries(Object.entries(truth).filter(([, value]) => value !== undefined)) as Record<string, string>,
+      Object.fromEntries(Object.entries(truth).filter(([, value]) => value !== undefined)) as Record<
+        string,
+        string
+      >,
     );
     if (Object.keys(fields).length === 0) return 0;
     const collection = this.db.collection(copy.collection);
     if (copy.array) {
       // The documents whose element for the member drifted, that element rewritten.
       const drifted = Object.entries(fields).map(([field, value]) => ({ [field]: { $ne: value } }));
-      const set = Object.fromEntries(Object.entries(fields).map(([field, value]) => [`${copy.array}.$[p].${field}`, value]));
+      const set = Object.fromEntries(
+        Object.entries(fields).map(([field, value]) => [`${copy.array}.$[p].${field}`, value]),
+      );
       const result = await collection.updateMany(
         { [copy.array]: { $elemMatch: { [copy.idField]: userId, $or: drifted } } },
         { $set: set },

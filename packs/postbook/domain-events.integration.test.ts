@@ -30,7 +30,12 @@ import {
 } from './domain-events.ts';
 import { POSTBOOK_AUTH_SCHEMA_SQL } from './index.ts';
 
-const pii = createPiiPolicy({ dropFields: [], hashFields: [], hashPii: false, hashKey: 'events-test-key-0123456' });
+const pii = createPiiPolicy({
+  dropFields: [],
+  hashFields: [],
+  hashPii: false,
+  hashKey: 'events-test-key-0123456',
+});
 
 let postgresUrl: string;
 let postgres: pg.Client;
@@ -85,9 +90,26 @@ describe('domain events from the captured changes, to Kafka and RabbitMQ', () =>
     const rabbitPublisher = await amqpPublisher(rabbit.url);
     const denormalizer = new Denormalizer(db, allOf([kafkaPublisher(producer), rabbitPublisher.publish]));
     const settle = async () => {
-      const sink = () => new TeeSink(new WarehouseSink(warehouse), (changes) => denormalizer.applyChanges(changes).then(() => undefined));
-      await runPostgresCapture({ sourceUrl: postgresUrl, sourceName: 'ev', tables: { kind: 'list', tables: ['public.users'] }, sink: sink(), pii, untilCaughtUp: true });
-      await runMongoCapture({ sourceUrl: mongo.url, sourceName: 'ev', collections: { kind: 'list', collections: [`${db.databaseName}.user_profiles`] }, sink: sink(), pii, untilCaughtUp: true });
+      const sink = () =>
+        new TeeSink(new WarehouseSink(warehouse), (changes) =>
+          denormalizer.applyChanges(changes).then(() => undefined),
+        );
+      await runPostgresCapture({
+        sourceUrl: postgresUrl,
+        sourceName: 'ev',
+        tables: { kind: 'list', tables: ['public.users'] },
+        sink: sink(),
+        pii,
+        untilCaughtUp: true,
+      });
+      await runMongoCapture({
+        sourceUrl: mongo.url,
+        sourceName: 'ev',
+        collections: { kind: 'list', collections: [`${db.databaseName}.user_profiles`] },
+        sink: sink(),
+        pii,
+        untilCaughtUp: true,
+      });
     };
 
     // The capture's first pass is a snapshot: accounts created before it are not "created" events.
@@ -108,7 +130,9 @@ describe('domain events from the captured changes, to Kafka and RabbitMQ', () =>
       });
     }
     await settle();
-    await db.collection('user_profiles').updateOne({ userId: ids[0] }, { $set: { displayName: 'Renamed Zero' } });
+    await db
+      .collection('user_profiles')
+      .updateOne({ userId: ids[0] }, { $set: { displayName: 'Renamed Zero' } });
     await postgres.query("UPDATE users SET username = 'member_one' WHERE user_id = $1", [ids[1]]);
     await settle();
     await producer.disconnect();
@@ -140,7 +164,9 @@ describe('domain events from the captured changes, to Kafka and RabbitMQ', () =>
     await consumer.disconnect();
 
     const created = fromRabbit.filter((event) => event.eventType === 'UserCreated');
-    expect(created.map(({ timestamp: _t, ...event }) => event).sort((a, b) => a.userId.localeCompare(b.userId))).toEqual(
+    expect(
+      created.map(({ timestamp: _t, ...event }) => event).sort((a, b) => a.userId.localeCompare(b.userId)),
+    ).toEqual(
       ids.map((id, index) => ({
         eventType: 'UserCreated',
         userId: id,
@@ -153,8 +179,16 @@ describe('domain events from the captured changes, to Kafka and RabbitMQ', () =>
     const updated = fromRabbit.filter((event) => event.eventType === 'UserProfileUpdated');
     // The last word on each member: the names it holds after both changes.
     const last = (id: string) => updated.filter((event) => event.userId === id).at(-1);
-    expect(last(ids[0] ?? '')).toMatchObject({ username: 'member_0', displayName: 'Renamed Zero', avatarUrl: 'https://cdn.test/0.jpg' });
-    expect(last(ids[1] ?? '')).toMatchObject({ username: 'member_one', displayName: 'Member 1', avatarUrl: 'https://cdn.test/1.jpg' });
+    expect(last(ids[0] ?? '')).toMatchObject({
+      username: 'member_0',
+      displayName: 'Renamed Zero',
+      avatarUrl: 'https://cdn.test/0.jpg',
+    });
+    expect(last(ids[1] ?? '')).toMatchObject({
+      username: 'member_one',
+      displayName: 'Member 1',
+      avatarUrl: 'https://cdn.test/1.jpg',
+    });
     // Kafka carries the same events, each member's in order.
     const key = (event: DomainEvent) => JSON.stringify(event);
     expect(fromKafka.map(key).sort()).toEqual(fromRabbit.map(key).sort());

@@ -27,7 +27,10 @@ export const userProfileUpdatedSchema = z.object({
   timestamp: z.iso.datetime(),
 });
 
-export const domainEventSchema = z.discriminatedUnion('eventType', [userCreatedSchema, userProfileUpdatedSchema]);
+export const domainEventSchema = z.discriminatedUnion('eventType', [
+  userCreatedSchema,
+  userProfileUpdatedSchema,
+]);
 export type DomainEvent = z.infer<typeof domainEventSchema>;
 
 export type EventPublisher = (events: readonly DomainEvent[]) => Promise<void>;

@@ -21,7 +21,8 @@ export const POSTBOOK_AUTH_SCHEMA_SQL = readFileSync(new URL('./auth-schema.sql'
 
 function authDatabase(postgres: PackClients): pg.ClientBase | pg.Pool {
   const client = postgres[POSTBOOK_SERVICE];
-  if (!client) throw new TributaryError(`the postbook pack simulates into its "${POSTBOOK_SERVICE}" database`);
+  if (!client)
+    throw new TributaryError(`the postbook pack simulates into its "${POSTBOOK_SERVICE}" database`);
   return client;
 }
 

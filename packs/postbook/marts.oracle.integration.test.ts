@@ -56,7 +56,8 @@ async function mart(sql: string): Promise<Row[]> {
 
 /** Keyed by `key`, every other column a number (rates within 1e-9), text or null. */
 function expectSameRows(actual: Row[], expected: Row[], key: string[]) {
-  const index = (rows: Row[]) => new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
+  const index = (rows: Row[]) =>
+    new Map(rows.map((row) => [key.map((column) => String(row[column])).join('|'), row]));
   const actualByKey = index(actual);
   const expectedByKey = index(expected);
   expect([...actualByKey.keys()].sort()).toEqual([...expectedByKey.keys()].sort());
@@ -66,7 +67,8 @@ function expectSameRows(actual: Row[], expected: Row[], key: string[]) {
     for (const [column, value] of Object.entries(want)) {
       if (key.includes(column)) continue;
       if (typeof value === 'string' && Number.isNaN(Number(value))) {
-        if (got[column] !== value) mismatches.push(`${id} ${column}: mart ${String(got[column])} oracle ${value}`);
+        if (got[column] !== value)
+          mismatches.push(`${id} ${column}: mart ${String(got[column])} oracle ${value}`);
         continue;
       }
       const a = got[column] === null ? null : Number(got[column]);
@@ -106,7 +108,9 @@ describe(`postbook marts against an independent Postgres oracle (documents from 
 
   it('mart_dau', async () => {
     expectSameRows(
-      await mart(`SELECT toString(day) AS day, dau, wau, mau, stickiness FROM mart_dau WHERE pack = {pack:String}`),
+      await mart(
+        `SELECT toString(day) AS day, dau, wau, mau, stickiness FROM mart_dau WHERE pack = {pack:String}`,
+      ),
       await oracle(`WITH days AS (
           SELECT generate_series(min(ts::date), max(ts::date), interval '1 day')::date AS day FROM oracle_facts)
         SELECT d.day::text AS day,
@@ -170,7 +174,11 @@ describe(`postbook marts against an independent Postgres oracle (documents from 
           retention_rate, unbounded_retained, unbounded_rate FROM mart_retention WHERE pack = {pack:String}`),
       [
         ...(await oracle(
-          cohortSql('first_activity', `SELECT user_id, min(day) AS cohort_day FROM (${facts}) f GROUP BY 1`, facts),
+          cohortSql(
+            'first_activity',
+            `SELECT user_id, min(day) AS cohort_day FROM (${facts}) f GROUP BY 1`,
+            facts,
+          ),
         )),
         ...(await oracle(
           cohortSql(
@@ -208,13 +216,17 @@ describe(`postbook marts against an independent Postgres oracle (documents from 
         ('actions_7d', actions::float8)) AS m(metric, value)
       GROUP BY 1, 2, 3`);
     expectSameRows(
-      await mart(`SELECT experiment, variant, metric, n, mean, variance FROM mart_ab_results WHERE pack = {pack:String}`),
+      await mart(
+        `SELECT experiment, variant, metric, n, mean, variance FROM mart_ab_results WHERE pack = {pack:String}`,
+      ),
       expected,
       ['experiment', 'variant', 'metric'],
     );
     // The SRM test's counts: every first exposure, whatever its window.
     expectSameRows(
-      await mart(`SELECT experiment, variant, count() AS n FROM fact_exposures WHERE pack = {pack:String} GROUP BY 1, 2`),
+      await mart(
+        `SELECT experiment, variant, count() AS n FROM fact_exposures WHERE pack = {pack:String} GROUP BY 1, 2`,
+      ),
       await oracle(`SELECT experiment, variant, count(DISTINCT user_id) AS n FROM (
           SELECT DISTINCT ON (experiment, user_id) experiment, user_id, variant FROM o_exposures
           ORDER BY experiment, user_id, started_at) e GROUP BY 1, 2`),
@@ -272,7 +284,9 @@ describe(`postbook marts against an independent Postgres oracle (documents from 
 
   it(HASHTAG_DAILY, async () => {
     expectSameRows(
-      await mart(`SELECT toString(day) AS day, tag, posts, authors FROM ${HASHTAG_DAILY} WHERE pack = {pack:String}`),
+      await mart(
+        `SELECT toString(day) AS day, tag, posts, authors FROM ${HASHTAG_DAILY} WHERE pack = {pack:String}`,
+      ),
       await oracle(`SELECT created_at::date::text AS day, lower(tag) AS tag, count(*) AS posts,
           count(DISTINCT user_id) AS authors
         FROM o_posts CROSS JOIN LATERAL unnest(hashtags) AS tag WHERE NOT is_deleted GROUP BY 1, 2`),
@@ -308,7 +322,9 @@ describe('planted truths', () => {
       WHERE pack = {pack:String} AND variant = 'treatment' AND p_value IS NOT NULL`);
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows)
-      expect(Number(row.p_value) < 0.05, JSON.stringify(row)).toBe(Number(row.ci_low) > 0 || Number(row.ci_high) < 0);
+      expect(Number(row.p_value) < 0.05, JSON.stringify(row)).toBe(
+        Number(row.ci_low) > 0 || Number(row.ci_high) < 0,
+      );
     const composer = rows.find((row) => row.experiment === COMPOSER_EXPERIMENT && row.metric === 'posted_7d');
     expect(Number(composer?.ci_low)).toBeLessThanOrEqual(COMPOSER_TREATMENT_LIFT);
     expect(Number(composer?.ci_high)).toBeGreaterThanOrEqual(COMPOSER_TREATMENT_LIFT);
@@ -318,11 +334,14 @@ describe('planted truths', () => {
 describe('postbook write-back', () => {
   const asOf = new Date('2026-11-01T00:00:00Z');
   const targets = () =>
-    postbookPack.writeback?.targets({ pack: POSTBOOK_PACK, source: POSTBOOK_SOURCE, asOf, mongo: data.db }) ?? [];
+    postbookPack.writeback?.targets({ pack: POSTBOOK_PACK, source: POSTBOOK_SOURCE, asOf, mongo: data.db }) ??
+    [];
   const runAll = async () => {
     const reports = [];
     for (const target of targets())
-      reports.push(await runTarget(data.warehouse, target, { pack: POSTBOOK_PACK }, { dryRun: false, batchSize: 500 }));
+      reports.push(
+        await runTarget(data.warehouse, target, { pack: POSTBOOK_PACK }, { dryRun: false, batchSize: 500 }),
+      );
     return reports;
   };
   /** Every mart row of the pack, as text, per table. */
@@ -360,7 +379,8 @@ describe('postbook write-back', () => {
 
     const at = `'${asOf.toISOString()}'::timestamp`;
     const trend = TREND_WEIGHTS.map(
-      ({ hours, weight }) => `count(*) FILTER (WHERE created_at > ${at} - interval '${hours} hours') * ${weight}`,
+      ({ hours, weight }) =>
+        `count(*) FILTER (WHERE created_at > ${at} - interval '${hours} hours') * ${weight}`,
     ).join(' + ');
     const expectedTags = await oracle(`SELECT lower(tag) AS tag, count(*) AS count, ${trend} AS trend_score,
         (extract(epoch FROM max(created_at)) * 1000)::bigint AS last_used
@@ -403,9 +423,9 @@ describe('postbook write-back', () => {
     );
 
     const second = await runAll();
-    expect(second.map((report) => [report.target, report.candidates, report.inserted, report.updated])).toEqual(
-      second.map((report) => [report.target, 0, 0, 0]),
-    );
+    expect(
+      second.map((report) => [report.target, report.candidates, report.inserted, report.updated]),
+    ).toEqual(second.map((report) => [report.target, 0, 0, 0]));
     const tagsAgain = await data.db.collection('hashtags').find({}).toArray();
     expect(tagsAgain).toEqual(tags);
 
@@ -426,9 +446,9 @@ describe('postbook write-back', () => {
     // and a full recompute.
     const run = await data.transform();
     expect(run.mode).toBe('incremental');
-    const { mart_retention: _retention, ...incremental } = await snapshot();
-    const { mart_retention: _before, ...beforeButRetention } = before;
-    expect(incremental).toEqual(beforeButRetention);
+    const withoutRetention = (marts: Record<string, string[]>) =>
+      Object.fromEntries(Object.entries(marts).filter(([table]) => table !== 'mart_retention'));
+    expect(withoutRetention(await snapshot())).toEqual(withoutRetention(before));
     await data.transform(true);
     expect(await snapshot()).toEqual(before);
   });

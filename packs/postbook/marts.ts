@@ -31,7 +31,12 @@ function tableDdl(table: string, columns: string, partitionBy: string, orderBy: 
 }
 
 /** Replaces all of the pack's rows of a mart recomputed whole. */
-async function replaceWhole(warehouse: Warehouse, table: string, pack: string, select: string): Promise<void> {
+async function replaceWhole(
+  warehouse: Warehouse,
+  table: string,
+  pack: string,
+  select: string,
+): Promise<void> {
   await replacePartitions(warehouse, { table, pack, where: '1' }, (stage, params) =>
     insertInto(warehouse, stage, select, params),
   );

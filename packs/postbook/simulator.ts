@@ -36,8 +36,26 @@ const DELETED_ACCOUNT_SHARE = 0.04;
 /** Visit chance multiplier by UTC weekday (Sunday first): quieter weekends. */
 const WEEKDAY_FACTOR = [0.65, 1, 1.05, 1.05, 1, 0.95, 0.7];
 const HASHTAGS = [
-  'travel', 'food', 'music', 'fitness', 'photography', 'coding', 'football', 'books', 'art', 'nature',
-  'movies', 'gaming', 'fashion', 'coffee', 'startup', 'design', 'pets', 'science', 'running', 'weekend',
+  'travel',
+  'food',
+  'music',
+  'fitness',
+  'photography',
+  'coding',
+  'football',
+  'books',
+  'art',
+  'nature',
+  'movies',
+  'gaming',
+  'fashion',
+  'coffee',
+  'startup',
+  'design',
+  'pets',
+  'science',
+  'running',
+  'weekend',
 ] as const;
 const REACTIONS = [
   ['Like', 10],
@@ -47,8 +65,42 @@ const REACTIONS = [
   ['Sad', 1],
   ['Angry', 0.5],
 ] as const;
-const FIRST_NAMES = ['An', 'Binh', 'Chloe', 'David', 'Emma', 'Felix', 'Grace', 'Hana', 'Ivan', 'Julia', 'Kai', 'Lena', 'Minh', 'Noah', 'Olivia', 'Pablo', 'Quynh', 'Ravi', 'Sara', 'Tom'];
-const LAST_NAMES = ['Nguyen', 'Smith', 'Garcia', 'Kim', 'Tran', 'Muller', 'Rossi', 'Khan', 'Silva', 'Novak', 'Le', 'Brown'];
+const FIRST_NAMES = [
+  'An',
+  'Binh',
+  'Chloe',
+  'David',
+  'Emma',
+  'Felix',
+  'Grace',
+  'Hana',
+  'Ivan',
+  'Julia',
+  'Kai',
+  'Lena',
+  'Minh',
+  'Noah',
+  'Olivia',
+  'Pablo',
+  'Quynh',
+  'Ravi',
+  'Sara',
+  'Tom',
+];
+const LAST_NAMES = [
+  'Nguyen',
+  'Smith',
+  'Garcia',
+  'Kim',
+  'Tran',
+  'Muller',
+  'Rossi',
+  'Khan',
+  'Silva',
+  'Novak',
+  'Le',
+  'Brown',
+];
 const COUNTRIES = [
   ['US', 'America/New_York', 5],
   ['VN', 'Asia/Ho_Chi_Minh', 3],
@@ -119,7 +171,6 @@ interface PostRecord {
   deleted: boolean;
   comments: ObjectId[];
 }
-
 
 export async function simulatePostbook(
   client: pg.ClientBase | pg.Pool,
@@ -236,7 +287,10 @@ class Simulation {
       this.byId.set(userId, member);
     }
     const canLeave = this.members.filter((member) => member.signupDay < options.days - 1);
-    const leaving = Math.min(canLeave.length, Math.max(1, Math.round(this.members.length * DELETED_ACCOUNT_SHARE)));
+    const leaving = Math.min(
+      canLeave.length,
+      Math.max(1, Math.round(this.members.length * DELETED_ACCOUNT_SHARE)),
+    );
     for (const member of random.sample(canLeave, leaving))
       member.deletionDay = random.int(member.signupDay + 1, options.days - 1);
   }
@@ -260,9 +314,7 @@ class Simulation {
   }
 
   private isLive(member: Member, day: number): boolean {
-    return (
-      !member.deleted && member.signupDay <= day && (member.lapseDay === null || day < member.lapseDay)
-    );
+    return !member.deleted && member.signupDay <= day && (member.lapseDay === null || day < member.lapseDay);
   }
 
   /** SQL first, then documents: a service writes its store after the user's action committed. */
@@ -498,7 +550,15 @@ class Simulation {
       ['Photo', 3],
       ['Video', 1],
     ] as const);
-    const hashtags = random.sample(HASHTAGS, random.weighted([[0, 3], [1, 4], [2, 2], [3, 1]] as const));
+    const hashtags = random.sample(
+      HASHTAGS,
+      random.weighted([
+        [0, 3],
+        [1, 4],
+        [2, 2],
+        [3, 1],
+      ] as const),
+    );
     const mediaUrls: string[] = [];
     if (postType !== 'Text') {
       const fileType = postType === 'Photo' ? 'Image' : 'Video';
@@ -586,7 +646,11 @@ class Simulation {
       updatedAt: new Date(at),
     });
     if (parent) this.documents.update('comments', { _id: parent }, { $inc: { repliesCount: 1 } });
-    this.documents.update('posts', { _id: post.id }, { $inc: { commentsCount: 1 }, $set: { updatedAt: new Date(at) } });
+    this.documents.update(
+      'posts',
+      { _id: post.id },
+      { $inc: { commentsCount: 1 }, $set: { updatedAt: new Date(at) } },
+    );
     post.comments.push(id);
     this.notify(post.authorId, member, 'Comment', at, post.id.toHexString(), 'Post');
     this.tallies.comments++;
@@ -595,7 +659,13 @@ class Simulation {
       this.documents.update(
         'comments',
         { _id: id },
-        { $set: { isDeleted: true, deletedAt: new Date(at + 5 * MINUTE), updatedAt: new Date(at + 5 * MINUTE) } },
+        {
+          $set: {
+            isDeleted: true,
+            deletedAt: new Date(at + 5 * MINUTE),
+            updatedAt: new Date(at + 5 * MINUTE),
+          },
+        },
       );
       this.documents.update('posts', { _id: post.id }, { $inc: { commentsCount: -1 } });
       post.comments.pop();
@@ -686,13 +756,24 @@ class Simulation {
   private follow(member: Member, at: number): void {
     const candidates = this.members.filter(
       (other) =>
-        other !== member && !other.deleted && other.signupDay <= this.dayOf(at) && !member.following.has(other.userId),
+        other !== member &&
+        !other.deleted &&
+        other.signupDay <= this.dayOf(at) &&
+        !member.following.has(other.userId),
     );
     if (candidates.length === 0) return;
     const target = this.random.pick(candidates);
     member.following.add(target.userId);
-    this.documents.update('user_profiles', { userId: member.userId }, { $addToSet: { following: target.userId } });
-    this.documents.update('user_profiles', { userId: target.userId }, { $addToSet: { followers: member.userId } });
+    this.documents.update(
+      'user_profiles',
+      { userId: member.userId },
+      { $addToSet: { following: target.userId } },
+    );
+    this.documents.update(
+      'user_profiles',
+      { userId: target.userId },
+      { $addToSet: { followers: member.userId } },
+    );
     this.notify(target.userId, member, 'Follow', at, member.userId, 'User');
     this.tallies.follows++;
   }
@@ -743,13 +824,27 @@ class Simulation {
       this.documents.update(
         'friend_requests',
         { _id: request.id },
-        { $set: { status: accepted ? 'Accepted' : 'Rejected', respondedAt: new Date(at), updatedAt: new Date(at) } },
+        {
+          $set: {
+            status: accepted ? 'Accepted' : 'Rejected',
+            respondedAt: new Date(at),
+            updatedAt: new Date(at),
+          },
+        },
       );
       if (!accepted || !sender) continue;
       member.friends.add(sender.userId);
       sender.friends.add(member.userId);
-      this.documents.update('user_profiles', { userId: member.userId }, { $addToSet: { friends: sender.userId } });
-      this.documents.update('user_profiles', { userId: sender.userId }, { $addToSet: { friends: member.userId } });
+      this.documents.update(
+        'user_profiles',
+        { userId: member.userId },
+        { $addToSet: { friends: sender.userId } },
+      );
+      this.documents.update(
+        'user_profiles',
+        { userId: sender.userId },
+        { $addToSet: { friends: member.userId } },
+      );
       this.notify(sender.userId, member, 'FriendAccepted', at, request.id.toHexString(), 'FriendRequest');
       this.activity(member, 'FriendAdded', at, { friendId: sender.userId, friendUsername: sender.username });
       this.tallies.friendships++;
@@ -872,7 +967,11 @@ class Simulation {
   /** A username change happens in Auth (Postgres) alone; the seed syncs it to UserProfile from there. */
   private changeUsername(member: Member, at: number): void {
     const taken = new Set(this.members.map((other) => other.username.toLowerCase()));
-    member.username = uniqueUsername(`${member.firstName.toLowerCase()}_${this.random.hex(2)}`, taken, this.random);
+    member.username = uniqueUsername(
+      `${member.firstName.toLowerCase()}_${this.random.hex(2)}`,
+      taken,
+      this.random,
+    );
     member.usernameChanges++;
     this.script.update(
       'users',
@@ -887,7 +986,9 @@ class Simulation {
     // Only posts older than the composer experiment's window: its planted outcome stays exact.
     const own = this.posts.filter(
       (post) =>
-        post.authorId === member.userId && !post.deleted && post.createdAt < at - (COMPOSER_WINDOW_DAYS + 1) * DAY,
+        post.authorId === member.userId &&
+        !post.deleted &&
+        post.createdAt < at - (COMPOSER_WINDOW_DAYS + 1) * DAY,
     );
     if (own.length === 0) return;
     const post = this.random.pick(own);
@@ -965,19 +1066,15 @@ class Simulation {
       this.documents.update(
         'user_profiles',
         { userId: member.userId },
-        { $set: { isDeleted: true, isActive: false, deletedAt: new Date(night), updatedAt: new Date(night) } },
+        {
+          $set: { isDeleted: true, isActive: false, deletedAt: new Date(night), updatedAt: new Date(night) },
+        },
       );
       this.tallies.usersDeleted++;
     }
     this.script.delete('user_sessions', raw(`expires_at < ${timestamp(night).sql}`));
-    this.script.delete(
-      'verification_codes',
-      raw(`expires_at < ${timestamp(night).sql} AND is_used = FALSE`),
-    );
-    this.script.delete(
-      'user_login_history',
-      raw(`login_at < ${timestamp(night - 90 * DAY).sql}`),
-    );
+    this.script.delete('verification_codes', raw(`expires_at < ${timestamp(night).sql} AND is_used = FALSE`));
+    this.script.delete('user_login_history', raw(`login_at < ${timestamp(night - 90 * DAY).sql}`));
     for (const collection of ['notifications', 'friend_requests', 'user_activities'])
       this.documents.deleteMany(collection, { expiresAt: { $lt: new Date(night) } });
   }
@@ -1003,8 +1100,25 @@ const POST_OPENERS = [
   'Reading a great book right now.',
   'Big news coming soon.',
 ];
-const COMMENTS = ['Love this!', 'So true', 'Congrats!', 'Haha nice', 'Where is this?', 'Great shot', '👏👏', 'Agreed.'];
-const MESSAGES = ['Hey!', 'How are you?', 'See you tomorrow', 'Did you see my post?', 'lol', 'Thanks!', 'On my way'];
+const COMMENTS = [
+  'Love this!',
+  'So true',
+  'Congrats!',
+  'Haha nice',
+  'Where is this?',
+  'Great shot',
+  '👏👏',
+  'Agreed.',
+];
+const MESSAGES = [
+  'Hey!',
+  'How are you?',
+  'See you tomorrow',
+  'Did you see my post?',
+  'lol',
+  'Thanks!',
+  'On my way',
+];
 const NOTIFICATION_TITLES: Record<string, string> = {
   Comment: 'Commented on your post',
   Like: 'Liked your post',
@@ -1032,5 +1146,6 @@ function validate(options: SimulationOptions): void {
   if (!Number.isInteger(options.days) || options.days < 1)
     throw new Error(`days must be a whole number ≥ 1, got ${options.days}`);
   if (!Number.isFinite(options.seed)) throw new Error(`seed must be a finite number, got ${options.seed}`);
-  if (options.endDate && Number.isNaN(options.endDate.getTime())) throw new Error('endDate is not a valid date');
+  if (options.endDate && Number.isNaN(options.endDate.getTime()))
+    throw new Error('endDate is not a valid date');
 }
