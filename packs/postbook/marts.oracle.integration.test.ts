@@ -441,9 +441,8 @@ describe('postbook write-back', () => {
     );
     expect(tables).toEqual([]);
     // …and the transforms that follow leave every mart as it was: the incremental run that the new
-    // mirror versions start (retention aside: an incremental run whose mirrors changed but whose facts
-    // did not rewrites its unbounded counts wrongly, a bug of the generic mart reported separately),
-    // and a full recompute.
+    // mirror versions start (retention aside: the generic mart's incremental path zeroes the
+    // unbounded counts of the first day's cohort, see 'incremental = full'), and a full recompute.
     const run = await data.transform();
     expect(run.mode).toBe('incremental');
     const withoutRetention = (marts: Record<string, string[]>) =>
@@ -451,5 +450,61 @@ describe('postbook write-back', () => {
     expect(withoutRetention(await snapshot())).toEqual(withoutRetention(before));
     await data.transform(true);
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('incremental = full', () => {
+  it('after the apps delete, unlike, comment and rename, an incremental run leaves the marts a full run builds', async () => {
+    const posts = await data.db.collection('posts').find({ isDeleted: false }).limit(3).toArray();
+    const likes = await data.db.collection('likes').find({}).limit(4).toArray();
+    const [first, second] = posts;
+    if (!first || !second) throw new Error('the simulation wrote too few posts');
+    const day = new Date('2026-10-30T12:00:00Z');
+    await data.db
+      .collection('posts')
+      .updateOne({ _id: first._id }, { $set: { isDeleted: true, deletedAt: day } });
+    await data.db.collection('likes').deleteMany({ _id: { $in: likes.map((like) => like._id) } });
+    await data.db.collection('comments').insertOne({
+      postId: second._id,
+      userId: second.userId,
+      content: 'late reply',
+      isDeleted: false,
+      createdAt: day,
+    });
+    await data.postgres.query(
+      `UPDATE users SET username = 'renamed_creator' WHERE user_id = (SELECT user_id FROM users ORDER BY user_id LIMIT 1)`,
+    );
+    await data.capture();
+    const run = await data.transform();
+    expect(run.mode).toBe('incremental');
+    const tables = [
+      'mart_daily_user_metrics',
+      'mart_dau',
+      'mart_content_performance',
+      'mart_ab_results',
+      'mart_retention',
+      DAILY_ACTIVITY,
+      POST_ENGAGEMENT,
+      AUTHOR_ENGAGEMENT,
+      CREATOR_LEADERBOARD,
+      HASHTAG_DAILY,
+    ];
+    const read = async () => {
+      const out: Record<string, string[]> = {};
+      for (const table of tables)
+        out[table] = (await mart(`SELECT * FROM ${table} WHERE pack = {pack:String}`))
+          .map((row) => JSON.stringify(Object.entries(row).filter(([column]) => column !== 'computed_at')))
+          .sort();
+      return out;
+    };
+    // mart_retention aside: after a full run, the generic mart's incremental path writes 0 for every
+    // unbounded count of the cohort of the data's first day (retained counts stay right) — a bug of
+    // the generic mart, reported, not the pack's.
+    const withoutRetention = (marts: Record<string, string[]>) =>
+      Object.fromEntries(Object.entries(marts).filter(([table]) => table !== 'mart_retention'));
+    const incremental = withoutRetention(await read());
+    await data.transform(true);
+    expect(incremental).toEqual(withoutRetention(await read()));
+    expect(incremental[POST_ENGAGEMENT]?.length).toBeGreaterThan(0);
   });
 });
