@@ -5,6 +5,7 @@ import { learningPack } from './learning/index.ts';
 import { lingoPack } from './lingo/index.ts';
 import type { SourcePack } from './pack.ts';
 import { shopPack } from './shop/index.ts';
+import { postbookPack } from './postbook/index.ts';
 
 export { databaseSource, documentFieldsOf } from './pack.ts';
 export type {
@@ -30,6 +31,7 @@ export const packs: Readonly<Record<string, SourcePack>> = {
   [lingoPack.name]: lingoPack,
   [shopPack.name]: shopPack,
   [coursesPack.name]: coursesPack,
+  [postbookPack.name]: postbookPack,
 };
 
 export function getPack(name: string): SourcePack {

@@ -30,8 +30,12 @@ export interface SimulationSummary {
 }
 
 export interface MongoIndexSpec {
-  key: Record<string, 1 | -1>;
+  /** 1 / -1 ascending or descending; `text` and `2dsphere` where a seed asks for search or geo indexes. */
+  key: Record<string, 1 | -1 | 'text' | '2dsphere'>;
   unique?: boolean;
+  sparse?: boolean;
+  /** Case-insensitive uniqueness (`{ locale: 'en', strength: 2 }`). */
+  collation?: { locale: string; strength: number };
   expireAfterSeconds?: number;
 }
 

@@ -3,7 +3,13 @@
 // nested or not, stay as they are); nothing is ever deleted. Documents are found in bulk: the
 // documents of a row's scope (e.g. one date) are read once per run, natural key → _id, and the
 // writes go by _id, so no write searches the collection.
-import { ObjectId, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
+import {
+  ObjectId,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type CreateIndexesOptions,
+  type Document,
+} from 'mongodb';
 import type { TargetRow, WritebackTarget, WriteResult } from './engine.ts';
 
 export interface MongoTargetSpec {
@@ -25,6 +31,8 @@ export interface MongoTargetSpec {
    * reading a scope and the dry run's look-ups use it.
    */
   index: Record<string, 1 | -1>;
+  /** The seed index's options (e.g. unique): an index of the same key with other options is refused. */
+  indexOptions?: CreateIndexesOptions;
 }
 
 export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
@@ -55,7 +63,7 @@ export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
     async write(rows: TargetRow[]): Promise<WriteResult> {
       if (rows.length === 0) return { inserted: 0, updated: 0 };
       if (!indexed) {
-        await collection.createIndex(spec.index);
+        await collection.createIndex(spec.index, spec.indexOptions ?? {});
         indexed = true;
       }
       const known = await lookup(rows);

@@ -1,0 +1,307 @@
+// Keeps PostBook's denormalized names in step (seed 001, "Cross-Service Data Synchronization"):
+// every copy of a member's username, displayName and avatarUrl — in posts, comments, likes,
+// shares, chat messages and conversations, notifications (as the actor) and friend requests — and
+// the profile's own username, which Auth owns. There is no event bus in the apps: the changes come
+// from Tributary's captures (a LandingSink that tees the captured changes here after they landed).
+//
+// Order: a username's truth is Auth's `users` row, versioned by its Postgres position; display
+// name and avatar are the profile's, versioned by its MongoDB cluster time. Per member and per
+// field group, `profile_sync` (Tributary's own collection) keeps the newest version applied; an
+// older change (a replay, a redelivered batch) is dropped there, and every copy carries the
+// version it was written at, so a copy is only ever overwritten by a newer one (conditional
+// updates). Idempotent: applying a change twice writes nothing the second time.
+//
+// `reconcile` is the periodic pass the seed asks for: it reads the truth (Auth's usernames, the
+// profiles' names) and rewrites every copy that drifted, e.g. a document an app wrote from a
+// stale cache after the last change had been propagated.
+import { Long, MongoServerError, type Db, type Document, type Filter, type UpdateFilter } from 'mongodb';
+import { parseExtendedJson } from '../../ingest/documents/extended-json.ts';
+import type pg from 'pg';
+import type { SourceChange } from '../../ingest/landing/types.ts';
+import { userCreatedOf, type DomainEvent, type EventPublisher } from './domain-events.ts';
+
+/** Tributary's per-member record of the newest change applied (capture leaves it out). */
+export const PROFILE_SYNC_COLLECTION = 'profile_sync';
+
+type Group = 'username' | 'profile';
+
+/** The fields of one copy of a member's names in a collection, and the path of its version stamp. */
+interface CopySpec {
+  collection: string;
+  /** The member's id field; inside an array, the array's path (see `array`). */
+  idField: string;
+  username: string;
+  displayName?: string;
+  avatarUrl?: string;
+  /** Where the copy's versions are kept (`<stamp>.username`, `<stamp>.profile`). */
+  stamp: string;
+  /** The copy is an element of this array (e.g. conversation participants): one arrayFilter. */
+  array?: string;
+}
+
+const author = (collection: string): CopySpec => ({
+  collection,
+  idField: 'userId',
+  username: 'username',
+  displayName: 'displayName',
+  avatarUrl: 'avatarUrl',
+  stamp: '_authorSync',
+});
+const prefixed = (collection: string, prefix: string): CopySpec => ({
+  collection,
+  idField: `${prefix}Id`,
+  username: `${prefix}Username`,
+  displayName: `${prefix}DisplayName`,
+  avatarUrl: `${prefix}AvatarUrl`,
+  stamp: `_${prefix}Sync`,
+});
+
+/** Every copy the seed names (Chat, PostFeed, Notification; friend requests in UserProfile). */
+export const COPIES: readonly CopySpec[] = [
+  author('posts'),
+  author('comments'),
+  author('likes'),
+  author('shares'),
+  prefixed('messages', 'sender'),
+  prefixed('notifications', 'actor'),
+  prefixed('friend_requests', 'sender'),
+  prefixed('friend_requests', 'receiver'),
+  {
+    collection: 'conversations',
+    array: 'participants',
+    idField: 'userId',
+    username: 'username',
+    displayName: 'displayName',
+    avatarUrl: 'avatarUrl',
+    stamp: '_sync',
+  },
+  {
+    collection: 'conversations',
+    idField: 'lastMessage.senderId',
+    username: 'lastMessage.senderUsername',
+    stamp: '_lastMessageSync',
+  },
+  // The profile's username is itself a copy of Auth's.
+  { collection: 'user_profiles', idField: 'userId', username: 'username', stamp: '_authSync' },
+];
+
+export interface NameChange {
+  userId: string;
+  group: Group;
+  /** The source position of the change: Postgres LSN (username) or Mongo cluster time (profile). */
+  version: bigint;
+  values: { username?: string; displayName?: string; avatarUrl?: string };
+}
+
+export interface ApplyResult {
+  /** Dropped: not newer than what was applied for the member. */
+  stale: boolean;
+  /** Copies rewritten. */
+  modified: number;
+}
+
+/** The name changes a captured change carries (Auth `users` rows, `user_profiles` documents). */
+export function nameChangesOf(change: SourceChange): NameChange[] {
+  const { envelope } = change;
+  if (envelope.op === 'd' || envelope.op === 't' || !envelope.after) return [];
+  const table = envelope.source.table ?? envelope.source.collection;
+  if (table === 'users' && typeof envelope.after === 'object') {
+    const row = envelope.after;
+    if (typeof row.user_id !== 'string' || typeof row.username !== 'string') return [];
+    return [
+      {
+        userId: row.user_id,
+        group: 'username',
+        version: BigInt(change.version),
+        values: { username: row.username },
+      },
+    ];
+  }
+  if (table === 'user_profiles' && typeof envelope.after === 'string') {
+    const document = parseExtendedJson(envelope.after) as Document;
+    if (typeof document.userId !== 'string') return [];
+    const values: NameChange['values'] = {};
+    if (typeof document.displayName === 'string') values.displayName = document.displayName;
+    if (typeof document.avatarUrl === 'string') values.avatarUrl = document.avatarUrl;
+    return [{ userId: document.userId, group: 'profile', version: BigInt(change.version), values }];
+  }
+  return [];
+}
+
+export class Denormalizer {
+  private indexed = false;
+
+  constructor(
+    private readonly db: Db,
+    /** Where the seed's domain events go (Kafka, RabbitMQ); none by default. */
+    private readonly publish?: EventPublisher,
+  ) {}
+
+  /**
+   * Applies the captured changes in order (their order is their source's, per member), then
+   * publishes the batch's events: UserCreated for new accounts, UserProfileUpdated for each
+   * change applied (a stale one publishes nothing), with the member's names as they now stand.
+   */
+  async applyChanges(changes: readonly SourceChange[]): Promise<ApplyResult[]> {
+    const results: ApplyResult[] = [];
+    const events: DomainEvent[] = [];
+    // Within a batch only a member's newest change per field group matters: the older ones would be
+    // overwritten by it at once, so they are not written (their names are in the newest image).
+    const newest = new Map<string, { name: NameChange; change: SourceChange }>();
+    for (const change of changes) {
+      const created = userCreatedOf(change);
+      if (created) events.push(created);
+      for (const name of nameChangesOf(change)) {
+        const key = `${name.userId}|${name.group}`;
+        const known = newest.get(key);
+        if (!known || known.name.version < name.version) newest.set(key, { name, change });
+      }
+    }
+    for (const { name, change } of newest.values()) {
+      const result = await this.apply(name);
+      results.push(result);
+      if (!result.stale && change.envelope.op === 'u') events.push(await this.profileUpdated(name, change));
+    }
+    if (this.publish && events.length > 0) await this.publish(events);
+    return results;
+  }
+
+  private async profileUpdated(name: NameChange, change: SourceChange): Promise<DomainEvent> {
+    const state = await this.db.collection(PROFILE_SYNC_COLLECTION).findOne({ userId: name.userId });
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    return {
+      eventType: 'UserProfileUpdated',
+      userId: name.userId,
+      username: text(state?.username),
+      displayName: text(state?.displayName),
+      avatarUrl: text(state?.avatarUrl),
+      timestamp: new Date(change.envelope.source.ts_ms).toISOString(),
+    };
+  }
+
+  /** One change: recorded if newer than the member's last, then written to every older copy. */
+  async apply(change: NameChange): Promise<ApplyResult> {
+    await this.ensureIndex();
+    const version = Long.fromBigInt(change.version);
+    const state = this.db.collection(PROFILE_SYNC_COLLECTION);
+    const versionField = `${change.group}Version`;
+    const values = Object.fromEntries(
+      Object.entries(change.values).filter(([, value]) => value !== undefined),
+    ) as Record<string, string>;
+    try {
+      const recorded = await state.updateOne(
+        { userId: change.userId, [versionField]: { $not: { $gte: version } } },
+        { $set: { [versionField]: version, ...values } },
+        { upsert: true },
+      );
+      if (recorded.matchedCount === 0 && recorded.upsertedCount === 0) return { stale: true, modified: 0 };
+    } catch (error) {
+      // The upsert's duplicate key: the member's record exists with a newer version. (The stand-in
+      // reports the write error's code in the message only.)
+      if (error instanceof MongoServerError && (error.code === 11000 || error.message.startsWith('E11000')))
+        return { stale: true, modified: 0 };
+      throw error;
+    }
+    // The copies live in different collections: written side by side.
+    const modified = await Promise.all(COPIES.map((copy) => this.writeCopy(copy, change, version, values)));
+    return { stale: false, modified: modified.reduce((sum, n) => sum + n, 0) };
+  }
+
+  /**
+   * Rewrites every copy whose values differ from the truth now: usernames from Auth, display
+   * names and avatars from the profiles. Returns the copies it fixed.
+   */
+  async reconcile(auth: pg.ClientBase): Promise<number> {
+    const { rows } = await auth.query<{ user_id: string; username: string }>(
+      'SELECT user_id::text AS user_id, username FROM users',
+    );
+    const usernames = new Map(rows.map((row) => [row.user_id, row.username]));
+    let fixed = 0;
+    for await (const profile of this.db.collection('user_profiles').find({})) {
+      const userId = String(profile.userId);
+      const truth: Record<string, string | undefined> = {
+        username: usernames.get(userId),
+        displayName: typeof profile.displayName === 'string' ? profile.displayName : undefined,
+        avatarUrl: typeof profile.avatarUrl === 'string' ? profile.avatarUrl : undefined,
+      };
+      for (const copy of COPIES) fixed += await this.fixDrift(copy, userId, truth);
+    }
+    return fixed;
+  }
+
+  private async writeCopy(
+    copy: CopySpec,
+    change: NameChange,
+    version: Long,
+    values: Record<string, string>,
+  ): Promise<number> {
+    const fields = this.fieldsOf(copy, values);
+    if (Object.keys(fields).length === 0) return 0;
+    const collection = this.db.collection(copy.collection);
+    if (copy.array) {
+      // One element per member in the array: matched by id, and only where its stamp is older.
+      const stamp = `p.${copy.stamp}.${change.group}`;
+      const set = Object.fromEntries(
+        Object.entries(fields).map(([field, value]) => [`${copy.array}.$[p].${field}`, value]),
+      );
+      const result = await collection.updateMany(
+        { [`${copy.array}.${copy.idField}`]: change.userId },
+        { $set: { ...set, [`${copy.array}.$[p].${copy.stamp}.${change.group}`]: version } },
+        { arrayFilters: [{ [`p.${copy.idField}`]: change.userId, [stamp]: { $not: { $gte: version } } }] },
+      );
+      return result.modifiedCount;
+    }
+    const stamp = `${copy.stamp}.${change.group}`;
+    const filter: Filter<Document> = { [copy.idField]: change.userId, [stamp]: { $not: { $gte: version } } };
+    const update: UpdateFilter<Document> = { $set: { ...fields, [stamp]: version } };
+    const result = await collection.updateMany(filter, update);
+    return result.modifiedCount;
+  }
+
+  private async fixDrift(
+    copy: CopySpec,
+    userId: string,
+    truth: Record<string, string | undefined>,
+  ): Promise<number> {
+    const fields = this.fieldsOf(
+      copy,
+      Object.fromEntries(Object.entries(truth).filter(([, value]) => value !== undefined)) as Record<
+        string,
+        string
+      >,
+    );
+    if (Object.keys(fields).length === 0) return 0;
+    const collection = this.db.collection(copy.collection);
+    if (copy.array) {
+      // The documents whose element for the member drifted, that element rewritten.
+      const drifted = Object.entries(fields).map(([field, value]) => ({ [field]: { $ne: value } }));
+      const set = Object.fromEntries(
+        Object.entries(fields).map(([field, value]) => [`${copy.array}.$[p].${field}`, value]),
+      );
+      const result = await collection.updateMany(
+        { [copy.array]: { $elemMatch: { [copy.idField]: userId, $or: drifted } } },
+        { $set: set },
+        { arrayFilters: [{ [`p.${copy.idField}`]: userId }] },
+      );
+      return result.modifiedCount;
+    }
+    const drifted = Object.entries(fields).map(([field, value]) => ({ [field]: { $ne: value } }));
+    const result = await collection.updateMany({ [copy.idField]: userId, $or: drifted }, { $set: fields });
+    return result.modifiedCount;
+  }
+
+  /** The copy's field paths with the change's values (a copy may keep only some of the names). */
+  private fieldsOf(copy: CopySpec, values: Record<string, string>): Record<string, string> {
+    const fields: Record<string, string> = {};
+    if (values.username !== undefined) fields[copy.username] = values.username;
+    if (values.displayName !== undefined && copy.displayName) fields[copy.displayName] = values.displayName;
+    if (values.avatarUrl !== undefined && copy.avatarUrl) fields[copy.avatarUrl] = values.avatarUrl;
+    return fields;
+  }
+
+  private async ensureIndex(): Promise<void> {
+    if (this.indexed) return;
+    await this.db.collection(PROFILE_SYNC_COLLECTION).createIndex({ userId: 1 }, { unique: true });
+    this.indexed = true;
+  }
+}
