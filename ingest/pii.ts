@@ -22,7 +22,10 @@ export const DEFAULT_DROP_FIELDS = [
   'secret',
   '*_secret',
   'recovery_codes',
-  '*token*',
+  // Tokens and their hashes, not the columns about them (`token_id`, a key; `token_expires_at`).
+  '*token',
+  '*token_hash',
+  '*tokenHash',
   // A street address locates a person and answers no analytical question that the city, region,
   // postal code and country kept beside it do not.
   'street',
