@@ -44,7 +44,6 @@ export interface FilterChoices {
   experiments: string[];
 }
 
-
 function options(values: string[], selected: string, anyLabel: string): string {
   return [`<option value="">${escapeHtml(anyLabel)}</option>`]
     .concat(

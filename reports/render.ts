@@ -23,7 +23,6 @@ export interface RenderedReport {
   csv: Map<string, string>;
 }
 
-
 /** ECharts' SVG string for one option; zrender's per-instance id prefix made per-chart and stable. */
 export function renderChartSvg(option: ChartOption, index: number, width = 860, height = 360): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });

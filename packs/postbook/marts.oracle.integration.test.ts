@@ -45,7 +45,6 @@ afterAll(async () => {
   await data?.close();
 });
 
-
 async function oracle(sql: string): Promise<Row[]> {
   return (await data.postgres.query(sql)).rows as Row[];
 }
