@@ -6,7 +6,8 @@ export const EVERYTHING_DDL = `
 CREATE TABLE everything (
   id integer PRIMARY KEY,
   u uuid, t text, v varchar(40), s smallint, i integer, b bigint, n numeric(14,4), bo boolean,
-  d date, tm time, ts timestamp, tz timestamptz, j jsonb, ip inet,
+  -- addr, not ip: columns named like IP addresses are hashed by default
+  d date, tm time, ts timestamp, tz timestamptz, j jsonb, addr inet,
   ta text[], va varchar(20)[], ua uuid[],
   big text,
   g bigint GENERATED ALWAYS AS (coalesce(i, 0)::bigint * 2) STORED
@@ -27,7 +28,7 @@ const COLUMNS = [
   'ts',
   'tz',
   'j',
-  'ip',
+  'addr',
   'ta',
   'va',
   'ua',
@@ -71,7 +72,7 @@ const columnValues: Record<Column, fc.Arbitrary<unknown>> = {
     .tuple(timestampText, fc.constantFrom('+00', '+07', '-05:30', '+14'))
     .map(([stamp, zone]) => `${stamp}${zone}`),
   j: fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value).replace(/\\u0000/g, '')),
-  ip: fc.oneof(fc.ipV4(), fc.ipV6()),
+  addr: fc.oneof(fc.ipV4(), fc.ipV6()),
   ta: fc.array(fc.option(text, { nil: null }), { maxLength: 4 }),
   va: fc.array(
     fc.option(
