@@ -64,6 +64,28 @@ describe('pipeline config', () => {
     ]);
   });
 
+  it('takes a MySQL source (one database per source) and names what is wrong with one', () => {
+    const config = parsePipelineConfig({
+      ...minimal,
+      sources: [{ kind: 'mysql', name: 'courses_course', url: 'mysql://u:p@127.0.0.1:3306/course_db' }],
+    });
+    expect(config.sources[0]).toEqual({
+      kind: 'mysql',
+      name: 'courses_course',
+      url: 'mysql://u:p@127.0.0.1:3306/course_db',
+      tables: 'all',
+    });
+    expect(
+      problemsOf({
+        ...minimal,
+        sources: [{ kind: 'mysql', name: 'shop', url: 'mysql://u:p@127.0.0.1:3306/', tables: ['a b'] }],
+      }),
+    ).toEqual([
+      'sources[0].url: must be a URL like mysql://USER:PASSWORD@HOST:PORT/DATABASE',
+      'sources[0].tables[0]: must be table or database.table',
+    ]);
+  });
+
   it('reports an unset environment variable at the field that uses it', () => {
     expect(problemsOf(minimal, {})).toEqual([
       'sources[0].url: the environment variable PG_PASSWORD is not set',

@@ -7,6 +7,7 @@ import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, mongoUrlSchema, postgresUrlSchema } from './index.ts';
+import { mysqlUrlSchema } from './mysql.ts';
 
 /** A config file that does not validate: one line per wrong field; the CLI exits 2. */
 export class PipelineConfigError extends ConfigError {
@@ -66,8 +67,29 @@ const mongoSourceSchema = z
     path: ['collections'],
   });
 
-export const sourceSchema = z.discriminatedUnion('kind', [postgresSourceSchema, mongoSourceSchema]);
+const mysqlSourceSchema = z.strictObject({
+  kind: z.literal('mysql'),
+  /** Names the mirrors (`raw_<name>_<database>_<table>`) and the stored binlog position. */
+  name: nameSchema,
+  /** One database per source (`mysql://USER:PW@HOST:PORT/DATABASE`), as a pack's service has. */
+  url: mysqlUrlSchema,
+  /** `all` (every base table of the database), or `table`/`database.table` names. */
+  tables: z
+    .union([
+      z.literal('all'),
+      z.array(z.string().regex(/^[\w$]+(\.[\w$]+)?$/, 'must be table or database.table')).min(1),
+    ])
+    .default('all'),
+  pack: z.string().min(1).optional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('kind', [
+  postgresSourceSchema,
+  mongoSourceSchema,
+  mysqlSourceSchema,
+]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
+export type MysqlSourceConfig = z.infer<typeof mysqlSourceSchema>;
 export type PostgresSourceConfig = z.infer<typeof postgresSourceSchema>;
 export type MongoSourceConfig = z.infer<typeof mongoSourceSchema>;
 

@@ -35,5 +35,11 @@ export { publishTableSchemas } from './kafka/schema-topic.ts';
 export { describeSourceTables } from './postgres/describe-tables.ts';
 export { replayDeadLetters } from './kafka/dead-letter-replay.ts';
 export { replicationNames } from './postgres/replication-slot.ts';
-export { runMysqlCapture, redactMysqlUrl } from './mysql/index.ts';
+export {
+  checkBinlogCapture,
+  connectMysql,
+  parseMysqlUrl,
+  runMysqlCapture,
+  redactMysqlUrl,
+} from './mysql/index.ts';
 export type { MysqlCaptureOptions, MysqlCaptureResult, MysqlTableSelection } from './mysql/index.ts';

@@ -5,12 +5,14 @@
 // taking work, lands what is in flight, commits positions, and returns.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { piiPolicyOptions } from '../config/index.ts';
 import {
   piiEnvironmentOf,
   warehouseTargetOf,
   type MongoSourceConfig,
+  type MysqlSourceConfig,
   type PipelineConfig,
   type PostgresSourceConfig,
   type SourceConfig,
@@ -23,6 +25,7 @@ import {
   replicationNames,
   runKafkaWorker,
   runMongoCapture,
+  runMysqlCapture,
   runPostgresCapture,
   WarehouseSink,
   type LandingSink,
@@ -222,6 +225,7 @@ async function keepCapturing(
     );
     try {
       if (source.kind === 'postgres') await capturePostgres(source, sink, pii, signal, events);
+      else if (source.kind === 'mysql') await captureMysql(source, sink, pii, signal, events);
       else await captureMongo(source, config, sink, pii, signal, events);
       return;
     } catch (error) {
@@ -250,6 +254,27 @@ function capturePostgres(
       source.tables === 'all'
         ? { kind: 'all', exclude: source.pack ? writtenTables(source.pack) : [] }
         : { kind: 'list', tables: source.tables },
+    sink,
+    pii,
+    untilCaughtUp: false,
+    signal,
+    events,
+  });
+}
+
+function captureMysql(
+  source: MysqlSourceConfig,
+  sink: LandingSink,
+  pii: PiiPolicy,
+  signal: AbortSignal,
+  events: ReturnType<ServiceMetrics['landingObserver']>,
+) {
+  return runMysqlCapture({
+    sourceUrl: source.url,
+    sourceName: source.name,
+    // No pack writes a whole MySQL table back (courses owns three columns of `course`, whose other
+    // columns the mapping reads), so `all` leaves nothing out.
+    tables: source.tables === 'all' ? { kind: 'all' } : { kind: 'list', tables: source.tables },
     sink,
     pii,
     untilCaughtUp: false,
@@ -317,6 +342,7 @@ async function transformLoop(
 class SourceProbes {
   private readonly pools = new Map<string, pg.Pool>();
   private readonly mongos = new Map<string, MongoClient>();
+  private readonly mysqls = new Map<string, mysql.Pool>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -333,6 +359,8 @@ class SourceProbes {
             () => undefined,
           ),
         );
+      else if (source.kind === 'mysql')
+        this.mysqls.set(key, mysql.createPool({ uri: source.url, connectionLimit: 1, connectTimeout: 3000 }));
       else this.mongos.set(key, new MongoClient(source.url, { serverSelectionTimeoutMS: 3000 }));
     }
   }
@@ -344,6 +372,7 @@ class SourceProbes {
         name: `source ${source.name} (${source.kind})`,
         check: async () => {
           if (source.kind === 'postgres') await this.pools.get(key)?.query('SELECT 1');
+          else if (source.kind === 'mysql') await this.mysqls.get(key)?.query('SELECT 1');
           else await this.mongos.get(key)?.db('admin').command({ ping: 1 });
         },
       };
@@ -382,5 +411,6 @@ class SourceProbes {
   async close(): Promise<void> {
     for (const pool of this.pools.values()) await pool.end().catch(() => undefined);
     for (const client of this.mongos.values()) await client.close().catch(() => undefined);
+    for (const pool of this.mysqls.values()) await pool.end().catch(() => undefined);
   }
 }

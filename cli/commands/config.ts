@@ -9,7 +9,7 @@ import {
   type SourceConfig,
 } from '../../config/pipeline.ts';
 import { builtinJobKinds, resolveJobs } from '../../jobs/index.ts';
-import { redactUrl } from '../../ingest/index.ts';
+import { checkBinlogCapture, connectMysql, parseMysqlUrl, redactUrl } from '../../ingest/index.ts';
 import { openWarehouse } from '../../warehouse/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 
@@ -77,6 +77,20 @@ async function checkSource(source: SourceConfig): Promise<string | undefined> {
       return (error as Error).message;
     } finally {
       await client.end().catch(() => undefined);
+    }
+  }
+  if (source.kind === 'mysql') {
+    // The same checks capture makes at start: the login, the database, a ROW/FULL binlog, the grants.
+    const settings = parseMysqlUrl(source.url);
+    let connection: Awaited<ReturnType<typeof connectMysql>> | undefined;
+    try {
+      connection = await connectMysql(settings);
+      await checkBinlogCapture(connection, settings);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      await connection?.end().catch(() => undefined);
     }
   }
   const client = new MongoClient(source.url, { serverSelectionTimeoutMS: 5000 });

@@ -1,13 +1,13 @@
 // `tributary init`: writes a commented starter config (YAML, so the comments can stay).
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getPack } from '../../packs/index.ts';
+import { databaseSource, getPack, type SourcePack } from '../../packs/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary init [--pack NAME] [--file tributary.config.yaml] [--force]
 
-Writes a commented starter config for "tributary run": the pack's sources (Postgres and, when the
-pack has documents, MongoDB), the direct transport, an embedded warehouse, the transform and
+Writes a commented starter config for "tributary run": the pack's sources (one per Postgres or
+MySQL database of the product and, when the pack has documents, MongoDB), the direct transport, an embedded warehouse, the transform and
 write-back jobs, and the service's endpoints. Secrets are read from the environment (\${PGPASSWORD}).
 
 Options:
@@ -38,14 +38,7 @@ export function starterConfig(packName: string): string {
 # when unset), so no password needs to sit in this file.
 
 sources:
-  # A Postgres database with wal_level=logical. Its tables land in raw_<name>_<table>; a slot and
-  # a publication named tributary_<name> are created on first run.
-  - kind: postgres
-    name: ${pack.name}
-    url: postgres://\${PGUSER:-postgres}:\${PGPASSWORD}@\${PGHOST:-127.0.0.1}:5432/${pack.name}
-    tables: all            # or a list: [public.users, public.lessons]
-    pack: ${pack.name}
-${mongo}
+${pack.postgres.map(({ service }) => postgresSource(pack, service)).join('')}${(pack.mysql?.databases ?? []).map(({ service, database }) => mysqlSource(pack, service, database)).join('')}${mongo}
 # direct: captures write the warehouse themselves. kafka: captures publish Debezium envelopes and
 # "tributary run --role ingest" processes (one consumer group) land them.
 transport:
@@ -81,7 +74,7 @@ jobs:
     kind: writeback
     catchUp: latest
     retries: 3
-    options: { pack: ${pack.name}, postgres: ${pack.name}${pack.mongo ? `, mongo: ${pack.name}` : ''} }
+    options: { pack: ${pack.name}${writebackStores(pack)} }
 
 scheduler: {}
   # control: postgres://…   # leases and run history shared by several schedulers
@@ -98,6 +91,42 @@ pii:
   keep: false
   keyFile: .tributary/pii.key
 `;
+}
+
+/** A Postgres database with wal_level=logical, one per service of the product. */
+function postgresSource(pack: SourcePack, service: string): string {
+  const name = databaseSource(pack, pack.name, service);
+  return `  # A Postgres database with wal_level=logical. Its tables land in raw_${name}_<table>; a slot and
+  # a publication named tributary_${name} are created on first run.
+  - kind: postgres
+    name: ${name}
+    url: postgres://\${PGUSER:-postgres}:\${PGPASSWORD}@\${PGHOST:-127.0.0.1}:5432/${name}
+    tables: all            # or a list: [public.users, public.lessons]
+    pack: ${pack.name}
+`;
+}
+
+/** A MySQL/MariaDB database (binlog_format=ROW, binlog_row_image=FULL), one per service. */
+function mysqlSource(pack: SourcePack, service: string, database: string): string {
+  const name = databaseSource(pack, pack.name, service);
+  return `  # MySQL/MariaDB with binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL and a user
+  # with REPLICATION SLAVE, REPLICATION CLIENT (MariaDB: BINLOG MONITOR) and SELECT. Its tables land
+  # in raw_${name}_${database}_<table>.
+  - kind: mysql
+    name: ${name}
+    url: mysql://\${MYSQL_USER:-tributary}:\${MYSQL_PASSWORD}@\${MYSQL_HOST:-127.0.0.1}:3306/${database}
+    tables: all            # or a list: [${database}.some_table]
+    pack: ${pack.name}
+`;
+}
+
+/**
+ * The stores a write-back job names: the one Postgres database and the documents' MongoDB. A
+ * pack's MySQL services are found by their sources' names, so they need no option.
+ */
+function writebackStores(pack: SourcePack): string {
+  const postgres = pack.postgres.length === 1 ? `, postgres: ${pack.name}` : '';
+  return `${postgres}${pack.mongo ? `, mongo: ${pack.name}` : ''}`;
 }
 
 export const initCommand = {

@@ -2,4 +2,4 @@
 export { runMysqlCapture } from './capture.ts';
 export type { MysqlCaptureEvents, MysqlCaptureOptions, MysqlCaptureResult } from './capture.ts';
 export type { MysqlTableSelection } from './catalog.ts';
-export { redactMysqlUrl } from './catalog.ts';
+export { checkBinlogCapture, connectMysql, parseMysqlUrl, redactMysqlUrl } from './catalog.ts';

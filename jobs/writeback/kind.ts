@@ -1,10 +1,11 @@
 // `writeback` jobs: a pack's results written back into its operational stores, as of the run's
 // scheduled time. The stores are the config's sources, named in the options.
 import { MongoClient } from 'mongodb';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { z } from 'zod';
 import type { PipelineConfig } from '../../config/pipeline.ts';
-import { getPack, packs } from '../../packs/index.ts';
+import { databaseSource, getPack, packs, type SourcePack } from '../../packs/index.ts';
 import { TributaryError } from '../../errors/index.ts';
 import { packSource } from '../builtin/transform.ts';
 import { defineJobKind, type JobContext } from '../kinds.ts';
@@ -43,6 +44,11 @@ export const writebackOptionsSchema = z.strictObject({
   database: z.string().optional(),
   /** The config's Postgres source whose user_streaks to maintain. */
   postgres: z.string().optional(),
+  /**
+   * The config's MySQL sources by the pack's service (`{ course: courses_course }`); by default each
+   * service's source is the one the pack's capture names (`<pack source>_<service>`), when present.
+   */
+  mysql: z.record(z.string(), z.string()).optional(),
   /** Only these targets (`daily_user_metrics`, …, `user_streaks`); default all. */
   targets: z.array(z.string()).optional(),
   batchSize: z.number().int().positive().max(100_000).default(1000),
@@ -67,14 +73,22 @@ export async function runWriteback(
     throw new TributaryError(`writeback: no mongo source named "${options.mongo}" in the config`);
   if (options.postgres !== undefined && !postgresSource)
     throw new TributaryError(`writeback: no postgres source named "${options.postgres}" in the config`);
+  const mysqlUrls = mysqlSourcesOf(pack, config, options.mysql);
   const mongoClient = mongoSource ? new MongoClient(mongoSource.url) : undefined;
   const postgres = postgresSource ? new pg.Client({ connectionString: postgresSource.url }) : undefined;
+  const mysqlConnections: Record<string, mysql.Connection> = {};
+  const closeAll = async () => {
+    await mongoClient?.close().catch(() => undefined);
+    await postgres?.end().catch(() => undefined);
+    for (const connection of Object.values(mysqlConnections)) await connection.end().catch(() => undefined);
+  };
   try {
     await mongoClient?.connect();
     await postgres?.connect();
+    for (const [service, url] of Object.entries(mysqlUrls))
+      mysqlConnections[service] = await mysql.createConnection({ uri: url, timezone: 'Z' });
   } catch (error) {
-    await mongoClient?.close().catch(() => undefined);
-    await postgres?.end().catch(() => undefined);
+    await closeAll();
     throw new TributaryError(`writeback: cannot reach the store: ${(error as Error).message}`, {
       retriable: true,
       cause: error,
@@ -93,6 +107,7 @@ export async function runWriteback(
       source: postgresSource?.name ?? packSource(config, pack.name),
       mongo: mongoClient?.db(database),
       postgres,
+      mysql: mysqlConnections,
       asOf: context.scheduledFor,
     }).filter(
       (target) =>
@@ -111,9 +126,28 @@ export async function runWriteback(
       );
     return reports;
   } finally {
-    await mongoClient?.close().catch(() => undefined);
-    await postgres?.end().catch(() => undefined);
+    await closeAll();
   }
+}
+
+/** The URL of each of the pack's MySQL services the write-back can reach, by service. */
+function mysqlSourcesOf(
+  pack: SourcePack,
+  config: PipelineConfig,
+  named: Record<string, string> | undefined,
+): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const { service } of pack.mysql?.databases ?? []) {
+    const name = named?.[service] ?? databaseSource(pack, packSource(config, pack.name), service);
+    const source = config.sources.find((each) => each.kind === 'mysql' && each.name === name);
+    if (source) urls[service] = source.url;
+    else if (named?.[service] !== undefined)
+      throw new TributaryError(`writeback: no mysql source named "${name}" in the config`);
+  }
+  for (const service of Object.keys(named ?? {}))
+    if (!(pack.mysql?.databases ?? []).some((database) => database.service === service))
+      throw new TributaryError(`writeback: the ${pack.name} pack has no MySQL service "${service}"`);
+  return urls;
 }
 
 export const writebackJobKind = defineJobKind({
