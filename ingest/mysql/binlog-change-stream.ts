@@ -25,6 +25,7 @@ import {
   type MysqlServer,
 } from './catalog.ts';
 import type { MysqlTableCodec } from './table-codec.ts';
+import { parseTableDdl } from './table-ddl.ts';
 
 export type BinlogUnit = ReadUnit<BinlogPosition, BinlogState>;
 
@@ -38,6 +39,8 @@ export interface BinlogChangeStreamOptions {
   codecFor(previous: MysqlTableCodec, columns: MysqlCatalogColumn[]): MysqlTableCodec;
   /** A new shape: widen its mirror before any row of it lands. */
   register(codec: MysqlTableCodec): Promise<void>;
+  /** Whether the capture's table selection takes a table of this name (one that appears mid-stream). */
+  selects(table: string): boolean;
   /** Stop once the log is read up to here (`--until-caught-up`); undefined streams on. */
   target?: () => BinlogPosition | undefined;
   queueBytes: number;
@@ -79,6 +82,11 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
   readonly acknowledgedAtSource = false;
   private zongji: ZongJi | undefined;
   private stopped = false;
+  /**
+   * A logged CREATE/RENAME/DROP TABLE changed which tables are captured: the stream ended right
+   * after it, so the capture reads the catalog again (and snapshots a table that appeared).
+   */
+  catalogChanged = false;
 
   constructor(private readonly options: BinlogChangeStreamOptions) {}
 
@@ -141,13 +149,13 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       options.server.flavor === 'mariadb'
         ? [...domains.values()].join(',') || undefined
         : ((zongji as unknown as { gtidSet?: string }).gtidSet ?? state.gtid);
-    const commit = (end: number) => {
+    const commit = (end: number, force = false) => {
       const open = transaction;
       transaction = undefined;
       const position = { file, pos: end };
       if (!open) return finishIfReached(position);
       const crossesStride = Math.floor(open.start / PROGRESS_STRIDE) !== Math.floor(end / PROGRESS_STRIDE);
-      if (open.changes.length > 0 || crossesStride)
+      if (open.changes.length > 0 || crossesStride || force)
         push({
           changes: open.changes,
           position,
@@ -232,7 +240,15 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
               file,
               (transaction ??= open(event, start)),
             );
-            return commit(event.nextPosition);
+            // After a change of tables the position moves past the statement even with no row in
+            // it: read again, a CREATE of a table already dropped would end the stream once more.
+            commit(event.nextPosition, this.catalogChanged);
+            if (this.catalogChanged && !this.stopped) {
+              // Everything up to the statement lands; the capture then continues with the new tables.
+              enqueue(async () => queue.end(), 0);
+              this.stopped = true;
+            }
+            return;
           }
           case 'writerows':
           case 'updaterows':
@@ -384,7 +400,12 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     });
   }
 
-  /** A statement in the log: TRUNCATE empties a captured table's mirror; others only shape the stream. */
+  /**
+   * A statement in the log: TRUNCATE empties a captured table's mirror; a table dropped or renamed
+   * away is emptied the same way (its mirror keeps the history, and no live row of a table that
+   * is gone); a table created or renamed into the selection ends the stream (`catalogChanged`).
+   * Others only shape the stream.
+   */
   private statement(
     query: string,
     schema: string,
@@ -392,18 +413,40 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     file: string,
     transaction: OpenTransaction,
   ): void {
+    const database = this.options.settings.database;
     const truncate = /^TRUNCATE\s+(?:TABLE\s+)?(?:`?([^`.\s]+)`?\.)?`?([^`\s;]+)`?/i.exec(query);
-    if (!truncate) return;
-    const database = truncate[1] ?? schema;
-    const table = truncate[2] ?? '';
-    if (database !== this.options.settings.database) return;
+    if (truncate) {
+      if ((truncate[1] ?? schema) === database) this.empty(truncate[2] ?? '', event, file, transaction);
+      return;
+    }
+    const ddl = parseTableDdl(query, schema);
+    if (!ddl) return;
+    for (const { table } of ddl.removed.filter((name) => name.database === database)) {
+      if (!this.options.codecs.has(table)) continue;
+      this.empty(table, event, file, transaction);
+      this.options.codecs.delete(table);
+      this.catalogChanged = true;
+    }
+    if (
+      ddl.created.some(
+        (name) =>
+          name.database === database &&
+          this.options.selects(name.table) &&
+          !this.options.codecs.has(name.table),
+      )
+    )
+      this.catalogChanged = true;
+  }
+
+  /** A `t` event: every row of the table's mirror is gone as of this position. */
+  private empty(table: string, event: BinlogEvent, file: string, transaction: OpenTransaction): void {
     const codec = this.options.codecs.get(table);
     if (!codec) return;
     const source: ChangeSource = {
       version: 'tributary',
       connector: 'mysql',
       name: this.options.sourceName,
-      db: database,
+      db: this.options.settings.database,
       table,
       server_id: 0,
       gtid: transaction.gtid ?? null,

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
-import { expectMysqlMirrorEqualsSource } from '../../test/mysql-mirror-equality.ts';
+import { expectMysqlMirrorEqualsSource, readMysqlSourceAndMirror } from '../../test/mysql-mirror-equality.ts';
 import { AWKWARD_DDL, KEYLESS_DDL, MysqlWorkload } from '../../test/mysql-workload.ts';
 import { execute, MYSQL_SERVER, startTestMysql, type TestMysql } from '../../test/mysql.ts';
 import { scratchDir } from '../../test/scratch.ts';
@@ -131,6 +131,118 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
     await execute(url, "INSERT INTO course VALUES (7, 'g', 2.00, 7.50)");
     await capture(url, 'sh');
     await expectMysqlMirrorEqualsSource({ url, database: name, table: 'course', warehouse, mirror });
+    expect(await listDeadLetters(warehouse)).toEqual([]);
+  });
+
+  it('follows CREATE, RENAME and DROP TABLE mid-stream: a table that appears is snapshotted and streamed, one gone is emptied', async () => {
+    const { name, url } = await mysqlServer.createDatabase('tables');
+    await execute(
+      url,
+      "CREATE TABLE course (id INT PRIMARY KEY, title VARCHAR(20)); INSERT INTO course VALUES (1, 'a'), (2, 'b')",
+    );
+    const mirror = (table: string) => `raw_tb_${name}_${table}`;
+    const live = async (table: string) =>
+      Number(
+        (
+          await warehouse.query<{ n: string }>(
+            `SELECT count() AS n FROM ${mirror(table)} FINAL WHERE _is_deleted = 0`,
+          )
+        )[0]?.n,
+      );
+    const equal = async (table: string) => {
+      const { source, mirror: mirrored } = await readMysqlSourceAndMirror({
+        url,
+        database: name,
+        table,
+        warehouse,
+        mirror: mirror(table),
+      });
+      return JSON.stringify(source) === JSON.stringify(mirrored);
+    };
+    const until = async (what: string, probe: () => Promise<boolean>) => {
+      const deadline = Date.now() + 120_000;
+      while (!(await probe().catch(() => false))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    const logs: string[] = [];
+    const stop = new AbortController();
+    const streaming = capture(url, 'tb', {
+      untilCaughtUp: false,
+      signal: stop.signal,
+      events: { log: (message) => logs.push(message), warn: (message) => logs.push(message) },
+    });
+    try {
+      await until('the snapshot', async () => (await live('course')) === 2);
+      await execute(
+        url,
+        `INSERT INTO course VALUES (3, 'c');
+         CREATE TABLE lesson (course_id INT, position INT, title VARCHAR(20), PRIMARY KEY (course_id, position));
+         INSERT INTO lesson VALUES (1, 1, 'x'), (1, 2, 'y')`,
+      );
+      await until('the created table', () => equal('lesson'));
+      await execute(
+        url,
+        `RENAME TABLE course TO course_v2;
+         INSERT INTO course_v2 VALUES (4, 'd'); UPDATE course_v2 SET title = 'A' WHERE id = 1;
+         UPDATE lesson SET title = 'X' WHERE position = 1`,
+      );
+      await until(
+        'the renamed table',
+        async () => (await live('course')) === 0 && (await equal('course_v2')),
+      );
+      // Both tables are captured by now, so these rows can only come through the stream, after it
+      // read past a table created and dropped again.
+      await execute(
+        url,
+        `CREATE TABLE scratch (id INT PRIMARY KEY); INSERT INTO scratch VALUES (1); DROP TABLE scratch;
+         INSERT INTO lesson VALUES (2, 1, 'z'); DELETE FROM course_v2 WHERE id = 2`,
+      );
+      await until(
+        'the stream past the dropped table',
+        async () => (await equal('lesson')) && (await equal('course_v2')),
+      );
+    } finally {
+      stop.abort();
+      await streaming;
+    }
+    expect(logs.some((line) => line.startsWith("the database's tables changed"))).toBe(true);
+    await expectMysqlMirrorEqualsSource({
+      url,
+      database: name,
+      table: 'lesson',
+      warehouse,
+      mirror: mirror('lesson'),
+    });
+    await expectMysqlMirrorEqualsSource({
+      url,
+      database: name,
+      table: 'course_v2',
+      warehouse,
+      mirror: mirror('course_v2'),
+    });
+    await expectNoDuplicateVersions(warehouse, mirror('lesson'), ['course_id', 'position']);
+    // The table renamed away has no live row; its history stays in the raw mirror.
+    expect(await live('course')).toBe(0);
+    const scratch = await warehouse.query<{ n: string }>(
+      'SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {t:String}',
+      { t: mirror('scratch') },
+    );
+    if (Number(scratch[0]?.n) > 0) expect(await live('scratch')).toBe(0);
+    // A later run starts from the stored position with the tables as they are now: no new snapshot.
+    await execute(url, "INSERT INTO lesson VALUES (3, 1, 'w')");
+    const again = await capture(url, 'tb', {
+      events: { log: (message) => logs.push(message), warn: (message) => logs.push(message) },
+    });
+    expect(again.snapshotRows, logs.join('\n')).toBe(0);
+    await expectMysqlMirrorEqualsSource({
+      url,
+      database: name,
+      table: 'lesson',
+      warehouse,
+      mirror: mirror('lesson'),
+    });
     expect(await listDeadLetters(warehouse)).toEqual([]);
   });
 

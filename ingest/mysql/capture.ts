@@ -125,12 +125,12 @@ class MysqlCapture {
         ]),
       );
       for (const codec of codecs.values()) await this.register(codec);
-      const tableNames = [...codecs.keys()].sort();
       let lost = false;
       for (;;) {
-        await this.ensureSnapshot(connection, server, codecs, tableNames, lost);
+        await this.ensureSnapshot(connection, server, codecs, [...codecs.keys()].sort(), lost);
         try {
-          await this.stream(server, codecs, target);
+          while (await this.stream(server, codecs, target))
+            await this.followCatalog(connection, server, codecs);
           return this.result;
         } catch (error) {
           if (!(error instanceof HistoryLostError)) throw error;
@@ -191,13 +191,15 @@ class MysqlCapture {
   /**
    * One transaction WITH CONSISTENT SNAPSHOT reads every table; the log position it stands at is
    * where the stream starts. Rows carry that position as their version: every change the stream
-   * then delivers sits after it, so it supersedes them.
+   * then delivers sits after it, so it supersedes them. With `only`, it reads just those tables
+   * (ones that appeared mid-stream) and leaves the stream's position where it is.
    */
   private async snapshot(
     server: MysqlServer,
     codecs: Map<string, MysqlTableCodec>,
     tableNames: string[],
     previous: BinlogState | undefined,
+    only?: string[],
   ): Promise<void> {
     const connection = await connectMysql(this.settings);
     try {
@@ -212,7 +214,8 @@ class MysqlCapture {
       const snapshot: SnapshotState = { ...position, tables: tableNames, done: false };
       await this.options.sink.writeCheckpoint(this.pipeline, 'snapshot', snapshot);
       const chunkRows = this.options.snapshotChunkRows ?? 10_000;
-      for (const name of tableNames) {
+      const read = only ?? tableNames;
+      for (const name of read) {
         const codec = codecs.get(name) as MysqlTableCodec;
         let chunk: SourceChange[] = [];
         let chunkIndex = 0;
@@ -280,26 +283,70 @@ class MysqlCapture {
       // Rows an earlier snapshot or stream left but this snapshot did not see are gone.
       await this.options.sink.completeSnapshot(
         version,
-        [...codecs.values()].map((codec) => codec.table),
+        read.map((name) => (codecs.get(name) as MysqlTableCodec).table),
       );
       const state: BinlogState = {
         file: position.file,
         pos: position.pos,
         ...(position.gtid && { gtid: position.gtid }),
       };
-      await this.options.sink.writeCheckpoint(this.pipeline, 'binlog', { state });
+      if (!only) await this.options.sink.writeCheckpoint(this.pipeline, 'binlog', { state });
       await this.options.sink.writeCheckpoint(this.pipeline, 'snapshot', { ...snapshot, done: true });
-      this.log(`snapshot of ${tableNames.length} table(s) landed at ${formatBinlogPosition(position)}`);
+      this.log(`snapshot of ${read.length} table(s) landed at ${formatBinlogPosition(position)}`);
     } finally {
       await connection.end().catch(() => undefined);
     }
   }
 
+  /**
+   * After a CREATE/RENAME/DROP TABLE ended the stream: tables that appeared in the selection get
+   * codecs, mirrors and a snapshot of their own, taken now and versioned here, above every change
+   * of theirs the stream (resuming right after the statement) reads again. The others' stream
+   * position does not move, so nothing of theirs is skipped.
+   */
+  private async followCatalog(
+    connection: mysql.Connection,
+    server: MysqlServer,
+    codecs: Map<string, MysqlTableCodec>,
+  ): Promise<void> {
+    const catalog = await readMysqlCatalog(connection, this.settings.database, this.options.tables, {
+      skipMissing: true,
+    });
+    const added = catalog.filter((table) => !codecs.has(table.table));
+    for (const table of added) {
+      const codec = this.codecFor(
+        { database: table.database, table: table.table, key: table.key },
+        table.columns,
+      );
+      await this.register(codec);
+      codecs.set(table.table, codec);
+    }
+    const tableNames = [...codecs.keys()].sort();
+    this.log(
+      `the database's tables changed: capturing ${tableNames.length} table(s)` +
+        (added.length > 0 ? `, snapshotting ${added.map((table) => table.table).join(', ')}` : ''),
+    );
+    if (added.length > 0)
+      await this.snapshot(
+        server,
+        codecs,
+        tableNames,
+        undefined,
+        added.map((table) => table.table),
+      );
+    else {
+      const state = await this.options.sink.readCheckpoint(this.pipeline, 'snapshot', snapshotStateSchema);
+      if (state)
+        await this.options.sink.writeCheckpoint(this.pipeline, 'snapshot', { ...state, tables: tableNames });
+    }
+  }
+
+  /** Streams until stopped or caught up (false), or until the database's tables changed (true). */
   private async stream(
     server: MysqlServer,
     codecs: Map<string, MysqlTableCodec>,
     target: BinlogPosition | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const stream = new BinlogChangeStream({
       settings: this.settings,
       server,
@@ -311,6 +358,11 @@ class MysqlCapture {
           columns,
         ),
       register: (codec) => this.register(codec),
+      selects: (table) =>
+        this.options.tables.kind === 'all' ||
+        this.options.tables.tables.some(
+          (name) => name === table || name === `${this.settings.database}.${table}`,
+        ),
       target: () => target,
       queueBytes: this.options.batchBytes ?? BATCH_DEFAULTS.bytes,
       onHistoryLost: () => undefined,
@@ -332,6 +384,7 @@ class MysqlCapture {
     }
     const stored = await this.options.sink.readCheckpoint(this.pipeline, 'binlog', streamCheckpointSchema);
     if (stored?.state) this.result.position = formatBinlogPosition(stored.state);
+    return stream.catalogChanged && !this.options.signal?.aborted;
   }
 
   /**

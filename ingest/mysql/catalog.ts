@@ -154,6 +154,8 @@ export async function readMysqlCatalog(
   connection: mysql.Connection,
   database: string,
   selection: MysqlTableSelection,
+  /** A listed table that does not exist (any more) is left out instead of refused. */
+  { skipMissing = false }: { skipMissing?: boolean } = {},
 ): Promise<MysqlCatalogTable[]> {
   const [tableRows] = (await connection.query(
     "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
@@ -173,7 +175,8 @@ export async function readMysqlCatalog(
       return table;
     });
     const missing = names.filter((name) => !present.has(name));
-    if (missing.length > 0)
+    if (skipMissing) names = names.filter((name) => present.has(name));
+    else if (missing.length > 0)
       throw new CaptureError(
         `table ${missing.map((name) => `${database}.${name}`).join(', ')} does not exist (or the user may not see it): check --tables`,
       );
