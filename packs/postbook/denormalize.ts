@@ -299,6 +299,61 @@ export class Denormalizer {
     return fields;
   }
 
+  /**
+   * Compares every copy with the truth now (Auth's usernames, the profiles' names): the copies
+   * checked, and one line per copy field that differs. Copies of members without a profile are
+   * not checked (nothing to compare them with).
+   */
+  async verify(auth: pg.ClientBase): Promise<{ checked: number; drifted: string[] }> {
+    const { rows } = await auth.query<{ user_id: string; username: string }>(
+      'SELECT user_id::text AS user_id, username FROM users',
+    );
+    const usernames = new Map(rows.map((row) => [row.user_id, row.username]));
+    const truth = new Map<string, Record<string, unknown>>();
+    const profiles = this.db
+      .collection('user_profiles')
+      .find({}, { projection: { userId: 1, displayName: 1, avatarUrl: 1 } });
+    for await (const profile of profiles)
+      truth.set(String(profile.userId), {
+        username: usernames.get(String(profile.userId)),
+        displayName: profile.displayName,
+        avatarUrl: profile.avatarUrl,
+      });
+    const at = (document: Document, path: string): unknown =>
+      path.split('.').reduce<unknown>((value, part) => (value as Document | undefined)?.[part], document);
+    let checked = 0;
+    const drifted: string[] = [];
+    for (const copy of COPIES) {
+      const fields = [copy.idField, copy.username, copy.displayName, copy.avatarUrl].filter(
+        (field): field is string => field !== undefined,
+      );
+      // Top-level fields only: the stand-in projects no dotted paths.
+      const projection = Object.fromEntries(
+        (copy.array ? [copy.array] : fields).map((field) => [field.split('.')[0] ?? field, 1]),
+      );
+      for await (const document of this.db.collection(copy.collection).find({}, { projection })) {
+        const holders = copy.array ? ((document[copy.array] as Document[] | undefined) ?? []) : [document];
+        for (const holder of holders) {
+          const userId = String(at(holder, copy.idField));
+          const want = truth.get(userId);
+          if (!want) continue;
+          checked++;
+          const pairs: [string | undefined, unknown][] = [
+            [copy.username, want.username],
+            [copy.displayName, want.displayName],
+            [copy.avatarUrl, want.avatarUrl],
+          ];
+          for (const [field, value] of pairs)
+            if (field && at(holder, field) !== value)
+              drifted.push(
+                `${copy.collection}.${field} of ${userId}: ${String(at(holder, field))} ≠ ${String(value)}`,
+              );
+        }
+      }
+    }
+    return { checked, drifted };
+  }
+
   private async ensureIndex(): Promise<void> {
     if (this.indexed) return;
     await this.db.collection(PROFILE_SYNC_COLLECTION).createIndex({ userId: 1 }, { unique: true });
