@@ -183,35 +183,50 @@ export class Denormalizer {
   async apply(change: NameChange): Promise<ApplyResult> {
     await this.ensureIndex();
     const version = Long.fromBigInt(change.version);
-    const state = this.db.collection(PROFILE_SYNC_COLLECTION);
     const versionField = `${change.group}Version`;
     const values = Object.fromEntries(
       Object.entries(change.values).filter(([, value]) => value !== undefined),
     ) as Record<string, string>;
-    try {
-      const recorded = await state.updateOne(
-        { userId: change.userId, [versionField]: { $not: { $gte: version } } },
-        { $set: { [versionField]: version, ...values } },
-        { upsert: true },
-      );
-      if (recorded.matchedCount === 0 && recorded.upsertedCount === 0) return { stale: true, modified: 0 };
-    } catch (error) {
-      // The upsert's duplicate key: the member's record exists with a newer version. (The stand-in
-      // reports the write error's code in the message only.)
-      if (error instanceof MongoServerError && (error.code === 11000 || error.message.startsWith('E11000')))
-        return { stale: true, modified: 0 };
-      throw error;
-    }
+    if (!(await this.record(change.userId, versionField, version, values)))
+      return { stale: true, modified: 0 };
     // The copies live in different collections: written side by side.
     const modified = await Promise.all(COPIES.map((copy) => this.writeCopy(copy, change, version, values)));
     return { stale: false, modified: modified.reduce((sum, n) => sum + n, 0) };
+  }
+
+  /** Records the change as the member's newest of its group; false when it is not newer. */
+  private async record(
+    userId: string,
+    versionField: string,
+    version: Long,
+    values: Record<string, string>,
+  ): Promise<boolean> {
+    const state = this.db.collection(PROFILE_SYNC_COLLECTION);
+    // Two tries: the captures of Auth and of the profiles follow side by side, so the member's
+    // record may be created by the other group's change between this one's match and insert.
+    for (let attempt = 1; ; attempt++)
+      try {
+        const recorded = await state.updateOne(
+          { userId, [versionField]: { $not: { $gte: version } } },
+          { $set: { [versionField]: version, ...values } },
+          { upsert: true },
+        );
+        return recorded.matchedCount > 0 || recorded.upsertedCount > 0;
+      } catch (error) {
+        // The upsert's duplicate key: the record exists, and (on the second try) with a newer
+        // version. (The stand-in reports the write error's code in the message only.)
+        const duplicate =
+          error instanceof MongoServerError && (error.code === 11000 || error.message.startsWith('E11000'));
+        if (!duplicate) throw error;
+        if (attempt === 2) return false;
+      }
   }
 
   /**
    * Rewrites every copy whose values differ from the truth now: usernames from Auth, display
    * names and avatars from the profiles. Returns the copies it fixed.
    */
-  async reconcile(auth: pg.ClientBase): Promise<number> {
+  async reconcile(auth: pg.ClientBase | pg.Pool): Promise<number> {
     const { rows } = await auth.query<{ user_id: string; username: string }>(
       'SELECT user_id::text AS user_id, username FROM users',
     );
@@ -304,7 +319,7 @@ export class Denormalizer {
    * checked, and one line per copy field that differs. Copies of members without a profile are
    * not checked (nothing to compare them with).
    */
-  async verify(auth: pg.ClientBase): Promise<{ checked: number; drifted: string[] }> {
+  async verify(auth: pg.ClientBase | pg.Pool): Promise<{ checked: number; drifted: string[] }> {
     const { rows } = await auth.query<{ user_id: string; username: string }>(
       'SELECT user_id::text AS user_id, username FROM users',
     );
