@@ -16,7 +16,7 @@ import {
   type Timestamp,
 } from 'mongodb';
 import { newestOplogTime } from '../ingest/mongo/oplog.ts';
-import { Random } from '../packs/learning/random.ts';
+import { Random } from '../packs/common/random.ts';
 import { startMongoStandIn } from '../stack/index.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100_000);

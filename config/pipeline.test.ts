@@ -118,6 +118,32 @@ describe('pipeline config', () => {
     ]);
   });
 
+  it('takes a pack sync on a MongoDB source of one database, with an AMQP URL and a reconciliation period', () => {
+    const mongo = { kind: 'mongo', name: 'postbook', url: 'mongodb://127.0.0.1:27017', pack: 'postbook' };
+    const config = parsePipelineConfig(
+      {
+        ...minimal,
+        sources: [{ ...mongo, database: 'postbook', sync: { amqpUrl: 'amqp://127.0.0.1:5672' } }],
+      },
+      {},
+    );
+    expect(config.sources[0]).toMatchObject({
+      sync: { amqpUrl: 'amqp://127.0.0.1:5672', reconcileEveryMinutes: 60 },
+    });
+    expect(
+      problemsOf({
+        ...minimal,
+        sources: [{ ...mongo, database: 'postbook', sync: { amqpUrl: 'http://x', every: 1 } }],
+      }),
+    ).toEqual([
+      'sources[0].sync.amqpUrl: must be an amqp:// or amqps:// URL',
+      'sources[0].sync: unknown field(s) every',
+    ]);
+    expect(
+      problemsOf({ ...minimal, sources: [{ ...mongo, collections: ['postbook.posts'], sync: {} }] }),
+    ).toEqual(['sources[0].sync: needs database: the sync writes the documents of one database']);
+  });
+
   it('serves dashboards and the SQL endpoint on loopback by default, the endpoint only over an embedded warehouse', () => {
     const config = parsePipelineConfig(
       { ...minimal, dashboards: {}, sql: { port: 0 } },

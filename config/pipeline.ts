@@ -61,6 +61,25 @@ const mongoSourceSchema = z
      * (capturing them would feed its own output back in).
      */
     exclude: z.array(z.string().min(1)).optional(),
+    /**
+     * Runs the pack's sync from the captures (postbook: its denormalized names) with this source's
+     * capture and those of the Postgres sources of the same pack; its writes go to `database`.
+     */
+    sync: z
+      .strictObject({
+        /** Also publish the sync's domain events to a RabbitMQ exchange. */
+        amqpUrl: z
+          .string()
+          .regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL')
+          .optional(),
+        /** Minutes between reconciliation passes (copies that drifted anyway); 0 for none. */
+        reconcileEveryMinutes: z.number().min(0).default(60),
+      })
+      .optional(),
+  })
+  .refine((source) => source.sync === undefined || source.database !== undefined, {
+    message: 'needs database: the sync writes the documents of one database',
+    path: ['sync'],
   })
   .refine((source) => (source.collections === undefined) !== (source.database === undefined), {
     message: 'needs either collections or database (one of them)',

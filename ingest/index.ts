@@ -27,6 +27,7 @@ export { runKafkaWorker } from './kafka/worker.ts';
 export { DEAD_LETTER_TOPIC } from './kafka/topics.ts';
 export { KafkaSink } from './kafka/kafka-sink.ts';
 export { WarehouseSink } from './landing/warehouse-sink.ts';
+export { TeeSink } from './landing/tee-sink.ts';
 export type { LandingSink } from './landing/sink.ts';
 export type { LandingObserver } from './landing/types.ts';
 export { BATCH_DEFAULTS } from './landing/follow-stream.ts';

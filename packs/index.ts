@@ -19,6 +19,8 @@ export type {
   PackMartContext,
   PackWriteback,
   PackWritebackContext,
+  PackSync,
+  RunningPackSync,
   MongoCollectionSpec,
   PackMapping,
   SimulationOptions,

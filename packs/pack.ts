@@ -5,6 +5,7 @@ import type { Db } from 'mongodb';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import type { FeatureRegistry } from '../features/index.ts';
+import type { SourceChange } from '../ingest/landing/types.ts';
 import type { DocumentField } from '../ingest/source-table.ts';
 import type { WritebackTarget } from '../jobs/writeback/engine.ts';
 import type { DaySelection } from '../transforms/marts/partitions.ts';
@@ -140,6 +141,36 @@ export interface PackMartContext {
   days: DaySelection;
 }
 
+/**
+ * A sync fed by the pack's captures (postbook: the denormalized names in its documents). Every
+ * capture of the pack's sources hands it each batch once the batch landed (ingest/landing/tee-sink.ts),
+ * in source order, and again after a crash, so following must be idempotent.
+ */
+export interface PackSync {
+  /** What it keeps in step, for logs and the demo. */
+  description: string;
+  open(stores: PackSyncStores): Promise<RunningPackSync>;
+}
+
+export interface PackSyncStores {
+  /** The pack's MongoDB database. */
+  mongo: Db;
+  /** The pack's Postgres databases, by service. */
+  postgres: PackClients;
+  /** Where the sync's domain events go besides: Kafka brokers, a RabbitMQ URL. */
+  kafkaBrokers?: readonly string[];
+  amqpUrl?: string;
+}
+
+export interface RunningPackSync {
+  follow(changes: readonly SourceChange[]): Promise<void>;
+  /** The periodic repair of what drifted anyway (e.g. written from a stale cache); returns the fixes. */
+  reconcile(): Promise<number>;
+  /** Checks every copy against its truth now: how many were checked, and each one that differs. */
+  verify(): Promise<{ checked: number; drifted: string[] }>;
+  close(): Promise<void>;
+}
+
 /** What a pack writes back into its operational stores (DESIGN §6). */
 export interface PackWriteback {
   /** Mongo collections Tributary writes: capture leaves them out, so a write-back never feeds back. */
@@ -180,6 +211,8 @@ export interface SourcePack {
   marts?: readonly PackMart[];
   /** What the pack writes back into its stores. */
   writeback?: PackWriteback;
+  /** What the pack keeps in step in its own stores from its captured changes (demo and `run`). */
+  sync?: PackSync;
   /** The pack's headline table for the demo: a SELECT with a `{pack:String}` parameter. */
   headline?: { title: string; sql: string };
   /** The pack's features for ML export and the online store (features/). */

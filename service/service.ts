@@ -27,6 +27,7 @@ import {
   runMongoCapture,
   runMysqlCapture,
   runPostgresCapture,
+  TeeSink,
   WarehouseSink,
   type LandingSink,
   type PiiPolicy,
@@ -43,6 +44,7 @@ import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { startSqlEndpoint, type SqlEndpoint } from '../sql/index.ts';
 import { startServiceHttp, type ReadinessCheck, type ServiceHttp } from './http.ts';
 import { ServiceMetrics } from './metrics.ts';
+import { openPackSyncs, type PackSyncs } from './pack-sync.ts';
 
 export const ROLES = ['capture', 'ingest', 'transform', 'jobs', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -82,6 +84,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
   let http: ServiceHttp | undefined;
   let dashboards: RunningDashboards | undefined;
   let sql: SqlEndpoint | undefined;
+  let syncs: PackSyncs | undefined;
   const stop = new AbortController();
   const onStop = () => stop.abort();
   signal.addEventListener('abort', onStop);
@@ -128,12 +131,15 @@ export async function runService(options: ServiceOptions): Promise<void> {
     }
     probes.start();
     const pii = createPiiPolicy(piiPolicyOptions(config.pii.keep, piiEnvironmentOf(config.pii)));
-    if (runs.capture)
+    if (runs.capture) {
+      syncs = await openPackSyncs(config, kafka?.brokers);
       for (const source of config.sources)
         watch(
           `capture ${source.name}`,
-          keepCapturing(source, config, warehouse, kafka?.brokers, pii, metrics, stop.signal, log),
+          keepCapturing(source, config, warehouse, kafka?.brokers, pii, metrics, stop.signal, log, syncs),
         );
+      for (const loop of syncs.reconcileLoops(stop.signal, log)) watch('sync reconciliation', loop);
+    }
     if (runs.ingest && kafka && warehouse)
       watch(
         'ingest',
@@ -182,6 +188,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
   } finally {
     signal.removeEventListener('abort', onStop);
     probes.stop();
+    await syncs?.close();
     await dashboards?.close();
     await sql?.close();
     await http?.close();
@@ -213,11 +220,15 @@ async function keepCapturing(
   metrics: ServiceMetrics,
   signal: AbortSignal,
   log: (message: string) => void,
+  syncs: PackSyncs,
 ): Promise<void> {
+  const follow = syncs.followers.get(source.name);
   for (let failures = 0; !signal.aborted;) {
-    const sink: LandingSink = brokers
+    const landing: LandingSink = brokers
       ? new KafkaSink({ brokers, pii })
       : new WarehouseSink(warehouse as Warehouse);
+    // A source the pack's sync follows hands it each batch once the batch landed.
+    const sink = follow ? new TeeSink(landing, follow) : landing;
     const events = metrics.landingObserver(
       source.name,
       brokers ? ['captured'] : ['captured', 'landed'],

@@ -2,7 +2,7 @@
 // replaces and deletes over documents holding every BSON type the mirror must keep (ObjectId,
 // Date, Decimal128, Int64, Int32 and Double, nested documents, arrays) and PII fields.
 import { Decimal128, Double, Int32, Long, ObjectId, type Collection, type Document } from 'mongodb';
-import { Random } from '../packs/learning/random.ts';
+import { Random } from '../packs/common/random.ts';
 
 export class DocumentWorkload {
   private readonly random: Random;

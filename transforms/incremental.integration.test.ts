@@ -7,7 +7,7 @@ import type { Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
 import { MONGO_SERVER } from '../test/mongo.ts';
-import { Random } from '../packs/learning/random.ts';
+import { Random } from '../packs/common/random.ts';
 import { learningPack } from '../packs/learning/index.ts';
 import { runTransforms, type TransformResult } from './run.ts';
 

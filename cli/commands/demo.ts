@@ -11,13 +11,21 @@ import {
   mirrorTableName,
   runMongoCapture,
   startPostgresCapture,
+  TeeSink,
   WarehouseSink,
+  type LandingSink,
   type CaptureEvents,
   type CaptureResult,
   type MongoCaptureResult,
 } from '../../ingest/index.ts';
 import type { MysqlCaptureEvents } from '../../ingest/mysql/index.ts';
-import { databaseSource, documentFieldsOf, getPack, type SourcePack } from '../../packs/index.ts';
+import {
+  databaseSource,
+  documentFieldsOf,
+  getPack,
+  type RunningPackSync,
+  type SourcePack,
+} from '../../packs/index.ts';
 import { startEmbeddedPostgres, startMongoStandIn, type RunningMongo } from '../../stack/index.ts';
 import { runTransforms, type TransformResult } from '../../transforms/index.ts';
 import { migrate, openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
@@ -35,7 +43,8 @@ pack's documents, the MongoDB stand-in (mongo-java-server, in memory; the first 
 Maven), creates the pack's schema and runs its simulator;
 once a third of the days are written, capture starts (snapshot, then streaming) into the embedded
 ClickHouse warehouse at DIR/warehouse. Ends with the rows of every source table and collection next
-to the rows of its mirror.
+to the rows of its mirror. A pack that keeps copies in step from its captures (postbook's
+denormalized names) runs that sync while capturing, and the demo checks every copy at the end.
 
 Options:
   --pack NAME      source pack to simulate (default: learning)
@@ -101,6 +110,7 @@ export const demoCommand = {
       }),
     );
     let mongoClient: MongoClient | undefined;
+    let sync: RunningPackSync | undefined;
     // What runs in the background; on a failure it is stopped before the servers it reads go away.
     const stopBackground = new AbortController();
     const background: Promise<unknown>[] = [];
@@ -130,6 +140,19 @@ export const demoCommand = {
         await database.client.query(database.schemaSql);
       }
       progress.log(`pack "${pack.name}": ${pack.description}`);
+      if (pack.sync && mongoClient) {
+        sync = await pack.sync.open({
+          mongo: mongoClient.db(pack.mongo?.database ?? pack.name),
+          postgres: Object.fromEntries(databases.map((database) => [database.service, database.client])),
+        });
+        progress.log(`sync from the captures: ${pack.sync.description}`);
+      }
+      // Every capture lands in the warehouse; the pack's sync follows what landed.
+      const following = sync;
+      const sink = (): LandingSink =>
+        following
+          ? new TeeSink(new WarehouseSink(warehouse), (changes) => following.follow(changes))
+          : new WarehouseSink(warehouse);
 
       let captured = 0;
       let snapshotRows = 0;
@@ -144,7 +167,7 @@ export const demoCommand = {
           sourceUrl: mongo?.url ?? '',
           sourceName: pack.name,
           collections: { kind: 'database', database: pack.mongo?.database ?? pack.name },
-          sink: new WarehouseSink(warehouse),
+          sink: sink(),
           pii: createPiiPolicy(piiPolicyOptions(false)),
           documentFields: documentFieldsOf(pack),
           untilCaughtUp,
@@ -189,7 +212,7 @@ export const demoCommand = {
             sourceUrl: url,
             sourceName: source,
             tables: { kind: 'all', exclude: pack.writeback?.tables ?? [] },
-            sink: new WarehouseSink(warehouse),
+            sink: sink(),
             pii: createPiiPolicy(piiPolicyOptions(false)),
             untilCaughtUp: false,
             signal: stopBackground.signal,
@@ -199,7 +222,7 @@ export const demoCommand = {
         const all = [
           ...started,
           ...(mysqlSide?.startCaptures({
-            sink: () => new WarehouseSink(warehouse),
+            sink,
             pii: createPiiPolicy(piiPolicyOptions(false)),
             signal: stopBackground.signal,
             events,
@@ -303,6 +326,16 @@ export const demoCommand = {
         comparison.allEqual &&= collections.allEqual;
       }
       console.log(`\n${formatTable(['source table', 'source rows', 'mirror rows', ''], comparison.rows)}\n`);
+      if (sync) {
+        // Checked against the sources, not assumed from the sync having run.
+        const { checked, drifted } = await sync.verify();
+        comparison.allEqual &&= drifted.length === 0;
+        console.log(
+          drifted.length === 0
+            ? `denormalized copies: all ${checked.toLocaleString('en-US')} equal their member's names now (checked against Auth and the profiles)`
+            : `denormalized copies: ${drifted.length} of ${checked.toLocaleString('en-US')} differ from their member's names, e.g.\n  ${drifted.slice(0, 5).join('\n  ')}`,
+        );
+      }
       console.log(
         `snapshot ${result.snapshotRows.toLocaleString('en-US')} rows, streamed ${result.streamedChanges.toLocaleString('en-US')} changes, ` +
           `${result.deadLetters} dead letters, in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
@@ -332,6 +365,7 @@ export const demoCommand = {
       stopBackground.abort();
       await Promise.allSettled(background);
       await Promise.allSettled(databases.map((database) => database.client.end()));
+      await sync?.close().catch(() => undefined);
       await mongoClient?.close().catch(() => undefined);
       await warehouse.close();
       await mongo?.stop();

@@ -22,6 +22,16 @@ const spec = {
 
 export function starterConfig(packName: string): string {
   const pack = getPack(packName);
+  // With "tributary run --role capture" (or all), the sync runs beside this source's capture.
+  const sync = pack.sync
+    ? `    # The pack's sync from the captures (this one and the pack's Postgres one), idempotent and in
+    # order per member, with a reconciliation pass for what drifted anyway; remove "sync" to turn off:
+    # ${pack.sync.description}.
+    sync:
+      reconcileEveryMinutes: 60
+      # amqpUrl: amqp://\${RABBITMQ_USER:-guest}:\${RABBITMQ_PASSWORD}@127.0.0.1:5672   # its domain events to RabbitMQ too
+`
+    : '';
   const mongo = pack.mongo
     ? `
   # The pack's documents: every collection of the database is captured, except the ones
@@ -31,7 +41,7 @@ export function starterConfig(packName: string): string {
     url: mongodb://\${MONGO_HOST:-127.0.0.1}:27017/?replicaSet=rs0
     database: ${pack.mongo.database}
     pack: ${pack.name}
-`
+${sync}`
     : '';
   return `# Tributary pipeline config: "tributary config check" validates it and tries each source;
 # "tributary run" runs it. \${NAME} is replaced by the environment variable NAME (\${NAME:-default}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coursesWarehouse, SOURCE, type CoursesWarehouse } from '../../test/courses-warehouse.ts';
 import { MYSQL_SERVER } from '../../test/mysql.ts';
 import { runTransforms, type TransformResult } from '../../transforms/run.ts';
-import { Random } from '../learning/random.ts';
+import { Random } from '../common/random.ts';
 import { coursesMirror, coursesPack } from './index.ts';
 
 const MARTS = [

@@ -6,64 +6,50 @@
 // - mart_courses_reviews: per reviewed course, the reviews' count, mean and distribution.
 // They read what the students and the services did, never the course columns the write-back owns
 // (rating, total_reviews, current_students), so a write-back changes no mart.
-import { replacePartitions, insertInto } from '../../transforms/marts/partitions.ts';
-import { quoteIdentifier as q, quoteString, type Warehouse } from '../../warehouse/index.ts';
-import type { PackMart, PackMartContext } from '../pack.ts';
+import { quoteIdentifier as q } from '../../warehouse/index.ts';
+import { wholeMart, type MartColumn } from '../common/pack-mart.ts';
+import type { PackMart } from '../pack.ts';
 import { coursesMirror, type CoursesService } from './mapping.ts';
-
-const stageDdl = (table: string) =>
-  `CREATE TABLE IF NOT EXISTS ${q(`_tributary_stage_${table}`)} AS ${q(table)}`;
 
 /** The pack's live rows of one mirror. */
 const live = (source: string, service: CoursesService, table: string) =>
   `(SELECT * FROM ${q(coursesMirror(source, service, table))} FINAL WHERE _is_deleted = 0)`;
 
-/**
- * A whole-table pack mart: rebuilt from `select` (bound `{pack:String}`) once every mirror it reads
- * exists; until then it is empty.
- */
-function wholeMart(
+/** A courses mart recomputed whole, reading the given (service, table) mirrors. */
+function coursesMart(
   name: string,
   comment: string,
-  columns: string,
+  columns: readonly MartColumn[],
   orderBy: string,
-  reads: (source: string) => [CoursesService, string][],
+  reads: [CoursesService, string][],
   select: (source: string) => string,
 ): PackMart {
-  return {
+  return wholeMart({
     name,
-    ddl: [
-      `CREATE TABLE IF NOT EXISTS ${q(name)} (pack LowCardinality(String) COMMENT 'the pack', ${columns})
-       ENGINE = MergeTree PARTITION BY pack ORDER BY (pack, ${orderBy}) COMMENT ${quoteString(comment)}`,
-      stageDdl(name),
-    ],
-    mirrors: (source) => reads(source).map(([service, table]) => coursesMirror(source, service, table)),
-    async recompute(warehouse: Warehouse, { pack, source }: PackMartContext) {
-      const mirrors = reads(source).map(([service, table]) => coursesMirror(source, service, table));
-      const present = await warehouse.query<{ name: string }>(
-        'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {mirrors:Array(String)}',
-        { mirrors },
-      );
-      const complete = present.length === mirrors.length;
-      await replacePartitions(warehouse, { table: name, pack, where: '1' }, async (stage, params) => {
-        if (complete) await insertInto(warehouse, stage, select(source), params);
-      });
-    },
-  };
+    comment,
+    columns,
+    orderBy,
+    reads: (source) => reads.map(([service, table]) => coursesMirror(source, service, table)),
+    select,
+  });
 }
 
-export const funnelMart = wholeMart(
+export const funnelMart = coursesMart(
   'mart_courses_funnel',
   'Courses pack: per course and enrolment week, the enrolments and how far they got',
-  `course_id String COMMENT 'course.id', week Date COMMENT 'Monday of the enrolment week (UTC)',
-   enrolled UInt64 COMMENT 'enrolments made that week (any status now)',
-   started UInt64 COMMENT 'of them, with any lesson worked on (a progress_tracking row)',
-   half_way UInt64 COMMENT 'of them, with progress_percentage >= 50',
-   completed UInt64 COMMENT 'of them, with status COMPLETED',
-   start_rate Float64 COMMENT 'started / enrolled', half_way_rate Float64 COMMENT 'half_way / enrolled',
-   completion_rate Float64 COMMENT 'completed / enrolled'`,
+  [
+    ['course_id', 'String', 'course.id'],
+    ['week', 'Date', 'Monday of the enrolment week (UTC)'],
+    ['enrolled', 'UInt64', 'enrolments made that week (any status now)'],
+    ['started', 'UInt64', 'of them, with any lesson worked on (a progress_tracking row)'],
+    ['half_way', 'UInt64', 'of them, with progress_percentage >= 50'],
+    ['completed', 'UInt64', 'of them, with status COMPLETED'],
+    ['start_rate', 'Float64', 'started / enrolled'],
+    ['half_way_rate', 'Float64', 'half_way / enrolled'],
+    ['completion_rate', 'Float64', 'completed / enrolled'],
+  ],
   'course_id, week',
-  () => [
+  [
     ['enrollment', 'enrollment'],
     ['enrollment', 'progress_tracking'],
   ],
@@ -80,16 +66,20 @@ export const funnelMart = wholeMart(
       GROUP BY course_id, week)`,
 );
 
-export const revenueMart = wholeMart(
+export const revenueMart = coursesMart(
   'mart_courses_revenue',
   'Courses pack: per course, completed and refunded payments',
-  `course_id String COMMENT 'course.id', instructor_id String COMMENT 'course.instructor_id (user_db.user.id)',
-   title String COMMENT 'course.title',
-   paid_enrolments UInt64 COMMENT 'payments with status COMPLETED for enrolments in the course',
-   revenue_cents Int64 COMMENT 'their amounts, in cents', refunds UInt64 COMMENT 'payments with status REFUNDED',
-   refunded_cents Int64 COMMENT 'their amounts, in cents'`,
+  [
+    ['course_id', 'String', 'course.id'],
+    ['instructor_id', 'String', 'course.instructor_id (user_db.user.id)'],
+    ['title', 'String', 'course.title'],
+    ['paid_enrolments', 'UInt64', 'payments with status COMPLETED for enrolments in the course'],
+    ['revenue_cents', 'Int64', 'their amounts, in cents'],
+    ['refunds', 'UInt64', 'payments with status REFUNDED'],
+    ['refunded_cents', 'Int64', 'their amounts, in cents'],
+  ],
   'course_id',
-  () => [
+  [
     ['course', 'course'],
     ['enrollment', 'enrollment'],
     ['enrollment', 'payment'],
@@ -110,15 +100,21 @@ export const revenueMart = wholeMart(
       GROUP BY e.course_id) AS r ON r.course_id = c.id`,
 );
 
-export const reviewsMart = wholeMart(
+export const reviewsMart = coursesMart(
   'mart_courses_reviews',
   'Courses pack: per reviewed course, the ratings of its live reviews',
-  `course_id String COMMENT 'course.id', reviews UInt64 COMMENT 'live course_review rows',
-   rating_avg Float64 COMMENT 'their mean rating (1-5)', rating_1 UInt64 COMMENT 'reviews rating 1',
-   rating_2 UInt64 COMMENT 'reviews rating 2', rating_3 UInt64 COMMENT 'reviews rating 3',
-   rating_4 UInt64 COMMENT 'reviews rating 4', rating_5 UInt64 COMMENT 'reviews rating 5'`,
+  [
+    ['course_id', 'String', 'course.id'],
+    ['reviews', 'UInt64', 'live course_review rows'],
+    ['rating_avg', 'Float64', 'their mean rating (1-5)'],
+    ['rating_1', 'UInt64', 'reviews rating 1'],
+    ['rating_2', 'UInt64', 'reviews rating 2'],
+    ['rating_3', 'UInt64', 'reviews rating 3'],
+    ['rating_4', 'UInt64', 'reviews rating 4'],
+    ['rating_5', 'UInt64', 'reviews rating 5'],
+  ],
   'course_id',
-  () => [['course', 'course_review']],
+  [['course', 'course_review']],
   (source) => `SELECT {pack:String} AS pack, toString(course_id) AS course_id, count() AS reviews,
       avg(rating) AS rating_avg, countIf(rating = 1) AS rating_1, countIf(rating = 2) AS rating_2,
       countIf(rating = 3) AS rating_3, countIf(rating = 4) AS rating_4, countIf(rating = 5) AS rating_5

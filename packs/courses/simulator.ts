@@ -5,7 +5,7 @@
 // Ids are chosen here (AUTO_INCREMENT columns accept them), so a day's statements travel together.
 import mysql from 'mysql2/promise';
 import { TributaryError } from '../../errors/index.ts';
-import { Random } from '../learning/random.ts';
+import { Random } from '../common/random.ts';
 import type { PackMysqlConnections, SimulationOptions, SimulationSummary } from '../pack.ts';
 
 export interface CoursesSimulationSummary extends SimulationSummary {

@@ -3,8 +3,8 @@
 import { DAY, MINUTE, type Clock, type SimulationContext } from './context.ts';
 import { sessionStart, type Learner } from './learner.ts';
 import { pickBio, pickLearningGoals, sessionIp, userAgent } from './people.ts';
-import type { Random } from './random.ts';
-import { array, date, json, raw, timestamp, type SqlRow } from './sql-script.ts';
+import type { Random } from '../common/random.ts';
+import { array, date, json, raw, timestamp, type SqlRow } from '../common/sql-script.ts';
 
 const CDN = 'https://cdn.hoctiengviet.example';
 const SOCIAL_PROVIDERS = ['google', 'facebook', 'apple'] as const;

@@ -1,6 +1,6 @@
 // Drafts a lesson exercise: what lesson_activities.content shows the learner, plus the right answer
 // and a typical wrong one that simulated attempts submit as user_answers.
-import type { Random } from './random.ts';
+import type { Random } from '../common/random.ts';
 import { blankOut, syllables } from './vietnamese-text.ts';
 
 export type ActivityType = 'quiz' | 'fill_blank' | 'match' | 'listening' | 'speaking' | 'ordering';

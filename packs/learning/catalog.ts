@@ -9,8 +9,8 @@ import {
 } from './activity-builder.ts';
 import { INSTRUCTORS, SERIES, TOPICS, type Topic, type TopicContent } from './content.ts';
 import { DAY, HOUR, MINUTE, type SimulationContext } from './context.ts';
-import type { Random } from './random.ts';
-import { array, json, timestamp, type SqlRow, type SqlScript } from './sql-script.ts';
+import type { Random } from '../common/random.ts';
+import { array, json, timestamp, type SqlRow, type SqlScript } from '../common/sql-script.ts';
 import { containsPhrase, wordCount } from './vietnamese-text.ts';
 
 export interface CatalogWord {

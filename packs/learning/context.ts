@@ -2,8 +2,8 @@
 // the simulated clock and the tallies that end up in the summary.
 import type { Catalog } from './catalog.ts';
 import type { DocumentLog } from './documents.ts';
-import type { Random } from './random.ts';
-import type { SqlScript } from './sql-script.ts';
+import type { Random } from '../common/random.ts';
+import type { SqlScript } from '../common/sql-script.ts';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;

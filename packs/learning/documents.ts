@@ -7,7 +7,7 @@ import type { CatalogLesson, CatalogParagraph } from './catalog.ts';
 import { DAY } from './context.ts';
 import { EXPERIMENTS } from './experiments.ts';
 import type { Learner } from './learner.ts';
-import { Random } from './random.ts';
+import { Random } from '../common/random.ts';
 
 /** Raw interaction events are kept 90 days (the seed's TTL index). */
 const INTERACTION_RETENTION_MS = 90 * DAY;

@@ -9,7 +9,7 @@ import {
 } from './experiments.ts';
 import { MINUTE, SECOND } from './context.ts';
 import { createDevice, createIdentity, type Device, type Identity } from './people.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../common/random.ts';
 
 export type LearningMode = 'casual' | 'standard' | 'intensive';
 

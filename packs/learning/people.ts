@@ -1,6 +1,6 @@
 // Who the simulated learners are: names, contact details, home country and time zone, devices and
 // network addresses, drawn so that every learner looks plausible and emails/phones stay unique.
-import type { Random } from './random.ts';
+import type { Random } from '../common/random.ts';
 
 /** A name, or a name in its own script with the Latin spelling used for handles and emails. */
 type NameEntry = string | readonly [native: string, latin: string];

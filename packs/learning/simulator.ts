@@ -21,8 +21,8 @@ import { DocumentLog } from './documents.ts';
 import { exposedExperiments } from './experiments.ts';
 import { learningCollections } from './mongo-collections.ts';
 import { activityChance, createLearner, isLive, sessionStart, type Learner } from './learner.ts';
-import { Random } from './random.ts';
-import { SqlScript } from './sql-script.ts';
+import { Random } from '../common/random.ts';
+import { SqlScript } from '../common/sql-script.ts';
 import { deleteLessonData, publishLessonStats, studySession } from './studying.ts';
 
 export interface LearningSimulationSummary extends SimulationSummary, Tallies {

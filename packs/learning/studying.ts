@@ -21,7 +21,7 @@ import {
   timestamp,
   type SqlRow,
   type SqlValue,
-} from './sql-script.ts';
+} from '../common/sql-script.ts';
 
 const MAX_LESSONS_PER_SESSION = 4;
 const MAX_ATTEMPTS = 3;

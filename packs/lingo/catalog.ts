@@ -2,8 +2,8 @@
 // German, each with sections → units → lessons → exercises (translation, multiple choice,
 // listening with audio files), the lesson order as prerequisites, inserted once before the
 // simulated period; and the content team's occasional edits during it.
-import type { Random } from '../learning/random.ts';
-import { json, raw, type SqlFragment, type SqlScript } from '../learning/sql-script.ts';
+import type { Random } from '../common/random.ts';
+import { json, raw, type SqlFragment, type SqlScript } from '../common/sql-script.ts';
 import { instant } from './local-time.ts';
 
 export type ExerciseType = 'translation' | 'multiple_choice' | 'listening';

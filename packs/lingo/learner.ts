@@ -1,7 +1,7 @@
 // A simulated lingo learner: who they are, where they live and travel (their device's time zone
 // day by day), the habits that decide when and how much they study, and the in-memory copy of the
 // rows the app keeps for them, so the simulator never reads the database back.
-import type { Random } from '../learning/random.ts';
+import type { Random } from '../common/random.ts';
 import { DAY } from '../learning/context.ts';
 import { completesFirstWeek } from './experiments.ts';
 

@@ -4,7 +4,7 @@
 // mirrors are transformed incrementally (pack "inc", state carried from round to round) and from
 // scratch (pack "full"), and every generic and pack mart must come out byte for byte the same.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Random } from '../learning/random.ts';
+import { Random } from '../common/random.ts';
 import { runTransforms } from '../../transforms/index.ts';
 import { LINGO_SOURCE, lingoWarehouse, type LingoWarehouse } from '../../test/lingo-warehouse.ts';
 import { lingoPack } from './index.ts';

@@ -1,6 +1,6 @@
 // Wall-clock time in a user's time zone for the simulator: learners open the app at local hours,
 // so a session's instant follows their zone's offset on that date, DST included.
-import { raw, type SqlFragment } from '../learning/sql-script.ts';
+import { raw, type SqlFragment } from '../common/sql-script.ts';
 
 /** A TIMESTAMPTZ literal with its zone, so the session's TimeZone setting cannot shift it. */
 export function instant(ms: number): SqlFragment {

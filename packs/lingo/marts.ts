@@ -7,8 +7,8 @@
 // - mart_lingo_hearts_daily: hearts lost, regenerated and gained per (UTC) day;
 // - mart_lingo_hearts_mismatch (AC-11): enrollments whose stored hearts disagree with the hearts
 //   the log accounts for (5, the starting hearts, plus every logged change).
-import { replacePartitions } from '../../transforms/marts/partitions.ts';
-import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
+import { quoteIdentifier as q } from '../../warehouse/index.ts';
+import { wholeMart, type MartColumn } from '../common/pack-mart.ts';
 import type { PackMart } from '../pack.ts';
 
 /** The hearts every learner starts with (the seed's DEFAULT 5). */
@@ -42,39 +42,42 @@ export function zonedXpEvents(source: string): string {
     ) AS e`;
 }
 
-/** A pack mart recomputed whole: its table and staging twin partitioned by pack. */
-function wholeMart(
+/** A lingo mart recomputed whole from the given mirrors; `select` yields the columns after `pack`. */
+function lingoMart(
   name: string,
+  comment: string,
   reads: readonly string[],
-  columns: string,
+  columns: readonly MartColumn[],
   orderBy: string,
   select: (source: string) => string,
 ): PackMart {
-  return {
+  return wholeMart({
     name,
-    mirrors: (source) => reads.map((table) => `raw_${source}_${table}`),
-    ddl: [
-      `CREATE TABLE IF NOT EXISTS ${name} (pack LowCardinality(String), ${columns})
-       ENGINE = MergeTree PARTITION BY pack ORDER BY (pack, ${orderBy})`,
-      `CREATE TABLE IF NOT EXISTS _tributary_stage_${name} AS ${name}`,
-    ],
-    async recompute(warehouse: Warehouse, { pack, source }) {
-      await replacePartitions(warehouse, { table: name, pack, where: '1' }, async (stage, params) => {
-        await warehouse.command(
-          `INSERT INTO ${q(stage)} SELECT {pack:String} AS pack, * FROM (${select(source)})`,
-          params,
-        );
-      });
-    },
-  };
+    comment,
+    columns,
+    orderBy,
+    reads: (source) => reads.map((table) => `raw_${source}_${table}`),
+    select: (source) => `SELECT {pack:String} AS pack, * FROM (${select(source)})`,
+  });
 }
 
 export const lingoMarts: readonly PackMart[] = [
-  wholeMart(
+  lingoMart(
     'mart_lingo_daily_xp',
+    'XP per learner and local day: the day of each action in the time zone the device reported at the app open before it (else the profile’s zone, else UTC). The source of user_daily_xp.',
     ['user_activity_log', 'users'],
-    `user_id String, day Date, timezone String, xp Int64, lessons_completed UInt64, exercises UInt64,
-     correct UInt64, time_spent_seconds Int64, daily_goal Int64, goal_met UInt8`,
+    [
+      ['user_id', 'String', 'The learner (users.id).'],
+      ['day', 'Date', 'The learner’s local calendar day of the actions (see timezone).'],
+      ['timezone', 'String', 'The IANA zone of the day’s last action (an unknown zone name counts as UTC).'],
+      ['xp', 'Int64', 'XP earned that local day: exercises answered and lessons completed.'],
+      ['lessons_completed', 'UInt64', 'Lessons completed that local day.'],
+      ['exercises', 'UInt64', 'Exercise answers given that local day (every attempt).'],
+      ['correct', 'UInt64', 'Of those, the right answers.'],
+      ['time_spent_seconds', 'Int64', 'Seconds spent on those answers and lessons.'],
+      ['daily_goal', 'Int64', 'The learner’s daily XP goal now (users.daily_xp_goal, 20 when unset).'],
+      ['goal_met', 'UInt8', '1 when xp >= daily_goal.'],
+    ],
     'user_id, day',
     (source) => `SELECT x.user_id AS user_id, x.day AS day, x.timezone AS timezone, x.xp AS xp,
         x.lessons_completed AS lessons_completed, x.exercises AS exercises, x.correct AS correct,
@@ -89,12 +92,26 @@ export const lingoMarts: readonly PackMart[] = [
                  WHERE _is_deleted = 0) AS g ON g.user_id = x.user_id
 `,
   ),
-  wholeMart(
+  lingoMart(
     'mart_lingo_lesson_funnel',
+    'Lessons started → completed (or quit) per course, section and unit, over the whole history.',
     ['lessons', 'units', 'sections'],
-    `course_id String, section_id String, section_order Int64, section_name String, unit_id String,
-     unit_order Int64, unit_name String, starts UInt64, completions UInt64, quits UInt64, starters UInt64,
-     completers UInt64, completion_rate Nullable(Float64), user_completion_rate Nullable(Float64)`,
+    [
+      ['course_id', 'String', 'The course (sections.course_id).'],
+      ['section_id', 'String', 'The section (sections.id).'],
+      ['section_order', 'Int64', 'The section’s place in its course (sections.sort_order).'],
+      ['section_name', 'String', 'The section’s name.'],
+      ['unit_id', 'String', 'The unit (units.id).'],
+      ['unit_order', 'Int64', 'The unit’s place in its section (units.sort_order).'],
+      ['unit_name', 'String', 'The unit’s name.'],
+      ['starts', 'UInt64', 'Lesson starts in the unit, all time.'],
+      ['completions', 'UInt64', 'Lesson completions in the unit.'],
+      ['quits', 'UInt64', 'Lessons quit before the end.'],
+      ['starters', 'UInt64', 'Distinct learners who started a lesson of the unit.'],
+      ['completers', 'UInt64', 'Distinct learners who completed one.'],
+      ['completion_rate', 'Nullable(Float64)', 'completions / starts (NULL without starts).'],
+      ['user_completion_rate', 'Nullable(Float64)', 'completers / starters (NULL without starters).'],
+    ],
     'course_id, section_order, unit_order',
     (source) => `SELECT toString(s.course_id) AS course_id, toString(s.id) AS section_id,
         toInt64(s.sort_order) AS section_order, s.name AS section_name, toString(u.id) AS unit_id,
@@ -113,12 +130,23 @@ export const lingoMarts: readonly PackMart[] = [
       INNER JOIN (SELECT * FROM ${mirror(source, 'sections')} FINAL WHERE _is_deleted = 0) AS s ON s.id = u.section_id
       GROUP BY course_id, section_id, section_order, section_name, unit_id, unit_order, unit_name`,
   ),
-  wholeMart(
+  lingoMart(
     'mart_lingo_exercise_difficulty',
+    'Accuracy per exercise type and difficulty level, from every answer (user_exercise_interactions) over the whole history.',
     ['user_exercise_interactions', 'exercises', 'exercise_types'],
-    `exercise_type String, difficulty_level Int64, answers UInt64, correct UInt64, accuracy Float64,
-     first_answers UInt64, first_correct UInt64, first_accuracy Nullable(Float64), users UInt64,
-     avg_time_spent_s Float64, hearts_lost Int64`,
+    [
+      ['exercise_type', 'String', 'The exercise type’s name (exercise_types.name).'],
+      ['difficulty_level', 'Int64', 'The exercise’s difficulty level (exercises.difficulty_level).'],
+      ['answers', 'UInt64', 'Answers given, every attempt.'],
+      ['correct', 'UInt64', 'Right answers.'],
+      ['accuracy', 'Float64', 'correct / answers.'],
+      ['first_answers', 'UInt64', 'First attempts (attempt_number = 1).'],
+      ['first_correct', 'UInt64', 'First attempts answered right.'],
+      ['first_accuracy', 'Nullable(Float64)', 'first_correct / first_answers (NULL without first attempts).'],
+      ['users', 'UInt64', 'Distinct learners who answered.'],
+      ['avg_time_spent_s', 'Float64', 'Mean seconds per answer (0 when not recorded).'],
+      ['hearts_lost', 'Int64', 'Hearts lost on these answers.'],
+    ],
     'exercise_type, difficulty_level',
     (
       source,
@@ -134,11 +162,23 @@ export const lingoMarts: readonly PackMart[] = [
         ON t.id = e.exercise_type_id
       GROUP BY exercise_type, difficulty_level`,
   ),
-  wholeMart(
+  lingoMart(
     'mart_lingo_hearts_daily',
+    'Hearts lost, regenerated and gained per UTC day, from user_hearts_log.',
     ['user_hearts_log'],
-    `day Date, hearts_lost Int64, hearts_regenerated Int64, hearts_gained Int64, loss_events UInt64,
-     users_losing UInt64, users_at_zero UInt64`,
+    [
+      ['day', 'Date', 'The UTC day of the log entries (created_at).'],
+      ['hearts_lost', 'Int64', 'Hearts lost that day (hearts_before − hearts_after of the lost entries).'],
+      ['hearts_regenerated', 'Int64', 'Hearts regenerated over time that day.'],
+      [
+        'hearts_gained',
+        'Int64',
+        'Hearts gained that day by the log’s "gained" action (the seed’s other refills, e.g. practice or purchases).',
+      ],
+      ['loss_events', 'UInt64', 'Log entries losing hearts.'],
+      ['users_losing', 'UInt64', 'Distinct learners who lost a heart that day.'],
+      ['users_at_zero', 'UInt64', 'Distinct learners left with no heart by an entry that day.'],
+    ],
     'day',
     (source) => `SELECT toDate(created_at, 'UTC') AS day,
         toInt64(sumIf(hearts_before - hearts_after, action = 'lost')) AS hearts_lost,
@@ -148,10 +188,17 @@ export const lingoMarts: readonly PackMart[] = [
         uniqExactIf(user_id, hearts_after = 0) AS users_at_zero
       FROM ${mirror(source, 'user_hearts_log')} FINAL WHERE _is_deleted = 0 GROUP BY day`,
   ),
-  wholeMart(
+  lingoMart(
     'mart_lingo_hearts_mismatch',
+    'AC-11: the enrolments whose stored hearts disagree with 5 plus every change user_hearts_log records for the learner; empty when all agree.',
     ['user_courses', 'user_hearts_log'],
-    'user_id String, course_id String, stored_hearts Int64, recomputed_hearts Int64, log_entries UInt64',
+    [
+      ['user_id', 'String', 'The learner (user_courses.user_id).'],
+      ['course_id', 'String', 'The course of the enrolment.'],
+      ['stored_hearts', 'Int64', 'user_courses.hearts as stored (5 when NULL).'],
+      ['recomputed_hearts', 'Int64', '5 + the sum of hearts_after − hearts_before over the learner’s log.'],
+      ['log_entries', 'UInt64', 'The learner’s entries in user_hearts_log.'],
+    ],
     'user_id, course_id',
     (source) => `SELECT toString(c.user_id) AS user_id, toString(c.course_id) AS course_id,
         toInt64(ifNull(c.hearts, ${START_HEARTS})) AS stored_hearts,

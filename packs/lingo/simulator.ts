@@ -6,8 +6,8 @@
 // columns of user_courses: the simulated application never writes them.
 import type pg from 'pg';
 import { DAY, HOUR, MINUTE, SECOND } from '../learning/context.ts';
-import { Random } from '../learning/random.ts';
-import { increment, json, raw, SqlScript, type SqlValue } from '../learning/sql-script.ts';
+import { Random } from '../common/random.ts';
+import { increment, json, raw, SqlScript, type SqlValue } from '../common/sql-script.ts';
 import type { SimulationOptions, SimulationSummary } from '../pack.ts';
 import { createCatalog, editContent, type Catalog, type CatalogLesson } from './catalog.ts';
 import { experimentsRunning, variantOf, EXPERIMENT_NAMES } from './experiments.ts';

@@ -4,7 +4,7 @@
 // settle, every copy equals its member's names; a replay of older changes changes nothing; the
 // reconciliation pass repairs copies written from a stale cache, and finds nothing the second time.
 import { join } from 'node:path';
-import { ObjectId, type Db, type Document, type MongoClient } from 'mongodb';
+import { ObjectId, type Db, type MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WarehouseSink } from '../../ingest/landing/warehouse-sink.ts';
@@ -23,7 +23,7 @@ import {
 import { createTestDatabase, dropTestDatabase } from '../../test/postgres.ts';
 import { scratchDir } from '../../test/scratch.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
-import { Random } from '../learning/random.ts';
+import { Random } from '../common/random.ts';
 import { COPIES, Denormalizer, PROFILE_SYNC_COLLECTION } from './denormalize.ts';
 import { POSTBOOK_AUTH_SCHEMA_SQL } from './index.ts';
 
@@ -99,38 +99,7 @@ interface Member {
 
 /** Each copy of every member's names that differs from the truth now (Auth usernames, profiles). */
 async function driftedCopies(): Promise<string[]> {
-  const { rows } = await postgres.query<{ user_id: string; username: string }>(
-    'SELECT user_id::text AS user_id, username FROM users',
-  );
-  const truth = new Map<string, Record<string, unknown>>();
-  for (const profile of await db.collection('user_profiles').find({}).toArray())
-    truth.set(String(profile.userId), {
-      username: rows.find((row) => row.user_id === profile.userId)?.username,
-      displayName: profile.displayName,
-      avatarUrl: profile.avatarUrl,
-    });
-  const drifted: string[] = [];
-  const at = (document: Document, path: string): unknown =>
-    path.split('.').reduce<unknown>((value, part) => (value as Document | undefined)?.[part], document);
-  for (const copy of COPIES)
-    for (const document of await db.collection(copy.collection).find({}).toArray()) {
-      const holders = copy.array ? ((document[copy.array] as Document[] | undefined) ?? []) : [document];
-      for (const holder of holders) {
-        const want = truth.get(String(at(holder, copy.idField)));
-        if (!want) continue;
-        const fields: [string | undefined, unknown][] = [
-          [copy.username, want.username],
-          [copy.displayName, want.displayName],
-          [copy.avatarUrl, want.avatarUrl],
-        ];
-        for (const [field, value] of fields)
-          if (field && at(holder, field) !== value)
-            drifted.push(
-              `${copy.collection}.${field} of ${String(at(holder, copy.idField))}: ${String(at(holder, field))} ≠ ${String(value)}`,
-            );
-      }
-    }
-  return drifted;
+  return (await denormalizer.verify(postgres)).drifted;
 }
 
 /** Every document of every copied collection and the sync's own records, as text. */

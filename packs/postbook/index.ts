@@ -9,6 +9,7 @@ import { POSTBOOK_MONGO_DATABASE, postbookCollections } from './collections.ts';
 import { postbookMapping } from './mapping.ts';
 import { postbookHeadline, postbookMarts } from './marts.ts';
 import { simulatePostbook } from './simulator.ts';
+import { postbookSync } from './sync.ts';
 import { postbookWriteback } from './writeback.ts';
 
 export { simulatePostbook, type PostbookSimulationSummary } from './simulator.ts';
@@ -35,6 +36,7 @@ export const postbookPack: SourcePack = {
   mapping: postbookMapping,
   marts: postbookMarts,
   writeback: postbookWriteback,
+  sync: postbookSync,
   headline: postbookHeadline,
   simulate: (postgres, options) => simulatePostbook(authDatabase(postgres), options),
 };

@@ -9,7 +9,8 @@
 // comments) and shares; an author's own comments and likes on their post do not count. The
 // per-post and per-author marts span all days, so they are recomputed whole (they are small).
 import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
-import { replaceDays, replacePartitions, insertInto, stageOf } from '../../transforms/marts/partitions.ts';
+import { replaceDays } from '../../transforms/marts/partitions.ts';
+import { martTableDdl, wholeMart } from '../common/pack-mart.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 
 export const DAILY_ACTIVITY = 'mart_postbook_daily_activity';
@@ -20,27 +21,6 @@ export const HASHTAG_DAILY = 'mart_postbook_hashtag_daily';
 
 /** How many authors the leaderboard ranks. */
 export const LEADERBOARD_SIZE = 20;
-
-/** The table and its staging twin (partitions.ts swaps partitions in from it). */
-function tableDdl(table: string, columns: string, partitionBy: string, orderBy: string): string[] {
-  return [
-    `CREATE TABLE IF NOT EXISTS ${q(table)} (pack LowCardinality(String), ${columns})
-     ENGINE = MergeTree PARTITION BY ${partitionBy} ORDER BY ${orderBy}`,
-    `CREATE TABLE IF NOT EXISTS ${q(stageOf(table))} AS ${q(table)}`,
-  ];
-}
-
-/** Replaces all of the pack's rows of a mart recomputed whole. */
-async function replaceWhole(
-  warehouse: Warehouse,
-  table: string,
-  pack: string,
-  select: string,
-): Promise<void> {
-  await replacePartitions(warehouse, { table, pack, where: '1' }, (stage, params) =>
-    insertInto(warehouse, stage, select, params),
-  );
-}
 
 /** Engagement by others on each live post: (post_id, author_id, created_at, comments, reactions, shares, engaged_users). */
 const POST_ENGAGEMENT_SELECT = `
@@ -57,13 +37,23 @@ const POST_ENGAGEMENT_SELECT = `
 
 const dailyActivity: PackMart = {
   name: DAILY_ACTIVITY,
-  ddl: tableDdl(
-    DAILY_ACTIVITY,
-    `day Date, posts UInt64, comments UInt64, reactions UInt64, shares UInt64, messages UInt64, logins UInt64,
-     active_users UInt64`,
-    '(pack, day)',
-    '(pack, day)',
-  ),
+  ddl: martTableDdl({
+    name: DAILY_ACTIVITY,
+    comment:
+      'PostBook activity per UTC day, from fact_activity: what members did that day, and how many did anything.',
+    columns: [
+      ['day', 'Date', 'The UTC calendar day.'],
+      ['posts', 'UInt64', 'Live original posts created that day (shares are counted apart).'],
+      ['comments', 'UInt64', 'Live comments written that day.'],
+      ['reactions', 'UInt64', 'Reactions (likes) given that day, on posts and on comments.'],
+      ['shares', 'UInt64', 'Posts shared that day.'],
+      ['messages', 'UInt64', 'Chat messages sent that day.'],
+      ['logins', 'UInt64', 'Successful logins that day (Auth user_login_history).'],
+      ['active_users', 'UInt64', 'Distinct members with any of these actions that day.'],
+    ],
+    partitionBy: '(pack, day)',
+    orderBy: 'day',
+  }),
   mirrors: () => [],
   async recompute(warehouse: Warehouse, { pack, days }: PackMartContext) {
     await replaceDays(warehouse, DAILY_ACTIVITY, pack, days, {
@@ -76,84 +66,84 @@ const dailyActivity: PackMart = {
   },
 };
 
-const postEngagement: PackMart = {
+const postEngagement = wholeMart({
   name: POST_ENGAGEMENT,
-  ddl: tableDdl(
-    POST_ENGAGEMENT,
-    `post_id String, author_id String, created_day Date, comments UInt64, reactions UInt64, shares UInt64,
-     engagement UInt64, engaged_users UInt64`,
-    'pack',
-    '(pack, post_id)',
-  ),
-  mirrors: () => [],
-  async recompute(warehouse: Warehouse, { pack }: PackMartContext) {
-    await replaceWhole(
-      warehouse,
-      POST_ENGAGEMENT,
-      pack,
-      `SELECT {pack:String}, post_id, author_id, toDate(created_at), comments, reactions, shares,
-          comments + reactions + shares, engaged_users
-        FROM (${POST_ENGAGEMENT_SELECT})`,
-    );
-  },
-};
+  comment: 'Each live post with the engagement other members gave it over the whole history (UTC days).',
+  columns: [
+    ['post_id', 'String', 'The post (posts._id).'],
+    ['author_id', 'String', 'Its author (the Auth user id).'],
+    ['created_day', 'Date', 'The UTC day the post was created.'],
+    ['comments', 'UInt64', 'Comments by other members on the post.'],
+    ['reactions', 'UInt64', 'Reactions by other members on the post itself (not on its comments).'],
+    ['shares', 'UInt64', 'Shares of the post by other members.'],
+    ['engagement', 'UInt64', 'comments + reactions + shares.'],
+    ['engaged_users', 'UInt64', 'Distinct other members who commented, reacted or shared.'],
+  ],
+  orderBy: 'post_id',
+  reads: () => [],
+  select: () => `SELECT {pack:String}, post_id, author_id, toDate(created_at), comments, reactions, shares,
+      comments + reactions + shares, engaged_users
+    FROM (${POST_ENGAGEMENT_SELECT})`,
+});
 
-const authorEngagement: PackMart = {
+const authorEngagement = wholeMart({
   name: AUTHOR_ENGAGEMENT,
-  ddl: tableDdl(
-    AUTHOR_ENGAGEMENT,
-    `author_id String, posts UInt64, comments_received UInt64, reactions_received UInt64, shares_received UInt64,
-     engagement_received UInt64, engagement_per_post Float64`,
-    'pack',
-    '(pack, author_id)',
-  ),
-  mirrors: () => [],
-  async recompute(warehouse: Warehouse, { pack }: PackMartContext) {
-    await replaceWhole(
-      warehouse,
-      AUTHOR_ENGAGEMENT,
-      pack,
-      `SELECT {pack:String}, author_id, count(), sum(comments), sum(reactions), sum(shares),
-          sum(comments + reactions + shares), sum(comments + reactions + shares) / count()
-        FROM (${POST_ENGAGEMENT_SELECT}) GROUP BY author_id`,
-    );
-  },
-};
+  comment:
+    'Each author of a live post with the engagement other members gave their posts, over the whole history.',
+  columns: [
+    ['author_id', 'String', 'The author (the Auth user id).'],
+    ['posts', 'UInt64', 'Their live original posts.'],
+    ['comments_received', 'UInt64', 'Comments by other members on those posts.'],
+    ['reactions_received', 'UInt64', 'Reactions by other members on those posts themselves.'],
+    ['shares_received', 'UInt64', 'Shares of those posts by other members.'],
+    ['engagement_received', 'UInt64', 'comments_received + reactions_received + shares_received.'],
+    ['engagement_per_post', 'Float64', 'engagement_received / posts.'],
+  ],
+  orderBy: 'author_id',
+  reads: () => [],
+  select: () => `SELECT {pack:String}, author_id, count(), sum(comments), sum(reactions), sum(shares),
+      sum(comments + reactions + shares), sum(comments + reactions + shares) / count()
+    FROM (${POST_ENGAGEMENT_SELECT}) GROUP BY author_id`,
+});
 
-const creatorLeaderboard: PackMart = {
+// The username shown is the account's current one, from Auth.
+const creatorLeaderboard = wholeMart({
   name: CREATOR_LEADERBOARD,
-  ddl: tableDdl(
-    CREATOR_LEADERBOARD,
-    `rank UInt32, author_id String, username String, posts UInt64, engagement_received UInt64,
-     engagement_per_post Float64`,
-    'pack',
-    '(pack, rank)',
-  ),
-  // The username shown is the account's current one, from Auth.
-  mirrors: (source) => [`raw_${source}_users`],
-  async recompute(warehouse: Warehouse, { pack, source }: PackMartContext) {
-    await replaceWhole(
-      warehouse,
-      CREATOR_LEADERBOARD,
-      pack,
-      `SELECT {pack:String}, toUInt32(row_number() OVER (ORDER BY a.engagement_received DESC, a.author_id)) AS rank,
-          a.author_id, coalesce(u.username, ''), a.posts, a.engagement_received, a.engagement_per_post
-        FROM (SELECT * FROM ${q(AUTHOR_ENGAGEMENT)} WHERE pack = {pack:String}) AS a
-        LEFT JOIN (SELECT toString(user_id) AS author_id, username FROM ${q(`raw_${source}_users`)} FINAL
-                   WHERE _is_deleted = 0) AS u USING (author_id)
-        ORDER BY rank LIMIT ${LEADERBOARD_SIZE}`,
-    );
-  },
-};
+  comment: `The ${LEADERBOARD_SIZE} authors who received the most engagement from other members over the whole history (ties by author id).`,
+  columns: [
+    ['rank', 'UInt32', 'Place on the board, 1 first.'],
+    ['author_id', 'String', 'The author (the Auth user id).'],
+    ['username', 'String', 'The author’s current username in Auth (empty when the account is gone).'],
+    ['posts', 'UInt64', 'Their live original posts.'],
+    ['engagement_received', 'UInt64', 'Comments, reactions and shares by other members on those posts.'],
+    ['engagement_per_post', 'Float64', 'engagement_received / posts.'],
+  ],
+  orderBy: 'rank',
+  reads: (source) => [`raw_${source}_users`],
+  select: (
+    source,
+  ) => `SELECT {pack:String}, toUInt32(row_number() OVER (ORDER BY a.engagement_received DESC, a.author_id)) AS rank,
+      a.author_id, coalesce(u.username, ''), a.posts, a.engagement_received, a.engagement_per_post
+    FROM (SELECT * FROM ${q(AUTHOR_ENGAGEMENT)} WHERE pack = {pack:String}) AS a
+    LEFT JOIN (SELECT toString(user_id) AS author_id, username FROM ${q(`raw_${source}_users`)} FINAL
+               WHERE _is_deleted = 0) AS u USING (author_id)
+    ORDER BY rank LIMIT ${LEADERBOARD_SIZE}`,
+});
 
 const hashtagDaily: PackMart = {
   name: HASHTAG_DAILY,
-  ddl: tableDdl(
-    HASHTAG_DAILY,
-    'day Date, tag String, posts UInt64, authors UInt64',
-    '(pack, day)',
-    '(pack, day, tag)',
-  ),
+  ddl: martTableDdl({
+    name: HASHTAG_DAILY,
+    comment: 'Hashtag usage per UTC day: the live posts created that day with each tag.',
+    columns: [
+      ['day', 'Date', 'The UTC day the posts were created.'],
+      ['tag', 'String', 'The hashtag, lower-cased, without #.'],
+      ['posts', 'UInt64', 'Live (not deleted) posts of that day using the tag.'],
+      ['authors', 'UInt64', 'Distinct authors of those posts.'],
+    ],
+    partitionBy: '(pack, day)',
+    orderBy: 'day, tag',
+  }),
   mirrors: (source) => [`raw_${source}_posts`],
   // Every post is a fact on its day, so a post's change (a soft delete too) marks that day changed.
   async recompute(warehouse: Warehouse, { pack, source, days }: PackMartContext) {

@@ -7,8 +7,8 @@
 import { ObjectId, type Db, type Document } from 'mongodb';
 import type pg from 'pg';
 import type { SimulationOptions, SimulationSummary } from '../pack.ts';
-import { Random } from '../learning/random.ts';
-import { SqlScript, increment, raw, timestamp } from '../learning/sql-script.ts';
+import { Random } from '../common/random.ts';
+import { SqlScript, increment, raw, timestamp } from '../common/sql-script.ts';
 import {
   ACTIVITY_TTL_S,
   createPostbookCollections,

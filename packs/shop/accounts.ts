@@ -2,8 +2,8 @@
 // shoppers signing up (auth user, role, profile, address, preferences), logging in (refresh
 // tokens), editing their profile and addresses, and deleting their account (soft, as the seed's
 // status and deleted_at columns say); expired refresh tokens are purged nightly.
-import { array, raw, timestamp, date } from '../learning/sql-script.ts';
-import type { Random } from '../learning/random.ts';
+import { array, raw, timestamp, date } from '../common/sql-script.ts';
+import type { Random } from '../common/random.ts';
 import { assignVariants } from './experiments.ts';
 import { DAY, HOUR, MINUTE, type Category, type Shopper, type ShopContext } from './context.ts';
 

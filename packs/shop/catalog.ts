@@ -3,7 +3,7 @@
 // and what shoppers do on a product page (views, cart adds) recorded in the same stream. Only
 // state-changing events change the product document; every event takes the stream's next version.
 import { Double, Int32, ObjectId } from 'mongodb';
-import type { Random } from '../learning/random.ts';
+import type { Random } from '../common/random.ts';
 import { DAY, HOUR, type Category, type Product, type ShopContext } from './context.ts';
 
 const CATEGORY_NAMES = [

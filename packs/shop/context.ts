@@ -1,8 +1,8 @@
 // What every simulated behaviour of the shop shares: the random source, the SQL being written to
 // each service's database, the documents, the catalog, the shoppers' open orders and reviews, and
 // the tallies that end up in the summary.
-import type { Random } from '../learning/random.ts';
-import type { SqlScript } from '../learning/sql-script.ts';
+import type { Random } from '../common/random.ts';
+import type { SqlScript } from '../common/sql-script.ts';
 import type { DocumentBuffer } from './documents.ts';
 import type { Assignment } from './experiments.ts';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONGO_SERVER } from '../../test/mongo.ts';
 import { SHOP_SOURCE, shopWarehouse, type ShopWarehouse } from '../../test/shop-warehouse.ts';
 import { runTransforms, type TransformResult } from '../../transforms/index.ts';
-import { Random } from '../learning/random.ts';
+import { Random } from '../common/random.ts';
 import { shopPack } from './index.ts';
 
 const MARTS = [

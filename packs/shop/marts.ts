@@ -11,9 +11,8 @@
 // a refund, REFUNDED; it counts on the day it was placed. A cancellation counts on cancelled_at's
 // day (before payment, after a failed payment, or by the customer before shipping); a refund on
 // the day its payment became REFUNDED (payments.updated_at), for the payment's amount.
-import { quoteIdentifier as q, quoteString, type Warehouse } from '../../warehouse/index.ts';
-import { replacePartitions, stageOf } from '../../transforms/marts/partitions.ts';
-import type { PackMart, PackMartContext } from '../pack.ts';
+import { wholeMart, type MartColumn } from '../common/pack-mart.ts';
+import type { PackMart } from '../pack.ts';
 import { shopMirror } from './mapping.ts';
 
 const PAID = "('COMPLETED', 'REFUNDED')";
@@ -30,52 +29,28 @@ function mirrors(source: string) {
   };
 }
 
-/** A column of a mart: name, type and the comment analysts read in the data dictionary. */
-type Column = readonly [name: string, type: string, comment: string];
+type Mirrors = ReturnType<typeof mirrors>;
 
-const PACK_COLUMN: Column = ['pack', 'LowCardinality(String)', 'The source pack (product).'];
-
-/** A whole-recomputed mart: partitioned by pack, its one partition swapped in by each run. */
-function wholeMart(
+/** A mart of the shop recomputed whole, reading the mirrors of the given roles. */
+function shopMart(
   name: string,
   comment: string,
-  columns: readonly Column[],
+  columns: readonly MartColumn[],
   orderBy: string,
-  reads: (keyof ReturnType<typeof mirrors>)[],
-  select: (source: ReturnType<typeof mirrors>) => string,
+  roles: (keyof Mirrors)[],
+  select: (source: Mirrors) => string,
 ): PackMart {
-  const definitions = [PACK_COLUMN, ...columns]
-    .map(([column, type, about]) => `${column} ${type} COMMENT ${quoteString(about)}`)
-    .join(', ');
-  return {
+  return wholeMart({
     name,
-    ddl: [
-      `CREATE TABLE IF NOT EXISTS ${name} (${definitions}) ENGINE = MergeTree PARTITION BY pack ORDER BY (${orderBy})
-       COMMENT ${quoteString(comment)}`,
-      // The staging twin replacePartitions swaps the new partition in from.
-      `CREATE TABLE IF NOT EXISTS ${stageOf(name)} AS ${name}`,
-    ],
-    mirrors: (source) => reads.map((role) => mirrors(source)[role]),
-    async recompute(warehouse: Warehouse, context: PackMartContext) {
-      const source = mirrors(context.source);
-      const existing = await warehouse.query<{ name: string }>(
-        'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}',
-        { names: reads.map((role) => source[role]) },
-      );
-      await replacePartitions(
-        warehouse,
-        { table: name, pack: context.pack, where: '1' },
-        async (stage, params) => {
-          // Until every mirror it reads exists (a capture still starting), the mart is empty.
-          if (existing.length < reads.length) return;
-          await warehouse.command(`INSERT INTO ${q(stage)} ${select(source)}`, params);
-        },
-      );
-    },
-  };
+    comment,
+    columns,
+    orderBy,
+    reads: (source) => roles.map((role) => mirrors(source)[role]),
+    select: (source) => select(mirrors(source)),
+  });
 }
 
-const dailyRevenue = wholeMart(
+const dailyRevenue = shopMart(
   'mart_shop_daily_revenue',
   'Shop revenue per day and currency, by the order and payment states of the order and payment services.',
   [
@@ -119,7 +94,7 @@ const dailyRevenue = wholeMart(
     ['refunds', 'Decimal(18, 2)', 'Amount of the payments refunded that day.'],
     ['net_revenue', 'Decimal(18, 2)', 'gross_revenue − refunds of the same day.'],
   ],
-  'pack, day, currency',
+  'day, currency',
   ['orders', 'payments'],
   // Mirror columns are Nullable: the amounts are taken as not null (they are NOT NULL at the
   // source), so a day without refunds sums to 0, not NULL.
@@ -148,13 +123,13 @@ const dailyRevenue = wholeMart(
 );
 
 /** Each product's current category (products keep theirs; a removed product keeps its last). */
-const productCategories = (m: ReturnType<typeof mirrors>) => `
+const productCategories = (m: Mirrors) => `
   SELECT JSONExtractString(doc, '_id') AS product_id, JSONExtractString(doc, 'category', 'id') AS category_id,
     JSONExtractString(doc, 'category', 'name') AS category_name
   FROM ${m.products} FINAL WHERE _is_deleted = 0`;
 
 /** One row per funnel step taken: day, product, user, step, and the order for the order steps. */
-const funnelSteps = (m: ReturnType<typeof mirrors>) => `
+const funnelSteps = (m: Mirrors) => `
   SELECT toDate(assumeNotNull(timestamp)) AS day, assumeNotNull(aggregateId) AS product_id,
     assumeNotNull(userId) AS user_id, if(eventType = 'ProductViewedEvent', 'view', 'cart') AS step, '' AS order_id
   FROM ${m.events} FINAL
@@ -166,7 +141,7 @@ const funnelSteps = (m: ReturnType<typeof mirrors>) => `
   INNER JOIN (SELECT order_id, product_id FROM ${m.items} FINAL WHERE _is_deleted = 0) AS i ON i.order_id = o.id
   ARRAY JOIN if(o.paid, ['order', 'paid'], ['order']) AS step`;
 
-const funnel = wholeMart(
+const funnel = shopMart(
   'mart_shop_funnel',
   'The shop funnel per day and product category: product view → add to cart → order → paid.',
   [
@@ -194,7 +169,7 @@ const funnel = wholeMart(
     ['order_to_paid', 'Nullable(Float64)', 'paying_users / ordering_users.'],
     ['view_to_paid', 'Nullable(Float64)', 'paying_users / viewers.'],
   ],
-  'pack, day, category_id',
+  'day, category_id',
   ['events', 'orders', 'items', 'products'],
   (m) => `
     SELECT {pack:String} AS pack, day, category_id, category_name,
@@ -215,7 +190,7 @@ const funnel = wholeMart(
     GROUP BY day, category_id, category_name`,
 );
 
-const productPerformance = wholeMart(
+const productPerformance = shopMart(
   'mart_shop_product_performance',
   'Each product over the whole history: views, cart adds, paid orders, units, revenue, conversion and rating.',
   [
@@ -236,7 +211,7 @@ const productPerformance = wholeMart(
     ['rating_avg', 'Nullable(Float64)', 'Mean rating of its approved reviews.'],
     ['rating_count', 'UInt64', 'Approved reviews.'],
   ],
-  'pack, product_id',
+  'product_id',
   ['events', 'orders', 'items', 'products', 'reviews'],
   // Revenue is net: the lines of paid orders not refunded. Conversion = buyers / viewers.
   (m) => `

@@ -4,7 +4,7 @@
 // SHIPPED → DELIVERED. Customers cancel some orders before shipping (the payment REFUNDED) and
 // return some after delivery (refunded, the order stays DELIVERED). Each step notifies the shopper.
 import { ObjectId } from 'mongodb';
-import { json, raw, timestamp } from '../learning/sql-script.ts';
+import { json, raw, timestamp } from '../common/sql-script.ts';
 import { changeStock } from './catalog.ts';
 import {
   DAY,

@@ -4,9 +4,9 @@
 // weekly rhythm until they drift away, browse, fill carts, check out and review; the checkout
 // experiment's outcome is planted (experiments.ts).
 import { ObjectId, type Db } from 'mongodb';
-import { Random } from '../learning/random.ts';
+import { Random } from '../common/random.ts';
 import { createCollections, validate } from '../learning/simulator.ts';
-import { SqlScript } from '../learning/sql-script.ts';
+import { SqlScript } from '../common/sql-script.ts';
 import type { PackClients, SimulationOptions, SimulationSummary } from '../pack.ts';
 import {
   createApiKey,
