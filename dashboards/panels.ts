@@ -3,6 +3,7 @@
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
 import { quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { mondayOf } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
 export type Unit =
@@ -75,6 +76,27 @@ export function shiftDay(day: string, days: number): string {
   const date = new Date(`${day}T00:00:00Z`);
   date.setUTCDate(date.getUTCDate() + days);
   return date.toISOString().slice(0, 10);
+}
+
+/**
+ * A range split for the weekly pre-aggregate: the full Monday–Sunday weeks inside it
+ * (weeksFrom…weeksTo, as Mondays; weeksFrom > weeksTo when none) and the days outside them, from…headTo
+ * and tailFrom…to (either empty when headTo < from or tailFrom > to).
+ */
+export function splitWeeks(
+  from: string,
+  to: string,
+): { weeksFrom: string; weeksTo: string; headTo: string; tailFrom: string } {
+  const firstMonday = mondayOf(from) === from ? from : shiftDay(mondayOf(from), 7);
+  const lastMonday = shiftDay(mondayOf(shiftDay(to, 1)), -7);
+  if (firstMonday > lastMonday)
+    return { weeksFrom: firstMonday, weeksTo: lastMonday, headTo: to, tailFrom: shiftDay(to, 1) };
+  return {
+    weeksFrom: firstMonday,
+    weeksTo: lastMonday,
+    headTo: shiftDay(firstMonday, -1),
+    tailFrom: shiftDay(lastMonday, 7),
+  };
 }
 
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -168,35 +190,27 @@ const summary: Panel = {
       { period: 'current', first: filters.from, last: filters.to },
       { period: 'previous', first: shiftDay(filters.from, -length), last: shiftDay(filters.from, -1) },
     ];
-    const userFilter = `({country:String} = '' OR country = {country:String})
-      AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})`;
+    // Sums from the daily series per segment; distinct users over the period from the days' bitmaps,
+    // intersected with the segment once (two fixed texts, so the common case builds no segment).
+    const activeUsers = segmented(filters)
+      ? `(WITH ${SEGMENT} AS segment SELECT bitmapCardinality(bitmapAnd(groupBitmapOrState(users), segment))`
+      : '(SELECT groupBitmapOr(users)';
     const rows: Row[] = [];
-    // Unsegmented, the plain aggregates; segmented, the same over the segment's users (two fixed
-    // texts, so the common case builds no segment at all).
-    const users = segmented(filters) ? 'bitmapAnd(users, segment)' : 'users';
-    const eventsOf = segmented(filters)
-      ? `AND user_id IN (SELECT user_id FROM dim_users WHERE pack = {pack:String} AND ${userFilter})`
-      : '';
     for (const { period, first, last } of periods) {
       const [row] = await warehouse.query<Row>(
-        `${segmented(filters) ? `WITH ${SEGMENT} AS segment` : ''}
+        `WITH (SELECT (sum(active_users), sum(new_users), sum(events)) FROM agg_daily_segments
+               WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}
+                 AND ({country:String} = '' OR country = {country:String})
+                 AND ({cohort:String} = '' OR signup_month = {cohort:String})) AS totals
          SELECT {period:String} AS period, {first:String} AS first_day, {last:String} AS last_day,
-           (SELECT sum(bitmapCardinality(${users}))
-              FROM agg_daily_active_users WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date})
-             / {length:UInt32} AS avg_dau,
-           (SELECT groupBitmapOr(${users})
-              FROM agg_daily_active_users WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}) AS active_users,
-           (SELECT count() FROM dim_users WHERE pack = {pack:String}
-              AND toDate(signup_at) BETWEEN {first:Date} AND {last:Date} AND ${userFilter}) AS new_users,
-           (SELECT sum(events) FROM mart_daily_user_metrics WHERE pack = {pack:String}
-              AND day BETWEEN {first:Date} AND {last:Date} ${eventsOf}) AS events,
-           if(active_users = 0, NULL, events / active_users) AS events_per_active_user`,
+           totals.1 / {length:UInt32} AS avg_dau,
+           ${activeUsers} FROM agg_daily_active_users
+              WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}) AS active_users,
+           totals.2 AS new_users,
+           if(active_users = 0, NULL, totals.3 / active_users) AS events_per_active_user`,
         { ...baseParams(filters), period, first, last, length },
       );
-      if (row) {
-        delete row.events;
-        rows.push(row);
-      }
+      if (row) rows.push(row);
     }
     return rows;
   },
@@ -395,21 +409,38 @@ const contentLeaderboard: Panel = {
     { name: 'rating_count', label: 'ratings', unit: 'count' },
   ],
   async query(warehouse, filters) {
+    // Full weeks from the weekly pre-aggregate, the days of partial weeks at either end from the
+    // daily mart; titles joined to the 25 rows shown only.
+    const { weeksFrom, weeksTo, headTo, tailFrom } = splitWeeks(filters.from, filters.to);
     return warehouse.query<Row>(
-      `SELECT c.content_id AS content_id, any(d.title) AS title, c.content_type AS content_type,
-         sum(c.unique_users) AS user_days, sum(c.views) AS views,
-         if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
-         if(sum(c.scorers) = 0, NULL, sum(c.passers) / sum(c.scorers)) AS pass_rate,
-         if(sum(c.unique_users) = 0, NULL, sum(ifNull(c.bounce_rate, 0) * c.unique_users) / sum(c.unique_users)) AS bounce_rate,
-         if(sum(c.rating_count) = 0, NULL, sum(ifNull(c.rating_avg, 0) * c.rating_count) / sum(c.rating_count)) AS rating_avg,
-         sum(c.rating_count) AS rating_count
-       FROM mart_content_performance AS c
-       LEFT JOIN (SELECT content_id, content_type, title FROM dim_content WHERE pack = {pack:String}) AS d
-         ON d.content_id = c.content_id AND d.content_type = c.content_type
-       WHERE c.pack = {pack:String} AND c.day BETWEEN {from:Date} AND {to:Date}
-       GROUP BY c.content_id, c.content_type
-       ORDER BY user_days DESC, content_id LIMIT 25`,
-      baseParams(filters),
+      `SELECT top.content_id AS content_id, d.title AS title, top.content_type AS content_type,
+         user_days, views, completion_rate, pass_rate, bounce_rate, rating_avg, rating_count
+       FROM (
+         SELECT content_id, content_type, sum(days) AS user_days, sum(viewed) AS views,
+           if(sum(started) = 0, NULL, sum(completed) / sum(started)) AS completion_rate,
+           if(sum(scored) = 0, NULL, sum(passed) / sum(scored)) AS pass_rate,
+           if(user_days = 0, NULL, sum(bounced) / user_days) AS bounce_rate,
+           if(sum(rated) = 0, NULL, sum(rating_total) / sum(rated)) AS rating_avg,
+           sum(rated) AS rating_count
+         FROM (
+           SELECT content_id, content_type, user_days AS days, views AS viewed, starters AS started,
+             completers AS completed, scorers AS scored, passers AS passed, bounces AS bounced,
+             rating_sum AS rating_total, rating_count AS rated
+           FROM agg_content_weekly
+           WHERE pack = {pack:String} AND week BETWEEN {weeksFrom:Date} AND {weeksTo:Date}
+           UNION ALL
+           SELECT content_id, content_type, unique_users, views, starters, completers, scorers, passers,
+             toUInt64(round(ifNull(bounce_rate, 0) * unique_users)), ifNull(rating_avg, 0) * rating_count, rating_count
+           FROM mart_content_performance
+           WHERE pack = {pack:String}
+             AND (day BETWEEN {from:Date} AND {headTo:Date} OR day BETWEEN {tailFrom:Date} AND {to:Date}))
+         GROUP BY content_id, content_type
+         ORDER BY user_days DESC, content_id LIMIT 25) AS top
+       LEFT JOIN (SELECT content_id, content_type, any(title) AS title FROM dim_content
+                  WHERE pack = {pack:String} GROUP BY content_id, content_type) AS d
+         ON d.content_id = top.content_id AND d.content_type = top.content_type
+       ORDER BY user_days DESC, content_id`,
+      { ...baseParams(filters), weeksFrom, weeksTo, headTo, tailFrom },
     );
   },
   chart(rows) {
