@@ -9,6 +9,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { Document } from 'mongodb';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, testOutputDir, type TestBrowser } from '../test/chromium.ts';
@@ -250,6 +251,55 @@ describe('dashboards in Chromium', () => {
     expect(Number(expected?.dau)).toBeLessThan(Number(expected?.all));
     await page.close();
   });
+  it("the signup-cohort filter narrows daily signup retention to the filtered query's; other pages say it does not apply", async () => {
+    const page = await browser.context.newPage();
+    await signIn(page);
+    const [range] = await data.warehouse.query<{ first: string; last: string; months: string[] }>(
+      `SELECT toString(min(cohort_start)) AS first, toString(max(cohort_start)) AS last,
+         arraySort(groupUniqArray(formatDateTime(cohort_start, '%Y-%m'))) AS months
+       FROM mart_retention WHERE pack = 'learning' AND cohort_kind = 'signup' AND grain = 'day' AND cohort_size > 0`,
+    );
+    // Not vacuous: the cohorts span more than one month, so the filter leaves some out.
+    expect(range?.months.length).toBeGreaterThan(1);
+    const month = range?.months.at(-1) ?? '';
+    // Independent of the mart: users who signed up in the month, and those of them active the next day.
+    const dayOne = (filtered: boolean) =>
+      data.warehouse.query<{ users: string; retained: string }>(
+        `SELECT count() AS users,
+           countIf((user_id, toDate(signup_at) + 1) IN (SELECT user_id, day FROM fact_activity WHERE pack = 'learning')) AS retained
+         FROM dim_users WHERE pack = 'learning' AND toDate(signup_at) BETWEEN {first:Date} AND {last:Date}
+           AND toDate(signup_at) + 1 <= (SELECT max(day) FROM fact_activity WHERE pack = 'learning')
+           AND (NOT {filtered:Bool} OR formatDateTime(signup_at, '%Y-%m') = {month:String})`,
+        { first: range?.first, last: range?.last, month, filtered },
+      );
+    const [all] = await dayOne(false);
+    const [expected] = await dayOne(true);
+    await page.goto(`${server.url}/retention?kind=signup&grain=day&from=${range?.first}&to=${range?.last}`);
+    await settled(page);
+    expect(await cell(page, 'retention.curve', 'period', '1', 'users')).toBe(users(Number(all?.users)));
+    await page.selectOption('#f-cohort', month);
+    await Promise.all([page.waitForURL(/cohort=/), page.click('form.filters button[type=submit]')]);
+    await settled(page);
+    expect(page.url()).toContain(`cohort=${month}`);
+    expect(await cell(page, 'retention.curve', 'period', '1', 'users')).toBe(users(Number(expected?.users)));
+    expect(await cell(page, 'retention.curve', 'period', '1', 'rate')).toBe(
+      `${((Number(expected?.retained) / Number(expected?.users)) * 100).toFixed(1)}%`,
+    );
+    expect(Number(expected?.users)).toBeLessThan(Number(all?.users));
+    expect(await page.locator('section[data-panel="retention.curve"] .note').count()).toBe(0);
+    // Weekly cohorts straddle months: the page says the filter does not narrow them.
+    await page.goto(`${server.url}/retention?kind=signup&grain=week&cohort=${month}`);
+    await settled(page);
+    expect(await page.locator('section[data-panel="retention.curve"] .note').textContent()).toBe(
+      'The signup cohort filter does not narrow this panel.',
+    );
+    await page.goto(`${server.url}/content?cohort=${month}&country=VN`);
+    await settled(page);
+    expect(await page.locator('section[data-panel="content.leaderboard"] .note').textContent()).toBe(
+      'The country and signup cohort filters do not narrow this panel.',
+    );
+    await page.close();
+  });
 });
 
 describe('panel states', () => {
@@ -394,6 +444,55 @@ describe('dashboards API', () => {
     await expect(attempt).rejects.toThrow(
       /^dashboards: refusing to listen on 0\.0\.0\.0 without a token[^\n]*$/,
     );
+  });
+});
+
+// Last: it changes an experiment's configured split, so it runs after every test of the data as built.
+describe('sample-ratio mismatch', () => {
+  it('an experiment whose exposures are off its configured split shows the red SRM banner', async () => {
+    const page = await browser.context.newPage();
+    await signIn(page);
+    const [experiment] = await data.warehouse.query<{ experiment: string; flagged: number }>(
+      `SELECT experiment, max(srm_flag) AS flagged FROM mart_ab_results WHERE pack = 'learning'
+       GROUP BY experiment ORDER BY experiment LIMIT 1`,
+    );
+    expect(Number(experiment?.flagged)).toBe(0);
+    const name = experiment?.experiment ?? '';
+    await page.goto(`${server.url}/experiments?experiment=${name}`);
+    await settled(page);
+    expect(await page.locator('.banner').isHidden()).toBe(true);
+    // The users were split evenly; the configuration now says 90% control.
+    const configs = data.mongoClient.db(data.mongoDatabase).collection<Document>('experiments');
+    const config = await configs.findOne({ experiment_name: name });
+    const variants = (config?.variants as Document[]).map((variant) => ({
+      ...variant,
+      configured_share:
+        variant.name === 'control' ? 0.9 : 0.1 / ((config?.variants as Document[]).length - 1),
+    }));
+    await configs.updateOne({ _id: config?._id }, { $set: { variants } });
+    await data.capture();
+    await runTransforms({
+      warehouse: data.warehouse,
+      pack: 'learning',
+      mapping: learningPack.mapping(SOURCE),
+    });
+    const [after] = await data.warehouse.query<{ flagged: number; p: number }>(
+      `SELECT max(srm_flag) AS flagged, min(srm_p_value) AS p FROM mart_ab_results
+       WHERE pack = 'learning' AND experiment = {name:String}`,
+      { name },
+    );
+    expect(Number(after?.flagged)).toBe(1);
+    await page.goto(`${server.url}/experiments?experiment=${name}`);
+    await settled(page);
+    const banner = page.locator('.banner[role=alert]');
+    expect(await banner.isVisible()).toBe(true);
+    expect(await banner.textContent()).toContain(`Sample-ratio mismatch in ${name}`);
+    // Red (#a40000), white text.
+    expect(
+      await banner.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]),
+    ).toEqual(['rgb(164, 0, 0)', 'rgb(255, 255, 255)']);
+    await page.screenshot({ path: join(OUTPUT, 'experiments-srm.png'), fullPage: true });
+    await page.close();
   });
 });
 

@@ -2,7 +2,7 @@
 // the URL and a link can be shared) and one section per panel that assets/app.js fills from the
 // JSON API, with its loading, empty and error states.
 import { escapeHtml } from './html.ts';
-import { PANELS, type Panel } from './panels.ts';
+import { PANELS, type Panel, type Segment } from './panels.ts';
 import { toQueryString, type ResolvedFilters } from './filters.ts';
 
 export interface PageDefinition {
@@ -24,11 +24,17 @@ export const PAGES: readonly PageDefinition[] = [
     path: '/retention',
     title: 'Retention',
     panels: ['retention.cohorts', 'retention.curve'],
-    fields: ['retention'],
+    fields: ['segment', 'retention'],
   },
-  { path: '/content', title: 'Content', panels: ['content.leaderboard'], fields: [] },
+  // The segment fields where some panel may narrow by them or the page should say it does not.
+  { path: '/content', title: 'Content', panels: ['content.leaderboard'], fields: ['segment'] },
   { path: '/content/item', title: 'Content item', panels: ['content.trend'], fields: ['content'] },
-  { path: '/experiments', title: 'Experiments', panels: ['experiments.results'], fields: ['experiment'] },
+  {
+    path: '/experiments',
+    title: 'Experiments',
+    panels: ['experiments.results'],
+    fields: ['segment', 'experiment'],
+  },
   {
     path: '/health',
     title: 'Pipeline health',
@@ -113,10 +119,16 @@ function filterForm(page: PageDefinition, filters: ResolvedFilters, choices: Fil
     .join('')}<button type="submit">Apply</button></form>`;
 }
 
-function section(panel: Panel, segmented: boolean): string {
+const SEGMENT_LABELS: Record<Segment, string> = { country: 'country', cohort: 'signup cohort' };
+
+function section(panel: Panel, filters: ResolvedFilters): string {
+  const applied = panel.segments(filters);
+  const ignored = (['country', 'cohort'] as const).filter(
+    (segment) => filters[segment] !== '' && !applied.includes(segment),
+  );
   const note =
-    segmented && !panel.segments
-      ? '<p class="note">The country and cohort filters do not narrow this panel.</p>'
+    ignored.length > 0
+      ? `<p class="note">The ${ignored.map((segment) => SEGMENT_LABELS[segment]).join(' and ')} ${ignored.length > 1 ? 'filters do' : 'filter does'} not narrow this panel.</p>`
       : '';
   return `<section class="panel" data-panel="${escapeHtml(panel.id)}" aria-labelledby="h-${escapeHtml(panel.id)}">
   <h2 id="h-${escapeHtml(panel.id)}">${escapeHtml(panel.title)}</h2>
@@ -132,8 +144,13 @@ export function renderPage(page: PageDefinition, filters: ResolvedFilters, choic
   const panels = page.panels
     .map((id) => PANELS.find((panel) => panel.id === id))
     .filter((p) => p !== undefined);
-  const query = toQueryString({ pack: filters.pack, from: filters.from, to: filters.to });
-  const segmented = filters.country !== '' || filters.cohort !== '';
+  const query = toQueryString({
+    pack: filters.pack,
+    from: filters.from,
+    to: filters.to,
+    country: filters.country,
+    cohort: filters.cohort,
+  });
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -156,7 +173,7 @@ export function renderPage(page: PageDefinition, filters: ResolvedFilters, choic
 <h1>${escapeHtml(page.title)}</h1>
 ${filterForm(page, filters, choices)}
 <div class="banner" hidden></div>
-${panels.map((panel) => section(panel, segmented)).join('\n')}
+${panels.map((panel) => section(panel, filters)).join('\n')}
 </main>
 <script src="/assets/echarts.js"></script>
 <script src="/assets/app.js"></script>

@@ -3,10 +3,15 @@
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
 import { quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { mondayOf } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
 export type Unit =
   'users' | 'ratio' | 'percent' | 'count' | 'seconds' | 'score' | 'rating' | 'p' | 'day' | 'text';
+
+export type Segment = 'country' | 'cohort';
+const EVERY_SEGMENT: readonly Segment[] = ['country', 'cohort'];
+const NO_SEGMENT: readonly Segment[] = [];
 
 export interface Column {
   name: string;
@@ -25,8 +30,8 @@ export interface Panel {
   /** What the numbers are, in a sentence a product manager reads under the title. */
   description: string;
   columns: Column[];
-  /** Filters this panel narrows by; a page says which filters do not apply to a panel. */
-  segments: boolean;
+  /** The segment filters this panel narrows by under these filters; a page names the others. */
+  segments(filters: ResolvedFilters): readonly Segment[];
   query(warehouse: Warehouse, filters: ResolvedFilters): Promise<Row[]>;
   /** undefined: a table only. */
   chart?(rows: Row[], filters: ResolvedFilters): ChartOption;
@@ -77,6 +82,27 @@ export function shiftDay(day: string, days: number): string {
   return date.toISOString().slice(0, 10);
 }
 
+/**
+ * A range split for the weekly pre-aggregate: the full Monday–Sunday weeks inside it
+ * (weeksFrom…weeksTo, as Mondays; weeksFrom > weeksTo when none) and the days outside them, from…headTo
+ * and tailFrom…to (either empty when headTo < from or tailFrom > to).
+ */
+export function splitWeeks(
+  from: string,
+  to: string,
+): { weeksFrom: string; weeksTo: string; headTo: string; tailFrom: string } {
+  const firstMonday = mondayOf(from) === from ? from : shiftDay(mondayOf(from), 7);
+  const lastMonday = shiftDay(mondayOf(shiftDay(to, 1)), -7);
+  if (firstMonday > lastMonday)
+    return { weeksFrom: firstMonday, weeksTo: lastMonday, headTo: to, tailFrom: shiftDay(to, 1) };
+  return {
+    weeksFrom: firstMonday,
+    weeksTo: lastMonday,
+    headTo: shiftDay(firstMonday, -1),
+    tailFrom: shiftDay(lastMonday, 7),
+  };
+}
+
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 /**
@@ -101,7 +127,7 @@ const activeUsers: Panel = {
   id: 'overview.active',
   title: 'Active users',
   description: 'Distinct active users on the day (DAU), in the 7 days (WAU) and 28 days (MAU) ending on it.',
-  segments: true,
+  segments: () => EVERY_SEGMENT,
   columns: [
     { name: 'day', label: 'day', unit: 'day' },
     { name: 'dau', label: 'DAU', unit: 'users' },
@@ -152,7 +178,7 @@ const summary: Panel = {
   title: 'This period against the one before',
   description:
     'Average DAU, distinct active users, new users (signed up) and events per active user, for the chosen days and the same number of days before them.',
-  segments: true,
+  segments: () => EVERY_SEGMENT,
   columns: [
     { name: 'period', label: 'period', unit: 'text' },
     { name: 'first_day', label: 'from', unit: 'day' },
@@ -168,35 +194,28 @@ const summary: Panel = {
       { period: 'current', first: filters.from, last: filters.to },
       { period: 'previous', first: shiftDay(filters.from, -length), last: shiftDay(filters.from, -1) },
     ];
-    const userFilter = `({country:String} = '' OR country = {country:String})
-      AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})`;
+    // Sums from the daily series per segment; distinct users over the period from the days' bitmaps,
+    // intersected with the segment once (two fixed texts, so the common case builds no segment). A
+    // UInt32, as groupBitmapOr returns, so that JSON carries a number, not a quoted UInt64.
+    const activeUsers = segmented(filters)
+      ? `(WITH ${SEGMENT} AS segment SELECT toUInt32(bitmapCardinality(bitmapAnd(groupBitmapOrState(users), segment)))`
+      : '(SELECT groupBitmapOr(users)';
     const rows: Row[] = [];
-    // Unsegmented, the plain aggregates; segmented, the same over the segment's users (two fixed
-    // texts, so the common case builds no segment at all).
-    const users = segmented(filters) ? 'bitmapAnd(users, segment)' : 'users';
-    const eventsOf = segmented(filters)
-      ? `AND user_id IN (SELECT user_id FROM dim_users WHERE pack = {pack:String} AND ${userFilter})`
-      : '';
     for (const { period, first, last } of periods) {
       const [row] = await warehouse.query<Row>(
-        `${segmented(filters) ? `WITH ${SEGMENT} AS segment` : ''}
+        `WITH (SELECT (sum(active_users), sum(new_users), sum(events)) FROM agg_daily_segments
+               WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}
+                 AND ({country:String} = '' OR country = {country:String})
+                 AND ({cohort:String} = '' OR signup_month = {cohort:String})) AS totals
          SELECT {period:String} AS period, {first:String} AS first_day, {last:String} AS last_day,
-           (SELECT sum(bitmapCardinality(${users}))
-              FROM agg_daily_active_users WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date})
-             / {length:UInt32} AS avg_dau,
-           (SELECT groupBitmapOr(${users})
-              FROM agg_daily_active_users WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}) AS active_users,
-           (SELECT count() FROM dim_users WHERE pack = {pack:String}
-              AND toDate(signup_at) BETWEEN {first:Date} AND {last:Date} AND ${userFilter}) AS new_users,
-           (SELECT sum(events) FROM mart_daily_user_metrics WHERE pack = {pack:String}
-              AND day BETWEEN {first:Date} AND {last:Date} ${eventsOf}) AS events,
-           if(active_users = 0, NULL, events / active_users) AS events_per_active_user`,
+           totals.1 / {length:UInt32} AS avg_dau,
+           ${activeUsers} FROM agg_daily_active_users
+              WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}) AS active_users,
+           totals.2 AS new_users,
+           if(active_users = 0, NULL, totals.3 / active_users) AS events_per_active_user`,
         { ...baseParams(filters), period, first, last, length },
       );
-      if (row) {
-        delete row.events;
-        rows.push(row);
-      }
+      if (row) rows.push(row);
     }
     return rows;
   },
@@ -232,7 +251,7 @@ const newUsers: Panel = {
   id: 'overview.new_users',
   title: 'New users',
   description: 'Users who signed up on the day.',
-  segments: true,
+  segments: () => EVERY_SEGMENT,
   columns: [
     { name: 'day', label: 'day', unit: 'day' },
     { name: 'new_users', label: 'new users', unit: 'users' },
@@ -267,12 +286,21 @@ const retentionColumns: Column[] = [
   { name: 'rate', label: 'retention', unit: 'percent' },
 ];
 
+/**
+ * Daily signup cohorts are the signup-cohort filter's users exactly: the filter keeps the cohorts
+ * of its month. Weekly cohorts straddle months and first-activity cohorts mix signup months, and
+ * the mart has no country, so nothing else narrows retention.
+ */
+function retentionSegments(filters: ResolvedFilters): readonly Segment[] {
+  return filters.kind === 'signup' && filters.grain === 'day' ? ['cohort'] : NO_SEGMENT;
+}
+
 const retentionHeatmap: Panel = {
   id: 'retention.cohorts',
   title: 'Cohort retention',
   description:
-    'Share of each cohort active in the period N days (weeks) after it started; "unbounded" counts users active in that period or any later one.',
-  segments: false,
+    'Share of each cohort active in the period N days (weeks) after it started; "unbounded" counts users active in that period or any later one. With daily signup cohorts, the signup-cohort filter keeps the cohorts of its month.',
+  segments: retentionSegments,
   columns: retentionColumns,
   async query(warehouse, filters) {
     return warehouse.query<Row>(
@@ -281,13 +309,15 @@ const retentionHeatmap: Panel = {
          if({unbounded:Bool}, r.unbounded_rate, r.retention_rate) AS rate
        FROM mart_retention AS r
        WHERE r.pack = {pack:String} AND r.cohort_kind = {kind:String} AND r.grain = {grain:String}
-         AND r.cohort_start BETWEEN {from:Date} AND {to:Date} AND r.period <= if({grain:String} = 'day', 30, 12)
+         AND r.cohort_start BETWEEN {from:Date} AND {to:Date}
+         AND ({month:String} = '' OR formatDateTime(r.cohort_start, '%Y-%m') = {month:String}) AND r.period <= if({grain:String} = 'day', 30, 12)
        ORDER BY r.cohort_start, r.period`,
       {
         ...baseParams(filters),
         kind: filters.kind,
         grain: filters.grain,
         unbounded: filters.curve === 'unbounded',
+        month: retentionSegments(filters).includes('cohort') ? filters.cohort : '',
       },
     );
   },
@@ -335,8 +365,8 @@ const retentionCurve: Panel = {
   id: 'retention.curve',
   title: 'Overall retention curve',
   description:
-    'Cohorts of the chosen range weighted by size; period N uses only the cohorts old enough to have reached it.',
-  segments: false,
+    'Cohorts of the chosen range weighted by size; period N uses only the cohorts old enough to have reached it. With daily signup cohorts, the signup-cohort filter keeps the cohorts of its month.',
+  segments: retentionSegments,
   columns: [
     { name: 'period', label: 'period', unit: 'count' },
     { name: 'cohorts', label: 'cohorts', unit: 'count' },
@@ -350,12 +380,14 @@ const retentionCurve: Panel = {
        FROM mart_retention
        WHERE pack = {pack:String} AND cohort_kind = {kind:String} AND grain = {grain:String}
          AND cohort_start BETWEEN {from:Date} AND {to:Date} AND cohort_size > 0
+         AND ({month:String} = '' OR formatDateTime(cohort_start, '%Y-%m') = {month:String})
        GROUP BY period ORDER BY period`,
       {
         ...baseParams(filters),
         kind: filters.kind,
         grain: filters.grain,
         unbounded: filters.curve === 'unbounded',
+        month: retentionSegments(filters).includes('cohort') ? filters.cohort : '',
       },
     );
   },
@@ -381,7 +413,7 @@ const contentLeaderboard: Panel = {
   title: 'Content leaderboard',
   description:
     'Items by user-days (a user counts once per day they used the item). Completion rate = completers ÷ starters, pass rate = users passing ÷ users scored, each user counted once per day; bounce = users with a single event.',
-  segments: false,
+  segments: () => NO_SEGMENT,
   columns: [
     { name: 'content_id', label: 'content', unit: 'text' },
     { name: 'title', label: 'title', unit: 'text' },
@@ -395,21 +427,38 @@ const contentLeaderboard: Panel = {
     { name: 'rating_count', label: 'ratings', unit: 'count' },
   ],
   async query(warehouse, filters) {
+    // Full weeks from the weekly pre-aggregate, the days of partial weeks at either end from the
+    // daily mart; titles joined to the 25 rows shown only.
+    const { weeksFrom, weeksTo, headTo, tailFrom } = splitWeeks(filters.from, filters.to);
     return warehouse.query<Row>(
-      `SELECT c.content_id AS content_id, any(d.title) AS title, c.content_type AS content_type,
-         sum(c.unique_users) AS user_days, sum(c.views) AS views,
-         if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
-         if(sum(c.scorers) = 0, NULL, sum(c.passers) / sum(c.scorers)) AS pass_rate,
-         if(sum(c.unique_users) = 0, NULL, sum(ifNull(c.bounce_rate, 0) * c.unique_users) / sum(c.unique_users)) AS bounce_rate,
-         if(sum(c.rating_count) = 0, NULL, sum(ifNull(c.rating_avg, 0) * c.rating_count) / sum(c.rating_count)) AS rating_avg,
-         sum(c.rating_count) AS rating_count
-       FROM mart_content_performance AS c
-       LEFT JOIN (SELECT content_id, content_type, title FROM dim_content WHERE pack = {pack:String}) AS d
-         ON d.content_id = c.content_id AND d.content_type = c.content_type
-       WHERE c.pack = {pack:String} AND c.day BETWEEN {from:Date} AND {to:Date}
-       GROUP BY c.content_id, c.content_type
-       ORDER BY user_days DESC, content_id LIMIT 25`,
-      baseParams(filters),
+      `SELECT ranked.content_id AS content_id, d.title AS title, ranked.content_type AS content_type,
+         user_days, views, completion_rate, pass_rate, bounce_rate, rating_avg, rating_count
+       FROM (
+         SELECT content_id, content_type, sum(days) AS user_days, sum(viewed) AS views,
+           if(sum(started) = 0, NULL, sum(completed) / sum(started)) AS completion_rate,
+           if(sum(scored) = 0, NULL, sum(passed) / sum(scored)) AS pass_rate,
+           if(user_days = 0, NULL, sum(bounced) / user_days) AS bounce_rate,
+           if(sum(rated) = 0, NULL, sum(rating_total) / sum(rated)) AS rating_avg,
+           sum(rated) AS rating_count
+         FROM (
+           SELECT content_id, content_type, user_days AS days, views AS viewed, starters AS started,
+             completers AS completed, scorers AS scored, passers AS passed, bounces AS bounced,
+             rating_sum AS rating_total, rating_count AS rated
+           FROM agg_content_weekly
+           WHERE pack = {pack:String} AND week BETWEEN {weeksFrom:Date} AND {weeksTo:Date}
+           UNION ALL
+           SELECT content_id, content_type, unique_users, views, starters, completers, scorers, passers,
+             toUInt64(round(ifNull(bounce_rate, 0) * unique_users)), ifNull(rating_avg, 0) * rating_count, rating_count
+           FROM mart_content_performance
+           WHERE pack = {pack:String}
+             AND (day BETWEEN {from:Date} AND {headTo:Date} OR day BETWEEN {tailFrom:Date} AND {to:Date}))
+         GROUP BY content_id, content_type
+         ORDER BY user_days DESC, content_id LIMIT 25) AS ranked
+       LEFT JOIN (SELECT content_id, content_type, any(title) AS title FROM dim_content
+                  WHERE pack = {pack:String} GROUP BY content_id, content_type) AS d
+         ON d.content_id = ranked.content_id AND d.content_type = ranked.content_type
+       ORDER BY user_days DESC, content_id`,
+      { ...baseParams(filters), weeksFrom, weeksTo, headTo, tailFrom },
     );
   },
   chart(rows) {
@@ -432,7 +481,7 @@ const contentTrend: Panel = {
   id: 'content.trend',
   title: 'Content item over time',
   description: 'One item per day: its users and its rates (choose the item with the content filter).',
-  segments: false,
+  segments: () => NO_SEGMENT,
   columns: [
     { name: 'day', label: 'day', unit: 'day' },
     { name: 'unique_users', label: 'users', unit: 'users' },
@@ -477,7 +526,7 @@ const experimentResults: Panel = {
   title: 'Experiment results',
   description:
     'Per metric and variant against control: relative lift with its 95% interval (delta method) and the same test’s p-value; the always-valid (mSPRT) p-value and interval; the p-value the decision rests on (Holm over the metrics); users still needed for 80% power at the observed lift.',
-  segments: false,
+  segments: () => NO_SEGMENT,
   columns: [
     { name: 'experiment', label: 'experiment', unit: 'text' },
     { name: 'metric', label: 'metric', unit: 'text' },
@@ -556,7 +605,7 @@ const healthTables: Panel = {
   title: 'Mirrors',
   description:
     'Per source table or collection: row versions landed, live rows, the newest change landed and how long ago that was, and dead letters waiting.',
-  segments: false,
+  segments: () => NO_SEGMENT,
   columns: [
     { name: 'source', label: 'source', unit: 'text' },
     { name: 'mirror', label: 'mirror table', unit: 'text' },
@@ -622,7 +671,7 @@ const healthDeadLetters: Panel = {
   title: 'Dead letters',
   description:
     'Changes that could not land, newest first, with the reason (replay them with `tributary dlq replay`).',
-  segments: false,
+  segments: () => NO_SEGMENT,
   columns: [
     { name: 'failed_at', label: 'failed at (UTC)', unit: 'text' },
     { name: 'pipeline', label: 'pipeline', unit: 'text' },
@@ -642,7 +691,7 @@ const healthTransforms: Panel = {
   id: 'health.transforms',
   title: 'Transform runs',
   description: 'The newest transform run per pack: mirror rows landed up to the watermark are in the marts.',
-  segments: false,
+  segments: () => NO_SEGMENT,
   columns: [
     { name: 'pipeline', label: 'pipeline', unit: 'text' },
     { name: 'updated_at', label: 'last run (UTC)', unit: 'text' },

@@ -111,3 +111,31 @@ export function abResultsOracle(exposures: string, metrics: readonly AbMetric[],
     FROM per_user CROSS JOIN LATERAL (VALUES ${metrics.map((metric) => `('${metric.name}', "${metric.name}")`).join(', ')}) AS m(metric, value)
     GROUP BY 1, 2, 3`;
 }
+
+/** agg_content_weekly: `daily` (contentPerformanceOracle's rows) added up per Monday-based week. */
+export function contentWeeklyOracle(daily: string): string {
+  return `SELECT date_trunc('week', day::date)::date::text AS week, content_id, content_type,
+      sum(unique_users) AS user_days, sum(views) AS views, sum(starters) AS starters,
+      sum(completers) AS completers, sum(scorers) AS scorers, sum(passers) AS passers,
+      sum(round(coalesce(bounce_rate, 0) * unique_users)) AS bounces,
+      sum(coalesce(rating_avg, 0) * rating_count) AS rating_sum, sum(rating_count) AS rating_count
+    FROM (${daily}) d GROUP BY 1, 2, 3`;
+}
+
+/**
+ * agg_daily_segments: per day, country and signup month, active users, events and signups;
+ * `users` is a SELECT of (user_id, country, signup_day). Users absent from it count in no segment.
+ */
+export function dailySegmentsOracle(users: string): string {
+  return `WITH u AS (${users}),
+    activity AS (SELECT ts::date AS day, user_id, count(*) AS events FROM oracle_facts GROUP BY 1, 2),
+    counted AS (
+      SELECT a.day, coalesce(u.country, '') AS country, coalesce(to_char(u.signup_day, 'YYYY-MM'), '') AS signup_month,
+        1 AS active, a.events, 0 AS signups
+      FROM activity a LEFT JOIN u ON u.user_id = a.user_id
+      UNION ALL
+      SELECT signup_day, country, to_char(signup_day, 'YYYY-MM'), 0, 0, 1 FROM u)
+    SELECT day::text AS day, country, signup_month, sum(active) AS active_users, sum(events) AS events,
+      sum(signups) AS new_users
+    FROM counted GROUP BY 1, 2, 3`;
+}

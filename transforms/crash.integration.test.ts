@@ -14,6 +14,9 @@ const MARTS = [
   'mart_daily_user_metrics',
   'mart_dau',
   'mart_content_performance',
+  'agg_content_weekly',
+  'agg_daily_segments',
+  'agg_segment_users',
   'mart_retention',
   'mart_ab_results',
 ];

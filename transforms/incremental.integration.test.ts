@@ -15,6 +15,9 @@ const MARTS = [
   'mart_daily_user_metrics',
   'mart_dau',
   'mart_content_performance',
+  'agg_content_weekly',
+  'agg_daily_segments',
+  'agg_segment_users',
   'mart_retention',
   'mart_ab_results',
 ];
@@ -27,9 +30,15 @@ afterAll(async () => {
   await data?.close();
 });
 
-async function transformBoth(): Promise<TransformResult> {
+/** `insertDurationBoundMs` 0: nothing landed before the last run is read again (one writer here). */
+async function transformBoth(insertDurationBoundMs?: number): Promise<TransformResult> {
   const mapping = learningPack.mapping(SOURCE);
-  const incremental = await runTransforms({ warehouse: data.warehouse, pack: 'inc', mapping });
+  const incremental = await runTransforms({
+    warehouse: data.warehouse,
+    pack: 'inc',
+    mapping,
+    ...(insertDurationBoundMs === undefined ? {} : { insertDurationBoundMs }),
+  });
   await runTransforms({ warehouse: data.warehouse, pack: 'full', mapping, full: true });
   return incremental;
 }
@@ -62,6 +71,9 @@ async function changeSources(random: Random): Promise<void> {
   await postgres.query(`UPDATE user_lesson_progress SET status = CASE WHEN status = 'completed' THEN 'in_progress' ELSE 'completed' END,
       completed_at = coalesce(completed_at, updated_at) + ${shift()}
     WHERE id IN (SELECT id FROM user_lesson_progress ORDER BY random() LIMIT ${random.int(2, 15)})`);
+  // Users moving country: their segment changes on every day they were active.
+  await postgres.query(`UPDATE user_profiles SET country_code = CASE WHEN country_code = 'VN' THEN 'US' ELSE 'VN' END
+    WHERE user_id IN (SELECT user_id FROM user_profiles ORDER BY random() LIMIT ${random.int(1, 4)})`);
   await postgres.query(`UPDATE lesson_reviews SET rating = 1 + (rating % 5)
     WHERE id IN (SELECT id FROM lesson_reviews ORDER BY random() LIMIT 5)`);
   // Deletes.
@@ -117,6 +129,30 @@ describe(`incremental transforms equal a full recompute (documents on the ${MONG
         expect({ round, mart, text: await martText(mart, 'inc') }).toEqual({ round, mart, text: full });
       }
     }
+  });
+
+  it("a change of country alone moves the users' active days to their new segment", async () => {
+    await transformBoth();
+    // Users active on some day, not on the latest: no activity changes, so only the segment
+    // changes tell the run which days to recompute.
+    const movers = await data.warehouse.query<{ user_id: string }>(
+      `SELECT user_id FROM mart_daily_user_metrics WHERE pack = 'full' GROUP BY user_id
+       HAVING max(day) < (SELECT max(day) FROM mart_daily_user_metrics WHERE pack = 'full') LIMIT 3`,
+    );
+    expect(movers.length).toBeGreaterThan(0);
+    await data.postgres.query(
+      `UPDATE user_profiles SET country_code = CASE WHEN country_code = 'VN' THEN 'US' ELSE 'VN' END
+       WHERE user_id = ANY($1::uuid[])`,
+      [movers.map((row) => row.user_id)],
+    );
+    await data.capture();
+    const incremental = await transformBoth(0);
+    expect(incremental.recomputedDays).toEqual([]);
+    for (const table of ['agg_daily_segments', 'agg_segment_users'])
+      expect({ table, text: await martText(table, 'inc') }).toEqual({
+        table,
+        text: await martText(table, 'full'),
+      });
   });
 
   it('does nothing on an idle source once a run has read past the insert-duration bound', async () => {

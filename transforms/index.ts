@@ -3,3 +3,4 @@ export { existingTables, recomputeMarts, runTransforms } from './run.ts';
 export type { TransformOptions, TransformResult } from './run.ts';
 export { AB_MEASURES, recomputeAbResults, SRM_ALPHA } from './marts/ab-results.ts';
 export { lineageOf } from './lineage.ts';
+export { mondayOf } from './marts/content-weekly.ts';

@@ -23,6 +23,8 @@ import {
 import { recomputeAbResults, refreshAbUsers } from './marts/ab-results.ts';
 import { recomputeDailyActiveUsers } from './marts/active-users.ts';
 import { recomputeContentPerformance } from './marts/content-performance.ts';
+import { recomputeContentWeekly } from './marts/content-weekly.ts';
+import { recomputeDailySegments } from './marts/daily-segments.ts';
 import { recomputeDailyUserMetrics } from './marts/daily-user-metrics.ts';
 import { recomputeDau } from './marts/dau.ts';
 import type { DaySelection } from './marts/partitions.ts';
@@ -69,9 +71,10 @@ type TransformState = z.infer<typeof transformStateSchema>;
 
 /**
  * Raised when facts or partial aggregates gain what existing rows lack (2: user keys; 3: the A/B
- * `value` measure), so that a full run rebuilds them.
+ * `value` measure; 4: the dashboards' pre-aggregates, which incremental runs only patch), so that a
+ * full run rebuilds them.
  */
-const FACTS_LAYOUT = 3;
+const FACTS_LAYOUT = 4;
 
 /** A row is stamped with its ingestion time when its insert starts, and is visible when it ends. */
 const INSERT_DURATION_BOUND_MS = 10_000;
@@ -198,7 +201,9 @@ export async function recomputeMarts(
     ['mart_daily_user_metrics', () => recomputeDailyUserMetrics(warehouse, pack, mapping, activityDays)],
     ['agg_daily_active_users', () => recomputeDailyActiveUsers(warehouse, pack, activityDays)],
     ['mart_dau', () => recomputeDau(warehouse, pack, activityDays)],
+    ['agg_daily_segments', () => recomputeDailySegments(warehouse, pack, activityDays)],
     ['mart_content_performance', () => recomputeContentPerformance(warehouse, pack, mapping, contentDays)],
+    ['agg_content_weekly', () => recomputeContentWeekly(warehouse, pack, contentDays)],
     ['mart_retention', () => recomputeRetention(warehouse, pack, activityDays)],
     ['agg_ab_users', () => refreshAbUsers(warehouse, pack, mapping.analysisWindowDays, exposureDays)],
     ['mart_ab_results', () => recomputeAbResults(warehouse, pack, mapping, existing)],
