@@ -25,6 +25,7 @@ import {
 } from '../warehouse/index.ts';
 import {
   bindParameters,
+  checkDatabase,
   checkReadOnlyAst,
   checkReadOnlyKind,
   checkSettings,
@@ -256,6 +257,7 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
   const format =
     shape.format ??
     (url.searchParams.get('default_format') || header(request, 'x-clickhouse-format') || 'TabSeparated');
+  checkDatabase(user, database);
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(format))
     throw new ClickHouseException(73, `Unknown format ${format.slice(0, 100)}`);
   const gzip =
@@ -282,7 +284,7 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
         context.control.run(`EXPLAIN AST ${placeholdersForParsing(shape.text, params)}`, {}, 'TSVRaw'),
       );
       checkReadOnlyKind(user, shape.kind, request.method === 'GET');
-      checkReadOnlyAst(user, ast.bytes.toString('utf8'));
+      checkReadOnlyAst(user, ast.bytes.toString('utf8'), shape.text);
     }
     const statement = shape.withSettings(settings);
     const headers = { ...state.common, 'X-ClickHouse-Format': format, 'Content-Type': contentType(format) };

@@ -1,7 +1,10 @@
 // Raw mirror tables (`raw_<source>_<table>`): one row per version of a source row, collapsed by
 // ReplacingMergeTree(_version, _is_deleted) so replays are harmless and FINAL gives the source's state.
 import { quoteIdentifier as q, quoteString } from './sql.ts';
+import { bookkeepingTable } from './bookkeeping.ts';
 import type { Warehouse } from './warehouse.ts';
+
+const KEY_CHANGES = bookkeepingTable('key_changes');
 
 export interface MirrorColumn {
   name: string;
@@ -172,7 +175,7 @@ export async function recordKeyChangeImages(
   deduplicationToken: string,
 ): Promise<void> {
   await warehouse.insert(
-    '_tributary_key_changes',
+    KEY_CHANGES,
     images.map(({ position, image }) => ({ mirror, position, image: JSON.stringify(image) })),
     { deduplicationToken },
   );
@@ -185,7 +188,7 @@ export async function readKeyChangeImages(
   positions: readonly number[],
 ): Promise<Map<number, Record<string, unknown>>> {
   const rows = await warehouse.query<{ position: string; image: string }>(
-    'SELECT position, image FROM _tributary_key_changes FINAL WHERE mirror = {mirror:String} AND position IN {positions:Array(UInt64)}',
+    `SELECT position, image FROM ${KEY_CHANGES} FINAL WHERE mirror = {mirror:String} AND position IN {positions:Array(UInt64)}`,
     { mirror, positions },
   );
   return new Map(rows.map((row) => [Number(row.position), JSON.parse(row.image) as Record<string, unknown>]));

@@ -6,13 +6,12 @@
 // - mart_courses_reviews: per reviewed course, the reviews' count, mean and distribution.
 // They read what the students and the services did, never the course columns the write-back owns
 // (rating, total_reviews, current_students), so a write-back changes no mart.
-import { replacePartitions, insertInto } from '../../transforms/marts/partitions.ts';
-import { quoteIdentifier as q, quoteString, type Warehouse } from '../../warehouse/index.ts';
+import { replacePartitions, insertInto, stageOf } from '../../transforms/marts/partitions.ts';
+import { quoteIdentifier as q, quoteString, quoteTable, type Warehouse } from '../../warehouse/index.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 import { coursesMirror, type CoursesService } from './mapping.ts';
 
-const stageDdl = (table: string) =>
-  `CREATE TABLE IF NOT EXISTS ${q(`_tributary_stage_${table}`)} AS ${q(table)}`;
+const stageDdl = (table: string) => `CREATE TABLE IF NOT EXISTS ${quoteTable(stageOf(table))} AS ${q(table)}`;
 
 /** The pack's live rows of one mirror. */
 const live = (source: string, service: CoursesService, table: string) =>

@@ -7,8 +7,8 @@
 // - mart_lingo_hearts_daily: hearts lost, regenerated and gained per (UTC) day;
 // - mart_lingo_hearts_mismatch (AC-11): enrollments whose stored hearts disagree with the hearts
 //   the log accounts for (5, the starting hearts, plus every logged change).
-import { replacePartitions } from '../../transforms/marts/partitions.ts';
-import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
+import { replacePartitions, stageOf } from '../../transforms/marts/partitions.ts';
+import { quoteIdentifier as q, quoteTable, type Warehouse } from '../../warehouse/index.ts';
 import type { PackMart } from '../pack.ts';
 
 /** The hearts every learner starts with (the seed's DEFAULT 5). */
@@ -56,12 +56,12 @@ function wholeMart(
     ddl: [
       `CREATE TABLE IF NOT EXISTS ${name} (pack LowCardinality(String), ${columns})
        ENGINE = MergeTree PARTITION BY pack ORDER BY (pack, ${orderBy})`,
-      `CREATE TABLE IF NOT EXISTS _tributary_stage_${name} AS ${name}`,
+      `CREATE TABLE IF NOT EXISTS ${stageOf(name)} AS ${name}`,
     ],
     async recompute(warehouse: Warehouse, { pack, source }) {
       await replacePartitions(warehouse, { table: name, pack, where: '1' }, async (stage, params) => {
         await warehouse.command(
-          `INSERT INTO ${q(stage)} SELECT {pack:String} AS pack, * FROM (${select(source)})`,
+          `INSERT INTO ${quoteTable(stage)} SELECT {pack:String} AS pack, * FROM (${select(source)})`,
           params,
         );
       });

@@ -8,7 +8,7 @@
 // Engagement is what other members did to a post: comments, reactions on the post itself (not on its
 // comments) and shares; an author's own comments and likes on their post do not count. The
 // per-post and per-author marts span all days, so they are recomputed whole (they are small).
-import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
+import { quoteIdentifier as q, quoteTable, type Warehouse } from '../../warehouse/index.ts';
 import { replaceDays, replacePartitions, insertInto, stageOf } from '../../transforms/marts/partitions.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 
@@ -26,7 +26,7 @@ function tableDdl(table: string, columns: string, partitionBy: string, orderBy: 
   return [
     `CREATE TABLE IF NOT EXISTS ${q(table)} (pack LowCardinality(String), ${columns})
      ENGINE = MergeTree PARTITION BY ${partitionBy} ORDER BY ${orderBy}`,
-    `CREATE TABLE IF NOT EXISTS ${q(stageOf(table))} AS ${q(table)}`,
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(stageOf(table))} AS ${q(table)}`,
   ];
 }
 

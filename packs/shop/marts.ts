@@ -11,7 +11,7 @@
 // a refund, REFUNDED; it counts on the day it was placed. A cancellation counts on cancelled_at's
 // day (before payment, after a failed payment, or by the customer before shipping); a refund on
 // the day its payment became REFUNDED (payments.updated_at), for the payment's amount.
-import { quoteIdentifier as q, quoteString, type Warehouse } from '../../warehouse/index.ts';
+import { quoteString, quoteTable, type Warehouse } from '../../warehouse/index.ts';
 import { replacePartitions, stageOf } from '../../transforms/marts/partitions.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 import { shopMirror } from './mapping.ts';
@@ -68,7 +68,7 @@ function wholeMart(
         async (stage, params) => {
           // Until every mirror it reads exists (a capture still starting), the mart is empty.
           if (existing.length < reads.length) return;
-          await warehouse.command(`INSERT INTO ${q(stage)} ${select(source)}`, params);
+          await warehouse.command(`INSERT INTO ${quoteTable(stage)} ${select(source)}`, params);
         },
       );
     },
