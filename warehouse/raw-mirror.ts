@@ -19,6 +19,8 @@ export interface MirrorTable {
   columns: MirrorColumn[];
   /** The source row key: the mirror's ORDER BY. */
   key: string[];
+  /** The source's own comment on the table (Postgres `COMMENT ON TABLE`), quoted in the mirror's. */
+  sourceComment?: string;
 }
 
 export const MIRROR_META_COLUMNS = ['_version', '_is_deleted', '_ingested_at'] as const;
@@ -38,8 +40,13 @@ export function createMirrorTableSql(table: MirrorTable): string {
     `ENGINE = ReplacingMergeTree(_version, _is_deleted)\n` +
     `ORDER BY (${table.key.map(q).join(', ')})\n` +
     `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}\n` +
-    `COMMENT ${quoteString(`Every version of ${sourceOf(table.name)}'s rows, deletions included. For its rows as they are now, read ${currentStateViewName(table.name)}.`)}`
+    `COMMENT ${quoteString(mirrorComment(table))}`
   );
+}
+
+function mirrorComment(table: MirrorTable): string {
+  const own = `Every version of ${sourceOf(table.name)}'s rows, deletions included. For its rows as they are now, read ${currentStateViewName(table.name)}.`;
+  return table.sourceComment === undefined ? own : `${own} In the source: ${table.sourceComment}`;
 }
 
 const commentClause = (column: MirrorColumn) =>
@@ -95,6 +102,15 @@ export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable
       await warehouse.command(
         `ALTER TABLE ${q(table.name)} COMMENT COLUMN ${q(column.name)} ${quoteString(column.comment)}`,
       );
+  // The source's table comment may have been made, changed or dropped since the mirror was.
+  const [own] = await warehouse.query<{ comment: string }>(
+    'SELECT comment FROM system.tables WHERE database = currentDatabase() AND name = {table:String}',
+    { table: table.name },
+  );
+  if (own !== undefined && own.comment !== mirrorComment(table))
+    await warehouse.command(
+      `ALTER TABLE ${q(table.name)} MODIFY COMMENT ${quoteString(mirrorComment(table))}`,
+    );
   // The view shows every column the mirror has (columns the source dropped included).
   const meta = new Set<string>(MIRROR_META_COLUMNS);
   const all = [
