@@ -32,6 +32,7 @@ import {
   HTTP_PARAMETERS,
   parseSetStatement,
 } from './access.ts';
+import { AstCache } from './ast-cache.ts';
 import { ClickHouseException, codeOf, httpStatusFor, SqlEndpointError } from './errors.ts';
 import { SessionPool, type Lease } from './session-pool.ts';
 import { describeStatement, StatementSyntaxError, type StatementShape } from './statement.ts';
@@ -102,14 +103,19 @@ export async function startSqlEndpoint(options: SqlEndpointOptions): Promise<Sql
   for (const user of users)
     pools.set(user.name, new SessionPool(path, sessionSetup(user), options.sessionsPerUser ?? 2));
   let controlTail: Promise<unknown> = Promise.resolve();
+  const controlled = <T>(action: () => Promise<T>): Promise<T> => {
+    const result = controlTail.then(action);
+    controlTail = result.catch(() => undefined);
+    return result;
+  };
   const context: Context = {
     users,
     spool: await mkdtemp(join(tmpdir(), 'tributary-sql-')),
-    controlled: <T>(action: () => Promise<T>): Promise<T> => {
-      const result = controlTail.then(action);
-      controlTail = result.catch(() => undefined);
-      return result;
-    },
+    controlled,
+    // Parsed on the control session: no limits there to cut the tree short.
+    trees: new AstCache(async (text) =>
+      (await controlled(() => control.run(`EXPLAIN AST ${text}`, {}, 'TSVRaw'))).bytes.toString('utf8'),
+    ),
     pools,
     control,
     timezone,
@@ -174,6 +180,8 @@ interface Context {
   spool: string;
   /** Runs on the control session one statement at a time. */
   controlled<T>(action: () => Promise<T>): Promise<T>;
+  /** Syntax trees for read-only users' statements. */
+  trees: AstCache;
   pools: Map<string, SessionPool>;
   control: EngineSession;
   timezone: string;
@@ -278,13 +286,10 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
       lease.database = database;
     }
     if (user.readonly) {
-      // Parsed on the control session: no limits there to cut the tree short, and no values
-      // bound (placeholders become NULL, identifiers their quoted name), so nothing runs.
-      const ast = await context.controlled(() =>
-        context.control.run(`EXPLAIN AST ${placeholdersForParsing(shape.text, params)}`, {}, 'TSVRaw'),
-      );
+      // No values bound (placeholders become NULL, identifiers their quoted name), so nothing runs.
+      const ast = await context.trees.treeOf(placeholdersForParsing(shape.text, params));
       checkReadOnlyKind(user, shape.kind, request.method === 'GET');
-      checkReadOnlyAst(user, ast.bytes.toString('utf8'), shape.text);
+      checkReadOnlyAst(user, ast, shape.text);
     }
     const statement = shape.withSettings(settings);
     const headers = { ...state.common, 'X-ClickHouse-Format': format, 'Content-Type': contentType(format) };
