@@ -346,6 +346,21 @@ describe('protocol', () => {
     expect(JSON.parse(reply.headers.get('x-clickhouse-summary')!)).toMatchObject({ result_rows: '5' });
   });
 
+  it('answers a small result in one call and streams a large one, which leaves nothing behind', async () => {
+    const large = 'SELECT number FROM numbers(200000)';
+    const expected = Array.from({ length: 200000 }, (_, i) => `${i}\n`).join('');
+    for (let round = 0; round < 2; round++) {
+      // Past the one-call limit (the first time found so, the second time remembered), then small.
+      const reply = await ask(large);
+      expect([reply.status, reply.text.length, reply.text === expected]).toEqual([
+        200,
+        expected.length,
+        true,
+      ]);
+      expect((await ask('SELECT 41 + 1')).text).toBe('42\n');
+    }
+  });
+
   it('stops the query when the client goes away', async () => {
     const running = () =>
       warehouse.query<{ n: string }>(

@@ -15,6 +15,7 @@ import type { Writable } from 'node:stream';
 import { createGzip, gunzipSync } from 'node:zlib';
 import {
   embeddedDirectory,
+  EngineQueryError,
   openEngineSession,
   quoteIdentifier,
   quoteString,
@@ -31,6 +32,7 @@ import {
   checkSettings,
   HTTP_PARAMETERS,
   parseSetStatement,
+  type SettingChanges,
 } from './access.ts';
 import { AstCache } from './ast-cache.ts';
 import { ClickHouseException, codeOf, httpStatusFor, SqlEndpointError } from './errors.ts';
@@ -116,6 +118,7 @@ export async function startSqlEndpoint(options: SqlEndpointOptions): Promise<Sql
     trees: new AstCache(async (text) =>
       (await controlled(() => control.run(`EXPLAIN AST ${text}`, {}, 'TSVRaw'))).bytes.toString('utf8'),
     ),
+    streamed: new Set(),
     pools,
     control,
     timezone,
@@ -182,6 +185,8 @@ interface Context {
   controlled<T>(action: () => Promise<T>): Promise<T>;
   /** Syntax trees for read-only users' statements. */
   trees: AstCache;
+  /** Statements whose results were too large or slow to answer in one call (see quickResult). */
+  streamed: Set<string>;
   pools: Map<string, SessionPool>;
   control: EngineSession;
   timezone: string;
@@ -278,13 +283,9 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
     if (!response.writableFinished) gone.abort(new ClickHouseException(394, 'Query was cancelled'));
   };
   response.on('close', onClose);
-  const lease = await pool.acquire(gone.signal);
+  let lease = await leaseIn(pool, database, gone.signal);
   let broken = false;
   try {
-    if (lease.database !== database) {
-      await lease.session.run(`USE ${quoteIdentifier(database)}`, {}, 'TSV');
-      lease.database = database;
-    }
     if (user.readonly) {
       // No values bound (placeholders become NULL, identifiers their quoted name), so nothing runs.
       const ast = await context.trees.treeOf(placeholdersForParsing(shape.text, params));
@@ -294,7 +295,7 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
     const statement = shape.withSettings(settings);
     const headers = { ...state.common, 'X-ClickHouse-Format': format, 'Content-Type': contentType(format) };
     if (STREAMED_KINDS.has(shape.kind)) {
-      broken = await streamResult(context, state, lease, {
+      const job = {
         statement,
         shape: describe(statement),
         params,
@@ -302,7 +303,24 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
         headers,
         gzip,
         signal: gone.signal,
-      });
+      };
+      const quick = mayBeQuick(context, shape.text, settings)
+        ? await quickResult(context, lease, job)
+        : undefined;
+      if (quick === 'large') {
+        // The engine may keep part of a failed result for the session's next query: start afresh.
+        lease.release(true);
+        lease = await leaseIn(pool, database, gone.signal);
+      } else if (quick) {
+        await send(
+          response,
+          { ...headers, 'X-ClickHouse-Summary': summary(quick.stats) },
+          [quick.bytes],
+          gzip,
+        );
+        return;
+      }
+      broken = await streamResult(context, state, lease, job);
       return;
     }
     const inline = data ?? (shape.inlineData === undefined ? undefined : Buffer.from(shape.inlineData));
@@ -326,6 +344,107 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
     response.off('close', onClose);
     lease.release(broken || gone.signal.aborted);
   }
+}
+
+/** A session of the user's pool, in `database` (`USE` persists in a session). */
+async function leaseIn(pool: SessionPool, database: string, signal: AbortSignal): Promise<Lease> {
+  const lease = await pool.acquire(signal);
+  try {
+    if (lease.database !== database) {
+      await lease.session.run(`USE ${quoteIdentifier(database)}`, {}, 'TSV');
+      lease.database = database;
+    }
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
+  return lease;
+}
+
+/** A result answered in one engine call stays below this; larger ones are streamed. */
+const QUICK_LIMITS: SettingChanges = [
+  ['max_result_bytes', String(256 * 1024)],
+  ['result_overflow_mode', "'throw'"],
+];
+/** The quick attempt's own limit: TOO_MANY_ROWS_OR_BYTES. */
+const QUICK_OVERFLOW = 396;
+const QUICK_SETTINGS = new RegExp(`\\b(${QUICK_LIMITS.map(([name]) => name).join('|')})\\b`, 'i');
+
+/** Whether to try a statement in one call: not known to be large, and setting none of the limits the attempt sets. */
+function mayBeQuick(context: Context, text: string, settings: SettingChanges): boolean {
+  return (
+    !context.streamed.has(text) &&
+    !QUICK_SETTINGS.test(text) &&
+    !settings.some(([name]) => QUICK_LIMITS.some(([limit]) => limit === name))
+  );
+}
+
+/**
+ * Answers a SELECT with a small result in one engine call. A chDB stream costs a start, then a
+ * fetch per chunk and one more to learn it ended, each a hop through the thread pool: several
+ * milliseconds a query on a busy machine. The engine stops the attempt at 256 KiB of result, and
+ * the statement is then streamed ('large'): the work up to that point is done twice (all of it for
+ * an aggregate whose result is large), once per text, which is remembered.
+ */
+async function quickResult(
+  context: Context,
+  lease: Lease,
+  job: StreamRequest,
+): Promise<{ bytes: Buffer; stats: Record<string, number> } | 'large'> {
+  const marker = `/* tributary-sql ${randomUUID()} */`;
+  const killOnAbort = () => {
+    void context
+      .controlled(() => context.control.run(`KILL QUERY WHERE endsWith(query, '${marker}') ASYNC`, {}, 'TSV'))
+      .catch(() => undefined);
+  };
+  job.signal.addEventListener('abort', killOnAbort, { once: true });
+  const started = process.hrtime.bigint();
+  try {
+    const result = await lease.session.run(
+      `${job.shape.withSettings(QUICK_LIMITS)}\n${marker}`,
+      job.params,
+      job.format,
+    );
+    const rows = countRows(job.format, result.bytes);
+    return {
+      bytes: result.bytes,
+      stats: {
+        read_rows: result.rowsRead,
+        read_bytes: result.bytesRead,
+        ...(rows !== undefined && { result_rows: rows }),
+        result_bytes: result.bytes.length,
+        elapsed_ns: Number(process.hrtime.bigint() - started),
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof EngineQueryError && error.code === QUICK_OVERFLOW) || job.signal.aborted)
+      throw error;
+    remember(context.streamed, job.statement.length <= 16 * 1024 ? job.shape.text : undefined);
+    return 'large';
+  } finally {
+    job.signal.removeEventListener('abort', killOnAbort);
+  }
+}
+
+/** Keeps `text` among the last 1000 statements found too large to answer in one call. */
+function remember(streamed: Set<string>, text: string | undefined): void {
+  if (text === undefined) return;
+  streamed.add(text);
+  if (streamed.size > 1000) streamed.delete(streamed.values().next().value!);
+}
+
+/** Rows of a result in a format with one line per row (headers left out; CSV may quote newlines); else undefined. */
+export function countRows(format: string, bytes: Buffer): number | undefined {
+  const lineFormat =
+    /^((TabSeparated|TSV)(Raw)?|JSON(Compact)?(Strings)?EachRow|JSONLines|NDJSON)(WithNames(AndTypes)?)?$/.exec(
+      format,
+    );
+  if (!lineFormat) return undefined;
+  let lines = 0;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) lines++;
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) lines++;
+  const header = lineFormat[7] ? 2 : lineFormat[6] ? 1 : 0;
+  return Math.max(0, lines - header);
 }
 
 interface StreamRequest {
