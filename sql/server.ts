@@ -35,6 +35,7 @@ import {
   type SettingChanges,
 } from './access.ts';
 import { AstCache } from './ast-cache.ts';
+import { countRows } from './count-rows.ts';
 import { ClickHouseException, codeOf, httpStatusFor, SqlEndpointError } from './errors.ts';
 import { SessionPool, type Lease } from './session-pool.ts';
 import { describeStatement, StatementSyntaxError, type StatementShape } from './statement.ts';
@@ -392,11 +393,7 @@ async function quickResult(
   job: StreamRequest,
 ): Promise<{ bytes: Buffer; stats: Record<string, number> } | 'large'> {
   const marker = `/* tributary-sql ${randomUUID()} */`;
-  const killOnAbort = () => {
-    void context
-      .controlled(() => context.control.run(`KILL QUERY WHERE endsWith(query, '${marker}') ASYNC`, {}, 'TSV'))
-      .catch(() => undefined);
-  };
+  const killOnAbort = killer(context, marker);
   job.signal.addEventListener('abort', killOnAbort, { once: true });
   const started = process.hrtime.bigint();
   try {
@@ -426,25 +423,20 @@ async function quickResult(
   }
 }
 
+/** Kills the query whose text ends with `marker` (found in system.processes by the control session). */
+function killer(context: Context, marker: string): () => void {
+  return () => {
+    void context
+      .controlled(() => context.control.run(`KILL QUERY WHERE endsWith(query, '${marker}') ASYNC`, {}, 'TSV'))
+      .catch(() => undefined);
+  };
+}
+
 /** Keeps `text` among the last 1000 statements found too large to answer in one call. */
 function remember(streamed: Set<string>, text: string | undefined): void {
   if (text === undefined) return;
   streamed.add(text);
   if (streamed.size > 1000) streamed.delete(streamed.values().next().value!);
-}
-
-/** Rows of a result in a format with one line per row (headers left out; CSV may quote newlines); else undefined. */
-export function countRows(format: string, bytes: Buffer): number | undefined {
-  const lineFormat =
-    /^((TabSeparated|TSV)(Raw)?|JSON(Compact)?(Strings)?EachRow|JSONLines|NDJSON)(WithNames(AndTypes)?)?$/.exec(
-      format,
-    );
-  if (!lineFormat) return undefined;
-  let lines = 0;
-  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) lines++;
-  if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) lines++;
-  const header = lineFormat[7] ? 2 : lineFormat[6] ? 1 : 0;
-  return Math.max(0, lines - header);
 }
 
 interface StreamRequest {
@@ -471,11 +463,7 @@ async function streamResult(
   const { response } = state;
   // The marker lets the control session find this query in system.processes and kill it.
   const marker = `/* tributary-sql ${randomUUID()} */`;
-  const killOnAbort = () => {
-    void context
-      .controlled(() => context.control.run(`KILL QUERY WHERE endsWith(query, '${marker}') ASYNC`, {}, 'TSV'))
-      .catch(() => undefined);
-  };
+  const killOnAbort = killer(context, marker);
   job.signal.addEventListener('abort', killOnAbort, { once: true });
   const started = process.hrtime.bigint();
   const holdBack = state.url.searchParams.get('wait_end_of_query') === '1';
