@@ -10,7 +10,7 @@ import { RecordBatch, RecordBatchFileWriter, RecordBatchReader } from 'apache-ar
 import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
 import { getPack } from '../packs/index.ts';
-import { migrate, quoteIdentifier as q, quoteTable, type Warehouse } from '../warehouse/index.ts';
+import { migrate, quoteTable, type Warehouse } from '../warehouse/index.ts';
 import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
 import { ensureFeatureHistory, historyMirrors } from './history.ts';
 import { addParquetMetadata } from './parquet-metadata.ts';
