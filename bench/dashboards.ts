@@ -17,7 +17,7 @@ import {
 } from '../dashboards/index.ts';
 import { runReport } from '../reports/index.ts';
 import { existingTables, recomputeMarts } from '../transforms/index.ts';
-import { migrate, openWarehouse } from '../warehouse/index.ts';
+import { bookkeepingTable, migrate, openWarehouse } from '../warehouse/index.ts';
 
 const { values } = parseArgs({
   options: { facts: { type: 'string' }, requests: { type: 'string' }, panels: { type: 'string' } },
@@ -58,7 +58,7 @@ try {
     exposuresChanged: true,
   });
   // A transform checkpoint, as a run leaves one: the cache's version.
-  await warehouse.insert('_tributary_checkpoints', [
+  await warehouse.insert(bookkeepingTable('checkpoints'), [
     {
       pipeline: `transform:${PACK}`,
       stream: 'state',

@@ -2,7 +2,7 @@
 // columns, types and comments, its rows, when it last changed, and what it is computed from.
 import { getPack, packs } from '../packs/index.ts';
 import { lineageOf } from '../transforms/index.ts';
-import { quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
 
 export type TableKind =
   'current state' | 'mirror' | 'fact' | 'dimension' | 'mart' | 'partial aggregate' | 'pipeline';
@@ -78,7 +78,7 @@ export async function readDataDictionary(
   const names = new Set(tables.map((table) => table.name));
   const upstream = await lineage(warehouse, names, options);
   const [lastTransform] = await warehouse.query<{ at: string | null }>(
-    `SELECT if(count() = 0, NULL, toString(max(updated_at))) AS at FROM _tributary_checkpoints FINAL
+    `SELECT if(count() = 0, NULL, toString(max(updated_at))) AS at FROM ${bookkeepingTable('checkpoints')} FINAL
      WHERE startsWith(pipeline, 'transform:')`,
   );
   const [generated] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");

@@ -11,7 +11,8 @@ const KIND_NOTES: Record<TableKind, string> = {
   mirror:
     'Every version of each source row, deletions included (`_version`, `_is_deleted`, `_ingested_at`): for history and audits. Read the `current_` view instead for the present state.',
   'partial aggregate': 'Intermediate results the marts are computed from; not meant for analysis.',
-  pipeline: 'Tributary’s own bookkeeping (positions, runs, dead letters). Not for analysis.',
+  pipeline:
+    'Not a table Tributary documents (its own bookkeeping is in the `tributary` database). Not for analysis.',
 };
 
 const byKind = (dictionary: DataDictionary) =>

@@ -1,7 +1,7 @@
 // Panel results cached per (panel, filters) until the marts change: the key includes the newest
 // transform run's checkpoint revision, read at most once a second, so a run that rewrote the marts
 // is seen by the next request and nothing older is served after it.
-import type { Warehouse } from '../warehouse/index.ts';
+import { bookkeepingTable, type Warehouse } from '../warehouse/index.ts';
 
 export interface MartsVersionOptions {
   /** How long one read of the transform runs' revision is trusted. Default 1000 ms. */
@@ -19,7 +19,7 @@ export function martsVersion(warehouse: Warehouse, options: MartsVersionOptions 
     if (known && now() - known.at < every) return known.value;
     pending ??= warehouse
       .query<{ version: string }>(
-        `SELECT toString(max(updated_at)) AS version FROM _tributary_checkpoints
+        `SELECT toString(max(updated_at)) AS version FROM ${bookkeepingTable('checkpoints')}
          WHERE pipeline LIKE 'transform:%'`,
       )
       .then((rows) => {

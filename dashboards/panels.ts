@@ -2,7 +2,7 @@
 // `{name:Type}` parameters), the columns it shows with their units, and its chart as an Apache
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
-import { quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
 import { mondayOf } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
@@ -637,7 +637,7 @@ const healthTables: Panel = {
     }
     const letters = await warehouse.query<{ mirror: string; count: string }>(
       `SELECT concat('raw_', source, '_', replaceRegexpAll(topic, '^.*\\\\.', '')) AS mirror, toString(count()) AS count
-       FROM dead_letters WHERE replayed_at IS NULL GROUP BY mirror`,
+       FROM ${bookkeepingTable('dead_letters')} WHERE replayed_at IS NULL GROUP BY mirror`,
     );
     for (const letter of letters) {
       const row = rows.find((entry) => entry.mirror === letter.mirror);
@@ -681,7 +681,7 @@ const healthDeadLetters: Panel = {
   ],
   async query(warehouse) {
     return warehouse.query<Row>(
-      `SELECT toString(d.failed_at) AS failed_at, pipeline, topic, stage, error FROM dead_letters AS d
+      `SELECT toString(d.failed_at) AS failed_at, pipeline, topic, stage, error FROM ${bookkeepingTable('dead_letters')} AS d
        WHERE replayed_at IS NULL ORDER BY d.failed_at DESC LIMIT 100`,
     );
   },
@@ -702,7 +702,7 @@ const healthTransforms: Panel = {
     return warehouse.query<Row>(
       `SELECT pipeline, toString(c.updated_at) AS updated_at, JSONExtractString(state, 'watermark') AS watermark,
          if(JSONExtractBool(state, 'running'), 'yes', 'no') AS running
-       FROM _tributary_checkpoints AS c FINAL WHERE pipeline LIKE 'transform:%' AND stream = 'state' ORDER BY pipeline`,
+       FROM ${bookkeepingTable('checkpoints')} AS c FINAL WHERE pipeline LIKE 'transform:%' AND stream = 'state' ORDER BY pipeline`,
     );
   },
 };

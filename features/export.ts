@@ -10,7 +10,7 @@ import { RecordBatch, RecordBatchFileWriter, RecordBatchReader } from 'apache-ar
 import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
 import { getPack } from '../packs/index.ts';
-import { migrate, quoteIdentifier as q, type Warehouse } from '../warehouse/index.ts';
+import { migrate, quoteTable, type Warehouse } from '../warehouse/index.ts';
 import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
 import { ensureFeatureHistory, historyMirrors } from './history.ts';
 import { addParquetMetadata } from './parquet-metadata.ts';
@@ -165,7 +165,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
     if (selection.labels.length > 0) {
       const days = Math.max(...selection.labels.map((label) => label.days));
       const [row] = await warehouse.query<{ n: string }>(
-        `SELECT count() AS n FROM ${q(spine.table)} WHERE ts + toIntervalDay({days:UInt32}) > {last:DateTime64(3, 'UTC')}`,
+        `SELECT count() AS n FROM ${quoteTable(spine.table)} WHERE ts + toIntervalDay({days:UInt32}) > {last:DateTime64(3, 'UTC')}`,
         { days, last: range.last },
       );
       incompleteLabel = Number(row?.n ?? 0);

@@ -10,7 +10,9 @@ import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
 import {
   migrate,
+  bookkeepingTable,
   quoteIdentifier as q,
+  quoteTable,
   readCheckpoint,
   writeCheckpoint,
   type Warehouse,
@@ -23,6 +25,9 @@ import { RespWriter, unescapeTsv } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
+
+/** What each store last holds per entity (migration 040). */
+const DIGESTS = bookkeepingTable('online_digests');
 
 export interface RedisTarget {
   host: string;
@@ -108,7 +113,7 @@ export async function materializeFeatures(
   const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
   const asOf = now?.now ?? new Date().toISOString();
   const spine = await asOfSpine(warehouse, options.pack, asOf);
-  const scratch = `_tributary_online_${randomUUID().replaceAll('-', '')}`;
+  const scratch = bookkeepingTable(`online_${randomUUID().replaceAll('-', '')}`);
   try {
     // A Redis that lost its data, or another one behind the same address, has not our generation.
     const pipeline = `features:${options.pack}`;
@@ -126,31 +131,31 @@ export async function materializeFeatures(
     const entityColumn = `${registry.entity}_id`;
     const featureColumns = selection.features.map((feature) => q(feature.name)).join(', ');
     await warehouse.command(
-      `CREATE TABLE ${q(scratch)} ENGINE = MergeTree ORDER BY tuple() AS
+      `CREATE TABLE ${quoteTable(scratch)} ENGINE = MergeTree ORDER BY tuple() AS
        SELECT *, cityHash64(formatRowNoNewline('JSONEachRow', ${featureColumns})) AS digest FROM (${query.sql})`,
       query.params,
       query.settings,
     );
     const changedFilter = full
       ? '1'
-      : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM _tributary_online_digests FINAL
+      : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM ${DIGESTS} FINAL
            WHERE pack = {pack:String} AND store = {store:String} AND removed = 0)`;
     const changed = `${scratch}_changed`;
     await warehouse.command(
-      `CREATE TABLE ${q(changed)} ENGINE = MergeTree ORDER BY page AS
-       SELECT intDiv(rowNumberInAllBlocks(), {batch:UInt64}) AS page, * FROM ${q(scratch)} WHERE ${changedFilter}`,
+      `CREATE TABLE ${quoteTable(changed)} ENGINE = MergeTree ORDER BY page AS
+       SELECT intDiv(rowNumberInAllBlocks(), {batch:UInt64}) AS page, * FROM ${quoteTable(scratch)} WHERE ${changedFilter}`,
       { pack: options.pack, store, batch: options.batchSize },
     );
     const removedIds = (
       await warehouse.query<{ entity_id: string }>(
-        `SELECT entity_id FROM _tributary_online_digests FINAL
+        `SELECT entity_id FROM ${DIGESTS} FINAL
          WHERE pack = {pack:String} AND store = {store:String} AND removed = 0
-           AND entity_id NOT IN (SELECT ${q(entityColumn)} FROM ${q(scratch)})`,
+           AND entity_id NOT IN (SELECT ${q(entityColumn)} FROM ${quoteTable(scratch)})`,
         { pack: options.pack, store },
       )
     ).map((row) => row.entity_id);
     const [pages] = await warehouse.query<{ pages: string; n: string }>(
-      `SELECT toString(max(page) + 1) AS pages, count() AS n FROM ${q(changed)}`,
+      `SELECT toString(max(page) + 1) AS pages, count() AS n FROM ${quoteTable(changed)}`,
     );
     const written = Number(pages?.n ?? 0);
     const writtenIds: string[] = [];
@@ -165,7 +170,7 @@ export async function materializeFeatures(
         // TabSeparated: the values as ClickHouse prints them, without a JSON round trip.
         const text = (
           await warehouse.queryBytes(
-            `SELECT ${columns.join(', ')} FROM ${q(changed)} WHERE page = {page:UInt64}`,
+            `SELECT ${columns.join(', ')} FROM ${quoteTable(changed)} WHERE page = {page:UInt64}`,
             'TabSeparated',
             { page },
           )
@@ -203,12 +208,12 @@ export async function materializeFeatures(
     // Digests after Redis: a crash in between rewrites the same values next time, never skips them.
     if (full)
       await warehouse.command(
-        `ALTER TABLE _tributary_online_digests DELETE WHERE pack = {pack:String} AND store = {store:String}`,
+        `ALTER TABLE ${DIGESTS} DELETE WHERE pack = {pack:String} AND store = {store:String}`,
         { pack: options.pack, store },
       );
     await warehouse.command(
-      `INSERT INTO _tributary_online_digests (pack, store, entity_id, digest, removed, written_at)
-       SELECT {pack:String}, {store:String}, ${q(entityColumn)}, digest, 0, now64(3) FROM ${q(changed)}
+      `INSERT INTO ${DIGESTS} (pack, store, entity_id, digest, removed, written_at)
+       SELECT {pack:String}, {store:String}, ${q(entityColumn)}, digest, 0, now64(3) FROM ${quoteTable(changed)}
        UNION ALL SELECT {pack:String}, {store:String}, arrayJoin({removed:Array(String)}), 0, 1, now64(3)`,
       { pack: options.pack, store, removed: removedIds },
     );
@@ -227,7 +232,7 @@ export async function materializeFeatures(
       ...(written <= 100 ? { writtenIds } : {}),
     };
   } finally {
-    await warehouse.command(`DROP TABLE IF EXISTS ${q(scratch)}`);
+    await warehouse.command(`DROP TABLE IF EXISTS ${quoteTable(scratch)}`);
     await warehouse.command(`DROP TABLE IF EXISTS ${q(`${scratch}_changed`)}`);
     await spine.drop();
     redis.disconnect();

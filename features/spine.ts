@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { TributaryError } from '../errors/index.ts';
-import { quoteIdentifier as q, quoteString, type Warehouse } from '../warehouse/index.ts';
+import { bookkeepingTable, quoteString, quoteTable as q, type Warehouse } from '../warehouse/index.ts';
 import { SPINE_COLUMNS } from './sql.ts';
 
 export class SpineError extends TributaryError {}
@@ -35,7 +35,7 @@ export interface Spine {
 }
 
 async function createSpineTable(warehouse: Warehouse): Promise<string> {
-  const table = `_tributary_spine_${randomUUID().replaceAll('-', '')}`;
+  const table = bookkeepingTable(`spine_${randomUUID().replaceAll('-', '')}`);
   await warehouse.command(`CREATE TABLE ${q(table)} (${SPINE_COLUMNS}) ENGINE = MergeTree ORDER BY row_no`);
   return table;
 }
@@ -151,7 +151,7 @@ export async function fileSpine(warehouse: Warehouse, options: FileSpineOptions)
     ? `toDateTime64(timestamp, 3, 'UTC')`
     : `parseDateTime64BestEffortOrNull(timestamp, 3, 'UTC')`;
   const sha256 = await sha256Of(options.path);
-  const staging = `_tributary_spine_file_${randomUUID().replaceAll('-', '')}`;
+  const staging = bookkeepingTable(`spine_file_${randomUUID().replaceAll('-', '')}`);
   const table = await createSpineTable(warehouse);
   try {
     await warehouse.command(

@@ -2,7 +2,7 @@
 // known then. Facts count only when strictly before the timestamp; dimension attributes come from
 // the latest version of their source row whose own time (validFrom) is before it; labels look
 // only at facts at or after it. Every value a declaration carries is a bound parameter.
-import { quoteIdentifier as q } from '../warehouse/index.ts';
+import { quoteIdentifier as q, quoteTable } from '../warehouse/index.ts';
 import {
   featureNullable,
   featureType,
@@ -352,7 +352,7 @@ export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
     ...options.labels.map((label) => q(`label_${label.name}`)),
   ];
   const ctes = [
-    `spine AS (SELECT * FROM ${q(options.spineTable)})`,
+    `spine AS (SELECT * FROM ${quoteTable(options.spineTable)})`,
     ...parts.map((part) => `${part.name} AS (${part.select})`),
   ];
   return {

@@ -36,6 +36,8 @@ export interface SourceColumn {
   isArray: boolean;
   /** Source type name, for messages and docs (`int4`, `_uuid`, `numeric(10,2)`). */
   sourceType: string;
+  /** The source's own comment on the column (Postgres `COMMENT ON COLUMN`), for the mirror's. */
+  description?: string;
 }
 
 export interface SourceTable {
@@ -45,6 +47,8 @@ export interface SourceTable {
   schema: string;
   /** Postgres table, or MongoDB collection. */
   table: string;
+  /** The source's own comment on the table (Postgres `COMMENT ON TABLE`), for the mirror's. */
+  description?: string;
   /** Present for a MongoDB collection: its mirror keeps whole documents plus these typed fields. */
   document?: DocumentShape;
   columns: SourceColumn[];

@@ -1,10 +1,12 @@
 // Run history: one record per attempt of a job for a scheduled time, written when it starts and
-// again with its outcome. The warehouse's `job_runs` is the history analysts query; with several
+// again with its outcome. The warehouse's `tributary.job_runs` is the queryable history; with several
 // schedulers, the control Postgres database holds the authoritative copy next to the leases.
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { z } from 'zod';
-import type { Warehouse } from '../warehouse/index.ts';
+import { bookkeepingTable, type Warehouse } from '../warehouse/index.ts';
+
+const JOB_RUNS = bookkeepingTable('job_runs');
 
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'interrupted', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -101,7 +103,7 @@ function fromWarehouse(row: WarehouseRunRow): RunRecord {
   });
 }
 
-/** `job_runs` in the warehouse (ReplacingMergeTree by revision: the latest state of a run wins). */
+/** `tributary.job_runs` in the warehouse (ReplacingMergeTree by revision: the latest state of a run wins). */
 export class WarehouseRunStore implements RunStore {
   private revision = 0;
   constructor(private readonly warehouse: Warehouse) {}
@@ -109,7 +111,7 @@ export class WarehouseRunStore implements RunStore {
   async save(run: RunRecord): Promise<void> {
     // Revisions must grow across processes too: time first, then a counter for same-millisecond saves.
     this.revision = Math.max(this.revision + 1, Date.now() * 1000);
-    await this.warehouse.insert('job_runs', [
+    await this.warehouse.insert(JOB_RUNS, [
       {
         run_id: run.runId,
         job: run.job,
@@ -134,7 +136,7 @@ export class WarehouseRunStore implements RunStore {
     tail = 'ORDER BY scheduled_for, attempt',
   ): Promise<RunRecord[]> {
     const rows = await this.warehouse.query<WarehouseRunRow>(
-      `SELECT ${COLUMNS} FROM job_runs FINAL WHERE ${where} ${tail}`,
+      `SELECT ${COLUMNS} FROM ${JOB_RUNS} FINAL WHERE ${where} ${tail}`,
       params,
       { output_format_json_quote_64bit_integers: 1 },
     );
@@ -154,7 +156,7 @@ export class WarehouseRunStore implements RunStore {
 
   async lastScheduled(job: string): Promise<Date | undefined> {
     const [row] = await this.warehouse.query<{ last: string | null }>(
-      'SELECT toUnixTimestamp64Milli(max(scheduled_for)) AS last, count() AS n FROM job_runs WHERE job = {job:String} HAVING n > 0',
+      `SELECT toUnixTimestamp64Milli(max(scheduled_for)) AS last, count() AS n FROM ${JOB_RUNS} WHERE job = {job:String} HAVING n > 0`,
       { job },
     );
     return row?.last == null ? undefined : new Date(Number(row.last));
@@ -168,7 +170,7 @@ export class WarehouseRunStore implements RunStore {
     // The running runs and every run of the newest scheduled time: the newest of them is the last time.
     const runs = await this.select(
       `job = {job:String} AND (status = 'running'
-        OR scheduled_for = (SELECT max(scheduled_for) FROM job_runs WHERE job = {job:String}))`,
+        OR scheduled_for = (SELECT max(scheduled_for) FROM ${JOB_RUNS} WHERE job = {job:String}))`,
       { job },
     );
     return lastOf(runs);

@@ -311,7 +311,7 @@ describe('reports', () => {
         expect((await stat(join(failing.dir, file))).size, file).toBeGreaterThan(0);
 
       const recorded = await data.warehouse.query<{ period: string; attempt: number; ok: number }>(
-        `SELECT period, attempt, ok FROM _tributary_report_deliveries WHERE channel = 'webhook' ORDER BY period, attempt`,
+        `SELECT period, attempt, ok FROM tributary.report_deliveries WHERE channel = 'webhook' ORDER BY period, attempt`,
       );
       expect(recorded.map((row) => [row.period, Number(row.attempt), Number(row.ok)])).toEqual([
         ['daily', 1, 0],

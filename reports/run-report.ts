@@ -3,13 +3,13 @@
 // content, every experiment with its decision and sample so far (SRM warnings first), and pipeline
 // health; written to DIR/<pack>/<period>/ (report.html + one CSV per table), then delivered by
 // webhook and e-mail. The files are written before any delivery, so a failed delivery never loses
-// them; each delivery is retried and every attempt recorded in _tributary_report_deliveries.
+// them; each delivery is retried and every attempt recorded in tributary.report_deliveries.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { panelById, shiftDay, type Column, type ResolvedFilters, type Row } from '../dashboards/index.ts';
 import { TributaryError } from '../errors/index.ts';
-import { migrate, type Warehouse } from '../warehouse/index.ts';
+import { bookkeepingTable, migrate, type Warehouse } from '../warehouse/index.ts';
 import { deliverByEmail, deliverByWebhook, type DeliveryOutcome } from './deliver.ts';
 import { renderReport, type ReportSection } from './render.ts';
 
@@ -125,7 +125,7 @@ export async function runReport(
     );
   if (deliveries.length > 0)
     await warehouse.insert(
-      '_tributary_report_deliveries',
+      bookkeepingTable('report_deliveries'),
       deliveries.flatMap((delivery) =>
         delivery.attempts.map((attempt, index) => ({
           pack: options.pack,

@@ -5,9 +5,10 @@ import type { SqlUser } from './users.ts';
 const analyst: SqlUser = {
   name: 'a',
   readonly: true,
+  bookkeeping: false,
   limits: { max_result_rows: 1000, max_execution_time: 30 },
 };
-const writer: SqlUser = { name: 'w', readonly: false, limits: {} };
+const writer: SqlUser = { name: 'w', readonly: false, bookkeeping: false, limits: {} };
 
 describe('checkSettings', () => {
   it('lets read-only users shape output and lower limits, as SQL literals', () => {
@@ -65,10 +66,30 @@ describe('checkReadOnlyAst', () => {
         tree(
           'SelectWithUnionQuery',
           '     TableExpression (children 1)',
-          '      TableIdentifier default._tributary_checkpoints',
+          '      TableIdentifier tributary.checkpoints (alias c)',
         ),
       ),
     ).toThrow(/Code: 497/);
+    expect(() => checkReadOnlyAst(analyst, tree('ShowTables (children 1)', ' Identifier tributary'))).toThrow(
+      /Code: 497.*tributary/,
+    );
+    expect(() =>
+      checkReadOnlyAst(
+        analyst,
+        tree('ShowCreateTableQuery tributary x (children 2)', ' Identifier tributary'),
+      ),
+    ).toThrow(/Code: 497/);
+    // SHOW COLUMNS keeps its database out of the tree: the statement's text tells.
+    expect(() => checkReadOnlyAst(analyst, 'ShowColumns', 'SHOW COLUMNS FROM x FROM tributary')).toThrow(
+      /Code: 497/,
+    );
+    // A user whose entry grants the bookkeeping (a dashboards user) may read it.
+    expect(() =>
+      checkReadOnlyAst(
+        { ...analyst, bookkeeping: true },
+        tree('SelectWithUnionQuery', '      TableIdentifier tributary.checkpoints'),
+      ),
+    ).not.toThrow();
     expect(() => checkReadOnlyAst(analyst, tree('SelectWithUnionQuery', " Literal '/tmp/x'"))).toThrow(
       /OUTFILE/,
     );
@@ -84,6 +105,14 @@ describe('checkReadOnlyAst', () => {
           '      Function numbers (children 1)',
           '      TableIdentifier mart_dau',
         ),
+      ),
+    ).not.toThrow();
+    // A column or a `default` table that merely has the word in its name is not the database.
+    expect(() =>
+      checkReadOnlyAst(
+        analyst,
+        tree('SelectWithUnionQuery', '    Identifier tributary', '      TableIdentifier tributary_notes'),
+        'SELECT tributary FROM tributary_notes',
       ),
     ).not.toThrow();
   });

@@ -1,8 +1,8 @@
 // What a request may do. Writes by read-only users are refused by the engine itself (their sessions
 // run with `readonly=2`); these rules cover what `readonly=2` still allows: settings that lift a
-// user's limits, table functions that reach files or the network, the pipeline's bookkeeping
-// tables, and statements such as KILL or SYSTEM.
-import { quoteString } from '../warehouse/index.ts';
+// user's limits, table functions that reach files or the network, the pipeline's own database
+// (`tributary`), and statements such as KILL or SYSTEM.
+import { BOOKKEEPING_DATABASE, quoteString } from '../warehouse/index.ts';
 import { ClickHouseException } from './errors.ts';
 import type { SqlUser } from './users.ts';
 
@@ -86,8 +86,6 @@ const SAFE_TABLE_FUNCTIONS = new Set([
 /** Statements a read-only user may run (writes would be refused by the engine too). */
 const READ_KINDS = new Set(['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN']);
 
-const BOOKKEEPING = /(^|\.)`?_tributary_/i;
-
 /** Settings from the URL (or a SET statement) as ordered pairs of name and SQL literal. */
 export type SettingChanges = Array<[string, string]>;
 
@@ -137,12 +135,26 @@ export function checkReadOnlyKind(user: SqlUser, kind: string, viaGet: boolean):
     );
 }
 
+/** The pipeline's own database is not granted to read-only users unless their entry says `bookkeeping`. */
+export function checkDatabase(user: SqlUser, database: string): void {
+  if (user.readonly && !user.bookkeeping && database === BOOKKEEPING_DATABASE) throw bookkeepingDenied(user);
+}
+
+function bookkeepingDenied(user: SqlUser): ClickHouseException {
+  return new ClickHouseException(
+    497,
+    `${user.name}: Not enough privileges. To execute this query, it's necessary to have the grant SELECT ON ${BOOKKEEPING_DATABASE}.* (the pipeline's own tables, not granted to analysts)`,
+  );
+}
+
 /**
  * Checks a read-only user's statement by its syntax tree (the engine's own `EXPLAIN AST`): no
- * SETTINGS clause, no INTO OUTFILE, only safe table functions, no bookkeeping tables.
+ * SETTINGS clause, no INTO OUTFILE, only safe table functions, nothing in the `tributary`
+ * database. `text` is the statement: some SHOW statements leave their database out of the tree.
  */
-export function checkReadOnlyAst(user: SqlUser, ast: string): void {
+export function checkReadOnlyAst(user: SqlUser, ast: string, text = ''): void {
   const lines = ast.split('\n').filter((line) => line.trim() !== '');
+  if (!user.bookkeeping && bookkeepingReference(lines, text)) throw bookkeepingDenied(user);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const node = line.trim();
@@ -164,13 +176,34 @@ export function checkReadOnlyAst(user: SqlUser, ast: string): void {
           `${user.name}: Not enough privileges. The table function ${function_[1]} is not allowed for read-only users`,
         );
     }
-    const name = /^(?:TableIdentifier|Identifier|ShowCreate\w*Query|\w+Query)\s+(\S+)/.exec(node)?.[1];
-    if (name !== undefined && BOOKKEEPING.test(name))
-      throw new ClickHouseException(
-        497,
-        `${user.name}: Not enough privileges. ${name} is the pipeline's bookkeeping, not granted to analysts`,
-      );
   }
+}
+
+/**
+ * Whether a tree names the `tributary` database: a table `tributary.x`, a statement on it
+ * (`ShowCreateTableQuery tributary x`, `ShowCreateDatabaseQuery tributary`), the database a SHOW
+ * lists (`ShowTables` over `Identifier tributary`), or, for a SHOW whose tree omits it
+ * (`SHOW COLUMNS FROM x FROM tributary`), the word in its text.
+ */
+export function bookkeepingReference(lines: readonly string[], text: string): boolean {
+  const database = (name: string) => name.replaceAll('`', '').split('.')[0] === BOOKKEEPING_DATABASE;
+  let showDepth = -1;
+  for (const line of lines) {
+    const node = line.trim();
+    const depth = line.length - line.trimStart().length;
+    if (depth <= showDepth) showDepth = -1;
+    const table = /^TableIdentifier\s+(.+?)(?:\s+\(alias .*\))?$/.exec(node)?.[1];
+    if (table !== undefined && table.includes('.') && database(table)) return true;
+    const statement = /^\w+Query\s+(\S+)/.exec(node)?.[1];
+    if (statement !== undefined && !statement.startsWith('(') && database(statement)) return true;
+    if (/^Show\w*/.test(node)) {
+      showDepth = depth;
+      if (!/\(children/.test(node) && new RegExp(`\\b${BOOKKEEPING_DATABASE}\\b`).test(text)) return true;
+    } else if (showDepth >= 0 && depth === showDepth + 1 && /^Identifier\s/.test(node)) {
+      if (database(node.slice('Identifier'.length).trim())) return true;
+    }
+  }
+  return false;
 }
 
 /** The `name = value` pairs of a `SET` statement (checked like URL settings; SET has no effect outside a session). */

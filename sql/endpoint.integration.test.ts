@@ -19,6 +19,7 @@ let endpoint: SqlEndpoint;
 const USERS = [
   { name: 'analyst', password_sha256_hex: hashPassword('analyst-pw') },
   { name: 'writer', password_sha256_hex: hashPassword('writer-pw'), readonly: false },
+  { name: 'dashboards', password_sha256_hex: hashPassword('dashboards-pw'), bookkeeping: true },
   {
     name: 'limited',
     password_sha256_hex: hashPassword('limited-pw'),
@@ -28,6 +29,7 @@ const USERS = [
 const PASSWORDS: Record<string, string> = {
   analyst: 'analyst-pw',
   writer: 'writer-pw',
+  dashboards: 'dashboards-pw',
   limited: 'limited-pw',
 };
 
@@ -344,6 +346,21 @@ describe('protocol', () => {
     expect(JSON.parse(reply.headers.get('x-clickhouse-summary')!)).toMatchObject({ result_rows: '5' });
   });
 
+  it('answers a small result in one call and streams a large one, which leaves nothing behind', async () => {
+    const large = 'SELECT number FROM numbers(200000)';
+    const expected = Array.from({ length: 200000 }, (_, i) => `${i}\n`).join('');
+    for (let round = 0; round < 2; round++) {
+      // Past the one-call limit (the first time found so, the second time remembered), then small.
+      const reply = await ask(large);
+      expect([reply.status, reply.text.length, reply.text === expected]).toEqual([
+        200,
+        expected.length,
+        true,
+      ]);
+      expect((await ask('SELECT 41 + 1')).text).toBe('42\n');
+    }
+  });
+
   it('stops the query when the client goes away', async () => {
     const running = () =>
       warehouse.query<{ n: string }>(
@@ -470,8 +487,17 @@ describe('access', () => {
       ['KILL QUERY WHERE 1', 164],
       ['SYSTEM DROP MARK CACHE', 164],
       ['SELECT count() FROM probe SETTINGS max_result_rows = 0', 164],
-      ['SELECT * FROM _tributary_checkpoints', 497],
-      ['SELECT * FROM default.`_tributary_checkpoints`', 497],
+      ['SELECT * FROM tributary.checkpoints', 497],
+      ['SELECT * FROM `tributary`.`migrations` AS m', 497],
+      ['SELECT count() FROM probe WHERE id IN (SELECT pipeline FROM tributary.checkpoints)', 497],
+      ['SELECT * FROM view(SELECT * FROM tributary.dead_letters)', 497],
+      ['SHOW TABLES FROM tributary', 497],
+      ['SHOW CREATE TABLE tributary.checkpoints', 497],
+      ['SHOW COLUMNS FROM checkpoints FROM tributary', 497],
+      ['DESCRIBE TABLE tributary.checkpoints', 497],
+      ['EXISTS TABLE tributary.checkpoints', 497],
+      ['SELECT count() FROM checkpoints', 497, { database: 'tributary' }],
+      ["SELECT * FROM merge('tributary', '.*')", 497],
       ["SELECT * FROM file('/etc/hostname', 'LineAsString')", 497],
       ["SELECT * FROM url('http://127.0.0.1:1/', 'CSV', 'x String')", 497],
       ["SELECT * FROM merge('default', '^_tributary')", 497],
@@ -486,6 +512,9 @@ describe('access', () => {
       ]);
     }
     expect((await ask('SELECT count() FROM probe')).text).toBe('3\n');
+    // The bookkeeping is granted per user: a dashboards user reads its health from it.
+    const granted = await ask('SELECT count() > 0 FROM tributary.migrations', { user: 'dashboards' });
+    expect([granted.status, granted.text]).toEqual([200, '1\n']);
     // A read-write user may write, but not with GET (it implies readonly, as on a server).
     expect(
       (

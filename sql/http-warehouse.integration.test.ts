@@ -115,7 +115,7 @@ it('migrates, captures and reads through the HTTP warehouse against the endpoint
     expect(refusedWrite).toBeInstanceOf(WarehouseError);
     expect((refusedWrite as WarehouseError).clickhouseCode).toBe(164);
     const refusedRead = await analyst
-      .query('SELECT * FROM _tributary_checkpoints')
+      .query('SELECT * FROM tributary.checkpoints')
       .catch((error: unknown) => error);
     expect((refusedRead as WarehouseError).clickhouseCode).toBe(497);
   } finally {

@@ -15,6 +15,7 @@ import type { Writable } from 'node:stream';
 import { createGzip, gunzipSync } from 'node:zlib';
 import {
   embeddedDirectory,
+  EngineQueryError,
   openEngineSession,
   quoteIdentifier,
   quoteString,
@@ -25,12 +26,16 @@ import {
 } from '../warehouse/index.ts';
 import {
   bindParameters,
+  checkDatabase,
   checkReadOnlyAst,
   checkReadOnlyKind,
   checkSettings,
   HTTP_PARAMETERS,
   parseSetStatement,
+  type SettingChanges,
 } from './access.ts';
+import { AstCache } from './ast-cache.ts';
+import { countRows } from './count-rows.ts';
 import { ClickHouseException, codeOf, httpStatusFor, SqlEndpointError } from './errors.ts';
 import { SessionPool, type Lease } from './session-pool.ts';
 import { describeStatement, StatementSyntaxError, type StatementShape } from './statement.ts';
@@ -101,14 +106,20 @@ export async function startSqlEndpoint(options: SqlEndpointOptions): Promise<Sql
   for (const user of users)
     pools.set(user.name, new SessionPool(path, sessionSetup(user), options.sessionsPerUser ?? 2));
   let controlTail: Promise<unknown> = Promise.resolve();
+  const controlled = <T>(action: () => Promise<T>): Promise<T> => {
+    const result = controlTail.then(action);
+    controlTail = result.catch(() => undefined);
+    return result;
+  };
   const context: Context = {
     users,
     spool: await mkdtemp(join(tmpdir(), 'tributary-sql-')),
-    controlled: <T>(action: () => Promise<T>): Promise<T> => {
-      const result = controlTail.then(action);
-      controlTail = result.catch(() => undefined);
-      return result;
-    },
+    controlled,
+    // Parsed on the control session: no limits there to cut the tree short.
+    trees: new AstCache(async (text) =>
+      (await controlled(() => control.run(`EXPLAIN AST ${text}`, {}, 'TSVRaw'))).bytes.toString('utf8'),
+    ),
+    streamed: new Set(),
     pools,
     control,
     timezone,
@@ -173,6 +184,10 @@ interface Context {
   spool: string;
   /** Runs on the control session one statement at a time. */
   controlled<T>(action: () => Promise<T>): Promise<T>;
+  /** Syntax trees for read-only users' statements. */
+  trees: AstCache;
+  /** Statements whose results were too large or slow to answer in one call (see quickResult). */
+  streamed: Set<string>;
   pools: Map<string, SessionPool>;
   control: EngineSession;
   timezone: string;
@@ -256,6 +271,7 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
   const format =
     shape.format ??
     (url.searchParams.get('default_format') || header(request, 'x-clickhouse-format') || 'TabSeparated');
+  checkDatabase(user, database);
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(format))
     throw new ClickHouseException(73, `Unknown format ${format.slice(0, 100)}`);
   const gzip =
@@ -268,26 +284,19 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
     if (!response.writableFinished) gone.abort(new ClickHouseException(394, 'Query was cancelled'));
   };
   response.on('close', onClose);
-  const lease = await pool.acquire(gone.signal);
+  let lease = await leaseIn(pool, database, gone.signal);
   let broken = false;
   try {
-    if (lease.database !== database) {
-      await lease.session.run(`USE ${quoteIdentifier(database)}`, {}, 'TSV');
-      lease.database = database;
-    }
     if (user.readonly) {
-      // Parsed on the control session: no limits there to cut the tree short, and no values
-      // bound (placeholders become NULL, identifiers their quoted name), so nothing runs.
-      const ast = await context.controlled(() =>
-        context.control.run(`EXPLAIN AST ${placeholdersForParsing(shape.text, params)}`, {}, 'TSVRaw'),
-      );
+      // No values bound (placeholders become NULL, identifiers their quoted name), so nothing runs.
+      const ast = await context.trees.treeOf(placeholdersForParsing(shape.text, params));
       checkReadOnlyKind(user, shape.kind, request.method === 'GET');
-      checkReadOnlyAst(user, ast.bytes.toString('utf8'));
+      checkReadOnlyAst(user, ast, shape.text);
     }
     const statement = shape.withSettings(settings);
     const headers = { ...state.common, 'X-ClickHouse-Format': format, 'Content-Type': contentType(format) };
     if (STREAMED_KINDS.has(shape.kind)) {
-      broken = await streamResult(context, state, lease, {
+      const job = {
         statement,
         shape: describe(statement),
         params,
@@ -295,7 +304,24 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
         headers,
         gzip,
         signal: gone.signal,
-      });
+      };
+      const quick = mayBeQuick(context, shape.text, settings)
+        ? await quickResult(context, lease, job)
+        : undefined;
+      if (quick === 'large') {
+        // The engine may keep part of a failed result for the session's next query: start afresh.
+        lease.release(true);
+        lease = await leaseIn(pool, database, gone.signal);
+      } else if (quick) {
+        await send(
+          response,
+          { ...headers, 'X-ClickHouse-Summary': summary(quick.stats) },
+          [quick.bytes],
+          gzip,
+        );
+        return;
+      }
+      broken = await streamResult(context, state, lease, job);
       return;
     }
     const inline = data ?? (shape.inlineData === undefined ? undefined : Buffer.from(shape.inlineData));
@@ -319,6 +345,98 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
     response.off('close', onClose);
     lease.release(broken || gone.signal.aborted);
   }
+}
+
+/** A session of the user's pool, in `database` (`USE` persists in a session). */
+async function leaseIn(pool: SessionPool, database: string, signal: AbortSignal): Promise<Lease> {
+  const lease = await pool.acquire(signal);
+  try {
+    if (lease.database !== database) {
+      await lease.session.run(`USE ${quoteIdentifier(database)}`, {}, 'TSV');
+      lease.database = database;
+    }
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
+  return lease;
+}
+
+/** A result answered in one engine call stays below this; larger ones are streamed. */
+const QUICK_LIMITS: SettingChanges = [
+  ['max_result_bytes', String(256 * 1024)],
+  ['result_overflow_mode', "'throw'"],
+];
+/** The quick attempt's own limit: TOO_MANY_ROWS_OR_BYTES. */
+const QUICK_OVERFLOW = 396;
+const QUICK_SETTINGS = new RegExp(`\\b(${QUICK_LIMITS.map(([name]) => name).join('|')})\\b`, 'i');
+
+/** Whether to try a statement in one call: not known to be large, and setting none of the limits the attempt sets. */
+function mayBeQuick(context: Context, text: string, settings: SettingChanges): boolean {
+  return (
+    !context.streamed.has(text) &&
+    !QUICK_SETTINGS.test(text) &&
+    !settings.some(([name]) => QUICK_LIMITS.some(([limit]) => limit === name))
+  );
+}
+
+/**
+ * Answers a SELECT with a small result in one engine call. A chDB stream costs a start, then a
+ * fetch per chunk and one more to learn it ended, each a hop through the thread pool: several
+ * milliseconds a query on a busy machine. The engine stops the attempt at 256 KiB of result, and
+ * the statement is then streamed ('large'): the work up to that point is done twice (all of it for
+ * an aggregate whose result is large), once per text, which is remembered.
+ */
+async function quickResult(
+  context: Context,
+  lease: Lease,
+  job: StreamRequest,
+): Promise<{ bytes: Buffer; stats: Record<string, number> } | 'large'> {
+  const marker = `/* tributary-sql ${randomUUID()} */`;
+  const killOnAbort = killer(context, marker);
+  job.signal.addEventListener('abort', killOnAbort, { once: true });
+  const started = process.hrtime.bigint();
+  try {
+    const result = await lease.session.run(
+      `${job.shape.withSettings(QUICK_LIMITS)}\n${marker}`,
+      job.params,
+      job.format,
+    );
+    const rows = countRows(job.format, result.bytes);
+    return {
+      bytes: result.bytes,
+      stats: {
+        read_rows: result.rowsRead,
+        read_bytes: result.bytesRead,
+        ...(rows !== undefined && { result_rows: rows }),
+        result_bytes: result.bytes.length,
+        elapsed_ns: Number(process.hrtime.bigint() - started),
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof EngineQueryError && error.code === QUICK_OVERFLOW) || job.signal.aborted)
+      throw error;
+    remember(context.streamed, job.statement.length <= 16 * 1024 ? job.shape.text : undefined);
+    return 'large';
+  } finally {
+    job.signal.removeEventListener('abort', killOnAbort);
+  }
+}
+
+/** Kills the query whose text ends with `marker` (found in system.processes by the control session). */
+function killer(context: Context, marker: string): () => void {
+  return () => {
+    void context
+      .controlled(() => context.control.run(`KILL QUERY WHERE endsWith(query, '${marker}') ASYNC`, {}, 'TSV'))
+      .catch(() => undefined);
+  };
+}
+
+/** Keeps `text` among the last 1000 statements found too large to answer in one call. */
+function remember(streamed: Set<string>, text: string | undefined): void {
+  if (text === undefined) return;
+  streamed.add(text);
+  if (streamed.size > 1000) streamed.delete(streamed.values().next().value!);
 }
 
 interface StreamRequest {
@@ -345,11 +463,7 @@ async function streamResult(
   const { response } = state;
   // The marker lets the control session find this query in system.processes and kill it.
   const marker = `/* tributary-sql ${randomUUID()} */`;
-  const killOnAbort = () => {
-    void context
-      .controlled(() => context.control.run(`KILL QUERY WHERE endsWith(query, '${marker}') ASYNC`, {}, 'TSV'))
-      .catch(() => undefined);
-  };
+  const killOnAbort = killer(context, marker);
   job.signal.addEventListener('abort', killOnAbort, { once: true });
   const started = process.hrtime.bigint();
   const holdBack = state.url.searchParams.get('wait_end_of_query') === '1';

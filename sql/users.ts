@@ -26,6 +26,8 @@ export const sqlUserSchema = z
       .optional(),
     /** Read-only by default: no writes, no DDL, no settings that lift the limits below. */
     readonly: z.boolean().default(true),
+    /** A read-only user who may read the pipeline's own `tributary` database (dashboards' health pages). */
+    bookkeeping: z.boolean().default(false),
     limits: limitsSchema.default({}),
   })
   .strict();
@@ -44,7 +46,9 @@ export type SqlUserInput = z.input<typeof sqlUserSchema>;
 export type SqlUserLimits = z.infer<typeof limitsSchema>;
 
 /** With no user list, one `default` user without a password: read-only, and loopback only. */
-export const DEFAULT_USERS: readonly SqlUser[] = [{ name: 'default', readonly: true, limits: {} }];
+export const DEFAULT_USERS: readonly SqlUser[] = [
+  { name: 'default', readonly: true, bookkeeping: false, limits: {} },
+];
 
 /** Reads and validates a users file (JSON: `{ "users": [ … ] }`); errors name the field. */
 export function loadUsersFile(path: string): SqlUser[] {

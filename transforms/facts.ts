@@ -4,7 +4,12 @@
 // are the mart partitions to recompute.
 import type { FactSource, PackMapping } from '../packs/index.ts';
 import { TributaryError } from '../errors/index.ts';
-import { quoteIdentifier as q, WarehouseError, type Warehouse } from '../warehouse/index.ts';
+import {
+  bookkeepingTable,
+  quoteIdentifier as q,
+  WarehouseError,
+  type Warehouse,
+} from '../warehouse/index.ts';
 
 /** Every fact table, with the columns its mapping's SELECT yields (after pack and source_key). */
 const FACT_TABLES = {
@@ -47,7 +52,7 @@ export interface ChangedDays {
   exposures: boolean;
 }
 
-export const CHANGED_KEYS_TABLE = '_tributary_changed_keys';
+export const CHANGED_KEYS_TABLE = bookkeepingTable('changed_keys');
 
 export async function refreshFactsFull(
   warehouse: Warehouse,

@@ -2,7 +2,10 @@
 // the same truth the mirrors were written against.
 import type { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
+import { bookkeepingTable } from './bookkeeping.ts';
 import type { Warehouse } from './warehouse.ts';
+
+const CHECKPOINTS = bookkeepingTable('checkpoints');
 
 /** A stored checkpoint that does not have the shape its reader expects (written by another version). */
 export class CheckpointError extends TributaryError {}
@@ -15,7 +18,7 @@ export async function readCheckpoint<T>(
   schema: z.ZodType<T>,
 ): Promise<T | undefined> {
   const rows = await warehouse.query<{ state: string }>(
-    'SELECT state FROM _tributary_checkpoints FINAL WHERE pipeline = {pipeline:String} AND stream = {stream:String}',
+    `SELECT state FROM ${CHECKPOINTS} FINAL WHERE pipeline = {pipeline:String} AND stream = {stream:String}`,
     { pipeline, stream },
   );
   const text = rows[0]?.state;
@@ -55,7 +58,7 @@ export async function writeCheckpoint(
   stream: string,
   state: unknown,
 ): Promise<void> {
-  await warehouse.insert('_tributary_checkpoints', [
+  await warehouse.insert(CHECKPOINTS, [
     {
       pipeline,
       stream,

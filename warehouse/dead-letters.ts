@@ -1,6 +1,9 @@
 // The dead-letter table: every event that could not be decoded or mapped, with the reason and the
 // original bytes, so nothing is lost and it can be replayed after a fix.
+import { bookkeepingTable } from './bookkeeping.ts';
 import type { Warehouse } from './warehouse.ts';
+
+const DEAD_LETTERS = bookkeepingTable('dead_letters');
 
 export interface DeadLetter {
   /** Given by the writer when a repeat must keep the same id; generated otherwise. */
@@ -25,7 +28,7 @@ export async function recordDeadLetters(
   deduplicationToken?: string,
 ): Promise<void> {
   await warehouse.insert(
-    'dead_letters',
+    DEAD_LETTERS,
     letters.map((letter) => ({
       ...(letter.id && { id: letter.id }),
       pipeline: letter.pipeline,
@@ -76,7 +79,7 @@ export async function listDeadLetters(
   if (!filter.includeReplayed) conditions.push('replayed_at IS NULL');
   return warehouse.query<StoredDeadLetter>(
     `SELECT toString(id) AS id, pipeline, source, topic, partition, offset, key, original, error, stage, failed_at, replayed_at
-     FROM dead_letters WHERE ${conditions.join(' AND ')} ORDER BY failed_at, offset LIMIT {limit:UInt32}`,
+     FROM ${DEAD_LETTERS} WHERE ${conditions.join(' AND ')} ORDER BY failed_at, offset LIMIT {limit:UInt32}`,
     { pipeline: filter.pipeline ?? '', ids: filter.ids ?? [], limit: filter.limit ?? 1_000_000 },
   );
 }
@@ -85,7 +88,7 @@ export async function listDeadLetters(
 export async function markReplayed(warehouse: Warehouse, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await warehouse.command(
-    'ALTER TABLE dead_letters UPDATE replayed_at = now64(3) WHERE toString(id) IN {ids:Array(String)} SETTINGS mutations_sync = 1',
+    `ALTER TABLE ${DEAD_LETTERS} UPDATE replayed_at = now64(3) WHERE toString(id) IN {ids:Array(String)} SETTINGS mutations_sync = 1`,
     {
       ids,
     },

@@ -19,7 +19,8 @@ export {
   MIRROR_META_COLUMNS,
 } from './raw-mirror.ts';
 export type { MirrorTable, MirrorColumn } from './raw-mirror.ts';
-export { quoteIdentifier, quoteString } from './sql.ts';
+export { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
+export { BOOKKEEPING_DATABASE, bookkeepingTable } from './bookkeeping.ts';
 export { CheckpointError, parseCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.ts';
 export { listDeadLetters, markReplayed, recordDeadLetters } from './dead-letters.ts';
 export type { DeadLetter, DeadLetterFilter, StoredDeadLetter } from './dead-letters.ts';

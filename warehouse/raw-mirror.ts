@@ -1,7 +1,10 @@
 // Raw mirror tables (`raw_<source>_<table>`): one row per version of a source row, collapsed by
 // ReplacingMergeTree(_version, _is_deleted) so replays are harmless and FINAL gives the source's state.
 import { quoteIdentifier as q, quoteString } from './sql.ts';
+import { bookkeepingTable } from './bookkeeping.ts';
 import type { Warehouse } from './warehouse.ts';
+
+const KEY_CHANGES = bookkeepingTable('key_changes');
 
 export interface MirrorColumn {
   name: string;
@@ -16,6 +19,8 @@ export interface MirrorTable {
   columns: MirrorColumn[];
   /** The source row key: the mirror's ORDER BY. */
   key: string[];
+  /** The source's own comment on the table (Postgres `COMMENT ON TABLE`), quoted in the mirror's. */
+  sourceComment?: string;
 }
 
 export const MIRROR_META_COLUMNS = ['_version', '_is_deleted', '_ingested_at'] as const;
@@ -35,8 +40,13 @@ export function createMirrorTableSql(table: MirrorTable): string {
     `ENGINE = ReplacingMergeTree(_version, _is_deleted)\n` +
     `ORDER BY (${table.key.map(q).join(', ')})\n` +
     `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}\n` +
-    `COMMENT ${quoteString(`Every version of ${sourceOf(table.name)}'s rows, deletions included. For its rows as they are now, read ${currentStateViewName(table.name)}.`)}`
+    `COMMENT ${quoteString(mirrorComment(table))}`
   );
+}
+
+function mirrorComment(table: MirrorTable): string {
+  const own = `Every version of ${sourceOf(table.name)}'s rows, deletions included. For its rows as they are now, read ${currentStateViewName(table.name)}.`;
+  return table.sourceComment === undefined ? own : `${own} In the source: ${table.sourceComment}`;
 }
 
 const commentClause = (column: MirrorColumn) =>
@@ -92,6 +102,15 @@ export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable
       await warehouse.command(
         `ALTER TABLE ${q(table.name)} COMMENT COLUMN ${q(column.name)} ${quoteString(column.comment)}`,
       );
+  // The source's table comment may have been made, changed or dropped since the mirror was.
+  const [own] = await warehouse.query<{ comment: string }>(
+    'SELECT comment FROM system.tables WHERE database = currentDatabase() AND name = {table:String}',
+    { table: table.name },
+  );
+  if (own !== undefined && own.comment !== mirrorComment(table))
+    await warehouse.command(
+      `ALTER TABLE ${q(table.name)} MODIFY COMMENT ${quoteString(mirrorComment(table))}`,
+    );
   // The view shows every column the mirror has (columns the source dropped included).
   const meta = new Set<string>(MIRROR_META_COLUMNS);
   const all = [
@@ -172,7 +191,7 @@ export async function recordKeyChangeImages(
   deduplicationToken: string,
 ): Promise<void> {
   await warehouse.insert(
-    '_tributary_key_changes',
+    KEY_CHANGES,
     images.map(({ position, image }) => ({ mirror, position, image: JSON.stringify(image) })),
     { deduplicationToken },
   );
@@ -185,7 +204,7 @@ export async function readKeyChangeImages(
   positions: readonly number[],
 ): Promise<Map<number, Record<string, unknown>>> {
   const rows = await warehouse.query<{ position: string; image: string }>(
-    'SELECT position, image FROM _tributary_key_changes FINAL WHERE mirror = {mirror:String} AND position IN {positions:Array(UInt64)}',
+    `SELECT position, image FROM ${KEY_CHANGES} FINAL WHERE mirror = {mirror:String} AND position IN {positions:Array(UInt64)}`,
     { mirror, positions },
   );
   return new Map(rows.map((row) => [Number(row.position), JSON.parse(row.image) as Record<string, unknown>]));

@@ -9,3 +9,14 @@ export function quoteIdentifier(name: string): string {
 export function quoteString(value: string): string {
   return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
 }
+
+/**
+ * A table name as SQL: a `database.table` name (the pipeline's own tables, see bookkeeping.ts)
+ * quotes each part; any other name is one identifier (mirror names never hold a dot).
+ */
+export function quoteTable(name: string): string {
+  const qualified = /^([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)$/.exec(name);
+  return qualified
+    ? `${quoteIdentifier(qualified[1]!)}.${quoteIdentifier(qualified[2]!)}`
+    : quoteIdentifier(name);
+}

@@ -8,7 +8,7 @@ import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@c
 import { createChdbConnection } from 'chdb/connection';
 import { Readable } from 'node:stream';
 import { WarehouseError, isRetriableWarehouseFailure } from './errors.ts';
-import { quoteIdentifier, quoteString } from './sql.ts';
+import { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
 
 export type WarehouseTarget = { kind: 'chdb'; path: string } | { kind: 'http'; url: string };
 
@@ -213,7 +213,7 @@ class ClickHouseWarehouse implements Warehouse {
       }
       const columns = batch.columns ? ` (${batch.columns.map(quoteIdentifier).join(', ')})` : '';
       const result = await this.client.exec({
-        query: `INSERT INTO ${quoteIdentifier(table)}${columns} FORMAT ${batch.format}`,
+        query: `INSERT INTO ${quoteTable(table)}${columns} FORMAT ${batch.format}`,
         values: Readable.from([payload]),
         clickhouse_settings: settings as ClickHouseSettings,
       });

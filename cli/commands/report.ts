@@ -11,7 +11,7 @@ Writes DIR/<pack>/daily-<day>/ (or weekly-<first>_<last>/): report.html (self-co
 inline SVG) and one CSV per table. --as-of is the period's last day (default: the newest day with
 activity). A past period rendered again on unchanged data gives the same files, apart from the
 line marked data-generated in report.html. Deliveries are retried (4 attempts, waits doubling
-from 1 s) and every attempt is recorded in _tributary_report_deliveries.`;
+from 1 s) and every attempt is recorded in tributary.report_deliveries.`;
 
 const spec = {
   usage,

@@ -12,6 +12,7 @@ const sourceTableSchema = z.object({
   source: z.string(),
   schema: z.string(),
   table: z.string(),
+  description: z.string().optional(),
   document: z
     .object({
       fields: z.array(
@@ -31,6 +32,7 @@ const sourceTableSchema = z.object({
       encoding: z.enum(VALUE_ENCODINGS),
       isArray: z.boolean(),
       sourceType: z.string(),
+      description: z.string().optional(),
     }),
   ),
 });

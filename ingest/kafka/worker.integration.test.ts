@@ -1,6 +1,6 @@
 // The Kafka ingest worker against a real broker (Apache Kafka from Maven Central, KRaft) and the
 // embedded ClickHouse engine: Debezium-format events land in the mirrors; malformed, mistyped and
-// oversized events land in dead_letters (and tributary.dlq) with their reason, and the rest flows on.
+// oversized events land in tributary.dead_letters (and tributary.dlq) with their reason, and the rest flows on.
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,7 +219,7 @@ describe('Kafka ingest worker', () => {
       { id: 6, name: 'after the bad ones', email: null, joined_at: '2024-01-02 03:04:05.123456', tags: [] },
     ]);
     const letters = await warehouse.query<{ offset: string; error: string; stage: string; original: string }>(
-      "SELECT offset, error, stage, original FROM dead_letters WHERE pipeline = 'kafka:g1' ORDER BY error",
+      "SELECT offset, error, stage, original FROM tributary.dead_letters WHERE pipeline = 'kafka:g1' ORDER BY error",
     );
     expect(letters.map((letter) => letter.error)).toEqual([
       expect.stringMatching(/^event of \d+ bytes exceeds the 4194304-byte limit/),

@@ -103,7 +103,7 @@ describe('landing under warehouse faults', () => {
       });
       await expectNoDuplicateVersions(warehouse, 'raw_refusing_readings', ['id']);
       const [letters] = await warehouse.query<{ n: string }>(
-        "SELECT count() AS n FROM dead_letters WHERE pipeline = 'postgres:refusing'",
+        "SELECT count() AS n FROM tributary.dead_letters WHERE pipeline = 'postgres:refusing'",
       );
       expect(letters?.n).toBe('0');
     }).finally(() => warehouse.close());
@@ -178,7 +178,9 @@ describe('landing under warehouse faults', () => {
               key: ['id'],
             });
             await expectNoDuplicateVersions(landed, 'raw_fulldisk_readings', ['id']);
-            const [letters] = await landed.query<{ n: string }>('SELECT count() AS n FROM dead_letters');
+            const [letters] = await landed.query<{ n: string }>(
+              'SELECT count() AS n FROM tributary.dead_letters',
+            );
             expect(letters?.n).toBe('0');
           } finally {
             await landed.close();

@@ -38,9 +38,14 @@ export function mirrorTableFor(table: SourceTable): MirrorTable {
   const columns: MirrorColumn[] = table.columns.map((column) => ({
     name: column.name,
     type: mirrorColumnType(column, key.has(column.name)),
-    comment: `source type: ${column.sourceType}`,
+    comment: `source type: ${column.sourceType}${column.description === undefined ? '' : ` — ${column.description}`}`,
   }));
-  return { name: sourceMirrorName(table), columns, key: table.key };
+  return {
+    name: sourceMirrorName(table),
+    columns,
+    key: table.key,
+    ...(table.description !== undefined && { sourceComment: table.description }),
+  };
 }
 
 export type ConvertedRow =

@@ -281,7 +281,7 @@ export class MirrorWriter {
    * Postgres does not resend a TOASTed value an UPDATE left unchanged; the previous version of the
    * row holds it: earlier in this batch, or in the mirror. A key change's create reads the old key's
    * row (its delete half, filled the same way): earlier in this batch, or where a delete landed
-   * without its create recorded it (`_tributary_key_changes`). One lookup of each kind per segment.
+   * without its create recorded it (`tributary.key_changes`). One lookup of each kind per segment.
    */
   private async fillFromPreviousVersions(
     table: RegisteredTable,

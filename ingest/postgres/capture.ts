@@ -16,6 +16,7 @@ import {
   checkLogicalReplication,
   connectSource,
   readCatalog,
+  readComments,
   readTypes,
   redactUrl,
   type CatalogTable,
@@ -202,12 +203,16 @@ class PostgresCapture {
   }
 
   private codecFor(
-    table: Pick<CatalogTable, 'schema' | 'table' | 'columns' | 'key' | 'fullIdentity' | 'rowIdentity'>,
+    table: Pick<
+      CatalogTable,
+      'schema' | 'table' | 'comment' | 'columns' | 'key' | 'fullIdentity' | 'rowIdentity'
+    >,
   ): TableCodec {
     return createTableCodec({
       source: this.options.sourceName,
       schema: table.schema,
       table: table.table,
+      ...(table.comment !== undefined && { comment: table.comment }),
       columns: table.columns,
       key: table.key,
       fullIdentity: table.fullIdentity,
@@ -311,9 +316,11 @@ class PostgresCapture {
     const previous = known.get(name);
     if (!previous) return undefined;
     const types = await readTypes(client, [...new Set(relation.columns.map((column) => column.typeOid))]);
+    const comments = await readComments(client, relation.schema, relation.name);
     const codec = this.codecFor({
       schema: relation.schema,
       table: relation.name,
+      ...(comments.table !== undefined && { comment: comments.table }),
       // Under REPLICA IDENTITY FULL the stream names every column as the key; the row key stays.
       key:
         relation.keyColumns.length > 0 && relation.replicaIdentity !== 'full'
@@ -323,10 +330,12 @@ class PostgresCapture {
       rowIdentity: previous.table.rowIdentity ?? 'key',
       columns: relation.columns.map((column) => {
         const type = types.get(column.typeOid) ?? { name: `oid:${column.typeOid}`, category: 'X' };
+        const comment = comments.columns.get(column.name);
         return {
           name: column.name,
           typeOid: column.typeOid,
           generated: false,
+          ...(comment !== undefined && { comment }),
           type: { ...type, typmod: column.typeMod },
         };
       }),

@@ -9,12 +9,16 @@ export interface CatalogColumn {
   type: PgTypeInfo;
   typeOid: number;
   generated: boolean;
+  /** The source's `COMMENT ON COLUMN`, if any. */
+  comment?: string;
 }
 
 export interface CatalogTable {
   oid: number;
   schema: string;
   table: string;
+  /** The source's `COMMENT ON TABLE`, if any. */
+  comment?: string;
   columns: CatalogColumn[];
   key: string[];
   /** `REPLICA IDENTITY FULL`: updates and deletes log the whole old row. */
@@ -74,7 +78,8 @@ export async function checkLogicalReplication(client: pg.Client): Promise<{ serv
 }
 
 const TABLES_SQL = `
-SELECT c.oid, n.nspname AS schema, c.relname AS table, c.relreplident AS identity
+SELECT c.oid, n.nspname AS schema, c.relname AS table, c.relreplident AS identity,
+       obj_description(c.oid, 'pg_class') AS comment
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
@@ -83,7 +88,7 @@ ORDER BY n.nspname, c.relname`;
 const COLUMNS_SQL = `
 SELECT a.attrelid AS oid, a.attname::text AS name, a.atttypid AS type_oid, a.atttypmod AS typmod,
        a.attgenerated <> '' AS generated, t.typname::text AS type_name, t.typcategory AS category,
-       et.typname::text AS element_name
+       et.typname::text AS element_name, col_description(a.attrelid, a.attnum) AS comment
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
@@ -106,7 +111,13 @@ export interface CatalogReport {
 
 export async function readCatalog(client: pg.Client, selection: TableSelection): Promise<CatalogReport> {
   const all = (
-    await client.query<{ oid: number; schema: string; table: string; identity: string }>(TABLES_SQL)
+    await client.query<{
+      oid: number;
+      schema: string;
+      table: string;
+      identity: string;
+      comment: string | null;
+    }>(TABLES_SQL)
   ).rows;
   const byName = new Map(all.map((row) => [`${row.schema}.${row.table}`, row]));
   const excluded = new Set(selection.kind === 'all' ? (selection.exclude ?? []) : []);
@@ -136,6 +147,7 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
       oid: row.oid,
       schema: row.schema,
       table: row.table,
+      ...(row.comment !== null && { comment: row.comment }),
       key,
       fullIdentity: row.identity === 'f',
       rowIdentity,
@@ -145,6 +157,7 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
           name: column.name,
           typeOid: column.type_oid,
           generated: column.generated,
+          ...(column.comment !== null && { comment: column.comment as string }),
           type: {
             name: column.type_name,
             category: column.category,
@@ -155,6 +168,32 @@ export async function readCatalog(client: pg.Client, selection: TableSelection):
     });
   }
   return { tables };
+}
+
+/**
+ * The source's comments on one table and its columns (`COMMENT ON`), for a table whose shape the
+ * replication stream announced: it carries no comments.
+ */
+export async function readComments(
+  client: pg.Client,
+  schema: string,
+  table: string,
+): Promise<{ table?: string; columns: Map<string, string> }> {
+  const result = await client.query<{ name: string | null; comment: string }>(
+    `SELECT NULL AS name, obj_description(c.oid, 'pg_class') AS comment
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2
+     UNION ALL
+     SELECT a.attname::text, col_description(a.attrelid, a.attnum)
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
+    [schema, table],
+  );
+  const rows = result.rows.filter((row) => row.comment !== null);
+  const own = rows.find((row) => row.name === null)?.comment;
+  return {
+    ...(own !== undefined && { table: own }),
+    columns: new Map(rows.flatMap((row) => (row.name === null ? [] : [[row.name, row.comment] as const]))),
+  };
 }
 
 /** Type names by OID, for columns announced by the replication stream after a schema change. */

@@ -24,6 +24,7 @@ export async function describeSourceTables(options: DescribeOptions): Promise<So
           source: options.sourceName,
           schema: table.schema,
           table: table.table,
+          ...(table.comment !== undefined && { comment: table.comment }),
           columns: table.columns,
           key: table.key,
           fullIdentity: table.fullIdentity,

@@ -10,6 +10,8 @@ export interface CodecColumn {
   name: string;
   type: PgTypeInfo;
   generated: boolean;
+  /** The source's comment on the column, carried to the mirror's. */
+  comment?: string;
 }
 
 interface ColumnPlan {
@@ -42,6 +44,8 @@ export interface TableCodecOptions {
   source: string;
   schema: string;
   table: string;
+  /** The source's comment on the table, carried to the mirror's. */
+  comment?: string;
   columns: CodecColumn[];
   key: string[];
   /** `REPLICA IDENTITY FULL`: old tuples carry the whole row. */
@@ -72,7 +76,11 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
     }
     const codec = codecForType(column.type, options.onUnknownType);
     plans.push({ name: column.name, decode: codec.decode, hash: treatment === 'hash' });
-    columns.push({ name: column.name, ...codec.column });
+    columns.push({
+      name: column.name,
+      ...codec.column,
+      ...(column.comment !== undefined && { description: column.comment }),
+    });
   }
   for (const keyColumn of options.key) {
     if (!plans.some((plan) => plan.name === keyColumn)) {
@@ -126,6 +134,7 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
       source: options.source,
       schema: options.schema,
       table: options.table,
+      ...(options.comment !== undefined && { description: options.comment }),
       columns,
       key,
       beforeImage: options.fullIdentity ? 'row' : 'key',

@@ -4,7 +4,10 @@
 // between the write and the record only means the next run writes the same values again (upserts
 // by natural key, never increments). Each target may instead find its candidates on its own
 // (`hashed: false`), when the store itself says what is already right.
-import type { Warehouse } from '../../warehouse/index.ts';
+import { bookkeepingTable, type Warehouse } from '../../warehouse/index.ts';
+
+/** The content hash last written per target and natural key. */
+export const WRITEBACK_STATE = bookkeepingTable('writeback_state');
 
 export interface TargetRow {
   natural_key: string;
@@ -72,7 +75,7 @@ export async function runTarget(
          FROM (${target.sql}) AS t
          LEFT JOIN (
            SELECT natural_key, toString(argMax(content_hash, written_at)) AS last_hash
-           FROM writeback_state WHERE target = {target:String} GROUP BY natural_key
+           FROM ${WRITEBACK_STATE} WHERE target = {target:String} GROUP BY natural_key
          ) AS s ON t.natural_key = s.natural_key
          WHERE s.natural_key IS NULL OR s.last_hash != content_hash${order}`
       : `SELECT t.*, '' AS content_hash, 'update' AS change FROM (${target.sql}) AS t${order}`,
@@ -104,7 +107,7 @@ export async function runTarget(
     if (target.hashed) {
       const now = Date.now();
       await warehouse.insert(
-        'writeback_state',
+        WRITEBACK_STATE,
         batch.map((row) => ({
           target: target.name,
           natural_key: row.natural_key,

@@ -2,7 +2,7 @@
 // run: one table partitioned by pack, whose partition is rebuilt in its staging twin and swapped in
 // (transforms/marts/partitions.ts), so a reader sees the old rows or the new ones, never a mix.
 import { insertInto, replacePartitions, stageOf } from '../../transforms/marts/partitions.ts';
-import { quoteIdentifier as q, quoteString, type Warehouse } from '../../warehouse/index.ts';
+import { quoteIdentifier as q, quoteString, quoteTable, type Warehouse } from '../../warehouse/index.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 
 /** A column of a mart: name, type and the comment analysts read in the data dictionary. */
@@ -31,7 +31,7 @@ export function martTableDdl(table: MartTable): string[] {
     `CREATE TABLE IF NOT EXISTS ${q(table.name)} (${definitions})
      ENGINE = MergeTree PARTITION BY ${table.partitionBy ?? 'pack'} ORDER BY (pack, ${table.orderBy})
      COMMENT ${quoteString(table.comment)}`,
-    `CREATE TABLE IF NOT EXISTS ${q(stageOf(table.name))} AS ${q(table.name)}`,
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(stageOf(table.name))} AS ${q(table.name)}`,
   ];
 }
 

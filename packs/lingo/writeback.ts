@@ -10,7 +10,12 @@
 // capture has no column exclusion); user_courses is captured (its hearts feed AC-11) but no
 // mapping or mart reads its streak columns or updated_at, so a write-back changes no mart.
 import type pg from 'pg';
-import type { TargetRow, WritebackTarget, WriteResult } from '../../jobs/writeback/engine.ts';
+import {
+  WRITEBACK_STATE,
+  type TargetRow,
+  type WritebackTarget,
+  type WriteResult,
+} from '../../jobs/writeback/engine.ts';
 import { streakOf, type ZonedActivity } from '../../jobs/writeback/streaks.ts';
 import { quoteIdentifier as q } from '../../warehouse/index.ts';
 import { zonedXpEvents } from './marts.ts';
@@ -38,7 +43,7 @@ function dailyXpTarget(postgres: pg.ClientBase): WritebackTarget {
       FROM mart_lingo_daily_xp WHERE pack = {pack:String}
       UNION ALL
       SELECT natural_key, splitByChar('|', natural_key)[1], splitByChar('|', natural_key)[2], 0, 0, 0, 0
-      FROM (SELECT DISTINCT natural_key FROM writeback_state WHERE target = '${DAILY_XP_TARGET}')
+      FROM (SELECT DISTINCT natural_key FROM ${WRITEBACK_STATE} WHERE target = '${DAILY_XP_TARGET}')
       WHERE natural_key NOT IN (SELECT ${key} FROM mart_lingo_daily_xp WHERE pack = {pack:String})`,
     orderBy: 't.day',
     valueColumns: ['xp_earned', 'goal_met', 'activities_completed', 'time_spent_seconds'],

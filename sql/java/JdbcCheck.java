@@ -63,7 +63,7 @@ public final class JdbcCheck {
 
       expectError(connection, "SELEC 1", "bad query");
       expectError(connection, "INSERT INTO mart_dau (pack) VALUES ('x')", "write");
-      expectError(connection, "SELECT * FROM _tributary_checkpoints", "bookkeeping");
+      expectError(connection, "SELECT * FROM tributary.checkpoints", "bookkeeping");
     }
   }
 

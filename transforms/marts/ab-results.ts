@@ -11,7 +11,7 @@
 // per exposure day: new facts on day d change only the users exposed within a window of d), and the
 // results are per-variant sums over it. `only` limits the results to one experiment.
 import type { AbMetric, PackMapping } from '../../packs/index.ts';
-import { quoteString, type Warehouse } from '../../warehouse/index.ts';
+import { bookkeepingTable, quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { daysCondition, insertInto, replacePartitions, type DaySelection } from './partitions.ts';
 import { chiSquareGoodnessOfFit, compare, cupedAdjust, lift, type CovariateSummary } from '../stats/tests.ts';
 
@@ -23,7 +23,7 @@ export const AB_MEASURES = [
   'value',
 ] as const satisfies readonly AbMetric['measure'][];
 
-const EXPOSURES = '_tributary_ab_exposures';
+const EXPOSURES = bookkeepingTable('ab_exposures');
 
 /** A sample-ratio mismatch this unlikely under the configured split means the assignment is broken. */
 export const SRM_ALPHA = 0.001;

@@ -1,9 +1,14 @@
 // Rewriting some of a pack's partitions of a mart: the new rows go to the table's staging twin
-// (`_tributary_stage_<table>`, same structure and partitioning), then each selected partition is
+// (`tributary.stage_<table>`, same structure and partitioning), then each selected partition is
 // swapped in whole, or dropped when no new row belongs to it. A reader sees a partition's old rows or
 // its new ones, never a mix, and rewriting one day costs nothing on the others (a DELETE would
 // mutate every part the day shares with them).
-import { quoteIdentifier as q, type QueryParams, type Warehouse } from '../../warehouse/index.ts';
+import {
+  bookkeepingTable,
+  quoteTable as q,
+  type QueryParams,
+  type Warehouse,
+} from '../../warehouse/index.ts';
 
 export type DaySelection = 'all' | string[];
 
@@ -84,10 +89,9 @@ function partitionsOf(table: string, condition: string): string {
   return `SELECT _partition_id AS id, count() AS rows FROM ${q(table)} WHERE ${condition} GROUP BY _partition_id`;
 }
 
-const STAGE_PREFIX = '_tributary_stage_';
-
+/** A mart's staging twin, in the pipeline's own database. */
 export function stageOf(table: string): string {
-  return `${STAGE_PREFIX}${table}`;
+  return bookkeepingTable(`stage_${table}`);
 }
 
 /**

@@ -14,7 +14,7 @@
 // users whose last day moved are few after a new day, and grouped by cohort and by their last day
 // before and after, they correct every cell with plain counts; intersecting bitmaps per cell cost
 // by the size of the bitmaps copied into each of 17k cells.
-import { quoteString, type Warehouse } from '../../warehouse/index.ts';
+import { bookkeepingTable, quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { activeUsersCalendar } from './active-users.ts';
 import { clearStage, insertInto, stageOf, swapStaged, type DaySelection } from './partitions.ts';
 
@@ -93,7 +93,7 @@ async function stageDays(warehouse: Warehouse, params: Record<string, unknown>):
   );
 }
 
-const CORRECTIONS = '_tributary_retention_corrections';
+const CORRECTIONS = bookkeepingTable('retention_corrections');
 
 /**
  * Per cohort and period start s, the members who joined "active from s on" less those who left it:

@@ -1,13 +1,7 @@
 -- Tributary's own bookkeeping: applied migrations, capture checkpoints and dead letters.
 
-CREATE TABLE IF NOT EXISTS _tributary_migrations
-(
-    version UInt32,
-    name String,
-    applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
-)
-ENGINE = ReplacingMergeTree(applied_at)
-ORDER BY version;
+-- (Applied migrations are recorded in tributary.migrations, made by the runner itself: see
+-- warehouse/bookkeeping.ts.)
 
 -- One row per capture stream (a Postgres slot, a Kafka partition, a Mongo collection): the write
 -- intent of the batch being landed, so a restart can rebuild exactly that batch and let insert

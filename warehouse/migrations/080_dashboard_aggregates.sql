@@ -38,6 +38,6 @@ CREATE TABLE IF NOT EXISTS agg_segment_users (
 ) ENGINE = MergeTree PARTITION BY pack ORDER BY (pack, user_id)
 COMMENT 'The segment each user of dim_users was counted in by agg_daily_segments: the next run compares it with dim_users and recomputes the days of the users whose country or signup day changed.';
 
-CREATE TABLE IF NOT EXISTS _tributary_stage_agg_content_weekly AS agg_content_weekly;
-CREATE TABLE IF NOT EXISTS _tributary_stage_agg_daily_segments AS agg_daily_segments;
-CREATE TABLE IF NOT EXISTS _tributary_stage_agg_segment_users AS agg_segment_users;
+CREATE TABLE IF NOT EXISTS tributary.stage_agg_content_weekly AS agg_content_weekly;
+CREATE TABLE IF NOT EXISTS tributary.stage_agg_daily_segments AS agg_daily_segments;
+CREATE TABLE IF NOT EXISTS tributary.stage_agg_segment_users AS agg_segment_users;
