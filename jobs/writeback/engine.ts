@@ -84,12 +84,14 @@ const targetCheckpointSchema = z.object({
   definition: z.string(),
 });
 
-/** What the comparison covers: every row, or the rows of the mart's days rewritten since `since`. */
+/** What the comparison covers: every row, or the rows of the days rewritten since the checkpoint. */
 interface Scope {
   days: DaySelection;
   /** The rewrite to record in the checkpoint once the run has written everything. */
   through: number;
   definition: string;
+  /** Whether that differs from the stored checkpoint. */
+  advances: boolean;
 }
 
 const checkpointPipeline = (pack: string) => `writeback:${pack}`;
@@ -111,9 +113,9 @@ async function scopeOf(
     targetCheckpointSchema,
   );
   if (checkpoint?.definition !== definition)
-    return { days: 'all', through: await lastRewrite(warehouse, mart, pack), definition };
+    return { days: 'all', through: await lastRewrite(warehouse, mart, pack), definition, advances: true };
   const rewrites = await dayRewritesSince(warehouse, mart, pack, checkpoint.through);
-  return { ...rewrites, definition };
+  return { ...rewrites, definition, advances: rewrites.through !== checkpoint.through };
 }
 
 export async function runTarget(
@@ -214,7 +216,7 @@ export async function runTarget(
   await record();
   // Last: a run that dies before this compares the same days (and more) again, and its hashes
   // tell what it had already written.
-  if (scope)
+  if (scope?.advances)
     await writeCheckpoint(warehouse, checkpointPipeline(params.pack), target.name, {
       through: scope.through,
       definition: scope.definition,
