@@ -4,7 +4,15 @@
 // between the write and the record only means the next run writes the same values again (upserts
 // by natural key, never increments). Each target may instead find its candidates on its own
 // (`hashed: false`), when the store itself says what is already right.
-import { bookkeepingTable, type Warehouse } from '../../warehouse/index.ts';
+// A target whose rows come from a day-partitioned mart (`dayMart`) compares only the rows of the
+// days the transforms rewrote since its last run (mart_day_rewrites); its checkpoint, recorded
+// after everything is written, says up to which rewrite. Without one (a first run, a changed
+// target), or after a full rebuild of the mart, every row is compared.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { dayRewritesSince, lastRewrite } from '../../transforms/marts/day-rewrites.ts';
+import type { DaySelection } from '../../transforms/marts/partitions.ts';
+import { bookkeepingTable, readCheckpoint, writeCheckpoint, type Warehouse } from '../../warehouse/index.ts';
 
 /** The content hash last written per target and natural key. */
 export const WRITEBACK_STATE = bookkeepingTable('writeback_state');
@@ -35,13 +43,30 @@ export interface WritebackTarget {
   valueColumns: readonly string[];
   /** Without a hash, every row of `sql` is a candidate and `write` must skip what is already right. */
   hashed: boolean;
+  /**
+   * The day-partitioned mart the rows come from (rewritten by replaceDays) and the column of `sql`
+   * holding a row's day: only rows of days rewritten since the last run are compared. Only for a
+   * hashed target whose each row depends on nothing but the mart's rows of that day.
+   */
+  dayMart?: { mart: string; dayColumn: string };
   write(rows: TargetRow[]): Promise<WriteResult>;
-  /** For `--dry-run`: what the store holds now for these rows, field by field. */
+  /** Required without hashes, for `--dry-run`: what `write` would change, writing nothing. */
+  plan?(rows: TargetRow[]): Promise<WriteResult>;
+  /**
+   * For `--dry-run`: what the store holds now, field by field, for a few rows (a hashed target is
+   * given a few changed rows; one without hashes all its candidates, of which it shows a few that
+   * `write` would change).
+   */
   diff(rows: TargetRow[]): Promise<string[]>;
 }
 
 export interface TargetReport {
   target: string;
+  /** Rows compared with what was last written: all of them, or those of the rewritten days. */
+  compared: number;
+  /** The days compared: 'all', or the mart's days rewritten since the last run. */
+  days: DaySelection;
+  /** Rows found changed (hashed) or to check against the store (without hashes). */
   candidates: number;
   unchanged: number;
   inserted: number;
@@ -49,82 +74,196 @@ export interface TargetReport {
   examples: string[];
 }
 
+/** Hashes recorded per insert into writeback_state. */
+const STATE_ROWS_PER_INSERT = 20_000;
+
 /** Bumped when the documents' shape changes: every row then counts as changed once. */
 const SHAPE_VERSION = 1;
+
+const targetCheckpointSchema = z.object({
+  /** The last rewrite of the target's mart (mart_day_rewrites.seq) whose days were written back. */
+  through: z.number().int().nonnegative(),
+  /** The target's definition then: a different one (new SQL, owned fields) compares every row. */
+  definition: z.string(),
+});
+
+/** What the comparison covers: every row, or the rows of the days rewritten since the checkpoint. */
+interface Scope {
+  days: DaySelection;
+  /** The rewrite to record in the checkpoint once the run has written everything. */
+  through: number;
+  definition: string;
+  /** Whether that differs from the stored checkpoint. */
+  advances: boolean;
+}
+
+const checkpointPipeline = (pack: string) => `writeback:${pack}`;
+
+async function scopeOf(
+  warehouse: Warehouse,
+  target: WritebackTarget,
+  mart: string,
+  pack: string,
+): Promise<Scope> {
+  const definition = createHash('sha256')
+    .update(JSON.stringify([SHAPE_VERSION, target.sql, target.valueColumns, target.dayMart]))
+    .digest('hex')
+    .slice(0, 16);
+  const checkpoint = await readCheckpoint(
+    warehouse,
+    checkpointPipeline(pack),
+    target.name,
+    targetCheckpointSchema,
+  );
+  if (checkpoint?.definition !== definition)
+    return { days: 'all', through: await lastRewrite(warehouse, mart, pack), definition, advances: true };
+  const rewrites = await dayRewritesSince(warehouse, mart, pack, checkpoint.through);
+  return { ...rewrites, definition, advances: rewrites.through !== checkpoint.through };
+}
 
 export async function runTarget(
   warehouse: Warehouse,
   target: WritebackTarget,
-  params: Record<string, unknown>,
+  params: { pack: string } & Record<string, unknown>,
   options: { dryRun: boolean; batchSize: number; signal?: AbortSignal },
 ): Promise<TargetReport> {
+  // Read before the rows: a rewrite logged after this is compared next time.
+  const scope =
+    target.dayMart && target.hashed
+      ? await scopeOf(warehouse, target, target.dayMart.mart, params.pack)
+      : undefined;
+  const days = scope?.days ?? 'all';
   const report: TargetReport = {
     target: target.name,
+    compared: 0,
+    days,
     candidates: 0,
     unchanged: 0,
     inserted: 0,
     updated: 0,
     examples: [],
   };
-  const hash = `toString(sipHash64(${SHAPE_VERSION}, toString(tuple(${target.valueColumns.map((column) => `t.${column}`).join(', ')}))))`;
-  const bound = { ...params, target: target.name };
-  const order = target.orderBy === undefined ? '' : ` ORDER BY ${target.orderBy}`;
-  const rows = await warehouse.query<TargetRow>(
-    target.hashed
-      ? `SELECT t.*, ${hash} AS content_hash, if(s.natural_key IS NULL, 'insert', 'update') AS change
-         FROM (${target.sql}) AS t
-         LEFT JOIN (
-           SELECT natural_key, toString(argMax(content_hash, written_at)) AS last_hash
-           FROM ${WRITEBACK_STATE} WHERE target = {target:String} GROUP BY natural_key
-         ) AS s ON t.natural_key = s.natural_key
-         WHERE s.natural_key IS NULL OR s.last_hash != content_hash${order}`
-      : `SELECT t.*, '' AS content_hash, 'update' AS change FROM (${target.sql}) AS t${order}`,
-    bound,
-    { output_format_json_quote_64bit_integers: 0, join_use_nulls: 1 },
-  );
-  const [total] = await warehouse.query<{ n: number }>(`SELECT count() AS n FROM (${target.sql})`, bound, {
-    join_use_nulls: 1,
-  });
-  report.candidates = rows.length;
-  report.unchanged = Number(total?.n ?? 0) - rows.length;
-  if (options.dryRun) {
-    report.inserted = rows.filter((row) => row.change === 'insert').length;
-    report.updated = rows.length - report.inserted;
-    report.examples = await target.diff(
-      rows
-        .filter((row) => row.change === 'update')
-        .slice(0, 3)
-        .concat(rows.filter((row) => row.change === 'insert').slice(0, 1)),
+  const bound = { ...params, target: target.name, rewritten_days: days === 'all' ? [] : days };
+  const inScope =
+    days === 'all' || !target.dayMart
+      ? '1'
+      : `toString(${target.dayMart.dayColumn}) IN {rewritten_days:Array(String)}`;
+  let total: number;
+  let rows: TargetRow[];
+  if (target.hashed) {
+    const [counts] = await warehouse.query<{ total: number; compared: number }>(
+      `SELECT count() AS total, countIf(${inScope}) AS compared FROM (${target.sql})`,
+      bound,
+      { join_use_nulls: 1, output_format_json_quote_64bit_integers: 0 },
     );
+    total = Number(counts?.total ?? 0);
+    report.compared = Number(counts?.compared ?? 0);
+    rows = report.compared === 0 ? [] : await changedRows(warehouse, target, inScope, bound);
+  } else {
+    // Every row is a candidate: they are the count.
+    rows = await changedRows(warehouse, target, inScope, bound);
+    total = report.compared = rows.length;
+  }
+  report.candidates = rows.length;
+  if (options.dryRun) {
+    if (target.hashed) {
+      report.inserted = rows.filter((row) => row.change === 'insert').length;
+      report.updated = rows.length - report.inserted;
+      report.examples = await target.diff(
+        rows
+          .filter((row) => row.change === 'update')
+          .slice(0, 3)
+          .concat(rows.filter((row) => row.change === 'insert').slice(0, 1)),
+      );
+    } else {
+      const { plan } = target;
+      if (!plan) throw new Error(`${target.name}: a target without hashes needs plan() for a dry run`);
+      for (let start = 0; start < rows.length; start += options.batchSize) {
+        const planned = await plan(rows.slice(start, start + options.batchSize));
+        report.inserted += planned.inserted;
+        report.updated += planned.updated;
+      }
+      report.examples = await target.diff(rows);
+    }
+    report.unchanged = total - report.inserted - report.updated;
     return report;
   }
-  for (let start = 0; start < rows.length; start += options.batchSize) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    const batch = rows.slice(start, start + options.batchSize);
-    const written = await target.write(batch);
-    report.inserted += written.inserted;
-    report.updated += written.updated;
-    if (target.hashed) {
+  // Hashes are recorded some batches at a time (each insert costs the engine a part), and what was
+  // written before a failure still is: rows written but not recorded are only written again.
+  const pending: object[] = [];
+  const record = async () => {
+    if (pending.length > 0) await warehouse.insert(WRITEBACK_STATE, pending.splice(0));
+  };
+  try {
+    for (let start = 0; start < rows.length; start += options.batchSize) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      const batch = rows.slice(start, start + options.batchSize);
+      const written = await target.write(batch);
+      report.inserted += written.inserted;
+      report.updated += written.updated;
+      if (!target.hashed) continue;
       const now = Date.now();
-      await warehouse.insert(
-        WRITEBACK_STATE,
-        batch.map((row) => ({
+      for (const row of batch)
+        pending.push({
           target: target.name,
           natural_key: row.natural_key,
           content_hash: row.content_hash,
           written_at: now,
-        })),
-      );
+        });
+      if (pending.length >= STATE_ROWS_PER_INSERT) await record();
     }
+  } catch (error) {
+    await record().catch(() => undefined);
+    throw error;
   }
-  if (!target.hashed) report.unchanged = Number(total?.n ?? 0) - report.inserted - report.updated;
+  await record();
+  // Last: a run that dies before this compares the same days (and more) again, and its hashes
+  // tell what it had already written.
+  if (scope?.advances)
+    await writeCheckpoint(warehouse, checkpointPipeline(params.pack), target.name, {
+      through: scope.through,
+      definition: scope.definition,
+    } satisfies z.infer<typeof targetCheckpointSchema>);
+  report.unchanged = target.hashed ? total - rows.length : total - report.inserted - report.updated;
   return report;
+}
+
+/**
+ * The rows in scope whose owned values differ from what was last written (every row in scope for
+ * a target without hashes). A limited scope also limits the stored hashes read to its keys.
+ */
+async function changedRows(
+  warehouse: Warehouse,
+  target: WritebackTarget,
+  inScope: string,
+  bound: Record<string, unknown>,
+): Promise<TargetRow[]> {
+  const hash = `toString(sipHash64(${SHAPE_VERSION}, toString(tuple(${target.valueColumns.map((column) => `t.${column}`).join(', ')}))))`;
+  const order = target.orderBy === undefined ? '' : ` ORDER BY ${target.orderBy}`;
+  const rows = `SELECT * FROM (${target.sql}) WHERE ${inScope}`;
+  const stateKeys = inScope === '1' ? '' : ` AND natural_key IN (SELECT natural_key FROM (${rows}))`;
+  return warehouse.query<TargetRow>(
+    target.hashed
+      ? `SELECT t.*, ${hash} AS content_hash, if(s.natural_key IS NULL, 'insert', 'update') AS change
+         FROM (${rows}) AS t
+         LEFT JOIN (
+           SELECT natural_key, toString(argMax(content_hash, written_at)) AS last_hash
+           FROM ${WRITEBACK_STATE} WHERE target = {target:String}${stateKeys} GROUP BY natural_key
+         ) AS s ON t.natural_key = s.natural_key
+         WHERE s.natural_key IS NULL OR s.last_hash != content_hash${order}`
+      : `SELECT t.*, '' AS content_hash, 'update' AS change FROM (${rows}) AS t${order}`,
+    bound,
+    { output_format_json_quote_64bit_integers: 0, join_use_nulls: 1 },
+  );
 }
 
 export function formatReport(report: TargetReport, dryRun: boolean): string {
   const verb = dryRun ? 'would insert' : 'inserted';
   const lines = [
-    `${report.target}: ${verb} ${report.inserted}, ${dryRun ? 'would update' : 'updated'} ${report.updated}, unchanged ${report.unchanged}`,
+    `${report.target}: ${verb} ${report.inserted}, ${dryRun ? 'would update' : 'updated'} ${report.updated}, unchanged ${report.unchanged}` +
+      (report.days === 'all'
+        ? ''
+        : ` (compared ${report.compared} rows of ${report.days.length} rewritten days)`),
     ...report.examples.map((example) => `  ${example}`),
   ];
   return lines.join('\n');

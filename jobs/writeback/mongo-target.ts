@@ -16,6 +16,8 @@ export interface MongoTargetSpec {
   collection: Collection;
   sql: string;
   valueColumns: readonly string[];
+  /** See WritebackTarget.dayMart. */
+  dayMart?: WritebackTarget['dayMart'];
   /** The natural key as a filter (it is also what a new document is created with). */
   filter(row: TargetRow): Document;
   /** A coarser filter (a subset of the natural key, e.g. the date) whose documents are read at once. */
@@ -59,6 +61,7 @@ export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
     sql: spec.sql,
     orderBy: spec.orderBy,
     valueColumns: spec.valueColumns,
+    dayMart: spec.dayMart,
     hashed: true,
     async write(rows: TargetRow[]): Promise<WriteResult> {
       if (rows.length === 0) return { inserted: 0, updated: 0 };

@@ -18,14 +18,28 @@ export function daysBetween(from: string, to: string): number {
 }
 
 /** The user's last active day and how many local days ago it was, as of `asOf`. */
-export function localGap(
-  lastActiveMs: number,
-  timezone: string,
-  asOf: Date,
-): { lastDay: string; gap: number } {
-  const zone = validZone(timezone);
-  const lastDay = dayIn(new Date(lastActiveMs), zone);
-  return { lastDay, gap: daysBetween(lastDay, dayIn(asOf, zone)) };
+export function localGap(lastActiveMs: number, timezone: string, asOf: Date): LocalGap {
+  return localGapsAsOf(asOf)(lastActiveMs, timezone);
+}
+
+/** localGap for many users as of one instant: the day that instant falls on is found once per zone. */
+export function localGapsAsOf(asOf: Date): (lastActiveMs: number, timezone: string) => LocalGap {
+  const today = new Map<string, string>();
+  return (lastActiveMs, timezone) => {
+    const zone = validZone(timezone);
+    let day = today.get(zone);
+    if (day === undefined) {
+      day = dayIn(asOf, zone);
+      today.set(zone, day);
+    }
+    const lastDay = dayIn(new Date(lastActiveMs), zone);
+    return { lastDay, gap: daysBetween(lastDay, day) };
+  };
+}
+
+interface LocalGap {
+  lastDay: string;
+  gap: number;
 }
 
 /** One XP-earning moment: when it happened and the time zone the user's device was in then. */
@@ -113,27 +127,32 @@ export function streaksTarget(options: {
     async write(rows: TargetRow[]): Promise<WriteResult> {
       const lapsed = lapsedOf(rows, options.asOf);
       if (lapsed.ids.length === 0) return { inserted: 0, updated: 0 };
-      // The live row decides too: a freeze it holds allows one more day, and an activity the
-      // application recorded after the one we know of means the streak is alive.
       const result = await options.client.query(
-        `UPDATE user_streaks AS s SET current_streak = 0, updated_at = now()
-         FROM unnest($1::uuid[], $2::int[], $3::date[]) AS v(user_id, gap, last_day)
-         WHERE s.user_id = v.user_id AND s.current_streak <> 0
-           AND v.gap > CASE WHEN s.streak_freeze_count > 0 THEN 2 ELSE 1 END
-           AND (s.last_activity_date IS NULL OR s.last_activity_date <= v.last_day + 1)`,
+        `UPDATE user_streaks AS s SET current_streak = 0, updated_at = now() FROM ${LAPSED}`,
         [lapsed.ids, lapsed.gaps, lapsed.days],
       );
       return { inserted: 0, updated: result.rowCount ?? 0 };
     },
+    async plan(rows: TargetRow[]): Promise<WriteResult> {
+      const lapsed = lapsedOf(rows, options.asOf);
+      if (lapsed.ids.length === 0) return { inserted: 0, updated: 0 };
+      const result = await options.client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM user_streaks AS s, ${LAPSED}`,
+        [lapsed.ids, lapsed.gaps, lapsed.days],
+      );
+      return { inserted: 0, updated: result.rows[0]?.n ?? 0 };
+    },
     async diff(rows: TargetRow[]): Promise<string[]> {
       const lapsed = lapsedOf(rows, options.asOf);
+      if (lapsed.ids.length === 0) return [];
       const result = await options.client.query<{
         user_id: string;
         current_streak: number;
         streak_freeze_count: number;
       }>(
-        'SELECT user_id, current_streak, streak_freeze_count FROM user_streaks WHERE user_id = ANY($1::uuid[]) LIMIT 3',
-        [lapsed.ids.slice(0, 3)],
+        `SELECT s.user_id, s.current_streak, s.streak_freeze_count FROM user_streaks AS s, ${LAPSED}
+         ORDER BY s.user_id LIMIT 3`,
+        [lapsed.ids, lapsed.gaps, lapsed.days],
       );
       return result.rows.map(
         (row) =>
@@ -143,12 +162,24 @@ export function streaksTarget(options: {
   };
 }
 
+/**
+ * The live streaks a lapse resets, given each candidate's local gap and last active day ($1–$3):
+ * one condition for the write, the dry run's count and its examples. The live row decides too: a
+ * freeze it holds allows one more day, and an activity the application recorded after the one we
+ * know of means the streak is alive.
+ */
+const LAPSED = `unnest($1::uuid[], $2::int[], $3::date[]) AS v(user_id, gap, last_day)
+  WHERE s.user_id = v.user_id AND s.current_streak <> 0
+    AND v.gap > CASE WHEN s.streak_freeze_count > 0 THEN 2 ELSE 1 END
+    AND (s.last_activity_date IS NULL OR s.last_activity_date <= v.last_day + 1)`;
+
 function lapsedOf(rows: TargetRow[], asOf: Date): { ids: string[]; gaps: number[]; days: string[] } {
   const ids: string[] = [];
   const gaps: number[] = [];
   const days: string[] = [];
+  const gapOf = localGapsAsOf(asOf);
   for (const row of rows) {
-    const { lastDay, gap } = localGap(Number(row.last_ms), String(row.timezone), asOf);
+    const { lastDay, gap } = gapOf(Number(row.last_ms), String(row.timezone));
     if (gap <= 1) continue;
     ids.push(row.natural_key);
     gaps.push(gap);

@@ -9,6 +9,8 @@ import { learningWarehouse, SOURCE, type LearningWarehouse } from '../../test/le
 import { learningPack } from '../../packs/learning/index.ts';
 import { runTransforms } from '../../transforms/index.ts';
 import { migrate } from '../../warehouse/index.ts';
+import { learningTargets } from '../../packs/learning/writeback.ts';
+import { runTarget, type TargetReport, type WritebackTarget } from './engine.ts';
 import { runWriteback, type WritebackOptions } from './kind.ts';
 
 let data: LearningWarehouse;
@@ -63,6 +65,43 @@ function writeback(dryRun = false) {
 }
 
 const db = () => mongo.db(data.mongoDatabase);
+const reportOf = (reports: TargetReport[], name: string) =>
+  reports.find((report) => report.target.endsWith(name)) as TargetReport;
+
+/**
+ * One new day after the last: `users` learners each answer one exercise on it, then capture and an
+ * incremental transform. Returns the day and the days the transform recomputed: the new one, and
+ * the day before when its rows were ingested within the transform's re-read window.
+ */
+async function addDay(users: number): Promise<{ newDay: string; recomputed: string[] }> {
+  const [last] = await data.warehouse.query<{ day: string }>(
+    "SELECT toString(max(day) + 1) AS day FROM fact_activity WHERE pack = 'learning'",
+  );
+  const newDay = String(last?.day);
+  await data.postgres.query(
+    `INSERT INTO user_activity_results (user_id, lesson_id, activity_id, score, max_score, time_taken, is_passed, completed_at)
+     SELECT user_id, lesson_id, activity_id, score, max_score, time_taken, is_passed, $1::timestamp
+     FROM (SELECT DISTINCT ON (user_id) * FROM user_activity_results ORDER BY user_id, id) AS first
+     ORDER BY user_id LIMIT $2`,
+    [`${newDay} 12:00:00`, users],
+  );
+  await data.capture();
+  const { recomputedDays } = await transform();
+  if (recomputedDays === 'all') throw new Error('the transform ran in full');
+  expect(recomputedDays).toContain(newDay);
+  expect(recomputedDays.length).toBeLessThanOrEqual(2);
+  return { newDay, recomputed: recomputedDays };
+}
+
+/** The rows of the learning mart `table` on `days`. */
+async function martRowsOn(table: string, days: string[]): Promise<number> {
+  const [row] = await data.warehouse.query<{ n: string }>(
+    `SELECT count() AS n FROM ${table} WHERE pack = 'learning' AND day IN {days:Array(Date)}`,
+    { days },
+  );
+  return Number(row?.n);
+}
+
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
 /** Every document of the written collections, keyed by collection and _id, as the store holds it. */
@@ -83,6 +122,38 @@ async function storeSnapshot(): Promise<Map<string, string>> {
 
 function changedKeys(before: Map<string, string>, after: Map<string, string>): string[] {
   return [...after].filter(([key, value]) => before.get(key) !== value).map(([key]) => key);
+}
+
+/**
+ * Every daily_user_metrics document equals its mart row, one document per row; returns them by
+ * `user_id|day`.
+ */
+async function expectDailyDocumentsEqualMart(): Promise<Map<string, Document>> {
+  const daily = await data.warehouse.query<Record<string, number | string | null>>(
+    "SELECT user_id, toString(day) AS day, active_seconds, completions, sessions, score_sum, score_count, content_views FROM mart_daily_user_metrics WHERE pack = 'learning'",
+  );
+  const documents = await db().collection('daily_user_metrics').find().toArray();
+  expect(documents).toHaveLength(daily.length);
+  const byKey = new Map(documents.map((document) => [`${document.user_id}|${day(document.date)}`, document]));
+  for (const row of daily) {
+    const document = byKey.get(`${row.user_id}|${row.day}`) as Document;
+    expect(
+      Math.abs(document.learning_metrics.total_study_time - Number(row.active_seconds) / 60),
+    ).toBeLessThanOrEqual(0.005 + 1e-9);
+    expect(document.learning_metrics.lessons_completed).toBe(Number(row.completions));
+    expect(document.learning_metrics.study_sessions).toBe(Number(row.sessions));
+    expect(document.engagement_metrics.unique_content_pieces).toBe(Number(row.content_views));
+    if (Number(row.score_count) > 0)
+      // Rounded to two decimals by the write-back: within half a hundredth.
+      expect(
+        Math.abs(
+          document.learning_metrics.avg_lesson_score - Number(row.score_sum) / Number(row.score_count),
+        ),
+      ).toBeLessThanOrEqual(0.005 + 1e-9);
+    else expect(document.learning_metrics.avg_lesson_score).toBeNull();
+  }
+  expect(byKey.size).toBe(documents.length);
+  return byKey;
 }
 
 describe('learning write-back', () => {
@@ -109,31 +180,7 @@ describe('learning write-back', () => {
       'postgres:user_streaks',
     ]);
 
-    const daily = await data.warehouse.query<Record<string, number | string | null>>(
-      "SELECT user_id, toString(day) AS day, active_seconds, completions, sessions, score_sum, score_count, content_views FROM mart_daily_user_metrics WHERE pack = 'learning'",
-    );
-    const documents = await db().collection('daily_user_metrics').find().toArray();
-    expect(documents).toHaveLength(daily.length);
-    const byKey = new Map(
-      documents.map((document) => [`${document.user_id}|${day(document.date)}`, document]),
-    );
-    for (const row of daily) {
-      const document = byKey.get(`${row.user_id}|${row.day}`) as Document;
-      expect(
-        Math.abs(document.learning_metrics.total_study_time - Number(row.active_seconds) / 60),
-      ).toBeLessThanOrEqual(0.005 + 1e-9);
-      expect(document.learning_metrics.lessons_completed).toBe(Number(row.completions));
-      expect(document.learning_metrics.study_sessions).toBe(Number(row.sessions));
-      expect(document.engagement_metrics.unique_content_pieces).toBe(Number(row.content_views));
-      if (Number(row.score_count) > 0)
-        // Rounded to two decimals by the write-back: within half a hundredth.
-        expect(
-          Math.abs(
-            document.learning_metrics.avg_lesson_score - Number(row.score_sum) / Number(row.score_count),
-          ),
-        ).toBeLessThanOrEqual(0.005 + 1e-9);
-      else expect(document.learning_metrics.avg_lesson_score).toBeNull();
-    }
+    const byKey = await expectDailyDocumentsEqualMart();
     const application = byKey.get(`${sample?.user_id}|${sample?.day}`) as Document;
     expect(application.learning_metrics.words_learned).toBe(7);
     expect(application.performance_metrics).toEqual({ error_count: 3, crash_count: 1 });
@@ -329,5 +376,125 @@ describe('learning write-back', () => {
     await data.capture();
     await transform();
     expect(await marts()).toBe(before);
+  });
+
+  it('after one new day, compares only the days the transform rewrote and writes that day', async () => {
+    const { newDay, recomputed } = await addDay(5);
+    const before = await storeSnapshot();
+    const reports = await writeback();
+    for (const [name, mart] of [
+      ['daily_user_metrics', 'mart_daily_user_metrics'],
+      ['content_performance', 'mart_content_performance'],
+    ] as const) {
+      const rows = await martRowsOn(mart, [newDay]);
+      expect(rows).toBeGreaterThan(0);
+      const report = reportOf(reports, `.${name}`);
+      expect(report).toMatchObject({
+        days: recomputed,
+        compared: await martRowsOn(mart, recomputed),
+        inserted: rows,
+        updated: 0,
+      });
+      expect(report.unchanged).toBeGreaterThan(report.compared);
+    }
+    // On the stores: the new day's documents appeared, no other daily document changed.
+    const changed = changedKeys(before, await storeSnapshot()).filter(
+      (key) => key.startsWith('daily_user_metrics:') || key.startsWith('content_performance:'),
+    );
+    const dates = await Promise.all(
+      changed.map(async (key) => {
+        const [collection, id] = key.split(':') as [string, string];
+        const documents = await db().collection(collection).find().toArray();
+        return day(documents.find((document) => String(document._id) === id)?.date);
+      }),
+    );
+    expect(new Set(dates)).toEqual(new Set([newDay]));
+    expect(changed).toHaveLength(
+      (await martRowsOn('mart_daily_user_metrics', [newDay])) +
+        (await martRowsOn('mart_content_performance', [newDay])),
+    );
+    await expectDailyDocumentsEqualMart();
+  });
+
+  it('a run that fails half-way, then a rerun, leaves the store exactly right', async () => {
+    const { newDay, recomputed } = await addDay(12);
+    // The run writes two batches, then fails after writing the third: before its hashes and its
+    // checkpoint are recorded (the worst moment to die).
+    const [daily] = learningTargets({ pack: 'learning', source: SOURCE, mongo: db(), asOf });
+    let batches = 0;
+    const failing: WritebackTarget = {
+      ...(daily as WritebackTarget),
+      async write(rows) {
+        const written = await (daily as WritebackTarget).write(rows);
+        if (++batches === 3) throw new Error('killed');
+        return written;
+      },
+    };
+    await expect(
+      runTarget(data.warehouse, failing, { pack: 'learning' }, { dryRun: false, batchSize: 3 }),
+    ).rejects.toThrow('killed');
+    const rows = await martRowsOn('mart_daily_user_metrics', [newDay]);
+    expect(rows).toBeGreaterThan(9);
+    // The rerun takes in the same days again; the documents of the failed run are not doubled.
+    const rerun = reportOf(await writeback(), '.daily_user_metrics');
+    expect(rerun).toMatchObject({
+      days: recomputed,
+      compared: await martRowsOn('mart_daily_user_metrics', recomputed),
+    });
+    // Six written and recorded, three written but not recorded (written again, not inserted again).
+    expect({ inserted: rerun.inserted, candidates: rerun.candidates }).toEqual({
+      inserted: rows - 9,
+      candidates: rows - 6,
+    });
+    await expectDailyDocumentsEqualMart();
+    const before = await storeSnapshot();
+    const again = await writeback();
+    expect(changedKeys(before, await storeSnapshot())).toEqual([]);
+    expect(reportOf(again, '.daily_user_metrics')).toMatchObject({
+      days: [],
+      compared: 0,
+      inserted: 0,
+      updated: 0,
+    });
+  });
+
+  it('after a full rebuild of the marts, compares every row again and writes nothing', async () => {
+    await runTransforms({
+      warehouse: data.warehouse,
+      pack: 'learning',
+      mapping: learningPack.mapping(SOURCE),
+      full: true,
+    });
+    const before = await storeSnapshot();
+    const daily = reportOf(await writeback(), '.daily_user_metrics');
+    expect(daily).toMatchObject({ days: 'all', inserted: 0, updated: 0, candidates: 0 });
+    expect(daily.compared).toBe(daily.unchanged);
+    expect(daily.compared).toBeGreaterThan(0);
+    // (A/B results are recomputed by every run, and their analysis time with them.)
+    expect(
+      changedKeys(before, await storeSnapshot()).filter(
+        (key) => key.startsWith('daily_user_metrics:') || key.startsWith('content_performance:'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('counts in a dry run exactly the streaks the run then resets', async () => {
+    // Every streak running again, some of them (the learners of the new days) not lapsed.
+    await data.postgres.query('UPDATE user_streaks SET current_streak = 5 WHERE current_streak = 0');
+    await data.capture();
+    const before = await storeSnapshot();
+    const dry = reportOf(await writeback(true), 'user_streaks');
+    expect(changedKeys(before, await storeSnapshot())).toEqual([]);
+    const run = reportOf(await writeback(), 'user_streaks');
+    const reset = changedKeys(before, await storeSnapshot()).filter((key) => key.startsWith('user_streaks:'));
+    expect(dry.updated).toBeGreaterThan(0);
+    expect(dry.candidates).toBeGreaterThan(dry.updated);
+    expect({ dry: dry.updated, run: run.updated, reset: reset.length }).toEqual({
+      dry: reset.length,
+      run: reset.length,
+      reset: reset.length,
+    });
+    expect(dry.unchanged).toBe(run.unchanged);
+    expect(dry.examples.length).toBeGreaterThan(0);
   });
 });

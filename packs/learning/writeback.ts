@@ -39,6 +39,7 @@ export function learningTargets(options: PackWritebackContext): WritebackTarget[
           'avg_lesson_score',
           'unique_content_pieces',
         ],
+        dayMart: { mart: 'mart_daily_user_metrics', dayColumn: 'day' },
         filter: (row) => ({ user_id: row.user_id, date: dateOf(row.day) }),
         scope: (row) => ({ date: dateOf(row.day) }),
         orderBy: 't.day',
@@ -70,6 +71,7 @@ export function learningTargets(options: PackWritebackContext): WritebackTarget[
           'rating_avg',
           'rating_count',
         ],
+        dayMart: { mart: 'mart_content_performance', dayColumn: 'day' },
         filter: (row) => ({
           content_type: row.content_type,
           content_id: row.content_id,

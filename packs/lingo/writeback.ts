@@ -112,23 +112,19 @@ function streaksTarget(options: { source: string; asOf: Date; postgres: pg.Clien
     // The streak depends on the run's time as well (it lapses), so Postgres says what is right.
     hashed: false,
     async write(rows: TargetRow[]): Promise<WriteResult> {
-      const streaks = rows.map((row) => ({
-        row,
-        streak: streakOf(parseActions(String(row.actions)), options.asOf),
-      }));
       const result = await postgres.query(
         `UPDATE user_courses AS c SET current_streak = v.current_streak, longest_streak = v.longest_streak
-         FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS v(user_id, course_id, current_streak, longest_streak)
-         WHERE c.user_id = v.user_id AND c.course_id = v.course_id
-           AND (c.current_streak, c.longest_streak) IS DISTINCT FROM (v.current_streak, v.longest_streak)`,
-        [
-          streaks.map(({ row }) => row.user_id),
-          streaks.map(({ row }) => row.course_id),
-          streaks.map(({ streak }) => streak.current),
-          streaks.map(({ streak }) => streak.longest),
-        ],
+         FROM ${STALE_STREAKS}`,
+        streakParams(rows, options.asOf),
       );
       return { inserted: 0, updated: result.rowCount ?? 0 };
+    },
+    async plan(rows: TargetRow[]): Promise<WriteResult> {
+      const result = await postgres.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM user_courses AS c, ${STALE_STREAKS}`,
+        streakParams(rows, options.asOf),
+      );
+      return { inserted: 0, updated: result.rows[0]?.n ?? 0 };
     },
     async diff(rows: TargetRow[]): Promise<string[]> {
       return rows.slice(0, 3).map((row) => {
@@ -137,6 +133,21 @@ function streaksTarget(options: { source: string; asOf: Date; postgres: pg.Clien
       });
     },
   };
+}
+
+/** The enrollments whose stored streaks differ from the computed ones ($1–$4): for the write and the dry run. */
+const STALE_STREAKS = `unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[]) AS v(user_id, course_id, current_streak, longest_streak)
+  WHERE c.user_id = v.user_id AND c.course_id = v.course_id
+    AND (c.current_streak, c.longest_streak) IS DISTINCT FROM (v.current_streak, v.longest_streak)`;
+
+function streakParams(rows: TargetRow[], asOf: Date): unknown[][] {
+  const streaks = rows.map((row) => streakOf(parseActions(String(row.actions)), asOf));
+  return [
+    rows.map((row) => row.user_id),
+    rows.map((row) => row.course_id),
+    streaks.map((streak) => streak.current),
+    streaks.map((streak) => streak.longest),
+  ];
 }
 
 function parseActions(text: string): ZonedActivity[] {

@@ -9,6 +9,7 @@ import {
   type QueryParams,
   type Warehouse,
 } from '../../warehouse/index.ts';
+import { recordDayRewrite } from './day-rewrites.ts';
 
 export type DaySelection = 'all' | string[];
 
@@ -95,7 +96,8 @@ export function stageOf(table: string): string {
 }
 
 /**
- * replacePartitions for a day-partitioned mart filled by INSERT … SELECT. The SELECT names its days
+ * replacePartitions for a day-partitioned mart filled by INSERT … SELECT, logged in
+ * mart_day_rewrites (day-rewrites.ts). The SELECT names its days
  * as `{days:Array(Date)}`; all days (`'all'`) are the days `allDays` (a SELECT of `day`) yields.
  * With `daysPerWrite`, the days are written that many at a time: for a mart with a group per user
  * or content item and day, a week's groups are a hash table that stays in cache, where all the
@@ -130,6 +132,7 @@ export async function replaceDays(
         days: selected.slice(at, at + step),
       });
   });
+  await recordDayRewrite(warehouse, table, pack, days);
 }
 
 /** INSERT … SELECT into a partitioned table, whatever the number of partitions the rows span. */
