@@ -32,5 +32,6 @@ export {
   materializeFeatures,
   materializeOptionsSchema,
   parseRedisTarget,
+  respCommands,
 } from './online-store.ts';
 export type { MaterializeOptions, MaterializeResult } from './online-store.ts';

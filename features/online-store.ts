@@ -11,15 +11,16 @@ import { TributaryError } from '../errors/index.ts';
 import {
   migrate,
   quoteIdentifier as q,
+  quoteString,
   readCheckpoint,
   writeCheckpoint,
   type Warehouse,
 } from '../warehouse/index.ts';
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
-import { featureType, type FeatureRegistry } from './registry.ts';
+import { featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
 import { asOfSpine } from './spine.ts';
-import { RespWriter, unescapeTsv } from './resp-writer.ts';
+import { RespWriter } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
@@ -91,6 +92,38 @@ async function connect(target: RedisTarget): Promise<Redis> {
   return redis;
 }
 
+/**
+ * ClickHouse expressions that encode, per row of an as-of feature query, the Redis commands writing
+ * its vector as RESP: HSET of `_as_of` and the non-null features (values as the engine prints
+ * them), HDEL of the null ones, EXPIRE with a ttl. `sql` is the bytes (the key prefix is the
+ * `keyPrefix` parameter), `commands` how many commands they hold. The benchmark's floor sends the
+ * same bytes.
+ */
+export function respCommands(options: {
+  entityColumn: string;
+  features: readonly FeatureDefinition[];
+  ttlSeconds?: number;
+}): { sql: string; commands: string } {
+  const bulk = (text: string) => `concat('$', toString(length(${text})), '\\r\\n', ${text}, '\\r\\n')`;
+  const key = `concat({keyPrefix:String}, toString(${q(options.entityColumn)}))`;
+  const pairs = `[tuple('_as_of', toNullable(toString(timestamp))), ${options.features
+    .map((feature) => `tuple(${quoteString(feature.name)}, toNullable(toString(${q(feature.name)})))`)
+    .join(', ')}]`;
+  const nulls = `arrayMap(p -> p.1, arrayFilter(p -> isNull(p.2), ${pairs}))`;
+  const values = `arrayFlatten(arrayMap(p -> [p.1, assumeNotNull(p.2)], arrayFilter(p -> isNotNull(p.2), ${pairs})))`;
+  const command = (name: string, args: string) =>
+    `concat('*', toString(length(${args}) + 1), '\\r\\n', ${bulk(`'${name}'`)}, arrayStringConcat(arrayMap(a -> ${bulk('a')}, ${args})))`;
+  const parts = [
+    command('HSET', `arrayConcat([${key}], ${values})`),
+    `if(empty(${nulls}), '', ${command('HDEL', `arrayConcat([${key}], ${nulls})`)})`,
+    ...(options.ttlSeconds ? [command('EXPIRE', `[${key}, '${options.ttlSeconds}']`)] : []),
+  ];
+  return {
+    sql: `concat(${parts.join(', ')})`,
+    commands: `toUInt64(${options.ttlSeconds ? 2 : 1} + notEmpty(${nulls}))`,
+  };
+}
+
 export async function materializeFeatures(
   warehouse: Warehouse,
   input: MaterializeOptions,
@@ -136,9 +169,16 @@ export async function materializeFeatures(
       : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM _tributary_online_digests FINAL
            WHERE pack = {pack:String} AND store = {store:String} AND removed = 0)`;
     const changed = `${scratch}_changed`;
+    const resp = respCommands({
+      entityColumn,
+      features: selection.features,
+      ...(options.ttlSeconds ? { ttlSeconds: options.ttlSeconds } : {}),
+    });
+    const keyPrefix = `${options.pack}:${registry.entity}:`;
     await warehouse.command(
       `CREATE TABLE ${q(changed)} ENGINE = MergeTree ORDER BY page AS
-       SELECT intDiv(rowNumberInAllBlocks(), {batch:UInt64}) AS page, * FROM ${q(scratch)} WHERE ${changedFilter}`,
+       SELECT intDiv(rowNumberInAllBlocks(), {batch:UInt64}) AS page, ${resp.commands} AS commands, *
+       FROM ${q(scratch)} WHERE ${changedFilter}`,
       { pack: options.pack, store, batch: options.batchSize },
     );
     const removedIds = (
@@ -149,44 +189,34 @@ export async function materializeFeatures(
         { pack: options.pack, store },
       )
     ).map((row) => row.entity_id);
-    const [pages] = await warehouse.query<{ pages: string; n: string }>(
-      `SELECT toString(max(page) + 1) AS pages, count() AS n FROM ${q(changed)}`,
+    const pages = await warehouse.query<{ page: string; rows: string; commands: string }>(
+      `SELECT toString(page) AS page, toString(count()) AS rows, toString(sum(commands)) AS commands
+       FROM ${q(changed)} GROUP BY page ORDER BY page`,
     );
-    const written = Number(pages?.n ?? 0);
-    const writtenIds: string[] = [];
+    const written = pages.reduce((sum, page) => sum + Number(page.rows), 0);
+    const writtenIds =
+      written <= 100
+        ? (
+            await warehouse.query<{ id: string }>(
+              `SELECT ${q(entityColumn)} AS id FROM ${q(changed)} ORDER BY id`,
+            )
+          ).map((row) => row.id)
+        : [];
+    // The engine encodes the commands (RawBLOB: the bytes as they go on the wire); the next page is
+    // read while Redis works through the one before.
+    const readPage = (page: string) =>
+      warehouse.queryBytes(`SELECT ${resp.sql} FROM ${q(changed)} WHERE page = {page:UInt64}`, 'RawBLOB', {
+        page,
+        keyPrefix,
+      });
     const writer = await RespWriter.connect(target.host, target.port, target.db);
     try {
-      const columns = [
-        q(entityColumn),
-        'toString(timestamp)',
-        ...selection.features.map((feature) => q(feature.name)),
-      ];
-      for (let page = 0; written > 0 && page < Number(pages?.pages ?? 0); page++) {
-        // TabSeparated: the values as ClickHouse prints them, without a JSON round trip.
-        const text = (
-          await warehouse.queryBytes(
-            `SELECT ${columns.join(', ')} FROM ${q(changed)} WHERE page = {page:UInt64}`,
-            'TabSeparated',
-            { page },
-          )
-        ).toString('utf8');
-        for (const line of text.split('\n')) {
-          if (line === '') continue;
-          const fields = line.split('\t').map(unescapeTsv);
-          const id = fields[0] ?? '';
-          if (written <= 100) writtenIds.push(id);
-          const key = keyOf(options.pack, registry.entity, id);
-          const values: string[] = ['HSET', key, '_as_of', fields[1] ?? ''];
-          const nulls: string[] = ['HDEL', key];
-          selection.features.forEach((feature, index) => {
-            const value = fields[index + 2];
-            if (value === null || value === undefined) nulls.push(feature.name);
-            else values.push(feature.name, value);
-          });
-          writer.send(values);
-          if (nulls.length > 2) writer.send(nulls);
-          if (options.ttlSeconds) writer.send(['EXPIRE', key, String(options.ttlSeconds)]);
-        }
+      let next = pages[0] ? readPage(pages[0].page) : undefined;
+      for (const [index, page] of pages.entries()) {
+        const bytes = await (next as Promise<Buffer>);
+        const following = pages[index + 1];
+        next = following ? readPage(following.page) : undefined;
+        writer.sendRaw(bytes, Number(page.commands));
         await writer.flush();
       }
     } finally {

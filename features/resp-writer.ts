@@ -54,6 +54,13 @@ export class RespWriter {
     if (this.buffered > 1 << 20) this.push();
   }
 
+  /** Sends commands already encoded as RESP (`commands` of them). */
+  sendRaw(bytes: Buffer, commands: number): void {
+    this.push();
+    this.socket.write(bytes);
+    this.pending += commands;
+  }
+
   /** Waits until Redis answered every command sent; throws on the first error reply. */
   async flush(): Promise<void> {
     this.push();
@@ -97,25 +104,4 @@ export class RespWriter {
     this.waiters = [];
     for (const wake of waiters) wake();
   }
-}
-
-/** One TabSeparated field: `\N` is null, backslash escapes undone. */
-export function unescapeTsv(field: string): string | null {
-  if (field === '\\N') return null;
-  if (!field.includes('\\')) return field;
-  return field.replace(/\\(.)/g, (_, char: string) =>
-    char === 't'
-      ? '\t'
-      : char === 'n'
-        ? '\n'
-        : char === 'r'
-          ? '\r'
-          : char === '0'
-            ? '\0'
-            : char === 'b'
-              ? '\b'
-              : char === 'f'
-                ? '\f'
-                : char,
-  );
 }
