@@ -2,7 +2,8 @@
 // the warehouse, notes the idle footprint, runs the step, prints one JSON line.
 // Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | redis-floor URL (after asof).
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -10,14 +11,17 @@ import {
   ensureFeatureHistory,
   exportFeatures,
   materializeFeatures,
+  encodeCommand,
   parseRedisTarget,
-  respCommands,
+  unescapeTsv,
+  vectorCommands,
 } from '../features/index.ts';
 import { learningFeatures } from '../packs/learning/features.ts';
 import {
   ensureMirrorTable,
   migrate,
   openWarehouse,
+  quoteIdentifier as q,
   quoteString,
   type Warehouse,
 } from '../warehouse/index.ts';
@@ -187,24 +191,42 @@ try {
       break;
     }
     case 'redis-floor': {
-      // The same hashes as (c), encoded by the same expression from the as-of export's rows, written
-      // by redis-cli --pipe alone into an emptied database: what Redis itself takes for them.
-      const resp = respCommands({ entityColumn: 'user_id', features: learningFeatures.features });
-      const params = { keyPrefix: `${PACK}:user:` };
-      const rows = `file(${quoteString(join(root, 'asof.parquet'))}, 'Parquet')`;
+      // The same hashes as (c), built by the same function from the as-of export's rows, written by
+      // redis-cli --pipe alone into an emptied database: what Redis itself takes for them.
+      const columns = ['user_id', 'toString(timestamp)', ...learningFeatures.features.map((f) => q(f.name))];
+      const text = (
+        await warehouse.queryBytes(
+          `SELECT ${columns.join(', ')} FROM file(${quoteString(join(root, 'asof.parquet'))}, 'Parquet')`,
+          'TabSeparated',
+        )
+      ).toString('utf8');
       const path = join(root, 'floor.resp');
-      await warehouse.exportToFile(`SELECT ${resp.sql} FROM ${rows}`, 'RawBLOB', path, params);
-      const [totals] = await warehouse.query<{ users: string; commands: string }>(
-        `SELECT toString(count()) AS users, toString(sum(${resp.commands})) AS commands FROM ${rows}`,
-      );
+      const out = createWriteStream(path);
+      let users = 0;
+      let commands = 0;
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const fields = line.split('\t').map(unescapeTsv);
+        users++;
+        for (const command of vectorCommands(
+          `${PACK}:user:${fields[0] ?? ''}`,
+          fields,
+          learningFeatures.features,
+        )) {
+          commands++;
+          if (!out.write(encodeCommand(command))) await once(out, 'drain');
+        }
+      }
+      out.end();
+      await once(out, 'finish');
       const target = parseRedisTarget(extra as string);
       await pipeToRedis(target.port, Buffer.from('*1\r\n$7\r\nFLUSHDB\r\n'));
       const started = performance.now();
       const replies = await pipeToRedis(target.port, path);
       const seconds = (performance.now() - started) / 1000;
-      if (replies !== Number(totals?.commands))
-        throw new Error(`redis-cli --pipe: ${replies} replies for ${totals?.commands} commands`);
-      detail = { rows: Number(totals?.users), seconds };
+      if (replies !== commands)
+        throw new Error(`redis-cli --pipe: ${replies} replies for ${commands} commands`);
+      detail = { rows: users, seconds };
       break;
     }
     default:

@@ -11,7 +11,6 @@ import { TributaryError } from '../errors/index.ts';
 import {
   migrate,
   quoteIdentifier as q,
-  quoteString,
   readCheckpoint,
   writeCheckpoint,
   type Warehouse,
@@ -20,7 +19,7 @@ import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
 import { featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
 import { asOfSpine } from './spine.ts';
-import { RespWriter } from './resp-writer.ts';
+import { RespWriter, unescapeTsv } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
@@ -93,35 +92,28 @@ async function connect(target: RedisTarget): Promise<Redis> {
 }
 
 /**
- * ClickHouse expressions that encode, per row of an as-of feature query, the Redis commands writing
- * its vector as RESP: HSET of `_as_of` and the non-null features (values as the engine prints
- * them), HDEL of the null ones, EXPIRE with a ttl. `sql` is the bytes (the key prefix is the
- * `keyPrefix` parameter), `commands` how many commands they hold. The benchmark's floor sends the
- * same bytes.
+ * The Redis commands writing one vector: HSET of `_as_of` and the non-null features, HDEL of the
+ * null ones, EXPIRE with a ttl. `fields` is a row of the as-of query read as TabSeparated: the
+ * entity id, the timestamp, then the features in order. The benchmark's floor sends the same.
  */
-export function respCommands(options: {
-  entityColumn: string;
-  features: readonly FeatureDefinition[];
-  ttlSeconds?: number;
-}): { sql: string; commands: string } {
-  const bulk = (text: string) => `concat('$', toString(length(${text})), '\\r\\n', ${text}, '\\r\\n')`;
-  const key = `concat({keyPrefix:String}, toString(${q(options.entityColumn)}))`;
-  const pairs = `[tuple('_as_of', toNullable(toString(timestamp))), ${options.features
-    .map((feature) => `tuple(${quoteString(feature.name)}, toNullable(toString(${q(feature.name)})))`)
-    .join(', ')}]`;
-  const nulls = `arrayMap(p -> p.1, arrayFilter(p -> isNull(p.2), ${pairs}))`;
-  const values = `arrayFlatten(arrayMap(p -> [p.1, assumeNotNull(p.2)], arrayFilter(p -> isNotNull(p.2), ${pairs})))`;
-  const command = (name: string, args: string) =>
-    `concat('*', toString(length(${args}) + 1), '\\r\\n', ${bulk(`'${name}'`)}, arrayStringConcat(arrayMap(a -> ${bulk('a')}, ${args})))`;
-  const parts = [
-    command('HSET', `arrayConcat([${key}], ${values})`),
-    `if(empty(${nulls}), '', ${command('HDEL', `arrayConcat([${key}], ${nulls})`)})`,
-    ...(options.ttlSeconds ? [command('EXPIRE', `[${key}, '${options.ttlSeconds}']`)] : []),
+export function vectorCommands(
+  key: string,
+  fields: readonly (string | null)[],
+  features: readonly FeatureDefinition[],
+  ttlSeconds?: number,
+): string[][] {
+  const values: string[] = ['HSET', key, '_as_of', fields[1] ?? ''];
+  const nulls: string[] = ['HDEL', key];
+  features.forEach((feature, index) => {
+    const value = fields[index + 2];
+    if (value === null || value === undefined) nulls.push(feature.name);
+    else values.push(feature.name, value);
+  });
+  return [
+    values,
+    ...(nulls.length > 2 ? [nulls] : []),
+    ...(ttlSeconds ? [['EXPIRE', key, String(ttlSeconds)]] : []),
   ];
-  return {
-    sql: `concat(${parts.join(', ')})`,
-    commands: `toUInt64(${options.ttlSeconds ? 2 : 1} + notEmpty(${nulls}))`,
-  };
 }
 
 export async function materializeFeatures(
@@ -169,16 +161,9 @@ export async function materializeFeatures(
       : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM _tributary_online_digests FINAL
            WHERE pack = {pack:String} AND store = {store:String} AND removed = 0)`;
     const changed = `${scratch}_changed`;
-    const resp = respCommands({
-      entityColumn,
-      features: selection.features,
-      ...(options.ttlSeconds ? { ttlSeconds: options.ttlSeconds } : {}),
-    });
-    const keyPrefix = `${options.pack}:${registry.entity}:`;
     await warehouse.command(
       `CREATE TABLE ${q(changed)} ENGINE = MergeTree ORDER BY page AS
-       SELECT intDiv(rowNumberInAllBlocks(), {batch:UInt64}) AS page, ${resp.commands} AS commands, *
-       FROM ${q(scratch)} WHERE ${changedFilter}`,
+       SELECT intDiv(rowNumberInAllBlocks(), {batch:UInt64}) AS page, * FROM ${q(scratch)} WHERE ${changedFilter}`,
       { pack: options.pack, store, batch: options.batchSize },
     );
     const removedIds = (
@@ -189,34 +174,40 @@ export async function materializeFeatures(
         { pack: options.pack, store },
       )
     ).map((row) => row.entity_id);
-    const pages = await warehouse.query<{ page: string; rows: string; commands: string }>(
-      `SELECT toString(page) AS page, toString(count()) AS rows, toString(sum(commands)) AS commands
-       FROM ${q(changed)} GROUP BY page ORDER BY page`,
+    const [pages] = await warehouse.query<{ pages: string; n: string }>(
+      `SELECT toString(max(page) + 1) AS pages, count() AS n FROM ${q(changed)}`,
     );
-    const written = pages.reduce((sum, page) => sum + Number(page.rows), 0);
-    const writtenIds =
-      written <= 100
-        ? (
-            await warehouse.query<{ id: string }>(
-              `SELECT ${q(entityColumn)} AS id FROM ${q(changed)} ORDER BY id`,
-            )
-          ).map((row) => row.id)
-        : [];
-    // The engine encodes the commands (RawBLOB: the bytes as they go on the wire); the next page is
-    // read while Redis works through the one before.
-    const readPage = (page: string) =>
-      warehouse.queryBytes(`SELECT ${resp.sql} FROM ${q(changed)} WHERE page = {page:UInt64}`, 'RawBLOB', {
-        page,
-        keyPrefix,
-      });
+    const written = Number(pages?.n ?? 0);
+    const writtenIds: string[] = [];
     const writer = await RespWriter.connect(target.host, target.port, target.db);
     try {
-      let next = pages[0] ? readPage(pages[0].page) : undefined;
-      for (const [index, page] of pages.entries()) {
-        const bytes = await (next as Promise<Buffer>);
-        const following = pages[index + 1];
-        next = following ? readPage(following.page) : undefined;
-        writer.sendRaw(bytes, Number(page.commands));
+      const columns = [
+        q(entityColumn),
+        'toString(timestamp)',
+        ...selection.features.map((feature) => q(feature.name)),
+      ];
+      for (let page = 0; written > 0 && page < Number(pages?.pages ?? 0); page++) {
+        // TabSeparated: the values as ClickHouse prints them, without a JSON round trip.
+        const text = (
+          await warehouse.queryBytes(
+            `SELECT ${columns.join(', ')} FROM ${q(changed)} WHERE page = {page:UInt64}`,
+            'TabSeparated',
+            { page },
+          )
+        ).toString('utf8');
+        for (const line of text.split('\n')) {
+          if (line === '') continue;
+          const fields = line.split('\t').map(unescapeTsv);
+          const id = fields[0] ?? '';
+          if (written <= 100) writtenIds.push(id);
+          for (const command of vectorCommands(
+            keyOf(options.pack, registry.entity, id),
+            fields,
+            selection.features,
+            options.ttlSeconds,
+          ))
+            writer.send(command);
+        }
         await writer.flush();
       }
     } finally {

@@ -6,7 +6,8 @@ import { TributaryError } from '../errors/index.ts';
 
 export class RedisWriteError extends TributaryError {}
 
-function encode(args: readonly string[]): string {
+/** One command as RESP text. */
+export function encodeCommand(args: readonly string[]): string {
   let text = `*${args.length}\r\n`;
   for (const arg of args) text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
   return text;
@@ -47,18 +48,11 @@ export class RespWriter {
   }
 
   send(args: readonly string[]): void {
-    const text = encode(args);
+    const text = encodeCommand(args);
     this.chunks.push(text);
     this.buffered += text.length;
     this.pending++;
     if (this.buffered > 1 << 20) this.push();
-  }
-
-  /** Sends commands already encoded as RESP (`commands` of them). */
-  sendRaw(bytes: Buffer, commands: number): void {
-    this.push();
-    this.socket.write(bytes);
-    this.pending += commands;
   }
 
   /** Waits until Redis answered every command sent; throws on the first error reply. */
@@ -104,4 +98,25 @@ export class RespWriter {
     this.waiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** One TabSeparated field: `\N` is null, backslash escapes undone. */
+export function unescapeTsv(field: string): string | null {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(.)/g, (_, char: string) =>
+    char === 't'
+      ? '\t'
+      : char === 'n'
+        ? '\n'
+        : char === 'r'
+          ? '\r'
+          : char === '0'
+            ? '\0'
+            : char === 'b'
+              ? '\b'
+              : char === 'f'
+                ? '\f'
+                : char,
+  );
 }
