@@ -1,13 +1,27 @@
 // One measured step of bench:features, in its own process so that its peak RSS is its own: opens
 // the warehouse, notes the idle footprint, runs the step, prints one JSON line.
-// Steps: generate | scan | asof | spine | redis.
+// Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | redis-floor URL (after asof).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { dataRange, ensureFeatureHistory, exportFeatures, materializeFeatures } from '../features/index.ts';
+import { pipeline } from 'node:stream/promises';
+import {
+  dataRange,
+  ensureFeatureHistory,
+  exportFeatures,
+  materializeFeatures,
+  encodeCommand,
+  parseRedisTarget,
+  unescapeTsv,
+  vectorCommands,
+} from '../features/index.ts';
 import { learningFeatures } from '../packs/learning/features.ts';
 import {
   ensureMirrorTable,
   migrate,
   openWarehouse,
+  quoteIdentifier as q,
   quoteString,
   type Warehouse,
 } from '../warehouse/index.ts';
@@ -18,6 +32,22 @@ export const SOURCE = 'bench';
 
 const [step, root, extra] = process.argv.slice(2);
 if (!step || !root) throw new Error('usage: features-step.ts STEP ROOT [ARG]');
+
+const method = (name: string | undefined) => (name === 'tiles' ? 'tiles' : 'facts');
+
+/** Feeds RESP (a file, or bytes) through `redis-cli --pipe`; returns the replies it counted. */
+async function pipeToRedis(port: number, input: string | Buffer): Promise<number> {
+  const child = spawn('redis-cli', ['-p', String(port), '--pipe'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (typeof input === 'string') await pipeline(createReadStream(input), child.stdin);
+  else child.stdin.end(input);
+  const code = await exited;
+  const match = /errors: (\d+), replies: (\d+)/.exec(output);
+  if (code !== 0 || !match || match[1] !== '0') throw new Error(`redis-cli --pipe failed: ${output}`);
+  return Number(match[2]);
+}
 
 /** The dimension sources the learning features read, with a history of a few versions per user. */
 async function generateDimensions(warehouse: Warehouse): Promise<void> {
@@ -133,6 +163,7 @@ try {
         asOf: `${range.last.replace(' ', 'T')}Z`,
         format: 'parquet',
         out: join(root, 'asof.parquet'),
+        method: method(extra),
       });
       detail = { rows: result.rows, features: result.features };
       break;
@@ -144,6 +175,7 @@ try {
         spine: join(root, 'spine.parquet'),
         format: 'parquet',
         out: join(root, 'spine-features.parquet'),
+        method: method(extra),
       });
       detail = { rows: result.rows, features: result.features };
       break;
@@ -156,6 +188,45 @@ try {
         full: true,
       });
       detail = { rows: result.written, features: learningFeatures.features.length };
+      break;
+    }
+    case 'redis-floor': {
+      // The same hashes as (c), built by the same function from the as-of export's rows, written by
+      // redis-cli --pipe alone into an emptied database: what Redis itself takes for them.
+      const columns = ['user_id', 'toString(timestamp)', ...learningFeatures.features.map((f) => q(f.name))];
+      const text = (
+        await warehouse.queryBytes(
+          `SELECT ${columns.join(', ')} FROM file(${quoteString(join(root, 'asof.parquet'))}, 'Parquet')`,
+          'TabSeparated',
+        )
+      ).toString('utf8');
+      const path = join(root, 'floor.resp');
+      const out = createWriteStream(path);
+      let users = 0;
+      let commands = 0;
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const fields = line.split('\t').map(unescapeTsv);
+        users++;
+        for (const command of vectorCommands(
+          `${PACK}:user:${fields[0] ?? ''}`,
+          fields,
+          learningFeatures.features,
+        )) {
+          commands++;
+          if (!out.write(encodeCommand(command))) await once(out, 'drain');
+        }
+      }
+      out.end();
+      await once(out, 'finish');
+      const target = parseRedisTarget(extra as string);
+      await pipeToRedis(target.port, Buffer.from('*1\r\n$7\r\nFLUSHDB\r\n'));
+      const started = performance.now();
+      const replies = await pipeToRedis(target.port, path);
+      const seconds = (performance.now() - started) / 1000;
+      if (replies !== commands)
+        throw new Error(`redis-cli --pipe: ${replies} replies for ${commands} commands`);
+      detail = { rows: users, seconds };
       break;
     }
     default:

@@ -4,6 +4,8 @@
 // random instants to Parquet, (c) the Redis materialization of every user into a private
 // redis-server. Each runs in its own process (bench/features-step.ts), reporting its time, its peak
 // RSS above its idle footprint, and its ratio to a full scan of the facts measured in the same run.
+// (a) and (b) run fact by fact (the default) and from per-user daily tiles; (c) is also compared with
+// its floor, the same hashes written by redis-cli --pipe alone.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +41,10 @@ try {
   const scans = [await run('scan', root)];
   const asOf = await run('asof', root);
   const spine = await run('spine', root);
+  const asOfTiles = await run('asof', root, 'tiles');
+  const spineTiles = await run('spine', root, 'tiles');
   const online = await run('redis', root, redis.url);
+  const floor = await run('redis-floor', root, redis.url);
   scans.push(await run('scan', root));
   const scan = scans.reduce((sum, result) => sum + result.seconds, 0) / scans.length;
   const rss = (result: StepResult) =>
@@ -57,10 +62,25 @@ try {
   line(`(a) as-of, ${asOf.rows?.toLocaleString('en-US')} users to Parquet`, asOf, '< 10 s');
   line(`(b) spine of ${spine.rows?.toLocaleString('en-US')} rows to Parquet`, spine, '< 30 s');
   line(
+    `(a) with daily tiles (× fact by fact ${(asOfTiles.seconds / asOf.seconds).toFixed(2)})`,
+    asOfTiles,
+    '< 10 s',
+  );
+  line(
+    `(b) with daily tiles (× fact by fact ${(spineTiles.seconds / spine.seconds).toFixed(2)})`,
+    spineTiles,
+    '< 30 s',
+  );
+  line(
     `(c) Redis, ${online.rows?.toLocaleString('en-US')} users`,
     online,
     '≥ 100k users/s',
     `   (${Math.round((online.rows ?? 0) / online.seconds).toLocaleString('en-US')} users/s)`,
+  );
+  const rate = (result: StepResult) =>
+    Math.round((result.rows ?? 0) / result.seconds).toLocaleString('en-US');
+  console.log(
+    `  ${`(c) floor: the same ${floor.rows?.toLocaleString('en-US')} hashes by redis-cli --pipe alone`.padEnd(44)} ${floor.seconds.toFixed(2).padStart(7)} s   (${rate(floor)} users/s; (c) takes ${(online.seconds / floor.seconds).toFixed(1)}× the floor)`,
   );
 } finally {
   await redis.stop();

@@ -302,13 +302,57 @@ describe('feature export', () => {
 
   it('computes every feature of sampled (user, timestamp) rows as the Postgres oracle does', async () => {
     const spine = await sampleSpine(40, 7);
-    const exported = await exportRows({ spine: await writeCsvSpine(spine) });
+    const spinePath = await writeCsvSpine(spine);
+    const exported = await exportRows({ spine: spinePath });
     const expected = await oracleRows(spine);
     expectSameFeatures(exported.rows, expected);
+    expectSameFeatures((await exportRows({ spine: spinePath, method: 'tiles' })).rows, expected);
     // The sample is not vacuous: the attributes changed midway are seen both before and after.
     const levels = new Set(exported.rows.map((row) => row.country));
     expect(levels.has('NZ')).toBe(true);
     expect(exported.rows.some((row) => Number(row.activity_count_28d) > 0)).toBe(true);
+  });
+
+  it('computes features and labels from daily tiles exactly as from the facts, at instants inside days and on window edges', async () => {
+    // Instants a fact's own time puts on an edge: at the fact (it must not count), 1 ms after it,
+    // exactly 1, 7 and 28 days after (it still counts) and 1 ms past that (it no longer does), and
+    // the next midnight; plus random instants inside days.
+    const facts = await data.warehouse.query<{ user_id: string; at: string }>(
+      `SELECT f.user_id AS user_id, toString(toUnixTimestamp64Milli(f.ts)) AS at
+       FROM fact_activity AS f INNER JOIN dim_users AS u ON u.pack = f.pack AND u.user_id = f.user_id
+       WHERE f.pack = {pack:String} AND f.ts > u.signup_at ORDER BY cityHash64(f.source_key) LIMIT 6`,
+      { pack: PACK },
+    );
+    const first = Date.parse(`${range.first.replace(' ', 'T')}Z`);
+    const last = Date.parse(`${range.last.replace(' ', 'T')}Z`);
+    const day = 86_400_000;
+    const edges = facts.flatMap((fact) =>
+      [0, 1, day, day + 1, 7 * day, 7 * day + 1, 28 * day, 28 * day + 1, day - (Number(fact.at) % day)]
+        .map((offset) => Number(fact.at) + offset)
+        .filter((at) => at > first && at < last)
+        .map((at) => ({ entity_id: fact.user_id, timestamp: new Date(at).toISOString() })),
+    );
+    const spine = [...edges, ...(await sampleSpine(20, 19))].filter(
+      (row, index, rows) =>
+        rows.findIndex((other) => other.entity_id === row.entity_id && other.timestamp === row.timestamp) ===
+        index,
+    );
+    expect(edges.length).toBeGreaterThan(20);
+    const spinePath = await writeCsvSpine(spine);
+    const compare = async (labels: string[]) => {
+      const scanned = await exportRows({ spine: spinePath, labels, method: 'facts' });
+      const tiled = await exportRows({ spine: spinePath, labels, method: 'tiles' });
+      expect(tiled.leftOut).toEqual(scanned.leftOut);
+      expectSameFeatures(tiled.rows, scanned.rows);
+      return scanned.rows;
+    };
+    const rows = await compare([]);
+    expect(rows.length).toBe(spine.length);
+    // Not vacuous: the edges move windowed counts both ways.
+    for (const column of ['activity_count_1d', 'activity_count_7d', 'activity_count_28d'])
+      expect(new Set(rows.map((row) => row[column])).size).toBeGreaterThan(1);
+    // Labels only where their window is complete (the data's first days).
+    expect((await compare(['churn_14d', 'churn_7d'])).length).toBeGreaterThan(0);
   });
 
   it('writes Parquet, Arrow and CSV with the same values and the catalogue schema and metadata', async () => {
@@ -450,15 +494,17 @@ describe('feature export', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), async (seed) => {
         round++;
+        // Rounds alternate the fact scan and the daily tiles.
+        const method = round % 2 === 0 ? 'tiles' : 'facts';
         // One row per user: a change at one row's timestamp is before a later row of the same user.
         const spine = await sampleSpine(4, seed, true);
         const spinePath = await writeCsvSpine(spine);
-        const before = (await exportRows({ spine: spinePath })).rows;
+        const before = (await exportRows({ spine: spinePath, method })).rows;
         // At or after each row's timestamp: an exercise answer, a profile change, an exposure.
         for (const row of spine) await plantChanges(row, 0, round);
         await data.capture();
         await transform();
-        const after = (await exportRows({ spine: spinePath })).rows;
+        const after = (await exportRows({ spine: spinePath, method })).rows;
         expect(after).toEqual(before);
         // One hour before the first row's timestamp: its activity and its level move.
         const [first] = spine;
@@ -466,7 +512,7 @@ describe('feature export', () => {
         const profileChangedAt = await plantChanges(first, -3_600_000, round);
         await data.capture();
         await transform();
-        const moved = (await exportRows({ spine: spinePath })).rows;
+        const moved = (await exportRows({ spine: spinePath, method })).rows;
         expect(moved[0]?.activity_count_1d).toBe(Number(before[0]?.activity_count_1d) + 1);
         // A profile's versions take effect at their updated_at, which never goes back: when the
         // application changed it later than an hour before, the planted change comes just after.

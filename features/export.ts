@@ -43,6 +43,8 @@ export const exportOptionsSchema = z
     format: z.enum(['parquet', 'arrow', 'csv']),
     out: z.string().min(1),
     dropUnknown: z.boolean().default(false),
+    /** Activity from per-user daily tiles, or fact by fact (see sql.ts; the README says which is faster). */
+    method: z.enum(['tiles', 'facts']).default('facts'),
   })
   .refine((options) => (options.asOf === undefined) !== (options.spine === undefined), {
     message: 'give exactly one of asOf (--as-of) and spine (--spine)',
@@ -160,6 +162,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
       sourceName,
       spineTable: spine.table,
       labelHorizon: range.last,
+      method: options.method,
     });
     let incompleteLabel = 0;
     if (selection.labels.length > 0) {

@@ -32,5 +32,7 @@ export {
   materializeFeatures,
   materializeOptionsSchema,
   parseRedisTarget,
+  vectorCommands,
 } from './online-store.ts';
+export { encodeCommand, unescapeTsv } from './resp-writer.ts';
 export type { MaterializeOptions, MaterializeResult } from './online-store.ts';

@@ -19,7 +19,7 @@ import {
 } from '../warehouse/index.ts';
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
-import { featureType, type FeatureRegistry } from './registry.ts';
+import { featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
 import { asOfSpine } from './spine.ts';
 import { RespWriter, unescapeTsv } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
@@ -94,6 +94,31 @@ async function connect(target: RedisTarget): Promise<Redis> {
     );
   }
   return redis;
+}
+
+/**
+ * The Redis commands writing one vector: HSET of `_as_of` and the non-null features, HDEL of the
+ * null ones, EXPIRE with a ttl. `fields` is a row of the as-of query read as TabSeparated: the
+ * entity id, the timestamp, then the features in order. The benchmark's floor sends the same.
+ */
+export function vectorCommands(
+  key: string,
+  fields: readonly (string | null)[],
+  features: readonly FeatureDefinition[],
+  ttlSeconds?: number,
+): string[][] {
+  const values: string[] = ['HSET', key, '_as_of', fields[1] ?? ''];
+  const nulls: string[] = ['HDEL', key];
+  features.forEach((feature, index) => {
+    const value = fields[index + 2];
+    if (value === null || value === undefined) nulls.push(feature.name);
+    else values.push(feature.name, value);
+  });
+  return [
+    values,
+    ...(nulls.length > 2 ? [nulls] : []),
+    ...(ttlSeconds ? [['EXPIRE', key, String(ttlSeconds)]] : []),
+  ];
 }
 
 export async function materializeFeatures(
@@ -180,17 +205,13 @@ export async function materializeFeatures(
           const fields = line.split('\t').map(unescapeTsv);
           const id = fields[0] ?? '';
           if (written <= 100) writtenIds.push(id);
-          const key = keyOf(options.pack, registry.entity, id);
-          const values: string[] = ['HSET', key, '_as_of', fields[1] ?? ''];
-          const nulls: string[] = ['HDEL', key];
-          selection.features.forEach((feature, index) => {
-            const value = fields[index + 2];
-            if (value === null || value === undefined) nulls.push(feature.name);
-            else values.push(feature.name, value);
-          });
-          writer.send(values);
-          if (nulls.length > 2) writer.send(nulls);
-          if (options.ttlSeconds) writer.send(['EXPIRE', key, String(options.ttlSeconds)]);
+          for (const command of vectorCommands(
+            keyOf(options.pack, registry.entity, id),
+            fields,
+            selection.features,
+            options.ttlSeconds,
+          ))
+            writer.send(command);
         }
         await writer.flush();
       }

@@ -6,7 +6,8 @@ import { TributaryError } from '../errors/index.ts';
 
 export class RedisWriteError extends TributaryError {}
 
-function encode(args: readonly string[]): string {
+/** One command as RESP text. */
+export function encodeCommand(args: readonly string[]): string {
   let text = `*${args.length}\r\n`;
   for (const arg of args) text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
   return text;
@@ -47,7 +48,7 @@ export class RespWriter {
   }
 
   send(args: readonly string[]): void {
-    const text = encode(args);
+    const text = encodeCommand(args);
     this.chunks.push(text);
     this.buffered += text.length;
     this.pending++;

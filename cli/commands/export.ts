@@ -5,7 +5,7 @@ import { parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary export features --pack NAME --warehouse DIR|URL (--as-of TIMESTAMP|now | --spine FILE)
          [--features a,b,… | --set NAME] [--label churn_14d] --format parquet|arrow|csv --out PATH
-         [--drop-unknown] [--source-name NAME]
+         [--drop-unknown] [--source-name NAME] [--method facts|tiles]
 
 Each output row holds a user's features as they were known at its timestamp: only facts strictly
 before it, and profile, account, settings and device attributes as they were then. --as-of exports
@@ -18,7 +18,8 @@ Options:
   --features a,b,…   these features, in this order (default: all; see \`tributary features list\`)
   --set NAME         a named feature set of the pack
   --label NAME       an outcome label (repeat or comma-separate for several)
-  --drop-unknown     leave out spine rows whose user is unknown at their timestamp (else an error)`;
+  --drop-unknown     leave out spine rows whose user is unknown at their timestamp (else an error)
+  --method tiles     compute activity from per-user daily tiles instead of fact by fact (same values)`;
 
 const spec = {
   usage,
@@ -34,6 +35,7 @@ const spec = {
     out: { type: 'string' },
     'drop-unknown': { type: 'boolean' },
     'source-name': { type: 'string' },
+    method: { type: 'string' },
   },
 } as const;
 
@@ -64,6 +66,9 @@ export const exportCommand = {
     const format = values.format as string;
     if (format !== 'parquet' && format !== 'arrow' && format !== 'csv')
       throw new UsageError('--format must be parquet, arrow or csv', usage);
+    const method = values.method ?? 'facts';
+    if (method !== 'facts' && method !== 'tiles')
+      throw new UsageError('--method must be facts or tiles', usage);
     const warehouse = await openWarehouse(parseWarehouseTarget(values.warehouse as string));
     try {
       const result = await exportFeatures(warehouse, {
@@ -76,6 +81,7 @@ export const exportCommand = {
         ...(values.set !== undefined ? { set: values.set } : {}),
         labels: (values.label ?? []).flatMap(list),
         dropUnknown: values['drop-unknown'] ?? false,
+        method,
         ...(values['source-name'] !== undefined ? { sourceName: values['source-name'] } : {}),
       });
       const leftOut = [
