@@ -239,8 +239,12 @@ class Worker {
     if (!follower) return;
     let space: Promise<void> = Promise.resolve();
     for (const message of batch.messages) {
-      space = follower.queue.push(message, message.value?.length ?? 0);
       payload.resolveOffset(message.offset);
+      // Offsets a runner already has (or that were committed) are not handed to it again: a
+      // runner's units must come in order, each once, or a batch is landed under a new token.
+      if (Number(message.offset) < follower.nextOffset) continue;
+      follower.nextOffset = Number(message.offset) + 1;
+      space = follower.queue.push(message, message.value?.length ?? 0);
     }
     if (follower.queue.full) {
       const partition = [{ topic: batch.topic, partitions: [batch.partition] }];
@@ -345,6 +349,8 @@ class PartitionFollower {
   readonly abandon = new AbortController();
   readonly stop = new AbortController();
   readonly done: Promise<FollowResult>;
+  /** The offset the runner reads next: those before it were handed over already. */
+  nextOffset: number;
 
   constructor(
     readonly topic: string,
@@ -352,6 +358,7 @@ class PartitionFollower {
     committed: number,
     worker: Worker,
   ) {
+    this.nextOffset = committed;
     const { options, pipeline, sink, decoder, consumer } = worker.context;
     const batchBytes = options.batchBytes ?? BATCH_DEFAULTS.bytes;
     this.queue = new AsyncQueue<KafkaMessage>(batchBytes);
