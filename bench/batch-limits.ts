@@ -13,11 +13,14 @@ import { reportOf, rssByTenth, runChild } from './child.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100_000);
 const MB = 1024 * 1024;
-/** Rows and bytes scaled together: the defaults, then halved three times. */
-const SETTINGS = [1, 2, 4, 8].map((divisor) => ({
-  rows: BATCH_DEFAULTS.rows / divisor,
-  bytes: BATCH_DEFAULTS.bytes / divisor,
-}));
+/** Rows and bytes scaled together: the defaults divided by each of BENCH_DIVISORS (default 1,2,4,8). */
+const SETTINGS = (process.env.BENCH_DIVISORS ?? '1,2,4,8')
+  .split(',')
+  .map(Number)
+  .map((divisor) => ({
+    rows: BATCH_DEFAULTS.rows / divisor,
+    bytes: BATCH_DEFAULTS.bytes / divisor,
+  }));
 
 interface CaptureReport {
   streamedChanges: number;
