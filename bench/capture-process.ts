@@ -50,6 +50,9 @@ const result = await runCapture({
   sink: timed(new WarehouseSink(warehouse)),
   pii,
   untilCaughtUp: true,
+  // bench:batch-limits tries other batch limits than the defaults.
+  batchRows: process.env.BENCH_BATCH_ROWS ? Number(process.env.BENCH_BATCH_ROWS) : undefined,
+  batchBytes: process.env.BENCH_BATCH_BYTES ? Number(process.env.BENCH_BATCH_BYTES) : undefined,
   events: {
     snapshotProgress: () => {
       snapshotEndedAt = performance.now();

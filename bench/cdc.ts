@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { BATCH_DEFAULTS } from '../ingest/landing/follow-stream.ts';
 import { startEmbeddedPostgres } from '../stack/index.ts';
 import { INSERT_ROWS, PER_TRANSACTION, prepareCatalog, writeWorkload } from './activity-workload.ts';
 import { prepareToastedTable, writeToastedWorkload } from './toasted-workload.ts';
@@ -96,7 +97,7 @@ try {
         new URL('./toasted-floor-process.ts', import.meta.url).pathname,
         join(root, 'warehouse-floor'),
         String(toasted.streamedChanges),
-        String(16 * 1024 * 1024),
+        String(BATCH_DEFAULTS.bytes),
       ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     )

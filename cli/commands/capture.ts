@@ -64,7 +64,7 @@ Options:
   --until-caught-up     exit 0 once the snapshot is done and the destination reached the WAL
                         position read at start (otherwise stream until SIGINT/SIGTERM)
   --keep-pii            keep email/phone values as they are instead of a keyed hash
-  --batch-rows N        land a batch once N changes are buffered (default ${BATCH_DEFAULTS.rows}), or 16 MiB of them
+  --batch-rows N        land a batch once N changes are buffered (default ${BATCH_DEFAULTS.rows}), or ${BATCH_DEFAULTS.bytes / 1024 / 1024} MiB of them
   --batch-delay-ms MS   …or once the oldest buffered change is MS old (default ${BATCH_DEFAULTS.delayMs})
 
 Environment:

@@ -11,8 +11,9 @@ import type { SourceTable } from '../source-table.ts';
 import { publishTableSchemas } from './schema-topic.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
 import { replayDeadLetters } from './dead-letter-replay.ts';
-import { runKafkaWorker } from './worker.ts';
+import { runKafkaWorker, type KafkaWorkerOptions } from './worker.ts';
 import { scratchDir } from '../../test/scratch.ts';
+import { expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 
 const users: SourceTable = {
   source: 'app',
@@ -405,5 +406,136 @@ describe('Kafka ingest worker', () => {
       'SELECT count() AS rows, uniqExact(id) AS ids FROM raw_flaky_users',
     );
     expect(counts).toEqual({ rows: '200', ids: '200' });
+  });
+});
+
+// Back-pressure: a partition whose runner's queue is full is paused, and must neither stay paused
+// for ever once a rebalance took its runner away, nor hold up a stop. A slowed warehouse keeps the
+// queues full; a second member joining and leaving the group forces the rebalances.
+const BACKPRESSURE_PARTITIONS = 3;
+const MESSAGES = 1500;
+
+const items = (source: string): SourceTable => ({
+  source,
+  schema: 'public',
+  table: 'items',
+  key: ['id'],
+  columns: [
+    { name: 'id', clickhouseType: 'Int32', encoding: 'plain', isArray: false, sourceType: 'int4' },
+    { name: 'note', clickhouseType: 'String', encoding: 'plain', isArray: false, sourceType: 'text' },
+  ],
+});
+
+/** MESSAGES inserts of distinct ids on `<source>.public.items`, spread over the partitions by key. */
+async function produce(source: string): Promise<void> {
+  const admin = client.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic: `${source}.public.items`, numPartitions: BACKPRESSURE_PARTITIONS }],
+  });
+  await admin.disconnect();
+  await publishTableSchemas(producer, [items(source)]);
+  const messages = Array.from({ length: MESSAGES }, (_, index) => ({
+    key: JSON.stringify({ id: index }),
+    value: JSON.stringify({
+      before: null,
+      after: { id: index, note: `note ${index}`.padEnd(200, '.') },
+      source: {
+        version: 'tributary',
+        connector: 'postgresql',
+        name: source,
+        db: 'app',
+        schema: 'public',
+        table: 'items',
+        lsn: 1000 + index,
+        ts_ms: 1,
+      },
+      op: 'c',
+      ts_ms: 1,
+    }),
+  }));
+  await producer.send({ topic: `${source}.public.items`, messages });
+}
+
+/** The warehouse with every mirror insert slowed down, so the runners' queues stay full. */
+function slowed(warehouse: Warehouse, ms: number): Warehouse {
+  return Object.assign(Object.create(warehouse) as Warehouse, {
+    insertLines: async (...args: Parameters<Warehouse['insertLines']>) => {
+      if (args[0].startsWith('raw_')) await new Promise((resolve) => setTimeout(resolve, ms));
+      return warehouse.insertLines(...args);
+    },
+  });
+}
+
+/** Small batches and queues: a few messages fill a partition's queue. */
+const slowWorker = (source: string, warehouse: Warehouse, extra: Partial<KafkaWorkerOptions>) =>
+  runKafkaWorker({
+    brokers: [kafka.bootstrapServers],
+    group: source,
+    topics: new RegExp(`^${source}\\.`),
+    warehouse,
+    pii,
+    batchRows: 20,
+    batchBytes: 8 * 1024,
+    batchDelayMs: 20,
+    ...extra,
+  });
+
+async function expectAllLanded(source: string): Promise<void> {
+  await expectNoDuplicateVersions(warehouse, `raw_${source}_items`, ['id']);
+  const [counts] = await warehouse.query<{ ids: string }>(
+    `SELECT uniqExact(id) AS ids FROM raw_${source}_items`,
+  );
+  expect(counts).toEqual({ ids: String(MESSAGES) });
+}
+
+describe('Kafka worker back-pressure', () => {
+  it('resumes a partition paused for a full queue after a rebalance took its runner away', async () => {
+    await produce('rebalanced');
+    let received = 0;
+    const running = slowWorker('rebalanced', slowed(warehouse, 400), {
+      untilIdleSeconds: 3,
+      events: { received: ({ messages }) => void (received += messages) },
+    });
+    await expect.poll(() => received, { timeout: 60_000 }).toBeGreaterThan(0);
+    // Another member joins (the worker's partitions are taken away, some of them paused), then
+    // leaves (they come back).
+    const other = client.consumer({ groupId: 'rebalanced', sessionTimeout: 10_000, heartbeatInterval: 500 });
+    await other.connect();
+    await other.subscribe({ topics: [/^rebalanced\./], fromBeginning: true });
+    let joined!: () => void;
+    const assigned = new Promise<void>((resolve) => (joined = resolve));
+    other.on(other.events.GROUP_JOIN, () => joined());
+    await other.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+    await assigned;
+    await other.disconnect();
+    const result = await Promise.race([
+      running,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the worker stalled')), 90_000)),
+    ]);
+    expect(result.deadLetters).toBe(0);
+    await expectAllLanded('rebalanced');
+  });
+
+  it('stops promptly while its queues are full, landing what it read; a restart lands the rest once', async () => {
+    await produce('stopped');
+    const stop = new AbortController();
+    let landed = 0;
+    const running = slowWorker('stopped', slowed(warehouse, 100), {
+      signal: stop.signal,
+      events: { landed: ({ changes }) => void (landed += changes) },
+    });
+    await expect.poll(() => landed, { timeout: 60_000 }).toBeGreaterThan(0);
+    const stoppedAt = Date.now();
+    stop.abort();
+    await running;
+    // Well inside `tributary run`'s default shutdownSeconds (30).
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+    const [partial] = await warehouse.query<{ ids: string }>(
+      'SELECT uniqExact(id) AS ids FROM raw_stopped_items',
+    );
+    expect(Number(partial?.ids)).toBeLessThan(MESSAGES);
+    await slowWorker('stopped', warehouse, { untilIdleSeconds: 3 });
+    await expectAllLanded('stopped');
   });
 });

@@ -121,6 +121,10 @@ class Worker {
   private readonly followers = new Map<string, PartitionFollower>();
   /** Settles once the runners of the previous assignment have stopped. */
   private barrier: Promise<void> = Promise.resolve();
+  /** Counts abandonments: a runner asked for under an earlier assignment is not made. */
+  private generation = 0;
+  /** Set once the runners are told to stop: fetched batches are left to the next run. */
+  private stopping = false;
   private readonly result: WorkerResult = { messages: 0, deadLetters: 0 };
   private failure: Error | undefined;
   private lastMessageAt = Date.now();
@@ -155,7 +159,7 @@ class Worker {
       // A stop asked for while connecting is not lost.
       if (this.options.signal?.aborted) this.stop();
       // Partitions may have moved: the runners start again from what is committed and recorded.
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.abandonAll());
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.rebalanced());
       this.consumer.on(this.consumer.events.CRASH, (event) => {
         if (!event.payload.restart) this.fail(event.payload.error);
       });
@@ -220,8 +224,9 @@ class Worker {
   /** Hands a fetched batch to its partition's runner; pauses the partition while the runner is full. */
   private async route(payload: EachBatchPayload): Promise<void> {
     await this.barrier;
+    const generation = this.generation;
     const { batch } = payload;
-    if (batch.messages.length === 0 || payload.isStale() || this.failure) return;
+    if (batch.messages.length === 0 || payload.isStale() || this.failure || this.stopping) return;
     this.lastMessageAt = Date.now();
     this.options.events?.received?.({
       topic: batch.topic,
@@ -229,11 +234,17 @@ class Worker {
       messages: batch.messages.length,
     });
     const key = `${batch.topic}:${batch.partition}`;
-    const follower = this.followers.get(key) ?? (await this.follow(batch.topic, batch.partition));
+    const follower = this.followers.get(key) ?? (await this.follow(batch.topic, batch.partition, generation));
+    // The group rebalanced while the committed offset was read: the batch is fetched again.
+    if (!follower) return;
     let space: Promise<void> = Promise.resolve();
     for (const message of batch.messages) {
-      space = follower.queue.push(message, message.value?.length ?? 0);
       payload.resolveOffset(message.offset);
+      // Offsets a runner already has (or that were committed) are not handed to it again: a
+      // runner's units must come in order, each once, or a batch is landed under a new token.
+      if (Number(message.offset) < follower.nextOffset) continue;
+      follower.nextOffset = Number(message.offset) + 1;
+      space = follower.queue.push(message, message.value?.length ?? 0);
     }
     if (follower.queue.full) {
       const partition = [{ topic: batch.topic, partitions: [batch.partition] }];
@@ -245,8 +256,13 @@ class Worker {
     await payload.heartbeat();
   }
 
-  private async follow(topic: string, partition: number): Promise<PartitionFollower> {
+  private async follow(
+    topic: string,
+    partition: number,
+    generation: number,
+  ): Promise<PartitionFollower | undefined> {
     const committed = await committedOffset(this.admin, this.options.group, topic, partition);
+    if (generation !== this.generation) return undefined;
     const follower = new PartitionFollower(topic, partition, committed, this);
     this.followers.set(`${topic}:${partition}`, follower);
     follower.done
@@ -258,8 +274,22 @@ class Worker {
     return follower;
   }
 
+  /**
+   * The group rebalanced: partitions may have moved. kafkajs keeps a partition paused across a
+   * rebalance, and the runner that would have resumed it once its queue drained is gone: without
+   * the resume the partition is never fetched again, and the worker waits for ever doing nothing.
+   */
+  private rebalanced(): void {
+    const previous = this.abandonAll();
+    if (previous.length > 0)
+      this.consumer.resume(
+        previous.map((follower) => ({ topic: follower.topic, partitions: [follower.partition] })),
+      );
+  }
+
   /** Stops every runner at once, landing nothing more; the next assignment rebuilds what was recorded. */
-  private abandonAll(): void {
+  private abandonAll(): PartitionFollower[] {
+    this.generation++;
     const previous = [...this.followers.values()];
     this.followers.clear();
     for (const follower of previous) follower.abandon.abort();
@@ -268,10 +298,12 @@ class Worker {
       previousBarrier,
       ...previous.map((follower) => follower.done.catch(() => undefined)),
     ]).then(() => undefined);
+    return previous;
   }
 
   /** Graceful stop: no new fetches; each runner lands and commits what it read. */
   private async stopFollowers(): Promise<void> {
+    this.stopping = true;
     const running = [...this.followers.values()];
     this.consumer.pause(
       running.map((follower) => ({ topic: follower.topic, partitions: [follower.partition] })),
@@ -317,6 +349,8 @@ class PartitionFollower {
   readonly abandon = new AbortController();
   readonly stop = new AbortController();
   readonly done: Promise<FollowResult>;
+  /** The offset the runner reads next: those before it were handed over already. */
+  nextOffset: number;
 
   constructor(
     readonly topic: string,
@@ -324,6 +358,7 @@ class PartitionFollower {
     committed: number,
     worker: Worker,
   ) {
+    this.nextOffset = committed;
     const { options, pipeline, sink, decoder, consumer } = worker.context;
     const batchBytes = options.batchBytes ?? BATCH_DEFAULTS.bytes;
     this.queue = new AsyncQueue<KafkaMessage>(batchBytes);
