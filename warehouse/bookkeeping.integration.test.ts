@@ -117,13 +117,17 @@ describe('the tributary database', () => {
     await warehouse.command('RENAME TABLE default._tributary_migrations TO tributary.migrations');
     await warehouse.command('RENAME TABLE default._tributary_checkpoints TO tributary.checkpoints');
 
-    expect(await migrate(warehouse)).toEqual([70]);
+    // 070 and every later migration (which already name the tributary database).
+    const later = (await loadMigrations())
+      .filter((migration) => migration.version >= 70)
+      .map((migration) => migration.version);
+    expect(await migrate(warehouse)).toEqual(later);
     expect(await bookkeepingInDefault()).toEqual([]);
     for (const [table, fingerprintBefore] of before) {
       const moved = `tributary.${q(movedName(table)!)}`;
       const after = await fingerprint(moved, structures.get(table)!.columns);
       if (table === '_tributary_migrations')
-        expect(Number(after.rows), table).toBe(Number(fingerprintBefore.rows) + 1);
+        expect(Number(after.rows), table).toBe(Number(fingerprintBefore.rows) + later.length);
       else expect(after, table).toEqual(fingerprintBefore);
     }
     expect(await migrate(warehouse)).toEqual([]);
