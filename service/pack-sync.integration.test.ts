@@ -16,6 +16,7 @@ import { exited } from '../test/child-process.ts';
 import { connectMongo, startTestMongo, uniqueDatabaseName, type TestMongo } from '../test/mongo.ts';
 import { createTestDatabase, dropTestDatabase } from '../test/postgres.ts';
 import { scratchDir } from '../test/scratch.ts';
+import { waitFor } from '../test/wait.ts';
 
 const TRIBUTARY = new URL('../bin/tributary.js', import.meta.url).pathname;
 let dir: string;
@@ -41,14 +42,6 @@ afterAll(async () => {
   await client?.close();
   await mongo?.stop();
 });
-
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 describe('tributary run with the postbook sync', () => {
   it('keeps every denormalized copy in step with Auth and the profiles while it runs', async () => {
@@ -128,7 +121,7 @@ describe('tributary run with the postbook sync', () => {
     });
     const exit = exited(child);
     try {
-      await waitUntil('the service to be ready', async () => {
+      await waitFor('the service to be ready', async () => {
         const response = await fetch(`http://127.0.0.1:${port}/readyz`);
         return response.status === 200;
       });
@@ -155,7 +148,7 @@ describe('tributary run with the postbook sync', () => {
         conversation: await db.collection('conversations').findOne({}),
         profile: await db.collection('user_profiles').findOne({ userId: ana.userId }),
       });
-      await waitUntil('the copies to follow the changes', async () => {
+      await waitFor('the copies to follow the changes', async () => {
         const now = await copies();
         return (
           now.conversation?.lastMessage?.senderUsername === 'ana_two' &&

@@ -16,8 +16,10 @@ import { findFreePort } from '../stack/index.ts';
 import { exited } from '../test/child-process.ts';
 import { expectNoDuplicateVersions } from '../test/mirror-equality.ts';
 import { expectMysqlMirrorEqualsSource } from '../test/mysql-mirror-equality.ts';
-import { execute, MYSQL_SERVER, startTestMysql, withDatabase, type TestMysql } from '../test/mysql.ts';
+import { createCoursesDatabases } from '../test/courses-warehouse.ts';
+import { MYSQL_SERVER, startTestMysql, type TestMysql } from '../test/mysql.ts';
 import { scratchDir } from '../test/scratch.ts';
+import { waitFor } from '../test/wait.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 
 const TRIBUTARY = new URL('../bin/tributary.js', import.meta.url).pathname;
@@ -29,19 +31,8 @@ const urls: Record<string, string> = {};
 beforeAll(async () => {
   dir = await scratchDir('service-mysql');
   server = await startTestMysql();
-  const connections: Record<string, mysql.Connection> = {};
-  for (const { service, database, schemaSql } of COURSES_DATABASES) {
-    // The product's database names are part of the mirrors' names (see test/courses-warehouse.ts).
-    await execute(server.url, `DROP DATABASE IF EXISTS \`${database}\`; CREATE DATABASE \`${database}\``);
-    urls[service] = withDatabase(server.url, database);
-    const connection = await mysql.createConnection({
-      uri: urls[service],
-      multipleStatements: true,
-      timezone: 'Z',
-    });
-    await connection.query(schemaSql);
-    connections[service] = connection;
-  }
+  const { urls: databaseUrls, connections } = await createCoursesDatabases(server);
+  Object.assign(urls, databaseUrls);
   try {
     await coursesPack.simulate({}, { users: 30, days: 4, seed: 5, mysql: connections });
   } finally {
@@ -51,14 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 /** Courses whose written columns differ from their reviews (MySQL's own mean, rounded as DECIMAL(3,2)). */
 const STALE_COURSES = `SELECT count(*) AS n FROM course AS c
@@ -115,7 +98,7 @@ describe(`tributary run with MySQL sources (${MYSQL_SERVER})`, () => {
         if (response.status !== 200) throw new Error(await response.text());
         return (await response.text()).trim();
       };
-      await waitUntil(
+      await waitFor(
         'the service to be ready',
         async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
       );
@@ -129,7 +112,7 @@ describe(`tributary run with MySQL sources (${MYSQL_SERVER})`, () => {
         [target?.id, 'written while the service ran'],
       );
       const reviewsMirror = coursesMirror(SOURCE, 'course', 'course_review');
-      await waitUntil(
+      await waitFor(
         'the streamed review in its mirror',
         async () =>
           Number(
@@ -138,14 +121,18 @@ describe(`tributary run with MySQL sources (${MYSQL_SERVER})`, () => {
             ),
           ) === 1,
       );
-      await waitUntil(
+      await waitFor(
         'the pack marts',
         async () => Number(await sql("SELECT count() FROM mart_courses_reviews WHERE pack = 'courses'")) > 0,
       );
-      await waitUntil('the write-back to settle every course', async () => {
-        const [[row]] = (await course.query(STALE_COURSES)) as unknown as [{ n: number }[]];
-        return Number(row?.n) === 0;
-      });
+      await waitFor(
+        'the write-back to settle every course',
+        async () => {
+          const [[row]] = (await course.query(STALE_COURSES)) as unknown as [{ n: number }[]];
+          return Number(row?.n) === 0;
+        },
+        180_000,
+      );
       const [[written]] = (await course.query(
         'SELECT count(*) AS n FROM course WHERE total_reviews > 0',
       )) as unknown as [{ n: number }[]];

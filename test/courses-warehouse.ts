@@ -35,12 +35,13 @@ const pii = createPiiPolicy({
   hashKey: 'courses-test-key-0123',
 });
 
-export async function coursesWarehouse(options: {
-  users: number;
-  days: number;
-  seed: number;
-}): Promise<CoursesWarehouse> {
-  const server = await startTestMysql();
+/**
+ * The product's three databases, empty with their DDL, on `server`; by service, their URLs and a
+ * connection each (multiple statements allowed, time zone UTC).
+ */
+export async function createCoursesDatabases(
+  server: TestMysql,
+): Promise<{ urls: Record<string, string>; connections: Record<string, mysql.Connection> }> {
   const connections: Record<string, mysql.Connection> = {};
   const urls: Record<string, string> = {};
   for (const { service, database, schemaSql } of COURSES_DATABASES) {
@@ -55,6 +56,16 @@ export async function coursesWarehouse(options: {
     await connection.query("SET time_zone = '+00:00'");
     connections[service] = connection;
   }
+  return { urls, connections };
+}
+
+export async function coursesWarehouse(options: {
+  users: number;
+  days: number;
+  seed: number;
+}): Promise<CoursesWarehouse> {
+  const server = await startTestMysql();
+  const { urls, connections } = await createCoursesDatabases(server);
   await coursesPack.simulate({}, { ...options, mysql: connections });
   const warehouse = await openWarehouse({
     kind: 'chdb',

@@ -8,6 +8,7 @@ import { expectMysqlMirrorEqualsSource, readMysqlSourceAndMirror } from '../../t
 import { AWKWARD_DDL, KEYLESS_DDL, MysqlWorkload } from '../../test/mysql-workload.ts';
 import { execute, MYSQL_SERVER, startTestMysql, type TestMysql } from '../../test/mysql.ts';
 import { scratchDir } from '../../test/scratch.ts';
+import { waitFor } from '../../test/wait.ts';
 import { listDeadLetters, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
@@ -159,13 +160,6 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
       });
       return JSON.stringify(source) === JSON.stringify(mirrored);
     };
-    const until = async (what: string, probe: () => Promise<boolean>) => {
-      const deadline = Date.now() + 120_000;
-      while (!(await probe().catch(() => false))) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    };
     const logs: string[] = [];
     const stop = new AbortController();
     const streaming = capture(url, 'tb', {
@@ -174,21 +168,21 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
       events: { log: (message) => logs.push(message), warn: (message) => logs.push(message) },
     });
     try {
-      await until('the snapshot', async () => (await live('course')) === 2);
+      await waitFor('the snapshot', async () => (await live('course')) === 2);
       await execute(
         url,
         `INSERT INTO course VALUES (3, 'c');
          CREATE TABLE lesson (course_id INT, position INT, title VARCHAR(20), PRIMARY KEY (course_id, position));
          INSERT INTO lesson VALUES (1, 1, 'x'), (1, 2, 'y')`,
       );
-      await until('the created table', () => equal('lesson'));
+      await waitFor('the created table', () => equal('lesson'));
       await execute(
         url,
         `RENAME TABLE course TO course_v2;
          INSERT INTO course_v2 VALUES (4, 'd'); UPDATE course_v2 SET title = 'A' WHERE id = 1;
          UPDATE lesson SET title = 'X' WHERE position = 1`,
       );
-      await until(
+      await waitFor(
         'the renamed table',
         async () => (await live('course')) === 0 && (await equal('course_v2')),
       );
@@ -199,7 +193,7 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
         `CREATE TABLE scratch (id INT PRIMARY KEY); INSERT INTO scratch VALUES (1); DROP TABLE scratch;
          INSERT INTO lesson VALUES (2, 1, 'z'); DELETE FROM course_v2 WHERE id = 2`,
       );
-      await until(
+      await waitFor(
         'the stream past the dropped table',
         async () => (await equal('lesson')) && (await equal('course_v2')),
       );
