@@ -391,9 +391,12 @@ describe('learning write-back', () => {
       const rows = await martRowsOn(mart, [newDay]);
       expect(rows).toBeGreaterThan(0);
       const report = reportOf(reports, `.${name}`);
+      // The days this mart was rewritten on: the new one, and no day the transform left alone (a
+      // run also recomputes content on rating days, which the daily user mart does not rewrite).
+      expect(report.days).toContain(newDay);
+      expect(recomputed).toEqual(expect.arrayContaining([...report.days]));
       expect(report).toMatchObject({
-        days: recomputed,
-        compared: await martRowsOn(mart, recomputed),
+        compared: await martRowsOn(mart, [...report.days]),
         inserted: rows,
         updated: 0,
       });
@@ -440,10 +443,9 @@ describe('learning write-back', () => {
     expect(rows).toBeGreaterThan(9);
     // The rerun takes in the same days again; the documents of the failed run are not doubled.
     const rerun = reportOf(await writeback(), '.daily_user_metrics');
-    expect(rerun).toMatchObject({
-      days: recomputed,
-      compared: await martRowsOn('mart_daily_user_metrics', recomputed),
-    });
+    expect(rerun.days).toContain(newDay);
+    expect(recomputed).toEqual(expect.arrayContaining([...rerun.days]));
+    expect(rerun.compared).toBe(await martRowsOn('mart_daily_user_metrics', [...rerun.days]));
     // Six written and recorded, three written but not recorded (written again, not inserted again).
     expect({ inserted: rerun.inserted, candidates: rerun.candidates }).toEqual({
       inserted: rows - 9,
