@@ -18,7 +18,7 @@ import { Long, MongoServerError, type Db, type Document, type Filter, type Updat
 import { parseExtendedJson } from '../../ingest/documents/extended-json.ts';
 import type pg from 'pg';
 import type { SourceChange } from '../../ingest/landing/types.ts';
-import { userCreatedOf, type DomainEvent, type EventPublisher } from './domain-events.ts';
+import { userCreatedEvents, type DomainEvent, type EventPublisher } from './domain-events.ts';
 
 /** Tributary's per-member record of the newest change applied (capture leaves it out). */
 export const PROFILE_SYNC_COLLECTION = 'profile_sync';
@@ -136,8 +136,11 @@ export class Denormalizer {
 
   constructor(
     private readonly db: Db,
-    /** Where the seed's domain events go (Kafka, RabbitMQ); none by default. */
-    private readonly publish?: EventPublisher,
+    /**
+     * Where the seed's domain events go (Kafka, RabbitMQ), and Auth's database, which holds the
+     * new accounts' personal values; no events by default.
+     */
+    private readonly events?: { publish: EventPublisher; auth: Pick<pg.ClientBase, 'query'> },
   ) {}
 
   /**
@@ -147,13 +150,11 @@ export class Denormalizer {
    */
   async applyChanges(changes: readonly SourceChange[]): Promise<ApplyResult[]> {
     const results: ApplyResult[] = [];
-    const events: DomainEvent[] = [];
+    const events = this.events ? await userCreatedEvents(changes, this.events.auth) : [];
     // Within a batch only a member's newest change per field group matters: the older ones would be
     // overwritten by it at once, so they are not written (their names are in the newest image).
     const newest = new Map<string, { name: NameChange; change: SourceChange }>();
     for (const change of changes) {
-      const created = userCreatedOf(change);
-      if (created) events.push(created);
       for (const name of nameChangesOf(change)) {
         const key = `${name.userId}|${name.group}`;
         const known = newest.get(key);
@@ -170,13 +171,13 @@ export class Denormalizer {
         const { name, change } = pending[index] as { name: NameChange; change: SourceChange };
         const result = await this.apply(name);
         results[index] = result;
-        if (this.publish && !result.stale && change.envelope.op === 'u')
+        if (this.events && !result.stale && change.envelope.op === 'u')
           updated[index] = await this.profileUpdated(name, change);
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_CHANGES, pending.length) }, worker));
     events.push(...updated.filter((event): event is DomainEvent => event !== undefined));
-    if (this.publish && events.length > 0) await this.publish(events);
+    if (this.events && events.length > 0) await this.events.publish(events);
     return results;
   }
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TeeSink } from '../../ingest/landing/tee-sink.ts';
 import { WarehouseSink } from '../../ingest/landing/warehouse-sink.ts';
 import { runMongoCapture } from '../../ingest/mongo/capture.ts';
-import { createPiiPolicy } from '../../ingest/pii.ts';
+import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../../ingest/pii.ts';
 import { runPostgresCapture } from '../../ingest/postgres/capture.ts';
 import { startKafka, type RunningKafka } from '../../stack/index.ts';
 import { startRabbitMq, type RunningRabbitMq } from '../../stack/rabbitmq.ts';
@@ -30,10 +30,11 @@ import {
 } from './domain-events.ts';
 import { POSTBOOK_AUTH_SCHEMA_SQL } from './index.ts';
 
+// The default policy: the warehouse gets hashed emails and names, the events the real ones.
 const pii = createPiiPolicy({
-  dropFields: [],
-  hashFields: [],
-  hashPii: false,
+  dropFields: DEFAULT_DROP_FIELDS,
+  hashFields: DEFAULT_HASH_FIELDS,
+  hashPii: true,
   hashKey: 'events-test-key-0123456',
 });
 
@@ -88,7 +89,10 @@ describe('domain events from the captured changes, to Kafka and RabbitMQ', () =>
     const producer = broker.producer();
     await producer.connect();
     const rabbitPublisher = await amqpPublisher(rabbit.url);
-    const denormalizer = new Denormalizer(db, allOf([kafkaPublisher(producer), rabbitPublisher.publish]));
+    const denormalizer = new Denormalizer(db, {
+      publish: allOf([kafkaPublisher(producer), rabbitPublisher.publish]),
+      auth: postgres,
+    });
     const settle = async () => {
       const sink = () =>
         new TeeSink(new WarehouseSink(warehouse), (changes) =>
@@ -176,6 +180,16 @@ describe('domain events from the captured changes, to Kafka and RabbitMQ', () =>
         lastName: 'Tran',
       })),
     );
+    // The warehouse holds the same accounts' emails and names hashed, never the real ones.
+    const mirrored = await warehouse.query<{ email: string; first_name: string }>(
+      'SELECT email, first_name FROM raw_ev_users FINAL WHERE user_id IN {ids:Array(String)}',
+      { ids },
+    );
+    expect(mirrored).toHaveLength(ids.length);
+    for (const row of mirrored) {
+      expect(row.email).toMatch(new RegExp(`^${pii.keyId}:[0-9a-f]{64}$`));
+      expect(row.first_name).toMatch(new RegExp(`^${pii.keyId}:`));
+    }
     const updated = fromRabbit.filter((event) => event.eventType === 'UserProfileUpdated');
     // The last word on each member: the names it holds after both changes.
     const last = (id: string) => updated.filter((event) => event.userId === id).at(-1);

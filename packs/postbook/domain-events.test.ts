@@ -1,8 +1,8 @@
-// What the captured changes say, as name changes for the sync and as the seed's UserCreated event.
+// What the captured changes say, as name changes for the sync and as the accounts they created.
 import { describe, expect, it } from 'vitest';
 import type { SourceChange } from '../../ingest/landing/types.ts';
 import { nameChangesOf } from './denormalize.ts';
-import { domainEventSchema, userCreatedOf } from './domain-events.ts';
+import { createdAccountOf } from './domain-events.ts';
 
 const AT = Date.parse('2026-10-20T08:00:00Z');
 
@@ -59,18 +59,12 @@ describe('name changes and events of captured changes', () => {
     expect(nameChangesOf(change('u', { table: 'users' }, user, 123))[0]?.version).toBe(123n);
   });
 
-  it("an Auth insert is a UserCreated in the seed's shape; an update is none", () => {
-    const event = userCreatedOf(change('c', { table: 'users' }, user, 7));
-    expect(event).toEqual({
-      eventType: 'UserCreated',
+  it('an Auth insert created an account; an update or another table did not', () => {
+    expect(createdAccountOf(change('c', { table: 'users' }, user, 7))).toEqual({
       userId: user.user_id,
-      username: 'minh_le',
-      email: 'minh@mail.test',
-      firstName: 'Minh',
-      lastName: 'Le',
-      timestamp: '2026-10-20T08:00:00.000Z',
+      createdAtMs: AT,
     });
-    expect(domainEventSchema.parse(event)).toEqual(event);
-    expect(userCreatedOf(change('u', { table: 'users' }, user, 8))).toBeUndefined();
+    expect(createdAccountOf(change('u', { table: 'users' }, user, 8))).toBeUndefined();
+    expect(createdAccountOf(change('c', { table: 'user_sessions' }, user, 9))).toBeUndefined();
   });
 });

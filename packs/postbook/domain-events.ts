@@ -5,6 +5,7 @@
 // RabbitMQ topic exchange (routing key = event type) when an AMQP URL is configured.
 import type { Channel, ChannelModel } from 'amqplib';
 import type { Producer } from 'kafkajs';
+import type pg from 'pg';
 import { z } from 'zod';
 import type { SourceChange } from '../../ingest/landing/types.ts';
 
@@ -35,22 +36,52 @@ export type DomainEvent = z.infer<typeof domainEventSchema>;
 
 export type EventPublisher = (events: readonly DomainEvent[]) => Promise<void>;
 
-/** The UserCreated event of a captured Auth insert, or undefined. */
-export function userCreatedOf(change: SourceChange): DomainEvent | undefined {
+/** The account a captured Auth insert created (its id and commit time), or undefined. */
+export function createdAccountOf(change: SourceChange): { userId: string; createdAtMs: number } | undefined {
   const { envelope } = change;
   const table = envelope.source.table ?? envelope.source.collection;
   if (table !== 'users' || envelope.op !== 'c' || typeof envelope.after !== 'object' || !envelope.after)
     return undefined;
-  const row = envelope.after;
-  return {
-    eventType: 'UserCreated',
-    userId: String(row.user_id),
-    username: String(row.username),
-    email: String(row.email),
-    firstName: String(row.first_name),
-    lastName: String(row.last_name),
-    timestamp: new Date(envelope.source.ts_ms).toISOString(),
-  };
+  return { userId: String(envelope.after.user_id), createdAtMs: envelope.source.ts_ms };
+}
+
+/**
+ * The UserCreated events of the accounts the captured changes created, in their order. The email
+ * and names come from Auth itself: the captured values are hashed for the warehouse (PII), and the
+ * services consuming these events need the real ones. An account deleted before the sync saw its
+ * creation gets no event: there is nobody left to announce.
+ */
+export async function userCreatedEvents(
+  changes: readonly SourceChange[],
+  auth: Pick<pg.ClientBase, 'query'>,
+): Promise<DomainEvent[]> {
+  const created = changes.flatMap((change) => createdAccountOf(change) ?? []);
+  if (created.length === 0) return [];
+  const { rows } = await auth.query<{
+    user_id: string;
+    username: string;
+    email: string;
+    first_name: string;
+    last_name: string;
+  }>(
+    `SELECT user_id::text AS user_id, username, email, first_name, last_name
+     FROM users WHERE user_id::text = ANY($1::text[])`,
+    [created.map((account) => account.userId)],
+  );
+  const accounts = new Map(rows.map((row) => [row.user_id, row]));
+  return created.flatMap(({ userId, createdAtMs }) => {
+    const account = accounts.get(userId);
+    if (!account) return [];
+    return {
+      eventType: 'UserCreated' as const,
+      userId,
+      username: account.username,
+      email: account.email,
+      firstName: account.first_name,
+      lastName: account.last_name,
+      timestamp: new Date(createdAtMs).toISOString(),
+    };
+  });
 }
 
 export const POSTBOOK_EVENTS_TOPIC = 'postbook.user-events';

@@ -25,7 +25,10 @@ export const postbookSync: PackSync = {
     }
     const rabbit = amqpUrl ? await amqpPublisher(amqpUrl) : undefined;
     if (rabbit) publishers.push(rabbit.publish);
-    const denormalizer = new Denormalizer(mongo, publishers.length > 0 ? allOf(publishers) : undefined);
+    const denormalizer = new Denormalizer(
+      mongo,
+      publishers.length > 0 ? { publish: allOf(publishers), auth } : undefined,
+    );
     return {
       follow: async (changes) => void (await denormalizer.applyChanges(changes)),
       reconcile: () => denormalizer.reconcile(auth),
