@@ -25,6 +25,7 @@ import { scratchDir } from '../../test/scratch.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { Random } from '../common/random.ts';
 import { COPIES, Denormalizer, PROFILE_SYNC_COLLECTION } from './denormalize.ts';
+import type { DomainEvent } from './domain-events.ts';
 import { POSTBOOK_AUTH_SCHEMA_SQL } from './index.ts';
 
 const MEMBERS = 6;
@@ -229,5 +230,63 @@ describe(`denormalized names follow Auth and the profiles through the captures (
     expect(await denormalizer.reconcile(postgres)).toBe(2);
     expect(await driftedCopies()).toEqual([]);
     expect(await denormalizer.reconcile(postgres)).toBe(0);
+  });
+
+  it('a crash after the names were recorded, before the copies and events: the replay writes the copies and publishes the events once', async () => {
+    const member = {
+      userId: '5d1c0a9e-2b3f-4c4d-8e5f-6a7b8c9d0e1f',
+      username: 'crash_member',
+      displayName: 'Before',
+      avatarUrl: 'https://cdn.test/before.jpg',
+    };
+    const copy = { userId: member.userId, username: 'crash_member', displayName: 'Before', avatarUrl: 'x' };
+    await postgres.query(
+      `INSERT INTO users (user_id, username, email, email_normalized, password_hash, first_name, last_name)
+       VALUES ($1, $2, 'crash@mail.test', 'crash@mail.test', $3, 'Crash', 'Member')`,
+      [member.userId, member.username, 'x'.repeat(60)],
+    );
+    await db.collection('user_profiles').insertOne({ _id: new ObjectId(), ...member });
+    const from = seen.length;
+    await settle();
+    await db
+      .collection('user_profiles')
+      .updateOne({ userId: member.userId }, { $set: { displayName: 'After' } });
+    await settle();
+    const changes = seen.slice(from);
+
+    // The same changes, followed by a second sync of its own database, whose publisher fails once.
+    const crashDb = client.db(uniqueDatabaseName('crash'));
+    await crashDb.collection('posts').insertOne({ ...copy, content: 'mine' });
+    const published: DomainEvent[] = [];
+    let brokerUp = false;
+    const publish = async (events: readonly DomainEvent[]) => {
+      if (!brokerUp) throw new Error('broker down');
+      published.push(...events);
+    };
+    const sync = new Denormalizer(crashDb, { publish, auth: postgres });
+    await expect(sync.applyChanges(changes)).rejects.toThrow('broker down');
+    expect(published).toEqual([]);
+    // As if the process had died before the copies too: the post back as it was.
+    await crashDb.collection('posts').replaceOne({ userId: member.userId }, { ...copy, content: 'mine' });
+
+    brokerUp = true;
+    expect((await sync.applyChanges(changes)).some((result) => !result.stale)).toBe(true);
+    expect(await crashDb.collection('posts').findOne({ userId: member.userId })).toMatchObject({
+      username: 'crash_member',
+      displayName: 'After',
+      avatarUrl: 'https://cdn.test/before.jpg',
+    });
+    expect(published.map((event) => event.eventType).sort()).toEqual(['UserCreated', 'UserProfileUpdated']);
+    expect(published.find((event) => event.eventType === 'UserCreated')).toMatchObject({
+      email: 'crash@mail.test',
+      firstName: 'Crash',
+    });
+
+    // Done now: a second replay writes nothing and publishes nothing.
+    const after = await crashDb.collection('posts').find({}).toArray();
+    expect((await sync.applyChanges(changes)).every((result) => result.stale)).toBe(true);
+    expect(published).toHaveLength(2);
+    expect(await crashDb.collection('posts').find({}).toArray()).toEqual(after);
+    await crashDb.dropDatabase();
   });
 });

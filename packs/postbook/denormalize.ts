@@ -11,6 +11,12 @@
 // version it was written at, so a copy is only ever overwritten by a newer one (conditional
 // updates). Idempotent: applying a change twice writes nothing the second time.
 //
+// Crashes: a change is recorded, then its copies written, then its events published, then marked
+// done (`<group>Done`). A change recorded but not done (the process died in between) is applied
+// again when its batch is replayed: the copies' stamps make the rewrite a no-op where it landed,
+// and its events are published then. An event is thus published at least once; one published just
+// before a crash is published again, with the same message id for consumers to drop it by.
+//
 // `reconcile` is the periodic pass the seed asks for: it reads the truth (Auth's usernames, the
 // profiles' names) and rewrites every copy that drifted, e.g. a document an app wrote from a
 // stale cache after the last change had been propagated.
@@ -18,12 +24,21 @@ import { Long, MongoServerError, type Db, type Document, type Filter, type Updat
 import { parseExtendedJson } from '../../ingest/documents/extended-json.ts';
 import type pg from 'pg';
 import type { SourceChange } from '../../ingest/landing/types.ts';
-import { userCreatedEvents, type DomainEvent, type EventPublisher } from './domain-events.ts';
+import {
+  createdAccountOf,
+  userCreatedEvents,
+  type DomainEvent,
+  type EventPublisher,
+} from './domain-events.ts';
 
 /** Tributary's per-member record of the newest change applied (capture leaves it out). */
 export const PROFILE_SYNC_COLLECTION = 'profile_sync';
 
 type Group = 'username' | 'profile';
+
+/** The newest version of the group recorded for a member, and the newest done (copies and events). */
+const versionField = (group: Group) => `${group}Version`;
+const doneField = (group: Group) => `${group}Done`;
 
 /** The fields of one copy of a member's names in a collection, and the path of its version stamp. */
 interface CopySpec {
@@ -149,8 +164,9 @@ export class Denormalizer {
    * change applied (a stale one publishes nothing), with the member's names as they now stand.
    */
   async applyChanges(changes: readonly SourceChange[]): Promise<ApplyResult[]> {
+    await this.ensureIndex();
     const results: ApplyResult[] = [];
-    const events = this.events ? await userCreatedEvents(changes, this.events.auth) : [];
+    const events = this.events ? await this.createdEvents(changes, this.events.auth) : [];
     // Within a batch only a member's newest change per field group matters: the older ones would be
     // overwritten by it at once, so they are not written (their names are in the newest image).
     const newest = new Map<string, { name: NameChange; change: SourceChange }>();
@@ -178,7 +194,52 @@ export class Denormalizer {
     await Promise.all(Array.from({ length: Math.min(PARALLEL_CHANGES, pending.length) }, worker));
     events.push(...updated.filter((event): event is DomainEvent => event !== undefined));
     if (this.events && events.length > 0) await this.events.publish(events);
+    await this.markDone(pending.filter((_, index) => !results[index]?.stale).map(({ name }) => name));
     return results;
+  }
+
+  /**
+   * UserCreated for the accounts the changes created, unless an earlier run got as far as marking
+   * the account's username change done (its events went out then).
+   */
+  private async createdEvents(
+    changes: readonly SourceChange[],
+    auth: Pick<pg.ClientBase, 'query'>,
+  ): Promise<DomainEvent[]> {
+    const created = changes.filter((change) => createdAccountOf(change) !== undefined);
+    if (created.length === 0) return [];
+    const done = new Map<string, bigint>();
+    const ids = created.map((change) => createdAccountOf(change)?.userId);
+    const records = this.db
+      .collection(PROFILE_SYNC_COLLECTION)
+      .find({ userId: { $in: ids } }, { projection: { userId: 1, [doneField('username')]: 1 } });
+    for await (const record of records) {
+      const version: unknown = record[doneField('username')];
+      if (version instanceof Long) done.set(String(record.userId), version.toBigInt());
+    }
+    const unpublished = created.filter((change) => {
+      const account = createdAccountOf(change);
+      return account === undefined || (done.get(account.userId) ?? -1n) < BigInt(change.version);
+    });
+    return userCreatedEvents(unpublished, auth);
+  }
+
+  /** Marks the changes applied and their events published: a replay of them is then stale. */
+  private async markDone(changes: readonly NameChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.db.collection(PROFILE_SYNC_COLLECTION).bulkWrite(
+      changes.map((change) => {
+        const version = Long.fromBigInt(change.version);
+        const field = doneField(change.group);
+        return {
+          updateOne: {
+            filter: { userId: change.userId, [field]: { $not: { $gte: version } } },
+            update: { $set: { [field]: version } },
+          },
+        };
+      }),
+      { ordered: false },
+    );
   }
 
   private async profileUpdated(name: NameChange, change: SourceChange): Promise<DomainEvent> {
@@ -198,11 +259,10 @@ export class Denormalizer {
   async apply(change: NameChange): Promise<ApplyResult> {
     await this.ensureIndex();
     const version = Long.fromBigInt(change.version);
-    const versionField = `${change.group}Version`;
     const values = Object.fromEntries(
       Object.entries(change.values).filter(([, value]) => value !== undefined),
     ) as Record<string, string>;
-    if (!(await this.record(change.userId, versionField, version, values)))
+    if (!(await this.record(change.userId, change.group, version, values)))
       return { stale: true, modified: 0 };
     // The copies live in different collections: written side by side.
     const modified = await Promise.all(COPIES.map((copy) => this.writeCopy(copy, change, version, values)));
@@ -212,7 +272,7 @@ export class Denormalizer {
   /** Records the change as the member's newest of its group; false when it is not newer. */
   private async record(
     userId: string,
-    versionField: string,
+    group: Group,
     version: Long,
     values: Record<string, string>,
   ): Promise<boolean> {
@@ -221,9 +281,16 @@ export class Denormalizer {
     // record may be created by the other group's change between this one's match and insert.
     for (let attempt = 1; ; attempt++)
       try {
+        // Newer than the record, or the recorded change itself when it was not done (see above).
         const recorded = await state.updateOne(
-          { userId, [versionField]: { $not: { $gte: version } } },
-          { $set: { [versionField]: version, ...values } },
+          {
+            userId,
+            $or: [
+              { [versionField(group)]: { $not: { $gte: version } } },
+              { [versionField(group)]: version, [doneField(group)]: { $not: { $gte: version } } },
+            ],
+          },
+          { $set: { [versionField(group)]: version, ...values } },
           { upsert: true },
         );
         return recorded.matchedCount > 0 || recorded.upsertedCount > 0;
