@@ -350,6 +350,42 @@ describe('dashboards API', () => {
     }
   });
 
+  it("the experiments narrowed to a country: each variant's n is that country's users whose window is over", async () => {
+    const [country] = await data.warehouse.query<{ country: string }>(
+      `SELECT u.country AS country FROM fact_exposures AS e JOIN dim_users AS u ON u.user_id = e.user_id AND u.pack = e.pack
+       WHERE e.pack = 'learning' AND u.country != '' GROUP BY u.country ORDER BY count() DESC, country LIMIT 1`,
+    );
+    expect(country).toBeDefined();
+    // Counted from the exposures and the users, not from the per-user aggregate the panel reads.
+    const expected = await data.warehouse.query<{ experiment: string; variant: string; n: string }>(
+      `WITH (SELECT max(ts) FROM fact_activity WHERE pack = 'learning') AS end
+       SELECT e.experiment AS experiment, e.variant AS variant, toString(uniqExact(e.user_id)) AS n
+       FROM fact_exposures AS e JOIN dim_users AS u ON u.user_id = e.user_id AND u.pack = e.pack
+       WHERE e.pack = 'learning' AND u.country = {country:String} AND e.first_exposed_at + INTERVAL 7 DAY <= end
+       GROUP BY experiment, variant ORDER BY experiment, variant`,
+      { country: country?.country ?? '' },
+    );
+    const narrowed = (await (
+      await api(`/api/panels/experiments.results?country=${country?.country}`)
+    ).json()) as { rows: { experiment: string; variant: string; metric: string; n: number }[] };
+    const everyone = (await (await api('/api/panels/experiments.results')).json()) as {
+      rows: { n: number }[];
+    };
+    const firstMetric = narrowed.rows[0]?.metric;
+    const byVariant = (
+      a: { experiment: string; variant: string },
+      b: { experiment: string; variant: string },
+    ) => `${a.experiment}|${a.variant}`.localeCompare(`${b.experiment}|${b.variant}`);
+    expect(
+      narrowed.rows
+        .filter((row) => row.metric === firstMetric)
+        .map((row) => ({ experiment: row.experiment, variant: row.variant, n: String(row.n) }))
+        .sort(byVariant),
+    ).toEqual(expected.sort(byVariant));
+    const total = (rows: { n: number }[]) => rows.reduce((sum, row) => sum + Number(row.n), 0);
+    expect(total(narrowed.rows)).toBeLessThan(total(everyone.rows));
+  });
+
   it('fuzzed parameters are 400s with the reason, and no statement is built from them', async () => {
     const hostile = [
       "' OR 1=1 --",

@@ -3,7 +3,7 @@
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
 import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
-import { mondayOf } from '../transforms/index.ts';
+import { mondayOf, segmentAbResults } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
 export type Unit =
@@ -525,8 +525,8 @@ const experimentResults: Panel = {
   id: 'experiments.results',
   title: 'Experiment results',
   description:
-    'Per metric and variant against control: relative lift with its 95% interval (delta method) and the same test’s p-value; the always-valid (mSPRT) p-value and interval; the p-value the decision rests on (Holm over the metrics); users still needed for 80% power at the observed lift.',
-  segments: () => NO_SEGMENT,
+    'Per metric and variant against control: relative lift with its 95% interval (delta method) and the same test’s p-value; the always-valid (mSPRT) p-value and interval; the p-value the decision rests on (Holm over the metrics); users still needed for 80% power at the observed lift. With a country or signup-cohort filter, every figure and the decision are the segment’s own, computed on request: a segment is one of many ways to slice, so read its decision as exploratory.',
+  segments: () => EVERY_SEGMENT,
   columns: [
     { name: 'experiment', label: 'experiment', unit: 'text' },
     { name: 'metric', label: 'metric', unit: 'text' },
@@ -551,6 +551,28 @@ const experimentResults: Panel = {
     { name: 'srm_flag', label: 'SRM', unit: 'count' },
   ],
   async query(warehouse, filters) {
+    if (segmented(filters)) {
+      const rows = await segmentAbResults(
+        warehouse,
+        filters.pack,
+        { country: filters.country, signupMonth: filters.cohort },
+        filters.experiment === '' ? undefined : filters.experiment,
+      );
+      // As the mart's query below gives them: its columns (NULL where nothing was compared), in its order.
+      const order = (row: Row) =>
+        [row.experiment, row.metric, row.variant === 'control' ? '' : row.variant].map(String);
+      const before = (a: Row, b: Row) => {
+        const [x, y] = [order(a), order(b)];
+        const at = x.findIndex((value, index) => value !== y[index]);
+        return at < 0 ? 0 : (x[at] as string) < (y[at] as string) ? -1 : 1;
+      };
+      return rows
+        .map(
+          (row) =>
+            Object.fromEntries(experimentResults.columns.map(({ name }) => [name, row[name] ?? null])) as Row,
+        )
+        .sort(before);
+    }
     return warehouse.query<Row>(
       `SELECT experiment, metric, variant, n, control_mean, mean, rel_lift, ci_low, ci_high, p_value,
          cuped_ci_low, cuped_ci_high, msprt_p_value, seq_ci_low, seq_ci_high, decision_p_value, decision_basis,

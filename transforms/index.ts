@@ -1,6 +1,12 @@
 // The transforms seam: facts and marts from raw mirrors, and the statistics behind A/B results.
 export { existingTables, recomputeMarts, runTransforms } from './run.ts';
 export type { TransformOptions, TransformResult } from './run.ts';
-export { AB_MEASURES, recomputeAbResults, SRM_ALPHA } from './marts/ab-results.ts';
+export {
+  AB_MEASURES,
+  recomputeAbResults,
+  segmentAbResults,
+  SRM_ALPHA,
+  type UserSegment,
+} from './marts/ab-results.ts';
 export { lineageOf } from './lineage.ts';
 export { mondayOf } from './marts/content-weekly.ts';

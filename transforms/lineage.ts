@@ -34,6 +34,7 @@ export function lineageOf(
   add('dim_users', mapping.users.mirrors);
   add('dim_content', mapping.content.mirrors);
   add('mart_ab_results', mapping.experimentConfigs.mirrors);
+  add('dim_experiments', mapping.experimentConfigs.mirrors);
   for (const mart of marts) add(mart.name, mart.mirrors(source));
   return inputs;
 }

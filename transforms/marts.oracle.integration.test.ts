@@ -19,6 +19,7 @@ import {
 } from '../test/mart-oracle.ts';
 import { learningPack } from '../packs/learning/index.ts';
 import { LEARNING_AB_METRICS } from '../packs/learning/mapping.ts';
+import { segmentAbResults } from './marts/ab-results.ts';
 import { runTransforms } from './run.ts';
 
 const PACK = 'learning';
@@ -164,6 +165,73 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
       ),
       counts,
       ['experiment', 'variant'],
+    );
+  });
+
+  it("A/B results for a segment (country, signup month): the segment's users against the oracle; no segment is the mart itself", async () => {
+    const users = `SELECT u.id::text AS user_id, coalesce(p.country_code, '') AS country,
+        to_char(u.created_at::date, 'YYYY-MM') AS signup_month
+      FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id`;
+    // The segments most exposed users fall in: not vacuous.
+    const [busiest] = await oracle(`SELECT country, signup_month, count(*) AS n
+      FROM (${users}) u JOIN oracle_exposures e ON e.user_id = u.user_id
+      WHERE country <> '' GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 1`);
+    const country = String(busiest?.country);
+    const signupMonth = String(busiest?.signup_month);
+    const cases = [
+      { country, signupMonth: '', where: `country = '${country}'` },
+      { country: '', signupMonth, where: `signup_month = '${signupMonth}'` },
+      { country, signupMonth, where: `country = '${country}' AND signup_month = '${signupMonth}'` },
+    ];
+    for (const segment of cases) {
+      const expected = await oracle(
+        abResultsOracle(
+          `SELECT experiment, variant, user_id, started_at FROM oracle_exposures
+           WHERE user_id IN (SELECT user_id FROM (${users}) u WHERE ${segment.where})`,
+          LEARNING_AB_METRICS,
+          7,
+        ),
+      );
+      const rows = (await segmentAbResults(data.warehouse, PACK, segment)) as Row[];
+      expectSameRows(
+        rows.map(({ experiment, variant, metric, n, mean, variance }) => ({
+          experiment,
+          variant,
+          metric,
+          n,
+          mean,
+          variance,
+        })),
+        expected,
+        ['experiment', 'variant', 'metric'],
+      );
+      // Every row is a real subset of the whole: fewer users than the mart counts.
+      const whole = await mart(`SELECT sum(n) AS n FROM mart_ab_results WHERE pack = {pack:String}`);
+      expect(rows.reduce((sum, row) => sum + Number(row.n), 0)).toBeLessThan(Number(whole[0]?.n));
+    }
+    // No segment: every figure and decision equals the mart's, statistics and all.
+    const columns = [
+      'n',
+      'mean',
+      'variance',
+      'rel_lift',
+      'ci_low',
+      'ci_high',
+      'p_value',
+      'cuped_ci_low',
+      'msprt_p_value',
+      'decision_p_value',
+      'srm_p_value',
+      'decision',
+    ];
+    expectSameRows(
+      ((await segmentAbResults(data.warehouse, PACK, { country: '', signupMonth: '' })) as Row[]).map((row) =>
+        Object.fromEntries(['experiment', 'variant', 'metric', ...columns].map((c) => [c, row[c] ?? null])),
+      ),
+      await mart(
+        `SELECT experiment, variant, metric, ${columns.join(', ')} FROM mart_ab_results WHERE pack = {pack:String}`,
+      ),
+      ['experiment', 'variant', 'metric'],
     );
   });
 });

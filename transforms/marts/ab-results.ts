@@ -25,6 +25,15 @@ export const AB_MEASURES = [
 
 const EXPOSURES = bookkeepingTable('ab_exposures');
 
+/** The user keys of a segment (bound `country` and `signupMonth`; empty matches everyone). */
+const SEGMENT_USERS = `SELECT user_key FROM dim_users WHERE pack = {pack:String}
+  AND ({country:String} = '' OR country = {country:String})
+  AND ({signupMonth:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {signupMonth:String})`;
+
+/** Whether the segment leaves anyone out: everyone includes the exposed users dim_users lacks. */
+const narrows = (segment: UserSegment | undefined) =>
+  segment !== undefined && (segment.country !== '' || segment.signupMonth !== '');
+
 /** A sample-ratio mismatch this unlikely under the configured split means the assignment is broken. */
 export const SRM_ALPHA = 0.001;
 
@@ -38,6 +47,12 @@ interface VariantSums {
   [sum: string]: number | string;
 }
 
+/** Users by country and signup month (`YYYY-MM`), as dim_users has them; empty is everyone. */
+export interface UserSegment {
+  country: string;
+  signupMonth: string;
+}
+
 export async function recomputeAbResults(
   warehouse: Warehouse,
   pack: string,
@@ -46,14 +61,100 @@ export async function recomputeAbResults(
   only?: string,
 ): Promise<void> {
   const configured = mapping.experimentConfigs.mirrors.every((mirror) => existing.has(mirror));
-  const configs = configured
-    ? await warehouse.query<{
-        experiment: string;
-        variant: string;
-        share: number;
-        planned_n?: number | string | null;
-      }>(mapping.experimentConfigs.select)
-    : [];
+  const configs = configured ? await warehouse.query<ExperimentConfig>(mapping.experimentConfigs.select) : [];
+  await recordDefinitions(warehouse, pack, mapping, configs);
+  const inputs = await resultInputs(warehouse, pack, configs, mapping.analysisWindowDays, only);
+  const target = {
+    table: 'mart_ab_results',
+    pack,
+    where: only === undefined ? '1' : 'experiment = {only:String}',
+    params: { only: only ?? '' },
+  };
+  await replacePartitions(warehouse, target, async (stage) => {
+    if (!inputs) return;
+    const rows = resultRows(pack, mapping.abMetrics, inputs, await variantSums(warehouse, pack, inputs));
+    if (rows.length > 0) await warehouse.insert(stage, rows);
+  });
+}
+
+/**
+ * mart_ab_results' rows for one segment of users, computed on request from agg_ab_users and the
+ * definitions the last transform recorded: the same statistics and decision rules over the
+ * segment's exposed users only (the split test too: assignment does not depend on the segment).
+ * What a dashboard shows for a filtered view; the pack's mapping is not needed.
+ */
+export async function segmentAbResults(
+  warehouse: Warehouse,
+  pack: string,
+  segment: UserSegment,
+  only?: string,
+): Promise<Record<string, unknown>[]> {
+  const configs = await warehouse.query<ExperimentConfig & { window_days: number }>(
+    `SELECT experiment, variant, share, planned_n, window_days FROM dim_experiments
+     WHERE pack = {pack:String} ORDER BY experiment, variant`,
+    { pack },
+  );
+  const metrics = await warehouse.query<AbMetric>(
+    'SELECT metric AS name, measure FROM dim_ab_metrics WHERE pack = {pack:String} ORDER BY metric',
+    { pack },
+  );
+  const windowDays = Number(configs[0]?.window_days ?? 0);
+  const inputs = await resultInputs(warehouse, pack, configs, windowDays, only);
+  if (!inputs) return [];
+  return resultRows(pack, metrics, inputs, await variantSums(warehouse, pack, inputs, segment));
+}
+
+/** An experiment's configured variant, as the pack's experimentConfigs select gives it. */
+interface ExperimentConfig {
+  experiment: string;
+  variant: string;
+  share: number;
+  planned_n?: number | string | null;
+}
+
+interface ResultInputs {
+  configs: ExperimentConfig[];
+  experiments: string[];
+  windowDays: number;
+  /** The newest fact: windows ending by then are over. */
+  end: string;
+}
+
+/** dim_experiments and dim_ab_metrics: what the results are computed against, as read now. */
+async function recordDefinitions(
+  warehouse: Warehouse,
+  pack: string,
+  mapping: PackMapping,
+  configs: readonly ExperimentConfig[],
+): Promise<void> {
+  await warehouse.command('DELETE FROM dim_experiments WHERE pack = {pack:String}', { pack });
+  await warehouse.command('DELETE FROM dim_ab_metrics WHERE pack = {pack:String}', { pack });
+  if (configs.length > 0)
+    await warehouse.insert(
+      'dim_experiments',
+      configs.map((config) => ({
+        pack,
+        experiment: config.experiment,
+        variant: config.variant,
+        share: Number(config.share),
+        planned_n: config.planned_n == null ? null : Number(config.planned_n),
+        window_days: mapping.analysisWindowDays,
+      })),
+    );
+  if (mapping.abMetrics.length > 0)
+    await warehouse.insert(
+      'dim_ab_metrics',
+      mapping.abMetrics.map((metric) => ({ pack, metric: metric.name, measure: metric.measure })),
+    );
+}
+
+async function resultInputs(
+  warehouse: Warehouse,
+  pack: string,
+  configs: ExperimentConfig[],
+  windowDays: number,
+  only: string | undefined,
+): Promise<ResultInputs | undefined> {
   const [end] = await warehouse.query<{ end: string }>(
     `SELECT toString(max(ts)) AS end FROM fact_activity
      WHERE pack = {pack:String} AND day = (SELECT max(day) FROM fact_activity WHERE pack = {pack:String})`,
@@ -62,99 +163,97 @@ export async function recomputeAbResults(
   const experiments = [...new Set(configs.map((config) => config.experiment))].filter(
     (experiment) => only === undefined || experiment === only,
   );
-  const target = {
-    table: 'mart_ab_results',
-    pack,
-    where: only === undefined ? '1' : 'experiment = {only:String}',
-    params: { only: only ?? '' },
-  };
-  await replacePartitions(warehouse, target, async (stage) => {
-    if (!end || experiments.length === 0) return;
-    const allSums = await variantSums(warehouse, pack, experiments, mapping.analysisWindowDays, end.end);
-    const rows: Record<string, unknown>[] = [];
-    for (const experiment of experiments) {
-      const variants = configs.filter((config) => config.experiment === experiment);
-      const srm = sampleRatio(
-        variants,
-        allSums.filter((entry) => entry.experiment === experiment),
+  return end && experiments.length > 0 ? { configs, experiments, windowDays, end: end.end } : undefined;
+}
+
+/** Per experiment, variant and metric: the mart's row from the variants' sums. */
+function resultRows(
+  pack: string,
+  metrics: readonly AbMetric[],
+  { configs, experiments, end }: ResultInputs,
+  allSums: VariantSums[],
+): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const experiment of experiments) {
+    const variants = configs.filter((config) => config.experiment === experiment);
+    const srm = sampleRatio(
+      variants,
+      allSums.filter((entry) => entry.experiment === experiment),
+    );
+    // A variant whose users are all still inside their window has nothing to compare yet.
+    const sums = allSums.filter((entry) => entry.experiment === experiment && entry.n > 0);
+    const control = sums.find((entry) => entry.variant === 'control') ?? sums[0];
+    if (!control) continue;
+    const plannedValue = variants.find((entry) => entry.planned_n != null)?.planned_n;
+    const plannedPerArm = plannedValue == null ? null : Number(plannedValue);
+    const controlSummaries = new Map(
+      metrics.map((metric) => [metric.name, summary(control, metric.measure)]),
+    );
+    for (const variant of sums) {
+      const own = new Map(metrics.map((metric) => [metric.name, summary(variant, metric.measure)]));
+      // The metrics read together for this variant: one Holm family.
+      const comparable = metrics.filter((metric) => {
+        const c = controlSummaries.get(metric.name);
+        const t = own.get(metric.name);
+        return variant !== control && c && t && t.n > 1 && c.n > 1 && c.mean !== 0;
+      });
+      const comparisons = compare(
+        comparable.map((metric) => ({
+          metric: metric.name,
+          control: controlSummaries.get(metric.name) as CovariateSummary,
+          treatment: own.get(metric.name) as CovariateSummary,
+        })),
+        { srmFlag: srm.flag, plannedPerArm },
       );
-      // A variant whose users are all still inside their window has nothing to compare yet.
-      const sums = allSums.filter((entry) => entry.experiment === experiment && entry.n > 0);
-      const control = sums.find((entry) => entry.variant === 'control') ?? sums[0];
-      if (!control) continue;
-      const plannedValue = variants.find((entry) => entry.planned_n != null)?.planned_n;
-      const plannedPerArm = plannedValue == null ? null : Number(plannedValue);
-      const controlSummaries = new Map(
-        mapping.abMetrics.map((metric) => [metric.name, summary(control, metric.measure)]),
-      );
-      for (const variant of sums) {
-        const own = new Map(
-          mapping.abMetrics.map((metric) => [metric.name, summary(variant, metric.measure)]),
-        );
-        // The metrics read together for this variant: one Holm family.
-        const comparable = mapping.abMetrics.filter((metric) => {
-          const c = controlSummaries.get(metric.name);
-          const t = own.get(metric.name);
-          return variant !== control && c && t && t.n > 1 && c.n > 1 && c.mean !== 0;
-        });
-        const comparisons = compare(
-          comparable.map((metric) => ({
-            metric: metric.name,
-            control: controlSummaries.get(metric.name) as CovariateSummary,
-            treatment: own.get(metric.name) as CovariateSummary,
-          })),
-          { srmFlag: srm.flag, plannedPerArm },
-        );
-        for (const metric of mapping.abMetrics) {
-          const mine = own.get(metric.name) as CovariateSummary;
-          const controlSummary = controlSummaries.get(metric.name) as CovariateSummary;
-          const row: Record<string, unknown> = {
-            pack,
-            experiment,
-            variant: variant.variant,
-            metric: metric.name,
-            n: mine.n,
-            mean: mine.mean,
-            variance: mine.variance,
-            srm_p_value: srm.pValue,
-            srm_flag: srm.flag ? 1 : 0,
-            decision: 'continue_testing',
-            planned_n: plannedPerArm,
-            computed_at: end.end,
-          };
-          const comparison = comparisons.find((entry) => entry.metric === metric.name);
-          if (comparison) {
-            const plain = comparison.lift;
-            const [cupedControl, cupedTreatment] = cupedAdjust(controlSummary, mine);
-            const cuped = lift(cupedControl, cupedTreatment);
-            Object.assign(row, {
-              control_mean: controlSummary.mean,
-              abs_lift: plain.absolute,
-              rel_lift: plain.relative,
-              ci_low: plain.relativeInterval.low,
-              ci_high: plain.relativeInterval.high,
-              abs_ci_low: plain.absoluteInterval.low,
-              abs_ci_high: plain.absoluteInterval.high,
-              p_value: plain.pValue,
-              cuped_rel_lift: cuped.relative,
-              cuped_ci_low: cuped.relativeInterval.low,
-              cuped_ci_high: cuped.relativeInterval.high,
-              cuped_p_value: cuped.pValue,
-              msprt_p_value: comparison.sequential.pValue,
-              seq_ci_low: comparison.sequential.interval.low,
-              seq_ci_high: comparison.sequential.interval.high,
-              decision_p_value: comparison.decisionPValue,
-              decision_basis: comparison.basis,
-              users_still_needed: comparison.usersStillNeeded,
-              decision: comparison.decision,
-            });
-          }
-          rows.push(row);
+      for (const metric of metrics) {
+        const mine = own.get(metric.name) as CovariateSummary;
+        const controlSummary = controlSummaries.get(metric.name) as CovariateSummary;
+        const row: Record<string, unknown> = {
+          pack,
+          experiment,
+          variant: variant.variant,
+          metric: metric.name,
+          n: mine.n,
+          mean: mine.mean,
+          variance: mine.variance,
+          srm_p_value: srm.pValue,
+          srm_flag: srm.flag ? 1 : 0,
+          decision: 'continue_testing',
+          planned_n: plannedPerArm,
+          computed_at: end,
+        };
+        const comparison = comparisons.find((entry) => entry.metric === metric.name);
+        if (comparison) {
+          const plain = comparison.lift;
+          const [cupedControl, cupedTreatment] = cupedAdjust(controlSummary, mine);
+          const cuped = lift(cupedControl, cupedTreatment);
+          Object.assign(row, {
+            control_mean: controlSummary.mean,
+            abs_lift: plain.absolute,
+            rel_lift: plain.relative,
+            ci_low: plain.relativeInterval.low,
+            ci_high: plain.relativeInterval.high,
+            abs_ci_low: plain.absoluteInterval.low,
+            abs_ci_high: plain.absoluteInterval.high,
+            p_value: plain.pValue,
+            cuped_rel_lift: cuped.relative,
+            cuped_ci_low: cuped.relativeInterval.low,
+            cuped_ci_high: cuped.relativeInterval.high,
+            cuped_p_value: cuped.pValue,
+            msprt_p_value: comparison.sequential.pValue,
+            seq_ci_low: comparison.sequential.interval.low,
+            seq_ci_high: comparison.sequential.interval.high,
+            decision_p_value: comparison.decisionPValue,
+            decision_basis: comparison.basis,
+            users_still_needed: comparison.usersStillNeeded,
+            decision: comparison.decision,
+          });
         }
+        rows.push(row);
       }
     }
-    if (rows.length > 0) await warehouse.insert(stage, rows);
-  });
+  }
+  return rows;
 }
 
 /**
@@ -267,9 +366,8 @@ function sampleRatio(
 async function variantSums(
   warehouse: Warehouse,
   pack: string,
-  experiments: string[],
-  windowDays: number,
-  end: string,
+  { experiments, end, windowDays }: ResultInputs,
+  segment?: UserSegment,
 ): Promise<VariantSums[]> {
   const over = 'window_over';
   const sums = AB_MEASURES.flatMap((name) => [
@@ -282,9 +380,10 @@ async function variantSums(
   const rows = await warehouse.query<Record<string, string | number>>(
     `SELECT experiment, variant, count() AS exposed, countIf(${over}) AS n, ${sums}
      FROM (SELECT *, first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC') AS ${over}
-           FROM agg_ab_users WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)})
+           FROM agg_ab_users WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}
+             ${narrows(segment) ? `AND user_key IN (${SEGMENT_USERS})` : ''})
      GROUP BY experiment, variant ORDER BY experiment, variant`,
-    { pack, experiments, end },
+    { pack, experiments, end, country: segment?.country ?? '', signupMonth: segment?.signupMonth ?? '' },
   );
   return rows.map((row) => {
     const result: VariantSums = {
