@@ -44,10 +44,17 @@ interface CaptureReport {
   peakRssMb: number;
   floorRssMb: number;
   cpuSeconds: number;
+  /** Time spent in the warehouse's mirror inserts and checkpoint writes. */
+  writeSeconds: number;
+  checkpointSeconds: number;
 }
 
 async function runCapture(url: string, sourceName: string, warehouseDir: string): Promise<CaptureReport> {
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]
+    : [];
   const run = await runChild([
+    ...profile,
     '--import',
     'tsx',
     new URL('./capture-process.ts', import.meta.url).pathname,
@@ -56,6 +63,33 @@ async function runCapture(url: string, sourceName: string, warehouseDir: string)
     warehouseDir,
   ]);
   return { ...reportOf<Omit<CaptureReport, 'peakRssMb'>>(run), peakRssMb: run.peakRssMb };
+}
+
+interface FloorReport {
+  rows: number;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+/** The Node side alone over the same binlog range (bench/mysql-floor-process.ts), no warehouse. */
+async function runFloor(
+  url: string,
+  mode: 'decode' | 'lines',
+  from: { file: string; pos: number },
+  to: { file: string; pos: number },
+): Promise<FloorReport> {
+  const run = await runChild([
+    '--import',
+    'tsx',
+    new URL('./mysql-floor-process.ts', import.meta.url).pathname,
+    url,
+    mode,
+    from.file,
+    String(from.pos),
+    to.file,
+    String(to.pos),
+  ]);
+  return reportOf<FloorReport>(run);
 }
 
 async function writeWorkload(connection: mysql.Connection, changes: number): Promise<void> {
@@ -199,7 +233,10 @@ try {
   let started = performance.now();
   await writeWorkload(connection, CHANGES);
   const writeSeconds = (performance.now() - started) / 1000;
+  const end = await position(connection);
   const baseline = mysqlbinlogSeconds(server.port, start);
+  const decodeFloor = await runFloor(streamUrl, 'decode', start, end);
+  const linesFloor = await runFloor(streamUrl, 'lines', start, end);
   const stream = await runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
   await connection.end();
 
@@ -230,9 +267,13 @@ MySQL benchmark (${format(CHANGES)} changes: 70% insert, 25% update, 5% delete; 
   baseline  mysqlbinlog --read-from-remote-server --base64-output=DECODE-ROWS -v > /dev/null   ${format(baseline.rows)} rows in ${baseline.seconds.toFixed(2)} s = ${format(baselineRate)} rows/s
   capture   commit → visible in the chDB mirror                                                ${format(stream.streamedChanges)} changes in ${stream.totalSeconds.toFixed(2)} s = ${format(streamRate)} changes/s
   ratio     capture / baseline                                                                 ${(streamRate / baselineRate).toFixed(2)}   (target ≥ 0.5)
+  floor     Node side alone, no warehouse (same range):
+              zongji decode only                ${format(decodeFloor.rows)} rows in ${decodeFloor.seconds.toFixed(2)} s = ${format(decodeFloor.rows / decodeFloor.seconds)} rows/s, ${decodeFloor.cpuSeconds.toFixed(1)} s CPU   (${(decodeFloor.rows / decodeFloor.seconds / baselineRate).toFixed(2)} of baseline)
+              capture stream → mirror lines     ${format(linesFloor.rows)} rows in ${linesFloor.seconds.toFixed(2)} s = ${format(linesFloor.rows / linesFloor.seconds)} rows/s, ${linesFloor.cpuSeconds.toFixed(1)} s CPU   (${(linesFloor.rows / linesFloor.seconds / baselineRate).toFixed(2)} of baseline)
   snapshot  ${format(snapshot.snapshotRows)} rows in ${snapshot.snapshotSeconds.toFixed(2)} s = ${format(snapshotRate)} rows/s   (the server reads the table in ${scanSeconds.toFixed(2)} s: ${format(Number(count?.n ?? 0) / scanSeconds)} rows/s)
   peak RSS  streaming ${stream.peakRssMb.toFixed(0)} MB, snapshot ${snapshot.peakRssMb.toFixed(0)} MB   (${stream.floorRssMb.toFixed(0)} MB with chDB open and nothing captured)
   CPU       capture process used ${stream.cpuSeconds.toFixed(1)} s of CPU streaming (${(stream.cpuSeconds / stream.totalSeconds).toFixed(2)} cores), ${snapshot.cpuSeconds.toFixed(1)} s snapshotting
+  warehouse streaming: ${stream.writeSeconds.toFixed(2)} s in mirror inserts, ${stream.checkpointSeconds.toFixed(2)} s in checkpoints; snapshot: ${snapshot.writeSeconds.toFixed(2)} s, ${snapshot.checkpointSeconds.toFixed(2)} s
   ${
     debezium === undefined
       ? 'Debezium  not measured (BENCH_DEBEZIUM=0)'

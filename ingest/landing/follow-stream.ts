@@ -83,6 +83,8 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
   private pendingBytes = 0;
   private pendingSince = 0;
   private landing: Promise<void> | undefined;
+  /** Flushes waiting for the batch in flight: the next one's write intent follows it at once. */
+  private flushesWaiting = 0;
   private failure: Error | undefined;
   /** The reader's state before the next batch (after the last unit handed to a batch). */
   private stateBefore: S | undefined;
@@ -153,13 +155,13 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
     const idle = this.pending.length === 0 && !this.landing && !this.recorded;
     if (unit.heartbeat) {
       // Only a stream with nothing waiting or landing may move to the position a keepalive reports.
-      if (idle) await this.acknowledge(unit);
+      if (idle) await this.acknowledge(unit, unit.stateAfter);
       return;
     }
     if (this.recorded) return this.rebuild(this.recorded, unit);
     if (idle && unit.changes.length === 0 && !unit.rejected?.length) {
       // An event with nothing to land (an ignored kind): the source may move past it.
-      await this.acknowledge(unit);
+      await this.acknowledge(unit, unit.stateAfter);
       this.stateBefore = unit.stateAfter ?? this.stateBefore;
       return;
     }
@@ -206,7 +208,12 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
 
   /** Lands what is waiting, once the batch in flight has landed. */
   private async flush(): Promise<void> {
-    while (this.landing) await this.landing;
+    this.flushesWaiting++;
+    try {
+      while (this.landing) await this.landing;
+    } finally {
+      this.flushesWaiting--;
+    }
     if (this.failure || this.pending.length === 0) return;
     const units = this.pending;
     this.pending = [];
@@ -255,7 +262,10 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
       throw intent.attempts > 1 ? repeatedFailure(this.stream.id, intent, text, error as Error) : error;
     }
     if (this.abandoned) return;
-    await this.acknowledge(units.at(-1) as U, intent.stateAfter);
+    // A batch waiting to land records this state with its write intent, before it lands: storing
+    // it here too would cost a warehouse round trip per batch and add nothing a restart reads.
+    const next = this.flushesWaiting > 0 && this.pending.length > 0;
+    await this.acknowledge(units.at(-1) as U, next ? undefined : intent.stateAfter);
     this.result.units += units.length;
     this.result.changes += outcome.changes;
     this.result.deadLetters += outcome.deadLetters;
@@ -268,8 +278,11 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
     });
   }
 
-  /** The source may forget everything up to `unit`; a stream the source does not track stores its state. */
-  private async acknowledge(unit: U, state = unit.stateAfter): Promise<void> {
+  /**
+   * The source may forget everything up to `unit`; a stream the source does not track stores its
+   * state (none: the next write intent stores it).
+   */
+  private async acknowledge(unit: U, state: S | undefined): Promise<void> {
     await this.options.lander.withRetries(this.stream.id, () => this.stream.acknowledge(unit));
     if (!this.stream.acknowledgedAtSource && state !== undefined) {
       const checkpoint: StreamCheckpoint<P, S> = { state };

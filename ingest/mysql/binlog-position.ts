@@ -25,11 +25,16 @@ const OFFSET_BITS = 32;
 /** MariaDB and MySQL number files with 6 digits: 20 bits hold 999999, so versions stay below 2^52. */
 const MAX_FILE_NUMBER = 2 ** 20 - 1;
 
+/** The last file asked about: every change of a file asks again. */
+let lastFile: { name: string; number: number } | undefined;
+
 export function binlogFileNumber(file: string): number {
+  if (lastFile?.name === file) return lastFile.number;
   const match = /\.(\d+)$/.exec(file);
   const number = match ? Number(match[1]) : Number.NaN;
   if (!Number.isSafeInteger(number) || number > MAX_FILE_NUMBER)
     throw new Error(`binary log file name "${file}" does not end in a file number`);
+  lastFile = { name: file, number };
   return number;
 }
 

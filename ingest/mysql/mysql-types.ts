@@ -91,8 +91,11 @@ function bitsToDebezium(value: unknown, bits: number): string {
 
 /** MySQL's zero dates (`0000-00-00`, or a zero month or day) have no calendar day: NULL, as Debezium. */
 function isZeroDate(text: string): boolean {
-  return text.startsWith('0000-') || text.slice(5, 7) === '00' || text.slice(8, 10) === '00';
+  return text.startsWith('0000-') || isDoubleZero(text, 5) || isDoubleZero(text, 8);
 }
+
+const isDoubleZero = (text: string, at: number) =>
+  text.charCodeAt(at) === 48 && text.charCodeAt(at + 1) === 48;
 
 /** `[-]HHH:MM:SS[.ffffff]` → signed microseconds (Debezium `MicroTime`; TIME spans ±838 hours). */
 export function mysqlTimeToMicros(text: string): number {
