@@ -23,6 +23,8 @@ interface StepResult {
 }
 
 const STEP = new URL('./features-step.ts', import.meta.url).pathname;
+/** BENCH_FEATURES_TILES=0 leaves out the daily-tiles runs of (a) and (b), the slowest steps. */
+const TILES = process.env.BENCH_FEATURES_TILES !== '0';
 
 async function run(step: string, root: string, extra?: string): Promise<StepResult> {
   const { stdout } = await runChild(['--import', 'tsx', STEP, step, root, ...(extra ? [extra] : [])]);
@@ -41,8 +43,8 @@ try {
   const scans = [await run('scan', root)];
   const asOf = await run('asof', root);
   const spine = await run('spine', root);
-  const asOfTiles = await run('asof', root, 'tiles');
-  const spineTiles = await run('spine', root, 'tiles');
+  const asOfTiles = TILES ? await run('asof', root, 'tiles') : undefined;
+  const spineTiles = TILES ? await run('spine', root, 'tiles') : undefined;
   const online = await run('redis', root, redis.url);
   const floor = await run('redis-floor', root, redis.url);
   scans.push(await run('scan', root));
@@ -61,16 +63,18 @@ try {
   );
   line(`(a) as-of, ${asOf.rows?.toLocaleString('en-US')} users to Parquet`, asOf, '< 10 s');
   line(`(b) spine of ${spine.rows?.toLocaleString('en-US')} rows to Parquet`, spine, '< 30 s');
-  line(
-    `(a) with daily tiles (× fact by fact ${(asOfTiles.seconds / asOf.seconds).toFixed(2)})`,
-    asOfTiles,
-    '< 10 s',
-  );
-  line(
-    `(b) with daily tiles (× fact by fact ${(spineTiles.seconds / spine.seconds).toFixed(2)})`,
-    spineTiles,
-    '< 30 s',
-  );
+  if (asOfTiles)
+    line(
+      `(a) with daily tiles (× fact by fact ${(asOfTiles.seconds / asOf.seconds).toFixed(2)})`,
+      asOfTiles,
+      '< 10 s',
+    );
+  if (spineTiles)
+    line(
+      `(b) with daily tiles (× fact by fact ${(spineTiles.seconds / spine.seconds).toFixed(2)})`,
+      spineTiles,
+      '< 30 s',
+    );
   line(
     `(c) Redis, ${online.rows?.toLocaleString('en-US')} users`,
     online,
