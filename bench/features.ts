@@ -16,6 +16,8 @@ import { DAYS, FACTS, USERS } from './marts-data.ts';
 interface StepResult {
   step: string;
   seconds: number;
+  /** The step process's CPU time, the engine's threads included. */
+  cpuSeconds: number;
   idleMb: number;
   peakMb: number;
   rows?: number;
@@ -53,7 +55,7 @@ try {
     `peak RSS ${(result.peakMb - result.idleMb).toFixed(0).padStart(5)} MB above idle ${result.idleMb.toFixed(0)} MB`;
   const line = (label: string, result: StepResult, target: string, rate = '') =>
     console.log(
-      `  ${label.padEnd(44)} ${result.seconds.toFixed(2).padStart(7)} s ${(result.seconds / scan).toFixed(1).padStart(6)} × scan   ${rss(result)}   target ${target}${rate}`,
+      `  ${label.padEnd(44)} ${result.seconds.toFixed(2).padStart(7)} s ${(result.seconds / scan).toFixed(1).padStart(6)} × scan   CPU ${result.cpuSeconds.toFixed(1)} s   ${rss(result)}   target ${target}${rate}`,
     );
   console.log(
     `features benchmark: ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users, ${DAYS} days, ${asOf.features} features (embedded ClickHouse)`,
