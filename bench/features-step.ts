@@ -2,8 +2,7 @@
 // the warehouse, notes the idle footprint, runs the step, prints one JSON line.
 // Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | redis-floor URL (after asof).
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -11,17 +10,14 @@ import {
   ensureFeatureHistory,
   exportFeatures,
   materializeFeatures,
-  encodeCommand,
   parseRedisTarget,
-  unescapeTsv,
-  vectorCommands,
+  vectorRespSql,
 } from '../features/index.ts';
 import { learningFeatures } from '../packs/learning/features.ts';
 import {
   ensureMirrorTable,
   migrate,
   openWarehouse,
-  quoteIdentifier as q,
   quoteString,
   type Warehouse,
 } from '../warehouse/index.ts';
@@ -191,50 +187,40 @@ try {
       break;
     }
     case 'redis-floor': {
-      // The same hashes as (c), built by the same function from the as-of export's rows, written by
-      // redis-cli --pipe alone into an emptied database: what Redis itself takes for them.
-      const columns = ['user_id', 'toString(timestamp)', ...learningFeatures.features.map((f) => q(f.name))];
-      const text = (
-        await warehouse.queryBytes(
-          `SELECT ${columns.join(', ')} FROM file(${quoteString(join(root, 'asof.parquet'))}, 'Parquet')`,
-          'TabSeparated',
-        )
-      ).toString('utf8');
+      // The same bytes as (c), encoded by the same expression from the as-of export's rows, written
+      // by redis-cli --pipe alone into an emptied database: what Redis itself takes for them.
+      const vector = vectorRespSql(`${PACK}:user:`, 'user_id', learningFeatures.features);
+      const asOfRows = `file(${quoteString(join(root, 'asof.parquet'))}, 'Parquet')`;
       const path = join(root, 'floor.resp');
-      const out = createWriteStream(path);
-      let users = 0;
-      let commands = 0;
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        const fields = line.split('\t').map(unescapeTsv);
-        users++;
-        for (const command of vectorCommands(
-          `${PACK}:user:${fields[0] ?? ''}`,
-          fields,
-          learningFeatures.features,
-        )) {
-          commands++;
-          if (!out.write(encodeCommand(command))) await once(out, 'drain');
-        }
-      }
-      out.end();
-      await once(out, 'finish');
+      await warehouse.command(
+        `INSERT INTO FUNCTION file(${quoteString(path)}, 'RawBLOB') SELECT ${vector.resp} FROM ${asOfRows}`,
+        {},
+        { engine_file_truncate_on_insert: 1 },
+      );
+      const [counted] = await warehouse.query<{ users: string; commands: string }>(
+        `SELECT toString(count()) AS users, toString(sum(${vector.commands})) AS commands FROM ${asOfRows}`,
+      );
       const target = parseRedisTarget(extra as string);
       await pipeToRedis(target.port, Buffer.from('*1\r\n$7\r\nFLUSHDB\r\n'));
       const started = performance.now();
       const replies = await pipeToRedis(target.port, path);
       const seconds = (performance.now() - started) / 1000;
-      if (replies !== commands)
-        throw new Error(`redis-cli --pipe: ${replies} replies for ${commands} commands`);
-      detail = { rows: users, seconds };
+      if (replies !== Number(counted?.commands))
+        throw new Error(`redis-cli --pipe: ${replies} replies for ${counted?.commands} commands`);
+      detail = { rows: Number(counted?.users), seconds };
       break;
     }
     default:
       throw new Error(`unknown step ${step}`);
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ step, seconds, idleMb: idle / 2 ** 20, peakMb: peak / 2 ** 20, ...detail }));
+  const usage = process.resourceUsage();
+  const peak = usage.maxRSS * 1024;
+  // CPU time of the process (the engine's threads included), less noisy than wall time on a loaded machine.
+  const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+  console.log(
+    JSON.stringify({ step, seconds, cpuSeconds, idleMb: idle / 2 ** 20, peakMb: peak / 2 ** 20, ...detail }),
+  );
 } finally {
   await warehouse.close();
 }

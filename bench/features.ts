@@ -16,6 +16,8 @@ import { DAYS, FACTS, USERS } from './marts-data.ts';
 interface StepResult {
   step: string;
   seconds: number;
+  /** The step process's CPU time, the engine's threads included. */
+  cpuSeconds: number;
   idleMb: number;
   peakMb: number;
   rows?: number;
@@ -23,6 +25,8 @@ interface StepResult {
 }
 
 const STEP = new URL('./features-step.ts', import.meta.url).pathname;
+/** BENCH_FEATURES_TILES=0 leaves out the daily-tiles runs of (a) and (b), the slowest steps. */
+const TILES = process.env.BENCH_FEATURES_TILES !== '0';
 
 async function run(step: string, root: string, extra?: string): Promise<StepResult> {
   const { stdout } = await runChild(['--import', 'tsx', STEP, step, root, ...(extra ? [extra] : [])]);
@@ -41,8 +45,8 @@ try {
   const scans = [await run('scan', root)];
   const asOf = await run('asof', root);
   const spine = await run('spine', root);
-  const asOfTiles = await run('asof', root, 'tiles');
-  const spineTiles = await run('spine', root, 'tiles');
+  const asOfTiles = TILES ? await run('asof', root, 'tiles') : undefined;
+  const spineTiles = TILES ? await run('spine', root, 'tiles') : undefined;
   const online = await run('redis', root, redis.url);
   const floor = await run('redis-floor', root, redis.url);
   scans.push(await run('scan', root));
@@ -51,7 +55,7 @@ try {
     `peak RSS ${(result.peakMb - result.idleMb).toFixed(0).padStart(5)} MB above idle ${result.idleMb.toFixed(0)} MB`;
   const line = (label: string, result: StepResult, target: string, rate = '') =>
     console.log(
-      `  ${label.padEnd(44)} ${result.seconds.toFixed(2).padStart(7)} s ${(result.seconds / scan).toFixed(1).padStart(6)} × scan   ${rss(result)}   target ${target}${rate}`,
+      `  ${label.padEnd(44)} ${result.seconds.toFixed(2).padStart(7)} s ${(result.seconds / scan).toFixed(1).padStart(6)} × scan   CPU ${result.cpuSeconds.toFixed(1)} s   ${rss(result)}   target ${target}${rate}`,
     );
   console.log(
     `features benchmark: ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users, ${DAYS} days, ${asOf.features} features (embedded ClickHouse)`,
@@ -61,16 +65,18 @@ try {
   );
   line(`(a) as-of, ${asOf.rows?.toLocaleString('en-US')} users to Parquet`, asOf, '< 10 s');
   line(`(b) spine of ${spine.rows?.toLocaleString('en-US')} rows to Parquet`, spine, '< 30 s');
-  line(
-    `(a) with daily tiles (× fact by fact ${(asOfTiles.seconds / asOf.seconds).toFixed(2)})`,
-    asOfTiles,
-    '< 10 s',
-  );
-  line(
-    `(b) with daily tiles (× fact by fact ${(spineTiles.seconds / spine.seconds).toFixed(2)})`,
-    spineTiles,
-    '< 30 s',
-  );
+  if (asOfTiles)
+    line(
+      `(a) with daily tiles (× fact by fact ${(asOfTiles.seconds / asOf.seconds).toFixed(2)})`,
+      asOfTiles,
+      '< 10 s',
+    );
+  if (spineTiles)
+    line(
+      `(b) with daily tiles (× fact by fact ${(spineTiles.seconds / spine.seconds).toFixed(2)})`,
+      spineTiles,
+      '< 30 s',
+    );
   line(
     `(c) Redis, ${online.rows?.toLocaleString('en-US')} users`,
     online,

@@ -32,7 +32,6 @@ export {
   materializeFeatures,
   materializeOptionsSchema,
   parseRedisTarget,
-  vectorCommands,
+  vectorRespSql,
 } from './online-store.ts';
-export { encodeCommand, unescapeTsv } from './resp-writer.ts';
 export type { MaterializeOptions, MaterializeResult } from './online-store.ts';

@@ -5,6 +5,10 @@
 // attributes changed (and those whose windows rolled past a fact). The digests live in the
 // warehouse; a generation stamp in Redis tells a wiped or different Redis, which gets everything.
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
@@ -12,6 +16,7 @@ import {
   migrate,
   bookkeepingTable,
   quoteIdentifier as q,
+  quoteString,
   quoteTable,
   readCheckpoint,
   writeCheckpoint,
@@ -19,9 +24,9 @@ import {
 } from '../warehouse/index.ts';
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
-import { featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
+import { featureNullable, featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
 import { asOfSpine } from './spine.ts';
-import { RespWriter, unescapeTsv } from './resp-writer.ts';
+import { RespWriter } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
@@ -53,7 +58,7 @@ export const materializeOptionsSchema = z.object({
   ttlSeconds: z.number().int().positive().optional(),
   /** Write every entity, whatever the digests say. */
   full: z.boolean().default(false),
-  /** Entities per Redis pipeline. */
+  /** Keys per Redis DEL of entities gone since the last run. */
   batchSize: z.number().int().positive().default(5000),
 });
 export type MaterializeOptions = z.input<typeof materializeOptionsSchema>;
@@ -96,29 +101,62 @@ async function connect(target: RedisTarget): Promise<Redis> {
   return redis;
 }
 
+/** A constant as RESP text, encoded here once (lengths in bytes, as RESP counts them). */
+const bulk = (text: string) => `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+/** Arguments of `concat` encoding the SQL String `value` as one RESP bulk string after `prefix`. */
+const bulkArgs = (prefix: string, value: string) => [
+  quoteString(`${prefix}$`),
+  `toString(length(${value}))`,
+  "'\\r\\n'",
+  value,
+  "'\\r\\n'",
+];
+
 /**
- * The Redis commands writing one vector: HSET of `_as_of` and the non-null features, HDEL of the
- * null ones, EXPIRE with a ttl. `fields` is a row of the as-of query read as TabSeparated: the
- * entity id, the timestamp, then the features in order. The benchmark's floor sends the same.
+ * The Redis commands writing one vector, as one SQL expression over a row of the as-of query (its
+ * `<entity>_id`, `timestamp` and feature columns): HSET of `_as_of` and the non-null features, HDEL
+ * of the null ones, EXPIRE with a ttl. The engine encodes every row's RESP itself, in one `concat`
+ * per row, so the vectors reach Redis as the engine's bytes with no JavaScript value per row or
+ * field. `commands` counts the commands in each row's text (the replies to wait for). The
+ * benchmark's floor sends the same bytes.
  */
-export function vectorCommands(
-  key: string,
-  fields: readonly (string | null)[],
+export function vectorRespSql(
+  keyPrefix: string,
+  entityColumn: string,
   features: readonly FeatureDefinition[],
   ttlSeconds?: number,
-): string[][] {
-  const values: string[] = ['HSET', key, '_as_of', fields[1] ?? ''];
-  const nulls: string[] = ['HDEL', key];
-  features.forEach((feature, index) => {
-    const value = fields[index + 2];
-    if (value === null || value === undefined) nulls.push(feature.name);
-    else values.push(feature.name, value);
-  });
-  return [
-    values,
-    ...(nulls.length > 2 ? [nulls] : []),
-    ...(ttlSeconds ? [['EXPIRE', key, String(ttlSeconds)]] : []),
+): { resp: string; commands: string } {
+  const key = `concat(${quoteString(keyPrefix)}, ${q(entityColumn)})`;
+  const nullable = features.filter(featureNullable);
+  const nulls =
+    nullable.length === 0 ? '0' : `(${nullable.map((f) => `toUInt32(isNull(${q(f.name)}))`).join(' + ')})`;
+  // Values as the engine prints them (toString), which is how a TabSeparated export shows them.
+  const value = (feature: FeatureDefinition) => `toString(assumeNotNull(${q(feature.name)}))`;
+  const hset = [
+    "'*'",
+    `toString(${4 + 2 * features.length} - 2 * ${nulls})`,
+    quoteString(`\r\n${bulk('HSET')}`),
+    ...bulkArgs('', key),
+    ...bulkArgs(bulk('_as_of'), 'toString(timestamp)'),
+    ...features.map((feature) =>
+      featureNullable(feature)
+        ? `if(isNull(${q(feature.name)}), '', concat(${bulkArgs(bulk(feature.name), value(feature)).join(', ')}))`
+        : bulkArgs(bulk(feature.name), value(feature)).join(', '),
+    ),
   ];
+  const hdel =
+    nullable.length === 0
+      ? "''"
+      : `if(${nulls} = 0, '', concat('*', toString(2 + ${nulls}), ${quoteString(`\r\n${bulk('HDEL')}`)}, ${bulkArgs('', key).join(', ')}, ${nullable
+          .map((feature) => `if(isNull(${q(feature.name)}), ${quoteString(bulk(feature.name))}, '')`)
+          .join(', ')}))`;
+  const expire = ttlSeconds
+    ? `concat(${quoteString(`*3\r\n${bulk('EXPIRE')}`)}, ${bulkArgs('', key).join(', ')}, ${quoteString(bulk(String(ttlSeconds)))})`
+    : "''";
+  return {
+    resp: `concat(${[...hset, hdel, expire].join(', ')})`,
+    commands: `toUInt64(1 + (${nulls} > 0) + ${ttlSeconds ? 1 : 0})`,
+  };
 }
 
 export async function materializeFeatures(
@@ -167,9 +205,9 @@ export async function materializeFeatures(
            WHERE pack = {pack:String} AND store = {store:String} AND removed = 0)`;
     const changed = `${scratch}_changed`;
     await warehouse.command(
-      `CREATE TABLE ${quoteTable(changed)} ENGINE = MergeTree ORDER BY page AS
-       SELECT intDiv(rowNumberInAllBlocks(), {batch:UInt64}) AS page, * FROM ${quoteTable(scratch)} WHERE ${changedFilter}`,
-      { pack: options.pack, store, batch: options.batchSize },
+      `CREATE TABLE ${quoteTable(changed)} ENGINE = MergeTree ORDER BY tuple() AS
+       SELECT * FROM ${quoteTable(scratch)} WHERE ${changedFilter}`,
+      { pack: options.pack, store },
     );
     const removedIds = (
       await warehouse.query<{ entity_id: string }>(
@@ -179,44 +217,42 @@ export async function materializeFeatures(
         { pack: options.pack, store },
       )
     ).map((row) => row.entity_id);
-    const [pages] = await warehouse.query<{ pages: string; n: string }>(
-      `SELECT toString(max(page) + 1) AS pages, count() AS n FROM ${quoteTable(changed)}`,
+    const vector = vectorRespSql(
+      keyOf(options.pack, registry.entity, ''),
+      entityColumn,
+      selection.features,
+      options.ttlSeconds,
     );
-    const written = Number(pages?.n ?? 0);
-    const writtenIds: string[] = [];
-    const writer = await RespWriter.connect(target.host, target.port, target.db);
-    try {
-      const columns = [
-        q(entityColumn),
-        'toString(timestamp)',
-        ...selection.features.map((feature) => q(feature.name)),
-      ];
-      for (let page = 0; written > 0 && page < Number(pages?.pages ?? 0); page++) {
-        // TabSeparated: the values as ClickHouse prints them, without a JSON round trip.
-        const text = (
-          await warehouse.queryBytes(
-            `SELECT ${columns.join(', ')} FROM ${quoteTable(changed)} WHERE page = {page:UInt64}`,
-            'TabSeparated',
-            { page },
-          )
-        ).toString('utf8');
-        for (const line of text.split('\n')) {
-          if (line === '') continue;
-          const fields = line.split('\t').map(unescapeTsv);
-          const id = fields[0] ?? '';
-          if (written <= 100) writtenIds.push(id);
-          for (const command of vectorCommands(
-            keyOf(options.pack, registry.entity, id),
-            fields,
-            selection.features,
-            options.ttlSeconds,
-          ))
-            writer.send(command);
-        }
+    const [counts] = await warehouse.query<{ n: string; commands: string }>(
+      `SELECT toString(count()) AS n, toString(sum(${vector.commands})) AS commands FROM ${quoteTable(changed)}`,
+    );
+    const written = Number(counts?.n ?? 0);
+    const writtenIds =
+      written > 0 && written <= 100
+        ? (
+            await warehouse.query<{ id: string }>(
+              `SELECT ${q(entityColumn)} AS id FROM ${quoteTable(changed)}`,
+            )
+          ).map((row) => row.id)
+        : [];
+    if (written > 0) {
+      // The engine writes the rows' RESP texts back to back (RawBLOB) into a scratch file, which
+      // goes to the socket as it is: reading a result's bytes through the embedded engine's client
+      // cost more than encoding them.
+      const dir = await mkdtemp(join(tmpdir(), 'tributary-online-'));
+      const writer = await RespWriter.connect(target.host, target.port, target.db);
+      try {
+        const vectors = join(dir, 'vectors.resp');
+        await warehouse.exportToFile(`SELECT ${vector.resp} FROM ${quoteTable(changed)}`, 'RawBLOB', vectors);
+        await writer.sendEncoded(
+          createReadStream(vectors, { highWaterMark: 1 << 20 }),
+          Number(counts?.commands),
+        );
         await writer.flush();
+      } finally {
+        writer.close();
+        await rm(dir, { recursive: true, force: true });
       }
-    } finally {
-      writer.close();
     }
     if (removedIds.length > 0) {
       for (let index = 0; index < removedIds.length; index += options.batchSize)

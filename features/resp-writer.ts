@@ -1,6 +1,7 @@
-// Bulk writes to Redis as raw RESP over one socket: commands are encoded straight into buffers and
-// pipelined, and only their one-line replies (integers, OK, errors) are counted. A general client
-// builds an object per command and argument, which dominated materializing a million hashes.
+// Bulk writes to Redis as raw RESP over one socket: commands arrive already encoded (by the engine,
+// see online-store.ts) and are pipelined, and only their one-line replies (integers, OK, errors) are
+// counted. A general client builds an object per command and argument, which dominated
+// materializing a million hashes.
 import { Socket } from 'node:net';
 import { TributaryError } from '../errors/index.ts';
 
@@ -24,6 +25,7 @@ export class RespWriter {
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
     socket.on('data', (data: string) => this.onReplies(data));
+    socket.on('drain', () => this.wake());
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => this.fail(new Error('the connection closed')));
   }
@@ -53,6 +55,21 @@ export class RespWriter {
     this.buffered += text.length;
     this.pending++;
     if (this.buffered > 1 << 20) this.push();
+  }
+
+  /**
+   * Sends `commands` commands already encoded as RESP, chunk by chunk, each once the socket has
+   * passed on the one before (so memory holds about one chunk).
+   */
+  async sendEncoded(chunks: AsyncIterable<Buffer>, commands: number): Promise<void> {
+    this.push();
+    this.pending += commands;
+    for await (const chunk of chunks) {
+      while (this.socket.writableNeedDrain && !this.failure)
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      if (this.failure) break;
+      this.socket.write(chunk);
+    }
   }
 
   /** Waits until Redis answered every command sent; throws on the first error reply. */
@@ -98,25 +115,4 @@ export class RespWriter {
     this.waiters = [];
     for (const wake of waiters) wake();
   }
-}
-
-/** One TabSeparated field: `\N` is null, backslash escapes undone. */
-export function unescapeTsv(field: string): string | null {
-  if (field === '\\N') return null;
-  if (!field.includes('\\')) return field;
-  return field.replace(/\\(.)/g, (_, char: string) =>
-    char === 't'
-      ? '\t'
-      : char === 'n'
-        ? '\n'
-        : char === 'r'
-          ? '\r'
-          : char === '0'
-            ? '\0'
-            : char === 'b'
-              ? '\b'
-              : char === 'f'
-                ? '\f'
-                : char,
-  );
 }
