@@ -59,10 +59,7 @@ export interface KafkaWorkerOptions {
    */
   documentFields?: (database: string, collection: string) => DocumentField[];
   maxEventBytes?: number;
-  /**
-   * Batch limits of the worker (defaults: BATCH_DEFAULTS of the landing runner), shared evenly by
-   * the partitions it is assigned: its memory is bounded by one batch size, however many it reads.
-   */
+  /** Batch limits per partition (defaults: BATCH_DEFAULTS of the landing runner). */
   batchRows?: number;
   batchBytes?: number;
   batchDelayMs?: number;
@@ -131,8 +128,6 @@ class Worker {
   private readonly result: WorkerResult = { messages: 0, deadLetters: 0 };
   private failure: Error | undefined;
   private lastMessageAt = Date.now();
-  /** Partitions of the current assignment: they share the batch limits. */
-  private assignedPartitions = 1;
   private stop!: () => void;
   private readonly stopped = new Promise<void>((resolve) => (this.stop = resolve));
 
@@ -168,9 +163,7 @@ class Worker {
       // A stop asked for while connecting is not lost.
       if (this.options.signal?.aborted) this.stop();
       // Partitions may have moved: the runners start again from what is committed and recorded.
-      this.consumer.on(this.consumer.events.GROUP_JOIN, (event) =>
-        this.rebalanced(Object.values(event.payload.memberAssignment).flat().length),
-      );
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.rebalanced());
       this.consumer.on(this.consumer.events.CRASH, (event) => {
         if (!event.payload.restart) this.fail(event.payload.error);
       });
@@ -290,8 +283,7 @@ class Worker {
    * rebalance, and the runner that would have resumed it once its queue drained is gone: without
    * the resume the partition is never fetched again, and the worker waits for ever doing nothing.
    */
-  private rebalanced(assigned: number): void {
-    this.assignedPartitions = Math.max(1, assigned);
+  private rebalanced(): void {
     const previous = this.abandonAll();
     if (previous.length > 0)
       this.consumer.resume(
@@ -351,17 +343,8 @@ class Worker {
       sink: this.sink,
       decoder: this.decoder,
       consumer: this.consumer,
-      limits: {
-        rows: share(this.options.batchRows ?? BATCH_DEFAULTS.rows, this.assignedPartitions),
-        bytes: share(this.options.batchBytes ?? BATCH_DEFAULTS.bytes, this.assignedPartitions),
-      },
     };
   }
-}
-
-/** A partition's part of a worker-wide limit. */
-function share(limit: number, partitions: number): number {
-  return Math.max(1, Math.ceil(limit / partitions));
 }
 
 /** One assigned partition, read by its own runner. */
@@ -380,14 +363,15 @@ class PartitionFollower {
     worker: Worker,
   ) {
     this.nextOffset = committed;
-    const { options, pipeline, sink, decoder, consumer, limits } = worker.context;
-    this.queue = new AsyncQueue<KafkaMessage>(limits.bytes);
+    const { options, pipeline, sink, decoder, consumer } = worker.context;
+    const batchBytes = options.batchBytes ?? BATCH_DEFAULTS.bytes;
+    this.queue = new AsyncQueue<KafkaMessage>(batchBytes);
     const stream = new PartitionStream(topic, partition, committed, this.queue, decoder, consumer);
     const signals = [this.abandon.signal, ...(options.signal ? [options.signal] : [])];
     this.done = followStream(stream, {
       lander: new Lander({ pipeline, sink, signal: AbortSignal.any(signals), observer: options.events }),
-      batchRows: limits.rows,
-      batchBytes: limits.bytes,
+      batchRows: options.batchRows,
+      batchBytes,
       batchDelayMs: options.batchDelayMs,
       signal: this.stop.signal,
       abandon: this.abandon.signal,

@@ -24,8 +24,6 @@ export interface DeadLetterCopy {
 
 export class WarehouseSink implements LandingSink {
   private readonly writer: MirrorWriter;
-  /** Settles once the last write asked for has ended, whichever way. */
-  private lastWrite: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -52,14 +50,8 @@ export class WarehouseSink implements LandingSink {
     return this.writer.isRegistered(table);
   }
 
-  /**
-   * One write at a time, in the order asked: streams landing at once (a Kafka worker's partitions)
-   * would otherwise each hold an insert's buffers in the engine together, and compete for it.
-   */
   write(changes: readonly SourceChange[], tokenBase: string): Promise<SinkOutcome> {
-    const written = this.lastWrite.then(() => this.writer.write(changes, tokenBase));
-    this.lastWrite = written.catch(() => undefined);
-    return written;
+    return this.writer.write(changes, tokenBase);
   }
 
   async completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void> {
