@@ -94,6 +94,8 @@ export interface WorkerReport {
   messages: number;
   deadLetters: number;
   floorRssMb: number;
+  /** When the worker had its engine open and started (the direct capture's clock starts there too). */
+  readyAt: number;
   firstMessageAt: number;
   lastLandedAt: number;
 }

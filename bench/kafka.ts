@@ -264,7 +264,10 @@ try {
     workerArgsProfiled(brokers, 'backlog-rate', '^nat\\.public\\.', join(root, 'warehouse-backlog-rate'), 3),
   );
   const backlogReport = reportOf<WorkerReport>(backlogWorker);
-  const backlogRate = backlogReport.messages / ((backlogReport.lastLandedAt - started) / 1000);
+  // Timed as the direct capture is: from the process's engine being open to its last landing (the
+  // spawn, module loading and the engine's opening are left out of both).
+  const backlogRate = backlogReport.messages / ((backlogReport.lastLandedAt - backlogReport.readyAt) / 1000);
+  const backlogRateFromSpawn = backlogReport.messages / ((backlogReport.lastLandedAt - started) / 1000);
 
   // (a) Debezium → Kafka → worker.
   started = Date.now();
@@ -366,7 +369,7 @@ try {
 Kafka benchmark (${format(CHANGES)} changes on ${TABLE}: 70% insert, 25% update, 5% delete; ${format(stored)} messages on the native topic)
   (a) Debezium → Kafka → worker → chDB        ${format(debezium.messages)} messages in ${debeziumSeconds.toFixed(2)} s = ${format(debeziumRate)} changes/s
   (b) native capture → Kafka → worker → chDB  ${format(native.messages)} messages in ${nativeSeconds.toFixed(2)} s = ${format(nativeRate)} changes/s  (keeping pace with the capture)
-  (backlog) the worker alone, same changes   ${format(backlogReport.messages)} messages = ${format(backlogRate)} changes/s
+  (backlog) the worker alone, same changes   ${format(backlogReport.messages)} messages = ${format(backlogRate)} changes/s  (${format(backlogRateFromSpawn)}/s counting the process's start)
   (direct) native capture straight to chDB   ${format(direct.streamedChanges)} changes in ${direct.totalSeconds.toFixed(2)} s = ${format(directRate)} changes/s
   backlog/direct ${(backlogRate / directRate).toFixed(2)} (target ≥ 0.6)   b/backlog ${(nativeRate / backlogRate).toFixed(2)} (target ≥ 0.8)
   (c) broker alone, ${recordSize}-byte records     produce ${format(produceRate)}/s, consume ${format(consumeRate)}/s

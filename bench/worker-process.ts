@@ -11,6 +11,8 @@ if (!brokers || !group || !topics || !warehouseDir) {
 const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
 // What the process holds before consuming anything: Node, the modules and the chDB engine.
 const floorRssMb = process.memoryUsage().rss / 1024 / 1024;
+// The same starting point as the direct capture's timing (capture-process.ts): the engine is open.
+const readyAt = Date.now();
 const stop = new AbortController();
 process.once('SIGTERM', () => stop.abort());
 let firstMessageAt = 0;
@@ -40,6 +42,7 @@ console.log(
   JSON.stringify({
     ...result,
     floorRssMb,
+    readyAt,
     firstMessageAt,
     lastLandedAt,
     peakRssMb: process.resourceUsage().maxRSS / 1024,

@@ -55,6 +55,20 @@ describe('decoding a Kafka change message', () => {
     });
   });
 
+  it.each([
+    ['a negative int64 beyond -2^53', '-9007199254740993', '-9007199254740993'],
+    ['a 16-digit microsecond timestamp', '1764780000123456', 1764780000123456],
+    // Not integers: numbers, as near as a double gets.
+    ['a long fraction', '0.12345678901234567', Number('0.12345678901234567')],
+    ['a long mantissa with an exponent', '12345678901234567e2', Number('12345678901234567e2')],
+    ['a long integer inside text', '"id 12345678901234567890"', 'id 12345678901234567890'],
+  ])('reads %s exactly', (_name, json, expected) => {
+    const text = JSON.stringify(envelope).replace('"id":1,', `"id":1,"value":${json},`);
+    const decoded = decodeChangeMessage(Buffer.from(text));
+    const after = decoded.kind === 'ok' ? decoded.envelope.after : undefined;
+    expect(typeof after === 'object' && after?.value).toEqual(expected);
+  });
+
   it('sets aside an event over the size limit without parsing it', () => {
     expect(decodeChangeMessage(Buffer.alloc(101, 32), 100)).toEqual({
       kind: 'dead-letter',

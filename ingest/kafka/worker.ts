@@ -88,7 +88,6 @@ const OFFSET_CODEC: StreamCodec<number, PartitionState> = {
 };
 
 export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<WorkerResult> {
-  await migrate(options.warehouse);
   const kafka = new Kafka({
     clientId: `tributary-${options.group}`,
     brokers: options.brokers,
@@ -100,8 +99,9 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     groupId: options.group,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
-    maxBytes: 64 * 1024 * 1024,
-    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxBytes: 8 * 1024 * 1024,
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxWaitTimeInMs: 200,
   });
   const admin = kafka.admin();
   const worker = new Worker(
@@ -144,15 +144,19 @@ class Worker {
   }
 
   async run(): Promise<WorkerResult> {
-    await this.schemas.start();
-    // Tables with no change yet still get their (empty) mirror, as the native capture gives them.
-    for (const [topic, table] of this.schemas.all())
-      if (this.options.topics.test(topic)) await this.decoder.ensureMirror(table);
-    await this.producer.connect();
-    await this.consumer.connect();
-    await this.admin.connect();
     const timers: NodeJS.Timeout[] = [];
     try {
+      // Independent round trips, at once: the worker starts consuming that much sooner.
+      await Promise.all([
+        migrate(this.options.warehouse),
+        this.schemas.start(),
+        this.producer.connect(),
+        this.consumer.connect(),
+        this.admin.connect(),
+      ]);
+      // Tables with no change yet still get their (empty) mirror, as the native capture gives them.
+      for (const [topic, table] of this.schemas.all())
+        if (this.options.topics.test(topic)) await this.decoder.ensureMirror(table);
       let subscribed = new Set(await matchingTopics(this.admin, this.options.topics));
       await this.consumer.subscribe({ topics: [this.options.topics], fromBeginning: true });
       this.options.signal?.addEventListener('abort', () => this.stop());
@@ -501,9 +505,12 @@ class EventDecoder {
     if (!tableName) return undefined;
     let table = this.schemas.get(name, schema, tableName);
     const image = rowImage(envelope.after ?? envelope.before) ?? {};
-    const fits = (candidate: SourceTable | undefined) =>
-      candidate !== undefined &&
-      Object.keys(image).every((field) => candidate.columns.some((column) => column.name === field));
+    const fits = (candidate: SourceTable | undefined) => {
+      if (candidate === undefined) return false;
+      const columns = columnNames(candidate);
+      for (const field in image) if (!columns.has(field)) return false;
+      return true;
+    };
     if (fits(table)) return table;
     await this.schemas.catchUp();
     table = this.schemas.get(name, schema, tableName);
@@ -556,6 +563,15 @@ class EventDecoder {
     }
     return declared;
   }
+}
+
+/** Each known shape's column names, looked up for every event (shapes are replaced, never changed). */
+const COLUMN_NAMES = new WeakMap<SourceTable, Set<string>>();
+
+function columnNames(table: SourceTable): Set<string> {
+  let names = COLUMN_NAMES.get(table);
+  if (!names) COLUMN_NAMES.set(table, (names = new Set(table.columns.map((column) => column.name))));
+  return names;
 }
 
 /** The Connect schema of a message key sent with schemas enabled (`{schema, payload}`). */

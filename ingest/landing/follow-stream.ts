@@ -107,10 +107,10 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
     await this.restore();
     const units = this.stream.read(this.stateBefore);
     const timer = setInterval(() => this.flushIfDue(), Math.max(10, Math.min(this.limits.delayMs, 250)));
-    const signals = [this.options.signal, this.options.abandon];
+    const reader = new InterruptibleReader(units, [this.options.signal, this.options.abandon]);
     try {
       while (!this.failure && !this.options.signal?.aborted && !this.abandoned) {
-        const next = await nextUnlessAborted(units, signals);
+        const next = await reader.next();
         if (next === STOP || next.done) break;
         await this.accept(next.value);
       }
@@ -119,6 +119,7 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
       while (this.landing) await this.landing;
     } finally {
       clearInterval(timer);
+      reader.close();
       await units.return?.();
     }
     if (this.failure) throw this.failure;
@@ -313,34 +314,39 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
 const STOP = Symbol('stop');
 
 /**
- * The next unit, or STOP once a signal aborts. Its listeners are removed as soon as it settles: a
- * `Promise.race` against one long-lived abort promise per read would keep a reaction, and through it
- * every unit ever read, reachable until the stream ends (memory growing with the workload).
+ * Reads the next unit, or STOP once a signal aborts. One listener per signal for the whole run
+ * settles whichever read is waiting: adding and removing listeners for every unit cost more than
+ * the rest of the runner's work per unit. (A `Promise.race` against one long-lived abort promise
+ * would keep a reaction, and through it every unit ever read, reachable until the stream ends.)
  */
-function nextUnlessAborted<T>(
-  units: AsyncIterator<T>,
-  signals: (AbortSignal | undefined)[],
-): Promise<IteratorResult<T> | typeof STOP> {
-  return new Promise((resolve, reject) => {
-    const present = signals.filter((signal) => signal !== undefined);
-    if (present.some((signal) => signal.aborted)) return resolve(STOP);
-    const detach = () => present.forEach((signal) => signal.removeEventListener('abort', onAbort));
-    const onAbort = () => {
-      detach();
-      resolve(STOP);
-    };
-    present.forEach((signal) => signal.addEventListener('abort', onAbort, { once: true }));
-    units.next().then(
-      (result) => {
-        detach();
-        resolve(result);
-      },
-      (error: unknown) => {
-        detach();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+class InterruptibleReader<T> {
+  private readonly signals: AbortSignal[];
+  /** Settles the read under way with STOP. */
+  private interrupt: (() => void) | undefined;
+  private readonly onAbort = () => this.interrupt?.();
+
+  constructor(
+    private readonly units: AsyncIterator<T>,
+    signals: (AbortSignal | undefined)[],
+  ) {
+    this.signals = signals.filter((signal) => signal !== undefined);
+    for (const signal of this.signals) signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  next(): Promise<IteratorResult<T> | typeof STOP> {
+    if (this.signals.some((signal) => signal.aborted)) return Promise.resolve(STOP);
+    return new Promise((resolve, reject) => {
+      this.interrupt = () => resolve(STOP);
+      this.units
+        .next()
+        .then(resolve, (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
+    });
+  }
+
+  close(): void {
+    this.interrupt = undefined;
+    for (const signal of this.signals) signal.removeEventListener('abort', this.onAbort);
+  }
 }
 
 /**

@@ -93,7 +93,11 @@ export class MirrorWriter {
   /** Whether `table` is registered with exactly this shape. */
   isRegistered(table: SourceTable): boolean {
     const registered = this.tables.get(tableKey(table))?.source;
-    return registered !== undefined && JSON.stringify(registered) === JSON.stringify(table);
+    // The same object is asked about for every change of a table: compare shapes only when it is not.
+    return (
+      registered === table ||
+      (registered !== undefined && JSON.stringify(registered) === JSON.stringify(table))
+    );
   }
 
   get mirrors(): MirrorTable[] {
