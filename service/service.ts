@@ -4,6 +4,7 @@
 // transport needs around one warehouse (chDB admits one process per directory). A stop signal stops
 // taking work, lands what is in flight, commits positions, and returns.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkaJSError } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -241,12 +242,20 @@ async function keepCapturing(
       return;
     } catch (error) {
       if (signal.aborted) return;
-      if (!(error instanceof TributaryError) || !error.retriable) throw error;
+      if (!isRetriable(error)) throw error;
       const wait = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures++);
-      log(`${source.kind} ${source.name}: ${error.message}; starting again in ${wait} ms`);
+      log(`${source.kind} ${source.name}: ${(error as Error).message}; starting again in ${wait} ms`);
       await sleep(wait, undefined, { signal }).catch(() => undefined);
     }
   }
+}
+
+/**
+ * A failure that starting the capture again can mend: the capture's own retriable errors, and the
+ * broker's (a topic just created whose partitions the broker does not serve yet, a leader moving).
+ */
+function isRetriable(error: unknown): boolean {
+  return (error instanceof TributaryError || error instanceof KafkaJSError) && error.retriable;
 }
 
 function capturePostgres(
