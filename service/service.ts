@@ -4,7 +4,7 @@
 // transport needs around one warehouse (chDB admits one process per directory). A stop signal stops
 // taking work, lands what is in flight, commits positions, and returns.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KafkaJSError } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -251,11 +251,17 @@ async function keepCapturing(
 }
 
 /**
- * A failure that starting the capture again can mend: the capture's own retriable errors, and the
- * broker's (a topic just created whose partitions the broker does not serve yet, a leader moving).
+ * A failure that starting the capture again can mend (it resumes from its stored position): the
+ * capture's own retriable errors, the broker's (a leader moving), and a lost connection to the
+ * source (a restart, a network cut, a walsender timed out on a busy machine).
  */
 function isRetriable(error: unknown): boolean {
-  return (error instanceof TributaryError || error instanceof KafkaJSError) && error.retriable;
+  if (error instanceof TributaryError || error instanceof kafkajs.KafkaJSError) return error.retriable;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EPIPE')
+    return true;
+  // node-postgres gives no code when the server closes the connection.
+  return error instanceof Error && error.message === 'Connection terminated unexpectedly';
 }
 
 function capturePostgres(
