@@ -2,7 +2,16 @@
 // schema; commands parse once at start and hand typed options to the modules.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
@@ -146,9 +155,19 @@ export function loadOrCreateKey(path: string): string {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     const key = randomBytes(32).toString('hex');
-    writeFileSync(path, `${key}\n`, { mode: 0o600 });
-    chmodSync(path, 0o600);
-    return key;
+    // Written aside, then linked into place: of the processes a split deployment starts at once,
+    // one key wins and the others read it (a plain write would let each hash with its own).
+    const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(aside, `${key}\n`, { mode: 0o600 });
+    chmodSync(aside, 0o600);
+    try {
+      linkSync(aside, path);
+      return key;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(aside);
+    }
   }
   const mode = statSync(path).mode & 0o777;
   if ((mode & 0o077) !== 0)

@@ -36,7 +36,14 @@ export function isSettled(run: RunRecord): boolean {
 
 export const HOST = `${hostname()}:${process.pid}`;
 
-function lastOf(runs: RunRecord[]): { running: RunRecord[]; last: Date | undefined } {
+/** A job's runs still marked running, its newest scheduled time, and every attempt at that time. */
+export interface RunOverview {
+  running: RunRecord[];
+  last: Date | undefined;
+  lastRuns: RunRecord[];
+}
+
+function lastOf(runs: RunRecord[]): RunOverview {
   const last = runs.reduce<number | undefined>(
     (max, run) => Math.max(max ?? -Infinity, run.scheduledFor.getTime()),
     undefined,
@@ -44,6 +51,7 @@ function lastOf(runs: RunRecord[]): { running: RunRecord[]; last: Date | undefin
   return {
     running: runs.filter((run) => run.status === 'running'),
     last: last === undefined ? undefined : new Date(last),
+    lastRuns: runs.filter((run) => run.scheduledFor.getTime() === last),
   };
 }
 
@@ -56,8 +64,8 @@ export interface RunStore {
   lastScheduled(job: string): Promise<Date | undefined>;
   /** Runs still marked `running` (their process may be gone). */
   running(job: string): Promise<RunRecord[]>;
-  /** Both at once (one round trip: the scheduler asks on every tick). */
-  overview(job: string): Promise<{ running: RunRecord[]; last: Date | undefined }>;
+  /** Both at once, with the attempts at the newest time (one round trip: the scheduler asks on every tick). */
+  overview(job: string): Promise<RunOverview>;
   history(job: string | undefined, limit: number): Promise<RunRecord[]>;
   close(): Promise<void>;
 }
@@ -166,12 +174,13 @@ export class WarehouseRunStore implements RunStore {
     return this.select("job = {job:String} AND status = 'running'", { job });
   }
 
-  async overview(job: string): Promise<{ running: RunRecord[]; last: Date | undefined }> {
-    // The running runs and every run of the newest scheduled time: the newest of them is the last time.
+  async overview(job: string): Promise<RunOverview> {
+    // The running runs and every run of the newest scheduled time: the newest of them is the last
+    // time. One scan of the job's runs (a subquery for the newest time would be a second).
     const runs = await this.select(
-      `job = {job:String} AND (status = 'running'
-        OR scheduled_for = (SELECT max(scheduled_for) FROM ${JOB_RUNS} WHERE job = {job:String}))`,
+      'job = {job:String}',
       { job },
+      "QUALIFY status = 'running' OR scheduled_for = max(scheduled_for) OVER () ORDER BY scheduled_for, attempt",
     );
     return lastOf(runs);
   }
@@ -267,7 +276,7 @@ export class PostgresRunStore implements RunStore {
     return this.select("job = $1 AND status = 'running'", [job]);
   }
 
-  async overview(job: string): Promise<{ running: RunRecord[]; last: Date | undefined }> {
+  async overview(job: string): Promise<RunOverview> {
     const runs = await this.select(
       `job = $1 AND (status = 'running'
         OR scheduled_for = (SELECT max(scheduled_for) FROM tributary_job_runs WHERE job = $1))`,

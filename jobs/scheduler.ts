@@ -109,7 +109,7 @@ export class Scheduler {
     if (!(await this.options.lease.tryAcquire(job.name))) return [];
     try {
       const recorded: RunRecord[] = [];
-      const { running: interrupted, last } = await this.options.store.overview(job.name);
+      const { running: interrupted, last, lastRuns } = await this.options.store.overview(job.name);
       for (const run of interrupted) {
         const marked = { ...run, status: 'interrupted' as const, finishedAt: run.finishedAt ?? now };
         await this.options.store.save(marked);
@@ -117,8 +117,16 @@ export class Scheduler {
           `job ${job.name}: the run for ${run.scheduledFor.toISOString()} (attempt ${run.attempt} on ${run.host}) was interrupted; running it again`,
         );
       }
-      for (const time of new Set(interrupted.map((run) => run.scheduledFor.getTime())))
-        recorded.push(...(await this.runSettling(job, new Date(time), {})));
+      const rerun = new Set(interrupted.map((run) => run.scheduledFor.getTime()));
+      for (const time of rerun) recorded.push(...(await this.runSettling(job, new Date(time), {})));
+      // The runs of a time as far as the overview tells them, so a tick asks the store once: no
+      // process records runs of this job while this one holds the lease. None after the last
+      // recorded time; the overview's at it, unless an interrupted run there was just run again.
+      const known = (time: Date): RunRecord[] | undefined => {
+        if (rerun.has(time.getTime())) return undefined;
+        if (last === undefined || time.getTime() > last.getTime()) return [];
+        return time.getTime() === last.getTime() ? lastRuns : undefined;
+      };
       const latest = schedule.latestAtOrBefore(now, Math.max(3_600_000, schedule.stepMs * 2));
       if (last !== undefined) {
         const missed = schedule
@@ -126,9 +134,11 @@ export class Scheduler {
           .filter((time) => !(current && time.getTime() === latest?.getTime()));
         const plan = planCatchUp(missed, job.catchUp);
         for (const time of plan.skip) recorded.push(await this.recordSkipped(job, time));
-        for (const time of plan.run) recorded.push(...(await this.runSettling(job, time, {})));
+        for (const time of plan.run)
+          recorded.push(...(await this.runSettling(job, time, {}, { known: known(time) })));
       }
-      if (current && latest !== undefined) recorded.push(...(await this.runSettling(job, latest, {})));
+      if (current && latest !== undefined)
+        recorded.push(...(await this.runSettling(job, latest, {}, { known: known(latest) })));
       return recorded;
     } finally {
       await this.options.lease.release(job.name);
@@ -158,7 +168,7 @@ export class Scheduler {
         retriable: true,
       });
     try {
-      const runs = await this.runSettling(job, scheduledFor, request, true);
+      const runs = await this.runSettling(job, scheduledFor, request, { force: true });
       return { run: runs.at(-1) };
     } finally {
       await this.options.lease.release(job.name);
@@ -202,15 +212,16 @@ export class Scheduler {
 
   /**
    * Runs the scheduled time unless it is settled, with retries (backoff) for retriable failures.
-   * `force` runs it even when settled (a manual re-run; every job is idempotent for its time).
+   * `force` runs it even when settled (a manual re-run; every job is idempotent for its time);
+   * `known`, the time's runs when the caller already has them (else they are read).
    */
   private async runSettling(
     job: JobDefinition,
     scheduledFor: Date,
     request: RunRequest,
-    force = false,
+    { force = false, known }: { force?: boolean; known?: RunRecord[] } = {},
   ): Promise<RunRecord[]> {
-    const previous = await this.options.store.runsFor(job.name, [scheduledFor]);
+    const previous = known ?? (await this.options.store.runsFor(job.name, [scheduledFor]));
     if (!force && previous.some(isSettled)) return [];
     let attempt = previous.reduce((max, run) => Math.max(max, run.attempt), 0);
     const recorded: RunRecord[] = [];

@@ -4,6 +4,7 @@
 // transport needs around one warehouse (chDB admits one process per directory). A stop signal stops
 // taking work, lands what is in flight, commits positions, and returns.
 import { setTimeout as sleep } from 'node:timers/promises';
+import kafkajs from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -241,12 +242,26 @@ async function keepCapturing(
       return;
     } catch (error) {
       if (signal.aborted) return;
-      if (!(error instanceof TributaryError) || !error.retriable) throw error;
+      if (!isRetriable(error)) throw error;
       const wait = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** failures++);
-      log(`${source.kind} ${source.name}: ${error.message}; starting again in ${wait} ms`);
+      log(`${source.kind} ${source.name}: ${(error as Error).message}; starting again in ${wait} ms`);
       await sleep(wait, undefined, { signal }).catch(() => undefined);
     }
   }
+}
+
+/**
+ * A failure that starting the capture again can mend (it resumes from its stored position): the
+ * capture's own retriable errors, the broker's (a leader moving), and a lost connection to the
+ * source (a restart, a network cut, a walsender timed out on a busy machine).
+ */
+function isRetriable(error: unknown): boolean {
+  if (error instanceof TributaryError || error instanceof kafkajs.KafkaJSError) return error.retriable;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EPIPE')
+    return true;
+  // node-postgres gives no code when the server closes the connection.
+  return error instanceof Error && error.message === 'Connection terminated unexpectedly';
 }
 
 function capturePostgres(

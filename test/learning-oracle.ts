@@ -10,7 +10,7 @@ export async function loadDocumentsIntoPostgres({
   postgres,
   mongoClient,
   mongoDatabase,
-}: LearningWarehouse): Promise<void> {
+}: Pick<LearningWarehouse, 'postgres' | 'mongoClient' | 'mongoDatabase'>): Promise<void> {
   await postgres.query(`CREATE TABLE oracle_interactions (user_id text, session_id text, event_type text,
     ts timestamp, content_id text, content_type text, duration double precision)`);
   await postgres.query(

@@ -1,7 +1,15 @@
 // Applies the numbered migrations exactly once each, in order: the SQL files in
 // warehouse/migrations/, and the few that need code (listed below, numbered in the same sequence).
 import { readdir, readFile } from 'node:fs/promises';
-import { ensureMigrationsTable, MIGRATIONS_TABLE, moveBookkeeping } from './bookkeeping.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BOOKKEEPING_DATABASE,
+  bookkeepingTable,
+  ensureMigrationsTable,
+  MIGRATIONS_TABLE,
+  moveBookkeeping,
+} from './bookkeeping.ts';
+import { WarehouseError } from './errors.ts';
 import type { Warehouse } from './warehouse.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
@@ -39,21 +47,64 @@ export function splitStatements(sql: string): string[] {
     .filter((statement) => statement.length > 0);
 }
 
+/**
+ * Applies what is pending. Processes of a split deployment start together against one warehouse,
+ * so the pending migrations are applied under the migration lock by one of them; the others wait
+ * for it and then find nothing left to do.
+ */
 export async function migrate(warehouse: Warehouse): Promise<number[]> {
   const migrations = await loadMigrations();
   await ensureMigrationsTable(warehouse);
+  if ((await pendingMigrations(warehouse, migrations)).length === 0) return [];
+  await acquireMigrationLock(warehouse);
+  try {
+    const newlyApplied: number[] = [];
+    // Read again under the lock: the previous holder may have applied them meanwhile.
+    for (const migration of await pendingMigrations(warehouse, migrations)) {
+      for (const statement of migration.statements) await warehouse.command(statement);
+      await migration.apply?.(warehouse);
+      await warehouse.insert(MIGRATIONS_TABLE, [{ version: migration.version, name: migration.name }]);
+      newlyApplied.push(migration.version);
+    }
+    return newlyApplied;
+  } finally {
+    await warehouse.command(`DROP TABLE IF EXISTS ${MIGRATION_LOCK}`);
+  }
+}
+
+async function pendingMigrations(warehouse: Warehouse, migrations: Migration[]): Promise<Migration[]> {
   const applied = new Set(
     (await warehouse.query<{ version: number }>(`SELECT version FROM ${MIGRATIONS_TABLE} FINAL`)).map((row) =>
       Number(row.version),
     ),
   );
-  const newlyApplied: number[] = [];
-  for (const migration of migrations) {
-    if (applied.has(migration.version)) continue;
-    for (const statement of migration.statements) await warehouse.command(statement);
-    await migration.apply?.(warehouse);
-    await warehouse.insert(MIGRATIONS_TABLE, [{ version: migration.version, name: migration.name }]);
-    newlyApplied.push(migration.version);
+  return migrations.filter((migration) => !applied.has(migration.version));
+}
+
+/** The lock is a table (of one unused column): CREATE TABLE without IF NOT EXISTS succeeds for exactly one process. */
+const MIGRATION_LOCK = bookkeepingTable('migration_lock');
+const TABLE_ALREADY_EXISTS = 57;
+const LOCK_POLL_MS = 200;
+/** A lock older than this was left by a migrator that died: it is taken over. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+async function acquireMigrationLock(warehouse: Warehouse): Promise<void> {
+  for (;;) {
+    // Looked at before trying: a refused CREATE is logged as an error by the HTTP client.
+    const [lock] = await warehouse.query<{ age_ms: string }>(
+      `SELECT toUnixTimestamp64Milli(now64(3)) - toUnixTimestamp(metadata_modification_time) * 1000 AS age_ms
+       FROM system.tables WHERE database = {database:String} AND name = 'migration_lock'`,
+      { database: BOOKKEEPING_DATABASE },
+    );
+    if (lock === undefined)
+      try {
+        await warehouse.command(`CREATE TABLE ${MIGRATION_LOCK} (taken UInt8) ENGINE = Memory`);
+        return;
+      } catch (error) {
+        if (!(error instanceof WarehouseError) || error.clickhouseCode !== TABLE_ALREADY_EXISTS) throw error;
+      }
+    else if (Number(lock.age_ms) > STALE_LOCK_MS)
+      await warehouse.command(`DROP TABLE IF EXISTS ${MIGRATION_LOCK}`);
+    await sleep(LOCK_POLL_MS);
   }
-  return newlyApplied;
 }
