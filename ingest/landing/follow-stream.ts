@@ -83,8 +83,6 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
   private pendingBytes = 0;
   private pendingSince = 0;
   private landing: Promise<void> | undefined;
-  /** Flushes waiting for the batch in flight: the next one's write intent follows it at once. */
-  private flushesWaiting = 0;
   private failure: Error | undefined;
   /** The reader's state before the next batch (after the last unit handed to a batch). */
   private stateBefore: S | undefined;
@@ -156,13 +154,13 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
     const idle = this.pending.length === 0 && !this.landing && !this.recorded;
     if (unit.heartbeat) {
       // Only a stream with nothing waiting or landing may move to the position a keepalive reports.
-      if (idle) await this.acknowledge(unit, unit.stateAfter);
+      if (idle) await this.acknowledge(unit);
       return;
     }
     if (this.recorded) return this.rebuild(this.recorded, unit);
     if (idle && unit.changes.length === 0 && !unit.rejected?.length) {
       // An event with nothing to land (an ignored kind): the source may move past it.
-      await this.acknowledge(unit, unit.stateAfter);
+      await this.acknowledge(unit);
       this.stateBefore = unit.stateAfter ?? this.stateBefore;
       return;
     }
@@ -209,12 +207,7 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
 
   /** Lands what is waiting, once the batch in flight has landed. */
   private async flush(): Promise<void> {
-    this.flushesWaiting++;
-    try {
-      while (this.landing) await this.landing;
-    } finally {
-      this.flushesWaiting--;
-    }
+    while (this.landing) await this.landing;
     if (this.failure || this.pending.length === 0) return;
     const units = this.pending;
     this.pending = [];
@@ -263,10 +256,7 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
       throw intent.attempts > 1 ? repeatedFailure(this.stream.id, intent, text, error as Error) : error;
     }
     if (this.abandoned) return;
-    // A batch waiting to land records this state with its write intent, before it lands: storing
-    // it here too would cost a warehouse round trip per batch and add nothing a restart reads.
-    const next = this.flushesWaiting > 0 && this.pending.length > 0;
-    await this.acknowledge(units.at(-1) as U, next ? undefined : intent.stateAfter);
+    await this.acknowledge(units.at(-1) as U, intent.stateAfter);
     this.result.units += units.length;
     this.result.changes += outcome.changes;
     this.result.deadLetters += outcome.deadLetters;
@@ -279,11 +269,8 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
     });
   }
 
-  /**
-   * The source may forget everything up to `unit`; a stream the source does not track stores its
-   * state (none: the next write intent stores it).
-   */
-  private async acknowledge(unit: U, state: S | undefined): Promise<void> {
+  /** The source may forget everything up to `unit`; a stream the source does not track stores its state. */
+  private async acknowledge(unit: U, state = unit.stateAfter): Promise<void> {
     await this.options.lander.withRetries(this.stream.id, () => this.stream.acknowledge(unit));
     if (!this.stream.acknowledgedAtSource && state !== undefined) {
       const checkpoint: StreamCheckpoint<P, S> = { state };
