@@ -9,11 +9,18 @@ import { createPiiPolicy, runPostgresCapture, WarehouseSink } from '../ingest/in
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../test/mirror-equality.ts';
 import { createTestDatabase } from '../test/postgres.ts';
 import { scratchDir } from '../test/scratch.ts';
-import { migrate, openWarehouse, WarehouseError, type Warehouse } from '../warehouse/index.ts';
+import {
+  loadMigrations,
+  migrate,
+  openWarehouse,
+  WarehouseError,
+  type Warehouse,
+} from '../warehouse/index.ts';
 import { hashPassword, startSqlEndpoint, type SqlEndpoint } from './index.ts';
 
 let endpoint: SqlEndpoint;
 let writer: Warehouse;
+let writerUrl: string;
 let source: pg.Client;
 let sourceUrl: string;
 
@@ -37,7 +44,8 @@ beforeAll(async () => {
   const url = new URL(endpoint.url);
   url.username = 'pipeline';
   url.password = 'pipeline-pw';
-  writer = await openWarehouse({ kind: 'http', url: url.toString() });
+  writerUrl = url.toString();
+  writer = await openWarehouse({ kind: 'http', url: writerUrl });
   sourceUrl = await createTestDatabase('sqlhttp');
   source = new pg.Client({ connectionString: sourceUrl });
   await source.connect();
@@ -49,8 +57,19 @@ afterAll(async () => {
 });
 
 it('migrates, captures and reads through the HTTP warehouse against the endpoint', async () => {
-  await migrate(writer);
-  await migrate(writer); // a second run finds every migration applied
+  // Three clients at once, as the processes of a split deployment start: under the migration lock
+  // each migration is applied once, and no lock is left.
+  const others = [1, 2].map(() => openWarehouse({ kind: 'http', url: writerUrl }));
+  const clients = [writer, ...(await Promise.all(others))];
+  const applied = await Promise.all(clients.map((client) => migrate(client)));
+  await Promise.all(clients.slice(1).map((client) => client.close()));
+  const versions = (await loadMigrations()).map((migration) => migration.version);
+  expect(applied.flat().sort((a, b) => a - b)).toEqual(versions);
+  const [lock] = await writer.query<{ n: string }>(
+    "SELECT count() AS n FROM system.tables WHERE database = 'tributary' AND name = 'migration_lock'",
+  );
+  expect(Number(lock?.n)).toBe(0);
+  expect(await migrate(writer)).toEqual([]); // a second run finds every migration applied
   const tables = await writer.query<{ name: string }>(
     "SELECT name FROM system.tables WHERE database = 'default' AND name LIKE 'mart_%' ORDER BY name",
   );

@@ -9,7 +9,7 @@ export type {
   SerializedRows,
 } from './warehouse.ts';
 export { WarehouseError } from './errors.ts';
-export { migrate } from './migrate.ts';
+export { loadMigrations, migrate } from './migrate.ts';
 export {
   ensureMirrorTable,
   tombstoneOlderThan,

@@ -1,14 +1,14 @@
-// Processes of a split deployment (`tributary run --role …`) start together against one warehouse,
-// each migrating it first: migrations started at once apply each migration once, in order, and
-// leave no lock behind.
+// The embedded engine's migrations: callers of one process take turns (each migration applied once),
+// and a migration lock left by a run killed mid-migration does not hold up the restart (the engine
+// admits one process). Processes migrating one shared warehouse at once: http-warehouse test.
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { scratchDir } from '../test/scratch.ts';
-import { MIGRATIONS_TABLE } from './bookkeeping.ts';
+import { bookkeepingTable, MIGRATIONS_TABLE } from './bookkeeping.ts';
 import { loadMigrations, migrate } from './migrate.ts';
 import { openWarehouse } from './warehouse.ts';
 
-it('three migrations started at once apply every migration exactly once', async () => {
+it('three migrations started at once in one process apply every migration exactly once', async () => {
   const warehouse = await openWarehouse({
     kind: 'chdb',
     path: join(await scratchDir('migrate-lock'), 'warehouse'),
@@ -28,5 +28,21 @@ it('three migrations started at once apply every migration exactly once', async 
     expect(await migrate(warehouse)).toEqual([]);
   } finally {
     await warehouse.close();
+  }
+});
+
+it("a lock left by a killed migration does not hold up the embedded engine's restart", async () => {
+  const path = join(await scratchDir('migrate-stale-lock'), 'warehouse');
+  const killed = await openWarehouse({ kind: 'chdb', path });
+  await killed.command('CREATE DATABASE IF NOT EXISTS tributary');
+  await killed.command(`CREATE TABLE ${bookkeepingTable('migration_lock')} (taken UInt8) ENGINE = Memory`);
+  await killed.close();
+  const restarted = await openWarehouse({ kind: 'chdb', path });
+  try {
+    const started = Date.now();
+    expect(await migrate(restarted)).toEqual((await loadMigrations()).map((migration) => migration.version));
+    expect(Date.now() - started).toBeLessThan(120_000);
+  } finally {
+    await restarted.close();
   }
 });

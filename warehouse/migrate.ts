@@ -47,16 +47,29 @@ export function splitStatements(sql: string): string[] {
     .filter((statement) => statement.length > 0);
 }
 
+/** The migration under way per open warehouse: a process's own callers take turns. */
+const inProcess = new WeakMap<Warehouse, Promise<unknown>>();
+
 /**
- * Applies what is pending. Processes of a split deployment start together against one warehouse,
- * so the pending migrations are applied under the migration lock by one of them; the others wait
- * for it and then find nothing left to do.
+ * Applies what is pending. Processes of a split deployment start together against one warehouse
+ * server (or an embedded engine's SQL endpoint), so there the pending migrations are applied under
+ * the migration lock by one of them; the others wait for it and then find nothing left to do.
  */
-export async function migrate(warehouse: Warehouse): Promise<number[]> {
+export function migrate(warehouse: Warehouse): Promise<number[]> {
+  const previous = inProcess.get(warehouse) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => applyPending(warehouse));
+  inProcess.set(warehouse, next);
+  return next;
+}
+
+async function applyPending(warehouse: Warehouse): Promise<number[]> {
   const migrations = await loadMigrations();
   await ensureMigrationsTable(warehouse);
   if ((await pendingMigrations(warehouse, migrations)).length === 0) return [];
-  await acquireMigrationLock(warehouse);
+  // The embedded engine admits one process, so it has nobody to wait for; and a lock it finds was
+  // left by its own earlier run, killed mid-migration, which must not hold up the restart.
+  const shared = warehouse.target.kind !== 'chdb';
+  if (shared) await acquireMigrationLock(warehouse);
   try {
     const newlyApplied: number[] = [];
     // Read again under the lock: the previous holder may have applied them meanwhile.
@@ -68,7 +81,7 @@ export async function migrate(warehouse: Warehouse): Promise<number[]> {
     }
     return newlyApplied;
   } finally {
-    await warehouse.command(`DROP TABLE IF EXISTS ${MIGRATION_LOCK}`);
+    if (shared) await warehouse.command(`DROP TABLE IF EXISTS ${MIGRATION_LOCK}`);
   }
 }
 
