@@ -206,21 +206,20 @@ export class Denormalizer {
     changes: readonly SourceChange[],
     auth: Pick<pg.ClientBase, 'query'>,
   ): Promise<DomainEvent[]> {
-    const created = changes.filter((change) => createdAccountOf(change) !== undefined);
+    const created = changes.flatMap((change) => createdAccountOf(change) ?? []);
     if (created.length === 0) return [];
     const done = new Map<string, bigint>();
-    const ids = created.map((change) => createdAccountOf(change)?.userId);
     const records = this.db
       .collection(PROFILE_SYNC_COLLECTION)
-      .find({ userId: { $in: ids } }, { projection: { userId: 1, [doneField('username')]: 1 } });
+      .find(
+        { userId: { $in: created.map((account) => account.userId) } },
+        { projection: { userId: 1, [doneField('username')]: 1 } },
+      );
     for await (const record of records) {
       const version: unknown = record[doneField('username')];
       if (version instanceof Long) done.set(String(record.userId), version.toBigInt());
     }
-    const unpublished = created.filter((change) => {
-      const account = createdAccountOf(change);
-      return account === undefined || (done.get(account.userId) ?? -1n) < BigInt(change.version);
-    });
+    const unpublished = created.filter((account) => (done.get(account.userId) ?? -1n) < account.version);
     return userCreatedEvents(unpublished, auth);
   }
 

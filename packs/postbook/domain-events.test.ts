@@ -63,6 +63,7 @@ describe('name changes and events of captured changes', () => {
     expect(createdAccountOf(change('c', { table: 'users' }, user, 7))).toEqual({
       userId: user.user_id,
       createdAtMs: AT,
+      version: 7n,
     });
     expect(createdAccountOf(change('u', { table: 'users' }, user, 8))).toBeUndefined();
     expect(createdAccountOf(change('c', { table: 'user_sessions' }, user, 9))).toBeUndefined();

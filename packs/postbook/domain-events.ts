@@ -36,26 +36,35 @@ export type DomainEvent = z.infer<typeof domainEventSchema>;
 
 export type EventPublisher = (events: readonly DomainEvent[]) => Promise<void>;
 
-/** The account a captured Auth insert created (its id and commit time), or undefined. */
-export function createdAccountOf(change: SourceChange): { userId: string; createdAtMs: number } | undefined {
+/** An account a captured Auth insert created: its id, commit time and source position. */
+export interface CreatedAccount {
+  userId: string;
+  createdAtMs: number;
+  version: bigint;
+}
+
+export function createdAccountOf(change: SourceChange): CreatedAccount | undefined {
   const { envelope } = change;
   const table = envelope.source.table ?? envelope.source.collection;
   if (table !== 'users' || envelope.op !== 'c' || typeof envelope.after !== 'object' || !envelope.after)
     return undefined;
-  return { userId: String(envelope.after.user_id), createdAtMs: envelope.source.ts_ms };
+  return {
+    userId: String(envelope.after.user_id),
+    createdAtMs: envelope.source.ts_ms,
+    version: BigInt(change.version),
+  };
 }
 
 /**
- * The UserCreated events of the accounts the captured changes created, in their order. The email
+ * The UserCreated events of the accounts captured changes created, in their order. The email
  * and names come from Auth itself: the captured values are hashed for the warehouse (PII), and the
  * services consuming these events need the real ones. An account deleted before the sync saw its
  * creation gets no event: there is nobody left to announce.
  */
 export async function userCreatedEvents(
-  changes: readonly SourceChange[],
+  created: readonly CreatedAccount[],
   auth: Pick<pg.ClientBase, 'query'>,
 ): Promise<DomainEvent[]> {
-  const created = changes.flatMap((change) => createdAccountOf(change) ?? []);
   if (created.length === 0) return [];
   const { rows } = await auth.query<{
     user_id: string;
