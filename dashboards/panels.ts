@@ -3,7 +3,7 @@
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
 import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
-import { mondayOf, segmentAbResults } from '../transforms/index.ts';
+import { IN_USER_SEGMENT, mondayOf, segmentAbResults } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
 export type Unit =
@@ -109,9 +109,7 @@ const num = (value: unknown): number | null => (value === null || value === unde
  * The segment as a bitmap of user keys (country and signup month); the panels that can narrow by
  * it intersect their daily active-user bitmaps with it.
  */
-const SEGMENT = `(SELECT groupBitmapState(user_key) FROM dim_users
-   WHERE pack = {pack:String} AND ({country:String} = '' OR country = {country:String})
-     AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String}))`;
+const SEGMENT = `(SELECT groupBitmapState(user_key) FROM dim_users WHERE ${IN_USER_SEGMENT})`;
 
 const segmented = (filters: ResolvedFilters) => filters.country !== '' || filters.cohort !== '';
 
@@ -260,9 +258,7 @@ const newUsers: Panel = {
     return warehouse.query<Row>(
       `SELECT toString(d) AS day, countIf(u.user_id != '') AS new_users
        FROM (SELECT toDate({from:Date}) + number AS d FROM numbers(dateDiff('day', toDate({from:Date}), toDate({to:Date})) + 1)) AS days
-       LEFT JOIN (SELECT user_id, toDate(signup_at) AS signup_day FROM dim_users WHERE pack = {pack:String}
-                    AND ({country:String} = '' OR country = {country:String})
-                    AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})) AS u
+       LEFT JOIN (SELECT user_id, toDate(signup_at) AS signup_day FROM dim_users WHERE ${IN_USER_SEGMENT}) AS u
          ON u.signup_day = days.d
        GROUP BY d ORDER BY d`,
       baseParams(filters),

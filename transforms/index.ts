@@ -3,6 +3,7 @@ export { existingTables, recomputeMarts, runTransforms } from './run.ts';
 export type { TransformOptions, TransformResult } from './run.ts';
 export {
   AB_MEASURES,
+  IN_USER_SEGMENT,
   recomputeAbResults,
   segmentAbResults,
   SRM_ALPHA,

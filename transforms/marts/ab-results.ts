@@ -25,10 +25,13 @@ export const AB_MEASURES = [
 
 const EXPOSURES = bookkeepingTable('ab_exposures');
 
-/** The user keys of a segment (bound `country` and `signupMonth`; empty matches everyone). */
-const SEGMENT_USERS = `SELECT user_key FROM dim_users WHERE pack = {pack:String}
+/**
+ * dim_users' rows of a segment: the pack's users of a country and a signup month (YYYY-MM), bound as
+ * `{pack}`, `{country}` and `{cohort}`; an empty value matches everyone.
+ */
+export const IN_USER_SEGMENT = `pack = {pack:String}
   AND ({country:String} = '' OR country = {country:String})
-  AND ({signupMonth:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {signupMonth:String})`;
+  AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})`;
 
 /** Whether the segment leaves anyone out: everyone includes the exposed users dim_users lacks. */
 const narrows = (segment: UserSegment | undefined) =>
@@ -381,9 +384,9 @@ async function variantSums(
     `SELECT experiment, variant, count() AS exposed, countIf(${over}) AS n, ${sums}
      FROM (SELECT *, first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC') AS ${over}
            FROM agg_ab_users WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}
-             ${narrows(segment) ? `AND user_key IN (${SEGMENT_USERS})` : ''})
+             ${narrows(segment) ? `AND user_key IN (SELECT user_key FROM dim_users WHERE ${IN_USER_SEGMENT})` : ''})
      GROUP BY experiment, variant ORDER BY experiment, variant`,
-    { pack, experiments, end, country: segment?.country ?? '', signupMonth: segment?.signupMonth ?? '' },
+    { pack, experiments, end, country: segment?.country ?? '', cohort: segment?.signupMonth ?? '' },
   );
   return rows.map((row) => {
     const result: VariantSums = {
