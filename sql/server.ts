@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 import {
   embeddedDirectory,
@@ -637,7 +638,9 @@ async function send(
   const stream = createGzip();
   stream.pipe(response);
   stream.end(Buffer.concat(chunks));
-  await once(response, 'finish');
+  // Settled by the client leaving too ('finish' alone never came then, and the session stayed
+  // leased); the request's close handler has marked that session broken already.
+  await finished(response).catch(() => undefined);
 }
 
 /** The statement with its placeholders replaced, for the parser only: `{t:Identifier}` by the name. */

@@ -2,7 +2,7 @@
 // the engine is embedded (chDB, in this process) or a server reached over HTTP.
 import { createWriteStream } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
@@ -217,7 +217,10 @@ class ClickHouseWarehouse implements Warehouse {
         values: Readable.from([payload]),
         clickhouse_settings: settings as ClickHouseSettings,
       });
-      result.stream.destroy();
+      // Read the (empty) response to its end: destroying it closed the keep-alive socket, so every
+      // insert cost a new connection and the server saw the client leave mid-response.
+      result.stream.resume();
+      await finished(result.stream);
     });
   }
 
