@@ -1,6 +1,8 @@
-// A sink that lands changes in another sink and then hands them, in order, to a follower (e.g. a
-// denormalization sync): the follower sees a batch only once it landed, and again if the batch is
-// redelivered after a crash, so it must be idempotent. Everything else is the inner sink's.
+// A sink that lands changes in another sink and hands the same changes, in order, to a follower
+// (e.g. a denormalization sync) at the same time: the batch's position is confirmed only once both
+// are done, and a batch redelivered after a crash reaches both again, so the follower must be
+// idempotent. The follower follows the source: a change the warehouse refused (dead-lettered there)
+// still happened in the source, so its copies follow it too. Everything else is the inner sink's.
 import type { z } from 'zod';
 import type { SourceVersion } from '../envelope.ts';
 import type { SourceTable } from '../source-table.ts';
@@ -26,10 +28,16 @@ export class TeeSink implements LandingSink {
   }
 
   async write(changes: readonly SourceChange[], tokenBase: string): Promise<SinkOutcome> {
-    const outcome = await this.inner.write(changes, tokenBase);
-    const refused = new Set(outcome.rejected.map((rejection) => rejection.change));
-    await this.follow(changes.filter((change) => !refused.has(change)));
-    return outcome;
+    // Side by side, not one after the other: a change reaches its copies without waiting for the
+    // warehouse insert (bench:denormalize's commit → last copy latency).
+    // Both settle before a failure is reported, so a retried batch never overlaps its first try.
+    const [landed, followed] = await Promise.allSettled([
+      this.inner.write(changes, tokenBase),
+      this.follow(changes),
+    ]);
+    if (landed.status === 'rejected') throw landed.reason;
+    if (followed.status === 'rejected') throw followed.reason;
+    return landed.value;
   }
 
   completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void> {
