@@ -17,6 +17,9 @@ const stop = new AbortController();
 process.once('SIGTERM', () => stop.abort());
 let firstMessageAt = 0;
 let lastLandedAt = 0;
+/** The newest message fetched so far was produced at; at each landing, how far behind that it is. */
+let newestProducedMs = 0;
+let maxBehindProducedMs = 0;
 const result = await runKafkaWorker({
   brokers: brokers.split(','),
   group,
@@ -28,12 +31,15 @@ const result = await runKafkaWorker({
   events: {
     landed: ({ newestSourceMs }) => {
       lastLandedAt = Date.now();
+      if (newestProducedMs)
+        maxBehindProducedMs = Math.max(maxBehindProducedMs, lastLandedAt - newestProducedMs);
       // For the soak: how far behind the source each landing is (commit → landed), as it happens.
       if (process.env.BENCH_LAG_LINES && newestSourceMs)
         console.log(JSON.stringify({ lagMs: lastLandedAt - newestSourceMs }));
     },
-    received: () => {
+    received: ({ lastTimestampMs }) => {
       firstMessageAt ||= Date.now();
+      newestProducedMs = Math.max(newestProducedMs, lastTimestampMs);
     },
   },
 });
@@ -45,6 +51,8 @@ console.log(
     readyAt,
     firstMessageAt,
     lastLandedAt,
+    lastProducedAt: newestProducedMs,
+    maxBehindProducedMs,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   }),
 );

@@ -69,7 +69,13 @@ export interface KafkaWorkerOptions {
 
 export interface WorkerEvents extends LandingObserver {
   /** A fetched batch arrived (before it is decoded and landed). */
-  received?(stats: { topic: string; partition: number; messages: number }): void;
+  received?(stats: {
+    topic: string;
+    partition: number;
+    messages: number;
+    /** The batch's last message's timestamp (when it was produced, by default). */
+    lastTimestampMs: number;
+  }): void;
 }
 
 export interface WorkerResult {
@@ -236,6 +242,7 @@ class Worker {
       topic: batch.topic,
       partition: batch.partition,
       messages: batch.messages.length,
+      lastTimestampMs: Number(batch.messages.at(-1)?.timestamp ?? 0),
     });
     const key = `${batch.topic}:${batch.partition}`;
     const follower = this.followers.get(key) ?? (await this.follow(batch.topic, batch.partition, generation));
