@@ -435,16 +435,21 @@ async function contentEvents(
 }
 
 /**
- * Where a content panel reads its daily rows: the mart, or with a segment filter the segment's
- * rows computed on request, with the parameters they need.
+ * Where a content panel reads its daily rows: the mart (and its weekly pre-aggregate), or with a
+ * segment filter the segment's rows computed on request (no pre-aggregate has segments); with the
+ * parameters they need.
  */
 async function contentDays(
   warehouse: Warehouse,
   filters: ResolvedFilters,
   item: string,
-): Promise<{ table: string; params: Record<string, unknown> }> {
-  if (!segmented(filters)) return { table: 'mart_content_performance', params: {} };
-  return { table: SEGMENT_CONTENT_DAYS, params: { item, ...(await contentEvents(warehouse, filters.pack)) } };
+): Promise<{ source: string; weekly: boolean; params: Record<string, unknown> }> {
+  if (!segmented(filters)) return { source: 'mart_content_performance', weekly: true, params: {} };
+  return {
+    source: SEGMENT_CONTENT_DAYS,
+    weekly: false,
+    params: { item, ...(await contentEvents(warehouse, filters.pack)) },
+  };
 }
 
 // Over a range, rates add the days' counts: a user counts once per day they used the item.
@@ -468,17 +473,17 @@ const contentLeaderboard: Panel = {
   ],
   async query(warehouse, filters) {
     // Full weeks from the weekly pre-aggregate, the days of partial weeks at either end from the
-    // daily mart; titles joined to the 25 rows shown only. The pre-aggregate has no segments: a
-    // segment's rows are all daily (an empty week range, one run of days).
+    // daily mart; titles joined to the 25 rows shown only. A segment's rows are all daily: no
+    // weeks, one run of days.
     const days = await contentDays(warehouse, filters, '');
-    const { weeksFrom, weeksTo, headTo, tailFrom } = segmented(filters)
-      ? {
+    const { weeksFrom, weeksTo, headTo, tailFrom } = days.weekly
+      ? splitWeeks(filters.from, filters.to)
+      : {
           weeksFrom: shiftDay(filters.to, 1),
           weeksTo: filters.to,
           headTo: filters.to,
           tailFrom: shiftDay(filters.to, 1),
-        }
-      : splitWeeks(filters.from, filters.to);
+        };
     return warehouse.query<Row>(
       `SELECT ranked.content_id AS content_id, d.title AS title, ranked.content_type AS content_type,
          user_days, views, completion_rate, pass_rate, bounce_rate, rating_avg, rating_count
@@ -498,7 +503,7 @@ const contentLeaderboard: Panel = {
            UNION ALL
            SELECT content_id, content_type, unique_users, views, starters, completers, scorers, passers,
              toUInt64(round(ifNull(bounce_rate, 0) * unique_users)), ifNull(rating_avg, 0) * rating_count, rating_count
-           FROM ${days.table}
+           FROM ${days.source}
            WHERE pack = {pack:String}
              AND (day BETWEEN {from:Date} AND {headTo:Date} OR day BETWEEN {tailFrom:Date} AND {to:Date}))
          GROUP BY content_id, content_type
@@ -547,7 +552,7 @@ const contentTrend: Panel = {
          if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
          if(sum(c.scorers) = 0, NULL, sum(c.passers) / sum(c.scorers)) AS pass_rate,
          if(sum(c.unique_users) = 0, NULL, sum(ifNull(c.bounce_rate, 0) * c.unique_users) / sum(c.unique_users)) AS bounce_rate
-       FROM ${days.table} AS c
+       FROM ${days.source} AS c
        WHERE c.pack = {pack:String} AND c.content_id = {content:String} AND c.day BETWEEN {from:Date} AND {to:Date}
        GROUP BY c.day ORDER BY c.day`,
       { ...baseParams(filters), ...days.params, content: filters.content },
