@@ -180,6 +180,15 @@ async function main(): Promise<void> {
       lapsed = report.updated;
     });
 
+    // The floor: Postgres alone doing the same work, one UPDATE of the same rows' same columns
+    // (the COPY's table, vacuumed as user_streaks was), with no warehouse, time zones or batches.
+    await client.query('VACUUM ANALYZE user_streaks_copy');
+    const updateFloor = await seconds(() =>
+      client.query(
+        'UPDATE user_streaks_copy SET current_streak = 0, updated_at = now() WHERE current_streak <> 0',
+      ),
+    );
+
     const { runs, msPerRun, floorMs, roundTrips } = await schedulerOverhead(warehouse, dir);
 
     const line = (label: string, value: string) => console.log(`  ${label.padEnd(58)} ${value}`);
@@ -202,6 +211,10 @@ async function main(): Promise<void> {
       `${streakTime.toFixed(2)} s  ${rate(lapsed, streakTime)}`,
     );
     line('  write-back / COPY rate (target ≥ 0.5)', (lapsed / streakTime / (ROWS / copy)).toFixed(2));
+    line(
+      'floor: one UPDATE of as many rows, Postgres alone',
+      `${updateFloor.toFixed(2)} s  ${rate(ROWS, updateFloor)} (floor / COPY rate ${(copy / updateFloor).toFixed(2)}; write-back ${(streakTime / updateFloor).toFixed(2)}× the floor's time)`,
+    );
     console.log('\nScheduler');
     line(
       `overhead per job run (${runs} runs of a job doing nothing)`,
