@@ -2,9 +2,12 @@
 // a read-only analyst, keep-alive) against the same queries on an engine session in this process
 // (p50/p95, and the milliseconds the endpoint adds); then a large export of mart_daily_user_metrics
 // in Native and Parquet through the endpoint (curl, another process, as the client) against the
-// same export in process, with the serving process's RSS sampled during each export.
+// same export in process, with the serving process's RSS sampled during each export; and the
+// transport's floor: a bare Node HTTP server in this process writing the same bytes to curl.
 // BENCH_SQL_ROWS (or --rows N) sets the export's size; the full scale is 10M rows.
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +40,40 @@ const SMALL_QUERIES: Array<{ name: string; sql: string; params: Record<string, s
     params: { pack: 'bench', from: '2026-08-10', to: '2026-08-16', user: 'u42' },
   },
 ];
+
+/** Seconds curl takes to download `url` to /dev/null, and the bytes it got. */
+async function download(url: string): Promise<{ seconds: number; bytes: number }> {
+  const started = performance.now();
+  const { stdout } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', url]);
+  return { seconds: (performance.now() - started) / 1000, bytes: Number(stdout) };
+}
+
+/**
+ * The transport alone: a bare HTTP server in this process sending `bytes` in 1 MiB chunks (one
+ * buffer, written again and again, honouring back-pressure) to curl. No engine, no formatting.
+ */
+async function bareServerSeconds(bytes: number): Promise<number> {
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  const server = createServer((_, response) => {
+    let left = bytes;
+    const pump = () => {
+      while (left > 0) {
+        const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+        left -= part.length;
+        if (!response.write(part)) return void response.once('drain', pump);
+      }
+      response.end();
+    };
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return (await download(`http://127.0.0.1:${port}/`)).seconds;
+  } finally {
+    server.close();
+  }
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -96,7 +133,7 @@ async function main(): Promise<void> {
       const exports = [];
       const sql = 'SELECT * FROM mart_daily_user_metrics';
       for (const format of ['Native', 'Parquet']) {
-        let started = performance.now();
+        const started = performance.now();
         let localBytes = 0;
         if (format === 'Native')
           for await (const chunk of inProcess.stream(sql, {}, format)) localBytes += chunk.bytes.length;
@@ -108,17 +145,10 @@ async function main(): Promise<void> {
         const samples: number[] = [];
         const sampler = setInterval(() => samples.push(process.memoryUsage().rss / 1e6), 50);
         const rssBefore = process.memoryUsage().rss / 1e6;
-        started = performance.now();
-        const { stdout } = await run('curl', [
-          '-sS',
-          '-o',
-          '/dev/null',
-          '-w',
-          '%{size_download}',
-          url.toString(),
-        ]);
-        const remoteSeconds = (performance.now() - started) / 1000;
+        const remote = await download(url.toString());
+        const remoteSeconds = remote.seconds;
         clearInterval(sampler);
+        const floorSeconds = await bareServerSeconds(remote.bytes);
         exports.push({
           format,
           rows: ROWS,
@@ -126,7 +156,9 @@ async function main(): Promise<void> {
           endpointRowsPerS: Math.round(ROWS / remoteSeconds),
           ratio: Number((localSeconds / remoteSeconds).toFixed(3)),
           inProcessBytes: localBytes,
-          endpointBytes: Number(stdout),
+          endpointBytes: remote.bytes,
+          bareServerRowsPerS: Math.round(ROWS / floorSeconds),
+          endpointOfBare: Number((floorSeconds / remoteSeconds).toFixed(3)),
           serverRssBeforeMb: Math.round(rssBefore),
           serverRssByTenthMb: rssByTenth(samples).map(Math.round),
         });
