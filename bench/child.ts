@@ -98,7 +98,8 @@ export interface WorkerReport {
   readyAt: number;
   firstMessageAt: number;
   lastLandedAt: number;
-  /** When the newest message it read was produced (its Kafka timestamp). */
+  /** When the oldest and the newest messages it read were produced (their Kafka timestamps). */
+  firstProducedAt: number;
   lastProducedAt: number;
   /** The most a landing trailed the newest message fetched before it (produce → landed). */
   maxBehindProducedMs: number;

@@ -19,6 +19,7 @@ let firstMessageAt = 0;
 let lastLandedAt = 0;
 /** The newest message fetched so far was produced at; at each landing, how far behind that it is. */
 let newestProducedMs = 0;
+let oldestProducedMs = Number.POSITIVE_INFINITY;
 let maxBehindProducedMs = 0;
 const result = await runKafkaWorker({
   brokers: brokers.split(','),
@@ -37,8 +38,9 @@ const result = await runKafkaWorker({
       if (process.env.BENCH_LAG_LINES && newestSourceMs)
         console.log(JSON.stringify({ lagMs: lastLandedAt - newestSourceMs }));
     },
-    received: ({ lastTimestampMs }) => {
+    received: ({ firstTimestampMs, lastTimestampMs }) => {
       firstMessageAt ||= Date.now();
+      oldestProducedMs = Math.min(oldestProducedMs, firstTimestampMs);
       newestProducedMs = Math.max(newestProducedMs, lastTimestampMs);
     },
   },
@@ -51,6 +53,7 @@ console.log(
     readyAt,
     firstMessageAt,
     lastLandedAt,
+    firstProducedAt: oldestProducedMs,
     lastProducedAt: newestProducedMs,
     maxBehindProducedMs,
     peakRssMb: process.resourceUsage().maxRSS / 1024,

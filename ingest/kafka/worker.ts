@@ -73,7 +73,8 @@ export interface WorkerEvents extends LandingObserver {
     topic: string;
     partition: number;
     messages: number;
-    /** The batch's last message's timestamp (when it was produced, by default). */
+    /** The batch's first and last messages' timestamps (when they were produced, by default). */
+    firstTimestampMs: number;
     lastTimestampMs: number;
   }): void;
 }
@@ -242,6 +243,7 @@ class Worker {
       topic: batch.topic,
       partition: batch.partition,
       messages: batch.messages.length,
+      firstTimestampMs: Number(batch.messages[0]?.timestamp ?? 0),
       lastTimestampMs: Number(batch.messages.at(-1)?.timestamp ?? 0),
     });
     const key = `${batch.topic}:${batch.partition}`;
