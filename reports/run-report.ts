@@ -157,7 +157,6 @@ const filtersFor = (pack: string, from: string, to: string): ResolvedFilters => 
   from,
   to,
   country: '',
-  platform: '',
   cohort: '',
   grain: 'day',
   kind: 'first_activity',
