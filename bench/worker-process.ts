@@ -1,5 +1,6 @@
 // Child process of the Kafka benchmark: one ingest worker, reporting when the first message came,
-// when the last batch landed, and the bytes it read, as one JSON line.
+// when the last batch landed, when the messages it read were produced, and the bytes it read, as
+// one JSON line.
 import { createPiiPolicy, runKafkaWorker } from '../ingest/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 
@@ -17,7 +18,7 @@ const stop = new AbortController();
 process.once('SIGTERM', () => stop.abort());
 let firstMessageAt = 0;
 let lastLandedAt = 0;
-/** The newest message fetched so far was produced at; at each landing, how far behind that it is. */
+/** When the oldest and the newest messages fetched so far were produced, and the most a landing trailed the newest. */
 let newestProducedMs = 0;
 let oldestProducedMs = Number.POSITIVE_INFINITY;
 let maxBehindProducedMs = 0;
