@@ -86,6 +86,7 @@ try {
       from,
       to: shiftDay(from, length - 1),
       country: random() < 0.5 ? '' : pick(['VN', 'US', 'JP', 'DE', 'BR']),
+      platform: random() < 0.7 ? '' : pick(['ios', 'android', 'web']),
       cohort: random() < 0.7 ? '' : pick(months),
       grain: pick(['day', 'week'] as const),
       kind: pick(['first_activity', 'signup'] as const),

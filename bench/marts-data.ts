@@ -128,7 +128,8 @@ export async function generateMartsData(
   await warehouse.command(`
     INSERT INTO dim_users SELECT concat('u', toString(number)), '${pack}',
       toDateTime64(toDateTime('${START}', 'UTC') + toIntervalSecond(intHash32(number * 23) % (${DAYS} * 86400)), 3, 'UTC'),
-      ['VN', 'US', 'JP', 'DE', 'BR'][1 + intHash32(number * 29) % 5], '', 'active',
+      ['VN', 'US', 'JP', 'DE', 'BR'][1 + intHash32(number * 29) % 5],
+      ['ios', 'android', 'web'][1 + intHash32(number * 31) % 3], '', 'active',
       toUInt32(number + 1)
     FROM numbers(${USERS})`);
   // The keys fact building assigns (transforms/facts.ts): user u<n> has key n + 1.

@@ -293,11 +293,89 @@ describe('dashboards in Chromium', () => {
     expect(await page.locator('section[data-panel="retention.curve"] .note').textContent()).toBe(
       'The signup cohort filter does not narrow this panel.',
     );
-    await page.goto(`${server.url}/content?cohort=${month}&country=VN`);
+    // The other way round: the daily cohorts narrow by signup month but not by country or platform.
+    await page.goto(`${server.url}/retention?kind=signup&grain=day&cohort=${month}&country=VN&platform=ios`);
     await settled(page);
-    expect(await page.locator('section[data-panel="content.leaderboard"] .note').textContent()).toBe(
-      'The country and signup cohort filters do not narrow this panel.',
+    expect(await page.locator('section[data-panel="retention.curve"] .note').textContent()).toBe(
+      'The country and platform filters do not narrow this panel.',
     );
+    // The Content page narrows by every segment: no note.
+    await page.goto(`${server.url}/content?cohort=${month}&country=VN&platform=ios`);
+    await settled(page);
+    expect(await page.locator('section[data-panel="content.leaderboard"] .note').count()).toBe(0);
+    await page.close();
+  });
+
+  it("the platform filter: a select of the warehouse's platforms, and the Content leaderboard and item narrowed to the filtered query's", async () => {
+    const page = await browser.context.newPage();
+    await signIn(page);
+    const [range] = await data.warehouse.query<{ first: string; last: string }>(
+      `SELECT toString(min(day)) AS first, toString(max(day)) AS last FROM fact_activity WHERE pack = 'learning'`,
+    );
+    const platforms = (
+      await data.warehouse.query<{ platform: string }>(
+        `SELECT DISTINCT platform FROM dim_users WHERE pack = 'learning' AND platform != '' ORDER BY platform`,
+      )
+    ).map((row) => row.platform);
+    // Not vacuous: there is a choice to make.
+    expect(platforms.length).toBeGreaterThan(1);
+    await page.goto(`${server.url}/content?from=${range?.first}&to=${range?.last}`);
+    await settled(page);
+    expect(
+      await page
+        .locator('#f-platform option')
+        .evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value)),
+    ).toEqual(['', ...platforms]);
+    // The platform's most used item: user-days (distinct users per day) straight from the facts,
+    // not from the per-day user arrays the panel builds.
+    const platform = platforms[0] ?? '';
+    const itemUserDays = (filtered: boolean) =>
+      data.warehouse.query<{ content_id: string; user_days: string }>(
+        `SELECT f.content_id AS content_id, toString(uniqExact(f.user_id, f.day)) AS user_days
+         FROM fact_activity AS f LEFT JOIN (SELECT user_id, platform FROM dim_users WHERE pack = 'learning') AS u
+           ON u.user_id = f.user_id
+         WHERE f.pack = 'learning' AND f.content_id != '' AND (NOT {filtered:Bool} OR u.platform = {platform:String})
+         GROUP BY content_id ORDER BY uniqExact(f.user_id, f.day) DESC, content_id LIMIT 1`,
+        { platform, filtered },
+      );
+    const [top] = await itemUserDays(true);
+    expect(top).toBeDefined();
+    const item = top?.content_id ?? '';
+    const [everyone] = await data.warehouse.query<{ user_days: string }>(
+      `SELECT toString(uniqExact(user_id, day)) AS user_days FROM fact_activity
+       WHERE pack = 'learning' AND content_id = {item:String}`,
+      { item },
+    );
+    await page.selectOption('#f-platform', platform);
+    await Promise.all([page.waitForURL(/platform=/), page.click('form.filters button[type=submit]')]);
+    await settled(page);
+    expect(page.url()).toContain(`platform=${platform}`);
+    expect(await cell(page, 'content.leaderboard', 'content_id', item, 'user_days')).toBe(
+      users(Number(top?.user_days)),
+    );
+    // Not vacuous: the item's other platforms' users are left out.
+    expect(Number(top?.user_days)).toBeLessThan(Number(everyone?.user_days));
+    // The links keep the filter: the Overview narrows to the platform too.
+    expect(await page.locator('nav a[href^="/overview"]').getAttribute('href')).toContain(
+      `platform=${platform}`,
+    );
+    // The item's own page: each day's users of the platform.
+    const daily = await data.warehouse.query<{ day: string; users: string }>(
+      `SELECT toString(f.day) AS day, toString(uniqExact(f.user_id)) AS users
+       FROM fact_activity AS f JOIN dim_users AS u ON u.user_id = f.user_id AND u.pack = f.pack
+       WHERE f.pack = 'learning' AND f.content_id = {item:String} AND u.platform = {platform:String}
+       GROUP BY f.day ORDER BY f.day`,
+      { item, platform },
+    );
+    await page.goto(
+      `${server.url}/content/item?content=${item}&platform=${platform}&from=${range?.first}&to=${range?.last}`,
+    );
+    await settled(page);
+    expect(await page.locator('#f-platform').inputValue()).toBe(platform);
+    expect(daily.length).toBeGreaterThan(0);
+    for (const { day, users: count } of daily)
+      expect(await cell(page, 'content.trend', 'day', day, 'unique_users'), day).toBe(users(Number(count)));
+    await page.screenshot({ path: join(OUTPUT, 'content-platform.png'), fullPage: true });
     await page.close();
   });
 });
@@ -403,6 +481,7 @@ describe('dashboards API', () => {
       'from',
       'to',
       'country',
+      'platform',
       'cohort',
       'grain',
       'kind',

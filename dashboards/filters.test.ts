@@ -8,6 +8,7 @@ describe('dashboard filters', () => {
       from: '2026-10-01',
       to: '2026-10-31',
       country: 'VN',
+      platform: '',
       cohort: '',
       grain: 'day',
       kind: 'first_activity',
@@ -22,6 +23,9 @@ describe('dashboard filters', () => {
     [{ from: '2026-13-01' }, 'from'],
     [{ to: '1 UNION SELECT 1' }, 'to'],
     [{ country: 'VNM1' }, 'country'],
+    [{ platform: "ios' OR 1=1" }, 'platform'],
+    [{ platform: 'i'.repeat(21) }, 'platform'],
+    [{ platform: ['ios', 'web'] }, 'platform'],
     [{ cohort: '2026-13' }, 'cohort'],
     [{ grain: 'month' }, 'grain'],
     [{ experiment: 'a'.repeat(101) }, 'experiment'],
@@ -31,6 +35,12 @@ describe('dashboard filters', () => {
     const result = filtersSchema.safeParse(query);
     expect(result.success).toBe(false);
     if (!result.success) expect(describeIssues(result.error)).toContain(field);
+  });
+
+  it('keeps a platform as the pack names it', () => {
+    expect(filtersSchema.parse({ platform: 'android' }).platform).toBe('android');
+    expect(filtersSchema.parse({ platform: 'Mobile' }).platform).toBe('Mobile');
+    expect(toQueryString({ pack: 'learning', platform: 'ios' })).toBe('pack=learning&platform=ios');
   });
 
   it('refuses parameters it does not know', () => {

@@ -25,6 +25,12 @@ export const filtersSchema = z
       .string()
       .regex(/^[A-Za-z]{0,3}$/, 'a country code of letters')
       .default(''),
+    /** Segment: the platform the user came from (dim_users.platform, as the pack names it); empty is everyone. */
+    platform: z
+      .string()
+      .max(20)
+      .regex(/^[A-Za-z0-9_-]*$/, 'a platform name of letters, digits, _ and -')
+      .default(''),
     /** Segment: the signup cohort, as the month users signed up in (YYYY-MM); empty is everyone. */
     cohort: z
       .string()

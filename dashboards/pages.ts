@@ -2,7 +2,7 @@
 // the URL and a link can be shared) and one section per panel that assets/app.js fills from the
 // JSON API, with its loading, empty and error states.
 import { escapeHtml } from './html.ts';
-import { PANELS, type Panel, type Segment } from './panels.ts';
+import { EVERY_SEGMENT, PANELS, type Panel, type Segment } from './panels.ts';
 import { toQueryString, type ResolvedFilters } from './filters.ts';
 
 export interface PageDefinition {
@@ -28,7 +28,12 @@ export const PAGES: readonly PageDefinition[] = [
   },
   // The segment fields where some panel may narrow by them or the page should say it does not.
   { path: '/content', title: 'Content', panels: ['content.leaderboard'], fields: ['segment'] },
-  { path: '/content/item', title: 'Content item', panels: ['content.trend'], fields: ['content'] },
+  {
+    path: '/content/item',
+    title: 'Content item',
+    panels: ['content.trend'],
+    fields: ['content', 'segment'],
+  },
   {
     path: '/experiments',
     title: 'Experiments',
@@ -46,6 +51,7 @@ export const PAGES: readonly PageDefinition[] = [
 export interface FilterChoices {
   packs: string[];
   countries: string[];
+  platforms: string[];
   cohorts: string[];
   experiments: string[];
 }
@@ -83,6 +89,7 @@ function filterForm(page: PageDefinition, filters: ResolvedFilters, choices: Fil
   if (page.fields.includes('segment'))
     fields.push(
       select('country', 'Country', options(choices.countries, filters.country, 'all countries')),
+      select('platform', 'Platform', options(choices.platforms, filters.platform, 'all platforms')),
       select('cohort', 'Signup cohort (month)', options(choices.cohorts, filters.cohort, 'all cohorts')),
     );
   if (page.fields.includes('retention'))
@@ -119,16 +126,23 @@ function filterForm(page: PageDefinition, filters: ResolvedFilters, choices: Fil
     .join('')}<button type="submit">Apply</button></form>`;
 }
 
-const SEGMENT_LABELS: Record<Segment, string> = { country: 'country', cohort: 'signup cohort' };
+const SEGMENT_LABELS: Record<Segment, string> = {
+  country: 'country',
+  platform: 'platform',
+  cohort: 'signup cohort',
+};
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(words: string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : (words[0] ?? '');
+}
 
 function section(panel: Panel, filters: ResolvedFilters): string {
   const applied = panel.segments(filters);
-  const ignored = (['country', 'cohort'] as const).filter(
-    (segment) => filters[segment] !== '' && !applied.includes(segment),
-  );
+  const ignored = EVERY_SEGMENT.filter((segment) => filters[segment] !== '' && !applied.includes(segment));
   const note =
     ignored.length > 0
-      ? `<p class="note">The ${ignored.map((segment) => SEGMENT_LABELS[segment]).join(' and ')} ${ignored.length > 1 ? 'filters do' : 'filter does'} not narrow this panel.</p>`
+      ? `<p class="note">The ${listed(ignored.map((segment) => SEGMENT_LABELS[segment]))} ${ignored.length > 1 ? 'filters do' : 'filter does'} not narrow this panel.</p>`
       : '';
   return `<section class="panel" data-panel="${escapeHtml(panel.id)}" aria-labelledby="h-${escapeHtml(panel.id)}">
   <h2 id="h-${escapeHtml(panel.id)}">${escapeHtml(panel.title)}</h2>
@@ -149,6 +163,7 @@ export function renderPage(page: PageDefinition, filters: ResolvedFilters, choic
     from: filters.from,
     to: filters.to,
     country: filters.country,
+    platform: filters.platform,
     cohort: filters.cohort,
   });
   return `<!doctype html>

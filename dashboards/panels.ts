@@ -3,14 +3,14 @@
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
 import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
-import { IN_USER_SEGMENT, mondayOf, segmentAbResults } from '../transforms/index.ts';
+import { contentDaysSelect, IN_USER_SEGMENT, mondayOf, segmentAbResults } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
 export type Unit =
   'users' | 'ratio' | 'percent' | 'count' | 'seconds' | 'score' | 'rating' | 'p' | 'day' | 'text';
 
-export type Segment = 'country' | 'cohort';
-const EVERY_SEGMENT: readonly Segment[] = ['country', 'cohort'];
+export type Segment = 'country' | 'platform' | 'cohort';
+export const EVERY_SEGMENT: readonly Segment[] = ['country', 'platform', 'cohort'];
 const NO_SEGMENT: readonly Segment[] = [];
 
 export interface Column {
@@ -106,18 +106,19 @@ export function splitWeeks(
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 /**
- * The segment as a bitmap of user keys (country and signup month); the panels that can narrow by
- * it intersect their daily active-user bitmaps with it.
+ * The segment as a bitmap of user keys (country, platform and signup month); the panels that can
+ * narrow by it intersect their daily active-user bitmaps with it.
  */
 const SEGMENT = `(SELECT groupBitmapState(user_key) FROM dim_users WHERE ${IN_USER_SEGMENT})`;
 
-const segmented = (filters: ResolvedFilters) => filters.country !== '' || filters.cohort !== '';
+const segmented = (filters: ResolvedFilters) => EVERY_SEGMENT.some((segment) => filters[segment] !== '');
 
 const baseParams = (filters: ResolvedFilters) => ({
   pack: filters.pack,
   from: filters.from,
   to: filters.to,
   country: filters.country,
+  platform: filters.platform,
   cohort: filters.cohort,
 });
 
@@ -204,6 +205,7 @@ const summary: Panel = {
         `WITH (SELECT (sum(active_users), sum(new_users), sum(events)) FROM agg_daily_segments
                WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}
                  AND ({country:String} = '' OR country = {country:String})
+                 AND ({platform:String} = '' OR platform = {platform:String})
                  AND ({cohort:String} = '' OR signup_month = {cohort:String})) AS totals
          SELECT {period:String} AS period, {first:String} AS first_day, {last:String} AS last_day,
            totals.1 / {length:UInt32} AS avg_dau,
@@ -285,7 +287,7 @@ const retentionColumns: Column[] = [
 /**
  * Daily signup cohorts are the signup-cohort filter's users exactly: the filter keeps the cohorts
  * of its month. Weekly cohorts straddle months and first-activity cohorts mix signup months, and
- * the mart has no country, so nothing else narrows retention.
+ * the mart has no country or platform, so nothing else narrows retention.
  */
 function retentionSegments(filters: ResolvedFilters): readonly Segment[] {
   return filters.kind === 'signup' && filters.grain === 'day' ? ['cohort'] : NO_SEGMENT;
@@ -403,13 +405,60 @@ const retentionCurve: Panel = {
   },
 };
 
+/**
+ * mart_content_performance's rows for a segment, computed on request from the facts of the
+ * segment's users with the mart's own rule (so an empty segment gives the mart's rows): days
+ * {from}…{to}, one item when `{item}` is not empty. `{views}` and `{start}` are the pack's, from
+ * dim_content_events (contentEvents).
+ */
+const SEGMENT_CONTENT_DAYS = `(${contentDaysSelect(
+  `day BETWEEN {from:Date} AND {to:Date} AND ({item:String} = '' OR content_id = {item:String})
+     AND user_key IN (SELECT user_key FROM dim_users WHERE ${IN_USER_SEGMENT})`,
+  `day BETWEEN {from:Date} AND {to:Date} AND ({item:String} = '' OR content_id = {item:String})
+     AND user_id IN (SELECT user_id FROM dim_users WHERE ${IN_USER_SEGMENT})`,
+)})`;
+
+/** The pack's view and start event types, as the transforms recorded them, bound as `{views}`, `{start}`. */
+async function contentEvents(
+  warehouse: Warehouse,
+  pack: string,
+): Promise<{ views: string[]; start: string }> {
+  const [row] = await warehouse.query<{ views: string[]; start: string }>(
+    `SELECT view_event_types AS views, start_event_type AS start FROM dim_content_events WHERE pack = {pack:String} LIMIT 1`,
+    { pack },
+  );
+  if (!row)
+    throw new Error(
+      `pack ${pack} has no content event types recorded (dim_content_events); run the transforms once`,
+    );
+  return row;
+}
+
+/**
+ * Where a content panel reads its daily rows: the mart (and its weekly pre-aggregate), or with a
+ * segment filter the segment's rows computed on request (no pre-aggregate has segments); with the
+ * parameters they need.
+ */
+async function contentDays(
+  warehouse: Warehouse,
+  filters: ResolvedFilters,
+  item: string,
+): Promise<{ source: string; weekly: boolean; params: Record<string, unknown> }> {
+  if (!segmented(filters)) return { source: 'mart_content_performance', weekly: true, params: {} };
+  return {
+    source: SEGMENT_CONTENT_DAYS,
+    weekly: false,
+    params: { item, ...(await contentEvents(warehouse, filters.pack)) },
+  };
+}
+
 // Over a range, rates add the days' counts: a user counts once per day they used the item.
 const contentLeaderboard: Panel = {
   id: 'content.leaderboard',
   title: 'Content leaderboard',
   description:
-    'Items by user-days (a user counts once per day they used the item). Completion rate = completers ÷ starters, pass rate = users passing ÷ users scored, each user counted once per day; bounce = users with a single event.',
-  segments: () => NO_SEGMENT,
+    'Items by user-days (a user counts once per day they used the item). Completion rate = completers ÷ starters, pass rate = users passing ÷ users scored, each user counted once per day; bounce = users with a single event. With a segment filter, every figure and the rating count only the segment’s users.',
+  segments: () => EVERY_SEGMENT,
   columns: [
     { name: 'content_id', label: 'content', unit: 'text' },
     { name: 'title', label: 'title', unit: 'text' },
@@ -424,8 +473,17 @@ const contentLeaderboard: Panel = {
   ],
   async query(warehouse, filters) {
     // Full weeks from the weekly pre-aggregate, the days of partial weeks at either end from the
-    // daily mart; titles joined to the 25 rows shown only.
-    const { weeksFrom, weeksTo, headTo, tailFrom } = splitWeeks(filters.from, filters.to);
+    // daily mart; titles joined to the 25 rows shown only. A segment's rows are all daily: no
+    // weeks, one run of days.
+    const days = await contentDays(warehouse, filters, '');
+    const { weeksFrom, weeksTo, headTo, tailFrom } = days.weekly
+      ? splitWeeks(filters.from, filters.to)
+      : {
+          weeksFrom: shiftDay(filters.to, 1),
+          weeksTo: filters.to,
+          headTo: filters.to,
+          tailFrom: shiftDay(filters.to, 1),
+        };
     return warehouse.query<Row>(
       `SELECT ranked.content_id AS content_id, d.title AS title, ranked.content_type AS content_type,
          user_days, views, completion_rate, pass_rate, bounce_rate, rating_avg, rating_count
@@ -445,7 +503,7 @@ const contentLeaderboard: Panel = {
            UNION ALL
            SELECT content_id, content_type, unique_users, views, starters, completers, scorers, passers,
              toUInt64(round(ifNull(bounce_rate, 0) * unique_users)), ifNull(rating_avg, 0) * rating_count, rating_count
-           FROM mart_content_performance
+           FROM ${days.source}
            WHERE pack = {pack:String}
              AND (day BETWEEN {from:Date} AND {headTo:Date} OR day BETWEEN {tailFrom:Date} AND {to:Date}))
          GROUP BY content_id, content_type
@@ -454,7 +512,7 @@ const contentLeaderboard: Panel = {
                   WHERE pack = {pack:String} GROUP BY content_id, content_type) AS d
          ON d.content_id = ranked.content_id AND d.content_type = ranked.content_type
        ORDER BY user_days DESC, content_id`,
-      { ...baseParams(filters), weeksFrom, weeksTo, headTo, tailFrom },
+      { ...baseParams(filters), ...days.params, weeksFrom, weeksTo, headTo, tailFrom },
     );
   },
   chart(rows) {
@@ -476,8 +534,9 @@ const contentLeaderboard: Panel = {
 const contentTrend: Panel = {
   id: 'content.trend',
   title: 'Content item over time',
-  description: 'One item per day: its users and its rates (choose the item with the content filter).',
-  segments: () => NO_SEGMENT,
+  description:
+    'One item per day: its users and its rates (choose the item with the content filter). With a segment filter, only the segment’s users count.',
+  segments: () => EVERY_SEGMENT,
   columns: [
     { name: 'day', label: 'day', unit: 'day' },
     { name: 'unique_users', label: 'users', unit: 'users' },
@@ -487,15 +546,16 @@ const contentTrend: Panel = {
   ],
   async query(warehouse, filters) {
     if (filters.content === '') return [];
+    const days = await contentDays(warehouse, filters, filters.content);
     return warehouse.query<Row>(
       `SELECT toString(c.day) AS day, sum(c.unique_users) AS unique_users,
          if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
          if(sum(c.scorers) = 0, NULL, sum(c.passers) / sum(c.scorers)) AS pass_rate,
          if(sum(c.unique_users) = 0, NULL, sum(ifNull(c.bounce_rate, 0) * c.unique_users) / sum(c.unique_users)) AS bounce_rate
-       FROM mart_content_performance AS c
+       FROM ${days.source} AS c
        WHERE c.pack = {pack:String} AND c.content_id = {content:String} AND c.day BETWEEN {from:Date} AND {to:Date}
        GROUP BY c.day ORDER BY c.day`,
-      { ...baseParams(filters), content: filters.content },
+      { ...baseParams(filters), ...days.params, content: filters.content },
     );
   },
   chart(rows) {
@@ -521,7 +581,7 @@ const experimentResults: Panel = {
   id: 'experiments.results',
   title: 'Experiment results',
   description:
-    'Per metric and variant against control: relative lift with its 95% interval (delta method) and the same test’s p-value; the always-valid (mSPRT) p-value and interval; the p-value the decision rests on (Holm over the metrics); users still needed for 80% power at the observed lift. With a country or signup-cohort filter, every figure and the decision are the segment’s own, computed on request: a segment is one of many ways to slice, so read its decision as exploratory.',
+    'Per metric and variant against control: relative lift with its 95% interval (delta method) and the same test’s p-value; the always-valid (mSPRT) p-value and interval; the p-value the decision rests on (Holm over the metrics); users still needed for 80% power at the observed lift. With a country, platform or signup-cohort filter, every figure and the decision are the segment’s own, computed on request: a segment is one of many ways to slice, so read its decision as exploratory.',
   segments: () => EVERY_SEGMENT,
   columns: [
     { name: 'experiment', label: 'experiment', unit: 'text' },
@@ -551,7 +611,7 @@ const experimentResults: Panel = {
       const rows = await segmentAbResults(
         warehouse,
         filters.pack,
-        { country: filters.country, signupMonth: filters.cohort },
+        { country: filters.country, platform: filters.platform, signupMonth: filters.cohort },
         filters.experiment === '' ? undefined : filters.experiment,
       );
       // As the mart's query below gives them: its columns (NULL where nothing was compared), in its order.

@@ -147,6 +147,9 @@ export function buildDashboards(options: z.output<typeof dashboardsOptionsSchema
         countries: await list(
           `SELECT DISTINCT country AS value FROM dim_users WHERE pack = {pack:String} AND country != '' ORDER BY value`,
         ),
+        platforms: await list(
+          `SELECT DISTINCT platform AS value FROM dim_users WHERE pack = {pack:String} AND platform != '' ORDER BY value`,
+        ),
         cohorts: await list(
           `SELECT DISTINCT formatDateTime(signup_at, '%Y-%m') AS value FROM dim_users WHERE pack = {pack:String} ORDER BY value`,
         ),

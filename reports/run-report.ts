@@ -157,6 +157,7 @@ const filtersFor = (pack: string, from: string, to: string): ResolvedFilters => 
   from,
   to,
   country: '',
+  platform: '',
   cohort: '',
   grain: 'day',
   kind: 'first_activity',

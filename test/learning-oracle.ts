@@ -82,3 +82,14 @@ export async function insertRows(
     await postgres.query(`INSERT INTO ${table} VALUES ${placeholders.join(', ')}`, chunk.flat());
   }
 }
+
+/**
+ * dim_users' segment columns as the learning pack defines them, from the source tables: the
+ * country of the profile, the platform (device_info.platform) of the user's first session, the
+ * signup day. Columns user_id, country, platform, signup_day.
+ */
+export const LEARNING_USERS_ORACLE = `SELECT u.id::text AS user_id, coalesce(p.country_code, '') AS country,
+    coalesce((SELECT s.device_info->>'platform' FROM user_sessions s WHERE s.user_id = u.id
+              ORDER BY s.created_at, s.id::text LIMIT 1), '') AS platform,
+    u.created_at::date AS signup_day
+  FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id`;

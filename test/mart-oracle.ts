@@ -123,19 +123,62 @@ export function contentWeeklyOracle(daily: string): string {
 }
 
 /**
- * agg_daily_segments: per day, country and signup month, active users, events and signups;
- * `users` is a SELECT of (user_id, country, signup_day). Users absent from it count in no segment.
+ * agg_daily_segments: per day, country, signup month and platform, active users, events and
+ * signups; `users` is a SELECT of (user_id, country, platform, signup_day). Users absent from it
+ * count in no segment.
  */
 export function dailySegmentsOracle(users: string): string {
   return `WITH u AS (${users}),
     activity AS (SELECT ts::date AS day, user_id, count(*) AS events FROM oracle_facts GROUP BY 1, 2),
     counted AS (
       SELECT a.day, coalesce(u.country, '') AS country, coalesce(to_char(u.signup_day, 'YYYY-MM'), '') AS signup_month,
-        1 AS active, a.events, 0 AS signups
+        coalesce(u.platform, '') AS platform, 1 AS active, a.events, 0 AS signups
       FROM activity a LEFT JOIN u ON u.user_id = a.user_id
       UNION ALL
-      SELECT signup_day, country, to_char(signup_day, 'YYYY-MM'), 0, 0, 1 FROM u)
-    SELECT day::text AS day, country, signup_month, sum(active) AS active_users, sum(events) AS events,
+      SELECT signup_day, country, to_char(signup_day, 'YYYY-MM'), platform, 0, 0, 1 FROM u)
+    SELECT day::text AS day, country, signup_month, platform, sum(active) AS active_users, sum(events) AS events,
       sum(signups) AS new_users
-    FROM counted GROUP BY 1, 2, 3`;
+    FROM counted GROUP BY 1, 2, 3, 4`;
+}
+
+/**
+ * The Content leaderboard (the top 25 items by user-days) over the days from…to, counting only the
+ * users `segment` (a SELECT of user_id) yields: per item, user-days, views, completion, pass and
+ * bounce rates over the days' distinct users, and the ratings those users gave
+ * (`ratings`: a SELECT of user_id, day, content_id, content_type, rating).
+ */
+export function segmentLeaderboardOracle(
+  views: readonly string[],
+  start: string,
+  ratings: string,
+  segment: string,
+  from: string,
+  to: string,
+): string {
+  return `WITH segment AS (${segment}),
+    per_user AS (
+      SELECT ts::date AS day, content_id, content_type, user_id, count(*) AS events,
+        count(*) FILTER (WHERE event_type IN ${list(views)}) AS views,
+        count(*) FILTER (WHERE event_type = '${start}') AS starts, sum(is_completion) AS completions,
+        count(score) AS scored,
+        count(*) FILTER (WHERE score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed
+      FROM oracle_facts
+      WHERE content_id <> '' AND ts::date BETWEEN '${from}' AND '${to}' AND user_id IN (SELECT user_id FROM segment)
+      GROUP BY 1, 2, 3, 4),
+    activity AS (
+      SELECT content_id, content_type, count(*) AS user_days, sum(views) AS views,
+        count(*) FILTER (WHERE starts > 0 OR completions > 0) AS starters,
+        count(*) FILTER (WHERE completions > 0) AS completers, count(*) FILTER (WHERE scored > 0) AS scorers,
+        count(*) FILTER (WHERE passed > 0) AS passers, count(*) FILTER (WHERE events = 1) AS bounced
+      FROM per_user GROUP BY 1, 2),
+    rated AS (
+      SELECT content_id, content_type, count(*) AS rating_count, sum(rating) AS rating_sum FROM (${ratings}) r
+      WHERE day BETWEEN '${from}' AND '${to}' AND user_id IN (SELECT user_id FROM segment) GROUP BY 1, 2)
+    SELECT coalesce(a.content_id, r.content_id) AS content_id, coalesce(a.content_type, r.content_type) AS content_type,
+      coalesce(a.user_days, 0) AS user_days, coalesce(a.views, 0) AS views,
+      a.completers::float8 / nullif(a.starters, 0) AS completion_rate,
+      a.passers::float8 / nullif(a.scorers, 0) AS pass_rate, a.bounced::float8 / nullif(a.user_days, 0) AS bounce_rate,
+      r.rating_sum::float8 / nullif(r.rating_count, 0) AS rating_avg, coalesce(r.rating_count, 0) AS rating_count
+    FROM activity a FULL JOIN rated r USING (content_id, content_type)
+    ORDER BY 3 DESC, content_id COLLATE "C" LIMIT 25`;
 }

@@ -11,3 +11,4 @@ export {
 } from './marts/ab-results.ts';
 export { lineageOf } from './lineage.ts';
 export { mondayOf } from './marts/content-weekly.ts';
+export { contentDaysSelect } from './marts/content-performance.ts';

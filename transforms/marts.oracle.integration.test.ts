@@ -3,7 +3,7 @@
 // to them — and compared with what the transforms built in ClickHouse: counts exactly, rates and
 // means to 1e-9. MongoDB is the stand-in unless TRIBUTARY_MONGO_URL names a real server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDocumentsIntoPostgres } from '../test/learning-oracle.ts';
+import { LEARNING_USERS_ORACLE, loadDocumentsIntoPostgres } from '../test/learning-oracle.ts';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
 import { MONGO_SERVER } from '../test/mongo.ts';
 import {
@@ -15,8 +15,11 @@ import {
   DAU_ORACLE,
   expectSameRows,
   retentionOracle,
+  segmentLeaderboardOracle,
   type Row,
 } from '../test/mart-oracle.ts';
+import { panelById } from '../dashboards/panels.ts';
+import { filtersSchema } from '../dashboards/filters.ts';
 import { learningPack } from '../packs/learning/index.ts';
 import { LEARNING_AB_METRICS } from '../packs/learning/mapping.ts';
 import { segmentAbResults } from './marts/ab-results.ts';
@@ -24,12 +27,14 @@ import { runTransforms } from './run.ts';
 
 const PACK = 'learning';
 const VIEWS = learningPack.mapping(SOURCE).viewEventTypes;
+/** The pack's ratings, one row per review (user_id, day, content_id, content_type, rating). */
+const RATINGS_ORACLE = `SELECT user_id::text AS user_id, created_at::date AS day, lesson_id::text AS content_id,
+    'lesson' AS content_type, rating FROM lesson_reviews WHERE rating IS NOT NULL AND lesson_id IS NOT NULL`;
 const CONTENT_ORACLE = contentPerformanceOracle(
   VIEWS,
   'lesson_start',
-  `SELECT created_at::date AS day, lesson_id::text AS content_id, 'lesson' AS content_type,
-     count(*) AS rating_count, sum(rating) AS rating_sum
-   FROM lesson_reviews WHERE rating IS NOT NULL AND lesson_id IS NOT NULL GROUP BY 1, 2, 3`,
+  `SELECT day, content_id, content_type, count(*) AS rating_count, sum(rating) AS rating_sum
+   FROM (${RATINGS_ORACLE}) r GROUP BY 1, 2, 3`,
 );
 let data: LearningWarehouse;
 
@@ -95,20 +100,85 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
     );
   });
 
-  it('agg_daily_segments', async () => {
-    const rows =
-      await mart(`SELECT toString(day) AS day, country, signup_month, active_users, events, new_users
-      FROM agg_daily_segments WHERE pack = {pack:String}`);
+  it("dim_users' segment columns: country, platform (the first session's) and signup day", async () => {
+    const rows = await mart(`SELECT user_id, country, platform, toString(toDate(signup_at)) AS signup_day
+      FROM dim_users WHERE pack = {pack:String}`);
     expectSameRows(
       rows,
       await oracle(
-        dailySegmentsOracle(`SELECT u.id::text AS user_id, coalesce(p.country_code, '') AS country,
-            u.created_at::date AS signup_day FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id`),
+        `SELECT user_id, country, platform, signup_day::text AS signup_day FROM (${LEARNING_USERS_ORACLE}) u`,
       ),
-      ['day', 'country', 'signup_month'],
+      ['user_id'],
     );
-    // Not vacuous: more than one country is counted.
+    // Not vacuous: several platforms, and users who never opened a session have none.
+    expect(
+      new Set(rows.map((row) => row.platform).filter((platform) => platform !== '')).size,
+    ).toBeGreaterThan(1);
+  });
+
+  it('agg_daily_segments', async () => {
+    const rows =
+      await mart(`SELECT toString(day) AS day, country, signup_month, platform, active_users, events, new_users
+      FROM agg_daily_segments WHERE pack = {pack:String}`);
+    expectSameRows(rows, await oracle(dailySegmentsOracle(LEARNING_USERS_ORACLE)), [
+      'day',
+      'country',
+      'signup_month',
+      'platform',
+    ]);
+    // Not vacuous: more than one country and more than one platform are counted.
     expect(new Set(rows.map((row) => row.country)).size).toBeGreaterThan(1);
+    expect(new Set(rows.map((row) => row.platform)).size).toBeGreaterThan(1);
+  });
+
+  it("the Content leaderboard narrowed to a country, to a platform: the segment's users only, against the oracle", async () => {
+    const [range] = await oracle(
+      `SELECT min(ts::date)::text AS first, max(ts::date)::text AS last FROM oracle_facts`,
+    );
+    const from = String(range?.first);
+    const to = String(range?.last);
+    // The country and the platform with the most content facts: neither is everyone, neither is empty.
+    const busiest = async (column: 'country' | 'platform') =>
+      String(
+        (
+          await oracle(`SELECT u.${column} AS value FROM oracle_facts f JOIN (${LEARNING_USERS_ORACLE}) u USING (user_id)
+            WHERE f.content_id <> '' AND u.${column} <> '' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`)
+        )[0]?.value,
+      );
+    const leaderboard = panelById('content.leaderboard');
+    if (!leaderboard) throw new Error('no content leaderboard panel');
+    const whole = await leaderboard.query(data.warehouse, {
+      ...filtersSchema.parse({ pack: PACK }),
+      from,
+      to,
+    });
+    const userDays = (rows: Row[]) => rows.reduce((sum, row) => sum + Number(row.user_days), 0);
+    for (const column of ['country', 'platform'] as const) {
+      const value = await busiest(column);
+      const shown = await leaderboard.query(data.warehouse, {
+        ...filtersSchema.parse({ pack: PACK, [column]: value }),
+        from,
+        to,
+      });
+      const expected = await oracle(
+        segmentLeaderboardOracle(
+          VIEWS,
+          'lesson_start',
+          RATINGS_ORACLE,
+          `SELECT user_id FROM (${LEARNING_USERS_ORACLE}) u WHERE ${column} = '${value}'`,
+          from,
+          to,
+        ),
+      );
+      expectSameRows(
+        shown.map(({ title: _title, ...row }) => row),
+        expected,
+        ['content_id', 'content_type'],
+      );
+      // Not vacuous: the segment is a real part of the whole, and rated items are among those shown.
+      expect(userDays(shown), `${column} ${value}`).toBeLessThan(userDays(whole));
+      expect(shown.some((row) => Number(row.rating_count) > 0)).toBe(true);
+    }
   });
 
   it('every rate of mart_content_performance is in [0, 1]', async () => {
@@ -168,20 +238,26 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
     );
   });
 
-  it("A/B results for a segment (country, signup month): the segment's users against the oracle; no segment is the mart itself", async () => {
-    const users = `SELECT u.id::text AS user_id, coalesce(p.country_code, '') AS country,
-        to_char(u.created_at::date, 'YYYY-MM') AS signup_month
-      FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id`;
+  it("A/B results for a segment (country, platform, signup month): the segment's users against the oracle; no segment is the mart itself", async () => {
+    const users = `SELECT user_id, country, platform, to_char(signup_day, 'YYYY-MM') AS signup_month
+      FROM (${LEARNING_USERS_ORACLE}) u`;
     // The segments most exposed users fall in: not vacuous.
-    const [busiest] = await oracle(`SELECT country, signup_month, count(*) AS n
+    const [busiest] = await oracle(`SELECT country, platform, signup_month, count(*) AS n
       FROM (${users}) u JOIN oracle_exposures e ON e.user_id = u.user_id
-      WHERE country <> '' GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 1`);
+      WHERE country <> '' AND platform <> '' GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT 1`);
     const country = String(busiest?.country);
+    const platform = String(busiest?.platform);
     const signupMonth = String(busiest?.signup_month);
     const cases = [
-      { country, signupMonth: '', where: `country = '${country}'` },
-      { country: '', signupMonth, where: `signup_month = '${signupMonth}'` },
-      { country, signupMonth, where: `country = '${country}' AND signup_month = '${signupMonth}'` },
+      { country, platform: '', signupMonth: '', where: `country = '${country}'` },
+      { country: '', platform, signupMonth: '', where: `platform = '${platform}'` },
+      { country: '', platform: '', signupMonth, where: `signup_month = '${signupMonth}'` },
+      {
+        country,
+        platform,
+        signupMonth,
+        where: `country = '${country}' AND platform = '${platform}' AND signup_month = '${signupMonth}'`,
+      },
     ];
     for (const segment of cases) {
       const expected = await oracle(
@@ -225,7 +301,13 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
       'decision',
     ];
     expectSameRows(
-      ((await segmentAbResults(data.warehouse, PACK, { country: '', signupMonth: '' })) as Row[]).map((row) =>
+      (
+        (await segmentAbResults(data.warehouse, PACK, {
+          country: '',
+          platform: '',
+          signupMonth: '',
+        })) as Row[]
+      ).map((row) =>
         Object.fromEntries(['experiment', 'variant', 'metric', ...columns].map((c) => [c, row[c] ?? null])),
       ),
       await mart(

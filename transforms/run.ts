@@ -267,7 +267,7 @@ async function rebuildDimensions(
     {
       table: 'dim_users',
       source: mapping.users,
-      columns: 'user_id, signup_at, country, timezone, status',
+      columns: 'user_id, signup_at, country, platform, timezone, status',
       userKeys: true,
     },
     {

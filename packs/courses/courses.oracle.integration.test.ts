@@ -109,6 +109,22 @@ async function martsText(): Promise<Record<string, string>> {
 }
 
 describe(`courses marts against an independent MariaDB oracle (${MYSQL_SERVER})`, () => {
+  it("dim_users' platform: the device_info of each student's first session", async () => {
+    const rows = await mart(`SELECT user_id, platform FROM dim_users WHERE pack = {pack:String}`);
+    expectSameRows(
+      rows,
+      await oracle(`SELECT CAST(u.id AS CHAR) AS user_id,
+          COALESCE((SELECT s.device_info FROM user_db.user_session s WHERE s.user_id = u.id
+                    ORDER BY s.created_at, s.id LIMIT 1), '') AS platform
+        FROM user_db.user u WHERE u.role = 'STUDENT'`),
+      ['user_id'],
+    );
+    // Not vacuous: students came from more than one platform.
+    expect(
+      new Set(rows.map((row) => row.platform).filter((platform) => platform !== '')).size,
+    ).toBeGreaterThan(1);
+  });
+
   it('mart_daily_user_metrics', async () => {
     expectSameRows(
       await mart(`SELECT toString(day) AS day, user_id, events, sessions, active_seconds, content_views, completions,

@@ -117,11 +117,15 @@ export function coursesMapping(source: string): PackMapping {
       },
     ],
     users: {
-      mirrors: [mirror('user', 'user'), mirror('user', 'user_profile')],
+      mirrors: [mirror('user', 'user'), mirror('user', 'user_profile'), mirror('user', 'user_session')],
+      // Platform: the device_info (web, ios, android) of the user's first session.
       select: `SELECT toString(u.id) AS user_id, toDateTime64(u.created_at, 3, 'UTC') AS signup_at,
-          coalesce(p.location, '') AS country, coalesce(p.timezone, '') AS timezone, coalesce(u.status, '') AS status
+          coalesce(p.location, '') AS country, coalesce(s.platform, '') AS platform,
+          coalesce(p.timezone, '') AS timezone, coalesce(u.status, '') AS status
         FROM ${live('user', 'user')} AS u
         LEFT JOIN ${live('user', 'user_profile')} AS p ON p.user_id = u.id
+        LEFT JOIN (SELECT user_id, argMin(ifNull(device_info, ''), (created_at, id)) AS platform
+                   FROM ${live('user', 'user_session')} GROUP BY user_id) AS s ON s.user_id = u.id
         WHERE u.role = 'STUDENT'`,
     },
     content: {

@@ -79,11 +79,16 @@ export function learningMapping(source: string): PackMapping {
       },
     ],
     users: {
-      mirrors: [mirror('users'), mirror('user_profiles')],
+      mirrors: [mirror('users'), mirror('user_profiles'), mirror('user_sessions')],
+      // Platform: device_info.platform of the user's first session (earliest created_at, then id),
+      // where they came from; users table and profile do not say.
       select: `SELECT toString(u.id) AS user_id, toDateTime64(u.created_at, 3, 'UTC') AS signup_at,
-          coalesce(p.country_code, '') AS country, coalesce(p.timezone, '') AS timezone, coalesce(u.status, '') AS status
+          coalesce(p.country_code, '') AS country, coalesce(s.platform, '') AS platform,
+          coalesce(p.timezone, '') AS timezone, coalesce(u.status, '') AS status
         FROM (SELECT * FROM ${mirror('users')} FINAL WHERE _is_deleted = 0) AS u
-        LEFT JOIN (SELECT * FROM ${mirror('user_profiles')} FINAL WHERE _is_deleted = 0) AS p ON p.user_id = u.id`,
+        LEFT JOIN (SELECT * FROM ${mirror('user_profiles')} FINAL WHERE _is_deleted = 0) AS p ON p.user_id = u.id
+        LEFT JOIN (SELECT user_id, argMin(JSONExtractString(ifNull(device_info, ''), 'platform'), (created_at, toString(id))) AS platform
+                   FROM ${mirror('user_sessions')} FINAL WHERE _is_deleted = 0 GROUP BY user_id) AS s ON s.user_id = u.id`,
     },
     content: {
       mirrors: [mirror('lessons'), mirror('paragraphs'), mirror('words')],

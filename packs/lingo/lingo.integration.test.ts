@@ -109,6 +109,23 @@ function martChanges(before: Record<string, string[]>, after: Record<string, str
 }
 
 describe('lingo: generic marts against a Postgres oracle', () => {
+  it("dim_users' platform: the one each learner's first app open names", async () => {
+    const rows = await mart(`SELECT user_id, platform FROM dim_users WHERE pack = {pack:String}`);
+    expectSameRows(
+      rows,
+      await oracle(`SELECT u.id::text AS user_id,
+          coalesce((SELECT l.activity_data->>'platform' FROM user_activity_log l
+                    WHERE l.user_id = u.id AND l.activity_type = 'login'
+                    ORDER BY l.created_at, l.id::text LIMIT 1), '') AS platform
+        FROM users u`),
+      ['user_id'],
+    );
+    // Not vacuous: learners came from more than one platform.
+    expect(
+      new Set(rows.map((row) => row.platform).filter((platform) => platform !== '')).size,
+    ).toBeGreaterThan(1);
+  });
+
   it('mart_daily_user_metrics', async () => {
     expectSameRows(
       await mart(`SELECT toString(day) AS day, user_id, events, sessions, active_seconds, content_views, completions,

@@ -59,10 +59,15 @@ export function lingoMapping(source: string): PackMapping {
     ],
     ratings: [],
     users: {
-      mirrors: [mirror('users')],
-      select: `SELECT toString(id) AS user_id, toDateTime64(created_at, 3, 'UTC') AS signup_at, '' AS country,
-          coalesce(timezone, '') AS timezone, if(is_email_verified, 'verified', 'unverified') AS status
-        FROM ${mirror('users')} FINAL WHERE _is_deleted = 0`,
+      mirrors: [mirror('users'), mirror('user_activity_log')],
+      // Platform: the one the user's first app open ('login' in the activity log) names.
+      select: `SELECT toString(u.id) AS user_id, toDateTime64(u.created_at, 3, 'UTC') AS signup_at, '' AS country,
+          coalesce(l.platform, '') AS platform, coalesce(u.timezone, '') AS timezone,
+          if(u.is_email_verified, 'verified', 'unverified') AS status
+        FROM (SELECT * FROM ${mirror('users')} FINAL WHERE _is_deleted = 0) AS u
+        LEFT JOIN (SELECT user_id, argMin(JSONExtractString(ifNull(activity_data, ''), 'platform'), (created_at, toString(id))) AS platform
+                   FROM ${mirror('user_activity_log')} FINAL
+                   WHERE _is_deleted = 0 AND activity_type = 'login' GROUP BY user_id) AS l ON l.user_id = u.id`,
     },
     content: {
       // A lesson's title places it in its course: section / unit / lesson.

@@ -88,14 +88,20 @@ export function postbookMapping(source: string): PackMapping {
     ],
     ratings: [],
     users: {
-      mirrors: [mirror('users'), mirror('user_profiles')],
+      mirrors: [mirror('users'), mirror('user_profiles'), mirror('user_login_history')],
+      // Platform: the device_type (Mobile, Web, Desktop) of the user's first successful login still
+      // in the history (Auth keeps 90 days of it).
       select: `SELECT toString(u.user_id) AS user_id, toDateTime64(u.created_at, 3, 'UTC') AS signup_at,
           JSONExtractString(ifNull(p.doc, ''), 'location', 'country') AS country,
+          coalesce(l.platform, '') AS platform,
           JSONExtractString(ifNull(p.doc, ''), 'accountSettings', 'timezone') AS timezone,
           coalesce(u.account_status, '') AS status
         FROM (SELECT * FROM ${mirror('users')} FINAL WHERE _is_deleted = 0) AS u
         LEFT JOIN (SELECT userId, doc FROM ${mirror('user_profiles')} FINAL WHERE _is_deleted = 0) AS p
-          ON p.userId = toString(u.user_id)`,
+          ON p.userId = toString(u.user_id)
+        LEFT JOIN (SELECT user_id, argMin(ifNull(device_type, ''), (login_at, login_id)) AS platform
+                   FROM ${mirror('user_login_history')} FINAL
+                   WHERE _is_deleted = 0 AND login_status = 'Success' GROUP BY user_id) AS l ON l.user_id = u.user_id`,
     },
     content: {
       mirrors: [mirror('posts')],

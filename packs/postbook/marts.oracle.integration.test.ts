@@ -66,6 +66,23 @@ const ORACLE_POST_ENGAGEMENT = `
   WHERE p.event_type = 'post' GROUP BY 1, 2, 3`;
 
 describe(`postbook marts against an independent Postgres oracle (documents from the ${MONGO_SERVER})`, () => {
+  it("dim_users' platform: the device_type of each member's first successful login in the history", async () => {
+    const rows = await mart(`SELECT user_id, platform FROM dim_users WHERE pack = {pack:String}`);
+    expectSameRows(
+      rows,
+      await oracle(`SELECT u.user_id::text AS user_id,
+          coalesce((SELECT h.device_type FROM user_login_history h
+                    WHERE h.user_id = u.user_id AND h.login_status = 'Success'
+                    ORDER BY h.login_at, h.login_id LIMIT 1), '') AS platform
+        FROM users u`),
+      ['user_id'],
+    );
+    // Not vacuous: members logged in from more than one kind of device.
+    expect(
+      new Set(rows.map((row) => row.platform).filter((platform) => platform !== '')).size,
+    ).toBeGreaterThan(1);
+  });
+
   it('mart_daily_user_metrics', async () => {
     expectSameRows(
       await mart(`SELECT toString(day) AS day, user_id, events, sessions, active_seconds, content_views, completions,

@@ -79,9 +79,11 @@ export function shopMapping(source: string): PackMapping {
         mirror('user_preferences', 'user'),
       ],
       // The auth service owns the account; the user service the country (default address) and
-      // time zone (preferences), joined through the profile's user_id.
+      // time zone (preferences), joined through the profile's user_id. No service records the
+      // platform a user comes from (seed 002 has no device or session table): it stays empty.
       select: `SELECT toString(u.id) AS user_id, toDateTime64(u.created_at, 3, 'UTC') AS signup_at,
-          coalesce(a.country, '') AS country, coalesce(pr.timezone, '') AS timezone, coalesce(u.status, '') AS status
+          coalesce(a.country, '') AS country, '' AS platform, coalesce(pr.timezone, '') AS timezone,
+          coalesce(u.status, '') AS status
         FROM (SELECT id, created_at, status FROM ${mirror('users', 'auth')} FINAL WHERE _is_deleted = 0) AS u
         LEFT JOIN (SELECT id, user_id FROM ${mirror('user_profiles', 'user')} FINAL WHERE _is_deleted = 0) AS p
           ON p.user_id = u.id

@@ -26,16 +26,17 @@ export const AB_MEASURES = [
 const EXPOSURES = bookkeepingTable('ab_exposures');
 
 /**
- * dim_users' rows of a segment: the pack's users of a country and a signup month (YYYY-MM), bound as
- * `{pack}`, `{country}` and `{cohort}`; an empty value matches everyone.
+ * dim_users' rows of a segment: the pack's users of a country, a platform and a signup month
+ * (YYYY-MM), bound as `{pack}`, `{country}`, `{platform}` and `{cohort}`; an empty value matches everyone.
  */
 export const IN_USER_SEGMENT = `pack = {pack:String}
   AND ({country:String} = '' OR country = {country:String})
+  AND ({platform:String} = '' OR platform = {platform:String})
   AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})`;
 
 /** Whether the segment leaves anyone out: everyone includes the exposed users dim_users lacks. */
 const narrows = (segment: UserSegment | undefined) =>
-  segment !== undefined && (segment.country !== '' || segment.signupMonth !== '');
+  segment !== undefined && (segment.country !== '' || segment.platform !== '' || segment.signupMonth !== '');
 
 /** A sample-ratio mismatch this unlikely under the configured split means the assignment is broken. */
 export const SRM_ALPHA = 0.001;
@@ -50,9 +51,10 @@ interface VariantSums {
   [sum: string]: number | string;
 }
 
-/** Users by country and signup month (`YYYY-MM`), as dim_users has them; empty is everyone. */
+/** Users by country, platform and signup month (`YYYY-MM`), as dim_users has them; empty is everyone. */
 export interface UserSegment {
   country: string;
+  platform: string;
   signupMonth: string;
 }
 
@@ -386,7 +388,14 @@ async function variantSums(
            FROM agg_ab_users WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}
              ${narrows(segment) ? `AND user_key IN (SELECT user_key FROM dim_users WHERE ${IN_USER_SEGMENT})` : ''})
      GROUP BY experiment, variant ORDER BY experiment, variant`,
-    { pack, experiments, end, country: segment?.country ?? '', cohort: segment?.signupMonth ?? '' },
+    {
+      pack,
+      experiments,
+      end,
+      country: segment?.country ?? '',
+      platform: segment?.platform ?? '',
+      cohort: segment?.signupMonth ?? '',
+    },
   );
   return rows.map((row) => {
     const result: VariantSums = {

@@ -13,18 +13,17 @@ import type { PackMapping } from '../../packs/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { replaceDays, type DaySelection } from './partitions.ts';
 
-export async function recomputeContentPerformance(
-  warehouse: Warehouse,
-  pack: string,
-  mapping: PackMapping,
-  days: DaySelection,
-): Promise<void> {
-  await replaceDays(warehouse, 'mart_content_performance', pack, days, {
-    // One group per (day, content): a day's events on one item come from a handful of users, so
-    // the users are a sorted array, not a second level of groups (a group per user and item was
-    // half the cost). In the sorted array, distinct users are runs of equal keys, and users with
-    // exactly one event (bounces) are runs of length one.
-    select: `SELECT {pack:String} AS pack, day, content_id, content_type,
+/**
+ * The mart's rows (every column, `{pack}` first) from the facts `activity` and `ratings` choose:
+ * conditions on fact_activity and fact_ratings, with `{pack}`, `{views}` and `{start}` bound. The
+ * mart takes whole days; a dashboard takes a segment's users, so its rates follow the same rule.
+ */
+export function contentDaysSelect(activity: string, ratings: string): string {
+  // One group per (day, content): a day's events on one item come from a handful of users, so
+  // the users are a sorted array, not a second level of groups (a group per user and item was
+  // half the cost). In the sorted array, distinct users are runs of equal keys, and users with
+  // exactly one event (bounces) are runs of length one.
+  return `SELECT {pack:String} AS pack, day, content_id, content_type,
         length(arrayCompact(users)) AS unique_users, views, completions,
         if(starters = 0, NULL, completers / starters) AS completion_rate,
         if(unique_users = 0, NULL, seconds / unique_users) AS avg_time_spent_s,
@@ -49,13 +48,32 @@ export async function recomputeContentPerformance(
        FROM (
          SELECT day, content_id, content_type, user_key, true AS is_event, event_type, is_completion,
              duration_s, score, max_score, 0 AS rating
-         FROM fact_activity WHERE pack = {pack:String} AND content_id != '' AND day IN {days:Array(Date)}
+         FROM fact_activity WHERE pack = {pack:String} AND content_id != '' AND ${activity}
          UNION ALL
          SELECT day, content_id, content_type, 0, false, '', 0, 0, NULL, NULL, rating
-         FROM fact_ratings WHERE pack = {pack:String} AND day IN {days:Array(Date)}
+         FROM fact_ratings WHERE pack = {pack:String} AND ${ratings}
        )
        GROUP BY day, content_id, content_type
-     )`,
+     )`;
+}
+
+/** What the mapping counts as viewing and starting content, for the dashboards' segment rows. */
+async function recordContentEvents(warehouse: Warehouse, pack: string, mapping: PackMapping): Promise<void> {
+  await warehouse.command('DELETE FROM dim_content_events WHERE pack = {pack:String}', { pack });
+  await warehouse.insert('dim_content_events', [
+    { pack, view_event_types: mapping.viewEventTypes, start_event_type: mapping.startEventType },
+  ]);
+}
+
+export async function recomputeContentPerformance(
+  warehouse: Warehouse,
+  pack: string,
+  mapping: PackMapping,
+  days: DaySelection,
+): Promise<void> {
+  await recordContentEvents(warehouse, pack, mapping);
+  await replaceDays(warehouse, 'mart_content_performance', pack, days, {
+    select: contentDaysSelect('day IN {days:Array(Date)}', 'day IN {days:Array(Date)}'),
     allDays: `SELECT day FROM fact_activity WHERE pack = {pack:String}
         UNION ALL SELECT day FROM fact_ratings WHERE pack = {pack:String}`,
     params: { views: mapping.viewEventTypes, start: mapping.startEventType },
