@@ -3,7 +3,13 @@
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
 import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
-import { contentDaysSelect, IN_USER_SEGMENT, mondayOf, segmentAbResults } from '../transforms/index.ts';
+import {
+  IN_SEGMENT_CELL,
+  IN_USER_SEGMENT,
+  mondayOf,
+  SEGMENT_CONTENT_DAYS,
+  segmentAbResults,
+} from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
 export type Unit =
@@ -204,9 +210,7 @@ const summary: Panel = {
       const [row] = await warehouse.query<Row>(
         `WITH (SELECT (sum(active_users), sum(new_users), sum(events)) FROM agg_daily_segments
                WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}
-                 AND ({country:String} = '' OR country = {country:String})
-                 AND ({platform:String} = '' OR platform = {platform:String})
-                 AND ({cohort:String} = '' OR signup_month = {cohort:String})) AS totals
+                 AND ${IN_SEGMENT_CELL}) AS totals
          SELECT {period:String} AS period, {first:String} AS first_day, {last:String} AS last_day,
            totals.1 / {length:UInt32} AS avg_dau,
            ${activeUsers} FROM agg_daily_active_users
@@ -406,50 +410,16 @@ const retentionCurve: Panel = {
 };
 
 /**
- * mart_content_performance's rows for a segment, computed on request from the facts of the
- * segment's users with the mart's own rule (so an empty segment gives the mart's rows): days
- * {from}…{to}, one item when `{item}` is not empty. `{views}` and `{start}` are the pack's, from
- * dim_content_events (contentEvents).
- */
-const SEGMENT_CONTENT_DAYS = `(${contentDaysSelect(
-  `day BETWEEN {from:Date} AND {to:Date} AND ({item:String} = '' OR content_id = {item:String})
-     AND user_key IN (SELECT user_key FROM dim_users WHERE ${IN_USER_SEGMENT})`,
-  `day BETWEEN {from:Date} AND {to:Date} AND ({item:String} = '' OR content_id = {item:String})
-     AND user_id IN (SELECT user_id FROM dim_users WHERE ${IN_USER_SEGMENT})`,
-)})`;
-
-/** The pack's view and start event types, as the transforms recorded them, bound as `{views}`, `{start}`. */
-async function contentEvents(
-  warehouse: Warehouse,
-  pack: string,
-): Promise<{ views: string[]; start: string }> {
-  const [row] = await warehouse.query<{ views: string[]; start: string }>(
-    `SELECT view_event_types AS views, start_event_type AS start FROM dim_content_events WHERE pack = {pack:String} LIMIT 1`,
-    { pack },
-  );
-  if (!row)
-    throw new Error(
-      `pack ${pack} has no content event types recorded (dim_content_events); run the transforms once`,
-    );
-  return row;
-}
-
-/**
  * Where a content panel reads its daily rows: the mart (and its weekly pre-aggregate), or with a
- * segment filter the segment's rows computed on request (no pre-aggregate has segments); with the
- * parameters they need.
+ * segment filter the segment's cells of agg_content_segments added up (no weekly pre-aggregate has
+ * segments); with the parameters they need.
  */
-async function contentDays(
-  warehouse: Warehouse,
+function contentDays(
   filters: ResolvedFilters,
   item: string,
-): Promise<{ source: string; weekly: boolean; params: Record<string, unknown> }> {
+): { source: string; weekly: boolean; params: Record<string, unknown> } {
   if (!segmented(filters)) return { source: 'mart_content_performance', weekly: true, params: {} };
-  return {
-    source: SEGMENT_CONTENT_DAYS,
-    weekly: false,
-    params: { item, ...(await contentEvents(warehouse, filters.pack)) },
-  };
+  return { source: `(${SEGMENT_CONTENT_DAYS})`, weekly: false, params: { item } };
 }
 
 // Over a range, rates add the days' counts: a user counts once per day they used the item.
@@ -475,7 +445,7 @@ const contentLeaderboard: Panel = {
     // Full weeks from the weekly pre-aggregate, the days of partial weeks at either end from the
     // daily mart; titles joined to the 25 rows shown only. A segment's rows are all daily: no
     // weeks, one run of days.
-    const days = await contentDays(warehouse, filters, '');
+    const days = contentDays(filters, '');
     const { weeksFrom, weeksTo, headTo, tailFrom } = days.weekly
       ? splitWeeks(filters.from, filters.to)
       : {
@@ -546,7 +516,7 @@ const contentTrend: Panel = {
   ],
   async query(warehouse, filters) {
     if (filters.content === '') return [];
-    const days = await contentDays(warehouse, filters, filters.content);
+    const days = contentDays(filters, filters.content);
     return warehouse.query<Row>(
       `SELECT toString(c.day) AS day, sum(c.unique_users) AS unique_users,
          if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,

@@ -3,7 +3,6 @@ export { existingTables, recomputeMarts, runTransforms } from './run.ts';
 export type { TransformOptions, TransformResult } from './run.ts';
 export {
   AB_MEASURES,
-  IN_USER_SEGMENT,
   recomputeAbResults,
   segmentAbResults,
   SRM_ALPHA,
@@ -11,4 +10,5 @@ export {
 } from './marts/ab-results.ts';
 export { lineageOf } from './lineage.ts';
 export { mondayOf } from './marts/content-weekly.ts';
-export { contentDaysSelect } from './marts/content-performance.ts';
+export { SEGMENT_CONTENT_DAYS } from './marts/content-performance.ts';
+export { IN_SEGMENT_CELL, IN_USER_SEGMENT } from './marts/segments.ts';

@@ -13,6 +13,7 @@
 import type { AbMetric, PackMapping } from '../../packs/index.ts';
 import { bookkeepingTable, quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { daysCondition, insertInto, replacePartitions, type DaySelection } from './partitions.ts';
+import { IN_USER_SEGMENT } from './segments.ts';
 import { chiSquareGoodnessOfFit, compare, cupedAdjust, lift, type CovariateSummary } from '../stats/tests.ts';
 
 /** The per-user measures agg_ab_users keeps; a pack names its metrics after them (AbMetric). */
@@ -24,15 +25,6 @@ export const AB_MEASURES = [
 ] as const satisfies readonly AbMetric['measure'][];
 
 const EXPOSURES = bookkeepingTable('ab_exposures');
-
-/**
- * dim_users' rows of a segment: the pack's users of a country, a platform and a signup month
- * (YYYY-MM), bound as `{pack}`, `{country}`, `{platform}` and `{cohort}`; an empty value matches everyone.
- */
-export const IN_USER_SEGMENT = `pack = {pack:String}
-  AND ({country:String} = '' OR country = {country:String})
-  AND ({platform:String} = '' OR platform = {platform:String})
-  AND ({cohort:String} = '' OR formatDateTime(signup_at, '%Y-%m') = {cohort:String})`;
 
 /** Whether the segment leaves anyone out: everyone includes the exposed users dim_users lacks. */
 const narrows = (segment: UserSegment | undefined) =>
