@@ -4,10 +4,11 @@
 // definitions, so a chart in an e-mail is the chart on the page.
 import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
 import {
+  CONTENT_DAY_COUNTS,
   IN_SEGMENT_CELL,
   IN_USER_SEGMENT,
   mondayOf,
-  SEGMENT_CONTENT_DAYS,
+  SEGMENT_CONTENT_DAY_COUNTS,
   segmentAbResults,
 } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
@@ -410,16 +411,14 @@ const retentionCurve: Panel = {
 };
 
 /**
- * Where a content panel reads its daily rows: the mart (and its weekly pre-aggregate), or with a
- * segment filter the segment's cells of agg_content_segments added up (no weekly pre-aggregate has
- * segments); with the parameters they need.
+ * Where a content panel reads its daily counts (CONTENT_DAY_COUNTS' columns): the mart (and its
+ * weekly pre-aggregate), or with a segment filter the segment's cells of agg_content_segments (no
+ * weekly pre-aggregate has segments). Either adds up by day, item or both.
  */
-function contentDays(
-  filters: ResolvedFilters,
-  item: string,
-): { source: string; weekly: boolean; params: Record<string, unknown> } {
-  if (!segmented(filters)) return { source: 'mart_content_performance', weekly: true, params: {} };
-  return { source: `(${SEGMENT_CONTENT_DAYS})`, weekly: false, params: { item } };
+function contentDays(filters: ResolvedFilters): { source: string; weekly: boolean } {
+  return segmented(filters)
+    ? { source: `(${SEGMENT_CONTENT_DAY_COUNTS})`, weekly: false }
+    : { source: `(${CONTENT_DAY_COUNTS})`, weekly: true };
 }
 
 // Over a range, rates add the days' counts: a user counts once per day they used the item.
@@ -445,7 +444,7 @@ const contentLeaderboard: Panel = {
     // Full weeks from the weekly pre-aggregate, the days of partial weeks at either end from the
     // daily mart; titles joined to the 25 rows shown only. A segment's rows are all daily: no
     // weeks, one run of days.
-    const days = contentDays(filters, '');
+    const days = contentDays(filters);
     const { weeksFrom, weeksTo, headTo, tailFrom } = days.weekly
       ? splitWeeks(filters.from, filters.to)
       : {
@@ -472,7 +471,7 @@ const contentLeaderboard: Panel = {
            WHERE pack = {pack:String} AND week BETWEEN {weeksFrom:Date} AND {weeksTo:Date}
            UNION ALL
            SELECT content_id, content_type, unique_users, views, starters, completers, scorers, passers,
-             toUInt64(round(ifNull(bounce_rate, 0) * unique_users)), ifNull(rating_avg, 0) * rating_count, rating_count
+             bounces, rating_sum, rating_count
            FROM ${days.source}
            WHERE pack = {pack:String}
              AND (day BETWEEN {from:Date} AND {headTo:Date} OR day BETWEEN {tailFrom:Date} AND {to:Date}))
@@ -482,7 +481,7 @@ const contentLeaderboard: Panel = {
                   WHERE pack = {pack:String} GROUP BY content_id, content_type) AS d
          ON d.content_id = ranked.content_id AND d.content_type = ranked.content_type
        ORDER BY user_days DESC, content_id`,
-      { ...baseParams(filters), ...days.params, weeksFrom, weeksTo, headTo, tailFrom },
+      { ...baseParams(filters), weeksFrom, weeksTo, headTo, tailFrom },
     );
   },
   chart(rows) {
@@ -516,16 +515,16 @@ const contentTrend: Panel = {
   ],
   async query(warehouse, filters) {
     if (filters.content === '') return [];
-    const days = contentDays(filters, filters.content);
+    const days = contentDays(filters);
     return warehouse.query<Row>(
       `SELECT toString(c.day) AS day, sum(c.unique_users) AS unique_users,
          if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
          if(sum(c.scorers) = 0, NULL, sum(c.passers) / sum(c.scorers)) AS pass_rate,
-         if(sum(c.unique_users) = 0, NULL, sum(ifNull(c.bounce_rate, 0) * c.unique_users) / sum(c.unique_users)) AS bounce_rate
+         if(sum(c.unique_users) = 0, NULL, sum(c.bounces) / sum(c.unique_users)) AS bounce_rate
        FROM ${days.source} AS c
        WHERE c.pack = {pack:String} AND c.content_id = {content:String} AND c.day BETWEEN {from:Date} AND {to:Date}
        GROUP BY c.day ORDER BY c.day`,
-      { ...baseParams(filters), ...days.params, content: filters.content },
+      { ...baseParams(filters), content: filters.content },
     );
   },
   chart(rows) {

@@ -73,7 +73,7 @@ function contentCountsSelect(activity: string, ratings: string, bySegment: boole
  * The mart's rows (every column, `{pack}` first) from per (day, content) counts with
  * contentCountsSelect's columns: the one rule for its rates, whoever's users the counts cover.
  */
-export function contentRatesFrom(counts: string): string {
+function contentRatesFrom(counts: string): string {
   return `SELECT {pack:String} AS pack, day, content_id, content_type, unique_users, views, completions,
         if(starters = 0, NULL, completers / starters) AS completion_rate,
         if(unique_users = 0, NULL, seconds / unique_users) AS avg_time_spent_s,
@@ -85,22 +85,26 @@ export function contentRatesFrom(counts: string): string {
      FROM (${counts})`;
 }
 
+/** The additive counts of a content day, as agg_content_weekly and agg_content_segments hold them. */
+const DAY_COUNTS =
+  'unique_users, views, starters, completers, scorers, passers, bounces, rating_sum, rating_count';
+
 /**
- * agg_content_segments' counts summed over the cells of the segment `{country}`, `{platform}`,
- * `{cohort}` on `{from}`…`{to}` (one item when `{item}` is not empty), as the mart's rows: a
- * dashboard narrows the content figures to a segment's users without reading their facts.
+ * mart_content_performance's rows as counts (`pack`, `day`, `content_id`, `content_type` and
+ * DAY_COUNTS): the day's bouncing users and rating sum back from their rates, so that days, weeks and
+ * segment cells add up.
  */
-export const SEGMENT_CONTENT_DAYS = contentRatesFrom(
-  `SELECT day, content_id, content_type, sum(unique_users) AS unique_users, sum(bounces) AS bounces,
-     sum(views) AS views, sum(completions) AS completions, sum(seconds) AS seconds,
-     sum(score_sum) AS score_sum, sum(scored) AS scored, sum(starters) AS starters,
-     sum(completers) AS completers, sum(scorers) AS scorers, sum(passers) AS passers,
-     sum(rating_count) AS rating_count, sum(rating_sum) AS rating_sum
-   FROM agg_content_segments
-   WHERE pack = {pack:String} AND day BETWEEN {from:Date} AND {to:Date}
-     AND ({item:String} = '' OR content_id = {item:String}) AND ${IN_SEGMENT_CELL}
-   GROUP BY day, content_id, content_type`,
-);
+export const CONTENT_DAY_COUNTS = `SELECT pack, day, content_id, content_type, unique_users, views, starters,
+    completers, scorers, passers, toUInt64(round(ifNull(bounce_rate, 0) * unique_users)) AS bounces,
+    ifNull(rating_avg, 0) * rating_count AS rating_sum, rating_count
+  FROM mart_content_performance`;
+
+/**
+ * CONTENT_DAY_COUNTS for a segment (`{country}`, `{platform}`, `{cohort}` bound): its cells of
+ * agg_content_segments, one row per cell, which a reader adds up like the mart's days.
+ */
+export const SEGMENT_CONTENT_DAY_COUNTS = `SELECT pack, day, content_id, content_type, ${DAY_COUNTS}
+  FROM agg_content_segments WHERE ${IN_SEGMENT_CELL}`;
 
 export async function recomputeContentPerformance(
   warehouse: Warehouse,

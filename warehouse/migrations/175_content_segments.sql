@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS agg_content_segments (
   scorers UInt64 COMMENT 'The cell''s users with a scored attempt that day.',
   passers UInt64 COMMENT 'The cell''s users with a scored attempt at 70% of the maximum or more that day.',
   rating_count UInt64 COMMENT 'Ratings the cell''s users gave the item that day.',
-  rating_sum Int64 COMMENT 'Sum of those ratings.'
+  rating_sum Float64 COMMENT 'Sum of those ratings (a Float64, as agg_content_weekly''s, so that both add up together).'
 ) ENGINE = MergeTree PARTITION BY (pack, day) ORDER BY (pack, country, platform, signup_month, content_id)
 COMMENT 'Per pack, UTC day, content item and segment cell (country, platform, signup month): mart_content_performance''s counts for the cell''s users. A segment''s figures add the cells up; its rates are ratios of the sums, with the mart''s rules. Recomputed for the days whose facts changed and the days of users whose segment changed.';
 
