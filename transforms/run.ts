@@ -213,11 +213,11 @@ export async function recomputeMarts(
       },
     ],
     ['agg_daily_segments', () => recomputeDailySegments(warehouse, pack, withSegmentDays(activityDays))],
-    ['mart_content_performance', () => recomputeContentPerformance(warehouse, pack, mapping, contentDays)],
     [
       'agg_content_segments',
       () => recomputeContentSegments(warehouse, pack, mapping, withSegmentDays(contentDays)),
     ],
+    ['mart_content_performance', () => recomputeContentPerformance(warehouse, pack, contentDays)],
     ['agg_segment_users', () => recordSegmentUsers(warehouse, pack)],
     ['agg_content_weekly', () => recomputeContentWeekly(warehouse, pack, contentDays)],
     ['mart_retention', () => recomputeRetention(warehouse, pack, activityDays)],

@@ -10,42 +10,39 @@
 // - pass rate = users with a scored attempt at 70% of the maximum or more / users with a scored
 //   attempt that day.
 //
-// agg_content_segments: the same counts per segment cell (country, platform, signup month), which a
-// dashboard adds up to narrow the figures to a segment's users.
+// agg_content_segments: the same counts per segment cell (country, platform, signup month), grouped
+// from the facts once: the mart adds up an item's cells, a dashboard a segment's.
 import type { PackMapping } from '../../packs/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { replaceDays, type DaySelection } from './partitions.ts';
 import { IN_SEGMENT_CELL, segmentOfUser } from './segments.ts';
-
-const DAYS = 'day IN {days:Array(Date)}';
 
 /** Every day with content facts, for a run over all days. */
 const CONTENT_DAYS = `SELECT day FROM fact_activity WHERE pack = {pack:String}
   UNION ALL SELECT day FROM fact_ratings WHERE pack = {pack:String}`;
 
 /**
- * Per (day, content) — and per segment cell (country, platform, signup month of dim_users) with
- * `bySegment` — the counts behind the mart's figures, from the facts `activity` and `ratings`
- * choose: conditions on fact_activity and fact_ratings, with `{pack}`, `{views}` and `{start}` bound.
- * Every count is a sum over users (each user counted once per day), so cells and days add up.
+ * Per (day, content, segment cell: country, platform, signup month of dim_users) the counts behind
+ * the mart's figures, from the facts of `{days}`, with `{pack}`, `{views}` and `{start}` bound. Every
+ * count is a sum over users (each user counted once per day), so cells add up to the mart's.
  */
-function contentCountsSelect(activity: string, ratings: string, bySegment: boolean): string {
-  const cells = bySegment ? 'country, platform, signup_month, ' : '';
+function contentCellCountsSelect(): string {
   // A user missing from dim_users joins with empty strings: in the totals, in no segment.
   const segmentOf = (key: 'user_key' | 'user_id') =>
-    bySegment ? `LEFT JOIN (${segmentOfUser(key)}) AS segment USING ${key}` : '';
-  // One group per (day, content): a day's events on one item come from a handful of users, so
+    `LEFT JOIN (${segmentOfUser(key)}) AS segment USING ${key}`;
+  const cell = 'country, platform, signup_month';
+  // One group per (day, content, cell): a day's events on one item come from a handful of users, so
   // the users are a sorted array, not a second level of groups (a group per user and item was
   // half the cost). In the sorted array, distinct users are runs of equal keys, and users with
   // exactly one event (bounces) are runs of length one.
-  return `SELECT day, content_id, content_type, ${cells}
+  return `SELECT day, content_id, content_type, ${cell},
         length(arrayCompact(users)) AS unique_users,
         arrayCount((user, at) -> (at = 1 OR users[at - 1] != user) AND (at = length(users) OR users[at + 1] != user),
                    users, arrayEnumerate(users)) AS bounces,
         views, completions, seconds, score_sum, scored, starters, completers, scorers, passers,
         rating_count, rating_sum
      FROM (
-       SELECT day, content_id, content_type, ${cells}
+       SELECT day, content_id, content_type, ${cell},
            arraySort(groupArrayIf(user_key, is_event)) AS users,
            countIf(is_event AND event_type IN {views:Array(String)}) AS views,
            uniqExactIf(user_key, is_event AND (event_type = {start:String} OR is_completion = 1)) AS starters,
@@ -56,22 +53,22 @@ function contentCountsSelect(activity: string, ratings: string, bySegment: boole
            uniqExactIf(user_key, is_event AND score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passers,
            countIf(NOT is_event) AS rating_count, sumIf(rating, NOT is_event) AS rating_sum
        FROM (
-         SELECT day, content_id, content_type, ${cells}user_key, true AS is_event, event_type, is_completion,
-             duration_s, score, max_score, 0 AS rating
+         SELECT day, content_id, content_type, ${cell}, user_key, true AS is_event, event_type,
+             is_completion, duration_s, score, max_score, 0 AS rating
          FROM fact_activity ${segmentOf('user_key')}
-         WHERE pack = {pack:String} AND content_id != '' AND ${activity}
+         WHERE pack = {pack:String} AND content_id != '' AND day IN {days:Array(Date)}
          UNION ALL
-         SELECT day, content_id, content_type, ${cells}0, false, '', 0, 0, NULL, NULL, rating
+         SELECT day, content_id, content_type, ${cell}, 0, false, '', 0, 0, NULL, NULL, rating
          FROM fact_ratings ${segmentOf('user_id')}
-         WHERE pack = {pack:String} AND ${ratings}
+         WHERE pack = {pack:String} AND day IN {days:Array(Date)}
        )
-       GROUP BY day, content_id, content_type ${bySegment ? ', country, platform, signup_month' : ''}
+       GROUP BY day, content_id, content_type, ${cell}
      )`;
 }
 
 /**
  * The mart's rows (every column, `{pack}` first) from per (day, content) counts with
- * contentCountsSelect's columns: the one rule for its rates, whoever's users the counts cover.
+ * contentCellCountsSelect's columns (its cells added up): the one rule for its rates.
  */
 function contentRatesFrom(counts: string): string {
   return `SELECT {pack:String} AS pack, day, content_id, content_type, unique_users, views, completions,
@@ -106,23 +103,33 @@ export const CONTENT_DAY_COUNTS = `SELECT pack, day, content_id, content_type, u
 export const SEGMENT_CONTENT_DAY_COUNTS = `SELECT pack, day, content_id, content_type, ${DAY_COUNTS}
   FROM agg_content_segments WHERE ${IN_SEGMENT_CELL}`;
 
+/**
+ * mart_content_performance on `days`, from agg_content_segments' cells added up per item: the
+ * facts are grouped once, for the cells, which recomputeContentSegments wrote first.
+ */
 export async function recomputeContentPerformance(
   warehouse: Warehouse,
   pack: string,
-  mapping: PackMapping,
   days: DaySelection,
 ): Promise<void> {
   await replaceDays(warehouse, 'mart_content_performance', pack, days, {
-    select: contentRatesFrom(contentCountsSelect(DAYS, DAYS, false)),
+    select: contentRatesFrom(
+      `SELECT day, content_id, content_type, sum(unique_users) AS unique_users, sum(bounces) AS bounces,
+         sum(views) AS views, sum(completions) AS completions, sum(seconds) AS seconds,
+         sum(score_sum) AS score_sum, sum(scored) AS scored, sum(starters) AS starters,
+         sum(completers) AS completers, sum(scorers) AS scorers, sum(passers) AS passers,
+         sum(rating_count) AS rating_count, sum(rating_sum) AS rating_sum
+       FROM agg_content_segments WHERE pack = {pack:String} AND day IN {days:Array(Date)}
+       GROUP BY day, content_id, content_type`,
+    ),
     allDays: CONTENT_DAYS,
-    params: { views: mapping.viewEventTypes, start: mapping.startEventType },
     daysPerWrite: 7,
   });
 }
 
 /**
- * agg_content_segments on `days`: the mart's counts per segment cell, so that a dashboard's segment
- * adds up cells instead of reading the facts of its users.
+ * agg_content_segments on `days`: the content counts per segment cell, which the mart adds up per
+ * item and a dashboard's segment adds up over its cells, neither reading the facts again.
  */
 export async function recomputeContentSegments(
   warehouse: Warehouse,
@@ -131,7 +138,7 @@ export async function recomputeContentSegments(
   days: DaySelection,
 ): Promise<void> {
   await replaceDays(warehouse, 'agg_content_segments', pack, days, {
-    select: `SELECT {pack:String}, * FROM (${contentCountsSelect(DAYS, DAYS, true)})`,
+    select: `SELECT {pack:String}, * FROM (${contentCellCountsSelect()})`,
     allDays: CONTENT_DAYS,
     params: { views: mapping.viewEventTypes, start: mapping.startEventType },
     daysPerWrite: 7,
