@@ -4,11 +4,10 @@
 // definitions, so a chart in an e-mail is the chart on the page.
 import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
 import {
-  CONTENT_DAY_COUNTS,
+  contentDaysSelect,
   IN_SEGMENT_CELL,
   IN_USER_SEGMENT,
   mondayOf,
-  SEGMENT_CONTENT_DAY_COUNTS,
   segmentAbResults,
 } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
@@ -411,14 +410,50 @@ const retentionCurve: Panel = {
 };
 
 /**
- * Where a content panel reads its daily counts (CONTENT_DAY_COUNTS' columns): the mart (and its
- * weekly pre-aggregate), or with a segment filter the segment's cells of agg_content_segments (no
- * weekly pre-aggregate has segments). Either adds up by day, item or both.
+ * mart_content_performance's rows for a segment, computed on request from the facts of the
+ * segment's users with the mart's own rule (so an empty segment gives the mart's rows): days
+ * {from}…{to}, one item when `{item}` is not empty. `{views}` and `{start}` are the pack's, from
+ * dim_content_events (contentEvents).
  */
-function contentDays(filters: ResolvedFilters): { source: string; weekly: boolean } {
-  return segmented(filters)
-    ? { source: `(${SEGMENT_CONTENT_DAY_COUNTS})`, weekly: false }
-    : { source: `(${CONTENT_DAY_COUNTS})`, weekly: true };
+const SEGMENT_CONTENT_DAYS = `(${contentDaysSelect(
+  `day BETWEEN {from:Date} AND {to:Date} AND ({item:String} = '' OR content_id = {item:String})
+     AND user_key IN (SELECT user_key FROM dim_users WHERE ${IN_USER_SEGMENT})`,
+  `day BETWEEN {from:Date} AND {to:Date} AND ({item:String} = '' OR content_id = {item:String})
+     AND user_id IN (SELECT user_id FROM dim_users WHERE ${IN_USER_SEGMENT})`,
+)})`;
+
+/** The pack's view and start event types, as the transforms recorded them, bound as `{views}`, `{start}`. */
+async function contentEvents(
+  warehouse: Warehouse,
+  pack: string,
+): Promise<{ views: string[]; start: string }> {
+  const [row] = await warehouse.query<{ views: string[]; start: string }>(
+    `SELECT view_event_types AS views, start_event_type AS start FROM dim_content_events WHERE pack = {pack:String} LIMIT 1`,
+    { pack },
+  );
+  if (!row)
+    throw new Error(
+      `pack ${pack} has no content event types recorded (dim_content_events); run the transforms once`,
+    );
+  return row;
+}
+
+/**
+ * Where a content panel reads its daily rows: the mart (and its weekly pre-aggregate), or with a
+ * segment filter the segment's rows computed on request (no pre-aggregate has segments); with the
+ * parameters they need.
+ */
+async function contentDays(
+  warehouse: Warehouse,
+  filters: ResolvedFilters,
+  item: string,
+): Promise<{ source: string; weekly: boolean; params: Record<string, unknown> }> {
+  if (!segmented(filters)) return { source: 'mart_content_performance', weekly: true, params: {} };
+  return {
+    source: SEGMENT_CONTENT_DAYS,
+    weekly: false,
+    params: { item, ...(await contentEvents(warehouse, filters.pack)) },
+  };
 }
 
 // Over a range, rates add the days' counts: a user counts once per day they used the item.
@@ -444,7 +479,7 @@ const contentLeaderboard: Panel = {
     // Full weeks from the weekly pre-aggregate, the days of partial weeks at either end from the
     // daily mart; titles joined to the 25 rows shown only. A segment's rows are all daily: no
     // weeks, one run of days.
-    const days = contentDays(filters);
+    const days = await contentDays(warehouse, filters, '');
     const { weeksFrom, weeksTo, headTo, tailFrom } = days.weekly
       ? splitWeeks(filters.from, filters.to)
       : {
@@ -471,7 +506,7 @@ const contentLeaderboard: Panel = {
            WHERE pack = {pack:String} AND week BETWEEN {weeksFrom:Date} AND {weeksTo:Date}
            UNION ALL
            SELECT content_id, content_type, unique_users, views, starters, completers, scorers, passers,
-             bounces, rating_sum, rating_count
+             toUInt64(round(ifNull(bounce_rate, 0) * unique_users)), ifNull(rating_avg, 0) * rating_count, rating_count
            FROM ${days.source}
            WHERE pack = {pack:String}
              AND (day BETWEEN {from:Date} AND {headTo:Date} OR day BETWEEN {tailFrom:Date} AND {to:Date}))
@@ -481,7 +516,7 @@ const contentLeaderboard: Panel = {
                   WHERE pack = {pack:String} GROUP BY content_id, content_type) AS d
          ON d.content_id = ranked.content_id AND d.content_type = ranked.content_type
        ORDER BY user_days DESC, content_id`,
-      { ...baseParams(filters), weeksFrom, weeksTo, headTo, tailFrom },
+      { ...baseParams(filters), ...days.params, weeksFrom, weeksTo, headTo, tailFrom },
     );
   },
   chart(rows) {
@@ -515,16 +550,16 @@ const contentTrend: Panel = {
   ],
   async query(warehouse, filters) {
     if (filters.content === '') return [];
-    const days = contentDays(filters);
+    const days = await contentDays(warehouse, filters, filters.content);
     return warehouse.query<Row>(
       `SELECT toString(c.day) AS day, sum(c.unique_users) AS unique_users,
          if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
          if(sum(c.scorers) = 0, NULL, sum(c.passers) / sum(c.scorers)) AS pass_rate,
-         if(sum(c.unique_users) = 0, NULL, sum(c.bounces) / sum(c.unique_users)) AS bounce_rate
+         if(sum(c.unique_users) = 0, NULL, sum(ifNull(c.bounce_rate, 0) * c.unique_users) / sum(c.unique_users)) AS bounce_rate
        FROM ${days.source} AS c
        WHERE c.pack = {pack:String} AND c.content_id = {content:String} AND c.day BETWEEN {from:Date} AND {to:Date}
        GROUP BY c.day ORDER BY c.day`,
-      { ...baseParams(filters), content: filters.content },
+      { ...baseParams(filters), ...days.params, content: filters.content },
     );
   },
   chart(rows) {

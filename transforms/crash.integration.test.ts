@@ -15,7 +15,6 @@ const MARTS = [
   'mart_dau',
   'mart_content_performance',
   'agg_content_weekly',
-  'agg_content_segments',
   'agg_daily_segments',
   'agg_segment_users',
   'mart_retention',

@@ -10,7 +10,6 @@ const GENERIC_INPUTS: Readonly<Record<string, readonly string[]>> = {
   mart_dau: ['agg_daily_active_users'],
   mart_content_performance: ['fact_activity', 'fact_ratings'],
   agg_content_weekly: ['mart_content_performance'],
-  agg_content_segments: ['dim_users', 'fact_activity', 'fact_ratings'],
   agg_daily_segments: ['dim_users', 'mart_daily_user_metrics'],
   agg_segment_users: ['dim_users'],
   agg_retention_days: ['agg_daily_active_users'],

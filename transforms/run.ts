@@ -22,14 +22,13 @@ import {
 } from './facts.ts';
 import { recomputeAbResults, refreshAbUsers } from './marts/ab-results.ts';
 import { recomputeDailyActiveUsers } from './marts/active-users.ts';
-import { recomputeContentPerformance, recomputeContentSegments } from './marts/content-performance.ts';
+import { recomputeContentPerformance } from './marts/content-performance.ts';
 import { recomputeContentWeekly } from './marts/content-weekly.ts';
 import { recomputeDailySegments } from './marts/daily-segments.ts';
 import { recomputeDailyUserMetrics } from './marts/daily-user-metrics.ts';
 import { recomputeDau } from './marts/dau.ts';
 import type { DaySelection } from './marts/partitions.ts';
 import { recomputeRetention } from './marts/retention.ts';
-import { recordSegmentUsers, segmentChangeDays } from './marts/segments.ts';
 
 export interface TransformOptions {
   warehouse: Warehouse;
@@ -198,27 +197,12 @@ export async function recomputeMarts(
     activityDays === 'all' || changed.exposuresChanged
       ? 'all'
       : daysAround(activityDays, mapping.analysisWindowDays);
-  // The per-segment aggregates also follow the users whose segment changed (segments.ts).
-  let segmentDays: string[] = [];
-  const withSegmentDays = (days: DaySelection): DaySelection =>
-    days === 'all' ? 'all' : [...new Set([...days, ...segmentDays])].sort();
   const steps: [string, () => Promise<void>][] = [
     ['mart_daily_user_metrics', () => recomputeDailyUserMetrics(warehouse, pack, mapping, activityDays)],
     ['agg_daily_active_users', () => recomputeDailyActiveUsers(warehouse, pack, activityDays)],
     ['mart_dau', () => recomputeDau(warehouse, pack, activityDays)],
-    [
-      'segment changes',
-      async () => {
-        if (contentDays !== 'all') segmentDays = await segmentChangeDays(warehouse, pack);
-      },
-    ],
-    ['agg_daily_segments', () => recomputeDailySegments(warehouse, pack, withSegmentDays(activityDays))],
-    [
-      'agg_content_segments',
-      () => recomputeContentSegments(warehouse, pack, mapping, withSegmentDays(contentDays)),
-    ],
-    ['mart_content_performance', () => recomputeContentPerformance(warehouse, pack, contentDays)],
-    ['agg_segment_users', () => recordSegmentUsers(warehouse, pack)],
+    ['agg_daily_segments', () => recomputeDailySegments(warehouse, pack, activityDays)],
+    ['mart_content_performance', () => recomputeContentPerformance(warehouse, pack, mapping, contentDays)],
     ['agg_content_weekly', () => recomputeContentWeekly(warehouse, pack, contentDays)],
     ['mart_retention', () => recomputeRetention(warehouse, pack, activityDays)],
     ['agg_ab_users', () => refreshAbUsers(warehouse, pack, mapping.analysisWindowDays, exposureDays)],

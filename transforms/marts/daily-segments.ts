@@ -1,18 +1,24 @@
 // agg_daily_segments: per (pack, day, country, signup month, platform) — active users, events and
-// signups. The Overview's period summary adds these up instead of reading per-user rows. Which days
-// a run recomputes, besides those whose activity changed, is segments.ts's concern.
+// signups. The Overview's period summary adds these up instead of reading per-user rows. A user's
+// segment comes from dim_users, which every run rebuilds, so besides the days whose activity
+// changed, a run recomputes the days of the users whose country, platform or signup day changed
+// since the last one (agg_segment_users keeps what each user was counted as): their signup days,
+// old and new, and their active days.
 import type { Warehouse } from '../../warehouse/index.ts';
-import { replaceDays, type DaySelection } from './partitions.ts';
-import { SIGNUP_MONTH } from './segments.ts';
+import { replaceDays, replacePartitions, type DaySelection } from './partitions.ts';
+
+const SEGMENT_USERS = `SELECT user_id, country, toDate(signup_at) AS signup_day, platform
+  FROM dim_users WHERE pack = {pack:String}`;
 
 export async function recomputeDailySegments(
   warehouse: Warehouse,
   pack: string,
-  days: DaySelection,
+  activityDays: DaySelection,
 ): Promise<void> {
+  const days = activityDays === 'all' ? 'all' : await withSegmentChanges(warehouse, pack, activityDays);
   // A user missing from dim_users joins with empty strings: counted in the totals, in no segment.
-  const users = `SELECT user_id, country, toDate(signup_at) AS signup_day, ${SIGNUP_MONTH} AS signup_month, platform
-    FROM dim_users WHERE pack = {pack:String}`;
+  const users = `SELECT user_id, country, signup_day, formatDateTime(signup_day, '%Y-%m') AS signup_month, platform
+    FROM (${SEGMENT_USERS})`;
   await replaceDays(warehouse, 'agg_daily_segments', pack, days, {
     select: `SELECT {pack:String}, day, country, signup_month, platform,
         sum(active) AS active_users, sum(events) AS events, sum(signups) AS new_users
@@ -29,4 +35,33 @@ export async function recomputeDailySegments(
     allDays: `SELECT day FROM mart_daily_user_metrics WHERE pack = {pack:String}
       UNION ALL SELECT toDate(signup_at) AS day FROM dim_users WHERE pack = {pack:String}`,
   });
+  await replacePartitions(warehouse, { table: 'agg_segment_users', pack, where: '1' }, (stage, params) =>
+    warehouse.command(
+      `INSERT INTO ${stage} (pack, user_id, country, signup_day, platform)
+       SELECT {pack:String}, * FROM (${SEGMENT_USERS})`,
+      params,
+    ),
+  );
+}
+
+/**
+ * `days` and the days of the users whose (country, signup day, platform) differs from
+ * agg_segment_users: a tuple on one side only belongs to a user who appeared, left or changed.
+ */
+async function withSegmentChanges(warehouse: Warehouse, pack: string, days: string[]): Promise<string[]> {
+  const [row] = await warehouse.query<{ days: string[] }>(
+    `WITH changed AS (
+       SELECT user_id, signup_day FROM (
+         SELECT user_id, country, signup_day, platform, 1 AS side FROM (${SEGMENT_USERS})
+         UNION ALL
+         SELECT user_id, country, signup_day, platform, -1 FROM agg_segment_users WHERE pack = {pack:String})
+       GROUP BY user_id, country, signup_day, platform HAVING sum(side) != 0)
+     SELECT groupUniqArray(toString(day)) AS days FROM (
+       SELECT signup_day AS day FROM changed
+       UNION ALL
+       SELECT day FROM mart_daily_user_metrics
+       WHERE pack = {pack:String} AND user_id IN (SELECT user_id FROM changed))`,
+    { pack },
+  );
+  return [...new Set([...days, ...(row?.days ?? [])])].sort();
 }

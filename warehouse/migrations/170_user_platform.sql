@@ -18,3 +18,13 @@ ALTER TABLE agg_segment_users ADD COLUMN IF NOT EXISTS platform String
 
 ALTER TABLE tributary.stage_agg_segment_users ADD COLUMN IF NOT EXISTS platform String
   COMMENT 'Their platform when agg_daily_segments was last computed.';
+
+-- What the pack's mapping calls viewing and starting content: the dashboards narrow the content
+-- rates to a segment's users on request with the rule mart_content_performance uses, and a
+-- dashboard has the warehouse, not the pack.
+CREATE TABLE IF NOT EXISTS dim_content_events (
+  pack LowCardinality(String) COMMENT 'The source pack (product).',
+  view_event_types Array(String) COMMENT 'fact_activity.event_type values that count as viewing content (mart_content_performance.views).',
+  start_event_type String COMMENT 'The fact_activity.event_type that starts content (with a completion, what makes a user a starter).'
+) ENGINE = MergeTree ORDER BY pack
+COMMENT 'Per pack: the event types mart_content_performance counts as views and starts, as the transforms last read them from the pack; rewritten by every transform run.';
