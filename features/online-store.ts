@@ -58,6 +58,14 @@ export const materializeOptionsSchema = z.object({
   ttlSeconds: z.number().int().positive().optional(),
   /** Write every entity, whatever the digests say. */
   full: z.boolean().default(false),
+  /**
+   * The instant the features are as of (ISO-8601); unset, the warehouse's clock, as a serving store
+   * wants. A fixed instant makes runs comparable: trailing windows do not move between them.
+   */
+  asOf: z
+    .string()
+    .refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO-8601 timestamp')
+    .optional(),
   /** Keys per Redis DEL of entities gone since the last run. */
   batchSize: z.number().int().positive().default(5000),
 });
@@ -159,6 +167,11 @@ export function vectorRespSql(
   };
 }
 
+async function warehouseNow(warehouse: Warehouse): Promise<string> {
+  const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
+  return now?.now ?? new Date().toISOString();
+}
+
 export async function materializeFeatures(
   warehouse: Warehouse,
   input: MaterializeOptions,
@@ -173,8 +186,9 @@ export async function materializeFeatures(
   await migrate(warehouse);
   await prepareHistory(warehouse, registry, sourceName, selection);
   const redis = await connect(target);
-  const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
-  const asOf = now?.now ?? new Date().toISOString();
+  const asOf = options.asOf
+    ? new Date(Date.parse(options.asOf)).toISOString().replace('T', ' ').replace('Z', '')
+    : await warehouseNow(warehouse);
   const spine = await asOfSpine(warehouse, options.pack, asOf);
   const scratch = bookkeepingTable(`online_${randomUUID().replaceAll('-', '')}`);
   try {
