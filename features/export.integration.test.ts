@@ -409,6 +409,36 @@ describe('feature export', () => {
     expect(JSON.parse(readFileSync(`${csvPath}.metadata.json`, 'utf8'))['tributary.pack']).toBe(PACK);
   });
 
+  it('computes as of one instant, per user without the spine join, exactly as a spine of every user at that instant', async () => {
+    // An instant at a fact's own time (that fact must not count), early enough for both labels'
+    // windows to be complete, and one inside the data's last days.
+    const [fact] = await data.warehouse.query<{ at: string }>(
+      `SELECT toString(ts) AS at FROM fact_activity
+       WHERE pack = {pack:String} AND ts < {last:DateTime64(3, 'UTC')} - toIntervalDay(15) ORDER BY ts DESC LIMIT 1`,
+      { pack: PACK, last: range.last },
+    );
+    expect(fact).toBeDefined();
+    const last = Date.parse(`${range.last.replace(' ', 'T')}Z`);
+    const instants = [
+      { asOf: `${String(fact?.at).replace(' ', 'T')}Z`, labels: ['churn_14d', 'churn_7d'] },
+      { asOf: new Date(last - 3.5 * 86_400_000).toISOString(), labels: [] },
+    ];
+    for (const { asOf, labels } of instants) {
+      const asOfRows = (await exportRows({ asOf, labels })).rows;
+      expect(asOfRows.length).toBeGreaterThan(10);
+      const spinePath = await writeCsvSpine(
+        asOfRows.map((row) => ({ entity_id: String(row.user_id), timestamp: asOf })),
+      );
+      const spineRows = (await exportRows({ spine: spinePath, labels })).rows;
+      expectSameFeatures(asOfRows, spineRows);
+      // Not vacuous: windowed counts, distinct counts, attributes and labels vary across users.
+      for (const column of ['activity_count_7d', 'active_days_28d', 'sessions_28d', 'country'])
+        expect(new Set(asOfRows.map((row) => row[column])).size).toBeGreaterThan(1);
+      for (const label of labels)
+        expect(new Set(asOfRows.map((row) => row[`label_${label}`])).size).toBeGreaterThan(1);
+    }
+  });
+
   it('labels look only after the timestamp and leave out rows whose window is not complete', async () => {
     // Random instants, and the instant after each user's last action (churned when complete).
     const { rows: lastActions } = await data.postgres.query<{ user_id: string; last: Date }>(

@@ -131,6 +131,8 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
   await prepareHistory(warehouse, registry, sourceName, selection);
   const range = await dataRange(warehouse, options.pack);
   let spine: Spine;
+  /** An as-of spine's one timestamp, as its rows were given it. */
+  let asOfTime: string | undefined;
   const metadata: Record<string, string> = {
     'tributary.pack': options.pack,
     'tributary.entity': registry.entity,
@@ -143,7 +145,8 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
   if (options.asOf !== undefined) {
     const asOf = normalise(options.asOf);
     metadata['tributary.as_of'] = asOf;
-    spine = await asOfSpine(warehouse, options.pack, toClickHouseTime(asOf));
+    asOfTime = toClickHouseTime(asOf);
+    spine = await asOfSpine(warehouse, options.pack, asOfTime);
   } else {
     spine = await fileSpine(warehouse, {
       pack: options.pack,
@@ -163,6 +166,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
       spineTable: spine.table,
       labelHorizon: range.last,
       method: options.method,
+      asOf: asOfTime,
     });
     let incompleteLabel = 0;
     if (selection.labels.length > 0) {

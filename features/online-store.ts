@@ -204,6 +204,7 @@ export async function materializeFeatures(
       pack: options.pack,
       sourceName,
       spineTable: spine.table,
+      asOf,
     });
     const entityColumn = `${registry.entity}_id`;
     const featureColumns = selection.features.map((feature) => q(feature.name)).join(', ');

@@ -86,11 +86,12 @@ function ageWindow(window: Window, params: Params): string {
 }
 
 /** A window over days (ratings carry a day alone): strictly before the timestamp's day. */
-function dayWindow(window: Window, params: Params): string {
+function dayWindow(window: Window, params: Params, ts: string): string {
   if (window === 'all') return '1';
   const offset = window.offsetDays ?? 0;
-  const upper = offset === 0 ? '1' : `f.day < toDate(s.ts) - toIntervalDay(${params.bind(offset, 'UInt32')})`;
-  return `f.day >= toDate(s.ts) - toIntervalDay(${params.bind(window.days + offset, 'UInt32')}) AND ${upper}`;
+  const upper =
+    offset === 0 ? '1' : `f.day < toDate(${ts}) - toIntervalDay(${params.bind(offset, 'UInt32')})`;
+  return `f.day >= toDate(${ts}) - toIntervalDay(${params.bind(window.days + offset, 'UInt32')}) AND ${upper}`;
 }
 
 /** A declaration's filter over the facts' columns (`j.` in the fact scan, bare in the tiles). */
@@ -109,6 +110,14 @@ function activityFilter(where: ActivityFilter | undefined, params: Params, prefi
   return parts;
 }
 
+/** Day bits a UInt128 mask holds past day 0: a window of ages up to this many days fits. */
+const DAY_BITS = 127;
+
+/** How many days back a window reaches (infinite for all history). */
+function windowReach(window: Window): number {
+  return window === 'all' ? Infinity : window.days + (window.offsetDays ?? 0);
+}
+
 function activityAggregate(feature: ActivityFeature, params: Params): string {
   const cond = [ageWindow(feature.window, params), ...activityFilter(feature.where, params)].join(' AND ');
   const measure = feature.measure;
@@ -118,7 +127,10 @@ function activityAggregate(feature: ActivityFeature, params: Params): string {
     // Distinct values as arrays made distinct once per row: a user has a few facts per window, and a
     // hash set per row and feature (uniqExact) cost twice the time of every other aggregate together.
     case 'activeDays':
-      return `length(arrayDistinct(groupArrayIf(j.day, ${cond})))`;
+      // Within 128 days, a bit per day back from the timestamp's day (16 bytes, no array per row).
+      return windowReach(feature.window) <= DAY_BITS
+        ? `bitCount(groupBitOrIf(bitShiftLeft(toUInt128(1), least(j.day_back, ${DAY_BITS})), ${cond}))`
+        : `length(arrayDistinct(groupArrayIf(j.day, ${cond})))`;
     case 'distinct':
       // Ids counted by their 64-bit hashes: integers instead of strings, a collision among a user's
       // few thousand ids as likely as none (about n² / 2^65).
@@ -151,11 +163,55 @@ function activityAggregate(feature: ActivityFeature, params: Params): string {
 }
 
 interface Part {
-  /** A CTE name and its SELECT, grouped by row_no. */
+  /** A CTE name and its SELECT, grouped by its `row_key` column. */
   name: string;
   select: string;
   /** Expressions this part yields, by output alias. */
   columns: string[];
+  /** The spine column `row_key` matches. */
+  spineKey: 'row_no' | 'user_key' | 'entity_id';
+}
+
+/**
+ * How a part meets the spine. A spine of many instants: the part's rows join the spine on the
+ * entity and are grouped per spine row. A spine of one instant (`--as-of`, the online store): the
+ * part's rows are grouped per entity against that instant alone, with no join of the facts and the
+ * spine (the largest cost of the query), and the output joins each part once, on the entity.
+ */
+interface Meeting {
+  /** The spine row's timestamp, as an expression inside a part. */
+  ts: string;
+  /** `row_key` of the rows of `alias`, whose `column` is the spine's `spineColumn`, and the join it needs. */
+  meet(alias: string, column: string, spineColumn: 'user_key' | 'entity_id'): MeetingJoin;
+  /**
+   * A condition keeping a source's rows of the spine's entities, or none: an as-of spine holds every
+   * entity known by then, and the output's join leaves out the few others.
+   */
+  ofSpine(column: string, spineColumn: 'user_key' | 'entity_id'): string;
+}
+
+interface MeetingJoin {
+  key: string;
+  join: string;
+  spineKey: Part['spineKey'];
+}
+
+function meeting(params: Params, asOf: string | undefined): Meeting {
+  if (asOf === undefined)
+    return {
+      ts: 's.ts',
+      meet: (alias, column, spineColumn) => ({
+        key: 's.row_no',
+        join: `INNER JOIN spine AS s ON ${alias}.${column} = s.${spineColumn}`,
+        spineKey: 'row_no',
+      }),
+      ofSpine: (column, spineColumn) => ` AND ${column} IN (SELECT ${spineColumn} FROM spine)`,
+    };
+  return {
+    ts: params.bind(asOf, "DateTime64(3, 'UTC')"),
+    meet: (alias, column, spineColumn) => ({ key: `${alias}.${column}`, join: '', spineKey: spineColumn }),
+    ofSpine: () => '',
+  };
 }
 
 /**
@@ -168,6 +224,7 @@ function scannedActivityPart(
   labels: LabelDefinition[],
   params: Params,
   pack: string,
+  rows: Meeting,
 ): Part | undefined {
   if (features.length === 0 && labels.length === 0) return undefined;
   const aggregates = features.map(
@@ -188,20 +245,22 @@ function scannedActivityPart(
     reach === undefined ? 'age > 0' : `age > 0 AND age <= ${params.bind(reach * MS_PER_DAY, 'Int64')}`;
   const future = `age <= 0 AND age > -${params.bind(Math.max(0, ...labels.map((label) => label.days)) * MS_PER_DAY, 'Int64')}`;
   const where = labels.length === 0 ? past : features.length === 0 ? future : `(${past}) OR (${future})`;
+  const meet = rows.meet('f', 'user_key', 'user_key');
   return {
     name: 'activity',
-    select: `SELECT j.row_no AS row_no, ${aggregates.join(',\n    ')}
-  FROM (SELECT s.row_no AS row_no, toUnixTimestamp64Milli(s.ts) - toUnixTimestamp64Milli(f.ts) AS age,
-          toUInt32(dateDiff('day', f.day, toDate(s.ts))) AS day_back, f.day AS day, f.event_type AS event_type,
+    select: `SELECT j.row_key AS row_key, ${aggregates.join(',\n    ')}
+  FROM (SELECT ${meet.key} AS row_key, toUnixTimestamp64Milli(${rows.ts}) - toUnixTimestamp64Milli(f.ts) AS age,
+          toUInt32(dateDiff('day', f.day, toDate(${rows.ts}))) AS day_back, f.day AS day, f.event_type AS event_type,
           f.content_id AS content_id, f.content_type AS content_type, f.session_id AS session_id,
           f.duration_s AS duration_s, f.score AS score, f.max_score AS max_score,
           f.is_completion AS is_completion, f.value AS value
         FROM (SELECT user_key, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value
-              FROM fact_activity WHERE pack = ${params.bind(pack, 'String')} AND user_key IN (SELECT user_key FROM spine)) AS f
-        INNER JOIN spine AS s ON f.user_key = s.user_key
+              FROM fact_activity WHERE pack = ${params.bind(pack, 'String')}${rows.ofSpine('user_key', 'user_key')}) AS f
+        ${meet.join}
         WHERE ${where}) AS j
-  GROUP BY j.row_no`,
+  GROUP BY j.row_key`,
     columns: [...features.map((feature) => `b_${feature.name}`), ...labels.map((label) => `b_${label.name}`)],
+    spineKey: meet.spineKey,
   };
 }
 
@@ -338,7 +397,7 @@ function tiledActivityPart(
                 FROM spine ARRAY JOIN ${params.bind(edges, 'Array(Int32)')} AS k)`;
   return {
     name: 'activity',
-    select: `SELECT t.row_no AS row_no, ${aggregates.join(',\n    ')}
+    select: `SELECT t.row_no AS row_key, ${aggregates.join(',\n    ')}
   FROM (
     SELECT s.row_no AS row_no, s.ts AS row_ts, toInt32(dateDiff('day', d.day, toDate(s.ts))) AS k, toUInt8(0) AS part, ${slots.columns.map((_, index) => `d.t${index} AS t${index}`).join(', ')}
     FROM (SELECT user_key, day, ${slotColumns} FROM ${facts('user_key IN (SELECT user_key FROM spine)')} GROUP BY user_key, day) AS d
@@ -352,47 +411,62 @@ function tiledActivityPart(
   ) AS t
   GROUP BY t.row_no`,
     columns: [...features.map((feature) => `b_${feature.name}`), ...labels.map((label) => `b_${label.name}`)],
+    spineKey: 'row_no',
   };
 }
 
-function exposurePart(features: FeatureDefinition[], params: Params, pack: string): Part | undefined {
+function exposurePart(
+  features: FeatureDefinition[],
+  params: Params,
+  pack: string,
+  rows: Meeting,
+): Part | undefined {
   const exposures = features.filter((feature) => feature.kind === 'exposure');
   if (exposures.length === 0) return undefined;
   const aggregates = exposures.map((feature) => {
     const experiment = params.bind(feature.experiment, 'String');
     return `if(countIf(f.experiment = ${experiment}) = 0, NULL, argMinIf(f.variant, f.exposed_at, f.experiment = ${experiment})) AS ${q(`b_${feature.name}`)}`;
   });
+  const meet = rows.meet('f', 'user_key', 'user_key');
   return {
     name: 'exposure',
-    select: `SELECT s.row_no AS row_no, ${aggregates.join(',\n    ')}
+    select: `SELECT ${meet.key} AS row_key, ${aggregates.join(',\n    ')}
   FROM (SELECT user_key, experiment, variant, exposed_at FROM fact_exposure_events
-        WHERE pack = ${params.bind(pack, 'String')} AND user_key IN (SELECT user_key FROM spine)) AS f
-  INNER JOIN spine AS s ON f.user_key = s.user_key
-  WHERE f.exposed_at < s.ts
-  GROUP BY s.row_no`,
+        WHERE pack = ${params.bind(pack, 'String')}${rows.ofSpine('user_key', 'user_key')}) AS f
+  ${meet.join}
+  WHERE f.exposed_at < ${rows.ts}
+  GROUP BY row_key`,
     columns: exposures.map((feature) => `b_${feature.name}`),
+    spineKey: meet.spineKey,
   };
 }
 
-function ratingPart(features: FeatureDefinition[], params: Params, pack: string): Part | undefined {
+function ratingPart(
+  features: FeatureDefinition[],
+  params: Params,
+  pack: string,
+  rows: Meeting,
+): Part | undefined {
   const ratings = features.filter((feature) => feature.kind === 'rating');
   if (ratings.length === 0) return undefined;
   // Ratings carry their day alone, so a rating counts from the day after it (never on its own day).
   const aggregates = ratings.map((feature) => {
-    const cond = dayWindow(feature.window, params);
+    const cond = dayWindow(feature.window, params, rows.ts);
     return feature.measure === 'count'
       ? `countIf(${cond}) AS ${q(`b_${feature.name}`)}`
       : `if(countIf(${cond}) = 0, NULL, avgIf(toFloat64(f.rating), ${cond})) AS ${q(`b_${feature.name}`)}`;
   });
+  const meet = rows.meet('f', 'user_id', 'entity_id');
   return {
     name: 'rating',
-    select: `SELECT s.row_no AS row_no, ${aggregates.join(',\n    ')}
+    select: `SELECT ${meet.key} AS row_key, ${aggregates.join(',\n    ')}
   FROM (SELECT user_id, day, rating FROM fact_ratings
-        WHERE pack = ${params.bind(pack, 'String')} AND user_id IN (SELECT entity_id FROM spine)) AS f
-  INNER JOIN spine AS s ON f.user_id = s.entity_id
-  WHERE f.day < toDate(s.ts)
-  GROUP BY s.row_no, s.ts`,
+        WHERE pack = ${params.bind(pack, 'String')}${rows.ofSpine('user_id', 'entity_id')}) AS f
+  ${meet.join}
+  WHERE f.day < toDate(${rows.ts})
+  GROUP BY row_key`,
     columns: ratings.map((feature) => `b_${feature.name}`),
+    spineKey: meet.spineKey,
   };
 }
 
@@ -400,6 +474,7 @@ function attributeParts(
   features: FeatureDefinition[],
   sources: AttributeSource[],
   sourceName: string,
+  rows: Meeting,
 ): Part[] {
   const parts: Part[] = [];
   for (const source of sources) {
@@ -410,26 +485,31 @@ function attributeParts(
     if (attributes.length === 0) continue;
     const table = historyTable(`raw_${sourceName}_${source.table}`);
     const columns = [...new Set(attributes.map((feature) => feature.column))];
-    // One argMax per source over a tuple of its columns (a tuple is never null, so a version whose
-    // value is null still wins over older ones); JSON fields are read from the winner only.
+    // The latest version is the one with the greatest (valid_from, _version), packed into one Int128
+    // (argMax over a tuple, key or value, takes the engine's slow generic path). argMax skips null
+    // values, so whether the latest version's value is null is a second argMax.
+    const latest = (column: string) =>
+      `if(argMax(isNull(h.${q(column)}), h.version_key), NULL, argMax(h.${q(column)}, h.version_key))`;
     const outputs = attributes.map((feature) => {
-      const value = `tupleElement(latest, ${columns.indexOf(feature.column) + 1})`;
+      const value = latest(feature.column);
       const read = feature.jsonField
         ? `JSONExtractString(${value}, '${feature.jsonField.replace(/[^a-z0-9_]/gi, '')}')`
         : value;
       return `${read} AS ${q(`b_${feature.name}`)}`;
     });
+    const meet = rows.meet('h', 'entity', 'entity_id');
     parts.push({
       name: `attribute_${source.name}`,
-      select: `SELECT row_no, ${outputs.join(', ')}
-  FROM (SELECT s.row_no AS row_no, argMax(tuple(${columns.map((column) => `h.${q(column)}`).join(', ')}), (h.valid_from, h._version)) AS latest
-        FROM (SELECT toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from,
-                _version, ${columns.map(q).join(', ')}
-              FROM ${q(table)} WHERE _is_deleted = 0) AS h
-        INNER JOIN spine AS s ON h.entity = s.entity_id
-        WHERE h.valid_from < s.ts
-        GROUP BY s.row_no)`,
+      select: `SELECT ${meet.key} AS row_key, ${outputs.join(', ')}
+  FROM (SELECT toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from,
+          toInt128(toUnixTimestamp64Milli(valid_from)) * toInt128('18446744073709551616') + _version AS version_key,
+          ${columns.map(q).join(', ')}
+        FROM ${q(table)} WHERE _is_deleted = 0) AS h
+  ${meet.join}
+  WHERE h.valid_from < ${rows.ts}
+  GROUP BY row_key`,
       columns: attributes.map((feature) => `b_${feature.name}`),
+      spineKey: meet.spineKey,
     });
   }
   return parts;
@@ -465,6 +545,11 @@ export interface PointInTimeOptions {
   labelHorizon?: string;
   /** Activity fact by fact (the default, faster on the benchmark's data) or from per-user daily tiles. */
   method?: 'tiles' | 'facts';
+  /**
+   * The one timestamp every spine row has (an as-of spine), as the spine's rows were given it: the
+   * parts then aggregate per entity without joining the spine (see `Meeting`).
+   */
+  asOf?: string;
 }
 
 /** The point-in-time SELECT: entity id, timestamp, the features, then the labels (`label_<name>`). */
@@ -474,19 +559,19 @@ export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
     options.registry,
     options.features.map((feature) => feature.name),
   );
-  const activityPart = options.method === 'tiles' ? tiledActivityPart : scannedActivityPart;
+  const rows = meeting(params, options.asOf);
+  const activity = all.filter((feature): feature is ActivityFeature => feature.kind === 'activity');
   const parts = [
-    activityPart(
-      all.filter((feature): feature is ActivityFeature => feature.kind === 'activity'),
-      options.labels,
-      params,
-      options.pack,
-    ),
-    exposurePart(all, params, options.pack),
-    ratingPart(all, params, options.pack),
-    ...attributeParts(all, options.registry.attributeSources, options.sourceName),
+    options.method === 'tiles'
+      ? tiledActivityPart(activity, options.labels, params, options.pack)
+      : scannedActivityPart(activity, options.labels, params, options.pack, rows),
+    exposurePart(all, params, options.pack, rows),
+    ratingPart(all, params, options.pack, rows),
+    ...attributeParts(all, options.registry.attributeSources, options.sourceName, rows),
   ].filter((part): part is Part => part !== undefined);
-  const joins = parts.map((part) => `LEFT JOIN ${part.name} ON ${part.name}.row_no = s.row_no`).join('\n');
+  const joins = parts
+    .map((part) => `LEFT JOIN ${part.name} ON ${part.name}.row_key = s.${part.spineKey}`)
+    .join('\n');
   const base = all
     .filter((feature) => feature.kind !== 'ratio')
     .map((feature) => `${finalExpression(feature)} AS ${q(feature.name)}`);
