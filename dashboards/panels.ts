@@ -2,7 +2,7 @@
 // `{name:Type}` parameters), the columns it shows with their units, and its chart as an Apache
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
-import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { bookkeepingTable, mirrorKey, quoteTable, RAW_DATABASE, type Warehouse } from '../warehouse/index.ts';
 import { contentDaysSelect, IN_USER_SEGMENT, mondayOf, segmentAbResults } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
@@ -694,18 +694,19 @@ const healthTables: Panel = {
   ],
   async query(warehouse) {
     const tables = await warehouse.query<{ name: string; rows: string }>(
-      `SELECT name, toString(total_rows) AS rows FROM system.tables
-       WHERE database = currentDatabase() AND name LIKE 'raw\\_%' ORDER BY name`,
+      `SELECT concat(database, '.', name) AS name, toString(total_rows) AS rows FROM system.tables
+       WHERE database = {raw:String} AND engine NOT LIKE '%View' AND NOT startsWith(name, 'hist_') ORDER BY name`,
+      { raw: RAW_DATABASE },
     );
     // Mirror names come from the catalogue, never from a request; each is quoted as an identifier.
     const rows: Row[] = [];
     for (const table of tables) {
       const [stats] = await warehouse.query<{ last: string | null; lag: number | null }>(
         `SELECT toString(max(_ingested_at)) AS last, dateDiff('second', max(_ingested_at), now64(3)) AS lag
-         FROM ${quoteIdentifier(table.name)}`,
+         FROM ${quoteTable(table.name)}`,
       );
       rows.push({
-        source: table.name.replace(/^raw_/, '').split('_')[0] ?? '',
+        source: mirrorKey(table.name).split('_')[0] ?? '',
         mirror: table.name,
         rows: Number(table.rows),
         last_landed: stats?.last ?? null,
@@ -714,8 +715,9 @@ const healthTables: Panel = {
       });
     }
     const letters = await warehouse.query<{ mirror: string; count: string }>(
-      `SELECT concat('raw_', source, '_', replaceRegexpAll(topic, '^.*\\\\.', '')) AS mirror, toString(count()) AS count
+      `SELECT concat({raw:String}, '.', source, '_', replaceRegexpAll(topic, '^.*\\\\.', '')) AS mirror, toString(count()) AS count
        FROM ${bookkeepingTable('dead_letters')} WHERE replayed_at IS NULL GROUP BY mirror`,
+      { raw: RAW_DATABASE },
     );
     for (const letter of letters) {
       const row = rows.find((entry) => entry.mirror === letter.mirror);

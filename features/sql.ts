@@ -2,7 +2,7 @@
 // known then. Facts count only when strictly before the timestamp; dimension attributes come from
 // the latest version of their source row whose own time (validFrom) is before it; labels look
 // only at facts at or after it. Every value a declaration carries is a bound parameter.
-import { quoteIdentifier as q, quoteTable } from '../warehouse/index.ts';
+import { historyTable, mirrorTable, quoteIdentifier as q, quoteTable } from '../warehouse/index.ts';
 import {
   featureNullable,
   featureType,
@@ -30,11 +30,6 @@ export interface FeatureQuery {
 export function clickhouseType(type: FeatureType, nullable: boolean): string {
   const base = type === 'int64' ? 'Int64' : type === 'float64' ? 'Float64' : 'String';
   return nullable ? `Nullable(${base})` : base;
-}
-
-/** The history table kept for a mirror (see history.ts). */
-export function historyTable(mirror: string): string {
-  return mirror.replace(/^raw_/, 'hist_');
 }
 
 /** The features `names` need, in declaration order: ratios pull in what they divide. */
@@ -408,7 +403,7 @@ function attributeParts(
         feature.kind === 'attribute' && feature.source === source.name,
     );
     if (attributes.length === 0) continue;
-    const table = historyTable(`raw_${sourceName}_${source.table}`);
+    const table = historyTable(mirrorTable(sourceName, source.table));
     const columns = [...new Set(attributes.map((feature) => feature.column))];
     // One argMax per source over a tuple of its columns (a tuple is never null, so a version whose
     // value is null still wins over older ones); JSON fields are read from the winner only.
@@ -425,7 +420,7 @@ function attributeParts(
   FROM (SELECT s.row_no AS row_no, argMax(tuple(${columns.map((column) => `h.${q(column)}`).join(', ')}), (h.valid_from, h._version)) AS latest
         FROM (SELECT toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from,
                 _version, ${columns.map(q).join(', ')}
-              FROM ${q(table)} WHERE _is_deleted = 0) AS h
+              FROM ${quoteTable(table)} WHERE _is_deleted = 0) AS h
         INNER JOIN spine AS s ON h.entity = s.entity_id
         WHERE h.valid_from < s.ts
         GROUP BY s.row_no)`,
