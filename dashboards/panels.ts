@@ -693,9 +693,9 @@ const healthTables: Panel = {
     { name: 'dead_letters', label: 'dead letters', unit: 'count' },
   ],
   async query(warehouse) {
-    const tables = await warehouse.query<{ name: string; rows: string }>(
-      `SELECT concat(database, '.', name) AS name, toString(total_rows) AS rows FROM system.tables
-       WHERE database = {raw:String} AND engine NOT LIKE '%View' AND NOT startsWith(name, 'hist_') ORDER BY name`,
+    const tables = await warehouse.query<{ mirror: string; rows: string }>(
+      `SELECT concat(database, '.', name) AS mirror, toString(total_rows) AS rows FROM system.tables
+       WHERE database = {raw:String} AND engine NOT LIKE '%View' AND NOT startsWith(name, 'hist_') ORDER BY mirror`,
       { raw: RAW_DATABASE },
     );
     // Mirror names come from the catalogue, never from a request; each is quoted as an identifier.
@@ -703,11 +703,11 @@ const healthTables: Panel = {
     for (const table of tables) {
       const [stats] = await warehouse.query<{ last: string | null; lag: number | null }>(
         `SELECT toString(max(_ingested_at)) AS last, dateDiff('second', max(_ingested_at), now64(3)) AS lag
-         FROM ${quoteTable(table.name)}`,
+         FROM ${quoteTable(table.mirror)}`,
       );
       rows.push({
-        source: mirrorKey(table.name).split('_')[0] ?? '',
-        mirror: table.name,
+        source: mirrorKey(table.mirror).split('_')[0] ?? '',
+        mirror: table.mirror,
         rows: Number(table.rows),
         last_landed: stats?.last ?? null,
         lag_s: stats?.lag === null || stats?.lag === undefined ? null : Number(stats.lag),

@@ -4,7 +4,7 @@
 // one release so that saved queries keep working meanwhile.
 import { bookkeepingTable, movedName } from './bookkeeping.ts';
 import { WarehouseError } from './errors.ts';
-import { layoutName, splitTable } from './layout.ts';
+import { isLegacyMirror, layoutName, splitTable } from './layout.ts';
 import { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
 import type { Warehouse } from './warehouse.ts';
 
@@ -158,7 +158,7 @@ export function renamedDefinition(
 
 /** Primary-key change images are looked up by mirror name (raw-mirror.ts): kept under the new one. */
 async function renameKeyChangeMirrors(warehouse: Warehouse, plan: readonly LayoutMove[]): Promise<void> {
-  const mirrors = plan.filter((move) => move.kind === 'table' && move.from_name.startsWith('raw_'));
+  const mirrors = plan.filter((move) => move.kind === 'table' && isLegacyMirror(move.from_name));
   if (mirrors.length === 0) return;
   await warehouse.command(
     `INSERT INTO ${bookkeepingTable('key_changes')} (mirror, position, image, recorded_at)

@@ -52,13 +52,17 @@ export function splitTable(table: string): { database: string; name: string } {
     : { database: table.slice(0, dot), name: table.slice(dot + 1) };
 }
 
+/** Before the databases by purpose, a mirror was `default.raw_<source>_<table>`. */
+const LEGACY_MIRROR_PREFIX = 'raw_';
+export const isLegacyMirror = (legacyName: string) => legacyName.startsWith(LEGACY_MIRROR_PREFIX);
+
 /**
  * Where a table of a warehouse made before the databases by purpose (every table in `default`)
  * belongs now; undefined for the pipeline's own tables, which migration 070 moved already.
  */
 export function layoutName(legacyName: string, isBookkeeping: (name: string) => boolean): string | undefined {
   if (isBookkeeping(legacyName)) return undefined;
-  if (legacyName.startsWith('raw_')) return `${RAW_DATABASE}.${legacyName.slice('raw_'.length)}`;
+  if (isLegacyMirror(legacyName)) return `${RAW_DATABASE}.${legacyName.slice(LEGACY_MIRROR_PREFIX.length)}`;
   if (legacyName.startsWith(CURRENT_PREFIX) || legacyName.startsWith(HISTORY_PREFIX))
     return `${RAW_DATABASE}.${legacyName}`;
   return `${ANALYTICS_DATABASE}.${legacyName}`;
@@ -74,12 +78,13 @@ export async function presentTables(warehouse: Warehouse, tables: readonly strin
     const { database, name } = splitTable(table);
     return `${database}.${name}`;
   };
-  const rows = await warehouse.query<{ name: string }>(
-    `SELECT concat(database, '.', name) AS name FROM system.tables
+  // Not aliased `name`: an alias would stand for the column in WHERE too.
+  const rows = await warehouse.query<{ qualified: string }>(
+    `SELECT concat(database, '.', name) AS qualified FROM system.tables
      WHERE database IN {databases:Array(String)} AND concat(database, '.', name) IN {names:Array(String)}`,
     { databases: [...LAYOUT_DATABASES], names: tables.map(qualified) },
   );
-  const found = new Set(rows.map((row) => row.name));
+  const found = new Set(rows.map((row) => row.qualified));
   return new Set(tables.filter((table) => found.has(qualified(table))));
 }
 
