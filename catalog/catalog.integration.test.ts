@@ -151,7 +151,7 @@ describe('the data dictionary', () => {
     expect(table('raw.learning_users')).toMatchObject({ database: 'raw', kind: 'mirror' });
     expect(table('raw.current_learning_users')).toMatchObject({ database: 'raw', kind: 'current state' });
     expect(dictionary.tables.some((entry) => entry.database === 'tributary')).toBe(false);
-    expect(renderMarkdown(dictionary)).toContain('the pipeline\'s own bookkeeping is in `tributary`');
+    expect(renderMarkdown(dictionary)).toContain("the pipeline's own bookkeeping is in `tributary`");
   });
 
   it('counts rows and says when data last landed', async () => {

@@ -9,6 +9,7 @@ import {
   mirrorKey,
   quoteTable,
   RAW_DATABASE,
+  rawTableKind,
   splitTable,
   type Warehouse,
 } from '../warehouse/index.ts';
@@ -58,8 +59,8 @@ export interface DataDictionary {
 export function kindOf(table: string): TableKind {
   const { database, name } = splitTable(table);
   if (database === RAW_DATABASE) {
-    if (name.startsWith('current_')) return 'current state';
-    return name.startsWith('hist_') ? 'pipeline' : 'mirror';
+    const kind = rawTableKind(name);
+    return kind === 'history' ? 'pipeline' : kind;
   }
   if (database !== ANALYTICS_DATABASE) return 'pipeline';
   table = name;

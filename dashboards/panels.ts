@@ -2,7 +2,14 @@
 // `{name:Type}` parameters), the columns it shows with their units, and its chart as an Apache
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
-import { bookkeepingTable, mirrorKey, quoteTable, RAW_DATABASE, type Warehouse } from '../warehouse/index.ts';
+import {
+  bookkeepingTable,
+  mirrorKey,
+  quoteTable,
+  RAW_DATABASE,
+  rawTableKind,
+  type Warehouse,
+} from '../warehouse/index.ts';
 import { contentDaysSelect, IN_USER_SEGMENT, mondayOf, segmentAbResults } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
 
@@ -693,11 +700,13 @@ const healthTables: Panel = {
     { name: 'dead_letters', label: 'dead letters', unit: 'count' },
   ],
   async query(warehouse) {
-    const tables = await warehouse.query<{ mirror: string; rows: string }>(
-      `SELECT concat(database, '.', name) AS mirror, toString(total_rows) AS rows FROM system.tables
-       WHERE database = {raw:String} AND engine NOT LIKE '%View' AND NOT startsWith(name, 'hist_') ORDER BY mirror`,
-      { raw: RAW_DATABASE },
-    );
+    const tables = (
+      await warehouse.query<{ name: string; mirror: string; rows: string }>(
+        `SELECT name, concat(database, '.', name) AS mirror, toString(total_rows) AS rows FROM system.tables
+         WHERE database = {raw:String} AND engine NOT LIKE '%View' ORDER BY mirror`,
+        { raw: RAW_DATABASE },
+      )
+    ).filter((table) => rawTableKind(table.name) === 'mirror');
     // Mirror names come from the catalogue, never from a request; each is quoted as an identifier.
     const rows: Row[] = [];
     for (const table of tables) {

@@ -31,6 +31,7 @@ export {
   mirrorKey,
   mirrorTable,
   presentTables,
+  rawTableKind,
   splitTable,
 } from './layout.ts';
 export { CheckpointError, parseCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.ts';

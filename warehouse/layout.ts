@@ -44,6 +44,12 @@ export function historyFeed(mirror: string): string {
   return `${historyTable(mirror)}_mv`;
 }
 
+/** What a table of `raw` is, by its name there. */
+export function rawTableKind(name: string): 'current state' | 'history' | 'mirror' {
+  if (name.startsWith(CURRENT_PREFIX)) return 'current state';
+  return name.startsWith(HISTORY_PREFIX) ? 'history' : 'mirror';
+}
+
 /** A name as `{ database, name }`; an unqualified name is in `analytics`, the default database. */
 export function splitTable(table: string): { database: string; name: string } {
   const dot = table.indexOf('.');

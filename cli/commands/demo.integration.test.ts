@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../stack/index.ts';
-import { openWarehouse, quoteIdentifier, quoteTable, RAW_DATABASE, type Warehouse } from '../../warehouse/index.ts';
+import {
+  openWarehouse,
+  quoteIdentifier,
+  quoteTable,
+  RAW_DATABASE,
+  type Warehouse,
+} from '../../warehouse/index.ts';
 import { scratchDir } from '../../test/scratch.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
@@ -60,7 +66,7 @@ describe('tributary demo (learning pack; documents on the mongo-java-server stan
 
   it('stores no column named like a secret', async () => {
     const columns = await warehouse.query<{ table: string; name: string }>(
-      "SELECT table, name FROM system.columns WHERE database = {raw:String}",
+      'SELECT table, name FROM system.columns WHERE database = {raw:String}',
       { raw: RAW_DATABASE },
     );
     expect(columns.length).toBeGreaterThan(100);

@@ -10,7 +10,13 @@ import { readMysqlSourceAndMirror } from '../../test/mysql-mirror-equality.ts';
 import { AWKWARD_DDL, KEYLESS_DDL, MysqlWorkload } from '../../test/mysql-workload.ts';
 import { execute, MYSQL_SERVER, startTestMysql, type TestMysql } from '../../test/mysql.ts';
 import { scratchDir } from '../../test/scratch.ts';
-import { listDeadLetters, openWarehouse, quoteIdentifier, quoteTable, type Warehouse } from '../../warehouse/index.ts';
+import {
+  listDeadLetters,
+  openWarehouse,
+  quoteIdentifier,
+  quoteTable,
+  type Warehouse,
+} from '../../warehouse/index.ts';
 import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import { runMysqlCapture } from '../mysql/capture.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';

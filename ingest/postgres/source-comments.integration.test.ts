@@ -83,7 +83,7 @@ it('carries the source’s table and column comments to the mirror, and their la
       stars: 'source type: int4 — Stars given, 1 to 5',
       mood: 'source type: text — How the lesson felt',
     });
-    const [rows] = await warehouse.query<{ n: string }>('SELECT count() AS n FROM current_docs_notes');
+    const [rows] = await warehouse.query<{ n: string }>('SELECT count() AS n FROM raw.current_docs_notes');
     expect(rows?.n).toBe('2');
   });
 });
