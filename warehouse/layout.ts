@@ -29,7 +29,7 @@ export function mirrorKey(mirror: string): string {
   return name;
 }
 
-/** The mirror's live rows as they are now: `raw.current_<source>_<table>`, listed before the mirrors. */
+/** The mirror's live rows as they are now, what analysts read first: `raw.current_<source>_<table>`. */
 export function currentStateView(mirror: string): string {
   return `${RAW_DATABASE}.${CURRENT_PREFIX}${mirrorKey(mirror)}`;
 }
