@@ -50,7 +50,7 @@ async function generateDimensions(warehouse: Warehouse): Promise<void> {
   const time = "Nullable(DateTime64(6, 'UTC'))";
   const tables = [
     {
-      name: `raw_${SOURCE}_users`,
+      name: `raw.${SOURCE}_users`,
       key: ['id'],
       columns: [
         { name: 'id', type: 'String' },
@@ -59,7 +59,7 @@ async function generateDimensions(warehouse: Warehouse): Promise<void> {
       ],
     },
     {
-      name: `raw_${SOURCE}_user_profiles`,
+      name: `raw.${SOURCE}_user_profiles`,
       key: ['user_id'],
       columns: [
         { name: 'user_id', type: 'String' },
@@ -70,7 +70,7 @@ async function generateDimensions(warehouse: Warehouse): Promise<void> {
       ],
     },
     {
-      name: `raw_${SOURCE}_user_settings`,
+      name: `raw.${SOURCE}_user_settings`,
       key: ['user_id'],
       columns: [
         { name: 'user_id', type: 'String' },
@@ -80,7 +80,7 @@ async function generateDimensions(warehouse: Warehouse): Promise<void> {
       ],
     },
     {
-      name: `raw_${SOURCE}_user_sessions`,
+      name: `raw.${SOURCE}_user_sessions`,
       key: ['id'],
       columns: [
         { name: 'id', type: 'String' },
@@ -97,20 +97,20 @@ async function generateDimensions(warehouse: Warehouse): Promise<void> {
     `toDateTime64(toDateTime('${START}', 'UTC') + toIntervalSecond(intHash32(${n} * 23) % (${DAYS} * 86400)), 6, 'UTC')`;
   const later = (n: string, salt: number) =>
     `${signup(n)} + toIntervalSecond(intHash32(${n} * ${salt}) % (${DAYS} * 86400 - intHash32(${n} * 23) % (${DAYS} * 86400)))`;
-  await warehouse.command(`INSERT INTO raw_${SOURCE}_users (id, status, updated_at, _version, _is_deleted)
+  await warehouse.command(`INSERT INTO raw.${SOURCE}_users (id, status, updated_at, _version, _is_deleted)
     SELECT concat('u', toString(number)), 'active', ${signup('number')}, 1, 0 FROM numbers(${USERS})`);
-  await warehouse.command(`INSERT INTO raw_${SOURCE}_users (id, status, updated_at, _version, _is_deleted)
+  await warehouse.command(`INSERT INTO raw.${SOURCE}_users (id, status, updated_at, _version, _is_deleted)
     SELECT concat('u', toString(number)), 'inactive', ${later('number', 29)}, 2, 0 FROM numbers(${USERS}) WHERE number % 5 = 0`);
-  await warehouse.command(`INSERT INTO raw_${SOURCE}_user_profiles (user_id, country_code, timezone, proficiency_level, updated_at, _version, _is_deleted)
+  await warehouse.command(`INSERT INTO raw.${SOURCE}_user_profiles (user_id, country_code, timezone, proficiency_level, updated_at, _version, _is_deleted)
     SELECT concat('u', toString(number)), ['VN', 'US', 'JP', 'FR', 'DE'][1 + number % 5], 'UTC', toInt32(1 + number % 3), ${signup('number')}, 1, 0
     FROM numbers(${USERS})`);
-  await warehouse.command(`INSERT INTO raw_${SOURCE}_user_profiles (user_id, country_code, timezone, proficiency_level, updated_at, _version, _is_deleted)
+  await warehouse.command(`INSERT INTO raw.${SOURCE}_user_profiles (user_id, country_code, timezone, proficiency_level, updated_at, _version, _is_deleted)
     SELECT concat('u', toString(number)), ['VN', 'US', 'JP', 'FR', 'DE'][1 + number % 5], 'UTC', toInt32(4 + number % 3), ${later('number', 31)}, 2, 0
     FROM numbers(${USERS}) WHERE number % 2 = 0`);
-  await warehouse.command(`INSERT INTO raw_${SOURCE}_user_settings (user_id, learning_mode, daily_goal_minutes, updated_at, _version, _is_deleted)
+  await warehouse.command(`INSERT INTO raw.${SOURCE}_user_settings (user_id, learning_mode, daily_goal_minutes, updated_at, _version, _is_deleted)
     SELECT concat('u', toString(number)), ['standard', 'intensive', 'casual'][1 + number % 3], toInt32(10 * (1 + number % 6)), ${signup('number')}, 1, 0
     FROM numbers(${USERS})`);
-  await warehouse.command(`INSERT INTO raw_${SOURCE}_user_sessions (id, user_id, device_info, created_at, _version, _is_deleted)
+  await warehouse.command(`INSERT INTO raw.${SOURCE}_user_sessions (id, user_id, device_info, created_at, _version, _is_deleted)
     SELECT concat('s', toString(number)), concat('u', toString(number % ${USERS})),
       concat('{"platform":"', ['ios', 'android', 'web'][1 + intHash32(number) % 3], '"}'), ${later(`(number % ${USERS})`, 37)}, 1, 0
     FROM numbers(${USERS * 3})`);

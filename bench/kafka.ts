@@ -352,7 +352,7 @@ try {
   const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse-fresh') });
   const [fresh] = await warehouse.query<{ p50: number; p99: number; n: string }>(
     `SELECT quantileExact(0.5)(lag) AS p50, quantileExact(0.99)(lag) AS p99, count() AS n FROM
-       (SELECT dateDiff('millisecond', created_at, _ingested_at) AS lag FROM raw_nat_user_activity_results WHERE feedback = 'fresh' AND _version > 0)`,
+       (SELECT dateDiff('millisecond', created_at, _ingested_at) AS lag FROM raw.nat_user_activity_results WHERE feedback = 'fresh' AND _version > 0)`,
   );
   await warehouse.close();
 

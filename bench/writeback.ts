@@ -152,10 +152,10 @@ async function main(): Promise<void> {
     });
     await client.query('INSERT INTO user_streaks SELECT * FROM user_streaks_copy');
     await client.query('VACUUM ANALYZE user_streaks');
-    await warehouse.command(`CREATE TABLE raw_${PACK}_user_streaks (user_id String, current_streak Int32, _version UInt64, _is_deleted UInt8)
+    await warehouse.command(`CREATE TABLE raw.${PACK}_user_streaks (user_id String, current_streak Int32, _version UInt64, _is_deleted UInt8)
       ENGINE = ReplacingMergeTree(_version) ORDER BY user_id`);
     await warehouse.command(
-      `INSERT INTO raw_${PACK}_user_streaks SELECT ${uuid('number')}.2, 5, 1, 0 FROM numbers(${ROWS})`,
+      `INSERT INTO raw.${PACK}_user_streaks SELECT ${uuid('number')}.2, 5, 1, 0 FROM numbers(${ROWS})`,
     );
     await warehouse.command(`INSERT INTO fact_activity (pack, source_key, user_id, ts, day, event_type)
       SELECT '${PACK}', toString(number), ${uuid('number')}.2, toDateTime64('2026-10-01 12:00:00', 3, 'UTC'), toDate('2026-10-01'), 'lesson_complete'

@@ -7,7 +7,14 @@ import { packs } from '../packs/index.ts';
 import { learningPack } from '../packs/learning/index.ts';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
 import { runTransforms } from '../transforms/index.ts';
-import { MIRROR_META_COLUMNS, quoteIdentifier as q } from '../warehouse/index.ts';
+import {
+  currentStateView,
+  MIRROR_META_COLUMNS,
+  quoteIdentifier as q,
+  quoteTable,
+  RAW_DATABASE,
+  splitTable,
+} from '../warehouse/index.ts';
 import { readDataDictionary, renderHtml, renderMarkdown, type DataDictionary } from './index.ts';
 
 let data: LearningWarehouse;
@@ -40,37 +47,47 @@ async function tableNames(prefix: string): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
+/** Every mirror (`raw.x`), current-state views and history tables left out. */
+async function mirrorNames(): Promise<string[]> {
+  const rows = await data.warehouse.query<{ mirror: string }>(
+    `SELECT concat(database, '.', name) AS mirror FROM system.tables
+     WHERE database = {raw:String} AND engine NOT LIKE '%View' AND NOT startsWith(name, 'hist_') ORDER BY name`,
+    { raw: RAW_DATABASE },
+  );
+  return rows.map((row) => row.mirror);
+}
+
 describe('current-state views', () => {
   it('exist for every mirror and hold exactly its live rows, column for column', async () => {
-    const mirrors = await tableNames('raw_');
+    const mirrors = await mirrorNames();
     expect(mirrors.length).toBeGreaterThan(20);
     for (const mirror of mirrors) {
-      const view = mirror.replace(/^raw_/, 'current_');
+      const view = currentStateView(mirror);
       const columns = (
         await data.warehouse.query<{ name: string }>(
-          'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} ORDER BY position',
-          { table: mirror },
+          'SELECT name FROM system.columns WHERE database = {database:String} AND table = {name:String} ORDER BY position',
+          splitTable(mirror),
         )
       )
         .map((row) => row.name)
         .filter((name) => !(MIRROR_META_COLUMNS as readonly string[]).includes(name));
       const digest = `count() AS n, sum(cityHash64(${columns.map(q).join(', ')})) AS digest`;
       const [expected] = await data.warehouse.query(
-        `SELECT ${digest} FROM ${q(mirror)} FINAL WHERE _is_deleted = 0`,
+        `SELECT ${digest} FROM ${quoteTable(mirror)} FINAL WHERE _is_deleted = 0`,
       );
-      const [actual] = await data.warehouse.query(`SELECT ${digest} FROM ${q(view)}`);
+      const [actual] = await data.warehouse.query(`SELECT ${digest} FROM ${quoteTable(view)}`);
       expect(actual, view).toEqual(expected);
     }
   });
 
   it('follow the source: deleted rows leave, a column added while streaming appears', async () => {
     const [reviews] = await data.warehouse.query<{ n: string }>(
-      `SELECT count() AS n FROM current_learning_lesson_reviews`,
+      `SELECT count() AS n FROM raw.current_learning_lesson_reviews`,
     );
     const source = await data.postgres.query<{ n: string }>('SELECT count(*) AS n FROM lesson_reviews');
     expect(Number(reviews?.n)).toBe(Number(source.rows[0]?.n));
     const ranked = await data.warehouse.query<{ n: string }>(
-      `SELECT count() AS n FROM current_learning_words WHERE analyst_rank = 5`,
+      `SELECT count() AS n FROM raw.current_learning_words WHERE analyst_rank = 5`,
     );
     expect(Number(ranked[0]?.n)).toBe(4);
   });
@@ -93,14 +110,14 @@ describe('comments', () => {
   });
 
   it('give every mirror column its source type', async () => {
-    const rows = await data.warehouse.query<{ table: string; name: string; comment: string }>(
-      `SELECT table, name, comment FROM system.columns WHERE database = currentDatabase()
-         AND startsWith(table, 'raw_learning_') AND name NOT IN {meta:Array(String)}`,
-      { meta: [...MIRROR_META_COLUMNS] },
+    const rows = await data.warehouse.query<{ mirror: string; name: string; comment: string }>(
+      `SELECT concat(database, '.', table) AS mirror, name, comment FROM system.columns WHERE database = {raw:String}
+         AND startsWith(table, 'learning_') AND name NOT IN {meta:Array(String)}`,
+      { meta: [...MIRROR_META_COLUMNS], raw: RAW_DATABASE },
     );
     expect(rows.length).toBeGreaterThan(50);
-    for (const row of rows) expect(row.comment, `${row.table}.${row.name}`).toMatch(/^source type: \S+/);
-    const email = rows.find((row) => row.table === 'raw_learning_users' && row.name === 'email');
+    for (const row of rows) expect(row.comment, `${row.mirror}.${row.name}`).toMatch(/^source type: \S+/);
+    const email = rows.find((row) => row.mirror === 'raw.learning_users' && row.name === 'email');
     expect(email?.comment).toBe('source type: varchar');
   });
 });
@@ -120,23 +137,32 @@ describe('the data dictionary', () => {
     expect(table('mart_dau').upstream).toEqual(['agg_daily_active_users']);
     expect(table('agg_daily_active_users').upstream).toEqual(['fact_activity']);
     expect(table('fact_activity').upstream).toEqual(
-      expect.arrayContaining(['raw_learning_user_lesson_progress', 'raw_learning_user_interactions']),
+      expect.arrayContaining(['raw.learning_user_lesson_progress', 'raw.learning_user_interactions']),
     );
-    expect(table('raw_learning_user_lesson_progress').upstream).toEqual([
+    expect(table('raw.learning_user_lesson_progress').upstream).toEqual([
       'source table learning_user_lesson_progress',
     ]);
-    expect(table('current_learning_users').upstream).toEqual(['raw_learning_users']);
+    expect(table('raw.current_learning_users').upstream).toEqual(['raw.learning_users']);
+  });
+
+  it('says which database each table is in: marts and facts in analytics, mirrors and their views in raw', () => {
+    expect(table('mart_dau').database).toBe('analytics');
+    expect(table('fact_activity').database).toBe('analytics');
+    expect(table('raw.learning_users')).toMatchObject({ database: 'raw', kind: 'mirror' });
+    expect(table('raw.current_learning_users')).toMatchObject({ database: 'raw', kind: 'current state' });
+    expect(dictionary.tables.some((entry) => entry.database === 'tributary')).toBe(false);
+    expect(renderMarkdown(dictionary)).toContain("the pipeline's own bookkeeping is in `tributary`");
   });
 
   it('counts rows and says when data last landed', async () => {
     const [live] = await data.warehouse.query<{ n: string }>(
-      'SELECT count() AS n FROM raw_learning_users FINAL WHERE _is_deleted = 0',
+      'SELECT count() AS n FROM raw.learning_users FINAL WHERE _is_deleted = 0',
     );
-    expect(table('current_learning_users').rows).toBe(Number(live?.n));
+    expect(table('raw.current_learning_users').rows).toBe(Number(live?.n));
     const [newest] = await data.warehouse.query<{ at: string }>(
-      'SELECT toString(max(_ingested_at)) AS at FROM raw_learning_users',
+      'SELECT toString(max(_ingested_at)) AS at FROM raw.learning_users',
     );
-    expect(table('raw_learning_users').freshness).toBe(newest?.at);
+    expect(table('raw.learning_users').freshness).toBe(newest?.at);
     expect(table('mart_dau').freshness).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     expect(table('mart_dau').columns.find((column) => column.name === 'mau')?.comment).toContain('28 days');
     // The pipeline's own tables live in the `tributary` database, out of the analysts' dictionary.

@@ -2,7 +2,17 @@
 // columns, types and comments, its rows, when it last changed, and what it is computed from.
 import { getPack, packs } from '../packs/index.ts';
 import { lineageOf } from '../transforms/index.ts';
-import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import {
+  ANALYTICS_DATABASE,
+  bookkeepingTable,
+  currentStateView,
+  mirrorKey,
+  quoteTable,
+  RAW_DATABASE,
+  rawTableKind,
+  splitTable,
+  type Warehouse,
+} from '../warehouse/index.ts';
 
 export type TableKind =
   'current state' | 'mirror' | 'fact' | 'dimension' | 'mart' | 'partial aggregate' | 'pipeline';
@@ -25,7 +35,9 @@ export interface DictionaryColumn {
 }
 
 export interface DictionaryTable {
+  /** As SQL names it from `analytics`, the default database: `fact_activity`, `raw.learning_users`. */
   name: string;
+  database: string;
   kind: TableKind;
   engine: string;
   comment: string;
@@ -43,9 +55,15 @@ export interface DataDictionary {
   tables: DictionaryTable[];
 }
 
+/** The kind of a table named as layout.ts names it (`raw.x`, or unqualified in `analytics`). */
 export function kindOf(table: string): TableKind {
-  if (table.startsWith('current_')) return 'current state';
-  if (table.startsWith('raw_')) return 'mirror';
+  const { database, name } = splitTable(table);
+  if (database === RAW_DATABASE) {
+    const kind = rawTableKind(name);
+    return kind === 'history' ? 'pipeline' : kind;
+  }
+  if (database !== ANALYTICS_DATABASE) return 'pipeline';
+  table = name;
   if (table.startsWith('fact_')) return 'fact';
   if (table.startsWith('dim_')) return 'dimension';
   if (table.startsWith('mart_')) return 'mart';
@@ -58,6 +76,18 @@ export interface DictionaryOptions {
   sources?: Readonly<Record<string, string>>;
 }
 
+/** What analysts may read: `analytics` (names unqualified, as the default database) and `raw`. */
+const DATABASES = { databases: [ANALYTICS_DATABASE, RAW_DATABASE], analytics: ANALYTICS_DATABASE };
+const layoutName = (column: string) =>
+  `if(database = {analytics:String}, ${column}, concat(database, '.', ${column}))`;
+
+/** `raw.current_x` → `raw.x`. */
+function mirrorOfView(view: string): string {
+  const mirror = `${RAW_DATABASE}.${mirrorKey(view).replace(/^current_/, '')}`;
+  if (currentStateView(mirror) !== view) throw new Error(`${view} is not a current-state view`);
+  return mirror;
+}
+
 export async function readDataDictionary(
   warehouse: Warehouse,
   options: DictionaryOptions = {},
@@ -68,12 +98,14 @@ export async function readDataDictionary(
     comment: string;
     rows: string | null;
   }>(
-    `SELECT name, engine, comment, toString(total_rows) AS rows FROM system.tables
-     WHERE database = currentDatabase() ORDER BY name`,
+    `SELECT ${layoutName('name')} AS name, engine, comment, toString(total_rows) AS rows FROM system.tables
+     WHERE database IN {databases:Array(String)} ORDER BY database != {analytics:String}, name`,
+    DATABASES,
   );
   const columns = await warehouse.query<{ table: string; name: string; type: string; comment: string }>(
-    `SELECT table, name, type, comment FROM system.columns WHERE database = currentDatabase()
-     ORDER BY table, position`,
+    `SELECT ${layoutName('table')} AS table, name, type, comment FROM system.columns
+     WHERE database IN {databases:Array(String)} ORDER BY table, position`,
+    DATABASES,
   );
   const names = new Set(tables.map((table) => table.name));
   const upstream = await lineage(warehouse, names, options);
@@ -86,9 +118,10 @@ export async function readDataDictionary(
   for (const table of tables) {
     const kind = kindOf(table.name);
     const own = columns.filter((column) => column.table === table.name);
-    const mirror = kind === 'current state' ? table.name.replace(/^current_/, 'raw_') : table.name;
+    const mirror = kind === 'current state' ? mirrorOfView(table.name) : table.name;
     entries.push({
       name: table.name,
+      database: splitTable(table.name).database,
       kind,
       engine: table.engine,
       comment: table.comment,
@@ -109,7 +142,7 @@ export async function readDataDictionary(
         kind === 'current state'
           ? [mirror]
           : kind === 'mirror'
-            ? [`source table ${table.name.replace(/^raw_/, '')}`]
+            ? [`source table ${mirrorKey(table.name)}`]
             : (upstream.get(table.name) ?? []),
     });
   }
@@ -140,7 +173,7 @@ async function lineage(
 }
 
 async function count(warehouse: Warehouse, table: string): Promise<number> {
-  const [row] = await warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${quoteIdentifier(table)}`);
+  const [row] = await warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${quoteTable(table)}`);
   return Number(row?.n ?? 0);
 }
 
@@ -151,7 +184,7 @@ async function newestIngestion(
 ): Promise<string | null> {
   if (!names.has(mirror)) return null;
   const [row] = await warehouse.query<{ at: string | null }>(
-    `SELECT if(count() = 0, NULL, toString(max(_ingested_at))) AS at FROM ${quoteIdentifier(mirror)}`,
+    `SELECT if(count() = 0, NULL, toString(max(_ingested_at))) AS at FROM ${quoteTable(mirror)}`,
   );
   return row?.at ?? null;
 }

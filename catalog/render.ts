@@ -9,11 +9,17 @@ const KIND_NOTES: Record<TableKind, string> = {
   'current state':
     'Each captured source table as it is now (one row per live row). Start here for anything about the source data.',
   mirror:
-    'Every version of each source row, deletions included (`_version`, `_is_deleted`, `_ingested_at`): for history and audits. Read the `current_` view instead for the present state.',
+    'Every version of each source row, deletions included (`_version`, `_is_deleted`, `_ingested_at`): for history and audits. Read the `raw.current_` view instead for the present state.',
   'partial aggregate': 'Intermediate results the marts are computed from; not meant for analysis.',
   pipeline:
     'Not a table Tributary documents (its own bookkeeping is in the `tributary` database). Not for analysis.',
 };
+
+/** The databases by purpose, said once at the top of both forms. */
+export const DATABASES_NOTE =
+  "Marts, facts, dimensions and partial aggregates are in `analytics`, every connection's default database (their names need no prefix); " +
+  'the mirrors of the source tables and their current-state views are in `raw` (`raw.current_<source>_<table>`, `raw.<source>_<table>`); ' +
+  "the pipeline's own bookkeeping is in `tributary`, which analysts are not granted.";
 
 const byKind = (dictionary: DataDictionary) =>
   TABLE_KINDS.map((kind) => ({
@@ -34,6 +40,8 @@ export function renderMarkdown(dictionary: DataDictionary): string {
     `# Data dictionary`,
     '',
     `Generated from the warehouse at ${dictionary.generatedAt} UTC.`,
+    '',
+    DATABASES_NOTE,
     '',
   ];
   for (const { kind, tables } of byKind(dictionary)) {
@@ -104,7 +112,7 @@ body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f2f2f2}code{font-size:.9em}.facts{color:#444}section{margin-bottom:1.5rem}
 </style></head><body><main>
-<h1>Data dictionary</h1><p>Generated from the warehouse at ${escapeHtml(dictionary.generatedAt)} UTC.</p>
+<h1>Data dictionary</h1><p>Generated from the warehouse at ${escapeHtml(dictionary.generatedAt)} UTC.</p><p>${escapeHtml(DATABASES_NOTE).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>
 <nav aria-label="Tables"><ul>${contents}</ul></nav>
 ${sections.join('\n')}
 </main></body></html>

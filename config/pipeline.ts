@@ -28,7 +28,7 @@ const nameSchema = z
 
 const postgresSourceSchema = z.strictObject({
   kind: z.literal('postgres'),
-  /** Names the mirrors (`raw_<name>_<table>`), the slot and the publication. */
+  /** Names the mirrors (`raw.<name>_<table>`), the slot and the publication. */
   name: nameSchema,
   url: postgresUrlSchema,
   /** `all` (every table with a key), or `schema.table` names. */
@@ -88,7 +88,7 @@ const mongoSourceSchema = z
 
 const mysqlSourceSchema = z.strictObject({
   kind: z.literal('mysql'),
-  /** Names the mirrors (`raw_<name>_<database>_<table>`) and the stored binlog position. */
+  /** Names the mirrors (`raw.<name>_<database>_<table>`) and the stored binlog position. */
   name: nameSchema,
   /** One database per source (`mysql://USER:PW@HOST:PORT/DATABASE`), as a pack's service has. */
   url: mysqlUrlSchema,

@@ -2,7 +2,14 @@
 // `{name:Type}` parameters), the columns it shows with their units, and its chart as an Apache
 // ECharts option built from the rows. The dashboard's pages and the reports draw the same
 // definitions, so a chart in an e-mail is the chart on the page.
-import { bookkeepingTable, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import {
+  bookkeepingTable,
+  mirrorKey,
+  quoteTable,
+  RAW_DATABASE,
+  rawTableKind,
+  type Warehouse,
+} from '../warehouse/index.ts';
 import {
   contentDaysSelect,
   IN_SEGMENT_CELL,
@@ -697,20 +704,23 @@ const healthTables: Panel = {
     { name: 'dead_letters', label: 'dead letters', unit: 'count' },
   ],
   async query(warehouse) {
-    const tables = await warehouse.query<{ name: string; rows: string }>(
-      `SELECT name, toString(total_rows) AS rows FROM system.tables
-       WHERE database = currentDatabase() AND name LIKE 'raw\\_%' ORDER BY name`,
-    );
+    const tables = (
+      await warehouse.query<{ name: string; mirror: string; rows: string }>(
+        `SELECT name, concat(database, '.', name) AS mirror, toString(total_rows) AS rows FROM system.tables
+         WHERE database = {raw:String} AND engine NOT LIKE '%View' ORDER BY mirror`,
+        { raw: RAW_DATABASE },
+      )
+    ).filter((table) => rawTableKind(table.name) === 'mirror');
     // Mirror names come from the catalogue, never from a request; each is quoted as an identifier.
     const rows: Row[] = [];
     for (const table of tables) {
       const [stats] = await warehouse.query<{ last: string | null; lag: number | null }>(
         `SELECT toString(max(_ingested_at)) AS last, dateDiff('second', max(_ingested_at), now64(3)) AS lag
-         FROM ${quoteIdentifier(table.name)}`,
+         FROM ${quoteTable(table.mirror)}`,
       );
       rows.push({
-        source: table.name.replace(/^raw_/, '').split('_')[0] ?? '',
-        mirror: table.name,
+        source: mirrorKey(table.mirror).split('_')[0] ?? '',
+        mirror: table.mirror,
         rows: Number(table.rows),
         last_landed: stats?.last ?? null,
         lag_s: stats?.lag === null || stats?.lag === undefined ? null : Number(stats.lag),
@@ -718,8 +728,9 @@ const healthTables: Panel = {
       });
     }
     const letters = await warehouse.query<{ mirror: string; count: string }>(
-      `SELECT concat('raw_', source, '_', replaceRegexpAll(topic, '^.*\\\\.', '')) AS mirror, toString(count()) AS count
+      `SELECT concat({raw:String}, '.', source, '_', replaceRegexpAll(topic, '^.*\\\\.', '')) AS mirror, toString(count()) AS count
        FROM ${bookkeepingTable('dead_letters')} WHERE replayed_at IS NULL GROUP BY mirror`,
+      { raw: RAW_DATABASE },
     );
     for (const letter of letters) {
       const row = rows.find((entry) => entry.mirror === letter.mirror);

@@ -10,13 +10,13 @@ import { RecordBatch, RecordBatchFileWriter, RecordBatchReader } from 'apache-ar
 import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
 import { getPack } from '../packs/index.ts';
-import { migrate, quoteTable, type Warehouse } from '../warehouse/index.ts';
+import { historyTable, migrate, presentTables, quoteTable, type Warehouse } from '../warehouse/index.ts';
 import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
 import { ensureFeatureHistory, historyMirrors } from './history.ts';
 import { addParquetMetadata } from './parquet-metadata.ts';
 import { registryVersion, validateRegistry, type FeatureRegistry } from './registry.ts';
 import { asOfSpine, fileSpine, type Spine } from './spine.ts';
-import { historyTable, pointInTimeQuery, type FeatureQuery } from './sql.ts';
+import { pointInTimeQuery, type FeatureQuery } from './sql.ts';
 
 export class FeatureExportError extends TributaryError {}
 
@@ -103,11 +103,8 @@ export async function prepareHistory(
     { ...registry, attributeSources: registry.attributeSources.filter((source) => sources.has(source.name)) },
     sourceName,
   );
-  const rows = await warehouse.query<{ name: string }>(
-    'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}',
-    { names: needed.map(historyTable) },
-  );
-  const missing = needed.filter((mirror) => !rows.some((row) => row.name === historyTable(mirror)));
+  const present = await presentTables(warehouse, needed.map(historyTable));
+  const missing = needed.filter((mirror) => !present.has(historyTable(mirror)));
   if (missing.length > 0)
     throw new FeatureExportError(
       `attributes read ${missing.join(', ')}, which the warehouse does not have: capture the source (with --source-name ${sourceName}) first`,

@@ -1,22 +1,30 @@
 // The change history point-in-time attributes need. A raw mirror keeps only a row's latest version
 // once ClickHouse merges it, so each mirror a feature reads attributes from gets an append-only twin,
-// `hist_<source>_<table>`, fed by a materialized view on the mirror's inserts: every version ever
+// `raw.hist_<source>_<table>`, fed by a materialized view on the mirror's inserts: every version ever
 // landed stays, keyed by (row key, _version) so a replayed batch is one version, not two.
 // Enabling it on an existing mirror backfills the versions the mirror still holds.
-import { quoteIdentifier as q, type Warehouse } from '../warehouse/index.ts';
+import {
+  historyFeed,
+  historyTable,
+  mirrorTable,
+  presentTables,
+  quoteTable as q,
+  splitTable,
+  type Warehouse,
+} from '../warehouse/index.ts';
 import type { FeatureRegistry } from './registry.ts';
-import { historyTable } from './sql.ts';
 
 export type HistoryState = 'created' | 'present' | 'no-mirror';
 
 export async function ensureMirrorHistory(warehouse: Warehouse, mirror: string): Promise<HistoryState> {
-  const tables = await warehouse.query<{ name: string; sorting_key: string }>(
-    `SELECT name, sorting_key FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}`,
-    { names: [mirror, historyTable(mirror), `${historyTable(mirror)}_mv`] },
+  const present = await presentTables(warehouse, [mirror, historyTable(mirror), historyFeed(mirror)]);
+  if (!present.has(mirror)) return 'no-mirror';
+  if (present.size === 3) return 'present';
+  const [source] = await warehouse.query<{ sorting_key: string }>(
+    'SELECT sorting_key FROM system.tables WHERE database = {database:String} AND name = {name:String}',
+    splitTable(mirror),
   );
-  const source = tables.find((table) => table.name === mirror);
   if (!source) return 'no-mirror';
-  if (tables.length === 3) return 'present';
   const history = historyTable(mirror);
   await warehouse.command(
     `CREATE TABLE IF NOT EXISTS ${q(history)} AS ${q(mirror)}
@@ -24,7 +32,7 @@ export async function ensureMirrorHistory(warehouse: Warehouse, mirror: string):
   );
   // The view first, then the backfill: a version landing in between is in both, and one in the end.
   await warehouse.command(
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(`${history}_mv`)} TO ${q(history)} AS SELECT * FROM ${q(mirror)}`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${q(historyFeed(mirror))} TO ${q(history)} AS SELECT * FROM ${q(mirror)}`,
   );
   await warehouse.command(`INSERT INTO ${q(history)} SELECT * FROM ${q(mirror)}`);
   return 'created';
@@ -32,7 +40,7 @@ export async function ensureMirrorHistory(warehouse: Warehouse, mirror: string):
 
 /** The mirrors a registry's attributes read, named for a capture's source name. */
 export function historyMirrors(registry: FeatureRegistry, sourceName: string): string[] {
-  return registry.attributeSources.map((source) => `raw_${sourceName}_${source.table}`);
+  return registry.attributeSources.map((source) => mirrorTable(sourceName, source.table));
 }
 
 /** Keeps history for every mirror the registry's attributes read; returns those created now. */

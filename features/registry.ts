@@ -88,7 +88,7 @@ export type FeatureDefinition =
 /** A change-tracked dimension source: a mirrored table whose versions take effect at `validFrom`. */
 export interface AttributeSource {
   name: string;
-  /** The source table (the mirror is `raw_<source name>_<table>`). */
+  /** The source table (the mirror is `raw.<source name>_<table>`). */
   table: string;
   /** The column naming the entity. */
   entityColumn: string;

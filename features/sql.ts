@@ -2,7 +2,7 @@
 // known then. Facts count only when strictly before the timestamp; dimension attributes come from
 // the latest version of their source row whose own time (validFrom) is before it; labels look
 // only at facts at or after it. Every value a declaration carries is a bound parameter.
-import { quoteIdentifier as q, quoteTable } from '../warehouse/index.ts';
+import { historyTable, mirrorTable, quoteIdentifier as q, quoteTable } from '../warehouse/index.ts';
 import {
   featureNullable,
   featureType,
@@ -30,11 +30,6 @@ export interface FeatureQuery {
 export function clickhouseType(type: FeatureType, nullable: boolean): string {
   const base = type === 'int64' ? 'Int64' : type === 'float64' ? 'Float64' : 'String';
   return nullable ? `Nullable(${base})` : base;
-}
-
-/** The history table kept for a mirror (see history.ts). */
-export function historyTable(mirror: string): string {
-  return mirror.replace(/^raw_/, 'hist_');
 }
 
 /** The features `names` need, in declaration order: ratios pull in what they divide. */
@@ -483,7 +478,7 @@ function attributeParts(
         feature.kind === 'attribute' && feature.source === source.name,
     );
     if (attributes.length === 0) continue;
-    const table = historyTable(`raw_${sourceName}_${source.table}`);
+    const table = historyTable(mirrorTable(sourceName, source.table));
     const columns = [...new Set(attributes.map((feature) => feature.column))];
     // The latest version is the one with the greatest (valid_from, _version), packed into one Int128
     // (argMax over a tuple, key or value, takes the engine's slow generic path). argMax skips null
@@ -504,7 +499,7 @@ function attributeParts(
   FROM (SELECT toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from,
           toInt128(toUnixTimestamp64Milli(valid_from)) * toInt128('18446744073709551616') + _version AS version_key,
           ${columns.map(q).join(', ')}
-        FROM ${q(table)} WHERE _is_deleted = 0) AS h
+        FROM ${quoteTable(table)} WHERE _is_deleted = 0) AS h
   ${meet.join}
   WHERE h.valid_from < ${rows.ts}
   GROUP BY row_key`,

@@ -1,6 +1,7 @@
 // What the mirror writer needs to know about a captured table or collection: its columns, how each
 // value is encoded in the envelope, and the ClickHouse type it lands as.
 import { createHash } from 'node:crypto';
+import { mirrorTable } from '../warehouse/index.ts';
 
 /**
  * How an envelope value is encoded (Debezium's conventions), which decides how it is written to
@@ -92,8 +93,8 @@ export interface DocumentShape {
 }
 
 /**
- * `raw_<source>_<table>`, with the schema name kept when it is not `public`; a collection's mirror
- * is `raw_<source>_<collection>` whatever its database.
+ * `raw.<source>_<table>`, with the schema name kept when it is not `public`; a collection's mirror
+ * is `raw.<source>_<collection>` whatever its database.
  */
 export function sourceMirrorName(
   table: Pick<SourceTable, 'source' | 'schema' | 'table' | 'document'>,
@@ -103,10 +104,9 @@ export function sourceMirrorName(
     : mirrorTableName(table.source, table.schema, table.table);
 }
 
-/** `raw_<source>_<table>`, with the schema name kept when it is not `public`. */
+/** `raw.<source>_<table>` (layout.ts), with the schema name kept when it is not `public`. */
 export function mirrorTableName(source: string, schema: string, table: string): string {
-  const parts = schema === 'public' ? [source, table] : [source, schema, table];
-  return `raw_${parts.join('_')}`.replace(/[^A-Za-z0-9_]/g, '_');
+  return schema === 'public' ? mirrorTable(source, table) : mirrorTable(source, schema, table);
 }
 
 /**

@@ -202,7 +202,7 @@ export interface SourcePack {
   /**
    * The product's MySQL/MariaDB databases, for a product that runs on MySQL (then `postgres` may be
    * empty); each is captured natively as its own source (see databaseSource), so its mirrors are
-   * `raw_${databaseSource}_${database}_${table}`.
+   * `raw.${databaseSource}_${database}_${table}`.
    */
   mysql?: { databases: readonly PackMysqlDatabase[] };
   /** Facts from the mirrors of the captures prefixed `source` (by default the pack's name). */

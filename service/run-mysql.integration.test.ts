@@ -161,7 +161,7 @@ describe(`tributary run with MySQL sources (${MYSQL_SERVER})`, () => {
           const mirrored = new Set(
             (
               await warehouse.query<{ name: string }>(
-                'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}',
+                `SELECT name FROM system.columns WHERE concat(database, '.', table) = {t:String}`,
                 { t: mirror },
               )
             ).map((column) => column.name),

@@ -27,7 +27,7 @@ import { MONGO_SERVER, startTestMongo, uniqueDatabaseName, type TestMongo } from
 import { createTestDatabase, dropTestDatabase } from '../test/postgres.ts';
 import { scratchDir } from '../test/scratch.ts';
 import { waitFor } from '../test/wait.ts';
-import { openWarehouse, quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { mirrorTable, openWarehouse, quoteTable, RAW_DATABASE, type Warehouse } from '../warehouse/index.ts';
 
 const TRIBUTARY = new URL('../bin/tributary.js', import.meta.url).pathname;
 const PASSWORD = 'roles-pipeline-pw';
@@ -142,19 +142,20 @@ async function mirroredTables(
      WHERE i.indisprimary AND n.nspname = 'public' AND c.relname NOT LIKE 'oracle_%'
      GROUP BY c.relname ORDER BY c.relname`,
   );
-  const mirrored = await warehouse.query<{ table: string; name: string }>(
-    "SELECT table, name FROM system.columns WHERE database = currentDatabase() AND table LIKE 'raw_learning_%'",
+  const mirrored = await warehouse.query<{ mirror: string; name: string }>(
+    "SELECT concat(database, '.', table) AS mirror, name FROM system.columns WHERE database = {raw:String} AND startsWith(table, 'learning_')",
+    { raw: RAW_DATABASE },
   );
   return rows.map(({ table, key, columns }) => {
-    const mirror = `raw_learning_${table}`;
-    const kept = new Set(mirrored.filter((column) => column.table === mirror).map((column) => column.name));
+    const mirror = mirrorTable('learning', table);
+    const kept = new Set(mirrored.filter((column) => column.mirror === mirror).map((column) => column.name));
     return { table, mirror, key, exclude: columns.filter((column) => !kept.has(column)) };
   });
 }
 
 async function liveDocuments(warehouse: Warehouse, collection: string): Promise<number> {
   const [row] = await warehouse.query<{ n: string }>(
-    `SELECT count() AS n FROM ${quoteIdentifier(`raw_learning_${collection}`)} FINAL WHERE _is_deleted = 0`,
+    `SELECT count() AS n FROM ${quoteTable(mirrorTable('learning', collection))} FINAL WHERE _is_deleted = 0`,
   );
   return Number(row?.n);
 }
@@ -248,7 +249,7 @@ describe(`tributary run as separate role processes, Kafka transport, warehouse o
             await liveDocuments(warehouse, collection),
             await mongoClient.db(database).collection(collection).countDocuments(),
           ];
-          behind = `raw_learning_${collection}: ${landed} documents for ${documents}`;
+          behind = `${mirrorTable('learning', collection)}: ${landed} documents for ${documents}`;
           if (landed !== documents) return false;
         }
         return true;
@@ -263,7 +264,7 @@ describe(`tributary run as separate role processes, Kafka transport, warehouse o
         await expectNoDuplicateVersions(warehouse, table.mirror, table.key);
       }
       for (const collection of collections)
-        await expectNoDuplicateVersions(warehouse, `raw_learning_${collection}`, ['_id']);
+        await expectNoDuplicateVersions(warehouse, mirrorTable('learning', collection), ['_id']);
 
       // A transform pass that started after everything landed, then the marts against the oracle.
       const transformUrl = await transform.url;

@@ -17,7 +17,7 @@ import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../test/mir
 import { startTestMongo, uniqueDatabaseName, type TestMongo } from '../test/mongo.ts';
 import { createTestDatabase, dropTestDatabase } from '../test/postgres.ts';
 import { scratchDir } from '../test/scratch.ts';
-import { openWarehouse, quoteIdentifier } from '../warehouse/index.ts';
+import { mirrorTable, openWarehouse, quoteTable } from '../warehouse/index.ts';
 
 const TRIBUTARY = new URL('../bin/tributary.js', import.meta.url).pathname;
 let dir: string;
@@ -218,11 +218,11 @@ describe('tributary run', () => {
       );
       expect(tables.rows.length).toBeGreaterThan(10);
       for (const { table, key } of tables.rows) {
-        const mirror = `raw_learning_${table}`;
+        const mirror = mirrorTable('learning', table);
         const mirrored = new Set(
           (
             await warehouse.query<{ name: string }>(
-              `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}`,
+              `SELECT name FROM system.columns WHERE concat(database, '.', table) = {t:String}`,
               { t: mirror },
             )
           ).map((column) => column.name),
@@ -243,9 +243,9 @@ describe('tributary run', () => {
       ).map((c) => c.name);
       expect(collections).toContain('daily_user_metrics');
       for (const collection of collections) {
-        const mirror = `raw_learning_${collection}`;
+        const mirror = mirrorTable('learning', collection);
         const [exists] = await warehouse.query<{ n: string }>(
-          'SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {m:String}',
+          `SELECT count() AS n FROM system.tables WHERE concat(database, '.', name) = {m:String}`,
           { m: mirror },
         );
         if (
@@ -257,7 +257,7 @@ describe('tributary run', () => {
           continue;
         }
         const [live] = await warehouse.query<{ n: string }>(
-          `SELECT count() AS n FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`,
+          `SELECT count() AS n FROM ${quoteTable(mirror)} FINAL WHERE _is_deleted = 0`,
         );
         expect(Number(live?.n), mirror).toBe(
           await documentsClient.db(database).collection(collection).countDocuments(),

@@ -472,7 +472,7 @@ describe('access', () => {
     const byHeader = await fetch(`${endpoint.url}/?query=SELECT%20currentDatabase()`, {
       headers: { 'X-ClickHouse-User': 'analyst', 'X-ClickHouse-Key': 'analyst-pw' },
     });
-    expect(await byHeader.text()).toBe('default\n');
+    expect(await byHeader.text()).toBe('analytics\n');
   });
 
   it('keeps read-only users from writing, lifting limits or reading the bookkeeping', async () => {

@@ -71,7 +71,7 @@ it('migrates, captures and reads through the HTTP warehouse against the endpoint
   expect(Number(lock?.n)).toBe(0);
   expect(await migrate(writer)).toEqual([]); // a second run finds every migration applied
   const tables = await writer.query<{ name: string }>(
-    "SELECT name FROM system.tables WHERE database = 'default' AND name LIKE 'mart_%' ORDER BY name",
+    "SELECT name FROM system.tables WHERE database = 'analytics' AND name LIKE 'mart_%' ORDER BY name",
   );
   expect(tables.map((table) => table.name)).toContain('mart_dau');
 
@@ -100,20 +100,20 @@ it('migrates, captures and reads through the HTTP warehouse against the endpoint
     client: source,
     warehouse: writer,
     table: 'orders',
-    mirror: 'raw_shop_orders',
+    mirror: 'raw.shop_orders',
     key: ['id'],
   };
   await expectMirrorEqualsSource(options);
-  await expectNoDuplicateVersions(writer, 'raw_shop_orders', ['id']);
+  await expectNoDuplicateVersions(writer, 'raw.shop_orders', ['id']);
 
   // Bound parameters and Decimal/Int64 exactness through the client.
   const [row] = await writer.query<{ amount: string; customer: string }>(
-    'SELECT amount, customer FROM raw_shop_orders FINAL WHERE id = {id:Int64} AND _is_deleted = 0',
+    'SELECT amount, customer FROM raw.shop_orders FINAL WHERE id = {id:Int64} AND _is_deleted = 0',
     { id: 500 },
   );
   expect(row).toEqual({ amount: null, customer: "it's new" });
   const exported = await writer.queryBytes(
-    'SELECT id FROM raw_shop_orders FINAL WHERE _is_deleted = 0 ORDER BY id',
+    'SELECT id FROM raw.shop_orders FINAL WHERE _is_deleted = 0 ORDER BY id',
     'CSV',
   );
   expect(exported.toString().trim().split('\n')).toHaveLength(191);
@@ -125,11 +125,11 @@ it('migrates, captures and reads through the HTTP warehouse against the endpoint
   const analyst = await openWarehouse({ kind: 'http', url: url.toString() });
   try {
     const [count] = await analyst.query<{ n: string }>(
-      'SELECT count() AS n FROM raw_shop_orders FINAL WHERE _is_deleted = 0',
+      'SELECT count() AS n FROM raw.shop_orders FINAL WHERE _is_deleted = 0',
     );
     expect(count).toEqual({ n: '191' });
     const refusedWrite = await analyst
-      .insert('raw_shop_orders', [{ id: 1 }])
+      .insert('raw.shop_orders', [{ id: 1 }])
       .catch((error: unknown) => error);
     expect(refusedWrite).toBeInstanceOf(WarehouseError);
     expect((refusedWrite as WarehouseError).clickhouseCode).toBe(164);

@@ -18,7 +18,7 @@ beforeAll(async () => {
   await migrate(warehouse);
   marts = (
     await warehouse.query<{ name: string }>(
-      "SELECT name FROM system.tables WHERE database = 'default' AND name LIKE 'mart\\_%' ORDER BY name",
+      "SELECT name FROM system.tables WHERE database = 'analytics' AND name LIKE 'mart\\_%' ORDER BY name",
     )
   ).map((table) => table.name);
   // Random rows of each mart's own shape: the driver must read every column type the marts use.
@@ -39,7 +39,7 @@ it('connects, reads metadata and every mart, and reports errors', async () => {
   // compress=0: the driver's default is ClickHouse's own LZ4 block framing, which the endpoint does not speak.
   const lines = await runJdbcCheck(
     classpath,
-    `jdbc:clickhouse:${endpoint.url}/default?compress=0`,
+    `jdbc:clickhouse:${endpoint.url}/analytics?compress=0`,
     'analyst',
     'analyst-pw',
   );

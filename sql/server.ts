@@ -15,6 +15,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 import {
+  ANALYTICS_DATABASE,
   embeddedDirectory,
   EngineQueryError,
   openEngineSession,
@@ -268,7 +269,8 @@ async function runRequest(context: Context, state: RequestState): Promise<void> 
   }
   const params = bindParameters(shape.text, rawParams);
   // Clients may name the database and the default format in headers instead (client-v2 does).
-  const database = url.searchParams.get('database') || header(request, 'x-clickhouse-database') || 'default';
+  const database =
+    url.searchParams.get('database') || header(request, 'x-clickhouse-database') || ANALYTICS_DATABASE;
   const format =
     shape.format ??
     (url.searchParams.get('default_format') || header(request, 'x-clickhouse-format') || 'TabSeparated');

@@ -1,7 +1,7 @@
 // Engine sessions per user. A chDB session runs one streaming query at a time, so each user has a
 // few sessions of their own (their settings and limits set once) and requests beyond those wait
 // their turn first come, first served: a user's long export never holds up another user.
-import { openEngineSession, type EngineSession } from '../warehouse/index.ts';
+import { ANALYTICS_DATABASE, openEngineSession, type EngineSession } from '../warehouse/index.ts';
 
 export interface Lease {
   readonly session: EngineSession;
@@ -34,7 +34,7 @@ export class SessionPool {
     if (!slot && this.open < this.size) {
       this.open++;
       try {
-        slot = { session: await openEngineSession(this.path, this.setup), database: 'default' };
+        slot = { session: await openEngineSession(this.path, this.setup), database: ANALYTICS_DATABASE };
       } catch (error) {
         this.open--;
         this.handOnCapacity();

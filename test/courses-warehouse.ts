@@ -15,7 +15,7 @@ import { openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { execute, startTestMysql, withDatabase, type TestMysql } from './mysql.ts';
 import { scratchDir } from './scratch.ts';
 
-/** The captures' mirror prefix (`raw_courses_<service>_<database>_<table>`). */
+/** The captures' mirror prefix (`raw.courses_<service>_<database>_<table>`). */
 export const SOURCE = 'courses';
 
 export interface CoursesWarehouse {

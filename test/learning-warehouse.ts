@@ -28,7 +28,7 @@ export interface LearningWarehouse {
   close(): Promise<void>;
 }
 
-/** The capture's source name, which names the mirrors (`raw_learning_…`). */
+/** The capture's source name, which names the mirrors (`raw.learning_…`). */
 export const SOURCE = 'learning';
 
 const pii = createPiiPolicy({

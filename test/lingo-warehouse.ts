@@ -29,7 +29,7 @@ export interface LingoWarehouse {
   close(): Promise<void>;
 }
 
-/** The capture's source name, which names the mirrors (`raw_lingo_…`). */
+/** The capture's source name, which names the mirrors (`raw.lingo_…`). */
 export const LINGO_SOURCE = 'lingo';
 export const LINGO_END_DATE = new Date('2026-11-01T00:00:00Z');
 

@@ -3,7 +3,7 @@
 // capture code, by Postgres and by ClickHouse themselves.
 import type pg from 'pg';
 import { expect } from 'vitest';
-import { quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { quoteIdentifier, quoteTable, type Warehouse } from '../warehouse/index.ts';
 
 interface ColumnInfo {
   name: string;
@@ -42,7 +42,7 @@ export async function readSourceAndMirror(
     .map((column) => `${clickhouseText(column)} AS ${quoteIdentifier(column.name)}`)
     .join(', ');
   const mirrorRows = await options.warehouse.query<Record<string, string | null>>(
-    `SELECT ${chSelect} FROM ${quoteIdentifier(options.mirror)} FINAL WHERE _is_deleted = 0 ORDER BY ${order}`,
+    `SELECT ${chSelect} FROM ${quoteTable(options.mirror)} FINAL WHERE _is_deleted = 0 ORDER BY ${order}`,
   );
   const render = (row: Record<string, unknown>) =>
     JSON.stringify(columns.map((column) => normalise(column, row[column.name])));
@@ -74,7 +74,7 @@ export async function expectNoDuplicateVersions(
 ): Promise<void> {
   const keys = key.map(quoteIdentifier).join(', ');
   const duplicates = await warehouse.query(
-    `SELECT ${keys}, _version, count() AS copies FROM ${quoteIdentifier(mirror)} GROUP BY ${keys}, _version HAVING copies > 1 LIMIT 5`,
+    `SELECT ${keys}, _version, count() AS copies FROM ${quoteTable(mirror)} GROUP BY ${keys}, _version HAVING copies > 1 LIMIT 5`,
   );
   expect(duplicates, `duplicate (key, _version) pairs in ${mirror}`).toEqual([]);
 }

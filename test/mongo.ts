@@ -12,7 +12,7 @@ import { canonicalJson, documentIdText } from '../ingest/documents/extended-json
 import { protectDocument } from '../ingest/documents/protect-document.ts';
 import type { PiiPolicy } from '../ingest/pii.ts';
 import { startMongoStandIn, type RunningMongo } from '../stack/index.ts';
-import { quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { quoteTable, type Warehouse } from '../warehouse/index.ts';
 
 const REAL_MONGO_URL = process.env.TRIBUTARY_MONGO_URL;
 
@@ -76,7 +76,7 @@ export async function readCollection(
 /** The mirror's live documents (FINAL, not deleted): _id → doc. */
 export async function readDocumentMirror(warehouse: Warehouse, mirror: string): Promise<Map<string, string>> {
   const rows = await warehouse.query<{ _id: string; doc: string }>(
-    `SELECT _id, doc FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`,
+    `SELECT _id, doc FROM ${quoteTable(mirror)} FINAL WHERE _is_deleted = 0`,
   );
   return new Map(rows.map((row) => [row._id, row.doc]));
 }

@@ -5,7 +5,7 @@
 // normalised here.
 import { expect } from 'vitest';
 import mysql from 'mysql2/promise';
-import { quoteIdentifier, type Warehouse } from '../warehouse/index.ts';
+import { quoteIdentifier, quoteTable, type Warehouse } from '../warehouse/index.ts';
 
 interface ColumnInfo {
   name: string;
@@ -48,7 +48,7 @@ export async function readMysqlSourceAndMirror(
       .map((column) => `${clickhouseText(column)} AS ${quoteIdentifier(column.name)}`)
       .join(', ');
     const mirrorRows = await options.warehouse.query<Record<string, unknown>>(
-      `SELECT ${chSelect} FROM ${quoteIdentifier(options.mirror)} FINAL WHERE _is_deleted = 0`,
+      `SELECT ${chSelect} FROM ${quoteTable(options.mirror)} FINAL WHERE _is_deleted = 0`,
     );
     const render = (row: Record<string, unknown>) =>
       JSON.stringify(columns.map((column) => normalise(column, row[column.name])));

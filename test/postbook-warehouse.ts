@@ -31,7 +31,7 @@ export interface PostbookWarehouse {
   close(): Promise<void>;
 }
 
-/** The captures' source name, which names the mirrors (`raw_postbook_…`). */
+/** The captures' source name, which names the mirrors (`raw.postbook_…`). */
 export const POSTBOOK_SOURCE = 'postbook';
 export const POSTBOOK_PACK = postbookPack.name;
 

@@ -31,7 +31,7 @@ export interface ShopWarehouse {
   close(): Promise<void>;
 }
 
-/** The captures' prefix: mirrors are raw_shop_<service>_<table> and raw_shop_<collection>. */
+/** The captures' prefix: mirrors are raw.shop_<service>_<table> and raw.shop_<collection>. */
 export const SHOP_SOURCE = 'shop';
 
 const pii = createPiiPolicy({

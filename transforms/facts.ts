@@ -7,6 +7,7 @@ import { TributaryError } from '../errors/index.ts';
 import {
   bookkeepingTable,
   quoteIdentifier as q,
+  quoteTable,
   WarehouseError,
   type Warehouse,
 } from '../warehouse/index.ts';
@@ -88,7 +89,7 @@ export async function refreshFactsIncremental(
       if (!existing.has(source.mirror)) continue;
       await warehouse.command(`TRUNCATE TABLE ${CHANGED_KEYS_TABLE}`);
       await warehouse.command(
-        `INSERT INTO ${CHANGED_KEYS_TABLE} (source_key) SELECT DISTINCT ${source.sourceKey} FROM ${q(source.mirror)}
+        `INSERT INTO ${CHANGED_KEYS_TABLE} (source_key) SELECT DISTINCT ${source.sourceKey} FROM ${quoteTable(source.mirror)}
          WHERE _ingested_at > {since:DateTime64(3, 'UTC')}`,
         { since },
       );
@@ -117,7 +118,7 @@ export async function refreshFactsIncremental(
 
 /** The mapping's SELECT over `source`'s mirror, with each row's `source_key`. */
 function keyedRows(source: FactSource): string {
-  const select = source.select.replaceAll('{mirror}', q(source.mirror));
+  const select = source.select.replaceAll('{mirror}', quoteTable(source.mirror));
   // The key is computed inside the mapping's SELECT so it can filter before the facts are built.
   return select.replace(/^\s*SELECT\s/i, `SELECT ${source.sourceKey} AS source_key, `);
 }

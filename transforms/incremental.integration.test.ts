@@ -109,7 +109,7 @@ async function changeSources(random: Random): Promise<void> {
   await data.capture();
   // A replayed batch: versions the mirrors already hold, landing again.
   await data.warehouse.command(
-    `INSERT INTO raw_${SOURCE}_user_activity_results SELECT * EXCEPT (_ingested_at), now64(3) FROM raw_${SOURCE}_user_activity_results LIMIT 50`,
+    `INSERT INTO raw.${SOURCE}_user_activity_results SELECT * EXCEPT (_ingested_at), now64(3) FROM raw.${SOURCE}_user_activity_results LIMIT 50`,
   );
 }
 
@@ -198,7 +198,7 @@ describe(`incremental transforms equal a full recompute (documents on the ${MONG
     await expect(
       runTransforms({ warehouse: data.warehouse, pack: 'drifted', mapping: drifted }),
     ).rejects.toThrow(
-      /activity mapping over raw_learning_\w+ does not fit fact_activity: duration_s is missing/,
+      /activity mapping over raw.learning_\w+ does not fit fact_activity: duration_s is missing/,
     );
     const [facts] = await data.warehouse.query<{ n: string }>(
       "SELECT count() AS n FROM fact_activity WHERE pack = 'drifted'",

@@ -7,6 +7,7 @@
 import type { PackMapping, PackMart } from '../packs/index.ts';
 import { z } from 'zod';
 import {
+  layoutTables,
   migrate,
   readCheckpoint,
   WarehouseError,
@@ -227,11 +228,9 @@ function daysAround(days: string[], reach: number): string[] {
   return [...around].sort();
 }
 
-export async function existingTables(warehouse: Warehouse): Promise<Set<string>> {
-  const rows = await warehouse.query<{ name: string }>(
-    'SELECT name FROM system.tables WHERE database = currentDatabase()',
-  );
-  return new Set(rows.map((row) => row.name));
+/** The facts, marts and mirrors present, named as layout.ts names them. */
+export function existingTables(warehouse: Warehouse): Promise<Set<string>> {
+  return layoutTables(warehouse);
 }
 
 /** Every mirror the mapping reads, for facts and for dimensions, sorted. */

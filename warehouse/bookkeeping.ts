@@ -58,15 +58,16 @@ export async function ensureMigrationsTable(warehouse: Warehouse): Promise<void>
 /**
  * Migration 070: every bookkeeping table of `default` renamed into `tributary`, rows, parts and
  * settings as they are (RENAME moves the table, it copies nothing). Tables already moved are gone
- * from `default`, so running it again after a crash moves the rest.
+ * from `default`, so running it again after a crash moves the rest. A new warehouse's earlier
+ * migrations made them in the connection's own database (`analytics`, layout.ts): looked at too.
  */
 export async function moveBookkeeping(warehouse: Warehouse): Promise<string[]> {
-  const rows = await warehouse.query<{ name: string }>(
-    `SELECT name FROM system.tables WHERE database = 'default' ORDER BY name`,
+  const rows = await warehouse.query<{ database: string; name: string }>(
+    `SELECT database, name FROM system.tables WHERE database IN ('default', currentDatabase()) ORDER BY database, name`,
   );
-  const moves = rows.flatMap(({ name }) => {
+  const moves = rows.flatMap(({ database, name }) => {
     const to = movedName(name);
-    return to === undefined ? [] : [{ from: name, to }];
+    return to === undefined ? [] : [{ database, from: name, to }];
   });
   const existing = await tablesIn(
     warehouse,
@@ -76,11 +77,11 @@ export async function moveBookkeeping(warehouse: Warehouse): Promise<string[]> {
   const clash = moves.find((move) => existing.has(move.to));
   if (clash)
     throw new WarehouseError(
-      `both default.${clash.from} and ${bookkeepingTable(clash.to)} exist (an older Tributary ran after the move?): compare them and drop the one not wanted`,
+      `both ${clash.database}.${clash.from} and ${bookkeepingTable(clash.to)} exist (an older Tributary ran after the move?): compare them and drop the one not wanted`,
       { retriable: false },
     );
-  for (const { from, to } of moves)
-    await warehouse.command(`RENAME TABLE default.${q(from)} TO ${bookkeepingTable(to)}`);
+  for (const { database, from, to } of moves)
+    await warehouse.command(`RENAME TABLE ${q(database)}.${q(from)} TO ${bookkeepingTable(to)}`);
   return moves.map((move) => move.from);
 }
 

@@ -3,6 +3,7 @@
 // (so a read-only session's `readonly` cannot leak into the pipeline's) and its own streaming query.
 import { Session } from 'chdb';
 import { WarehouseError } from './errors.ts';
+import { ANALYTICS_DATABASE, LAYOUT_DATABASES } from './layout.ts';
 import type { Warehouse, WarehouseTarget } from './warehouse.ts';
 
 /** A failure the engine reported, with ClickHouse's numeric code and its own text. */
@@ -56,8 +57,9 @@ export function embeddedDirectory(source: Warehouse | WarehouseTarget): string {
 }
 
 /**
- * Opens a session on the directory. `setup` statements run once (settings such as `readonly` or
- * limits, which then hold for every query of the session: the engine refuses to lower `readonly`).
+ * Opens a session on the directory, in `analytics` as every connection is (layout.ts). `setup`
+ * statements run once (settings such as `readonly` or limits, which then hold for every query of
+ * the session: the engine refuses to lower `readonly`), after the databases are made where missing.
  */
 export async function openEngineSession(path: string, setup: readonly string[] = []): Promise<EngineSession> {
   let session: Session;
@@ -71,7 +73,12 @@ export async function openEngineSession(path: string, setup: readonly string[] =
   }
   const engine = new ChdbEngineSession(session);
   try {
-    for (const statement of setup) await engine.run(statement, {}, 'TSV');
+    // All three made here: a read-only client of a new directory's endpoint cannot make them.
+    const defaults = [
+      ...LAYOUT_DATABASES.map((database) => `CREATE DATABASE IF NOT EXISTS ${database}`),
+      `USE ${ANALYTICS_DATABASE}`,
+    ];
+    for (const statement of [...defaults, ...setup]) await engine.run(statement, {}, 'TSV');
   } catch (error) {
     engine.close();
     throw error;

@@ -21,6 +21,19 @@ export {
 export type { MirrorTable, MirrorColumn } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
 export { BOOKKEEPING_DATABASE, bookkeepingTable } from './bookkeeping.ts';
+export {
+  ANALYTICS_DATABASE,
+  RAW_DATABASE,
+  currentStateView,
+  historyFeed,
+  historyTable,
+  layoutTables,
+  mirrorKey,
+  mirrorTable,
+  presentTables,
+  rawTableKind,
+  splitTable,
+} from './layout.ts';
 export { CheckpointError, parseCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.ts';
 export { listDeadLetters, markReplayed, recordDeadLetters } from './dead-letters.ts';
 export type { DeadLetter, DeadLetterFilter, StoredDeadLetter } from './dead-letters.ts';

@@ -10,6 +10,7 @@ import {
   moveBookkeeping,
 } from './bookkeeping.ts';
 import { WarehouseError } from './errors.ts';
+import { moveToLayout } from './layout-move.ts';
 import type { Warehouse } from './warehouse.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
@@ -23,8 +24,17 @@ export interface Migration {
   apply?: (warehouse: Warehouse) => Promise<unknown>;
 }
 
+/** Moves the tables every earlier migration made (layout-move.ts); see `inApplyingOrder`. */
+const LAYOUT_MOVE_VERSION = 180;
+
 const CODE_MIGRATIONS: readonly Migration[] = [
   { version: 70, name: 'bookkeeping_database', statements: [], apply: moveBookkeeping },
+  {
+    version: LAYOUT_MOVE_VERSION,
+    name: 'databases_by_purpose',
+    statements: [],
+    apply: (warehouse) => moveToLayout(warehouse),
+  },
 ];
 
 export async function loadMigrations(): Promise<Migration[]> {
@@ -73,7 +83,7 @@ async function applyPending(warehouse: Warehouse): Promise<number[]> {
   try {
     const newlyApplied: number[] = [];
     // Read again under the lock: the previous holder may have applied them meanwhile.
-    for (const migration of await pendingMigrations(warehouse, migrations)) {
+    for (const migration of inApplyingOrder(await pendingMigrations(warehouse, migrations), migrations)) {
       for (const statement of migration.statements) await warehouse.command(statement);
       await migration.apply?.(warehouse);
       await warehouse.insert(MIGRATIONS_TABLE, [{ version: migration.version, name: migration.name }]);
@@ -83,6 +93,19 @@ async function applyPending(warehouse: Warehouse): Promise<number[]> {
   } finally {
     if (shared) await warehouse.command(`DROP TABLE IF EXISTS ${MIGRATION_LOCK}`);
   }
+}
+
+/**
+ * Pending migrations by version, except that a warehouse behind the layout move has it first:
+ * migrations write unqualified names, which resolve in `analytics` (layout.ts), so the tables that
+ * earlier ones made must be there before later ones alter them. A new warehouse (none applied)
+ * makes everything in `analytics` from the start and has nothing to move.
+ */
+export function inApplyingOrder(pending: readonly Migration[], all: readonly Migration[]): Migration[] {
+  const fresh = pending.length === all.length;
+  const move = pending.find((migration) => migration.version === LAYOUT_MOVE_VERSION);
+  if (fresh || move === undefined) return [...pending];
+  return [move, ...pending.filter((migration) => migration !== move)];
 }
 
 async function pendingMigrations(warehouse: Warehouse, migrations: Migration[]): Promise<Migration[]> {

@@ -1,7 +1,8 @@
-// Raw mirror tables (`raw_<source>_<table>`): one row per version of a source row, collapsed by
+// Raw mirror tables (`raw.<source>_<table>`, named by layout.ts): one row per version of a source row, collapsed by
 // ReplacingMergeTree(_version, _is_deleted) so replays are harmless and FINAL gives the source's state.
-import { quoteIdentifier as q, quoteString } from './sql.ts';
+import { quoteIdentifier as q, quoteString, quoteTable } from './sql.ts';
 import { bookkeepingTable } from './bookkeeping.ts';
+import { currentStateView, mirrorKey, splitTable } from './layout.ts';
 import type { Warehouse } from './warehouse.ts';
 
 const KEY_CHANGES = bookkeepingTable('key_changes');
@@ -36,7 +37,7 @@ export function createMirrorTableSql(table: MirrorTable): string {
     "`_ingested_at` DateTime64(3, 'UTC') DEFAULT now64(3)",
   );
   return (
-    `CREATE TABLE IF NOT EXISTS ${q(table.name)} (\n  ${columns.join(',\n  ')}\n)\n` +
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(table.name)} (\n  ${columns.join(',\n  ')}\n)\n` +
     `ENGINE = ReplacingMergeTree(_version, _is_deleted)\n` +
     `ORDER BY (${table.key.map(q).join(', ')})\n` +
     `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}\n` +
@@ -45,19 +46,12 @@ export function createMirrorTableSql(table: MirrorTable): string {
 }
 
 function mirrorComment(table: MirrorTable): string {
-  const own = `Every version of ${sourceOf(table.name)}'s rows, deletions included. For its rows as they are now, read ${currentStateViewName(table.name)}.`;
+  const own = `Every version of ${mirrorKey(table.name)}'s rows, deletions included. For its rows as they are now, read ${currentStateView(table.name)}.`;
   return table.sourceComment === undefined ? own : `${own} In the source: ${table.sourceComment}`;
 }
 
 const commentClause = (column: MirrorColumn) =>
   column.comment === undefined ? '' : ` COMMENT ${quoteString(column.comment)}`;
-
-/** `raw_<source>_<table>` → `current_<source>_<table>`: listed before the raw mirrors, found first. */
-export function currentStateViewName(mirror: string): string {
-  return mirror.replace(/^raw_/, 'current_');
-}
-
-const sourceOf = (mirror: string) => mirror.replace(/^raw_/, '');
 
 /**
  * The mirror's live rows as the source holds them now (FINAL, deletions left out): what an analyst
@@ -67,9 +61,9 @@ const sourceOf = (mirror: string) => mirror.replace(/^raw_/, '');
 function currentStateViewSql(table: MirrorTable): string {
   const columns = [...table.columns.map((column) => q(column.name)), '`_ingested_at` AS `_changed_at`'];
   return (
-    `CREATE OR REPLACE VIEW ${q(currentStateViewName(table.name))} AS\n` +
-    `SELECT ${columns.join(', ')} FROM ${q(table.name)} FINAL WHERE _is_deleted = 0\n` +
-    `COMMENT ${quoteString(`${sourceOf(table.name)} as it is now: one row per live source row (${table.name} FINAL without deletions; _changed_at = when its last change landed). Read ${table.name} for every version.`)}`
+    `CREATE OR REPLACE VIEW ${quoteTable(currentStateView(table.name))} AS\n` +
+    `SELECT ${columns.join(', ')} FROM ${quoteTable(table.name)} FINAL WHERE _is_deleted = 0\n` +
+    `COMMENT ${quoteString(`${mirrorKey(table.name)} as it is now: one row per live source row (${table.name} FINAL without deletions; _changed_at = when its last change landed). Read ${table.name} for every version.`)}`
   );
 }
 
@@ -81,15 +75,15 @@ function currentStateViewSql(table: MirrorTable): string {
 export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable): Promise<string[]> {
   await warehouse.command(createMirrorTableSql(table));
   const existing = await warehouse.query<{ name: string; type: string; comment: string }>(
-    `SELECT name, type, comment FROM system.columns WHERE database = currentDatabase() AND table = {table:String}
+    `SELECT name, type, comment FROM system.columns WHERE database = {database:String} AND table = {table:String}
      ORDER BY position`,
-    { table: table.name },
+    { database: splitTable(table.name).database, table: splitTable(table.name).name },
   );
   const comments = new Map(existing.map((row) => [row.name, row.comment]));
   const missing = table.columns.filter((column) => !comments.has(column.name));
   for (const column of missing) {
     await warehouse.command(
-      `ALTER TABLE ${q(table.name)} ADD COLUMN IF NOT EXISTS ${q(column.name)} ${column.type}${commentClause(column)}`,
+      `ALTER TABLE ${quoteTable(table.name)} ADD COLUMN IF NOT EXISTS ${q(column.name)} ${column.type}${commentClause(column)}`,
     );
   }
   // Mirrors made before columns had comments get them.
@@ -100,16 +94,16 @@ export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable
       comments.get(column.name) !== column.comment
     )
       await warehouse.command(
-        `ALTER TABLE ${q(table.name)} COMMENT COLUMN ${q(column.name)} ${quoteString(column.comment)}`,
+        `ALTER TABLE ${quoteTable(table.name)} COMMENT COLUMN ${q(column.name)} ${quoteString(column.comment)}`,
       );
   // The source's table comment may have been made, changed or dropped since the mirror was.
   const [own] = await warehouse.query<{ comment: string }>(
-    'SELECT comment FROM system.tables WHERE database = currentDatabase() AND name = {table:String}',
-    { table: table.name },
+    'SELECT comment FROM system.tables WHERE database = {database:String} AND name = {table:String}',
+    { database: splitTable(table.name).database, table: splitTable(table.name).name },
   );
   if (own !== undefined && own.comment !== mirrorComment(table))
     await warehouse.command(
-      `ALTER TABLE ${q(table.name)} MODIFY COMMENT ${quoteString(mirrorComment(table))}`,
+      `ALTER TABLE ${quoteTable(table.name)} MODIFY COMMENT ${quoteString(mirrorComment(table))}`,
     );
   // The view shows every column the mirror has (columns the source dropped included).
   const meta = new Set<string>(MIRROR_META_COLUMNS);
@@ -132,8 +126,8 @@ export async function tombstoneOlderThan(
 ): Promise<void> {
   const keys = table.key.map(q).join(', ');
   await warehouse.command(
-    `INSERT INTO ${q(table.name)} (${keys}, _version, _is_deleted) ` +
-      `SELECT ${keys}, {version:UInt64}, 1 FROM ${q(table.name)} FINAL WHERE _is_deleted = 0 AND _version < {version:UInt64}`,
+    `INSERT INTO ${quoteTable(table.name)} (${keys}, _version, _is_deleted) ` +
+      `SELECT ${keys}, {version:UInt64}, 1 FROM ${quoteTable(table.name)} FINAL WHERE _is_deleted = 0 AND _version < {version:UInt64}`,
     // As text: a MongoDB version is a bigint, beyond what a JSON number holds exactly.
     { version: String(version) },
   );
@@ -169,7 +163,7 @@ export async function readLatestValues(
     `WITH wanted AS (SELECT * FROM format(JSONCompactEachRow, ${quoteString(structure)}, {keys:String}))
      SELECT wanted.${q(LOOKUP_INDEX)} AS ${q(LOOKUP_INDEX)}, ${columns.map((name) => `current.${q(name)} AS ${q(name)}`).join(', ')}
      FROM wanted INNER JOIN (
-       SELECT ${[...table.key, ...columns].map(q).join(', ')} FROM ${q(table.name)} FINAL
+       SELECT ${[...table.key, ...columns].map(q).join(', ')} FROM ${quoteTable(table.name)} FINAL
        WHERE (${keyList}) IN (SELECT ${keyList} FROM wanted) AND _is_deleted = 0
      ) AS current ON ${joined}`,
     { keys: keys.map((key, index) => JSON.stringify([index, ...key])).join('\n') },

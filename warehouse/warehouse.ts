@@ -8,6 +8,7 @@ import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@c
 import { createChdbConnection } from 'chdb/connection';
 import { Readable } from 'node:stream';
 import { WarehouseError, isRetriableWarehouseFailure } from './errors.ts';
+import { ANALYTICS_DATABASE, LAYOUT_DATABASES } from './layout.ts';
 import { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
 
 export type WarehouseTarget = { kind: 'chdb'; path: string } | { kind: 'http'; url: string };
@@ -98,14 +99,17 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
       });
     };
   } else {
-    client = createClient({
-      url: target.url,
-      request_timeout: 300_000,
-      clickhouse_settings: { wait_end_of_query: 1 },
-    });
+    client = httpClient(target.url);
   }
-  const warehouse = new ClickHouseWarehouse(target, client, rawInsert);
+  let warehouse = new ClickHouseWarehouse(target, client, rawInsert);
   try {
+    await createLayoutDatabases(warehouse);
+    if (target.kind === 'chdb') await warehouse.command(`USE ${ANALYTICS_DATABASE}`);
+    else {
+      await client.close();
+      client = httpClient(target.url, ANALYTICS_DATABASE);
+      warehouse = new ClickHouseWarehouse(target, client);
+    }
     await warehouse.query('SELECT 1');
   } catch (error) {
     await client.close().catch(() => undefined);
@@ -116,6 +120,29 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
     });
   }
   return warehouse;
+}
+
+function httpClient(url: string, database?: string): ClickHouseClient {
+  return createClient({
+    url,
+    ...(database === undefined ? {} : { database }),
+    request_timeout: 300_000,
+    clickhouse_settings: { wait_end_of_query: 1 },
+  });
+}
+
+/**
+ * The databases by purpose (layout.ts), made where missing. Looked at first: a read-only user of
+ * a warehouse that has them may not run CREATE DATABASE at all.
+ */
+async function createLayoutDatabases(warehouse: Warehouse): Promise<void> {
+  const present = await warehouse.query<{ name: string }>(
+    'SELECT name FROM system.databases WHERE name IN {names:Array(String)}',
+    { names: [...LAYOUT_DATABASES] },
+  );
+  for (const database of LAYOUT_DATABASES)
+    if (!present.some((row) => row.name === database))
+      await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
 }
 
 async function ensureWritableDirectory(path: string): Promise<void> {

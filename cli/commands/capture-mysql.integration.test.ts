@@ -42,7 +42,7 @@ async function expectNothingWritten(dir: string): Promise<void> {
   const warehouse = await openWarehouse({ kind: 'chdb', path: dir });
   try {
     const tables = await warehouse.query<{ name: string }>(
-      "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'raw\\_%'",
+      "SELECT name FROM system.tables WHERE database = 'raw'",
     );
     expect(tables).toEqual([]);
   } finally {

@@ -36,19 +36,19 @@ const usage = `Usage: tributary capture --source postgres://USER:PW@HOST:PORT/DB
 
 Captures every change of the source's tables: an initial snapshot, then the logical replication
 stream (a publication and slot named tributary_<NAME> are created if missing). Into the warehouse,
-changes land in raw_<NAME>_<table> mirrors; onto Kafka, they are published as Debezium envelopes to
+changes land in raw.<NAME>_<table> mirrors; onto Kafka, they are published as Debezium envelopes to
 <NAME>.<schema>.<table>, keyed by primary key, for "tributary ingest". Run again later and it
 resumes from the last position the destination accepted.
 
 From MongoDB, each collection is snapshotted, then followed by its change stream (updates carry the
-whole document); mirrors are raw_<NAME>_<collection> with _id, the document as canonical extended
+whole document); mirrors are raw.<NAME>_<collection> with _id, the document as canonical extended
 JSON in doc, and the pack's declared fields as typed columns; topics are <NAME>.<db>.<collection>.
 A stream whose resume token has left the oplog is snapshotted again automatically.
 
 From MySQL or MariaDB (binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL; a user
 with REPLICATION SLAVE, REPLICATION CLIENT or BINLOG MONITOR, and SELECT), the tables are snapshotted
 in one consistent transaction, then followed in the row binary log from the position it stood at;
-mirrors are raw_<NAME>_<db>_<table>, topics <NAME>.<db>.<table>. A purged position means a new snapshot.
+mirrors are raw.<NAME>_<db>_<table>, topics <NAME>.<db>.<table>. A purged position means a new snapshot.
 
 Options:
   --source URL          the Postgres database to capture (wal_level must be logical)

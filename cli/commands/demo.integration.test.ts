@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../stack/index.ts';
-import { openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
+import {
+  openWarehouse,
+  quoteIdentifier,
+  quoteTable,
+  RAW_DATABASE,
+  type Warehouse,
+} from '../../warehouse/index.ts';
 import { scratchDir } from '../../test/scratch.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
@@ -60,7 +66,8 @@ describe('tributary demo (learning pack; documents on the mongo-java-server stan
 
   it('stores no column named like a secret', async () => {
     const columns = await warehouse.query<{ table: string; name: string }>(
-      "SELECT table, name FROM system.columns WHERE database = currentDatabase() AND table LIKE 'raw\\_%'",
+      'SELECT table, name FROM system.columns WHERE database = {raw:String}',
+      { raw: RAW_DATABASE },
     );
     expect(columns.length).toBeGreaterThan(100);
     // `last_password_change` is a timestamp, not a secret: it stays.
@@ -78,18 +85,19 @@ describe('tributary demo (learning pack; documents on the mongo-java-server stan
       )
     ).rows.map((row) => row.value);
     expect(contacts.length).toBeGreaterThan(50);
-    const stringColumns = await warehouse.query<{ table: string; name: string }>(
-      "SELECT table, name FROM system.columns WHERE database = currentDatabase() AND table LIKE 'raw\\_%' AND type LIKE '%String%' AND type NOT LIKE 'Array%'",
+    const stringColumns = await warehouse.query<{ mirror: string; name: string }>(
+      "SELECT concat(database, '.', table) AS mirror, name FROM system.columns WHERE database = {raw:String} AND type LIKE '%String%' AND type NOT LIKE 'Array%'",
+      { raw: RAW_DATABASE },
     );
-    for (const { table, name } of stringColumns) {
+    for (const { mirror, name } of stringColumns) {
       const [found] = await warehouse.query<{ hits: string }>(
-        `SELECT count() AS hits FROM ${quoteIdentifier(table)} WHERE ${quoteIdentifier(name)} IN {contacts:Array(String)}`,
+        `SELECT count() AS hits FROM ${quoteTable(mirror)} WHERE ${quoteIdentifier(name)} IN {contacts:Array(String)}`,
         { contacts },
       );
-      expect(Number(found?.hits), `${table}.${name}`).toBe(0);
+      expect(Number(found?.hits), `${mirror}.${name}`).toBe(0);
     }
     const [hashed] = await warehouse.query<{ emails: string }>(
-      "SELECT count() AS emails FROM raw_learning_users FINAL WHERE match(email, '^[0-9a-f]{8}:[0-9a-f]{64}$')",
+      "SELECT count() AS emails FROM raw.learning_users FINAL WHERE match(email, '^[0-9a-f]{8}:[0-9a-f]{64}$')",
     );
     expect(Number(hashed?.emails)).toBeGreaterThan(50);
   });

@@ -28,7 +28,7 @@ import {
 } from '../../packs/index.ts';
 import { startEmbeddedPostgres, startMongoStandIn, type RunningMongo } from '../../stack/index.ts';
 import { runTransforms, type TransformResult } from '../../transforms/index.ts';
-import { migrate, openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
+import { migrate, openWarehouse, quoteTable, type Warehouse } from '../../warehouse/index.ts';
 import { startDashboards } from '../../dashboards/index.ts';
 import { intFlag, parseCommandArgs } from '../args.ts';
 import { untilSignalled } from './dashboards.ts';
@@ -525,7 +525,7 @@ async function compareWithMirrors(
     const sourceCount = await count();
     const mirror = mirrorTableName(source, schema ?? 'public', name);
     const mirrorRows = await warehouse.query<{ n: string }>(
-      `SELECT count() AS n FROM ${quoteIdentifier(mirror)} FINAL WHERE _is_deleted = 0`,
+      `SELECT count() AS n FROM ${quoteTable(mirror)} FINAL WHERE _is_deleted = 0`,
     );
     const mirrorCount = Number(mirrorRows[0]?.n ?? 0);
     const equal = mirrorCount === sourceCount;

@@ -106,7 +106,7 @@ pii:
 /** A Postgres database with wal_level=logical, one per service of the product. */
 function postgresSource(pack: SourcePack, service: string): string {
   const name = databaseSource(pack, pack.name, service);
-  return `  # A Postgres database with wal_level=logical. Its tables land in raw_${name}_<table>; a slot and
+  return `  # A Postgres database with wal_level=logical. Its tables land in raw.${name}_<table>; a slot and
   # a publication named tributary_${name} are created on first run.
   - kind: postgres
     name: ${name}
@@ -121,7 +121,7 @@ function mysqlSource(pack: SourcePack, service: string, database: string): strin
   const name = databaseSource(pack, pack.name, service);
   return `  # MySQL/MariaDB with binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL and a user
   # with REPLICATION SLAVE, REPLICATION CLIENT (MariaDB: BINLOG MONITOR) and SELECT. Its tables land
-  # in raw_${name}_${database}_<table>.
+  # in raw.${name}_${database}_<table>.
   - kind: mysql
     name: ${name}
     url: mysql://\${MYSQL_USER:-tributary}:\${MYSQL_PASSWORD}@\${MYSQL_HOST:-127.0.0.1}:3306/${database}

@@ -10,7 +10,13 @@ import { readMysqlSourceAndMirror } from '../../test/mysql-mirror-equality.ts';
 import { AWKWARD_DDL, KEYLESS_DDL, MysqlWorkload } from '../../test/mysql-workload.ts';
 import { execute, MYSQL_SERVER, startTestMysql, type TestMysql } from '../../test/mysql.ts';
 import { scratchDir } from '../../test/scratch.ts';
-import { listDeadLetters, openWarehouse, quoteIdentifier, type Warehouse } from '../../warehouse/index.ts';
+import {
+  listDeadLetters,
+  openWarehouse,
+  quoteIdentifier,
+  quoteTable,
+  type Warehouse,
+} from '../../warehouse/index.ts';
 import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import { runMysqlCapture } from '../mysql/capture.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
@@ -52,14 +58,14 @@ afterAll(async () => {
 async function mirrorRows(mirror: string, key: string): Promise<Record<string, unknown>[]> {
   const column = quoteIdentifier(key);
   return warehouse.query(
-    `SELECT * EXCEPT (_ingested_at) FROM ${quoteIdentifier(mirror)}
+    `SELECT * EXCEPT (_ingested_at) FROM ${quoteTable(mirror)}
       ORDER BY ${column}, _version DESC, _is_deleted DESC LIMIT 1 BY ${column}`,
   );
 }
 
 async function mirrorColumns(mirror: string): Promise<Record<string, unknown>[]> {
   return warehouse.query(
-    `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String} ORDER BY name`,
+    `SELECT name, type FROM system.columns WHERE concat(database, '.', table) = {table:String} ORDER BY name`,
     { table: mirror },
   );
 }
@@ -83,8 +89,8 @@ describe(`Debezium MySQL → Kafka → ingest worker (${MYSQL_SERVER})`, () => {
       expect(await connectClient.apply(connector.name, connector.config)).toBe('created');
       expect(await connectClient.apply(connector.name, connector.config)).toBe('unchanged');
 
-      const dbzMirror = (table: string) => `raw_dbz_${database}_${table}`;
-      const natMirror = (table: string) => `raw_nat_${database}_${table}`;
+      const dbzMirror = (table: string) => `raw.dbz_${database}_${table}`;
+      const natMirror = (table: string) => `raw.nat_${database}_${table}`;
       // Debezium delivers at its own pace: land what has arrived until its mirrors match the source.
       const landUntilEqual = async () => {
         const deadline = Date.now() + 120_000;
@@ -100,7 +106,7 @@ describe(`Debezium MySQL → Kafka → ingest worker (${MYSQL_SERVER})`, () => {
           });
           let equal = true;
           for (const table of TABLES) {
-            const exists = await warehouse.query(`EXISTS TABLE ${quoteIdentifier(dbzMirror(table))}`);
+            const exists = await warehouse.query(`EXISTS TABLE ${quoteTable(dbzMirror(table))}`);
             if (Object.values(exists[0] ?? {})[0] !== 1) {
               equal = false;
               break;

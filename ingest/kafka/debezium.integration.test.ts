@@ -127,7 +127,7 @@ describe('Debezium → Kafka → ingest worker', () => {
           client,
           warehouse,
           table: 'everything',
-          mirror: `raw_${source}_everything`,
+          mirror: `raw.${source}_everything`,
           key: ['id'],
         });
       // Debezium delivers at its own pace: land what has arrived until its mirror matches the source.
@@ -184,7 +184,7 @@ describe('Debezium → Kafka → ingest worker', () => {
             client,
             warehouse,
             table: 'items',
-            mirror: `raw_${name}_items`,
+            mirror: `raw.${name}_items`,
             key: keyColumns(shape),
           });
         const landUntilEqual = async () => {
@@ -216,7 +216,7 @@ describe('Debezium → Kafka → ingest worker', () => {
         );
         const compared = await landUntilEqual();
         expect(compared.mirror, describeShape(shape)).toEqual(compared.source);
-        await expectNoDuplicateVersions(warehouse, `raw_${name}_items`, mirrorKey(shape));
+        await expectNoDuplicateVersions(warehouse, `raw.${name}_items`, mirrorKey(shape));
         await connectClient.delete(connector.name);
       });
     }
@@ -238,7 +238,7 @@ describe('Debezium → Kafka → ingest worker', () => {
           client,
           warehouse,
           table: 'items',
-          mirror: 'raw_dbzstraddle_items',
+          mirror: 'raw.dbzstraddle_items',
           key: ['id'],
         });
       const deadline = Date.now() + 120_000;
@@ -350,7 +350,7 @@ describe('Debezium → Kafka → ingest worker', () => {
           client,
           warehouse,
           table: 'ticks',
-          mirror: 'raw_rst_ticks',
+          mirror: 'raw.rst_ticks',
           key: ['id'],
         });
       } while (Date.now() < deadline && JSON.stringify(compared.mirror) !== JSON.stringify(compared.source));

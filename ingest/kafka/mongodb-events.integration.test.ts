@@ -134,13 +134,13 @@ describe(`MongoDB events through Kafka (${MONGO_SERVER})`, () => {
     const result = await ingest('dbz-fixtures', /^dbz\./);
     expect(result.deadLetters).toBe(0);
 
-    const debezium = await liveRows('raw_dbz_user_interactions');
+    const debezium = await liveRows('raw.dbz_user_interactions');
     expect(debezium).toHaveLength(2);
-    expect(debezium).toEqual(await liveRows('raw_native_user_interactions'));
+    expect(debezium).toEqual(await liveRows('raw.native_user_interactions'));
     // The Double 7.0 of the strict-mode text stays a Double; the email is hashed on both paths.
     expect(JSON.stringify(debezium)).not.toContain('learner@example.com');
     const deleted = await warehouse.query(
-      `SELECT argMax(_is_deleted, _version) AS deleted FROM raw_dbz_user_interactions WHERE _id = '{"$numberInt":"1004"}'`,
+      `SELECT argMax(_is_deleted, _version) AS deleted FROM raw.dbz_user_interactions WHERE _id = '{"$numberInt":"1004"}'`,
     );
     expect(deleted).toEqual([{ deleted: 1 }]);
   });
@@ -166,15 +166,15 @@ describe(`MongoDB events through Kafka (${MONGO_SERVER})`, () => {
     await ingest('viakafka', /^viakafka\./);
     await captureNative(database, 'events', 'direct', new WarehouseSink(warehouse));
 
-    const throughKafka = await readDocumentMirror(warehouse, 'raw_viakafka_events');
+    const throughKafka = await readDocumentMirror(warehouse, 'raw.viakafka_events');
     expect(throughKafka.size).toBeGreaterThan(50);
-    expect(throughKafka).toEqual(await readDocumentMirror(warehouse, 'raw_direct_events'));
+    expect(throughKafka).toEqual(await readDocumentMirror(warehouse, 'raw.direct_events'));
     await expectDocumentMirrorEqualsCollection({
       client,
       warehouse,
       database,
       collection: 'events',
-      mirror: 'raw_viakafka_events',
+      mirror: 'raw.viakafka_events',
       pii,
     });
   });

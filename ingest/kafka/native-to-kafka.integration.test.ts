@@ -87,14 +87,14 @@ describe('native capture → Kafka → ingest worker', () => {
         client,
         warehouse,
         table: 'everything',
-        mirror: 'raw_tokafka_everything',
+        mirror: 'raw.tokafka_everything',
         key: ['id'],
       });
       await expectMirrorEqualsSource({
         client,
         warehouse,
         table: 'serials',
-        mirror: 'raw_tokafka_serials',
+        mirror: 'raw.tokafka_serials',
         key: ['id'],
       });
     });
@@ -141,7 +141,7 @@ describe('native capture → Kafka → ingest worker', () => {
               pii,
               untilIdleSeconds: 2,
             });
-            const mirror = `raw_${source}_items`;
+            const mirror = `raw.${source}_items`;
             await expectMirrorEqualsSource(
               { client, warehouse, table: 'items', mirror, key: keyColumns(shape) },
               describeShape(shape),

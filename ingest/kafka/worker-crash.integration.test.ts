@@ -142,9 +142,9 @@ async function prepare(source: string): Promise<Load> {
 async function expectMirror(warehouseDir: string, source: string, load: Load): Promise<void> {
   const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
   try {
-    await expectNoDuplicateVersions(warehouse, `raw_${source}_scores`, ['id']);
+    await expectNoDuplicateVersions(warehouse, `raw.${source}_scores`, ['id']);
     const rows = await warehouse.query(
-      `SELECT id, score, note FROM raw_${source}_scores FINAL WHERE _is_deleted = 0 ORDER BY id`,
+      `SELECT id, score, note FROM raw.${source}_scores FINAL WHERE _is_deleted = 0 ORDER BY id`,
     );
     expect(rows.length).toBe(load.live().length);
     expect(rows).toEqual(load.live());
@@ -260,7 +260,7 @@ describe('ingest workers under failure', () => {
           dir,
           '--format',
           'JSONEachRow',
-          'SELECT id, score, note, _version, _is_deleted FROM raw_pair_scores',
+          'SELECT id, score, note, _version, _is_deleted FROM raw.pair_scores',
         ],
         { encoding: 'utf8', maxBuffer: 1 << 28 },
       );

@@ -121,7 +121,7 @@ describe('Kafka ingest worker', () => {
     const result = await worker;
     expect(logs).toContain('new topics: late.public.users');
     expect(result.messages).toBe(3);
-    expect(await warehouse.query('SELECT id, name FROM raw_late_users FINAL ORDER BY id')).toEqual([
+    expect(await warehouse.query('SELECT id, name FROM raw.late_users FINAL ORDER BY id')).toEqual([
       { id: 1, name: 'late 1' },
       { id: 2, name: 'late 2' },
       { id: 3, name: 'late 3' },
@@ -207,7 +207,7 @@ describe('Kafka ingest worker', () => {
     expect(result.deadLetters).toBe(3);
 
     const rows = await warehouse.query(
-      'SELECT id, name, email, toString(joined_at) AS joined_at, tags FROM raw_app_users FINAL WHERE _is_deleted = 0 ORDER BY id',
+      'SELECT id, name, email, toString(joined_at) AS joined_at, tags FROM raw.app_users FINAL WHERE _is_deleted = 0 ORDER BY id',
     );
     expect(rows).toEqual([
       {
@@ -277,7 +277,7 @@ describe('Kafka ingest worker', () => {
     });
     expect(result.deadLetters).toBe(2);
     const [landed] = await warehouse.query<{ size: string }>(
-      'SELECT length(name) AS size FROM raw_app_users FINAL WHERE id = 5 AND _is_deleted = 0',
+      'SELECT length(name) AS size FROM raw.app_users FINAL WHERE id = 5 AND _is_deleted = 0',
     );
     expect(Number(landed?.size)).toBe(5 * 1024 * 1024);
     const again = await listDeadLetters(warehouse, { pipeline: 'kafka:g1' });
@@ -339,9 +339,9 @@ describe('Kafka ingest worker', () => {
     expect((await work(/^unready\.public\.users$/)).deadLetters).toBe(0);
     const rows = (mirror: string) =>
       warehouse.query(`SELECT * EXCEPT _ingested_at FROM ${mirror} ORDER BY id, _version`);
-    const replayed = await rows('raw_unready_users');
+    const replayed = await rows('raw.unready_users');
     expect(replayed).toHaveLength(3);
-    expect(replayed).toEqual(await rows('raw_ready_users'));
+    expect(replayed).toEqual(await rows('raw.ready_users'));
     // Hashed once, as if it had never failed: not the hash of a hash.
     expect((replayed[0] as { email: string }).email).toBe(pii.hash('person1@example.vn'));
   });
@@ -379,7 +379,7 @@ describe('Kafka ingest worker', () => {
         warehouse.exportToFile(sql, format, path, params, settings),
       close: async () => undefined,
       insertLines: async (table, batch, options) => {
-        if (table.startsWith('raw_') && refusals > 0) {
+        if (table.startsWith('raw.') && refusals > 0) {
           refusals -= 1;
           throw new WarehouseError('connect ECONNREFUSED 127.0.0.1:8123', { retriable: true });
         }
@@ -403,7 +403,7 @@ describe('Kafka ingest worker', () => {
     expect(Math.max(...pauses)).toBeGreaterThanOrEqual(1000);
     expect(result.deadLetters).toBe(0);
     const [counts] = await warehouse.query<{ rows: string; ids: string }>(
-      'SELECT count() AS rows, uniqExact(id) AS ids FROM raw_flaky_users',
+      'SELECT count() AS rows, uniqExact(id) AS ids FROM raw.flaky_users',
     );
     expect(counts).toEqual({ rows: '200', ids: '200' });
   });
@@ -461,7 +461,7 @@ async function produce(source: string): Promise<void> {
 function slowed(warehouse: Warehouse, ms: number): Warehouse {
   return Object.assign(Object.create(warehouse) as Warehouse, {
     insertLines: async (...args: Parameters<Warehouse['insertLines']>) => {
-      if (args[0].startsWith('raw_')) await new Promise((resolve) => setTimeout(resolve, ms));
+      if (args[0].startsWith('raw.')) await new Promise((resolve) => setTimeout(resolve, ms));
       return warehouse.insertLines(...args);
     },
   });
@@ -482,9 +482,9 @@ const slowWorker = (source: string, warehouse: Warehouse, extra: Partial<KafkaWo
   });
 
 async function expectAllLanded(source: string): Promise<void> {
-  await expectNoDuplicateVersions(warehouse, `raw_${source}_items`, ['id']);
+  await expectNoDuplicateVersions(warehouse, `raw.${source}_items`, ['id']);
   const [counts] = await warehouse.query<{ ids: string }>(
-    `SELECT uniqExact(id) AS ids FROM raw_${source}_items`,
+    `SELECT uniqExact(id) AS ids FROM raw.${source}_items`,
   );
   expect(counts).toEqual({ ids: String(MESSAGES) });
 }
@@ -532,7 +532,7 @@ describe('Kafka worker back-pressure', () => {
     // Well inside `tributary run`'s default shutdownSeconds (30).
     expect(Date.now() - stoppedAt).toBeLessThan(15_000);
     const [partial] = await warehouse.query<{ ids: string }>(
-      'SELECT uniqExact(id) AS ids FROM raw_stopped_items',
+      'SELECT uniqExact(id) AS ids FROM raw.stopped_items',
     );
     expect(Number(partial?.ids)).toBeLessThan(MESSAGES);
     await slowWorker('stopped', warehouse, { untilIdleSeconds: 3 });

@@ -66,7 +66,7 @@ describe('landing under warehouse faults', () => {
         queryBytes: (sql, format, params) => warehouse.queryBytes(sql, format, params),
         close: async () => undefined,
         insertLines: async (table, batch, options) => {
-          if (table.startsWith('raw_') && refusals > 0) {
+          if (table.startsWith('raw.') && refusals > 0) {
             refusals--;
             throw new WarehouseError('connect ECONNREFUSED 127.0.0.1:8123', { retriable: true });
           }
@@ -98,10 +98,10 @@ describe('landing under warehouse faults', () => {
         client,
         warehouse,
         table: 'readings',
-        mirror: 'raw_refusing_readings',
+        mirror: 'raw.refusing_readings',
         key: ['id'],
       });
-      await expectNoDuplicateVersions(warehouse, 'raw_refusing_readings', ['id']);
+      await expectNoDuplicateVersions(warehouse, 'raw.refusing_readings', ['id']);
       const [letters] = await warehouse.query<{ n: string }>(
         "SELECT count() AS n FROM tributary.dead_letters WHERE pipeline = 'postgres:refusing'",
       );
@@ -174,10 +174,10 @@ describe('landing under warehouse faults', () => {
               client,
               warehouse: landed,
               table: 'readings',
-              mirror: 'raw_fulldisk_readings',
+              mirror: 'raw.fulldisk_readings',
               key: ['id'],
             });
-            await expectNoDuplicateVersions(landed, 'raw_fulldisk_readings', ['id']);
+            await expectNoDuplicateVersions(landed, 'raw.fulldisk_readings', ['id']);
             const [letters] = await landed.query<{ n: string }>(
               'SELECT count() AS n FROM tributary.dead_letters',
             );

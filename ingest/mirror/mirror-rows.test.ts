@@ -30,9 +30,9 @@ const table: SourceTable = {
 };
 
 describe('mirror rows', () => {
-  it('names the mirror raw_<source>_<table>, keys it by the primary key, makes other columns Nullable and notes their source types', () => {
+  it('names the mirror raw.<source>_<table>, keys it by the primary key, makes other columns Nullable and notes their source types', () => {
     expect(mirrorTableFor(table)).toEqual({
-      name: 'raw_app_lessons',
+      name: 'raw.app_lessons',
       key: ['id'],
       columns: [
         { name: 'id', type: 'UUID', comment: 'source type: uuid' },

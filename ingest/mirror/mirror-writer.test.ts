@@ -59,7 +59,7 @@ describe('the mirror writer', () => {
     const result = await writer.write(changes, 'batch');
     expect(result.rejected.map((rejection) => rejection.change?.version)).toEqual([2, 7]);
     expect(result.rejected[0]?.reason).toMatch(/^the warehouse refused the row: .*Code: 27/);
-    expect(result.rowsByMirror.get('raw_s_t')).toBe(6);
+    expect(result.rowsByMirror.get('raw.s_t')).toBe(6);
     expect(first.inserts.flatMap((insert) => insert.ids).sort()).toEqual([0, 1, 3, 4, 5, 6]);
     // A replay splits the same way: the same tokens for the same rows.
     const replay = refusingWarehouse();
@@ -69,10 +69,10 @@ describe('the mirror writer', () => {
     expect(replay.inserts).toEqual(first.inserts);
     // [0…3] holds row 2: [0, 1] lands, [2, 3] splits into refused [2] and [3]; likewise [4…7] for 7.
     expect(first.inserts.map((insert) => insert.token)).toEqual([
-      'batch:raw_s_t:0/a/a',
-      'batch:raw_s_t:0/a/b/b',
-      'batch:raw_s_t:0/b/a',
-      'batch:raw_s_t:0/b/b/a',
+      'batch:raw.s_t:0/a/a',
+      'batch:raw.s_t:0/a/b/b',
+      'batch:raw.s_t:0/b/a',
+      'batch:raw.s_t:0/b/b/a',
     ]);
   });
 
@@ -85,6 +85,6 @@ describe('the mirror writer', () => {
     expect(result.rejected).toEqual([
       { change: stranger, stage: 'mirror', reason: 'no mirror is registered for s.public.unknown' },
     ]);
-    expect(inserts).toEqual([{ token: 'batch:raw_s_t:0', ids: [1] }]);
+    expect(inserts).toEqual([{ token: 'batch:raw.s_t:0', ids: [1] }]);
   });
 });

@@ -88,7 +88,7 @@ describe(`native MongoDB capture under SIGKILL (${MONGO_SERVER})`, () => {
       expect(final.code, final.stderr).toBe(0);
       const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
       try {
-        const mirror = 'raw_crash_events';
+        const mirror = 'raw.crash_events';
         await expectNoDuplicateVersions(warehouse, mirror, ['_id']);
         expect(await listDeadLetters(warehouse)).toEqual([]);
         await expectDocumentMirrorEqualsCollection({

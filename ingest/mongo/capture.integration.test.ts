@@ -103,7 +103,7 @@ describe(`native MongoDB capture (${MONGO_SERVER})`, () => {
     expect(streamed.streamedChanges).toBeGreaterThan(0);
     await capture(database, 'events');
 
-    const mirror = `raw_${database}_events`;
+    const mirror = `raw.${database}_events`;
     await expectDocumentMirrorEqualsCollection({
       client,
       warehouse,
@@ -150,7 +150,7 @@ describe(`native MongoDB capture (${MONGO_SERVER})`, () => {
     expect(reasons).toMatch(/"user_id" holds a BSON Int32, but the pack declares it string/);
     const ids = (
       await warehouse.query<{ _id: string }>(
-        `SELECT _id FROM raw_${database}_events FINAL WHERE _is_deleted = 0 ORDER BY _id`,
+        `SELECT _id FROM raw.${database}_events FINAL WHERE _is_deleted = 0 ORDER BY _id`,
       )
     ).map((row) => row._id);
     expect(ids).toEqual(['"ok-1"', '"ok-2"']);
@@ -173,7 +173,7 @@ describe(`native MongoDB capture (${MONGO_SERVER})`, () => {
     });
     const result = await capture(database, 'events');
     expect(result.resnapshots).toBe(1);
-    const mirror = `raw_${database}_events`;
+    const mirror = `raw.${database}_events`;
     await expectDocumentMirrorEqualsCollection({
       client,
       warehouse,
@@ -199,7 +199,7 @@ describe(`native MongoDB capture (${MONGO_SERVER})`, () => {
       await new DocumentWorkload(collection, 17).run(80);
       const result = await capture(database, 'events');
       expect(result.resnapshots).toBe(1);
-      const mirror = `raw_${database}_events`;
+      const mirror = `raw.${database}_events`;
       await expectDocumentMirrorEqualsCollection({
         client,
         warehouse,

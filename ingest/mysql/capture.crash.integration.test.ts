@@ -103,15 +103,15 @@ describe(`native MySQL capture under SIGKILL (${MYSQL_SERVER})`, () => {
             database: name,
             table,
             warehouse,
-            mirror: `raw_crash_${name}_${table}`,
+            mirror: `raw.crash_${name}_${table}`,
             exclude: ['password_hash', 'email'],
           });
-        await expectNoDuplicateVersions(warehouse, `raw_crash_${name}_awkward`, ['id']);
-        await expectNoDuplicateVersions(warehouse, `raw_crash_${name}_keyless`, ['_row_id']);
+        await expectNoDuplicateVersions(warehouse, `raw.crash_${name}_awkward`, ['id']);
+        await expectNoDuplicateVersions(warehouse, `raw.crash_${name}_keyless`, ['_row_id']);
         expect(await listDeadLetters(warehouse)).toEqual([]);
         // Emails are stored as keyed hashes, never as they are.
         const emails = await warehouse.query<{ email: string }>(
-          `SELECT email FROM raw_crash_${name}_awkward FINAL WHERE _is_deleted = 0 AND email IS NOT NULL LIMIT 20`,
+          `SELECT email FROM raw.crash_${name}_awkward FINAL WHERE _is_deleted = 0 AND email IS NOT NULL LIMIT 20`,
         );
         expect(emails.length).toBeGreaterThan(0);
         for (const { email } of emails) expect(email).toMatch(/^[0-9a-f]{8}:[0-9a-f]{64}$/);

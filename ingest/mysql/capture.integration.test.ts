@@ -70,13 +70,13 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
           database: name,
           table,
           warehouse,
-          mirror: `raw_aw_${name}_${table}`,
+          mirror: `raw.aw_${name}_${table}`,
           exclude: ['password_hash'],
         });
-      await expectNoDuplicateVersions(warehouse, `raw_aw_${name}_awkward`, ['id']);
+      await expectNoDuplicateVersions(warehouse, `raw.aw_${name}_awkward`, ['id']);
       const columns = await warehouse.query<{ name: string }>(
-        `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}`,
-        { table: `raw_aw_${name}_awkward` },
+        `SELECT name FROM system.columns WHERE concat(database, '.', table) = {table:String}`,
+        { table: `raw.aw_${name}_awkward` },
       );
       expect(columns.map((column) => column.name)).not.toContain('password_hash');
       expect(await listDeadLetters(warehouse)).toEqual([]);
@@ -115,7 +115,7 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
     );
     const result = await capture(url, 'sh');
     expect(result.snapshotRows).toBe(0);
-    const mirror = `raw_sh_${name}_course`;
+    const mirror = `raw.sh_${name}_course`;
     await expectMysqlMirrorEqualsSource({ url, database: name, table: 'course', warehouse, mirror });
     // The dropped column stays, NULL for rows written after the drop.
     const seats = await warehouse.query<{ id: number; seats: number | null }>(
@@ -141,7 +141,7 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
       url,
       "CREATE TABLE course (id INT PRIMARY KEY, title VARCHAR(20)); INSERT INTO course VALUES (1, 'a'), (2, 'b')",
     );
-    const mirror = (table: string) => `raw_tb_${name}_${table}`;
+    const mirror = (table: string) => `raw.tb_${name}_${table}`;
     const live = async (table: string) =>
       Number(
         (
@@ -209,7 +209,7 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
     // The table renamed away has no live row; its history stays in the raw mirror.
     expect(await live('course')).toBe(0);
     const scratch = await warehouse.query<{ n: string }>(
-      'SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {t:String}',
+      `SELECT count() AS n FROM system.tables WHERE concat(database, '.', name) = {t:String}`,
       { t: mirror('scratch') },
     );
     if (Number(scratch[0]?.n) > 0) expect(await live('scratch')).toBe(0);
@@ -253,7 +253,7 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
         database: name,
         table: 'awkward',
         warehouse,
-        mirror: `raw_pu_${name}_awkward`,
+        mirror: `raw.pu_${name}_awkward`,
         exclude: ['password_hash'],
       });
     } finally {
@@ -289,10 +289,10 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
         database: name,
         table: 'awkward',
         warehouse,
-        mirror: `raw_busy_${name}_awkward`,
+        mirror: `raw.busy_${name}_awkward`,
         exclude: ['password_hash'],
       });
-      await expectNoDuplicateVersions(warehouse, `raw_busy_${name}_awkward`, ['id']);
+      await expectNoDuplicateVersions(warehouse, `raw.busy_${name}_awkward`, ['id']);
     } finally {
       await workload.close();
     }

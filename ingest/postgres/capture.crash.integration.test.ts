@@ -111,12 +111,12 @@ describe('native capture under SIGKILL', () => {
       expect(final.code, final.stderr).toBe(0);
       const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
       try {
-        await expectNoDuplicateVersions(warehouse, 'raw_crash_activity', ['id']);
+        await expectNoDuplicateVersions(warehouse, 'raw.crash_activity', ['id']);
         await expectMirrorEqualsSource({
           client,
           warehouse,
           table: 'activity',
-          mirror: 'raw_crash_activity',
+          mirror: 'raw.crash_activity',
           key: ['id'],
         });
       } finally {
@@ -164,9 +164,9 @@ describe('native capture under SIGKILL', () => {
       expect(final.stderr.match(/resuming:/g)?.length ?? 0).toBeLessThanOrEqual(1);
       const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
       try {
-        await expectNoDuplicateVersions(warehouse, 'raw_shapecrash_items', keyColumns(shape));
+        await expectNoDuplicateVersions(warehouse, 'raw.shapecrash_items', keyColumns(shape));
         await expectMirrorEqualsSource(
-          { client, warehouse, table: 'items', mirror: 'raw_shapecrash_items', key: keyColumns(shape) },
+          { client, warehouse, table: 'items', mirror: 'raw.shapecrash_items', key: keyColumns(shape) },
           describeShape(shape),
         );
       } finally {

@@ -87,17 +87,17 @@ describe('native Postgres capture', () => {
               client,
               warehouse,
               table: 'everything',
-              mirror: `raw_${source}_everything`,
+              mirror: `raw.${source}_everything`,
               key: ['id'],
             });
             await expectMirrorEqualsSource({
               client,
               warehouse,
               table: 'serials',
-              mirror: `raw_${source}_serials`,
+              mirror: `raw.${source}_serials`,
               key: ['id'],
             });
-            await expectNoDuplicateVersions(warehouse, `raw_${source}_everything`, ['id']);
+            await expectNoDuplicateVersions(warehouse, `raw.${source}_everything`, ['id']);
             await expectSlotReleased(client);
           });
         },
@@ -120,7 +120,7 @@ describe('native Postgres capture', () => {
       await client.query('UPDATE everything SET i = 3 WHERE id = 1');
       await capture(url, 'toast');
       const rows = await warehouse.query<{ big: string; i: number }>(
-        'SELECT big, i FROM raw_toast_everything FINAL WHERE id = 1',
+        'SELECT big, i FROM raw.toast_everything FINAL WHERE id = 1',
       );
       expect(rows).toEqual([{ big, i: 3 }]);
     });
@@ -172,7 +172,7 @@ describe('native Postgres capture', () => {
         client,
         warehouse,
         table: 'everything',
-        mirror: 'raw_bulk_everything',
+        mirror: 'raw.bulk_everything',
         key: ['id'],
       });
     });
@@ -201,7 +201,7 @@ describe('native Postgres capture', () => {
         client,
         warehouse,
         table: 'items',
-        mirror: 'raw_straddle_items',
+        mirror: 'raw.straddle_items',
         key: ['id'],
       });
     });
@@ -234,7 +234,7 @@ describe('native Postgres capture', () => {
         client,
         warehouse,
         table: 'everything',
-        mirror: 'raw_ddl_everything',
+        mirror: 'raw.ddl_everything',
         key: ['id'],
       });
     });
@@ -255,7 +255,7 @@ describe('native Postgres capture', () => {
       await capture(url, 'pii');
       const columns = (
         await warehouse.query<{ name: string }>(
-          "SELECT name FROM system.columns WHERE table = 'raw_pii_accounts'",
+          "SELECT name FROM system.columns WHERE database = 'raw' AND table = 'pii_accounts'",
         )
       ).map((row) => row.name);
       expect(columns.filter((name) => !name.startsWith('_')).sort()).toEqual([
@@ -265,7 +265,7 @@ describe('native Postgres capture', () => {
         'phone',
       ]);
       const rows = await warehouse.query<{ email: string; phone: string | null }>(
-        'SELECT email, phone FROM raw_pii_accounts FINAL ORDER BY id',
+        'SELECT email, phone FROM raw.pii_accounts FINAL ORDER BY id',
       );
       expect(rows.map((row) => row.email)).toEqual([pii.hash('Lan@Example.vn'), pii.hash('minh@example.vn')]);
       expect(rows[0]?.email).toMatch(/^[0-9a-f]{8}:[0-9a-f]{64}$/);
@@ -302,7 +302,7 @@ describe('native Postgres capture', () => {
         client,
         warehouse,
         table: 'history',
-        mirror: 'raw_history_history',
+        mirror: 'raw.history_history',
         key: ['aid'],
       });
       expect(logs).toContainEqual(

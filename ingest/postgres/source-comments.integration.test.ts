@@ -38,10 +38,10 @@ const capture = () =>
 
 async function comments(): Promise<{ table: string | undefined; columns: Record<string, string> }> {
   const [table] = await warehouse.query<{ comment: string }>(
-    "SELECT comment FROM system.tables WHERE database = currentDatabase() AND name = 'raw_docs_notes'",
+    "SELECT comment FROM system.tables WHERE database = 'raw' AND name = 'docs_notes'",
   );
   const columns = await warehouse.query<{ name: string; comment: string }>(
-    "SELECT name, comment FROM system.columns WHERE database = currentDatabase() AND table = 'raw_docs_notes' AND NOT startsWith(name, '_')",
+    "SELECT name, comment FROM system.columns WHERE database = 'raw' AND table = 'docs_notes' AND NOT startsWith(name, '_')",
   );
   return {
     table: table?.comment,
@@ -83,7 +83,7 @@ it('carries the source’s table and column comments to the mirror, and their la
       stars: 'source type: int4 — Stars given, 1 to 5',
       mood: 'source type: text — How the lesson felt',
     });
-    const [rows] = await warehouse.query<{ n: string }>('SELECT count() AS n FROM current_docs_notes');
+    const [rows] = await warehouse.query<{ n: string }>('SELECT count() AS n FROM raw.current_docs_notes');
     expect(rows?.n).toBe('2');
   });
 });

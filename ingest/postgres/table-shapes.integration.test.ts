@@ -70,7 +70,7 @@ describe('native capture over table shapes', () => {
             await capture();
             await writer.apply(client, afterSnapshot);
             await capture();
-            const mirror = `raw_${source}_items`;
+            const mirror = `raw.${source}_items`;
             const context = describeShape(shape);
             await expectMirrorEqualsSource(
               { client, warehouse, table: 'items', mirror, key: keyColumns(shape) },

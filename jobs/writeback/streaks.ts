@@ -8,7 +8,7 @@
 // activities, each in the time zone the user was in at the time.
 import type pg from 'pg';
 import { mirrorTableName } from '../../ingest/index.ts';
-import { quoteIdentifier } from '../../warehouse/index.ts';
+import { quoteTable } from '../../warehouse/index.ts';
 import { dayIn } from '../schedule.ts';
 import type { TargetRow, WritebackTarget, WriteResult } from './engine.ts';
 
@@ -111,7 +111,7 @@ export function streaksTarget(options: {
   source: string;
   asOf: Date;
 }): WritebackTarget {
-  const mirror = quoteIdentifier(mirrorTableName(options.source, 'public', 'user_streaks'));
+  const mirror = quoteTable(mirrorTableName(options.source, 'public', 'user_streaks'));
   return {
     name: 'postgres:user_streaks',
     // Candidates: streaks the application still shows as running (its mirror), with the user's

@@ -2,7 +2,13 @@
 // run: one table partitioned by pack, whose partition is rebuilt in its staging twin and swapped in
 // (transforms/marts/partitions.ts), so a reader sees the old rows or the new ones, never a mix.
 import { insertInto, replacePartitions, stageOf } from '../../transforms/marts/partitions.ts';
-import { quoteIdentifier as q, quoteString, quoteTable, type Warehouse } from '../../warehouse/index.ts';
+import {
+  presentTables,
+  quoteIdentifier as q,
+  quoteString,
+  quoteTable,
+  type Warehouse,
+} from '../../warehouse/index.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
 
 /** A column of a mart: name, type and the comment analysts read in the data dictionary. */
@@ -50,11 +56,8 @@ export function wholeMart(mart: WholeMart): PackMart {
     mirrors: (source) => mart.reads(source),
     async recompute(warehouse: Warehouse, { pack, source }: PackMartContext) {
       const reads = mart.reads(source);
-      const present = await warehouse.query<{ name: string }>(
-        'SELECT name FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}',
-        { names: reads },
-      );
-      const complete = present.length === new Set(reads).size;
+      const present = await presentTables(warehouse, reads);
+      const complete = present.size === new Set(reads).size;
       await replacePartitions(warehouse, { table: mart.name, pack, where: '1' }, async (stage, params) => {
         if (complete) await insertInto(warehouse, stage, mart.select(source), params);
       });

@@ -6,14 +6,14 @@
 // - mart_courses_reviews: per reviewed course, the reviews' count, mean and distribution.
 // They read what the students and the services did, never the course columns the write-back owns
 // (rating, total_reviews, current_students), so a write-back changes no mart.
-import { quoteIdentifier as q } from '../../warehouse/index.ts';
+import { quoteTable } from '../../warehouse/index.ts';
 import { wholeMart, type MartColumn } from '../common/pack-mart.ts';
 import type { PackMart } from '../pack.ts';
 import { coursesMirror, type CoursesService } from './mapping.ts';
 
 /** The pack's live rows of one mirror. */
 const live = (source: string, service: CoursesService, table: string) =>
-  `(SELECT * FROM ${q(coursesMirror(source, service, table))} FINAL WHERE _is_deleted = 0)`;
+  `(SELECT * FROM ${quoteTable(coursesMirror(source, service, table))} FINAL WHERE _is_deleted = 0)`;
 
 /** A courses mart recomputed whole, reading the given (service, table) mirrors. */
 function coursesMart(

@@ -8,7 +8,7 @@
 // not change in the product's sense.
 import type mysql from 'mysql2/promise';
 import type { TargetRow, WritebackTarget, WriteResult } from '../../jobs/writeback/engine.ts';
-import { quoteIdentifier as q } from '../../warehouse/index.ts';
+import { quoteTable } from '../../warehouse/index.ts';
 import type { PackWritebackContext } from '../pack.ts';
 import { coursesMirror } from './mapping.ts';
 
@@ -24,7 +24,7 @@ export function coursesTargets(context: PackWritebackContext): WritebackTarget[]
 
 function courseStatsTarget(connection: mysql.Connection, source: string): WritebackTarget {
   const live = (service: 'course' | 'enrollment', table: string) =>
-    `(SELECT * FROM ${q(coursesMirror(source, service, table))} FINAL WHERE _is_deleted = 0)`;
+    `(SELECT * FROM ${quoteTable(coursesMirror(source, service, table))} FINAL WHERE _is_deleted = 0)`;
   return {
     name: 'mysql:course_db.course',
     // The mean rounded half up in integers: sum/count to hundredths, no float in between.

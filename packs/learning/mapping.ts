@@ -4,6 +4,7 @@
 // - MongoDB user_interactions add what Postgres does not see (sessions, lesson starts, paragraphs
 //   read, audio played, words looked up), and carry the experiment exposures;
 // - lesson reviews are the ratings.
+import { mirrorTable } from '../../warehouse/index.ts';
 import type { AbMetric, PackMapping } from '../pack.ts';
 
 /** Interaction types Postgres already records as facts: taken from there, not twice. */
@@ -23,7 +24,7 @@ export const LEARNING_AB_METRICS = [
 ] as const satisfies readonly AbMetric[];
 
 export function learningMapping(source: string): PackMapping {
-  const mirror = (table: string) => `raw_${source}_${table}`;
+  const mirror = (table: string) => mirrorTable(source, table);
   return {
     activity: [
       {

@@ -307,11 +307,11 @@ describe('lingo: write-back', () => {
     // What the write-back wrote is captured, then the marts follow incrementally, as in service.
     const before = await martsText();
     await data.capture();
-    const mirrors = await data.warehouse.query<{ name: string }>(
-      `SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'raw_${LINGO_SOURCE}_user%'`,
+    const mirrors = await data.warehouse.query<{ mirror: string }>(
+      `SELECT concat(database, '.', name) AS mirror FROM system.tables WHERE database = 'raw' AND name LIKE '${LINGO_SOURCE}_user%'`,
     );
-    expect(mirrors.map((row) => row.name)).toContain(`raw_${LINGO_SOURCE}_user_courses`);
-    expect(mirrors.map((row) => row.name)).not.toContain(`raw_${LINGO_SOURCE}_user_daily_xp`);
+    expect(mirrors.map((row) => row.mirror)).toContain(`raw.${LINGO_SOURCE}_user_courses`);
+    expect(mirrors.map((row) => row.mirror)).not.toContain(`raw.${LINGO_SOURCE}_user_daily_xp`);
     await transform();
     expect(martChanges(before, await martsText()).slice(0, 10)).toEqual([]);
   });

@@ -7,6 +7,7 @@
 //   counters and the last one;
 // - exposures from the pack's experiment_exposures table, splits from experiment_variants.
 // The seed has no ratings. XP per day is value summed; exercise answers carry no session id.
+import { mirrorTable } from '../../warehouse/index.ts';
 import type { AbMetric, PackMapping } from '../pack.ts';
 
 /** The A/B metrics over the 7 days after first exposure; the first is the primary one. */
@@ -20,7 +21,7 @@ export const LINGO_AB_METRICS = [
 const LOGGED_ACTIONS = "('login', 'lesson_start', 'lesson_complete', 'lesson_quit')";
 
 export function lingoMapping(source: string): PackMapping {
-  const mirror = (table: string) => `raw_${source}_${table}`;
+  const mirror = (table: string) => mirrorTable(source, table);
   return {
     activity: [
       {

@@ -7,14 +7,14 @@
 // - mart_lingo_hearts_daily: hearts lost, regenerated and gained per (UTC) day;
 // - mart_lingo_hearts_mismatch (AC-11): enrollments whose stored hearts disagree with the hearts
 //   the log accounts for (5, the starting hearts, plus every logged change).
-import { quoteIdentifier as q } from '../../warehouse/index.ts';
+import { mirrorTable, quoteTable } from '../../warehouse/index.ts';
 import { wholeMart, type MartColumn } from '../common/pack-mart.ts';
 import type { PackMart } from '../pack.ts';
 
 /** The hearts every learner starts with (the seed's DEFAULT 5). */
 export const START_HEARTS = 5;
 
-const mirror = (source: string, table: string) => q(`raw_${source}_${table}`);
+const mirror = (source: string, table: string) => quoteTable(mirrorTable(source, table));
 
 /**
  * XP-bearing facts (exercises answered, lessons completed) with the device's time zone at the time
@@ -56,7 +56,7 @@ function lingoMart(
     comment,
     columns,
     orderBy,
-    reads: (source) => reads.map((table) => `raw_${source}_${table}`),
+    reads: (source) => reads.map((table) => mirrorTable(source, table)),
     select: (source) => `SELECT {pack:String} AS pack, * FROM (${select(source)})`,
   });
 }

@@ -17,7 +17,7 @@ import {
   type WriteResult,
 } from '../../jobs/writeback/engine.ts';
 import { streakOf, type ZonedActivity } from '../../jobs/writeback/streaks.ts';
-import { quoteIdentifier as q } from '../../warehouse/index.ts';
+import { mirrorTable, quoteTable } from '../../warehouse/index.ts';
 import { zonedXpEvents } from './marts.ts';
 
 /** Postgres tables Tributary writes: the capture must leave them out. */
@@ -91,7 +91,7 @@ function dailyXpTarget(postgres: pg.ClientBase): WritebackTarget {
 /** Per enrollment, its XP-earning actions as `ms@zone` in time order (none: an empty string). */
 function streaksTarget(options: { source: string; asOf: Date; postgres: pg.ClientBase }): WritebackTarget {
   const { source, postgres } = options;
-  const mirror = (table: string) => q(`raw_${source}_${table}`);
+  const mirror = (table: string) => quoteTable(mirrorTable(source, table));
   return {
     name: STREAKS_TARGET,
     sql: `SELECT concat(c.user_id, '|', c.course_id) AS natural_key, c.user_id AS user_id, c.course_id AS course_id,

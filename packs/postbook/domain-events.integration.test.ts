@@ -182,7 +182,7 @@ describe('domain events from the captured changes, to Kafka and RabbitMQ', () =>
     );
     // The warehouse holds the same accounts' emails and names hashed, never the real ones.
     const mirrored = await warehouse.query<{ email: string; first_name: string }>(
-      'SELECT email, first_name FROM raw_ev_users FINAL WHERE user_id IN {ids:Array(String)}',
+      'SELECT email, first_name FROM raw.ev_users FINAL WHERE user_id IN {ids:Array(String)}',
       { ids },
     );
     expect(mirrored).toHaveLength(ids.length);

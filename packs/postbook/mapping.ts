@@ -6,6 +6,7 @@
 // - exposures: the `ExperimentExposure` entries of the user_activities timeline;
 // - content: the posts (a share is a reference to its original, not content of its own);
 // - users: Auth's accounts, with country and timezone from the profile.
+import { mirrorTable } from '../../warehouse/index.ts';
 import type { PackMapping } from '../pack.ts';
 
 /** The A/B metrics the pack reports, each a generic per-user measure over the analysis window. */
@@ -24,7 +25,7 @@ const LIVE_DOCUMENT = '_is_deleted = 0 AND NOT coalesce(isDeleted, false)';
 const oid = (field: string) => `JSONExtractString(doc, '${field}', '$oid')`;
 
 export function postbookMapping(source: string): PackMapping {
-  const mirror = (name: string) => `raw_${source}_${name}`;
+  const mirror = (name: string) => mirrorTable(source, name);
   return {
     activity: [
       {

@@ -382,12 +382,12 @@ describe('postbook write-back', () => {
     // The written statistics reach the user_profiles mirror (hashtags are not captured at all)…
     await data.capture();
     const [written] = await data.warehouse.query<{ n: string }>(
-      `SELECT count() AS n FROM raw_${POSTBOOK_SOURCE}_user_profiles FINAL
+      `SELECT count() AS n FROM raw.${POSTBOOK_SOURCE}_user_profiles FINAL
        WHERE _is_deleted = 0 AND JSONExtractString(doc, 'statistics', 'postsCount', '$numberInt') != '0'`,
     );
     expect(Number(written?.n)).toBeGreaterThan(0);
     const tables = await data.warehouse.query<{ name: string }>(
-      `SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'raw_${POSTBOOK_SOURCE}_hashtags'`,
+      `SELECT name FROM system.tables WHERE database = 'raw' AND name = '${POSTBOOK_SOURCE}_hashtags'`,
     );
     expect(tables).toEqual([]);
     // …and the transforms that follow leave every mart as it was: the incremental run that the new

@@ -8,7 +8,7 @@
 // Engagement is what other members did to a post: comments, reactions on the post itself (not on its
 // comments) and shares; an author's own comments and likes on their post do not count. The
 // per-post and per-author marts span all days, so they are recomputed whole (they are small).
-import { quoteIdentifier as q, type Warehouse } from '../../warehouse/index.ts';
+import { mirrorTable, quoteIdentifier as q, quoteTable, type Warehouse } from '../../warehouse/index.ts';
 import { replaceDays } from '../../transforms/marts/partitions.ts';
 import { martTableDdl, wholeMart } from '../common/pack-mart.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
@@ -119,13 +119,13 @@ const creatorLeaderboard = wholeMart({
     ['engagement_per_post', 'Float64', 'engagement_received / posts.'],
   ],
   orderBy: 'rank',
-  reads: (source) => [`raw_${source}_users`],
+  reads: (source) => [mirrorTable(source, 'users')],
   select: (
     source,
   ) => `SELECT {pack:String}, toUInt32(row_number() OVER (ORDER BY a.engagement_received DESC, a.author_id)) AS rank,
       a.author_id, coalesce(u.username, ''), a.posts, a.engagement_received, a.engagement_per_post
     FROM (SELECT * FROM ${q(AUTHOR_ENGAGEMENT)} WHERE pack = {pack:String}) AS a
-    LEFT JOIN (SELECT toString(user_id) AS author_id, username FROM ${q(`raw_${source}_users`)} FINAL
+    LEFT JOIN (SELECT toString(user_id) AS author_id, username FROM ${quoteTable(mirrorTable(source, 'users'))} FINAL
                WHERE _is_deleted = 0) AS u USING (author_id)
     ORDER BY rank LIMIT ${LEADERBOARD_SIZE}`,
 });
@@ -144,10 +144,10 @@ const hashtagDaily: PackMart = {
     partitionBy: '(pack, day)',
     orderBy: 'day, tag',
   }),
-  mirrors: (source) => [`raw_${source}_posts`],
+  mirrors: (source) => [mirrorTable(source, 'posts')],
   // Every post is a fact on its day, so a post's change (a soft delete too) marks that day changed.
   async recompute(warehouse: Warehouse, { pack, source, days }: PackMartContext) {
-    const posts = q(`raw_${source}_posts`);
+    const posts = quoteTable(mirrorTable(source, 'posts'));
     await replaceDays(warehouse, HASHTAG_DAILY, pack, days, {
       select: `SELECT {pack:String}, toDate(createdAt) AS day, lower(tag), count(), uniqExact(userId)
         FROM ${posts} FINAL ARRAY JOIN JSONExtract(ifNull(doc, ''), 'hashtags', 'Array(String)') AS tag

@@ -9,7 +9,7 @@
 import type { Db } from 'mongodb';
 import type { TargetRow, WritebackTarget } from '../../jobs/writeback/engine.ts';
 import { mongoTarget } from '../../jobs/writeback/mongo-target.ts';
-import { quoteIdentifier as q } from '../../warehouse/index.ts';
+import { mirrorTable, quoteTable } from '../../warehouse/index.ts';
 import type { PackWriteback, PackWritebackContext } from '../pack.ts';
 import { PROFILE_SYNC_COLLECTION } from './denormalize.ts';
 
@@ -42,14 +42,14 @@ export function hashtagSql(source: string, asOf: Date): string {
   return `SELECT tag AS natural_key, tag, count() AS uses, ${score} AS trend_score,
       toUnixTimestamp64Milli(max(createdAt)) AS last_used_ms, toUnixTimestamp64Milli(min(createdAt)) AS first_used_ms
     FROM (
-      SELECT lower(tag) AS tag, createdAt FROM ${q(`raw_${source}_posts`)} FINAL
+      SELECT lower(tag) AS tag, createdAt FROM ${quoteTable(mirrorTable(source, 'posts'))} FINAL
       ARRAY JOIN JSONExtract(ifNull(doc, ''), 'hashtags', 'Array(String)') AS tag
       WHERE ${LIVE_ORIGINAL_POST} AND createdAt <= ${at}
     ) GROUP BY tag`;
 }
 
 export function statisticsSql(source: string): string {
-  const mirror = (name: string) => q(`raw_${source}_${name}`);
+  const mirror = (name: string) => quoteTable(mirrorTable(source, name));
   const length = (field: string) => `toUInt64(JSONLength(ifNull(p.doc, ''), '${field}'))`;
   return `SELECT p.userId AS natural_key, p.userId AS user_id, ${length('friends')} AS friends,
       ${length('followers')} AS followers, ${length('following')} AS following,

@@ -126,7 +126,7 @@ async function changeSources(random: Random): Promise<void> {
   await data.capture();
   // A replayed batch: versions the mirrors already hold, landing again.
   await data.warehouse.command(
-    `INSERT INTO raw_${SHOP_SOURCE}_order_orders SELECT * EXCEPT (_ingested_at), now64(3) FROM raw_${SHOP_SOURCE}_order_orders LIMIT 50`,
+    `INSERT INTO raw.${SHOP_SOURCE}_order_orders SELECT * EXCEPT (_ingested_at), now64(3) FROM raw.${SHOP_SOURCE}_order_orders LIMIT 50`,
   );
 }
 

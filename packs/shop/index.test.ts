@@ -12,10 +12,10 @@ describe('the shop pack', () => {
     );
   });
 
-  it('reads the mirrors the captures write: raw_<databaseSource>_<table>, raw_<source>_<collection>', () => {
+  it('reads the mirrors the captures write: raw.<databaseSource>_<table>, raw.<source>_<collection>', () => {
     for (const { service } of pack.postgres)
-      expect(shopMirror('shop', 'users', service)).toBe(`raw_${databaseSource(pack, 'shop', service)}_users`);
-    expect(shopMirror('shop', 'products')).toBe('raw_shop_products');
+      expect(shopMirror('shop', 'users', service)).toBe(`raw.${databaseSource(pack, 'shop', service)}_users`);
+    expect(shopMirror('shop', 'products')).toBe('raw.shop_products');
   });
 
   it('names its A/B metrics after the generic measures, the purchase within 7 days first', () => {

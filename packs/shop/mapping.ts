@@ -4,8 +4,9 @@
 //   COMPLETED, or REFUNDED later), at the time the order was placed; it is the completion, and its
 //   value is the line's revenue in cents (0 once refunded, so revenue is net of refunds);
 // - approved reviews are the ratings; experiment_assignments carry the exposures.
-// Mirrors: `raw_<source>_<service>_<table>` for the four Postgres databases, `raw_<source>_<collection>`
+// Mirrors: `raw.<source>_<service>_<table>` for the four Postgres databases, `raw.<source>_<collection>`
 // for the documents (packs/pack.ts databaseSource).
+import { mirrorTable } from '../../warehouse/index.ts';
 import type { AbMetric, PackMapping } from '../pack.ts';
 
 /** The shop's A/B metrics; the first (made a paid order within 7 days) is the primary one. */
@@ -17,7 +18,7 @@ export const SHOP_AB_METRICS = [
 
 /** The mirror of `table` in `service`'s database, or of a collection when `service` is undefined. */
 export function shopMirror(source: string, table: string, service?: string): string {
-  return service === undefined ? `raw_${source}_${table}` : `raw_${source}_${service}_${table}`;
+  return service === undefined ? mirrorTable(source, table) : mirrorTable(source, service, table);
 }
 
 export function shopMapping(source: string): PackMapping {

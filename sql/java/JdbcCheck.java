@@ -25,14 +25,14 @@ public final class JdbcCheck {
       System.out.println("ok connected " + meta.getDatabaseProductName() + " " + meta.getDatabaseProductVersion());
 
       List<String> marts = new ArrayList<>();
-      try (ResultSet tables = meta.getTables(null, "default", "mart_%", null)) {
+      try (ResultSet tables = meta.getTables(null, "analytics", "mart_%", null)) {
         while (tables.next()) marts.add(tables.getString("TABLE_NAME"));
       }
       if (marts.isEmpty()) throw new IllegalStateException("getTables found no mart");
       System.out.println("ok tables " + String.join(",", marts));
 
       List<String> columns = new ArrayList<>();
-      try (ResultSet rs = meta.getColumns(null, "default", "mart_dau", "%")) {
+      try (ResultSet rs = meta.getColumns(null, "analytics", "mart_dau", "%")) {
         while (rs.next()) columns.add(rs.getString("COLUMN_NAME") + ":" + rs.getString("TYPE_NAME"));
       }
       if (columns.isEmpty()) throw new IllegalStateException("getColumns found no column of mart_dau");
