@@ -3,6 +3,7 @@
 import { CaptureError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { ensureTopic } from './topics.ts';
 
 export class CompactedTopicView {
   private readonly values = new Map<string, string>();
@@ -29,14 +30,10 @@ export class CompactedTopicView {
   async open(): Promise<void> {
     const admin = (this.admin = this.kafka.admin());
     await admin.connect();
-    await admin.createTopics({
-      topics: [
-        {
-          topic: this.topic,
-          numPartitions: 1,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-      ],
+    await ensureTopic(admin, {
+      topic: this.topic,
+      numPartitions: 1,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
     });
     // A fresh group each time: the view always starts from the beginning and commits nothing. A
     // consumer's disconnect waits for its fetch in flight, which an idle topic holds for the whole

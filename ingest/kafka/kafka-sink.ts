@@ -2,7 +2,6 @@
 // Debezium would use (`<source>.<schema>.<table>`), so either capture feeds the same workers. A key
 // change's halves carry Debezium's headers, and every message says the capture's PII policy was
 // applied, so the workers do not apply it again.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Admin, type IHeaders, type Message, type Producer } from 'kafkajs';
 import type { z } from 'zod';
 import { parseCheckpoint } from '../../warehouse/index.ts';
@@ -19,7 +18,7 @@ import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeHeaders } from './key-change-headers.ts';
 import { keyPartition } from './key-partition.ts';
 import { publishTableSchemas } from './schema-topic.ts';
-import { DEAD_LETTER_TOPIC } from './topics.ts';
+import { DEAD_LETTER_TOPIC, ensureTopic } from './topics.ts';
 
 export const CAPTURE_STATE_TOPIC = 'tributary.capture-state';
 
@@ -77,8 +76,7 @@ export class KafkaSink implements LandingSink {
 
   async register(table: SourceTable): Promise<string[]> {
     const topic = topicOf(table);
-    await this.admin.createTopics({ topics: [{ topic, numPartitions: this.options.partitions ?? 3 }] });
-    const metadata = await topicMetadata(this.admin, topic);
+    const metadata = await ensureTopic(this.admin, { topic, numPartitions: this.options.partitions ?? 3 });
     this.partitionsOf.set(topic, metadata.topics[0]?.partitions.length ?? 1);
     const previous = this.tables.get(tableKey(table));
     // The shape is on the schema topic before any change that needs it is on its own topic.
@@ -177,19 +175,4 @@ function keyOf(table: SourceTable, envelope: ChangeEnvelope): Row {
   const key: Row = {};
   for (const column of table.key) key[column] = image?.[column] ?? null;
   return key;
-}
-
-/**
- * A topic's metadata right after creating it: a busy broker may not serve the new partitions for
- * some seconds yet (UNKNOWN_TOPIC_OR_PARTITION), which waiting mends.
- */
-async function topicMetadata(admin: Admin, topic: string): ReturnType<Admin['fetchTopicMetadata']> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await admin.fetchTopicMetadata({ topics: [topic] });
-    } catch (error) {
-      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt === 20) throw error;
-      await sleep(500);
-    }
-  }
 }
