@@ -1,17 +1,25 @@
-// Child process of the CDC benchmarks (bench:cdc, bench:kafka, bench:mysql): runs one capture of a
-// Postgres or MySQL source (by its URL) to caught-up and reports its own timings,
-// where its time went (the warehouse inserts, the write intents) and its memory floor, as one JSON
-// line, so the figures are the capture's alone.
-import { createPiiPolicy, runMysqlCapture, runPostgresCapture, WarehouseSink } from '../ingest/index.ts';
+// Child process of the CDC benchmarks (bench:cdc, bench:kafka, bench:mysql, bench:kafka-capture):
+// runs one capture of a Postgres or MySQL source (by its URL) to caught-up, into a chDB warehouse or
+// (given `kafka://HOST:PORT` instead of a directory) onto Kafka, and reports its own timings, where
+// its time went (the sink's writes, the write intents) and its memory floor, as one JSON line, so
+// the figures are the capture's alone.
+import {
+  createPiiPolicy,
+  KafkaSink,
+  runMysqlCapture,
+  runPostgresCapture,
+  WarehouseSink,
+} from '../ingest/index.ts';
 import type { LandingSink } from '../ingest/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 
 const [sourceUrl, sourceName, warehouseDir] = process.argv.slice(2);
 if (!sourceUrl || !sourceName || !warehouseDir) {
-  console.error('usage: capture-process.ts SOURCE_URL SOURCE_NAME WAREHOUSE_DIR');
+  console.error('usage: capture-process.ts SOURCE_URL SOURCE_NAME WAREHOUSE_DIR|kafka://HOST:PORT');
   process.exit(2);
 }
-const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
+const brokers = warehouseDir.startsWith('kafka://') ? warehouseDir.slice('kafka://'.length) : undefined;
+const warehouse = brokers ? undefined : await openWarehouse({ kind: 'chdb', path: warehouseDir });
 // What the process holds before capturing anything: Node, the modules and the chDB engine.
 const floorRssMb = process.memoryUsage().rss / 1024 / 1024;
 const pii = createPiiPolicy({
@@ -23,6 +31,8 @@ const pii = createPiiPolicy({
 
 /** The warehouse sink, timed: what landing costs at the warehouse, apart from the runner around it. */
 const timings = { writeSeconds: 0, checkpointSeconds: 0 };
+/** From the first write's start to the last write's end (ms, performance clock): streaming alone. */
+const writes = { firstStartedAt: 0, lastEndedAt: 0 };
 const timed = (sink: LandingSink): LandingSink => {
   const time = async <T>(slot: keyof typeof timings, action: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -33,8 +43,12 @@ const timed = (sink: LandingSink): LandingSink => {
     }
   };
   return Object.assign(Object.create(sink) as LandingSink, {
-    write: (changes: Parameters<LandingSink['write']>[0], token: string) =>
-      time('writeSeconds', () => sink.write(changes, token)),
+    write: async (changes: Parameters<LandingSink['write']>[0], token: string) => {
+      writes.firstStartedAt ||= performance.now();
+      const outcome = await time('writeSeconds', () => sink.write(changes, token));
+      writes.lastEndedAt = performance.now();
+      return outcome;
+    },
     writeCheckpoint: (pipeline: string, stream: string, state: unknown) =>
       time('checkpointSeconds', () => sink.writeCheckpoint(pipeline, stream, state)),
   });
@@ -47,7 +61,7 @@ const result = await runCapture({
   sourceUrl,
   sourceName,
   tables: { kind: 'all' },
-  sink: timed(new WarehouseSink(warehouse)),
+  sink: timed(warehouse ? new WarehouseSink(warehouse) : new KafkaSink({ brokers: [brokers ?? ''], pii })),
   pii,
   untilCaughtUp: true,
   // bench:batch-limits tries other batch limits than the defaults.
@@ -60,12 +74,13 @@ const result = await runCapture({
   },
 });
 const endedAt = performance.now();
-await warehouse.close();
+await warehouse?.close();
 console.log(
   JSON.stringify({
     ...result,
     ...timings,
     totalSeconds: (endedAt - startedAt) / 1000,
+    writingSeconds: (writes.lastEndedAt - writes.firstStartedAt) / 1000,
     snapshotSeconds: (snapshotEndedAt - startedAt) / 1000,
     floorRssMb,
     cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,

@@ -377,6 +377,7 @@ Kafka benchmark (${format(CHANGES)} changes on ${TABLE}: 70% insert, 25% update,
   (direct) native capture straight to chDB   ${format(direct.streamedChanges)} changes in ${direct.totalSeconds.toFixed(2)} s = ${format(directRate)} changes/s
   backlog/direct ${(backlogRate / directRate).toFixed(2)} (target ≥ 0.6)   b/backlog ${(nativeRate / backlogRate).toFixed(2)} (target ≥ 0.8)
   (b) fed by the capture at ${format(native.messages / captureSeconds)} changes/s (its last message produced at ${captureSeconds.toFixed(2)} s); the worker landed it ${((native.lastLandedAt - native.lastProducedAt) / 1000).toFixed(2)} s later, trailing the newest produced message by at most ${(native.maxBehindProducedMs / 1000).toFixed(2)} s: b/fed ${(captureSeconds / nativeSeconds).toFixed(2)}
+  (b) the capture's publishing alone (first message produced → last): ${format(native.messages / ((native.lastProducedAt - native.firstProducedAt) / 1000))} changes/s over ${((native.lastProducedAt - native.firstProducedAt) / 1000).toFixed(2)} s
   (b) without the processes' start (timed as the backlog is: first message produced → last landed): ${format(liveRate)} changes/s, b/backlog ${(liveRate / backlogRate).toFixed(2)} (target ≥ 0.8)
   (c) broker alone, ${recordSize}-byte records     produce ${format(produceRate)}/s, consume ${format(consumeRate)}/s
   b/a ${(nativeRate / debeziumRate).toFixed(2)} (target ≥ 3)   b/c ${(nativeRate / ceiling).toFixed(2)}   (b target ≥ 60k/s)

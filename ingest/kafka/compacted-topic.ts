@@ -2,13 +2,16 @@
 // start on open, kept current while open, and able to wait until it has seen everything written.
 import { CaptureError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { ensureTopic } from './topics.ts';
 
 export class CompactedTopicView {
   private readonly values = new Map<string, string>();
   /** Next offset to read, per partition. */
   private readonly positions = new Map<number, number>();
   private consumer: Consumer | undefined;
+  /** One admin client for the view's life: `catchUp` asks it for the topic's end offsets. */
+  private admin: Admin | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -25,23 +28,20 @@ export class CompactedTopicView {
 
   /** Creates the topic if missing, reads it from the start, and resolves once caught up. */
   async open(): Promise<void> {
-    const admin = this.kafka.admin();
+    const admin = (this.admin = this.kafka.admin());
     await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [
-          {
-            topic: this.topic,
-            numPartitions: 1,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
-    // A fresh group each time: the view always starts from the beginning and commits nothing.
-    const consumer = (this.consumer = this.kafka.consumer({ groupId: `tributary-view-${randomUUID()}` }));
+    await ensureTopic(admin, {
+      topic: this.topic,
+      numPartitions: 1,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    });
+    // A fresh group each time: the view always starts from the beginning and commits nothing. A
+    // consumer's disconnect waits for its fetch in flight, which an idle topic holds for the whole
+    // wait: half a second keeps closing quick (kafkajs's default, 5 s, was most of a short capture).
+    const consumer = (this.consumer = this.kafka.consumer({
+      groupId: `tributary-view-${randomUUID()}`,
+      maxWaitTimeInMs: 500,
+    }));
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -57,9 +57,8 @@ export class CompactedTopicView {
 
   /** Waits (bounded) until everything written to the topic so far has been read. */
   async catchUp(timeoutMs = 5000): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    if (!this.admin) throw new CaptureError(`the view of ${this.topic} is not open`);
+    const ends = await this.admin.fetchTopicOffsets(this.topic);
     const deadline = Date.now() + timeoutMs;
     while (ends.some((end) => (this.positions.get(end.partition) ?? 0) < Number(end.high))) {
       if (Date.now() > deadline)
@@ -72,5 +71,21 @@ export class CompactedTopicView {
 
   async close(): Promise<void> {
     await this.consumer?.disconnect();
+    await this.admin?.disconnect();
+    this.consumer = this.admin = undefined;
+  }
+}
+
+/**
+ * The topic's latest value per key, read once from the start to its current end. For a reader that
+ * is the only writer of its keys from then on: it remembers what it writes instead of reading it back.
+ */
+export async function readCompactedTopic(kafka: Kafka, topic: string): Promise<Map<string, string>> {
+  const view = new CompactedTopicView(kafka, topic);
+  try {
+    await view.open();
+    return new Map(view.entries());
+  } finally {
+    await view.close();
   }
 }

@@ -2,8 +2,7 @@
 // Debezium would use (`<source>.<schema>.<table>`), so either capture feeds the same workers. A key
 // change's halves carry Debezium's headers, and every message says the capture's PII policy was
 // applied, so the workers do not apply it again.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Admin, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders, type Message, type Producer } from 'kafkajs';
 import type { z } from 'zod';
 import { parseCheckpoint } from '../../warehouse/index.ts';
 import { documentKey } from '../documents/document-rows.ts';
@@ -13,12 +12,13 @@ import type { LandingSink, SinkOutcome } from '../landing/sink.ts';
 import type { Rejection, SourceChange } from '../landing/types.ts';
 import type { PiiPolicy } from '../pii.ts';
 import { tableKey, type SourceTable } from '../source-table.ts';
-import { CompactedTopicView } from './compacted-topic.ts';
+import { readCompactedTopic } from './compacted-topic.ts';
 import { deadLetterMessages } from './dead-letter-topic.ts';
 import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeHeaders } from './key-change-headers.ts';
+import { keyPartition } from './key-partition.ts';
 import { publishTableSchemas } from './schema-topic.ts';
-import { DEAD_LETTER_TOPIC } from './topics.ts';
+import { DEAD_LETTER_TOPIC, ensureTopic } from './topics.ts';
 
 export const CAPTURE_STATE_TOPIC = 'tributary.capture-state';
 
@@ -34,7 +34,14 @@ export class KafkaSink implements LandingSink {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
-  private readonly state: CompactedTopicView;
+  /**
+   * The checkpoints on the state topic, read once on open; then this sink, their only writer,
+   * remembers what it writes (reading the topic back after each write cost a round trip and an
+   * admin client per batch). Unknown after a failed write, which may or may not have been stored.
+   */
+  private checkpoints: Map<string, string> | undefined;
+  /** The PII mark's header, one buffer shared by every message. */
+  private readonly piiHeader: Buffer;
   private readonly tables = new Map<string, SourceTable>();
   private readonly partitionsOf = new Map<string, number>();
 
@@ -51,7 +58,7 @@ export class KafkaSink implements LandingSink {
       allowAutoTopicCreation: true,
     });
     this.admin = this.kafka.admin();
-    this.state = new CompactedTopicView(this.kafka, CAPTURE_STATE_TOPIC);
+    this.piiHeader = Buffer.from(options.pii.mark);
   }
 
   get description(): string {
@@ -59,15 +66,17 @@ export class KafkaSink implements LandingSink {
   }
 
   async open(): Promise<void> {
-    await this.admin.connect();
-    await this.producer.connect();
-    await this.state.open();
+    const [, , checkpoints] = await Promise.all([
+      this.admin.connect(),
+      this.producer.connect(),
+      readCompactedTopic(this.kafka, CAPTURE_STATE_TOPIC),
+    ]);
+    this.checkpoints = checkpoints;
   }
 
   async register(table: SourceTable): Promise<string[]> {
     const topic = topicOf(table);
-    await this.admin.createTopics({ topics: [{ topic, numPartitions: this.options.partitions ?? 3 }] });
-    const metadata = await topicMetadata(this.admin, topic);
+    const metadata = await ensureTopic(this.admin, { topic, numPartitions: this.options.partitions ?? 3 });
     this.partitionsOf.set(topic, metadata.topics[0]?.partitions.length ?? 1);
     const previous = this.tables.get(tableKey(table));
     // The shape is on the schema topic before any change that needs it is on its own topic.
@@ -81,10 +90,7 @@ export class KafkaSink implements LandingSink {
   }
 
   async write(changes: readonly SourceChange[]): Promise<SinkOutcome> {
-    const byTopic = new Map<
-      string,
-      { key: string | null; value: string; partition?: number; headers: IHeaders }[]
-    >();
+    const byTopic = new Map<string, Message[]>();
     const rejected: Rejection[] = [];
     for (const change of changes) {
       const table = this.tables.get(change.table);
@@ -95,19 +101,22 @@ export class KafkaSink implements LandingSink {
       const topic = topicOf(table);
       let messages = byTopic.get(topic);
       if (!messages) byTopic.set(topic, (messages = []));
+      const partitions = this.partitionsOf.get(topic) ?? 1;
+      const { envelope } = change;
       // A key change's mark travels as Debezium's header, so the body is Debezium's envelope.
-      const value = JSON.stringify({ ...change.envelope, keyChange: undefined });
-      const headers: IHeaders = {
-        [PII_APPLIED_HEADER]: this.options.pii.mark,
-        ...keyChangeHeaders(change.envelope),
-      };
-      if (change.envelope.op === 't') {
+      const value = JSON.stringify(envelope.keyChange ? { ...envelope, keyChange: undefined } : envelope);
+      const headers: IHeaders = envelope.keyChange
+        ? { [PII_APPLIED_HEADER]: this.piiHeader, ...keyChangeHeaders(envelope) }
+        : { [PII_APPLIED_HEADER]: this.piiHeader };
+      if (envelope.op === 't') {
         // A truncate concerns every key: each partition gets it, in order with its own rows.
-        for (let partition = 0; partition < (this.partitionsOf.get(topic) ?? 1); partition++)
+        for (let partition = 0; partition < partitions; partition++)
           messages.push({ key: null, value, partition, headers });
         continue;
       }
-      messages.push({ key: JSON.stringify(keyOf(table, change.envelope)), value, headers });
+      // Partitioned here as kafkajs would, from the key's bytes, converted once.
+      const key = Buffer.from(JSON.stringify(keyOf(table, envelope)));
+      messages.push({ key, value, partition: keyPartition(key, partitions), headers });
     }
     // acks from all in-sync replicas before the capture confirms the slot.
     await this.producer.sendBatch({
@@ -123,17 +132,21 @@ export class KafkaSink implements LandingSink {
   }
 
   async readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    const text = this.state.get(`${pipeline}/${stream}`);
+    this.checkpoints ??= await readCompactedTopic(this.kafka, CAPTURE_STATE_TOPIC);
+    const text = this.checkpoints.get(`${pipeline}/${stream}`);
     return text === undefined ? undefined : parseCheckpoint(`${pipeline}/${stream}`, text, schema);
   }
 
   async writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void> {
-    await this.producer.send({
-      topic: CAPTURE_STATE_TOPIC,
-      acks: -1,
-      messages: [{ key: `${pipeline}/${stream}`, value: JSON.stringify(state) }],
-    });
-    await this.state.catchUp();
+    const key = `${pipeline}/${stream}`;
+    const value = JSON.stringify(state);
+    try {
+      await this.producer.send({ topic: CAPTURE_STATE_TOPIC, acks: -1, messages: [{ key, value }] });
+    } catch (error) {
+      this.checkpoints = undefined;
+      throw error;
+    }
+    this.checkpoints?.set(key, value);
   }
 
   async deadLetter(pipeline: string, rejections: readonly Rejection[], tokenBase: string): Promise<void> {
@@ -146,7 +159,6 @@ export class KafkaSink implements LandingSink {
   }
 
   async close(): Promise<void> {
-    await this.state.close();
     await this.producer.disconnect();
     await this.admin.disconnect();
   }
@@ -163,19 +175,4 @@ function keyOf(table: SourceTable, envelope: ChangeEnvelope): Row {
   const key: Row = {};
   for (const column of table.key) key[column] = image?.[column] ?? null;
   return key;
-}
-
-/**
- * A topic's metadata right after creating it: a busy broker may not serve the new partitions for
- * some seconds yet (UNKNOWN_TOPIC_OR_PARTITION), which waiting mends.
- */
-async function topicMetadata(admin: Admin, topic: string): ReturnType<Admin['fetchTopicMetadata']> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await admin.fetchTopicMetadata({ topics: [topic] });
-    } catch (error) {
-      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt === 20) throw error;
-      await sleep(500);
-    }
-  }
 }
