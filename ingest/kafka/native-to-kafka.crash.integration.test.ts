@@ -125,12 +125,12 @@ describe('native capture onto Kafka under SIGKILL', () => {
         pii: createPiiPolicy({ dropFields: [], hashFields: [], hashPii: false, hashKey: PII_KEY }),
         untilIdleSeconds: 4,
       });
-      await expectNoDuplicateVersions(warehouse, 'raw_kcrash_activity', ['id']);
+      await expectNoDuplicateVersions(warehouse, 'raw.kcrash_activity', ['id']);
       await expectMirrorEqualsSource({
         client,
         warehouse,
         table: 'activity',
-        mirror: 'raw_kcrash_activity',
+        mirror: 'raw.kcrash_activity',
         key: ['id'],
       });
     });
