@@ -10,13 +10,14 @@ import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary features list --pack NAME [--format text|json]
-       tributary features materialize --pack NAME --warehouse DIR|URL --to redis://HOST:PORT[/DB] [--ttl SECONDS] [--full] [--source-name NAME]
+       tributary features materialize --pack NAME --warehouse DIR|URL --to redis://HOST:PORT[/DB] [--ttl SECONDS] [--full] [--as-of TIMESTAMP] [--source-name NAME]
        tributary features get --pack NAME --user ID [--from redis://HOST:PORT[/DB]]
 
 list         the pack's features: name, entity, type, window, description (--format json for tools)
-materialize  writes each user's feature vector as of now to Redis, a hash per user keyed
-             <pack>:user:<id>; only users whose vector changed since the last run are written
-             (--full: all). The values equal an \`export features --as-of now\` row.
+materialize  writes each user's feature vector as of now (or --as-of, ISO-8601) to Redis, a hash
+             per user keyed <pack>:user:<id>; only users whose vector changed since the last run
+             are written (--full: all). The values equal an \`export features\` row as of the same
+             instant.
 get          prints one user's stored vector as JSON (default --from redis://127.0.0.1:6379)`;
 
 const spec = {
@@ -29,6 +30,7 @@ const spec = {
     from: { type: 'string' },
     ttl: { type: 'string' },
     full: { type: 'boolean' },
+    'as-of': { type: 'string' },
     user: { type: 'string' },
     'source-name': { type: 'string' },
   },
@@ -69,6 +71,9 @@ export const featuresCommand = {
         const ttl = values.ttl === undefined ? undefined : intFlag('ttl', values.ttl, 0, usage);
         if (ttl !== undefined && ttl <= 0)
           throw new UsageError('--ttl must be a positive number of seconds', usage);
+        const asOf = values['as-of'];
+        if (asOf !== undefined && Number.isNaN(Date.parse(asOf)))
+          throw new UsageError(`--as-of ${asOf} is not an ISO-8601 timestamp`, usage);
         const warehouse = await openWarehouse(parseWarehouseTarget(values.warehouse));
         try {
           const result = await materializeFeatures(warehouse, {
@@ -76,6 +81,7 @@ export const featuresCommand = {
             to: values.to,
             full: values.full ?? false,
             ...(ttl ? { ttlSeconds: ttl } : {}),
+            ...(asOf ? { asOf } : {}),
             ...(values['source-name'] ? { sourceName: values['source-name'] } : {}),
           });
           console.error(
