@@ -250,6 +250,21 @@ class Worker {
     const follower = this.followers.get(key) ?? (await this.follow(batch.topic, batch.partition, generation));
     // The group rebalanced while the committed offset was read: the batch is fetched again.
     if (!follower) return;
+    if (!follower.positioned) {
+      follower.positioned = true;
+      // A batch fetched before the group rebalanced may start past the committed offset a new
+      // runner resumes from (kafkajs marks only sought batches stale), and the runner must rebuild
+      // its recorded batch from there: fetch again from the committed offset, once (after that, a
+      // first offset past it is a gap in the log, not a skipped message).
+      if (Number(batch.messages[0]?.offset) > follower.nextOffset) {
+        this.consumer.seek({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: String(follower.nextOffset),
+        });
+        return;
+      }
+    }
     let space: Promise<void> = Promise.resolve();
     for (const message of batch.messages) {
       payload.resolveOffset(message.offset);
@@ -364,6 +379,8 @@ class PartitionFollower {
   readonly done: Promise<FollowResult>;
   /** The offset the runner reads next: those before it were handed over already. */
   nextOffset: number;
+  /** Whether the consumer's fetch position was checked against the committed offset. */
+  positioned = false;
 
   constructor(
     readonly topic: string,
