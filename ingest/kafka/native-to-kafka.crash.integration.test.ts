@@ -5,11 +5,11 @@
 // but did not confirm) the worker must drop as a repeat.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type RunningKafka } from '../../stack/index.ts';
 import { exited } from '../../test/child-process.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
+import { runActivityWorkload, type ActivityWorkload } from '../../test/activity-workload.ts';
 import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { scratchDir } from '../../test/scratch.ts';
 import { openWarehouse, type Warehouse } from '../../warehouse/index.ts';
@@ -57,36 +57,13 @@ function startCapture(url: string, extra: string[] = []): ChildProcess {
   );
 }
 
-/** Transactions of inserts, updates and deletes until `shouldStop`. */
-async function runWorkload(client: pg.Client, shouldStop: () => boolean): Promise<number> {
-  let nextId = 1;
-  let transactions = 0;
-  let seed = 11;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  while (!shouldStop()) {
-    const size = 1 + Math.floor(random() * 200);
-    await client.query('BEGIN');
-    const inserts = Math.ceil(size * 0.7);
-    await client.query(
-      `INSERT INTO activity (id, score, note) SELECT g, g % 100, 'note ' || g FROM generate_series($1::int, $2::int) AS g`,
-      [nextId, nextId + inserts - 1],
-    );
-    nextId += inserts;
-    const pick = () => 1 + Math.floor(random() * (nextId - 1));
-    for (let i = 0; i < Math.floor(size * 0.25); i++)
-      await client.query('UPDATE activity SET score = score + 1, note = note || $2 WHERE id = $1', [
-        pick(),
-        '+',
-      ]);
-    for (let i = 0; i < Math.floor(size * 0.05); i++)
-      await client.query('DELETE FROM activity WHERE id = $1', [pick()]);
-    await client.query('COMMIT');
-    transactions++;
-    // A few thousand changes a second: each short-lived capture gets somewhere.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return transactions;
-}
+// A few thousand changes a second: each short-lived capture gets somewhere.
+const WORKLOAD: ActivityWorkload = {
+  seed: 11,
+  maxTransactionSize: 200,
+  insertSql: `INSERT INTO activity (id, score, note) SELECT g, g % 100, 'note ' || g FROM generate_series($1::int, $2::int) AS g`,
+  pauseMs: 20,
+};
 
 describe('native capture onto Kafka under SIGKILL', () => {
   it('lands the source exactly after 20 kills at seeded random moments, with no duplicate (key, _version)', async () => {
@@ -99,7 +76,7 @@ describe('native capture onto Kafka under SIGKILL', () => {
       const first = await exited(startCapture(url, ['--until-caught-up']));
       expect(first.code, first.stderr).toBe(0);
       let stop = false;
-      const workload = withClient(url, (writer) => runWorkload(writer, () => stop));
+      const workload = withClient(url, (writer) => runActivityWorkload(writer, WORKLOAD, () => stop));
       let seed = 43;
       const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
       for (let kill = 0; kill < 20; kill++) {

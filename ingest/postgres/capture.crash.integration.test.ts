@@ -2,10 +2,10 @@
 // workload runs; after restarts the mirror equals the source and holds no duplicate versions.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type pg from 'pg';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exited } from '../../test/child-process.ts';
+import { runActivityWorkload, type ActivityWorkload } from '../../test/activity-workload.ts';
 import { createTestDatabase, withClient } from '../../test/postgres.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import { openWarehouse } from '../../warehouse/index.ts';
@@ -52,36 +52,13 @@ function startCapture(
   );
 }
 
-/** Mixed transactions of inserts, updates and deletes until `stop` is set. */
-async function runWorkload(client: pg.Client, shouldStop: () => boolean): Promise<number> {
-  let nextId = 1;
-  let transactions = 0;
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  while (!shouldStop()) {
-    const size = 1 + Math.floor(random() * 400);
-    await client.query('BEGIN');
-    const inserts = Math.ceil(size * 0.7);
-    await client.query(
-      `INSERT INTO activity (id, user_id, score, note, at, tags)
-       SELECT g, gen_random_uuid(), (g % 100), 'note ' || g || ' ✓', now() - (g % 1000) * interval '1 minute', ARRAY['t' || (g % 7)]
-       FROM generate_series($1::int, $2::int) AS g`,
-      [nextId, nextId + inserts - 1],
-    );
-    nextId += inserts;
-    const pick = () => 1 + Math.floor(random() * (nextId - 1));
-    for (let i = 0; i < Math.floor(size * 0.25); i++)
-      await client.query('UPDATE activity SET score = score + 1, note = note || $2 WHERE id = $1', [
-        pick(),
-        '+',
-      ]);
-    for (let i = 0; i < Math.floor(size * 0.05); i++)
-      await client.query('DELETE FROM activity WHERE id = $1', [pick()]);
-    await client.query('COMMIT');
-    transactions++;
-  }
-  return transactions;
-}
+const WORKLOAD: ActivityWorkload = {
+  seed: 7,
+  maxTransactionSize: 400,
+  insertSql: `INSERT INTO activity (id, user_id, score, note, at, tags)
+    SELECT g, gen_random_uuid(), (g % 100), 'note ' || g || ' ✓', now() - (g % 1000) * interval '1 minute', ARRAY['t' || (g % 7)]
+    FROM generate_series($1::int, $2::int) AS g`,
+};
 
 describe('native capture under SIGKILL', () => {
   it('leaves the mirror equal to the source after 20 kills at seeded random moments, with no duplicate (key, _version)', async () => {
@@ -92,7 +69,7 @@ describe('native capture under SIGKILL', () => {
         `CREATE TABLE activity (id int PRIMARY KEY, user_id uuid NOT NULL, score int, note text, at timestamptz, tags text[])`,
       );
       let stop = false;
-      const workload = withClient(url, (writer) => runWorkload(writer, () => stop));
+      const workload = withClient(url, (writer) => runActivityWorkload(writer, WORKLOAD, () => stop));
       let seed = 42;
       const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
       // From 0.3 s to 3 s after start: while starting, snapshotting, streaming and landing.
