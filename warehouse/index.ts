@@ -13,12 +13,13 @@ export { loadMigrations, migrate } from './migrate.ts';
 export {
   ensureMirrorTable,
   tombstoneOlderThan,
+  completeSnapshotPart,
   readLatestValues,
   readKeyChangeImages,
   recordKeyChangeImages,
   MIRROR_META_COLUMNS,
 } from './raw-mirror.ts';
-export type { MirrorTable, MirrorColumn } from './raw-mirror.ts';
+export type { MirrorTable, MirrorColumn, SnapshotPart } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
 export { BOOKKEEPING_DATABASE, bookkeepingTable } from './bookkeeping.ts';
 export {

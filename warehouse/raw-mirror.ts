@@ -133,6 +133,42 @@ export async function tombstoneOlderThan(
   );
 }
 
+const SNAPSHOT_PARTS = bookkeepingTable('snapshot_parts');
+
+/** One part of a snapshot landed in parts: `id` among `of` (a Kafka partition among the topic's). */
+export interface SnapshotPart {
+  id: string;
+  of: number;
+}
+
+/**
+ * Records that `part` of the snapshot at `version` has landed in `table`; once every part has, the
+ * rows it did not see are retracted (`tombstoneOlderThan`). Until then a row of a part still behind
+ * would look unseen. Returns whether the snapshot is complete. Safe to repeat and to run from
+ * several processes at once: each reads the parts after recording its own, so whichever records the
+ * last part sees them all, and a second retraction changes nothing.
+ */
+export async function completeSnapshotPart(
+  warehouse: Warehouse,
+  table: MirrorTable,
+  version: number | bigint,
+  part: SnapshotPart,
+): Promise<boolean> {
+  const params = { mirror: table.name, version: String(version), part: part.id, parts: part.of };
+  await warehouse.command(
+    `INSERT INTO ${SNAPSHOT_PARTS} (mirror, version, part, parts) ` +
+      'VALUES ({mirror:String}, {version:UInt64}, {part:String}, {parts:UInt32})',
+    params,
+  );
+  const [landed] = await warehouse.query<{ parts: string | number }>(
+    `SELECT uniqExact(part) AS parts FROM ${SNAPSHOT_PARTS} WHERE mirror = {mirror:String} AND version = {version:UInt64}`,
+    params,
+  );
+  if (Number(landed?.parts ?? 0) < part.of) return false;
+  await tombstoneOlderThan(warehouse, table, version);
+  return true;
+}
+
 /** Names the lookup's own column so it cannot clash with a source column. */
 const LOOKUP_INDEX = '__tributary_lookup';
 

@@ -20,3 +20,6 @@ const DEAD_LETTER_HEADER_NAMES = new Set<string>(Object.values(DEAD_LETTER_HEADE
 export function withoutDeadLetterHeaders<T>(headers: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !DEAD_LETTER_HEADER_NAMES.has(name)));
 }
+
+/** On a snapshot's end marker (snapshot-marker.ts): the message is not a change. */
+export const SNAPSHOT_COMPLETED_HEADER = 'tributary.snapshot-completed';

@@ -6,7 +6,7 @@ import { Kafka, logLevel, type Admin, type IHeaders, type Message, type Producer
 import type { z } from 'zod';
 import { parseCheckpoint } from '../../warehouse/index.ts';
 import { documentKey } from '../documents/document-rows.ts';
-import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
+import { rowImage, type ChangeEnvelope, type Row, type SourceVersion } from '../envelope.ts';
 import { deadLetterRecords } from '../landing/dead-letters.ts';
 import type { LandingSink, SinkOutcome } from '../landing/sink.ts';
 import type { Rejection, SourceChange } from '../landing/types.ts';
@@ -18,6 +18,7 @@ import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeHeaders } from './key-change-headers.ts';
 import { keyPartition } from './key-partition.ts';
 import { publishTableSchemas } from './schema-topic.ts';
+import { snapshotMarkers } from './snapshot-marker.ts';
 import { DEAD_LETTER_TOPIC, ensureTopic } from './topics.ts';
 
 export const CAPTURE_STATE_TOPIC = 'tributary.capture-state';
@@ -126,9 +127,18 @@ export class KafkaSink implements LandingSink {
     return { rejected, unfilled: [] };
   }
 
-  async completeSnapshot(): Promise<void> {
-    // Rows an interrupted earlier snapshot delivered but the source no longer has are not retracted
-    // on Kafka (Debezium does not either); the workers keep what they were sent.
+  /**
+   * Ends the snapshot with a marker on every partition of each table's topic, after the rows it sent
+   * there: the workers retract what the snapshot did not see once every partition's marker landed.
+   */
+  async completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void> {
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: (tables ?? [...this.tables.values()]).map((table) => {
+        const topic = topicOf(table);
+        return { topic, messages: snapshotMarkers(table, version, this.partitionsOf.get(topic) ?? 1, {}) };
+      }),
+    });
   }
 
   async readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined> {

@@ -40,6 +40,7 @@ import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeFromHeaders } from './key-change-headers.ts';
 import { withRowIdentity } from './row-identity.ts';
 import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
+import { isSnapshotMarker, readSnapshotMarker } from './snapshot-marker.ts';
 import { isRebalance } from './rebalance.ts';
 
 export interface KafkaWorkerOptions {
@@ -484,6 +485,26 @@ class EventDecoder {
       bytes,
       stateAfter: state,
     });
+    if (isSnapshotMarker(message.headers)) {
+      const read = readSnapshotMarker(message.value);
+      if (!read.ok) return reject(read.reason);
+      const { marker } = read;
+      const table = await this.publishedTable(marker.source, marker.schema, marker.table);
+      if (!table)
+        return reject(`no table shape is published on tributary.schemas for the snapshot of ${marker.table}`);
+      await this.ensureMirror(table);
+      return {
+        changes: [],
+        position,
+        bytes,
+        stateAfter: state,
+        snapshotCompleted: {
+          table,
+          version: BigInt(marker.version),
+          part: { id: String(partition), of: marker.partitions },
+        },
+      };
+    }
     const decoded = decodeChangeMessage(message.value, this.options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
     if (decoded.kind === 'drop') return { changes: [], position, bytes, stateAfter: state };
     if (decoded.kind === 'dead-letter') return reject(decoded.reason);
@@ -512,6 +533,18 @@ class EventDecoder {
 
   async ensureMirror(table: SourceTable): Promise<void> {
     if (!this.sink.isRegistered(table)) await this.sink.register(table);
+  }
+
+  /** A shape the native capture published (it publishes before anything that needs it). */
+  private async publishedTable(
+    source: string,
+    schema: string,
+    table: string,
+  ): Promise<SourceTable | undefined> {
+    const known = this.schemas.get(source, schema, table);
+    if (known) return known;
+    await this.schemas.catchUp();
+    return this.schemas.get(source, schema, table);
   }
 
   /**

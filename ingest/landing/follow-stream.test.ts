@@ -9,6 +9,7 @@ import { CheckpointError } from '../../warehouse/index.ts';
 import { WarehouseError } from '../../warehouse/errors.ts';
 import { followStream, type FollowOptions } from './follow-stream.ts';
 import { Lander } from './lander.ts';
+import type { SnapshotPart } from '../../warehouse/index.ts';
 import type { LandingSink, SinkOutcome } from './sink.ts';
 import type { ChangeStream, ReadUnit, SourceChange, StreamCodec } from './types.ts';
 
@@ -64,7 +65,11 @@ class FakeSink implements LandingSink {
       throw new Crash('crash after write');
     return { rejected: [], unfilled: [] };
   }
-  async completeSnapshot(): Promise<void> {}
+  /** Each snapshot part the runner reported, with how many changes had taken effect by then. */
+  readonly completedParts: { part: string; landedBefore: number }[] = [];
+  async completeSnapshot(_version: unknown, _tables: unknown, part?: SnapshotPart): Promise<void> {
+    this.completedParts.push({ part: part?.id ?? 'whole', landedBefore: this.landed.length });
+  }
   async readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined> {
     const text = this.checkpoints.get(`${pipeline}/${stream}`);
     if (text === undefined) return undefined;
@@ -225,6 +230,30 @@ describe('the landing runner', () => {
       expect(new Set(sink.writes).size).toBe(sink.tokens.size);
     },
   );
+
+  it("reports a unit's snapshot part once its batch has landed, before acknowledging, and again when the batch is rebuilt", async () => {
+    const all = units(20);
+    const marker = all[4] as Unit;
+    marker.snapshotCompleted = {
+      table: { source: 's', schema: 'public', table: 't', columns: [], key: ['id'] },
+      version: 50,
+      part: { id: '0', of: 3 },
+    };
+    const sink = new FakeSink();
+    const stream = new FakeStream(all);
+    stream.crashOnAcknowledge = 1;
+    await expect(followStream(stream, options(sink))).rejects.toThrow(Crash);
+    // Every change up to the marker had landed when it was reported; the source was not yet told.
+    const upToMarker = everyChange(all.slice(0, 5)).length;
+    expect(sink.completedParts).toEqual([{ part: '0', landedBefore: expect.any(Number) }]);
+    expect(sink.completedParts[0]?.landedBefore).toBeGreaterThanOrEqual(upToMarker);
+    expect(stream.acknowledged).toBe(0);
+    stream.crashOnAcknowledge = undefined;
+    await followStream(stream, options(sink));
+    // The rebuilt batch reports its part again (the sink makes that a no-op), and only that batch.
+    expect(sink.completedParts.map((reported) => reported.part)).toEqual(['0', '0']);
+    expect(sink.landed).toEqual(everyChange(all));
+  });
 
   it('rebuilds a recorded batch for a stream that keeps no position at the source, from the state before it', async () => {
     const all = units(15);

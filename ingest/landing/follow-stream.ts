@@ -256,6 +256,12 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
       throw intent.attempts > 1 ? repeatedFailure(this.stream.id, intent, text, error as Error) : error;
     }
     if (this.abandoned) return;
+    for (const { snapshotCompleted: completed } of units)
+      if (completed)
+        await lander.withRetries(this.stream.id, () =>
+          lander.sink.completeSnapshot(completed.version, [completed.table], completed.part),
+        );
+    if (this.abandoned) return;
     await this.acknowledge(units.at(-1) as U, intent.stateAfter);
     this.result.units += units.length;
     this.result.changes += outcome.changes;

@@ -1,6 +1,7 @@
 // Where landed changes go: the warehouse's raw mirrors, or Kafka for the ingest workers. The runner
 // and the readers talk to this seam only; checkpoints live with the data they describe.
 import type { z } from 'zod';
+import type { SnapshotPart } from '../../warehouse/index.ts';
 import type { SourceVersion } from '../envelope.ts';
 import type { SourceTable } from '../source-table.ts';
 import type { Rejection, SourceChange } from './types.ts';
@@ -24,8 +25,10 @@ export interface LandingSink {
   /**
    * A snapshot at `version` completed: rows older than it that it did not see are gone. `tables`
    * limits that to the tables (collections) it read; by default it read every registered one.
+   * `part` says only that part of it landed (a Kafka partition's share): the rows it did not see
+   * are gone once every part has.
    */
-  completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void>;
+  completeSnapshot(version: SourceVersion, tables?: SourceTable[], part?: SnapshotPart): Promise<void>;
   /** A stored checkpoint, checked against its schema (a mismatch throws CheckpointError); undefined when none is stored. */
   readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined>;
   writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void>;

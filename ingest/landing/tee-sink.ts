@@ -4,6 +4,7 @@
 // idempotent. The follower follows the source: a change the warehouse refused (dead-lettered there)
 // still happened in the source, so its copies follow it too. Everything else is the inner sink's.
 import type { z } from 'zod';
+import type { SnapshotPart } from '../../warehouse/index.ts';
 import type { SourceVersion } from '../envelope.ts';
 import type { SourceTable } from '../source-table.ts';
 import type { LandingSink, SinkOutcome } from './sink.ts';
@@ -40,8 +41,8 @@ export class TeeSink implements LandingSink {
     return landed.value;
   }
 
-  completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void> {
-    return this.inner.completeSnapshot(version, tables);
+  completeSnapshot(version: SourceVersion, tables?: SourceTable[], part?: SnapshotPart): Promise<void> {
+    return this.inner.completeSnapshot(version, tables, part);
   }
 
   readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined> {

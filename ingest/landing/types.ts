@@ -4,7 +4,9 @@
 // write intent, lands it, and only then acknowledges the source. What differs between sources
 // stays in their readers: how positions compare and print, and what state a reader resumes with.
 import type { z } from 'zod';
+import type { SnapshotPart } from '../../warehouse/index.ts';
 import type { ChangeEnvelope, SourceVersion } from '../envelope.ts';
+import type { SourceTable } from '../source-table.ts';
 
 /** A Kafka message as it arrived: a dead letter keeps it so a replay is byte for byte. */
 export interface OriginalMessage {
@@ -56,6 +58,12 @@ export interface ReadUnit<P, S = never> {
    * part of a batch (the source does not send it again, so a rebuilt batch could not hold it).
    */
   heartbeat?: boolean;
+  /**
+   * This unit closes its part of a snapshot of `table` (a Kafka partition's marker, after that
+   * partition's snapshot rows): once its batch has landed, the sink is told, and retracts the rows
+   * the snapshot did not see when every part has landed.
+   */
+  snapshotCompleted?: { table: SourceTable; version: SourceVersion; part: SnapshotPart };
 }
 
 /** How a stream's positions and state are stored, compared and printed. */

@@ -2,11 +2,13 @@
 // warehouse, so a restart reads the same truth the mirrors were written against.
 import type { z } from 'zod';
 import {
+  completeSnapshotPart,
   migrate,
   readCheckpoint,
   recordDeadLetters,
   tombstoneOlderThan,
   writeCheckpoint,
+  type SnapshotPart,
   type Warehouse,
 } from '../../warehouse/index.ts';
 import type { SourceVersion } from '../envelope.ts';
@@ -54,9 +56,11 @@ export class WarehouseSink implements LandingSink {
     return this.writer.write(changes, tokenBase);
   }
 
-  async completeSnapshot(version: SourceVersion, tables?: SourceTable[]): Promise<void> {
+  async completeSnapshot(version: SourceVersion, tables?: SourceTable[], part?: SnapshotPart): Promise<void> {
     const mirrors = tables ? tables.map((table) => mirrorTableFor(table)) : this.writer.mirrors;
-    for (const mirror of mirrors) await tombstoneOlderThan(this.warehouse, mirror, version);
+    for (const mirror of mirrors)
+      if (part) await completeSnapshotPart(this.warehouse, mirror, version, part);
+      else await tombstoneOlderThan(this.warehouse, mirror, version);
   }
 
   readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined> {
