@@ -6,7 +6,7 @@
 // CPU profile of each worker. Figures: changes/s (the engine open → last landing, as bench:kafka
 // times both), and CPU seconds of each process (every thread), the figure other load moves least.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, startKafka } from '../stack/index.ts';
@@ -80,6 +80,7 @@ try {
 
   const lines: string[] = [];
   for (const [index, run] of runs.entries()) {
+    const load = loadavg()[0] ?? 0;
     const directReport = reportOf<CaptureReport>(await direct(index));
     const directRate = directReport.streamedChanges / directReport.totalSeconds;
     const worker = await runChild([
@@ -96,7 +97,7 @@ try {
     const report = reportOf<WorkerReport & { cpuSeconds?: number }>(worker);
     const rate = report.messages / ((report.lastLandedAt - report.readyAt) / 1000);
     lines.push(
-      `  ${run.label.padEnd(14)} worker ${format(report.messages)} messages: ${format(rate)} changes/s, ` +
+      `  ${run.label.padEnd(14)} load ${load.toFixed(1)}: worker ${format(report.messages)} messages: ${format(rate)} changes/s, ` +
         `${report.cpuSeconds?.toFixed(2) ?? '?'} CPU-s, peak RSS ${worker.peakRssMb.toFixed(0)} MB | ` +
         `direct ${format(directRate)} changes/s, ${directReport.cpuSeconds.toFixed(2)} CPU-s | ` +
         `worker/direct ${(rate / directRate).toFixed(2)}`,
