@@ -12,17 +12,18 @@ export interface PartitionState {
   snapshotLsn?: number;
 }
 
-export type DialectOutcome =
-  | {
-      ok: true;
-      envelope: ChangeEnvelope;
-      table: string;
-      /** The table's namespace at its source: Postgres schema, MySQL or MongoDB database. */
-      namespace: string;
-      version: SourceVersion;
-      state: PartitionState;
-    }
-  | { ok: false; reason: string };
+/** An event read by its connector's dialect. */
+export interface DialectRead {
+  ok: true;
+  envelope: ChangeEnvelope;
+  table: string;
+  /** The table's namespace at its source: Postgres schema, MySQL or MongoDB database. */
+  namespace: string;
+  version: SourceVersion;
+  state: PartitionState;
+}
+
+export type DialectOutcome = DialectRead | { ok: false; reason: string };
 
 interface Dialect {
   read(envelope: ChangeEnvelope, key: string | null, state: PartitionState): DialectOutcome;

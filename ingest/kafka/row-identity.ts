@@ -5,18 +5,26 @@
 import { UNAVAILABLE_VALUE, rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
 import { ROW_ID_COLUMN, rowDigest, type SourceTable } from '../source-table.ts';
 
+/** Where a message sits on Kafka: an insert-only row's name is `topic:partition:offset`. */
+export interface KafkaPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
 export function withRowIdentity(
   envelope: ChangeEnvelope,
   table: SourceTable,
-  position: string,
+  message: KafkaPosition,
 ): ChangeEnvelope {
+  if (table.rowIdentity !== 'append' && table.rowIdentity !== 'row') return envelope;
   const after = rowImage(envelope.after);
   const before = rowImage(envelope.before);
   if (table.rowIdentity === 'append') {
     if (!after || after[ROW_ID_COLUMN] !== undefined) return envelope;
+    const position = `${message.topic}:${message.partition}:${message.offset}`;
     return { ...envelope, after: { ...after, [ROW_ID_COLUMN]: position } };
   }
-  if (table.rowIdentity !== 'row') return envelope;
   const identify = (row: Row | undefined, fallback?: Row): Row | undefined => {
     if (!row || row[ROW_ID_COLUMN] !== undefined) return row;
     const complete: Row = { ...row };

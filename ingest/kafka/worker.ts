@@ -35,7 +35,7 @@ import { z } from 'zod';
 import { keyColumnsOf, shapeFromConnectSchema } from './connect-schema.ts';
 import { DeadLetterTopic } from './dead-letter-topic.ts';
 import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
-import { readWithDialect, type PartitionState } from './dialects.ts';
+import { readWithDialect, type DialectRead, type PartitionState } from './dialects.ts';
 import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeFromHeaders } from './key-change-headers.ts';
 import { withRowIdentity } from './row-identity.ts';
@@ -268,13 +268,16 @@ class Worker {
     }
     let space: Promise<void> = Promise.resolve();
     for (const message of batch.messages) {
-      payload.resolveOffset(message.offset);
+      const offset = Number(message.offset);
       // Offsets a runner already has (or that were committed) are not handed to it again: a
       // runner's units must come in order, each once, or a batch is landed under a new token.
-      if (Number(message.offset) < follower.nextOffset) continue;
-      follower.nextOffset = Number(message.offset) + 1;
+      if (offset < follower.nextOffset) continue;
+      follower.nextOffset = offset + 1;
       space = follower.queue.push(message, message.value?.length ?? 0);
     }
+    // The last offset resolves the whole batch: the consumer fetches on after it.
+    const last = batch.messages.at(-1);
+    if (last) payload.resolveOffset(last.offset);
     if (follower.queue.full) {
       const partition = [{ topic: batch.topic, partitions: [batch.partition] }];
       this.consumer.pause(partition);
@@ -430,14 +433,18 @@ class PartitionStream implements ChangeStream<number, PartitionState, MessageUni
 
   read(state: PartitionState | undefined): AsyncIterator<MessageUnit> {
     let current: PartitionState = state ?? {};
+    const read = (unit: MessageUnit): IteratorResult<MessageUnit> => {
+      current = unit.stateAfter ?? current;
+      return { value: unit, done: false };
+    };
     return {
-      next: async () => {
-        const next = await this.messages.next();
-        if (next.done) return next;
-        const unit = await this.decoder.decode(this.topic, this.partition, next.value, current);
-        current = unit.stateAfter ?? current;
-        return { value: unit, done: false };
-      },
+      // Chained, not awaited: most units decode synchronously, and each await is a hop per message.
+      next: () =>
+        this.messages.next().then((next) => {
+          if (next.done) return next;
+          const unit = this.decoder.decode(this.topic, this.partition, next.value, current);
+          return unit instanceof Promise ? unit.then(read) : read(unit);
+        }),
       return: async () => {
         await this.messages.return();
         return { value: undefined, done: true };
@@ -469,7 +476,50 @@ class EventDecoder {
     private readonly producer: Producer,
   ) {}
 
-  async decode(
+  /**
+   * The message's unit. Synchronous while the table's shape is known and its mirror registered (all
+   * but a table's first events): an async hop per message cost more than the rest of its decoding.
+   */
+  decode(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    state: PartitionState,
+  ): MessageUnit | Promise<MessageUnit> {
+    const position = Number(message.offset);
+    const bytes = message.value?.length ?? 0;
+    if (isSnapshotMarker(message.headers)) return this.markerUnit(topic, partition, message, state);
+    const decoded = decodeChangeMessage(message.value, this.options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+    if (decoded.kind === 'drop') return { changes: [], position, bytes, stateAfter: state };
+    const original = new ReceivedMessage(topic, partition, message);
+    if (decoded.kind === 'dead-letter') return rejectedUnit(decoded.reason, original, position, bytes, state);
+    const keyChange = keyChangeFromHeaders(message.headers, decoded.envelope);
+    const read = readWithDialect(
+      keyChange ? { ...decoded.envelope, keyChange } : decoded.envelope,
+      message.key?.toString() ?? null,
+      state,
+    );
+    if (!read.ok) return rejectedUnit(read.reason, original, position, bytes, state);
+    const known = this.knownTable(read.envelope, read.namespace);
+    if (known) return this.changeUnit(known, read, original, position, bytes);
+    return this.resolveTable(read.envelope, read.namespace, decoded.schema, message.key).then(
+      async (table) => {
+        if (!table)
+          return rejectedUnit(
+            `no table shape is published on tributary.schemas for ${read.table}`,
+            original,
+            position,
+            bytes,
+            state,
+          );
+        await this.ensureMirror(table);
+        return this.changeUnit(table, read, original, position, bytes);
+      },
+    );
+  }
+
+  /** A snapshot's end marker (snapshot-marker.ts): the unit that reports its partition's part landed. */
+  private async markerUnit(
     topic: string,
     partition: number,
     message: KafkaMessage,
@@ -477,58 +527,60 @@ class EventDecoder {
   ): Promise<MessageUnit> {
     const position = Number(message.offset);
     const bytes = message.value?.length ?? 0;
-    const original = originalOf(topic, partition, message);
-    const reject = (reason: string): MessageUnit => ({
+    const reject = (reason: string) =>
+      rejectedUnit(reason, new ReceivedMessage(topic, partition, message), position, bytes, state);
+    const read = readSnapshotMarker(message.value);
+    if (!read.ok) return reject(read.reason);
+    const { marker } = read;
+    const table = await this.publishedTable(marker.source, marker.schema, marker.table);
+    if (!table)
+      return reject(`no table shape is published on tributary.schemas for the snapshot of ${marker.table}`);
+    await this.ensureMirror(table);
+    return {
       changes: [],
-      rejected: [{ reason, stage: 'decode', original, source: topic.split('.')[0] }],
       position,
       bytes,
       stateAfter: state,
-    });
-    if (isSnapshotMarker(message.headers)) {
-      const read = readSnapshotMarker(message.value);
-      if (!read.ok) return reject(read.reason);
-      const { marker } = read;
-      const table = await this.publishedTable(marker.source, marker.schema, marker.table);
-      if (!table)
-        return reject(`no table shape is published on tributary.schemas for the snapshot of ${marker.table}`);
-      await this.ensureMirror(table);
-      return {
-        changes: [],
-        position,
-        bytes,
-        stateAfter: state,
-        snapshotCompleted: {
-          table,
-          version: BigInt(marker.version),
-          part: { id: String(partition), of: marker.partitions },
-        },
-      };
-    }
-    const decoded = decodeChangeMessage(message.value, this.options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
-    if (decoded.kind === 'drop') return { changes: [], position, bytes, stateAfter: state };
-    if (decoded.kind === 'dead-letter') return reject(decoded.reason);
-    const keyChange = keyChangeFromHeaders(message.headers, decoded.envelope);
-    const read = readWithDialect(
-      keyChange ? { ...decoded.envelope, keyChange } : decoded.envelope,
-      message.key?.toString() ?? null,
-      state,
-    );
-    if (!read.ok) return reject(read.reason);
-    const table = await this.resolveTable(read.envelope, read.namespace, decoded.schema, message.key);
-    if (!table) return reject(`no table shape is published on tributary.schemas for ${read.table}`);
-    await this.ensureMirror(table);
+      snapshotCompleted: {
+        table,
+        version: BigInt(marker.version),
+        part: { id: String(partition), of: marker.partitions },
+      },
+    };
+  }
+
+  private changeUnit(
+    table: SourceTable,
+    read: DialectRead,
+    original: ReceivedMessage,
+    position: number,
+    bytes: number,
+  ): MessageUnit {
     // The native capture applied its policy at the source and says so; Debezium's events get it here.
-    const protectedEnvelope = message.headers?.[PII_APPLIED_HEADER]
+    const protectedEnvelope = original.message.headers?.[PII_APPLIED_HEADER]
       ? read.envelope
       : protect(read.envelope, this.options.pii);
-    const envelope = withRowIdentity(protectedEnvelope, table, `${topic}:${partition}:${message.offset}`);
+    const envelope = withRowIdentity(protectedEnvelope, table, original);
     return {
       changes: [{ envelope, version: read.version, table: read.table, original }],
       position,
       bytes,
       stateAfter: read.state,
     };
+  }
+
+  /** The event's table when its known shape fits the event and its mirror is registered as it is. */
+  private knownTable(envelope: ChangeEnvelope, schema: string): SourceTable | undefined {
+    const { name, db, table: tableName, collection } = envelope.source;
+    let table: SourceTable | undefined;
+    if (collection !== undefined)
+      table =
+        this.schemas.get(name, db, collection) ?? this.declaredCollections.get(`${name}.${db}.${collection}`);
+    else if (tableName) {
+      table = this.schemas.get(name, schema, tableName);
+      if (table && !fitsShape(table, envelope)) return undefined;
+    }
+    return table && this.sink.isRegistered(table) ? table : undefined;
   }
 
   async ensureMirror(table: SourceTable): Promise<void> {
@@ -563,17 +615,10 @@ class EventDecoder {
     const { connector, name, table: tableName } = envelope.source;
     if (!tableName) return undefined;
     let table = this.schemas.get(name, schema, tableName);
-    const image = rowImage(envelope.after ?? envelope.before) ?? {};
-    const fits = (candidate: SourceTable | undefined) => {
-      if (candidate === undefined) return false;
-      const columns = columnNames(candidate);
-      for (const field in image) if (!columns.has(field)) return false;
-      return true;
-    };
-    if (fits(table)) return table;
+    if (table && fitsShape(table, envelope)) return table;
     await this.schemas.catchUp();
     table = this.schemas.get(name, schema, tableName);
-    if (fits(table) || connectSchema === undefined) return table;
+    if ((table && fitsShape(table, envelope)) || connectSchema === undefined) return table;
     // Debezium's MySQL connectors send a table without a key with no message key: its rows are
     // named by their values (a `_row_id` digest the codec adds), as the native capture names them.
     const keyless =
@@ -627,10 +672,30 @@ class EventDecoder {
 /** Each known shape's column names, looked up for every event (shapes are replaced, never changed). */
 const COLUMN_NAMES = new WeakMap<SourceTable, Set<string>>();
 
-function columnNames(table: SourceTable): Set<string> {
-  let names = COLUMN_NAMES.get(table);
-  if (!names) COLUMN_NAMES.set(table, (names = new Set(table.columns.map((column) => column.name))));
-  return names;
+/** Whether the shape has every column the event's row carries. */
+function fitsShape(table: SourceTable, envelope: ChangeEnvelope): boolean {
+  let columns = COLUMN_NAMES.get(table);
+  if (!columns) COLUMN_NAMES.set(table, (columns = new Set(table.columns.map((column) => column.name))));
+  const image = rowImage(envelope.after ?? envelope.before);
+  if (image) for (const field in image) if (!columns.has(field)) return false;
+  return true;
+}
+
+/** A message that cannot be a change: a dead letter with the reason, and the partition moves past it. */
+function rejectedUnit(
+  reason: string,
+  original: ReceivedMessage,
+  position: number,
+  bytes: number,
+  state: PartitionState,
+): MessageUnit {
+  return {
+    changes: [],
+    rejected: [{ reason, stage: 'decode', original, source: original.topic.split('.')[0] }],
+    position,
+    bytes,
+    stateAfter: state,
+  };
 }
 
 /** The Connect schema of a message key sent with schemas enabled (`{schema, payload}`). */
@@ -642,14 +707,37 @@ function parseKeySchema(key: Buffer | null): unknown {
   }
 }
 
-/** The message exactly as it came, for a dead letter. */
-function originalOf(topic: string, partition: number, message: KafkaMessage): OriginalMessage {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) headers[name] = Buffer.isBuffer(first) ? first : Buffer.from(first);
+/**
+ * The message exactly as it came, for a dead letter. Its fields are read only when one is written:
+ * copying every message's headers up front was among the worker's largest costs per message.
+ */
+class ReceivedMessage implements OriginalMessage {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly message: KafkaMessage,
+  ) {}
+
+  get offset(): string {
+    return this.message.offset;
   }
-  return { topic, partition, offset: message.offset, key: message.key, value: message.value, headers };
+
+  get key(): Buffer | null {
+    return this.message.key;
+  }
+
+  get value(): Buffer | null {
+    return this.message.value;
+  }
+
+  get headers(): Record<string, Buffer> {
+    const headers: Record<string, Buffer> = {};
+    for (const [name, value] of Object.entries(this.message.headers ?? {})) {
+      const first = Array.isArray(value) ? value[0] : value;
+      if (first !== undefined) headers[name] = Buffer.isBuffer(first) ? first : Buffer.from(first);
+    }
+    return headers;
+  }
 }
 
 /** Debezium's events carry source values as they are: apply the same secret and PII rules. */

@@ -114,4 +114,15 @@ describe('mirror rows', () => {
     // A delete carries only its key: absent arrays are empty, other absent values NULL.
     expect(format.line({ id: 'x' }, 7, true)).toBe('["x",null,null,null,[],7,1]');
   });
+
+  it('writes a version beyond 2^53 (a MongoDB position) as its exact digits', () => {
+    const format = mirrorLineFormat(mirrorTableFor(table));
+    expect(format.line({ id: 'x' }, 7_343_034_512_309_452_801n, false)).toBe(
+      '["x",null,null,null,[],7343034512309452801,0]',
+    );
+    expect(format.line({ id: 'x' }, 7n, true)).toBe('["x",null,null,null,[],7,1]');
+    const keyless = mirrorLineFormat({ name: 'empty', columns: [], key: [] });
+    expect(keyless.line({}, 7n, true)).toBe('[7,1]');
+    expect(keyless.line({}, 7, false)).toBe('[7,0]');
+  });
 });

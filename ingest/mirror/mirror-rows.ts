@@ -122,14 +122,21 @@ export function mirrorLineFormat(table: MirrorTable): MirrorLineFormat {
     format: 'JSONCompactEachRow',
     columns: [...names, '_version', '_is_deleted'],
     line(row, version, deleted) {
-      const values: unknown[] = new Array(names.length);
+      const values: unknown[] = new Array(names.length + 2);
       for (let index = 0; index < names.length; index++) {
         const value = row[names[index] as string];
         values[index] = value === undefined ? absent[index] : value;
       }
-      // Appended as text: JSON.stringify cannot write a bigint version.
-      const head = JSON.stringify(values);
-      return `${head.slice(0, -1)}${names.length > 0 ? ',' : ''}${version},${deleted ? 1 : 0}]`;
+      values[names.length + 1] = deleted ? 1 : 0;
+      if (typeof version === 'number') {
+        values[names.length] = version;
+        return JSON.stringify(values);
+      }
+      // A bigint version (JSON.stringify cannot write one) goes in as its digits.
+      values[names.length] = 0;
+      const line = JSON.stringify(values);
+      const tail = `,${deleted ? 1 : 0}]`;
+      return `${line.slice(0, line.length - tail.length - 1)}${version}${tail}`;
     },
   };
 }

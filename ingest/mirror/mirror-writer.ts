@@ -209,18 +209,17 @@ export class MirrorWriter {
       const { envelope } = change;
       const deleted = envelope.op === 'd';
       const image = deleted ? envelope.before : envelope.after;
-      const refuse = (reason: string) => rejected.push({ change, stage: 'mirror', reason });
       if (!image) {
-        refuse(`op '${envelope.op}' without its row image`);
+        rejected.push({ change, stage: 'mirror', reason: `op '${envelope.op}' without its row image` });
         continue;
       }
       const converted = table.converter.convert(image);
       if (!converted.ok) {
-        refuse(`${table.mirror.name}: ${converted.reason}`);
+        rejected.push({ change, stage: 'mirror', reason: `${table.mirror.name}: ${converted.reason}` });
         continue;
       }
-      if (key.some((column) => converted.row[column] === null || converted.row[column] === undefined)) {
-        refuse(`row key (${key.join(', ')}) is missing`);
+      if (!hasKey(converted.row, key)) {
+        rejected.push({ change, stage: 'mirror', reason: `row key (${key.join(', ')}) is missing` });
         continue;
       }
       let missing = deleted ? undefined : converted.unavailable;
@@ -365,6 +364,11 @@ export class MirrorWriter {
     if (toRecord.length > 0)
       await recordKeyChangeImages(this.warehouse, mirror.name, toRecord, `${token}:key-changes`);
   }
+}
+
+function hasKey(row: Row, key: readonly string[]): boolean {
+  for (const column of key) if (row[column] === null || row[column] === undefined) return false;
+  return true;
 }
 
 /** A failure while landing a table names it and its key's shape, which is what a user checks first. */

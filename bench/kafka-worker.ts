@@ -1,0 +1,114 @@
+// The Kafka worker alone over a backlog, against the direct capture of the same changes, in one run:
+// the native capture fills a topic with BENCH_CHANGES changes (default 100k), then the direct capture
+// (straight into chDB, the rate a worker is held to) and the worker over the whole topic alternate,
+// each on its own slot or group. `BENCH_BASELINE_TREE=DIR` runs another checkout's worker too (the
+// code before a change), alternated with this one's (A B B A); `BENCH_PROFILE_DIR=DIR` writes a V8
+// CPU profile of each worker. Figures: changes/s (the engine open → last landing, as bench:kafka
+// times both), and CPU seconds of each process (every thread), the figure other load moves least.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres, startKafka } from '../stack/index.ts';
+import { prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { reportOf, runChild, type WorkerReport } from './child.ts';
+
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 100_000);
+const BASELINE_TREE = process.env.BENCH_BASELINE_TREE;
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
+const here = new URL('..', import.meta.url).pathname;
+
+interface CaptureReport {
+  streamedChanges: number;
+  totalSeconds: number;
+  cpuSeconds: number;
+}
+
+interface Run {
+  label: string;
+  tree: string;
+}
+
+const runs: Run[] = BASELINE_TREE
+  ? [
+      { label: 'baseline (1)', tree: BASELINE_TREE },
+      { label: 'this tree (1)', tree: here },
+      { label: 'this tree (2)', tree: here },
+      { label: 'baseline (2)', tree: BASELINE_TREE },
+    ]
+  : [{ label: 'this tree', tree: here }];
+
+const format = (value: number) => Math.round(value).toLocaleString('en-US');
+
+const root = await mkdtemp(join(tmpdir(), 'tributary-bench-kafka-worker-'));
+const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
+const kafka = await startKafka({ dataDir: join(root, 'kafka') });
+const brokers = kafka.bootstrapServers;
+try {
+  const url = await postgres.createDatabase('bench');
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  await prepareCatalog(client);
+  const direct = (index: number) =>
+    runChild([
+      '--import',
+      'tsx',
+      join(here, 'bench/capture-process.ts'),
+      url,
+      `direct${index}`,
+      join(root, `warehouse-direct${index}`),
+    ]);
+  const capture = [
+    'capture',
+    '--source',
+    url,
+    '--source-name',
+    'nat',
+    '--tables',
+    'public.user_activity_results',
+  ];
+  const toKafka = [CLI, ...capture, '--to', 'kafka', '--brokers', brokers, '--until-caught-up'];
+  // Every capture's slot exists before the workload is written: all carry the same changes.
+  await runChild(toKafka);
+  for (const [index] of runs.entries()) await direct(index);
+  console.error(`writing ${format(CHANGES)} changes…`);
+  await writeWorkload(client, CHANGES);
+  await client.end();
+  await runChild(toKafka);
+
+  const lines: string[] = [];
+  for (const [index, run] of runs.entries()) {
+    const load = loadavg()[0] ?? 0;
+    const directReport = reportOf<CaptureReport>(await direct(index));
+    const directRate = directReport.streamedChanges / directReport.totalSeconds;
+    const worker = await runChild([
+      ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, `worker${index}`)] : []),
+      '--import',
+      'tsx',
+      join(run.tree, 'bench/worker-process.ts'),
+      brokers,
+      `backlog${index}`,
+      '^nat\\.public\\.',
+      join(root, `warehouse-worker${index}`),
+      '3',
+    ]);
+    const report = reportOf<WorkerReport & { cpuSeconds?: number }>(worker);
+    const rate = report.messages / ((report.lastLandedAt - report.readyAt) / 1000);
+    lines.push(
+      `  ${run.label.padEnd(14)} load ${load.toFixed(1)}: worker ${format(report.messages)} messages: ${format(rate)} changes/s, ` +
+        `${report.cpuSeconds?.toFixed(2) ?? '?'} CPU-s, peak RSS ${worker.peakRssMb.toFixed(0)} MB | ` +
+        `direct ${format(directRate)} changes/s, ${directReport.cpuSeconds.toFixed(2)} CPU-s | ` +
+        `worker/direct ${(rate / directRate).toFixed(2)}`,
+    );
+    console.error(lines.at(-1));
+  }
+  console.log(
+    `\nKafka worker over a backlog of ${format(CHANGES)} changes, against the direct capture:\n${lines.join('\n')}`,
+  );
+} finally {
+  await kafka.stop();
+  await postgres.stop();
+  await rm(root, { recursive: true, force: true });
+}
