@@ -57,6 +57,14 @@ export function embeddedDirectory(source: Warehouse | WarehouseTarget): string {
 }
 
 /**
+ * Tables are read in blocks of up to 4 MiB instead of the engine's 1 MB: a streamed result comes a
+ * block per fetch, each a hop through the thread pool, and the SQL endpoint pays per fetch as well
+ * (a 147 MB Native export: 92 fetches instead of 272, a quarter less of the serving process's CPU;
+ * bench/README.md).
+ */
+const STREAM_BLOCKS = `SET preferred_block_size_bytes = ${4 * 1024 * 1024}`;
+
+/**
  * Opens a session on the directory, in `analytics` as every connection is (layout.ts). `setup`
  * statements run once (settings such as `readonly` or limits, which then hold for every query of
  * the session: the engine refuses to lower `readonly`), after the databases are made where missing.
@@ -77,6 +85,7 @@ export async function openEngineSession(path: string, setup: readonly string[] =
     const defaults = [
       ...LAYOUT_DATABASES.map((database) => `CREATE DATABASE IF NOT EXISTS ${database}`),
       `USE ${ANALYTICS_DATABASE}`,
+      STREAM_BLOCKS,
     ];
     for (const statement of [...defaults, ...setup]) await engine.run(statement, {}, 'TSV');
   } catch (error) {
