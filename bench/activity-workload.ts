@@ -1,7 +1,7 @@
 // The benchmarks' workload: the learning pack's user_activity_results, 70% inserts, 25% updates and
 // 5% deletes in transactions of 1,000 changes, deterministic so every path sees the same changes.
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { LEARNING_SCHEMA_SQL } from '../packs/learning/index.ts';
 
 export const PER_TRANSACTION = 1000;
@@ -10,7 +10,21 @@ const uuidOf = (n: number) => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 };
 
-export async function prepareCatalog(client: pg.Client): Promise<void> {
+/** A new database `name` of `postgres` holding the workload's catalogue, and a client on it (the caller ends it). */
+export async function openWorkloadDatabase(
+  postgres: { createDatabase(name: string): Promise<string> },
+  name: string,
+): Promise<{ url: string; client: pg.Client }> {
+  const url = await postgres.createDatabase(name);
+  const client = new pg.Client({ connectionString: url });
+  // Postgres stops in the bench's `finally` even after a failure: a dropped connection must not hide it.
+  client.on('error', () => undefined);
+  await client.connect();
+  await prepareCatalog(client);
+  return { url, client };
+}
+
+async function prepareCatalog(client: pg.Client): Promise<void> {
   await client.query(LEARNING_SCHEMA_SQL);
   await client.query(
     `INSERT INTO lessons (id, title) SELECT md5('lesson' || g)::uuid, 'Lesson ' || g FROM generate_series(1, 20) g`,

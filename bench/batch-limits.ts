@@ -5,10 +5,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { BATCH_DEFAULTS } from '../ingest/landing/follow-stream.ts';
 import { startEmbeddedPostgres } from '../stack/index.ts';
-import { prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
 import { reportOf, rssByTenth, runChild } from './child.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100_000);
@@ -31,10 +30,7 @@ interface CaptureReport {
 const root = await mkdtemp(join(tmpdir(), 'tributary-bench-batch-'));
 const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
 try {
-  const url = await postgres.createDatabase('bench');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await prepareCatalog(client);
+  const { url, client } = await openWorkloadDatabase(postgres, 'bench');
   const order = [...SETTINGS.keys(), ...[...SETTINGS.keys()].reverse()];
   const runs = order.map((setting, index) => ({
     setting,

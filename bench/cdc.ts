@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { BATCH_DEFAULTS } from '../ingest/landing/follow-stream.ts';
 import { startEmbeddedPostgres } from '../stack/index.ts';
-import { INSERT_ROWS, PER_TRANSACTION, prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { INSERT_ROWS, PER_TRANSACTION, openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
 import { prepareToastedTable, writeToastedWorkload } from './toasted-workload.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1_000_000);
@@ -56,10 +56,7 @@ const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
 try {
   // Streaming: capture creates its slot on the empty table, the workload is written, then both the
   // baseline slot and the capture decode the same 1M changes.
-  const streamUrl = await postgres.createDatabase('bench');
-  const client = new pg.Client({ connectionString: streamUrl });
-  await client.connect();
-  await prepareCatalog(client);
+  const { url: streamUrl, client } = await openWorkloadDatabase(postgres, 'bench');
   await runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
   await client.query("SELECT pg_create_logical_replication_slot('bench_baseline', 'pgoutput')");
   console.error(`writing ${format(CHANGES)} changes…`);
@@ -107,10 +104,7 @@ try {
   ) as { rows: number; insertSeconds: number };
 
   // Snapshot: a fresh database holding 1M rows, captured from scratch.
-  const snapshotUrl = await postgres.createDatabase('bench_snapshot');
-  const snapshotClient = new pg.Client({ connectionString: snapshotUrl });
-  await snapshotClient.connect();
-  await prepareCatalog(snapshotClient);
+  const { url: snapshotUrl, client: snapshotClient } = await openWorkloadDatabase(postgres, 'bench_snapshot');
   for (let from = 1; from <= SNAPSHOT_ROWS; from += 100_000)
     await snapshotClient.query(INSERT_ROWS, [from, Math.min(SNAPSHOT_ROWS, from + 99_999)]);
   started = performance.now();

@@ -7,9 +7,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startEmbeddedPostgres, startKafka } from '../stack/index.ts';
-import { prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
 import { reportOf, runChild } from './child.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100_000);
@@ -49,11 +48,7 @@ const root = await mkdtemp(join(tmpdir(), 'tributary-bench-kafka-capture-'));
 const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
 const kafka = await startKafka({ dataDir: join(root, 'kafka') });
 try {
-  const url = await postgres.createDatabase('bench');
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  await prepareCatalog(client);
+  const { url, client } = await openWorkloadDatabase(postgres, 'bench');
   const capture = (run: Run, profileDir?: string) =>
     runChild([
       ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),

@@ -8,9 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startEmbeddedPostgres, startKafka } from '../stack/index.ts';
-import { prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
 import { reportOf, runChild, type WorkerReport } from './child.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100_000);
@@ -46,11 +45,7 @@ const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
 const kafka = await startKafka({ dataDir: join(root, 'kafka') });
 const brokers = kafka.bootstrapServers;
 try {
-  const url = await postgres.createDatabase('bench');
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  await prepareCatalog(client);
+  const { url, client } = await openWorkloadDatabase(postgres, 'bench');
   const direct = (index: number) =>
     runChild([
       '--import',

@@ -11,7 +11,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
 import { ConnectClient, postgresConnector, preparePostgresSource } from '../connectors/index.ts';
 import { createPiiPolicy, describeSourceTables, publishTableSchemas } from '../ingest/index.ts';
 import {
@@ -21,7 +20,7 @@ import {
   startKafkaConnect,
 } from '../stack/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
-import { prepareCatalog, writeWorkload } from './activity-workload.ts';
+import { openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
 import { reportOf, rssByTenth, runChild as run, workerArgs, type WorkerReport } from './child.ts';
 import { kafkajsConsumeRate, platformaticConsumeRate } from './client-ceiling.ts';
 
@@ -192,12 +191,7 @@ const connect = await startKafkaConnect({
 });
 const brokers = kafka.bootstrapServers;
 try {
-  const url = await postgres.createDatabase('bench');
-  const client = new pg.Client({ connectionString: url });
-  // Postgres stops in `finally` even after a failure: that must not hide the failure.
-  client.on('error', () => undefined);
-  await client.connect();
-  await prepareCatalog(client);
+  const { url, client } = await openWorkloadDatabase(postgres, 'bench');
   // Debezium's source preparation creates the heartbeat table: before the direct capture (of all
   // tables) starts, or that capture sees a new table on its next run and starts again from a snapshot.
   const connector = postgresConnector({ sourceUrl: url, sourceName: 'dbz', tables: [TABLE], dropFields: [] });

@@ -5,9 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startEmbeddedPostgres, startKafka } from '../stack/index.ts';
-import { prepareCatalog } from './activity-workload.ts';
+import { openWorkloadDatabase } from './activity-workload.ts';
 import { runChild } from './child.ts';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 30);
@@ -44,11 +43,7 @@ const root = await mkdtemp(join(tmpdir(), 'tributary-bench-soak-'));
 const postgres = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
 const kafka = await startKafka({ dataDir: join(root, 'kafka') });
 try {
-  const url = await postgres.createDatabase('soak');
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  await prepareCatalog(client);
+  const { url, client } = await openWorkloadDatabase(postgres, 'soak');
   const capture = (...extra: string[]) => [
     CLI,
     'capture',
