@@ -19,6 +19,7 @@ export type { CatalogueEntry, Selection } from './catalogue.ts';
 export { ensureFeatureHistory, ensureMirrorHistory } from './history.ts';
 export {
   dataRange,
+  ENTITIES_PER_PASS,
   exportFeatures,
   exportOptionsSchema,
   featureRegistryOf,
