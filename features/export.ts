@@ -24,16 +24,14 @@ import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
 import { ensureFeatureHistory, historyMirrors } from './history.ts';
 import { addParquetMetadata } from './parquet-metadata.ts';
 import { registryVersion, validateRegistry, type FeatureRegistry } from './registry.ts';
-import { asOfSpine, entityRanges, fileSpine, type Spine } from './spine.ts';
-import { pointInTimeQuery, type EntityRange, type FeatureQuery } from './sql.ts';
+import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
+import { asOfSpine, fileSpine, type Spine } from './spine.ts';
+import { pointInTimeQuery } from './sql.ts';
 
 export class FeatureExportError extends TributaryError {}
 
 /** Row groups of this many bytes (uncompressed): about 120k rows of the learning pack's features. */
 const PARQUET_ROW_GROUP_BYTES = 64 * 2 ** 20;
-
-/** Entities per pass by default: about 0.5 GB of the engine's memory for the learning pack's features. */
-export const ENTITIES_PER_PASS = 125_000;
 
 const timestampText = z
   .string()
@@ -191,21 +189,24 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
     metadata['tributary.left_out_incomplete_label'] = String(incompleteLabel);
     metadata['tributary.left_out_unknown_entity'] = String(spine.unknownDropped);
     const rows = spine.rows - incompleteLabel;
-    const ranges = await entityRanges(warehouse, spine, options.entitiesPerPass);
-    await computeInPasses(warehouse, computed, ranges, (entities) =>
-      pointInTimeQuery({
-        registry,
-        features: selection.features,
-        labels: selection.labels,
-        pack: options.pack,
-        sourceName,
-        spineTable: spine.table,
-        labelHorizon: range.last,
-        method: options.method,
-        asOf: asOfTime,
-        entities,
-      }),
-    );
+    await computeInPasses(warehouse, {
+      table: computed,
+      spine,
+      entitiesPerPass: options.entitiesPerPass,
+      queryOf: (entities) =>
+        pointInTimeQuery({
+          registry,
+          features: selection.features,
+          labels: selection.labels,
+          pack: options.pack,
+          sourceName,
+          spineTable: spine.table,
+          labelHorizon: range.last,
+          method: options.method,
+          asOf: asOfTime,
+          entities,
+        }),
+    });
     // Read in the table's order (row_no), block by block: the writer never waits for the whole result.
     await writeOutput(
       warehouse,
@@ -227,25 +228,6 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
   } finally {
     await warehouse.command(`DROP TABLE IF EXISTS ${quoteTable(computed)}`);
     await spine.drop();
-  }
-}
-
-/** Fills `table` (created here, ordered by spine row) with the rows of each range of entities in turn. */
-async function computeInPasses(
-  warehouse: Warehouse,
-  table: string,
-  ranges: EntityRange[],
-  queryOf: (entities: EntityRange) => FeatureQuery,
-): Promise<void> {
-  for (const [index, entities] of ranges.entries()) {
-    const query = queryOf(entities);
-    await warehouse.command(
-      index === 0
-        ? `CREATE TABLE ${quoteTable(table)} ENGINE = MergeTree ORDER BY row_no AS SELECT * FROM (${query.numberedSql})`
-        : `INSERT INTO ${quoteTable(table)} SELECT * FROM (${query.numberedSql})`,
-      query.params,
-      query.settings,
-    );
   }
 }
 

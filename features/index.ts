@@ -19,13 +19,13 @@ export type { CatalogueEntry, Selection } from './catalogue.ts';
 export { ensureFeatureHistory, ensureMirrorHistory } from './history.ts';
 export {
   dataRange,
-  ENTITIES_PER_PASS,
   exportFeatures,
   exportOptionsSchema,
   featureRegistryOf,
   FeatureExportError,
 } from './export.ts';
 export type { ExportOptions, ExportResult } from './export.ts';
+export { ENTITIES_PER_PASS } from './passes.ts';
 export { readParquetMetadata } from './parquet-metadata.ts';
 export { SpineError } from './spine.ts';
 export {

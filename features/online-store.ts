@@ -25,6 +25,7 @@ import {
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
 import { featureNullable, featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
+import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
 import { asOfSpine } from './spine.ts';
 import { RespWriter } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
@@ -197,23 +198,25 @@ export async function materializeFeatures(
     const state = await readCheckpoint(warehouse, pipeline, store, stateSchema);
     const generation = await redis.get(markerKey(options.pack));
     const full = options.full || !state || state.generation !== generation;
-    const query = pointInTimeQuery({
-      registry,
-      features: selection.features,
-      labels: [],
-      pack: options.pack,
-      sourceName,
-      spineTable: spine.table,
-      asOf,
-    });
     const entityColumn = `${registry.entity}_id`;
     const featureColumns = selection.features.map((feature) => q(feature.name)).join(', ');
-    await warehouse.command(
-      `CREATE TABLE ${quoteTable(scratch)} ENGINE = MergeTree ORDER BY tuple() AS
-       SELECT *, cityHash64(formatRowNoNewline('JSONEachRow', ${featureColumns})) AS digest FROM (${query.sql})`,
-      query.params,
-      query.settings,
-    );
+    await computeInPasses(warehouse, {
+      table: scratch,
+      spine,
+      entitiesPerPass: ENTITIES_PER_PASS,
+      queryOf: (entities) =>
+        pointInTimeQuery({
+          registry,
+          features: selection.features,
+          labels: [],
+          pack: options.pack,
+          sourceName,
+          spineTable: spine.table,
+          asOf,
+          entities,
+        }),
+      extraColumns: [`cityHash64(formatRowNoNewline('JSONEachRow', ${featureColumns})) AS digest`],
+    });
     const changedFilter = full
       ? '1'
       : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM ${DIGESTS} FINAL

@@ -8,7 +8,7 @@ import { access } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { TributaryError } from '../errors/index.ts';
 import { bookkeepingTable, quoteString, quoteTable as q, type Warehouse } from '../warehouse/index.ts';
-import { SPINE_COLUMNS, type EntityRange } from './sql.ts';
+import { SPINE_COLUMNS } from './sql.ts';
 
 export class SpineError extends TributaryError {}
 
@@ -77,29 +77,6 @@ export async function asOfSpine(warehouse: Warehouse, pack: string, asOf: string
     await warehouse.command(`DROP TABLE IF EXISTS ${q(table)}`);
     throw error;
   }
-}
-
-/**
- * The spine's entities cut into ranges of at most `entitiesPerPass` ids each, in id order: an export
- * computes one range at a time, so the engine holds one range's aggregation states and joins.
- */
-export async function entityRanges(
-  warehouse: Warehouse,
-  spine: Spine,
-  entitiesPerPass: number,
-): Promise<EntityRange[]> {
-  // A spine's rows are at least its entities: one pass when they fit, without a look at the ids.
-  if (spine.rows <= entitiesPerPass) return [{}];
-  const [row] = await warehouse.query<{ bounds: string[] }>(
-    `SELECT arrayMap(i -> ids[i], range(1 + {size:UInt64}, length(ids) + 1, {size:UInt64})) AS bounds
-     FROM (SELECT arraySort(groupUniqArray(entity_id)) AS ids FROM ${q(spine.table)})`,
-    { size: entitiesPerPass },
-  );
-  const bounds = row?.bounds ?? [];
-  return [undefined, ...bounds].map((from, index) => ({
-    ...(from === undefined ? {} : { from }),
-    ...(index < bounds.length ? { below: bounds[index] } : {}),
-  }));
 }
 
 async function count(warehouse: Warehouse, sql: string, params?: Record<string, unknown>): Promise<number> {

@@ -21,10 +21,8 @@ export const SPINE_COLUMNS =
   "row_no UInt64, entity_id String, user_key UInt32, ts DateTime64(3, 'UTC'), signup_at DateTime64(3, 'UTC')";
 
 export interface FeatureQuery {
-  /** The output rows in spine order. */
+  /** The output rows in no order, each ending with its spine row's number `row_no`. */
   sql: string;
-  /** The same rows in no order, each ending with its spine row's number `row_no`: one pass of an export. */
-  numberedSql: string;
   params: Record<string, unknown>;
   /** Missing joined rows must be NULL (no facts), not a type's default. */
   settings: { join_use_nulls: 1 };
@@ -570,7 +568,7 @@ export interface PointInTimeOptions {
   entities?: EntityRange;
 }
 
-/** The point-in-time SELECT: entity id, timestamp, the features, then the labels (`label_<name>`). */
+/** The point-in-time SELECT: entity id, timestamp, the features, the labels (`label_<name>`), then the spine row (`row_no`), in no order. */
 export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
   const params = new Params();
   const all = withDependencies(
@@ -618,13 +616,10 @@ export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
     `spine AS (SELECT * FROM ${quoteTable(options.spineTable)} WHERE 1${rows.ofPass('entity_id')})`,
     ...parts.map((part) => `${part.name} AS (${part.select})`),
   ];
-  const select = (columns: string[]) => `WITH ${ctes.join(',\n')}
-SELECT ${columns.join(', ')}
-FROM (${inner})`;
   return {
-    sql: `${select(output)}
-ORDER BY row_no`,
-    numberedSql: select([...output, 'row_no']),
+    sql: `WITH ${ctes.join(',\n')}
+SELECT ${output.join(', ')}, row_no
+FROM (${inner})`,
     params: params.values,
     settings: { join_use_nulls: 1 },
   };
