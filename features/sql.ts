@@ -187,7 +187,8 @@ interface Meeting {
   /**
    * A condition keeping a source's rows of this pass's entities (see `EntityRange`), by the source's
    * entity id column: on the facts, whose sorting key holds the user id after the day, it also
-   * skips the other entities' granules.
+   * skips the other entities' granules. A fact's user id is its user key's (dim_user_keys), so the
+   * range keeps exactly the facts the pass's spine rows join.
    */
   ofPass(idColumn: string): string;
 }
@@ -210,7 +211,6 @@ function meeting(params: Params, asOf: string | undefined, entities: EntityRange
     (entities.below === undefined ? '' : ` AND ${idColumn} < ${params.bind(entities.below, 'String')}`);
   if (asOf === undefined)
     return {
-      ofPass,
       ts: 's.ts',
       meet: (alias, column, spineColumn) => ({
         key: 's.row_no',
@@ -218,6 +218,7 @@ function meeting(params: Params, asOf: string | undefined, entities: EntityRange
         spineKey: 'row_no',
       }),
       ofSpine: (column, spineColumn) => ` AND ${column} IN (SELECT ${spineColumn} FROM spine)`,
+      ofPass,
     };
   return {
     ts: params.bind(asOf, "DateTime64(3, 'UTC')"),
@@ -564,7 +565,7 @@ export interface PointInTimeOptions {
    * parts then aggregate per entity without joining the spine (see `Meeting`).
    */
   asOf?: string;
-  /** Only the spine rows of these entities (one pass of an export); all of them by default. */
+  /** Only the spine rows of these entities (one pass, see passes.ts); all of them by default. */
   entities?: EntityRange;
 }
 
