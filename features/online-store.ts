@@ -32,6 +32,9 @@ import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
 
+/** Blocks of the changed vectors' copy, in bytes. */
+const INSERT_BLOCK_BYTES = 32 * 2 ** 20;
+
 /** What each store last holds per entity (migration 040). */
 const DIGESTS = bookkeepingTable('online_digests');
 
@@ -226,6 +229,9 @@ export async function materializeFeatures(
       `CREATE TABLE ${quoteTable(changed)} ENGINE = MergeTree ORDER BY tuple() AS
        SELECT * FROM ${quoteTable(scratch)} WHERE ${changedFilter}`,
       { pack: options.pack, store },
+      // The engine gathers up to 256 MB of rows per inserted block by default: at 1M users, a
+      // gigabyte (the vectors held twice while squashed).
+      { min_insert_block_size_bytes: String(INSERT_BLOCK_BYTES) },
     );
     const removedIds = (
       await warehouse.query<{ entity_id: string }>(
