@@ -22,7 +22,7 @@ Options:
   --method tiles     compute activity from per-user daily tiles instead of fact by fact (same values)
   --entities-per-pass N
                      compute N users at a time (default ${ENTITIES_PER_PASS}): the engine's memory grows with N,
-                     not with the number of users; lower it on a machine with little memory`;
+                     not with the number of users (250000: a little faster, +0.4 GB at 1M users)`;
 
 const spec = {
   usage,
