@@ -1,7 +1,9 @@
 // `exportFeatures`: a point-in-time correct training set from a pack's facts and dimension history,
-// written by ClickHouse's own Parquet/Arrow/CSV writers block by block (this process never holds the
-// result), then stamped with the catalogue's metadata. One function with a zod options schema, so
+// computed a range of entities at a time into a scratch table (the engine's memory is one range's),
+// written from it by ClickHouse's own Parquet/Arrow/CSV writers block by block (this process never
+// holds the result), then stamped with the catalogue's metadata. One function with a zod options schema, so
 // the CLI and a scheduled `export` job call the same thing.
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,15 +12,29 @@ import { RecordBatch, RecordBatchFileWriter, RecordBatchReader } from 'apache-ar
 import { z } from 'zod';
 import { TributaryError } from '../errors/index.ts';
 import { getPack } from '../packs/index.ts';
-import { historyTable, migrate, presentTables, quoteTable, type Warehouse } from '../warehouse/index.ts';
+import {
+  bookkeepingTable,
+  historyTable,
+  migrate,
+  presentTables,
+  quoteTable,
+  type Warehouse,
+} from '../warehouse/index.ts';
 import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
 import { ensureFeatureHistory, historyMirrors } from './history.ts';
 import { addParquetMetadata } from './parquet-metadata.ts';
 import { registryVersion, validateRegistry, type FeatureRegistry } from './registry.ts';
+import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
 import { asOfSpine, fileSpine, type Spine } from './spine.ts';
-import { pointInTimeQuery, type FeatureQuery } from './sql.ts';
+import { pointInTimeQuery } from './sql.ts';
 
 export class FeatureExportError extends TributaryError {}
+
+/** Row groups of this many bytes (uncompressed): about 120k rows of the learning pack's features. */
+const PARQUET_ROW_GROUP_BYTES = 64 * 2 ** 20;
+
+/** Rows per block read from the computed table. */
+const READ_BLOCK_ROWS = 8192;
 
 const timestampText = z
   .string()
@@ -45,6 +61,11 @@ export const exportOptionsSchema = z
     dropUnknown: z.boolean().default(false),
     /** Activity from per-user daily tiles, or fact by fact (see sql.ts; the README says which is faster). */
     method: z.enum(['tiles', 'facts']).default('facts'),
+    /**
+     * The engine computes this many entities at a time (in id order) into a scratch table, which is
+     * then written out in spine order: its memory grows with this number, not with the spine.
+     */
+    entitiesPerPass: z.number().int().positive().default(ENTITIES_PER_PASS),
   })
   .refine((options) => (options.asOf === undefined) !== (options.spine === undefined), {
     message: 'give exactly one of asOf (--as-of) and spine (--spine)',
@@ -153,18 +174,8 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
     });
     metadata['tributary.spine_sha256'] = spine.sha256 ?? '';
   }
+  const computed = bookkeepingTable(`features_${randomUUID().replaceAll('-', '')}`);
   try {
-    const query = pointInTimeQuery({
-      registry,
-      features: selection.features,
-      labels: selection.labels,
-      pack: options.pack,
-      sourceName,
-      spineTable: spine.table,
-      labelHorizon: range.last,
-      method: options.method,
-      asOf: asOfTime,
-    });
     let incompleteLabel = 0;
     if (selection.labels.length > 0) {
       const days = Math.max(...selection.labels.map((label) => label.days));
@@ -181,7 +192,34 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
     metadata['tributary.left_out_incomplete_label'] = String(incompleteLabel);
     metadata['tributary.left_out_unknown_entity'] = String(spine.unknownDropped);
     const rows = spine.rows - incompleteLabel;
-    await writeOutput(warehouse, query, options.format, options.out, registry, selection, metadata);
+    await computeInPasses(warehouse, {
+      table: computed,
+      spine,
+      entitiesPerPass: options.entitiesPerPass,
+      queryOf: (entities) =>
+        pointInTimeQuery({
+          registry,
+          features: selection.features,
+          labels: selection.labels,
+          pack: options.pack,
+          sourceName,
+          spineTable: spine.table,
+          labelHorizon: range.last,
+          method: options.method,
+          asOf: asOfTime,
+          entities,
+        }),
+    });
+    // Read in the table's order (row_no), block by block: the writer never waits for the whole result.
+    await writeOutput(
+      warehouse,
+      `SELECT * EXCEPT (row_no) FROM ${quoteTable(computed)} ORDER BY row_no`,
+      options.format,
+      options.out,
+      registry,
+      selection,
+      metadata,
+    );
     return {
       path: options.out,
       rows,
@@ -191,6 +229,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
       seconds: (performance.now() - startedAt) / 1000,
     };
   } finally {
+    await warehouse.command(`DROP TABLE IF EXISTS ${quoteTable(computed)}`);
     await spine.drop();
   }
 }
@@ -198,7 +237,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
 /** Writes next to the destination and renames at the end, so a failed export leaves no half file. */
 async function writeOutput(
   warehouse: Warehouse,
-  query: FeatureQuery,
+  sql: string,
   format: 'parquet' | 'arrow' | 'csv',
   out: string,
   registry: FeatureRegistry,
@@ -206,26 +245,41 @@ async function writeOutput(
   metadata: Record<string, string>,
 ): Promise<void> {
   const partial = join(dirname(out), `.${Date.now()}-${process.pid}.partial`);
+  // Reading in order merges the table's parts (one or more per pass), a block from each at a time:
+  // blocks of the default 65k rows added ~100–300 MB at 8 passes, blocks of 8k rows ~0–25.
+  const read = { max_block_size: String(READ_BLOCK_ROWS) };
   try {
     if (format === 'parquet') {
-      // Bloom filters per feature column cost the writer much and serve readers little.
-      await warehouse.exportToFile(query.sql, 'Parquet', partial, query.params, {
-        ...query.settings,
-        output_format_parquet_write_bloom_filter: 0,
-      });
+      // Bloom filters per feature column cost the writer much and serve readers little. The writer
+      // holds a row group until it is full: the engine's default, 512 MB, was the largest share of
+      // the export's memory.
+      await warehouse.exportToFile(
+        sql,
+        'Parquet',
+        partial,
+        {},
+        {
+          ...read,
+          output_format_parquet_write_bloom_filter: 0,
+          output_format_parquet_row_group_size_bytes: String(PARQUET_ROW_GROUP_BYTES),
+        },
+      );
       await addParquetMetadata(partial, metadata);
     } else if (format === 'csv') {
-      await warehouse.exportToFile(query.sql, 'CSVWithNames', partial, query.params, query.settings);
+      await warehouse.exportToFile(sql, 'CSVWithNames', partial, {}, read);
       // CSV has no place for metadata: it goes beside the file.
       await writeFile(`${out}.metadata.json`, JSON.stringify(metadata, null, 2) + '\n');
     } else {
       const stream = `${partial}.arrows`;
       try {
         // apache-arrow reads uncompressed IPC (it has no LZ4 codec of its own).
-        await warehouse.exportToFile(query.sql, 'ArrowStream', stream, query.params, {
-          ...query.settings,
-          output_format_arrow_compression_method: 'none',
-        });
+        await warehouse.exportToFile(
+          sql,
+          'ArrowStream',
+          stream,
+          {},
+          { ...read, output_format_arrow_compression_method: 'none' },
+        );
         await restampArrow(
           stream,
           partial,

@@ -25,11 +25,15 @@ import {
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
 import { featureNullable, featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
+import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
 import { asOfSpine } from './spine.ts';
 import { RespWriter } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
+
+/** Blocks of the changed vectors' copy, in bytes. */
+const INSERT_BLOCK_BYTES = 32 * 2 ** 20;
 
 /** What each store last holds per entity (migration 040). */
 const DIGESTS = bookkeepingTable('online_digests');
@@ -197,23 +201,25 @@ export async function materializeFeatures(
     const state = await readCheckpoint(warehouse, pipeline, store, stateSchema);
     const generation = await redis.get(markerKey(options.pack));
     const full = options.full || !state || state.generation !== generation;
-    const query = pointInTimeQuery({
-      registry,
-      features: selection.features,
-      labels: [],
-      pack: options.pack,
-      sourceName,
-      spineTable: spine.table,
-      asOf,
-    });
     const entityColumn = `${registry.entity}_id`;
     const featureColumns = selection.features.map((feature) => q(feature.name)).join(', ');
-    await warehouse.command(
-      `CREATE TABLE ${quoteTable(scratch)} ENGINE = MergeTree ORDER BY tuple() AS
-       SELECT *, cityHash64(formatRowNoNewline('JSONEachRow', ${featureColumns})) AS digest FROM (${query.sql})`,
-      query.params,
-      query.settings,
-    );
+    await computeInPasses(warehouse, {
+      table: scratch,
+      spine,
+      entitiesPerPass: ENTITIES_PER_PASS,
+      queryOf: (entities) =>
+        pointInTimeQuery({
+          registry,
+          features: selection.features,
+          labels: [],
+          pack: options.pack,
+          sourceName,
+          spineTable: spine.table,
+          asOf,
+          entities,
+        }),
+      extraColumns: [`cityHash64(formatRowNoNewline('JSONEachRow', ${featureColumns})) AS digest`],
+    });
     const changedFilter = full
       ? '1'
       : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM ${DIGESTS} FINAL
@@ -223,6 +229,9 @@ export async function materializeFeatures(
       `CREATE TABLE ${quoteTable(changed)} ENGINE = MergeTree ORDER BY tuple() AS
        SELECT * FROM ${quoteTable(scratch)} WHERE ${changedFilter}`,
       { pack: options.pack, store },
+      // The engine gathers up to 256 MB of rows per inserted block by default: at 1M users, a
+      // gigabyte (the vectors held twice while squashed).
+      { min_insert_block_size_bytes: String(INSERT_BLOCK_BYTES) },
     );
     const removedIds = (
       await warehouse.query<{ entity_id: string }>(

@@ -21,6 +21,7 @@ export const SPINE_COLUMNS =
   "row_no UInt64, entity_id String, user_key UInt32, ts DateTime64(3, 'UTC'), signup_at DateTime64(3, 'UTC')";
 
 export interface FeatureQuery {
+  /** The output rows in no order, each ending with its spine row's number `row_no`. */
   sql: string;
   params: Record<string, unknown>;
   /** Missing joined rows must be NULL (no facts), not a type's default. */
@@ -183,6 +184,19 @@ interface Meeting {
    * entity known by then, and the output's join leaves out the few others.
    */
   ofSpine(column: string, spineColumn: 'user_key' | 'entity_id'): string;
+  /**
+   * A condition keeping a source's rows of this pass's entities (see `EntityRange`), by the source's
+   * entity id column: on the facts, whose sorting key holds the user id after the day, it also
+   * skips the other entities' granules. A fact's user id is its user key's (dim_user_keys), so the
+   * range keeps exactly the facts the pass's spine rows join.
+   */
+  ofPass(idColumn: string): string;
+}
+
+/** One pass's share of the spine: the entities whose id is ≥ `from` and < `below` (each when given). */
+export interface EntityRange {
+  from?: string;
+  below?: string;
 }
 
 interface MeetingJoin {
@@ -191,7 +205,10 @@ interface MeetingJoin {
   spineKey: Part['spineKey'];
 }
 
-function meeting(params: Params, asOf: string | undefined): Meeting {
+function meeting(params: Params, asOf: string | undefined, entities: EntityRange): Meeting {
+  const ofPass = (idColumn: string) =>
+    (entities.from === undefined ? '' : ` AND ${idColumn} >= ${params.bind(entities.from, 'String')}`) +
+    (entities.below === undefined ? '' : ` AND ${idColumn} < ${params.bind(entities.below, 'String')}`);
   if (asOf === undefined)
     return {
       ts: 's.ts',
@@ -201,11 +218,13 @@ function meeting(params: Params, asOf: string | undefined): Meeting {
         spineKey: 'row_no',
       }),
       ofSpine: (column, spineColumn) => ` AND ${column} IN (SELECT ${spineColumn} FROM spine)`,
+      ofPass,
     };
   return {
     ts: params.bind(asOf, "DateTime64(3, 'UTC')"),
     meet: (alias, column, spineColumn) => ({ key: `${alias}.${column}`, join: '', spineKey: spineColumn }),
     ofSpine: () => '',
+    ofPass,
   };
 }
 
@@ -250,7 +269,7 @@ function scannedActivityPart(
           f.duration_s AS duration_s, f.score AS score, f.max_score AS max_score,
           f.is_completion AS is_completion, f.value AS value
         FROM (SELECT user_key, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value
-              FROM fact_activity WHERE pack = ${params.bind(pack, 'String')}${rows.ofSpine('user_key', 'user_key')}) AS f
+              FROM fact_activity WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass('user_id')}${rows.ofSpine('user_key', 'user_key')}) AS f
         ${meet.join}
         WHERE ${where}) AS j
   GROUP BY j.row_key`,
@@ -355,6 +374,7 @@ function tiledActivityPart(
   labels: LabelDefinition[],
   params: Params,
   pack: string,
+  rows: Meeting,
 ): Part | undefined {
   if (features.length === 0 && labels.length === 0) return undefined;
   const slots = new Slots();
@@ -384,7 +404,7 @@ function tiledActivityPart(
   const factColumns =
     'user_key, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value';
   const facts = (where: string) =>
-    `(SELECT ${factColumns} FROM fact_activity WHERE pack = ${params.bind(pack, 'String')} AND ${where})`;
+    `(SELECT ${factColumns} FROM fact_activity WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass('user_id')} AND ${where})`;
   const slotColumns = slots.columns.join(', ');
   // The spine rows' edge days: each row's day and the days its windows start on (or labels end on).
   const edgeDays = `(SELECT row_no AS e_row, user_key AS e_user, ts AS e_ts, k AS e_k, toDate(ts) - k AS e_day,
@@ -427,7 +447,7 @@ function exposurePart(
     name: 'exposure',
     select: `SELECT ${meet.key} AS row_key, ${aggregates.join(',\n    ')}
   FROM (SELECT user_key, experiment, variant, exposed_at FROM fact_exposure_events
-        WHERE pack = ${params.bind(pack, 'String')}${rows.ofSpine('user_key', 'user_key')}) AS f
+        WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass('user_id')}${rows.ofSpine('user_key', 'user_key')}) AS f
   ${meet.join}
   WHERE f.exposed_at < ${rows.ts}
   GROUP BY row_key`,
@@ -456,7 +476,7 @@ function ratingPart(
     name: 'rating',
     select: `SELECT ${meet.key} AS row_key, ${aggregates.join(',\n    ')}
   FROM (SELECT user_id, day, rating FROM fact_ratings
-        WHERE pack = ${params.bind(pack, 'String')}${rows.ofSpine('user_id', 'entity_id')}) AS f
+        WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass('user_id')}${rows.ofSpine('user_id', 'entity_id')}) AS f
   ${meet.join}
   WHERE f.day < toDate(${rows.ts})
   GROUP BY row_key`,
@@ -499,7 +519,7 @@ function attributeParts(
   FROM (SELECT toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from,
           toInt128(toUnixTimestamp64Milli(valid_from)) * toInt128('18446744073709551616') + _version AS version_key,
           ${columns.map(q).join(', ')}
-        FROM ${quoteTable(table)} WHERE _is_deleted = 0) AS h
+        FROM ${quoteTable(table)} WHERE _is_deleted = 0${rows.ofPass(`toString(${q(source.entityColumn)})`)}) AS h
   ${meet.join}
   WHERE h.valid_from < ${rows.ts}
   GROUP BY row_key`,
@@ -545,20 +565,22 @@ export interface PointInTimeOptions {
    * parts then aggregate per entity without joining the spine (see `Meeting`).
    */
   asOf?: string;
+  /** Only the spine rows of these entities (one pass, see passes.ts); all of them by default. */
+  entities?: EntityRange;
 }
 
-/** The point-in-time SELECT: entity id, timestamp, the features, then the labels (`label_<name>`). */
+/** The point-in-time SELECT: entity id, timestamp, the features, the labels (`label_<name>`), then the spine row (`row_no`), in no order. */
 export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
   const params = new Params();
   const all = withDependencies(
     options.registry,
     options.features.map((feature) => feature.name),
   );
-  const rows = meeting(params, options.asOf);
+  const rows = meeting(params, options.asOf, options.entities ?? {});
   const activity = all.filter((feature): feature is ActivityFeature => feature.kind === 'activity');
   const parts = [
     options.method === 'tiles'
-      ? tiledActivityPart(activity, options.labels, params, options.pack)
+      ? tiledActivityPart(activity, options.labels, params, options.pack, rows)
       : scannedActivityPart(activity, options.labels, params, options.pack, rows),
     exposurePart(all, params, options.pack, rows),
     ratingPart(all, params, options.pack, rows),
@@ -592,14 +614,13 @@ export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
     ...options.labels.map((label) => q(`label_${label.name}`)),
   ];
   const ctes = [
-    `spine AS (SELECT * FROM ${quoteTable(options.spineTable)})`,
+    `spine AS (SELECT * FROM ${quoteTable(options.spineTable)} WHERE 1${rows.ofPass('entity_id')})`,
     ...parts.map((part) => `${part.name} AS (${part.select})`),
   ];
   return {
     sql: `WITH ${ctes.join(',\n')}
-SELECT ${output.join(', ')}
-FROM (${inner})
-ORDER BY row_no`,
+SELECT ${output.join(', ')}, row_no
+FROM (${inner})`,
     params: params.values,
     settings: { join_use_nulls: 1 },
   };

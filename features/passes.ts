@@ -1,0 +1,57 @@
+// A spine's rows computed a range of entity ids at a time into a scratch table ordered by spine row,
+// so the engine holds one range's aggregation states and joins, not every entity's. The export
+// writes its file from that table read in order; the online store writes Redis from it.
+import { quoteTable, type Warehouse } from '../warehouse/index.ts';
+import type { Spine } from './spine.ts';
+import type { EntityRange, FeatureQuery } from './sql.ts';
+
+/** Entities per pass by default: about 0.5 GB of the engine's memory for the learning pack's features. */
+export const ENTITIES_PER_PASS = 125_000;
+
+/** The spine's entities cut into ranges of at most `entitiesPerPass` ids each, in id order. */
+export async function entityRanges(
+  warehouse: Warehouse,
+  spine: Spine,
+  entitiesPerPass: number,
+): Promise<EntityRange[]> {
+  // A spine's rows are at least its entities: one pass when they fit, without a look at the ids.
+  if (spine.rows <= entitiesPerPass) return [{}];
+  const [row] = await warehouse.query<{ bounds: string[] }>(
+    `SELECT arrayMap(i -> ids[i], range(1 + {size:UInt64}, length(ids) + 1, {size:UInt64})) AS bounds
+     FROM (SELECT arraySort(groupUniqArray(entity_id)) AS ids FROM ${quoteTable(spine.table)})`,
+    { size: entitiesPerPass },
+  );
+  const bounds = row?.bounds ?? [];
+  return [undefined, ...bounds].map((from, index) => ({
+    ...(from === undefined ? {} : { from }),
+    ...(index < bounds.length ? { below: bounds[index] } : {}),
+  }));
+}
+
+export interface PassesOptions {
+  /** The scratch table to create, ordered by `row_no`. */
+  table: string;
+  spine: Spine;
+  entitiesPerPass: number;
+  /** The point-in-time query of one range of entities. */
+  queryOf: (entities: EntityRange) => FeatureQuery;
+  /** Columns computed from each row besides the query's (`expression AS name`). */
+  extraColumns?: string[];
+}
+
+/** Creates `table` and fills it with the rows of each range of the spine's entities in turn. */
+export async function computeInPasses(warehouse: Warehouse, options: PassesOptions): Promise<void> {
+  const ranges = await entityRanges(warehouse, options.spine, options.entitiesPerPass);
+  const columns = ['*', ...(options.extraColumns ?? [])].join(', ');
+  for (const [index, entities] of ranges.entries()) {
+    const query = options.queryOf(entities);
+    const rows = `SELECT ${columns} FROM (${query.sql})`;
+    await warehouse.command(
+      index === 0
+        ? `CREATE TABLE ${quoteTable(options.table)} ENGINE = MergeTree ORDER BY row_no AS ${rows}`
+        : `INSERT INTO ${quoteTable(options.table)} ${rows}`,
+      query.params,
+      query.settings,
+    );
+  }
+}
