@@ -1,5 +1,6 @@
 // Lint rules that catch the mistakes that hurt a data pipeline: floating promises lose errors,
-// `.only` silently shrinks the suite.
+// `.only` silently shrinks the suite, and a plain Error escapes the handling of TributaryError
+// (retriable or not, one line or a stack).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -19,6 +20,20 @@ export default tseslint.config(
         { object: 'it', property: 'only' },
         { object: 'describe', property: 'only' },
         { object: 'test', property: 'only' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    ignores: ['**/*.test.ts', 'bench/**', 'test/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'NewExpression[callee.name=/^(Error|TypeError|RangeError|SyntaxError)$/]',
+          message:
+            'Throw a TributaryError subclass (errors/index.ts); InvariantError for a broken assumption.',
+        },
       ],
     },
   },

@@ -13,6 +13,7 @@ import {
   splitTable,
   type Warehouse,
 } from '../warehouse/index.ts';
+import { InvariantError } from '../errors/index.ts';
 
 export type TableKind =
   'current state' | 'mirror' | 'fact' | 'dimension' | 'mart' | 'partial aggregate' | 'pipeline';
@@ -84,7 +85,7 @@ const layoutName = (column: string) =>
 /** `raw.current_x` → `raw.x`. */
 function mirrorOfView(view: string): string {
   const mirror = `${RAW_DATABASE}.${mirrorKey(view).replace(/^current_/, '')}`;
-  if (currentStateView(mirror) !== view) throw new Error(`${view} is not a current-state view`);
+  if (currentStateView(mirror) !== view) throw new InvariantError(`${view} is not a current-state view`);
   return mirror;
 }
 

@@ -1,6 +1,6 @@
 // Failures the user can act on: printed as one line, without a stack trace.
-import { TributaryError } from '../errors/index.ts';
+import { InvariantError, TributaryError } from '../errors/index.ts';
 
 export function isExpectedError(error: unknown): boolean {
-  return error instanceof TributaryError;
+  return error instanceof TributaryError && !(error instanceof InvariantError);
 }

@@ -1,12 +1,7 @@
 // The dashboards seam: the server the CLI and the service start, and the panel definitions the
 // reports draw with.
-export {
-  startDashboards,
-  buildDashboards,
-  dashboardsOptionsSchema,
-  DashboardsError,
-  isLoopback,
-} from './server.ts';
+export { startDashboards, buildDashboards, dashboardsOptionsSchema, isLoopback } from './server.ts';
+export { DashboardsError } from './errors.ts';
 export type { DashboardsOptions, RunningDashboards } from './server.ts';
 export { PANELS, PALETTE, panelById, shiftDay } from './panels.ts';
 export type { Panel, Column, Row, ChartOption, Unit } from './panels.ts';

@@ -18,6 +18,7 @@ import {
   segmentAbResults,
 } from '../transforms/index.ts';
 import type { ResolvedFilters } from './filters.ts';
+import { DashboardsError } from './errors.ts';
 
 export type Unit =
   'users' | 'ratio' | 'percent' | 'count' | 'seconds' | 'score' | 'rating' | 'p' | 'day' | 'text';
@@ -439,7 +440,7 @@ async function contentEvents(
     { pack },
   );
   if (!row)
-    throw new Error(
+    throw new DashboardsError(
       `pack ${pack} has no content event types recorded (dim_content_events); run the transforms once`,
     );
   return row;

@@ -7,15 +7,14 @@ import { createRequire } from 'node:module';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { TributaryError } from '../errors/index.ts';
+import { InvariantError } from '../errors/index.ts';
+import { DashboardsError } from './errors.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 import { cacheKey, martsVersion, ResultCache } from './cache.ts';
 import { toCsv } from './csv.ts';
 import { describeIssues, filtersSchema, type Filters, type ResolvedFilters } from './filters.ts';
 import { PAGES, renderLogin, renderPage, type FilterChoices } from './pages.ts';
 import { panelById, shiftDay, type Column, type Row } from './panels.ts';
-
-export class DashboardsError extends TributaryError {}
 
 export const dashboardsOptionsSchema = z.object({
   warehouse: z.custom<Warehouse>(
@@ -182,7 +181,7 @@ export function buildDashboards(options: z.output<typeof dashboardsOptionsSchema
 
   const panelRows = async (id: string, filters: ResolvedFilters): Promise<Row[]> => {
     const panel = panelById(id);
-    if (!panel) throw new Error(`no panel ${id}`);
+    if (!panel) throw new InvariantError(`no panel ${id}`);
     return (await cache.get(cacheKey(id, filters), await version(), async () =>
       numbersAsNumbers(panel.columns, await panel.query(warehouse, filters)),
     )) as Row[];

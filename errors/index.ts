@@ -16,3 +16,9 @@ export class TributaryError extends Error {
     this.context = options.context ?? {};
   }
 }
+
+/**
+ * A broken assumption inside Tributary (a bug, not something the user can fix): a TributaryError
+ * so callers handle one kind of error, but printed with its stack, since the stack is what a fix needs.
+ */
+export class InvariantError extends TributaryError {}

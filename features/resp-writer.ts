@@ -27,7 +27,7 @@ export class RespWriter {
     socket.on('data', (data: string) => this.onReplies(data));
     socket.on('drain', () => this.wake());
     socket.on('error', (error) => this.fail(error));
-    socket.on('close', () => this.fail(new Error('the connection closed')));
+    socket.on('close', () => this.fail(new RedisWriteError('the connection closed', { retriable: true })));
   }
 
   static connect(host: string, port: number, db: number): Promise<RespWriter> {
@@ -97,7 +97,8 @@ export class RespWriter {
     const text = this.tail + data;
     let start = 0;
     for (let end = text.indexOf('\r\n'); end !== -1; end = text.indexOf('\r\n', start)) {
-      if (text[start] === '-' && !this.failure) this.failure = new Error(text.slice(start + 1, end));
+      if (text[start] === '-' && !this.failure)
+        this.failure = new RedisWriteError(text.slice(start + 1, end));
       this.pending--;
       start = end + 2;
     }

@@ -2,7 +2,7 @@
 // function. The scheduler knows kinds only through this registry, so other work (reports,
 // feature export) adds its kinds with `registry.register(…)` and the scheduler stays as it is.
 import { z } from 'zod';
-import { TributaryError } from '../errors/index.ts';
+import { InvariantError, TributaryError } from '../errors/index.ts';
 import type { PipelineConfig } from '../config/pipeline.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 
@@ -52,7 +52,7 @@ export class JobKindRegistry {
   private readonly kinds = new Map<string, JobKind>();
 
   register<Options>(kind: JobKind<Options>): this {
-    if (this.kinds.has(kind.name)) throw new Error(`job kind "${kind.name}" is registered twice`);
+    if (this.kinds.has(kind.name)) throw new InvariantError(`job kind "${kind.name}" is registered twice`);
     this.kinds.set(kind.name, kind as JobKind);
     return this;
   }

@@ -2,6 +2,7 @@
 // downtime), the latest one at or before now (a tick's identity), and what a catch-up policy does
 // with the missed ones.
 import cron, { type ScheduledTask } from 'node-cron';
+import { JobDefinitionError } from './kinds.ts';
 
 export type CatchUp = 'all' | 'latest' | 'none';
 
@@ -17,7 +18,7 @@ export class CronSchedule {
   ) {
     const validation = cron.validateDetailed(expression);
     if (!validation.valid)
-      throw new Error(
+      throw new JobDefinitionError(
         `"${expression}" is not a cron expression: ${validation.errors.map((error) => `${error.field} ${error.message}`).join('; ')}`,
       );
     this.stepMs = expression.trim().split(/\s+/).length === 6 ? 1000 : 60_000;

@@ -2,6 +2,10 @@
 // SMTP (nodemailer). Each is retried with doubling waits; every attempt is returned with its error,
 // so the caller records it. Neither ever touches the report's files.
 import nodemailer from 'nodemailer';
+import { TributaryError } from '../errors/index.ts';
+
+/** A delivery the receiver refused; retried like any other failed attempt, and recorded. */
+export class DeliveryError extends TributaryError {}
 
 export interface Attempt {
   ok: boolean;
@@ -52,7 +56,8 @@ export async function deliverByWebhook(
       body,
       signal: AbortSignal.timeout(30_000),
     });
-    if (!response.ok) throw new Error(`the webhook answered ${response.status} ${response.statusText}`);
+    if (!response.ok)
+      throw new DeliveryError(`the webhook answered ${response.status} ${response.statusText}`);
   });
   return {
     channel: 'webhook',

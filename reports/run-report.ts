@@ -12,6 +12,7 @@ import { TributaryError } from '../errors/index.ts';
 import { bookkeepingTable, migrate, type Warehouse } from '../warehouse/index.ts';
 import { deliverByEmail, deliverByWebhook, type DeliveryOutcome } from './deliver.ts';
 import { renderReport, type ReportSection } from './render.ts';
+import { InvariantError } from '../errors/index.ts';
 
 export class ReportError extends TributaryError {}
 
@@ -173,7 +174,7 @@ async function panelSection(
   overrides: Partial<ReportSection> & { omit?: string[] } = {},
 ): Promise<ReportSection> {
   const panel = panelById(id);
-  if (!panel) throw new Error(`no panel ${id}`);
+  if (!panel) throw new InvariantError(`no panel ${id}`);
   const rows = numbers(panel.columns, await panel.query(warehouse, filters));
   const columns = panel.columns.filter((column) => !overrides.omit?.includes(column.name));
   return {

@@ -2,6 +2,7 @@
 // warehouse reachable; 503 with the failing checks otherwise) and /metrics (Prometheus text).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TributaryError } from '../errors/index.ts';
 import type { ServiceMetrics } from './metrics.ts';
 
 export interface ReadinessCheck {
@@ -75,7 +76,10 @@ export async function readiness(
         await Promise.race([
           check(),
           new Promise((_, reject) =>
-            setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref(),
+            setTimeout(
+              () => reject(new TributaryError('no answer within 5 s', { retriable: true })),
+              5000,
+            ).unref(),
           ),
         ]);
         return [name, 'ok'] as const;

@@ -1,5 +1,6 @@
 // Finds a free TCP port on the loopback interface by letting the kernel pick one.
 import { createServer } from 'node:net';
+import { StackError } from './errors.ts';
 
 export function findFreePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -10,7 +11,7 @@ export function findFreePort(host = '127.0.0.1'): Promise<number> {
       const address = server.address();
       server.close(() => {
         if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not read the port the kernel assigned'));
+        else reject(new StackError('could not read the port the kernel assigned'));
       });
     });
   });

@@ -4,6 +4,7 @@
 import { WarehouseError } from './errors.ts';
 import { quoteIdentifier as q } from './sql.ts';
 import type { Warehouse } from './warehouse.ts';
+import { InvariantError } from '../errors/index.ts';
 
 export const BOOKKEEPING_DATABASE = 'tributary';
 
@@ -12,7 +13,8 @@ export const BOOKKEEPING_DATABASE = 'tributary';
  * `[a-z0-9_]` words, so the result needs no quoting; `quoteTable` keeps it as it is.
  */
 export function bookkeepingTable(name: string): string {
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bookkeeping table names are [a-z0-9_]+, not ${name}`);
+  if (!/^[a-z0-9_]+$/.test(name))
+    throw new InvariantError(`bookkeeping table names are [a-z0-9_]+, not ${name}`);
   return `${BOOKKEEPING_DATABASE}.${name}`;
 }
 

@@ -4,6 +4,7 @@
 // `tributary` (bookkeeping.ts).
 import { BOOKKEEPING_DATABASE } from './bookkeeping.ts';
 import type { Warehouse } from './warehouse.ts';
+import { InvariantError } from '../errors/index.ts';
 
 export const RAW_DATABASE = 'raw';
 export const ANALYTICS_DATABASE = 'analytics';
@@ -25,7 +26,7 @@ export function mirrorTable(...parts: readonly string[]): string {
 export function mirrorKey(mirror: string): string {
   const { database, name } = splitTable(mirror);
   if (database !== RAW_DATABASE)
-    throw new Error(`${mirror} is not a mirror (mirrors are ${RAW_DATABASE}.<source>_<table>)`);
+    throw new InvariantError(`${mirror} is not a mirror (mirrors are ${RAW_DATABASE}.<source>_<table>)`);
   return name;
 }
 

@@ -12,6 +12,7 @@ import {
 import { WarehouseError } from './errors.ts';
 import { moveToLayout } from './layout-move.ts';
 import type { Warehouse } from './warehouse.ts';
+import { InvariantError } from '../errors/index.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 const FILE_NAME = /^(\d{3})_([a-z0-9_]+)\.sql$/;
@@ -42,7 +43,7 @@ export async function loadMigrations(): Promise<Migration[]> {
   const migrations: Migration[] = [...CODE_MIGRATIONS];
   for (const file of files) {
     const match = FILE_NAME.exec(file);
-    if (!match) throw new Error(`migration file ${file} must be named NNN_description.sql`);
+    if (!match) throw new InvariantError(`migration file ${file} must be named NNN_description.sql`);
     const sql = await readFile(new URL(file, MIGRATIONS_DIR), 'utf8');
     migrations.push({ version: Number(match[1]), name: match[2] ?? file, statements: splitStatements(sql) });
   }

@@ -13,6 +13,7 @@ import {
   parseDebeziumJson,
   parseExtendedJson,
 } from './extended-json.ts';
+import { InvariantError } from '../../errors/index.ts';
 
 const CLICKHOUSE_TYPES: Record<DocumentFieldType, string> = {
   string: 'String',
@@ -151,7 +152,7 @@ function describe(value: unknown): string {
 /** Reads `doc` back into a document, for tests and tools that compare a mirror with its collection. */
 export function documentFromMirror(text: string): Document {
   const document = parseExtendedJson(text);
-  if (!isPlainDocument(document)) throw new Error('the mirror holds a doc that is not a document');
+  if (!isPlainDocument(document)) throw new InvariantError('the mirror holds a doc that is not a document');
   return document;
 }
 

@@ -3,7 +3,7 @@
 // the warehouse accepted, and after a restart rebuilds the recorded batch exactly (same units, same
 // tokens) so what had landed of it is dropped as a repeat. One batch lands while the next fills.
 import { z } from 'zod';
-import { TributaryError } from '../../errors/index.ts';
+import { InvariantError, TributaryError } from '../../errors/index.ts';
 import { CheckpointError } from '../../warehouse/index.ts';
 import { CaptureError } from '../errors.ts';
 import type { Lander } from './lander.ts';
@@ -332,7 +332,13 @@ class InterruptibleReader<T> {
       this.interrupt = () => resolve(STOP);
       this.units
         .next()
-        .then(resolve, (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
+        .then(resolve, (error: unknown) =>
+          reject(
+            error instanceof Error
+              ? error
+              : new InvariantError(`a change stream failed with ${String(error)}`),
+          ),
+        );
     });
   }
 

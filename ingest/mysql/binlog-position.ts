@@ -6,6 +6,7 @@
 // event's offset and every row of every event gets its own version.
 import { z } from 'zod';
 import type { StreamCodec } from '../landing/types.ts';
+import { CaptureError } from '../errors.ts';
 
 export const binlogPositionSchema = z.object({
   file: z.string().min(1),
@@ -33,7 +34,7 @@ export function binlogFileNumber(file: string): number {
   const match = /\.(\d+)$/.exec(file);
   const number = match ? Number(match[1]) : Number.NaN;
   if (!Number.isSafeInteger(number) || number > MAX_FILE_NUMBER)
-    throw new Error(`binary log file name "${file}" does not end in a file number`);
+    throw new CaptureError(`binary log file name "${file}" does not end in a file number`);
   lastFile = { name: file, number };
   return number;
 }

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { dayRewritesSince, lastRewrite } from '../../transforms/marts/day-rewrites.ts';
 import type { DaySelection } from '../../transforms/marts/partitions.ts';
 import { bookkeepingTable, readCheckpoint, writeCheckpoint, type Warehouse } from '../../warehouse/index.ts';
+import { InvariantError } from '../../errors/index.ts';
 
 /** The content hash last written per target and natural key. */
 export const WRITEBACK_STATE = bookkeepingTable('writeback_state');
@@ -177,7 +178,8 @@ export async function runTarget(
       );
     } else {
       const { plan } = target;
-      if (!plan) throw new Error(`${target.name}: a target without hashes needs plan() for a dry run`);
+      if (!plan)
+        throw new InvariantError(`${target.name}: a target without hashes needs plan() for a dry run`);
       for (let start = 0; start < rows.length; start += options.batchSize) {
         const planned = await plan(rows.slice(start, start + options.batchSize));
         report.inserted += planned.inserted;

@@ -11,6 +11,7 @@ import { mirrorTableName } from '../../ingest/index.ts';
 import { quoteTable } from '../../warehouse/index.ts';
 import { dayIn } from '../schedule.ts';
 import type { TargetRow, WritebackTarget, WriteResult } from './engine.ts';
+import { InvariantError } from '../../errors/index.ts';
 
 /** Whole days from `from` to `to` (`YYYY-MM-DD`). */
 export function daysBetween(from: string, to: string): number {
@@ -80,7 +81,7 @@ export function streakOf(activities: readonly ZonedActivity[], asOf: Date): Stre
   for (const activity of activities) {
     if (activity.ms > asOf.getTime()) break;
     if (last !== undefined && activity.ms < last.ms)
-      throw new Error('streakOf needs activities sorted by time');
+      throw new InvariantError('streakOf needs activities sorted by time');
     const step = last === undefined ? 2 : dayStep(last, activity);
     run = step >= 2 ? 1 : run + step;
     longest = Math.max(longest, run);

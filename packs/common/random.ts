@@ -1,4 +1,5 @@
 // Seeded pseudo-random source (mulberry32): a simulation seed alone decides every value drawn.
+import { InvariantError } from '../../errors/index.ts';
 
 export class Random {
   private state: number;
@@ -36,7 +37,7 @@ export class Random {
   }
 
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('Random.pick needs at least one item');
+    if (items.length === 0) throw new InvariantError('Random.pick needs at least one item');
     return items[Math.floor(this.next() * items.length)] as T;
   }
 

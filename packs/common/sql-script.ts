@@ -1,6 +1,10 @@
 // Literal SQL for the simulator: renders INSERT/UPDATE/DELETE statements with escaped values and
 // sends them many at a time, so one round trip (and one transaction) carries a whole chunk.
 import pg from 'pg';
+import { InvariantError, TributaryError } from '../../errors/index.ts';
+
+/** Simulated statements the database refused (the cause says why). */
+export class SimulatedStatementsError extends TributaryError {}
 
 /** SQL text inserted verbatim, e.g. `view_count + 1`. */
 export class SqlFragment {
@@ -21,7 +25,7 @@ export function literal(value: SqlValue): string {
   if (value instanceof SqlFragment) return value.sql;
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error(`cannot write the number ${value} to SQL`);
+    if (!Number.isFinite(value)) throw new InvariantError(`cannot write the number ${value} to SQL`);
     return String(value);
   }
   return quote(value);
@@ -97,7 +101,7 @@ export class SqlScript {
     try {
       await client.query(text);
     } catch (error) {
-      throw new Error(
+      throw new SimulatedStatementsError(
         `a chunk of ${statements.length} simulated statements failed: ${describe(error, text)}`,
         {
           cause: error,
@@ -119,7 +123,8 @@ function quote(text: string): string {
 
 function valueOf(row: SqlRow, column: string): SqlValue {
   const value = row[column];
-  if (value === undefined) throw new Error(`row is missing column ${column}: ${JSON.stringify(row)}`);
+  if (value === undefined)
+    throw new InvariantError(`row is missing column ${column}: ${JSON.stringify(row)}`);
   return value;
 }
 

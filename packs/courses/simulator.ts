@@ -4,8 +4,8 @@
 // writes go to its own database as ordinary SQL with historical timestamps, one transaction per day.
 // Ids are chosen here (AUTO_INCREMENT columns accept them), so a day's statements travel together.
 import mysql from 'mysql2/promise';
-import { TributaryError } from '../../errors/index.ts';
 import { Random } from '../common/random.ts';
+import { SimulationOptionsError, validateSimulationOptions } from '../common/simulation-options.ts';
 import type { PackMysqlConnections, SimulationOptions, SimulationSummary } from '../pack.ts';
 
 export interface CoursesSimulationSummary extends SimulationSummary {
@@ -138,10 +138,12 @@ export async function simulateCourses(
   mysqlConnections: PackMysqlConnections | undefined,
   options: SimulationOptions,
 ): Promise<CoursesSimulationSummary> {
+  validateSimulationOptions(options);
+  if (options.users < 1) throw new SimulationOptionsError('the courses simulation needs at least one user');
   const connection = (service: Service) => {
     const found = mysqlConnections?.[service];
     if (!found)
-      throw new TributaryError(
+      throw new SimulationOptionsError(
         `the courses pack simulates into MySQL databases "course", "user" and "enrollment"; "${service}" is missing`,
       );
     return found;
@@ -152,7 +154,6 @@ export async function simulateCourses(
     enrollment: connection('enrollment'),
   };
   for (const each of Object.values(connections)) await each.query("SET time_zone = '+00:00'");
-  if (options.users < 1 || options.days < 1) throw new TributaryError('the simulation needs users and days');
   return new Simulation(connections, options).run();
 }
 

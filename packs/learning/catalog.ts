@@ -12,6 +12,7 @@ import { DAY, HOUR, MINUTE, type SimulationContext } from './context.ts';
 import type { Random } from '../common/random.ts';
 import { array, json, timestamp, type SqlRow, type SqlScript } from '../common/sql-script.ts';
 import { containsPhrase, wordCount } from './vietnamese-text.ts';
+import { InvariantError } from '../../errors/index.ts';
 
 export interface CatalogWord {
   id: string;
@@ -449,7 +450,7 @@ function createSeries(
 
 function topicContent(topic: Topic): TopicContent {
   const content = TOPICS.find((candidate) => candidate.topic === topic);
-  if (!content) throw new Error(`unknown topic ${topic}`);
+  if (!content) throw new InvariantError(`unknown topic ${topic}`);
   return content;
 }
 

@@ -23,6 +23,7 @@ import { learningCollections } from './mongo-collections.ts';
 import { activityChance, createLearner, isLive, sessionStart, type Learner } from './learner.ts';
 import { Random } from '../common/random.ts';
 import { SqlScript } from '../common/sql-script.ts';
+import { validateSimulationOptions } from '../common/simulation-options.ts';
 import { deleteLessonData, publishLessonStats, studySession } from './studying.ts';
 
 export interface LearningSimulationSummary extends SimulationSummary, Tallies {
@@ -44,7 +45,7 @@ export async function simulateLearning(
   client: pg.ClientBase | pg.Pool,
   options: SimulationOptions & { mongo?: Db },
 ): Promise<LearningSimulationSummary> {
-  validate(options);
+  validateSimulationOptions(options);
   return new Simulation(client, options).run();
 }
 
@@ -208,16 +209,4 @@ export async function createCollections(
         ...(index.expireAfterSeconds !== undefined ? { expireAfterSeconds: index.expireAfterSeconds } : {}),
       });
   }
-}
-
-export function validate(options: SimulationOptions): void {
-  if (!Number.isInteger(options.users) || options.users < 0) {
-    throw new Error(`users must be a whole number ≥ 0, got ${options.users}`);
-  }
-  if (!Number.isInteger(options.days) || options.days < 1) {
-    throw new Error(`days must be a whole number ≥ 1, got ${options.days}`);
-  }
-  if (!Number.isFinite(options.seed)) throw new Error(`seed must be a finite number, got ${options.seed}`);
-  if (options.endDate && Number.isNaN(options.endDate.getTime()))
-    throw new Error('endDate is not a valid date');
 }

@@ -8,11 +8,13 @@ import type pg from 'pg';
 import { DAY, HOUR, MINUTE, SECOND } from '../learning/context.ts';
 import { Random } from '../common/random.ts';
 import { increment, json, raw, SqlScript, type SqlValue } from '../common/sql-script.ts';
+import { validateSimulationOptions } from '../common/simulation-options.ts';
 import type { SimulationOptions, SimulationSummary } from '../pack.ts';
 import { createCatalog, editContent, type Catalog, type CatalogLesson } from './catalog.ts';
 import { experimentsRunning, variantOf, EXPERIMENT_NAMES } from './experiments.ts';
 import { createLearners, inFirstWeek, WEEKDAY_FACTOR, zoneOn, type Learner } from './learner.ts';
 import { instant, localInstant, weekday } from './local-time.ts';
+import { InvariantError } from '../../errors/index.ts';
 
 export interface LingoSimulationSummary extends SimulationSummary {
   inserts: number;
@@ -58,7 +60,7 @@ export async function simulateLingoWithTruths(
   client: pg.ClientBase | pg.Pool,
   options: SimulationOptions,
 ): Promise<{ summary: LingoSimulationSummary; truths: LingoTruths }> {
-  validate(options);
+  validateSimulationOptions(options);
   return new Simulation(client, options).run();
 }
 
@@ -293,11 +295,11 @@ class Simulation {
 
   private chooseLesson(learner: Learner, courseId: string, next: number): CatalogLesson {
     const course = this.catalog.courses.find((candidate) => candidate.id === courseId);
-    if (!course) throw new Error(`unknown course ${courseId}`);
+    if (!course) throw new InvariantError(`unknown course ${courseId}`);
     const done = course.lessons.slice(0, next);
     const practise = next >= course.lessons.length || (done.length > 0 && this.random.chance(0.2));
     const lesson = practise ? this.random.pick(done) : course.lessons[next];
-    if (!lesson) throw new Error(`course ${courseId} has no lesson ${next}`);
+    if (!lesson) throw new InvariantError(`course ${courseId} has no lesson ${next}`);
     return lesson;
   }
 
@@ -608,14 +610,4 @@ class Simulation {
       },
     ]);
   }
-}
-
-function validate(options: SimulationOptions): void {
-  if (!Number.isInteger(options.users) || options.users < 0)
-    throw new Error(`users must be a whole number ≥ 0, got ${options.users}`);
-  if (!Number.isInteger(options.days) || options.days < 1)
-    throw new Error(`days must be a whole number ≥ 1, got ${options.days}`);
-  if (!Number.isFinite(options.seed)) throw new Error(`seed must be a finite number, got ${options.seed}`);
-  if (options.endDate && Number.isNaN(options.endDate.getTime()))
-    throw new Error('endDate is not a valid date');
 }

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { SimulationOptions, SimulationSummary } from '../pack.ts';
 import { Random } from '../common/random.ts';
 import { SqlScript, increment, raw, timestamp } from '../common/sql-script.ts';
+import { validateSimulationOptions } from '../common/simulation-options.ts';
 import {
   ACTIVITY_TTL_S,
   createPostbookCollections,
@@ -176,7 +177,7 @@ export async function simulatePostbook(
   client: pg.ClientBase | pg.Pool,
   options: SimulationOptions & { mongo?: Db },
 ): Promise<PostbookSimulationSummary> {
-  validate(options);
+  validateSimulationOptions(options);
   return new Simulation(client, options).run();
 }
 
@@ -1138,14 +1139,4 @@ function uniqueUsername(base: string, taken: Set<string>, random: Random): strin
   while (taken.has(name.toLowerCase())) name = `${base.slice(0, 40)}${random.int(1, 9999)}`;
   taken.add(name.toLowerCase());
   return name;
-}
-
-function validate(options: SimulationOptions): void {
-  if (!Number.isInteger(options.users) || options.users < 0)
-    throw new Error(`users must be a whole number ≥ 0, got ${options.users}`);
-  if (!Number.isInteger(options.days) || options.days < 1)
-    throw new Error(`days must be a whole number ≥ 1, got ${options.days}`);
-  if (!Number.isFinite(options.seed)) throw new Error(`seed must be a finite number, got ${options.seed}`);
-  if (options.endDate && Number.isNaN(options.endDate.getTime()))
-    throw new Error('endDate is not a valid date');
 }

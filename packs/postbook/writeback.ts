@@ -12,6 +12,7 @@ import { mongoTarget } from '../../jobs/writeback/mongo-target.ts';
 import { mirrorTable, quoteTable } from '../../warehouse/index.ts';
 import type { PackWriteback, PackWritebackContext } from '../pack.ts';
 import { PROFILE_SYNC_COLLECTION } from './denormalize.ts';
+import { InvariantError } from '../../errors/index.ts';
 
 /** Collections only Tributary writes (the denormalization sync's records too): capture leaves them out. */
 export const POSTBOOK_WRITEBACK_COLLECTIONS = ['hashtags', PROFILE_SYNC_COLLECTION] as const;
@@ -30,7 +31,7 @@ const num = (value: unknown) => Number(value);
 
 /** A DateTime64 literal of an instant (from a Date, so nothing but digits reaches the SQL). */
 function instant(at: Date): string {
-  if (Number.isNaN(at.getTime())) throw new Error('write-back asOf is not a valid date');
+  if (Number.isNaN(at.getTime())) throw new InvariantError('write-back asOf is not a valid date');
   return `fromUnixTimestamp64Milli(toInt64(${at.getTime()}), 'UTC')`;
 }
 

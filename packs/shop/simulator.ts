@@ -5,8 +5,9 @@
 // experiment's outcome is planted (experiments.ts).
 import { ObjectId, type Db } from 'mongodb';
 import { Random } from '../common/random.ts';
-import { createCollections, validate } from '../learning/simulator.ts';
+import { createCollections } from '../learning/simulator.ts';
 import { SqlScript } from '../common/sql-script.ts';
+import { SimulationOptionsError, validateSimulationOptions } from '../common/simulation-options.ts';
 import type { PackClients, SimulationOptions, SimulationSummary } from '../pack.ts';
 import {
   createApiKey,
@@ -67,9 +68,10 @@ export async function simulateShop(
   postgres: PackClients,
   options: SimulationOptions & { mongo?: Db },
 ): Promise<ShopSimulationSummary> {
-  validate(options);
+  validateSimulationOptions(options);
   for (const service of SHOP_SERVICES)
-    if (!postgres[service]) throw new Error(`the shop simulator needs the ${service} database's client`);
+    if (!postgres[service])
+      throw new SimulationOptionsError(`the shop simulator needs the ${service} database's client`);
   return new Simulation(postgres, options).run();
 }
 

@@ -10,6 +10,7 @@ import {
   type Warehouse,
 } from '../../warehouse/index.ts';
 import { recordDayRewrite } from './day-rewrites.ts';
+import { InvariantError } from '../../errors/index.ts';
 
 export type DaySelection = 'all' | string[];
 
@@ -114,7 +115,8 @@ export async function replaceDays(
   if (days !== 'all' && days.length === 0) return;
   const target = { table, pack, where: daysCondition(days), params: { days: days === 'all' ? [] : days } };
   await replacePartitions(warehouse, target, async (stage, bound) => {
-    if (days === 'all' && !fill.allDays) throw new Error(`replaceDays(${table}, 'all') needs allDays`);
+    if (days === 'all' && !fill.allDays)
+      throw new InvariantError(`replaceDays(${table}, 'all') needs allDays`);
     const selected =
       days === 'all'
         ? (
@@ -150,7 +152,7 @@ export async function insertInto(
 
 /** Partition ids are hex digests; checked because they are spliced into ALTER statements. */
 function checkedPartitionId(table: string, id: string): string {
-  if (!/^[0-9a-z_-]+$/i.test(id)) throw new Error(`unexpected partition id ${id} in ${table}`);
+  if (!/^[0-9a-z_-]+$/i.test(id)) throw new InvariantError(`unexpected partition id ${id} in ${table}`);
   return id;
 }
 

@@ -6,6 +6,7 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import studentTCdf from '@stdlib/stats-base-dists-t-cdf';
 import studentTQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { InvariantError } from '../../errors/index.ts';
 
 /** A variant's metric: its size, mean and sample variance (n − 1 in the denominator). */
 export interface Summary {
@@ -79,7 +80,7 @@ export interface ChiSquareResult {
 /** Pearson's chi-square goodness of fit of observed counts to expected shares (rescaled to 1). */
 export function chiSquareGoodnessOfFit(observed: number[], expectedShares: number[]): ChiSquareResult {
   if (observed.length !== expectedShares.length || observed.length < 2)
-    throw new RangeError('chi-square goodness of fit needs two or more categories, one share for each');
+    throw new InvariantError('chi-square goodness of fit needs two or more categories, one share for each');
   const total = observed.reduce((sum, count) => sum + count, 0);
   const shareSum = expectedShares.reduce((sum, share) => sum + share, 0);
   let statistic = 0;
