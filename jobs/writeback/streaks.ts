@@ -6,10 +6,7 @@
 // longest_streak, last_activity_date and the freezes stay the application's.
 // Where Tributary owns the whole streak (seed 004's user_courses), `streakOf` counts it from the
 // activities, each in the time zone the user was in at the time.
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { mirrorTableName } from '../../ingest/index.ts';
 import { quoteTable } from '../../warehouse/index.ts';
 import { dayIn } from '../schedule.ts';
@@ -130,13 +127,17 @@ export function streaksTarget(options: {
     async write(rows: TargetRow[]): Promise<WriteResult> {
       const lapsed = lapsedOf(rows, options.asOf);
       if (lapsed.ids.length === 0) return { inserted: 0, updated: 0 };
-      return { inserted: 0, updated: await resetLapsed(options.client, lapsed) };
+      const result = await options.client.query(
+        `UPDATE user_streaks AS s SET current_streak = 0, updated_at = now() FROM ${LAPSED}`,
+        [lapsed.ids, lapsed.gaps, lapsed.days],
+      );
+      return { inserted: 0, updated: result.rowCount ?? 0 };
     },
     async plan(rows: TargetRow[]): Promise<WriteResult> {
       const lapsed = lapsedOf(rows, options.asOf);
       if (lapsed.ids.length === 0) return { inserted: 0, updated: 0 };
       const result = await options.client.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM user_streaks AS s, ${CANDIDATES} WHERE ${LAPSED}`,
+        `SELECT count(*)::int AS n FROM user_streaks AS s, ${LAPSED}`,
         [lapsed.ids, lapsed.gaps, lapsed.days],
       );
       return { inserted: 0, updated: result.rows[0]?.n ?? 0 };
@@ -149,8 +150,8 @@ export function streaksTarget(options: {
         current_streak: number;
         streak_freeze_count: number;
       }>(
-        `SELECT s.user_id, s.current_streak, s.streak_freeze_count FROM user_streaks AS s, ${CANDIDATES}
-         WHERE ${LAPSED} ORDER BY s.user_id LIMIT 3`,
+        `SELECT s.user_id, s.current_streak, s.streak_freeze_count FROM user_streaks AS s, ${LAPSED}
+         ORDER BY s.user_id LIMIT 3`,
         [lapsed.ids, lapsed.gaps, lapsed.days],
       );
       return result.rows.map(
@@ -161,55 +162,18 @@ export function streaksTarget(options: {
   };
 }
 
-/** The candidates `v` (user_id, gap, last_day) of a dry run, bound as arrays ($1–$3). */
-const CANDIDATES = `unnest($1::uuid[], $2::int[], $3::date[]) AS v(user_id, gap, last_day)`;
-
 /**
- * The live streaks `s` a lapse resets, given each candidate `v`'s local gap and last active day:
+ * The live streaks a lapse resets, given each candidate's local gap and last active day ($1–$3):
  * one condition for the write, the dry run's count and its examples. The live row decides too: a
  * freeze it holds allows one more day, and an activity the application recorded after the one we
  * know of means the streak is alive.
  */
-const LAPSED = `s.user_id = v.user_id AND s.current_streak <> 0
+const LAPSED = `unnest($1::uuid[], $2::int[], $3::date[]) AS v(user_id, gap, last_day)
+  WHERE s.user_id = v.user_id AND s.current_streak <> 0
     AND v.gap > CASE WHEN s.streak_freeze_count > 0 THEN 2 ELSE 1 END
     AND (s.last_activity_date IS NULL OR s.last_activity_date <= v.last_day + 1)`;
 
-/**
- * Resets the lapsed streaks of a batch: the candidates COPYed into a temporary table, analysed, and
- * one UPDATE joined to it, all in one transaction. Bound arrays cost Postgres a parse of every
- * element and a plan blind to their number; COPY and a table with statistics cost less.
- */
-async function resetLapsed(client: pg.ClientBase, lapsed: Lapsed): Promise<number> {
-  const lines = lapsed.ids.map((id, index) => `${id}\t${lapsed.gaps[index]}\t${lapsed.days[index]}\n`);
-  await client.query('BEGIN');
-  try {
-    await client.query(
-      'CREATE TEMPORARY TABLE tributary_lapsed (user_id uuid, gap int, last_day date) ON COMMIT DROP',
-    );
-    await pipeline(
-      Readable.from([lines.join('')]),
-      client.query(copyFrom('COPY tributary_lapsed FROM STDIN')),
-    );
-    await client.query('ANALYZE tributary_lapsed');
-    const result = await client.query(
-      `UPDATE user_streaks AS s SET current_streak = 0, updated_at = now() FROM tributary_lapsed AS v
-       WHERE ${LAPSED}`,
-    );
-    await client.query('COMMIT');
-    return result.rowCount ?? 0;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}
-
-interface Lapsed {
-  ids: string[];
-  gaps: number[];
-  days: string[];
-}
-
-function lapsedOf(rows: TargetRow[], asOf: Date): Lapsed {
+function lapsedOf(rows: TargetRow[], asOf: Date): { ids: string[]; gaps: number[]; days: string[] } {
   const ids: string[] = [];
   const gaps: number[] = [];
   const days: string[] = [];
