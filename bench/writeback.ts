@@ -281,7 +281,7 @@ async function schedulerOverhead(
   const scheduler = new Scheduler({
     jobs: resolveJobs(config.jobs, kinds),
     store,
-    lease: new FileLease(join(dir, 'locks')),
+    lease: new FileLease(join(dir, 'locks'), { tracksHolders: true }),
     context: { warehouse: counted, config, log: () => undefined },
     now: () => clock.now,
   });
