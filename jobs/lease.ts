@@ -2,6 +2,7 @@
 // control Postgres database, a session-level advisory lock per job (released by Postgres when the
 // holder's connection ends, so a killed holder frees it at once); embedded, a lock file per job
 // holding the owner's pid (a file whose owner is gone is taken over).
+import { randomUUID } from 'node:crypto';
 import { readFileSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,6 +10,11 @@ import pg from 'pg';
 export interface Lease {
   /** Takes the job's lease if free; false when another process holds it. */
   tryAcquire(job: string): Promise<boolean>;
+  /**
+   * While holding the job's lease: whether no other holder (process or Lease) took it since this
+   * Lease last released it, so what this one last wrote is still the newest. False when unknown.
+   */
+  undisturbed(job: string): boolean;
   release(job: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -30,6 +36,11 @@ export class AdvisoryLease implements Lease {
     return result.rows[0]?.locked === true;
   }
 
+  /** Postgres keeps no trace of earlier holders. */
+  undisturbed(): boolean {
+    return false;
+  }
+
   async release(job: string): Promise<void> {
     await this.client.query("SELECT pg_advisory_unlock(hashtext('tributary.job'), hashtext($1))", [job]);
   }
@@ -40,7 +51,18 @@ export class AdvisoryLease implements Lease {
 }
 
 export class FileLease implements Lease {
-  constructor(private readonly dir: string) {
+  /** The token this Lease wrote to a job's `.holder` file at its last acquisition. */
+  private readonly tokens = new Map<string, string>();
+  private readonly unchanged = new Set<string>();
+
+  /**
+   * `tracksHolders`: undisturbed() may answer true. Only when every process that writes the run
+   * history takes this lease, i.e. beside an embedded warehouse (one process per directory).
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly options: { tracksHolders?: boolean } = {},
+  ) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -52,6 +74,7 @@ export class FileLease implements Lease {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         writeFileSync(this.path(job), String(process.pid), { flag: 'wx' });
+        if (this.options.tracksHolders) this.markHolder(job);
         return true;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -65,6 +88,26 @@ export class FileLease implements Lease {
       }
     }
     return false;
+  }
+
+  undisturbed(job: string): boolean {
+    return this.unchanged.has(job);
+  }
+
+  /** Every holder leaves its own token in `<job>.holder`: finding ours means no one held it since. */
+  private markHolder(job: string): void {
+    const holder = join(this.dir, `${job}.holder`);
+    let previous: string | undefined;
+    try {
+      previous = readFileSync(holder, 'utf8');
+    } catch {
+      /* never held */
+    }
+    if (previous !== undefined && previous === this.tokens.get(job)) this.unchanged.add(job);
+    else this.unchanged.delete(job);
+    const token = randomUUID();
+    writeFileSync(holder, token);
+    this.tokens.set(job, token);
   }
 
   async release(job: string): Promise<void> {

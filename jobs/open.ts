@@ -29,11 +29,12 @@ export async function openScheduler(options: {
     store = new WarehouseRunStore(warehouse);
     // chDB admits one process per directory, so beside it a lock file is enough; a ClickHouse
     // server shared by several schedulers needs `scheduler.control` for leases across machines.
-    lease = new FileLease(
+    lease =
       'dir' in config.warehouse
-        ? join(dirname(config.warehouse.dir), `.${basename(config.warehouse.dir)}.locks`)
-        : join(tmpdir(), 'tributary-locks'),
-    );
+        ? new FileLease(join(dirname(config.warehouse.dir), `.${basename(config.warehouse.dir)}.locks`), {
+            tracksHolders: true,
+          })
+        : new FileLease(join(tmpdir(), 'tributary-locks'));
   }
   const scheduler = new Scheduler({
     jobs,

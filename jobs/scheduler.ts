@@ -9,7 +9,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { TributaryError } from '../errors/index.ts';
 import type { JobContext, JobDefinition, JobOutcome } from './kinds.ts';
 import type { Lease } from './lease.ts';
-import { HOST, isSettled, type RunRecord, type RunStore } from './run-store.ts';
+import { HOST, isSettled, type RunOverview, type RunRecord, type RunStore } from './run-store.ts';
 import { CronSchedule, dayIn, planCatchUp } from './schedule.ts';
 
 export class JobTimeoutError extends TributaryError {}
@@ -45,6 +45,11 @@ export class Scheduler {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly stopping = new AbortController();
   private readonly now: () => Date;
+  /**
+   * Per job, the run history's overview as this scheduler's last reconciliation left it: the next
+   * one uses it instead of reading the store when the lease says no one else held the job since.
+   */
+  private readonly overviews = new Map<string, RunOverview>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -109,10 +114,17 @@ export class Scheduler {
     if (!(await this.options.lease.tryAcquire(job.name))) return [];
     try {
       const recorded: RunRecord[] = [];
-      const { running: interrupted, last, lastRuns } = await this.options.store.overview(job.name);
+      const kept = this.overviews.get(job.name);
+      // Taken out until this reconciliation ends well: a failure half-way reads the store next time.
+      this.overviews.delete(job.name);
+      const overview =
+        kept && this.options.lease.undisturbed(job.name) ? kept : await this.options.store.overview(job.name);
+      const { running: interrupted, last, lastRuns } = overview;
+      const marked: RunRecord[] = [];
       for (const run of interrupted) {
-        const marked = { ...run, status: 'interrupted' as const, finishedAt: run.finishedAt ?? now };
-        await this.options.store.save(marked);
+        const mark: RunRecord = { ...run, status: 'interrupted', finishedAt: run.finishedAt ?? now };
+        marked.push(mark);
+        await this.options.store.save(mark);
         this.options.context.log(
           `job ${job.name}: the run for ${run.scheduledFor.toISOString()} (attempt ${run.attempt} on ${run.host}) was interrupted; running it again`,
         );
@@ -139,6 +151,8 @@ export class Scheduler {
       }
       if (current && latest !== undefined)
         recorded.push(...(await this.runSettling(job, latest, {}, { known: known(latest) })));
+      const left = overviewAfter(overview, [...marked, ...recorded]);
+      if (left && !this.stopping.signal.aborted) this.overviews.set(job.name, left);
       return recorded;
     } finally {
       await this.options.lease.release(job.name);
@@ -167,6 +181,7 @@ export class Scheduler {
       throw new TributaryError(`job ${job.name} is running in another process; try again when it is done`, {
         retriable: true,
       });
+    this.overviews.delete(job.name);
     try {
       const runs = await this.runSettling(job, scheduledFor, request, { force: true });
       return { run: runs.at(-1) };
@@ -308,6 +323,26 @@ export class Scheduler {
     );
     return finished;
   }
+}
+
+/**
+ * The overview once `recorded` (the latest state of each run saved, in order) is in the store, as
+ * the store would give it; undefined when a run is left running (its state is the store's to tell).
+ */
+export function overviewAfter(before: RunOverview, recorded: readonly RunRecord[]): RunOverview | undefined {
+  const runs = new Map<string, RunRecord>();
+  for (const run of [...before.running, ...before.lastRuns, ...recorded]) runs.set(run.runId, run);
+  const all = [...runs.values()];
+  if (all.some((run) => run.status === 'running')) return undefined;
+  const last = all.reduce<number | undefined>(
+    (max, run) => Math.max(max ?? -Infinity, run.scheduledFor.getTime()),
+    before.last?.getTime(),
+  );
+  return {
+    running: [],
+    last: last === undefined ? undefined : new Date(last),
+    lastRuns: all.filter((run) => run.scheduledFor.getTime() === last).sort((a, b) => a.attempt - b.attempt),
+  };
 }
 
 /** The end of `day` in `timezone` (the moment a run "as of" that day is for). */

@@ -17,6 +17,11 @@ export interface MongoStandInOptions {
   detached?: boolean;
   onLog?: (line: string) => void;
   startTimeoutMs?: number;
+  /**
+   * The JVM's maximum heap (default `4g`). Everything lives in it, the oplog's copy of each write
+   * too: a million documents written twice need about 8 GB, or the collector takes all the time.
+   */
+  maxHeap?: string;
 }
 
 export interface RunningMongo {
@@ -42,7 +47,7 @@ export async function startMongoStandIn(options: MongoStandInOptions): Promise<R
     args: [String(port)],
     // Everything lives in the heap (documents, indexes, the oplog); the demo's default run needs
     // about 2 GB, and a starved JVM stops answering the driver's heartbeats.
-    maxHeap: '4g',
+    maxHeap: options.maxHeap ?? '4g',
     logFile: join(dataDir, 'mongo.log'),
     detached: options.detached ?? false,
     onLog: options.onLog,

@@ -33,7 +33,7 @@ export interface Warehouse {
   readonly target: WarehouseTarget;
   /** DDL and other statements without a result. `{name:Type}` placeholders bind `params`. */
   command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void>;
-  /** Runs a SELECT and returns its rows as plain objects (JSONEachRow); `settings` apply to this query. */
+  /** Runs a SELECT and returns its rows as plain objects; `settings` apply to this query. */
   query<Row = Record<string, unknown>>(
     sql: string,
     params?: QueryParams,
@@ -57,6 +57,18 @@ export interface Warehouse {
     settings?: ClickHouseSettings,
   ): Promise<void>;
   close(): Promise<void>;
+}
+
+/** JSONCompactEachRowWithNames lines (the names first) as one object per row. */
+function rowObjects<Row>(lines: unknown[][]): Row[] {
+  const [names, ...rows] = lines;
+  if (!names) return [];
+  const columns = names.map(String);
+  return rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    for (let index = 0; index < columns.length; index++) row[columns[index] as string] = values[index];
+    return row as Row;
+  });
 }
 
 /** Parses `--warehouse DIR|http(s)://URL`. */
@@ -205,7 +217,9 @@ class ClickHouseWarehouse implements Warehouse {
       const result = await this.client.query({
         query: sql,
         query_params: params,
-        format: 'JSONEachRow',
+        // Column names once, then value arrays: chDB hands over a result at about 10 MB/s, and
+        // JSONEachRow's names on every row were more than half its bytes.
+        format: 'JSONCompactEachRowWithNames',
         // Decimals and 64-bit integers come back as strings, so they stay exact in JavaScript.
         clickhouse_settings: await this.scoped({
           output_format_json_quote_decimals: 1,
@@ -213,7 +227,7 @@ class ClickHouseWarehouse implements Warehouse {
           ...settings,
         }),
       });
-      return result.json<Row>();
+      return rowObjects<Row>(await result.json<unknown[]>());
     });
   }
 

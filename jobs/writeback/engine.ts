@@ -75,6 +75,9 @@ export interface TargetReport {
   examples: string[];
 }
 
+/** The columns of a writeback_state line, in its order. */
+const STATE_COLUMNS = ['target', 'natural_key', 'content_hash', 'written_at'] as const;
+
 /** Hashes recorded per insert into writeback_state. */
 const STATE_ROWS_PER_INSERT = 20_000;
 
@@ -192,9 +195,14 @@ export async function runTarget(
   }
   // Hashes are recorded some batches at a time (each insert costs the engine a part), and what was
   // written before a failure still is: rows written but not recorded are only written again.
-  const pending: object[] = [];
+  const pending: string[] = [];
   const record = async () => {
-    if (pending.length > 0) await warehouse.insert(WRITEBACK_STATE, pending.splice(0));
+    if (pending.length > 0)
+      await warehouse.insertLines(WRITEBACK_STATE, {
+        format: 'JSONCompactEachRow',
+        columns: STATE_COLUMNS,
+        lines: pending.splice(0),
+      });
   };
   try {
     for (let start = 0; start < rows.length; start += options.batchSize) {
@@ -206,12 +214,7 @@ export async function runTarget(
       if (!target.hashed) continue;
       const now = Date.now();
       for (const row of batch)
-        pending.push({
-          target: target.name,
-          natural_key: row.natural_key,
-          content_hash: row.content_hash,
-          written_at: now,
-        });
+        pending.push(JSON.stringify([target.name, row.natural_key, row.content_hash, now]));
       if (pending.length >= STATE_ROWS_PER_INSERT) await record();
     }
   } catch (error) {
