@@ -213,23 +213,34 @@ const summary: Panel = {
     const activeUsers = segmented(filters)
       ? `(WITH ${SEGMENT} AS segment SELECT toUInt32(bitmapCardinality(bitmapAnd(groupBitmapOrState(users), segment)))`
       : '(SELECT groupBitmapOr(users)';
-    const rows: Row[] = [];
-    for (const { period, first, last } of periods) {
-      const [row] = await warehouse.query<Row>(
-        `WITH (SELECT (sum(active_users), sum(new_users), sum(events)) FROM agg_daily_segments
-               WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}
-                 AND ${IN_SEGMENT_CELL}) AS totals
-         SELECT {period:String} AS period, {first:String} AS first_day, {last:String} AS last_day,
-           totals.1 / {length:UInt32} AS avg_dau,
-           ${activeUsers} FROM agg_daily_active_users
-              WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}) AS active_users,
-           totals.2 AS new_users,
-           if(active_users = 0, NULL, totals.3 / active_users) AS events_per_active_user`,
-        { ...baseParams(filters), period, first, last, length },
-      );
-      if (row) rows.push(row);
-    }
-    return rows;
+    // Both periods in one statement: the engine computes an identical scalar subquery (the segment)
+    // once per statement, not once per period.
+    const select = (
+      index: number,
+    ) => `SELECT {period${index}:String} AS period, {first${index}:String} AS first_day,
+         {last${index}:String} AS last_day, totals.1 / {length:UInt32} AS avg_dau,
+         ${activeUsers} FROM agg_daily_active_users
+            WHERE pack = {pack:String} AND day BETWEEN {first${index}:Date} AND {last${index}:Date}) AS active_users,
+         totals.2 AS new_users,
+         if(active_users = 0, NULL, totals.3 / active_users) AS events_per_active_user
+       FROM (SELECT (sum(active_users), sum(new_users), sum(events)) AS totals FROM agg_daily_segments
+             WHERE pack = {pack:String} AND day BETWEEN {first${index}:Date} AND {last${index}:Date}
+               AND ${IN_SEGMENT_CELL})`;
+    return warehouse.query<Row>(
+      `SELECT * FROM (${periods.map((_, index) => select(index)).join(' UNION ALL ')})
+       ORDER BY period = 'previous'`,
+      {
+        ...baseParams(filters),
+        length,
+        ...Object.fromEntries(
+          periods.flatMap(({ period, first, last }, index) => [
+            [`period${index}`, period],
+            [`first${index}`, first],
+            [`last${index}`, last],
+          ]),
+        ),
+      },
+    );
   },
   chart(rows) {
     const metrics = [
