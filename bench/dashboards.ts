@@ -3,11 +3,14 @@
 // varied filters so the cache rarely answers) next to the same panel's SQL run directly on the
 // warehouse in the same run, interleaved request by request; then one daily report's render time.
 // Baseline: the direct query. Targets: p95 < 300 ms per panel, the server adding < 20 ms at p95,
-// a daily report in < 5 s. `--panels a,b` measures only those panels.
-import { mkdtemp, rm } from 'node:fs/promises';
+// a daily report in < 5 s. `--panels a,b` measures only those panels. `--dir PATH` keeps the
+// generated warehouse there and reuses it on the next run with the same `--facts` (generating and
+// recomputing 10M facts takes minutes); `--recompute` rebuilds its marts from the kept facts.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import {
   PANELS,
   shiftDay,
@@ -20,7 +23,13 @@ import { existingTables, recomputeMarts } from '../transforms/index.ts';
 import { bookkeepingTable, migrate, openWarehouse } from '../warehouse/index.ts';
 
 const { values } = parseArgs({
-  options: { facts: { type: 'string' }, requests: { type: 'string' }, panels: { type: 'string' } },
+  options: {
+    facts: { type: 'string' },
+    requests: { type: 'string' },
+    panels: { type: 'string' },
+    dir: { type: 'string' },
+    recompute: { type: 'boolean' },
+  },
 });
 /** `--panels a,b`: only these panels (default: all). */
 const ONLY = values.panels?.split(',');
@@ -45,28 +54,51 @@ const percentile = (values: number[], share: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? NaN;
 };
 
-const root = await mkdtemp(join(tmpdir(), 'tributary-bench-dashboards-'));
+const root = values.dir ?? (await mkdtemp(join(tmpdir(), 'tributary-bench-dashboards-')));
+await mkdir(root, { recursive: true });
+/** Written once the kept warehouse is complete: its scale, so a run at another scale refuses it. */
+const marker = join(root, 'generated.json');
+const kept = values.dir
+  ? await readFile(marker, 'utf8').then(
+      (text) => z.object({ facts: z.number() }).parse(JSON.parse(text)).facts,
+      () => undefined,
+    )
+  : undefined;
+if (kept !== undefined && kept !== FACTS)
+  throw new Error(`${root} holds ${kept} facts, not ${FACTS}: pass --facts ${kept} or another --dir`);
+// A warehouse without the marker was left half-built: start it again.
+if (kept === undefined) await rm(join(root, 'warehouse'), { recursive: true, force: true });
 const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') });
 try {
   await migrate(warehouse);
-  console.error(`generating ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users…`);
-  await generateMartsData(warehouse, PACK);
-  const existing = await existingTables(warehouse);
-  await recomputeMarts(warehouse, PACK, mapping, existing, {
-    activityDays: 'all',
-    ratingDays: 'all',
-    exposuresChanged: true,
-  });
-  // A transform checkpoint, as a run leaves one: the cache's version.
-  await warehouse.insert(bookkeepingTable('checkpoints'), [
-    {
-      pipeline: `transform:${PACK}`,
-      stream: 'state',
-      state: '{}',
-      updated_at: '2026-01-01 00:00:00',
-      revision: 1,
-    },
-  ]);
+  if (kept === undefined) {
+    console.error(
+      `generating ${FACTS.toLocaleString('en-US')} facts, ${USERS.toLocaleString('en-US')} users…`,
+    );
+    await generateMartsData(warehouse, PACK);
+  }
+  if (kept === undefined || values.recompute) {
+    console.error('recomputing the marts…');
+    const existing = await existingTables(warehouse);
+    await recomputeMarts(warehouse, PACK, mapping, existing, {
+      activityDays: 'all',
+      ratingDays: 'all',
+      exposuresChanged: true,
+    });
+  }
+  if (kept === undefined) {
+    // A transform checkpoint, as a run leaves one: the cache's version.
+    await warehouse.insert(bookkeepingTable('checkpoints'), [
+      {
+        pipeline: `transform:${PACK}`,
+        stream: 'state',
+        state: '{}',
+        updated_at: '2026-01-01 00:00:00',
+        revision: 1,
+      },
+    ]);
+    if (values.dir) await writeFile(marker, JSON.stringify({ facts: FACTS }));
+  }
   const contents = (
     await warehouse.query<{ id: string }>(
       `SELECT content_id AS id FROM mart_content_performance WHERE pack = {pack:String}
@@ -145,12 +177,14 @@ try {
     });
   const directMs = performance.now() - direct;
   const startedAt = performance.now();
-  await runReport({ warehouse, pack: PACK, period: 'daily', asOf: last, outDir: join(root, 'reports') });
+  const reports = await mkdtemp(join(tmpdir(), 'tributary-bench-reports-'));
+  await runReport({ warehouse, pack: PACK, period: 'daily', asOf: last, outDir: reports });
   const reportMs = performance.now() - startedAt;
+  await rm(reports, { recursive: true, force: true });
   console.log(
     `  daily report (HTML + CSVs) ${(reportMs / 1000).toFixed(2)} s (target < 5 s); its four main panel queries alone ${(directMs / 1000).toFixed(2)} s (${(reportMs / directMs).toFixed(1)}×)`,
   );
 } finally {
   await warehouse.close();
-  await rm(root, { recursive: true, force: true });
+  if (!values.dir) await rm(root, { recursive: true, force: true });
 }

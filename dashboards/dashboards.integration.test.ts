@@ -428,6 +428,30 @@ describe('dashboards API', () => {
     }
   });
 
+  it("new users per day are dim_users' signups, whole and narrowed to a country (the panel reads agg_daily_segments)", async () => {
+    const [range] = await data.warehouse.query<{ from: string; to: string; country: string }>(
+      `SELECT toString(min(toDate(signup_at))) AS from, toString(max(toDate(signup_at))) AS to,
+         (SELECT country FROM dim_users WHERE pack = 'learning' AND country != ''
+          GROUP BY country ORDER BY count() DESC, country LIMIT 1) AS country
+       FROM dim_users WHERE pack = 'learning'`,
+    );
+    for (const country of ['', range?.country ?? '']) {
+      const expected = await data.warehouse.query<{ day: string; users: string }>(
+        `SELECT toString(toDate(signup_at)) AS day, count() AS users FROM dim_users
+         WHERE pack = 'learning' AND ({country:String} = '' OR country = {country:String})
+         GROUP BY day ORDER BY day`,
+        { country },
+      );
+      const query = new URLSearchParams({ from: range?.from ?? '', to: range?.to ?? '', country });
+      const json = (await (await api(`/api/panels/overview.new_users?${query.toString()}`)).json()) as {
+        rows: { day: string; new_users: number }[];
+      };
+      expect(json.rows.filter((row) => row.new_users > 0)).toEqual(
+        expected.map((row) => ({ day: row.day, new_users: Number(row.users) })),
+      );
+    }
+  });
+
   it("the experiments narrowed to a country: each variant's n is that country's users whose window is over", async () => {
     const [country] = await data.warehouse.query<{ country: string }>(
       `SELECT u.country AS country FROM fact_exposures AS e JOIN dim_users AS u ON u.user_id = e.user_id AND u.pack = e.pack

@@ -121,7 +121,8 @@ const num = (value: unknown): number | null => (value === null || value === unde
 
 /**
  * The segment as a bitmap of user keys (country, platform and signup month); the panels that can
- * narrow by it intersect their daily active-user bitmaps with it.
+ * narrow by it intersect their daily active-user bitmaps with it, or test their facts' keys with
+ * `bitmapContains` (on millions of facts a fraction of the cost of `user_key IN (SELECT …)`).
  */
 const SEGMENT = `(SELECT groupBitmapState(user_key) FROM dim_users WHERE ${IN_USER_SEGMENT})`;
 
@@ -213,23 +214,34 @@ const summary: Panel = {
     const activeUsers = segmented(filters)
       ? `(WITH ${SEGMENT} AS segment SELECT toUInt32(bitmapCardinality(bitmapAnd(groupBitmapOrState(users), segment)))`
       : '(SELECT groupBitmapOr(users)';
-    const rows: Row[] = [];
-    for (const { period, first, last } of periods) {
-      const [row] = await warehouse.query<Row>(
-        `WITH (SELECT (sum(active_users), sum(new_users), sum(events)) FROM agg_daily_segments
-               WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}
-                 AND ${IN_SEGMENT_CELL}) AS totals
-         SELECT {period:String} AS period, {first:String} AS first_day, {last:String} AS last_day,
-           totals.1 / {length:UInt32} AS avg_dau,
-           ${activeUsers} FROM agg_daily_active_users
-              WHERE pack = {pack:String} AND day BETWEEN {first:Date} AND {last:Date}) AS active_users,
-           totals.2 AS new_users,
-           if(active_users = 0, NULL, totals.3 / active_users) AS events_per_active_user`,
-        { ...baseParams(filters), period, first, last, length },
-      );
-      if (row) rows.push(row);
-    }
-    return rows;
+    // Both periods in one statement: the engine computes an identical scalar subquery (the segment)
+    // once per statement, not once per period.
+    const select = (
+      index: number,
+    ) => `SELECT {period${index}:String} AS period, {first${index}:String} AS first_day,
+         {last${index}:String} AS last_day, totals.1 / {length:UInt32} AS avg_dau,
+         ${activeUsers} FROM agg_daily_active_users
+            WHERE pack = {pack:String} AND day BETWEEN {first${index}:Date} AND {last${index}:Date}) AS active_users,
+         totals.2 AS new_users,
+         if(active_users = 0, NULL, totals.3 / active_users) AS events_per_active_user
+       FROM (SELECT (sum(active_users), sum(new_users), sum(events)) AS totals FROM agg_daily_segments
+             WHERE pack = {pack:String} AND day BETWEEN {first${index}:Date} AND {last${index}:Date}
+               AND ${IN_SEGMENT_CELL})`;
+    return warehouse.query<Row>(
+      `SELECT * FROM (${periods.map((_, index) => select(index)).join(' UNION ALL ')})
+       ORDER BY period = 'previous'`,
+      {
+        ...baseParams(filters),
+        length,
+        ...Object.fromEntries(
+          periods.flatMap(({ period, first, last }, index) => [
+            [`period${index}`, period],
+            [`first${index}`, first],
+            [`last${index}`, last],
+          ]),
+        ),
+      },
+    );
   },
   chart(rows) {
     const metrics = [
@@ -269,12 +281,16 @@ const newUsers: Panel = {
     { name: 'new_users', label: 'new users', unit: 'users' },
   ],
   async query(warehouse, filters) {
+    // agg_daily_segments counts dim_users' signups per day and segment cell (a few dozen rows a
+    // day), so the range's cells are read instead of every user.
     return warehouse.query<Row>(
-      `SELECT toString(d) AS day, countIf(u.user_id != '') AS new_users
+      `SELECT toString(d) AS day, s.new_users AS new_users
        FROM (SELECT toDate({from:Date}) + number AS d FROM numbers(dateDiff('day', toDate({from:Date}), toDate({to:Date})) + 1)) AS days
-       LEFT JOIN (SELECT user_id, toDate(signup_at) AS signup_day FROM dim_users WHERE ${IN_USER_SEGMENT}) AS u
-         ON u.signup_day = days.d
-       GROUP BY d ORDER BY d`,
+       LEFT JOIN (SELECT day, sum(new_users) AS new_users FROM agg_daily_segments
+                  WHERE pack = {pack:String} AND day BETWEEN {from:Date} AND {to:Date} AND ${IN_SEGMENT_CELL}
+                  GROUP BY day) AS s
+         ON s.day = days.d
+       ORDER BY d`,
       baseParams(filters),
     );
   },
@@ -418,17 +434,46 @@ const retentionCurve: Panel = {
 };
 
 /**
- * mart_content_performance's rows for a segment, computed on request from the facts of the
- * segment's users with the mart's own rule (so an empty segment gives the mart's rows): days
- * {from}…{to}, one item when `{item}` is not empty. `{views}` and `{start}` are the pack's, from
- * dim_content_events (contentEvents).
+ * mart_content_performance's rows of one item `{item}` for a segment, computed on request from the
+ * facts of the segment's users with the mart's own rule (so an empty segment gives the mart's
+ * rows): days {from}…{to}. `{views}` and `{start}` are the pack's, from dim_content_events
+ * (contentEvents).
  */
 const SEGMENT_CONTENT_DAYS = `(${contentDaysSelect(
-  `day BETWEEN {from:Date} AND {to:Date} AND ({item:String} = '' OR content_id = {item:String})
-     AND user_key IN (SELECT user_key FROM dim_users WHERE ${IN_USER_SEGMENT})`,
-  `day BETWEEN {from:Date} AND {to:Date} AND ({item:String} = '' OR content_id = {item:String})
+  `day BETWEEN {from:Date} AND {to:Date} AND content_id = {item:String}
+     AND bitmapContains(${SEGMENT}, user_key)`,
+  `day BETWEEN {from:Date} AND {to:Date} AND content_id = {item:String}
      AND user_id IN (SELECT user_id FROM dim_users WHERE ${IN_USER_SEGMENT})`,
 )})`;
+
+/**
+ * The leaderboard's per-item sums for a segment, {from}…{to}, from the segment's facts with the
+ * mart's rules (SEGMENT_CONTENT_DAYS's rows added up over the days): one group per user, day and
+ * item, whose flags say what the user did with the item that day, then one per item. The mart's
+ * rule instead keeps a sorted array and four exact distinct counts per day and item, and a range's
+ * days and items are millions of those (10M facts: 15 s for one leaderboard).
+ */
+const SEGMENT_CONTENT_ITEMS = `
+  SELECT content_id, content_type, count() AS days, sum(viewed) AS viewed, sum(started) AS started,
+    sum(completed) AS completed, sum(scored) AS scored, sum(passed) AS passed,
+    countIf(events = 1) AS bounced, 0 AS rating_total, toUInt64(0) AS rated
+  FROM (
+    SELECT content_id, content_type, count() AS events, countIf(event_type IN {views:Array(String)}) AS viewed,
+      max(event_type = {start:String} OR is_completion = 1) AS started, max(is_completion = 1) AS completed,
+      max(score IS NOT NULL) AS scored,
+      max(score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed
+    FROM fact_activity
+    WHERE pack = {pack:String} AND content_id != '' AND day BETWEEN {from:Date} AND {to:Date}
+      AND bitmapContains(${SEGMENT}, user_key)
+    GROUP BY day, content_id, content_type, user_key)
+  GROUP BY content_id, content_type
+  UNION ALL
+  SELECT content_id, content_type, 0, 0, 0, 0, 0, 0, 0, rating_total / rated * rated, rated
+  FROM (
+    SELECT day, content_id, content_type, sum(rating) AS rating_total, count() AS rated FROM fact_ratings
+    WHERE pack = {pack:String} AND day BETWEEN {from:Date} AND {to:Date}
+      AND user_id IN (SELECT user_id FROM dim_users WHERE ${IN_USER_SEGMENT})
+    GROUP BY day, content_id, content_type)`;
 
 /** The pack's view and start event types, as the transforms recorded them, bound as `{views}`, `{start}`. */
 async function contentEvents(
@@ -447,20 +492,44 @@ async function contentEvents(
 }
 
 /**
- * Where a content panel reads its daily rows: the mart (and its weekly pre-aggregate), or with a
- * segment filter the segment's rows computed on request (no pre-aggregate has segments); with the
- * parameters they need.
+ * Where the item trend reads its daily rows: the mart, or with a segment filter the segment's rows
+ * computed on request (no pre-aggregate has segments); with the parameters they need.
  */
 async function contentDays(
   warehouse: Warehouse,
   filters: ResolvedFilters,
-  item: string,
-): Promise<{ source: string; weekly: boolean; params: Record<string, unknown> }> {
-  if (!segmented(filters)) return { source: 'mart_content_performance', weekly: true, params: {} };
+): Promise<{ source: string; params: Record<string, unknown> }> {
+  if (!segmented(filters)) return { source: 'mart_content_performance', params: {} };
   return {
     source: SEGMENT_CONTENT_DAYS,
-    weekly: false,
-    params: { item, ...(await contentEvents(warehouse, filters.pack)) },
+    params: { item: filters.content, ...(await contentEvents(warehouse, filters.pack)) },
+  };
+}
+
+/**
+ * The leaderboard's rows to add up per item: full weeks from the weekly pre-aggregate and the days
+ * of partial weeks at either end from the daily mart, or with a segment filter one row per item
+ * from the segment's facts (SEGMENT_CONTENT_ITEMS); with the parameters they need.
+ */
+async function leaderboardRows(
+  warehouse: Warehouse,
+  filters: ResolvedFilters,
+): Promise<{ source: string; params: Record<string, unknown> }> {
+  if (segmented(filters))
+    return { source: SEGMENT_CONTENT_ITEMS, params: await contentEvents(warehouse, filters.pack) };
+  return {
+    source: `SELECT content_id, content_type, user_days AS days, views AS viewed, starters AS started,
+        completers AS completed, scorers AS scored, passers AS passed, bounces AS bounced,
+        rating_sum AS rating_total, rating_count AS rated
+      FROM agg_content_weekly
+      WHERE pack = {pack:String} AND week BETWEEN {weeksFrom:Date} AND {weeksTo:Date}
+      UNION ALL
+      SELECT content_id, content_type, unique_users, views, starters, completers, scorers, passers,
+        toUInt64(round(ifNull(bounce_rate, 0) * unique_users)), ifNull(rating_avg, 0) * rating_count, rating_count
+      FROM mart_content_performance
+      WHERE pack = {pack:String}
+        AND (day BETWEEN {from:Date} AND {headTo:Date} OR day BETWEEN {tailFrom:Date} AND {to:Date})`,
+    params: splitWeeks(filters.from, filters.to),
   };
 }
 
@@ -484,18 +553,8 @@ const contentLeaderboard: Panel = {
     { name: 'rating_count', label: 'ratings', unit: 'count' },
   ],
   async query(warehouse, filters) {
-    // Full weeks from the weekly pre-aggregate, the days of partial weeks at either end from the
-    // daily mart; titles joined to the 25 rows shown only. A segment's rows are all daily: no
-    // weeks, one run of days.
-    const days = await contentDays(warehouse, filters, '');
-    const { weeksFrom, weeksTo, headTo, tailFrom } = days.weekly
-      ? splitWeeks(filters.from, filters.to)
-      : {
-          weeksFrom: shiftDay(filters.to, 1),
-          weeksTo: filters.to,
-          headTo: filters.to,
-          tailFrom: shiftDay(filters.to, 1),
-        };
+    // Titles joined to the 25 rows shown only.
+    const source = await leaderboardRows(warehouse, filters);
     return warehouse.query<Row>(
       `SELECT ranked.content_id AS content_id, d.title AS title, ranked.content_type AS content_type,
          user_days, views, completion_rate, pass_rate, bounce_rate, rating_avg, rating_count
@@ -506,25 +565,14 @@ const contentLeaderboard: Panel = {
            if(user_days = 0, NULL, sum(bounced) / user_days) AS bounce_rate,
            if(sum(rated) = 0, NULL, sum(rating_total) / sum(rated)) AS rating_avg,
            sum(rated) AS rating_count
-         FROM (
-           SELECT content_id, content_type, user_days AS days, views AS viewed, starters AS started,
-             completers AS completed, scorers AS scored, passers AS passed, bounces AS bounced,
-             rating_sum AS rating_total, rating_count AS rated
-           FROM agg_content_weekly
-           WHERE pack = {pack:String} AND week BETWEEN {weeksFrom:Date} AND {weeksTo:Date}
-           UNION ALL
-           SELECT content_id, content_type, unique_users, views, starters, completers, scorers, passers,
-             toUInt64(round(ifNull(bounce_rate, 0) * unique_users)), ifNull(rating_avg, 0) * rating_count, rating_count
-           FROM ${days.source}
-           WHERE pack = {pack:String}
-             AND (day BETWEEN {from:Date} AND {headTo:Date} OR day BETWEEN {tailFrom:Date} AND {to:Date}))
+         FROM (${source.source})
          GROUP BY content_id, content_type
          ORDER BY user_days DESC, content_id LIMIT 25) AS ranked
        LEFT JOIN (SELECT content_id, content_type, any(title) AS title FROM dim_content
                   WHERE pack = {pack:String} GROUP BY content_id, content_type) AS d
          ON d.content_id = ranked.content_id AND d.content_type = ranked.content_type
        ORDER BY user_days DESC, content_id`,
-      { ...baseParams(filters), ...days.params, weeksFrom, weeksTo, headTo, tailFrom },
+      { ...baseParams(filters), ...source.params },
     );
   },
   chart(rows) {
@@ -558,7 +606,7 @@ const contentTrend: Panel = {
   ],
   async query(warehouse, filters) {
     if (filters.content === '') return [];
-    const days = await contentDays(warehouse, filters, filters.content);
+    const days = await contentDays(warehouse, filters);
     return warehouse.query<Row>(
       `SELECT toString(c.day) AS day, sum(c.unique_users) AS unique_users,
          if(sum(c.starters) = 0, NULL, sum(c.completers) / sum(c.starters)) AS completion_rate,
