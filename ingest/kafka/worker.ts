@@ -20,6 +20,7 @@ import { protectDocumentText } from '../documents/protect-document.ts';
 import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
 import { AsyncQueue } from '../landing/async-queue.ts';
 import { BATCH_DEFAULTS, followStream, type FollowResult } from '../landing/follow-stream.ts';
+import { boundHeapGrowth, HEAP_GROWING_PERCENT } from '../landing/heap-growth.ts';
 import { Lander } from '../landing/lander.ts';
 import type {
   ChangeStream,
@@ -64,6 +65,12 @@ export interface KafkaWorkerOptions {
   batchRows?: number;
   batchBytes?: number;
   batchDelayMs?: number;
+  /**
+   * How far the process's old generation may grow past its live size between full collections,
+   * in percent (heap-growth.ts; default HEAP_GROWING_PERCENT, 0 leaves V8 its own heuristic). It
+   * applies to the whole process the worker runs in.
+   */
+  heapGrowingPercent?: number;
   signal?: AbortSignal;
   events?: WorkerEvents;
 }
@@ -95,7 +102,16 @@ const OFFSET_CODEC: StreamCodec<number, PartitionState> = {
   text: String,
 };
 
+/**
+ * What one fetch may bring: 512 KiB per partition, 2 MiB in all. Each message's bytes are views into
+ * its fetch's response, which stays in memory until the last of them is landed, and larger fetches
+ * cost more memory than they save in round trips (8 MiB and 2 MiB: 55 MB more peak RSS over 100k
+ * messages at the same CPU; bench/README.md).
+ */
+const FETCH_BYTES = { total: 2 * 1024 * 1024, perPartition: 512 * 1024 } as const;
+
 export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<WorkerResult> {
+  boundHeapGrowth(options.heapGrowingPercent ?? HEAP_GROWING_PERCENT);
   const kafka = new Kafka({
     clientId: `tributary-${options.group}`,
     brokers: options.brokers,
@@ -107,8 +123,8 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     groupId: options.group,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
-    maxBytes: 8 * 1024 * 1024,
-    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytes: FETCH_BYTES.total,
+    maxBytesPerPartition: FETCH_BYTES.perPartition,
     maxWaitTimeInMs: 200,
   });
   const admin = kafka.admin();
