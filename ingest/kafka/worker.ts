@@ -20,7 +20,6 @@ import { protectDocumentText } from '../documents/protect-document.ts';
 import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
 import { AsyncQueue } from '../landing/async-queue.ts';
 import { BATCH_DEFAULTS, followStream, type FollowResult } from '../landing/follow-stream.ts';
-import { boundHeapGrowth, HEAP_GROWING_PERCENT } from '../landing/heap-growth.ts';
 import { Lander } from '../landing/lander.ts';
 import type {
   ChangeStream,
@@ -67,8 +66,7 @@ export interface KafkaWorkerOptions {
   batchDelayMs?: number;
   /**
    * How far the process's old generation may grow past its live size between full collections,
-   * in percent (heap-growth.ts; default HEAP_GROWING_PERCENT, 0 leaves V8 its own heuristic). It
-   * applies to the whole process the worker runs in.
+   * in percent (the landing runner's option: heap-growth.ts). It applies to the whole process.
    */
   heapGrowingPercent?: number;
   signal?: AbortSignal;
@@ -111,7 +109,6 @@ const OFFSET_CODEC: StreamCodec<number, PartitionState> = {
 const FETCH_BYTES = { total: 2 * 1024 * 1024, perPartition: 512 * 1024 } as const;
 
 export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<WorkerResult> {
-  boundHeapGrowth(options.heapGrowingPercent ?? HEAP_GROWING_PERCENT);
   const kafka = new Kafka({
     clientId: `tributary-${options.group}`,
     brokers: options.brokers,
@@ -419,6 +416,7 @@ class PartitionFollower {
       batchRows: options.batchRows,
       batchBytes,
       batchDelayMs: options.batchDelayMs,
+      heapGrowingPercent: options.heapGrowingPercent,
       signal: this.stop.signal,
       abandon: this.abandon.signal,
       observer: options.events,
