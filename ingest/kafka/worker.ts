@@ -66,7 +66,7 @@ export interface KafkaWorkerOptions {
   batchDelayMs?: number;
   /**
    * How far the process's old generation may grow past its live size between full collections,
-   * in percent (the landing runner's option: heap-growth.ts). It applies to the whole process.
+   * in percent (the Lander's option: heap-growth.ts). It applies to the whole process.
    */
   heapGrowingPercent?: number;
   signal?: AbortSignal;
@@ -412,11 +412,16 @@ class PartitionFollower {
     const stream = new PartitionStream(topic, partition, committed, this.queue, decoder, consumer);
     const signals = [this.abandon.signal, ...(options.signal ? [options.signal] : [])];
     this.done = followStream(stream, {
-      lander: new Lander({ pipeline, sink, signal: AbortSignal.any(signals), observer: options.events }),
+      lander: new Lander({
+        pipeline,
+        sink,
+        signal: AbortSignal.any(signals),
+        observer: options.events,
+        heapGrowingPercent: options.heapGrowingPercent,
+      }),
       batchRows: options.batchRows,
       batchBytes,
       batchDelayMs: options.batchDelayMs,
-      heapGrowingPercent: options.heapGrowingPercent,
       signal: this.stop.signal,
       abandon: this.abandon.signal,
       observer: options.events,

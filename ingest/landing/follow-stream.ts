@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { TributaryError } from '../../errors/index.ts';
 import { CheckpointError } from '../../warehouse/index.ts';
 import { CaptureError } from '../errors.ts';
-import { boundHeapGrowth, HEAP_GROWING_PERCENT } from './heap-growth.ts';
 import type { Lander } from './lander.ts';
 import type {
   ChangeStream,
@@ -35,12 +34,6 @@ export interface FollowOptions {
   batchRows?: number;
   batchBytes?: number;
   batchDelayMs?: number;
-  /**
-   * How far the process's old generation may grow past its live size between full collections, in
-   * percent (heap-growth.ts; default HEAP_GROWING_PERCENT, 0 gives V8 its own heuristic back). It
-   * applies to the whole process, from the moment a stream is followed.
-   */
-  heapGrowingPercent?: number;
   /** Stops taking units; what was read lands and is acknowledged before `followStream` returns. */
   signal?: AbortSignal;
   /**
@@ -78,7 +71,6 @@ export function followStream<P, S, U extends ReadUnit<P, S>>(
   stream: ChangeStream<P, S, U>,
   options: FollowOptions,
 ): Promise<FollowResult> {
-  boundHeapGrowth(options.heapGrowingPercent ?? HEAP_GROWING_PERCENT);
   return new StreamFollower(stream, options).run();
 }
 
