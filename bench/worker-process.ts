@@ -29,9 +29,13 @@ const result = await runKafkaWorker({
   warehouse,
   pii: createPiiPolicy({ dropFields: [], hashFields: [], hashPii: false, hashKey: 'bench-key-0123456789' }),
   untilIdleSeconds: idleSeconds ? Number(idleSeconds) : undefined,
-  // bench:batch-limits tries other batch limits than the defaults.
+  // bench:batch-limits tries other batch limits than the defaults; BENCH_HEAP_GROWING_PERCENT compares
+  // heap growth caps (ingest/landing/heap-growth.ts).
   batchRows: process.env.BENCH_BATCH_ROWS ? Number(process.env.BENCH_BATCH_ROWS) : undefined,
   batchBytes: process.env.BENCH_BATCH_BYTES ? Number(process.env.BENCH_BATCH_BYTES) : undefined,
+  heapGrowingPercent: process.env.BENCH_HEAP_GROWING_PERCENT
+    ? Number(process.env.BENCH_HEAP_GROWING_PERCENT)
+    : undefined,
   signal: stop.signal,
   events: {
     landed: ({ newestSourceMs }) => {

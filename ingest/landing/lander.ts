@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError } from '../../errors/index.ts';
 import { CaptureError } from '../errors.ts';
+import { boundHeapGrowth, HEAP_GROWING_PERCENT } from './heap-growth.ts';
 import type { LandingSink } from './sink.ts';
 import type { LandingObserver, Rejection, SourceChange } from './types.ts';
 
@@ -20,6 +21,12 @@ export interface LanderOptions {
   /** Shorter waits for tests; production uses the defaults above. */
   retryFirstMs?: number;
   retryMaxMs?: number;
+  /**
+   * How far the process's old generation may grow past its live size between full collections, in
+   * percent (heap-growth.ts; default HEAP_GROWING_PERCENT, 0 gives V8 its own heuristic back). It
+   * applies to the whole process, from the first Lander on: snapshots and streams alike.
+   */
+  heapGrowingPercent?: number;
 }
 
 export interface LandOutcome {
@@ -29,7 +36,9 @@ export interface LandOutcome {
 }
 
 export class Lander {
-  constructor(private readonly options: LanderOptions) {}
+  constructor(private readonly options: LanderOptions) {
+    boundHeapGrowth(options.heapGrowingPercent ?? HEAP_GROWING_PERCENT);
+  }
 
   get pipeline(): string {
     return this.options.pipeline;
