@@ -4,6 +4,7 @@
 // grow up to 4× its live size first, which made the garbage, not the batches, the Kafka worker's
 // largest use of memory (bench/README.md, "The worker's memory").
 import { setFlagsFromString } from 'node:v8';
+import { CaptureError } from '../errors.ts';
 
 /** Grow to at most twice the live heap: 100% more (the figures are in bench/README.md). */
 export const HEAP_GROWING_PERCENT = 100;
@@ -14,6 +15,6 @@ export const HEAP_GROWING_PERCENT = 100;
  */
 export function boundHeapGrowth(percent: number = HEAP_GROWING_PERCENT): void {
   if (!Number.isInteger(percent) || percent < 0)
-    throw new RangeError(`the heap growth must be a whole percentage (0 or more), not ${percent}`);
+    throw new CaptureError(`the heap growth must be a whole percentage (0 or more), not ${percent}`);
   setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
