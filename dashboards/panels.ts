@@ -11,6 +11,7 @@ import {
   type Warehouse,
 } from '../warehouse/index.ts';
 import {
+  CONTENT_RULES,
   contentDaysSelect,
   IN_SEGMENT_CELL,
   IN_USER_SEGMENT,
@@ -458,10 +459,10 @@ const SEGMENT_CONTENT_ITEMS = `
     sum(completed) AS completed, sum(scored) AS scored, sum(passed) AS passed,
     countIf(events = 1) AS bounced, 0 AS rating_total, toUInt64(0) AS rated
   FROM (
-    SELECT content_id, content_type, count() AS events, countIf(event_type IN {views:Array(String)}) AS viewed,
-      max(event_type = {start:String} OR is_completion = 1) AS started, max(is_completion = 1) AS completed,
+    SELECT content_id, content_type, count() AS events, countIf(${CONTENT_RULES.viewed}) AS viewed,
+      max(${CONTENT_RULES.started}) AS started, max(is_completion = 1) AS completed,
       max(score IS NOT NULL) AS scored,
-      max(score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed
+      max(${CONTENT_RULES.passed}) AS passed
     FROM fact_activity
     WHERE pack = {pack:String} AND content_id != '' AND day BETWEEN {from:Date} AND {to:Date}
       AND bitmapContains(${SEGMENT}, user_key)

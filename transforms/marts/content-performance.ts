@@ -18,6 +18,17 @@ import { replaceDays, type DaySelection } from './partitions.ts';
  * conditions on fact_activity and fact_ratings, with `{pack}`, `{views}` and `{start}` bound. The
  * mart takes whole days; a dashboard takes a segment's users, so its rates follow the same rule.
  */
+/**
+ * The mart's rules for one fact on one item, as conditions over fact_activity's columns (with the
+ * pack's `{views}` and `{start}` bound): the dashboards' segment rows apply the very same ones.
+ */
+export const CONTENT_RULES = {
+  viewed: 'event_type IN {views:Array(String)}',
+  started: '(event_type = {start:String} OR is_completion = 1)',
+  /** A pass is a score of at least 70% of the maximum. */
+  passed: '(score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7)',
+} as const;
+
 export function contentDaysSelect(activity: string, ratings: string): string {
   // One group per (day, content): a day's events on one item come from a handful of users, so
   // the users are a sorted array, not a second level of groups (a group per user and item was
@@ -37,13 +48,13 @@ export function contentDaysSelect(activity: string, ratings: string): string {
      FROM (
        SELECT day, content_id, content_type,
            arraySort(groupArrayIf(user_key, is_event)) AS users,
-           countIf(is_event AND event_type IN {views:Array(String)}) AS views,
-           uniqExactIf(user_key, is_event AND (event_type = {start:String} OR is_completion = 1)) AS starters,
+           countIf(is_event AND ${CONTENT_RULES.viewed}) AS views,
+           uniqExactIf(user_key, is_event AND ${CONTENT_RULES.started}) AS starters,
            uniqExactIf(user_key, is_event AND is_completion = 1) AS completers,
            sum(is_completion) AS completions, sum(duration_s) AS seconds,
            sumIf(score, score IS NOT NULL) AS score_sum, countIf(score IS NOT NULL) AS scored,
            uniqExactIf(user_key, is_event AND score IS NOT NULL) AS scorers,
-           uniqExactIf(user_key, is_event AND score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passers,
+           uniqExactIf(user_key, is_event AND ${CONTENT_RULES.passed}) AS passers,
            countIf(NOT is_event) AS ratings, sumIf(rating, NOT is_event) AS rating_sum
        FROM (
          SELECT day, content_id, content_type, user_key, true AS is_event, event_type, is_completion,
