@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ConnectClient, postgresConnector, preparePostgresSource } from '../connectors/index.ts';
-import { createPiiPolicy, describeSourceTables, publishTableSchemas } from '../ingest/index.ts';
+import {
+  createPiiPolicy,
+  describeSourceTables,
+  idempotentProducer,
+  publishTableSchemas,
+} from '../ingest/index.ts';
 import {
   ensureStackArtifacts,
   startEmbeddedPostgres,
@@ -155,7 +160,7 @@ async function replayBacklog(topic: string, held: number): Promise<string> {
     });
   });
   await reader.disconnect();
-  const producer = client.producer();
+  const producer = idempotentProducer(client);
   await producer.connect();
   console.error(`growing ${topic} to ${format(BACKLOG)} messages…`);
   for (let total = held, next = 0; total < BACKLOG;) {
@@ -204,11 +209,9 @@ try {
   // Every capture exists before the workload is written, so all carry exactly the same changes.
   await run(nativeCaptureArgs(url, brokers, '--until-caught-up'));
   await run(directCaptureArgs(url, join(root, 'warehouse-direct')));
-  const producer = new Kafka({
-    clientId: 'bench',
-    brokers: [brokers],
-    logLevel: logLevel.NOTHING,
-  }).producer();
+  const producer = idempotentProducer(
+    new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }),
+  );
   await producer.connect();
   const pii = createPiiPolicy({
     dropFields: [],

@@ -26,6 +26,7 @@ export { mirrorTableName } from './source-table.ts';
 export { runKafkaWorker } from './kafka/worker.ts';
 export { DEAD_LETTER_TOPIC } from './kafka/topics.ts';
 export { KafkaSink } from './kafka/kafka-sink.ts';
+export { idempotentProducer } from './kafka/producer.ts';
 export { WarehouseSink } from './landing/warehouse-sink.ts';
 export { TeeSink } from './landing/tee-sink.ts';
 export type { LandingSink } from './landing/sink.ts';

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { idempotentProducer } from '../ingest/kafka/producer.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEBEZIUM_CONNECTORS,
@@ -37,7 +38,7 @@ function client(): Kafka {
 }
 
 async function produce(topic: string, values: Buffer[]): Promise<void> {
-  const producer = client().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = idempotentProducer(client(), { createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     await producer.send({ topic, messages: values.map((value) => ({ value })) });

@@ -16,6 +16,7 @@ import {
   CaptureError,
   createPiiPolicy,
   describeSourceTables,
+  idempotentProducer,
   publishTableSchemas,
   redactUrl,
 } from '../../ingest/index.ts';
@@ -122,7 +123,7 @@ async function apply(client: ConnectClient, flags: ApplyFlags): Promise<number> 
       brokers: flags.brokers.split(','),
       logLevel: logLevel.NOTHING,
     });
-    const producer = kafka.producer();
+    const producer = idempotentProducer(kafka);
     await producer.connect();
     await publishTableSchemas(producer, shapes).finally(() => producer.disconnect());
     console.log(`published the shapes of ${shapes.length} table(s) on tributary.schemas`);

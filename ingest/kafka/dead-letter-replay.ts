@@ -12,6 +12,7 @@ import {
   type Warehouse,
 } from '../../warehouse/index.ts';
 import { DEAD_LETTER_HEADERS, withoutDeadLetterHeaders } from './headers.ts';
+import { idempotentProducer } from './producer.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
 
 export interface ReplayResult {
@@ -33,7 +34,7 @@ export async function replayDeadLetters(
   if (fromTopics.length === 0) return { replayed: 0, skipped, missing: 0 };
   const kafka = new Kafka({ clientId: 'tributary-dlq-replay', brokers, logLevel: logLevel.NOTHING });
   const messages = await readDeadLetterMessages(kafka, new Set(fromTopics.map((letter) => letter.id)));
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = idempotentProducer(kafka);
   await producer.connect();
   try {
     for (const [id, message] of messages) {

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
+import { idempotentProducer } from './producer.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConnectClient,
@@ -67,11 +68,13 @@ afterAll(async () => {
 async function prepareDebezium(url: string, sourceName: string): Promise<ConnectorDefinition> {
   const connector = postgresConnector({ sourceUrl: url, sourceName, dropFields: DEFAULT_DROP_FIELDS });
   await preparePostgresSource({ sourceUrl: url, publication: connector.config['publication.name'] ?? '' });
-  const producer = new Kafka({
-    clientId: 'test',
-    brokers: [kafka.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-  }).producer();
+  const producer = idempotentProducer(
+    new Kafka({
+      clientId: 'test',
+      brokers: [kafka.bootstrapServers],
+      logLevel: logLevel.NOTHING,
+    }),
+  );
   await producer.connect();
   await publishTableSchemas(
     producer,

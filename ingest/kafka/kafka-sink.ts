@@ -17,6 +17,7 @@ import { deadLetterMessages } from './dead-letter-topic.ts';
 import { PII_APPLIED_HEADER } from './headers.ts';
 import { keyChangeHeaders } from './key-change-headers.ts';
 import { keyPartition } from './key-partition.ts';
+import { idempotentProducer } from './producer.ts';
 import { publishTableSchemas } from './schema-topic.ts';
 import { snapshotMarkers } from './snapshot-marker.ts';
 import { DEAD_LETTER_TOPIC, ensureTopic } from './topics.ts';
@@ -52,12 +53,7 @@ export class KafkaSink implements LandingSink {
       brokers: options.brokers,
       logLevel: logLevel.NOTHING,
     });
-    // Idempotent with one request in flight: a retried send neither duplicates nor reorders.
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-    });
+    this.producer = idempotentProducer(this.kafka, { allowAutoTopicCreation: true });
     this.admin = this.kafka.admin();
     this.piiHeader = Buffer.from(options.pii.mark);
   }

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { idempotentProducer } from './producer.ts';
 import type { Document, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentWorkload } from '../../test/document-workload.ts';
@@ -53,11 +54,13 @@ let warehouse: Warehouse;
 beforeAll(async () => {
   const root = await scratchDir('mongo-kafka');
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
-  producer = new Kafka({
-    clientId: 'test',
-    brokers: [kafka.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-  }).producer();
+  producer = idempotentProducer(
+    new Kafka({
+      clientId: 'test',
+      brokers: [kafka.bootstrapServers],
+      logLevel: logLevel.NOTHING,
+    }),
+  );
   await producer.connect();
   mongo = await startTestMongo();
   client = await connectMongo(mongo.url);

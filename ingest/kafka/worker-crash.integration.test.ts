@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { AssignerProtocol, Kafka, logLevel, type Producer } from 'kafkajs';
+import { idempotentProducer } from './producer.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type RunningKafka } from '../../stack/index.ts';
 import { expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
@@ -121,7 +122,7 @@ beforeAll(async () => {
   root = await scratchDir('worker-crash');
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
   client = new Kafka({ clientId: 'test', brokers: [kafka.bootstrapServers], logLevel: logLevel.NOTHING });
-  producer = client.producer();
+  producer = idempotentProducer(client);
   await producer.connect();
 });
 

@@ -3,6 +3,7 @@
 // oversized events land in tributary.dead_letters (and tributary.dlq) with their reason, and the rest flows on.
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { idempotentProducer } from './producer.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type RunningKafka } from '../../stack/index.ts';
 import { listDeadLetters, openWarehouse, WarehouseError, type Warehouse } from '../../warehouse/index.ts';
@@ -76,7 +77,7 @@ beforeAll(async () => {
   const root = await scratchDir('worker');
   kafka = await startKafka({ dataDir: join(root, 'kafka') });
   client = new Kafka({ clientId: 'test', brokers: [kafka.bootstrapServers], logLevel: logLevel.NOTHING });
-  producer = client.producer();
+  producer = idempotentProducer(client);
   await producer.connect();
   warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse') });
 });

@@ -37,6 +37,7 @@ import { DeadLetterTopic } from './dead-letter-topic.ts';
 import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
 import { readWithDialect, type DialectRead, type PartitionState } from './dialects.ts';
 import { PII_APPLIED_HEADER } from './headers.ts';
+import { idempotentProducer } from './producer.ts';
 import { keyChangeFromHeaders } from './key-change-headers.ts';
 import { withRowIdentity } from './row-identity.ts';
 import { publishTableSchemas, SchemaCatalog } from './schema-topic.ts';
@@ -114,7 +115,7 @@ export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<Worke
     brokers: options.brokers,
     logLevel: logLevel.NOTHING,
   });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = idempotentProducer(kafka);
   // A killed member holds its partitions until its session times out: keep that short.
   const consumer = kafka.consumer({
     groupId: options.group,

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
+import { idempotentProducer } from '../../ingest/kafka/producer.ts';
 import { ObjectId, type Db, type MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,7 +87,7 @@ describe('domain events from the captured changes, to Kafka and RabbitMQ', () =>
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: POSTBOOK_EVENTS_TOPIC, numPartitions: 3 }] });
     await admin.disconnect();
-    const producer = broker.producer();
+    const producer = idempotentProducer(broker);
     await producer.connect();
     const rabbitPublisher = await amqpPublisher(rabbit.url);
     const denormalizer = new Denormalizer(db, {

@@ -3,6 +3,7 @@
 // brokers) and RabbitMQ (when an AMQP URL is configured).
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { TributaryError } from '../../errors/index.ts';
+import { idempotentProducer } from '../../ingest/kafka/producer.ts';
 import type { PackSync } from '../pack.ts';
 import { Denormalizer } from './denormalize.ts';
 import { allOf, amqpPublisher, kafkaPublisher, type EventPublisher } from './domain-events.ts';
@@ -19,7 +20,7 @@ export const postbookSync: PackSync = {
     const publishers: EventPublisher[] = [];
     let producer: Producer | undefined;
     if (kafkaBrokers && kafkaBrokers.length > 0) {
-      producer = new Kafka({ brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).producer();
+      producer = idempotentProducer(new Kafka({ brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }));
       await producer.connect();
       publishers.push(kafkaPublisher(producer));
     }
