@@ -26,9 +26,10 @@ export type QueryParams = Record<string, unknown>;
  * Row groups of every Parquet file Tributary has the engine write (feature exports, `tributary
  * query`, the SQL endpoint's sessions): the writer holds a whole row group before it encodes it,
  * and the engine's defaults (1M rows, 512 MB) made that the largest share of an export's memory.
- * 128k rows bound narrow rows (a mart's: ~9 MB, the serving process's growth during a 10M-row
- * export 354 → 154 MB), 64 MiB wide ones (~120k rows of the learning pack's features). The files
- * grow (more groups, each with its own dictionaries and statistics) and read as fast (bench/README.md).
+ * 128k rows bound narrow rows (a 10M-row mart export: +326–354 MB of RSS, now +150–168, and less
+ * CPU), 64 MiB wide ones (~120k rows of the learning pack's features). The files are larger (more
+ * groups, each with its own dictionaries; 2.5× for that very repetitive mart) and read about as
+ * fast (bench/README.md, `npm run bench:sql`).
  */
 export const PARQUET_ROW_GROUPS = {
   output_format_parquet_row_group_size: String(128 * 1024),
