@@ -30,9 +30,6 @@ import { pointInTimeQuery } from './sql.ts';
 
 export class FeatureExportError extends TributaryError {}
 
-/** Row groups of this many bytes (uncompressed): about 120k rows of the learning pack's features. */
-const PARQUET_ROW_GROUP_BYTES = 64 * 2 ** 20;
-
 /** Rows per block read from the computed table. */
 const READ_BLOCK_ROWS = 8192;
 
@@ -250,9 +247,8 @@ async function writeOutput(
   const read = { max_block_size: String(READ_BLOCK_ROWS) };
   try {
     if (format === 'parquet') {
-      // Bloom filters per feature column cost the writer much and serve readers little. The writer
-      // holds a row group until it is full: the engine's default, 512 MB, was the largest share of
-      // the export's memory.
+      // Bloom filters per feature column cost the writer much and serve readers little. Row groups
+      // are bounded by the warehouse (PARQUET_ROW_GROUPS), as for every Parquet file it writes.
       await warehouse.exportToFile(
         sql,
         'Parquet',
@@ -261,7 +257,6 @@ async function writeOutput(
         {
           ...read,
           output_format_parquet_write_bloom_filter: 0,
-          output_format_parquet_row_group_size_bytes: String(PARQUET_ROW_GROUP_BYTES),
         },
       );
       await addParquetMetadata(partial, metadata);

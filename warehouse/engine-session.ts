@@ -4,7 +4,7 @@
 import { Session } from 'chdb';
 import { WarehouseError } from './errors.ts';
 import { ANALYTICS_DATABASE, LAYOUT_DATABASES } from './layout.ts';
-import type { Warehouse, WarehouseTarget } from './warehouse.ts';
+import { PARQUET_ROW_GROUPS, type Warehouse, type WarehouseTarget } from './warehouse.ts';
 
 /** A failure the engine reported, with ClickHouse's numeric code and its own text. */
 export class EngineQueryError extends WarehouseError {
@@ -57,12 +57,19 @@ export function embeddedDirectory(source: Warehouse | WarehouseTarget): string {
 }
 
 /**
- * Tables are read in blocks of up to 4 MiB instead of the engine's 1 MB: a streamed result comes a
- * block per fetch, each a hop through the thread pool, and the SQL endpoint pays per fetch as well
- * (a 147 MB Native export: 92 fetches instead of 272, a quarter less of the serving process's CPU;
- * bench/README.md).
+ * Every session's settings, in one statement. Tables are read in blocks of up to 4 MiB instead of
+ * the engine's 1 MB: a streamed result comes a block per fetch, each a hop through the thread pool,
+ * and the SQL endpoint pays per fetch as well (a 147 MB Native export: 92 fetches instead of 272, a
+ * quarter less of the serving process's CPU; bench/README.md). A Parquet result (the endpoint's,
+ * written to a temporary file) is written in bounded row groups, as every Parquet file Tributary has
+ * the engine write.
  */
-const STREAM_BLOCKS = `SET preferred_block_size_bytes = ${4 * 1024 * 1024}`;
+const SESSION_SETTINGS = `SET ${Object.entries({
+  preferred_block_size_bytes: String(4 * 1024 * 1024),
+  ...PARQUET_ROW_GROUPS,
+})
+  .map(([name, value]) => `${name} = ${value}`)
+  .join(', ')}`;
 
 /**
  * Opens a session on the directory, in `analytics` as every connection is (layout.ts). `setup`
@@ -85,7 +92,7 @@ export async function openEngineSession(path: string, setup: readonly string[] =
     const defaults = [
       ...LAYOUT_DATABASES.map((database) => `CREATE DATABASE IF NOT EXISTS ${database}`),
       `USE ${ANALYTICS_DATABASE}`,
-      STREAM_BLOCKS,
+      SESSION_SETTINGS,
     ];
     for (const statement of [...defaults, ...setup]) await engine.run(statement, {}, 'TSV');
   } catch (error) {

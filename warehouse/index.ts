@@ -1,5 +1,5 @@
 // The warehouse seam: what other folders may use.
-export { openWarehouse, parseWarehouseTarget } from './warehouse.ts';
+export { openWarehouse, parseWarehouseTarget, PARQUET_ROW_GROUPS } from './warehouse.ts';
 export type {
   ClickHouseSettings,
   Warehouse,

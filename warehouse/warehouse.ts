@@ -22,6 +22,25 @@ export interface InsertOptions {
 
 export type QueryParams = Record<string, unknown>;
 
+/**
+ * Row groups of every Parquet file Tributary has the engine write (feature exports, `tributary
+ * query`, the SQL endpoint's sessions): the writer holds a whole row group before it encodes it,
+ * and the engine's defaults (1M rows, 512 MB) made that the largest share of an export's memory.
+ * 128k rows bound narrow rows (a 10M-row mart export: +326–354 MB of RSS, now +150–168, and less
+ * CPU), 64 MiB wide ones (~120k rows of the learning pack's features). The files are larger (more
+ * groups, each with its own dictionaries; 2.5× for that very repetitive mart) and read about as
+ * fast (bench/README.md, `npm run bench:sql`).
+ */
+export const PARQUET_ROW_GROUPS = {
+  output_format_parquet_row_group_size: String(128 * 1024),
+  output_format_parquet_row_group_size_bytes: String(64 * 2 ** 20),
+} as const satisfies ClickHouseSettings;
+
+/** The writer settings a result in `format` is written with (PARQUET_ROW_GROUPS for Parquet). */
+function writerSettings(format: string): ClickHouseSettings {
+  return format === 'Parquet' ? PARQUET_ROW_GROUPS : {};
+}
+
 export interface SerializedRows {
   format: 'JSONEachRow' | 'JSONCompactEachRow';
   /** The insert's column list; required for JSONCompactEachRow, whose lines are value arrays. */
@@ -270,7 +289,7 @@ class ClickHouseWarehouse implements Warehouse {
       const result = await this.client.exec({
         query: `${sql} FORMAT ${format}`,
         query_params: params,
-        clickhouse_settings: await this.scoped(),
+        clickhouse_settings: await this.scoped(writerSettings(format)),
       });
       const chunks: Buffer[] = [];
       for await (const chunk of result.stream) chunks.push(Buffer.from(chunk as Buffer));
@@ -289,7 +308,7 @@ class ClickHouseWarehouse implements Warehouse {
       await this.command(
         `INSERT INTO FUNCTION file(${quoteString(path)}, ${quoteString(format)}) ${sql}`,
         params,
-        { ...settings, engine_file_truncate_on_insert: 1 },
+        { ...writerSettings(format), ...settings, engine_file_truncate_on_insert: 1 },
       );
       return;
     }
@@ -297,7 +316,7 @@ class ClickHouseWarehouse implements Warehouse {
       const result = await this.client.exec({
         query: `${sql} FORMAT ${format}`,
         query_params: params,
-        clickhouse_settings: settings,
+        clickhouse_settings: { ...writerSettings(format), ...settings },
       });
       await pipeline(result.stream, createWriteStream(path));
     });
