@@ -118,15 +118,29 @@ async function main(): Promise<void> {
     // Baseline: the same documents, read from the same warehouse query, stored by insertMany.
     const rows = await warehouse.query<Record<string, unknown>>(daily.sql, { pack: PACK });
     const documents = rows.map(baselineDocument);
-    const baselineCollection = db.collection('baseline_daily_user_metrics');
-    const insertMany = await seconds(async () => {
-      for (let start = 0; start < documents.length; start += BATCH)
-        await baselineCollection.insertMany(documents.slice(start, start + BATCH), { ordered: false });
-    });
+    // The stand-in keeps its oplog in its heap for good, so a dropped collection's writes would
+    // still weigh on the write-back's server: the baseline gets a stand-in of its own, stopped
+    // before the write-back starts. Both then write into a server holding nothing.
+    const baselineServer = mongoServer
+      ? await startMongoStandIn({ dataDir: join(dir, 'mongo-baseline'), maxHeap: MONGO_HEAP })
+      : undefined;
+    const baselineClient = baselineServer ? new MongoClient(baselineServer.url) : mongo;
+    let insertMany: number;
+    try {
+      const baselineCollection = baselineClient.db('bench').collection('baseline_daily_user_metrics');
+      insertMany = await seconds(async () => {
+        for (let start = 0; start < documents.length; start += BATCH)
+          await baselineCollection.insertMany(documents.slice(start, start + BATCH), { ordered: false });
+      });
+      await baselineCollection.drop();
+    } finally {
+      if (baselineServer) {
+        await baselineClient.close().catch(() => undefined);
+        await baselineServer.stop();
+      }
+    }
     documents.length = 0;
     rows.length = 0;
-    // The write-back's store holds what the baseline's did when it started: nothing.
-    await baselineCollection.drop();
     const full = await seconds(() =>
       runTarget(warehouse, daily, { pack: PACK }, { dryRun: false, batchSize: BATCH }),
     );

@@ -51,6 +51,11 @@ export interface WritebackTarget {
    */
   dayMart?: { mart: string; dayColumn: string };
   write(rows: TargetRow[]): Promise<WriteResult>;
+  /**
+   * Batches `write` may be given at once (default 1): for a store whose round trip, not its own
+   * work, sets the pace. Only where `write` is safe to run beside itself on other rows.
+   */
+  concurrentWrites?: number;
   /** Required without hashes, for `--dry-run`: what `write` would change, writing nothing. */
   plan?(rows: TargetRow[]): Promise<WriteResult>;
   /**
@@ -204,20 +209,36 @@ export async function runTarget(
         lines: pending.splice(0),
       });
   };
+  const writeBatch = async (batch: TargetRow[]) => {
+    const written = await target.write(batch);
+    report.inserted += written.inserted;
+    report.updated += written.updated;
+    if (!target.hashed) return;
+    const now = Date.now();
+    for (const row of batch)
+      pending.push(JSON.stringify([target.name, row.natural_key, row.content_hash, now]));
+  };
+  // Up to `concurrentWrites` batches in flight: the next one is sent while the store works on the
+  // last, and the hashes are recorded while it writes. A failure stops new batches; those in flight
+  // finish and are recorded.
+  const inFlight = new Set<Promise<void>>();
+  let failed: { error: unknown } | undefined;
   try {
-    for (let start = 0; start < rows.length; start += options.batchSize) {
+    for (let start = 0; start < rows.length && !failed; start += options.batchSize) {
       if (options.signal?.aborted) throw options.signal.reason;
-      const batch = rows.slice(start, start + options.batchSize);
-      const written = await target.write(batch);
-      report.inserted += written.inserted;
-      report.updated += written.updated;
-      if (!target.hashed) continue;
-      const now = Date.now();
-      for (const row of batch)
-        pending.push(JSON.stringify([target.name, row.natural_key, row.content_hash, now]));
+      const task: Promise<void> = writeBatch(rows.slice(start, start + options.batchSize))
+        .catch((error: unknown) => {
+          failed ??= { error };
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= (target.concurrentWrites ?? 1)) await Promise.race(inFlight);
       if (pending.length >= STATE_ROWS_PER_INSERT) await record();
     }
+    await Promise.all(inFlight);
+    if (failed) throw failed.error;
   } catch (error) {
+    await Promise.all(inFlight);
     await record().catch(() => undefined);
     throw error;
   }

@@ -37,23 +37,43 @@ export interface MongoTargetSpec {
   indexOptions?: CreateIndexesOptions;
 }
 
+/**
+ * Bulk writes in flight at once: each is a round trip whose server side (decoding, storing) can
+ * run while the next batch is prepared and sent.
+ */
+const CONCURRENT_WRITES = 2;
+
 export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
   const { collection } = spec;
-  let indexed = false;
+  let indexed: Promise<unknown> | undefined;
   /** Natural key → _id of every document in the scopes read so far (this run). */
   const ids = new Map<string, unknown>();
-  const scopesRead = new Set<string>();
+  /** Each scope's read, once: batches written at once wait for the same read. */
+  const scopeReads = new Map<string, Promise<void>>();
+  const readScope = async (scope: Document, fields: readonly string[]) => {
+    const projection = Object.fromEntries([['_id', 1], ...fields.map((field) => [field, 1])]);
+    for await (const document of collection.find(scope, { projection }))
+      ids.set(naturalKey(document, fields), document._id);
+  };
   const lookup = async (rows: TargetRow[]): Promise<Map<string, unknown>> => {
+    const reads = new Set<Promise<void>>();
+    let lastKey: string | undefined;
     for (const row of rows) {
       const scope = spec.scope(row);
       const scopeKey = JSON.stringify(scope);
-      if (scopesRead.has(scopeKey)) continue;
-      scopesRead.add(scopeKey);
-      const fields = Object.keys(spec.filter(row));
-      const projection = Object.fromEntries([['_id', 1], ...fields.map((field) => [field, 1])]);
-      for await (const document of collection.find(scope, { projection }))
-        ids.set(naturalKey(document, fields), document._id);
+      // Rows come ordered by scope: most are in the previous row's.
+      if (scopeKey === lastKey) continue;
+      lastKey = scopeKey;
+      let read = scopeReads.get(scopeKey);
+      if (!read) {
+        read = readScope(scope, Object.keys(spec.filter(row)));
+        // A failed read is tried again by the next batch that needs it.
+        read.catch(() => scopeReads.delete(scopeKey));
+        scopeReads.set(scopeKey, read);
+      }
+      reads.add(read);
     }
+    await Promise.all(reads);
     return ids;
   };
   return {
@@ -63,12 +83,14 @@ export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
     valueColumns: spec.valueColumns,
     dayMart: spec.dayMart,
     hashed: true,
+    concurrentWrites: CONCURRENT_WRITES,
     async write(rows: TargetRow[]): Promise<WriteResult> {
       if (rows.length === 0) return { inserted: 0, updated: 0 };
-      if (!indexed) {
-        await collection.createIndex(spec.index, spec.indexOptions ?? {});
-        indexed = true;
-      }
+      indexed ??= collection.createIndex(spec.index, spec.indexOptions ?? {}).catch((error: unknown) => {
+        indexed = undefined;
+        throw error;
+      });
+      await indexed;
       const known = await lookup(rows);
       const now = new Date();
       const result = await collection.bulkWrite(
