@@ -5,16 +5,22 @@
 // code before a change), alternated with this one's (A B B A); `BENCH_PROFILE_DIR=DIR` writes a V8
 // CPU profile of each worker. Figures: changes/s (the engine open → last landing, as bench:kafka
 // times both), and CPU seconds of each process (every thread), the figure other load moves least.
+// `BENCH_BACKLOG=N` grows the topic to N messages with copies of its own before the workers read it
+// (bench:kafka's backlog run, alone and alternated), and `BENCH_DIRECT=0` leaves the direct capture
+// out; each worker's RSS is printed at each tenth of its run.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres, startKafka } from '../stack/index.ts';
 import { openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
-import { reportOf, runChild, type WorkerReport } from './child.ts';
+import { growTopic, storedMessages } from './backlog.ts';
+import { reportOf, rssByTenth, runChild, type WorkerReport } from './child.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100_000);
 const BASELINE_TREE = process.env.BENCH_BASELINE_TREE;
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 0);
+const DIRECT = process.env.BENCH_DIRECT !== '0';
 const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
 const here = new URL('..', import.meta.url).pathname;
 
@@ -67,17 +73,23 @@ try {
   const toKafka = [CLI, ...capture, '--to', 'kafka', '--brokers', brokers, '--until-caught-up'];
   // Every capture's slot exists before the workload is written: all carry the same changes.
   await runChild(toKafka);
-  for (const [index] of runs.entries()) await direct(index);
+  if (DIRECT) for (const [index] of runs.entries()) await direct(index);
   console.error(`writing ${format(CHANGES)} changes…`);
   await writeWorkload(client, CHANGES);
   await client.end();
   await runChild(toKafka);
+  const topic = 'nat.public.user_activity_results';
+  const held = await storedMessages(brokers, topic);
+  if (BACKLOG > held) {
+    console.error(`growing ${topic} to ${format(BACKLOG)} messages…`);
+    await growTopic(brokers, topic, held, BACKLOG);
+  }
 
   const lines: string[] = [];
   for (const [index, run] of runs.entries()) {
     const load = loadavg()[0] ?? 0;
-    const directReport = reportOf<CaptureReport>(await direct(index));
-    const directRate = directReport.streamedChanges / directReport.totalSeconds;
+    const directReport = DIRECT ? reportOf<CaptureReport>(await direct(index)) : undefined;
+    const directRate = directReport ? directReport.streamedChanges / directReport.totalSeconds : Number.NaN;
     const worker = await runChild([
       ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, `worker${index}`)] : []),
       '--import',
@@ -93,14 +105,20 @@ try {
     const rate = report.messages / ((report.lastLandedAt - report.readyAt) / 1000);
     lines.push(
       `  ${run.label.padEnd(14)} load ${load.toFixed(1)}: worker ${format(report.messages)} messages: ${format(rate)} changes/s, ` +
-        `${report.cpuSeconds?.toFixed(2) ?? '?'} CPU-s, peak RSS ${worker.peakRssMb.toFixed(0)} MB | ` +
-        `direct ${format(directRate)} changes/s, ${directReport.cpuSeconds.toFixed(2)} CPU-s | ` +
-        `worker/direct ${(rate / directRate).toFixed(2)}`,
+        `${report.cpuSeconds?.toFixed(2) ?? '?'} CPU-s, peak RSS ${worker.peakRssMb.toFixed(0)} MB ` +
+        `(floor ${report.floorRssMb.toFixed(0)} MB, +${(worker.peakRssMb - report.floorRssMb).toFixed(0)})` +
+        (directReport
+          ? ` | direct ${format(directRate)} changes/s, ${directReport.cpuSeconds.toFixed(2)} CPU-s | ` +
+            `worker/direct ${(rate / directRate).toFixed(2)}`
+          : ''),
+      `    RSS at each tenth: ${rssByTenth(worker.rssSamplesMb)
+        .map((mb) => mb.toFixed(0))
+        .join(', ')} MB`,
     );
-    console.error(lines.at(-1));
+    console.error(lines.slice(-2).join('\n'));
   }
   console.log(
-    `\nKafka worker over a backlog of ${format(CHANGES)} changes, against the direct capture:\n${lines.join('\n')}`,
+    `\nKafka worker over a backlog of ${format(Math.max(BACKLOG, held))} messages (${format(CHANGES)} changes)${DIRECT ? ', against the direct capture' : ''}:\n${lines.join('\n')}`,
   );
 } finally {
   await kafka.stop();

@@ -26,6 +26,7 @@ import {
 } from '../stack/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 import { openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
+import { growTopic, storedMessages } from './backlog.ts';
 import { reportOf, rssByTenth, runChild as run, workerArgs, type WorkerReport } from './child.ts';
 import { kafkajsConsumeRate, platformaticConsumeRate } from './client-ceiling.ts';
 
@@ -112,17 +113,6 @@ async function averageMessageBytes(brokers: string, topic: string): Promise<numb
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
 
-/** Messages a topic holds (the sum of its partitions' end offsets). */
-async function storedMessages(topic: string): Promise<number> {
-  const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** Resolves once `group` has committed every message on `topic`. */
 async function groupCaughtUp(group: string, topic: string): Promise<void> {
   const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
@@ -146,35 +136,8 @@ async function groupCaughtUp(group: string, topic: string): Promise<void> {
 
 /** Grows the topic to BACKLOG messages with copies of its own, runs a worker over all of it. */
 async function replayBacklog(topic: string, held: number): Promise<string> {
-  const client = new Kafka({ clientId: 'bench-backlog', brokers: [brokers], logLevel: logLevel.NOTHING });
-  const originals: { key: Buffer | null; value: Buffer | null }[] = [];
-  const reader = client.consumer({ groupId: `bench-backlog-read-${Date.now()}` });
-  await reader.connect();
-  await reader.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    void reader.run({
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) originals.push({ key: message.key, value: message.value });
-        if (originals.length >= held) resolve();
-      },
-    });
-  });
-  await reader.disconnect();
-  const producer = idempotentProducer(client);
-  await producer.connect();
   console.error(`growing ${topic} to ${format(BACKLOG)} messages…`);
-  for (let total = held, next = 0; total < BACKLOG;) {
-    const count = Math.min(10_000, BACKLOG - total);
-    const messages = Array.from({ length: count }, (_, index) => {
-      const { key, value } = originals[(next + index) % originals.length] ?? { key: null, value: null };
-      return { key, value };
-    });
-    // Keyed as before, so each copy follows its original in the same partition.
-    await producer.send({ topic, messages });
-    next = (next + count) % originals.length;
-    total += count;
-  }
-  await producer.disconnect();
+  await growTopic(brokers, topic, held, BACKLOG);
   console.error('reading the backlog…');
   const startedAt = Date.now();
   const worker = await run(
@@ -355,7 +318,7 @@ try {
 
   // (d) the clients alone, on the native topic as it now stands.
   const nativeTopic = 'nat.public.user_activity_results';
-  const onTopic = await storedMessages(nativeTopic);
+  const onTopic = await storedMessages(brokers, nativeTopic);
   const kafkajsRate = await kafkajsConsumeRate(brokers, nativeTopic, onTopic);
   const platformaticRate = await platformaticConsumeRate(brokers, nativeTopic, onTopic);
 

@@ -1,0 +1,47 @@
+// A Kafka backlog for the worker benchmarks: a topic grown to a number of messages with copies of
+// its own, each copy keyed as its original so it follows it in the same partition (every copy is a
+// full decode and upsert for the worker; the repeats deduplicate in the mirror).
+import { Kafka, logLevel } from 'kafkajs';
+import { idempotentProducer } from '../ingest/index.ts';
+
+/** Grows `topic` (holding `held` messages) to `total` messages with copies of its own. */
+export async function growTopic(brokers: string, topic: string, held: number, total: number): Promise<void> {
+  const client = new Kafka({ clientId: 'bench-backlog', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const originals: { key: Buffer | null; value: Buffer | null }[] = [];
+  const reader = client.consumer({ groupId: `bench-backlog-read-${Date.now()}` });
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void reader.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) originals.push({ key: message.key, value: message.value });
+        if (originals.length >= held) resolve();
+      },
+    });
+  });
+  await reader.disconnect();
+  const producer = idempotentProducer(client);
+  await producer.connect();
+  for (let stored = held, next = 0; stored < total;) {
+    const count = Math.min(10_000, total - stored);
+    const messages = Array.from({ length: count }, (_, index) => {
+      const { key, value } = originals[(next + index) % originals.length] ?? { key: null, value: null };
+      return { key, value };
+    });
+    await producer.send({ topic, messages });
+    next = (next + count) % originals.length;
+    stored += count;
+  }
+  await producer.disconnect();
+}
+
+/** Messages a topic holds (the sum of its partitions' end offsets). */
+export async function storedMessages(brokers: string, topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
