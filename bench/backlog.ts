@@ -6,6 +6,8 @@ import { idempotentProducer } from '../ingest/index.ts';
 
 /** Grows `topic` (holding `held` messages) to `total` messages with copies of its own. */
 export async function growTopic(brokers: string, topic: string, held: number, total: number): Promise<void> {
+  // An empty topic has nothing to copy, and its reader would wait for a first message for ever.
+  if (held === 0) throw new Error(`${topic} holds no message to copy into a backlog`);
   const client = new Kafka({ clientId: 'bench-backlog', brokers: [brokers], logLevel: logLevel.NOTHING });
   const originals: { key: Buffer | null; value: Buffer | null }[] = [];
   const reader = client.consumer({ groupId: `bench-backlog-read-${Date.now()}` });
