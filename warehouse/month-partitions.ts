@@ -1,7 +1,7 @@
 // Migration 200: the small per-day tables partitioned by (pack, month) instead of (pack, day), their
-// rows kept. A read over a range of days opened a part per day, and for tables of a few rows to a
-// few thousand a day the parts, not the rows, were the cost (bench/README, dashboards). The
-// transforms rewrite a day of them by staging its month (partitions.ts carries the other days).
+// rows kept. A read over a range of days opened a part per day, and for tables of one row or a few
+// dozen a day the parts, not the rows, were the cost (bench/README, dashboards). The transforms
+// rewrite a day of them by staging its month (partitions.ts carries the other days along).
 import { stagingTable } from './bookkeeping.ts';
 import { splitTable } from './layout.ts';
 import { quoteIdentifier as q } from './sql.ts';
