@@ -18,6 +18,11 @@ export function bookkeepingTable(name: string): string {
   return `${BOOKKEEPING_DATABASE}.${name}`;
 }
 
+/** A mart's staging twin (`tributary.stage_<table>`): the transforms stage a partition's rows there before swapping it in. */
+export function stagingTable(table: string): string {
+  return bookkeepingTable(`stage_${table}`);
+}
+
 /** Applied migrations: created (or moved) before any migration runs, so never by one. */
 export const MIGRATIONS_TABLE = bookkeepingTable('migrations');
 

@@ -21,7 +21,7 @@ export {
 } from './raw-mirror.ts';
 export type { MirrorTable, MirrorColumn, SnapshotPart } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
-export { BOOKKEEPING_DATABASE, bookkeepingTable } from './bookkeeping.ts';
+export { BOOKKEEPING_DATABASE, bookkeepingTable, stagingTable } from './bookkeeping.ts';
 export {
   ANALYTICS_DATABASE,
   RAW_DATABASE,

@@ -11,6 +11,7 @@ import {
 } from './bookkeeping.ts';
 import { WarehouseError } from './errors.ts';
 import { moveToLayout } from './layout-move.ts';
+import { partitionByMonth } from './month-partitions.ts';
 import type { Warehouse } from './warehouse.ts';
 import { InvariantError } from '../errors/index.ts';
 
@@ -36,6 +37,7 @@ const CODE_MIGRATIONS: readonly Migration[] = [
     statements: [],
     apply: (warehouse) => moveToLayout(warehouse),
   },
+  { version: 200, name: 'month_partitions', statements: [], apply: partitionByMonth },
 ];
 
 export async function loadMigrations(): Promise<Migration[]> {
