@@ -199,6 +199,8 @@ export async function readLatestValues(
   // Each key's latest version by argMax, not FINAL: FINAL merges every part's rows of the keys'
   // granules, large values included, which held hundreds of MB of the engine's memory for a batch
   // of 4 kB values (bench:cdc). One tuple, so a NULL is a value (argMax skips NULL arguments).
+  // Where FINAL keeps the last inserted of equal versions argMax keeps any: a key's equal versions
+  // are repeats of one row (a tombstone is only written over older versions).
   const latest = q(LOOKUP_LATEST);
   const rows = await warehouse.query<Record<string, unknown>>(
     `WITH wanted AS (SELECT * FROM format(JSONCompactEachRow, ${quoteString(structure)}, {keys:String}))
