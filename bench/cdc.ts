@@ -131,7 +131,8 @@ CDC benchmark (${format(CHANGES)} changes: 70% insert, 25% update, 5% delete; ${
   landing  per change: warehouse insert ${((stream.writeSeconds / stream.streamedChanges) * 1e6).toFixed(1)} µs, write intents ${((stream.checkpointSeconds / stream.streamedChanges) * 1e6).toFixed(2)} µs (the runner's own bookkeeping; the rest is decoding and waiting for WAL)
   peak RSS  streaming ${stream.peakRssMb.toFixed(0)} MB, snapshot ${snapshot.peakRssMb.toFixed(0)} MB, TOASTed ${toasted.peakRssMb.toFixed(0)} MB; idle floor ${stream.floorRssMb.toFixed(0)} MB with chDB open (target: floor + 250 MB = ${(stream.floorRssMb + 250).toFixed(0)} MB)
   RSS at each tenth of the stream: ${stream.rssByTenthMb.map((mb) => mb.toFixed(0)).join(', ')} MB
-  CPU       capture process used ${stream.cpuSeconds.toFixed(1)} s of CPU streaming (${(stream.cpuSeconds / stream.totalSeconds).toFixed(2)} cores), ${snapshot.cpuSeconds.toFixed(1)} s snapshotting`);
+  RSS at each tenth of the TOASTed stream: ${toasted.rssByTenthMb.map((mb) => mb.toFixed(0)).join(', ')} MB (its idle floor ${toasted.floorRssMb.toFixed(0)} MB)
+  CPU       capture process used ${stream.cpuSeconds.toFixed(1)} s of CPU streaming (${(stream.cpuSeconds / stream.totalSeconds).toFixed(2)} cores), ${toasted.cpuSeconds.toFixed(1)} s on the TOASTed table, ${snapshot.cpuSeconds.toFixed(1)} s snapshotting`);
 } finally {
   await postgres.stop();
   await rm(root, { recursive: true, force: true });

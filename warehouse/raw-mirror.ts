@@ -169,8 +169,9 @@ export async function completeSnapshotPart(
   return true;
 }
 
-/** Names the lookup's own column so it cannot clash with a source column. */
+/** Names the lookup's own columns so they cannot clash with a source column. */
 const LOOKUP_INDEX = '__tributary_lookup';
+const LOOKUP_LATEST = '__tributary_latest';
 
 /**
  * The latest live values of `columns` for each row key (the key columns' values, in key order, as
@@ -195,12 +196,21 @@ export async function readLatestValues(
   ].join(', ');
   const keyList = table.key.map(q).join(', ');
   const joined = table.key.map((name) => `wanted.${q(name)} = current.${q(name)}`).join(' AND ');
+  // Each key's latest version by argMax, not FINAL: FINAL merges every part's rows of the keys'
+  // granules, large values included, which held hundreds of MB of the engine's memory for a batch
+  // of 4 kB values (bench:cdc). One tuple, so a NULL is a value (argMax skips NULL arguments).
+  // Where FINAL keeps the last inserted of equal versions argMax keeps any: a key's equal versions
+  // are repeats of one row (a tombstone is only written over older versions).
+  const latest = q(LOOKUP_LATEST);
   const rows = await warehouse.query<Record<string, unknown>>(
     `WITH wanted AS (SELECT * FROM format(JSONCompactEachRow, ${quoteString(structure)}, {keys:String}))
-     SELECT wanted.${q(LOOKUP_INDEX)} AS ${q(LOOKUP_INDEX)}, ${columns.map((name) => `current.${q(name)} AS ${q(name)}`).join(', ')}
+     SELECT wanted.${q(LOOKUP_INDEX)} AS ${q(LOOKUP_INDEX)}, ${columns.map((name, index) => `tupleElement(current.${latest}, ${index + 2}) AS ${q(name)}`).join(', ')}
      FROM wanted INNER JOIN (
-       SELECT ${[...table.key, ...columns].map(q).join(', ')} FROM ${quoteTable(table.name)} FINAL
-       WHERE (${keyList}) IN (SELECT ${keyList} FROM wanted) AND _is_deleted = 0
+       SELECT ${keyList}, argMax(tuple(_is_deleted, ${columns.map(q).join(', ')}), _version) AS ${latest}
+       FROM ${quoteTable(table.name)}
+       WHERE (${keyList}) IN (SELECT ${keyList} FROM wanted)
+       GROUP BY ${keyList}
+       HAVING tupleElement(${latest}, 1) = 0
      ) AS current ON ${joined}`,
     { keys: keys.map((key, index) => JSON.stringify([index, ...key])).join('\n') },
     { output_format_json_quote_denormals: 1 },

@@ -18,7 +18,15 @@ interface ColumnPlan {
   name: string;
   decode: (text: string) => unknown;
   hash: boolean;
+  /** The length of the last value of this column decoded: what an unchanged one will weigh. */
+  lastBytes: number;
 }
+
+/**
+ * Postgres moves a value out of line only once its row passes about 2 kB (TOAST_TUPLE_THRESHOLD):
+ * what an unchanged value of a column not seen yet weighs at least.
+ */
+const TOAST_THRESHOLD_BYTES = 2032;
 
 export interface TableCodec {
   table: SourceTable;
@@ -38,6 +46,11 @@ export interface TableCodec {
   ): Row;
   /** An update's or delete's old tuple: the whole row under REPLICA IDENTITY FULL, else the key. */
   decodeBefore(tuple: Record<string, string | null | undefined>): Row;
+  /**
+   * What `row`'s unchanged TOASTed values will weigh once filled from their previous versions
+   * (Postgres does not send them): each counted at the length of its column's last value seen.
+   */
+  unchangedBytes(row: Row): number;
 }
 
 export interface TableCodecOptions {
@@ -75,7 +88,12 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
       );
     }
     const codec = codecForType(column.type, options.onUnknownType);
-    plans.push({ name: column.name, decode: codec.decode, hash: treatment === 'hash' });
+    plans.push({
+      name: column.name,
+      decode: codec.decode,
+      hash: treatment === 'hash',
+      lastBytes: TOAST_THRESHOLD_BYTES,
+    });
     columns.push({
       name: column.name,
       ...codec.column,
@@ -109,7 +127,15 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
   const decodeInto = (row: Row, plan: ColumnPlan, text: string | null | undefined): void => {
     if (text === undefined) row[plan.name] = UNAVAILABLE_VALUE;
     else if (text === null) row[plan.name] = null;
-    else row[plan.name] = plan.hash ? pii.hash(plan.decode(text)) : plan.decode(text);
+    else {
+      row[plan.name] = plan.hash ? pii.hash(plan.decode(text)) : plan.decode(text);
+      plan.lastBytes = text.length;
+    }
+  };
+  const unchangedBytes = (row: Row): number => {
+    let bytes = 0;
+    for (const plan of plans) if (row[plan.name] === UNAVAILABLE_VALUE) bytes += plan.lastBytes;
+    return bytes;
   };
   const decodeRow = (
     tuple: Record<string, string | null | undefined>,
@@ -143,5 +169,6 @@ export function createTableCodec(options: TableCodecOptions): TableCodec {
     columnNames: plans.map((plan) => plan.name),
     decodeRow,
     decodeBefore: options.fullIdentity ? (tuple) => decodeRow(tuple) : decodeKey,
+    unchangedBytes,
   };
 }

@@ -11,7 +11,10 @@ import { ROW_ID_COLUMN } from '../source-table.ts';
 export interface WalTransaction {
   /** LSN of the commit record: orders transactions. */
   commitLsn: number;
-  /** Bytes of its row messages on the wire: what buffering it costs, roughly. */
+  /**
+   * Bytes of its row messages on the wire, and of the unchanged TOASTed values its rows will be
+   * filled with: what buffering and landing it costs, roughly.
+   */
   bytes: number;
   /** End of the commit record: confirming it tells Postgres this transaction is done. */
   commitEndLsn: number;
@@ -172,6 +175,8 @@ export class WalStream {
         if (!codec) return;
         // An old row logged whole (REPLICA IDENTITY FULL) holds the values the new one leaves out.
         const after = codec.decodeRow(message.new, message.old ?? undefined);
+        // The batch holds the row as it will land: unchanged TOASTed values filled in.
+        if (this.transaction) this.transaction.bytes += codec.unchangedBytes(after);
         const previousKey = message.key ?? message.old;
         const before = previousKey ? codec.decodeBefore(previousKey) : null;
         // A changed key is a different row: like Debezium, delete the old key and create the new
