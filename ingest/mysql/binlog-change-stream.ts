@@ -6,7 +6,7 @@
 // carries column names and types): a table altered mid-stream is decoded with its shape at the
 // time, and its mirror gains the new columns before any row of the new shape lands.
 import ZongJi from '@vlasky/zongji';
-import type { ChangeSource, KeyChange, Row } from '../envelope.ts';
+import type { ChangeEnvelope, ChangeSource, KeyChange, Row } from '../envelope.ts';
 import { CaptureError } from '../errors.ts';
 import { AsyncQueue } from '../landing/async-queue.ts';
 import type { ChangeStream, ReadUnit, SourceChange } from '../landing/types.ts';
@@ -370,7 +370,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       ts_ms: event.timestamp,
       snapshot: 'false',
     });
-    rows.forEach((value, index) => {
+    for (let index = 0; index < rows.length; index++) {
+      const value = rows[index];
       if (name === 'writerows') {
         this.emit(transaction, codec, source(index), 'c', null, codec.decodeRow(value as Row));
       } else if (name === 'deleterows') {
@@ -379,11 +380,12 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
         const { before, after } = value as { before: Row; after: Row };
         const old = codec.decodeRow(before);
         const next = codec.decodeRow(after);
-        const [oldKey, newKey] = [codec.keyOf(old), codec.keyOf(next)];
         // A changed key is another row, as Debezium sends it: delete the old, create the new. A
         // table without a key stays one update, as Debezium sends it (and counts it in the
         // transaction's order); the mirror retires the old row's digest at the same version.
-        if (codec.sourceKey.length > 0 && JSON.stringify(oldKey) !== JSON.stringify(newKey)) {
+        // Key values are decoded scalars (numbers, text, booleans): compared as they are.
+        if (codec.sourceKey.some((column) => old[column] !== next[column])) {
+          const [oldKey, newKey] = [codec.keyOf(old), codec.keyOf(next)];
           const position = binlogKeyChangePosition(source(index)) as number;
           this.emit(transaction, codec, source(index), 'd', old, null, {
             side: 'old',
@@ -397,7 +399,7 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
           });
         } else this.emit(transaction, codec, source(index), 'u', old, next);
       }
-    });
+    }
   }
 
   /**
@@ -476,15 +478,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       total_order: ++transaction.emitted,
       data_collection_order: inTable,
     };
-    const envelope = {
-      before,
-      after,
-      source,
-      op,
-      ts_ms: Date.now(),
-      transaction: metadata,
-      ...(keyChange && { keyChange }),
-    };
+    const envelope: ChangeEnvelope = { before, after, source, op, ts_ms: Date.now(), transaction: metadata };
+    if (keyChange) envelope.keyChange = keyChange;
     transaction.changes.push({
       envelope,
       version: binlogChangeVersion(envelope) as number,
