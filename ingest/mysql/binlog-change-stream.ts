@@ -108,6 +108,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     // of their own (log_pos 0): they follow one another from the transaction's first event on.
     let cursor = state.pos;
     let transaction: OpenTransaction | undefined;
+    /** Each table's last table map (as shapeOf) and the codec it was decoded with. */
+    const shapes = new Map<string, { codec: MysqlTableCodec; shape: string }>();
     // Side effects run in log order: widening a mirror, then queueing the units that need it.
     let chain: Promise<void> = Promise.resolve();
     let chainedBytes = 0;
@@ -212,13 +214,19 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
             if (!entry || entry.parentSchema !== options.settings.database) return;
             const previous = options.codecs.get(entry.tableName);
             if (!previous) return;
+            // Every statement logs its table's map: a codec is built only for a shape not seen last.
+            const shape = shapeOf(entry);
+            const seen = shapes.get(entry.tableName);
+            if (seen?.codec === previous && seen.shape === shape) return;
             const columns = entry.columnSchemas.map((column) => ({
               name: column.COLUMN_NAME,
               columnType: column.COLUMN_TYPE,
               charset: column.CHARACTER_SET_NAME,
             }));
             const codec = options.codecFor(previous, columns);
-            if (codec.signature === previous.signature) return;
+            const same = codec.signature === previous.signature;
+            shapes.set(entry.tableName, { codec: same ? previous : codec, shape });
+            if (same) return;
             // Rows after this table map decode with the new shape; they land after its mirror widened.
             options.codecs.set(entry.tableName, codec);
             enqueue(() => options.register(codec), 0);
@@ -515,6 +523,14 @@ export function isHistoryLost(error: { errno?: number; code?: string; message?: 
       error.message ?? '',
     )
   );
+}
+
+/** A table map's columns as one string: equal strings, equal shapes. */
+function shapeOf(entry: TableMapEntry): string {
+  let shape = '';
+  for (const column of entry.columnSchemas)
+    shape += `${column.COLUMN_NAME}\u0000${column.COLUMN_TYPE}\u0000${column.CHARACTER_SET_NAME ?? '\u0001'}\u0002`;
+  return shape;
 }
 
 function gtidDomains(gtid: string | undefined): Map<string, string> {
