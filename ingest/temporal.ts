@@ -73,19 +73,15 @@ export function microsToTime(micros: number): string {
 
 /** `2024-03-05 10:11:12.123456` (no zone) → microseconds since the epoch, read as UTC (`MicroTimestamp`). */
 export function pgTimestampToMicros(text: string): number {
-  const fields = [
-    digitsAt(text, 0, 4),
-    digitsAt(text, 5, 2),
-    digitsAt(text, 8, 2),
-    digitsAt(text, 11, 2),
-    digitsAt(text, 14, 2),
-    digitsAt(text, 17, 2),
-  ] as const;
-  // Digits are read in place; anything else takes the general path (and its error).
-  if (text.length >= 19 && !fields.includes(-1)) {
-    const [year, month, day, hours, minutes, seconds] = fields;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hours = digitsAt(text, 11, 2);
+  const minutes = digitsAt(text, 14, 2);
+  const seconds = digitsAt(text, 17, 2);
+  // Digits are read in place (-1 marks a non-digit); anything else takes the general path (and its error).
+  if (text.length >= 19 && Math.min(year, month, day, hours, minutes, seconds) >= 0)
     return Date.UTC(year, month - 1, day, hours, minutes, seconds) * 1000 + fractionMicros(text, 19);
-  }
   const millis = Date.UTC(
     Number(text.slice(0, 4)),
     Number(text.slice(5, 7)) - 1,

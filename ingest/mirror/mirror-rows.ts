@@ -23,6 +23,12 @@ const ELEMENT_CONVERTERS: Record<ValueEncoding, Convert | undefined> = {
 /** Debezium's `Bits` → the number they spell (UInt64: beyond 2^53 as exact text, which ClickHouse parses). */
 function littleEndianBitsToInteger(base64: string): number | string {
   const bytes = Buffer.from(base64, 'base64');
+  // Up to six bytes stay below 2^53: no BigInt needed.
+  if (bytes.length <= 6) {
+    let number = 0;
+    for (let index = bytes.length - 1; index >= 0; index--) number = number * 256 + (bytes[index] ?? 0);
+    return number;
+  }
   let result = 0n;
   for (let index = bytes.length - 1; index >= 0; index--) result = (result << 8n) | BigInt(bytes[index] ?? 0);
   return result <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(result) : result.toString();

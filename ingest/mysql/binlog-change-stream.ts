@@ -6,7 +6,7 @@
 // carries column names and types): a table altered mid-stream is decoded with its shape at the
 // time, and its mirror gains the new columns before any row of the new shape lands.
 import ZongJi from '@vlasky/zongji';
-import type { ChangeSource, KeyChange, Row } from '../envelope.ts';
+import type { ChangeEnvelope, ChangeSource, KeyChange, Row } from '../envelope.ts';
 import { CaptureError } from '../errors.ts';
 import { AsyncQueue } from '../landing/async-queue.ts';
 import type { ChangeStream, ReadUnit, SourceChange } from '../landing/types.ts';
@@ -108,6 +108,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     // of their own (log_pos 0): they follow one another from the transaction's first event on.
     let cursor = state.pos;
     let transaction: OpenTransaction | undefined;
+    /** Each table's last table map (as shapeOf) and the codec it was decoded with. */
+    const shapes = new Map<string, { codec: MysqlTableCodec; shape: string }>();
     // Side effects run in log order: widening a mirror, then queueing the units that need it.
     let chain: Promise<void> = Promise.resolve();
     let chainedBytes = 0;
@@ -212,13 +214,19 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
             if (!entry || entry.parentSchema !== options.settings.database) return;
             const previous = options.codecs.get(entry.tableName);
             if (!previous) return;
+            // Every statement logs its table's map: a codec is built only for a shape not seen last.
+            const shape = shapeOf(entry);
+            const seen = shapes.get(entry.tableName);
+            if (seen?.codec === previous && seen.shape === shape) return;
             const columns = entry.columnSchemas.map((column) => ({
               name: column.COLUMN_NAME,
               columnType: column.COLUMN_TYPE,
               charset: column.CHARACTER_SET_NAME,
             }));
             const codec = options.codecFor(previous, columns);
-            if (codec.signature === previous.signature) return;
+            const same = codec.signature === previous.signature;
+            shapes.set(entry.tableName, { codec: same ? previous : codec, shape });
+            if (same) return;
             // Rows after this table map decode with the new shape; they land after its mirror widened.
             options.codecs.set(entry.tableName, codec);
             enqueue(() => options.register(codec), 0);
@@ -370,7 +378,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       ts_ms: event.timestamp,
       snapshot: 'false',
     });
-    rows.forEach((value, index) => {
+    for (let index = 0; index < rows.length; index++) {
+      const value = rows[index];
       if (name === 'writerows') {
         this.emit(transaction, codec, source(index), 'c', null, codec.decodeRow(value as Row));
       } else if (name === 'deleterows') {
@@ -379,11 +388,12 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
         const { before, after } = value as { before: Row; after: Row };
         const old = codec.decodeRow(before);
         const next = codec.decodeRow(after);
-        const [oldKey, newKey] = [codec.keyOf(old), codec.keyOf(next)];
         // A changed key is another row, as Debezium sends it: delete the old, create the new. A
         // table without a key stays one update, as Debezium sends it (and counts it in the
         // transaction's order); the mirror retires the old row's digest at the same version.
-        if (codec.sourceKey.length > 0 && JSON.stringify(oldKey) !== JSON.stringify(newKey)) {
+        // Key values are decoded scalars (numbers, text, booleans): compared as they are.
+        if (codec.sourceKey.some((column) => old[column] !== next[column])) {
+          const [oldKey, newKey] = [codec.keyOf(old), codec.keyOf(next)];
           const position = binlogKeyChangePosition(source(index)) as number;
           this.emit(transaction, codec, source(index), 'd', old, null, {
             side: 'old',
@@ -397,7 +407,7 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
           });
         } else this.emit(transaction, codec, source(index), 'u', old, next);
       }
-    });
+    }
   }
 
   /**
@@ -476,15 +486,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       total_order: ++transaction.emitted,
       data_collection_order: inTable,
     };
-    const envelope = {
-      before,
-      after,
-      source,
-      op,
-      ts_ms: Date.now(),
-      transaction: metadata,
-      ...(keyChange && { keyChange }),
-    };
+    const envelope: ChangeEnvelope = { before, after, source, op, ts_ms: Date.now(), transaction: metadata };
+    if (keyChange) envelope.keyChange = keyChange;
     transaction.changes.push({
       envelope,
       version: binlogChangeVersion(envelope) as number,
@@ -520,6 +523,14 @@ export function isHistoryLost(error: { errno?: number; code?: string; message?: 
       error.message ?? '',
     )
   );
+}
+
+/** A table map's columns as one string: equal strings, equal shapes. */
+function shapeOf(entry: TableMapEntry): string {
+  let shape = '';
+  for (const column of entry.columnSchemas)
+    shape += `${column.COLUMN_NAME}\u0000${column.COLUMN_TYPE}\u0000${column.CHARACTER_SET_NAME ?? '\u0001'}\u0002`;
+  return shape;
 }
 
 function gtidDomains(gtid: string | undefined): Map<string, string> {

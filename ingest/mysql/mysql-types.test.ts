@@ -38,6 +38,8 @@ describe('MySQL type mapping', () => {
     const timestamp = codec('timestamp(3)');
     expect(timestamp.column.encoding).toBe('zoned-timestamp');
     expect(timestamp.decode('2038-01-19 03:14:07.999')).toBe('2038-01-19T03:14:07.999000Z');
+    expect(codec('timestamp').decode('1970-01-01 00:00:00')).toBe('1970-01-01T00:00:00.000000Z');
+    expect(codec('timestamp(6)').decode('2026-02-28 23:59:59.000001')).toBe('2026-02-28T23:59:59.000001Z');
     const date = codec('date');
     expect(date.decode('1970-01-02')).toBe(1);
     expect(date.decode('2024-00-10')).toBeNull();
@@ -51,6 +53,8 @@ describe('MySQL type mapping', () => {
 
   it("maps BIT(1) to Bool and wider BITs to Debezium's little-endian bytes; binary strings to base64", () => {
     expect(codec('bit(1)').decode(Buffer.from([1]))).toBe(true);
+    expect(codec('bit(8)').decode(Buffer.from([0xa5]))).toBe(Buffer.from([0xa5]).toString('base64'));
+    expect(codec('bit(8)').decode(0x5a)).toBe(Buffer.from([0x5a]).toString('base64'));
     const bits = codec('bit(12)');
     expect(bits.column).toMatchObject({ clickhouseType: 'UInt64', encoding: 'bits' });
     expect(bits.decode(Buffer.from([0x0f, 0xfe]))).toBe(Buffer.from([0xfe, 0x0f]).toString('base64'));

@@ -78,8 +78,14 @@ function bitsOf(value: unknown): bigint {
   return result;
 }
 
+/** Every one-byte `Bits` value in base64: BIT(1–8) columns take theirs from here. */
+const ONE_BYTE_BASE64 = Array.from({ length: 256 }, (_, byte) => Buffer.from([byte]).toString('base64'));
+
 /** BIT(n) as Debezium's `Bits`: ceil(n / 8) little-endian bytes, base64. */
 function bitsToDebezium(value: unknown, bits: number): string {
+  // The binlog decoder gives the big-endian bytes: one byte needs no arithmetic.
+  if (bits <= 8 && Buffer.isBuffer(value) && value.length === 1)
+    return ONE_BYTE_BASE64[value[0] as number] as string;
   let rest = bitsOf(value);
   const bytes = Buffer.alloc(Math.ceil(bits / 8));
   for (let index = 0; index < bytes.length; index++) {
@@ -109,6 +115,10 @@ export function mysqlTimeToMicros(text: string): number {
 
 /** `YYYY-MM-DD HH:MM:SS[.f]` read as UTC → `YYYY-MM-DDTHH:MM:SS.ffffffZ` (Debezium `ZonedTimestamp`). */
 function timestampToIso(text: string): string {
+  // Both decoders print a TIMESTAMP (1970–2038, a real calendar day) in this very shape: rearranged
+  // as text, with no date arithmetic; anything else goes through the calendar.
+  if (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?$/.test(text))
+    return `${text.slice(0, 10)}T${text.slice(11, 19)}.${text.slice(20).padEnd(6, '0')}Z`;
   return `${microsToTimestamp(pgTimestampToMicros(text)).replace(' ', 'T')}Z`;
 }
 
