@@ -3,13 +3,14 @@
 // awkward types; the mirrors must equal the source tables value for value.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { expectNoDuplicateVersions } from '../../test/mirror-equality.ts';
 import { expectMysqlMirrorEqualsSource, readMysqlSourceAndMirror } from '../../test/mysql-mirror-equality.ts';
 import { AWKWARD_DDL, KEYLESS_DDL, MysqlWorkload } from '../../test/mysql-workload.ts';
 import { execute, MYSQL_SERVER, startTestMysql, type TestMysql } from '../../test/mysql.ts';
 import { scratchDir } from '../../test/scratch.ts';
 import { waitFor } from '../../test/wait.ts';
-import { listDeadLetters, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
+import { listDeadLetters, openWarehouse, readCheckpoint, type Warehouse } from '../../warehouse/index.ts';
 import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
 import { runMysqlCapture, type MysqlCaptureOptions } from './capture.ts';
@@ -278,7 +279,18 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
         snapshotChunkRows: 20,
         signal: stopCapture.signal,
       });
-      await new Promise((resolve) => setTimeout(resolve, 4000));
+      // Writers keep committing through the whole snapshot (however long it takes under load) and a
+      // moment of streaming after it; stopping during the snapshot would only abort the capture.
+      await waitFor('the snapshot to finish', async () => {
+        const state = await readCheckpoint(
+          warehouse,
+          'mysql:busy',
+          'snapshot',
+          z.object({ done: z.boolean() }),
+        );
+        return state?.done === true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       stop = true;
       await writing;
       stopCapture.abort();
