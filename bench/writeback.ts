@@ -1,19 +1,22 @@
-// Write-back benchmark: BENCH_WRITEBACK_DOCS (default 1M) daily_user_metrics documents and as many
-// user_streaks rows, from a warehouse generated here, each next to a baseline measured in the same
-// run: the MongoDB driver's plain insertMany of the same documents into an empty collection, and
-// Postgres COPY of the same rows into an empty table. Then the incremental write-back after one new
-// day (a tenth of the documents, all new; logged as the transforms log a rewritten day, so only
-// that day is compared) against the full one, and the scheduler's overhead per
-// job run (a job that does nothing, run through leases and run history). MongoDB is the
-// mongo-java-server stand-in unless BENCH_MONGO_URL names a real server.
-// BENCH_WRITEBACK_ONLY=scheduler measures the scheduler's overhead alone; BENCH_MONGO_HEAP sets the
+// Write-back benchmark: BENCH_WRITEBACK_DOCS (default 1M) daily_user_metrics documents and
+// BENCH_WRITEBACK_ROWS (default as many) user_streaks rows, from a warehouse generated here, each
+// next to a baseline measured before and after it in the same run (their mean is the baseline): the
+// MongoDB driver's plain insertMany of the same documents into an empty collection, and Postgres
+// COPY of the same rows into an empty table. Then the incremental write-back after one new day (a
+// tenth of the documents, all new; logged as the transforms log a rewritten day, so only that day
+// is compared) against the full one, and the scheduler's overhead per job run (a job that does
+// nothing, run through leases and run history). Each step is timed in wall and CPU seconds (this
+// process and the server it writes to), and each ratio given in both: on a shared machine the load
+// moves wall time between steps, CPU time much less. MongoDB is the mongo-java-server stand-in
+// unless BENCH_MONGO_URL names a real server (its CPU is then not counted).
+// BENCH_WRITEBACK_ONLY=mongo|streaks|scheduler runs one section; BENCH_MONGO_HEAP sets the
 // stand-in's maximum heap (default 12g).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MongoClient, type Document } from 'mongodb';
+import { MongoClient, type Db, type Document } from 'mongodb';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
@@ -26,9 +29,10 @@ import {
   Scheduler,
   WarehouseRunStore,
 } from '../jobs/index.ts';
-import { runTarget } from '../jobs/writeback/engine.ts';
+import { DEFAULT_BATCH_ROWS, runTarget } from '../jobs/writeback/engine.ts';
 import { learningTargets } from '../packs/learning/writeback.ts';
 import { recordDayRewrite } from '../transforms/marts/day-rewrites.ts';
+import { ownCpuSeconds, parentPid, processTreeCpuSeconds } from './cpu.ts';
 import { startEmbeddedPostgres, startMongoStandIn } from '../stack/index.ts';
 import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 
@@ -37,7 +41,8 @@ const DAYS = 10;
 const USERS = Math.max(100, Math.round(DOCS / DAYS));
 const ROWS = Number(process.env.BENCH_WRITEBACK_ROWS ?? DOCS);
 const PACK = 'bench';
-const BATCH = 1000;
+/** Documents per insertMany in the baseline, as many as the write-back puts in one bulk write. */
+const BATCH = DEFAULT_BATCH_ROWS;
 // The stand-in keeps every document, and an oplog entry per write, in its heap (the default 4g is
 // sized for the demo); the run prints the stand-in's peak memory.
 const MONGO_HEAP = process.env.BENCH_MONGO_HEAP ?? '12g';
@@ -93,84 +98,175 @@ function baselineDocument(row: Record<string, unknown>): Document {
 const uuid = (expression: string) =>
   `(lower(hex(MD5(toString(${expression})))) AS h, concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-', substring(h, 13, 4), '-', substring(h, 17, 4), '-', substring(h, 21, 12)))`;
 
+/** Wall and CPU seconds of a step: this process's (the engine's threads included) and a server's. */
+interface Cost {
+  wall: number;
+  cpu: number;
+}
+
+async function measure(action: () => Promise<unknown>, serverPid?: number): Promise<Cost> {
+  const serverCpu = () => (serverPid === undefined ? 0 : processTreeCpuSeconds(serverPid));
+  const cpuBefore = ownCpuSeconds() + serverCpu();
+  const wall = await seconds(action);
+  return { wall, cpu: ownCpuSeconds() + serverCpu() - cpuBefore };
+}
+
+const mean = (a: Cost, b: Cost): Cost => ({ wall: (a.wall + b.wall) / 2, cpu: (a.cpu + b.cpu) / 2 });
+const show = (cost: Cost, count?: number) =>
+  `${cost.wall.toFixed(2)} s, ${cost.cpu.toFixed(1)} CPU-s${count === undefined ? '' : `  ${rate(count, cost.wall)}`}`;
+const line = (label: string, value: string) => console.log(`  ${label.padEnd(58)} ${value}`);
+/** A ratio of rates (or of times) by wall time and by CPU time. */
+const ratios = (wall: number, cpu: number) => `${wall.toFixed(2)} (CPU ${cpu.toFixed(2)})`;
+
 async function main(): Promise<void> {
+  const only = process.env.BENCH_WRITEBACK_ONLY;
+  if (only !== undefined && !['mongo', 'streaks', 'scheduler'].includes(only))
+    throw new Error(`BENCH_WRITEBACK_ONLY must be mongo, streaks or scheduler, not ${only}`);
   const dir = await mkdtemp(join(tmpdir(), 'tributary-bench-writeback-'));
   const warehouse = await openWarehouse({ kind: 'chdb', path: join(dir, 'warehouse') });
-  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres') });
-  const mongoServer = process.env.BENCH_MONGO_URL
-    ? undefined
-    : await startMongoStandIn({ dataDir: join(dir, 'mongo'), maxHeap: MONGO_HEAP });
-  const mongo = new MongoClient(process.env.BENCH_MONGO_URL ?? mongoServer?.url ?? '');
-  const client = new pg.Client({ connectionString: await postgres.createDatabase('bench') });
   try {
-    await mongo.connect();
-    await client.connect();
     await migrate(warehouse);
-    console.log(
-      `write-back benchmark: ${DOCS.toLocaleString('en-US')} daily_user_metrics documents (${USERS.toLocaleString('en-US')} users × ${DAYS} days), ` +
-        `${ROWS.toLocaleString('en-US')} user_streaks rows; MongoDB: ${mongoServer ? 'mongo-java-server stand-in' : 'BENCH_MONGO_URL'}`,
-    );
-    await generateMart(warehouse, 0, DAYS, USERS);
-    const db = mongo.db('bench');
+    if (only === undefined || only === 'mongo') await mongoSection(warehouse, dir);
+    if (only === undefined || only === 'streaks') await streaksSection(warehouse, dir);
+    if (only === undefined || only === 'scheduler') await schedulerSection(warehouse, dir);
+  } finally {
+    await warehouse.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * MongoDB daily_user_metrics: the full write-back against insertMany of the same documents,
+ * measured before and after it (each into a stand-in of its own: the stand-in keeps a dropped
+ * collection's writes in its oplog), then the incremental run after one new day.
+ */
+async function mongoSection(warehouse: Warehouse, dir: string): Promise<void> {
+  console.log(
+    `write-back benchmark: ${DOCS.toLocaleString('en-US')} daily_user_metrics documents (${USERS.toLocaleString('en-US')} users × ${DAYS} days); ` +
+      `MongoDB: ${process.env.BENCH_MONGO_URL ? 'BENCH_MONGO_URL' : 'mongo-java-server stand-in'}`,
+  );
+  await generateMart(warehouse, 0, DAYS, USERS);
+  const dailyTarget = (db: Db) => {
     const [daily] = learningTargets({ pack: PACK, source: PACK, mongo: db, asOf: new Date() });
     if (!daily) throw new Error('no daily_user_metrics target');
-
-    // Baseline: the same documents, read from the same warehouse query, stored by insertMany.
-    const rows = await warehouse.query<Record<string, unknown>>(daily.sql, { pack: PACK });
-    const documents = rows.map(baselineDocument);
-    // The stand-in keeps its oplog in its heap for good, so a dropped collection's writes would
-    // still weigh on the write-back's server: the baseline gets a stand-in of its own, stopped
-    // before the write-back starts. Both then write into a server holding nothing.
-    const baselineServer = mongoServer
-      ? await startMongoStandIn({ dataDir: join(dir, 'mongo-baseline'), maxHeap: MONGO_HEAP })
-      : undefined;
-    const baselineClient = baselineServer ? new MongoClient(baselineServer.url) : mongo;
-    let insertMany: number;
-    try {
-      const baselineCollection = baselineClient.db('bench').collection('baseline_daily_user_metrics');
-      insertMany = await seconds(async () => {
+    return daily;
+  };
+  // The same documents, read from the same warehouse query as the write-back's.
+  let documents: Document[] = [];
+  const baseline = async (label: string) =>
+    withMongo(join(dir, `mongo-${label}`), async (db, pid) => {
+      if (documents.length === 0)
+        documents = (await warehouse.query<Record<string, unknown>>(dailyTarget(db).sql, { pack: PACK })).map(
+          baselineDocument,
+        );
+      const collection = db.collection('baseline_daily_user_metrics');
+      return measure(async () => {
         for (let start = 0; start < documents.length; start += BATCH)
-          await baselineCollection.insertMany(documents.slice(start, start + BATCH), { ordered: false });
-      });
-      await baselineCollection.drop();
-    } finally {
-      if (baselineServer) {
-        await baselineClient.close().catch(() => undefined);
-        await baselineServer.stop();
-      }
-    }
-    documents.length = 0;
-    rows.length = 0;
-    const full = await seconds(() =>
-      runTarget(warehouse, daily, { pack: PACK }, { dryRun: false, batchSize: BATCH }),
-    );
-    const written = await db.collection('daily_user_metrics').countDocuments();
-    // One new day: a tenth of the documents, the rest unchanged.
-    await generateMart(warehouse, DAYS, 1, USERS);
-    let incrementalWritten = 0;
-    let compared = 0;
-    const incremental = await seconds(async () => {
-      const report = await runTarget(warehouse, daily, { pack: PACK }, { dryRun: false, batchSize: BATCH });
-      incrementalWritten = report.inserted + report.updated;
-      compared = report.compared;
+          await collection.insertMany(documents.slice(start, start + BATCH), { ordered: false });
+      }, pid);
     });
-    const mongoPeak = mongoServer ? await peakMemory(mongoServer.pid) : undefined;
+  const insertManyBefore = await baseline('before');
+  const { full, incremental, written, incrementalWritten, compared, mongoPeak } = await withMongo(
+    join(dir, 'mongo'),
+    async (db, pid) => {
+      const daily = dailyTarget(db);
+      const full = await measure(() => runTarget(warehouse, daily, { pack: PACK }, { dryRun: false }), pid);
+      const written = await db.collection('daily_user_metrics').countDocuments();
+      // One new day: a tenth of the documents, the rest unchanged.
+      await generateMart(warehouse, DAYS, 1, USERS);
+      let incrementalWritten = 0;
+      let compared = 0;
+      const incremental = await measure(async () => {
+        const report = await runTarget(warehouse, daily, { pack: PACK }, { dryRun: false });
+        incrementalWritten = report.inserted + report.updated;
+        compared = report.compared;
+      }, pid);
+      return {
+        full,
+        incremental,
+        written,
+        incrementalWritten,
+        compared,
+        mongoPeak: pid ? await peakMemory(pid) : undefined,
+      };
+    },
+  );
+  const insertManyAfter = await baseline('after');
+  const insertMany = mean(insertManyBefore, insertManyAfter);
+  console.log('\nMongoDB daily_user_metrics (CPU: this process and the MongoDB server)');
+  line(
+    'insertMany into an empty collection (baseline; before, after)',
+    `${show(insertManyBefore, DOCS)}; ${show(insertManyAfter, DOCS)}`,
+  );
+  line('full write-back (query, hash, upsert, record)', show(full, written));
+  line(
+    '  full write-back / insertMany rate (target ≥ 0.5)',
+    ratios(insertMany.wall / full.wall, insertMany.cpu / full.cpu),
+  );
+  line(
+    `incremental after one new day (${compared.toLocaleString('en-US')} compared, ${incrementalWritten.toLocaleString('en-US')} written)`,
+    show(incremental),
+  );
+  line(
+    '  full / incremental (target ≥ 10)',
+    ratios(full.wall / incremental.wall, full.cpu / incremental.cpu),
+  );
+  if (mongoPeak) line("  the stand-in's peak memory (VmHWM)", mongoPeak);
+}
 
-    // Postgres: COPY of the rows into an empty table, against the write-back's lapse of as many streaks.
+/** A MongoDB database for one step: BENCH_MONGO_URL's, or a stand-in of its own, stopped after. */
+async function withMongo<T>(
+  dataDir: string,
+  step: (db: Db, serverPid: number | undefined) => Promise<T>,
+): Promise<T> {
+  const server = process.env.BENCH_MONGO_URL
+    ? undefined
+    : await startMongoStandIn({ dataDir, maxHeap: MONGO_HEAP });
+  const client = new MongoClient(process.env.BENCH_MONGO_URL ?? server?.url ?? '');
+  try {
+    await client.connect();
+    const db = client.db('bench');
+    const result = await step(db, server?.pid);
+    if (!server) await db.dropDatabase();
+    return result;
+  } finally {
+    await client.close().catch(() => undefined);
+    await server?.stop();
+  }
+}
+
+/**
+ * Postgres user_streaks: the write-back lapsing ROWS streaks against COPY of as many rows into an
+ * empty table, measured before and after it, and the floor (one UPDATE of the same rows).
+ */
+async function streaksSection(warehouse: Warehouse, dir: string): Promise<void> {
+  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres') });
+  const client = new pg.Client({ connectionString: await postgres.createDatabase('bench') });
+  try {
+    await client.connect();
+    // The postmaster: the parent of this connection's backend.
+    const backend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const postmaster = backend === undefined ? undefined : parentPid(backend);
+    console.log(
+      `\nPostgres user_streaks: ${ROWS.toLocaleString('en-US')} rows (CPU: this process and the Postgres server)`,
+    );
     await client.query(`CREATE TABLE user_streaks (user_id uuid PRIMARY KEY, current_streak int DEFAULT 0,
       longest_streak int DEFAULT 0, last_activity_date date, streak_freeze_count int DEFAULT 0,
       created_at timestamp DEFAULT now(), updated_at timestamp DEFAULT now())`);
-    await client.query('CREATE TABLE user_streaks_copy (LIKE user_streaks INCLUDING ALL)');
     const ids = await client.query<{ id: string }>(
       `SELECT md5(i::text)::uuid::text AS id FROM generate_series(0, ${ROWS - 1}) AS i`,
     );
-    const copy = await seconds(async () => {
-      const lines = (function* () {
-        for (const { id } of ids.rows)
-          yield `${id}\t5\t9\t2026-10-01\t0\t2026-09-01 00:00:00\t2026-10-01 00:00:00\n`;
-      })();
-      await pipeline(Readable.from(lines), client.query(copyFrom('COPY user_streaks_copy FROM STDIN')));
-    });
+    const copyInto = async (table: string) => {
+      await client.query(`CREATE TABLE ${table} (LIKE user_streaks INCLUDING ALL)`);
+      return measure(async () => {
+        const lines = (function* () {
+          for (const { id } of ids.rows)
+            yield `${id}\t5\t9\t2026-10-01\t0\t2026-09-01 00:00:00\t2026-10-01 00:00:00\n`;
+        })();
+        await pipeline(Readable.from(lines), client.query(copyFrom(`COPY ${table} FROM STDIN`)));
+      }, postmaster);
+    };
+    const copyBefore = await copyInto('user_streaks_copy');
     await client.query('INSERT INTO user_streaks SELECT * FROM user_streaks_copy');
     await client.query('VACUUM ANALYZE user_streaks');
     await warehouse.command(`CREATE TABLE raw.${PACK}_user_streaks (user_id String, current_streak Int32, _version UInt64, _is_deleted UInt8)
@@ -191,67 +287,51 @@ async function main(): Promise<void> {
     })[0];
     if (!streaks) throw new Error('no user_streaks target');
     let lapsed = 0;
-    const streakTime = await seconds(async () => {
-      const report = await runTarget(
-        warehouse,
-        streaks,
-        { pack: PACK },
-        { dryRun: false, batchSize: 10_000 },
-      );
+    const writeback = await measure(async () => {
+      const report = await runTarget(warehouse, streaks, { pack: PACK }, { dryRun: false });
       lapsed = report.updated;
-    });
-
+    }, postmaster);
+    const copyAfter = await copyInto('user_streaks_copy_after');
+    const copy = mean(copyBefore, copyAfter);
     // The floor: Postgres alone doing the same work, one UPDATE of the same rows' same columns
     // (the COPY's table, vacuumed as user_streaks was), with no warehouse, time zones or batches.
     await client.query('VACUUM ANALYZE user_streaks_copy');
-    const updateFloor = await seconds(() =>
-      client.query(
-        'UPDATE user_streaks_copy SET current_streak = 0, updated_at = now() WHERE current_streak <> 0',
-      ),
+    const floor = await measure(
+      () =>
+        client.query(
+          'UPDATE user_streaks_copy SET current_streak = 0, updated_at = now() WHERE current_streak <> 0',
+        ),
+      postmaster,
     );
-
-    const { runs, msPerRun, floorMs, roundTrips } = await schedulerOverhead(warehouse, dir);
-
-    const line = (label: string, value: string) => console.log(`  ${label.padEnd(58)} ${value}`);
-    console.log('\nMongoDB daily_user_metrics');
     line(
-      `insertMany into an empty collection (baseline)`,
-      `${insertMany.toFixed(2)} s  ${rate(DOCS, insertMany)}`,
+      'COPY into an empty table (baseline; before, after)',
+      `${show(copyBefore, ROWS)}; ${show(copyAfter, ROWS)}`,
     );
-    line(`full write-back (query, hash, upsert, record)`, `${full.toFixed(2)} s  ${rate(written, full)}`);
-    line('  full write-back / insertMany rate (target ≥ 0.5)', (insertMany / full).toFixed(2));
-    line(
-      `incremental after one new day (${compared.toLocaleString('en-US')} compared, ${incrementalWritten.toLocaleString('en-US')} written)`,
-      `${incremental.toFixed(2)} s`,
-    );
-    line('  full / incremental time (target ≥ 10)', (full / incremental).toFixed(1));
-    if (mongoPeak) line("  the stand-in's peak memory (VmHWM)", mongoPeak);
-    console.log('\nPostgres user_streaks');
-    line('COPY into an empty table (baseline)', `${copy.toFixed(2)} s  ${rate(ROWS, copy)}`);
     line(
       `write-back: ${lapsed.toLocaleString('en-US')} lapsed streaks (query, time zones, UPDATE)`,
-      `${streakTime.toFixed(2)} s  ${rate(lapsed, streakTime)}`,
+      show(writeback, lapsed),
     );
-    line('  write-back / COPY rate (target ≥ 0.5)', (lapsed / streakTime / (ROWS / copy)).toFixed(2));
     line(
-      'floor: one UPDATE of as many rows, Postgres alone',
-      `${updateFloor.toFixed(2)} s  ${rate(ROWS, updateFloor)} (floor / COPY rate ${(copy / updateFloor).toFixed(2)}; write-back ${(streakTime / updateFloor).toFixed(2)}× the floor's time)`,
+      '  write-back / COPY rate (target ≥ 0.5)',
+      ratios((lapsed / writeback.wall) * (copy.wall / ROWS), (lapsed / writeback.cpu) * (copy.cpu / ROWS)),
     );
-    console.log('\nScheduler');
-    line(
-      `overhead per job run (${runs} runs of a job doing nothing)`,
-      `${msPerRun.toFixed(1)} ms (target < 50)`,
-    );
-    line('  floor: one run-history read and one write', `${floorMs.toFixed(1)} ms`);
-    line('  warehouse round trips per run', String(roundTrips));
+    line('floor: one UPDATE of as many rows, Postgres alone', show(floor, ROWS));
+    line("  write-back / the floor's time", ratios(writeback.wall / floor.wall, writeback.cpu / floor.cpu));
   } finally {
-    await mongo.close().catch(() => undefined);
     await client.end().catch(() => undefined);
-    await warehouse.close();
-    await mongoServer?.stop();
     await postgres.stop();
-    await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function schedulerSection(warehouse: Warehouse, dir: string): Promise<void> {
+  const { runs, msPerRun, floorMs, roundTrips } = await schedulerOverhead(warehouse, dir);
+  console.log('\nScheduler');
+  line(
+    `overhead per job run (${runs} runs of a job doing nothing)`,
+    `${msPerRun.toFixed(1)} ms (target < 50)`,
+  );
+  line('  floor: one run-history read and one write', `${floorMs.toFixed(1)} ms`);
+  line('  warehouse round trips per run', String(roundTrips));
 }
 
 /** A process's peak resident memory, as Linux reports it. */
@@ -317,25 +397,4 @@ async function schedulerOverhead(
   return { runs, msPerRun: (time / runs) * 1000, floorMs: (floor / runs) * 1000, roundTrips: tripsPerRun };
 }
 
-/** BENCH_WRITEBACK_ONLY=scheduler: the scheduler's overhead alone, on a fresh embedded warehouse. */
-async function schedulerOnly(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tributary-bench-scheduler-'));
-  const warehouse = await openWarehouse({ kind: 'chdb', path: join(dir, 'warehouse') });
-  try {
-    await migrate(warehouse);
-    const { runs, msPerRun, floorMs, roundTrips } = await schedulerOverhead(warehouse, dir);
-    console.log(
-      `scheduler overhead per job run (${runs} runs of a job doing nothing): ${msPerRun.toFixed(1)} ms (target < 50)`,
-    );
-    console.log(
-      `  floor: one run-history read and one write: ${floorMs.toFixed(1)} ms; overhead / floor ${(msPerRun / floorMs).toFixed(2)}`,
-    );
-    console.log(`  warehouse round trips per run: ${roundTrips}`);
-  } finally {
-    await warehouse.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-if (process.env.BENCH_WRITEBACK_ONLY === 'scheduler') await schedulerOnly();
-else await main();
+await main();

@@ -52,6 +52,11 @@ export interface WritebackTarget {
   dayMart?: { mart: string; dayColumn: string };
   write(rows: TargetRow[]): Promise<WriteResult>;
   /**
+   * Rows per `write` when the job sets no batch size (default DEFAULT_BATCH_ROWS): for a store
+   * whose cost is per statement rather than per row.
+   */
+  batchRows?: number;
+  /**
    * Batches `write` may be given at once (default 1): for a store whose round trip, not its own
    * work, sets the pace. Only where `write` is safe to run beside itself on other rows.
    */
@@ -82,6 +87,9 @@ export interface TargetReport {
 
 /** The columns of a writeback_state line, in its order. */
 const STATE_COLUMNS = ['target', 'natural_key', 'content_hash', 'written_at'] as const;
+
+/** Rows per `write` (a bulk write's documents) unless the job or the target says otherwise. */
+export const DEFAULT_BATCH_ROWS = 1000;
 
 /** Hashes recorded per insert into writeback_state. */
 const STATE_ROWS_PER_INSERT = 20_000;
@@ -134,8 +142,9 @@ export async function runTarget(
   warehouse: Warehouse,
   target: WritebackTarget,
   params: { pack: string } & Record<string, unknown>,
-  options: { dryRun: boolean; batchSize: number; signal?: AbortSignal },
+  options: { dryRun: boolean; batchSize?: number; signal?: AbortSignal },
 ): Promise<TargetReport> {
+  const batchSize = options.batchSize ?? target.batchRows ?? DEFAULT_BATCH_ROWS;
   // Read before the rows: a rewrite logged after this is compared next time.
   const scope =
     target.dayMart && target.hashed
@@ -188,8 +197,8 @@ export async function runTarget(
       const { plan } = target;
       if (!plan)
         throw new InvariantError(`${target.name}: a target without hashes needs plan() for a dry run`);
-      for (let start = 0; start < rows.length; start += options.batchSize) {
-        const planned = await plan(rows.slice(start, start + options.batchSize));
+      for (let start = 0; start < rows.length; start += batchSize) {
+        const planned = await plan(rows.slice(start, start + batchSize));
         report.inserted += planned.inserted;
         report.updated += planned.updated;
       }
@@ -224,9 +233,9 @@ export async function runTarget(
   const inFlight = new Set<Promise<void>>();
   let failed: { error: unknown } | undefined;
   try {
-    for (let start = 0; start < rows.length && !failed; start += options.batchSize) {
+    for (let start = 0; start < rows.length && !failed; start += batchSize) {
       if (options.signal?.aborted) throw options.signal.reason;
-      const task: Promise<void> = writeBatch(rows.slice(start, start + options.batchSize))
+      const task: Promise<void> = writeBatch(rows.slice(start, start + batchSize))
         .catch((error: unknown) => {
           failed ??= { error };
         })

@@ -51,7 +51,8 @@ export const writebackOptionsSchema = z.strictObject({
   mysql: z.record(z.string(), z.string()).optional(),
   /** Only these targets (`daily_user_metrics`, …, `user_streaks`); default all. */
   targets: z.array(z.string()).optional(),
-  batchSize: z.number().int().positive().max(100_000).default(1000),
+  /** Rows per write; by default each target's own (1,000 documents; user_streaks 10,000 rows). */
+  batchSize: z.number().int().positive().max(100_000).optional(),
 });
 export type WritebackOptions = z.infer<typeof writebackOptionsSchema>;
 

@@ -125,6 +125,9 @@ export function streaksTarget(options: {
       LEFT JOIN (SELECT user_id, timezone FROM dim_users WHERE pack = {pack:String}) AS u ON u.user_id = a.user_id`,
     valueColumns: ['timezone', 'last_ms'],
     hashed: false,
+    // A set-based UPDATE per batch: each statement has a fixed cost (1k-row batches took about 1.5× the
+    // CPU of 10k-row ones), and 10k rows hold their row locks for a fraction of a second.
+    batchRows: 10_000,
     async write(rows: TargetRow[]): Promise<WriteResult> {
       const lapsed = lapsedOf(rows, options.asOf);
       if (lapsed.ids.length === 0) return { inserted: 0, updated: 0 };
@@ -167,10 +170,12 @@ export function streaksTarget(options: {
  * The live streaks a lapse resets, given each candidate's local gap and last active day ($1–$3):
  * one condition for the write, the dry run's count and its examples. The live row decides too: a
  * freeze it holds allows one more day, and an activity the application recorded after the one we
- * know of means the streak is alive.
+ * know of means the streak is alive. `s.user_id = ANY($1)` lets Postgres find the batch's rows by
+ * their key: joined on the unnest alone, it hashed the whole table for every batch (10k-row
+ * batches of a 1M-row table cost 3× the CPU of one UPDATE of every row; with it, about the same).
  */
 const LAPSED = `unnest($1::uuid[], $2::int[], $3::date[]) AS v(user_id, gap, last_day)
-  WHERE s.user_id = v.user_id AND s.current_streak <> 0
+  WHERE s.user_id = ANY($1::uuid[]) AND s.user_id = v.user_id AND s.current_streak <> 0
     AND v.gap > CASE WHEN s.streak_freeze_count > 0 THEN 2 ELSE 1 END
     AND (s.last_activity_date IS NULL OR s.last_activity_date <= v.last_day + 1)`;
 

@@ -1,0 +1,63 @@
+// CPU seconds of this process and of servers it started (a JVM, a Postgres cluster): on a shared
+// machine, wall time moves with everyone else's load while the CPU a step costs mostly does not.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+interface ProcStat {
+  ppid: number;
+  /** utime + stime, and cutime + cstime (children that exited and were waited for), in ticks. */
+  own: number;
+  reaped: number;
+}
+
+function statOf(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the parenthesised command name (which may hold spaces): state is field 3.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const field = (n: number) => Number(fields[n - 3]);
+  return { ppid: field(4), own: field(14) + field(15), reaped: field(16) + field(17) };
+}
+
+/**
+ * CPU seconds used so far by `rootPid` and every process below it, alive or exited (an exited
+ * child's time is in its parent's reaped total): a JVM's threads, or a postmaster and its backends.
+ */
+export function processTreeCpuSeconds(rootPid: number): number {
+  const stats = new Map<number, ProcStat>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const stat = statOf(pid);
+    if (stat) stats.set(pid, stat);
+  }
+  const children = new Map<number, number[]>();
+  for (const [pid, stat] of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
+  let ticks = 0;
+  const pending = [rootPid];
+  while (pending.length > 0) {
+    const pid = pending.pop() as number;
+    const stat = stats.get(pid);
+    if (!stat) continue;
+    ticks += stat.own + stat.reaped;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** The parent of a process (e.g. the postmaster of a backend). */
+export function parentPid(pid: number): number | undefined {
+  return statOf(pid)?.ppid;
+}
+
+/** This process's CPU seconds (its embedded engine's threads included). */
+export function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
