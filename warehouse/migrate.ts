@@ -87,8 +87,7 @@ async function applyPending(warehouse: Warehouse): Promise<number[]> {
     const newlyApplied: number[] = [];
     // Read again under the lock: the previous holder may have applied them meanwhile.
     for (const migration of inApplyingOrder(await pendingMigrations(warehouse, migrations), migrations)) {
-      for (const statement of migration.statements) await warehouse.command(statement);
-      await migration.apply?.(warehouse);
+      await applyMigrationWork(warehouse, migration);
       await warehouse.insert(MIGRATIONS_TABLE, [{ version: migration.version, name: migration.name }]);
       newlyApplied.push(migration.version);
     }
@@ -96,6 +95,16 @@ async function applyPending(warehouse: Warehouse): Promise<number[]> {
   } finally {
     if (shared) await warehouse.command(`DROP TABLE IF EXISTS ${MIGRATION_LOCK}`);
   }
+}
+
+/**
+ * A migration's statements and code, not recorded as applied. A process killed after some of them
+ * and before the record leaves the next one to do them all again, so each must be safe to rerun
+ * (IF EXISTS / IF NOT EXISTS; migrate-rerun.integration.test.ts applies every migration twice).
+ */
+export async function applyMigrationWork(warehouse: Warehouse, migration: Migration): Promise<void> {
+  for (const statement of migration.statements) await warehouse.command(statement);
+  await migration.apply?.(warehouse);
 }
 
 /**

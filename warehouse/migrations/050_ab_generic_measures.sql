@@ -3,20 +3,20 @@
 -- events_7d `events`; `value` (the facts' value summed: revenue, XP) is new. The transform state's
 -- layout is raised with this, so the next run rebuilds the table whole and `value` is filled.
 ALTER TABLE agg_ab_users
-  RENAME COLUMN completed_lesson_7d_y TO converted_y,
-  RENAME COLUMN completed_lesson_7d_x TO converted_x,
-  RENAME COLUMN active_days_7d_y TO active_days_y,
-  RENAME COLUMN active_days_7d_x TO active_days_x,
-  RENAME COLUMN events_7d_y TO events_y,
-  RENAME COLUMN events_7d_x TO events_x,
-  ADD COLUMN value_y Float64,
-  ADD COLUMN value_x Float64;
+  RENAME COLUMN IF EXISTS completed_lesson_7d_y TO converted_y,
+  RENAME COLUMN IF EXISTS completed_lesson_7d_x TO converted_x,
+  RENAME COLUMN IF EXISTS active_days_7d_y TO active_days_y,
+  RENAME COLUMN IF EXISTS active_days_7d_x TO active_days_x,
+  RENAME COLUMN IF EXISTS events_7d_y TO events_y,
+  RENAME COLUMN IF EXISTS events_7d_x TO events_x,
+  ADD COLUMN IF NOT EXISTS value_y Float64,
+  ADD COLUMN IF NOT EXISTS value_x Float64;
 ALTER TABLE _tributary_stage_agg_ab_users
-  RENAME COLUMN completed_lesson_7d_y TO converted_y,
-  RENAME COLUMN completed_lesson_7d_x TO converted_x,
-  RENAME COLUMN active_days_7d_y TO active_days_y,
-  RENAME COLUMN active_days_7d_x TO active_days_x,
-  RENAME COLUMN events_7d_y TO events_y,
-  RENAME COLUMN events_7d_x TO events_x,
-  ADD COLUMN value_y Float64,
-  ADD COLUMN value_x Float64;
+  RENAME COLUMN IF EXISTS completed_lesson_7d_y TO converted_y,
+  RENAME COLUMN IF EXISTS completed_lesson_7d_x TO converted_x,
+  RENAME COLUMN IF EXISTS active_days_7d_y TO active_days_y,
+  RENAME COLUMN IF EXISTS active_days_7d_x TO active_days_x,
+  RENAME COLUMN IF EXISTS events_7d_y TO events_y,
+  RENAME COLUMN IF EXISTS events_7d_x TO events_x,
+  ADD COLUMN IF NOT EXISTS value_y Float64,
+  ADD COLUMN IF NOT EXISTS value_x Float64;
