@@ -1,30 +1,10 @@
 // The values a change leaves out (unchanged TOAST, a key change's old row) come from the latest
 // version of the row in the mirror: a deleted row has none, and a NULL is a value. Real chDB.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchDir } from '../test/scratch.ts';
-import {
-  ensureMirrorTable,
-  migrate,
-  openWarehouse,
-  readLatestValues,
-  type MirrorTable,
-  type Warehouse,
-} from './index.ts';
+import { describe, expect, it } from 'vitest';
+import { useScratchWarehouse } from '../test/scratch-warehouse.ts';
+import { ensureMirrorTable, readLatestValues, type MirrorTable } from './index.ts';
 
-let warehouse: Warehouse;
-
-beforeAll(async () => {
-  warehouse = await openWarehouse({
-    kind: 'chdb',
-    path: join(await scratchDir('latest-values'), 'warehouse'),
-  });
-  await migrate(warehouse);
-});
-
-afterAll(async () => {
-  await warehouse?.close();
-});
+const warehouse = useScratchWarehouse('latest-values');
 
 const mirror: MirrorTable = {
   name: 'raw.latest_notes',
@@ -39,7 +19,7 @@ const mirror: MirrorTable = {
 
 describe('readLatestValues', () => {
   it("reads each key's latest version across parts: its NULLs as NULL, nothing for a deleted row or an unknown key", async () => {
-    await ensureMirrorTable(warehouse, mirror);
+    await ensureMirrorTable(warehouse(), mirror);
     // One insert per version, so the versions of a key sit in different parts, newest not last.
     const versions = [
       "(1, 'a', 'a-old', 1, 10, 0)",
@@ -52,12 +32,12 @@ describe('readLatestValues', () => {
       "(2, 'c', 'c-1', 1, 10, 0)",
     ];
     for (const values of versions)
-      await warehouse.command(
+      await warehouse().command(
         `INSERT INTO raw.latest_notes (tenant, slug, body, revision, _version, _is_deleted) VALUES ${values}`,
       );
 
     const found = await readLatestValues(
-      warehouse,
+      warehouse(),
       mirror,
       [
         [2, 'c'],
