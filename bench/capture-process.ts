@@ -12,6 +12,7 @@ import {
 } from '../ingest/index.ts';
 import type { LandingSink } from '../ingest/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
+import { ownCpuSeconds } from './cpu.ts';
 
 const [sourceUrl, sourceName, warehouseDir] = process.argv.slice(2);
 if (!sourceUrl || !sourceName || !warehouseDir) {
@@ -83,7 +84,7 @@ console.log(
     writingSeconds: (writes.lastEndedAt - writes.firstStartedAt) / 1000,
     snapshotSeconds: (snapshotEndedAt - startedAt) / 1000,
     floorRssMb,
-    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    cpuSeconds: ownCpuSeconds(),
   }),
 );
 process.exit(0);

@@ -38,7 +38,11 @@ export function processTreeCpuSeconds(rootPid: number): number {
     if (stat) stats.set(pid, stat);
   }
   const children = new Map<number, number[]>();
-  for (const [pid, stat] of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
+  for (const [pid, stat] of stats) {
+    const siblings = children.get(stat.ppid);
+    if (siblings) siblings.push(pid);
+    else children.set(stat.ppid, [pid]);
+  }
   let ticks = 0;
   const pending = [rootPid];
   while (pending.length > 0) {

@@ -3,6 +3,7 @@
 // one JSON line.
 import { createPiiPolicy, runKafkaWorker } from '../ingest/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
+import { ownCpuSeconds } from './cpu.ts';
 
 const [brokers, group, topics, warehouseDir, idleSeconds] = process.argv.slice(2);
 if (!brokers || !group || !topics || !warehouseDir) {
@@ -66,7 +67,7 @@ console.log(
     maxBehindProducedMs,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     // Every thread of the process (the engine's included): the figure least moved by other load.
-    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    cpuSeconds: ownCpuSeconds(),
   }),
 );
 process.exit(0);

@@ -1,12 +1,13 @@
 // The tables of a pack's own marts, and the marts small enough to recompute whole on every transform
 // run: one table partitioned by pack, whose partition is rebuilt in its staging twin and swapped in
 // (transforms/marts/partitions.ts), so a reader sees the old rows or the new ones, never a mix.
-import { insertInto, replacePartitions, stageOf } from '../../transforms/marts/partitions.ts';
+import { insertInto, replacePartitions } from '../../transforms/marts/partitions.ts';
 import {
   presentTables,
   quoteIdentifier as q,
   quoteString,
   quoteTable,
+  stagingTable,
   type Warehouse,
 } from '../../warehouse/index.ts';
 import type { PackMart, PackMartContext } from '../pack.ts';
@@ -37,7 +38,7 @@ export function martTableDdl(table: MartTable): string[] {
     `CREATE TABLE IF NOT EXISTS ${q(table.name)} (${definitions})
      ENGINE = MergeTree PARTITION BY ${table.partitionBy ?? 'pack'} ORDER BY (pack, ${table.orderBy})
      COMMENT ${quoteString(table.comment)}`,
-    `CREATE TABLE IF NOT EXISTS ${quoteTable(stageOf(table.name))} AS ${q(table.name)}`,
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(stagingTable(table.name))} AS ${q(table.name)}`,
   ];
 }
 

@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir } from '../../test/scratch.ts';
-import { migrate, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
+import { migrate, openWarehouse, stagingTable, type Warehouse } from '../../warehouse/index.ts';
 import { dayRewritesSince } from './day-rewrites.ts';
-import { replaceDays, stageOf } from './partitions.ts';
+import { replaceDays } from './partitions.ts';
 
 let warehouse: Warehouse;
 
@@ -59,7 +59,7 @@ describe('replaceDays on a table partitioned by month', () => {
     // Each month one partition, the stage left empty.
     const [parts] = await warehouse.query<{ partitions: string; staged: string }>(
       `SELECT (SELECT uniqExact(_partition_id) FROM mart_dau WHERE pack = 'a') AS partitions,
-         (SELECT count() FROM ${stageOf('mart_dau')}) AS staged`,
+         (SELECT count() FROM ${stagingTable('mart_dau')}) AS staged`,
     );
     expect(parts).toEqual({ partitions: '4', staged: '0' });
     // The log names the days rewritten, not the days carried along.

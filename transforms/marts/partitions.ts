@@ -33,7 +33,7 @@ export async function replacePartitions(
 ): Promise<void> {
   const { table, pack } = target;
   await clearStage(warehouse, table, pack);
-  await fill(stageOf(table), { pack, ...target.params });
+  await fill(stagingTable(table), { pack, ...target.params });
   await swapStaged(warehouse, target);
 }
 
@@ -42,7 +42,7 @@ export async function replacePartitions(
  * left them there; swapped in with the new rows, they would double the partitions they fall in.
  */
 export async function clearStage(warehouse: Warehouse, table: string, pack: string): Promise<void> {
-  const stage = stageOf(table);
+  const stage = stagingTable(table);
   const rows = await warehouse.query<{ id: string }>(partitionsOf(stage, 'pack = {pack:String}'), {
     pack,
   });
@@ -56,7 +56,7 @@ export async function clearStage(warehouse: Warehouse, table: string, pack: stri
 /** The second half of replacePartitions: the staged partitions swapped in, the stage emptied. */
 export async function swapStaged(warehouse: Warehouse, target: PartitionTarget): Promise<void> {
   const { table, where } = target;
-  const stage = stageOf(table);
+  const stage = stagingTable(table);
   const params = { pack: target.pack, ...target.params };
   const listed = await warehouse.query<{ side: 'staged' | 'current'; id: string }>(
     `SELECT 'staged' AS side, id FROM (${partitionsOf(stage, 'pack = {pack:String}')})
@@ -96,7 +96,7 @@ async function carryUnselected(
     (row) => checkedPartitionId(table, row.id),
   );
   if (carried.length > 0)
-    await insertInto(warehouse, stageOf(table), `SELECT * FROM ${q(table)} WHERE ${unselected}`, params);
+    await insertInto(warehouse, stagingTable(table), `SELECT * FROM ${q(table)} WHERE ${unselected}`, params);
   return carried;
 }
 
@@ -110,9 +110,6 @@ async function carryUnselected(
 function partitionsOf(table: string, condition: string): string {
   return `SELECT _partition_id AS id, count() AS rows FROM ${q(table)} WHERE ${condition} GROUP BY _partition_id`;
 }
-
-/** A mart's staging twin, in the pipeline's own database. */
-export const stageOf = stagingTable;
 
 /**
  * replacePartitions for a mart partitioned by day or by month, filled by INSERT … SELECT, logged in

@@ -14,9 +14,9 @@
 // users whose last day moved are few after a new day, and grouped by cohort and by their last day
 // before and after, they correct every cell with plain counts; intersecting bitmaps per cell cost
 // by the size of the bitmaps copied into each of 17k cells.
-import { bookkeepingTable, quoteString, type Warehouse } from '../../warehouse/index.ts';
+import { bookkeepingTable, quoteString, stagingTable, type Warehouse } from '../../warehouse/index.ts';
 import { activeUsersCalendar } from './active-users.ts';
-import { clearStage, insertInto, stageOf, swapStaged, type DaySelection } from './partitions.ts';
+import { clearStage, insertInto, swapStaged, type DaySelection } from './partitions.ts';
 
 const COHORT_KINDS = ['first_activity', 'signup'] as const;
 
@@ -70,7 +70,7 @@ export async function recomputeRetention(
 }
 
 /** The staged days of the pack: what this run computes, read by the cohorts and the cells. */
-const DAYS = `(SELECT * FROM ${stageOf('agg_retention_days')} WHERE pack = {pack:String})`;
+const DAYS = `(SELECT * FROM ${stagingTable('agg_retention_days')} WHERE pack = {pack:String})`;
 
 async function stageDays(warehouse: Warehouse, params: Record<string, unknown>): Promise<void> {
   // The window passes, once: everyone active before the day (whose complement in the day's users
@@ -80,7 +80,7 @@ async function stageDays(warehouse: Warehouse, params: Record<string, unknown>):
   // from scratch for every row.
   await insertInto(
     warehouse,
-    stageOf('agg_retention_days'),
+    stagingTable('agg_retention_days'),
     `SELECT {pack:String}, day, users, active_from, bitmapAndnot(users, earlier), bitmapAndnot(users, later)
      FROM (
        SELECT day, users,
@@ -130,7 +130,7 @@ async function stageCorrections(
        FROM (
          SELECT s.cohort_kind AS cohort_kind, s.grain AS grain, s.cohort_start AS cohort_start,
              arrayJoin(bitmapToArray(bitmapAnd(s.members, m.moved))) AS user_key
-         FROM (SELECT * FROM ${stageOf('agg_retention_cohorts')} WHERE pack = {pack:String}) AS s CROSS JOIN ${moved} AS m
+         FROM (SELECT * FROM ${stagingTable('agg_retention_cohorts')} WHERE pack = {pack:String}) AS s CROSS JOIN ${moved} AS m
        ) AS c
        INNER JOIN (
          SELECT user_key, maxIf(day, side = 'old') AS before, maxIf(day, side = 'new') AS after FROM (
@@ -153,7 +153,7 @@ async function stageCorrections(
 async function stageCohorts(warehouse: Warehouse, params: Record<string, unknown>): Promise<void> {
   await insertInto(
     warehouse,
-    stageOf('agg_retention_cohorts'),
+    stagingTable('agg_retention_cohorts'),
     `SELECT {pack:String}, cohort_kind, grain, cohort_start, groupBitmapOrState(members) FROM (
        SELECT 'first_activity' AS cohort_kind, day AS cohort_day, first_active AS members FROM ${DAYS}
        UNION ALL
@@ -222,7 +222,7 @@ async function stageCells(
              SELECT cohort_start, members, bitmapCardinality(members) AS cohort_size,
                  has({${unchangedParam(kind, grain)}:Array(Date)}, cohort_start) AS unchanged,
                  ${coveredBy('{to:Date}')} AS covered, ${coveredBy('{lastTo:Date}')} AS old_covered
-             FROM ${stageOf('agg_retention_cohorts')} WHERE ${cohortOf(kind, grain)} AND cohort_size > 0 AND covered >= 0
+             FROM ${stagingTable('agg_retention_cohorts')} WHERE ${cohortOf(kind, grain)} AND cohort_size > 0 AND covered >= 0
            )
            ARRAY JOIN range(toUInt16(covered + 1)) AS period
          ) AS c
@@ -233,7 +233,7 @@ async function stageCells(
            ON o.cohort_start = c.cohort_start AND o.period = c.period`;
     }),
   );
-  await insertInto(warehouse, stageOf('mart_retention'), selects.join('\n UNION ALL\n'), params);
+  await insertInto(warehouse, stagingTable('mart_retention'), selects.join('\n UNION ALL\n'), params);
 }
 
 /** The query parameter listing the unchanged cohorts of one kind and grain (by their first day). */
@@ -256,7 +256,7 @@ async function unchangedCohorts(
     ? []
     : await warehouse.query<{ cohort_kind: string; grain: string; starts: string[] }>(
         `SELECT n.cohort_kind AS cohort_kind, n.grain AS grain, groupArray(toString(n.cohort_start)) AS starts
-         FROM (SELECT * FROM ${stageOf('agg_retention_cohorts')} WHERE pack = {pack:String}) AS n
+         FROM (SELECT * FROM ${stagingTable('agg_retention_cohorts')} WHERE pack = {pack:String}) AS n
          INNER JOIN (SELECT * FROM agg_retention_cohorts WHERE pack = {pack:String}) AS old
            ON old.cohort_kind = n.cohort_kind AND old.grain = n.grain AND old.cohort_start = n.cohort_start
          WHERE bitmapXorCardinality(n.members, old.members) = 0
