@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,5 +34,21 @@ describe('file lease', () => {
   it('never answers undisturbed without tracksHolders (a store other processes may write)', async () => {
     const lease = new FileLease(dir);
     expect([await hold(lease), await hold(lease)]).toEqual([false, false]);
+  });
+
+  it('removes its lock directory on close when nothing is left in it, and makes it again on use', async () => {
+    const locks = join(dir, 'locks');
+    const a = new FileLease(locks);
+    const b = new FileLease(locks);
+    expect(await a.tryAcquire('job')).toBe(true);
+    await b.close(); // a still holds its lock: the directory stays
+    expect(existsSync(join(locks, 'job.lock'))).toBe(true);
+    await a.release('job');
+    await a.close();
+    expect(existsSync(locks)).toBe(false);
+    expect(await b.tryAcquire('job')).toBe(true); // after its close, b makes the directory again
+    await b.release('job');
+    await b.close();
+    expect(existsSync(locks)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 // holder's connection ends, so a killed holder frees it at once); embedded, a lock file per job
 // holding the owner's pid (a file whose owner is gone is taken over).
 import { randomUUID } from 'node:crypto';
-import { readFileSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -62,22 +62,24 @@ export class FileLease implements Lease {
   constructor(
     private readonly dir: string,
     private readonly options: { tracksHolders?: boolean } = {},
-  ) {
-    mkdirSync(dir, { recursive: true });
-  }
+  ) {}
 
   private path(job: string): string {
     return join(this.dir, `${job}.lock`);
   }
 
   async tryAcquire(job: string): Promise<boolean> {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
+        // Made at each acquisition: another Lease's close() may have removed it, empty, meanwhile.
+        mkdirSync(this.dir, { recursive: true });
         writeFileSync(this.path(job), String(process.pid), { flag: 'wx' });
         if (this.options.tracksHolders) this.markHolder(job);
         return true;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue; // the directory went between mkdir and write
+        if (code !== 'EEXIST') throw error;
         if (holderAlive(this.path(job))) return false;
         // The holder died without releasing: take the lease over.
         try {
@@ -118,7 +120,14 @@ export class FileLease implements Lease {
     }
   }
 
-  async close(): Promise<void> {}
+  /** Leaves no empty lock directory behind; one still holding locks or holder files stays. */
+  async close(): Promise<void> {
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      /* not empty, or never made */
+    }
+  }
 }
 
 function holderAlive(path: string): boolean {

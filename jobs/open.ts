@@ -1,6 +1,7 @@
 // Builds the scheduler the config describes: with `scheduler.control`, leases are advisory locks
 // and the authoritative history is in that Postgres database (copied to the warehouse's job_runs);
 // without it, a lock file per job beside the embedded warehouse and the history in job_runs.
+import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { PipelineConfig } from '../config/pipeline.ts';
@@ -34,7 +35,7 @@ export async function openScheduler(options: {
         ? new FileLease(join(dirname(config.warehouse.dir), `.${basename(config.warehouse.dir)}.locks`), {
             tracksHolders: true,
           })
-        : new FileLease(join(tmpdir(), 'tributary-locks'));
+        : new FileLease(join(tmpdir(), `tributary-locks-${serverKey(config.warehouse.url)}`));
   }
   const scheduler = new Scheduler({
     jobs,
@@ -53,4 +54,15 @@ export async function openScheduler(options: {
       await store.close();
     },
   };
+}
+
+/**
+ * One lock directory per ClickHouse server and database: pipelines on this machine that write to
+ * different warehouses must not wait on each other's jobs of the same name. Credentials are left
+ * out, so a password change keeps the same locks.
+ */
+function serverKey(url: string): string {
+  const { protocol, host, pathname, searchParams } = new URL(url);
+  const identity = `${protocol}//${host}${pathname}?database=${searchParams.get('database') ?? ''}`;
+  return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
