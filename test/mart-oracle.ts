@@ -18,16 +18,23 @@ export function dailyUserMetricsOracle(views: readonly string[]): string {
     FROM oracle_facts GROUP BY 1, 2`;
 }
 
-export const DAU_ORACLE = `WITH days AS (
-    SELECT generate_series(min(ts::date), max(ts::date), interval '1 day')::date AS day FROM oracle_facts)
-  SELECT d.day::text AS day,
-    (SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date = d.day) AS dau,
-    (SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date BETWEEN d.day - 6 AND d.day) AS wau,
-    (SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date BETWEEN d.day - 27 AND d.day) AS mau,
-    (SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date = d.day)::float8 /
-      nullif((SELECT count(DISTINCT user_id) FROM oracle_facts f WHERE f.ts::date BETWEEN d.day - 27 AND d.day), 0)
-      AS stickiness
+/**
+ * DAU, WAU, MAU and stickiness on every day from the first to the last day with facts; with
+ * `segment` (a SELECT of user_id), counting only those users.
+ */
+export function dauOracle(segment?: string): string {
+  const users = (days: string) => `(SELECT count(DISTINCT user_id) FROM facts f WHERE f.day ${days})`;
+  return `WITH facts AS MATERIALIZED (
+      SELECT ts::date AS day, user_id FROM oracle_facts${segment ? ` WHERE user_id IN (${segment})` : ''}),
+    days AS (
+      SELECT generate_series(min(ts::date), max(ts::date), interval '1 day')::date AS day FROM oracle_facts)
+  SELECT d.day::text AS day, ${users('= d.day')} AS dau, ${users('BETWEEN d.day - 6 AND d.day')} AS wau,
+    ${users('BETWEEN d.day - 27 AND d.day')} AS mau,
+    ${users('= d.day')}::float8 / nullif(${users('BETWEEN d.day - 27 AND d.day')}, 0) AS stickiness
   FROM days d`;
+}
+
+export const DAU_ORACLE = dauOracle();
 
 /** `ratings`: a SELECT of (day, content_id, content_type, rating_count, rating_sum). */
 export function contentPerformanceOracle(views: readonly string[], start: string, ratings: string): string {

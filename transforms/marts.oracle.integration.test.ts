@@ -13,6 +13,7 @@ import {
   dailySegmentsOracle,
   dailyUserMetricsOracle,
   DAU_ORACLE,
+  dauOracle,
   expectSameRows,
   retentionOracle,
   segmentLeaderboardOracle,
@@ -78,6 +79,39 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
       await oracle(DAU_ORACLE),
       ['day'],
     );
+  });
+
+  it("the Overview's active users narrowed to a country, to a platform, to a signup month: the segment's users only", async () => {
+    const [range] = await oracle(
+      `SELECT min(ts::date)::text AS first, max(ts::date)::text AS last FROM oracle_facts`,
+    );
+    const active = panelById('overview.active');
+    if (!active) throw new Error('no active-users panel');
+    const segments = [
+      ['country', 'country', 'country'],
+      ['platform', 'platform', 'platform'],
+      ['cohort', "to_char(signup_day, 'YYYY-MM')", 'signup month'],
+    ] as const;
+    for (const [filter, column, name] of segments) {
+      // The segment value with the most active users: neither everyone nor empty.
+      const [busiest] = await oracle(`SELECT ${column} AS value FROM oracle_facts f JOIN (${LEARNING_USERS_ORACLE}) u USING (user_id)
+        WHERE ${column} <> '' GROUP BY 1 ORDER BY count(DISTINCT f.user_id) DESC, 1 LIMIT 1`);
+      const value = String(busiest?.value);
+      const shown = await active.query(data.warehouse, {
+        ...filtersSchema.parse({ pack: PACK, [filter]: value }),
+        from: String(range?.first),
+        to: String(range?.last),
+      });
+      const expected = await oracle(
+        dauOracle(`SELECT user_id FROM (${LEARNING_USERS_ORACLE}) u WHERE ${column} = '${value}'`),
+      );
+      expectSameRows(shown, expected, ['day']);
+      // Not vacuous: the segment is a real part of everyone, on a day with users in it.
+      const all = await oracle(DAU_ORACLE);
+      const mau = (rows: Row[]) => Math.max(...rows.map((row) => Number(row.mau)));
+      expect(mau(shown), `${name} ${value}`).toBeGreaterThan(0);
+      expect(mau(shown), `${name} ${value}`).toBeLessThan(mau(all));
+    }
   });
 
   it('mart_content_performance', async () => {

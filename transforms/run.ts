@@ -72,10 +72,10 @@ type TransformState = z.infer<typeof transformStateSchema>;
 
 /**
  * Raised when facts or partial aggregates gain what existing rows lack (2: user keys; 3: the A/B
- * `value` measure; 4: the dashboards' pre-aggregates, which incremental runs only patch), so that a
- * full run rebuilds them.
+ * `value` measure; 4: the dashboards' pre-aggregates, which incremental runs only patch; 5:
+ * agg_daily_segments.returning_users), so that a full run rebuilds them.
  */
-const FACTS_LAYOUT = 4;
+const FACTS_LAYOUT = 5;
 
 /** A row is stamped with its ingestion time when its insert starts, and is visible when it ends. */
 const INSERT_DURATION_BOUND_MS = 10_000;

@@ -49,7 +49,7 @@ async function fill(): Promise<void> {
   );
   await warehouse.command(
     `INSERT INTO agg_daily_segments ${settings}
-     SELECT ${days}, arrayJoin(['VN', 'US']), '2026-07', 'ios', number, number * 3, 1 FROM numbers(70)`,
+     SELECT ${days}, arrayJoin(['VN', 'US']), '2026-07', 'ios', number, number * 3, 1, [number, 2] FROM numbers(70)`,
   );
 }
 

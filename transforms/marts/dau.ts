@@ -20,7 +20,7 @@ export async function recomputeDau(
     { pack },
   );
   const empty = !range || range.first === '1970-01-01';
-  const targets = empty ? [] : targetDays(range.first, range.last, changedDays);
+  const targets = empty ? [] : daysInWindowsOf(range.first, range.last, changedDays);
   // Days outside the activity range (its first or last days' activity deleted) must not linger.
   const [stale] = await warehouse.query<{ days: string[] }>(
     `SELECT groupArray(toString(day)) AS days FROM mart_dau WHERE pack = {pack:String}
@@ -46,8 +46,11 @@ export async function recomputeDau(
   });
 }
 
-/** Every day of the range, or the changed days and the 27 after each, within the range. */
-function targetDays(first: string, last: string, changed: DaySelection): string[] {
+/**
+ * The days whose 28-day window holds a changed day: every day of the range first…last, or the
+ * changed days and the 27 after each, within the range.
+ */
+export function daysInWindowsOf(first: string, last: string, changed: DaySelection): string[] {
   const wanted = new Set<string>();
   if (changed !== 'all')
     for (const day of changed)
