@@ -137,7 +137,8 @@ export async function generateMartsData(
     `INSERT INTO dim_user_keys SELECT '${pack}', concat('u', toString(number)), toUInt32(number + 1) FROM numbers(${USERS})`,
   );
   await warehouse.command(
-    'CREATE TABLE IF NOT EXISTS bench_experiments (experiment String, variant String, share Float64) ENGINE = Memory',
+    // On disk: a warehouse kept between runs (`--dir`) still has its experiments when reopened.
+    'CREATE TABLE IF NOT EXISTS bench_experiments (experiment String, variant String, share Float64) ENGINE = MergeTree ORDER BY experiment',
   );
   await warehouse.command(
     `INSERT INTO bench_experiments SELECT e, v, 0.5 FROM (SELECT arrayJoin(['exp_a', 'exp_b', 'exp_c']) AS e) AS experiments CROSS JOIN (SELECT arrayJoin(['control', 'treatment']) AS v) AS variants`,

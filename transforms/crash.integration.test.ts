@@ -19,6 +19,7 @@ const MARTS = [
   'agg_segment_users',
   'mart_retention',
   'mart_ab_results',
+  'agg_ab_segments',
 ];
 
 function transform(warehouseDir: string, full: boolean) {

@@ -20,6 +20,7 @@ const MARTS = [
   'agg_segment_users',
   'mart_retention',
   'mart_ab_results',
+  'agg_ab_segments',
 ];
 let data: LearningWarehouse;
 

@@ -17,6 +17,7 @@ const GENERIC_INPUTS: Readonly<Record<string, readonly string[]>> = {
   mart_retention: ['agg_retention_days', 'agg_retention_cohorts'],
   agg_ab_users: ['fact_activity', 'fact_exposures'],
   mart_ab_results: ['agg_ab_users'],
+  agg_ab_segments: ['agg_ab_users', 'dim_users'],
 };
 
 /** Table → the tables (and mirrors) it is computed from, for one pack captured under `source`. */

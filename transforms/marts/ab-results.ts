@@ -13,7 +13,7 @@
 import type { AbMetric, PackMapping } from '../../packs/index.ts';
 import { bookkeepingTable, quoteString, type Warehouse } from '../../warehouse/index.ts';
 import { daysCondition, insertInto, replacePartitions, type DaySelection } from './partitions.ts';
-import { IN_USER_SEGMENT } from './segments.ts';
+import { IN_SEGMENT_CELL } from './segments.ts';
 import { chiSquareGoodnessOfFit, compare, cupedAdjust, lift, type CovariateSummary } from '../stats/tests.ts';
 
 /** The per-user measures agg_ab_users keeps; a pack names its metrics after them (AbMetric). */
@@ -71,6 +71,9 @@ export async function recomputeAbResults(
     if (!inputs) return;
     const rows = resultRows(pack, mapping.abMetrics, inputs, await variantSums(warehouse, pack, inputs));
     if (rows.length > 0) await warehouse.insert(stage, rows);
+  });
+  await replacePartitions(warehouse, { ...target, table: 'agg_ab_segments' }, async (stage) => {
+    if (inputs) await fillSegmentSums(warehouse, stage, pack, inputs);
   });
 }
 
@@ -355,10 +358,31 @@ function sampleRatio(
   return { pValue, flag: pValue < SRM_ALPHA };
 }
 
+/** Each sum the statistics need, per measure: its name and the per-user value it adds up. */
+const MEASURE_SUMS = AB_MEASURES.flatMap((name) => [
+  [`${name}_sy`, `${name}_y`],
+  [`${name}_syy`, `${name}_y * ${name}_y`],
+  [`${name}_sx`, `${name}_x`],
+  [`${name}_sxx`, `${name}_x * ${name}_x`],
+  [`${name}_sxy`, `${name}_x * ${name}_y`],
+]);
+
 /**
- * Per experiment and variant: the exposed users (the SRM test's counts, window over or not), and
- * over the users whose window is over, n and per metric Σy, Σy², Σx, Σx², Σxy (x = before
- * exposure). One scan of agg_ab_users for both.
+ * agg_ab_users' rows of the experiments with `window_over`: whether the user's window ended by the
+ * newest fact (only those are counted in the sums).
+ */
+const EXPOSED_USERS = (windowDays: number) =>
+  `SELECT *, first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC') AS window_over
+   FROM agg_ab_users WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}`;
+
+/** The exposed users (every one: the SRM test's counts), n and the sums over those whose window is over. */
+const USER_SUMS = `count() AS exposed, countIf(window_over) AS n,
+  ${MEASURE_SUMS.map(([sum, value]) => `sumIf(${value}, window_over) AS ${sum}`).join(', ')}`;
+
+/**
+ * Per experiment and variant: the exposed users and, over the users whose window is over, n and per
+ * metric Σy, Σy², Σx, Σx², Σxy (x = before exposure). From agg_ab_users, or for a segment the
+ * per-cell sums the last run kept (agg_ab_segments): the same sums, added up over its cells.
  */
 async function variantSums(
   warehouse: Warehouse,
@@ -366,20 +390,15 @@ async function variantSums(
   { experiments, end, windowDays }: ResultInputs,
   segment?: UserSegment,
 ): Promise<VariantSums[]> {
-  const over = 'window_over';
-  const sums = AB_MEASURES.flatMap((name) => [
-    `sumIf(${name}_y, ${over}) AS ${name}_sy`,
-    `sumIf(${name}_y * ${name}_y, ${over}) AS ${name}_syy`,
-    `sumIf(${name}_x, ${over}) AS ${name}_sx`,
-    `sumIf(${name}_x * ${name}_x, ${over}) AS ${name}_sxx`,
-    `sumIf(${name}_x * ${name}_y, ${over}) AS ${name}_sxy`,
-  ]).join(', ');
   const rows = await warehouse.query<Record<string, string | number>>(
-    `SELECT experiment, variant, count() AS exposed, countIf(${over}) AS n, ${sums}
-     FROM (SELECT *, first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC') AS ${over}
-           FROM agg_ab_users WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}
-             ${narrows(segment) ? `AND user_key IN (SELECT user_key FROM dim_users WHERE ${IN_USER_SEGMENT})` : ''})
-     GROUP BY experiment, variant ORDER BY experiment, variant`,
+    narrows(segment)
+      ? `SELECT experiment, variant, sum(exposed) AS exposed, sum(n) AS n,
+           ${MEASURE_SUMS.map(([sum]) => `sum(${sum}) AS ${sum}`).join(', ')}
+         FROM agg_ab_segments
+         WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)} AND ${IN_SEGMENT_CELL}
+         GROUP BY experiment, variant ORDER BY experiment, variant`
+      : `SELECT experiment, variant, ${USER_SUMS} FROM (${EXPOSED_USERS(windowDays)})
+         GROUP BY experiment, variant ORDER BY experiment, variant`,
     {
       pack,
       experiments,
@@ -400,6 +419,28 @@ async function variantSums(
       if (key !== 'variant' && key !== 'experiment') result[key] = Number(value);
     return result;
   });
+}
+
+/**
+ * agg_ab_segments' rows into `stage`: the sums per experiment, variant and segment cell (the user's
+ * dim_users row; empty strings for an exposed user dim_users lacks, who is in no segment).
+ */
+async function fillSegmentSums(
+  warehouse: Warehouse,
+  stage: string,
+  pack: string,
+  { experiments, end, windowDays }: ResultInputs,
+): Promise<void> {
+  await insertInto(
+    warehouse,
+    stage,
+    `SELECT {pack:String}, experiment, variant, u.country, u.signup_month, u.platform, ${USER_SUMS}
+     FROM (${EXPOSED_USERS(windowDays)}) AS a
+     LEFT JOIN (SELECT user_key, country, formatDateTime(signup_at, '%Y-%m') AS signup_month, platform
+                FROM dim_users WHERE pack = {pack:String}) AS u ON u.user_key = a.user_key
+     GROUP BY experiment, variant, u.country, u.signup_month, u.platform`,
+    { pack, experiments, end },
+  );
 }
 
 function summary(sums: VariantSums, measure: AbMetric['measure']): CovariateSummary {
