@@ -94,7 +94,8 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
     ] as const;
     for (const [filter, column, name] of segments) {
       // The segment value with the most active users: neither everyone nor empty.
-      const [busiest] = await oracle(`SELECT ${column} AS value FROM oracle_facts f JOIN (${LEARNING_USERS_ORACLE}) u USING (user_id)
+      const [busiest] =
+        await oracle(`SELECT ${column} AS value FROM oracle_facts f JOIN (${LEARNING_USERS_ORACLE}) u USING (user_id)
         WHERE ${column} <> '' GROUP BY 1 ORDER BY count(DISTINCT f.user_id) DESC, 1 LIMIT 1`);
       const value = String(busiest?.value);
       const shown = await active.query(data.warehouse, {

@@ -89,7 +89,9 @@ describe("a segment's active users from agg_daily_segments", () => {
     for (const country of ['A', 'B']) expect(await shown(country)).toEqual(await expectedWindows(country));
     // Not vacuous: on some day the three windows differ.
     const a = await shown('A');
-    expect(a.some((row) => Number(row.dau) < Number(row.wau) && Number(row.wau) < Number(row.mau))).toBe(true);
+    expect(a.some((row) => Number(row.dau) < Number(row.wau) && Number(row.wau) < Number(row.mau))).toBe(
+      true,
+    );
 
     // A day in the middle changes: some users gain it, some lose it. The incremental run names that
     // day only; the 27 after it are the recompute's to find.

@@ -36,7 +36,9 @@ export async function recomputeDailySegments(
   const days: DaySelection =
     activityDays === 'all'
       ? 'all'
-      : [...new Set([...(await withDaysAfter(warehouse, pack, activityDays)), ...(changes?.days ?? [])])].sort();
+      : [
+          ...new Set([...(await withDaysAfter(warehouse, pack, activityDays)), ...(changes?.days ?? [])]),
+        ].sort();
   // A user missing from dim_users joins with empty strings: counted in the totals, in no segment.
   const users = `SELECT user_id, country, signup_day, formatDateTime(signup_day, '%Y-%m') AS signup_month, platform
     FROM (${SEGMENT_USERS})`;
