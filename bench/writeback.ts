@@ -152,8 +152,8 @@ async function mongoSection(warehouse: Warehouse, dir: string): Promise<void> {
     return daily;
   };
   // The same documents, read from the same warehouse query as the write-back's; read again for each
-  // baseline rather than kept: a million documents held in this process's heap slowed the
-  // write-backs measured between the two baselines (the collector walks them).
+  // baseline rather than kept, or the write-backs measured between the two baselines would run with
+  // a million of them in this process's heap, which a job's run does not have.
   const baseline = async (label: string) =>
     withMongo(join(dir, `mongo-${label}`), async (db, pid) => {
       const documents = (

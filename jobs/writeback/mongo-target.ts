@@ -96,7 +96,12 @@ export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
     prepare: dayMart
       ? (days) => {
           for (const day of days) {
-            const row: TargetRow = { natural_key: '', content_hash: '', change: 'insert', [dayMart.dayColumn]: day };
+            const row: TargetRow = {
+              natural_key: '',
+              content_hash: '',
+              change: 'insert',
+              [dayMart.dayColumn]: day,
+            };
             void scopeRead(row, JSON.stringify(spec.scope(row))).catch(() => undefined);
           }
         }

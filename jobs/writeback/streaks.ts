@@ -206,6 +206,8 @@ function lapsedOf(rows: TargetRow[], asOf: Date): { count: number; params: [stri
 function arrayLiteral(values: readonly (string | number)[]): string {
   const text = values.join(',');
   if (!/^[\w.:,-]*$/.test(text))
-    throw new InvariantError(`user_streaks: a value that is not a uuid, integer or day: ${text.slice(0, 80)}`);
+    throw new InvariantError(
+      `user_streaks: a value that is not a uuid, integer or day: ${text.slice(0, 80)}`,
+    );
   return `{${text}}`;
 }
