@@ -52,6 +52,11 @@ export interface WritebackTarget {
   dayMart?: { mart: string; dayColumn: string };
   write(rows: TargetRow[]): Promise<WriteResult>;
   /**
+   * Told the days to compare (a `dayMart` target's limited run) before their rows are read: the
+   * target may start reading what it will need for them while the warehouse finds the rows.
+   */
+  prepare?(days: readonly string[]): void;
+  /**
    * Rows per `write` when the job sets no batch size (default DEFAULT_BATCH_ROWS): for a store
    * whose cost is per statement rather than per row.
    */
@@ -166,6 +171,7 @@ export async function runTarget(
     days === 'all' || !target.dayMart
       ? '1'
       : `toString(${target.dayMart.dayColumn}) IN {rewritten_days:Array(String)}`;
+  if (days !== 'all' && !options.dryRun) target.prepare?.(days);
   let total: number;
   let rows: TargetRow[];
   if (target.hashed) {
@@ -288,7 +294,14 @@ async function changedRows(
          WHERE s.natural_key IS NULL OR s.last_hash != content_hash${order}`
       : `SELECT t.*, '' AS content_hash, 'update' AS change FROM (${rows}) AS t${order}`,
     bound,
-    { output_format_json_quote_64bit_integers: 0, join_use_nulls: 1 },
+    {
+      output_format_json_quote_64bit_integers: 0,
+      join_use_nulls: 1,
+      // The scope's keys (a day's users) lie all over writeback_state's key order, so the primary
+      // key skips nothing, and matching every granule's range against a set of 100k keys cost the
+      // query 0.2-0.6 s of its 0.3-1 s at 1M stored keys (a scan with the set: ~0.1 s).
+      use_index_for_in_with_subqueries: 0,
+    },
   );
 }
 

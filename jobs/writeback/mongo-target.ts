@@ -16,7 +16,10 @@ export interface MongoTargetSpec {
   collection: Collection;
   sql: string;
   valueColumns: readonly string[];
-  /** See WritebackTarget.dayMart. */
+  /**
+   * See WritebackTarget.dayMart. With it, `scope` and the keys of `filter` depend on nothing but
+   * the row's day: a limited run reads its days' scopes while the warehouse finds the rows.
+   */
   dayMart?: WritebackTarget['dayMart'];
   /** The natural key as a filter (it is also what a new document is created with). */
   filter(row: TargetRow): Document;
@@ -55,27 +58,31 @@ export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
     for await (const document of collection.find(scope, { projection }))
       ids.set(naturalKey(document, fields), document._id);
   };
+  /** The read of the row's scope, started if no batch (or `prepare`) has started it yet. */
+  const scopeRead = (row: TargetRow, scopeKey: string): Promise<void> => {
+    let read = scopeReads.get(scopeKey);
+    if (!read) {
+      read = readScope(spec.scope(row), Object.keys(spec.filter(row)));
+      // A failed read is tried again by the next batch that needs it.
+      read.catch(() => scopeReads.delete(scopeKey));
+      scopeReads.set(scopeKey, read);
+    }
+    return read;
+  };
   const lookup = async (rows: TargetRow[]): Promise<Map<string, unknown>> => {
     const reads = new Set<Promise<void>>();
     let lastKey: string | undefined;
     for (const row of rows) {
-      const scope = spec.scope(row);
-      const scopeKey = JSON.stringify(scope);
+      const scopeKey = JSON.stringify(spec.scope(row));
       // Rows come ordered by scope: most are in the previous row's.
       if (scopeKey === lastKey) continue;
       lastKey = scopeKey;
-      let read = scopeReads.get(scopeKey);
-      if (!read) {
-        read = readScope(scope, Object.keys(spec.filter(row)));
-        // A failed read is tried again by the next batch that needs it.
-        read.catch(() => scopeReads.delete(scopeKey));
-        scopeReads.set(scopeKey, read);
-      }
-      reads.add(read);
+      reads.add(scopeRead(row, scopeKey));
     }
     await Promise.all(reads);
     return ids;
   };
+  const { dayMart } = spec;
   return {
     name: `mongo:${collection.dbName}.${collection.collectionName}`,
     sql: spec.sql,
@@ -84,6 +91,21 @@ export function mongoTarget(spec: MongoTargetSpec): WritebackTarget {
     dayMart: spec.dayMart,
     hashed: true,
     concurrentWrites: CONCURRENT_WRITES,
+    // On the stand-in (no secondary index) a scope's read scans the collection: 0.2-0.5 s at 1M
+    // documents, spent while the warehouse's candidate query runs instead of after it.
+    prepare: dayMart
+      ? (days) => {
+          for (const day of days) {
+            const row: TargetRow = {
+              natural_key: '',
+              content_hash: '',
+              change: 'insert',
+              [dayMart.dayColumn]: day,
+            };
+            void scopeRead(row, JSON.stringify(spec.scope(row))).catch(() => undefined);
+          }
+        }
+      : undefined,
     async write(rows: TargetRow[]): Promise<WriteResult> {
       if (rows.length === 0) return { inserted: 0, updated: 0 };
       indexed ??= collection.createIndex(spec.index, spec.indexOptions ?? {}).catch((error: unknown) => {

@@ -1,5 +1,7 @@
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { dayStep, daysBetween, localGap, streakOf } from './streaks.ts';
+import { InvariantError } from '../../errors/index.ts';
+import { dayStep, daysBetween, localGap, streakOf, streaksTarget } from './streaks.ts';
 
 describe('streak lapse in the user’s own time zone', () => {
   const asOf = new Date('2026-11-03T02:00:00Z');
@@ -122,5 +124,16 @@ describe('streaks across time-zone changes and DST (AC-12)', () => {
     expect(
       dayStep(at('2026-03-02T01:00:00Z', 'Asia/Tokyo'), at('2026-03-02T20:00:00Z', 'Europe/London')),
     ).toBe(0);
+  });
+});
+
+describe('user_streaks parameters', () => {
+  it('refuses a user id that would need quoting in a Postgres array, sending nothing', async () => {
+    const sent: unknown[] = [];
+    const client = { query: async (...args: unknown[]) => sent.push(args) } as unknown as pg.ClientBase;
+    const target = streaksTarget({ client, pack: 'p', source: 's', asOf: new Date('2026-11-01T00:00:00Z') });
+    const row = { content_hash: '', change: 'update' as const, timezone: 'UTC', last_ms: '1790000000000' };
+    await expect(target.write([{ ...row, natural_key: 'a",b' }])).rejects.toThrow(InvariantError);
+    expect(sent).toEqual([]);
   });
 });

@@ -128,27 +128,30 @@ export function streaksTarget(options: {
     // A set-based UPDATE per batch: each statement has a fixed cost (1k-row batches took about 1.5× the
     // CPU of 10k-row ones), and 10k rows hold their row locks for a fraction of a second.
     batchRows: 10_000,
+    // The next batch's time zones are worked out here while Postgres runs the last one's UPDATE (the
+    // client sends the statements one after the other); batches hold disjoint users.
+    concurrentWrites: 2,
     async write(rows: TargetRow[]): Promise<WriteResult> {
       const lapsed = lapsedOf(rows, options.asOf);
-      if (lapsed.ids.length === 0) return { inserted: 0, updated: 0 };
+      if (lapsed.count === 0) return { inserted: 0, updated: 0 };
       const result = await options.client.query(
         `UPDATE user_streaks AS s SET current_streak = 0, updated_at = now() FROM ${LAPSED}`,
-        [lapsed.ids, lapsed.gaps, lapsed.days],
+        lapsed.params,
       );
       return { inserted: 0, updated: result.rowCount ?? 0 };
     },
     async plan(rows: TargetRow[]): Promise<WriteResult> {
       const lapsed = lapsedOf(rows, options.asOf);
-      if (lapsed.ids.length === 0) return { inserted: 0, updated: 0 };
+      if (lapsed.count === 0) return { inserted: 0, updated: 0 };
       const result = await options.client.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM user_streaks AS s, ${LAPSED}`,
-        [lapsed.ids, lapsed.gaps, lapsed.days],
+        lapsed.params,
       );
       return { inserted: 0, updated: result.rows[0]?.n ?? 0 };
     },
     async diff(rows: TargetRow[]): Promise<string[]> {
       const lapsed = lapsedOf(rows, options.asOf);
-      if (lapsed.ids.length === 0) return [];
+      if (lapsed.count === 0) return [];
       const result = await options.client.query<{
         user_id: string;
         current_streak: number;
@@ -156,7 +159,7 @@ export function streaksTarget(options: {
       }>(
         `SELECT s.user_id, s.current_streak, s.streak_freeze_count FROM user_streaks AS s, ${LAPSED}
          ORDER BY s.user_id LIMIT 3`,
-        [lapsed.ids, lapsed.gaps, lapsed.days],
+        lapsed.params,
       );
       return result.rows.map(
         (row) =>
@@ -179,7 +182,7 @@ const LAPSED = `unnest($1::uuid[], $2::int[], $3::date[]) AS v(user_id, gap, las
     AND v.gap > CASE WHEN s.streak_freeze_count > 0 THEN 2 ELSE 1 END
     AND (s.last_activity_date IS NULL OR s.last_activity_date <= v.last_day + 1)`;
 
-function lapsedOf(rows: TargetRow[], asOf: Date): { ids: string[]; gaps: number[]; days: string[] } {
+function lapsedOf(rows: TargetRow[], asOf: Date): { count: number; params: [string, string, string] } {
   const ids: string[] = [];
   const gaps: number[] = [];
   const days: string[] = [];
@@ -191,5 +194,20 @@ function lapsedOf(rows: TargetRow[], asOf: Date): { ids: string[]; gaps: number[
     gaps.push(gap);
     days.push(lastDay);
   }
-  return { ids, gaps, days };
+  return { count: ids.length, params: [arrayLiteral(ids), arrayLiteral(gaps), arrayLiteral(days)] };
+}
+
+/**
+ * The array parameter as Postgres's text, built as the batch is prepared: the driver quotes and
+ * escapes every element itself when it sends the statement (~0.1 s per 100k rows' three arrays),
+ * while Postgres, done with the previous batch, waits. The values (uuids, integers, ISO days)
+ * need no quoting; anything else is refused rather than sent.
+ */
+function arrayLiteral(values: readonly (string | number)[]): string {
+  const text = values.join(',');
+  if (!/^[\w.:,-]*$/.test(text))
+    throw new InvariantError(
+      `user_streaks: a value that is not a uuid, integer or day: ${text.slice(0, 80)}`,
+    );
+  return `{${text}}`;
 }
