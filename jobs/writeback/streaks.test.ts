@@ -134,6 +134,9 @@ describe('user_streaks parameters', () => {
     const target = streaksTarget({ client, pack: 'p', source: 's', asOf: new Date('2026-11-01T00:00:00Z') });
     const row = { content_hash: '', change: 'update' as const, timezone: 'UTC', last_ms: '1790000000000' };
     await expect(target.write([{ ...row, natural_key: 'a",b' }])).rejects.toThrow(InvariantError);
+    // A comma alone would make two elements of one id, misaligned with the other arrays.
+    const twoIds = '00000000-0000-0000-0000-000000000001,00000000-0000-0000-0000-000000000002';
+    await expect(target.write([{ ...row, natural_key: twoIds }])).rejects.toThrow(InvariantError);
     expect(sent).toEqual([]);
   });
 });

@@ -204,10 +204,11 @@ function lapsedOf(rows: TargetRow[], asOf: Date): { count: number; params: [stri
  * need no quoting; anything else is refused rather than sent.
  */
 function arrayLiteral(values: readonly (string | number)[]): string {
-  const text = values.join(',');
-  if (!/^[\w.:,-]*$/.test(text))
+  // Each value on its own: a comma inside one would make two elements of it.
+  const unsafe = values.find((value) => !/^[\w.:-]+$/.test(String(value)));
+  if (unsafe !== undefined)
     throw new InvariantError(
-      `user_streaks: a value that is not a uuid, integer or day: ${text.slice(0, 80)}`,
+      `user_streaks: a value that is not a uuid, integer or day: ${String(unsafe).slice(0, 80)}`,
     );
-  return `{${text}}`;
+  return `{${values.join(',')}}`;
 }
