@@ -432,8 +432,8 @@ describe('feature export', () => {
       const spineRows = (await exportRows({ spine: spinePath, labels })).rows;
       expectSameFeatures(asOfRows, spineRows);
       // A few users per pass: the passes' rows, written out in spine order, are the same file's rows.
-      expect((await exportRows({ asOf, labels, rowsPerRange: 7 })).rows).toEqual(asOfRows);
-      expect((await exportRows({ spine: spinePath, labels, rowsPerRange: 5 })).rows).toEqual(spineRows);
+      expect((await exportRows({ asOf, labels, entitiesPerPass: 7 })).rows).toEqual(asOfRows);
+      expect((await exportRows({ spine: spinePath, labels, entitiesPerPass: 5 })).rows).toEqual(spineRows);
       // Not vacuous: windowed counts, distinct counts, attributes and labels vary across users.
       for (const column of ['activity_count_7d', 'active_days_28d', 'sessions_28d', 'country'])
         expect(new Set(asOfRows.map((row) => row[column])).size).toBeGreaterThan(1);

@@ -24,7 +24,7 @@ import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
 import { ensureFeatureHistory, historyMirrors } from './history.ts';
 import { addParquetMetadata } from './parquet-metadata.ts';
 import { registryVersion, validateRegistry, type FeatureRegistry } from './registry.ts';
-import { computeInPasses, ROWS_PER_RANGE } from './passes.ts';
+import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
 import { asOfSpine, fileSpine, type Spine } from './spine.ts';
 import { pointInTimeQuery } from './sql.ts';
 
@@ -59,11 +59,10 @@ export const exportOptionsSchema = z
     /** Activity from per-user daily tiles, or fact by fact (see sql.ts; the README says which is faster). */
     method: z.enum(['tiles', 'facts']).default('facts'),
     /**
-     * The engine computes ranges of about this many spine rows (of whole entities, in id order) into
-     * a scratch table, which is then written out in spine order: its memory grows with this number,
-     * not with the spine.
+     * The engine computes this many entities at a time (in id order) into a scratch table, which is
+     * then written out in spine order: its memory grows with this number, not with the spine.
      */
-    rowsPerRange: z.number().int().positive().default(ROWS_PER_RANGE),
+    entitiesPerPass: z.number().int().positive().default(ENTITIES_PER_PASS),
   })
   .refine((options) => (options.asOf === undefined) !== (options.spine === undefined), {
     message: 'give exactly one of asOf (--as-of) and spine (--spine)',
@@ -193,7 +192,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
     await computeInPasses(warehouse, {
       table: computed,
       spine,
-      rowsPerRange: options.rowsPerRange,
+      entitiesPerPass: options.entitiesPerPass,
       queryOf: (entities) =>
         pointInTimeQuery({
           registry,

@@ -25,7 +25,7 @@ export {
   FeatureExportError,
 } from './export.ts';
 export type { ExportOptions, ExportResult } from './export.ts';
-export { ROWS_PER_RANGE } from './passes.ts';
+export { ENTITIES_PER_PASS } from './passes.ts';
 export { readParquetMetadata } from './parquet-metadata.ts';
 export { SpineError } from './spine.ts';
 export {

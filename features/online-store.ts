@@ -25,7 +25,7 @@ import {
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
 import { featureNullable, featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
-import { computeInPasses, ROWS_PER_RANGE } from './passes.ts';
+import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
 import { asOfSpine } from './spine.ts';
 import { RespWriter } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
@@ -206,7 +206,7 @@ export async function materializeFeatures(
     await computeInPasses(warehouse, {
       table: scratch,
       spine,
-      rowsPerRange: ROWS_PER_RANGE,
+      entitiesPerPass: ENTITIES_PER_PASS,
       queryOf: (entities) =>
         pointInTimeQuery({
           registry,

@@ -565,11 +565,8 @@ export interface PointInTimeOptions {
    * parts then aggregate per entity without joining the spine (see `Meeting`).
    */
   asOf?: string;
-  /**
-   * Only the spine rows of these ranges of entities (one pass, see passes.ts); all of them by
-   * default. Two or more ranges are computed side by side, a thread each.
-   */
-  entities?: EntityRange[];
+  /** Only the spine rows of these entities (one pass, see passes.ts); all of them by default. */
+  entities?: EntityRange;
 }
 
 /** The point-in-time SELECT: entity id, timestamp, the features, the labels (`label_<name>`), then the spine row (`row_no`), in no order. */
@@ -579,25 +576,7 @@ export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
     options.registry,
     options.features.map((feature) => feature.name),
   );
-  const selects = (options.entities ?? [{}]).map((entities) => rangeQuery(options, all, params, entities));
-  // Ranges side by side, a thread each: the engine holds each range's aggregation states once, where
-  // two threads over one range each hold (nearly) every entity of it, and neither core waits for
-  // the other's small statements (joins, attribute parts) to end.
-  const sql =
-    selects.length === 1
-      ? (selects[0] as string)
-      : selects.map((select) => `SELECT * FROM (${select}\nSETTINGS max_threads = 1)`).join('\nUNION ALL\n');
-  return { sql, params: params.values, settings: { join_use_nulls: 1 } };
-}
-
-/** The point-in-time SELECT of one range of entities. */
-function rangeQuery(
-  options: PointInTimeOptions,
-  all: FeatureDefinition[],
-  params: Params,
-  entities: EntityRange,
-): string {
-  const rows = meeting(params, options.asOf, entities);
+  const rows = meeting(params, options.asOf, options.entities ?? {});
   const activity = all.filter((feature): feature is ActivityFeature => feature.kind === 'activity');
   const parts = [
     options.method === 'tiles'
@@ -638,7 +617,11 @@ function rangeQuery(
     `spine AS (SELECT * FROM ${quoteTable(options.spineTable)} WHERE 1${rows.ofPass('entity_id')})`,
     ...parts.map((part) => `${part.name} AS (${part.select})`),
   ];
-  return `WITH ${ctes.join(',\n')}
+  return {
+    sql: `WITH ${ctes.join(',\n')}
 SELECT ${output.join(', ')}, row_no
-FROM (${inner})`;
+FROM (${inner})`,
+    params: params.values,
+    settings: { join_use_nulls: 1 },
+  };
 }

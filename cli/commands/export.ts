@@ -1,11 +1,11 @@
 // `tributary export features`: a point-in-time correct training set as Parquet, Arrow or CSV.
-import { ROWS_PER_RANGE, exportFeatures } from '../../features/index.ts';
+import { ENTITIES_PER_PASS, exportFeatures } from '../../features/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary export features --pack NAME --warehouse DIR|URL (--as-of TIMESTAMP|now | --spine FILE)
          [--features a,b,… | --set NAME] [--label churn_14d] --format parquet|arrow|csv --out PATH
-         [--drop-unknown] [--source-name NAME] [--method facts|tiles] [--rows-per-range N]
+         [--drop-unknown] [--source-name NAME] [--method facts|tiles] [--entities-per-pass N]
 
 Each output row holds a user's features as they were known at its timestamp: only facts strictly
 before it, and profile, account, settings and device attributes as they were then. --as-of exports
@@ -20,9 +20,9 @@ Options:
   --label NAME       an outcome label (repeat or comma-separate for several)
   --drop-unknown     leave out spine rows whose user is unknown at their timestamp (else an error)
   --method tiles     compute activity from per-user daily tiles instead of fact by fact (same values)
-  --rows-per-range N
-                     compute the spine's rows in ranges of about N rows of whole users, two
-                     side by side (default ${ROWS_PER_RANGE}): the engine's memory grows with N, not with the spine`;
+  --entities-per-pass N
+                     compute N users at a time (default ${ENTITIES_PER_PASS}): the engine's memory grows with N,
+                     not with the number of users (250000: a little faster, +0.4 GB at 1M users)`;
 
 const spec = {
   usage,
@@ -39,7 +39,7 @@ const spec = {
     'drop-unknown': { type: 'boolean' },
     'source-name': { type: 'string' },
     method: { type: 'string' },
-    'rows-per-range': { type: 'string' },
+    'entities-per-pass': { type: 'string' },
   },
 } as const;
 
@@ -73,9 +73,9 @@ export const exportCommand = {
     const method = values.method ?? 'facts';
     if (method !== 'facts' && method !== 'tiles')
       throw new UsageError('--method must be facts or tiles', usage);
-    const rowsPerRange = values['rows-per-range'];
-    if (rowsPerRange !== undefined && !/^[1-9]\d*$/.test(rowsPerRange))
-      throw new UsageError('--rows-per-range must be a positive whole number', usage);
+    const entitiesPerPass = values['entities-per-pass'];
+    if (entitiesPerPass !== undefined && !/^[1-9]\d*$/.test(entitiesPerPass))
+      throw new UsageError('--entities-per-pass must be a positive whole number', usage);
     const warehouse = await openWarehouse(parseWarehouseTarget(values.warehouse as string));
     try {
       const result = await exportFeatures(warehouse, {
@@ -89,7 +89,7 @@ export const exportCommand = {
         labels: (values.label ?? []).flatMap(list),
         dropUnknown: values['drop-unknown'] ?? false,
         method,
-        ...(rowsPerRange !== undefined ? { rowsPerRange: Number(rowsPerRange) } : {}),
+        ...(entitiesPerPass !== undefined ? { entitiesPerPass: Number(entitiesPerPass) } : {}),
         ...(values['source-name'] !== undefined ? { sourceName: values['source-name'] } : {}),
       });
       const leftOut = [
