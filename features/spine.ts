@@ -31,6 +31,8 @@ export interface Spine {
   sha256?: string;
   /** Rows left out because their entity was unknown at their timestamp (with dropUnknown). */
   unknownDropped: number;
+  /** One row per entity, numbered in entity id order (an as-of spine). */
+  entityOrdered: boolean;
   drop(): Promise<void>;
 }
 
@@ -45,12 +47,14 @@ function spineOf(
   table: string,
   rows: number,
   unknownDropped: number,
+  entityOrdered: boolean,
   sha256?: string,
 ): Spine {
   return {
     table,
     rows,
     unknownDropped,
+    entityOrdered,
     ...(sha256 ? { sha256 } : {}),
     drop: () => warehouse.command(`DROP TABLE IF EXISTS ${q(table)}`),
   };
@@ -72,7 +76,7 @@ export async function asOfSpine(warehouse: Warehouse, pack: string, asOf: string
       throw new SpineError(
         `no ${pack} user had signed up before ${asOf}: run \`tributary transform\` first, or pick a later --as-of`,
       );
-    return spineOf(warehouse, table, rows, 0);
+    return spineOf(warehouse, table, rows, 0, true);
   } catch (error) {
     await warehouse.command(`DROP TABLE IF EXISTS ${q(table)}`);
     throw error;
@@ -189,7 +193,7 @@ export async function fileSpine(warehouse: Warehouse, options: FileSpineOptions)
       `INSERT INTO ${q(table)} SELECT line, entity_id, user_key, ts, signup_at FROM (${known})`,
       { pack: options.pack },
     );
-    return spineOf(warehouse, table, knownRows, unknown, sha256);
+    return spineOf(warehouse, table, knownRows, unknown, false, sha256);
   } catch (error) {
     await warehouse.command(`DROP TABLE IF EXISTS ${q(table)}`);
     throw error;
