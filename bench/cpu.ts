@@ -79,7 +79,12 @@ export function threadCpuSeconds(pid: number): { total: number; main: number; no
     }
   }
   const seconds = (ticks: number) => ticks / TICKS_PER_SECOND;
-  return { total: seconds(total), main: seconds(main), node: seconds(node), other: seconds(total - main - node) };
+  return {
+    total: seconds(total),
+    main: seconds(main),
+    node: seconds(node),
+    other: seconds(total - main - node),
+  };
 }
 
 /** The parent of a process (e.g. the postmaster of a backend). */
