@@ -2,12 +2,18 @@
 // a figure is the child's alone and its memory can be shown at each tenth of the run.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { threadCpuSeconds } from './cpu.ts';
 
 export interface ChildRun {
   stdout: string;
   peakRssMb: number;
   /** RSS samples, every `sampleMs`. */
   rssSamplesMb: number[];
+  /**
+   * The child's CPU seconds by thread (cpu.ts) at its last sample: up to one sampling interval
+   * short, for children that do not report their own.
+   */
+  cpu: ReturnType<typeof threadCpuSeconds>;
 }
 
 export interface ChildOptions {
@@ -30,6 +36,7 @@ export function runChild(args: string[], options: ChildOptions = {}): Promise<Ch
     let partial = '';
     let peakRssMb = 0;
     const rssSamplesMb: number[] = [];
+    let cpu = { total: 0, main: 0, node: 0, other: 0 };
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (!options.onLine) return;
@@ -44,6 +51,7 @@ export function runChild(args: string[], options: ChildOptions = {}): Promise<Ch
         const mb = Number(rss ?? 0) / 1024;
         peakRssMb = Math.max(peakRssMb, mb);
         rssSamplesMb.push(mb);
+        cpu = threadCpuSeconds(child.pid as number);
       } catch {
         // the process has just exited
       }
@@ -52,7 +60,7 @@ export function runChild(args: string[], options: ChildOptions = {}): Promise<Ch
     child.once('error', reject);
     child.once('exit', (code) => {
       clearInterval(sampler);
-      if (code === 0) resolve({ stdout, peakRssMb, rssSamplesMb });
+      if (code === 0) resolve({ stdout, peakRssMb, rssSamplesMb, cpu });
       else reject(new Error(`${args.slice(0, 3).join(' ')} exited with ${code}`));
     });
   });
@@ -103,4 +111,7 @@ export interface WorkerReport {
   lastProducedAt: number;
   /** The most a landing trailed the newest message fetched before it (produce → landed). */
   maxBehindProducedMs: number;
+  cpuSeconds: number;
+  /** The same by thread: JavaScript's main thread, Node's other threads, the engine's (cpu.ts). */
+  threadCpu: ReturnType<typeof threadCpuSeconds>;
 }

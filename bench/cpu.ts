@@ -55,6 +55,38 @@ export function processTreeCpuSeconds(rootPid: number): number {
   return ticks / TICKS_PER_SECOND;
 }
 
+/**
+ * CPU seconds of one process so far, split by thread: its main thread (JavaScript, for Node), its
+ * other threads named `node` (V8's garbage-collection helpers, libuv's pool), and the rest (an
+ * embedded engine's named threads, and threads that have exited).
+ */
+export function threadCpuSeconds(pid: number): { total: number; main: number; node: number; other: number } {
+  const ticksOf = (path: string) => {
+    const text = readFileSync(path, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const total = ticksOf(`/proc/${pid}/stat`);
+  let main = 0;
+  let node = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const ticks = ticksOf(`/proc/${pid}/task/${tid}/stat`);
+      if (Number(tid) === pid) main = ticks;
+      else if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === 'node') node += ticks;
+    } catch {
+      // the thread has just exited: its time stays in the total
+    }
+  }
+  const seconds = (ticks: number) => ticks / TICKS_PER_SECOND;
+  return {
+    total: seconds(total),
+    main: seconds(main),
+    node: seconds(node),
+    other: seconds(total - main - node),
+  };
+}
+
 /** The parent of a process (e.g. the postmaster of a backend). */
 export function parentPid(pid: number): number | undefined {
   return statOf(pid)?.ppid;

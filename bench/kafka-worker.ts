@@ -101,11 +101,11 @@ try {
       join(root, `warehouse-worker${index}`),
       '3',
     ]);
-    const report = reportOf<WorkerReport & { cpuSeconds?: number }>(worker);
+    const report = reportOf<WorkerReport>(worker);
     const rate = report.messages / ((report.lastLandedAt - report.readyAt) / 1000);
     lines.push(
       `  ${run.label.padEnd(14)} load ${load.toFixed(1)}: worker ${format(report.messages)} messages: ${format(rate)} changes/s, ` +
-        `${report.cpuSeconds?.toFixed(2) ?? '?'} CPU-s, peak RSS ${worker.peakRssMb.toFixed(0)} MB ` +
+        `${report.cpuSeconds.toFixed(2)} CPU-s, peak RSS ${worker.peakRssMb.toFixed(0)} MB ` +
         `(floor ${report.floorRssMb.toFixed(0)} MB, +${(worker.peakRssMb - report.floorRssMb).toFixed(0)})` +
         (directReport
           ? ` | direct ${format(directRate)} changes/s, ${directReport.cpuSeconds.toFixed(2)} CPU-s | ` +

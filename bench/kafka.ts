@@ -28,6 +28,7 @@ import { openWarehouse } from '../warehouse/index.ts';
 import { openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
 import { growTopic, storedMessages } from './backlog.ts';
 import { reportOf, rssByTenth, runChild as run, workerArgs, type WorkerReport } from './child.ts';
+import { ownCpuSeconds, parentPid, processTreeCpuSeconds } from './cpu.ts';
 import { kafkajsConsumeRate, platformaticConsumeRate } from './client-ceiling.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200_000);
@@ -113,6 +114,33 @@ async function averageMessageBytes(brokers: string, topic: string): Promise<numb
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
 
+/** CPU seconds so far of the servers every run shares, and of this process (the writer, the polls). */
+interface ServerCpu {
+  broker: number;
+  connect: number;
+  postgres: number;
+  bench: number;
+}
+
+/**
+ * What each party of a run cost per change (µs of CPU), and the rate two cores could reach if they
+ * did nothing else: the floor a live rate is held to, however the work overlaps.
+ */
+function cpuPerChange(
+  label: string,
+  changes: number,
+  rate: number,
+  parties: [name: string, seconds: number][],
+): string {
+  const total = parties.reduce((sum, [, seconds]) => sum + seconds, 0);
+  const micros = (seconds: number) => ((seconds / changes) * 1e6).toFixed(1);
+  const ceiling = (2 * changes) / total;
+  return (
+    `  ${label}: CPU per change, µs: ${parties.map(([name, seconds]) => `${name} ${micros(seconds)}`).join(', ')}; ` +
+    `all ${micros(total)} µs → at most ${format(ceiling)} changes/s on 2 cores; ran at ${format(rate)}/s = ${(rate / ceiling).toFixed(2)} of that`
+  );
+}
+
 /** Resolves once `group` has committed every message on `topic`. */
 async function groupCaughtUp(group: string, topic: string): Promise<void> {
   const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
@@ -160,6 +188,24 @@ const connect = await startKafkaConnect({
 const brokers = kafka.bootstrapServers;
 try {
   const { url, client } = await openWorkloadDatabase(postgres, 'bench');
+  // The postmaster (the parent of this connection's backend): its tree is every backend and WAL sender.
+  const backend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+  const postmaster = backend === undefined ? undefined : parentPid(backend);
+  const serverCpu = (): ServerCpu => ({
+    broker: processTreeCpuSeconds(kafka.pid),
+    connect: processTreeCpuSeconds(connect.pid),
+    postgres: postmaster === undefined ? 0 : processTreeCpuSeconds(postmaster),
+    bench: ownCpuSeconds(),
+  });
+  const serverParties = (before: ServerCpu): [string, number][] => {
+    const after = serverCpu();
+    return [
+      ['broker', after.broker - before.broker],
+      ['Postgres', after.postgres - before.postgres],
+      ['Connect (Debezium)', after.connect - before.connect],
+      ['bench', after.bench - before.bench],
+    ];
+  };
   // Debezium's source preparation creates the heartbeat table: before the direct capture (of all
   // tables) starts, or that capture sees a new table on its next run and starts again from a snapshot.
   const connector = postgresConnector({ sourceUrl: url, sourceName: 'dbz', tables: [TABLE], dropFields: [] });
@@ -170,7 +216,8 @@ try {
   });
 
   // Every capture exists before the workload is written, so all carry exactly the same changes.
-  await run(nativeCaptureArgs(url, brokers, '--until-caught-up'));
+  // An empty run's CPU: the capture's fixed cost (start, connections, close), in every figure below.
+  const idleCapture = await run(nativeCaptureArgs(url, brokers, '--until-caught-up'));
   await run(directCaptureArgs(url, join(root, 'warehouse-direct')));
   const producer = idempotentProducer(
     new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }),
@@ -210,12 +257,20 @@ try {
   // The worker runs until the capture has ended and the group has committed everything (an idle
   // limit could end it before a capture still starting under load published anything).
   let started = Date.now();
+  let cpuBefore = serverCpu();
   const nativeCapture = run(nativeCaptureArgs(url, brokers, '--until-caught-up'));
   const nativeWorker = await run(
     workerArgsProfiled(brokers, 'nat', '^nat\\.public\\.', join(root, 'warehouse-native')),
     { signalAfter: nativeCapture.then(() => groupCaughtUp('nat', 'nat.public.user_activity_results')) },
   );
   const native = reportOf<WorkerReport>(nativeWorker);
+  const liveParties: [string, number][] = [
+    ['capture', (await nativeCapture).cpu.total],
+    ['worker JS', native.threadCpu.main],
+    ['worker Node threads', native.threadCpu.node],
+    ['engine', native.threadCpu.other],
+    ...serverParties(cpuBefore),
+  ];
   const nativeSeconds = (native.lastLandedAt - started) / 1000;
   // The capture's last message was produced at `lastProducedAt`: the rate the worker was fed at.
   const captureSeconds = (native.lastProducedAt - started) / 1000;
@@ -224,10 +279,17 @@ try {
 
   // (backlog) a new group over the same changes, all on the topic already: the worker alone.
   started = Date.now();
+  cpuBefore = serverCpu();
   const backlogWorker = await run(
     workerArgsProfiled(brokers, 'backlog-rate', '^nat\\.public\\.', join(root, 'warehouse-backlog-rate'), 3),
   );
   const backlogReport = reportOf<WorkerReport>(backlogWorker);
+  const backlogParties: [string, number][] = [
+    ['worker JS', backlogReport.threadCpu.main],
+    ['worker Node threads', backlogReport.threadCpu.node],
+    ['engine', backlogReport.threadCpu.other],
+    ...serverParties(cpuBefore),
+  ];
   // Timed as the direct capture is: from the process's engine being open to its last landing (the
   // spawn, module loading and the engine's opening are left out of both).
   const backlogRate = backlogReport.messages / ((backlogReport.lastLandedAt - backlogReport.readyAt) / 1000);
@@ -283,8 +345,11 @@ try {
   ).catch(() => Number.NaN);
 
   // Freshness at a steady 10k changes/s: capture and worker run on while the writer keeps pace.
+  // Debezium's connector is paused first: streaming the same rows, it took a fifth of the CPU.
+  await connectClient.pause(connector.name);
   let stopAll!: () => void;
   const stopped = new Promise<void>((resolve) => (stopAll = resolve));
+  cpuBefore = serverCpu();
   const freshCapture = run(nativeCaptureArgs(url, brokers, '--batch-delay-ms', '20'), {
     signalAfter: stopped,
   });
@@ -307,7 +372,15 @@ try {
   }
   await new Promise((resolve) => setTimeout(resolve, 5000));
   stopAll();
-  await Promise.all([freshCapture, freshWorker]);
+  const [freshCaptureRun, freshWorkerRun] = await Promise.all([freshCapture, freshWorker]);
+  const freshReport = reportOf<WorkerReport>(freshWorkerRun);
+  const freshParties: [string, number][] = [
+    ['capture', freshCaptureRun.cpu.total],
+    ['worker JS', freshReport.threadCpu.main],
+    ['worker Node threads', freshReport.threadCpu.node],
+    ['engine', freshReport.threadCpu.other],
+    ...serverParties(cpuBefore),
+  ];
   await client.end();
   const warehouse = await openWarehouse({ kind: 'chdb', path: join(root, 'warehouse-fresh') });
   const [fresh] = await warehouse.query<{ p50: number; p99: number; n: string }>(
@@ -339,6 +412,10 @@ Kafka benchmark (${format(CHANGES)} changes on ${TABLE}: 70% insert, 25% update,
   (b) fed by the capture at ${format(native.messages / captureSeconds)} changes/s (its last message produced at ${captureSeconds.toFixed(2)} s); the worker landed it ${((native.lastLandedAt - native.lastProducedAt) / 1000).toFixed(2)} s later, trailing the newest produced message by at most ${(native.maxBehindProducedMs / 1000).toFixed(2)} s: b/fed ${(captureSeconds / nativeSeconds).toFixed(2)}
   (b) the capture's publishing alone (first message produced → last): ${format(native.messages / ((native.lastProducedAt - native.firstProducedAt) / 1000))} changes/s over ${((native.lastProducedAt - native.firstProducedAt) / 1000).toFixed(2)} s
   (b) without the processes' start (timed as the backlog is: first message produced → last landed): ${format(liveRate)} changes/s, b/backlog ${(liveRate / backlogRate).toFixed(2)} (target ≥ 0.8)
+${cpuPerChange('(b)', native.messages, liveRate, liveParties)}
+     (the capture's fixed cost, an empty run: ${idleCapture.cpu.total.toFixed(2)} CPU-s; its main thread ${format(((await nativeCapture).cpu.main / native.messages) * 1e6)} µs per change)
+${cpuPerChange('(backlog)', backlogReport.messages, backlogRate, backlogParties)}
+${cpuPerChange(`freshness (${format(written)} written at 10k/s, the writer's inserts in Postgres and bench)`, written, written / FRESHNESS_SECONDS, freshParties)}
   (c) broker alone, ${recordSize}-byte records     produce ${format(produceRate)}/s, consume ${format(consumeRate)}/s
   b/a ${(nativeRate / debeziumRate).toFixed(2)} (target ≥ 3)   b/c ${(nativeRate / ceiling).toFixed(2)}   (b target ≥ 60k/s)
   freshness at 10k changes/s, commit → visible in chDB: p50 ${fresh?.p50} ms, p99 ${fresh?.p99} ms over ${fresh?.n} changes (target p99 < 1 s)

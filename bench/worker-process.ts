@@ -3,7 +3,7 @@
 // one JSON line.
 import { createPiiPolicy, runKafkaWorker } from '../ingest/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
-import { ownCpuSeconds } from './cpu.ts';
+import { ownCpuSeconds, threadCpuSeconds } from './cpu.ts';
 
 const [brokers, group, topics, warehouseDir, idleSeconds] = process.argv.slice(2);
 if (!brokers || !group || !topics || !warehouseDir) {
@@ -68,6 +68,7 @@ console.log(
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     // Every thread of the process (the engine's included): the figure least moved by other load.
     cpuSeconds: ownCpuSeconds(),
+    threadCpu: threadCpuSeconds(process.pid),
   }),
 );
 process.exit(0);

@@ -21,6 +21,7 @@ import { idempotentProducer } from './producer.ts';
 import { publishTableSchemas } from './schema-topic.ts';
 import { snapshotMarkers } from './snapshot-marker.ts';
 import { DEAD_LETTER_TOPIC, ensureTopic } from './topics.ts';
+import { Utf8Slab } from './utf8-slab.ts';
 
 export const CAPTURE_STATE_TOPIC = 'tributary.capture-state';
 
@@ -44,6 +45,8 @@ export class KafkaSink implements LandingSink {
   private checkpoints: Map<string, string> | undefined;
   /** The PII mark's header, one buffer shared by every message. */
   private readonly piiHeader: Buffer;
+  /** The headers of a change that is not a key change: one object for all (kafkajs only reads them). */
+  private readonly changeHeaders: IHeaders;
   private readonly tables = new Map<string, SourceTable>();
   private readonly partitionsOf = new Map<string, number>();
 
@@ -56,6 +59,7 @@ export class KafkaSink implements LandingSink {
     this.producer = idempotentProducer(this.kafka, { allowAutoTopicCreation: true });
     this.admin = this.kafka.admin();
     this.piiHeader = Buffer.from(options.pii.mark);
+    this.changeHeaders = { [PII_APPLIED_HEADER]: this.piiHeader };
   }
 
   get description(): string {
@@ -89,6 +93,8 @@ export class KafkaSink implements LandingSink {
   async write(changes: readonly SourceChange[]): Promise<SinkOutcome> {
     const byTopic = new Map<string, Message[]>();
     const rejected: Rejection[] = [];
+    // Keys and values as bytes in this batch's chunks, kept until the batch is sent.
+    const slab = new Utf8Slab();
     for (const change of changes) {
       const table = this.tables.get(change.table);
       if (!table) {
@@ -101,10 +107,12 @@ export class KafkaSink implements LandingSink {
       const partitions = this.partitionsOf.get(topic) ?? 1;
       const { envelope } = change;
       // A key change's mark travels as Debezium's header, so the body is Debezium's envelope.
-      const value = JSON.stringify(envelope.keyChange ? { ...envelope, keyChange: undefined } : envelope);
+      const value = slab.bytes(
+        JSON.stringify(envelope.keyChange ? { ...envelope, keyChange: undefined } : envelope),
+      );
       const headers: IHeaders = envelope.keyChange
         ? { [PII_APPLIED_HEADER]: this.piiHeader, ...keyChangeHeaders(envelope) }
-        : { [PII_APPLIED_HEADER]: this.piiHeader };
+        : this.changeHeaders;
       if (envelope.op === 't') {
         // A truncate concerns every key: each partition gets it, in order with its own rows.
         for (let partition = 0; partition < partitions; partition++)
@@ -112,7 +120,7 @@ export class KafkaSink implements LandingSink {
         continue;
       }
       // Partitioned here as kafkajs would, from the key's bytes, converted once.
-      const key = Buffer.from(JSON.stringify(keyOf(table, envelope)));
+      const key = slab.bytes(JSON.stringify(keyOf(table, envelope)));
       messages.push({ key, value, partition: keyPartition(key, partitions), headers });
     }
     // acks from all in-sync replicas before the capture confirms the slot.

@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 // patches/kafkajs+2.2.4.patch makes kafkajs's produce encoding cheaper (buffers not zeroed nor
-// regrown, varints written in place, CRC-32C eight bytes at a time, partitions grouped in place).
-// These check the bytes it writes against references that share none of its code.
+// regrown, varints written in place, CRC-32C eight bytes at a time, partitions grouped in place, an
+// uncompressed produce request written in one pass into one buffer, the request framed with one
+// copy). These check the bytes it writes against references that share none of its code, and the
+// one-pass request against kafkajs's record-by-record encoders (its path for compressed batches).
 const require = createRequire(import.meta.url);
 type Headers = Record<string, Buffer | string | (Buffer | string)[]>;
 interface RecordInput {
@@ -16,6 +18,24 @@ interface RecordInput {
 }
 interface Encoder {
   buffer: Buffer;
+  size(): number;
+}
+interface EncoderWriter extends Encoder {
+  writeString(value: string | null): EncoderWriter;
+  writeInt16(value: number): EncoderWriter;
+  writeInt32(value: number): EncoderWriter;
+  writeArray(values: Encoder[]): EncoderWriter;
+  writeEncoder(value: Encoder): EncoderWriter;
+}
+interface ProduceMessage {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Headers;
+  timestamp?: number;
+}
+interface ProduceTopic {
+  topic: string;
+  partitions: { partition: number; firstSequence: number; messages: ProduceMessage[] }[];
 }
 interface DecodedRecord {
   offset: string;
@@ -34,8 +54,26 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') 
     firstTimestamp: number;
     maxTimestamp: number;
     lastOffsetDelta: number;
+    producerId?: number;
+    producerEpoch?: number;
+    firstSequence?: number;
+    transactional?: boolean;
   }) => Promise<Encoder>;
 };
+const EncoderClass = require('kafkajs/src/protocol/encoder.js') as new () => EncoderWriter;
+const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (request: {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  producerId: number;
+  producerEpoch: number;
+  topicData: ProduceTopic[];
+}) => { encode: () => Promise<Encoder> };
+const frameRequest = require('kafkajs/src/protocol/request.js') as (request: {
+  correlationId: number;
+  clientId: string;
+  request: { apiKey: number; apiVersion: number; encode: () => Promise<Encoder> };
+}) => Promise<Encoder>;
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
 const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (
   decoder: unknown,
@@ -135,6 +173,112 @@ describe("kafkajs's produce encoding, patched", () => {
       }),
       { numRuns: 300, seed: 12 },
     );
+  });
+
+  it("writes an uncompressed produce request in one pass with the bytes of kafkajs's record-by-record encoders", async () => {
+    const payload = fc.oneof(
+      fc.constant(null),
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.uint8Array({ maxLength: 1000 }).map((bytes) => Buffer.from(bytes)),
+    );
+    const message = fc.record(
+      {
+        key: payload,
+        value: payload,
+        headers: fc.dictionary(
+          fc.constantFrom('tributary.pii', '__debezium.oldkey', 'é'),
+          fc.oneof(
+            fc.string({ maxLength: 40 }),
+            fc.uint8Array({ maxLength: 20 }).map((bytes) => Buffer.from(bytes)),
+            fc.array(fc.string({ maxLength: 10 }), { minLength: 2, maxLength: 3 }),
+          ),
+          { maxKeys: 3 },
+        ),
+        timestamp: fc.integer({ min: 1_733_000_000_000, max: 1_733_000_000_000 + 2 ** 32 }),
+      },
+      { requiredKeys: ['key', 'value'] },
+    );
+    const request = fc.record({
+      acks: fc.constantFrom(-1, 0, 1),
+      transactionalId: fc.constantFrom(null, 'tx'),
+      producerId: fc.integer({ min: -1, max: 2 ** 40 }),
+      producerEpoch: fc.integer({ min: 0, max: 100 }),
+      topicData: fc.array(
+        fc.record({
+          topic: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
+          partitions: fc.array(
+            fc.record({
+              partition: fc.nat(100),
+              firstSequence: fc.nat(),
+              messages: fc.array(message, { minLength: 1, maxLength: 40 }),
+            }),
+            { minLength: 1, maxLength: 3 },
+          ),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    });
+    const now = 1_733_300_000_000;
+    vi.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      await fc.assert(
+        fc.asyncProperty(request, async (input) => {
+          const encoded = await produceRequest({ ...input, timeout: 30_000 }).encode();
+          const topics: Encoder[] = [];
+          for (const { topic, partitions } of input.topicData) {
+            const encodedPartitions: Encoder[] = [];
+            for (const { partition, firstSequence, messages } of partitions) {
+              const timestamps = messages.flatMap((entry) => (entry.timestamp ? [entry.timestamp] : []));
+              const firstTimestamp = timestamps.length ? Math.min(...timestamps) : now;
+              const batch = await RecordBatch({
+                records: messages.map((entry, offsetDelta) =>
+                  Record({
+                    key: entry.key,
+                    value: entry.value,
+                    headers: entry.headers ?? {},
+                    offsetDelta,
+                    timestampDelta: (entry.timestamp ?? now) - firstTimestamp,
+                  }),
+                ),
+                firstTimestamp,
+                maxTimestamp: timestamps.length ? Math.max(...timestamps) : now,
+                lastOffsetDelta: messages.length - 1,
+                producerId: input.producerId,
+                producerEpoch: input.producerEpoch,
+                firstSequence,
+                transactional: !!input.transactionalId,
+              });
+              encodedPartitions.push(
+                new EncoderClass().writeInt32(partition).writeInt32(batch.size()).writeEncoder(batch),
+              );
+            }
+            topics.push(new EncoderClass().writeString(topic).writeArray(encodedPartitions));
+          }
+          const reference = new EncoderClass()
+            .writeString(input.transactionalId)
+            .writeInt16(input.acks)
+            .writeInt32(30_000)
+            .writeArray(topics);
+          expect(encoded.buffer.equals(reference.buffer)).toBe(true);
+
+          const framed = await frameRequest({
+            correlationId: 7,
+            clientId: 'tributary-capture',
+            request: { apiKey: 0, apiVersion: 3, encode: async () => encoded },
+          });
+          const header = new EncoderClass()
+            .writeInt16(0)
+            .writeInt16(3)
+            .writeInt32(7)
+            .writeString('tributary-capture');
+          expect(framed.buffer.readInt32BE(0)).toBe(header.size() + encoded.size());
+          expect(framed.buffer.subarray(4).equals(Buffer.concat([header.buffer, encoded.buffer]))).toBe(true);
+        }),
+        { numRuns: 200, seed: 12 },
+      );
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it("groups messages by partition keeping each partition's order", () => {
