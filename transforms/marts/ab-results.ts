@@ -26,10 +26,6 @@ export const AB_MEASURES = [
 
 const EXPOSURES = bookkeepingTable('ab_exposures');
 
-/** Whether the segment leaves anyone out: everyone includes the exposed users dim_users lacks. */
-const narrows = (segment: UserSegment | undefined) =>
-  segment !== undefined && (segment.country !== '' || segment.platform !== '' || segment.signupMonth !== '');
-
 /** A sample-ratio mismatch this unlikely under the configured split means the assignment is broken. */
 export const SRM_ALPHA = 0.001;
 
@@ -67,19 +63,20 @@ export async function recomputeAbResults(
     where: only === undefined ? '1' : 'experiment = {only:String}',
     params: { only: only ?? '' },
   };
+  // The per-cell sums first: the mart adds up all of them, a segment's results its own.
+  await replacePartitions(warehouse, { ...target, table: 'agg_ab_segments' }, async (stage) => {
+    if (inputs) await fillSegmentSums(warehouse, stage, pack, inputs);
+  });
   await replacePartitions(warehouse, target, async (stage) => {
     if (!inputs) return;
     const rows = resultRows(pack, mapping.abMetrics, inputs, await variantSums(warehouse, pack, inputs));
     if (rows.length > 0) await warehouse.insert(stage, rows);
   });
-  await replacePartitions(warehouse, { ...target, table: 'agg_ab_segments' }, async (stage) => {
-    if (inputs) await fillSegmentSums(warehouse, stage, pack, inputs);
-  });
 }
 
 /**
- * mart_ab_results' rows for one segment of users, computed on request from agg_ab_users and the
- * definitions the last transform recorded: the same statistics and decision rules over the
+ * mart_ab_results' rows for one segment of users, computed on request from the per-cell sums
+ * (agg_ab_segments) and the definitions the last transform recorded: the same statistics and decision rules over the
  * segment's exposed users only (the split test too: assignment does not depend on the segment).
  * What a dashboard shows for a filtered view; the pack's mapping is not needed.
  */
@@ -371,38 +368,30 @@ const MEASURE_SUMS = AB_MEASURES.flatMap((name) => [
  * agg_ab_users' rows of the experiments with `window_over`: whether the user's window ended by the
  * newest fact (only those are counted in the sums).
  */
-const EXPOSED_USERS = (windowDays: number) =>
+const exposedUsers = (windowDays: number) =>
   `SELECT *, first_exposed_at + toIntervalDay(${windowDays}) <= toDateTime64({end:String}, 3, 'UTC') AS window_over
    FROM agg_ab_users WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)}`;
 
-/** The exposed users (every one: the SRM test's counts), n and the sums over those whose window is over. */
-const USER_SUMS = `count() AS exposed, countIf(window_over) AS n,
-  ${MEASURE_SUMS.map(([sum, value]) => `sumIf(${value}, window_over) AS ${sum}`).join(', ')}`;
-
 /**
- * Per experiment and variant: the exposed users and, over the users whose window is over, n and per
- * metric Σy, Σy², Σx, Σx², Σxy (x = before exposure). From agg_ab_users, or for a segment the
- * per-cell sums the last run kept (agg_ab_segments): the same sums, added up over its cells.
+ * Per experiment and variant: the exposed users (every one: the SRM test's counts) and, over the
+ * users whose window is over, n and per metric Σy, Σy², Σx, Σx², Σxy (x = before exposure), added up
+ * over the segment's cells of agg_ab_segments (every cell without a segment: the mart's figures).
  */
 async function variantSums(
   warehouse: Warehouse,
   pack: string,
-  { experiments, end, windowDays }: ResultInputs,
+  { experiments }: ResultInputs,
   segment?: UserSegment,
 ): Promise<VariantSums[]> {
   const rows = await warehouse.query<Record<string, string | number>>(
-    narrows(segment)
-      ? `SELECT experiment, variant, sum(exposed) AS exposed, sum(n) AS n,
-           ${MEASURE_SUMS.map(([sum]) => `sum(${sum}) AS ${sum}`).join(', ')}
-         FROM agg_ab_segments
-         WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)} AND ${IN_SEGMENT_CELL}
-         GROUP BY experiment, variant ORDER BY experiment, variant`
-      : `SELECT experiment, variant, ${USER_SUMS} FROM (${EXPOSED_USERS(windowDays)})
-         GROUP BY experiment, variant ORDER BY experiment, variant`,
+    `SELECT experiment, variant, sum(exposed) AS exposed, sum(n) AS n,
+       ${MEASURE_SUMS.map(([sum]) => `sum(${sum}) AS ${sum}`).join(', ')}
+     FROM agg_ab_segments
+     WHERE pack = {pack:String} AND experiment IN {experiments:Array(String)} AND ${IN_SEGMENT_CELL}
+     GROUP BY experiment, variant ORDER BY experiment, variant`,
     {
       pack,
       experiments,
-      end,
       country: segment?.country ?? '',
       platform: segment?.platform ?? '',
       cohort: segment?.signupMonth ?? '',
@@ -422,8 +411,9 @@ async function variantSums(
 }
 
 /**
- * agg_ab_segments' rows into `stage`: the sums per experiment, variant and segment cell (the user's
- * dim_users row; empty strings for an exposed user dim_users lacks, who is in no segment).
+ * agg_ab_segments' rows into `stage`: per experiment, variant and segment cell (the user's dim_users
+ * row; empty strings for an exposed user dim_users lacks, who is in no segment), the exposed users,
+ * n and the sums over those whose window is over. The one scan of agg_ab_users per run.
  */
 async function fillSegmentSums(
   warehouse: Warehouse,
@@ -434,8 +424,10 @@ async function fillSegmentSums(
   await insertInto(
     warehouse,
     stage,
-    `SELECT {pack:String}, experiment, variant, u.country, u.signup_month, u.platform, ${USER_SUMS}
-     FROM (${EXPOSED_USERS(windowDays)}) AS a
+    `SELECT {pack:String}, experiment, variant, u.country, u.signup_month, u.platform,
+       count() AS exposed, countIf(window_over) AS n,
+       ${MEASURE_SUMS.map(([sum, value]) => `sumIf(${value}, window_over) AS ${sum}`).join(', ')}
+     FROM (${exposedUsers(windowDays)}) AS a
      LEFT JOIN (SELECT user_key, country, formatDateTime(signup_at, '%Y-%m') AS signup_month, platform
                 FROM dim_users WHERE pack = {pack:String}) AS u ON u.user_key = a.user_key
      GROUP BY experiment, variant, u.country, u.signup_month, u.platform`,
