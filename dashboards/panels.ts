@@ -559,6 +559,25 @@ async function leaderboardRows(
   };
 }
 
+/**
+ * The titles of the items `rows` shows, keyed `type/id`: looked up by id in dim_content (ordered by
+ * type and id), where joining a title to every item cost a group over the whole dimension per request.
+ */
+async function contentTitles(
+  warehouse: Warehouse,
+  pack: string,
+  rows: { content_id: string }[],
+): Promise<Map<string, string>> {
+  if (rows.length === 0) return new Map();
+  const found = await warehouse.query<{ content_id: string; content_type: string; title: string }>(
+    `SELECT content_id, content_type, any(title) AS title FROM dim_content
+     WHERE pack = {pack:String} AND content_id IN {ids:Array(String)}
+     GROUP BY content_id, content_type`,
+    { pack, ids: rows.map((row) => row.content_id) },
+  );
+  return new Map(found.map((row) => [`${row.content_type}/${row.content_id}`, row.title]));
+}
+
 // Over a range, rates add the days' counts: a user counts once per day they used the item.
 const contentLeaderboard: Panel = {
   id: 'content.leaderboard',
@@ -579,28 +598,27 @@ const contentLeaderboard: Panel = {
     { name: 'rating_count', label: 'ratings', unit: 'count' },
   ],
   async query(warehouse, filters) {
-    // Titles joined to the rows shown only.
     const source = await leaderboardRows(warehouse, filters);
-    return warehouse.query<Row>(
-      `SELECT ranked.content_id AS content_id, d.title AS title, ranked.content_type AS content_type,
-         user_days, views, completion_rate, pass_rate, bounce_rate, rating_avg, rating_count
-       FROM (
-         SELECT content_id, content_type, sum(days) AS user_days, sum(viewed) AS views,
-           if(sum(started) = 0, NULL, sum(completed) / sum(started)) AS completion_rate,
-           if(sum(scored) = 0, NULL, sum(passed) / sum(scored)) AS pass_rate,
-           if(user_days = 0, NULL, sum(bounced) / user_days) AS bounce_rate,
-           if(sum(rated) = 0, NULL, sum(rating_total) / sum(rated)) AS rating_avg,
-           sum(rated) AS rating_count
-         FROM (${source.source})
-         GROUP BY content_id, content_type
-         ORDER BY user_days DESC, content_id LIMIT ${LEADERBOARD_ROWS}) AS ranked
-       LEFT JOIN (SELECT content_id, content_type, any(title) AS title FROM dim_content
-                  WHERE pack = {pack:String} GROUP BY content_id, content_type) AS d
-         ON d.content_id = ranked.content_id AND d.content_type = ranked.content_type
-       ORDER BY user_days DESC, content_id`,
+    const ranked = await warehouse.query<Row & { content_id: string; content_type: string }>(
+      `SELECT content_id, content_type, sum(days) AS user_days, sum(viewed) AS views,
+         if(sum(started) = 0, NULL, sum(completed) / sum(started)) AS completion_rate,
+         if(sum(scored) = 0, NULL, sum(passed) / sum(scored)) AS pass_rate,
+         if(user_days = 0, NULL, sum(bounced) / user_days) AS bounce_rate,
+         if(sum(rated) = 0, NULL, sum(rating_total) / sum(rated)) AS rating_avg,
+         sum(rated) AS rating_count
+       FROM (${source.source})
+       GROUP BY content_id, content_type
+       ORDER BY user_days DESC, content_id LIMIT ${LEADERBOARD_ROWS}`,
       { ...baseParams(filters), ...source.params },
       source.settings,
     );
+    const titles = await contentTitles(warehouse, filters.pack, ranked);
+    return ranked.map(({ content_id, content_type, ...counts }) => ({
+      content_id,
+      title: titles.get(`${content_type}/${content_id}`) ?? '',
+      content_type,
+      ...counts,
+    }));
   },
   chart(rows) {
     const top = rows.slice(0, 10).reverse();
