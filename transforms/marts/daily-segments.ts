@@ -37,7 +37,7 @@ export async function recomputeDailySegments(
   warehouse: Warehouse,
   pack: string,
   activityDays: DaySelection,
-  /** Found by segmentChanges before this run's steps (measured here when absent). */
+  /** What segmentChanges found before this run's steps; found here when absent. */
   known?: SegmentChanges,
 ): Promise<void> {
   const changes =
