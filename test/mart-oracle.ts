@@ -149,6 +149,38 @@ export function dailySegmentsOracle(users: string): string {
 }
 
 /**
+ * One row per user, day and item among the content facts `where` keeps: the user's events, views,
+ * starts, completions, scored attempts and passing ones on it that day.
+ */
+function contentUserDays(views: readonly string[], start: string, where: string): string {
+  return `SELECT ts::date AS day, content_id, content_type, user_id, count(*) AS events,
+      count(*) FILTER (WHERE event_type IN ${list(views)}) AS views,
+      count(*) FILTER (WHERE event_type = '${start}') AS starts, sum(is_completion) AS completions,
+      count(score) AS scored,
+      count(*) FILTER (WHERE score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed
+    FROM oracle_facts WHERE content_id <> '' AND ${where} GROUP BY 1, 2, 3, 4`;
+}
+
+/**
+ * agg_content_segments: per day, segment cell (country, platform, signup month) and item, how many
+ * of the cell's users used, viewed, started, completed, scored on, passed and bounced on the item;
+ * `users` is a SELECT of (user_id, country, platform, signup_day). Users absent from it count in
+ * no segment.
+ */
+export function contentSegmentsOracle(views: readonly string[], start: string, users: string): string {
+  return `WITH u AS (${users}),
+    per_user AS (${contentUserDays(views, start, 'true')})
+    SELECT p.day::text AS day, coalesce(u.country, '') AS country, coalesce(u.platform, '') AS platform,
+      coalesce(to_char(u.signup_day, 'YYYY-MM'), '') AS signup_month, p.content_id, p.content_type,
+      count(*) AS user_days, sum(p.views) AS views,
+      count(*) FILTER (WHERE p.starts > 0 OR p.completions > 0) AS starters,
+      count(*) FILTER (WHERE p.completions > 0) AS completers, count(*) FILTER (WHERE p.scored > 0) AS scorers,
+      count(*) FILTER (WHERE p.passed > 0) AS passers, count(*) FILTER (WHERE p.events = 1) AS bounces
+    FROM per_user p LEFT JOIN u ON u.user_id = p.user_id
+    GROUP BY 1, 2, 3, 4, 5, 6`;
+}
+
+/**
  * The Content leaderboard (the top 25 items by user-days) over the days from…to, counting only the
  * users `segment` (a SELECT of user_id) yields: per item, user-days, views, completion, pass and
  * bounce rates over the days' distinct users, and the ratings those users gave
@@ -163,15 +195,11 @@ export function segmentLeaderboardOracle(
   to: string,
 ): string {
   return `WITH segment AS (${segment}),
-    per_user AS (
-      SELECT ts::date AS day, content_id, content_type, user_id, count(*) AS events,
-        count(*) FILTER (WHERE event_type IN ${list(views)}) AS views,
-        count(*) FILTER (WHERE event_type = '${start}') AS starts, sum(is_completion) AS completions,
-        count(score) AS scored,
-        count(*) FILTER (WHERE score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7) AS passed
-      FROM oracle_facts
-      WHERE content_id <> '' AND ts::date BETWEEN '${from}' AND '${to}' AND user_id IN (SELECT user_id FROM segment)
-      GROUP BY 1, 2, 3, 4),
+    per_user AS (${contentUserDays(
+      views,
+      start,
+      `ts::date BETWEEN '${from}' AND '${to}' AND user_id IN (SELECT user_id FROM segment)`,
+    )}),
     activity AS (
       SELECT content_id, content_type, count(*) AS user_days, sum(views) AS views,
         count(*) FILTER (WHERE starts > 0 OR completions > 0) AS starters,

@@ -16,6 +16,7 @@ const MARTS = [
   'mart_content_performance',
   'agg_content_weekly',
   'agg_daily_segments',
+  'agg_content_segments',
   'agg_segment_users',
   'mart_retention',
   'mart_ab_results',

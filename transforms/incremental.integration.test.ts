@@ -17,6 +17,7 @@ const MARTS = [
   'mart_content_performance',
   'agg_content_weekly',
   'agg_daily_segments',
+  'agg_content_segments',
   'agg_segment_users',
   'mart_retention',
   'mart_ab_results',
@@ -149,7 +150,7 @@ describe(`incremental transforms equal a full recompute (documents on the ${MONG
     await data.capture();
     const incremental = await transformBoth(0);
     expect(incremental.recomputedDays).toEqual([]);
-    for (const table of ['agg_daily_segments', 'agg_segment_users'])
+    for (const table of ['agg_daily_segments', 'agg_content_segments', 'agg_segment_users'])
       expect({ table, text: await martText(table, 'inc') }).toEqual({
         table,
         text: await martText(table, 'full'),

@@ -10,5 +10,5 @@ export {
 } from './marts/ab-results.ts';
 export { lineageOf } from './lineage.ts';
 export { mondayOf } from './marts/content-weekly.ts';
-export { CONTENT_RULES, contentDaysSelect } from './marts/content-performance.ts';
+export { contentDaysSelect } from './marts/content-performance.ts';
 export { IN_SEGMENT_CELL, IN_USER_SEGMENT } from './marts/segments.ts';

@@ -11,6 +11,7 @@ const GENERIC_INPUTS: Readonly<Record<string, readonly string[]>> = {
   mart_content_performance: ['fact_activity', 'fact_ratings'],
   agg_content_weekly: ['mart_content_performance'],
   agg_daily_segments: ['dim_users', 'mart_daily_user_metrics'],
+  agg_content_segments: ['dim_users', 'fact_activity'],
   agg_segment_users: ['dim_users'],
   agg_retention_days: ['agg_daily_active_users'],
   agg_retention_cohorts: ['agg_retention_days', 'dim_users'],

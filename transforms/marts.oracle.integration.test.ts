@@ -9,6 +9,7 @@ import { MONGO_SERVER } from '../test/mongo.ts';
 import {
   abResultsOracle,
   contentPerformanceOracle,
+  contentSegmentsOracle,
   contentWeeklyOracle,
   dailySegmentsOracle,
   dailyUserMetricsOracle,
@@ -164,6 +165,25 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
     // Not vacuous: more than one country and more than one platform are counted.
     expect(new Set(rows.map((row) => row.country)).size).toBeGreaterThan(1);
     expect(new Set(rows.map((row) => row.platform)).size).toBeGreaterThan(1);
+  });
+
+  it('agg_content_segments', async () => {
+    const rows = await mart(`SELECT toString(day) AS day, country, platform, signup_month, content_id, content_type,
+        user_days, views, starters, completers, scorers, passers, bounces
+      FROM agg_content_segments WHERE pack = {pack:String}`);
+    expectSameRows(rows, await oracle(contentSegmentsOracle(VIEWS, 'lesson_start', LEARNING_USERS_ORACLE)), [
+      'day',
+      'country',
+      'platform',
+      'signup_month',
+      'content_id',
+      'content_type',
+    ]);
+    // Not vacuous: several countries and platforms, and every flag counted somewhere.
+    expect(new Set(rows.map((row) => row.country)).size).toBeGreaterThan(1);
+    expect(new Set(rows.map((row) => row.platform)).size).toBeGreaterThan(1);
+    for (const flag of ['views', 'starters', 'completers', 'scorers', 'passers', 'bounces'])
+      expect(rows.some((row) => Number(row[flag]) > 0), flag).toBe(true);
   });
 
   it("the Content leaderboard narrowed to a country, to a platform: the segment's users only, against the oracle", async () => {

@@ -25,7 +25,8 @@ import { recomputeAbResults, refreshAbUsers } from './marts/ab-results.ts';
 import { recomputeDailyActiveUsers } from './marts/active-users.ts';
 import { recomputeContentPerformance } from './marts/content-performance.ts';
 import { recomputeContentWeekly } from './marts/content-weekly.ts';
-import { recomputeDailySegments } from './marts/daily-segments.ts';
+import { recomputeContentSegments } from './marts/content-segments.ts';
+import { recomputeDailySegments, segmentChanges } from './marts/daily-segments.ts';
 import { recomputeDailyUserMetrics } from './marts/daily-user-metrics.ts';
 import { recomputeDau } from './marts/dau.ts';
 import type { DaySelection } from './marts/partitions.ts';
@@ -73,9 +74,9 @@ type TransformState = z.infer<typeof transformStateSchema>;
 /**
  * Raised when facts or partial aggregates gain what existing rows lack (2: user keys; 3: the A/B
  * `value` measure; 4: the dashboards' pre-aggregates, which incremental runs only patch; 5:
- * agg_daily_segments.returning_users), so that a full run rebuilds them.
+ * agg_daily_segments.returning_users; 6: agg_content_segments), so that a full run rebuilds them.
  */
-const FACTS_LAYOUT = 5;
+const FACTS_LAYOUT = 6;
 
 /** A row is stamped with its ingestion time when its insert starts, and is visible when it ends. */
 const INSERT_DURATION_BOUND_MS = 10_000;
@@ -198,11 +199,17 @@ export async function recomputeMarts(
     activityDays === 'all' || changed.exposuresChanged
       ? 'all'
       : daysAround(activityDays, mapping.analysisWindowDays);
+  // Both segment pre-aggregates recompute the days of users whose segment changed; agg_daily_segments
+  // then records the new segments, so the changes are found once, before either runs.
+  const changes = activityDays === 'all' ? undefined : await segmentChanges(warehouse, pack);
+  const segmentDays: DaySelection =
+    activityDays === 'all' ? 'all' : [...new Set([...activityDays, ...(changes?.days ?? [])])].sort();
   const steps: [string, () => Promise<void>][] = [
     ['mart_daily_user_metrics', () => recomputeDailyUserMetrics(warehouse, pack, mapping, activityDays)],
     ['agg_daily_active_users', () => recomputeDailyActiveUsers(warehouse, pack, activityDays)],
     ['mart_dau', () => recomputeDau(warehouse, pack, activityDays)],
-    ['agg_daily_segments', () => recomputeDailySegments(warehouse, pack, activityDays)],
+    ['agg_content_segments', () => recomputeContentSegments(warehouse, pack, mapping, segmentDays)],
+    ['agg_daily_segments', () => recomputeDailySegments(warehouse, pack, activityDays, changes)],
     ['mart_content_performance', () => recomputeContentPerformance(warehouse, pack, mapping, contentDays)],
     ['agg_content_weekly', () => recomputeContentWeekly(warehouse, pack, contentDays)],
     ['mart_retention', () => recomputeRetention(warehouse, pack, activityDays)],

@@ -14,13 +14,8 @@ import type { Warehouse } from '../../warehouse/index.ts';
 import { replaceDays, type DaySelection } from './partitions.ts';
 
 /**
- * The mart's rows (every column, `{pack}` first) from the facts `activity` and `ratings` choose:
- * conditions on fact_activity and fact_ratings, with `{pack}`, `{views}` and `{start}` bound. The
- * mart takes whole days; a dashboard takes a segment's users, so its rates follow the same rule.
- */
-/**
  * The mart's rules for one fact on one item, as conditions over fact_activity's columns (with the
- * pack's `{views}` and `{start}` bound): the dashboards' segment rows apply the very same ones.
+ * pack's `{views}` and `{start}` bound): agg_content_segments applies the very same ones.
  */
 export const CONTENT_RULES = {
   viewed: 'event_type IN {views:Array(String)}',
@@ -29,6 +24,11 @@ export const CONTENT_RULES = {
   passed: '(score IS NOT NULL AND max_score > 0 AND score * 10 >= max_score * 7)',
 } as const;
 
+/**
+ * The mart's rows (every column, `{pack}` first) from the facts `activity` and `ratings` choose:
+ * conditions on fact_activity and fact_ratings, with `{pack}`, `{views}` and `{start}` bound. The
+ * mart takes whole days; a dashboard takes a segment's users, so its rates follow the same rule.
+ */
 export function contentDaysSelect(activity: string, ratings: string): string {
   // One group per (day, content): a day's events on one item come from a handful of users, so
   // the users are a sorted array, not a second level of groups (a group per user and item was

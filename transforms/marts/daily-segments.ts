@@ -27,12 +27,21 @@ const COUNTED_USERS = `SELECT user_id, country, signup_day, platform
 const DIGEST_BUCKETS = 4096;
 const USER_BUCKET = `cityHash64(user_id) % ${DIGEST_BUCKETS}`;
 
+/** Users whose segment changed since agg_segment_users was written, and the days they count on. */
+export interface SegmentChanges {
+  buckets: number[];
+  days: string[];
+}
+
 export async function recomputeDailySegments(
   warehouse: Warehouse,
   pack: string,
   activityDays: DaySelection,
+  /** What segmentChanges found before this run's steps; found here when absent. */
+  known?: SegmentChanges,
 ): Promise<void> {
-  const changes = activityDays === 'all' ? undefined : await segmentChanges(warehouse, pack);
+  const changes =
+    activityDays === 'all' ? undefined : (known ?? (await segmentChanges(warehouse, pack)));
   const days: DaySelection =
     activityDays === 'all'
       ? 'all'
@@ -111,10 +120,7 @@ async function withDaysAfter(warehouse: Warehouse, pack: string, changed: string
  * the days those users count on: a tuple on one side only belongs to a user who appeared, left or
  * changed; their signup days, old and new, and their active days are recomputed.
  */
-async function segmentChanges(
-  warehouse: Warehouse,
-  pack: string,
-): Promise<{ buckets: number[]; days: string[] }> {
+export async function segmentChanges(warehouse: Warehouse, pack: string): Promise<SegmentChanges> {
   const digests = (users: string) =>
     `SELECT ${USER_BUCKET} AS bucket, sum(cityHash64(user_id, country, signup_day, platform)) AS digest,
        count() AS users
