@@ -43,6 +43,8 @@ class FakeSink implements LandingSink {
   readonly landed: number[] = [];
   readonly checkpoints = new Map<string, string>();
   readonly writes: string[] = [];
+  /** Checkpoints written without a write intent: a stream's state alone. */
+  stateWrites = 0;
   crash: CrashPoint | undefined;
   failures = 0;
   private batches = 0;
@@ -80,6 +82,7 @@ class FakeSink implements LandingSink {
   async writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void> {
     const isIntent = typeof state === 'object' && state !== null && 'intent' in state;
     if (isIntent) this.batches++;
+    else this.stateWrites++;
     if (isIntent && this.crash?.step === 'checkpoint' && this.crash.batch === this.batches)
       throw new Crash('crash before write');
     this.checkpoints.set(`${pipeline}/${stream}`, JSON.stringify(state));
@@ -268,6 +271,28 @@ describe('the landing runner', () => {
     expect(stream.reads.at(-1)).toEqual(expect.objectContaining({ after: expect.any(Number) }));
     const stored = JSON.parse(sink.checkpoints.get('test/stream') ?? '{}');
     expect(stored).toEqual({ state: { after: 15 } });
+  });
+
+  it('stores the state of a stream that keeps no position at the source with the next batch, and once at the end', async () => {
+    const all = units(60);
+    const sink = new FakeSink();
+    const stream = new FakeStream(all, false);
+    await followStream(stream, options(sink));
+    // One checkpoint write per batch (its intent) while units keep coming, not two.
+    expect(sink.stateWrites).toBeGreaterThanOrEqual(1);
+    expect(sink.stateWrites).toBeLessThan(sink.writes.length / 2);
+    expect(JSON.parse(sink.checkpoints.get('test/stream') ?? '{}')).toEqual({ state: { after: 60 } });
+    // A crash after a batch landed, before the next batch's intent: the restart rebuilds that
+    // batch, and its tokens drop it as a repeat.
+    const again = new FakeSink();
+    again.crash = { step: 'checkpoint', batch: 3 };
+    await expect(followStream(new FakeStream(all, false), options(again))).rejects.toThrow(Crash);
+    expect(JSON.parse(again.checkpoints.get('test/stream') ?? '{}')).toHaveProperty('intent');
+    again.crash = undefined;
+    const landedBefore = again.landed.length;
+    await followStream(new FakeStream(all, false), options(again));
+    expect(landedBefore).toBeGreaterThan(0);
+    expect(again.landed).toEqual(everyChange(all));
   });
 
   it('does not rebuild a batch the source acknowledged past (a clean stop)', async () => {
