@@ -47,6 +47,7 @@ interface CaptureReport {
   /** Time spent in the warehouse's mirror inserts and checkpoint writes. */
   writeSeconds: number;
   checkpointSeconds: number;
+  checkpointWrites: number;
 }
 
 async function runCapture(url: string, sourceName: string, warehouseDir: string): Promise<CaptureReport> {
@@ -307,7 +308,7 @@ ${[
   snapshot  ${format(snapshot.snapshotRows)} rows in ${snapshot.snapshotSeconds.toFixed(2)} s = ${format(snapshotRate)} rows/s   (the server reads the table in ${scanSeconds.toFixed(2)} s: ${format(Number(count?.n ?? 0) / scanSeconds)} rows/s)
   peak RSS  streaming ${stream.peakRssMb.toFixed(0)} MB, snapshot ${snapshot.peakRssMb.toFixed(0)} MB   (${stream.floorRssMb.toFixed(0)} MB with chDB open and nothing captured)
   CPU       capture process used ${stream.cpuSeconds.toFixed(1)} s of CPU streaming (${(stream.cpuSeconds / stream.totalSeconds).toFixed(2)} cores), ${snapshot.cpuSeconds.toFixed(1)} s snapshotting
-  warehouse streaming: ${stream.writeSeconds.toFixed(2)} s in mirror inserts, ${stream.checkpointSeconds.toFixed(2)} s in checkpoints; snapshot: ${snapshot.writeSeconds.toFixed(2)} s, ${snapshot.checkpointSeconds.toFixed(2)} s
+  warehouse streaming: ${stream.writeSeconds.toFixed(2)} s in mirror inserts, ${stream.checkpointSeconds.toFixed(2)} s in ${stream.checkpointWrites} checkpoint writes; snapshot: ${snapshot.writeSeconds.toFixed(2)} s, ${snapshot.checkpointSeconds.toFixed(2)} s
   ${
     debezium === undefined
       ? 'Debezium  not measured (BENCH_DEBEZIUM=0)'

@@ -207,6 +207,30 @@ describe('the landing runner', () => {
     await running;
   });
 
+  it('stores the state of a stream that keeps no position at the source once it has been idle for batchDelayMs', async () => {
+    const sink = new FakeSink();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stream = new FakeStream(units(3), false);
+    const read = stream.read.bind(stream);
+    stream.read = (state) => {
+      const inner = read(state);
+      let given = 0;
+      return {
+        next: async () => {
+          if (given++ === 3) await gate;
+          return inner.next();
+        },
+      };
+    };
+    const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 20 }));
+    await expect
+      .poll(() => JSON.parse(sink.checkpoints.get('test/stream') ?? '{}'), { timeout: 2000 })
+      .toEqual({ state: { after: 3 } });
+    release();
+    await running;
+  });
+
   it.each([
     { step: 'checkpoint', batch: 2 },
     { step: 'write', batch: 2 },

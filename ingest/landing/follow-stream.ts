@@ -96,6 +96,8 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
    * and its tokens drop it as a repeat, so holding it back costs a replay, never a change.
    */
   private unstored: S | undefined;
+  /** When the last batch landed: the state it left is stored once nothing came for batchDelayMs. */
+  private landedAt = 0;
 
   constructor(
     private readonly stream: ChangeStream<P, S, U>,
@@ -214,7 +216,8 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
     if (this.landing || this.recorded) return;
     if (this.pending.length === 0) {
       // Idle: the state held back is stored, as the next batch's intent would have stored it.
-      if (this.unstored !== undefined) this.serialise(this.storeState());
+      if (this.unstored !== undefined && Date.now() - this.landedAt >= this.limits.delayMs)
+        this.serialise(this.storeState());
       return;
     }
     if (Date.now() - this.pendingSince >= this.limits.delayMs) void this.flush();
@@ -299,7 +302,10 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
         );
     if (this.abandoned) return;
     await this.options.lander.withRetries(this.stream.id, () => this.stream.acknowledge(units.at(-1) as U));
-    if (!this.stream.acknowledgedAtSource) this.unstored = intent.stateAfter;
+    if (!this.stream.acknowledgedAtSource) {
+      this.unstored = intent.stateAfter;
+      this.landedAt = Date.now();
+    }
     this.result.units += units.length;
     this.result.changes += outcome.changes;
     this.result.deadLetters += outcome.deadLetters;
