@@ -31,11 +31,14 @@ const pii = createPiiPolicy({
 });
 
 /** The warehouse sink, timed: what landing costs at the warehouse, apart from the runner around it. */
-const timings = { writeSeconds: 0, checkpointSeconds: 0 };
+const timings = { writeSeconds: 0, checkpointSeconds: 0, checkpointWrites: 0 };
 /** From the first write's start to the last write's end (ms, performance clock): streaming alone. */
 const writes = { firstStartedAt: 0, lastEndedAt: 0 };
 const timed = (sink: LandingSink): LandingSink => {
-  const time = async <T>(slot: keyof typeof timings, action: () => Promise<T>): Promise<T> => {
+  const time = async <T>(
+    slot: 'writeSeconds' | 'checkpointSeconds',
+    action: () => Promise<T>,
+  ): Promise<T> => {
     const started = performance.now();
     try {
       return await action();
@@ -50,8 +53,10 @@ const timed = (sink: LandingSink): LandingSink => {
       writes.lastEndedAt = performance.now();
       return outcome;
     },
-    writeCheckpoint: (pipeline: string, stream: string, state: unknown) =>
-      time('checkpointSeconds', () => sink.writeCheckpoint(pipeline, stream, state)),
+    writeCheckpoint: (pipeline: string, stream: string, state: unknown) => {
+      timings.checkpointWrites++;
+      return time('checkpointSeconds', () => sink.writeCheckpoint(pipeline, stream, state));
+    },
   });
 };
 

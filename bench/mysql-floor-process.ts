@@ -1,13 +1,15 @@
 // Child process of bench:mysql: the Node side's floor over the same binlog range the capture
 // reads, with no warehouse. `decode` is the binlog library alone (zongji reading and decoding the
 // row events, as the capture configures it); `lines` is the capture's whole stream up to the
-// insert (BinlogChangeStream's envelopes, then the mirror rows and lines the writer would insert).
-// Reports the rows and seconds as one JSON line.
+// insert (BinlogChangeStream's envelopes, then the mirror rows and lines the writer would insert);
+// `engine` is the warehouse alone: those lines, built beforehand and cut into the runner's batches,
+// inserted by chDB into the capture's mirror table (with and without the runner's two checkpoint
+// writes per batch), then all at once into a fresh one. Reports the rows and seconds as one JSON line.
 import ZongJi from '@vlasky/zongji';
-import { createPiiPolicy } from '../ingest/index.ts';
+import { BATCH_DEFAULTS, createPiiPolicy } from '../ingest/index.ts';
 import { createRowConverter, mirrorLineFormat, mirrorTableFor } from '../ingest/mirror/mirror-rows.ts';
 import { BinlogChangeStream } from '../ingest/mysql/binlog-change-stream.ts';
-import { compareBinlogPositions } from '../ingest/mysql/binlog-position.ts';
+import { compareBinlogPositions, formatBinlogPosition } from '../ingest/mysql/binlog-position.ts';
 import {
   checkBinlogCapture,
   connectMysql,
@@ -16,10 +18,28 @@ import {
   readMysqlCatalog,
 } from '../ingest/mysql/catalog.ts';
 import { createMysqlTableCodec } from '../ingest/mysql/table-codec.ts';
+import {
+  ensureMirrorTable,
+  migrate,
+  openWarehouse,
+  writeCheckpoint,
+  type MirrorTable,
+  type Warehouse,
+} from '../warehouse/index.ts';
 
-const [sourceUrl, mode, file, pos, endFile, endPos] = process.argv.slice(2);
-if (!sourceUrl || (mode !== 'decode' && mode !== 'lines') || !file || !pos || !endFile || !endPos) {
-  console.error('usage: mysql-floor-process.ts SOURCE_URL decode|lines FILE POS END_FILE END_POS');
+const [sourceUrl, mode, file, pos, endFile, endPos, warehouseDir] = process.argv.slice(2);
+if (
+  !sourceUrl ||
+  (mode !== 'decode' && mode !== 'lines' && mode !== 'engine') ||
+  !file ||
+  !pos ||
+  !endFile ||
+  !endPos ||
+  (mode === 'engine' && !warehouseDir)
+) {
+  console.error(
+    'usage: mysql-floor-process.ts SOURCE_URL decode|lines|engine FILE POS END_FILE END_POS [WAREHOUSE_DIR]',
+  );
   process.exit(2);
 }
 const from = { file, pos: Number(pos) };
@@ -63,8 +83,25 @@ async function decodeOnly(): Promise<number> {
   return rows;
 }
 
-/** The capture's stream, and the mirror lines of what it reads: all of capture but the insert. */
-async function streamToLines(): Promise<number> {
+/** One batch of mirror lines, cut where the runner would cut it (whole transactions). */
+interface LineBatch {
+  lines: string[];
+  first: string;
+  last: string;
+}
+
+interface StreamLines {
+  rows: number;
+  mirror: MirrorTable;
+  columns: readonly string[];
+  batches: LineBatch[];
+}
+
+/**
+ * The capture's stream, and the mirror lines of what it reads: all of capture but the insert.
+ * With `keep`, the lines are kept in the runner's batches (BATCH_DEFAULTS' rows and bytes).
+ */
+async function streamToLines(keep: boolean): Promise<StreamLines> {
   const connection = await connectMysql(settings);
   const server = await checkBinlogCapture(connection, settings);
   const catalog = await readMysqlCatalog(connection, settings.database, { kind: 'all' });
@@ -91,7 +128,7 @@ async function streamToLines(): Promise<number> {
       const mirror = mirrorTableFor(codec.table);
       return [
         codec.tableName,
-        { converter: createRowConverter(codec.table), lines: mirrorLineFormat(mirror) },
+        { mirror, converter: createRowConverter(codec.table), lines: mirrorLineFormat(mirror) },
       ];
     }),
   );
@@ -108,31 +145,120 @@ async function streamToLines(): Promise<number> {
     onHistoryLost: () => undefined,
     warn: (message) => console.error(message),
   });
+  const [only] = writers.values();
+  if (!only || writers.size !== 1) throw new Error('the bench database should hold one table');
   let rows = 0;
   let bytes = 0;
+  const batches: LineBatch[] = [];
+  let batch: LineBatch | undefined;
+  let batchBytes = 0;
   const units = stream.read(from);
   for (;;) {
     const next = await units.next();
     if (next.done) break;
-    for (const change of next.value.changes) {
+    const unit = next.value;
+    if (keep && unit.changes.length > 0) {
+      const position = formatBinlogPosition(unit.position);
+      if (!batch) batches.push((batch = { lines: [], first: position, last: position }));
+      batch.last = position;
+      batchBytes += unit.bytes;
+    }
+    for (const change of unit.changes) {
       const writer = writers.get(change.table);
       const image = change.envelope.op === 'd' ? change.envelope.before : change.envelope.after;
       if (!writer || !image) continue;
       const converted = writer.converter.convert(image);
       if (!converted.ok) throw new Error(converted.reason);
-      bytes += writer.lines.line(converted.row, change.version, change.envelope.op === 'd').length;
+      const line = writer.lines.line(converted.row, change.version, change.envelope.op === 'd');
+      bytes += line.length;
+      batch?.lines.push(line);
       rows++;
+    }
+    if (batch && (batch.lines.length >= BATCH_DEFAULTS.rows || batchBytes >= BATCH_DEFAULTS.bytes)) {
+      batch = undefined;
+      batchBytes = 0;
     }
   }
   await stream.stop();
   if (bytes === 0 && rows > 0) throw new Error('no line was written');
-  return rows;
+  return { rows, mirror: only.mirror, columns: only.lines.columns, batches };
 }
 
-const started = performance.now();
-const cpuBefore = process.cpuUsage();
-const rows = mode === 'decode' ? await decodeOnly() : await streamToLines();
-const seconds = (performance.now() - started) / 1000;
-const cpu = process.cpuUsage(cpuBefore);
-console.log(JSON.stringify({ rows, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
+interface EngineFloor {
+  rows: number;
+  batches: number;
+  /** The capture's batches, one insert each (with its deduplication token), nothing else. */
+  seconds: number;
+  cpuSeconds: number;
+  /** The same batches into a fresh mirror, each between the runner's two checkpoint writes. */
+  checkpointedSeconds: number;
+  checkpointedCpuSeconds: number;
+  /** Every line in one insert, into a fresh mirror. */
+  oneInsertSeconds: number;
+  oneInsertCpuSeconds: number;
+}
+
+/** Times `action` by the clock and by this process's CPU (every thread: the engine's included). */
+async function timed(action: () => Promise<void>): Promise<{ seconds: number; cpuSeconds: number }> {
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  await action();
+  const cpu = process.cpuUsage(cpuBefore);
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
+/** The warehouse alone: the capture's lines, built beforehand, inserted as the capture inserts them. */
+async function engineOnly(dir: string): Promise<EngineFloor> {
+  const { rows, mirror, columns, batches } = await streamToLines(true);
+  const warehouse = await openWarehouse({ kind: 'chdb', path: dir });
+  await migrate(warehouse);
+  const fresh = async (suffix: string): Promise<MirrorTable> => {
+    const table = { ...mirror, name: `${mirror.name}${suffix}` };
+    await ensureMirrorTable(warehouse, table);
+    return table;
+  };
+  const insert = (target: Warehouse, table: MirrorTable, batch: LineBatch) =>
+    target.insertLines(
+      table.name,
+      { format: 'JSONCompactEachRow', columns, lines: batch.lines },
+      { deduplicationToken: `floor:binlog:${batch.first}-${batch.last}:${table.name}:0` },
+    );
+  const batched = await fresh('');
+  const plain = await timed(async () => {
+    for (const batch of batches) await insert(warehouse, batched, batch);
+  });
+  const checkpointedTable = await fresh('_checkpointed');
+  // The runner's writes around a batch: its write intent before, the stored state after.
+  const checkpointed = await timed(async () => {
+    for (const batch of batches) {
+      const intent = { first: batch.first, last: batch.last, units: batch.lines.length, attempts: 1 };
+      await writeCheckpoint(warehouse, 'floor', 'binlog', { state: batch.first, intent });
+      await insert(warehouse, checkpointedTable, batch);
+      await writeCheckpoint(warehouse, 'floor', 'binlog', { state: batch.last });
+    }
+  });
+  const allTable = await fresh('_one_insert');
+  const all = { lines: batches.flatMap((batch) => batch.lines), first: 'all', last: 'all' };
+  const one = await timed(() => insert(warehouse, allTable, all));
+  await warehouse.close();
+  return {
+    rows,
+    batches: batches.length,
+    seconds: plain.seconds,
+    cpuSeconds: plain.cpuSeconds,
+    checkpointedSeconds: checkpointed.seconds,
+    checkpointedCpuSeconds: checkpointed.cpuSeconds,
+    oneInsertSeconds: one.seconds,
+    oneInsertCpuSeconds: one.cpuSeconds,
+  };
+}
+
+if (mode === 'engine') console.log(JSON.stringify(await engineOnly(warehouseDir ?? '')));
+else {
+  let rows = 0;
+  const { seconds, cpuSeconds } = await timed(async () => {
+    rows = mode === 'decode' ? await decodeOnly() : (await streamToLines(false)).rows;
+  });
+  console.log(JSON.stringify({ rows, seconds, cpuSeconds }));
+}
 process.exit(0);

@@ -47,6 +47,7 @@ interface CaptureReport {
   /** Time spent in the warehouse's mirror inserts and checkpoint writes. */
   writeSeconds: number;
   checkpointSeconds: number;
+  checkpointWrites: number;
 }
 
 async function runCapture(url: string, sourceName: string, warehouseDir: string): Promise<CaptureReport> {
@@ -71,13 +72,28 @@ interface FloorReport {
   cpuSeconds: number;
 }
 
-/** The Node side alone over the same binlog range (bench/mysql-floor-process.ts), no warehouse. */
-async function runFloor(
+interface EngineFloorReport {
+  rows: number;
+  batches: number;
+  seconds: number;
+  cpuSeconds: number;
+  checkpointedSeconds: number;
+  checkpointedCpuSeconds: number;
+  oneInsertSeconds: number;
+  oneInsertCpuSeconds: number;
+}
+
+/**
+ * A floor of the same binlog range (bench/mysql-floor-process.ts): the Node side alone with no
+ * warehouse (`decode`, `lines`), or the warehouse alone inserting the capture's lines (`engine`).
+ */
+async function runFloor<T = FloorReport>(
   url: string,
-  mode: 'decode' | 'lines',
+  mode: 'decode' | 'lines' | 'engine',
   from: { file: string; pos: number },
   to: { file: string; pos: number },
-): Promise<FloorReport> {
+  warehouseDir?: string,
+): Promise<T> {
   const run = await runChild([
     '--import',
     'tsx',
@@ -88,8 +104,9 @@ async function runFloor(
     String(from.pos),
     to.file,
     String(to.pos),
+    ...(warehouseDir ? [warehouseDir] : []),
   ]);
-  return reportOf<FloorReport>(run);
+  return reportOf<T>(run);
 }
 
 async function writeWorkload(connection: mysql.Connection, changes: number): Promise<void> {
@@ -237,6 +254,13 @@ try {
   const baseline = mysqlbinlogSeconds(server.port, start);
   const decodeFloor = await runFloor(streamUrl, 'decode', start, end);
   const linesFloor = await runFloor(streamUrl, 'lines', start, end);
+  const engineFloor = await runFloor<EngineFloorReport>(
+    streamUrl,
+    'engine',
+    start,
+    end,
+    join(root, 'warehouse-engine-floor'),
+  );
   const stream = await runCapture(streamUrl, 'bench', join(root, 'warehouse-stream'));
   await connection.end();
 
@@ -270,10 +294,21 @@ MySQL benchmark (${format(CHANGES)} changes: 70% insert, 25% update, 5% delete; 
   floor     Node side alone, no warehouse (same range):
               zongji decode only                ${format(decodeFloor.rows)} rows in ${decodeFloor.seconds.toFixed(2)} s = ${format(decodeFloor.rows / decodeFloor.seconds)} rows/s, ${decodeFloor.cpuSeconds.toFixed(1)} s CPU   (${(decodeFloor.rows / decodeFloor.seconds / baselineRate).toFixed(2)} of baseline)
               capture stream → mirror lines     ${format(linesFloor.rows)} rows in ${linesFloor.seconds.toFixed(2)} s = ${format(linesFloor.rows / linesFloor.seconds)} rows/s, ${linesFloor.cpuSeconds.toFixed(1)} s CPU   (${(linesFloor.rows / linesFloor.seconds / baselineRate).toFixed(2)} of baseline)
+            chDB alone, the capture's mirror lines built beforehand (same range, same table):
+${[
+  [`${format(engineFloor.batches)} inserts (the capture's batches)`, engineFloor.seconds, engineFloor.cpuSeconds],
+  ['the same, with 2 checkpoint writes each', engineFloor.checkpointedSeconds, engineFloor.checkpointedCpuSeconds],
+  ['one insert of every line', engineFloor.oneInsertSeconds, engineFloor.oneInsertCpuSeconds],
+]
+  .map(
+    ([label, seconds, cpu]) =>
+      `              ${String(label).padEnd(41)} ${format(engineFloor.rows)} rows in ${Number(seconds).toFixed(2)} s = ${format(engineFloor.rows / Number(seconds))} rows/s, ${Number(cpu).toFixed(1)} s CPU   (${(engineFloor.rows / Number(seconds) / baselineRate).toFixed(2)} of baseline)`,
+  )
+  .join('\n')}
   snapshot  ${format(snapshot.snapshotRows)} rows in ${snapshot.snapshotSeconds.toFixed(2)} s = ${format(snapshotRate)} rows/s   (the server reads the table in ${scanSeconds.toFixed(2)} s: ${format(Number(count?.n ?? 0) / scanSeconds)} rows/s)
   peak RSS  streaming ${stream.peakRssMb.toFixed(0)} MB, snapshot ${snapshot.peakRssMb.toFixed(0)} MB   (${stream.floorRssMb.toFixed(0)} MB with chDB open and nothing captured)
   CPU       capture process used ${stream.cpuSeconds.toFixed(1)} s of CPU streaming (${(stream.cpuSeconds / stream.totalSeconds).toFixed(2)} cores), ${snapshot.cpuSeconds.toFixed(1)} s snapshotting
-  warehouse streaming: ${stream.writeSeconds.toFixed(2)} s in mirror inserts, ${stream.checkpointSeconds.toFixed(2)} s in checkpoints; snapshot: ${snapshot.writeSeconds.toFixed(2)} s, ${snapshot.checkpointSeconds.toFixed(2)} s
+  warehouse streaming: ${stream.writeSeconds.toFixed(2)} s in mirror inserts, ${stream.checkpointSeconds.toFixed(2)} s in ${stream.checkpointWrites} checkpoint writes; snapshot: ${snapshot.writeSeconds.toFixed(2)} s, ${snapshot.checkpointSeconds.toFixed(2)} s
   ${
     debezium === undefined
       ? 'Debezium  not measured (BENCH_DEBEZIUM=0)'

@@ -43,6 +43,8 @@ class FakeSink implements LandingSink {
   readonly landed: number[] = [];
   readonly checkpoints = new Map<string, string>();
   readonly writes: string[] = [];
+  /** Checkpoints written without a write intent: a stream's state alone. */
+  stateWrites = 0;
   crash: CrashPoint | undefined;
   failures = 0;
   private batches = 0;
@@ -80,6 +82,7 @@ class FakeSink implements LandingSink {
   async writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void> {
     const isIntent = typeof state === 'object' && state !== null && 'intent' in state;
     if (isIntent) this.batches++;
+    else this.stateWrites++;
     if (isIntent && this.crash?.step === 'checkpoint' && this.crash.batch === this.batches)
       throw new Crash('crash before write');
     this.checkpoints.set(`${pipeline}/${stream}`, JSON.stringify(state));
@@ -204,6 +207,30 @@ describe('the landing runner', () => {
     await running;
   });
 
+  it('stores the state of a stream that keeps no position at the source once it has been idle for batchDelayMs', async () => {
+    const sink = new FakeSink();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stream = new FakeStream(units(3), false);
+    const read = stream.read.bind(stream);
+    stream.read = (state) => {
+      const inner = read(state);
+      let given = 0;
+      return {
+        next: async () => {
+          if (given++ === 3) await gate;
+          return inner.next();
+        },
+      };
+    };
+    const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 20 }));
+    await expect
+      .poll(() => JSON.parse(sink.checkpoints.get('test/stream') ?? '{}'), { timeout: 2000 })
+      .toEqual({ state: { after: 3 } });
+    release();
+    await running;
+  });
+
   it.each([
     { step: 'checkpoint', batch: 2 },
     { step: 'write', batch: 2 },
@@ -268,6 +295,28 @@ describe('the landing runner', () => {
     expect(stream.reads.at(-1)).toEqual(expect.objectContaining({ after: expect.any(Number) }));
     const stored = JSON.parse(sink.checkpoints.get('test/stream') ?? '{}');
     expect(stored).toEqual({ state: { after: 15 } });
+  });
+
+  it('stores the state of a stream that keeps no position at the source with the next batch, and once at the end', async () => {
+    const all = units(60);
+    const sink = new FakeSink();
+    const stream = new FakeStream(all, false);
+    await followStream(stream, options(sink));
+    // One checkpoint write per batch (its intent) while units keep coming, not two.
+    expect(sink.stateWrites).toBeGreaterThanOrEqual(1);
+    expect(sink.stateWrites).toBeLessThan(sink.writes.length / 2);
+    expect(JSON.parse(sink.checkpoints.get('test/stream') ?? '{}')).toEqual({ state: { after: 60 } });
+    // A crash after a batch landed, before the next batch's intent: the restart rebuilds that
+    // batch, and its tokens drop it as a repeat.
+    const again = new FakeSink();
+    again.crash = { step: 'checkpoint', batch: 3 };
+    await expect(followStream(new FakeStream(all, false), options(again))).rejects.toThrow(Crash);
+    expect(JSON.parse(again.checkpoints.get('test/stream') ?? '{}')).toHaveProperty('intent');
+    again.crash = undefined;
+    const landedBefore = again.landed.length;
+    await followStream(new FakeStream(all, false), options(again));
+    expect(landedBefore).toBeGreaterThan(0);
+    expect(again.landed).toEqual(everyChange(all));
   });
 
   it('does not rebuild a batch the source acknowledged past (a clean stop)', async () => {

@@ -2,6 +2,8 @@
 // and age, records each batch as a write intent before it lands, acknowledges the source only after
 // the warehouse accepted, and after a restart rebuilds the recorded batch exactly (same units, same
 // tokens) so what had landed of it is dropped as a repeat. One batch lands while the next fills.
+// A stream the source keeps no position for has its state stored by the next batch's intent, or once
+// the stream is idle or stops: one checkpoint write per batch while changes keep coming.
 import { z } from 'zod';
 import { InvariantError, TributaryError } from '../../errors/index.ts';
 import { CheckpointError } from '../../warehouse/index.ts';
@@ -88,6 +90,14 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
   private stateBefore: S | undefined;
   /** A recorded batch to rebuild before anything else, and the units of it read so far. */
   private recorded: { intent: WriteIntent<P, S>; units: U[] } | undefined;
+  /**
+   * The state after the last landed batch, not stored yet (a stream the source keeps no position
+   * for). Until it is, the stored checkpoint is that batch's intent: a restart rebuilds the batch
+   * and its tokens drop it as a repeat, so holding it back costs a replay, never a change.
+   */
+  private unstored: S | undefined;
+  /** When the last batch landed: the state it left is stored once nothing came for batchDelayMs. */
+  private landedAt = 0;
 
   constructor(
     private readonly stream: ChangeStream<P, S, U>,
@@ -114,6 +124,8 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
       }
       // Stopping or caught up: what was read lands (a recorded batch only whole).
       if (!this.failure && !this.abandoned) await this.flush();
+      while (this.landing) await this.landing;
+      if (!this.failure && this.unstored !== undefined) this.serialise(this.storeState());
       while (this.landing) await this.landing;
     } finally {
       clearInterval(timer);
@@ -201,8 +213,28 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
   }
 
   private flushIfDue(): void {
-    if (this.landing || this.pending.length === 0 || this.recorded) return;
+    if (this.landing || this.recorded) return;
+    if (this.pending.length === 0) {
+      // Idle: the state held back is stored, as the next batch's intent would have stored it.
+      if (this.unstored !== undefined && Date.now() - this.landedAt >= this.limits.delayMs)
+        this.serialise(this.storeState());
+      return;
+    }
     if (Date.now() - this.pendingSince >= this.limits.delayMs) void this.flush();
+  }
+
+  /** Stores the state held back since the last landed batch, if any. */
+  private async storeState(): Promise<void> {
+    const state = this.unstored;
+    this.unstored = undefined;
+    if (state !== undefined && !this.abandoned) await this.writeState(state);
+  }
+
+  private writeState(state: S): Promise<void> {
+    const checkpoint: StreamCheckpoint<P, S> = { state };
+    return this.options.lander.withRetries(this.stream.id, () =>
+      this.options.lander.sink.writeCheckpoint(this.pipeline, this.stream.id, checkpoint),
+    );
   }
 
   /** Lands what is waiting, once the batch in flight has landed. */
@@ -227,7 +259,12 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
   }
 
   private startLanding(units: U[], intent: WriteIntent<P, S>): void {
-    this.landing = this.land(units, intent)
+    this.serialise(this.land(units, intent));
+  }
+
+  /** Runs `work` as the one warehouse write in flight: a flush waits for it. */
+  private serialise(work: Promise<void>): void {
+    this.landing = work
       .catch((error: Error) => {
         this.fail(error);
       })
@@ -242,6 +279,8 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
     const { lander } = this.options;
     const { text } = this.stream.codec;
     const checkpoint: StreamCheckpoint<P, S> = { state: intent.stateBefore, intent };
+    // The intent stores the state before the batch: the state held back, or one newer.
+    this.unstored = undefined;
     await lander.withRetries(this.stream.id, () =>
       lander.sink.writeCheckpoint(this.pipeline, this.stream.id, checkpoint),
     );
@@ -262,7 +301,11 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
           lander.sink.completeSnapshot(completed.version, [completed.table], completed.part),
         );
     if (this.abandoned) return;
-    await this.acknowledge(units.at(-1) as U, intent.stateAfter);
+    await this.options.lander.withRetries(this.stream.id, () => this.stream.acknowledge(units.at(-1) as U));
+    if (!this.stream.acknowledgedAtSource) {
+      this.unstored = intent.stateAfter;
+      this.landedAt = Date.now();
+    }
     this.result.units += units.length;
     this.result.changes += outcome.changes;
     this.result.deadLetters += outcome.deadLetters;
@@ -276,14 +319,12 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
   }
 
   /** The source may forget everything up to `unit`; a stream the source does not track stores its state. */
-  private async acknowledge(unit: U, state = unit.stateAfter): Promise<void> {
+  private async acknowledge(unit: U): Promise<void> {
     await this.options.lander.withRetries(this.stream.id, () => this.stream.acknowledge(unit));
-    if (!this.stream.acknowledgedAtSource && state !== undefined) {
-      const checkpoint: StreamCheckpoint<P, S> = { state };
-      await this.options.lander.withRetries(this.stream.id, () =>
-        this.options.lander.sink.writeCheckpoint(this.pipeline, this.stream.id, checkpoint),
-      );
-    }
+    // Taken before the write: what the idle timer could store meanwhile is only ever older.
+    const state = unit.stateAfter ?? this.unstored;
+    this.unstored = undefined;
+    if (!this.stream.acknowledgedAtSource && state !== undefined) await this.writeState(state);
   }
 
   private get abandoned(): boolean {
