@@ -89,6 +89,9 @@ export interface MaterializeResult {
   written: number;
   removed: number;
   seconds: number;
+  /** Of `seconds`: the changed vectors' rows written by the engine, then sent to Redis (0 if none). */
+  encodeSeconds: number;
+  sendSeconds: number;
   /** The ids written (only when few: the tests and the log use it). */
   writtenIds?: string[];
 }
@@ -290,10 +293,11 @@ export async function materializeFeatures(
       options.ttlSeconds,
     );
     // Hashes that fit the server's listpack limits go whole by RESTORE, the others by HSET.
+    const fields = dumpFields(selection.features);
     const restore = restoreRowsSql({
       from: quoteTable(changed),
       key: `concat(${quoteString(keyOf(options.pack, registry.entity, ''))}, ${q(entityColumn)})`,
-      fields: dumpFields(selection.features),
+      fields,
       fallback: vector.resp,
       limits: await restoreLimits(redis),
     });
@@ -310,6 +314,8 @@ export async function materializeFeatures(
             )
           ).map((row) => row.id)
         : [];
+    let encodeSeconds = 0;
+    let sendSeconds = 0;
     if (written > 0) {
       // The engine writes the rows (RowBinary: the key, the DUMP payload, the HSET fallback's RESP)
       // into a scratch file, which goes to the socket as RESTORE commands and the fallbacks' bytes:
@@ -318,15 +324,20 @@ export async function materializeFeatures(
       const writer = await RespWriter.connect(target.host, target.port, target.db);
       try {
         const rows = join(dir, 'vectors.bin');
+        const encodeStart = performance.now();
         await warehouse.exportToFile(restore.sql, 'RowBinary', rows);
+        const sendStart = performance.now();
+        encodeSeconds = (sendStart - encodeStart) / 1000;
         await writer.sendEncoded(
           restoreCommands(
             createReadStream(rows, { highWaterMark: 1 << 20 }),
+            fields,
             (options.ttlSeconds ?? 0) * 1000,
           ),
           Number(counts?.commands),
         );
         await writer.flush();
+        sendSeconds = (performance.now() - sendStart) / 1000;
       } finally {
         writer.close();
         await rm(dir, { recursive: true, force: true });
@@ -364,6 +375,8 @@ export async function materializeFeatures(
       written,
       removed: removedIds.length,
       seconds: (performance.now() - startedAt) / 1000,
+      encodeSeconds,
+      sendSeconds,
       ...(written <= 100 ? { writtenIds } : {}),
     };
   } finally {

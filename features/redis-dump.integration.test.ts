@@ -96,7 +96,7 @@ async function restore(db: number, ttlMs: number): Promise<void> {
   await warehouse.exportToFile(rows.sql, 'RowBinary', path);
   const writer = await RespWriter.connect('127.0.0.1', redis.port, db);
   try {
-    await writer.sendEncoded(restoreCommands(createReadStream(path), ttlMs), ROWS);
+    await writer.sendEncoded(restoreCommands(createReadStream(path), fields, ttlMs), ROWS);
     await writer.flush();
   } finally {
     writer.close();
