@@ -317,9 +317,9 @@ export async function materializeFeatures(
     let encodeSeconds = 0;
     let sendSeconds = 0;
     if (written > 0) {
-      // The engine writes the rows (RowBinary: the key, the DUMP payload, the HSET fallback's RESP)
-      // into a scratch file, which goes to the socket as RESTORE commands and the fallbacks' bytes:
-      // reading a result's bytes through the embedded engine's client cost more than encoding them.
+      // The engine writes the rows (RowBinary: the key, the HSET fallback's RESP, the values) into a
+      // scratch file, which goes to the socket as RESTORE commands and the fallbacks' bytes (see
+      // redis-dump.ts): reading a result through the embedded engine's client cost more than that.
       const dir = await mkdtemp(join(tmpdir(), 'tributary-online-'));
       const writer = await RespWriter.connect(target.host, target.port, target.db);
       try {
