@@ -1,16 +1,21 @@
 // One measured step of bench:features, in its own process so that its peak RSS is its own: opens
 // the warehouse, notes the idle footprint, runs the step, prints one JSON line.
-// Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | redis-floor URL (after asof).
+// Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | redis-floor URL and
+// redis-restore-floor URL (after asof).
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { Redis } from 'ioredis';
 import {
   dataRange,
   ensureFeatureHistory,
   exportFeatures,
+  dumpFields,
   materializeFeatures,
   parseRedisTarget,
+  restoreCommands,
+  restoreRowsSql,
   vectorRespSql,
 } from '../features/index.ts';
 import { learningFeatures } from '../packs/learning/features.ts';
@@ -43,6 +48,19 @@ async function pipeToRedis(port: number, input: string | Buffer): Promise<number
   const match = /errors: (\d+), replies: (\d+)/.exec(output);
   if (code !== 0 || !match || match[1] !== '0') throw new Error(`redis-cli --pipe failed: ${output}`);
   return Number(match[2]);
+}
+
+/** CPU seconds the Redis server has used (INFO cpu: every thread of it). */
+async function redisCpu(url: string): Promise<number> {
+  const target = parseRedisTarget(url);
+  const client = new Redis({ host: target.host, port: target.port });
+  try {
+    const info = await client.info('cpu');
+    const used = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+    return used('used_cpu_sys') + used('used_cpu_user');
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** The dimension sources the learning features read, with a history of a few versions per user. */
@@ -177,37 +195,71 @@ try {
       break;
     }
     case 'redis': {
+      const cpuBefore = await redisCpu(extra as string);
       const result = await materializeFeatures(warehouse, {
         pack: PACK,
         sourceName: SOURCE,
         to: extra as string,
         full: true,
       });
-      detail = { rows: result.written, features: learningFeatures.features.length };
+      detail = {
+        rows: result.written,
+        features: learningFeatures.features.length,
+        encodeSeconds: result.encodeSeconds,
+        sendSeconds: result.sendSeconds,
+        redisCpuSeconds: (await redisCpu(extra as string)) - cpuBefore,
+      };
       break;
     }
-    case 'redis-floor': {
-      // The same bytes as (c), encoded by the same expression from the as-of export's rows, written
-      // by redis-cli --pipe alone into an emptied database: what Redis itself takes for them.
-      const vector = vectorRespSql(`${PACK}:user:`, 'user_id', learningFeatures.features);
+    case 'redis-floor':
+    case 'redis-restore-floor': {
+      // The same commands as (c) (HSET, or RESTORE of the same payloads), encoded the same way from
+      // the as-of export's rows, written by redis-cli --pipe alone into an emptied database: what
+      // Redis itself takes for them.
       const asOfRows = `file(${quoteString(join(root, 'asof.parquet'))}, 'Parquet')`;
+      const vector = vectorRespSql(`${PACK}:user:`, 'user_id', learningFeatures.features);
       const path = join(root, 'floor.resp');
-      await warehouse.command(
-        `INSERT INTO FUNCTION file(${quoteString(path)}, 'RawBLOB') SELECT ${vector.resp} FROM ${asOfRows}`,
-        {},
-        { engine_file_truncate_on_insert: 1 },
-      );
+      let commands: string;
+      if (step === 'redis-floor') {
+        await warehouse.command(
+          `INSERT INTO FUNCTION file(${quoteString(path)}, 'RawBLOB') SELECT ${vector.resp} FROM ${asOfRows}`,
+          {},
+          { engine_file_truncate_on_insert: 1 },
+        );
+        commands = `sum(${vector.commands})`;
+      } else {
+        const fields = dumpFields(learningFeatures.features);
+        const rows = restoreRowsSql({
+          from: asOfRows,
+          key: `concat('${PACK}:user:', user_id)`,
+          fields,
+          fallback: vector.resp,
+          limits: { entries: 128, value: 64 },
+        });
+        const binary = join(root, 'floor.bin');
+        await warehouse.exportToFile(rows.sql, 'RowBinary', binary);
+        await pipeline(
+          restoreCommands(createReadStream(binary, { highWaterMark: 1 << 20 }), fields, 0),
+          createWriteStream(path),
+        );
+        commands = `sum(if(${rows.fits}, 1, ${vector.commands}))`;
+      }
       const [counted] = await warehouse.query<{ users: string; commands: string }>(
-        `SELECT toString(count()) AS users, toString(sum(${vector.commands})) AS commands FROM ${asOfRows}`,
+        `SELECT toString(count()) AS users, toString(${commands}) AS commands FROM ${asOfRows}`,
       );
       const target = parseRedisTarget(extra as string);
       await pipeToRedis(target.port, Buffer.from('*1\r\n$7\r\nFLUSHDB\r\n'));
+      const cpuBefore = await redisCpu(extra as string);
       const started = performance.now();
       const replies = await pipeToRedis(target.port, path);
       const seconds = (performance.now() - started) / 1000;
       if (replies !== Number(counted?.commands))
         throw new Error(`redis-cli --pipe: ${replies} replies for ${counted?.commands} commands`);
-      detail = { rows: Number(counted?.users), seconds };
+      detail = {
+        rows: Number(counted?.users),
+        seconds,
+        redisCpuSeconds: (await redisCpu(extra as string)) - cpuBefore,
+      };
       break;
     }
     default:

@@ -29,10 +29,12 @@ export { ENTITIES_PER_PASS } from './passes.ts';
 export { readParquetMetadata } from './parquet-metadata.ts';
 export { SpineError } from './spine.ts';
 export {
+  dumpFields,
   getOnlineFeatures,
   materializeFeatures,
   materializeOptionsSchema,
   parseRedisTarget,
   vectorRespSql,
 } from './online-store.ts';
+export { restoreCommands, restoreRowsSql } from './redis-dump.ts';
 export type { MaterializeOptions, MaterializeResult } from './online-store.ts';

@@ -3,7 +3,7 @@
 // fresh export row. Every run and export is as of one instant fixed at the start: as of "now", a
 // trailing window's edge could pass a fact between two runs and rewrite a user nothing changed.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { tableFromIPC } from 'apache-arrow';
@@ -15,8 +15,10 @@ import { startRedis, type RunningRedis } from '../stack/index.ts';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
 import { scratchDir } from '../test/scratch.ts';
 import { runTransforms } from '../transforms/index.ts';
+import { quoteString } from '../warehouse/index.ts';
 import { exportFeatures } from './export.ts';
-import { getOnlineFeatures, materializeFeatures } from './online-store.ts';
+import { getOnlineFeatures, materializeFeatures, vectorRespSql } from './online-store.ts';
+import { RespWriter } from './resp-writer.ts';
 
 const PACK = 'learning';
 const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
@@ -107,6 +109,41 @@ describe('online store', () => {
     // Nothing changed: nothing is written.
     const again = await materialize();
     expect(again).toMatchObject({ mode: 'incremental', written: 0, removed: 0 });
+  });
+
+  it('writes each hash by RESTORE exactly as HSET of the vector would (fields, texts, DUMP bytes)', async () => {
+    await materialize();
+    // The same vectors by HSET (the fallback's encoding) into new keys of another database.
+    const out = join(dir, 'hset.parquet');
+    await exportFeatures(data.warehouse, { pack: PACK, asOf: AS_OF, format: 'parquet', out });
+    const vector = vectorRespSql(`${PACK}:user:`, 'user_id', learningFeatures.features);
+    const resp = join(dir, 'hset.resp');
+    const rows = `file(${quoteString(out)}, 'Parquet')`;
+    await data.warehouse.exportToFile(`SELECT ${vector.resp} FROM ${rows}`, 'RawBLOB', resp);
+    const [counted] = await data.warehouse.query<{ users: string; commands: string }>(
+      `SELECT toString(count()) AS users, toString(sum(${vector.commands})) AS commands FROM ${rows}`,
+    );
+    const writer = await RespWriter.connect('127.0.0.1', redis.port, 7);
+    await writer.sendEncoded(createReadStream(resp), Number(counted?.commands));
+    await writer.flush();
+    writer.close();
+    const restored = new Redis(redis.url);
+    const hset = new Redis({ port: redis.port, db: 7 });
+    try {
+      await hset.config('SET', 'rdbcompression', 'no');
+      const keys = (await hset.keys(`${PACK}:user:*`)).sort();
+      expect(keys.length).toBe(Number(counted?.users));
+      // The full run wrote them by RESTORE, not by the fallback.
+      const restores = /cmdstat_restore:calls=(\d+)/.exec(await restored.info('commandstats'))?.[1];
+      expect(Number(restores)).toBeGreaterThanOrEqual(keys.length);
+      for (const key of keys) {
+        expect(await restored.hgetall(key)).toEqual(await hset.hgetall(key));
+        expect((await restored.dumpBuffer(key)).equals(await hset.dumpBuffer(key))).toBe(true);
+      }
+    } finally {
+      restored.disconnect();
+      hset.disconnect();
+    }
   });
 
   it('after a source change, the next incremental run rewrites exactly that user', async () => {

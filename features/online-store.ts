@@ -27,6 +27,13 @@ import { featureRegistryOf, prepareHistory } from './export.ts';
 import { featureNullable, featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
 import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
 import { asOfSpine } from './spine.ts';
+import {
+  restoreCommands,
+  restoreRowsSql,
+  restoresListpacks,
+  type DumpField,
+  type ListpackLimits,
+} from './redis-dump.ts';
 import { RespWriter } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
 
@@ -82,6 +89,9 @@ export interface MaterializeResult {
   written: number;
   removed: number;
   seconds: number;
+  /** Of `seconds`: the changed vectors' rows written by the engine, then sent to Redis (0 if none). */
+  encodeSeconds: number;
+  sendSeconds: number;
   /** The ids written (only when few: the tests and the log use it). */
   writtenIds?: string[];
 }
@@ -171,9 +181,44 @@ export function vectorRespSql(
   };
 }
 
+/** The hash of a vector (a row of the as-of query) as RESTORE writes it: the same fields and texts as HSET. */
+export function dumpFields(features: readonly FeatureDefinition[]): DumpField[] {
+  return [
+    { name: '_as_of', sql: 'toString(timestamp)', integer: false, nullable: false },
+    ...features.map((feature) => {
+      const integer = featureType(feature) === 'int64';
+      return {
+        name: feature.name,
+        sql: integer ? q(feature.name) : `toString(${q(feature.name)})`,
+        integer,
+        nullable: featureNullable(feature),
+      };
+    }),
+  ];
+}
+
 async function warehouseNow(warehouse: Warehouse): Promise<string> {
   const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
   return now?.now ?? new Date().toISOString();
+}
+
+/**
+ * The server's listpack limits when it takes hashes by RESTORE (Redis ≥ 7.0); undefined, and HSET
+ * writes every hash, for an older server or one that refuses CONFIG (some hosted ones do).
+ */
+async function restoreLimits(redis: Redis): Promise<ListpackLimits | undefined> {
+  const version = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1];
+  if (!version || !restoresListpacks(version)) return undefined;
+  const setting = async (name: string) => Number(((await redis.config('GET', name)) as string[])[1]);
+  try {
+    const limits = {
+      entries: await setting('hash-max-listpack-entries'),
+      value: await setting('hash-max-listpack-value'),
+    };
+    return Number.isInteger(limits.entries) && Number.isInteger(limits.value) ? limits : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function materializeFeatures(
@@ -247,8 +292,18 @@ export async function materializeFeatures(
       selection.features,
       options.ttlSeconds,
     );
+    // Hashes that fit the server's listpack limits go whole by RESTORE, the others by HSET.
+    const fields = dumpFields(selection.features);
+    const restore = restoreRowsSql({
+      from: quoteTable(changed),
+      key: `concat(${quoteString(keyOf(options.pack, registry.entity, ''))}, ${q(entityColumn)})`,
+      fields,
+      fallback: vector.resp,
+      limits: await restoreLimits(redis),
+    });
     const [counts] = await warehouse.query<{ n: string; commands: string }>(
-      `SELECT toString(count()) AS n, toString(sum(${vector.commands})) AS commands FROM ${quoteTable(changed)}`,
+      `SELECT toString(count()) AS n, toString(sum(if(${restore.fits}, 1, ${vector.commands}))) AS commands
+       FROM ${quoteTable(changed)}`,
     );
     const written = Number(counts?.n ?? 0);
     const writtenIds =
@@ -259,20 +314,30 @@ export async function materializeFeatures(
             )
           ).map((row) => row.id)
         : [];
+    let encodeSeconds = 0;
+    let sendSeconds = 0;
     if (written > 0) {
-      // The engine writes the rows' RESP texts back to back (RawBLOB) into a scratch file, which
-      // goes to the socket as it is: reading a result's bytes through the embedded engine's client
-      // cost more than encoding them.
+      // The engine writes the rows (RowBinary: the key, the HSET fallback's RESP, the values) into a
+      // scratch file, which goes to the socket as RESTORE commands and the fallbacks' bytes (see
+      // redis-dump.ts): reading a result through the embedded engine's client cost more than that.
       const dir = await mkdtemp(join(tmpdir(), 'tributary-online-'));
       const writer = await RespWriter.connect(target.host, target.port, target.db);
       try {
-        const vectors = join(dir, 'vectors.resp');
-        await warehouse.exportToFile(`SELECT ${vector.resp} FROM ${quoteTable(changed)}`, 'RawBLOB', vectors);
+        const rows = join(dir, 'vectors.bin');
+        const encodeStart = performance.now();
+        await warehouse.exportToFile(restore.sql, 'RowBinary', rows);
+        const sendStart = performance.now();
+        encodeSeconds = (sendStart - encodeStart) / 1000;
         await writer.sendEncoded(
-          createReadStream(vectors, { highWaterMark: 1 << 20 }),
+          restoreCommands(
+            createReadStream(rows, { highWaterMark: 1 << 20 }),
+            fields,
+            (options.ttlSeconds ?? 0) * 1000,
+          ),
           Number(counts?.commands),
         );
         await writer.flush();
+        sendSeconds = (performance.now() - sendStart) / 1000;
       } finally {
         writer.close();
         await rm(dir, { recursive: true, force: true });
@@ -310,6 +375,8 @@ export async function materializeFeatures(
       written,
       removed: removedIds.length,
       seconds: (performance.now() - startedAt) / 1000,
+      encodeSeconds,
+      sendSeconds,
       ...(written <= 100 ? { writtenIds } : {}),
     };
   } finally {
