@@ -238,6 +238,41 @@ describe('the landing runner', () => {
     }
   });
 
+  it('lands a waiting batch even when its timer fires before the clock says the delay is up', async () => {
+    vi.useFakeTimers();
+    try {
+      const sink = new FakeSink();
+      const all = units(1);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const stream = new FakeStream(all);
+      const read = stream.read.bind(stream);
+      let given = 0;
+      stream.read = (state) => {
+        const inner = read(state);
+        return {
+          next: async () => {
+            if (given++ === 1) await gate;
+            return inner.next();
+          },
+        };
+      };
+      const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 1000 }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(given).toBe(2);
+      // Node times timers from the event loop's cached time, which can lag the clock the runner reads.
+      vi.setSystemTime(Date.now() - 5);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(sink.landed).toEqual([]);
+      await vi.advanceTimersByTimeAsync(5);
+      expect(sink.landed).toEqual(everyChange(all));
+      release();
+      await running;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it.each([
     { step: 'checkpoint', batch: 2 },
     { step: 'write', batch: 2 },

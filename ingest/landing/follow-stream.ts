@@ -169,8 +169,7 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
       this.pendingSince = Date.now();
       // Timed from this change, not by a periodic check: a check every `delayMs` let a batch wait
       // up to twice that (freshness, bench:kafka).
-      clearTimeout(this.flushTimer);
-      this.flushTimer = setTimeout(() => this.flushIfDue(), this.limits.delayMs);
+      this.armFlush();
     }
     this.pending.push(unit);
     this.pendingChanges += unit.changes.length;
@@ -210,6 +209,15 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
   private flushIfDue(): void {
     if (this.landing || this.pending.length === 0 || this.recorded) return;
     if (Date.now() - this.pendingSince >= this.limits.delayMs) void this.flush();
+    // A timer may fire a millisecond before the clock says the delay is up: wait the rest.
+    else this.armFlush();
+  }
+
+  /** Lands the waiting batch once its oldest change is `delayMs` old (a landing under way ends first). */
+  private armFlush(): void {
+    clearTimeout(this.flushTimer);
+    const remaining = this.pendingSince + this.limits.delayMs - Date.now();
+    this.flushTimer = setTimeout(() => this.flushIfDue(), Math.max(0, remaining));
   }
 
   /** Lands what is waiting, once the batch in flight has landed. */
