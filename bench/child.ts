@@ -106,8 +106,11 @@ export interface WorkerReport {
   readyAt: number;
   firstMessageAt: number;
   lastLandedAt: number;
-  /** When the oldest and the newest messages it read were produced (their Kafka timestamps). */
-  firstProducedAt: number;
+  /** Batches landed (a partition's each). */
+  landings: number;
+  /** Fetched batches that held messages (a partition's each). */
+  fetches: number;
+  /** When the newest message it read was produced (its Kafka timestamp). */
   lastProducedAt: number;
   /** The most a landing trailed the newest message fetched before it (produce → landed). */
   maxBehindProducedMs: number;

@@ -3,7 +3,7 @@
 // each step, backoff, shutdown, heartbeats). The fake sink drops a repeated token as ClickHouse does.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { CheckpointError } from '../../warehouse/index.ts';
 import { WarehouseError } from '../../warehouse/errors.ts';
@@ -229,6 +229,75 @@ describe('the landing runner', () => {
       .toEqual({ state: { after: 3 } });
     release();
     await running;
+  });
+
+  it('lands a waiting batch when it is batchDelayMs old, not at the next periodic check', async () => {
+    vi.useFakeTimers();
+    try {
+      const sink = new FakeSink();
+      const all = units(1);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const stream = new FakeStream(all);
+      const read = stream.read.bind(stream);
+      // One unit 10 ms after the start, then nothing until released.
+      stream.read = (state) => {
+        const inner = read(state);
+        let given = 0;
+        return {
+          next: async () => {
+            if (given === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+            if (given++ === 1) await gate;
+            return inner.next();
+          },
+        };
+      };
+      const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 1000 }));
+      await vi.advanceTimersByTimeAsync(1009);
+      expect(sink.landed).toEqual([]);
+      // A check every 250 ms (the old timer) would have landed it at 1,250 ms.
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sink.landed).toEqual(everyChange(all));
+      release();
+      await running;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('lands a waiting batch even when its timer fires before the clock says the delay is up', async () => {
+    vi.useFakeTimers();
+    try {
+      const sink = new FakeSink();
+      const all = units(1);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const stream = new FakeStream(all);
+      const read = stream.read.bind(stream);
+      let given = 0;
+      stream.read = (state) => {
+        const inner = read(state);
+        return {
+          next: async () => {
+            if (given++ === 1) await gate;
+            return inner.next();
+          },
+        };
+      };
+      const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 1000 }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(given).toBe(2);
+      // Node times timers from the event loop's cached time, which can lag the clock the runner reads.
+      vi.setSystemTime(Date.now() - 5);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(sink.landed).toEqual([]);
+      await vi.advanceTimersByTimeAsync(5);
+      expect(sink.landed).toEqual(everyChange(all));
+      release();
+      await running;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([
