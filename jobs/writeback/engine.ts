@@ -239,7 +239,9 @@ export async function runTarget(
       pending.push(JSON.stringify([target.name, row.natural_key, row.content_hash, now]));
   };
   // The candidates are written as they come from the warehouse: the first batches are written
-  // while the engine still computes, formats and hands over the rest (for 1M rows, seconds).
+  // while the engine still computes, formats and hands over the rest (for 1M rows, seconds). The
+  // hashes recorded meanwhile do not reach the query: it reads the parts of writeback_state there
+  // were when it started (and builds its join's right side, the stored hashes, first).
   // Up to `concurrentWrites` batches in flight: the next one is sent while the store works on the
   // last, and the hashes are recorded while it writes. A failure stops new batches; those in flight
   // finish and are recorded.
