@@ -5,6 +5,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { finished, pipeline } from 'node:stream/promises';
 import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { Session } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
 import { Readable } from 'node:stream';
 import { WarehouseError, isRetriableWarehouseFailure } from './errors.ts';
@@ -58,6 +59,16 @@ export interface Warehouse {
     params?: QueryParams,
     settings?: ClickHouseSettings,
   ): Promise<Row[]>;
+  /**
+   * Runs a SELECT and yields its rows a block at a time as the engine hands them over, so a caller
+   * can work on the first rows while the rest are computed and parsed; `settings` as for `query`.
+   * Breaking out of the loop cancels the query. The warehouse's other methods stay usable meanwhile.
+   */
+  queryStream<Row = Record<string, unknown>>(
+    sql: string,
+    params?: QueryParams,
+    settings?: ClickHouseSettings,
+  ): AsyncIterable<Row[]>;
   /** Inserts rows; one call is one INSERT (one block, atomic for blocks below max_insert_block_size). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
   /** The same, for rows already serialised one per line (the hot path of capture). */
@@ -82,7 +93,11 @@ export interface Warehouse {
 function rowObjects<Row>(lines: unknown[][]): Row[] {
   const [names, ...rows] = lines;
   if (!names) return [];
-  const columns = names.map(String);
+  return objectsOf<Row>(names.map(String), rows);
+}
+
+/** Value arrays as objects keyed by `columns`. */
+function objectsOf<Row>(columns: readonly string[], rows: readonly unknown[][]): Row[] {
   return rows.map((values) => {
     const row: Record<string, unknown> = {};
     for (let index = 0; index < columns.length; index++) row[columns[index] as string] = values[index];
@@ -189,6 +204,23 @@ async function ensureWritableDirectory(path: string): Promise<void> {
   }
 }
 
+/** The row format of `query` and `queryStream`. */
+const ROW_FORMAT = 'JSONCompactEachRowWithNames';
+
+/** A row query's settings: decimals and 64-bit integers as strings, so they stay exact in JavaScript. */
+function rowSettings(settings?: ClickHouseSettings): ClickHouseSettings {
+  return { output_format_json_quote_decimals: 1, output_format_json_quote_64bit_integers: 1, ...settings };
+}
+
+function asWarehouseError(sql: string, error: unknown): Error {
+  if (error instanceof WarehouseError) return error;
+  return new WarehouseError(`warehouse statement failed: ${withServerCode(error)}`, {
+    retriable: isRetriableWarehouseFailure(error),
+    cause: error,
+    context: { sql: sql.slice(0, 500) },
+  });
+}
+
 class ClickHouseWarehouse implements Warehouse {
   /**
    * Embedded only: the session's own value of every setting a statement has overridden. chDB
@@ -238,16 +270,76 @@ class ClickHouseWarehouse implements Warehouse {
         query_params: params,
         // Column names once, then value arrays: chDB hands over a result at about 10 MB/s, and
         // JSONEachRow's names on every row were more than half its bytes.
-        format: 'JSONCompactEachRowWithNames',
-        // Decimals and 64-bit integers come back as strings, so they stay exact in JavaScript.
-        clickhouse_settings: await this.scoped({
-          output_format_json_quote_decimals: 1,
-          output_format_json_quote_64bit_integers: 1,
-          ...settings,
-        }),
+        format: ROW_FORMAT,
+        clickhouse_settings: await this.scoped(rowSettings(settings)),
       });
       return rowObjects<Row>(await result.json<unknown[]>());
     });
+  }
+
+  async *queryStream<Row>(
+    sql: string,
+    params: QueryParams = {},
+    settings?: ClickHouseSettings,
+  ): AsyncIterable<Row[]> {
+    try {
+      if (this.target.kind === 'chdb') yield* this.engineStream<Row>(this.target.path, sql, params, settings);
+      else {
+        const result = await this.client.query({
+          query: sql,
+          query_params: params,
+          format: ROW_FORMAT,
+          clickhouse_settings: rowSettings(settings),
+        });
+        let columns: string[] | undefined;
+        for await (const lines of result.stream<unknown[]>()) {
+          const values = lines.map((line) => line.json<unknown[]>());
+          columns ??= values.shift()?.map(String);
+          if (columns && values.length > 0) yield objectsOf<Row>(columns, values);
+        }
+      }
+    } catch (error) {
+      throw asWarehouseError(sql, error);
+    }
+  }
+
+  /**
+   * The embedded engine's stream, on a session of its own: chDB runs one stream per session, and
+   * this warehouse's session stays free for what the caller does between blocks (e.g. inserts).
+   * Its settings are the session's, set first, so none outlives the stream.
+   */
+  private async *engineStream<Row>(
+    path: string,
+    sql: string,
+    params: QueryParams,
+    settings?: ClickHouseSettings,
+  ): AsyncIterable<Row[]> {
+    const session = new Session(path);
+    try {
+      await session.queryAsync(`USE ${ANALYTICS_DATABASE}`);
+      const assignments = Object.entries(rowSettings(settings))
+        .filter(([, value]) => value !== undefined)
+        .map(
+          ([name, value]) =>
+            `${quoteIdentifier(name)} = ${typeof value === 'string' ? quoteString(value) : String(value)}`,
+        );
+      if (assignments.length > 0) await session.queryAsync(`SET ${assignments.join(', ')}`);
+      const options = { format: ROW_FORMAT };
+      const stream =
+        Object.keys(params).length > 0
+          ? session.queryStreamBind(sql, params, options)
+          : session.queryStream(sql, options);
+      // Each chunk is a block of its own, its names first.
+      for await (const chunk of stream) {
+        const lines: unknown[][] = [];
+        for (const line of chunk.text().split('\n'))
+          if (line !== '') lines.push(JSON.parse(line) as unknown[]);
+        const rows = rowObjects<Row>(lines);
+        if (rows.length > 0) yield rows;
+      }
+    } finally {
+      session.close();
+    }
   }
 
   async insert(table: string, rows: readonly object[], options: InsertOptions = {}): Promise<void> {
@@ -330,12 +422,7 @@ class ClickHouseWarehouse implements Warehouse {
     try {
       return await action();
     } catch (error) {
-      if (error instanceof WarehouseError) throw error;
-      throw new WarehouseError(`warehouse statement failed: ${withServerCode(error)}`, {
-        retriable: isRetriableWarehouseFailure(error),
-        cause: error,
-        context: { sql: sql.slice(0, 500) },
-      });
+      throw asWarehouseError(sql, error);
     }
   }
 }

@@ -374,6 +374,7 @@ describe('Kafka ingest worker', () => {
       target: warehouse.target,
       command: (sql, params) => warehouse.command(sql, params),
       query: (sql, params) => warehouse.query(sql, params),
+      queryStream: (sql, params, settings) => warehouse.queryStream(sql, params, settings),
       insert: (table, rows, options) => warehouse.insert(table, rows, options),
       queryBytes: (sql, format, params) => warehouse.queryBytes(sql, format, params),
       exportToFile: (sql, format, path, params, settings) =>

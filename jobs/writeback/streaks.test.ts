@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { InvariantError } from '../../errors/index.ts';
-import { dayStep, daysBetween, localGap, streakOf, streaksTarget } from './streaks.ts';
+import { dayStep, daysBetween, localGap, localGapsAsOf, streakOf, streaksTarget } from './streaks.ts';
 
 describe('streak lapse in the user’s own time zone', () => {
   const asOf = new Date('2026-11-03T02:00:00Z');
@@ -17,6 +17,27 @@ describe('streak lapse in the user’s own time zone', () => {
   ] as const)('%s: last active %s', (zone, last, lastDay, gap) => {
     expect(localGap(Date.parse(last), zone, asOf)).toEqual({ lastDay, gap });
   });
+
+  it.each([
+    // Quarter-hour offsets, a half-hour DST shift, and Amsterdam's +00:19:32 of 1937 (no quarter hour).
+    ['Asia/Kathmandu', '2026-11-01T00:00:00Z'],
+    ['Australia/Lord_Howe', '2026-04-04T00:00:00Z'],
+    ['America/St_Johns', '2026-11-01T00:00:00Z'],
+    ['America/New_York', '2026-03-07T00:00:00Z'],
+    ['Europe/Amsterdam', '1937-06-30T00:00:00Z'],
+  ] as const)(
+    '%s: the per-quarter-hour answers equal a day worked out alone, minute by minute',
+    (zone, from) => {
+      const asOfFar = new Date(Date.parse(from) + 5 * 86_400_000);
+      const gapOf = localGapsAsOf(asOfFar);
+      for (let ms = Date.parse(from); ms < Date.parse(from) + 2 * 86_400_000; ms += 60_000) {
+        const alone = localGap(ms + 17_000, zone, asOfFar);
+        expect(gapOf(ms + 17_000, zone)).toEqual(alone);
+        // Again, from the cache when the quarter hour had one local day.
+        expect(gapOf(ms + 17_000, zone)).toEqual(alone);
+      }
+    },
+  );
 
   it('counts whole days across month ends', () => {
     expect(daysBetween('2026-10-31', '2026-11-02')).toBe(2);

@@ -23,18 +23,34 @@ export function localGap(lastActiveMs: number, timezone: string, asOf: Date): Lo
   return localGapsAsOf(asOf)(lastActiveMs, timezone);
 }
 
-/** localGap for many users as of one instant: the day that instant falls on is found once per zone. */
+/** The span of the local-day cache's buckets (see localGapsAsOf). */
+const BUCKET_MS = 15 * 60_000;
+
+/**
+ * localGap for many users as of one instant. The answer is kept per zone and UTC quarter hour of
+ * the last activity, when the local day is the same at both ends of it: a local day changes at
+ * midnights and time-zone transitions, hours apart, so it cannot change and change back within a
+ * quarter hour. Most users then cost two map look-ups instead of a formatted date and two parsed
+ * ones (~3.4 µs a row).
+ */
 export function localGapsAsOf(asOf: Date): (lastActiveMs: number, timezone: string) => LocalGap {
-  const today = new Map<string, string>();
+  const zones = new Map<string, { today: string; buckets: Map<number, LocalGap> }>();
   return (lastActiveMs, timezone) => {
     const zone = validZone(timezone);
-    let day = today.get(zone);
-    if (day === undefined) {
-      day = dayIn(asOf, zone);
-      today.set(zone, day);
+    let known = zones.get(zone);
+    if (known === undefined) {
+      known = { today: dayIn(asOf, zone), buckets: new Map() };
+      zones.set(zone, known);
     }
+    const bucket = Math.floor(lastActiveMs / BUCKET_MS);
+    const cached = known.buckets.get(bucket);
+    if (cached !== undefined) return cached;
     const lastDay = dayIn(new Date(lastActiveMs), zone);
-    return { lastDay, gap: daysBetween(lastDay, day) };
+    const gap = { lastDay, gap: daysBetween(lastDay, known.today) };
+    const start = bucket * BUCKET_MS;
+    if (dayIn(new Date(start), zone) === lastDay && dayIn(new Date(start + BUCKET_MS - 1), zone) === lastDay)
+      known.buckets.set(bucket, gap);
+    return gap;
   };
 }
 
