@@ -184,7 +184,7 @@ async function streamToLines(keep: boolean): Promise<StreamLines> {
   return { rows, mirror: only.mirror, columns: only.lines.columns, batches };
 }
 
-interface EngineFloor {
+export interface EngineFloor {
   rows: number;
   batches: number;
   /** The capture's batches, one insert each (with its deduplication token), nothing else. */

@@ -15,6 +15,7 @@ import mysql from 'mysql2/promise';
 import { ConnectClient, mysqlConnector } from '../connectors/index.ts';
 import { startKafka, startKafkaConnect, startMariaDb } from '../stack/index.ts';
 import { reportOf, runChild, workerArgs, type WorkerReport } from './child.ts';
+import type { EngineFloor } from './mysql-floor-process.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1_000_000);
 const SNAPSHOT_ROWS = Number(process.env.BENCH_SNAPSHOT_ROWS ?? 1_000_000);
@@ -70,17 +71,6 @@ interface FloorReport {
   rows: number;
   seconds: number;
   cpuSeconds: number;
-}
-
-interface EngineFloorReport {
-  rows: number;
-  batches: number;
-  seconds: number;
-  cpuSeconds: number;
-  checkpointedSeconds: number;
-  checkpointedCpuSeconds: number;
-  oneInsertSeconds: number;
-  oneInsertCpuSeconds: number;
 }
 
 /**
@@ -254,7 +244,7 @@ try {
   const baseline = mysqlbinlogSeconds(server.port, start);
   const decodeFloor = await runFloor(streamUrl, 'decode', start, end);
   const linesFloor = await runFloor(streamUrl, 'lines', start, end);
-  const engineFloor = await runFloor<EngineFloorReport>(
+  const engineFloor = await runFloor<EngineFloor>(
     streamUrl,
     'engine',
     start,
@@ -296,8 +286,16 @@ MySQL benchmark (${format(CHANGES)} changes: 70% insert, 25% update, 5% delete; 
               capture stream → mirror lines     ${format(linesFloor.rows)} rows in ${linesFloor.seconds.toFixed(2)} s = ${format(linesFloor.rows / linesFloor.seconds)} rows/s, ${linesFloor.cpuSeconds.toFixed(1)} s CPU   (${(linesFloor.rows / linesFloor.seconds / baselineRate).toFixed(2)} of baseline)
             chDB alone, the capture's mirror lines built beforehand (same range, same table):
 ${[
-  [`${format(engineFloor.batches)} inserts (the capture's batches)`, engineFloor.seconds, engineFloor.cpuSeconds],
-  ['the same, with 2 checkpoint writes each', engineFloor.checkpointedSeconds, engineFloor.checkpointedCpuSeconds],
+  [
+    `${format(engineFloor.batches)} inserts (the capture's batches)`,
+    engineFloor.seconds,
+    engineFloor.cpuSeconds,
+  ],
+  [
+    'the same, with 2 checkpoint writes each',
+    engineFloor.checkpointedSeconds,
+    engineFloor.checkpointedCpuSeconds,
+  ],
   ['one insert of every line', engineFloor.oneInsertSeconds, engineFloor.oneInsertCpuSeconds],
 ]
   .map(
