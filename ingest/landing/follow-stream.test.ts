@@ -102,12 +102,21 @@ const CODEC: StreamCodec<number, { after: number }> = {
  * A source keeping an acknowledged position (like a replication slot): reading starts after it,
  * so a restart gets again every unit not acknowledged.
  */
+/** A promise held closed until `open` is called. */
+function gate(): { closed: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const closed = new Promise<void>((resolve) => (open = resolve));
+  return { closed, open };
+}
+
 class FakeStream implements ChangeStream<number, { after: number }, Unit> {
   readonly id = 'stream';
   readonly codec = CODEC;
   acknowledged = 0;
   readonly reads: ({ after: number } | undefined)[] = [];
   crashOnAcknowledge: number | undefined;
+  /** Awaited before each unit a read hands out, told how many it handed out before (a quiet source, a stop). */
+  beforeUnit: (given: number) => Promise<void> | void = () => undefined;
   private acknowledgements = 0;
 
   constructor(
@@ -129,8 +138,10 @@ class FakeStream implements ChangeStream<number, { after: number }, Unit> {
         const beat = this.heartbeats.get(unit.position);
         return beat ? [unit, beat] : [unit];
       });
+    let given = 0;
     return {
       next: async () => {
+        await this.beforeUnit(given++);
         await Promise.resolve();
         const value = queue.shift();
         return value ? { value, done: false } : { value: undefined, done: true };
@@ -186,48 +197,26 @@ describe('the landing runner', () => {
   it('lands what waits once it is older than batchDelayMs, without waiting for the limits', async () => {
     const sink = new FakeSink();
     const all = units(3);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const quiet = gate();
     const stream = new FakeStream(all);
-    const read = stream.read.bind(stream);
     // The source delivers three units, then goes quiet until released.
-    stream.read = (state) => {
-      const inner = read(state);
-      let given = 0;
-      return {
-        next: async () => {
-          if (given++ === 3) await gate;
-          return inner.next();
-        },
-      };
-    };
+    stream.beforeUnit = (given) => (given === 3 ? quiet.closed : undefined);
     const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 20 }));
     await expect.poll(() => sink.landed.length, { timeout: 2000 }).toBe(everyChange(all).length);
-    release();
+    quiet.open();
     await running;
   });
 
   it('stores the state of a stream that keeps no position at the source once it has been idle for batchDelayMs', async () => {
     const sink = new FakeSink();
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const quiet = gate();
     const stream = new FakeStream(units(3), false);
-    const read = stream.read.bind(stream);
-    stream.read = (state) => {
-      const inner = read(state);
-      let given = 0;
-      return {
-        next: async () => {
-          if (given++ === 3) await gate;
-          return inner.next();
-        },
-      };
-    };
+    stream.beforeUnit = (given) => (given === 3 ? quiet.closed : undefined);
     const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 20 }));
     await expect
       .poll(() => JSON.parse(sink.checkpoints.get('test/stream') ?? '{}'), { timeout: 2000 })
       .toEqual({ state: { after: 3 } });
-    release();
+    quiet.open();
     await running;
   });
 
@@ -236,29 +225,22 @@ describe('the landing runner', () => {
     try {
       const sink = new FakeSink();
       const all = units(1);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
+      const quiet = gate();
       const stream = new FakeStream(all);
-      const read = stream.read.bind(stream);
       // One unit 10 ms after the start, then nothing until released.
-      stream.read = (state) => {
-        const inner = read(state);
-        let given = 0;
-        return {
-          next: async () => {
-            if (given === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-            if (given++ === 1) await gate;
-            return inner.next();
-          },
-        };
-      };
+      stream.beforeUnit = (given) =>
+        given === 0
+          ? new Promise((resolve) => setTimeout(resolve, 10))
+          : given === 1
+            ? quiet.closed
+            : undefined;
       const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 1000 }));
       await vi.advanceTimersByTimeAsync(1009);
       expect(sink.landed).toEqual([]);
       // A check every 250 ms (the old timer) would have landed it at 1,250 ms.
       await vi.advanceTimersByTimeAsync(1);
       expect(sink.landed).toEqual(everyChange(all));
-      release();
+      quiet.open();
       await running;
     } finally {
       vi.useRealTimers();
@@ -270,30 +252,23 @@ describe('the landing runner', () => {
     try {
       const sink = new FakeSink();
       const all = units(1);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
+      const quiet = gate();
       const stream = new FakeStream(all);
-      const read = stream.read.bind(stream);
-      let given = 0;
-      stream.read = (state) => {
-        const inner = read(state);
-        return {
-          next: async () => {
-            if (given++ === 1) await gate;
-            return inner.next();
-          },
-        };
+      let asked = 0;
+      stream.beforeUnit = (given) => {
+        asked = given + 1;
+        return given === 1 ? quiet.closed : undefined;
       };
       const running = followStream(stream, options(sink, { batchRows: 1000, batchDelayMs: 1000 }));
       await vi.advanceTimersByTimeAsync(0);
-      expect(given).toBe(2);
+      expect(asked).toBe(2);
       // Node times timers from the event loop's cached time, which can lag the clock the runner reads.
       vi.setSystemTime(Date.now() - 5);
       await vi.advanceTimersByTimeAsync(1000);
       expect(sink.landed).toEqual([]);
       await vi.advanceTimersByTimeAsync(5);
       expect(sink.landed).toEqual(everyChange(all));
-      release();
+      quiet.open();
       await running;
     } finally {
       vi.useRealTimers();
@@ -445,16 +420,8 @@ describe('the landing runner', () => {
     const all = units(30);
     const stream = new FakeStream(all);
     const stop = new AbortController();
-    const read = stream.read.bind(stream);
-    stream.read = (state) => {
-      const inner = read(state);
-      let given = 0;
-      return {
-        next: async () => {
-          if (++given === 5) stop.abort();
-          return inner.next();
-        },
-      };
+    stream.beforeUnit = (given) => {
+      if (given === 4) stop.abort();
     };
     const result = await followStream(stream, options(sink, { batchRows: 1000, signal: stop.signal }));
     expect(result.units).toBe(4);
