@@ -61,8 +61,9 @@ export const exportOptionsSchema = z
     /**
      * The engine computes this many entities at a time (in id order) into a scratch table, which is
      * then written out in spine order: its memory grows with this number, not with the spine.
+     * ENTITIES_PER_PASS's by default, as-of or spine.
      */
-    entitiesPerPass: z.number().int().positive().default(ENTITIES_PER_PASS),
+    entitiesPerPass: z.number().int().positive().optional(),
   })
   .refine((options) => (options.asOf === undefined) !== (options.spine === undefined), {
     message: 'give exactly one of asOf (--as-of) and spine (--spine)',
@@ -192,7 +193,9 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
     await computeInPasses(warehouse, {
       table: computed,
       spine,
-      entitiesPerPass: options.entitiesPerPass,
+      entitiesPerPass:
+        options.entitiesPerPass ??
+        (asOfTime === undefined ? ENTITIES_PER_PASS.spine : ENTITIES_PER_PASS.asOf),
       queryOf: (entities) =>
         pointInTimeQuery({
           registry,

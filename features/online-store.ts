@@ -251,7 +251,7 @@ export async function materializeFeatures(
     await computeInPasses(warehouse, {
       table: scratch,
       spine,
-      entitiesPerPass: ENTITIES_PER_PASS,
+      entitiesPerPass: ENTITIES_PER_PASS.asOf,
       queryOf: (entities) =>
         pointInTimeQuery({
           registry,

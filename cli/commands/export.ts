@@ -21,7 +21,8 @@ Options:
   --drop-unknown     leave out spine rows whose user is unknown at their timestamp (else an error)
   --method tiles     compute activity from per-user daily tiles instead of fact by fact (same values)
   --entities-per-pass N
-                     compute N users at a time (default ${ENTITIES_PER_PASS}): the engine's memory grows with N,
+                     compute N users at a time (default ${ENTITIES_PER_PASS.asOf} with --as-of, ${ENTITIES_PER_PASS.spine} with
+                     --spine): the engine's memory grows with N,
                      not with the number of users (250000: a little faster, +0.4 GB at 1M users)`;
 
 const spec = {
