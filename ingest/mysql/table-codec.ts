@@ -17,7 +17,11 @@ export interface MysqlTableCodec {
   sourceKey: string[];
   /** Names, mirror types and encodings of the columns, to tell whether a table map is another shape. */
   signature: string;
-  /** A row as the driver or the binlog decoder gives it → the envelope row. */
+  /**
+   * A row as the driver or the binlog decoder gives it → the envelope row. Takes `values` over:
+   * when the codec leaves no column out, the values are decoded in that very object (one object
+   * per row image fewer to collect), so the caller must not read it afterwards.
+   */
   decodeRow(values: Record<string, unknown>): Row;
   /** The key columns of an envelope row. */
   keyOf(row: Row): Row;
@@ -84,13 +88,15 @@ export function createMysqlTableCodec(options: MysqlTableCodecOptions): MysqlTab
     ...(!keyed && { rowIdentity: 'row' as const }),
   };
   const pii = options.pii;
+  // Secrets never leave: a row is decoded in place only when no column of it is left out.
+  const inPlace = plans.length === options.columns.length;
   return {
     table,
     tableName: tableKey(table),
     sourceKey: options.key,
     signature: JSON.stringify(columns.map((column) => [column.name, column.clickhouseType, column.encoding])),
     decodeRow(values) {
-      const row: Row = {};
+      const row: Row = inPlace ? (values as Row) : {};
       for (const plan of plans) {
         const value = values[plan.name];
         if (value === null || value === undefined) row[plan.name] = null;
