@@ -178,20 +178,25 @@ export async function runTarget(
       ? '1'
       : `toString(${target.dayMart.dayColumn}) IN {rewritten_days:Array(String)}`;
   if (days !== 'all' && !options.dryRun) target.prepare?.(days);
+  // The counts are only reported: they are taken while the candidates stream, not before them (at
+  // 1M rows a scan of the target's query, a fixed cost an incremental run would wait for).
+  const counts = target.hashed
+    ? warehouse
+        .query<{ total: number; compared: number }>(
+          `SELECT count() AS total, countIf(${inScope}) AS compared FROM (${target.sql})`,
+          bound,
+          { join_use_nulls: 1, output_format_json_quote_64bit_integers: 0 },
+        )
+        .then(([row]) => ({ total: Number(row?.total ?? 0), compared: Number(row?.compared ?? 0) }))
+    : undefined;
+  // Unhandled until awaited below, a failure would end the process: it is awaited on every path.
+  counts?.catch(() => undefined);
   let total = 0;
-  if (target.hashed) {
-    const [counts] = await warehouse.query<{ total: number; compared: number }>(
-      `SELECT count() AS total, countIf(${inScope}) AS compared FROM (${target.sql})`,
-      bound,
-      { join_use_nulls: 1, output_format_json_quote_64bit_integers: 0 },
-    );
-    total = Number(counts?.total ?? 0);
-    report.compared = Number(counts?.compared ?? 0);
-  }
   const candidates = changedRows(target, inScope);
-  // Nothing to compare: no query.
-  const none = target.hashed && report.compared === 0;
+  // No day rewritten since the last run: nothing to compare, no query.
+  const none = target.hashed && days !== 'all' && days.length === 0;
   if (options.dryRun) {
+    if (counts) ({ total, compared: report.compared } = await counts);
     const rows = none ? [] : await warehouse.query<TargetRow>(candidates.sql, bound, candidates.settings);
     report.candidates = rows.length;
     if (!target.hashed) total = report.compared = rows.length;
@@ -279,6 +284,7 @@ export async function runTarget(
     if (batch.length > 0 && !failed) await send(batch);
     await Promise.all(inFlight);
     if (failed) throw failed.error;
+    if (counts) ({ total, compared: report.compared } = await counts);
   } catch (error) {
     await Promise.all(inFlight);
     await record().catch(() => undefined);
