@@ -29,6 +29,13 @@ export const MIRROR_META_COLUMNS = ['_version', '_is_deleted', '_ingested_at'] a
 /** How many recent insert tokens each mirror remembers; a replayed batch is always among them. */
 const DEDUPLICATION_WINDOW = 10_000;
 
+/**
+ * The most a merge reads of each part at a time. The engine's 10 MiB is 8,192 rows of 1 kB, but
+ * 2,560 of 4 kB values, and a merge holds such a block of every part it merges: with 1 MiB, the
+ * capture of a table of 4 kB values peaked 30–50 MB lower (bench/README.md, bench:cdc).
+ */
+const MERGE_BLOCK_BYTES = 1024 * 1024;
+
 export function createMirrorTableSql(table: MirrorTable): string {
   const columns = table.columns.map((column) => `${q(column.name)} ${column.type}${commentClause(column)}`);
   columns.push(
@@ -40,7 +47,7 @@ export function createMirrorTableSql(table: MirrorTable): string {
     `CREATE TABLE IF NOT EXISTS ${quoteTable(table.name)} (\n  ${columns.join(',\n  ')}\n)\n` +
     `ENGINE = ReplacingMergeTree(_version, _is_deleted)\n` +
     `ORDER BY (${table.key.map(q).join(', ')})\n` +
-    `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}\n` +
+    `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW}, merge_max_block_size_bytes = ${MERGE_BLOCK_BYTES}\n` +
     `COMMENT ${quoteString(mirrorComment(table))}`
   );
 }
