@@ -43,6 +43,13 @@ function writeBacklen(out: Buffer, at: number, length: number): number {
   return at + 2;
 }
 
+/** Copies `data[start, end)` to `out` at `at`; returns the end. A byte loop: `Buffer.copy` makes a
+ * view of each span, which cost more than the copying for the few bytes of a field. */
+function copyBytes(out: Uint8Array, at: number, data: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) out[at++] = data[i]!;
+  return at;
+}
+
 /** `data[start, start + n)` as a listpack string entry at `at` (n ≤ 4095); returns the end. */
 function writeStringEntry(out: Buffer, at: number, data: Buffer, start: number, n: number): number {
   let end = at;
@@ -51,7 +58,7 @@ function writeStringEntry(out: Buffer, at: number, data: Buffer, start: number, 
     out[end++] = 0xe0 | (n >> 8);
     out[end++] = n & 255;
   }
-  end += data.copy(out, end, start, start + n);
+  end = copyBytes(out, end, data, start, start + n);
   return writeBacklen(out, end, end - at);
 }
 
@@ -79,7 +86,7 @@ function writeIntEntry(out: Buffer, at: number, v: number): number {
 /** An int64's 8 little-endian bytes as a listpack entry; returns the end. */
 function writeInt64Entry(out: Buffer, at: number, data: Buffer, start: number): number {
   out[at] = 0xf4;
-  data.copy(out, at + 1, start, start + 8);
+  copyBytes(out, at + 1, data, start, start + 8);
   out[at + 9] = 9;
   return at + 10;
 }
@@ -259,10 +266,11 @@ export async function* restoreCommands(
   ttlMs: number,
 ): AsyncGenerator<Buffer> {
   const ttl = String(ttlMs);
+  // Each name's entry, a whole array of its own (`set` of it makes no view).
   const names = fields.map((field) => {
     const name = Buffer.from(field.name);
     const entry = Buffer.alloc(name.length + 4);
-    return entry.subarray(0, writeStringEntry(entry, 0, name, 0, name.length));
+    return Uint8Array.from(entry.subarray(0, writeStringEntry(entry, 0, name, 0, name.length)));
   });
   // A row's value spans: start, length (-1: null).
   const starts = new Int32Array(fields.length);
@@ -314,10 +322,17 @@ export async function* restoreCommands(
           const n = lengths[index]!;
           if (n < 0) continue;
           count += 2;
-          end += names[index]!.copy(entries, end);
+          const name = names[index]!;
+          entries.set(name, end);
+          end += name.length;
           if (fields[index]!.integer) {
-            const lo = data.readInt32LE(start);
-            const hi = data.readInt32LE(start + 4);
+            const lo =
+              data[start]! | (data[start + 1]! << 8) | (data[start + 2]! << 16) | (data[start + 3]! << 24);
+            const hi =
+              data[start + 4]! |
+              (data[start + 5]! << 8) |
+              (data[start + 6]! << 16) |
+              (data[start + 7]! << 24);
             end =
               (hi === 0 && lo >= 0) || (hi === -1 && lo < 0)
                 ? writeIntEntry(entries, end, lo)
@@ -345,7 +360,7 @@ export async function* restoreCommands(
           used = 0;
         }
         used += out.write(`*5\r\n$7\r\nRESTORE\r\n$${keyEnd - keyStart}\r\n`, used, 'latin1');
-        used += data.copy(out, used, keyStart, keyEnd);
+        used = copyBytes(out, used, data, keyStart, keyEnd);
         used += out.write(`\r\n$${ttl.length}\r\n${ttl}\r\n$${payloadBytes + 8}\r\n`, used, 'latin1');
         const payload = used;
         out[used++] = RDB_TYPE_HASH_LISTPACK;
@@ -361,7 +376,8 @@ export async function* restoreCommands(
         // The listpack: its total bytes (32 bits) and entries (16 bits), little-endian, the entries, 0xFF.
         used = out.writeUInt32LE(lpBytes, used);
         used = out.writeUInt16LE(count, used);
-        used += entries.copy(out, used, 0, end);
+        out.set(entries.subarray(0, end), used);
+        used += end;
         out[used++] = 0xff;
         out[used++] = RDB_VERSION;
         out[used++] = 0;
