@@ -114,23 +114,86 @@ function windowReach(window: Window): number {
   return window === 'all' ? Infinity : window.days + (window.offsetDays ?? 0);
 }
 
-function activityAggregate(feature: ActivityFeature, params: Params): string {
+/** Features that share one id array, each by a flag bit below the id's hash (at most this many). */
+const FLAG_BITS = 8;
+
+type DistinctFeature = ActivityFeature & { measure: { fn: 'distinct'; column: string } };
+
+/**
+ * Distinct counts from one array per id column (and per FLAG_BITS features of it): each fact that
+ * any of them counts adds its id's 64-bit hash shifted up past a flag per feature, set when that
+ * feature counts the fact. An array per feature cost as much as all the other aggregates together
+ * (bench/README.md, bench:features); one push per fact and id column costs a fraction of that. Ids
+ * are counted by their top 56 hash bits: a collision among a user's few thousand ids is about as
+ * likely as none (n² / 2^57).
+ */
+function distinctCounts(features: ActivityFeature[], params: Params): Map<ActivityFeature, string> {
+  const byColumn = new Map<string, DistinctFeature[]>();
+  for (const feature of features)
+    if (feature.measure.fn === 'distinct') {
+      const column = feature.measure.column;
+      byColumn.set(column, [...(byColumn.get(column) ?? []), feature as DistinctFeature]);
+    }
+  const counts = new Map<ActivityFeature, string>();
+  for (const [column, sharing] of byColumn)
+    for (let first = 0; first < sharing.length; first += FLAG_BITS) {
+      const group = sharing.slice(first, first + FLAG_BITS);
+      const flags = group
+        .map((feature, bit) => {
+          const cond = [ageWindow(feature.window, params), ...activityFilter(feature.where, params)].join(' AND ');
+          return `bitShiftLeft(toUInt64(${cond} AND j.${column} != ''), ${bit})`;
+        })
+        .join(' + ');
+      const ids = `groupArrayIf(bitOr(bitShiftLeft(cityHash64(j.${column}), ${FLAG_BITS}), ${flags}), ${flags} != 0)`;
+      group.forEach((feature, bit) =>
+        counts.set(
+          feature,
+          `arrayUniq(arrayMap(x -> bitShiftRight(x, ${FLAG_BITS}), arrayFilter(x -> bitTest(x, ${bit}), ${ids})))`,
+        ),
+      );
+    }
+  return counts;
+}
+
+/** A UInt128 of the days with a fact in `cond`: bit d for d days back, bit 127 for 127 or more. */
+const dayMask = (cond: string) =>
+  `groupBitOrIf(bitShiftLeft(toUInt128(1), least(j.day_back, ${DAY_BITS})), ${cond})`;
+
+/**
+ * Consecutive active days from the timestamp's day when it is active, else from the day before: the
+ * trailing ones of the day mask from there, and past day 126 (the mask's last exact day) the days
+ * further back in order, for the windows that reach them.
+ */
+function currentStreak(window: Window, cond: string): string {
+  const mask = dayMask(cond);
+  const start = `if(bitAnd(${mask}, toUInt128(1)) = 0, 1, 0)`;
+  const exact = `bitShiftRight(bitAnd(${mask}, bitShiftRight(bitNot(toUInt128(0)), 1)), ${start})`;
+  // x XOR (x + 1) sets the trailing ones of x and the zero above them.
+  const run = `toInt64(bitCount(bitXor(${exact}, ${exact} + 1))) - 1`;
+  if (windowReach(window) < DAY_BITS) return run;
+  const older = `arraySort(arrayDistinct(groupArrayIf(j.day_back, ${cond} AND j.day_back >= ${DAY_BITS})))`;
+  const broken = `arrayFirstIndex((x, i) -> x != ${DAY_BITS - 1} + i, ${older}, arrayEnumerate(${older}))`;
+  const continued = `if(${broken} = 0, length(${older}), ${broken} - 1)`;
+  return `if(${run} = ${DAY_BITS} - ${start}, ${run} + ${continued}, ${run})`;
+}
+
+function activityAggregate(
+  feature: ActivityFeature,
+  params: Params,
+  distinct: Map<ActivityFeature, string>,
+): string {
   const cond = [ageWindow(feature.window, params), ...activityFilter(feature.where, params)].join(' AND ');
   const measure = feature.measure;
   switch (measure.fn) {
     case 'count':
       return `countIf(${cond})`;
-    // Distinct values as arrays made distinct once per row: a user has a few facts per window, and a
-    // hash set per row and feature (uniqExact) cost twice the time of every other aggregate together.
     case 'activeDays':
       // Within 128 days, a bit per day back from the timestamp's day (16 bytes, no array per row).
       return windowReach(feature.window) <= DAY_BITS
-        ? `bitCount(groupBitOrIf(bitShiftLeft(toUInt128(1), least(j.day_back, ${DAY_BITS})), ${cond}))`
+        ? `bitCount(${dayMask(cond)})`
         : `length(arrayDistinct(groupArrayIf(j.day, ${cond})))`;
     case 'distinct':
-      // Ids counted by their 64-bit hashes: integers instead of strings, a collision among a user's
-      // few thousand ids as likely as none (about n² / 2^65).
-      return `length(arrayDistinct(groupArrayIf(cityHash64(j.${measure.column}), ${cond} AND j.${measure.column} != '')))`;
+      return distinct.get(feature) as string;
     case 'sum':
       return `sumIf(j.${measure.column}, ${cond})`;
     case 'avg':
@@ -146,15 +209,8 @@ function activityAggregate(feature: ActivityFeature, params: Params): string {
     case 'daysSinceLast':
       // The newest fact before the timestamp is the one with the smallest positive age.
       return `if(countIf(${cond}) = 0, NULL, intDiv(minIf(j.age, ${cond}), ${MS_PER_DAY}))`;
-    case 'currentStreak': {
-      // Days back from the timestamp's day that had activity; the streak counts from that day when it
-      // is active, else from the day before, while the days stay consecutive.
-      const back = `arraySort(arrayDistinct(groupArrayIf(j.day_back, ${cond})))`;
-      const from = `arrayFilter(x -> x >= if(has(${back}, 0), 0, 1), ${back})`;
-      const start = `if(has(${back}, 0), 0, 1)`;
-      const broken = `arrayFirstIndex((x, i) -> x != ${start} + i - 1, ${from}, arrayEnumerate(${from}))`;
-      return `if(${broken} = 0, length(${from}), ${broken} - 1)`;
-    }
+    case 'currentStreak':
+      return currentStreak(feature.window, cond);
   }
 }
 
@@ -241,8 +297,9 @@ function scannedActivityPart(
   rows: Meeting,
 ): Part | undefined {
   if (features.length === 0 && labels.length === 0) return undefined;
+  const distinct = distinctCounts(features, params);
   const aggregates = features.map(
-    (feature) => `${activityAggregate(feature, params)} AS ${q(`b_${feature.name}`)}`,
+    (feature) => `${activityAggregate(feature, params, distinct)} AS ${q(`b_${feature.name}`)}`,
   );
   // Labels look at and after the timestamp (age <= 0); features never do (age > 0 in each).
   for (const label of labels)
