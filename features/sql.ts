@@ -124,7 +124,7 @@ type DistinctFeature = ActivityFeature & { measure: { fn: 'distinct'; column: st
  * any of them counts adds its id's 64-bit hash shifted up past a flag per feature, set when that
  * feature counts the fact. An array per feature cost as much as all the other aggregates together
  * (bench/README.md, bench:features); one push per fact and id column costs a fraction of that. Ids
- * are counted by their top 56 hash bits: a collision among a user's few thousand ids is about as
+ * are counted by 56 bits of their hash (the top 8 are shifted out): a collision among a user's few thousand ids is about as
  * likely as none (n² / 2^57).
  */
 function distinctCounts(features: ActivityFeature[], params: Params): Map<ActivityFeature, string> {
@@ -140,7 +140,9 @@ function distinctCounts(features: ActivityFeature[], params: Params): Map<Activi
       const group = sharing.slice(first, first + FLAG_BITS);
       const flags = group
         .map((feature, bit) => {
-          const cond = [ageWindow(feature.window, params), ...activityFilter(feature.where, params)].join(' AND ');
+          const cond = [ageWindow(feature.window, params), ...activityFilter(feature.where, params)].join(
+            ' AND ',
+          );
           return `bitShiftLeft(toUInt64(${cond} AND j.${column} != ''), ${bit})`;
         })
         .join(' + ');
