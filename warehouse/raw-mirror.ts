@@ -32,7 +32,7 @@ const DEDUPLICATION_WINDOW = 10_000;
 /**
  * The most a merge reads of each part at a time. The engine's 10 MiB is 8,192 rows of 1 kB, but
  * 2,560 of 4 kB values, and a merge holds such a block of every part it merges: with 1 MiB, the
- * capture of a table of 4 kB values peaked 30–50 MB lower (bench/README.md, bench:cdc).
+ * capture of a table of 4 kB values peaked 16–54 MB lower in an A B B A (bench/README.md, bench:cdc).
  */
 const MERGE_BLOCK_BYTES = 1024 * 1024;
 
