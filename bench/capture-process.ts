@@ -10,7 +10,7 @@ import {
   runPostgresCapture,
   WarehouseSink,
 } from '../ingest/index.ts';
-import type { LandingSink } from '../ingest/index.ts';
+import type { LandingBatch, LandingSink } from '../ingest/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
 import { ownCpuSeconds } from './cpu.ts';
 
@@ -47,9 +47,9 @@ const timed = (sink: LandingSink): LandingSink => {
     }
   };
   return Object.assign(Object.create(sink) as LandingSink, {
-    write: async (changes: Parameters<LandingSink['write']>[0], token: string) => {
+    write: async (changes: Parameters<LandingSink['write']>[0], batch: LandingBatch) => {
       writes.firstStartedAt ||= performance.now();
-      const outcome = await time('writeSeconds', () => sink.write(changes, token));
+      const outcome = await time('writeSeconds', () => sink.write(changes, batch));
       writes.lastEndedAt = performance.now();
       return outcome;
     },

@@ -29,7 +29,7 @@ export { KafkaSink } from './kafka/kafka-sink.ts';
 export { idempotentProducer } from './kafka/producer.ts';
 export { WarehouseSink } from './landing/warehouse-sink.ts';
 export { TeeSink } from './landing/tee-sink.ts';
-export type { LandingSink } from './landing/sink.ts';
+export type { LandingBatch, LandingSink } from './landing/sink.ts';
 export type { LandingObserver } from './landing/types.ts';
 export { BATCH_DEFAULTS } from './landing/follow-stream.ts';
 export type { KafkaWorkerOptions, WorkerResult } from './kafka/worker.ts';

@@ -7,8 +7,8 @@ import { ensureTopic } from './topics.ts';
 
 export class CompactedTopicView {
   private readonly values = new Map<string, string>();
-  /** Next offset to read, per partition. */
-  private readonly positions = new Map<number, number>();
+  /** Next offset to read, per partition (`topicPartition`). */
+  private readonly positions = new Map<string, number>();
   private consumer: Consumer | undefined;
   /** One admin client for the view's life: `catchUp` asks it for the topic's end offsets. */
   private admin: Admin | undefined;
@@ -44,12 +44,12 @@ export class CompactedTopicView {
     }));
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    trackFetchedOffsets(consumer, this.positions);
     await consumer.run({
-      eachMessage: async ({ partition, message }) => {
+      eachMessage: async ({ message }) => {
         const key = message.key?.toString() ?? '';
         if (message.value === null) this.values.delete(key);
         else this.values.set(key, message.value.toString());
-        this.positions.set(partition, Number(message.offset) + 1);
       },
     });
     await this.catchUp(60_000);
@@ -60,7 +60,11 @@ export class CompactedTopicView {
     if (!this.admin) throw new CaptureError(`the view of ${this.topic} is not open`);
     const ends = await this.admin.fetchTopicOffsets(this.topic);
     const deadline = Date.now() + timeoutMs;
-    while (ends.some((end) => (this.positions.get(end.partition) ?? 0) < Number(end.high))) {
+    while (
+      ends.some(
+        (end) => (this.positions.get(topicPartition(this.topic, end.partition)) ?? 0) < Number(end.high),
+      )
+    ) {
       if (Date.now() > deadline)
         throw new CaptureError(`reading ${this.topic} did not catch up within ${timeoutMs} ms`, {
           retriable: true,
@@ -74,6 +78,24 @@ export class CompactedTopicView {
     await this.admin?.disconnect();
     this.consumer = this.admin = undefined;
   }
+}
+
+/**
+ * Keeps `positions` (`topicPartition` → the next offset to fetch) past every record the consumer
+ * fetched, once its messages were handled. Counting delivered messages is not enough: transaction
+ * markers and aborted records take offsets too but are never delivered, so a topic written in
+ * transactions would never look read to its end.
+ */
+export function trackFetchedOffsets(consumer: Consumer, positions: Map<string, number>): void {
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const key = topicPartition(payload.topic, payload.partition);
+    const next = Number(payload.lastOffset) + 1;
+    if (next > (positions.get(key) ?? 0)) positions.set(key, next);
+  });
+}
+
+export function topicPartition(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type DeadLetterFilter,
   type Warehouse,
 } from '../../warehouse/index.ts';
+import { topicPartition, trackFetchedOffsets } from './compacted-topic.ts';
 import { DEAD_LETTER_HEADERS, withoutDeadLetterHeaders } from './headers.ts';
 import { idempotentProducer } from './producer.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
@@ -75,14 +76,18 @@ async function readDeadLetterMessages(kafka: Kafka, ids: Set<string>): Promise<M
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: DEAD_LETTER_TOPIC, fromBeginning: true });
+    const fetched = new Map<string, number>();
+    trackFetchedOffsets(consumer, fetched);
     await new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.END_BATCH_PROCESS, () => {
+        const read = (partition: number) => fetched.get(topicPartition(DEAD_LETTER_TOPIC, partition)) ?? 0;
+        if ([...pending].every(([partition, end]) => read(partition) >= end)) resolve();
+      });
       consumer
         .run({
-          eachMessage: async ({ partition, message }) => {
+          eachMessage: async ({ message }) => {
             const id = headerText(message.headers?.[DEAD_LETTER_HEADERS.id]);
             if (ids.has(id)) found.set(id, message);
-            if (Number(message.offset) + 1 >= (pending.get(partition) ?? 0)) pending.delete(partition);
-            if (pending.size === 0) resolve();
           },
         })
         .catch(reject);

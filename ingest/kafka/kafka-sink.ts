@@ -2,13 +2,27 @@
 // Debezium would use (`<source>.<schema>.<table>`), so either capture feeds the same workers. A key
 // change's halves carry Debezium's headers, and every message says the capture's PII policy was
 // applied, so the workers do not apply it again.
-import { Kafka, logLevel, type Admin, type IHeaders, type Message, type Producer } from 'kafkajs';
+//
+// Exactly once on the topics: each batch is one Kafka transaction that also marks the batch as
+// landed on the state topic (as Kafka Connect's exactly-once sources commit their offsets). A batch
+// rebuilt after a crash finds its mark and is not published again; one cut short by a crash is
+// aborted, and read_committed consumers (the workers) never see it. The transactional id is the
+// pipeline's, so a restarted capture fences its predecessor and aborts what that left open.
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type IHeaders,
+  type Message,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
 import type { z } from 'zod';
 import { parseCheckpoint } from '../../warehouse/index.ts';
 import { documentKey } from '../documents/document-rows.ts';
 import { rowImage, type ChangeEnvelope, type Row, type SourceVersion } from '../envelope.ts';
 import { deadLetterRecords } from '../landing/dead-letters.ts';
-import type { LandingSink, SinkOutcome } from '../landing/sink.ts';
+import type { LandingBatch, LandingSink, SinkOutcome } from '../landing/sink.ts';
 import type { Rejection, SourceChange } from '../landing/types.ts';
 import type { PiiPolicy } from '../pii.ts';
 import { tableKey, type SourceTable } from '../source-table.ts';
@@ -38,11 +52,16 @@ export class KafkaSink implements LandingSink {
   private readonly producer: Producer;
   private readonly admin: Admin;
   /**
-   * The checkpoints on the state topic, read once on open; then this sink, their only writer,
-   * remembers what it writes (reading the topic back after each write cost a round trip and an
-   * admin client per batch). Unknown after a failed write, which may or may not have been stored.
+   * The checkpoints and landed marks on the state topic, read once (after the pipeline's earlier
+   * run was fenced); then this sink, their only writer, remembers what it writes (reading the topic
+   * back after each write cost a round trip and an admin client per batch). Read again after a
+   * failed write, which may or may not have been stored.
    */
-  private checkpoints: Map<string, string> | undefined;
+  private checkpoints: Promise<Map<string, string>> | undefined;
+  /** Each pipeline's transactional producer, made (and its predecessor fenced) on first use. */
+  private readonly transactional = new Map<string, Promise<Producer>>();
+  /** A producer runs one transaction at a time: the streams' batches take turns. */
+  private turn: Promise<unknown> = Promise.resolve();
   /** The PII mark's header, one buffer shared by every message. */
   private readonly piiHeader: Buffer;
   /** The headers of a change that is not a key change: one object for all (kafkajs only reads them). */
@@ -67,12 +86,7 @@ export class KafkaSink implements LandingSink {
   }
 
   async open(): Promise<void> {
-    const [, , checkpoints] = await Promise.all([
-      this.admin.connect(),
-      this.producer.connect(),
-      readCompactedTopic(this.kafka, CAPTURE_STATE_TOPIC),
-    ]);
-    this.checkpoints = checkpoints;
+    await Promise.all([this.admin.connect(), this.producer.connect()]);
   }
 
   async register(table: SourceTable): Promise<string[]> {
@@ -90,7 +104,17 @@ export class KafkaSink implements LandingSink {
       : [];
   }
 
-  async write(changes: readonly SourceChange[]): Promise<SinkOutcome> {
+  async write(changes: readonly SourceChange[], batch: LandingBatch): Promise<SinkOutcome> {
+    const { topicMessages, rejected } = this.encode(changes);
+    await this.once(batch, 'landed', topicMessages);
+    return { rejected, unfilled: [] };
+  }
+
+  /** The batch's messages per topic, keyed and partitioned as kafkajs would. */
+  private encode(changes: readonly SourceChange[]): {
+    topicMessages: TopicMessages[];
+    rejected: Rejection[];
+  } {
     const byTopic = new Map<string, Message[]>();
     const rejected: Rejection[] = [];
     // Keys and values as bytes in this batch's chunks, kept until the batch is sent.
@@ -123,12 +147,80 @@ export class KafkaSink implements LandingSink {
       const key = slab.bytes(JSON.stringify(keyOf(table, envelope)));
       messages.push({ key, value, partition: keyPartition(key, partitions), headers });
     }
-    // acks from all in-sync replicas before the capture confirms the slot.
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    return { topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), rejected };
+  }
+
+  /**
+   * Publishes `topicMessages` in one transaction with the mark that `batch` did `what`, unless that
+   * mark is already stored: a stream's batches land in order, so its last mark says whether a
+   * rebuilt batch (the stream's latest) made it before the crash.
+   */
+  private once(
+    batch: LandingBatch,
+    what: 'landed' | 'dead-lettered',
+    topicMessages: TopicMessages[],
+  ): Promise<void> {
+    const mark = `${batch.pipeline}/${batch.stream}#${what}`;
+    const work = this.turn.then(async () => {
+      const producer = await this.transactionalProducer(batch.pipeline);
+      if ((await this.storedCheckpoints()).get(mark) === batch.token) return;
+      const transaction = await producer.transaction();
+      try {
+        // acks from all in-sync replicas before the capture confirms the slot.
+        await transaction.sendBatch({
+          acks: -1,
+          topicMessages: [
+            ...topicMessages,
+            { topic: CAPTURE_STATE_TOPIC, messages: [{ key: mark, value: batch.token }] },
+          ],
+        });
+        await transaction.commit();
+      } catch (error) {
+        // Whether it was stored is unknown: the next attempt reads the marks again, with a new
+        // producer that aborts this transaction if it is still open.
+        this.checkpoints = undefined;
+        this.transactional.delete(batch.pipeline);
+        await transaction.abort().catch(() => undefined);
+        await producer.disconnect().catch(() => undefined);
+        throw error;
+      }
+      (await this.storedCheckpoints()).set(mark, batch.token);
     });
-    return { rejected, unfilled: [] };
+    this.turn = work.catch(() => undefined);
+    return work;
+  }
+
+  /**
+   * The pipeline's transactional producer. Making it fences every earlier producer with the same
+   * id (the broker aborts a transaction a killed run left open), and the state topic is read only
+   * after that, so what it shows is what those runs committed.
+   */
+  private transactionalProducer(pipeline: string): Promise<Producer> {
+    let producer = this.transactional.get(pipeline);
+    if (!producer) {
+      producer = (async () => {
+        const made = idempotentProducer(this.kafka, {
+          transactionalId: captureTransactionalId(pipeline),
+          allowAutoTopicCreation: true,
+        });
+        await made.connect();
+        // The id is taken over when the first transaction starts; one ended at once sends nothing.
+        await (await made.transaction()).abort();
+        this.checkpoints = undefined;
+        return made;
+      })();
+      this.transactional.set(pipeline, producer);
+      producer.catch(() => this.transactional.delete(pipeline));
+    }
+    return producer;
+  }
+
+  private storedCheckpoints(): Promise<Map<string, string>> {
+    const reading = (this.checkpoints ??= readCompactedTopic(this.kafka, CAPTURE_STATE_TOPIC));
+    reading.catch(() => {
+      if (this.checkpoints === reading) this.checkpoints = undefined;
+    });
+    return reading;
   }
 
   /**
@@ -146,8 +238,8 @@ export class KafkaSink implements LandingSink {
   }
 
   async readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    this.checkpoints ??= await readCompactedTopic(this.kafka, CAPTURE_STATE_TOPIC);
-    const text = this.checkpoints.get(`${pipeline}/${stream}`);
+    await this.transactionalProducer(pipeline);
+    const text = (await this.storedCheckpoints()).get(`${pipeline}/${stream}`);
     return text === undefined ? undefined : parseCheckpoint(`${pipeline}/${stream}`, text, schema);
   }
 
@@ -160,22 +252,27 @@ export class KafkaSink implements LandingSink {
       this.checkpoints = undefined;
       throw error;
     }
-    this.checkpoints?.set(key, value);
+    (await this.checkpoints)?.set(key, value);
   }
 
-  async deadLetter(pipeline: string, rejections: readonly Rejection[], tokenBase: string): Promise<void> {
-    const records = deadLetterRecords(pipeline, rejections, tokenBase);
-    await this.producer.send({
-      topic: DEAD_LETTER_TOPIC,
-      acks: -1,
-      messages: deadLetterMessages(records, rejections, { [PII_APPLIED_HEADER]: this.options.pii.mark }),
-    });
+  async deadLetter(rejections: readonly Rejection[], batch: LandingBatch): Promise<void> {
+    const records = deadLetterRecords(batch.pipeline, rejections, batch.token);
+    const messages = deadLetterMessages(records, rejections, { [PII_APPLIED_HEADER]: this.options.pii.mark });
+    await this.once(batch, 'dead-lettered', [{ topic: DEAD_LETTER_TOPIC, messages }]);
   }
 
   async close(): Promise<void> {
+    await this.turn;
+    const transactional = await Promise.allSettled(this.transactional.values());
+    for (const made of transactional) if (made.status === 'fulfilled') await made.value.disconnect();
     await this.producer.disconnect();
     await this.admin.disconnect();
   }
+}
+
+/** One per pipeline: a second capture of the same pipeline fences the first. */
+export function captureTransactionalId(pipeline: string): string {
+  return `tributary-capture.${pipeline}`;
 }
 
 function topicOf(table: Pick<SourceTable, 'source' | 'schema' | 'table'>): string {

@@ -32,6 +32,7 @@ import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import type { PiiPolicy } from '../pii.ts';
 import type { DocumentField, SourceTable } from '../source-table.ts';
 import { z } from 'zod';
+import { topicPartition, trackFetchedOffsets } from './compacted-topic.ts';
 import { keyColumnsOf, shapeFromConnectSchema } from './connect-schema.ts';
 import { DeadLetterTopic } from './dead-letter-topic.ts';
 import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
@@ -150,6 +151,8 @@ class Worker {
   private readonly result: WorkerResult = { messages: 0, deadLetters: 0 };
   private failure: Error | undefined;
   private lastMessageAt = Date.now();
+  /** Per partition (`topicPartition`), the offset past every record fetched, transaction markers included. */
+  private readonly fetched = new Map<string, number>();
   private stop!: () => void;
   private readonly stopped = new Promise<void>((resolve) => (this.stop = resolve));
 
@@ -186,6 +189,7 @@ class Worker {
       if (this.options.signal?.aborted) this.stop();
       // Partitions may have moved: the runners start again from what is committed and recorded.
       this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.rebalanced());
+      trackFetchedOffsets(this.consumer, this.fetched);
       this.consumer.on(this.consumer.events.CRASH, (event) => {
         if (!event.payload.restart) this.fail(event.payload.error);
       });
@@ -261,7 +265,7 @@ class Worker {
       firstTimestampMs: Number(batch.messages[0]?.timestamp ?? 0),
       lastTimestampMs: Number(batch.messages.at(-1)?.timestamp ?? 0),
     });
-    const key = `${batch.topic}:${batch.partition}`;
+    const key = topicPartition(batch.topic, batch.partition);
     const follower = this.followers.get(key) ?? (await this.follow(batch.topic, batch.partition, generation));
     // The group rebalanced while the committed offset was read: the batch is fetched again.
     if (!follower) return;
@@ -310,7 +314,7 @@ class Worker {
     const committed = await committedOffset(this.admin, this.options.group, topic, partition);
     if (generation !== this.generation) return undefined;
     const follower = new PartitionFollower(topic, partition, committed, this);
-    this.followers.set(`${topic}:${partition}`, follower);
+    this.followers.set(topicPartition(topic, partition), follower);
     follower.done
       .then((result) => {
         this.result.messages += result.units;
@@ -365,11 +369,38 @@ class Worker {
       if (checking || Date.now() - this.lastMessageAt < seconds * 1000) return;
       // Idle is not enough (a rebalance can take a while): the group must have committed everything.
       checking = true;
-      groupCaughtUp(this.admin, this.options.group, this.options.topics)
+      this.commitPastUndelivered()
+        .then(() => groupCaughtUp(this.admin, this.options.group, this.options.topics))
         .then((caughtUp) => caughtUp && this.stop())
         .catch(() => undefined)
         .finally(() => (checking = false));
     }, 500);
+  }
+
+  /**
+   * A partition's committed offset stops at the last message landed; transaction markers and
+   * aborted records after it are never delivered, so nothing would move it past them, and the
+   * group would never look caught up. Once a runner has landed everything handed to it and the
+   * consumer fetched past such records, the offset moves past them: they hold nothing to land.
+   */
+  private async commitPastUndelivered(): Promise<void> {
+    const behind = [...this.followers.values()].filter(
+      (follower) =>
+        (this.fetched.get(topicPartition(follower.topic, follower.partition)) ?? 0) > follower.nextOffset,
+    );
+    if (behind.length === 0) return;
+    const topics = [...new Set(behind.map((follower) => follower.topic))];
+    const committed = await this.admin.fetchOffsets({ groupId: this.options.group, topics });
+    const moves = behind.flatMap((follower) => {
+      const offset = committed
+        .find((entry) => entry.topic === follower.topic)
+        ?.partitions.find((entry) => entry.partition === follower.partition)?.offset;
+      // Only a runner with nothing in flight: all it was handed is landed and committed.
+      if (Number(offset) !== follower.nextOffset) return [];
+      const fetched = this.fetched.get(topicPartition(follower.topic, follower.partition)) ?? 0;
+      return [{ topic: follower.topic, partition: follower.partition, offset: String(fetched) }];
+    });
+    if (moves.length > 0) await this.consumer.commitOffsets(moves);
   }
 
   private fail(error: Error): void {

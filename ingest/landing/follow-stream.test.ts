@@ -10,7 +10,7 @@ import { WarehouseError } from '../../warehouse/errors.ts';
 import { followStream, type FollowOptions } from './follow-stream.ts';
 import { Lander } from './lander.ts';
 import type { SnapshotPart } from '../../warehouse/index.ts';
-import type { LandingSink, SinkOutcome } from './sink.ts';
+import type { LandingBatch, LandingSink, SinkOutcome } from './sink.ts';
 import type { ChangeStream, ReadUnit, SourceChange, StreamCodec } from './types.ts';
 
 type Unit = ReadUnit<number, { after: number }>;
@@ -53,7 +53,7 @@ class FakeSink implements LandingSink {
   async register(): Promise<string[]> {
     return [];
   }
-  async write(changes: readonly SourceChange[], tokenBase: string): Promise<SinkOutcome> {
+  async write(changes: readonly SourceChange[], { token: tokenBase }: LandingBatch): Promise<SinkOutcome> {
     if (this.failures > 0) {
       this.failures--;
       throw new WarehouseError('connect ECONNREFUSED 127.0.0.1:8123', { retriable: true });

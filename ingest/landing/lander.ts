@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError } from '../../errors/index.ts';
 import { CaptureError } from '../errors.ts';
 import { boundHeapGrowth, HEAP_GROWING_PERCENT } from './heap-growth.ts';
-import type { LandingSink } from './sink.ts';
+import type { LandingBatch, LandingSink } from './sink.ts';
 import type { LandingObserver, Rejection, SourceChange } from './types.ts';
 
 /** Backoff between landing attempts: doubling from half a second, at most half a minute. */
@@ -58,15 +58,16 @@ export class Lander {
     rejected: readonly Rejection[],
     tokenBase: string,
   ): Promise<LandOutcome> {
+    const batch: LandingBatch = { pipeline: this.options.pipeline, stream, token: tokenBase };
     return this.withRetries(stream, async () => {
-      const outcome = await this.options.sink.write(changes, tokenBase);
+      const outcome = await this.options.sink.write(changes, batch);
       if (outcome.unfilled.length > 0)
         this.options.observer?.warn?.(
           `${stream}: ${outcome.unfilled.length} unchanged value(s) had no earlier version in the mirror and were stored as NULL: ${outcome.unfilled.slice(0, 3).join(', ')}`,
         );
       const letters = [...rejected, ...outcome.rejected];
       if (letters.length > 0) {
-        await this.options.sink.deadLetter(this.options.pipeline, letters, tokenBase);
+        await this.options.sink.deadLetter(letters, batch);
         const reason = letters[0]?.reason ?? '';
         this.options.observer?.deadLettered?.({ stream, count: letters.length, reason });
         this.options.observer?.warn?.(

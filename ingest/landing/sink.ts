@@ -6,6 +6,18 @@ import type { SourceVersion } from '../envelope.ts';
 import type { SourceTable } from '../source-table.ts';
 import type { Rejection, SourceChange } from './types.ts';
 
+/**
+ * One batch a stream lands. Landing it again (a retry, or the batch rebuilt after a crash) has no
+ * further effect: the warehouse drops its inserts by token, Kafka finds the batch marked as landed.
+ */
+export interface LandingBatch {
+  pipeline: string;
+  /** The stream it comes from: a stream lands its batches one after another. */
+  stream: string;
+  /** Unique to the batch's changes; the warehouse's insert tokens start with it. */
+  token: string;
+}
+
 /** What a sink could not land as given. */
 export interface SinkOutcome {
   /** Changes it refused, with the reason. */
@@ -20,8 +32,8 @@ export interface LandingSink {
   open(): Promise<void>;
   /** Prepares for a table's current shape; returns the columns that are new since last time. */
   register(table: SourceTable): Promise<string[]>;
-  /** Lands the changes; a repeat under the same token base has no further effect. */
-  write(changes: readonly SourceChange[], tokenBase: string): Promise<SinkOutcome>;
+  /** Lands the changes; a repeat of the same batch has no further effect. */
+  write(changes: readonly SourceChange[], batch: LandingBatch): Promise<SinkOutcome>;
   /**
    * A snapshot at `version` completed: rows older than it that it did not see are gone. `tables`
    * limits that to the tables (collections) it read; by default it read every registered one.
@@ -33,9 +45,9 @@ export interface LandingSink {
   readCheckpoint<T>(pipeline: string, stream: string, schema: z.ZodType<T>): Promise<T | undefined>;
   writeCheckpoint(pipeline: string, stream: string, state: unknown): Promise<void>;
   /**
-   * Keeps what could not land, with its reason and the bytes it came as. A repeat under the same
-   * token base (a batch rebuilt after a crash) keeps nothing twice.
+   * Keeps what could not land, with its reason and the bytes it came as. A repeat for the same
+   * batch (one rebuilt after a crash) keeps nothing twice.
    */
-  deadLetter(pipeline: string, rejections: readonly Rejection[], tokenBase: string): Promise<void>;
+  deadLetter(rejections: readonly Rejection[], batch: LandingBatch): Promise<void>;
   close(): Promise<void>;
 }

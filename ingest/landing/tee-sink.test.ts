@@ -2,9 +2,11 @@
 // write finishes, sees refused changes too, and a failure on either side is reported only once
 // both sides have settled (a retried batch must never overlap its first try).
 import { describe, expect, it } from 'vitest';
-import type { LandingSink, SinkOutcome } from './sink.ts';
+import type { LandingBatch, LandingSink, SinkOutcome } from './sink.ts';
 import { TeeSink } from './tee-sink.ts';
 import type { SourceChange } from './types.ts';
+
+const BATCH: LandingBatch = { pipeline: 'p', stream: 's', token: 'token' };
 
 const change = (version: number): SourceChange => ({
   envelope: { op: 'c', after: { id: version }, source: { connector: 'test', name: 's', db: 'd', ts_ms: 0 } },
@@ -40,7 +42,7 @@ describe('TeeSink', () => {
     const tee = new TeeSink(sink, async (changes) => {
       followed.push(...changes.map((item) => Number(item.version)));
     });
-    const writing = tee.write([change(1), change(2)], 'token');
+    const writing = tee.write([change(1), change(2)], BATCH);
     await new Promise((resolve) => setImmediate(resolve));
     expect(followed).toEqual([1, 2]);
     finish();
@@ -51,7 +53,7 @@ describe('TeeSink', () => {
     const { sink, finish } = heldSink(() => false);
     const tee = new TeeSink(sink, () => Promise.reject(new Error('copies unreachable')));
     let settled = false;
-    const writing = tee.write([change(1)], 'token').finally(() => (settled = true));
+    const writing = tee.write([change(1)], BATCH).finally(() => (settled = true));
     writing.catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(settled).toBe(false);
@@ -65,7 +67,7 @@ describe('TeeSink', () => {
     const following = new Promise<void>((resolve) => (release = resolve));
     const tee = new TeeSink(sink, () => following);
     let settled = false;
-    const writing = tee.write([change(1)], 'token').finally(() => (settled = true));
+    const writing = tee.write([change(1)], BATCH).finally(() => (settled = true));
     writing.catch(() => undefined);
     finish(new Error('warehouse down'));
     await new Promise((resolve) => setTimeout(resolve, 20));

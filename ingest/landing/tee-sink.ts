@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { SnapshotPart } from '../../warehouse/index.ts';
 import type { SourceVersion } from '../envelope.ts';
 import type { SourceTable } from '../source-table.ts';
-import type { LandingSink, SinkOutcome } from './sink.ts';
+import type { LandingBatch, LandingSink, SinkOutcome } from './sink.ts';
 import type { Rejection, SourceChange } from './types.ts';
 
 export class TeeSink implements LandingSink {
@@ -28,12 +28,12 @@ export class TeeSink implements LandingSink {
     return this.inner.register(table);
   }
 
-  async write(changes: readonly SourceChange[], tokenBase: string): Promise<SinkOutcome> {
+  async write(changes: readonly SourceChange[], batch: LandingBatch): Promise<SinkOutcome> {
     // Side by side, not one after the other: a change reaches its copies without waiting for the
     // warehouse insert (bench:denormalize's commit → last copy latency).
     // Both settle before a failure is reported, so a retried batch never overlaps its first try.
     const [landed, followed] = await Promise.allSettled([
-      this.inner.write(changes, tokenBase),
+      this.inner.write(changes, batch),
       this.follow(changes),
     ]);
     if (landed.status === 'rejected') throw landed.reason;
@@ -53,8 +53,8 @@ export class TeeSink implements LandingSink {
     return this.inner.writeCheckpoint(pipeline, stream, state);
   }
 
-  deadLetter(pipeline: string, rejections: readonly Rejection[], tokenBase: string): Promise<void> {
-    return this.inner.deadLetter(pipeline, rejections, tokenBase);
+  deadLetter(rejections: readonly Rejection[], batch: LandingBatch): Promise<void> {
+    return this.inner.deadLetter(rejections, batch);
   }
 
   close(): Promise<void> {

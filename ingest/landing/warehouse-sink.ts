@@ -16,7 +16,7 @@ import { mirrorTableFor } from '../mirror/mirror-rows.ts';
 import { MirrorWriter } from '../mirror/mirror-writer.ts';
 import type { SourceTable } from '../source-table.ts';
 import { deadLetterRecords } from './dead-letters.ts';
-import type { LandingSink, SinkOutcome } from './sink.ts';
+import type { LandingBatch, LandingSink, SinkOutcome } from './sink.ts';
 import type { Rejection, SourceChange } from './types.ts';
 
 /** Where dead letters go besides the warehouse (the Kafka worker's dead-letter topic). */
@@ -52,8 +52,8 @@ export class WarehouseSink implements LandingSink {
     return this.writer.isRegistered(table);
   }
 
-  write(changes: readonly SourceChange[], tokenBase: string): Promise<SinkOutcome> {
-    return this.writer.write(changes, tokenBase);
+  write(changes: readonly SourceChange[], batch: LandingBatch): Promise<SinkOutcome> {
+    return this.writer.write(changes, batch.token);
   }
 
   async completeSnapshot(version: SourceVersion, tables?: SourceTable[], part?: SnapshotPart): Promise<void> {
@@ -71,10 +71,10 @@ export class WarehouseSink implements LandingSink {
     return writeCheckpoint(this.warehouse, pipeline, stream, state);
   }
 
-  async deadLetter(pipeline: string, rejections: readonly Rejection[], tokenBase: string): Promise<void> {
-    const records = deadLetterRecords(pipeline, rejections, tokenBase);
+  async deadLetter(rejections: readonly Rejection[], batch: LandingBatch): Promise<void> {
+    const records = deadLetterRecords(batch.pipeline, rejections, batch.token);
     await this.deadLetterCopy?.publish(records, rejections);
-    await recordDeadLetters(this.warehouse, records, `${tokenBase}:dead-letters`);
+    await recordDeadLetters(this.warehouse, records, `${batch.token}:dead-letters`);
   }
 
   async close(): Promise<void> {
