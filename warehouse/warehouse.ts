@@ -118,9 +118,11 @@ export function parseWarehouseTarget(value: string): WarehouseTarget {
 }
 
 type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
+/** An insert's format and columns: what the engine needs beside the payload. */
+type PayloadShape = Pick<SerializedRows, 'format' | 'columns'>;
 type RawInsert = (
   table: string,
-  batch: SerializedRows,
+  shape: PayloadShape,
   payload: Buffer,
   settings: Record<string, string>,
 ) => Promise<void>;
@@ -135,12 +137,12 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
     // interface from its own bundled copy, so the types differ only by origin.
     client = createClient({ connection: connection as unknown as ClientConnection });
     // chDB's raw insert hands the payload to the engine's parser without building a SQL string.
-    rawInsert = async (table, batch, payload, settings) => {
+    rawInsert = async (table, shape, payload, settings) => {
       await connection.chdb.rawInsert({
         table,
-        columns: batch.columns,
+        columns: shape.columns,
         values: payload,
-        format: batch.format,
+        format: shape.format,
         settings,
       });
     };
@@ -350,22 +352,38 @@ class ClickHouseWarehouse implements Warehouse {
     );
   }
 
-  async insertLines(table: string, batch: SerializedRows, options: InsertOptions = {}): Promise<void> {
-    if (batch.lines.length === 0) return;
+  insertLines(table: string, batch: SerializedRows, options: InsertOptions = {}): Promise<void> {
+    if (batch.lines.length === 0) return Promise.resolve();
+    // Not an async function: nothing holds the lines while the engine inserts their payload. A
+    // capture decodes ahead meanwhile, and lines kept alive through its young-generation
+    // collections would be copied and promoted for nothing.
+    return this.insertPayload(
+      table,
+      { format: batch.format, columns: batch.columns },
+      Buffer.from(batch.lines.join('\n')),
+      options,
+    );
+  }
+
+  private async insertPayload(
+    table: string,
+    shape: PayloadShape,
+    payload: Buffer,
+    options: InsertOptions,
+  ): Promise<void> {
     // Int64 and Decimal values arrive as JSON strings so they stay exact; ClickHouse parses them.
     // Replacing-merge within the inserted block is left to merges and FINAL: it only costs here.
     const settings: Record<string, string> = { optimize_on_insert: '0' };
     if (options.deduplicationToken) settings.insert_deduplication_token = options.deduplicationToken;
-    const payload = Buffer.from(batch.lines.join('\n'));
     const rawInsert = this.rawInsert;
     await this.run(`INSERT INTO ${table}`, async () => {
       if (rawInsert) {
-        await rawInsert(table, batch, payload, settings);
+        await rawInsert(table, shape, payload, settings);
         return;
       }
-      const columns = batch.columns ? ` (${batch.columns.map(quoteIdentifier).join(', ')})` : '';
+      const columns = shape.columns ? ` (${shape.columns.map(quoteIdentifier).join(', ')})` : '';
       const result = await this.client.exec({
-        query: `INSERT INTO ${quoteTable(table)}${columns} FORMAT ${batch.format}`,
+        query: `INSERT INTO ${quoteTable(table)}${columns} FORMAT ${shape.format}`,
         values: Readable.from([payload]),
         clickhouse_settings: settings as ClickHouseSettings,
       });
