@@ -4,9 +4,10 @@ import { describe, expect, it, vi } from 'vitest';
 
 // patches/kafkajs+2.2.4.patch makes kafkajs's produce encoding cheaper (buffers not zeroed nor
 // regrown, varints written in place, CRC-32C eight bytes at a time, partitions grouped in place, an
-// uncompressed produce request written in one pass into one buffer, the request framed with one
-// copy). These check the bytes it writes against references that share none of its code, and the
-// one-pass request against kafkajs's record-by-record encoders (its path for compressed batches).
+// uncompressed produce request written in one pass into one buffer with its frame, any other
+// request framed with one copy). These check the bytes it writes against references that share
+// none of its code, and the one-pass request against kafkajs's record-by-record encoders (its path
+// for compressed batches).
 const require = createRequire(import.meta.url);
 type Headers = Record<string, Buffer | string | (Buffer | string)[]>;
 interface RecordInput {
@@ -273,6 +274,13 @@ describe("kafkajs's produce encoding, patched", () => {
             .writeString('tributary-capture');
           expect(framed.buffer.readInt32BE(0)).toBe(header.size() + encoded.size());
           expect(framed.buffer.subarray(4).equals(Buffer.concat([header.buffer, encoded.buffer]))).toBe(true);
+          // Framed by the produce request itself, as the client sends it (not copied): the same bytes.
+          const selfFramed = await frameRequest({
+            correlationId: 7,
+            clientId: 'tributary-capture',
+            request: { apiKey: 0, apiVersion: 3, encode: produceRequest({ ...input, timeout: 30_000 }).encode },
+          });
+          expect(selfFramed.buffer.equals(framed.buffer)).toBe(true);
         }),
         { numRuns: 200, seed: 12 },
       );

@@ -326,6 +326,26 @@ describe('the landing runner', () => {
     expect(sink.landed).toEqual(everyChange(all));
   });
 
+  it('reports a snapshot part whose unit carries no change and arrives while nothing waits to land', async () => {
+    // A Kafka partition's marker after its rows' batches have all landed: a unit of its own.
+    const marker: Unit = {
+      changes: [],
+      position: 1,
+      bytes: 0,
+      stateAfter: { after: 1 },
+      snapshotCompleted: {
+        table: { source: 's', schema: 'public', table: 't', columns: [], key: ['id'] },
+        version: 50,
+        part: { id: '0', of: 3 },
+      },
+    };
+    const sink = new FakeSink();
+    const stream = new FakeStream([marker]);
+    await followStream(stream, options(sink));
+    expect(sink.completedParts.map((reported) => reported.part)).toEqual(['0']);
+    expect(stream.acknowledged).toBe(1);
+  });
+
   it('rebuilds a recorded batch for a stream that keeps no position at the source, from the state before it', async () => {
     const all = units(15);
     const sink = new FakeSink();

@@ -171,8 +171,9 @@ class StreamFollower<P, S, U extends ReadUnit<P, S>> {
       return;
     }
     if (this.recorded) return this.rebuild(this.recorded, unit);
-    if (idle && unit.changes.length === 0 && !unit.rejected?.length) {
-      // An event with nothing to land (an ignored kind): the source may move past it.
+    if (idle && unit.changes.length === 0 && !unit.rejected?.length && !unit.snapshotCompleted) {
+      // An event with nothing to land (an ignored kind): the source may move past it. A snapshot
+      // part's end is landed as a batch (alone, here), so the sink is told before it is acknowledged.
       await this.acknowledge(unit);
       this.stateBefore = unit.stateAfter ?? this.stateBefore;
       return;
