@@ -386,14 +386,24 @@ describe('learning write-back', () => {
     // Takes in what the earlier tests' transforms rewrote, so the next run sees only the new day's.
     await writeback();
     const { newDay, recomputed } = await addDay(5);
+    // The application's own document for one user-day of the new day, written before the run: the
+    // run's read of that day (through the seed's date index) finds it, and updates it in place.
+    const [learner] = await data.warehouse.query<{ user_id: string }>(
+      "SELECT user_id FROM mart_daily_user_metrics WHERE pack = 'learning' AND day = {day:Date} ORDER BY user_id LIMIT 1",
+      { day: newDay },
+    );
+    const newDate = new Date(`${newDay}T00:00:00Z`);
+    await db()
+      .collection('daily_user_metrics')
+      .insertOne({ user_id: learner?.user_id, date: newDate, performance_metrics: { error_count: 2 } });
     const before = await storeSnapshot();
     const reports = await writeback();
-    for (const [name, mart] of [
-      ['daily_user_metrics', 'mart_daily_user_metrics'],
-      ['content_performance', 'mart_content_performance'],
+    for (const [name, mart, applications] of [
+      ['daily_user_metrics', 'mart_daily_user_metrics', 1],
+      ['content_performance', 'mart_content_performance', 0],
     ] as const) {
       const rows = await martRowsOn(mart, [newDay]);
-      expect(rows).toBeGreaterThan(0);
+      expect(rows).toBeGreaterThan(applications);
       const report = reportOf(reports, `.${name}`);
       // The days this mart was rewritten on: the new one, and no day the transform left alone (a
       // run also recomputes content on rating days, which the daily user mart does not rewrite).
@@ -401,8 +411,8 @@ describe('learning write-back', () => {
       expect(recomputed).toEqual(expect.arrayContaining([...report.days]));
       expect(report).toMatchObject({
         compared: await martRowsOn(mart, [...report.days]),
-        inserted: rows,
-        updated: 0,
+        inserted: rows - applications,
+        updated: applications,
       });
       expect(report.unchanged).toBeGreaterThan(report.compared);
     }
@@ -422,7 +432,15 @@ describe('learning write-back', () => {
       (await martRowsOn('mart_daily_user_metrics', [newDay])) +
         (await martRowsOn('mart_content_performance', [newDay])),
     );
-    await expectDailyDocumentsEqualMart();
+    // One document for the application's user-day (no second one inserted beside it), its own
+    // field kept.
+    const byKey = await expectDailyDocumentsEqualMart();
+    expect(byKey.get(`${learner?.user_id}|${newDay}`)?.performance_metrics).toEqual({ error_count: 2 });
+    // The seed's indexes of the collection, the date's among them, as the target created them.
+    const indexes = await db().collection('daily_user_metrics').indexes();
+    expect(indexes.map((index) => index.key)).toEqual(
+      expect.arrayContaining([{ user_id: 1, date: -1 }, { date: -1 }]),
+    );
   });
 
   it('a run that fails half-way, then a rerun, leaves the store exactly right', async () => {

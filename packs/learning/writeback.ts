@@ -51,7 +51,8 @@ export function learningTargets(options: PackWritebackContext): WritebackTarget[
           'engagement_metrics.unique_content_pieces': num(row.unique_content_pieces),
         }),
         stampedField: 'computed_at',
-        index: { user_id: 1, date: -1 },
+        // The seed's two: the natural key's, and the date's that each run's read of a day uses.
+        indexes: [{ key: { user_id: 1, date: -1 } }, { key: { date: -1 } }],
       }),
       mongoTarget({
         collection: mongo.collection('content_performance'),
@@ -79,7 +80,7 @@ export function learningTargets(options: PackWritebackContext): WritebackTarget[
         }),
         scope: (row) => ({ date: dateOf(row.day) }),
         orderBy: 't.day',
-        index: { content_id: 1, date: -1 },
+        indexes: [{ key: { content_id: 1, date: -1 } }],
         fields: (row) => ({
           'usage_stats.unique_users': num(row.unique_users),
           'usage_stats.total_views': num(row.views),
@@ -103,7 +104,7 @@ export function learningTargets(options: PackWritebackContext): WritebackTarget[
         valueColumns: ['analyzed_at', 'metrics'],
         filter: (row) => ({ experiment_name: row.experiment, variant_name: row.variant }),
         scope: (row) => ({ experiment_name: row.experiment }),
-        index: { experiment_name: 1, variant_name: 1 },
+        indexes: [{ key: { experiment_name: 1, variant_name: 1 } }],
         fields: abResultFields,
       }),
       mongoTarget({
@@ -128,7 +129,7 @@ export function learningTargets(options: PackWritebackContext): WritebackTarget[
         ],
         filter: (row) => ({ date: dateOf(row.day), metric_type: 'daily_summary' }),
         scope: () => ({ metric_type: 'daily_summary' }),
-        index: { date: -1, metric_type: 1 },
+        indexes: [{ key: { date: -1, metric_type: 1 } }],
         fields: (row) => ({
           'user_metrics.total_active_users': num(row.total_active_users),
           'user_metrics.new_registrations': num(row.new_registrations),

@@ -84,8 +84,7 @@ function hashtagsTarget(mongo: Db, { source, asOf }: PackWritebackContext): Writ
       createdAt: new Date(num(row.first_used_ms)),
     }),
     stampedField: 'updatedAt',
-    index: { tag: 1 },
-    indexOptions: { unique: true },
+    indexes: [{ key: { tag: 1 }, options: { unique: true } }],
   });
 }
 
@@ -104,8 +103,7 @@ function statisticsTarget(mongo: Db, { source }: PackWritebackContext): Writebac
       'statistics.photosCount': num(row.photos),
       'statistics.videosCount': num(row.videos),
     }),
-    index: { userId: 1 },
-    indexOptions: { unique: true },
+    indexes: [{ key: { userId: 1 }, options: { unique: true } }],
   });
 }
 

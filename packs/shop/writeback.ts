@@ -30,7 +30,7 @@ export function shopTargets({ source, mongo }: PackWritebackContext): WritebackT
         averageRating: new Double(Number(row.average_rating)),
         reviewCount: new Int32(Number(row.review_count)),
       }),
-      index: { _id: 1 },
+      indexes: [{ key: { _id: 1 } }],
     }),
   ];
 }
