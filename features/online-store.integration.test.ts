@@ -44,7 +44,9 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const materialize = () => materializeFeatures(data.warehouse, { pack: PACK, to: redis.url, asOf: AS_OF });
+// Passes of 7 users: each run computes, writes out and sends several ranges, one while the next is computed.
+const materialize = () =>
+  materializeFeatures(data.warehouse, { pack: PACK, to: redis.url, asOf: AS_OF, entitiesPerPass: 7 });
 
 /** A fresh export as of AS_OF, read back with apache-arrow, as rows keyed by user. */
 async function exportAsOf(): Promise<Map<string, Record<string, unknown>>> {

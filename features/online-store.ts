@@ -25,7 +25,7 @@ import {
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
 import { featureNullable, featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
-import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
+import { ENTITIES_PER_PASS, entityRanges } from './passes.ts';
 import { asOfSpine } from './spine.ts';
 import {
   restoreCommands,
@@ -38,9 +38,6 @@ import { RespWriter } from './resp-writer.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
-
-/** Blocks of the changed vectors' copy, in bytes. */
-const INSERT_BLOCK_BYTES = 32 * 2 ** 20;
 
 /** What each store last holds per entity (migration 040). */
 const DIGESTS = bookkeepingTable('online_digests');
@@ -77,6 +74,8 @@ export const materializeOptionsSchema = z.object({
     .string()
     .refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO-8601 timestamp')
     .optional(),
+  /** Entities per pass (see passes.ts); ENTITIES_PER_PASS.asOf by default. */
+  entitiesPerPass: z.number().int().positive().optional(),
   /** Keys per Redis DEL of entities gone since the last run. */
   batchSize: z.number().int().positive().default(5000),
 });
@@ -239,7 +238,12 @@ export async function materializeFeatures(
     ? new Date(Date.parse(options.asOf)).toISOString().replace('T', ' ').replace('Z', '')
     : await warehouseNow(warehouse);
   const spine = await asOfSpine(warehouse, options.pack, asOf);
-  const scratch = bookkeepingTable(`online_${randomUUID().replaceAll('-', '')}`);
+  const id = randomUUID().replaceAll('-', '');
+  /** The entities written, with their digests: recorded once Redis has them. */
+  const changed = bookkeepingTable(`online_${id}_changed`);
+  const dir = await mkdtemp(join(tmpdir(), 'tributary-online-'));
+  let sending: Promise<void> = Promise.resolve();
+  let writer: RespWriter | undefined;
   try {
     // A Redis that lost its data, or another one behind the same address, has not our generation.
     const pipeline = `features:${options.pack}`;
@@ -248,44 +252,6 @@ export async function materializeFeatures(
     const full = options.full || !state || state.generation !== generation;
     const entityColumn = `${registry.entity}_id`;
     const featureColumns = selection.features.map((feature) => q(feature.name)).join(', ');
-    await computeInPasses(warehouse, {
-      table: scratch,
-      spine,
-      entitiesPerPass: ENTITIES_PER_PASS.asOf,
-      queryOf: (entities) =>
-        pointInTimeQuery({
-          registry,
-          features: selection.features,
-          labels: [],
-          pack: options.pack,
-          sourceName,
-          spineTable: spine.table,
-          asOf,
-          entities,
-        }),
-      extraColumns: [`cityHash64(formatRowNoNewline('JSONEachRow', ${featureColumns})) AS digest`],
-    });
-    const changedFilter = full
-      ? '1'
-      : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM ${DIGESTS} FINAL
-           WHERE pack = {pack:String} AND store = {store:String} AND removed = 0)`;
-    const changed = `${scratch}_changed`;
-    await warehouse.command(
-      `CREATE TABLE ${quoteTable(changed)} ENGINE = MergeTree ORDER BY tuple() AS
-       SELECT * FROM ${quoteTable(scratch)} WHERE ${changedFilter}`,
-      { pack: options.pack, store },
-      // The engine gathers up to 256 MB of rows per inserted block by default: at 1M users, a
-      // gigabyte (the vectors held twice while squashed).
-      { min_insert_block_size_bytes: String(INSERT_BLOCK_BYTES) },
-    );
-    const removedIds = (
-      await warehouse.query<{ entity_id: string }>(
-        `SELECT entity_id FROM ${DIGESTS} FINAL
-         WHERE pack = {pack:String} AND store = {store:String} AND removed = 0
-           AND entity_id NOT IN (SELECT ${q(entityColumn)} FROM ${quoteTable(scratch)})`,
-        { pack: options.pack, store },
-      )
-    ).map((row) => row.entity_id);
     const vector = vectorRespSql(
       keyOf(options.pack, registry.entity, ''),
       entityColumn,
@@ -294,55 +260,114 @@ export async function materializeFeatures(
     );
     // Hashes that fit the server's listpack limits go whole by RESTORE, the others by HSET.
     const fields = dumpFields(selection.features);
-    const restore = restoreRowsSql({
-      from: quoteTable(changed),
-      key: `concat(${quoteString(keyOf(options.pack, registry.entity, ''))}, ${q(entityColumn)})`,
-      fields,
-      fallback: vector.resp,
-      limits: await restoreLimits(redis),
-    });
-    const [counts] = await warehouse.query<{ n: string; commands: string }>(
-      `SELECT toString(count()) AS n, toString(sum(if(${restore.fits}, 1, ${vector.commands}))) AS commands
-       FROM ${quoteTable(changed)}`,
+    const limits = await restoreLimits(redis);
+    const ttlMs = (options.ttlSeconds ?? 0) * 1000;
+    await warehouse.command(
+      `CREATE TABLE ${quoteTable(changed)} (entity_id String, digest UInt64) ENGINE = MergeTree ORDER BY entity_id`,
     );
-    const written = Number(counts?.n ?? 0);
-    const writtenIds =
-      written > 0 && written <= 100
-        ? (
-            await warehouse.query<{ id: string }>(
-              `SELECT ${q(entityColumn)} AS id FROM ${quoteTable(changed)}`,
-            )
-          ).map((row) => row.id)
-        : [];
+    let written = 0;
     let encodeSeconds = 0;
     let sendSeconds = 0;
-    if (written > 0) {
-      // The engine writes the rows (RowBinary: the key, the HSET fallback's RESP, the values) into a
-      // scratch file, which goes to the socket as RESTORE commands and the fallbacks' bytes (see
-      // redis-dump.ts): reading a result through the embedded engine's client cost more than that.
-      const dir = await mkdtemp(join(tmpdir(), 'tributary-online-'));
-      const writer = await RespWriter.connect(target.host, target.port, target.db);
+    const ranges = await entityRanges(warehouse, spine, options.entitiesPerPass ?? ENTITIES_PER_PASS.asOf);
+    // Pass by pass, the engine computes a range's changed vectors and writes them out (RowBinary:
+    // the key, the HSET fallback's RESP, the values) while this process encodes the range before as
+    // RESTORE commands and the fallbacks' bytes (see redis-dump.ts) and sends them: the engine's
+    // threads and this one work at once. Reading a result through the embedded engine's client cost
+    // more than the file.
+    for (const [index, entities] of ranges.entries()) {
+      const query = pointInTimeQuery({
+        registry,
+        features: selection.features,
+        labels: [],
+        pack: options.pack,
+        sourceName,
+        spineTable: spine.table,
+        asOf,
+        entities,
+      });
+      const inRange = (column: string) =>
+        (entities.from === undefined ? '' : ` AND ${column} >= {pass_from:String}`) +
+        (entities.below === undefined ? '' : ` AND ${column} < {pass_below:String}`);
+      const params = {
+        ...query.params,
+        pack: options.pack,
+        store,
+        ...(entities.from === undefined ? {} : { pass_from: entities.from }),
+        ...(entities.below === undefined ? {} : { pass_below: entities.below }),
+      };
+      const changedFilter = full
+        ? '1'
+        : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM ${DIGESTS} FINAL
+             WHERE pack = {pack:String} AND store = {store:String} AND removed = 0${inRange('entity_id')})`;
+      // One range's vectors (~0.1 GB at 125k users) in memory: written once, read twice, dropped. The
+      // digest hashes the values themselves (a null differs from 0 and ''): hashing each row's JSON
+      // text took 14–16 CPU-s at 1M users, the tuple 0.2.
+      const vectors = bookkeepingTable(`online_${id}_pass`);
+      await warehouse.command(
+        `CREATE TABLE ${quoteTable(vectors)} ENGINE = Memory AS
+         SELECT * FROM (SELECT *, cityHash64(tuple(${featureColumns})) AS digest
+                        FROM (${query.sql}))
+         WHERE ${changedFilter}`,
+        params,
+        query.settings,
+      );
       try {
-        const rows = join(dir, 'vectors.bin');
-        const encodeStart = performance.now();
-        await warehouse.exportToFile(restore.sql, 'RowBinary', rows);
-        const sendStart = performance.now();
-        encodeSeconds = (sendStart - encodeStart) / 1000;
-        await writer.sendEncoded(
-          restoreCommands(
-            createReadStream(rows, { highWaterMark: 1 << 20 }),
-            fields,
-            (options.ttlSeconds ?? 0) * 1000,
-          ),
-          Number(counts?.commands),
+        const restore = restoreRowsSql({
+          from: quoteTable(vectors),
+          key: `concat(${quoteString(keyOf(options.pack, registry.entity, ''))}, ${q(entityColumn)})`,
+          fields,
+          fallback: vector.resp,
+          limits,
+        });
+        const [counts] = await warehouse.query<{ n: string; commands: string }>(
+          `SELECT toString(count()) AS n, toString(sum(if(${restore.fits}, 1, ${vector.commands}))) AS commands
+           FROM ${quoteTable(vectors)}`,
         );
-        await writer.flush();
-        sendSeconds = (performance.now() - sendStart) / 1000;
+        const rows = Number(counts?.n ?? 0);
+        if (rows > 0) {
+          const file = join(dir, `vectors-${index}.bin`);
+          const encodeStart = performance.now();
+          await warehouse.exportToFile(restore.sql, 'RowBinary', file);
+          encodeSeconds += (performance.now() - encodeStart) / 1000;
+          await warehouse.command(
+            `INSERT INTO ${quoteTable(changed)} SELECT ${q(entityColumn)}, digest FROM ${quoteTable(vectors)}`,
+          );
+          await sending;
+          writer ??= await RespWriter.connect(target.host, target.port, target.db);
+          const to = writer;
+          sending = (async () => {
+            const sendStart = performance.now();
+            await to.sendEncoded(
+              restoreCommands(createReadStream(file, { highWaterMark: 1 << 20 }), fields, ttlMs),
+              Number(counts?.commands),
+            );
+            await to.flush();
+            sendSeconds += (performance.now() - sendStart) / 1000;
+            await rm(file, { force: true });
+          })();
+          // Its failure surfaces where it is awaited, before the next range is sent.
+          sending.catch(() => undefined);
+          written += rows;
+        }
       } finally {
-        writer.close();
-        await rm(dir, { recursive: true, force: true });
+        await warehouse.command(`DROP TABLE IF EXISTS ${quoteTable(vectors)}`);
       }
     }
+    await sending;
+    const removedIds = (
+      await warehouse.query<{ entity_id: string }>(
+        `SELECT entity_id FROM ${DIGESTS} FINAL
+         WHERE pack = {pack:String} AND store = {store:String} AND removed = 0
+           AND entity_id NOT IN (SELECT entity_id FROM ${quoteTable(spine.table)})`,
+        { pack: options.pack, store },
+      )
+    ).map((row) => row.entity_id);
+    const writtenIds =
+      written > 0 && written <= 100
+        ? (await warehouse.query<{ id: string }>(`SELECT entity_id AS id FROM ${quoteTable(changed)}`)).map(
+            (row) => row.id,
+          )
+        : [];
     if (removedIds.length > 0) {
       for (let index = 0; index < removedIds.length; index += options.batchSize)
         await redis.del(
@@ -359,7 +384,7 @@ export async function materializeFeatures(
       );
     await warehouse.command(
       `INSERT INTO ${DIGESTS} (pack, store, entity_id, digest, removed, written_at)
-       SELECT {pack:String}, {store:String}, ${q(entityColumn)}, digest, 0, now64(3) FROM ${quoteTable(changed)}
+       SELECT {pack:String}, {store:String}, entity_id, digest, 0, now64(3) FROM ${quoteTable(changed)}
        UNION ALL SELECT {pack:String}, {store:String}, arrayJoin({removed:Array(String)}), 0, 1, now64(3)`,
       { pack: options.pack, store, removed: removedIds },
     );
@@ -380,8 +405,10 @@ export async function materializeFeatures(
       ...(written <= 100 ? { writtenIds } : {}),
     };
   } finally {
-    await warehouse.command(`DROP TABLE IF EXISTS ${quoteTable(scratch)}`);
-    await warehouse.command(`DROP TABLE IF EXISTS ${q(`${scratch}_changed`)}`);
+    await sending.catch(() => undefined);
+    writer?.close();
+    await rm(dir, { recursive: true, force: true });
+    await warehouse.command(`DROP TABLE IF EXISTS ${quoteTable(changed)}`);
     await spine.drop();
     redis.disconnect();
   }

@@ -1,6 +1,7 @@
 // A spine's rows computed a range of entity ids at a time into a scratch table ordered by spine row,
 // so the engine holds one range's aggregation states and joins, not every entity's. The export
-// writes its file from that table read in order; the online store writes Redis from it.
+// writes its file from that table read in order; the online store writes each range to Redis as it
+// goes (online-store.ts).
 import { quoteTable, type Warehouse } from '../warehouse/index.ts';
 import type { Spine } from './spine.ts';
 import type { EntityRange, FeatureQuery } from './sql.ts';
@@ -45,17 +46,14 @@ export interface PassesOptions {
   entitiesPerPass: number;
   /** The point-in-time query of one range of entities. */
   queryOf: (entities: EntityRange) => FeatureQuery;
-  /** Columns computed from each row besides the query's (`expression AS name`). */
-  extraColumns?: string[];
 }
 
 /** Creates `table` and fills it with the rows of each range of the spine's entities in turn. */
 export async function computeInPasses(warehouse: Warehouse, options: PassesOptions): Promise<void> {
   const ranges = await entityRanges(warehouse, options.spine, options.entitiesPerPass);
-  const columns = ['*', ...(options.extraColumns ?? [])].join(', ');
   for (const [index, entities] of ranges.entries()) {
     const query = options.queryOf(entities);
-    const rows = `SELECT ${columns} FROM (${query.sql})`;
+    const rows = `SELECT * FROM (${query.sql})`;
     await warehouse.command(
       index === 0
         ? `CREATE TABLE ${quoteTable(options.table)} ENGINE = MergeTree ORDER BY row_no AS ${rows}`
