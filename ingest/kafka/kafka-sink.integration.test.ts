@@ -3,18 +3,17 @@
 // killed capture left half-sent in an open transaction never reaches a read_committed consumer.
 // Both used to land twice: the sink published a rebuilt batch again at new offsets, and the workers,
 // whose insert tokens come from offsets, took the copy for new changes.
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startKafka, type RunningKafka } from '../../stack/index.ts';
+import { readCommittedMessages } from '../../test/kafka-topic.ts';
 import { scratchDir } from '../../test/scratch.ts';
 import type { LandingBatch } from '../landing/sink.ts';
 import type { SourceChange } from '../landing/types.ts';
 import { createPiiPolicy } from '../pii.ts';
 import type { SourceTable } from '../source-table.ts';
-import { trackFetchedOffsets } from './compacted-topic.ts';
 import { captureTransactionalId, KafkaSink } from './kafka-sink.ts';
 import { idempotentProducer } from './producer.ts';
 
@@ -72,33 +71,6 @@ async function openSink(source: string, batch: LandingBatch): Promise<KafkaSink>
   return sink;
 }
 
-/** Every message a read_committed consumer gets from the topic, read to its end. */
-async function committedMessages(topic: string): Promise<KafkaMessage[]> {
-  const client = new Kafka({ brokers: [kafka.bootstrapServers], logLevel: logLevel.NOTHING });
-  const admin = client.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const consumer = client.consumer({ groupId: `kafka-sink-test-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  const messages: KafkaMessage[] = [];
-  const fetched = new Map<string, number>();
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    trackFetchedOffsets(consumer, fetched);
-    const done = () =>
-      ends.every((end) => (fetched.get(`${topic}:${end.partition}`) ?? 0) >= Number(end.high));
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    const deadline = Date.now() + 30_000;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`${topic} was not read to its end within 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
-}
-
 function ids(messages: KafkaMessage[]): number[] {
   return messages
     .map((message) => (JSON.parse(message.value?.toString() ?? '{}') as { after: { id: number } }).after.id)
@@ -118,7 +90,7 @@ describe('the Kafka sink of the native capture', () => {
     // The next batch is new: it is published.
     await second.write(changes('rebuilt', 51, 10), { ...batch, token: 'rebuilt:slot:0/21-0/30' });
     await second.close();
-    expect(ids(await committedMessages('rebuilt.public.item'))).toEqual(
+    expect(ids(await readCommittedMessages([kafka.bootstrapServers], 'rebuilt.public.item'))).toEqual(
       Array.from({ length: 60 }, (_, index) => index + 1),
     );
   });
@@ -144,7 +116,7 @@ describe('the Kafka sink of the native capture', () => {
     // The killed run can no longer commit what it held.
     await expect(open.commit()).rejects.toThrow();
     await zombie.disconnect().catch(() => undefined);
-    expect(ids(await committedMessages('killed.public.item'))).toEqual(
+    expect(ids(await readCommittedMessages([kafka.bootstrapServers], 'killed.public.item'))).toEqual(
       Array.from({ length: 25 }, (_, index) => index + 1),
     );
   });
