@@ -2,7 +2,7 @@
 // seeded random moments while a workload runs (while it starts, reads its checkpoints, publishes and
 // confirms); after a last run to caught-up, a worker lands everything and the mirror equals the
 // source with no (key, _version) twice. A batch a killed capture published but did not confirm is
-// rebuilt on restart and must not reach the topic a second time (kafka-sink.integration.test.ts
+// rebuilt on restart and must not reach the topic a second time (native-to-kafka.integration.test.ts
 // forces that moment; here the kills fall where they fall).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
