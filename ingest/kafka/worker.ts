@@ -18,6 +18,7 @@ import { migrate, type Warehouse } from '../../warehouse/index.ts';
 import { documentSourceTable } from '../documents/document-rows.ts';
 import { protectDocumentText } from '../documents/protect-document.ts';
 import { rowImage, type ChangeEnvelope, type Row } from '../envelope.ts';
+import { CaptureError } from '../errors.ts';
 import { AsyncQueue } from '../landing/async-queue.ts';
 import { BATCH_DEFAULTS, followStream, type FollowResult } from '../landing/follow-stream.ts';
 import { Lander } from '../landing/lander.ts';
@@ -109,6 +110,8 @@ const OFFSET_CODEC: StreamCodec<number, PartitionState> = {
  * messages at the same CPU; bench/README.md).
  */
 const FETCH_BYTES = { total: 2 * 1024 * 1024, perPartition: 512 * 1024 } as const;
+/** How often an idle partition's offset is moved past the transaction markers it fetched. */
+const COMMIT_PAST_MARKERS_MS = 1_000;
 
 export async function runKafkaWorker(options: KafkaWorkerOptions): Promise<WorkerResult> {
   const kafka = new Kafka({
@@ -207,6 +210,7 @@ class Worker {
       this.lastMessageAt = Date.now();
       if (this.options.untilIdleSeconds !== undefined)
         timers.push(this.idleTimer(this.options.untilIdleSeconds));
+      timers.push(setInterval(() => this.commitPastUndelivered(), COMMIT_PAST_MARKERS_MS));
       // A topic made after the subscription (a table captured later, a connector still starting) is
       // only consumed once the consumer subscribes again; the write intents make the restart safe.
       let refreshing: Promise<void> | undefined;
@@ -369,8 +373,7 @@ class Worker {
       if (checking || Date.now() - this.lastMessageAt < seconds * 1000) return;
       // Idle is not enough (a rebalance can take a while): the group must have committed everything.
       checking = true;
-      this.commitPastUndelivered()
-        .then(() => groupCaughtUp(this.admin, this.options.group, this.options.topics))
+      groupCaughtUp(this.admin, this.options.group, this.options.topics)
         .then((caughtUp) => caughtUp && this.stop())
         .catch(() => undefined)
         .finally(() => (checking = false));
@@ -379,28 +382,28 @@ class Worker {
 
   /**
    * A partition's committed offset stops at the last message landed; transaction markers and
-   * aborted records after it are never delivered, so nothing would move it past them, and the
-   * group would never look caught up. Once a runner has landed everything handed to it and the
-   * consumer fetched past such records, the offset moves past them: they hold nothing to land.
+   * aborted records after it are never delivered, so nothing else would move it past them: the
+   * group would show a lag of one per transaction for ever, and never look caught up. Once a runner
+   * has landed and committed everything handed to it and the consumer fetched past such records,
+   * the offset moves past them (as Kafka's own consumers commit their position). No await comes
+   * between the check and the commit's request, so a later landing's commit is sent after it.
    */
-  private async commitPastUndelivered(): Promise<void> {
-    const behind = [...this.followers.values()].filter(
-      (follower) =>
-        (this.fetched.get(topicPartition(follower.topic, follower.partition)) ?? 0) > follower.nextOffset,
-    );
-    if (behind.length === 0) return;
-    const topics = [...new Set(behind.map((follower) => follower.topic))];
-    const committed = await this.admin.fetchOffsets({ groupId: this.options.group, topics });
-    const moves = behind.flatMap((follower) => {
-      const offset = committed
-        .find((entry) => entry.topic === follower.topic)
-        ?.partitions.find((entry) => entry.partition === follower.partition)?.offset;
-      // Only a runner with nothing in flight: all it was handed is landed and committed.
-      if (Number(offset) !== follower.nextOffset) return [];
+  private commitPastUndelivered(): void {
+    const moves = [...this.followers.values()].flatMap((follower) => {
       const fetched = this.fetched.get(topicPartition(follower.topic, follower.partition)) ?? 0;
+      if (fetched <= Math.max(follower.nextOffset, follower.committedPastMarkers)) return [];
+      if (follower.stream.committed !== follower.nextOffset) return [];
+      follower.committedPastMarkers = fetched;
       return [{ topic: follower.topic, partition: follower.partition, offset: String(fetched) }];
     });
-    if (moves.length > 0) await this.consumer.commitOffsets(moves);
+    if (moves.length === 0) return;
+    this.consumer.commitOffsets(moves).catch((error: unknown) => {
+      // The group is rebalancing: the partition's next reader starts from what was committed.
+      if (!isRebalance(error))
+        this.fail(
+          new CaptureError(`committing past transaction markers failed: ${String(error)}`, { cause: error }),
+        );
+    });
   }
 
   private fail(error: Error): void {
@@ -430,6 +433,9 @@ class PartitionFollower {
   nextOffset: number;
   /** Whether the consumer's fetch position was checked against the committed offset. */
   positioned = false;
+  readonly stream: PartitionStream;
+  /** Where the offset was last moved past transaction markers: each move is committed once. */
+  committedPastMarkers = 0;
 
   constructor(
     readonly topic: string,
@@ -441,7 +447,14 @@ class PartitionFollower {
     const { options, pipeline, sink, decoder, consumer } = worker.context;
     const batchBytes = options.batchBytes ?? BATCH_DEFAULTS.bytes;
     this.queue = new AsyncQueue<KafkaMessage>(batchBytes);
-    const stream = new PartitionStream(topic, partition, committed, this.queue, decoder, consumer);
+    const stream = (this.stream = new PartitionStream(
+      topic,
+      partition,
+      committed,
+      this.queue,
+      decoder,
+      consumer,
+    ));
     const signals = [this.abandon.signal, ...(options.signal ? [options.signal] : [])];
     this.done = followStream(stream, {
       lander: new Lander({
@@ -464,22 +477,29 @@ class PartitionFollower {
 /** A partition's messages as a landing stream; committed offsets are where it stands. */
 class PartitionStream implements ChangeStream<number, PartitionState, MessageUnit> {
   readonly id: string;
+  private committedOffset: number;
   readonly codec = OFFSET_CODEC;
   readonly acknowledgedAtSource = true;
 
   constructor(
     private readonly topic: string,
     private readonly partition: number,
-    private readonly committed: number,
+    private readonly committedAtStart: number,
     private readonly messages: AsyncQueue<KafkaMessage>,
     private readonly decoder: EventDecoder,
     private readonly consumer: Consumer,
   ) {
-    this.id = `${topic}:${partition}`;
+    this.id = topicPartition(topic, partition);
+    this.committedOffset = committedAtStart;
+  }
+
+  /** The offset committed last: where the partition stands. */
+  get committed(): number {
+    return this.committedOffset;
   }
 
   async isAcknowledged(offset: number): Promise<boolean> {
-    return offset < this.committed;
+    return offset < this.committedAtStart;
   }
 
   read(state: PartitionState | undefined): AsyncIterator<MessageUnit> {
@@ -508,6 +528,7 @@ class PartitionStream implements ChangeStream<number, PartitionState, MessageUni
       await this.consumer.commitOffsets([
         { topic: this.topic, partition: this.partition, offset: String(unit.position + 1) },
       ]);
+      this.committedOffset = unit.position + 1;
     } catch (error) {
       // The group is rebalancing: the partition's next reader rebuilds the recorded batch.
       if (!isRebalance(error)) throw error;
