@@ -359,11 +359,7 @@ try {
   const debeziumSeconds = (debezium.lastLandedAt - started) / 1000;
 
   // (c) the broker's own rates for messages of the native path's average size.
-  const admin = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(nativeTopic);
-  await admin.disconnect();
-  const stored = offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+  const stored = await storedMessages(brokers, nativeTopic);
   const recordSize = await averageMessageBytes(brokers, nativeTopic);
   const produceRate = await kafkaTool(
     'org.apache.kafka.tools.ProducerPerformance',
