@@ -278,7 +278,11 @@ describe("kafkajs's produce encoding, patched", () => {
           const selfFramed = await frameRequest({
             correlationId: 7,
             clientId: 'tributary-capture',
-            request: { apiKey: 0, apiVersion: 3, encode: produceRequest({ ...input, timeout: 30_000 }).encode },
+            request: {
+              apiKey: 0,
+              apiVersion: 3,
+              encode: produceRequest({ ...input, timeout: 30_000 }).encode,
+            },
           });
           expect(selfFramed.buffer.equals(framed.buffer)).toBe(true);
         }),
