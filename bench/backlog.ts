@@ -1,9 +1,8 @@
 // A Kafka backlog for the worker benchmarks: a topic grown to a number of messages with copies of
 // its own, each copy keyed as its original so it follows it in the same partition (every copy is a
 // full decode and upsert for the worker; the repeats deduplicate in the mirror).
-import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { topicPartition, trackFetchedOffsets } from '../ingest/kafka/compacted-topic.ts';
+import { readTopicToEnd } from '../ingest/kafka/compacted-topic.ts';
 import { idempotentProducer } from '../ingest/index.ts';
 
 /** Grows `topic` (holding `held` messages) to `total` messages with copies of its own. */
@@ -44,23 +43,8 @@ export async function growTopic(brokers: string, topic: string, held: number, to
  * end offsets overcount a topic written in transactions (each commit marker takes an offset).
  */
 export async function storedMessages(brokers: string, topic: string): Promise<number> {
-  const client = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
-  const admin = client.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const consumer = client.consumer({ groupId: `bench-count-${randomUUID()}`, maxWaitTimeInMs: 200 });
-  const fetched = new Map<string, number>();
   let messages = 0;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    trackFetchedOffsets(consumer, fetched);
-    await consumer.run({ eachBatch: async ({ batch }) => void (messages += batch.messages.length) });
-    const read = () =>
-      ends.every((end) => (fetched.get(topicPartition(topic, end.partition)) ?? 0) >= Number(end.high));
-    while (!read()) await new Promise((resolve) => setTimeout(resolve, 50));
-  } finally {
-    await consumer.disconnect();
-  }
+  const client = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+  await readTopicToEnd(client, topic, () => messages++, 600_000);
   return messages;
 }

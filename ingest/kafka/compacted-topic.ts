@@ -2,7 +2,7 @@
 // start on open, kept current while open, and able to wait until it has seen everything written.
 import { CaptureError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { ensureTopic } from './topics.ts';
 
 export class CompactedTopicView {
@@ -92,6 +92,45 @@ export function trackFetchedOffsets(consumer: Consumer, positions: Map<string, n
     const next = Number(payload.lastOffset) + 1;
     if (next > (positions.get(key) ?? 0)) positions.set(key, next);
   });
+}
+
+/**
+ * Hands `each` every message a read_committed consumer gets from `topic`, from its start to its
+ * end as of the call (a fresh group each time; read to the end by fetched offsets, markers included).
+ */
+export async function readTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  each: (message: KafkaMessage) => void,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const consumer = kafka.consumer({ groupId: `tributary-reader-${randomUUID()}`, maxWaitTimeInMs: 200 });
+  const fetched = new Map<string, number>();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    trackFetchedOffsets(consumer, fetched);
+    await consumer.run({ eachMessage: async ({ message }) => each(message) });
+    const read = () =>
+      ends.every(
+        (end) =>
+          Number(end.high) <= Number(end.low) ||
+          (fetched.get(topicPartition(topic, end.partition)) ?? 0) >= Number(end.high),
+      );
+    const deadline = Date.now() + timeoutMs;
+    while (!read()) {
+      if (Date.now() > deadline)
+        throw new CaptureError(`reading ${topic} to its end did not finish within ${timeoutMs} ms`, {
+          retriable: true,
+        });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await consumer.disconnect();
+  }
 }
 
 export function topicPartition(topic: string, partition: number): string {

@@ -3,7 +3,6 @@
 // its key, headers and value exactly as they first came, taken from the dead-letter topic. A
 // replayed message that fails again becomes a new dead letter; replayed ones are marked so they are
 // not sent twice.
-import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
 import {
   listDeadLetters,
@@ -11,7 +10,7 @@ import {
   type DeadLetterFilter,
   type Warehouse,
 } from '../../warehouse/index.ts';
-import { topicPartition, trackFetchedOffsets } from './compacted-topic.ts';
+import { readTopicToEnd } from './compacted-topic.ts';
 import { DEAD_LETTER_HEADERS, withoutDeadLetterHeaders } from './headers.ts';
 import { idempotentProducer } from './producer.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
@@ -64,37 +63,11 @@ export async function replayDeadLetters(
 
 /** The dead-letter topic's messages with the given ids, read from its start to its current end. */
 async function readDeadLetterMessages(kafka: Kafka, ids: Set<string>): Promise<Map<string, KafkaMessage>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(DEAD_LETTER_TOPIC).finally(() => admin.disconnect());
   const found = new Map<string, KafkaMessage>();
-  const pending = new Map(
-    ends.filter((end) => Number(end.high) > Number(end.low)).map((end) => [end.partition, Number(end.high)]),
-  );
-  if (pending.size === 0) return found;
-  const consumer = kafka.consumer({ groupId: `tributary-dlq-replay-${randomUUID()}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: DEAD_LETTER_TOPIC, fromBeginning: true });
-    const fetched = new Map<string, number>();
-    trackFetchedOffsets(consumer, fetched);
-    await new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.END_BATCH_PROCESS, () => {
-        const read = (partition: number) => fetched.get(topicPartition(DEAD_LETTER_TOPIC, partition)) ?? 0;
-        if ([...pending].every(([partition, end]) => read(partition) >= end)) resolve();
-      });
-      consumer
-        .run({
-          eachMessage: async ({ message }) => {
-            const id = headerText(message.headers?.[DEAD_LETTER_HEADERS.id]);
-            if (ids.has(id)) found.set(id, message);
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  await readTopicToEnd(kafka, DEAD_LETTER_TOPIC, (message) => {
+    const id = headerText(message.headers?.[DEAD_LETTER_HEADERS.id]);
+    if (ids.has(id)) found.set(id, message);
+  });
   return found;
 }
 

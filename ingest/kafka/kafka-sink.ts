@@ -252,7 +252,8 @@ export class KafkaSink implements LandingSink {
       this.checkpoints = undefined;
       throw error;
     }
-    (await this.checkpoints)?.set(key, value);
+    // Unread (or unreadable) so far: the next read gets it from the topic.
+    (await this.checkpoints?.catch(() => undefined))?.set(key, value);
   }
 
   async deadLetter(rejections: readonly Rejection[], batch: LandingBatch): Promise<void> {
