@@ -23,12 +23,18 @@ export interface ChildOptions {
   sampleMs?: number;
   /** Called with each line the child writes to stdout, as it comes. */
   onLine?: (line: string) => void;
+  /** Run the child on these CPUs only (taskset's list syntax, e.g. `0`). */
+  cpus?: string;
 }
 
 /** Runs `node args…` to its end; rejects when it exits non-zero. */
 export function runChild(args: string[], options: ChildOptions = {}): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
+    // taskset execs the command: the child's pid is node's, for the samples below.
+    const [command, commandArgs] = options.cpus
+      ? ['taskset', ['--cpu-list', options.cpus, process.execPath, ...args]]
+      : [process.execPath, args];
+    const child = spawn(command, commandArgs, {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, TRIBUTARY_PII_KEY: 'bench-key-0123456789', ...options.env },
     });

@@ -25,11 +25,8 @@ function statOf(pid: number): ProcStat | undefined {
   return { ppid: field(4), own: field(14) + field(15), reaped: field(16) + field(17) };
 }
 
-/**
- * CPU seconds used so far by `rootPid` and every process below it, alive or exited (an exited
- * child's time is in its parent's reaped total): a JVM's threads, or a postmaster and its backends.
- */
-export function processTreeCpuSeconds(rootPid: number): number {
+/** `rootPid` and every live process below it, with their /proc stats. */
+function processTree(rootPid: number): Map<number, ProcStat> {
   const stats = new Map<number, ProcStat>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
@@ -43,16 +40,40 @@ export function processTreeCpuSeconds(rootPid: number): number {
     if (siblings) siblings.push(pid);
     else children.set(stat.ppid, [pid]);
   }
-  let ticks = 0;
+  const tree = new Map<number, ProcStat>();
   const pending = [rootPid];
   while (pending.length > 0) {
     const pid = pending.pop() as number;
     const stat = stats.get(pid);
     if (!stat) continue;
-    ticks += stat.own + stat.reaped;
+    tree.set(pid, stat);
     pending.push(...(children.get(pid) ?? []));
   }
+  return tree;
+}
+
+/**
+ * CPU seconds used so far by `rootPid` and every process below it, alive or exited (an exited
+ * child's time is in its parent's reaped total): a JVM's threads, or a postmaster and its backends.
+ */
+export function processTreeCpuSeconds(rootPid: number): number {
+  let ticks = 0;
+  for (const stat of processTree(rootPid).values()) ticks += stat.own + stat.reaped;
   return ticks / TICKS_PER_SECOND;
+}
+
+/**
+ * Restricts `rootPid` and every process below it, each of their threads, to `cpus` (taskset's list
+ * syntax). Threads and processes started later inherit it from their parent.
+ */
+export function pinProcessTree(rootPid: number, cpus: string): void {
+  for (const pid of processTree(rootPid).keys()) {
+    try {
+      execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(pid)], { stdio: 'ignore' });
+    } catch {
+      // the process has just exited
+    }
+  }
 }
 
 /**

@@ -28,7 +28,7 @@ import { openWarehouse } from '../warehouse/index.ts';
 import { openWorkloadDatabase, writeWorkload } from './activity-workload.ts';
 import { growTopic, storedMessages } from './backlog.ts';
 import { reportOf, rssByTenth, runChild as run, workerArgs, type WorkerReport } from './child.ts';
-import { ownCpuSeconds, parentPid, processTreeCpuSeconds } from './cpu.ts';
+import { ownCpuSeconds, parentPid, pinProcessTree, processTreeCpuSeconds } from './cpu.ts';
 import { kafkajsConsumeRate, platformaticConsumeRate } from './client-ceiling.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200_000);
@@ -36,6 +36,15 @@ const FRESHNESS_SECONDS = Number(process.env.BENCH_FRESHNESS_SECONDS ?? 20);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 5_000_000);
 const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
 const TABLE = 'public.user_activity_results';
+/**
+ * BENCH_PIN=1: each process that lands into chDB (the workers, the direct capture) on CPU 0 and
+ * everything else (broker, Connect, Postgres, the native captures, this process) on CPU 1. On two
+ * shared cores a live run pays for the capture, the broker's produce side and Postgres out of the
+ * worker's CPU; pinned, the worker has one core in every run, and (b) against the backlog shows how
+ * it keeps pace with a live capture when it does not share its core.
+ */
+const PINNED = process.env.BENCH_PIN === '1';
+const LANDER = PINNED ? { cpus: '0' } : {};
 
 interface CaptureReport {
   streamedChanges: number;
@@ -138,13 +147,16 @@ interface ServerCpu {
  * What each party of a run cost per change (µs of CPU), and the rate two cores could reach if they
  * did nothing else: the floor a live rate is held to, however the work overlaps.
  */
+const cpuSeconds = (parties: [name: string, seconds: number][]) =>
+  parties.reduce((sum, [, seconds]) => sum + seconds, 0);
+
 function cpuPerChange(
   label: string,
   changes: number,
   rate: number,
   parties: [name: string, seconds: number][],
 ): string {
-  const total = parties.reduce((sum, [, seconds]) => sum + seconds, 0);
+  const total = cpuSeconds(parties);
   const micros = (seconds: number) => ((seconds / changes) * 1e6).toFixed(1);
   const ceiling = (2 * changes) / total;
   return (
@@ -208,6 +220,7 @@ async function replayBacklog(topic: string, held: number): Promise<string> {
   const startedAt = Date.now();
   const worker = await run(
     workerArgs(brokers, 'backlog', '^nat\\.public\\.', join(root, 'warehouse-backlog'), 5),
+    LANDER,
   );
   const report = reportOf<WorkerReport>(worker);
   const seconds = (report.lastLandedAt - startedAt) / 1000;
@@ -224,6 +237,8 @@ const connect = await startKafkaConnect({
   dataDir: join(root, 'connect'),
 });
 const brokers = kafka.bootstrapServers;
+// The servers are this process's children: pinned with it, and whatever it starts later inherits CPU 1.
+if (PINNED) pinProcessTree(process.pid, '1');
 try {
   const { url, client } = await openWorkloadDatabase(postgres, 'bench');
   // The postmaster (the parent of this connection's backend): its tree is every backend and WAL sender.
@@ -256,7 +271,7 @@ try {
   // Every capture exists before the workload is written, so all carry exactly the same changes.
   // An empty run's CPU: the capture's fixed cost (start, connections, close), in every figure below.
   const idleCapture = await run(nativeCaptureArgs(url, brokers, '--until-caught-up'));
-  await run(directCaptureArgs(url, join(root, 'warehouse-direct')));
+  await run(directCaptureArgs(url, join(root, 'warehouse-direct')), LANDER);
   const producer = idempotentProducer(
     new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING }),
   );
@@ -288,7 +303,9 @@ try {
   await writeWorkload(client, CHANGES);
 
   // (direct) the native capture straight into chDB: the rate a worker is held to.
-  const direct = reportOf<CaptureReport>(await run(directCaptureArgs(url, join(root, 'warehouse-direct'))));
+  const direct = reportOf<CaptureReport>(
+    await run(directCaptureArgs(url, join(root, 'warehouse-direct')), LANDER),
+  );
   const directRate = direct.streamedChanges / direct.totalSeconds;
 
   // (b) native capture → Kafka → worker, concurrently: the worker keeping pace with a live capture.
@@ -307,7 +324,7 @@ try {
   const nativeCapture = captureStarted.then(() => run(nativeCaptureArgs(url, brokers, '--until-caught-up')));
   const nativeWorkerRun = run(
     workerArgsProfiled(brokers, 'nat', '^nat\\.public\\.', join(root, 'warehouse-native')),
-    { signalAfter: nativeCapture.then(() => groupCaughtUp('nat', nativeTopic)) },
+    { ...LANDER, signalAfter: nativeCapture.then(() => groupCaughtUp('nat', nativeTopic)) },
   );
   await groupCaughtUp('nat', nativeTopic);
   let started = Date.now();
@@ -336,6 +353,7 @@ try {
   cpuBefore = serverCpu();
   const backlogWorker = await run(
     workerArgsProfiled(brokers, 'backlog-rate', '^nat\\.public\\.', join(root, 'warehouse-backlog-rate'), 3),
+    LANDER,
   );
   const backlogReport = reportOf<WorkerReport>(backlogWorker);
   const backlogParties: [string, number][] = [
@@ -354,6 +372,7 @@ try {
   await connectClient.resume(connector.name);
   const debeziumWorker = await run(
     workerArgs(brokers, 'dbz', '^dbz\\.public\\.user_activity_results$', join(root, 'warehouse-debezium'), 5),
+    LANDER,
   );
   const debezium = reportOf<WorkerReport>(debeziumWorker);
   const debeziumSeconds = (debezium.lastLandedAt - started) / 1000;
@@ -404,6 +423,7 @@ try {
     signalAfter: stopped,
   });
   const freshWorker = run(workerArgs(brokers, 'fresh', '^nat\\.public\\.', join(root, 'warehouse-fresh')), {
+    ...LANDER,
     signalAfter: stopped,
   });
   // A new group reads the topic from its start: the writer waits until the worker has landed
@@ -457,6 +477,10 @@ try {
   const backlog = BACKLOG > 0 ? await replayBacklog(nativeTopic, onTopic) : undefined;
 
   const nativeRate = native.messages / nativeSeconds;
+  // Sharing two cores, a live run pays for the capture, the broker's produce side and Postgres out
+  // of the worker's CPU: its rate over the backlog's can reach at most the ratio of their costs.
+  const sharedCeiling =
+    cpuSeconds(backlogParties) / backlogReport.messages / (cpuSeconds(liveParties) / native.messages);
   const debeziumRate = debezium.messages / debeziumSeconds;
   const ceiling = Math.min(produceRate, Number.isNaN(consumeRate) ? produceRate : consumeRate);
   console.log(`
@@ -469,6 +493,7 @@ Kafka benchmark (${format(CHANGES)} changes on ${TABLE}: 70% insert, 25% update,
   (b) fed by the capture at ${format(native.messages / captureSeconds)} changes/s (its last message produced at ${captureSeconds.toFixed(2)} s); the worker landed it ${((native.lastLandedAt - native.lastProducedAt) / 1000).toFixed(2)} s later, trailing the newest produced message by at most ${(native.maxBehindProducedMs / 1000).toFixed(2)} s: b/fed ${(captureSeconds / nativeSeconds).toFixed(2)}
   (b) the capture's publishing alone (its first message produced → last, ${liveFirstSeconds.toFixed(2)} s → ${captureSeconds.toFixed(2)} s): ${format(native.messages / ((native.lastProducedAt - liveFirstProducedAt) / 1000))} changes/s; the worker was consuming ${workerStartSeconds.toFixed(2)} s after its spawn, before the capture's spawn (0 s)
   (b) without the processes' start (timed as the backlog is: the capture's first message produced → last landed): ${format(liveRate)} changes/s, b/backlog ${(liveRate / backlogRate).toFixed(2)} (target ≥ 0.8)
+  ${PINNED ? 'pinned (BENCH_PIN=1): the workers and the direct capture on CPU 0, every other process on CPU 1' : `b/backlog can reach at most ${sharedCeiling.toFixed(2)} on these two shared cores: the backlog run's CPU per change over (b)'s (BENCH_PIN=1 gives the worker a core of its own)`}
   (b) the worker fetched ${format(native.fetches)} batches of ${format(native.messages / native.fetches)} messages on average and landed ${format(native.landings)} of ${format(native.messages / native.landings)} changes; the backlog run ${format(backlogReport.fetches)} of ${format(backlogReport.messages / backlogReport.fetches)} and ${format(backlogReport.landings)} of ${format(backlogReport.messages / backlogReport.landings)}
 ${cpuPerChange('(b)', native.messages, liveRate, liveParties)}
      (the capture's fixed cost, an empty run: ${idleCapture.cpu.total.toFixed(2)} CPU-s; its main thread ${format(((await nativeCapture).cpu.main / native.messages) * 1e6)} µs per change)
