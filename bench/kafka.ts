@@ -147,16 +147,13 @@ interface ServerCpu {
  * What each party of a run cost per change (µs of CPU), and the rate two cores could reach if they
  * did nothing else: the floor a live rate is held to, however the work overlaps.
  */
-const cpuSeconds = (parties: [name: string, seconds: number][]) =>
-  parties.reduce((sum, [, seconds]) => sum + seconds, 0);
-
 function cpuPerChange(
   label: string,
   changes: number,
   rate: number,
   parties: [name: string, seconds: number][],
 ): string {
-  const total = cpuSeconds(parties);
+  const total = parties.reduce((sum, [, seconds]) => sum + seconds, 0);
   const micros = (seconds: number) => ((seconds / changes) * 1e6).toFixed(1);
   const ceiling = (2 * changes) / total;
   return (
@@ -477,10 +474,6 @@ try {
   const backlog = BACKLOG > 0 ? await replayBacklog(nativeTopic, onTopic) : undefined;
 
   const nativeRate = native.messages / nativeSeconds;
-  // Sharing two cores, a live run pays for the capture, the broker's produce side and Postgres out
-  // of the worker's CPU: its rate over the backlog's can reach at most the ratio of their costs.
-  const sharedCeiling =
-    cpuSeconds(backlogParties) / backlogReport.messages / (cpuSeconds(liveParties) / native.messages);
   const debeziumRate = debezium.messages / debeziumSeconds;
   const ceiling = Math.min(produceRate, Number.isNaN(consumeRate) ? produceRate : consumeRate);
   console.log(`
@@ -493,7 +486,7 @@ Kafka benchmark (${format(CHANGES)} changes on ${TABLE}: 70% insert, 25% update,
   (b) fed by the capture at ${format(native.messages / captureSeconds)} changes/s (its last message produced at ${captureSeconds.toFixed(2)} s); the worker landed it ${((native.lastLandedAt - native.lastProducedAt) / 1000).toFixed(2)} s later, trailing the newest produced message by at most ${(native.maxBehindProducedMs / 1000).toFixed(2)} s: b/fed ${(captureSeconds / nativeSeconds).toFixed(2)}
   (b) the capture's publishing alone (its first message produced → last, ${liveFirstSeconds.toFixed(2)} s → ${captureSeconds.toFixed(2)} s): ${format(native.messages / ((native.lastProducedAt - liveFirstProducedAt) / 1000))} changes/s; the worker was consuming ${workerStartSeconds.toFixed(2)} s after its spawn, before the capture's spawn (0 s)
   (b) without the processes' start (timed as the backlog is: the capture's first message produced → last landed): ${format(liveRate)} changes/s, b/backlog ${(liveRate / backlogRate).toFixed(2)} (target ≥ 0.8)
-  ${PINNED ? 'pinned (BENCH_PIN=1): the workers and the direct capture on CPU 0, every other process on CPU 1' : `b/backlog can reach at most ${sharedCeiling.toFixed(2)} on these two shared cores: the backlog run's CPU per change over (b)'s (BENCH_PIN=1 gives the worker a core of its own)`}
+  ${PINNED ? 'pinned (BENCH_PIN=1): the workers and the direct capture on CPU 0, every other process on CPU 1' : 'unpinned: the capture, the broker and Postgres share both cores with the worker in (b) (BENCH_PIN=1 gives the worker one of its own)'}
   (b) the worker fetched ${format(native.fetches)} batches of ${format(native.messages / native.fetches)} messages on average and landed ${format(native.landings)} of ${format(native.messages / native.landings)} changes; the backlog run ${format(backlogReport.fetches)} of ${format(backlogReport.messages / backlogReport.fetches)} and ${format(backlogReport.landings)} of ${format(backlogReport.messages / backlogReport.landings)}
 ${cpuPerChange('(b)', native.messages, liveRate, liveParties)}
      (the capture's fixed cost, an empty run: ${idleCapture.cpu.total.toFixed(2)} CPU-s; its main thread ${format(((await nativeCapture).cpu.main / native.messages) * 1e6)} µs per change)
