@@ -21,6 +21,8 @@ export interface JavaServiceOptions {
   args: string[];
   /** Maximum heap, e.g. `512m`: CI runs Postgres, ClickHouse and both JVMs on two cores. */
   maxHeap: string;
+  /** JVM options beyond the heap's (a collector chosen for the service's allocations). */
+  jvmOptions?: string[];
   /** Receives the JVM's stdout and stderr (appended). */
   logFile: string;
   /**
@@ -45,7 +47,14 @@ export async function startJavaService(options: JavaServiceOptions): Promise<Jav
   const output = options.detached ? detachedOutput(options.logFile) : attachedOutput(options);
   const child = spawn(
     'java',
-    [...jvmFlags(options.maxHeap), '-cp', options.classpath, options.mainClass, ...options.args],
+    [
+      ...jvmFlags(options.maxHeap),
+      ...(options.jvmOptions ?? []),
+      '-cp',
+      options.classpath,
+      options.mainClass,
+      ...options.args,
+    ],
     {
       detached: options.detached,
       stdio: ['ignore', output.stdio, output.stdio],
