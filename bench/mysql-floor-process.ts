@@ -1,13 +1,19 @@
 // Child process of bench:mysql: the Node side's floor over the same binlog range the capture
 // reads, with no warehouse. `decode` is the binlog library alone (zongji reading and decoding the
 // row events, as the capture configures it); `lines` is the capture's whole stream up to the
-// insert (BinlogChangeStream's envelopes, then the mirror rows and lines the writer would insert);
-// `engine` is the warehouse alone: those lines, built beforehand and cut into the runner's batches,
-// inserted by chDB into the capture's mirror table (with and without the runner's two checkpoint
-// writes per batch), then all at once into a fresh one. Reports the rows and seconds as one JSON line.
+// insert (BinlogChangeStream's envelopes, then the mirror rows and the RowBinary payloads the
+// writer would insert, per batch); `engine` is the warehouse alone: those payloads, built
+// beforehand in the runner's batches, inserted by chDB into the capture's mirror table (with and
+// without the runner's two checkpoint writes per batch), then all at once into a fresh one.
+// Reports the rows and seconds as one JSON line.
 import ZongJi from '@vlasky/zongji';
 import { BATCH_DEFAULTS, createPiiPolicy } from '../ingest/index.ts';
-import { createRowConverter, mirrorLineFormat, mirrorTableFor } from '../ingest/mirror/mirror-rows.ts';
+import { createRowConverter, mirrorTableFor } from '../ingest/mirror/mirror-rows.ts';
+import {
+  rowBinaryFormat,
+  type MirrorRowsPayload,
+  type RowBinaryFormat,
+} from '../ingest/mirror/row-binary.ts';
 import { BinlogChangeStream } from '../ingest/mysql/binlog-change-stream.ts';
 import { compareBinlogPositions, formatBinlogPosition } from '../ingest/mysql/binlog-position.ts';
 import {
@@ -83,25 +89,27 @@ async function decodeOnly(): Promise<number> {
   return rows;
 }
 
-/** One batch of mirror lines, cut where the runner would cut it (whole transactions). */
-interface LineBatch {
-  lines: string[];
+/** One batch of mirror rows, cut where the runner would cut it (whole transactions), and its payload. */
+interface PayloadBatch {
+  rows: MirrorRowsPayload[];
+  payload: Buffer;
   first: string;
   last: string;
 }
 
-interface StreamLines {
+interface StreamPayloads {
   rows: number;
   mirror: MirrorTable;
-  columns: readonly string[];
-  batches: LineBatch[];
+  format: RowBinaryFormat;
+  batches: PayloadBatch[];
 }
 
 /**
- * The capture's stream, and the mirror lines of what it reads: all of capture but the insert.
- * With `keep`, the lines are kept in the runner's batches (BATCH_DEFAULTS' rows and bytes).
+ * The capture's stream, and the mirror payloads of what it reads: all of capture but the insert.
+ * The payloads are made per batch of the runner (BATCH_DEFAULTS' rows and bytes); with `keep`,
+ * they are kept.
  */
-async function streamToLines(keep: boolean): Promise<StreamLines> {
+async function streamToPayloads(keep: boolean): Promise<StreamPayloads> {
   const connection = await connectMysql(settings);
   const server = await checkBinlogCapture(connection, settings);
   const catalog = await readMysqlCatalog(connection, settings.database, { kind: 'all' });
@@ -126,10 +134,9 @@ async function streamToLines(keep: boolean): Promise<StreamLines> {
   const writers = new Map(
     [...codecs.values()].map((codec) => {
       const mirror = mirrorTableFor(codec.table);
-      return [
-        codec.tableName,
-        { mirror, converter: createRowConverter(codec.table), lines: mirrorLineFormat(mirror) },
-      ];
+      const format = rowBinaryFormat(mirror.columns);
+      if (!format) throw new Error('the bench table has a column RowBinary is not written for');
+      return [codec.tableName, { mirror, converter: createRowConverter(codec.table), format }];
     }),
   );
   const stream = new BinlogChangeStream({
@@ -148,40 +155,44 @@ async function streamToLines(keep: boolean): Promise<StreamLines> {
   const [only] = writers.values();
   if (!only || writers.size !== 1) throw new Error('the bench database should hold one table');
   let rows = 0;
-  let bytes = 0;
-  const batches: LineBatch[] = [];
-  let batch: LineBatch | undefined;
+  const batches: PayloadBatch[] = [];
+  let batch: Omit<PayloadBatch, 'payload'> | undefined;
   let batchBytes = 0;
+  const close = (open: Omit<PayloadBatch, 'payload'>) => {
+    const payload = only.format.encode(open.rows);
+    if (!payload) throw new Error('a value of the bench would go as JSON lines');
+    if (keep) batches.push({ ...open, payload });
+  };
   const units = stream.read(from);
   for (;;) {
     const next = await units.next();
     if (next.done) break;
     const unit = next.value;
-    if (keep && unit.changes.length > 0) {
+    if (unit.changes.length > 0) {
       const position = formatBinlogPosition(unit.position);
-      if (!batch) batches.push((batch = { lines: [], first: position, last: position }));
+      batch ??= { rows: [], first: position, last: position };
       batch.last = position;
       batchBytes += unit.bytes;
     }
     for (const change of unit.changes) {
       const writer = writers.get(change.table);
-      const image = change.envelope.op === 'd' ? change.envelope.before : change.envelope.after;
+      const deleted = change.envelope.op === 'd';
+      const image = deleted ? change.envelope.before : change.envelope.after;
       if (!writer || !image) continue;
       const converted = writer.converter.convert(image);
       if (!converted.ok) throw new Error(converted.reason);
-      const line = writer.lines.line(converted.row, change.version, change.envelope.op === 'd');
-      bytes += line.length;
-      batch?.lines.push(line);
+      batch?.rows.push({ row: converted.row, version: change.version, deleted });
       rows++;
     }
-    if (batch && (batch.lines.length >= BATCH_DEFAULTS.rows || batchBytes >= BATCH_DEFAULTS.bytes)) {
+    if (batch && (batch.rows.length >= BATCH_DEFAULTS.rows || batchBytes >= BATCH_DEFAULTS.bytes)) {
+      close(batch);
       batch = undefined;
       batchBytes = 0;
     }
   }
+  if (batch) close(batch);
   await stream.stop();
-  if (bytes === 0 && rows > 0) throw new Error('no line was written');
-  return { rows, mirror: only.mirror, columns: only.lines.columns, batches };
+  return { rows, mirror: only.mirror, format: only.format, batches };
 }
 
 export interface EngineFloor {
@@ -193,7 +204,7 @@ export interface EngineFloor {
   /** The same batches into a fresh mirror, each between the runner's two checkpoint writes. */
   checkpointedSeconds: number;
   checkpointedCpuSeconds: number;
-  /** Every line in one insert, into a fresh mirror. */
+  /** Every row in one insert, into a fresh mirror. */
   oneInsertSeconds: number;
   oneInsertCpuSeconds: number;
 }
@@ -207,9 +218,9 @@ async function timed(action: () => Promise<void>): Promise<{ seconds: number; cp
   return { seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
-/** The warehouse alone: the capture's lines, built beforehand, inserted as the capture inserts them. */
+/** The warehouse alone: the capture's payloads, built beforehand, inserted as the capture inserts them. */
 async function engineOnly(dir: string): Promise<EngineFloor> {
-  const { rows, mirror, columns, batches } = await streamToLines(true);
+  const { rows, mirror, format, batches } = await streamToPayloads(true);
   const warehouse = await openWarehouse({ kind: 'chdb', path: dir });
   await migrate(warehouse);
   const fresh = async (suffix: string): Promise<MirrorTable> => {
@@ -217,10 +228,10 @@ async function engineOnly(dir: string): Promise<EngineFloor> {
     await ensureMirrorTable(warehouse, table);
     return table;
   };
-  const insert = (target: Warehouse, table: MirrorTable, batch: LineBatch) =>
+  const insert = (target: Warehouse, table: MirrorTable, batch: Omit<PayloadBatch, 'rows'>) =>
     target.insertLines(
       table.name,
-      { format: 'JSONCompactEachRow', columns, lines: batch.lines },
+      { format: format.format, columns: format.columns, payload: batch.payload },
       { deduplicationToken: `floor:binlog:${batch.first}-${batch.last}:${table.name}:0` },
     );
   const batched = await fresh('');
@@ -231,14 +242,14 @@ async function engineOnly(dir: string): Promise<EngineFloor> {
   // The runner's writes around a batch: its write intent before, the stored state after.
   const checkpointed = await timed(async () => {
     for (const batch of batches) {
-      const intent = { first: batch.first, last: batch.last, units: batch.lines.length, attempts: 1 };
+      const intent = { first: batch.first, last: batch.last, units: batch.rows.length, attempts: 1 };
       await writeCheckpoint(warehouse, 'floor', 'binlog', { state: batch.first, intent });
       await insert(warehouse, checkpointedTable, batch);
       await writeCheckpoint(warehouse, 'floor', 'binlog', { state: batch.last });
     }
   });
   const allTable = await fresh('_one_insert');
-  const all = { lines: batches.flatMap((batch) => batch.lines), first: 'all', last: 'all' };
+  const all = { payload: Buffer.concat(batches.map((batch) => batch.payload)), first: 'all', last: 'all' };
   const one = await timed(() => insert(warehouse, allTable, all));
   await warehouse.close();
   return {
@@ -257,7 +268,7 @@ if (mode === 'engine') console.log(JSON.stringify(await engineOnly(warehouseDir 
 else {
   let rows = 0;
   const { seconds, cpuSeconds } = await timed(async () => {
-    rows = mode === 'decode' ? await decodeOnly() : (await streamToLines(false)).rows;
+    rows = mode === 'decode' ? await decodeOnly() : (await streamToPayloads(false)).rows;
   });
   console.log(JSON.stringify({ rows, seconds, cpuSeconds }));
 }

@@ -75,7 +75,7 @@ interface FloorReport {
 
 /**
  * A floor of the same binlog range (bench/mysql-floor-process.ts): the Node side alone with no
- * warehouse (`decode`, `lines`), or the warehouse alone inserting the capture's lines (`engine`).
+ * warehouse (`decode`, `lines`), or the warehouse alone inserting the capture's rows (`engine`).
  */
 async function runFloor<T = FloorReport>(
   url: string,
@@ -283,8 +283,8 @@ MySQL benchmark (${format(CHANGES)} changes: 70% insert, 25% update, 5% delete; 
   ratio     capture / baseline                                                                 ${(streamRate / baselineRate).toFixed(2)}   (target ≥ 0.5)
   floor     Node side alone, no warehouse (same range):
               zongji decode only                ${format(decodeFloor.rows)} rows in ${decodeFloor.seconds.toFixed(2)} s = ${format(decodeFloor.rows / decodeFloor.seconds)} rows/s, ${decodeFloor.cpuSeconds.toFixed(1)} s CPU   (${(decodeFloor.rows / decodeFloor.seconds / baselineRate).toFixed(2)} of baseline)
-              capture stream → mirror lines     ${format(linesFloor.rows)} rows in ${linesFloor.seconds.toFixed(2)} s = ${format(linesFloor.rows / linesFloor.seconds)} rows/s, ${linesFloor.cpuSeconds.toFixed(1)} s CPU   (${(linesFloor.rows / linesFloor.seconds / baselineRate).toFixed(2)} of baseline)
-            chDB alone, the capture's mirror lines built beforehand (same range, same table):
+              capture stream → mirror rows      ${format(linesFloor.rows)} rows in ${linesFloor.seconds.toFixed(2)} s = ${format(linesFloor.rows / linesFloor.seconds)} rows/s, ${linesFloor.cpuSeconds.toFixed(1)} s CPU   (${(linesFloor.rows / linesFloor.seconds / baselineRate).toFixed(2)} of baseline)
+            chDB alone, the capture's mirror rows built beforehand (same range, same table):
 ${[
   [
     `${format(engineFloor.batches)} inserts (the capture's batches)`,
@@ -296,7 +296,7 @@ ${[
     engineFloor.checkpointedSeconds,
     engineFloor.checkpointedCpuSeconds,
   ],
-  ['one insert of every line', engineFloor.oneInsertSeconds, engineFloor.oneInsertCpuSeconds],
+  ['one insert of every row', engineFloor.oneInsertSeconds, engineFloor.oneInsertCpuSeconds],
 ]
   .map(
     ([label, seconds, cpu]) =>

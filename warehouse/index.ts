@@ -7,6 +7,7 @@ export type {
   InsertOptions,
   QueryParams,
   SerializedRows,
+  RowBinaryRows,
 } from './warehouse.ts';
 export { WarehouseError } from './errors.ts';
 export { loadMigrations, migrate } from './migrate.ts';
@@ -19,7 +20,7 @@ export {
   recordKeyChangeImages,
   MIRROR_META_COLUMNS,
 } from './raw-mirror.ts';
-export type { MirrorTable, MirrorColumn, SnapshotPart } from './raw-mirror.ts';
+export type { EnsuredMirror, MirrorTable, MirrorColumn, SnapshotPart } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
 export { BOOKKEEPING_DATABASE, bookkeepingTable, stagingTable } from './bookkeeping.ts';
 export {

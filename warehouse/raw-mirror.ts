@@ -74,12 +74,18 @@ function currentStateViewSql(table: MirrorTable): string {
   );
 }
 
+export interface EnsuredMirror {
+  /** The columns added to an existing mirror. */
+  added: string[];
+  /** `table`'s columns with the types the mirror holds them in (an older source type's, if it changed). */
+  columns: MirrorColumn[];
+}
+
 /**
  * Creates the mirror if missing and adds columns the source gained since. Columns the source
  * dropped stay (history keeps them); type changes are not applied here.
- * Returns the names of the columns that were added.
  */
-export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable): Promise<string[]> {
+export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable): Promise<EnsuredMirror> {
   await warehouse.command(createMirrorTableSql(table));
   const existing = await warehouse.query<{ name: string; type: string; comment: string }>(
     `SELECT name, type, comment FROM system.columns WHERE database = {database:String} AND table = {table:String}
@@ -119,7 +125,11 @@ export async function ensureMirrorTable(warehouse: Warehouse, table: MirrorTable
     ...missing,
   ];
   await warehouse.command(currentStateViewSql({ ...table, columns: all }));
-  return missing.map((column) => column.name);
+  const types = new Map(existing.map((row) => [row.name, row.type]));
+  return {
+    added: missing.map((column) => column.name),
+    columns: table.columns.map((column) => ({ ...column, type: types.get(column.name) ?? column.type })),
+  };
 }
 
 /**

@@ -1,9 +1,11 @@
 // The Warehouse seam: everything above it talks to ClickHouse through this small interface, whether
 // the engine is embedded (chDB, in this process) or a server reached over HTTP.
-import { createWriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { finished, pipeline } from 'node:stream/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { Session } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
@@ -49,8 +51,17 @@ export interface SerializedRows {
   lines: readonly string[];
 }
 
+/** Rows as RowBinary: each listed column's values as its own bytes, in the table's types. */
+export interface RowBinaryRows {
+  format: 'RowBinary';
+  columns: readonly string[];
+  payload: Buffer;
+}
+
 export interface Warehouse {
   readonly target: WarehouseTarget;
+  /** insertLines takes RowBinary rows (the embedded warehouse does; a stand-in that reads lines need not). */
+  readonly takesRowBinary?: boolean;
   /** DDL and other statements without a result. `{name:Type}` placeholders bind `params`. */
   command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void>;
   /** Runs a SELECT and returns its rows as plain objects; `settings` apply to this query. */
@@ -71,8 +82,8 @@ export interface Warehouse {
   ): AsyncIterable<Row[]>;
   /** Inserts rows; one call is one INSERT (one block, atomic for blocks below max_insert_block_size). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
-  /** The same, for rows already serialised one per line (the hot path of capture). */
-  insertLines(table: string, batch: SerializedRows, options?: InsertOptions): Promise<void>;
+  /** The same, for rows already serialised (the hot path of capture): one per line, or RowBinary. */
+  insertLines(table: string, batch: SerializedRows | RowBinaryRows, options?: InsertOptions): Promise<void>;
   /** Runs a query and returns the raw bytes of the chosen output format (Parquet, Arrow, CSV…). */
   queryBytes(sql: string, format: string, params?: QueryParams): Promise<Buffer>;
   /**
@@ -119,7 +130,7 @@ export function parseWarehouseTarget(value: string): WarehouseTarget {
 
 type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
 /** An insert's format and columns: what the engine needs beside the payload. */
-type PayloadShape = Pick<SerializedRows, 'format' | 'columns'>;
+type PayloadShape = Pick<SerializedRows, 'format' | 'columns'> | Pick<RowBinaryRows, 'format' | 'columns'>;
 type RawInsert = (
   table: string,
   shape: PayloadShape,
@@ -138,6 +149,10 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
     client = createClient({ connection: connection as unknown as ClientConnection });
     // chDB's raw insert hands the payload to the engine's parser without building a SQL string.
     rawInsert = async (table, shape, payload, settings) => {
+      if (shape.format === 'RowBinary') {
+        await insertFromFile(connection.chdb, table, shape.columns, payload, settings);
+        return;
+      }
       await connection.chdb.rawInsert({
         table,
         columns: shape.columns,
@@ -168,6 +183,37 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
     });
   }
   return warehouse;
+}
+
+/**
+ * A RowBinary payload inserted by the embedded engine: chDB's raw insert ends its data at the first
+ * empty line, and two 0x0A bytes are common in binary values, so the engine reads the payload from
+ * a file of its own instead; the columns' types come from the table (one block, as a raw insert).
+ * The file is written and removed synchronously (a page-cache copy, well under a millisecond per
+ * MiB): as promises, each of those steps waited for the event loop, which a capture keeps busy
+ * decoding, and the batch chain waited with them.
+ */
+async function insertFromFile(
+  engine: { queryAsync(sql: string): Promise<unknown> },
+  table: string,
+  columns: readonly string[],
+  payload: Buffer,
+  settings: Record<string, string>,
+): Promise<void> {
+  const path = join(tmpdir(), `tributary-rows-${randomUUID()}.bin`);
+  writeFileSync(path, payload, { flag: 'wx' });
+  try {
+    const assignments = Object.entries(settings).map(
+      ([name, value]) => `${quoteIdentifier(name)} = ${quoteString(value)}`,
+    );
+    await engine.queryAsync(
+      `INSERT INTO ${quoteTable(table)} (${columns.map(quoteIdentifier).join(', ')})` +
+        `${assignments.length > 0 ? ` SETTINGS ${assignments.join(', ')}` : ''}` +
+        ` SELECT * FROM file(${quoteString(path)}, 'RowBinary')`,
+    );
+  } finally {
+    rmSync(path, { force: true });
+  }
 }
 
 function httpClient(url: string, database?: string): ClickHouseClient {
@@ -225,6 +271,12 @@ function asWarehouseError(sql: string, error: unknown): Error {
 
 class ClickHouseWarehouse implements Warehouse {
   /**
+   * Embedded only: an HTTP warehouse may be Tributary's own SQL endpoint, which hands an INSERT's
+   * data to its engine as text.
+   */
+  readonly takesRowBinary: boolean;
+
+  /**
    * Embedded only: the session's own value of every setting a statement has overridden. chDB
    * applies a statement's settings to its one session, where they stayed for every later
    * statement (a write-back's join_use_nulls = 1 turned retention's missing corrections into NULL);
@@ -236,7 +288,9 @@ class ClickHouseWarehouse implements Warehouse {
     readonly target: WarehouseTarget,
     private readonly client: ClickHouseClient,
     private readonly rawInsert?: RawInsert,
-  ) {}
+  ) {
+    this.takesRowBinary = target.kind === 'chdb';
+  }
 
   /** `settings` for one statement, with every other setting some statement changed put back. */
   private async scoped(settings: ClickHouseSettings = {}): Promise<ClickHouseSettings> {
@@ -352,7 +406,15 @@ class ClickHouseWarehouse implements Warehouse {
     );
   }
 
-  insertLines(table: string, batch: SerializedRows, options: InsertOptions = {}): Promise<void> {
+  insertLines(
+    table: string,
+    batch: SerializedRows | RowBinaryRows,
+    options: InsertOptions = {},
+  ): Promise<void> {
+    if (batch.format === 'RowBinary')
+      return batch.payload.length === 0
+        ? Promise.resolve()
+        : this.insertPayload(table, { format: batch.format, columns: batch.columns }, batch.payload, options);
     if (batch.lines.length === 0) return Promise.resolve();
     // Not an async function: nothing holds the lines while the engine inserts their payload. A
     // capture decodes ahead meanwhile, and lines kept alive through its young-generation

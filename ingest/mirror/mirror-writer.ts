@@ -30,6 +30,7 @@ import {
   type MirrorLineFormat,
   type RowConverter,
 } from './mirror-rows.ts';
+import { rowBinaryFormat, type RowBinaryFormat } from './row-binary.ts';
 
 export interface WriteResult {
   rowsByMirror: Map<string, number>;
@@ -43,6 +44,8 @@ interface RegisteredTable {
   mirror: MirrorTable;
   converter: RowConverter;
   lines: MirrorLineFormat;
+  /** The rows as RowBinary, when the warehouse takes it and every column's type is written. */
+  binary: RowBinaryFormat | undefined;
 }
 
 type Segment = { kind: 'rows'; changes: SourceChange[] } | { kind: 'truncate'; version: SourceVersion };
@@ -80,12 +83,14 @@ export class MirrorWriter {
   /** Creates or widens the mirror of `table`; returns the columns added to an existing mirror. */
   async register(table: SourceTable): Promise<string[]> {
     const mirror = mirrorTableFor(table);
-    const added = await ensureMirrorTable(this.warehouse, mirror);
+    const { added, columns } = await ensureMirrorTable(this.warehouse, mirror);
     this.tables.set(tableKey(table), {
       source: table,
       mirror,
       converter: table.document ? createDocumentConverter(table) : createRowConverter(table),
       lines: mirrorLineFormat(mirror),
+      // Written in the types the mirror holds, which a source's type change does not alter.
+      binary: this.warehouse.takesRowBinary ? rowBinaryFormat(columns) : undefined,
     });
     return added;
   }
@@ -134,9 +139,37 @@ export class MirrorWriter {
       const token = `${tokenBase}:${table.mirror.name}:${index++}`;
       if (rows.some((pending) => pending.missing || pending.keyChange))
         await this.fillFromPreviousVersions(table, rows, token, result.unfilled);
-      const stored = await this.insertIsolatingBadRows(table, rows, token, result.rejected);
+      const stored = await this.insertRows(table, rows, token, result.rejected);
       result.rowsByMirror.set(table.mirror.name, (result.rowsByMirror.get(table.mirror.name) ?? 0) + stored);
     }
+  }
+
+  /**
+   * Inserts the rows as RowBinary when every value is written exactly that way (cheaper to build
+   * and to parse); otherwise, or when the engine refuses them, as JSON lines, where a refused block
+   * is split until the rows it refuses stand alone. Returns the number of rows stored.
+   */
+  private async insertRows(
+    table: RegisteredTable,
+    rows: PendingRow[],
+    token: string,
+    rejected: Rejection[],
+  ): Promise<number> {
+    const payload = table.binary?.encode(rows);
+    if (table.binary && payload) {
+      try {
+        await this.warehouse.insertLines(
+          table.mirror.name,
+          { format: table.binary.format, columns: table.binary.columns, payload },
+          { deduplicationToken: token },
+        );
+        return rows.length;
+      } catch (error) {
+        // Nothing of a refused block is stored: the same token lands it as lines.
+        if (!(error instanceof WarehouseError) || !error.refusedData) throw error;
+      }
+    }
+    return this.insertIsolatingBadRows(table, rows, token, rejected);
   }
 
   /**
