@@ -27,14 +27,14 @@ export interface MirrorTable {
 export const MIRROR_META_COLUMNS = ['_version', '_is_deleted', '_ingested_at'] as const;
 
 /** How many recent insert tokens each mirror remembers; a replayed batch is always among them. */
-const DEDUPLICATION_WINDOW = 10_000;
+export const DEDUPLICATION_WINDOW = 10_000;
 
 /**
  * The most a merge reads of each part at a time. The engine's 10 MiB is 8,192 rows of 1 kB, but
  * 2,560 of 4 kB values, and a merge holds such a block of every part it merges: with 1 MiB, the
  * capture of a table of 4 kB values peaked 16–54 MB lower in an A B B A (bench/README.md, bench:cdc).
  */
-const MERGE_BLOCK_BYTES = 1024 * 1024;
+export const MERGE_BLOCK_BYTES = 1024 * 1024;
 
 export function createMirrorTableSql(table: MirrorTable): string {
   const columns = table.columns.map((column) => `${q(column.name)} ${column.type}${commentClause(column)}`);
