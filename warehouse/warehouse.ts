@@ -2,8 +2,7 @@
 // the engine is embedded (chDB, in this process) or a server reached over HTTP.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
-import { access, constants, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, constants, mkdir, rm } from 'node:fs/promises';
 import { finished, pipeline } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
@@ -143,6 +142,10 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
   let rawInsert: RawInsert | undefined;
   if (target.kind === 'chdb') {
     await ensureWritableDirectory(target.path);
+    // Payload files a process killed mid-insert left behind: this process is the engine's only user.
+    const payloadDirectory = join(target.path, PAYLOAD_DIRECTORY);
+    await rm(payloadDirectory, { recursive: true, force: true });
+    await mkdir(payloadDirectory);
     const connection = createChdbConnection({ path: target.path });
     // chDB implements @clickhouse/client-common's Connection; @clickhouse/client declares the same
     // interface from its own bundled copy, so the types differ only by origin.
@@ -150,7 +153,7 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
     // chDB's raw insert hands the payload to the engine's parser without building a SQL string.
     rawInsert = async (table, shape, payload, settings) => {
       if (shape.format === 'RowBinary') {
-        await insertFromFile(connection.chdb, table, shape.columns, payload, settings);
+        await insertFromFile(connection.chdb, payloadDirectory, table, shape.columns, payload, settings);
         return;
       }
       await connection.chdb.rawInsert({
@@ -185,6 +188,9 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
   return warehouse;
 }
 
+/** Where the embedded warehouse writes the payload files of its RowBinary inserts, under its path. */
+const PAYLOAD_DIRECTORY = 'insert-payloads';
+
 /**
  * A RowBinary payload inserted by the embedded engine: chDB's raw insert ends its data at the first
  * empty line, and two 0x0A bytes are common in binary values, so the engine reads the payload from
@@ -195,12 +201,13 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
  */
 async function insertFromFile(
   engine: { queryAsync(sql: string): Promise<unknown> },
+  directory: string,
   table: string,
   columns: readonly string[],
   payload: Buffer,
   settings: Record<string, string>,
 ): Promise<void> {
-  const path = join(tmpdir(), `tributary-rows-${randomUUID()}.bin`);
+  const path = join(directory, `${randomUUID()}.bin`);
   writeFileSync(path, payload, { flag: 'wx' });
   try {
     const assignments = Object.entries(settings).map(
