@@ -23,6 +23,8 @@ const FACT_TABLES = {
       `SELECT user_id, ts, toDate(ts) AS day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value, '' AS source_position, source_key FROM (${select})`,
     derived: ['day', 'source_position'],
     userKeys: true,
+    // Filled by a view on the table's inserts (migration 240); its deletes are the transforms'.
+    copies: ['fact_activity_by_user'],
   },
   exposures: {
     table: 'fact_exposure_events',
@@ -31,6 +33,7 @@ const FACT_TABLES = {
       `SELECT experiment, variant, user_id, exposed_at, source_key FROM (${select})`,
     derived: [],
     userKeys: true,
+    copies: [],
   },
   ratings: {
     table: 'fact_ratings',
@@ -39,6 +42,7 @@ const FACT_TABLES = {
       `SELECT user_id, content_id, content_type, day, rating, source_key FROM (${select})`,
     derived: [],
     userKeys: false,
+    copies: [],
   },
 } as const;
 
@@ -62,8 +66,7 @@ export async function refreshFactsFull(
   existing: Set<string>,
 ): Promise<void> {
   for (const kind of Object.keys(FACT_TABLES) as FactKind[]) {
-    const { table } = FACT_TABLES[kind];
-    await warehouse.command(`DELETE FROM ${q(table)} WHERE pack = {pack:String}`, { pack });
+    await deleteFacts(warehouse, kind, 'pack = {pack:String}', { pack });
     for (const source of mapping[kind]) {
       if (!existing.has(source.mirror)) continue;
       await insertFacts(warehouse, pack, kind, source, undefined);
@@ -101,9 +104,7 @@ export async function refreshFactsIncremental(
       const before = kind === 'exposures' ? undefined : await factDays(warehouse, table, pack, keyFilter);
       // Keys with no facts yet (a new day's rows, mostly) need no delete, a mutation of every part.
       if (before === undefined || before.length > 0)
-        await warehouse.command(`DELETE FROM ${q(table)} WHERE pack = {pack:String} AND ${keyFilter}`, {
-          pack,
-        });
+        await deleteFacts(warehouse, kind, `pack = {pack:String} AND ${keyFilter}`, { pack });
       await insertFacts(warehouse, pack, kind, source, keyFilter);
       if (kind === 'exposures') {
         changed.exposures = true;
@@ -114,6 +115,18 @@ export async function refreshFactsIncremental(
     }
   }
   return changed;
+}
+
+/** Deletes a fact table's rows matching `where`, and its copies' (a view copies inserts, not deletes). */
+async function deleteFacts(
+  warehouse: Warehouse,
+  kind: FactKind,
+  where: string,
+  params: Record<string, unknown>,
+): Promise<void> {
+  const { table, copies } = FACT_TABLES[kind];
+  for (const target of [table, ...copies])
+    await warehouse.command(`DELETE FROM ${q(target)} WHERE ${where}`, params);
 }
 
 /** The mapping's SELECT over `source`'s mirror, with each row's `source_key`. */

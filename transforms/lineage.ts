@@ -5,6 +5,7 @@ import type { PackMapping, PackMart } from '../packs/index.ts';
 /** The generic tables' inputs, as recomputeMarts and the facts' views read them. */
 const GENERIC_INPUTS: Readonly<Record<string, readonly string[]>> = {
   fact_exposures: ['fact_exposure_events'],
+  fact_activity_by_user: ['fact_activity'],
   mart_daily_user_metrics: ['fact_activity'],
   agg_daily_active_users: ['fact_activity'],
   mart_dau: ['agg_daily_active_users'],
