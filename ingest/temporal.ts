@@ -9,7 +9,7 @@ function pad(value: number, width: number): string {
 }
 
 /** The value of `length` ASCII digits at `at`, or -1 when one of them is not a digit (or missing). */
-function digitsAt(text: string, at: number, length: number): number {
+export function digitsAt(text: string, at: number, length: number): number {
   let value = 0;
   for (let index = at; index < at + length; index++) {
     const digit = text.charCodeAt(index) - 48;

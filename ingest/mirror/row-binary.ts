@@ -3,6 +3,7 @@
 // would store from the JSON line are written; anything else (an unusual shape, a value out of the
 // type's range) makes the batch go as JSON lines, where the engine decides as before.
 import type { Row, SourceVersion } from '../envelope.ts';
+import { digitsAt } from '../temporal.ts';
 
 /** Bytes of a payload, grown as rows are written. */
 class PayloadWriter {
@@ -247,17 +248,6 @@ const date32: WriteValue = (writer, value) => {
 };
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** The value of `length` ASCII digits at `at`, or -1 when one of them is not a digit. */
-function digitsAt(text: string, at: number, length: number): number {
-  let value = 0;
-  for (let index = at; index < at + length; index++) {
-    const digit = text.charCodeAt(index) - 48;
-    if (!(digit >= 0 && digit <= 9)) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
-}
 
 /** `YYYY-MM-DDTHH:MM:SS.ffffffZ` (Debezium's ZonedTimestamp, as the codecs write it) → microseconds. */
 function isoMicros(text: string): number | undefined {
