@@ -20,7 +20,7 @@ export {
   recordKeyChangeImages,
   MIRROR_META_COLUMNS,
 } from './raw-mirror.ts';
-export type { EnsuredMirror, MirrorTable, MirrorColumn, SnapshotPart } from './raw-mirror.ts';
+export type { MirrorTable, MirrorColumn, SnapshotPart } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
 export { BOOKKEEPING_DATABASE, bookkeepingTable, stagingTable } from './bookkeeping.ts';
 export {

@@ -142,11 +142,12 @@ export async function openWarehouse(target: WarehouseTarget): Promise<Warehouse>
   let rawInsert: RawInsert | undefined;
   if (target.kind === 'chdb') {
     await ensureWritableDirectory(target.path);
-    // Payload files a process killed mid-insert left behind: this process is the engine's only user.
+    const connection = createChdbConnection({ path: target.path });
+    // Payload files a process killed mid-insert left behind. Cleared only now that the engine holds
+    // the path's lock (a second process on it fails above), so no running process loses its file.
     const payloadDirectory = join(target.path, PAYLOAD_DIRECTORY);
     await rm(payloadDirectory, { recursive: true, force: true });
     await mkdir(payloadDirectory);
-    const connection = createChdbConnection({ path: target.path });
     // chDB implements @clickhouse/client-common's Connection; @clickhouse/client declares the same
     // interface from its own bundled copy, so the types differ only by origin.
     client = createClient({ connection: connection as unknown as ClientConnection });

@@ -53,6 +53,8 @@ describe('the RowBinary encoder', () => {
     ["Nullable(DateTime64(6, 'UTC'))", '2026-01-01 00:00:00', 'another text shape'],
     ["Nullable(DateTime64(6, 'UTC'))", '2025-02-29T00:00:00.000000Z', 'a day the calendar lacks'],
     ["Nullable(DateTime64(6, 'UTC'))", 2 ** 53, 'beyond a safe integer'],
+    ["Nullable(DateTime64(6, 'UTC'))", '0050-03-01T00:00:00.000000Z', 'a year Date.UTC would read as 1950'],
+    ["Nullable(DateTime64(6, 'UTC'))", '1899-12-31T23:59:59.999999Z', 'before 1900'],
     ["Nullable(DateTime64(3, 'UTC'))", '2026-01-01T00:00:00.000000Z', 'text at another precision'],
     ['Nullable(String)', 'lone \ud800 surrogate', 'text without a UTF-8 form'],
     ['Nullable(String)', 5, 'a number'],

@@ -270,7 +270,9 @@ function isoMicros(text: string): number | undefined {
   const seconds = digitsAt(text, 17, 2);
   const fraction = digitsAt(text, 20, 6);
   if (
-    Math.min(year, hours, minutes, seconds, fraction) < 0 ||
+    Math.min(hours, minutes, seconds, fraction) < 0 ||
+    // Date.UTC reads years 0–99 as 1900–1999; before 1900 the column's range ends anyway.
+    year < 1900 ||
     month < 1 ||
     month > 12 ||
     day < 1 ||
@@ -301,7 +303,7 @@ function dateTime64(precision: number): WriteValue {
 }
 
 /** The writer of a ClickHouse type, or undefined when its values are not written here. */
-export function valueWriter(type: string): WriteValue | undefined {
+function valueWriter(type: string): WriteValue | undefined {
   const wrapped = /^(Nullable|Array)\((.*)\)$/.exec(type);
   if (wrapped) {
     const inner = valueWriter(wrapped[2] ?? '');
