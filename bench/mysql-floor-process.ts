@@ -1,8 +1,8 @@
 // Child process of bench:mysql: the Node side's floor over the same binlog range the capture
 // reads, with no warehouse. `decode` is the binlog library alone (zongji reading and decoding the
 // row events, as the capture configures it); `lines` is the capture's whole stream up to the
-// insert (BinlogChangeStream's envelopes, then the mirror rows and the RowBinary payloads the
-// writer would insert, per batch); `engine` is the warehouse alone: those payloads, built
+// insert (BinlogChangeStream's changes, then the RowBinary payloads the writer would insert, per
+// batch: from the row images where it writes them, else from the decoded envelopes); `engine` is the warehouse alone: those payloads, built
 // beforehand in the runner's batches, inserted by chDB into the capture's mirror table (with and
 // without the runner's two checkpoint writes per batch), then all at once into a fresh one.
 // Reports the rows and seconds as one JSON line.
@@ -24,6 +24,7 @@ import {
   readMysqlCatalog,
 } from '../ingest/mysql/catalog.ts';
 import { createMysqlTableCodec } from '../ingest/mysql/table-codec.ts';
+import type { SourceChange } from '../ingest/landing/types.ts';
 import {
   ensureMirrorTable,
   migrate,
@@ -89,9 +90,9 @@ async function decodeOnly(): Promise<number> {
   return rows;
 }
 
-/** One batch of mirror rows, cut where the runner would cut it (whole transactions), and its payload. */
+/** One batch of changes, cut where the runner would cut it (whole transactions), and its payload. */
 interface PayloadBatch {
-  rows: MirrorRowsPayload[];
+  changes: SourceChange[];
   payload: Buffer;
   first: string;
   last: string;
@@ -158,10 +159,19 @@ async function streamToPayloads(keep: boolean): Promise<StreamPayloads> {
   const batches: PayloadBatch[] = [];
   let batch: Omit<PayloadBatch, 'payload'> | undefined;
   let batchBytes = 0;
+  // As the mirror writer does: straight from the row images, else from the decoded envelopes.
   const close = (open: Omit<PayloadBatch, 'payload'>) => {
-    const payload = only.format.encode(open.rows);
+    const payload = only.format.encodeImages(open.changes) ?? only.format.encode(open.changes.map(mirrorRow));
     if (!payload) throw new Error('a value of the bench would go as JSON lines');
     if (keep) batches.push({ ...open, payload });
+  };
+  const mirrorRow = (change: SourceChange): MirrorRowsPayload => {
+    const deleted = change.envelope.op === 'd';
+    const converted = only.converter.convert(
+      (deleted ? change.envelope.before : change.envelope.after) ?? {},
+    );
+    if (!converted.ok) throw new Error(converted.reason);
+    return { row: converted.row, version: change.version, deleted };
   };
   const units = stream.read(from);
   for (;;) {
@@ -170,21 +180,16 @@ async function streamToPayloads(keep: boolean): Promise<StreamPayloads> {
     const unit = next.value;
     if (unit.changes.length > 0) {
       const position = formatBinlogPosition(unit.position);
-      batch ??= { rows: [], first: position, last: position };
+      batch ??= { changes: [], first: position, last: position };
       batch.last = position;
       batchBytes += unit.bytes;
     }
     for (const change of unit.changes) {
-      const writer = writers.get(change.table);
-      const deleted = change.envelope.op === 'd';
-      const image = deleted ? change.envelope.before : change.envelope.after;
-      if (!writer || !image) continue;
-      const converted = writer.converter.convert(image);
-      if (!converted.ok) throw new Error(converted.reason);
-      batch?.rows.push({ row: converted.row, version: change.version, deleted });
+      if (!writers.has(change.table)) continue;
+      batch?.changes.push(change);
       rows++;
     }
-    if (batch && (batch.rows.length >= BATCH_DEFAULTS.rows || batchBytes >= BATCH_DEFAULTS.bytes)) {
+    if (batch && (batch.changes.length >= BATCH_DEFAULTS.rows || batchBytes >= BATCH_DEFAULTS.bytes)) {
       close(batch);
       batch = undefined;
       batchBytes = 0;
@@ -228,7 +233,7 @@ async function engineOnly(dir: string): Promise<EngineFloor> {
     await ensureMirrorTable(warehouse, table);
     return table;
   };
-  const insert = (target: Warehouse, table: MirrorTable, batch: Omit<PayloadBatch, 'rows'>) =>
+  const insert = (target: Warehouse, table: MirrorTable, batch: Omit<PayloadBatch, 'changes'>) =>
     target.insertLines(
       table.name,
       { format: format.format, columns: format.columns, payload: batch.payload },
@@ -242,7 +247,7 @@ async function engineOnly(dir: string): Promise<EngineFloor> {
   // The runner's writes around a batch: its write intent before, the stored state after.
   const checkpointed = await timed(async () => {
     for (const batch of batches) {
-      const intent = { first: batch.first, last: batch.last, units: batch.rows.length, attempts: 1 };
+      const intent = { first: batch.first, last: batch.last, units: batch.changes.length, attempts: 1 };
       await writeCheckpoint(warehouse, 'floor', 'binlog', { state: batch.first, intent });
       await insert(warehouse, checkpointedTable, batch);
       await writeCheckpoint(warehouse, 'floor', 'binlog', { state: batch.last });

@@ -20,7 +20,7 @@ export function digitsAt(text: string, at: number, length: number): number {
 }
 
 /** Days from 1970-01-01 to a proleptic Gregorian date (month 1–12; days past the month's end run on). */
-function civilToDays(year: number, month: number, day: number): number {
+export function civilToDays(year: number, month: number, day: number): number {
   const shifted = month <= 2 ? year - 1 : year;
   const era = Math.floor(shifted / 400);
   const yearOfEra = shifted - era * 400;

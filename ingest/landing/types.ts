@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { SnapshotPart } from '../../warehouse/index.ts';
 import type { ChangeEnvelope, SourceVersion } from '../envelope.ts';
+import type { RawImage } from '../mirror/row-binary.ts';
 import type { SourceTable } from '../source-table.ts';
 
 /** A Kafka message as it arrived: a dead letter keeps it so a replay is byte for byte. */
@@ -27,6 +28,11 @@ export interface SourceChange {
   table: string;
   /** The message it came in, when it came over Kafka. */
   original?: OriginalMessage;
+  /**
+   * The row still in the source's bytes, for a mirror to write without decoding the envelope
+   * (which is then built only when something asks for it). Never a truncate's.
+   */
+  image?: RawImage;
 }
 
 /** Something that cannot land, with why; it becomes a dead letter and the rest flows on. */

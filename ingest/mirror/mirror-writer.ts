@@ -135,12 +135,46 @@ export class MirrorWriter {
         await tombstoneOlderThan(this.warehouse, table.mirror, segment.version);
         continue;
       }
-      const rows = this.toMirrorRows(table, segment.changes, result.rejected);
       const token = `${tokenBase}:${table.mirror.name}:${index++}`;
+      const written = await this.insertImages(table, segment.changes, token);
+      if (written !== undefined) {
+        result.rowsByMirror.set(
+          table.mirror.name,
+          (result.rowsByMirror.get(table.mirror.name) ?? 0) + written,
+        );
+        continue;
+      }
+      const rows = this.toMirrorRows(table, segment.changes, result.rejected);
       if (rows.some((pending) => pending.missing || pending.keyChange))
         await this.fillFromPreviousVersions(table, rows, token, result.unfilled);
       const stored = await this.insertRows(table, rows, token, result.rejected);
       result.rowsByMirror.set(table.mirror.name, (result.rowsByMirror.get(table.mirror.name) ?? 0) + stored);
+    }
+  }
+
+  /**
+   * Changes that all carry their rows as raw images go into RowBinary straight from the source's
+   * bytes, with the token their decoded rows would take. Undefined when one does not, a value is
+   * not written that way, or the engine refuses the block: nothing of it is stored, and the
+   * changes' envelopes then land as any others.
+   */
+  private async insertImages(
+    table: RegisteredTable,
+    changes: SourceChange[],
+    token: string,
+  ): Promise<number | undefined> {
+    const payload = table.binary?.encodeImages(changes);
+    if (!table.binary || !payload) return undefined;
+    try {
+      await this.warehouse.insertLines(
+        table.mirror.name,
+        { format: table.binary.format, columns: table.binary.columns, payload },
+        { deduplicationToken: token },
+      );
+      return changes.length;
+    } catch (error) {
+      if (!(error instanceof WarehouseError) || !error.refusedData) throw error;
+      return undefined;
     }
   }
 
@@ -223,7 +257,8 @@ export class MirrorWriter {
       }
       let segments = byTable.get(change.table);
       if (!segments) byTable.set(change.table, (segments = []));
-      if (change.envelope.op === 't') {
+      // A change with a raw image is a row's; asking another for its op may decode its envelope.
+      if (!change.image && change.envelope.op === 't') {
         segments.push({ kind: 'truncate', version: change.version });
         continue;
       }

@@ -6,7 +6,7 @@ import type { Row, SourceVersion } from '../envelope.ts';
 import { digitsAt } from '../temporal.ts';
 
 /** Bytes of a payload, grown as rows are written. */
-class PayloadWriter {
+export class PayloadWriter {
   buffer: Buffer;
   at = 0;
 
@@ -345,12 +345,36 @@ export interface MirrorRowsPayload {
   deleted: boolean;
 }
 
+/**
+ * A change's row still in the source's own bytes (a MySQL row image): the writer puts it into the
+ * payload without it ever being decoded into an envelope.
+ */
+export interface RawImage {
+  readonly layout: RawImageLayout;
+  /** Whether the image is a deleted row's. */
+  readonly deleted: boolean;
+}
+
+/** Writes one image's values, in the columns' order and types; false for a value it does not write exactly. */
+export type WriteImage = (image: RawImage, writer: PayloadWriter) => boolean;
+
+/** How a source lays its images out: the writer of them into a mirror's columns. */
+export interface RawImageLayout {
+  /** Undefined when a column cannot be written from the image's bytes (its envelope decides then). */
+  rowBinaryWriter(columns: readonly { name: string; type: string }[]): WriteImage | undefined;
+}
+
 export interface RowBinaryFormat {
   format: 'RowBinary';
   /** The insert's column list: the mirror's columns, then `_version` and `_is_deleted`. */
   columns: string[];
   /** The rows as one payload, or undefined when a value must go as JSON for the engine to judge. */
   encode(rows: readonly MirrorRowsPayload[]): Buffer | undefined;
+  /**
+   * Changes that all carry their row as a raw image, as one payload: the same bytes `encode` writes
+   * for their decoded rows. Undefined when one has no image or a value its layout does not write.
+   */
+  encodeImages(changes: readonly { image?: RawImage; version: SourceVersion }[]): Buffer | undefined;
 }
 
 /**
@@ -371,9 +395,26 @@ export function rowBinaryFormat(
   const version = int64(false);
   // The last payload's size: the next batch's starting buffer, so most batches never grow theirs.
   let expected = 64 * 1024;
+  /** Each layout's writer into these columns (null: it cannot write them). */
+  const imageWriters = new WeakMap<RawImageLayout, WriteImage | null>();
+  const imageWriter = (layout: RawImageLayout) => {
+    let write = imageWriters.get(layout);
+    if (write === undefined) imageWriters.set(layout, (write = layout.rowBinaryWriter(columns) ?? null));
+    return write;
+  };
   return {
     format: 'RowBinary',
     columns: [...names, '_version', '_is_deleted'],
+    encodeImages(changes) {
+      const writer = new PayloadWriter(expected);
+      for (const { image, version: rowVersion } of changes) {
+        const write = image && imageWriter(image.layout);
+        if (!image || !write || !write(image, writer) || !version(writer, rowVersion)) return undefined;
+        writer.byte(image.deleted ? 1 : 0);
+      }
+      expected = Math.max(expected, writer.at);
+      return writer.buffer.subarray(0, writer.at);
+    },
     encode(rows) {
       const writer = new PayloadWriter(expected);
       for (const { row, version: rowVersion, deleted } of rows) {

@@ -5,8 +5,8 @@
 // Rows are decoded with the table map that precedes them in the log (binlog_row_metadata=FULL
 // carries column names and types): a table altered mid-stream is decoded with its shape at the
 // time, and its mirror gains the new columns before any row of the new shape lands.
-import ZongJi from '@vlasky/zongji';
-import type { ChangeEnvelope, ChangeSource, KeyChange, Row } from '../envelope.ts';
+import ZongJi, { readRowImage, type TableMapEntry as ZongJiTableMap } from '@vlasky/zongji';
+import type { ChangeEnvelope, ChangeSource, KeyChange, Row, SourceVersion } from '../envelope.ts';
 import { CaptureError } from '../errors.ts';
 import { AsyncQueue } from '../landing/async-queue.ts';
 import type { ChangeStream, ReadUnit, SourceChange } from '../landing/types.ts';
@@ -14,6 +14,7 @@ import {
   BINLOG_CODEC,
   binlogChangeVersion,
   binlogKeyChangePosition,
+  binlogVersion,
   compareBinlogPositions,
   type BinlogPosition,
   type BinlogState,
@@ -24,6 +25,7 @@ import {
   type MysqlConnectionSettings,
   type MysqlServer,
 } from './catalog.ts';
+import { RowImageLayout, type RowImage } from './row-images.ts';
 import type { MysqlTableCodec } from './table-codec.ts';
 import { parseTableDdl } from './table-ddl.ts';
 
@@ -121,6 +123,9 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       password: options.settings.password,
       ...DECODING_OPTIONS,
     }));
+    // Rows of tables whose columns row-images.ts reads stay as bytes until a mirror writes them.
+    const layouts = new WeakMap<ZongJiTableMap, RowImageLayout | null>();
+    zongji.keepRowImages = (tableMap) => this.layoutOf(tableMap, layouts) !== undefined;
     const enqueue = (work: () => Promise<void>, bytes: number) => {
       chainedBytes += bytes;
       chain = chain
@@ -260,9 +265,14 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
           }
           case 'writerows':
           case 'updaterows':
-          case 'deleterows':
-            this.rows(name, event, file, transaction ?? (transaction = open(event, start)));
+          case 'deleterows': {
+            const current = (transaction ??= open(event, start));
+            const tableMap = (event.tableMap as Record<number, ZongJiTableMap>)[event.tableId as number];
+            const layout = tableMap && this.layoutOf(tableMap, layouts);
+            if (layout && event.rowImages) this.rowImages(name, event, file, current, layout);
+            else this.rows(name, event, file, current);
             return;
+          }
           case 'xid':
             return commit(event.nextPosition);
           default:
@@ -353,61 +363,145 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     });
   }
 
-  /**
-   * Row events: each row is a change. Its source names it as Debezium's MySQL connectors do (the
-   * transaction's position, the row's index in its event, its order in the transaction), and its
-   * version is derived from that source (binlogSourceVersion), the same on both paths.
-   */
-  private rows(name: string, event: BinlogEvent, file: string, transaction: OpenTransaction): void {
-    const tableMap = (event.tableMap as Record<number, TableMapEntry>)[event.tableId as number];
-    if (!tableMap || tableMap.parentSchema !== this.options.settings.database) return;
+  /** The layout of a captured table's row images under this table map, when row-images.ts reads them. */
+  private layoutOf(
+    tableMap: ZongJiTableMap,
+    layouts: WeakMap<ZongJiTableMap, RowImageLayout | null>,
+  ): RowImageLayout | undefined {
+    if (tableMap.parentSchema !== this.options.settings.database) return undefined;
     const codec = this.options.codecs.get(tableMap.tableName);
-    if (!codec) return;
-    const rows = event.rows as unknown[];
-    const source = (row: number): ChangeSource => ({
+    if (!codec) return undefined;
+    let layout = layouts.get(tableMap);
+    if (layout === undefined || layout?.codec !== codec) {
+      layout = RowImageLayout.of(tableMap, codec) ?? null;
+      if (layout || !layouts.has(tableMap)) layouts.set(tableMap, layout);
+    }
+    return layout ?? undefined;
+  }
+
+  /** The source of a change, named as Debezium's MySQL connectors name it. */
+  private changeSource(
+    codec: MysqlTableCodec,
+    transaction: OpenTransaction,
+    file: string,
+    timestamp: number,
+    row: number,
+  ): ChangeSource {
+    return {
       version: 'tributary',
       connector: 'mysql',
       name: this.options.sourceName,
-      db: tableMap.parentSchema,
+      db: this.options.settings.database,
       table: codec.table.table,
       server_id: 0,
       gtid: transaction.gtid ?? null,
       file,
       pos: transaction.position,
       row,
-      ts_ms: event.timestamp,
+      ts_ms: timestamp,
       snapshot: 'false',
-    });
+    };
+  }
+
+  /**
+   * Row events: each row is a change. Its source names it as Debezium's MySQL connectors do (the
+   * transaction's position, the row's index in its event, its order in the transaction), and its
+   * version is derived from that source (binlogSourceVersion), the same on both paths.
+   */
+  private rows(name: string, event: BinlogEvent, file: string, transaction: OpenTransaction): void {
+    const tableMap = (event.tableMap as Record<number, ZongJiTableMap>)[event.tableId as number];
+    if (!tableMap || tableMap.parentSchema !== this.options.settings.database) return;
+    const codec = this.options.codecs.get(tableMap.tableName);
+    if (!codec) return;
+    const rows = (event.rows as unknown[] | undefined) ?? decodeRowImages(name, event, tableMap);
     for (let index = 0; index < rows.length; index++) {
       const value = rows[index];
-      if (name === 'writerows') {
-        this.emit(transaction, codec, source(index), 'c', null, codec.decodeRow(value as Row));
-      } else if (name === 'deleterows') {
-        this.emit(transaction, codec, source(index), 'd', codec.decodeRow(value as Row), null);
-      } else {
+      const source = this.changeSource(codec, transaction, file, event.timestamp, index);
+      if (name === 'writerows')
+        this.emit(transaction, codec, source, 'c', null, codec.decodeRow(value as Row));
+      else if (name === 'deleterows')
+        this.emit(transaction, codec, source, 'd', codec.decodeRow(value as Row), null);
+      else {
         const { before, after } = value as { before: Row; after: Row };
-        const old = codec.decodeRow(before);
-        const next = codec.decodeRow(after);
-        // A changed key is another row, as Debezium sends it: delete the old, create the new. A
-        // table without a key stays one update, as Debezium sends it (and counts it in the
-        // transaction's order); the mirror retires the old row's digest at the same version.
-        // Key values are decoded scalars (numbers, text, booleans): compared as they are.
-        if (codec.sourceKey.some((column) => old[column] !== next[column])) {
-          const [oldKey, newKey] = [codec.keyOf(old), codec.keyOf(next)];
-          const position = binlogKeyChangePosition(source(index)) as number;
-          this.emit(transaction, codec, source(index), 'd', old, null, {
-            side: 'old',
-            position,
-            otherKey: newKey,
-          });
-          this.emit(transaction, codec, source(index), 'c', null, next, {
-            side: 'new',
-            position,
-            otherKey: oldKey,
-          });
-        } else this.emit(transaction, codec, source(index), 'u', old, next);
+        this.update(transaction, codec, source, codec.decodeRow(before), codec.decodeRow(after));
       }
     }
+  }
+
+  /**
+   * Row events of a table whose images row-images.ts reads: each change keeps its image as bytes
+   * and decodes its envelope only when asked. An update that changes the key is decoded at once
+   * (it is two changes); so is an event whose images leave columns out (binlog_row_image other than FULL).
+   */
+  private rowImages(
+    name: string,
+    event: BinlogEvent,
+    file: string,
+    transaction: OpenTransaction,
+    layout: RowImageLayout,
+  ): void {
+    const bitmap = event.columns_present_bitmap as Buffer;
+    const afterBitmap = (event.columns_present_bitmap2 as Buffer | undefined) ?? bitmap;
+    if (!layout.holdsEveryColumn(bitmap) || !layout.holdsEveryColumn(afterBitmap))
+      return this.rows(name, event, file, transaction);
+    const codec = layout.codec;
+    const bytes = event.rowImages as Buffer;
+    const source = this.changeSource(codec, transaction, file, event.timestamp, 0);
+    const shared: ImageEvent = {
+      bytes,
+      layout,
+      tableMap: (event.tableMap as Record<number, ZongJiTableMap>)[event.tableId as number] as ZongJiTableMap,
+      bitmap,
+      afterBitmap,
+      source,
+      transactionId: transaction.gtid ?? `${file}:${transaction.position}`,
+      readAt: Date.now(),
+    };
+    const decode = (at: number, present: Buffer) =>
+      codec.decodeRow(readRowImage(bytes, at, shared.tableMap, present, IMAGE_DECODER).row as Row);
+    let at = 0;
+    for (let index = 0; at < bytes.length; index++) {
+      if (name !== 'updaterows') {
+        const end = layout.imageEnd(bytes, at);
+        this.emitImage(transaction, shared, name === 'writerows' ? 'c' : 'd', index, at, at, end - at);
+        at = end;
+        continue;
+      }
+      const { after, end, sameKey } = layout.update(bytes, at);
+      if (sameKey) this.emitImage(transaction, shared, 'u', index, at, after, end - at);
+      else
+        this.update(
+          transaction,
+          codec,
+          this.changeSource(codec, transaction, file, event.timestamp, index),
+          decode(at, bitmap),
+          decode(after, afterBitmap),
+        );
+      at = end;
+    }
+  }
+
+  private update(
+    transaction: OpenTransaction,
+    codec: MysqlTableCodec,
+    source: ChangeSource,
+    old: Row,
+    next: Row,
+  ): void {
+    // A changed key is another row, as Debezium sends it: delete the old, create the new. A
+    // table without a key stays one update, as Debezium sends it (and counts it in the
+    // transaction's order); the mirror retires the old row's digest at the same version.
+    // Key values are decoded scalars (numbers, text, booleans): compared as they are.
+    if (codec.sourceKey.some((column) => old[column] !== next[column])) {
+      const [oldKey, newKey] = [codec.keyOf(old), codec.keyOf(next)];
+      const position = binlogKeyChangePosition(source) as number;
+      this.emit(transaction, codec, source, 'd', old, null, { side: 'old', position, otherKey: newKey });
+      this.emit(transaction, codec, { ...source }, 'c', null, next, {
+        side: 'new',
+        position,
+        otherKey: oldKey,
+      });
+    } else this.emit(transaction, codec, source, 'u', old, next);
   }
 
   /**
@@ -452,21 +546,33 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
   private empty(table: string, event: BinlogEvent, file: string, transaction: OpenTransaction): void {
     const codec = this.options.codecs.get(table);
     if (!codec) return;
-    const source: ChangeSource = {
-      version: 'tributary',
-      connector: 'mysql',
-      name: this.options.sourceName,
-      db: this.options.settings.database,
-      table,
-      server_id: 0,
-      gtid: transaction.gtid ?? null,
-      file,
-      pos: transaction.position,
-      row: 0,
-      ts_ms: event.timestamp,
-      snapshot: 'false',
-    };
+    const source = this.changeSource(codec, transaction, file, event.timestamp, 0);
     this.emit(transaction, codec, source, 't', null, null);
+  }
+
+  /** Counts a change of `codec`'s table in its transaction; returns its place among the table's. */
+  private place(transaction: OpenTransaction, codec: MysqlTableCodec): number {
+    const inTable = (transaction.emittedPerTable.get(codec.tableName) ?? 0) + 1;
+    transaction.emittedPerTable.set(codec.tableName, inTable);
+    transaction.emitted++;
+    return inTable;
+  }
+
+  private emitImage(
+    transaction: OpenTransaction,
+    shared: ImageEvent,
+    op: 'c' | 'u' | 'd',
+    row: number,
+    before: number,
+    at: number,
+    bytes: number,
+  ): void {
+    const inTable = this.place(transaction, shared.layout.codec);
+    const order = transaction.emitted;
+    // As binlogChangeVersion reads it from the envelope: the transaction's position, then the order.
+    const version = binlogVersion(shared.source.file as string, transaction.position, order);
+    transaction.changes.push(new BinlogImageChange(shared, op, row, before, at, order, inTable, version));
+    transaction.bytes += bytes + 96;
   }
 
   private emit(
@@ -478,12 +584,11 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     after: Row | null,
     keyChange?: KeyChange,
   ): void {
-    const inTable = (transaction.emittedPerTable.get(codec.tableName) ?? 0) + 1;
-    transaction.emittedPerTable.set(codec.tableName, inTable);
+    const inTable = this.place(transaction, codec);
     // Debezium's transaction block (provide.transaction.metadata), which orders changes within one.
     const metadata = {
       id: transaction.gtid ?? `${source.file}:${transaction.position}`,
-      total_order: ++transaction.emitted,
+      total_order: transaction.emitted,
       data_collection_order: inTable,
     };
     const envelope: ChangeEnvelope = { before, after, source, op, ts_ms: Date.now(), transaction: metadata };
@@ -501,6 +606,117 @@ interface TableMapEntry {
   parentSchema: string;
   tableName: string;
   columnSchemas: { COLUMN_NAME: string; COLUMN_TYPE: string; CHARACTER_SET_NAME: string | null }[];
+}
+
+/**
+ * What zongji's value decoding reads of its instance: the options the stream decodes with. The
+ * stream's own connection may be closed by the time an envelope is asked for.
+ */
+const IMAGE_DECODER = {
+  connection: { config: DECODING_OPTIONS },
+  emit(_event: string, error: unknown): boolean {
+    throw error;
+  },
+};
+
+/** What the changes read from one rows event's images share. */
+interface ImageEvent {
+  bytes: Buffer;
+  layout: RowImageLayout;
+  tableMap: ZongJiTableMap;
+  /** The columns present in each image (an update's after images: `afterBitmap`). */
+  bitmap: Buffer;
+  afterBitmap: Buffer;
+  /** The changes' source, but for each one's `row`. */
+  source: ChangeSource;
+  transactionId: string;
+  readAt: number;
+}
+
+/**
+ * A change read as a row image: the mirror writes its bytes; its envelope is decoded by zongji and
+ * the table codec, as any other row's, the first time something asks for it (a dead letter, Kafka).
+ */
+class BinlogImageChange implements SourceChange, RowImage {
+  private decoded: ChangeEnvelope | undefined;
+
+  constructor(
+    private readonly shared: ImageEvent,
+    private readonly op: 'c' | 'u' | 'd',
+    private readonly row: number,
+    /** An update's old image; otherwise `at`. */
+    private readonly before: number,
+    /** The image the mirror stores: the new row's, or a delete's old one. */
+    readonly at: number,
+    private readonly totalOrder: number,
+    private readonly inTable: number,
+    readonly version: SourceVersion,
+  ) {}
+
+  get image(): RowImage {
+    return this;
+  }
+
+  get layout(): RowImageLayout {
+    return this.shared.layout;
+  }
+
+  get bytes(): Buffer {
+    return this.shared.bytes;
+  }
+
+  get deleted(): boolean {
+    return this.op === 'd';
+  }
+
+  get table(): string {
+    return this.shared.layout.codec.tableName;
+  }
+
+  get envelope(): ChangeEnvelope {
+    return (this.decoded ??= this.decode());
+  }
+
+  private decode(): ChangeEnvelope {
+    const { shared, op } = this;
+    const image = (at: number, present: Buffer) =>
+      shared.layout.codec.decodeRow(
+        readRowImage(shared.bytes, at, shared.tableMap, present, IMAGE_DECODER).row as Row,
+      );
+    return {
+      before: op === 'c' ? null : image(this.before, shared.bitmap),
+      after: op === 'd' ? null : image(this.at, op === 'u' ? shared.afterBitmap : shared.bitmap),
+      source: { ...shared.source, row: this.row },
+      op,
+      ts_ms: shared.readAt,
+      transaction: {
+        id: shared.transactionId,
+        total_order: this.totalOrder,
+        data_collection_order: this.inTable,
+      },
+    };
+  }
+}
+
+/** A rows event's images, decoded by zongji (an event whose table map it kept as bytes, read the old way). */
+function decodeRowImages(name: string, event: BinlogEvent, tableMap: ZongJiTableMap): unknown[] {
+  const bytes = event.rowImages as Buffer | undefined;
+  if (!bytes) return [];
+  const bitmap = event.columns_present_bitmap as Buffer;
+  const afterBitmap = (event.columns_present_bitmap2 as Buffer | undefined) ?? bitmap;
+  const rows: unknown[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const first = readRowImage(bytes, at, tableMap, bitmap, IMAGE_DECODER);
+    if (name !== 'updaterows') {
+      rows.push(first.row);
+      at = first.end;
+      continue;
+    }
+    const second = readRowImage(bytes, first.end, tableMap, afterBitmap, IMAGE_DECODER);
+    rows.push({ before: first.row, after: second.row });
+    at = second.end;
+  }
+  return rows;
 }
 
 /** Raised when the server no longer has the position asked for: the capture snapshots again. */

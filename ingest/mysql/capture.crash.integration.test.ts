@@ -1,7 +1,9 @@
 // Crash safety of the native MySQL capture: the capture process is SIGKILLed five times at random
 // moments while the awkward-types workload writes (multi-statement transactions, key changes,
 // binlog rotations); after a final catch-up the mirror equals the table, no (key, _version) pair is
-// stored twice even before FINAL, and nothing went to the dead letters.
+// stored twice even before FINAL, and nothing went to the dead letters. `tallies` (upserts and
+// deletes beside them) has only types the mirror writes from the binlog's row images, so both
+// landing paths are killed mid-batch.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,9 @@ import { scratchDir } from '../../test/scratch.ts';
 import { listDeadLetters, openWarehouse } from '../../warehouse/index.ts';
 
 const CLI = new URL('../../bin/tributary.js', import.meta.url).pathname;
+const TALLIES_DDL = `CREATE TABLE tallies (
+  id INT NOT NULL PRIMARY KEY, n BIGINT NOT NULL, label VARCHAR(40), at DATETIME(6), amount DECIMAL(12,2)
+)`;
 const PII_KEY = 'crash-test-key-0123456789';
 
 let server: TestMysql;
@@ -49,7 +54,7 @@ function startCapture(url: string, warehouseDir: string, extra: string[] = []): 
 describe(`native MySQL capture under SIGKILL (${MYSQL_SERVER})`, () => {
   it('leaves the mirrors equal to the tables after 5 kills mid-stream, with no duplicate (key, _version)', async () => {
     const { name, url } = await server.createDatabase('crash');
-    await execute(url, `${AWKWARD_DDL}; ${KEYLESS_DDL}`);
+    await execute(url, `${AWKWARD_DDL}; ${KEYLESS_DDL}; ${TALLIES_DDL}`);
     const warehouseDir = join(await scratchDir('mysql-crash'), 'warehouse');
     // Megabyte rows are the random-workload test's; here they would only slow the catch-up.
     const workload = await MysqlWorkload.connect(url, 11, { largeRows: false });
@@ -64,6 +69,12 @@ describe(`native MySQL capture under SIGKILL (${MYSQL_SERVER})`, () => {
         while (!stop) {
           await workload.step();
           steps++;
+          await execute(
+            url,
+            `INSERT INTO tallies VALUES (${steps % 97}, 1, 'step ${steps}', NOW(6), ${steps}.25)
+               ON DUPLICATE KEY UPDATE n = n + 1, label = VALUES(label), at = VALUES(at), amount = amount + 1;
+             DELETE FROM tallies WHERE id = ${(steps * 7) % 97} AND ${steps % 13} = 0`,
+          );
           await new Promise((resolve) => setTimeout(resolve, 10));
           if (steps % 150 === 0) await execute(url, 'FLUSH BINARY LOGS');
         }
@@ -97,7 +108,7 @@ describe(`native MySQL capture under SIGKILL (${MYSQL_SERVER})`, () => {
       expect(final.code, final.stderr).toBe(0);
       const warehouse = await openWarehouse({ kind: 'chdb', path: warehouseDir });
       try {
-        for (const table of ['awkward', 'keyless'])
+        for (const table of ['awkward', 'keyless', 'tallies'])
           await expectMysqlMirrorEqualsSource({
             url,
             database: name,
@@ -108,6 +119,7 @@ describe(`native MySQL capture under SIGKILL (${MYSQL_SERVER})`, () => {
           });
         await expectNoDuplicateVersions(warehouse, `raw.crash_${name}_awkward`, ['id']);
         await expectNoDuplicateVersions(warehouse, `raw.crash_${name}_keyless`, ['_row_id']);
+        await expectNoDuplicateVersions(warehouse, `raw.crash_${name}_tallies`, ['id']);
         expect(await listDeadLetters(warehouse)).toEqual([]);
         // Emails are stored as keyed hashes, never as they are.
         const emails = await warehouse.query<{ email: string }>(

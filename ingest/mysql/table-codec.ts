@@ -15,6 +15,8 @@ export interface MysqlTableCodec {
   tableName: string;
   /** The source's own key columns (none for a table without a key). */
   sourceKey: string[];
+  /** Columns whose values leave the source hashed (PII): never copied from the source's bytes. */
+  hashed: ReadonlySet<string>;
   /** Names, mirror types and encodings of the columns, to tell whether a table map is another shape. */
   signature: string;
   /**
@@ -94,6 +96,7 @@ export function createMysqlTableCodec(options: MysqlTableCodecOptions): MysqlTab
     table,
     tableName: tableKey(table),
     sourceKey: options.key,
+    hashed: new Set(plans.filter((plan) => plan.hash).map((plan) => plan.name)),
     signature: JSON.stringify(columns.map((column) => [column.name, column.clickhouseType, column.encoding])),
     decodeRow(values) {
       const row: Row = inPlace ? (values as Row) : {};
