@@ -33,6 +33,12 @@ export interface SourceChange {
    * (which is then built only when something asks for it). Never a truncate's.
    */
   image?: RawImage;
+  /**
+   * The table as the change was read, when a reader follows shape changes (MySQL's table maps):
+   * its envelope values are encoded for these columns, which a later shape may encode otherwise
+   * (DATETIME(3) in milliseconds, DATETIME(6) in microseconds).
+   */
+  shape?: SourceTable;
 }
 
 /** Something that cannot land, with why; it becomes a dead letter and the rest flows on. */

@@ -77,6 +77,8 @@ export class KeyChangePendingError extends CaptureError {
 
 export class MirrorWriter {
   private readonly tables = new Map<string, RegisteredTable>();
+  /** Converters of the shapes changes were read with, where not the registered one. */
+  private readonly shapeConverters = new WeakMap<SourceTable, RowConverter>();
 
   constructor(private readonly warehouse: Warehouse) {}
 
@@ -87,7 +89,7 @@ export class MirrorWriter {
     this.tables.set(tableKey(table), {
       source: table,
       mirror,
-      converter: table.document ? createDocumentConverter(table) : createRowConverter(table),
+      converter: converterOf(table),
       lines: mirrorLineFormat(mirror),
       // Written in the types the mirror holds, which a source's type change does not alter.
       binary: this.warehouse.takesRowBinary ? rowBinaryFormat(columns) : undefined,
@@ -164,18 +166,7 @@ export class MirrorWriter {
     token: string,
   ): Promise<number | undefined> {
     const payload = table.binary?.encodeImages(changes);
-    if (!table.binary || !payload) return undefined;
-    try {
-      await this.warehouse.insertLines(
-        table.mirror.name,
-        { format: table.binary.format, columns: table.binary.columns, payload },
-        { deduplicationToken: token },
-      );
-      return changes.length;
-    } catch (error) {
-      if (!(error instanceof WarehouseError) || !error.refusedData) throw error;
-      return undefined;
-    }
+    return payload && (await this.insertBinary(table, payload, token)) ? changes.length : undefined;
   }
 
   /**
@@ -190,20 +181,28 @@ export class MirrorWriter {
     rejected: Rejection[],
   ): Promise<number> {
     const payload = table.binary?.encode(rows);
-    if (table.binary && payload) {
-      try {
-        await this.warehouse.insertLines(
-          table.mirror.name,
-          { format: table.binary.format, columns: table.binary.columns, payload },
-          { deduplicationToken: token },
-        );
-        return rows.length;
-      } catch (error) {
-        // Nothing of a refused block is stored: the same token lands it as lines.
-        if (!(error instanceof WarehouseError) || !error.refusedData) throw error;
-      }
-    }
+    if (payload && (await this.insertBinary(table, payload, token))) return rows.length;
     return this.insertIsolatingBadRows(table, rows, token, rejected);
+  }
+
+  /**
+   * Inserts a RowBinary payload; false when the engine refuses its data. Nothing of a refused
+   * block is stored, so the same token lands it another way.
+   */
+  private async insertBinary(table: RegisteredTable, payload: Buffer, token: string): Promise<boolean> {
+    const binary = table.binary;
+    if (!binary) return false;
+    try {
+      await this.warehouse.insertLines(
+        table.mirror.name,
+        { format: binary.format, columns: binary.columns, payload },
+        { deduplicationToken: token },
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof WarehouseError) || !error.refusedData) throw error;
+      return false;
+    }
   }
 
   /**
@@ -257,7 +256,7 @@ export class MirrorWriter {
       }
       let segments = byTable.get(change.table);
       if (!segments) byTable.set(change.table, (segments = []));
-      // A change with a raw image is a row's; asking another for its op may decode its envelope.
+      // A change with a raw image is never a truncate: asking it for its op would decode its envelope.
       if (!change.image && change.envelope.op === 't') {
         segments.push({ kind: 'truncate', version: change.version });
         continue;
@@ -281,7 +280,8 @@ export class MirrorWriter {
         rejected.push({ change, stage: 'mirror', reason: `op '${envelope.op}' without its row image` });
         continue;
       }
-      const converted = table.converter.convert(image);
+      const converter = this.converterFor(table, change.shape);
+      const converted = converter.convert(image);
       if (!converted.ok) {
         rejected.push({ change, stage: 'mirror', reason: `${table.mirror.name}: ${converted.reason}` });
         continue;
@@ -294,7 +294,7 @@ export class MirrorWriter {
       // The converter copied rows that carry placeholders; the others are filled in a copy of their own.
       let row = converted.row;
       if (missing && wholeBefore && envelope.op === 'u')
-        missing = this.takeFromBefore(table, envelope, row, missing);
+        missing = this.takeFromBefore(converter, envelope, row, missing);
       // A key change's delete: its tombstone carries the old row as it was, for the create half.
       if (deleted && envelope.keyChange && !wholeBefore) {
         missing = table.mirror.columns.map((column) => column.name).filter((name) => !key.includes(name));
@@ -304,7 +304,7 @@ export class MirrorWriter {
       // row is gone, in the same place in the order.
       const before = envelope.op === 'u' ? rowImage(envelope.before) : undefined;
       if (before && key.some((column) => before[column] !== undefined && before[column] !== row[column])) {
-        const gone = table.converter.convert(before);
+        const gone = converter.convert(before);
         if (gone.ok)
           rows.push({
             change,
@@ -327,18 +327,26 @@ export class MirrorWriter {
     return rows;
   }
 
+  /** The converter of the shape a change was read with (the registered one unless it says otherwise). */
+  private converterFor(table: RegisteredTable, shape: SourceTable | undefined): RowConverter {
+    if (!shape || shape === table.source) return table.converter;
+    let converter = this.shapeConverters.get(shape);
+    if (!converter) this.shapeConverters.set(shape, (converter = converterOf(shape)));
+    return converter;
+  }
+
   /**
    * Under REPLICA IDENTITY FULL an update's old row holds the values the new one leaves out
    * (Postgres inlines TOASTed values there). Fills them in place; returns the columns still missing.
    */
   private takeFromBefore(
-    table: RegisteredTable,
+    converter: RowConverter,
     envelope: ChangeEnvelope,
     row: Row,
     missing: string[],
   ): string[] {
     if (!envelope.before) return missing;
-    const before = table.converter.convert(envelope.before);
+    const before = converter.convert(envelope.before);
     if (!before.ok) return missing;
     const stillMissing: string[] = [];
     for (const column of missing) {
@@ -432,6 +440,10 @@ export class MirrorWriter {
     if (toRecord.length > 0)
       await recordKeyChangeImages(this.warehouse, mirror.name, toRecord, `${token}:key-changes`);
   }
+}
+
+function converterOf(table: SourceTable): RowConverter {
+  return table.document ? createDocumentConverter(table) : createRowConverter(table);
 }
 
 function hasKey(row: Row, key: readonly string[]): boolean {

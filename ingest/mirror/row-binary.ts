@@ -214,9 +214,17 @@ const uuid: WriteValue = (writer, value) => {
 
 const DECIMAL_TEXT = /^(-?)(\d+)(?:\.(\d+))?$/;
 
+/** The bytes of Decimal(P, S)'s scaled integer: Decimal32, 64, 128 or 256 by its precision. */
+export function decimalBytes(precision: number): number {
+  return precision <= 9 ? 4 : precision <= 18 ? 8 : precision <= 38 ? 16 : 32;
+}
+
+/** Scaled integers of up to this many digits are exact as doubles (below 2^53); longer ones go as bigints. */
+export const DOUBLE_DIGITS = 15;
+
 /** Decimal(P, S) as its scaled integer: the text's digits exactly, never through a double. */
 function decimal(precision: number, scale: number): WriteValue {
-  const bytes = precision <= 9 ? 4 : precision <= 18 ? 8 : precision <= 38 ? 16 : 32;
+  const bytes = decimalBytes(precision);
   return (writer, value) => {
     // A number is written as the JSON line writes it; an exponent form is left to the engine.
     const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
@@ -227,7 +235,7 @@ function decimal(precision: number, scale: number): WriteValue {
     // More digits than the type holds: the engine's rounding or refusal, not ours.
     if (fraction.length > scale || integerDigits.length > precision - scale) return false;
     const digits = `${integerDigits}${fraction.padEnd(scale, '0')}`;
-    if (digits.length <= 15) {
+    if (digits.length <= DOUBLE_DIGITS) {
       const scaled = Number(digits);
       if (bytes === 4) writer.int32(sign ? -scaled : scaled);
       else writer.integer(sign ? -scaled : scaled, bytes);
@@ -237,8 +245,8 @@ function decimal(precision: number, scale: number): WriteValue {
 }
 
 /** Date32 and DateTime64 hold 1900-01-01 to 2299-12-31: the engine's own answer decides beyond. */
-const FIRST_DAY = -25567;
-const LAST_DAY = 120529;
+export const FIRST_DAY = -25567;
+export const LAST_DAY = 120529;
 
 const date32: WriteValue = (writer, value) => {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < FIRST_DAY || value > LAST_DAY)
@@ -273,10 +281,7 @@ function isoMicros(text: string): number | undefined {
     Math.min(hours, minutes, seconds, fraction) < 0 ||
     // Date.UTC reads years 0–99 as 1900–1999; before 1900 the column's range ends anyway.
     year < 1900 ||
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > (month === 2 && !isLeap(year) ? 28 : (DAYS_IN_MONTH[month - 1] ?? 0)) ||
+    !isCalendarDay(year, month, day) ||
     hours > 23 ||
     minutes > 59 ||
     seconds > 59
@@ -285,7 +290,16 @@ function isoMicros(text: string): number | undefined {
   return Date.UTC(year, month - 1, day, hours, minutes, seconds) * 1000 + fraction;
 }
 
-const isLeap = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+/** Whether the day exists in the proleptic Gregorian calendar (month 1–12). */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= (month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month - 1] ?? 0))
+  );
+}
 
 /** DateTime64(P): an integer is already the column's ticks (as the JSON line's number is read). */
 function dateTime64(precision: number): WriteValue {

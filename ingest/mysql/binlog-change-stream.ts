@@ -5,11 +5,12 @@
 // Rows are decoded with the table map that precedes them in the log (binlog_row_metadata=FULL
 // carries column names and types): a table altered mid-stream is decoded with its shape at the
 // time, and its mirror gains the new columns before any row of the new shape lands.
-import ZongJi, { readRowImage, type TableMapEntry as ZongJiTableMap } from '@vlasky/zongji';
+import ZongJi, { readRowImage, type TableMapEntry } from '@vlasky/zongji';
 import type { ChangeEnvelope, ChangeSource, KeyChange, Row, SourceVersion } from '../envelope.ts';
 import { CaptureError } from '../errors.ts';
 import { AsyncQueue } from '../landing/async-queue.ts';
 import type { ChangeStream, ReadUnit, SourceChange } from '../landing/types.ts';
+import type { SourceTable } from '../source-table.ts';
 import {
   BINLOG_CODEC,
   binlogChangeVersion,
@@ -46,6 +47,8 @@ export interface BinlogChangeStreamOptions {
   /** Stop once the log is read up to here (`--until-caught-up`); undefined streams on. */
   target?: () => BinlogPosition | undefined;
   queueBytes: number;
+  /** False decodes every row as it is read, keeping no row image (the envelope path alone). */
+  keepRowImages?: boolean;
   /** The server says the position is gone from its binary log (error 1236 and kin). */
   onHistoryLost(error: Error): void;
   warn(message: string): void;
@@ -110,8 +113,16 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     // of their own (log_pos 0): they follow one another from the transaction's first event on.
     let cursor = state.pos;
     let transaction: OpenTransaction | undefined;
-    /** Each table's last table map (as shapeOf) and the codec it was decoded with. */
-    const shapes = new Map<string, { codec: MysqlTableCodec; shape: string }>();
+    /**
+     * Each table's last table map (as shapeOf), the codec it is decoded with, and how its row
+     * images lie when row-images.ts reads them (zongji then keeps them as bytes).
+     */
+    const shapes = new Map<string, { codec: MysqlTableCodec; shape: string; layout?: RowImageLayout }>();
+    const imageLayout = (tableMap: TableMapEntry | undefined) => {
+      if (!tableMap || tableMap.parentSchema !== options.settings.database) return undefined;
+      const seen = shapes.get(tableMap.tableName);
+      return seen && options.codecs.get(tableMap.tableName) === seen.codec ? seen.layout : undefined;
+    };
     // Side effects run in log order: widening a mirror, then queueing the units that need it.
     let chain: Promise<void> = Promise.resolve();
     let chainedBytes = 0;
@@ -124,8 +135,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       ...DECODING_OPTIONS,
     }));
     // Rows of tables whose columns row-images.ts reads stay as bytes until a mirror writes them.
-    const layouts = new WeakMap<ZongJiTableMap, RowImageLayout | null>();
-    zongji.keepRowImages = (tableMap) => this.layoutOf(tableMap, layouts) !== undefined;
+    if (options.keepRowImages !== false)
+      zongji.keepRowImages = (tableMap) => imageLayout(tableMap) !== undefined;
     const enqueue = (work: () => Promise<void>, bytes: number) => {
       chainedBytes += bytes;
       chain = chain
@@ -215,7 +226,7 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
             begin(event, String(event.gtid), start);
             return;
           case 'tablemap': {
-            const entry = (event.tableMap as Record<number, TableMapEntry>)[event.tableId as number];
+            const entry = tableMapOf(event);
             if (!entry || entry.parentSchema !== options.settings.database) return;
             const previous = options.codecs.get(entry.tableName);
             if (!previous) return;
@@ -230,7 +241,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
             }));
             const codec = options.codecFor(previous, columns);
             const same = codec.signature === previous.signature;
-            shapes.set(entry.tableName, { codec: same ? previous : codec, shape });
+            const current = same ? previous : codec;
+            shapes.set(entry.tableName, { codec: current, shape, layout: RowImageLayout.of(entry, current) });
             if (same) return;
             // Rows after this table map decode with the new shape; they land after its mirror widened.
             options.codecs.set(entry.tableName, codec);
@@ -267,8 +279,7 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
           case 'updaterows':
           case 'deleterows': {
             const current = (transaction ??= open(event, start));
-            const tableMap = (event.tableMap as Record<number, ZongJiTableMap>)[event.tableId as number];
-            const layout = tableMap && this.layoutOf(tableMap, layouts);
+            const layout = imageLayout(tableMapOf(event));
             if (layout && event.rowImages) this.rowImages(name, event, file, current, layout);
             else this.rows(name, event, file, current);
             return;
@@ -363,22 +374,6 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     });
   }
 
-  /** The layout of a captured table's row images under this table map, when row-images.ts reads them. */
-  private layoutOf(
-    tableMap: ZongJiTableMap,
-    layouts: WeakMap<ZongJiTableMap, RowImageLayout | null>,
-  ): RowImageLayout | undefined {
-    if (tableMap.parentSchema !== this.options.settings.database) return undefined;
-    const codec = this.options.codecs.get(tableMap.tableName);
-    if (!codec) return undefined;
-    let layout = layouts.get(tableMap);
-    if (layout === undefined || layout?.codec !== codec) {
-      layout = RowImageLayout.of(tableMap, codec) ?? null;
-      if (layout || !layouts.has(tableMap)) layouts.set(tableMap, layout);
-    }
-    return layout ?? undefined;
-  }
-
   /** The source of a change, named as Debezium's MySQL connectors name it. */
   private changeSource(
     codec: MysqlTableCodec,
@@ -409,7 +404,7 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
    * version is derived from that source (binlogSourceVersion), the same on both paths.
    */
   private rows(name: string, event: BinlogEvent, file: string, transaction: OpenTransaction): void {
-    const tableMap = (event.tableMap as Record<number, ZongJiTableMap>)[event.tableId as number];
+    const tableMap = tableMapOf(event);
     if (!tableMap || tableMap.parentSchema !== this.options.settings.database) return;
     const codec = this.options.codecs.get(tableMap.tableName);
     if (!codec) return;
@@ -440,25 +435,19 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
     transaction: OpenTransaction,
     layout: RowImageLayout,
   ): void {
-    const bitmap = event.columns_present_bitmap as Buffer;
-    const afterBitmap = (event.columns_present_bitmap2 as Buffer | undefined) ?? bitmap;
+    const [bitmap, afterBitmap] = presentColumns(event);
     if (!layout.holdsEveryColumn(bitmap) || !layout.holdsEveryColumn(afterBitmap))
       return this.rows(name, event, file, transaction);
     const codec = layout.codec;
     const bytes = event.rowImages as Buffer;
-    const source = this.changeSource(codec, transaction, file, event.timestamp, 0);
     const shared: ImageEvent = {
       bytes,
       layout,
-      tableMap: (event.tableMap as Record<number, ZongJiTableMap>)[event.tableId as number] as ZongJiTableMap,
-      bitmap,
-      afterBitmap,
-      source,
+      tableMap: tableMapOf(event) as TableMapEntry,
+      source: this.changeSource(codec, transaction, file, event.timestamp, 0),
       transactionId: transaction.gtid ?? `${file}:${transaction.position}`,
       readAt: Date.now(),
     };
-    const decode = (at: number, present: Buffer) =>
-      codec.decodeRow(readRowImage(bytes, at, shared.tableMap, present, IMAGE_DECODER).row as Row);
     let at = 0;
     for (let index = 0; at < bytes.length; index++) {
       if (name !== 'updaterows') {
@@ -474,8 +463,8 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
           transaction,
           codec,
           this.changeSource(codec, transaction, file, event.timestamp, index),
-          decode(at, bitmap),
-          decode(after, afterBitmap),
+          decodeImage(shared, at),
+          decodeImage(shared, after),
         );
       at = end;
     }
@@ -597,15 +586,21 @@ export class BinlogChangeStream implements ChangeStream<BinlogPosition, BinlogSt
       envelope,
       version: binlogChangeVersion(envelope) as number,
       table: codec.tableName,
+      shape: codec.table,
     });
     transaction.bytes += approximateBytes(before) + approximateBytes(after) + 96;
   }
 }
 
-interface TableMapEntry {
-  parentSchema: string;
-  tableName: string;
-  columnSchemas: { COLUMN_NAME: string; COLUMN_TYPE: string; CHARACTER_SET_NAME: string | null }[];
+/** The table map a rows or table map event refers to. */
+function tableMapOf(event: BinlogEvent): TableMapEntry | undefined {
+  return (event.tableMap as Record<number, TableMapEntry>)[event.tableId as number];
+}
+
+/** A rows event's present-columns bitmaps: its images', and an update's after images'. */
+function presentColumns(event: BinlogEvent): [Buffer, Buffer] {
+  const bitmap = event.columns_present_bitmap as Buffer;
+  return [bitmap, (event.columns_present_bitmap2 as Buffer | undefined) ?? bitmap];
 }
 
 /**
@@ -623,10 +618,7 @@ const IMAGE_DECODER = {
 interface ImageEvent {
   bytes: Buffer;
   layout: RowImageLayout;
-  tableMap: ZongJiTableMap;
-  /** The columns present in each image (an update's after images: `afterBitmap`). */
-  bitmap: Buffer;
-  afterBitmap: Buffer;
+  tableMap: TableMapEntry;
   /** The changes' source, but for each one's `row`. */
   source: ChangeSource;
   transactionId: string;
@@ -673,19 +665,19 @@ class BinlogImageChange implements SourceChange, RowImage {
     return this.shared.layout.codec.tableName;
   }
 
+  get shape(): SourceTable {
+    return this.shared.layout.codec.table;
+  }
+
   get envelope(): ChangeEnvelope {
     return (this.decoded ??= this.decode());
   }
 
   private decode(): ChangeEnvelope {
     const { shared, op } = this;
-    const image = (at: number, present: Buffer) =>
-      shared.layout.codec.decodeRow(
-        readRowImage(shared.bytes, at, shared.tableMap, present, IMAGE_DECODER).row as Row,
-      );
     return {
-      before: op === 'c' ? null : image(this.before, shared.bitmap),
-      after: op === 'd' ? null : image(this.at, op === 'u' ? shared.afterBitmap : shared.bitmap),
+      before: op === 'c' ? null : decodeImage(shared, this.before),
+      after: op === 'd' ? null : decodeImage(shared, this.at),
       source: { ...shared.source, row: this.row },
       op,
       ts_ms: shared.readAt,
@@ -698,12 +690,19 @@ class BinlogImageChange implements SourceChange, RowImage {
   }
 }
 
+/** One row image of an event whose images hold every column, decoded by zongji and the table codec. */
+function decodeImage(shared: ImageEvent, at: number): Row {
+  const { layout } = shared;
+  return layout.codec.decodeRow(
+    readRowImage(shared.bytes, at, shared.tableMap, layout.everyColumn, IMAGE_DECODER).row as Row,
+  );
+}
+
 /** A rows event's images, decoded by zongji (an event whose table map it kept as bytes, read the old way). */
-function decodeRowImages(name: string, event: BinlogEvent, tableMap: ZongJiTableMap): unknown[] {
+function decodeRowImages(name: string, event: BinlogEvent, tableMap: TableMapEntry): unknown[] {
   const bytes = event.rowImages as Buffer | undefined;
   if (!bytes) return [];
-  const bitmap = event.columns_present_bitmap as Buffer;
-  const afterBitmap = (event.columns_present_bitmap2 as Buffer | undefined) ?? bitmap;
+  const [bitmap, afterBitmap] = presentColumns(event);
   const rows: unknown[] = [];
   for (let at = 0; at < bytes.length;) {
     const first = readRowImage(bytes, at, tableMap, bitmap, IMAGE_DECODER);

@@ -136,6 +136,29 @@ describe(`native MySQL capture (${MYSQL_SERVER})`, () => {
     expect(await listDeadLetters(warehouse)).toEqual([]);
   });
 
+  it('lands rows written before a MODIFY COLUMN with the encoding of their own shape', async () => {
+    const { name, url } = await mysqlServer.createDatabase('encodings');
+    // FLOAT keeps the table on the envelope path; `at` goes from milliseconds to microseconds in
+    // the envelope (Debezium's adaptive precision).
+    await execute(url, 'CREATE TABLE reading (id INT PRIMARY KEY, at DATETIME(3), level FLOAT)');
+    await capture(url, 'enc');
+    await execute(
+      url,
+      "INSERT INTO reading VALUES (1, '2024-05-01 10:00:00.123', 0.5), (2, '2024-05-02 11:00:00.456', 1.5)",
+    );
+    await execute(url, 'ALTER TABLE reading MODIFY COLUMN at DATETIME(6)');
+    await execute(url, "INSERT INTO reading VALUES (3, '2024-05-03 12:00:00.789012', 2.5)");
+    // Both shapes' rows land in one batch, after the mirror took the new shape.
+    await capture(url, 'enc');
+    await expectMysqlMirrorEqualsSource({
+      url,
+      database: name,
+      table: 'reading',
+      warehouse,
+      mirror: `raw.enc_${name}_reading`,
+    });
+  });
+
   it('follows CREATE, RENAME and DROP TABLE mid-stream: a table that appears is snapshotted and streamed, one gone is emptied', async () => {
     const { name, url } = await mysqlServer.createDatabase('tables');
     await execute(

@@ -8,7 +8,17 @@
 import { isUtf8 } from 'node:buffer';
 import type { ColumnInfo, TableMapEntry } from '@vlasky/zongji';
 import { mirrorColumnType } from '../mirror/mirror-rows.ts';
-import type { PayloadWriter, RawImage, RawImageLayout, WriteImage } from '../mirror/row-binary.ts';
+import {
+  decimalBytes,
+  DOUBLE_DIGITS,
+  FIRST_DAY,
+  isCalendarDay,
+  LAST_DAY,
+  type PayloadWriter,
+  type RawImage,
+  type RawImageLayout,
+  type WriteImage,
+} from '../mirror/row-binary.ts';
 import { CaptureError } from '../errors.ts';
 import { civilToDays } from '../temporal.ts';
 import type { MysqlTableCodec } from './table-codec.ts';
@@ -18,7 +28,6 @@ const TYPE = {
   TINY: 1,
   SHORT: 2,
   LONG: 3,
-  FLOAT: 4,
   DOUBLE: 5,
   LONGLONG: 8,
   INT24: 9,
@@ -28,7 +37,6 @@ const TYPE = {
   BIT: 16,
   TIMESTAMP2: 17,
   DATETIME2: 18,
-  TIME2: 19,
   NEWDECIMAL: 246,
   ENUM: 247,
   SET: 248,
@@ -39,14 +47,13 @@ const TYPE = {
 /** How a value is laid out, and so how it is measured and written. */
 type Shape =
   | 'int'
-  | 'float'
+  | 'double'
   | 'decimal'
   | 'text'
   | 'bytes'
   | 'date'
   | 'datetime'
   | 'timestamp'
-  | 'time'
   | 'year'
   | 'bit'
   | 'enum'
@@ -120,10 +127,8 @@ function imageColumn(
       return column(info, 'int', 4, { unsigned });
     case TYPE.LONGLONG:
       return column(info, 'int', 8, { unsigned });
-    case TYPE.FLOAT:
-      return column(info, 'float', 4);
     case TYPE.DOUBLE:
-      return column(info, 'float', 8);
+      return column(info, 'double', 8);
     case TYPE.NEWDECIMAL: {
       const precision = Number(metadata.precision);
       const scale = Number(metadata.decimals);
@@ -141,8 +146,6 @@ function imageColumn(
       return temporal(info, 'datetime', 5);
     case TYPE.TIMESTAMP2:
       return temporal(info, 'timestamp', 4);
-    case TYPE.TIME2:
-      return temporal(info, 'time', 3);
     case TYPE.YEAR:
       return column(info, 'year', 1);
     case TYPE.BIT: {
@@ -173,7 +176,9 @@ function imageColumn(
       return columnType.endsWith('blob') ? column(info, 'bytes', prefix) : undefined;
     }
     default:
-      // JSON (MySQL's binary form), GEOMETRY, compressed columns, the pre-5.6 temporals.
+      // FLOAT (the mirror's Float32 has no RowBinary path) and TIME (its mirror text is made from
+      // the envelope's microseconds) leave their table to zongji, as do MySQL's binary JSON,
+      // GEOMETRY, compressed columns and the pre-5.6 temporals.
       return undefined;
   }
 }
@@ -204,6 +209,8 @@ export class RowImageLayout implements RawImageLayout {
   private readonly otherStarts: Int32Array;
   private readonly nullBytes: number;
   private readonly keyIndexes: number[];
+  /** The present-columns bitmap of an image that holds every column: what the images are decoded with. */
+  readonly everyColumn: Buffer;
 
   private constructor(
     readonly columns: readonly ImageColumn[],
@@ -213,6 +220,9 @@ export class RowImageLayout implements RawImageLayout {
     this.otherStarts = new Int32Array(columns.length);
     this.nullBytes = Math.ceil(columns.length / 8);
     this.keyIndexes = codec.sourceKey.map((name) => columns.findIndex((each) => each.name === name));
+    this.everyColumn = Buffer.alloc(this.nullBytes);
+    for (let index = 0; index < columns.length; index++)
+      this.everyColumn[index >> 3] = (this.everyColumn[index >> 3] as number) | (1 << (index & 7));
   }
 
   /**
@@ -263,8 +273,10 @@ export class RowImageLayout implements RawImageLayout {
   }
 
   /**
-   * An update's two images: where the after image starts, where it ends, and whether the key is
-   * the same (the same bytes: a key is never NULL, and equal values are stored alike).
+   * An update's two images: where the after image starts, where it ends, and whether the key's
+   * bytes are the same. Different bytes are a different key even where a collation would call the
+   * texts equal, as the decoded values compare; a NULL in the key (a unique key whose column was
+   * made nullable) counts as changed, and the decoded values decide.
    */
   update(bytes: Buffer, before: number): { after: number; end: number; sameKey: boolean } {
     const after = this.locate(bytes, before, this.otherStarts);
@@ -273,6 +285,7 @@ export class RowImageLayout implements RawImageLayout {
     for (const index of this.keyIndexes) {
       const column = this.columns[index] as ImageColumn;
       const [oldAt, newAt] = [this.otherStarts[index] as number, this.starts[index] as number];
+      if (oldAt < 0 || newAt < 0) return { after, end, sameKey: false };
       const length = valueEnd(bytes, oldAt, column) - oldAt;
       if (
         length !== valueEnd(bytes, newAt, column) - newAt ||
@@ -288,15 +301,16 @@ export class RowImageLayout implements RawImageLayout {
   rowBinaryWriter(mirrorColumns: readonly { name: string; type: string }[]): WriteImage | undefined {
     const codecColumns = new Map(this.codec.table.columns.map((each) => [each.name, each]));
     const key = new Set(this.codec.table.key);
-    const plan: { index: number; nullable: boolean; write: WriteValue }[] = [];
+    // Per mirror column: the image column it is written from (-1: NULL, a column of an older shape).
+    const plan: { index: number; nullable: boolean; write: WriteValue | undefined }[] = [];
     for (const mirrorColumn of mirrorColumns) {
       const nullable = mirrorColumn.type.startsWith('Nullable(');
       const index = this.columns.findIndex((each) => each.name === mirrorColumn.name);
       const source = codecColumns.get(mirrorColumn.name);
       if (index < 0 || !source) {
-        // A column of an older shape: NULL for rows of this one.
+        // Not in this shape, or left out of it as a secret: NULL, as the decoded row leaves it.
         if (!nullable || codecColumns.has(mirrorColumn.name)) return undefined;
-        plan.push({ index: -1, nullable, write: () => false });
+        plan.push({ index: -1, nullable, write: undefined });
         continue;
       }
       // Only values the codec passes on as they are, into the type this shape's mirror column has.
@@ -312,7 +326,7 @@ export class RowImageLayout implements RawImageLayout {
       this.locate(bytes, at, starts);
       for (const { index, nullable, write } of plan) {
         const start = index < 0 ? -1 : (starts[index] as number);
-        if (start < 0) {
+        if (start < 0 || !write) {
           if (!nullable) return false;
           writer.byte(1);
           continue;
@@ -343,9 +357,8 @@ function valueWriter(column: ImageColumn, clickhouseType: string, encoding: stri
       if (clickhouseType !== (column.unsigned ? `U${expected}` : expected)) return undefined;
       return column.size === 3 ? int24(column.unsigned) : copy(column.size);
     }
-    case 'float':
-      // Float32 has no RowBinary path (see row-binary.ts): only doubles.
-      return column.size === 8 && clickhouseType === 'Float64' ? copy(8) : undefined;
+    case 'double':
+      return clickhouseType === 'Float64' ? copy(8) : undefined;
     case 'decimal':
       return clickhouseType === `Decimal(${column.precision}, ${column.scale})` ? decimal(column) : undefined;
     case 'text':
@@ -364,14 +377,11 @@ function valueWriter(column: ImageColumn, clickhouseType: string, encoding: stri
       return clickhouseType === 'UInt16' ? year : undefined;
     case 'bit':
       if (column.bits === 1) return clickhouseType === 'Bool' ? bit : undefined;
-      return encoding === 'bits' && column.bits <= 64 ? bits(column.size) : undefined;
+      return encoding === 'bits' ? bits(column.size) : undefined;
     case 'enum':
       return clickhouseType === 'String' ? choice(column) : undefined;
     case 'set':
-      return clickhouseType === 'String' && column.size <= 8 ? choices(column) : undefined;
-    default:
-      // TIME: its mirror text is built from the envelope's microseconds.
-      return undefined;
+      return clickhouseType === 'String' ? choices(column) : undefined;
   }
 }
 
@@ -431,16 +441,9 @@ const base64 =
     return true;
   };
 
-/** Date32 and DateTime64 hold 1900-01-01 to 2299-12-31; beyond, the envelope path decides. */
-const FIRST_DAY = -25567;
-const LAST_DAY = 120529;
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** A calendar day's number, or undefined for a zero date or one past its month's end. */
+/** A calendar day's number, or undefined for a zero date, one past its month's end, or one Date32 does not hold. */
 function dayNumber(year: number, month: number, day: number): number | undefined {
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (year === 0 || month < 1 || month > 12 || day < 1) return undefined;
-  if (day > (month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month - 1] as number))) return undefined;
+  if (year === 0 || !isCalendarDay(year, month, day)) return undefined;
   const days = civilToDays(year, month, day);
   return days >= FIRST_DAY && days <= LAST_DAY ? days : undefined;
 }
@@ -559,9 +562,8 @@ function decimal(column: ImageColumn): WriteValue {
     ...Array<number>(Math.floor(scale / 9)).fill(9),
     ...(scale % 9 > 0 ? [scale % 9] : []),
   ];
-  const width = precision <= 9 ? 4 : precision <= 18 ? 8 : precision <= 38 ? 16 : 32;
-  // Up to 15 digits a double holds the scaled value exactly.
-  const exact = precision <= 15;
+  const width = decimalBytes(precision);
+  const exact = precision <= DOUBLE_DIGITS;
   return (bytes, at, writer) => {
     const negative = ((bytes[at] as number) & 0x80) === 0;
     const mask = negative ? 0xff : 0;
