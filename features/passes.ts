@@ -48,6 +48,14 @@ export interface PassesOptions {
   queryOf: (entities: EntityRange) => FeatureQuery;
 }
 
+/**
+ * The scratch table is written once a pass and read once in order: a background merge of its parts
+ * is wasted work (at 1M users, 6 parts merged during the 7th pass: +1.7 CPU-s, +0.7 s of wall time,
+ * bench:features). No merge can fit in one byte.
+ */
+const NO_MERGES =
+  'SETTINGS max_bytes_to_merge_at_max_space_in_pool = 1, max_bytes_to_merge_at_min_space_in_pool = 1';
+
 /** Creates `table` and fills it with the rows of each range of the spine's entities in turn. */
 export async function computeInPasses(warehouse: Warehouse, options: PassesOptions): Promise<void> {
   const ranges = await entityRanges(warehouse, options.spine, options.entitiesPerPass);
@@ -56,7 +64,7 @@ export async function computeInPasses(warehouse: Warehouse, options: PassesOptio
     const rows = `SELECT * FROM (${query.sql})`;
     await warehouse.command(
       index === 0
-        ? `CREATE TABLE ${quoteTable(options.table)} ENGINE = MergeTree ORDER BY row_no AS ${rows}`
+        ? `CREATE TABLE ${quoteTable(options.table)} ENGINE = MergeTree ORDER BY row_no ${NO_MERGES} AS ${rows}`
         : `INSERT INTO ${quoteTable(options.table)} ${rows}`,
       query.params,
       query.settings,
