@@ -575,7 +575,7 @@ function attributeParts(
     // (argMax over a tuple, key or value, takes the engine's slow generic path). As of one instant, an
     // entity's versions sorted newest first give it whole, nulls and all (versions that tie go by
     // their values, so that the pick is the same every run): the profile, account and settings parts
-    // took 0.4–0.5 of argMax's CPU (bench/README.md, bench:features). Against a spine, sorting the
+    // took 0.4–0.6 of argMax's CPU (bench/README.md, bench:features). Against a spine, sorting the
     // joined rows cost more than argMax, which skips null values, so whether the latest version's
     // value is null is a second argMax.
     const latest = (column: string) =>
