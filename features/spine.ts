@@ -36,9 +36,15 @@ export interface Spine {
   drop(): Promise<void>;
 }
 
+/**
+ * Ordered by entity: each pass reads its range of entities' spine rows, in every part of its query
+ * (a file spine's pass read the whole spine 11 times: bench:features (b), 0.85 of the pass's CPU).
+ */
 async function createSpineTable(warehouse: Warehouse): Promise<string> {
   const table = bookkeepingTable(`spine_${randomUUID().replaceAll('-', '')}`);
-  await warehouse.command(`CREATE TABLE ${q(table)} (${SPINE_COLUMNS}) ENGINE = MergeTree ORDER BY row_no`);
+  await warehouse.command(
+    `CREATE TABLE ${q(table)} (${SPINE_COLUMNS}) ENGINE = MergeTree ORDER BY (entity_id, row_no)`,
+  );
   return table;
 }
 

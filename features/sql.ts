@@ -243,6 +243,8 @@ interface Part {
 interface Meeting {
   /** The spine row's timestamp, as an expression inside a part. */
   ts: string;
+  /** One instant for every row (an as-of spine): a part's source rows meet no spine rows. */
+  oneInstant: boolean;
   /** `row_key` of the rows of `alias`, whose `column` is the spine's `spineColumn`, and the join it needs. */
   meet(alias: string, column: string, spineColumn: 'user_key' | 'entity_id'): MeetingJoin;
   /**
@@ -278,6 +280,7 @@ function meeting(params: Params, asOf: string | undefined, entities: EntityRange
   if (asOf === undefined)
     return {
       ts: 's.ts',
+      oneInstant: false,
       meet: (alias, column, spineColumn) => ({
         key: 's.row_no',
         join: `INNER JOIN spine AS s ON ${alias}.${column} = s.${spineColumn}`,
@@ -288,6 +291,7 @@ function meeting(params: Params, asOf: string | undefined, entities: EntityRange
     };
   return {
     ts: params.bind(asOf, "DateTime64(3, 'UTC')"),
+    oneInstant: true,
     meet: (alias, column, spineColumn) => ({ key: `${alias}.${column}`, join: '', spineKey: spineColumn }),
     ofSpine: () => '',
     ofPass,
@@ -568,10 +572,16 @@ function attributeParts(
     const table = historyTable(mirrorTable(sourceName, source.table));
     const columns = [...new Set(attributes.map((feature) => feature.column))];
     // The latest version is the one with the greatest (valid_from, _version), packed into one Int128
-    // (argMax over a tuple, key or value, takes the engine's slow generic path). argMax skips null
-    // values, so whether the latest version's value is null is a second argMax.
+    // (argMax over a tuple, key or value, takes the engine's slow generic path). As of one instant, an
+    // entity's versions sorted newest first give it whole, nulls and all (versions that tie go by
+    // their values, so that the pick is the same every run): the profile, account and settings parts
+    // took 0.4–0.6 of argMax's CPU (bench/README.md, bench:features). Against a spine, sorting the
+    // joined rows cost more than argMax, which skips null values, so whether the latest version's
+    // value is null is a second argMax.
     const latest = (column: string) =>
-      `if(argMax(isNull(h.${q(column)}), h.version_key), NULL, argMax(h.${q(column)}, h.version_key))`;
+      rows.oneInstant
+        ? `h.${q(column)}`
+        : `if(argMax(isNull(h.${q(column)}), h.version_key), NULL, argMax(h.${q(column)}, h.version_key))`;
     const outputs = attributes.map((feature) => {
       const value = latest(feature.column);
       const read = feature.jsonField
@@ -589,7 +599,7 @@ function attributeParts(
         FROM ${quoteTable(table)} WHERE _is_deleted = 0${rows.ofPass(`toString(${q(source.entityColumn)})`)}) AS h
   ${meet.join}
   WHERE h.valid_from < ${rows.ts}
-  GROUP BY row_key`,
+  ${rows.oneInstant ? `ORDER BY row_key, h.version_key DESC, ${columns.map((column) => `h.${q(column)}`).join(', ')} LIMIT 1 BY row_key` : 'GROUP BY row_key'}`,
       columns: attributes.map((feature) => `b_${feature.name}`),
       spineKey: meet.spineKey,
     });
