@@ -248,7 +248,7 @@ async function writeOutput(
   // Reading in order merges the table's parts (one or more per pass), a block from each at a time:
   // blocks of the default 65k rows added ~100–300 MB at 8 passes, blocks of 8k rows ~0–25. The
   // engine's buffering of each part before that merge added ~150 MB more at 8 parts.
-  const read = { max_block_size: String(READ_BLOCK_ROWS), read_in_order_use_buffering: 0 };
+  const read = { max_block_size: String(READ_BLOCK_ROWS), read_in_order_use_buffering: '0' };
   try {
     if (format === 'parquet') {
       // Bloom filters per feature column cost the writer much and serve readers little. Row groups

@@ -52,7 +52,8 @@ export interface PassesOptions {
  * The scratch table is written once a pass and read once in order, so merging its parts is mostly
  * wasted work (at 1M users a background merge of 6 parts cost 1.7 CPU-s during (a)'s 7th pass,
  * bench:features), but reading it in order costs ~15 MB of memory per part. Parts merge only a dozen
- * at a time: a spine of up to ~12 passes is never merged, and a larger one's parts stay bounded.
+ * at a time: up to a dozen parts (a pass writes one or more; 1M users in 8 passes wrote 8) are never
+ * merged, and more stay bounded.
  */
 const MERGE_PARTS_AT_ONCE = 12;
 

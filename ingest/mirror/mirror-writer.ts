@@ -327,7 +327,10 @@ export class MirrorWriter {
     return rows;
   }
 
-  /** The converter of the shape a change was read with (the registered one unless it says otherwise). */
+  /**
+   * The converter of the shape a change was read with, when it says (MySQL: its table map's codec,
+   * cached per shape); otherwise the registered table's.
+   */
   private converterFor(table: RegisteredTable, shape: SourceTable | undefined): RowConverter {
     if (!shape || shape === table.source) return table.converter;
     let converter = this.shapeConverters.get(shape);

@@ -743,8 +743,10 @@ export function isHistoryLost(error: { errno?: number; code?: string; message?: 
 /** A table map's columns as one string: equal strings, equal shapes. */
 function shapeOf(entry: TableMapEntry): string {
   let shape = '';
-  for (const column of entry.columnSchemas)
-    shape += `${column.COLUMN_NAME}\u0000${column.COLUMN_TYPE}\u0000${column.CHARACTER_SET_NAME ?? '\u0001'}\u0002`;
+  // The binlog's own type codes too: MariaDB's pre-5.6 DATETIME and DATETIME2 read alike as text,
+  // and their row images do not.
+  for (const [index, column] of entry.columnSchemas.entries())
+    shape += `${column.COLUMN_NAME}\u0000${column.COLUMN_TYPE}\u0000${column.CHARACTER_SET_NAME ?? '\u0001'}\u0000${entry.columns?.[index]?.type ?? ''}\u0002`;
   return shape;
 }
 
