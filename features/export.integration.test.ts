@@ -558,6 +558,41 @@ describe('feature export', () => {
       { numRuns: 2 },
     );
   });
+
+  it('takes an attribute from its newest version before the instant, a NULL one too, as of one instant and for a spine', async () => {
+    const last = Date.parse(`${range.last.replace(' ', 'T')}Z`);
+    const { rows } = await data.postgres.query<{ user_id: string }>(
+      `SELECT user_id::text AS user_id FROM user_profiles
+       WHERE updated_at < $1::timestamp AND country_code IS NOT NULL ORDER BY user_id LIMIT 1`,
+      [new Date(last - 3 * 3_600_000).toISOString().replace('Z', '')],
+    );
+    const user = rows[0]?.user_id;
+    expect(user).toBeDefined();
+    // Two newer versions: a country two hours before the data's end, then none an hour later.
+    for (const [country, hoursBeforeEnd] of [
+      ['AA', 2],
+      [null, 1],
+    ] as const)
+      await data.postgres.query(
+        'UPDATE user_profiles SET country_code = $2, updated_at = $3::timestamp WHERE user_id = $1::uuid',
+        [user, country, new Date(last - hoursBeforeEnd * 3_600_000).toISOString().replace('Z', '')],
+      );
+    await data.capture();
+    await transform();
+    for (const [minutesBeforeEnd, expected] of [
+      [150, 'before'],
+      [90, 'AA'],
+      [30, null],
+    ] as const) {
+      const asOf = new Date(last - minutesBeforeEnd * 60_000).toISOString();
+      const asOfRow = (await exportRows({ asOf })).rows.find((row) => row.user_id === user);
+      const spinePath = await writeCsvSpine([{ entity_id: String(user), timestamp: asOf }]);
+      const [spineRow] = (await exportRows({ spine: spinePath })).rows;
+      if (expected === 'before') expect(asOfRow?.country).not.toBe('AA');
+      else expect(asOfRow?.country).toBe(expected);
+      expect(asOfRow?.country, `as of ${asOf}: one instant and a spine agree`).toBe(spineRow?.country);
+    }
+  });
 });
 
 /** Source changes for a row's user at its timestamp plus `offsetMs` (0: exactly at it). */
