@@ -83,20 +83,27 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Writes the table's rows into database `db` by RESTORE (a fallback writes `HSET key _fallback 1`). */
-async function restore(db: number, ttlMs: number): Promise<void> {
+/**
+ * Writes the rows of `table` (`id` and `fields`) into database `db` by RESTORE (a fallback writes
+ * `HSET key _fallback 1`).
+ */
+async function restore(
+  db: number,
+  ttlMs: number,
+  table = { name: 'vectors', fields, rows: ROWS, limits: { entries: 128, value: 64 } },
+): Promise<void> {
   const rows = restoreRowsSql({
-    from: 'vectors',
+    from: table.name,
     key: "concat('v:', id)",
-    fields,
+    fields: table.fields,
     fallback: `concat('*4\\r\\n$4\\r\\nHSET\\r\\n$', toString(length(id) + 2), '\\r\\nv:', id, '\\r\\n$9\\r\\n_fallback\\r\\n$1\\r\\n1\\r\\n')`,
-    limits: { entries: 128, value: 64 },
+    limits: table.limits,
   });
   const path = join(dir, `rows-${db}.bin`);
   await warehouse.exportToFile(rows.sql, 'RowBinary', path);
   const writer = await RespWriter.connect('127.0.0.1', redis.port, db);
   try {
-    await writer.sendEncoded(restoreCommands(createReadStream(path), fields, ttlMs), ROWS);
+    await writer.sendEncoded(restoreCommands(createReadStream(path), table.fields, ttlMs), table.rows);
     await writer.flush();
   } finally {
     writer.close();
@@ -156,6 +163,52 @@ describe('hashes by RESTORE', () => {
       expect(await client.hexists('v:0', 'stale')).toBe(0);
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('equal DUMP at every payload size: its RDB length in 6, 14 or 32 bits, its bulk length of 2 to 5 digits', async () => {
+    const wide: DumpField[] = Array.from({ length: 6 }, (_, index) => ({
+      name: `text_${index}`,
+      sql: `t${index}`,
+      integer: false,
+      nullable: true,
+    }));
+    // Per row, every value this long: payloads of ~70 bytes, ~280, ~1,300, ~7,300 and ~23,500.
+    const sizes = [1, 30, 200, 1200, 3900];
+    await warehouse.command(
+      `CREATE TABLE wide ENGINE = MergeTree ORDER BY id AS
+       SELECT toString(number) AS id,
+         ${wide.map((field, index) => `CAST(repeat(char(97 + ${index}), [${sizes.join(', ')}][number + 1]) AS Nullable(String)) AS ${field.sql}`).join(', ')}
+       FROM numbers(${sizes.length})`,
+    );
+    const client = new Redis({ port: redis.port, db: 5 });
+    const restored = new Redis({ port: redis.port, db: 4 });
+    // A listpack holds values up to 4,095 bytes here, as HSET must keep them for the comparison.
+    await client.config('SET', 'hash-max-listpack-value', '4096');
+    try {
+      await client.config('SET', 'rdbcompression', 'no');
+      await restore(4, 0, {
+        name: 'wide',
+        fields: wide,
+        rows: sizes.length,
+        limits: { entries: 128, value: 4096 },
+      });
+      const lengths: number[] = [];
+      for (const [row, size] of sizes.entries()) {
+        const key = `v:${row}`;
+        await client.hset(
+          key,
+          ...wide.flatMap((field, index) => [field.name, String.fromCharCode(97 + index).repeat(size)]),
+        );
+        const dump = await client.dumpBuffer(key);
+        expect((await restored.dumpBuffer(key)).toString('hex')).toBe(dump.toString('hex'));
+        lengths.push(dump.length);
+      }
+      expect(lengths.map((length) => String(length).length)).toEqual([2, 3, 4, 4, 5]);
+    } finally {
+      await client.config('SET', 'hash-max-listpack-value', '64');
+      client.disconnect();
+      restored.disconnect();
     }
   });
 });

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalInteger,
-  restoreCommands,
-  restoresListpacks,
-  writeCrc64,
-  type DumpField,
-} from './redis-dump.ts';
+import { canonicalInteger, restoreCommands, restoresListpacks, type DumpField } from './redis-dump.ts';
+import { Crc64Memory } from './crc64.ts';
 
 /** A RowBinary String: a LEB128 length, then the bytes. */
 function string(value: string | Buffer): Buffer {
@@ -41,19 +36,30 @@ async function collect(chunks: Buffer[], ttlMs: number): Promise<Buffer> {
   return Buffer.concat(out);
 }
 
-const crcOf = (data: Buffer) => {
-  const out = Buffer.alloc(8);
-  writeCrc64(data, 0, data.length, out, 0);
-  return out;
-};
+/** Redis' CRC-64 of `data`, little-endian, computed at `offset` within the memory. */
+async function crcOf(data: Buffer, offset = 0): Promise<Buffer> {
+  const memory = await Crc64Memory.create(64);
+  data.copy(memory.bytes, offset);
+  memory.appendCrc(offset, offset + data.length);
+  return Buffer.from(memory.bytes.subarray(offset + data.length, offset + data.length + 8));
+}
 
 describe('Redis DUMP payloads', () => {
-  it("computes Redis' CRC-64 (Jones), its test vector, on and off 8-byte boundaries", () => {
-    expect(crcOf(Buffer.from('123456789')).readBigUInt64LE()).toBe(0xe9c6d914c4b8d9can);
-    const padded = Buffer.from('xx123456789yy');
-    const again = Buffer.alloc(10);
-    writeCrc64(padded, 2, 11, again, 2);
-    expect(again.subarray(2).equals(crcOf(Buffer.from('123456789')))).toBe(true);
+  it("computes Redis' CRC-64 (Jones), its test vector, on and off 8-byte boundaries", async () => {
+    const vector = Buffer.from('123456789');
+    expect((await crcOf(vector)).readBigUInt64LE()).toBe(0xe9c6d914c4b8d9can);
+    for (const offset of [1, 3, 7, 8])
+      expect((await crcOf(vector, offset)).readBigUInt64LE()).toBe(0xe9c6d914c4b8d9can);
+    expect((await crcOf(Buffer.alloc(0))).readBigUInt64LE()).toBe(0n);
+  });
+
+  it('refuses a span beyond its memory and keeps its bytes when it grows', async () => {
+    const memory = await Crc64Memory.create(16);
+    expect(() => memory.appendCrc(0, memory.bytes.length - 7)).toThrow(/no CRC span/);
+    memory.bytes.write('123456789', 5, 'latin1');
+    memory.reserve(memory.bytes.length + 1);
+    memory.appendCrc(5, 14);
+    expect(memory.bytes.readBigUInt64LE(14)).toBe(0xe9c6d914c4b8d9can);
   });
 
   it('reads integers as lpStringToInt64 does: canonical int64 decimals only', () => {
@@ -89,7 +95,7 @@ describe('Redis DUMP payloads', () => {
     const first = Buffer.concat([
       Buffer.from('*5\r\n$7\r\nRESTORE\r\n$8\r\np:user:1\r\n$4\r\n5000\r\n$31\r\n'),
       payload,
-      crcOf(payload),
+      await crcOf(payload),
       Buffer.from('\r\n$7\r\nREPLACE\r\n'),
     ]);
     expect(whole.subarray(0, first.length).toString('hex')).toBe(first.toString('hex'));

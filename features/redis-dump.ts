@@ -4,9 +4,11 @@
 // and keeps the bytes instead of inserting the ~68 fields one at a time (HSET took ~24–34 µs of
 // Redis' one command thread per hash, RESTORE ~4). The encoding is the one HSET leaves in a new
 // key's listpack, byte for byte (tests compare it with DUMP). Encoding the listpacks in the engine's
-// SQL was tried first: 67 CPU-s for 1M hashes, against ~4 to read the rows out and ~10 here.
+// SQL was tried first: 67 CPU-s for 1M hashes, against ~4 to read the rows out and ~7 here (each
+// payload written once, in the memory its CRC is computed in: crc64.ts).
 import { InvariantError } from '../errors/index.ts';
 import { quoteIdentifier as q } from '../warehouse/index.ts';
+import { Crc64Memory } from './crc64.ts';
 
 /** RDB object type of a hash encoded as a listpack (rdb.h, RDB version 10: Redis 7.0). */
 const RDB_TYPE_HASH_LISTPACK = 16;
@@ -159,83 +161,6 @@ export function restoresListpacks(version: string): boolean {
   return major >= 7;
 }
 
-// CRC-64 as Redis computes it (Jones polynomial, reflected, no final XOR), slice by 8 bytes, the
-// 64-bit state as two 32-bit halves.
-const POLY = 0x95ac9329ac4bc9b5n;
-const LO: Uint32Array[] = Array.from({ length: 8 }, () => new Uint32Array(256));
-const HI: Uint32Array[] = Array.from({ length: 8 }, () => new Uint32Array(256));
-for (let i = 0; i < 256; i++) {
-  let crc = BigInt(i);
-  for (let bit = 0; bit < 8; bit++) crc = crc & 1n ? (crc >> 1n) ^ POLY : crc >> 1n;
-  (LO[0] as Uint32Array)[i] = Number(crc & 0xffffffffn);
-  (HI[0] as Uint32Array)[i] = Number(crc >> 32n);
-}
-for (let t = 1; t < 8; t++)
-  for (let i = 0; i < 256; i++) {
-    const lo = (LO[t - 1] as Uint32Array)[i] as number;
-    const hi = (HI[t - 1] as Uint32Array)[i] as number;
-    (LO[t] as Uint32Array)[i] = ((lo >>> 8) | (hi << 24)) ^ ((LO[0] as Uint32Array)[lo & 255] as number);
-    (HI[t] as Uint32Array)[i] = (hi >>> 8) ^ ((HI[0] as Uint32Array)[lo & 255] as number);
-  }
-const [L0, L1, L2, L3, L4, L5, L6, L7] = LO as [
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-];
-const [H0, H1, H2, H3, H4, H5, H6, H7] = HI as [
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-  Uint32Array,
-];
-
-/** Redis' CRC-64 of `data[start, end)`, written little-endian into `out` at `at` (as DUMP's footer). */
-export function writeCrc64(data: Uint8Array, start: number, end: number, out: Uint8Array, at: number): void {
-  let lo = 0;
-  let hi = 0;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    const a = lo ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-    const b = hi ^ (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24));
-    lo =
-      L7[a & 255]! ^
-      L6[(a >>> 8) & 255]! ^
-      L5[(a >>> 16) & 255]! ^
-      L4[a >>> 24]! ^
-      L3[b & 255]! ^
-      L2[(b >>> 8) & 255]! ^
-      L1[(b >>> 16) & 255]! ^
-      L0[b >>> 24]!;
-    hi =
-      H7[a & 255]! ^
-      H6[(a >>> 8) & 255]! ^
-      H5[(a >>> 16) & 255]! ^
-      H4[a >>> 24]! ^
-      H3[b & 255]! ^
-      H2[(b >>> 8) & 255]! ^
-      H1[(b >>> 16) & 255]! ^
-      H0[b >>> 24]!;
-  }
-  for (; i < end; i++) {
-    const x = (lo ^ data[i]!) & 255;
-    lo = ((lo >>> 8) | (hi << 24)) ^ L0[x]!;
-    hi = (hi >>> 8) ^ H0[x]!;
-  }
-  for (let k = 0; k < 4; k++) {
-    out[at + k] = (lo >>> (8 * k)) & 255;
-    out[at + 4 + k] = (hi >>> (8 * k)) & 255;
-  }
-}
-
 /** RowBinary: a LEB128 length at `at`, -1 if cut off; its value in `LENGTH[0]`. */
 const LENGTH = [0];
 function readLength(data: Buffer, at: number): number {
@@ -251,34 +176,58 @@ function readLength(data: Buffer, at: number): number {
   return -1;
 }
 
+/** `value` (≥ 0) in decimal at `at`; returns the end. */
+function writeDecimal(out: Buffer, at: number, value: number): number {
+  const digits = decimalDigits(value);
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 48 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+  return at + digits;
+}
+
+function decimalDigits(value: number): number {
+  let digits = 1;
+  for (let bound = 10; value >= bound; bound *= 10) digits++;
+  return digits;
+}
+
+const RESTORE = Buffer.from('*5\r\n$7\r\nRESTORE\r\n$');
 const REPLACE = Buffer.from('\r\n$7\r\nREPLACE\r\n');
 /** Bytes of RESP handed on at a time. */
 const OUT_BYTES = 1 << 20;
+/**
+ * Where a payload's entries start after its bulk string's `$`: the length's usual 4 digits and
+ * CRLF, the type, the 14-bit RDB length, the listpack's 6-byte header. Entries are written there
+ * and moved once the real widths are known, if they differ.
+ */
+const USUAL_HEAD = 1 + 4 + 2 + 1 + 2 + 6;
 
 /**
  * The Redis commands of rows read as RowBinary from `restoreRowsSql` of `fields`: a row with a
  * fallback sends it as it is; any other `RESTORE key ttl payload REPLACE` (`ttlMs` 0: no expiry, as
  * HSET leaves a new key). REPLACE swaps the whole hash, so fields now null are gone without HDEL.
+ * Each payload is written once, where the command goes, and its CRC computed there.
  */
 export async function* restoreCommands(
   rows: AsyncIterable<Buffer>,
   fields: readonly DumpField[],
   ttlMs: number,
 ): AsyncGenerator<Buffer> {
-  const ttl = String(ttlMs);
-  // Each name's entry, a whole array of its own (`set` of it makes no view).
+  const afterKey = Buffer.from(`\r\n$${String(ttlMs).length}\r\n${ttlMs}\r\n`);
+  // Each name's listpack entry, an array of its own (\`set\` of it makes no view).
   const names = fields.map((field) => {
     const name = Buffer.from(field.name);
     const entry = Buffer.alloc(name.length + 4);
     return Uint8Array.from(entry.subarray(0, writeStringEntry(entry, 0, name, 0, name.length)));
   });
+  const namesBytes = names.reduce((sum, name) => sum + name.length, 0);
+  const integer = Uint8Array.from(fields, (field) => (field.integer ? 1 : 0));
   // A row's value spans: start, length (-1: null).
   const starts = new Int32Array(fields.length);
   const lengths = new Int32Array(fields.length);
-  const entries = Buffer.allocUnsafe(
-    names.reduce((sum, name) => sum + name.length, 0) + fields.length * (MAX_ENTRY_BYTES + 8),
-  );
-  let out = Buffer.allocUnsafe(OUT_BYTES);
+  const memory = await Crc64Memory.create(OUT_BYTES);
+  let out = memory.bytes;
   let used = 0;
   let carry: Buffer | undefined;
   for await (const chunk of rows) {
@@ -299,7 +248,7 @@ export async function* restoreCommands(
       for (let index = 0; index < fields.length && complete; index++) {
         if (next >= data.length) complete = false;
         else if (data[next++] === 1) lengths[index] = -1;
-        else if (fields[index]!.integer) {
+        else if (integer[index] === 1) {
           starts[index] = next;
           lengths[index] = 8;
           next += 8;
@@ -313,19 +262,51 @@ export async function* restoreCommands(
         }
       }
       if (!complete) break;
-      let need = fallbackEnd - fallbackStart;
-      let end = 0;
-      let count = 0;
-      if (need === 0) {
+      const fallback = fallbackEnd > fallbackStart;
+      // At most what the row takes as RESP: a value's entry adds ≤ 4 bytes to its RowBinary (≤ 2 to
+      // an integer's 8), its name's entry is in `namesBytes`.
+      const need = fallback
+        ? fallbackEnd - fallbackStart
+        : RESTORE.length +
+          20 +
+          (keyEnd - keyStart) +
+          afterKey.length +
+          USUAL_HEAD +
+          16 +
+          namesBytes +
+          (next - fallbackEnd) +
+          4 * fields.length +
+          13 +
+          REPLACE.length;
+      if (used + need > OUT_BYTES && used > 0) {
+        yield Buffer.from(out.subarray(0, used));
+        used = 0;
+      }
+      if (need > out.length) {
+        memory.reserve(need);
+        out = memory.bytes;
+      }
+      if (fallback) used += data.copy(out, used, fallbackStart, fallbackEnd);
+      else {
+        used = copyBytes(out, used, RESTORE, 0, RESTORE.length);
+        used = writeDecimal(out, used, keyEnd - keyStart);
+        out[used++] = 13;
+        out[used++] = 10;
+        used = copyBytes(out, used, data, keyStart, keyEnd);
+        used = copyBytes(out, used, afterKey, 0, afterKey.length);
+        // `used` is at the payload's bulk string; the entries go where they usually start.
+        const entriesStart = used + USUAL_HEAD;
+        let end = entriesStart;
+        let count = 0;
         for (let index = 0; index < fields.length; index++) {
           const start = starts[index]!;
           const n = lengths[index]!;
           if (n < 0) continue;
           count += 2;
           const name = names[index]!;
-          entries.set(name, end);
+          out.set(name, end);
           end += name.length;
-          if (fields[index]!.integer) {
+          if (integer[index] === 1) {
             const lo =
               data[start]! | (data[start + 1]! << 8) | (data[start + 2]! << 16) | (data[start + 3]! << 24);
             const hi =
@@ -335,33 +316,32 @@ export async function* restoreCommands(
               (data[start + 7]! << 24);
             end =
               (hi === 0 && lo >= 0) || (hi === -1 && lo < 0)
-                ? writeIntEntry(entries, end, lo)
-                : writeInt64Entry(entries, end, data, start);
+                ? writeIntEntry(out, end, lo)
+                : writeInt64Entry(out, end, data, start);
             continue;
           }
-          const integer = canonicalInteger(data, start, n);
-          if (integer === undefined) end = writeStringEntry(entries, end, data, start, n);
-          else if (typeof integer === 'number' && integer >= -2147483648 && integer <= 2147483647)
-            end = writeIntEntry(entries, end, integer);
+          const value = canonicalInteger(data, start, n);
+          if (value === undefined) end = writeStringEntry(out, end, data, start, n);
+          else if (typeof value === 'number' && value >= -2147483648 && value <= 2147483647)
+            end = writeIntEntry(out, end, value);
           else {
-            entries[end] = 0xf4;
-            entries.writeBigInt64LE(BigInt(integer), end + 1);
-            entries[end + 9] = 9;
+            out[end] = 0xf4;
+            out.writeBigInt64LE(BigInt(value), end + 1);
+            out[end + 9] = 9;
             end += 10;
           }
         }
-        const lpBytes = end + 7;
+        const entriesBytes = end - entriesStart;
+        // The listpack: its total bytes (32 bits) and entries (16 bits), little-endian, the entries, 0xFF.
+        const lpBytes = entriesBytes + 7;
         const lengthBytes = lpBytes < 64 ? 1 : lpBytes < 16384 ? 2 : 5;
         const payloadBytes = 1 + lengthBytes + lpBytes + 2;
-        need = keyEnd - keyStart + payloadBytes + 64 + REPLACE.length;
-        if (used + need > out.length) {
-          if (used > 0) yield out.subarray(0, used);
-          out = Buffer.allocUnsafe(Math.max(OUT_BYTES, need));
-          used = 0;
-        }
-        used += out.write(`*5\r\n$7\r\nRESTORE\r\n$${keyEnd - keyStart}\r\n`, used, 'latin1');
-        used = copyBytes(out, used, data, keyStart, keyEnd);
-        used += out.write(`\r\n$${ttl.length}\r\n${ttl}\r\n$${payloadBytes + 8}\r\n`, used, 'latin1');
+        const head = 1 + decimalDigits(payloadBytes + 8) + 2 + 1 + lengthBytes + 6;
+        if (head !== USUAL_HEAD) out.copyWithin(used + head, entriesStart, end);
+        out[used++] = 36; // '$'
+        used = writeDecimal(out, used, payloadBytes + 8);
+        out[used++] = 13;
+        out[used++] = 10;
         const payload = used;
         out[used++] = RDB_TYPE_HASH_LISTPACK;
         // The listpack as an RDB string: its length (6, 14 or 32 bits, high bits first), then the bytes.
@@ -373,29 +353,20 @@ export async function* restoreCommands(
           out[used++] = 0x80;
           used = out.writeUInt32BE(lpBytes, used);
         }
-        // The listpack: its total bytes (32 bits) and entries (16 bits), little-endian, the entries, 0xFF.
         used = out.writeUInt32LE(lpBytes, used);
         used = out.writeUInt16LE(count, used);
-        out.set(entries.subarray(0, end), used);
-        used += end;
+        used += entriesBytes;
         out[used++] = 0xff;
         out[used++] = RDB_VERSION;
         out[used++] = 0;
-        writeCrc64(out, payload, used, out, used);
+        memory.appendCrc(payload, used);
         used += 8;
-        used += REPLACE.copy(out, used);
-      } else {
-        if (used + need > out.length) {
-          if (used > 0) yield out.subarray(0, used);
-          out = Buffer.allocUnsafe(Math.max(OUT_BYTES, need));
-          used = 0;
-        }
-        used += data.copy(out, used, fallbackStart, fallbackEnd);
+        used = copyBytes(out, used, REPLACE, 0, REPLACE.length);
       }
       at = next;
     }
     carry = at < data.length ? Buffer.from(data.subarray(at)) : undefined;
   }
   if (carry) throw new InvariantError(`the RESTORE rows end within a row (${carry.length} bytes left)`);
-  if (used > 0) yield out.subarray(0, used);
+  if (used > 0) yield Buffer.from(out.subarray(0, used));
 }
