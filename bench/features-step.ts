@@ -1,7 +1,7 @@
 // One measured step of bench:features, in its own process so that its peak RSS is its own: opens
 // the warehouse, notes the idle footprint, runs the step, prints one JSON line.
-// Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | redis-floor URL and
-// redis-restore-floor URL (after asof).
+// Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | vectors (what the engine
+// alone does of redis) | redis-write URL, redis-floor URL and redis-restore-floor URL (after asof).
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -17,12 +17,19 @@ import {
   restoreCommands,
   restoreRowsSql,
   vectorRespSql,
+  VectorSender,
 } from '../features/index.ts';
+import { selectFeatures } from '../features/catalogue.ts';
+import { featureRegistryOf, prepareHistory } from '../features/export.ts';
+import { ENTITIES_PER_PASS, entityRanges } from '../features/passes.ts';
+import { asOfSpine } from '../features/spine.ts';
+import { pointInTimeQuery } from '../features/sql.ts';
 import { learningFeatures } from '../packs/learning/features.ts';
 import {
   ensureMirrorTable,
   migrate,
   openWarehouse,
+  quoteIdentifier,
   quoteString,
   type Warehouse,
 } from '../warehouse/index.ts';
@@ -134,6 +141,43 @@ async function generateDimensions(warehouse: Warehouse): Promise<void> {
     FROM numbers(${USERS * 3})`);
 }
 
+/**
+ * The floor of (c) end to end: the engine alone computing every user's vector and its digest as the
+ * online store does (the same passes, as of the warehouse's clock), into a table that keeps nothing.
+ */
+async function computeVectors(warehouse: Warehouse): Promise<number> {
+  const registry = featureRegistryOf(PACK);
+  const selection = selectFeatures(registry, {});
+  await migrate(warehouse);
+  await prepareHistory(warehouse, registry, SOURCE, selection);
+  const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
+  const spine = await asOfSpine(warehouse, PACK, now?.now as string);
+  try {
+    const columns = selection.features.map((feature) => quoteIdentifier(feature.name)).join(', ');
+    for (const entities of await entityRanges(warehouse, spine, ENTITIES_PER_PASS.asOf)) {
+      const query = pointInTimeQuery({
+        registry,
+        features: selection.features,
+        labels: [],
+        pack: PACK,
+        sourceName: SOURCE,
+        spineTable: spine.table,
+        asOf: now?.now as string,
+        entities,
+      });
+      await warehouse.command(
+        `CREATE OR REPLACE TABLE bench_vectors ENGINE = Null AS
+         SELECT *, cityHash64(tuple(${columns})) AS digest FROM (${query.sql})`,
+        query.params,
+        query.settings,
+      );
+    }
+    return spine.rows;
+  } finally {
+    await spine.drop();
+  }
+}
+
 /** A spine of USERS rows: random users at random instants after their signup, within the data. */
 async function writeSpine(warehouse: Warehouse, path: string): Promise<void> {
   const range = await dataRange(warehouse, PACK);
@@ -211,6 +255,9 @@ try {
       };
       break;
     }
+    case 'vectors':
+      detail = { rows: await computeVectors(warehouse), features: learningFeatures.features.length };
+      break;
     case 'redis-floor':
     case 'redis-restore-floor': {
       // The same commands as (c) (HSET, or RESTORE of the same payloads), encoded the same way from
@@ -258,6 +305,48 @@ try {
       detail = {
         rows: Number(counted?.users),
         seconds,
+        redisCpuSeconds: (await redisCpu(extra as string)) - cpuBefore,
+      };
+      break;
+    }
+    case 'redis-write': {
+      // (c)'s write alone: the as-of export's vectors, computed already (loaded first, untimed),
+      // written as (c) writes them, by its sender in ranges of as many users, into an emptied database.
+      await warehouse.command(
+        `CREATE OR REPLACE TABLE bench_written ENGINE = MergeTree ORDER BY row AS
+         SELECT rowNumberInAllBlocks() AS row, * FROM file(${quoteString(join(root, 'asof.parquet'))}, 'Parquet')`,
+      );
+      const [loaded] = await warehouse.query<{ n: string }>(
+        'SELECT toString(count()) AS n FROM bench_written',
+      );
+      const users = Number(loaded?.n);
+      const target = parseRedisTarget(extra as string);
+      await pipeToRedis(target.port, Buffer.from('*1\r\n$7\r\nFLUSHDB\r\n'));
+      const cpuBefore = await redisCpu(extra as string);
+      const started = performance.now();
+      const sender = new VectorSender(warehouse, {
+        target,
+        keyPrefix: `${PACK}:user:`,
+        entityColumn: 'user_id',
+        features: learningFeatures.features,
+        limits: { entries: 128, value: 64 },
+        dir: root,
+      });
+      let rows = 0;
+      try {
+        for (let from = 0; from < users; from += ENTITIES_PER_PASS.asOf)
+          rows += await sender.add(
+            `(SELECT * EXCEPT row FROM bench_written WHERE row >= ${from} AND row < ${from + ENTITIES_PER_PASS.asOf})`,
+          );
+        await sender.finish();
+      } finally {
+        await sender.close();
+      }
+      detail = {
+        rows,
+        seconds: (performance.now() - started) / 1000,
+        encodeSeconds: sender.encodeSeconds,
+        sendSeconds: sender.sendSeconds,
         redisCpuSeconds: (await redisCpu(extra as string)) - cpuBefore,
       };
       break;

@@ -29,12 +29,11 @@ export { ENTITIES_PER_PASS } from './passes.ts';
 export { readParquetMetadata } from './parquet-metadata.ts';
 export { SpineError } from './spine.ts';
 export {
-  dumpFields,
   getOnlineFeatures,
   materializeFeatures,
   materializeOptionsSchema,
   parseRedisTarget,
-  vectorRespSql,
 } from './online-store.ts';
+export { dumpFields, vectorRespSql, VectorSender } from './vector-sender.ts';
 export { restoreCommands, restoreRowsSql } from './redis-dump.ts';
 export type { MaterializeOptions, MaterializeResult } from './online-store.ts';

@@ -17,7 +17,8 @@ import { scratchDir } from '../test/scratch.ts';
 import { runTransforms } from '../transforms/index.ts';
 import { quoteString } from '../warehouse/index.ts';
 import { exportFeatures } from './export.ts';
-import { getOnlineFeatures, materializeFeatures, vectorRespSql } from './online-store.ts';
+import { getOnlineFeatures, materializeFeatures } from './online-store.ts';
+import { vectorRespSql } from './vector-sender.ts';
 import { RespWriter } from './resp-writer.ts';
 
 const PACK = 'learning';

@@ -5,7 +5,6 @@
 // attributes changed (and those whose windows rolled past a fact). The digests live in the
 // warehouse; a generation stamp in Redis tells a wiped or different Redis, which gets everything.
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,6 @@ import {
   migrate,
   bookkeepingTable,
   quoteIdentifier as q,
-  quoteString,
   quoteTable,
   readCheckpoint,
   writeCheckpoint,
@@ -24,17 +22,11 @@ import {
 } from '../warehouse/index.ts';
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
-import { featureNullable, featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
+import { featureType, type FeatureRegistry } from './registry.ts';
 import { ENTITIES_PER_PASS, entityRanges } from './passes.ts';
 import { asOfSpine } from './spine.ts';
-import {
-  restoreCommands,
-  restoreRowsSql,
-  restoresListpacks,
-  type DumpField,
-  type ListpackLimits,
-} from './redis-dump.ts';
-import { RespWriter } from './resp-writer.ts';
+import { restoresListpacks, type ListpackLimits } from './redis-dump.ts';
+import { VectorSender } from './vector-sender.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
@@ -122,80 +114,6 @@ async function connect(target: RedisTarget): Promise<Redis> {
   return redis;
 }
 
-/** A constant as RESP text, encoded here once (lengths in bytes, as RESP counts them). */
-const bulk = (text: string) => `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
-/** Arguments of `concat` encoding the SQL String `value` as one RESP bulk string after `prefix`. */
-const bulkArgs = (prefix: string, value: string) => [
-  quoteString(`${prefix}$`),
-  `toString(length(${value}))`,
-  "'\\r\\n'",
-  value,
-  "'\\r\\n'",
-];
-
-/**
- * The Redis commands writing one vector, as one SQL expression over a row of the as-of query (its
- * `<entity>_id`, `timestamp` and feature columns): HSET of `_as_of` and the non-null features, HDEL
- * of the null ones, EXPIRE with a ttl. The engine encodes every row's RESP itself, in one `concat`
- * per row, so the vectors reach Redis as the engine's bytes with no JavaScript value per row or
- * field. `commands` counts the commands in each row's text (the replies to wait for). The
- * benchmark's floor sends the same bytes.
- */
-export function vectorRespSql(
-  keyPrefix: string,
-  entityColumn: string,
-  features: readonly FeatureDefinition[],
-  ttlSeconds?: number,
-): { resp: string; commands: string } {
-  const key = `concat(${quoteString(keyPrefix)}, ${q(entityColumn)})`;
-  const nullable = features.filter(featureNullable);
-  const nulls =
-    nullable.length === 0 ? '0' : `(${nullable.map((f) => `toUInt32(isNull(${q(f.name)}))`).join(' + ')})`;
-  // Values as the engine prints them (toString), which is how a TabSeparated export shows them.
-  const value = (feature: FeatureDefinition) => `toString(assumeNotNull(${q(feature.name)}))`;
-  const hset = [
-    "'*'",
-    `toString(${4 + 2 * features.length} - 2 * ${nulls})`,
-    quoteString(`\r\n${bulk('HSET')}`),
-    ...bulkArgs('', key),
-    ...bulkArgs(bulk('_as_of'), 'toString(timestamp)'),
-    ...features.map((feature) =>
-      featureNullable(feature)
-        ? `if(isNull(${q(feature.name)}), '', concat(${bulkArgs(bulk(feature.name), value(feature)).join(', ')}))`
-        : bulkArgs(bulk(feature.name), value(feature)).join(', '),
-    ),
-  ];
-  const hdel =
-    nullable.length === 0
-      ? "''"
-      : `if(${nulls} = 0, '', concat('*', toString(2 + ${nulls}), ${quoteString(`\r\n${bulk('HDEL')}`)}, ${bulkArgs('', key).join(', ')}, ${nullable
-          .map((feature) => `if(isNull(${q(feature.name)}), ${quoteString(bulk(feature.name))}, '')`)
-          .join(', ')}))`;
-  const expire = ttlSeconds
-    ? `concat(${quoteString(`*3\r\n${bulk('EXPIRE')}`)}, ${bulkArgs('', key).join(', ')}, ${quoteString(bulk(String(ttlSeconds)))})`
-    : "''";
-  return {
-    resp: `concat(${[...hset, hdel, expire].join(', ')})`,
-    commands: `toUInt64(1 + (${nulls} > 0) + ${ttlSeconds ? 1 : 0})`,
-  };
-}
-
-/** The hash of a vector (a row of the as-of query) as RESTORE writes it: the same fields and texts as HSET. */
-export function dumpFields(features: readonly FeatureDefinition[]): DumpField[] {
-  return [
-    { name: '_as_of', sql: 'toString(timestamp)', integer: false, nullable: false },
-    ...features.map((feature) => {
-      const integer = featureType(feature) === 'int64';
-      return {
-        name: feature.name,
-        sql: integer ? q(feature.name) : `toString(${q(feature.name)})`,
-        integer,
-        nullable: featureNullable(feature),
-      };
-    }),
-  ];
-}
-
 async function warehouseNow(warehouse: Warehouse): Promise<string> {
   const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
   return now?.now ?? new Date().toISOString();
@@ -242,8 +160,7 @@ export async function materializeFeatures(
   /** The entities written, with their digests: recorded once Redis has them. */
   const changed = bookkeepingTable(`online_${id}_changed`);
   const dir = await mkdtemp(join(tmpdir(), 'tributary-online-'));
-  let sending: Promise<void> = Promise.resolve();
-  let writer: RespWriter | undefined;
+  let sender: VectorSender | undefined;
   try {
     // A Redis that lost its data, or another one behind the same address, has not our generation.
     const pipeline = `features:${options.pack}`;
@@ -252,29 +169,23 @@ export async function materializeFeatures(
     const full = options.full || !state || state.generation !== generation;
     const entityColumn = `${registry.entity}_id`;
     const featureColumns = selection.features.map((feature) => q(feature.name)).join(', ');
-    const vector = vectorRespSql(
-      keyOf(options.pack, registry.entity, ''),
+    sender = new VectorSender(warehouse, {
+      target,
+      keyPrefix: keyOf(options.pack, registry.entity, ''),
       entityColumn,
-      selection.features,
-      options.ttlSeconds,
-    );
-    // Hashes that fit the server's listpack limits go whole by RESTORE, the others by HSET.
-    const fields = dumpFields(selection.features);
-    const limits = await restoreLimits(redis);
-    const ttlMs = (options.ttlSeconds ?? 0) * 1000;
+      features: selection.features,
+      ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
+      limits: await restoreLimits(redis),
+      dir,
+    });
     await warehouse.command(
       `CREATE TABLE ${quoteTable(changed)} (entity_id String, digest UInt64) ENGINE = MergeTree ORDER BY entity_id`,
     );
     let written = 0;
-    let encodeSeconds = 0;
-    let sendSeconds = 0;
     const ranges = await entityRanges(warehouse, spine, options.entitiesPerPass ?? ENTITIES_PER_PASS.asOf);
-    // Pass by pass, the engine computes a range's changed vectors and writes them out (RowBinary:
-    // the key, the HSET fallback's RESP, the values) while this process encodes the range before as
-    // RESTORE commands and the fallbacks' bytes (see redis-dump.ts) and sends them: the engine's
-    // threads and this one work at once. Reading a result through the embedded engine's client cost
-    // more than the file.
-    for (const [index, entities] of ranges.entries()) {
+    // Pass by pass, the engine computes a range's changed vectors, and the sender writes them out
+    // and sends them while the engine computes the next range.
+    for (const entities of ranges) {
       const query = pointInTimeQuery({
         registry,
         features: selection.features,
@@ -312,48 +223,17 @@ export async function materializeFeatures(
         query.settings,
       );
       try {
-        const restore = restoreRowsSql({
-          from: quoteTable(vectors),
-          key: `concat(${quoteString(keyOf(options.pack, registry.entity, ''))}, ${q(entityColumn)})`,
-          fields,
-          fallback: vector.resp,
-          limits,
-        });
-        const [counts] = await warehouse.query<{ n: string; commands: string }>(
-          `SELECT toString(count()) AS n, toString(sum(if(${restore.fits}, 1, ${vector.commands}))) AS commands
-           FROM ${quoteTable(vectors)}`,
-        );
-        const rows = Number(counts?.n ?? 0);
-        if (rows > 0) {
-          const file = join(dir, `vectors-${index}.bin`);
-          const encodeStart = performance.now();
-          await warehouse.exportToFile(restore.sql, 'RowBinary', file);
-          encodeSeconds += (performance.now() - encodeStart) / 1000;
+        const rows = await sender.add(quoteTable(vectors));
+        if (rows > 0)
           await warehouse.command(
             `INSERT INTO ${quoteTable(changed)} SELECT ${q(entityColumn)}, digest FROM ${quoteTable(vectors)}`,
           );
-          await sending;
-          writer ??= await RespWriter.connect(target.host, target.port, target.db);
-          const to = writer;
-          sending = (async () => {
-            const sendStart = performance.now();
-            await to.sendEncoded(
-              restoreCommands(createReadStream(file, { highWaterMark: 1 << 20 }), fields, ttlMs),
-              Number(counts?.commands),
-            );
-            await to.flush();
-            sendSeconds += (performance.now() - sendStart) / 1000;
-            await rm(file, { force: true });
-          })();
-          // Its failure surfaces where it is awaited, before the next range is sent.
-          sending.catch(() => undefined);
-          written += rows;
-        }
+        written += rows;
       } finally {
         await warehouse.command(`DROP TABLE IF EXISTS ${quoteTable(vectors)}`);
       }
     }
-    await sending;
+    await sender.finish();
     const removedIds = (
       await warehouse.query<{ entity_id: string }>(
         `SELECT entity_id FROM ${DIGESTS} FINAL
@@ -400,13 +280,12 @@ export async function materializeFeatures(
       written,
       removed: removedIds.length,
       seconds: (performance.now() - startedAt) / 1000,
-      encodeSeconds,
-      sendSeconds,
+      encodeSeconds: sender.encodeSeconds,
+      sendSeconds: sender.sendSeconds,
       ...(written <= 100 ? { writtenIds } : {}),
     };
   } finally {
-    await sending.catch(() => undefined);
-    writer?.close();
+    await sender?.close();
     await rm(dir, { recursive: true, force: true });
     await warehouse.command(`DROP TABLE IF EXISTS ${quoteTable(changed)}`);
     await spine.drop();
