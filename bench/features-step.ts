@@ -1,7 +1,7 @@
 // One measured step of bench:features, in its own process so that its peak RSS is its own: opens
 // the warehouse, notes the idle footprint, runs the step, prints one JSON line.
 // Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | vectors (what the engine
-// alone does of redis) | redis-write URL, redis-floor URL and redis-restore-floor URL (after asof).
+// alone does of redis) | redis-floor URL and redis-restore-floor URL (after asof).
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,6 @@ import {
   restoreCommands,
   restoreRowsSql,
   vectorRespSql,
-  VectorSender,
 } from '../features/index.ts';
 import { selectFeatures } from '../features/catalogue.ts';
 import { featureRegistryOf, prepareHistory } from '../features/export.ts';
@@ -305,48 +304,6 @@ try {
       detail = {
         rows: Number(counted?.users),
         seconds,
-        redisCpuSeconds: (await redisCpu(extra as string)) - cpuBefore,
-      };
-      break;
-    }
-    case 'redis-write': {
-      // (c)'s write alone: the as-of export's vectors, computed already (loaded first, untimed),
-      // written as (c) writes them, by its sender in ranges of as many users, into an emptied database.
-      await warehouse.command(
-        `CREATE OR REPLACE TABLE bench_written ENGINE = MergeTree ORDER BY row AS
-         SELECT rowNumberInAllBlocks() AS row, * FROM file(${quoteString(join(root, 'asof.parquet'))}, 'Parquet')`,
-      );
-      const [loaded] = await warehouse.query<{ n: string }>(
-        'SELECT toString(count()) AS n FROM bench_written',
-      );
-      const users = Number(loaded?.n);
-      const target = parseRedisTarget(extra as string);
-      await pipeToRedis(target.port, Buffer.from('*1\r\n$7\r\nFLUSHDB\r\n'));
-      const cpuBefore = await redisCpu(extra as string);
-      const started = performance.now();
-      const sender = new VectorSender(warehouse, {
-        target,
-        keyPrefix: `${PACK}:user:`,
-        entityColumn: 'user_id',
-        features: learningFeatures.features,
-        limits: { entries: 128, value: 64 },
-        dir: root,
-      });
-      let rows = 0;
-      try {
-        for (let from = 0; from < users; from += ENTITIES_PER_PASS.asOf)
-          rows += await sender.add(
-            `(SELECT * EXCEPT row FROM bench_written WHERE row >= ${from} AND row < ${from + ENTITIES_PER_PASS.asOf})`,
-          );
-        await sender.finish();
-      } finally {
-        await sender.close();
-      }
-      detail = {
-        rows,
-        seconds: (performance.now() - started) / 1000,
-        encodeSeconds: sender.encodeSeconds,
-        sendSeconds: sender.sendSeconds,
         redisCpuSeconds: (await redisCpu(extra as string)) - cpuBefore,
       };
       break;

@@ -5,8 +5,9 @@
 // redis-server. Each runs in its own process (bench/features-step.ts), reporting its time, its peak
 // RSS above its idle footprint, and its ratio to a full scan of the facts measured in the same run.
 // (a) and (b) run fact by fact (the default) and from per-user daily tiles; (c) is also compared with
-// its floors, the same hashes written by redis-cli --pipe alone, as (c) writes them (RESTORE of
-// each hash's DUMP payload) and by HSET (as before Redis 7.0), with Redis' own CPU for each.
+// its floors: the engine alone computing its vectors (nothing written), and the same hashes written
+// by redis-cli --pipe alone, as (c) writes them (RESTORE of each hash's DUMP payload) and by HSET (as
+// before Redis 7.0), with Redis' own CPU for each.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,7 @@ try {
   const asOfTiles = TILES ? await run('asof', root, 'tiles') : undefined;
   const spineTiles = TILES ? await run('spine', root, 'tiles') : undefined;
   const online = await run('redis', root, redis.url);
+  const vectors = await run('vectors', root);
   const floor = await run('redis-restore-floor', root, redis.url);
   const hsetFloor = await run('redis-floor', root, redis.url);
   scans.push(await run('scan', root));
@@ -94,6 +96,9 @@ try {
   );
   const rate = (result: StepResult) =>
     Math.round((result.rows ?? 0) / result.seconds).toLocaleString('en-US');
+  console.log(
+    `  ${'(c) floor: the engine alone computing them'.padEnd(44)} ${vectors.seconds.toFixed(2).padStart(7)} s   (${rate(vectors)} users/s, CPU ${vectors.cpuSeconds.toFixed(1)} s, nothing written: the most (c) can reach end to end; (c) takes ${(online.seconds / vectors.seconds).toFixed(1)}× this floor)`,
+  );
   for (const [label, result] of [
     ['RESTORE', floor],
     ['HSET', hsetFloor],

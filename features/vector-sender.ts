@@ -2,8 +2,7 @@
 // vectors out (RowBinary: each hash's key, the HSET fallback's RESP, its values) while this process
 // encodes the range before as RESTORE commands and its fallbacks' bytes (see redis-dump.ts) and
 // sends them, so the engine's threads and this one work at once. Reading a result through the
-// embedded engine's client cost more than the file. The online store writes its changed vectors
-// with it, and the benchmark writes computed vectors with it alone.
+// embedded engine's client cost more than the file.
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
