@@ -34,6 +34,6 @@ export {
   materializeOptionsSchema,
   parseRedisTarget,
 } from './online-store.ts';
-export { dumpFields, vectorRespSql, VectorSender } from './vector-sender.ts';
+export { dumpFields, vectorRespSql } from './vector-sender.ts';
 export { restoreCommands, restoreRowsSql } from './redis-dump.ts';
 export type { MaterializeOptions, MaterializeResult } from './online-store.ts';
