@@ -1,7 +1,8 @@
 // One measured step of bench:features, in its own process so that its peak RSS is its own: opens
 // the warehouse, notes the idle footprint, runs the step, prints one JSON line.
-// Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | vectors (what the engine
-// alone does of redis) | redis-floor URL and redis-restore-floor URL (after asof).
+// Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | redis-get URL (after redis)
+// | vectors (what the engine alone does of redis) | redis-floor URL and redis-restore-floor URL
+// (after asof).
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   ensureFeatureHistory,
   exportFeatures,
   dumpFields,
+  getOnlineFeatures,
   materializeFeatures,
   parseRedisTarget,
   restoreCommands,
@@ -39,6 +41,10 @@ export const SOURCE = 'bench';
 
 const [step, root, extra] = process.argv.slice(2);
 if (!step || !root) throw new Error('usage: features-step.ts STEP ROOT [ARG]');
+
+/** `redis-get`: batches read, users a batch. */
+const GET_BATCHES = 40;
+const GET_BATCH_USERS = 1000;
 
 const method = (name: string | undefined) => (name === 'tiles' ? 'tiles' : 'facts');
 
@@ -257,6 +263,29 @@ try {
     case 'vectors':
       detail = { rows: await computeVectors(warehouse), features: learningFeatures.features.length };
       break;
+    case 'redis-get': {
+      // Serving: batches of random users read back as `features get` reads them (one call each,
+      // every feature), after (c) wrote them all.
+      const batches: number[] = [];
+      let found = 0;
+      for (let batch = 0; batch < GET_BATCHES; batch++) {
+        const ids = Array.from({ length: GET_BATCH_USERS }, () => `u${Math.floor(Math.random() * USERS)}`);
+        const started = performance.now();
+        const vectors = await getOnlineFeatures({ pack: PACK, from: extra as string, ids });
+        batches.push(performance.now() - started);
+        found += vectors.filter((vector) => vector !== undefined).length;
+      }
+      batches.sort((a, b) => a - b);
+      const quantile = (q: number) =>
+        batches[Math.min(batches.length - 1, Math.floor(q * batches.length))] as number;
+      detail = {
+        rows: found,
+        batchUsers: GET_BATCH_USERS,
+        batchP50Ms: quantile(0.5),
+        batchP95Ms: quantile(0.95),
+      };
+      break;
+    }
     case 'redis-floor':
     case 'redis-restore-floor': {
       // The same commands as (c) (HSET, or RESTORE of the same payloads), encoded the same way from

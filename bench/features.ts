@@ -2,8 +2,9 @@
 // scales it) plus the learning features' dimension sources with a history of versions: (a) every
 // user × every feature as of the last instant to Parquet, (b) a spine of one row per user count at
 // random instants to Parquet, (c) the Redis materialization of every user into a private
-// redis-server. Each runs in its own process (bench/features-step.ts), reporting its time, its peak
-// RSS above its idle footprint, and its ratio to a full scan of the facts measured in the same run.
+// redis-server, then read back in batches of random users as `features get` reads them. Each runs
+// in its own process (bench/features-step.ts), reporting its time, its peak RSS above its idle
+// footprint, and its ratio to a full scan of the facts measured in the same run.
 // (a) and (b) run fact by fact (the default) and from per-user daily tiles; (c) is also compared with
 // its floors: the engine alone computing its vectors (nothing written), and the same hashes written
 // by redis-cli --pipe alone, as (c) writes them (RESTORE of each hash's DUMP payload) and by HSET (as
@@ -26,6 +27,10 @@ interface StepResult {
   features?: number;
   /** Redis' own CPU time during the step (INFO cpu). */
   redisCpuSeconds?: number;
+  /** Of redis-get: users a batch, and the batches' median and 95th percentile latency. */
+  batchUsers?: number;
+  batchP50Ms?: number;
+  batchP95Ms?: number;
   /** Of (c): the engine writing the vectors out, then sending them to Redis. */
   encodeSeconds?: number;
   sendSeconds?: number;
@@ -55,6 +60,7 @@ try {
   const asOfTiles = TILES ? await run('asof', root, 'tiles') : undefined;
   const spineTiles = TILES ? await run('spine', root, 'tiles') : undefined;
   const online = await run('redis', root, redis.url);
+  const served = await run('redis-get', root, redis.url);
   const vectors = await run('vectors', root);
   const floor = await run('redis-restore-floor', root, redis.url);
   const hsetFloor = await run('redis-floor', root, redis.url);
@@ -96,6 +102,9 @@ try {
   );
   const rate = (result: StepResult) =>
     Math.round((result.rows ?? 0) / result.seconds).toLocaleString('en-US');
+  console.log(
+    `  ${`(c) read back: ${served.batchUsers} random users a call`.padEnd(44)} ${served.batchP50Ms?.toFixed(1).padStart(7)} ms median, ${served.batchP95Ms?.toFixed(1)} ms 95th percentile   (${Math.round(((served.batchUsers ?? 0) * 1000) / (served.batchP50Ms ?? 1)).toLocaleString('en-US')} users/s at the median; all 67 features each, one round trip a call)`,
+  );
   console.log(
     `  ${'(c) floor: the engine alone computing them'.padEnd(44)} ${vectors.seconds.toFixed(2).padStart(7)} s   (${rate(vectors)} users/s, CPU ${vectors.cpuSeconds.toFixed(1)} s, nothing written: the most (c) can reach end to end; (c) takes ${(online.seconds / vectors.seconds).toFixed(1)}× this floor)`,
   );

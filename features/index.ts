@@ -36,4 +36,4 @@ export {
 } from './online-store.ts';
 export { dumpFields, vectorRespSql } from './vector-sender.ts';
 export { restoreCommands, restoreRowsSql } from './redis-dump.ts';
-export type { MaterializeOptions, MaterializeResult } from './online-store.ts';
+export type { MaterializeOptions, MaterializeResult, OnlineVector } from './online-store.ts';

@@ -107,11 +107,69 @@ describe('online store', () => {
     expect(exported.size).toBe(first.entities);
     const [user] = [...exported.keys()];
     expectSameVector(await cliGet(user as string), exported.get(user as string));
-    for (const id of [...exported.keys()].slice(0, 10))
-      expectSameVector(await getOnlineFeatures({ pack: PACK, from: redis.url, id }), exported.get(id));
+    const ids = [...exported.keys()].slice(0, 10);
+    const vectors = await getOnlineFeatures({ pack: PACK, from: redis.url, ids });
+    ids.forEach((id, index) => expectSameVector(vectors[index], exported.get(id)));
     // Nothing changed: nothing is written.
     const again = await materialize();
     expect(again).toMatchObject({ mode: 'incremental', written: 0, removed: 0 });
+  });
+
+  it('reads many users in one call, in their order, the chosen features only, and names those with nothing stored', async () => {
+    await materialize();
+    const exported = await exportAsOf();
+    const [a, b] = [...exported.keys()] as [string, string];
+    const chosen = ['activity_count_28d', 'country', 'avg_score_ratio_90d'];
+    const vectors = await getOnlineFeatures({
+      pack: PACK,
+      from: redis.url,
+      ids: [b, 'no-such-user', a],
+      features: chosen,
+    });
+    expect(vectors[1]).toBeUndefined();
+    for (const [index, id] of [
+      [0, b],
+      [2, a],
+    ] as const) {
+      expect(Object.keys(vectors[index] ?? {})).toEqual(['user_id', 'timestamp', ...chosen]);
+      expect(vectors[index]?.user_id).toBe(id);
+      const row = exported.get(id);
+      for (const name of chosen) {
+        const raw = row?.[name];
+        const want = typeof raw === 'bigint' ? Number(raw) : raw;
+        if (typeof want === 'number') expect(vectors[index]?.[name]).toBeCloseTo(want, 12);
+        else expect(vectors[index]?.[name]).toBe(want);
+      }
+    }
+    await expect(
+      getOnlineFeatures({ pack: PACK, from: redis.url, ids: [a], features: ['no_such_feature'] }),
+    ).rejects.toThrow(/unknown feature no_such_feature/);
+    // The CLI: a JSON line per stored user, the others named on stderr, exit status 1.
+    const run = promisify(execFile)(process.execPath, [
+      CLI,
+      'features',
+      'get',
+      '--pack',
+      PACK,
+      '--user',
+      `${a},no-such-user,${b}`,
+      '--features',
+      chosen.join(','),
+      '--from',
+      redis.url,
+    ]);
+    const failure = await run.then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toMatch(/no features stored for user no-such-user/);
+    const lines = (failure?.stdout ?? '')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((line) => line.user_id)).toEqual([a, b]);
+    expect(lines[0]).toEqual(vectors[2]);
   });
 
   it('writes each hash by RESTORE exactly as HSET of the vector would (fields, texts, DUMP bytes)', async () => {
@@ -154,7 +212,7 @@ describe('online store', () => {
       `SELECT u.id::text AS id FROM users u ORDER BY u.id LIMIT 1 OFFSET 3`,
     );
     const user = rows[0]?.id as string;
-    const before = await getOnlineFeatures({ pack: PACK, from: redis.url, id: user });
+    const [before] = await getOnlineFeatures({ pack: PACK, from: redis.url, ids: [user] });
     // Another user's hash loses a field: a rewrite would put it back.
     const client = new Redis(redis.url);
     const [other] = (

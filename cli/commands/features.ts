@@ -11,14 +11,17 @@ import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary features list --pack NAME [--format text|json]
        tributary features materialize --pack NAME --warehouse DIR|URL --to redis://HOST:PORT[/DB] [--ttl SECONDS] [--full] [--as-of TIMESTAMP] [--source-name NAME]
-       tributary features get --pack NAME --user ID [--from redis://HOST:PORT[/DB]]
+       tributary features get --pack NAME --user ID[,ID…] [--features a,b,…] [--from redis://HOST:PORT[/DB]]
 
 list         the pack's features: name, entity, type, window, description (--format json for tools)
 materialize  writes each user's feature vector as of now (or --as-of, ISO-8601) to Redis, a hash
              per user keyed <pack>:user:<id>; only users whose vector changed since the last run
              are written (--full: all). The values equal an \`export features\` row as of the same
              instant.
-get          prints one user's stored vector as JSON (default --from redis://127.0.0.1:6379)`;
+get          prints each user's stored vector (the chosen features, all by default) as one JSON
+             line, in the order given, read in one round trip (default --from
+             redis://127.0.0.1:6379); users with nothing stored are named on stderr, and the exit
+             status is then 1`;
 
 const spec = {
   usage,
@@ -32,6 +35,7 @@ const spec = {
     full: { type: 'boolean' },
     'as-of': { type: 'string' },
     user: { type: 'string' },
+    features: { type: 'string' },
     'source-name': { type: 'string' },
   },
 } as const;
@@ -93,17 +97,26 @@ export const featuresCommand = {
         }
       }
       case 'get': {
-        if (values.user === undefined) throw new UsageError('--user is required', usage);
-        const vector = await getOnlineFeatures({
+        const ids = (values.user ?? '')
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id !== '');
+        if (ids.length === 0) throw new UsageError('--user ID[,ID…] is required', usage);
+        const features = values.features?.split(',').map((name) => name.trim());
+        const vectors = await getOnlineFeatures({
           pack: values.pack,
           from: values.from ?? 'redis://127.0.0.1:6379',
-          id: values.user,
+          ids,
+          ...(features ? { features } : {}),
         });
-        if (!vector) {
-          console.error(`tributary: no features stored for user ${values.user} (materialize first?)`);
+        const missing = ids.filter((_, index) => vectors[index] === undefined);
+        for (const vector of vectors) if (vector) console.log(JSON.stringify(vector));
+        if (missing.length > 0) {
+          console.error(
+            `tributary: no features stored for user${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (materialize first?)`,
+          );
           return 1;
         }
-        console.log(JSON.stringify(vector, null, 2));
         return 0;
       }
       default:
