@@ -2,7 +2,6 @@
 // ends every DUMP payload, computed in place over memory the encoder writes its commands into. The
 // slice-by-8 loop runs as WebAssembly: in JavaScript the same loop took ~3.4 ns a byte, a third of
 // encoding a million 1.4 KB hashes; here ~1.1. wabt compiles the text below once per process.
-import initWabt from 'wabt';
 import { InvariantError } from '../errors/index.ts';
 
 const POLY = 0x95ac9329ac4bc9b5n;
@@ -63,6 +62,8 @@ const CRC64_WAT = `(module
 let compiled: Promise<WebAssembly.Module> | undefined;
 function crcModule(): Promise<WebAssembly.Module> {
   compiled ??= (async () => {
+    // Loaded here, not with the module: only a write to Redis needs it (~14 MB and tens of ms).
+    const { default: initWabt } = await import('wabt');
     const wabt = await initWabt();
     const parsed = wabt.parseWat('crc64.wat', CRC64_WAT);
     try {

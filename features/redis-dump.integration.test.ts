@@ -173,12 +173,14 @@ describe('hashes by RESTORE', () => {
       integer: false,
       nullable: true,
     }));
-    // Per row, every value this long: payloads of ~70 bytes, ~280, ~1,300, ~7,300 and ~23,500.
+    // Per row, every value this long (the first row's first value alone): payloads of ~30 bytes,
+    // ~260, ~1,300, ~7,300 and ~23,500.
     const sizes = [1, 30, 200, 1200, 3900];
+    const present = (row: number, index: number) => row > 0 || index === 0;
     await warehouse.command(
       `CREATE TABLE wide ENGINE = MergeTree ORDER BY id AS
        SELECT toString(number) AS id,
-         ${wide.map((field, index) => `CAST(repeat(char(97 + ${index}), [${sizes.join(', ')}][number + 1]) AS Nullable(String)) AS ${field.sql}`).join(', ')}
+         ${wide.map((field, index) => `CAST(if(number = 0 AND ${index} > 0, NULL, repeat(char(97 + ${index}), [${sizes.join(', ')}][number + 1])) AS Nullable(String)) AS ${field.sql}`).join(', ')}
        FROM numbers(${sizes.length})`,
     );
     const client = new Redis({ port: redis.port, db: 5 });
@@ -194,16 +196,22 @@ describe('hashes by RESTORE', () => {
         limits: { entries: 128, value: 4096 },
       });
       const lengths: number[] = [];
+      const lengthWidths: number[] = [];
       for (const [row, size] of sizes.entries()) {
         const key = `v:${row}`;
         await client.hset(
           key,
-          ...wide.flatMap((field, index) => [field.name, String.fromCharCode(97 + index).repeat(size)]),
+          ...wide.flatMap((field, index) =>
+            present(row, index) ? [field.name, String.fromCharCode(97 + index).repeat(size)] : [],
+          ),
         );
         const dump = await client.dumpBuffer(key);
         expect((await restored.dumpBuffer(key)).toString('hex')).toBe(dump.toString('hex'));
         lengths.push(dump.length);
+        // The RDB length's two top bits after the type byte: 0 for 6 bits, 1 for 14, 2 for 32.
+        lengthWidths.push((dump[1] as number) >> 6);
       }
+      expect(lengthWidths).toEqual([0, 1, 1, 1, 2]);
       expect(lengths.map((length) => String(length).length)).toEqual([2, 3, 4, 4, 5]);
     } finally {
       await client.config('SET', 'hash-max-listpack-value', '64');

@@ -217,7 +217,7 @@ export async function* restoreCommands(
   ttlMs: number,
 ): AsyncGenerator<Buffer> {
   const afterKey = Buffer.from(`\r\n$${String(ttlMs).length}\r\n${ttlMs}\r\n`);
-  // Each name's listpack entry, an array of its own (\`set\` of it makes no view).
+  // Each name's listpack entry, an array of its own (`set` of it makes no view).
   const names = fields.map((field) => {
     const name = Buffer.from(field.name);
     const entry = Buffer.alloc(name.length + 4);

@@ -125,8 +125,8 @@ export class VectorSender {
 
   /**
    * Writes out the rows of `from` (a table or table function), and sends them once the range
-   * before has been sent; returns how many there are. A failed send surfaces at the next `add` or
-   * at `finish`.
+   * before has been sent; returns how many there are. A failed send surfaces at the next `add` of
+   * rows (once they are written out) or at `finish`.
    */
   async add(from: string): Promise<number> {
     // Hashes that fit the server's listpack limits go whole by RESTORE, the others by HSET.
@@ -172,7 +172,7 @@ export class VectorSender {
     await this.sending;
   }
 
-  /** Ends the connection, a send under way or not. */
+  /** Ends the connection once a send under way has ended, sent or failed. */
   async close(): Promise<void> {
     await this.sending.catch(() => undefined);
     this.writer?.close();
