@@ -168,7 +168,8 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
   });
 
   it('agg_content_segments', async () => {
-    const rows = await mart(`SELECT toString(day) AS day, country, platform, signup_month, content_id, content_type,
+    const rows =
+      await mart(`SELECT toString(day) AS day, country, platform, signup_month, content_id, content_type,
         user_days, views, starters, completers, scorers, passers, bounces
       FROM agg_content_segments WHERE pack = {pack:String}`);
     expectSameRows(rows, await oracle(contentSegmentsOracle(VIEWS, 'lesson_start', LEARNING_USERS_ORACLE)), [
@@ -183,7 +184,10 @@ describe(`marts against an independent Postgres oracle (documents from the ${MON
     expect(new Set(rows.map((row) => row.country)).size).toBeGreaterThan(1);
     expect(new Set(rows.map((row) => row.platform)).size).toBeGreaterThan(1);
     for (const flag of ['views', 'starters', 'completers', 'scorers', 'passers', 'bounces'])
-      expect(rows.some((row) => Number(row[flag]) > 0), flag).toBe(true);
+      expect(
+        rows.some((row) => Number(row[flag]) > 0),
+        flag,
+      ).toBe(true);
   });
 
   it("the Content leaderboard narrowed to a country, to a platform: the segment's users only, against the oracle", async () => {

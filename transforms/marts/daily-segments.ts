@@ -40,8 +40,7 @@ export async function recomputeDailySegments(
   /** What segmentChanges found before this run's steps; found here when absent. */
   known?: SegmentChanges,
 ): Promise<void> {
-  const changes =
-    activityDays === 'all' ? undefined : (known ?? (await segmentChanges(warehouse, pack)));
+  const changes = activityDays === 'all' ? undefined : (known ?? (await segmentChanges(warehouse, pack)));
   const days: DaySelection =
     activityDays === 'all'
       ? 'all'
