@@ -82,18 +82,21 @@ function expectSameVector(
   expect(mismatches).toEqual([]);
 }
 
-async function cliGet(user: string): Promise<Record<string, unknown>> {
-  const { stdout } = await promisify(execFile)(process.execPath, [
+/** `tributary features get --pack PACK ARGS… --from` the test's Redis. */
+const featuresGet = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [
     CLI,
     'features',
     'get',
     '--pack',
     PACK,
-    '--user',
-    user,
+    ...args,
     '--from',
     redis.url,
   ]);
+
+async function cliGet(user: string): Promise<Record<string, unknown>> {
+  const { stdout } = await featuresGet('--user', user);
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
@@ -145,20 +148,12 @@ describe('online store', () => {
       getOnlineFeatures({ pack: PACK, from: redis.url, ids: [a], features: ['no_such_feature'] }),
     ).rejects.toThrow(/unknown feature no_such_feature/);
     // The CLI: a JSON line per stored user, the others named on stderr, exit status 1.
-    const run = promisify(execFile)(process.execPath, [
-      CLI,
-      'features',
-      'get',
-      '--pack',
-      PACK,
+    const failure = await featuresGet(
       '--user',
       `${a},no-such-user,${b}`,
       '--features',
       chosen.join(','),
-      '--from',
-      redis.url,
-    ]);
-    const failure = await run.then(
+    ).then(
       () => undefined,
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
