@@ -102,7 +102,11 @@ export const featuresCommand = {
           .map((id) => id.trim())
           .filter((id) => id !== '');
         if (ids.length === 0) throw new UsageError('--user ID[,ID…] is required', usage);
-        const features = values.features?.split(',').map((name) => name.trim());
+        const features = values.features
+          ?.split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== '');
+        if (features?.length === 0) throw new UsageError('--features needs a feature name', usage);
         const vectors = await getOnlineFeatures({
           pack: values.pack,
           from: values.from ?? 'redis://127.0.0.1:6379',
