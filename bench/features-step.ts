@@ -154,7 +154,7 @@ async function computeVectors(warehouse: Warehouse): Promise<number> {
   const registry = featureRegistryOf(PACK);
   const selection = selectFeatures(registry, {});
   await migrate(warehouse);
-  await prepareHistory(warehouse, registry, SOURCE, selection);
+  const sourceKeys = await prepareHistory(warehouse, registry, SOURCE, selection);
   const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
   const spine = await asOfSpine(warehouse, PACK, now?.now as string);
   try {
@@ -166,6 +166,7 @@ async function computeVectors(warehouse: Warehouse): Promise<number> {
         labels: [],
         pack: PACK,
         sourceName: SOURCE,
+        sourceKeys,
         spineTable: spine.table,
         asOf: now?.now as string,
         entities,

@@ -593,6 +593,58 @@ describe('feature export', () => {
       expect(asOfRow?.country, `as of ${asOf}: one instant and a spine agree`).toBe(spineRow?.country);
     }
   });
+
+  it('ends a deleted row’s attributes when its deletion lands: a deleted profile has none, a deleted session gives way to the one before', async () => {
+    const { rows: profiles } = await data.postgres.query<{ user_id: string; country: string }>(
+      `SELECT user_id::text AS user_id, country_code AS country FROM user_profiles
+       WHERE country_code IS NOT NULL ORDER BY user_id DESC LIMIT 1`,
+    );
+    // A user with two sessions or more: the newest, on a platform of its own, is deleted.
+    const { rows: sessions } = await data.postgres.query<{ user_id: string; id: string; platform: string }>(
+      `SELECT user_id::text AS user_id, id::text AS id, device_info ->> 'platform' AS platform
+       FROM user_sessions WHERE user_id = (
+         SELECT user_id FROM user_sessions GROUP BY user_id HAVING count(*) > 1 ORDER BY user_id LIMIT 1)
+       ORDER BY created_at DESC, id DESC`,
+    );
+    const profile = profiles[0];
+    const [newest, previous] = sessions;
+    expect(profile && newest && previous).toBeTruthy();
+    if (!profile || !newest || !previous) return;
+    await data.postgres.query(
+      `UPDATE user_sessions SET device_info = '{"platform": "deleted-device"}' WHERE id = $1::uuid`,
+      [newest.id],
+    );
+    await data.capture();
+    const beforeDeletes = new Date(Date.now() - 1000).toISOString();
+    await data.postgres.query('DELETE FROM user_profiles WHERE user_id = $1::uuid', [profile.user_id]);
+    await data.postgres.query('DELETE FROM user_sessions WHERE id = $1::uuid', [newest.id]);
+    await data.capture();
+    await transform();
+    const afterDeletes = new Date(Date.now() + 1000).toISOString();
+    // A fact after the deletions landed, so that a spine may have rows then (within the data).
+    await plantChanges({ entity_id: previous.user_id, timestamp: afterDeletes }, 60_000, 99);
+    await data.capture();
+    await transform();
+    for (const [at, country, platform] of [
+      [beforeDeletes, profile.country, 'deleted-device'],
+      [afterDeletes, null, previous.platform],
+    ] as const) {
+      const asOf = (await exportRows({ asOf: at })).rows;
+      const spinePath = await writeCsvSpine([
+        { entity_id: profile.user_id, timestamp: at },
+        { entity_id: newest.user_id, timestamp: at },
+      ]);
+      const spine = (await exportRows({ spine: spinePath })).rows;
+      for (const rows of [asOf, spine]) {
+        const deletedProfile = rows.find((row) => row.user_id === profile.user_id);
+        expect(deletedProfile?.country, `country as of ${at}`).toBe(country);
+        if (country === null) expect(deletedProfile?.proficiency_level).toBeNull();
+        expect(rows.find((row) => row.user_id === newest.user_id)?.platform, `platform as of ${at}`).toBe(
+          platform,
+        );
+      }
+    }
+  });
 });
 
 /** Source changes for a row's user at its timestamp plus `offsetMs` (0: exactly at it). */

@@ -21,7 +21,7 @@ import {
   type Warehouse,
 } from '../warehouse/index.ts';
 import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
-import { ensureFeatureHistory, historyMirrors } from './history.ts';
+import { ensureFeatureHistory, historyKeys, historyMirrors } from './history.ts';
 import { addParquetMetadata } from './parquet-metadata.ts';
 import { registryVersion, validateRegistry, type FeatureRegistry } from './registry.ts';
 import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
@@ -107,13 +107,16 @@ export async function dataRange(
   return { first: row.first, last: row.last };
 }
 
-/** Checks that the history tables the attributes read exist, keeping them up (see history.ts). */
+/**
+ * Checks that the history tables the attributes read exist, keeping them up (see history.ts);
+ * returns each source's row key (`sourceKeys` of the point-in-time query).
+ */
 export async function prepareHistory(
   warehouse: Warehouse,
   registry: FeatureRegistry,
   sourceName: string,
   selection: Selection,
-) {
+): Promise<Record<string, string[]>> {
   await ensureFeatureHistory(warehouse, registry, sourceName);
   const sources = new Set(
     selection.features.flatMap((feature) => (feature.kind === 'attribute' ? [feature.source] : [])),
@@ -128,6 +131,7 @@ export async function prepareHistory(
     throw new FeatureExportError(
       `attributes read ${missing.join(', ')}, which the warehouse does not have: capture the source (with --source-name ${sourceName}) first`,
     );
+  return historyKeys(warehouse, registry, sourceName);
 }
 
 export async function exportFeatures(warehouse: Warehouse, input: ExportOptions): Promise<ExportResult> {
@@ -144,7 +148,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
   const selection = selectFeatures(registry, options);
   const sourceName = options.sourceName ?? options.pack;
   await migrate(warehouse);
-  await prepareHistory(warehouse, registry, sourceName, selection);
+  const sourceKeys = await prepareHistory(warehouse, registry, sourceName, selection);
   const range = await dataRange(warehouse, options.pack);
   let spine: Spine;
   /** An as-of spine's one timestamp, as its rows were given it. */
@@ -203,6 +207,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
           labels: selection.labels,
           pack: options.pack,
           sourceName,
+          sourceKeys,
           spineTable: spine.table,
           labelHorizon: range.last,
           method: options.method,

@@ -43,6 +43,28 @@ export function historyMirrors(registry: FeatureRegistry, sourceName: string): s
   return registry.attributeSources.map((source) => mirrorTable(sourceName, source.table));
 }
 
+/**
+ * Each attribute source's row key, by source name: its history's sorting key without `_version`.
+ * A deletion carries only its row's key (Postgres without REPLICA IDENTITY FULL, a truncate's
+ * tombstones), so the key alone says which versions it ends.
+ */
+export async function historyKeys(
+  warehouse: Warehouse,
+  registry: FeatureRegistry,
+  sourceName: string,
+): Promise<Record<string, string[]>> {
+  const keys: Record<string, string[]> = {};
+  for (const source of registry.attributeSources) {
+    const rows = await warehouse.query<{ name: string }>(
+      `SELECT name FROM system.columns WHERE database = {database:String} AND table = {name:String}
+         AND is_in_sorting_key AND name != '_version' ORDER BY position`,
+      splitTable(historyTable(mirrorTable(sourceName, source.table))),
+    );
+    keys[source.name] = rows.map((row) => row.name);
+  }
+  return keys;
+}
+
 /** Keeps history for every mirror the registry's attributes read; returns those created now. */
 export async function ensureFeatureHistory(
   warehouse: Warehouse,

@@ -150,7 +150,7 @@ export async function materializeFeatures(
   const sourceName = options.sourceName ?? options.pack;
   const store = `${target.host}:${target.port}/${target.db}`;
   await migrate(warehouse);
-  await prepareHistory(warehouse, registry, sourceName, selection);
+  const sourceKeys = await prepareHistory(warehouse, registry, sourceName, selection);
   const redis = await connect(target);
   const asOf = options.asOf
     ? new Date(Date.parse(options.asOf)).toISOString().replace('T', ' ').replace('Z', '')
@@ -192,6 +192,7 @@ export async function materializeFeatures(
         labels: [],
         pack: options.pack,
         sourceName,
+        sourceKeys,
         spineTable: spine.table,
         asOf,
         entities,

@@ -4,6 +4,7 @@
 // only at facts at or after it. Every value a declaration carries is a bound parameter.
 import { historyTable, mirrorTable, quoteIdentifier as q, quoteTable } from '../warehouse/index.ts';
 import {
+  FeatureDefinitionError,
   featureNullable,
   featureType,
   type ActivityFeature,
@@ -560,6 +561,7 @@ function attributeParts(
   features: FeatureDefinition[],
   sources: AttributeSource[],
   sourceName: string,
+  sourceKeys: Readonly<Record<string, readonly string[]>>,
   rows: Meeting,
 ): Part[] {
   const parts: Part[] = [];
@@ -569,8 +571,12 @@ function attributeParts(
         feature.kind === 'attribute' && feature.source === source.name,
     );
     if (attributes.length === 0) continue;
-    const table = historyTable(mirrorTable(sourceName, source.table));
+    const table = quoteTable(historyTable(mirrorTable(sourceName, source.table)));
     const columns = [...new Set(attributes.map((feature) => feature.column))];
+    const keyColumns = sourceKeys[source.name] ?? [];
+    if (keyColumns.length === 0)
+      throw new FeatureDefinitionError(`attribute source "${source.name}" has no row key in the warehouse`);
+    const key = keyColumns.map(q).join(', ');
     // The latest version is the one with the greatest (valid_from, _version), packed into one Int128
     // (argMax over a tuple, key or value, takes the engine's slow generic path). As of one instant, an
     // entity's versions sorted newest first give it whole, nulls and all (versions that tie go by
@@ -590,15 +596,23 @@ function attributeParts(
       return `${read} AS ${q(`b_${feature.name}`)}`;
     });
     const meet = rows.meet('h', 'entity', 'entity_id');
+    // A deletion carries its row's key alone and no time of the source's (its columns are empty),
+    // so it is known from when it landed (_ingested_at, never before the source committed it): from
+    // then on it ends every older version of its row. An entity whose one row was deleted has no
+    // attributes; one with several (sessions) falls back to its latest row still there.
     parts.push({
       name: `attribute_${source.name}`,
       select: `SELECT ${meet.key} AS row_key, ${outputs.join(', ')}
-  FROM (SELECT toString(${q(source.entityColumn)}) AS entity, toDateTime64(${q(source.validFrom)}, 3, 'UTC') AS valid_from,
-          toInt128(toUnixTimestamp64Milli(valid_from)) * toInt128('18446744073709551616') + _version AS version_key,
-          ${columns.map(q).join(', ')}
-        FROM ${quoteTable(table)} WHERE _is_deleted = 0${rows.ofPass(`toString(${q(source.entityColumn)})`)}) AS h
+  FROM (SELECT toString(v.${q(source.entityColumn)}) AS entity, toDateTime64(v.${q(source.validFrom)}, 3, 'UTC') AS valid_from,
+          toInt128(toUnixTimestamp64Milli(valid_from)) * toInt128('18446744073709551616') + v._version AS version_key,
+          v._version AS version, d.deletions AS deletions,
+          ${columns.map((column) => `v.${q(column)} AS ${q(column)}`).join(', ')}
+        FROM ${table} AS v
+        LEFT JOIN (SELECT ${key}, groupArray((_version, _ingested_at)) AS deletions FROM ${table}
+                   WHERE _is_deleted = 1 GROUP BY ${key}) AS d USING (${key})
+        WHERE v._is_deleted = 0${rows.ofPass(`toString(v.${q(source.entityColumn)})`)}) AS h
   ${meet.join}
-  WHERE h.valid_from < ${rows.ts}
+  WHERE h.valid_from < ${rows.ts} AND NOT arrayExists(d -> d.1 > h.version AND d.2 < ${rows.ts}, h.deletions)
   ${rows.oneInstant ? `ORDER BY row_key, h.version_key DESC, ${columns.map((column) => `h.${q(column)}`).join(', ')} LIMIT 1 BY row_key` : 'GROUP BY row_key'}`,
       columns: attributes.map((feature) => `b_${feature.name}`),
       spineKey: meet.spineKey,
@@ -631,6 +645,8 @@ export interface PointInTimeOptions {
   pack: string;
   /** The capture's source name, which names the mirrors. */
   sourceName: string;
+  /** Each attribute source's row key, by source name (`prepareHistory` reads them). */
+  sourceKeys: Readonly<Record<string, readonly string[]>>;
   /** The spine table (SPINE_COLUMNS). */
   spineTable: string;
   /** With labels: only rows whose label window ends by then (the data's horizon). */
@@ -661,7 +677,7 @@ export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
       : scannedActivityPart(activity, options.labels, params, options.pack, rows),
     exposurePart(all, params, options.pack, rows),
     ratingPart(all, params, options.pack, rows),
-    ...attributeParts(all, options.registry.attributeSources, options.sourceName, rows),
+    ...attributeParts(all, options.registry.attributeSources, options.sourceName, options.sourceKeys, rows),
   ].filter((part): part is Part => part !== undefined);
   const joins = parts
     .map((part) => `LEFT JOIN ${part.name} ON ${part.name}.row_key = s.${part.spineKey}`)
