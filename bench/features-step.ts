@@ -151,12 +151,12 @@ async function generateDimensions(warehouse: Warehouse): Promise<void> {
  * online store does (the same passes, as of the warehouse's clock), into a table that keeps nothing.
  */
 async function computeVectors(warehouse: Warehouse): Promise<number> {
-  const registry = featureRegistryOf(PACK);
+  const registry = featureRegistryOf(PACK, 'user');
   const selection = selectFeatures(registry, {});
   await migrate(warehouse);
   const sourceKeys = await prepareHistory(warehouse, registry, SOURCE, selection);
   const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
-  const spine = await asOfSpine(warehouse, PACK, now?.now as string);
+  const spine = await asOfSpine(warehouse, PACK, now?.now as string, 'user');
   try {
     const columns = selection.features.map((feature) => quoteIdentifier(feature.name)).join(', ');
     for (const entities of await entityRanges(warehouse, spine, ENTITIES_PER_PASS.asOf)) {

@@ -3,25 +3,29 @@
 // documents; Parquet, Arrow and CSV reading back the same values under the catalogue's schema;
 // labels only from the future and only when complete; bad spines refused with clear errors; and
 // the no-leakage property: changes at or after a row's timestamp never move its features.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { tableFromIPC, tableToIPC, tableFromArrays, type Table } from 'apache-arrow';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { learningFeatures } from '../packs/learning/features.ts';
+import { learningContentFeatures, learningFeatures } from '../packs/learning/features.ts';
 import { learningPack } from '../packs/learning/index.ts';
 import { loadDocumentsIntoPostgres } from '../test/learning-oracle.ts';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
 import { scratchDir } from '../test/scratch.ts';
 import { runTransforms } from '../transforms/index.ts';
 import { quoteString } from '../warehouse/index.ts';
-import { arrowSchema, selectFeatures } from './catalogue.ts';
+import { arrowSchema, catalogue, selectFeatures } from './catalogue.ts';
 import { dataRange, exportFeatures, type ExportOptions } from './export.ts';
 import { readParquetMetadata } from './parquet-metadata.ts';
-import { featureType, type FeatureDefinition } from './registry.ts';
+import { featureType, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
 
 const PACK = 'learning';
+const CLI = new URL('../bin/tributary.js', import.meta.url).pathname;
+const run = promisify(execFile);
 /** apache-arrow reads uncompressed IPC only. */
 const UNCOMPRESSED = "SETTINGS output_format_arrow_compression_method = 'none'";
 let data: LearningWarehouse;
@@ -136,6 +140,34 @@ async function sampleSpine(count: number, seed: number, distinctUsers = false): 
   return spine;
 }
 
+/**
+ * A sample of (content, timestamp) rows: items created before a random instant of the data, most
+ * of them with facts (so that the sample is not all zeros), some without.
+ */
+async function sampleContentSpine(count: number, seed: number): Promise<SpineRow[]> {
+  const { rows } = await data.postgres.query<{ id: string; created_at: Date }>(
+    `SELECT c.id::text AS id, c.created_at FROM (
+       SELECT id, created_at FROM lessons UNION ALL SELECT id, created_at FROM paragraphs
+       UNION ALL SELECT id, created_at FROM words) c
+     ORDER BY (c.id::text IN (SELECT content_id FROM oracle_facts)) DESC, c.id LIMIT 200`,
+  );
+  const first = Date.parse(`${range.first.replace(' ', 'T')}Z`);
+  const last = Date.parse(`${range.last.replace(' ', 'T')}Z`);
+  let state = seed;
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const spine: SpineRow[] = [];
+  while (spine.length < count) {
+    const item = rows[Math.floor(random() * rows.length)];
+    if (!item) continue;
+    const from = Math.max(first, item.created_at.getTime() + 1);
+    if (from >= last) continue;
+    const timestamp = new Date(Math.floor(from + random() * (last - from))).toISOString();
+    if (!spine.some((row) => row.entity_id === item.id && row.timestamp === timestamp))
+      spine.push({ entity_id: item.id, timestamp });
+  }
+  return spine;
+}
+
 // ---- the oracle: each declaration read independently, as plain Postgres SQL over the sources ----
 
 const interval = (days: number) => `interval '${days} days'`;
@@ -151,8 +183,9 @@ function oracleWindow(
 }
 
 function oracleExpression(feature: FeatureDefinition): string | undefined {
+  const ofEntity = feature.entity === 'user' ? 'f.user_id' : 'f.content_id';
   const facts = (where: string) =>
-    `FROM oracle_facts f WHERE f.user_id = s.user_id AND f.ts < s.ts AND ${where}`;
+    `FROM oracle_facts f WHERE ${ofEntity} = s.entity_id AND f.ts < s.ts AND ${where}`;
   switch (feature.kind) {
     case 'activity': {
       const parts = [oracleWindow(feature, 'f.ts')];
@@ -192,21 +225,27 @@ function oracleExpression(feature: FeatureDefinition): string | undefined {
     case 'rating': {
       const window =
         feature.window === 'all' ? 'true' : `r.created_at::date >= s.ts::date - ${feature.window.days}`;
-      const rows = `FROM lesson_reviews r WHERE r.user_id::text = s.user_id AND r.rating IS NOT NULL AND r.lesson_id IS NOT NULL
+      const rater = feature.entity === 'user' ? 'r.user_id' : 'r.lesson_id';
+      const rows = `FROM lesson_reviews r WHERE ${rater}::text = s.entity_id AND r.rating IS NOT NULL AND r.lesson_id IS NOT NULL
         AND r.created_at::date < s.ts::date AND ${window}`;
       return feature.measure === 'count'
         ? `(SELECT count(*) ${rows})`
         : `(SELECT avg(r.rating::float8) ${rows})`;
     }
     case 'exposure':
-      return `(SELECT e.variant FROM oracle_exposures e WHERE e.user_id = s.user_id AND e.experiment = '${feature.experiment}'
+      return `(SELECT e.variant FROM oracle_exposures e WHERE e.user_id = s.entity_id AND e.experiment = '${feature.experiment}'
         AND e.started_at < s.ts ORDER BY e.started_at LIMIT 1)`;
-    case 'tenure':
+    case 'tenure': {
+      const appeared =
+        feature.entity === 'user'
+          ? 'SELECT id, created_at FROM users'
+          : 'SELECT id, created_at FROM lessons UNION ALL SELECT id, created_at FROM paragraphs UNION ALL SELECT id, created_at FROM words';
       return `(SELECT div((extract(epoch FROM s.ts) - extract(epoch FROM date_trunc('milliseconds', u.created_at))) * 1000, 86400000)
-        FROM users u WHERE u.id::text = s.user_id)`;
+        FROM (${appeared}) u WHERE u.id::text = s.entity_id)`;
+    }
     case 'attribute': {
       const latest = (table: string, key: string, validFrom: string, order = validFrom) =>
-        `FROM ${table} v WHERE v.${key}::text = s.user_id AND date_trunc('milliseconds', v.${validFrom}) < s.ts ORDER BY ${order} DESC LIMIT 1`;
+        `FROM ${table} v WHERE v.${key}::text = s.entity_id AND date_trunc('milliseconds', v.${validFrom}) < s.ts ORDER BY ${order} DESC LIMIT 1`;
       switch (feature.source) {
         case 'profile':
           return `(SELECT v.${feature.column} ${latest('oracle_profile_versions', 'user_id', 'updated_at', 'v.updated_at DESC, v.seq')})`;
@@ -216,6 +255,8 @@ function oracleExpression(feature: FeatureDefinition): string | undefined {
           return `(SELECT v.${feature.column} ${latest('user_settings', 'user_id', 'updated_at')})`;
         case 'session':
           return `(SELECT v.device_info ->> '${feature.jsonField}' ${latest('user_sessions', 'user_id', 'created_at')})`;
+        case 'lesson':
+          return `(SELECT v.${feature.column} ${latest('lessons', 'id', 'updated_at')})`;
       }
       return undefined;
     }
@@ -236,25 +277,25 @@ function streakOf(text: string): number {
   return streak;
 }
 
-async function oracleRows(spine: SpineRow[]): Promise<Row[]> {
+async function oracleRows(spine: SpineRow[], registry: FeatureRegistry = learningFeatures): Promise<Row[]> {
   await data.postgres.query('DROP TABLE IF EXISTS oracle_spine');
-  await data.postgres.query('CREATE TABLE oracle_spine (row_no int, user_id text, ts timestamp(3))');
+  await data.postgres.query('CREATE TABLE oracle_spine (row_no int, entity_id text, ts timestamp(3))');
   for (const [index, row] of spine.entries())
     await data.postgres.query('INSERT INTO oracle_spine VALUES ($1, $2, $3)', [
       index,
       row.entity_id,
       row.timestamp.replace('Z', ''),
     ]);
-  const features = learningFeatures.features;
+  const features = registry.features;
   const columns = features.flatMap((feature) => {
     const expression = oracleExpression(feature);
     return expression ? [`${expression} AS "${feature.name}"`] : [];
   });
   const { rows } = await data.postgres.query<Row>(
-    `SELECT s.user_id, s.ts, ${columns.join(',\n')} FROM oracle_spine s ORDER BY s.row_no`,
+    `SELECT s.entity_id, s.ts, ${columns.join(',\n')} FROM oracle_spine s ORDER BY s.row_no`,
   );
   return rows.map((row) => {
-    const result: Row = { user_id: row.user_id };
+    const result: Row = { [`${registry.entity}_id`]: row.entity_id };
     for (const feature of features) {
       if (feature.kind === 'ratio') {
         const numerator = result[feature.numerator] as number | null;
@@ -286,7 +327,7 @@ function expectSameFeatures(actual: Row[], expected: Row[]) {
           : a === value;
       if (!same)
         mismatches.push(
-          `row ${index} (${String(want.user_id)}) ${column}: export ${String(a)}, oracle ${String(value)}`,
+          `row ${index} (${String(Object.values(want)[0])}) ${column}: export ${String(a)}, oracle ${String(value)}`,
         );
     }
   }
@@ -497,7 +538,7 @@ describe('feature export', () => {
     );
     const unknown = { entity_id: '00000000-0000-0000-0000-000000000000', timestamp: good.timestamp };
     await expect(run(await writeCsvSpine([good, unknown]))).rejects.toThrow(
-      /1 of 2 spine rows name an entity that is unknown .*--drop-unknown/,
+      /1 of 2 spine rows name a user that is unknown or had not signed up .*--drop-unknown/,
     );
     const dropped = await run(await writeCsvSpine([good, unknown]), { dropUnknown: true });
     expect(dropped.rows).toBe(1);
@@ -644,6 +685,117 @@ describe('feature export', () => {
         );
       }
     }
+  });
+});
+
+describe('content features', () => {
+  it('declares content features with the content entity, listed in the content schema and by the CLI', async () => {
+    expect(learningContentFeatures.features.length).toBeGreaterThanOrEqual(20);
+    expect(learningContentFeatures.features.every((feature) => feature.entity === 'content')).toBe(true);
+    const schema = arrowSchema(learningContentFeatures, selectFeatures(learningContentFeatures, {}));
+    expect(schema.fields[0]?.name).toBe('content_id');
+    // The CLI lists both entities' catalogues, and refuses an entity it does not know.
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'features',
+      'list',
+      '--pack',
+      PACK,
+      '--format',
+      'json',
+    ]);
+    const listed = JSON.parse(stdout) as { name: string; entity: string }[];
+    expect(listed.filter((entry) => entry.entity === 'content').map((entry) => entry.name)).toEqual(
+      catalogue(learningContentFeatures).map((entry) => entry.name),
+    );
+    expect(listed.filter((entry) => entry.entity === 'user').length).toBe(catalogue(learningFeatures).length);
+    const refused = run(process.execPath, [
+      CLI,
+      'export',
+      'features',
+      '--pack',
+      PACK,
+      '--entity',
+      'lesson',
+      '--warehouse',
+      dir,
+      '--as-of',
+      'now',
+      '--format',
+      'csv',
+      '--out',
+      join(dir, 'never.csv'),
+    ]);
+    await expect(refused).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--entity must be user or content/),
+    });
+  });
+
+  it('computes every content feature of sampled (content, timestamp) rows, and as of one instant, as the Postgres oracle does', async () => {
+    const spine = await sampleContentSpine(40, 11);
+    const exported = await exportRows({ entity: 'content', spine: await writeCsvSpine(spine) });
+    expectSameFeatures(exported.rows, await oracleRows(spine, learningContentFeatures));
+    // Not vacuous: items with learners, scores, ratings and a lesson's own attributes.
+    for (const column of [
+      'learners_28d',
+      'interactions_all',
+      'avg_score_ratio_90d',
+      'ratings_all',
+      'difficulty_level',
+    ])
+      expect(new Set(exported.rows.map((row) => row[column])).size, column).toBeGreaterThan(1);
+    // As of one instant: every item created by then, per item without the spine join.
+    const asOf = new Date(Date.parse(`${range.last.replace(' ', 'T')}Z`) - 2.5 * 86_400_000).toISOString();
+    const asOfRows = (await exportRows({ entity: 'content', asOf })).rows;
+    expect(asOfRows.length).toBeGreaterThan(20);
+    const sample = asOfRows.filter((_, index) => index % 5 === 0);
+    expectSameFeatures(
+      sample,
+      await oracleRows(
+        sample.map((row) => ({ entity_id: String(row.content_id), timestamp: asOf })),
+        learningContentFeatures,
+      ),
+    );
+    await expect(exportRows({ entity: 'content', asOf, method: 'tiles' })).rejects.toThrow(
+      /tiles are per user/,
+    );
+  });
+
+  it('never lets an action on the item at the timestamp move its features; one before it does', async () => {
+    const { rows: lessons } = await data.postgres.query<{ id: string }>('SELECT id::text AS id FROM lessons');
+    const lesson = (await sampleContentSpine(60, 9)).find((candidate) =>
+      lessons.some((item) => item.id === candidate.entity_id),
+    );
+    expect(lesson).toBeDefined();
+    if (!lesson) return;
+    const spinePath = await writeCsvSpine([lesson]);
+    const features = ['interactions_7d', 'exercise_attempts_28d', 'learners_7d'];
+    const before = (await exportRows({ entity: 'content', spine: spinePath, features })).rows;
+    const answer = (offsetMs: number) =>
+      data.postgres.query(
+        `INSERT INTO user_activity_results (user_id, lesson_id, score, max_score, time_taken, completed_at)
+         SELECT id, $1::uuid, 7, 10, 20, $2::timestamp FROM users ORDER BY id LIMIT 1`,
+        [lesson.entity_id, new Date(Date.parse(lesson.timestamp) + offsetMs).toISOString().replace('Z', '')],
+      );
+    await answer(0);
+    await data.capture();
+    await transform();
+    expect((await exportRows({ entity: 'content', spine: spinePath, features })).rows).toEqual(before);
+    await answer(-3_600_000);
+    await data.capture();
+    await transform();
+    const [moved] = (await exportRows({ entity: 'content', spine: spinePath, features })).rows;
+    expect(moved?.interactions_7d).toBe(Number(before[0]?.interactions_7d) + 1);
+    expect(moved?.exercise_attempts_28d).toBe(Number(before[0]?.exercise_attempts_28d) + 1);
+    expectSameFeatures(
+      [moved ?? {}],
+      (await oracleRows([lesson], learningContentFeatures)).map((expected) =>
+        Object.fromEntries(
+          Object.entries(expected).filter(([key]) => key === 'content_id' || features.includes(key)),
+        ),
+      ),
+    );
   });
 });
 

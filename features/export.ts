@@ -23,7 +23,13 @@ import {
 import { arrowSchema, selectFeatures, type Selection } from './catalogue.ts';
 import { ensureFeatureHistory, historyKeys, historyMirrors } from './history.ts';
 import { addParquetMetadata } from './parquet-metadata.ts';
-import { registryVersion, validateRegistry, type FeatureRegistry } from './registry.ts';
+import {
+  ENTITIES,
+  registryVersion,
+  validateRegistry,
+  type Entity,
+  type FeatureRegistry,
+} from './registry.ts';
 import { computeInPasses, ENTITIES_PER_PASS } from './passes.ts';
 import { asOfSpine, fileSpine, type Spine } from './spine.ts';
 import { pointInTimeQuery } from './sql.ts';
@@ -43,6 +49,8 @@ const timestampText = z
 export const exportOptionsSchema = z
   .object({
     pack: z.string().min(1),
+    /** What each row describes: a user, or a piece of content. */
+    entity: z.enum(ENTITIES).default('user'),
     /** The capture's source name, which names the mirrors; defaults to the pack's name. */
     sourceName: z
       .string()
@@ -81,10 +89,23 @@ export interface ExportResult {
   seconds: number;
 }
 
-export function featureRegistryOf(packName: string): FeatureRegistry {
+/** Every registry of the pack, one per entity it describes. */
+export function featureRegistries(packName: string): FeatureRegistry[] {
   const pack = getPack(packName);
-  if (!pack.features) throw new FeatureExportError(`pack ${packName} declares no features`);
-  return validateRegistry(pack.features);
+  if (!pack.features || pack.features.length === 0)
+    throw new FeatureExportError(`pack ${packName} declares no features`);
+  return pack.features.map(validateRegistry);
+}
+
+/** The pack's registry of `entity`'s features. */
+export function featureRegistryOf(packName: string, entity: Entity): FeatureRegistry {
+  const registries = featureRegistries(packName);
+  const registry = registries.find((candidate) => candidate.entity === entity);
+  if (!registry)
+    throw new FeatureExportError(
+      `pack ${packName} declares no ${entity} features; it describes ${registries.map((candidate) => candidate.entity).join(', ')}`,
+    );
+  return registry;
 }
 
 const nowText = () => new Date().toISOString();
@@ -144,7 +165,7 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
     );
   }
   const options = parsed.data;
-  const registry = featureRegistryOf(options.pack);
+  const registry = featureRegistryOf(options.pack, options.entity);
   const selection = selectFeatures(registry, options);
   const sourceName = options.sourceName ?? options.pack;
   await migrate(warehouse);
@@ -166,10 +187,11 @@ export async function exportFeatures(warehouse: Warehouse, input: ExportOptions)
     const asOf = normalise(options.asOf);
     metadata['tributary.as_of'] = asOf;
     asOfTime = toClickHouseTime(asOf);
-    spine = await asOfSpine(warehouse, options.pack, asOfTime);
+    spine = await asOfSpine(warehouse, options.pack, asOfTime, registry.entity);
   } else {
     spine = await fileSpine(warehouse, {
       pack: options.pack,
+      entity: registry.entity,
       path: options.spine as string,
       dropUnknown: options.dropUnknown,
       dataRange: range,

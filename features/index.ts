@@ -13,7 +13,7 @@ export type {
   RatioFeature,
   Window,
 } from './registry.ts';
-export { FeatureDefinitionError, registryVersion, validateRegistry } from './registry.ts';
+export { ENTITIES, FeatureDefinitionError, registryVersion, validateRegistry } from './registry.ts';
 export { arrowSchema, catalogue, selectFeatures } from './catalogue.ts';
 export type { CatalogueEntry, Selection } from './catalogue.ts';
 export { ensureFeatureHistory, ensureMirrorHistory } from './history.ts';
@@ -21,6 +21,7 @@ export {
   dataRange,
   exportFeatures,
   exportOptionsSchema,
+  featureRegistries,
   featureRegistryOf,
   FeatureExportError,
 } from './export.ts';

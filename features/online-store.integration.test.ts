@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { tableFromIPC } from 'apache-arrow';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { learningFeatures } from '../packs/learning/features.ts';
+import { learningContentFeatures, learningFeatures } from '../packs/learning/features.ts';
 import { learningPack } from '../packs/learning/index.ts';
 import { startRedis, type RunningRedis } from '../stack/index.ts';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
@@ -17,6 +17,7 @@ import { scratchDir } from '../test/scratch.ts';
 import { runTransforms } from '../transforms/index.ts';
 import { quoteString } from '../warehouse/index.ts';
 import { exportFeatures } from './export.ts';
+import type { Entity, FeatureRegistry } from './registry.ts';
 import { getOnlineFeatures, materializeFeatures } from './online-store.ts';
 import { vectorRespSql } from './vector-sender.ts';
 import { RespWriter } from './resp-writer.ts';
@@ -49,15 +50,15 @@ afterAll(async () => {
 const materialize = () =>
   materializeFeatures(data.warehouse, { pack: PACK, to: redis.url, asOf: AS_OF, entitiesPerPass: 7 });
 
-/** A fresh export as of AS_OF, read back with apache-arrow, as rows keyed by user. */
-async function exportAsOf(): Promise<Map<string, Record<string, unknown>>> {
+/** A fresh export as of AS_OF, read back with apache-arrow, as rows keyed by user (or content). */
+async function exportAsOf(entity: Entity = 'user'): Promise<Map<string, Record<string, unknown>>> {
   const out = join(dir, `now-${exports++}.arrow`);
-  await exportFeatures(data.warehouse, { pack: PACK, asOf: AS_OF, format: 'arrow', out });
+  await exportFeatures(data.warehouse, { pack: PACK, entity, asOf: AS_OF, format: 'arrow', out });
   const rows = tableFromIPC(readFileSync(out)).toArray();
   return new Map(
     rows.map((row) => {
       const values = row.toJSON() as Record<string, unknown>;
-      return [String(values.user_id), values];
+      return [String(values[`${entity}_id`]), values];
     }),
   );
 }
@@ -65,11 +66,12 @@ async function exportAsOf(): Promise<Map<string, Record<string, unknown>>> {
 function expectSameVector(
   stored: Record<string, unknown> | undefined,
   exported: Record<string, unknown> | undefined,
+  registry: FeatureRegistry = learningFeatures,
 ) {
   expect(stored).toBeDefined();
   expect(exported).toBeDefined();
   const mismatches: string[] = [];
-  for (const feature of learningFeatures.features) {
+  for (const feature of registry.features) {
     const a = stored?.[feature.name];
     const raw = exported?.[feature.name];
     const b = typeof raw === 'bigint' ? Number(raw) : raw;
@@ -251,5 +253,44 @@ describe('online store', () => {
     await expect(materializeFeatures(data.warehouse, { pack: PACK, to: 'http://x' })).rejects.toThrow(
       /not a Redis URL of the form redis:\/\/HOST:PORT\[\/DB\]/,
     );
+  });
+
+  it('keeps content vectors apart from users’: every item, `features get --content` equal to an export row, and a new answer rewrites exactly its lesson', async () => {
+    const materializeContent = () =>
+      materializeFeatures(data.warehouse, { pack: PACK, entity: 'content', to: redis.url, asOf: AS_OF });
+    await materialize();
+    const first = await materializeContent();
+    expect(first.mode).toBe('full');
+    expect(first.written).toBe(first.entities);
+    // The users' record is their own: the content's run leaves them nothing to rewrite.
+    expect(await materialize()).toMatchObject({ mode: 'incremental', written: 0, removed: 0 });
+    const exported = await exportAsOf('content');
+    expect(exported.size).toBe(first.entities);
+    const { rows } = await data.postgres.query<{ id: string }>(
+      `SELECT lesson_id::text AS id FROM user_activity_results GROUP BY lesson_id ORDER BY count(*) DESC, lesson_id LIMIT 1`,
+    );
+    const lesson = rows[0]?.id as string;
+    const { stdout } = await featuresGet('--content', lesson);
+    const before = JSON.parse(stdout) as Record<string, unknown>;
+    expect(before.content_id).toBe(lesson);
+    expectSameVector(before, exported.get(lesson), learningContentFeatures);
+    expect(Number(before.interactions_all)).toBeGreaterThan(0);
+    await data.postgres.query(
+      `INSERT INTO user_activity_results (user_id, lesson_id, score, max_score, time_taken, completed_at)
+       SELECT id, $1::uuid, 3, 10, 25, $2::timestamp FROM users ORDER BY id LIMIT 1`,
+      [lesson, new Date(Date.parse(AS_OF) - 7_200_000).toISOString().replace('Z', '')],
+    );
+    await data.capture();
+    await runTransforms({ warehouse: data.warehouse, pack: PACK, mapping: learningPack.mapping(SOURCE) });
+    const next = await materializeContent();
+    expect(next).toMatchObject({ mode: 'incremental', writtenIds: [lesson] });
+    const [after] = await getOnlineFeatures({
+      pack: PACK,
+      entity: 'content',
+      from: redis.url,
+      ids: [lesson],
+    });
+    expect(after?.interactions_7d).toBe(Number(before.interactions_7d) + 1);
+    expectSameVector(after, (await exportAsOf('content')).get(lesson), learningContentFeatures);
   });
 });

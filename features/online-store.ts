@@ -14,6 +14,7 @@ import { TributaryError } from '../errors/index.ts';
 import {
   migrate,
   bookkeepingTable,
+  ONLINE_DIGESTS,
   quoteIdentifier as q,
   quoteTable,
   readCheckpoint,
@@ -22,7 +23,7 @@ import {
 } from '../warehouse/index.ts';
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf, prepareHistory } from './export.ts';
-import { featureType, type FeatureRegistry } from './registry.ts';
+import { ENTITIES, featureType, type Entity, type FeatureRegistry } from './registry.ts';
 import { ENTITIES_PER_PASS, entityRanges } from './passes.ts';
 import { asOfSpine } from './spine.ts';
 import { restoresListpacks, type ListpackLimits } from './redis-dump.ts';
@@ -30,9 +31,6 @@ import { VectorSender } from './vector-sender.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export class OnlineStoreError extends TributaryError {}
-
-/** What each store last holds per entity (migration 040). */
-const DIGESTS = bookkeepingTable('online_digests');
 
 export interface RedisTarget {
   host: string;
@@ -49,6 +47,8 @@ export function parseRedisTarget(url: string): RedisTarget {
 
 export const materializeOptionsSchema = z.object({
   pack: z.string().min(1),
+  /** Whose vectors: users', or content's. */
+  entity: z.enum(ENTITIES).default('user'),
   sourceName: z
     .string()
     .regex(/^[a-z][a-z0-9_]{0,40}$/)
@@ -89,7 +89,8 @@ export interface MaterializeResult {
 
 const stateSchema = z.object({ generation: z.string() });
 const keyOf = (pack: string, entity: string, id: string) => `${pack}:${entity}:${id}`;
-const markerKey = (pack: string) => `${pack}:_materialized`;
+/** Where a store keeps the generation of an entity's vectors (never an entity's own key). */
+const markerKey = (pack: string, entity: Entity) => `${pack}:_materialized:${entity}`;
 
 async function connect(target: RedisTarget): Promise<Redis> {
   const redis = new Redis({
@@ -145,7 +146,7 @@ export async function materializeFeatures(
   const startedAt = performance.now();
   const options = materializeOptionsSchema.parse(input);
   const target = parseRedisTarget(options.to);
-  const registry = featureRegistryOf(options.pack);
+  const registry = featureRegistryOf(options.pack, options.entity);
   const selection = selectFeatures(registry, {});
   const sourceName = options.sourceName ?? options.pack;
   const store = `${target.host}:${target.port}/${target.db}`;
@@ -155,7 +156,7 @@ export async function materializeFeatures(
   const asOf = options.asOf
     ? new Date(Date.parse(options.asOf)).toISOString().replace('T', ' ').replace('Z', '')
     : await warehouseNow(warehouse);
-  const spine = await asOfSpine(warehouse, options.pack, asOf);
+  const spine = await asOfSpine(warehouse, options.pack, asOf, registry.entity);
   const id = randomUUID().replaceAll('-', '');
   /** The entities written, with their digests: recorded once Redis has them. */
   const changed = bookkeepingTable(`online_${id}_changed`);
@@ -163,9 +164,9 @@ export async function materializeFeatures(
   let sender: VectorSender | undefined;
   try {
     // A Redis that lost its data, or another one behind the same address, has not our generation.
-    const pipeline = `features:${options.pack}`;
+    const pipeline = `features:${options.pack}:${registry.entity}`;
     const state = await readCheckpoint(warehouse, pipeline, store, stateSchema);
-    const generation = await redis.get(markerKey(options.pack));
+    const generation = await redis.get(markerKey(options.pack, registry.entity));
     const full = options.full || !state || state.generation !== generation;
     const entityColumn = `${registry.entity}_id`;
     const featureColumns = selection.features.map((feature) => q(feature.name)).join(', ');
@@ -204,13 +205,14 @@ export async function materializeFeatures(
         ...query.params,
         pack: options.pack,
         store,
+        entity: registry.entity,
         ...(entities.from === undefined ? {} : { pass_from: entities.from }),
         ...(entities.below === undefined ? {} : { pass_below: entities.below }),
       };
       const changedFilter = full
         ? '1'
-        : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM ${DIGESTS} FINAL
-             WHERE pack = {pack:String} AND store = {store:String} AND removed = 0${inRange('entity_id')})`;
+        : `(${q(entityColumn)}, digest) NOT IN (SELECT entity_id, digest FROM ${ONLINE_DIGESTS} FINAL
+             WHERE pack = {pack:String} AND store = {store:String} AND entity = {entity:String} AND removed = 0${inRange('entity_id')})`;
       // One range's vectors (~0.1 GB at 125k users) in memory: written once, read twice, dropped. The
       // digest hashes the values themselves (a null differs from 0 and ''): hashing each row's JSON
       // text took 14–16 CPU-s at 1M users, the tuple 0.2.
@@ -237,10 +239,10 @@ export async function materializeFeatures(
     await sender.finish();
     const removedIds = (
       await warehouse.query<{ entity_id: string }>(
-        `SELECT entity_id FROM ${DIGESTS} FINAL
-         WHERE pack = {pack:String} AND store = {store:String} AND removed = 0
+        `SELECT entity_id FROM ${ONLINE_DIGESTS} FINAL
+         WHERE pack = {pack:String} AND store = {store:String} AND entity = {entity:String} AND removed = 0
            AND entity_id NOT IN (SELECT entity_id FROM ${quoteTable(spine.table)})`,
-        { pack: options.pack, store },
+        { pack: options.pack, store, entity: registry.entity },
       )
     ).map((row) => row.entity_id);
     const writtenIds =
@@ -260,18 +262,18 @@ export async function materializeFeatures(
     // Digests after Redis: a crash in between rewrites the same values next time, never skips them.
     if (full)
       await warehouse.command(
-        `ALTER TABLE ${DIGESTS} DELETE WHERE pack = {pack:String} AND store = {store:String}`,
-        { pack: options.pack, store },
+        `ALTER TABLE ${ONLINE_DIGESTS} DELETE WHERE pack = {pack:String} AND store = {store:String} AND entity = {entity:String}`,
+        { pack: options.pack, store, entity: registry.entity },
       );
     await warehouse.command(
-      `INSERT INTO ${DIGESTS} (pack, store, entity_id, digest, removed, written_at)
-       SELECT {pack:String}, {store:String}, entity_id, digest, 0, now64(3) FROM ${quoteTable(changed)}
-       UNION ALL SELECT {pack:String}, {store:String}, arrayJoin({removed:Array(String)}), 0, 1, now64(3)`,
-      { pack: options.pack, store, removed: removedIds },
+      `INSERT INTO ${ONLINE_DIGESTS} (pack, store, entity, entity_id, digest, removed, written_at)
+       SELECT {pack:String}, {store:String}, {entity:String}, entity_id, digest, 0, now64(3) FROM ${quoteTable(changed)}
+       UNION ALL SELECT {pack:String}, {store:String}, {entity:String}, arrayJoin({removed:Array(String)}), 0, 1, now64(3)`,
+      { pack: options.pack, store, entity: registry.entity, removed: removedIds },
     );
     if (full) {
       const next = randomUUID();
-      await redis.set(markerKey(options.pack), next);
+      await redis.set(markerKey(options.pack, registry.entity), next);
       await writeCheckpoint(warehouse, pipeline, store, { generation: next });
     }
     return {
@@ -304,11 +306,13 @@ export type OnlineVector = Record<string, string | number | null>;
  */
 export async function getOnlineFeatures(options: {
   pack: string;
+  /** Whose vectors: users' by default. */
+  entity?: Entity;
   from: string;
   ids: readonly string[];
   features?: string[];
 }): Promise<(OnlineVector | undefined)[]> {
-  const registry: FeatureRegistry = featureRegistryOf(options.pack);
+  const registry: FeatureRegistry = featureRegistryOf(options.pack, options.entity ?? 'user');
   const { features } = selectFeatures(registry, options.features ? { features: options.features } : {});
   if (options.ids.length === 0) return [];
   const redis = await connect(parseRedisTarget(options.from));

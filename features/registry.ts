@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../errors/index.ts';
 
-export type Entity = 'user';
+/** What a feature describes: a user, or a piece of content (a lesson, a paragraph, a word). */
+export type Entity = 'user' | 'content';
+export const ENTITIES: readonly Entity[] = ['user', 'content'];
 
 /** Value types of the catalogue; each has one ClickHouse type and one Arrow type. */
 export type FeatureType = 'int64' | 'float64' | 'string';
@@ -25,7 +27,7 @@ export type ActivityFilter = {
 export type ActivityMeasure =
   | { fn: 'count' }
   | { fn: 'activeDays' }
-  | { fn: 'distinct'; column: 'session_id' | 'content_id' }
+  | { fn: 'distinct'; column: 'session_id' | 'content_id' | 'user_id' }
   | { fn: 'sum'; column: 'duration_s' | 'value' }
   | { fn: 'avg' | 'max'; column: 'score_ratio' | 'duration_s' }
   /** Whole days from the newest matching fact before the timestamp to the timestamp. */
@@ -58,7 +60,7 @@ export interface ExposureFeature extends Base {
   experiment: string;
 }
 
-/** Whole days since the entity's first appearance (signup). */
+/** Whole days since the entity's first appearance (a user's signup, a content's creation). */
 export interface TenureFeature extends Base {
   kind: 'tenure';
 }
@@ -96,7 +98,7 @@ export interface AttributeSource {
   validFrom: string;
 }
 
-/** An outcome after the timestamp: no activity within `days` after it. */
+/** An outcome after the timestamp: no activity (of the user, or on the content) within `days` after it. */
 export interface LabelDefinition {
   name: string;
   description: string;
@@ -104,6 +106,7 @@ export interface LabelDefinition {
   days: number;
 }
 
+/** One entity's features of a pack: a pack declares a registry per entity it describes. */
 export interface FeatureRegistry {
   pack: string;
   entity: Entity;
@@ -169,6 +172,13 @@ export function validateRegistry(registry: FeatureRegistry): FeatureRegistry {
             `ratio "${feature.name}" divides ratio "${ref}"; divide its parts`,
           );
       }
+    if (feature.entity !== registry.entity)
+      throw new FeatureDefinitionError(
+        `feature "${feature.name}" describes a ${feature.entity} in the ${registry.entity} registry`,
+      );
+    // Users are exposed to experiments' variants; content is not.
+    if (feature.kind === 'exposure' && registry.entity !== 'user')
+      throw new FeatureDefinitionError(`exposure "${feature.name}" must describe a user`);
     if (
       feature.kind === 'attribute' &&
       !registry.attributeSources.some((source) => source.name === feature.source)

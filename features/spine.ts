@@ -8,6 +8,7 @@ import { access } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { TributaryError } from '../errors/index.ts';
 import { bookkeepingTable, quoteString, quoteTable as q, type Warehouse } from '../warehouse/index.ts';
+import type { Entity } from './registry.ts';
 import { SPINE_COLUMNS } from './sql.ts';
 
 export class SpineError extends TributaryError {}
@@ -66,21 +67,45 @@ function spineOf(
   };
 }
 
-/** Every entity of the pack that had signed up before `asOf`, at `asOf`. */
-export async function asOfSpine(warehouse: Warehouse, pack: string, asOf: string): Promise<Spine> {
+/**
+ * An entity's dimension as a spine needs it: `id`, `user_key` (the facts' key of a user; 0 for
+ * content, whose facts are matched by id) and `known_from`, the entity's first appearance (a user's
+ * signup, a content's creation; content without a creation time is never known).
+ */
+const ENTITY_DIMENSIONS: Record<Entity, { select: string; appeared: string }> = {
+  user: {
+    select:
+      'SELECT user_id AS id, user_key, signup_at AS known_from FROM dim_users WHERE pack = {pack:String}',
+    appeared: 'had signed up',
+  },
+  content: {
+    select: `SELECT content_id AS id, toUInt32(0) AS user_key, assumeNotNull(created_at) AS known_from FROM dim_content
+             WHERE pack = {pack:String} AND created_at IS NOT NULL`,
+    appeared: 'had been created',
+  },
+};
+
+/** Every entity of the pack known before `asOf` (a user who had signed up), at `asOf`. */
+export async function asOfSpine(
+  warehouse: Warehouse,
+  pack: string,
+  asOf: string,
+  entity: Entity,
+): Promise<Spine> {
   const table = await createSpineTable(warehouse);
+  const dimension = ENTITY_DIMENSIONS[entity];
   try {
     await warehouse.command(
       `INSERT INTO ${q(table)}
-       SELECT rowNumberInAllBlocks(), user_id, user_key, {asOf:DateTime64(3, 'UTC')}, signup_at
-       FROM (SELECT user_id, user_key, signup_at FROM dim_users
-             WHERE pack = {pack:String} AND signup_at < {asOf:DateTime64(3, 'UTC')} ORDER BY user_id)`,
+       SELECT rowNumberInAllBlocks(), id, user_key, {asOf:DateTime64(3, 'UTC')}, known_from
+       FROM (SELECT id, user_key, known_from FROM (${dimension.select})
+             WHERE known_from < {asOf:DateTime64(3, 'UTC')} ORDER BY id)`,
       { pack, asOf },
     );
     const rows = await count(warehouse, `SELECT count() AS n FROM ${q(table)}`);
     if (rows === 0)
       throw new SpineError(
-        `no ${pack} user had signed up before ${asOf}: run \`tributary transform\` first, or pick a later --as-of`,
+        `no ${pack} ${entity} ${dimension.appeared} before ${asOf}: run \`tributary transform\` first, or pick a later --as-of`,
       );
     return spineOf(warehouse, table, rows, 0, true);
   } catch (error) {
@@ -111,6 +136,7 @@ function bareType(type: string): string {
 
 export interface FileSpineOptions {
   pack: string;
+  entity: Entity;
   path: string;
   /** Leave out rows whose entity is unknown at their timestamp (reported) instead of failing. */
   dropUnknown: boolean;
@@ -173,10 +199,11 @@ export async function fileSpine(warehouse: Warehouse, options: FileSpineOptions)
       { input_format_parquet_preserve_order: 1, max_threads: 1 },
     );
     await checkRows(warehouse, staging, options);
-    const known = `SELECT line, s.entity_id AS entity_id, d.user_key AS user_key, s.ts AS ts, d.signup_at AS signup_at
+    const dimension = ENTITY_DIMENSIONS[options.entity];
+    const known = `SELECT line, s.entity_id AS entity_id, d.user_key AS user_key, s.ts AS ts, d.known_from AS known_from
       FROM ${q(staging)} AS s
-      INNER JOIN (SELECT user_id, user_key, signup_at FROM dim_users WHERE pack = {pack:String}) AS d ON d.user_id = s.entity_id
-      WHERE d.signup_at < s.ts`;
+      INNER JOIN (${dimension.select}) AS d ON d.id = s.entity_id
+      WHERE d.known_from < s.ts`;
     const total = await count(warehouse, `SELECT count() AS n FROM ${q(staging)}`);
     const knownRows = await count(warehouse, `SELECT count() AS n FROM (${known})`, { pack: options.pack });
     const unknown = total - knownRows;
@@ -186,7 +213,7 @@ export async function fileSpine(warehouse: Warehouse, options: FileSpineOptions)
         { pack: options.pack },
       );
       throw new SpineError(
-        `${unknown} of ${total} spine rows name an entity that is unknown or had not signed up by its timestamp (e.g. row ${examples
+        `${unknown} of ${total} spine rows name a ${options.entity} that is unknown or ${dimension.appeared.replace('had', 'had not')} by its timestamp (e.g. row ${examples
           .map((row) => `${row.line}: "${row.entity_id}"`)
           .join(', row ')}); fix the spine, or pass --drop-unknown to leave them out`,
       );
@@ -196,7 +223,7 @@ export async function fileSpine(warehouse: Warehouse, options: FileSpineOptions)
         `none of the ${total} spine rows names an entity known at its timestamp: nothing to export`,
       );
     await warehouse.command(
-      `INSERT INTO ${q(table)} SELECT line, entity_id, user_key, ts, signup_at FROM (${known})`,
+      `INSERT INTO ${q(table)} SELECT line, entity_id, user_key, ts, known_from FROM (${known})`,
       { pack: options.pack },
     );
     return spineOf(warehouse, table, knownRows, unknown, false, sha256);

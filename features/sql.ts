@@ -10,6 +10,7 @@ import {
   type ActivityFeature,
   type ActivityFilter,
   type AttributeSource,
+  type Entity,
   type FeatureDefinition,
   type FeatureRegistry,
   type FeatureType,
@@ -17,9 +18,12 @@ import {
   type Window,
 } from './registry.ts';
 
-/** The spine table's columns: one row per requested (entity, timestamp). */
+/**
+ * The spine table's columns: one row per requested (entity, timestamp), with the entity's first
+ * appearance (`known_from`: a user's signup, a content's creation) and a user's fact key (0 for content).
+ */
 export const SPINE_COLUMNS =
-  "row_no UInt64, entity_id String, user_key UInt32, ts DateTime64(3, 'UTC'), signup_at DateTime64(3, 'UTC')";
+  "row_no UInt64, entity_id String, user_key UInt32, ts DateTime64(3, 'UTC'), known_from DateTime64(3, 'UTC')";
 
 export interface FeatureQuery {
   /** The output rows in no order, each ending with its spine row's number `row_no`. */
@@ -107,13 +111,38 @@ function activityFilter(where: ActivityFilter | undefined, params: Params, prefi
   return parts;
 }
 
-/**
- * The activity facts as read here: fact_activity's copy ordered by user (migration 240). A pass's
- * range of users reads only its own granules, and its users' facts come together, so the
- * aggregation's states stay in cache (bench/README.md, bench:features: (a) at 1M users took 0.69
- * of the CPU and wall time of the day-ordered table's).
- */
-const FACTS_BY_USER = 'fact_activity_by_user';
+/** Where an entity's facts are read and how a spine row meets them. */
+interface EntityFacts {
+  /** The activity facts read. */
+  activity: string;
+  /** The facts' column equal to the spine's `spineColumn` for the entity's facts. */
+  factColumn: 'user_key' | 'content_id';
+  spineColumn: 'user_key' | 'entity_id';
+  /** The facts' column of the entity's id: a pass's range, and how ratings meet the spine. */
+  idColumn: 'user_id' | 'content_id';
+}
+
+const ENTITY_FACTS: Record<Entity, EntityFacts> = {
+  /**
+   * A user's activity is read from fact_activity's copy ordered by user (migration 240). A pass's
+   * range of users reads only its own granules, and its users' facts come together, so the
+   * aggregation's states stay in cache (bench/README.md, bench:features: (a) at 1M users took 0.69
+   * of the CPU and wall time of the day-ordered table's). Facts meet the spine on the integer key.
+   */
+  user: {
+    activity: 'fact_activity_by_user',
+    factColumn: 'user_key',
+    spineColumn: 'user_key',
+    idColumn: 'user_id',
+  },
+  /** Content is few (thousands, one pass): its facts are read from the table ordered by day. */
+  content: {
+    activity: 'fact_activity',
+    factColumn: 'content_id',
+    spineColumn: 'entity_id',
+    idColumn: 'content_id',
+  },
+};
 
 /** Day bits a UInt128 mask holds past day 0: a window of ages up to this many days fits. */
 const DAY_BITS = 127;
@@ -310,6 +339,7 @@ function scannedActivityPart(
   params: Params,
   pack: string,
   rows: Meeting,
+  facts: EntityFacts,
 ): Part | undefined {
   if (features.length === 0 && labels.length === 0) return undefined;
   const distinct = distinctCounts(features, params);
@@ -331,17 +361,17 @@ function scannedActivityPart(
     reach === undefined ? 'age > 0' : `age > 0 AND age <= ${params.bind(reach * MS_PER_DAY, 'Int64')}`;
   const future = `age <= 0 AND age > -${params.bind(Math.max(0, ...labels.map((label) => label.days)) * MS_PER_DAY, 'Int64')}`;
   const where = labels.length === 0 ? past : features.length === 0 ? future : `(${past}) OR (${future})`;
-  const meet = rows.meet('f', 'user_key', 'user_key');
+  const meet = rows.meet('f', facts.factColumn, facts.spineColumn);
   return {
     name: 'activity',
     select: `SELECT j.row_key AS row_key, ${aggregates.join(',\n    ')}
   FROM (SELECT ${meet.key} AS row_key, toUnixTimestamp64Milli(${rows.ts}) - toUnixTimestamp64Milli(f.ts) AS age,
           toUInt32(dateDiff('day', f.day, toDate(${rows.ts}))) AS day_back, f.day AS day, f.event_type AS event_type,
-          f.content_id AS content_id, f.content_type AS content_type, f.session_id AS session_id,
+          f.user_id AS user_id, f.content_id AS content_id, f.content_type AS content_type, f.session_id AS session_id,
           f.duration_s AS duration_s, f.score AS score, f.max_score AS max_score,
           f.is_completion AS is_completion, f.value AS value
-        FROM (SELECT user_key, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value
-              FROM ${FACTS_BY_USER} WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass('user_id')}${rows.ofSpine('user_key', 'user_key')}) AS f
+        FROM (SELECT user_key, user_id, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value
+              FROM ${facts.activity} WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass(facts.idColumn)}${rows.ofSpine(facts.factColumn, facts.spineColumn)}) AS f
         ${meet.join}
         WHERE ${where}) AS j
   GROUP BY j.row_key`,
@@ -474,9 +504,9 @@ function tiledActivityPart(
   const nearest = Math.min(0, ...labels.map((label) => -label.days));
   const reach = `k >= ${params.bind(nearest, 'Int32')}${farthest === undefined ? '' : ` AND k <= ${params.bind(farthest, 'Int32')}`}`;
   const factColumns =
-    'user_key, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value';
+    'user_key, user_id, ts, day, event_type, content_id, content_type, session_id, duration_s, score, max_score, is_completion, value';
   const facts = (where: string) =>
-    `(SELECT ${factColumns} FROM ${FACTS_BY_USER} WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass('user_id')} AND ${where})`;
+    `(SELECT ${factColumns} FROM ${ENTITY_FACTS.user.activity} WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass('user_id')} AND ${where})`;
   const slotColumns = slots.columns.join(', ');
   // The spine rows' edge days: each row's day and the days its windows start on (or labels end on).
   const edgeDays = `(SELECT row_no AS e_row, user_key AS e_user, ts AS e_ts, k AS e_k, toDate(ts) - k AS e_day,
@@ -533,6 +563,7 @@ function ratingPart(
   params: Params,
   pack: string,
   rows: Meeting,
+  facts: EntityFacts,
 ): Part | undefined {
   const ratings = features.filter((feature) => feature.kind === 'rating');
   if (ratings.length === 0) return undefined;
@@ -543,12 +574,12 @@ function ratingPart(
       ? `countIf(${cond}) AS ${q(`b_${feature.name}`)}`
       : `if(countIf(${cond}) = 0, NULL, avgIf(toFloat64(f.rating), ${cond})) AS ${q(`b_${feature.name}`)}`;
   });
-  const meet = rows.meet('f', 'user_id', 'entity_id');
+  const meet = rows.meet('f', facts.idColumn, 'entity_id');
   return {
     name: 'rating',
     select: `SELECT ${meet.key} AS row_key, ${aggregates.join(',\n    ')}
-  FROM (SELECT user_id, day, rating FROM fact_ratings
-        WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass('user_id')}${rows.ofSpine('user_id', 'entity_id')}) AS f
+  FROM (SELECT ${facts.idColumn}, day, rating FROM fact_ratings
+        WHERE pack = ${params.bind(pack, 'String')}${rows.ofPass(facts.idColumn)}${rows.ofSpine(facts.idColumn, 'entity_id')}) AS f
   ${meet.join}
   WHERE f.day < toDate(${rows.ts})
   GROUP BY row_key`,
@@ -630,7 +661,7 @@ function finalExpression(feature: FeatureDefinition): string {
       return `CAST(if(${denominator} > 0, toFloat64(${q(feature.numerator)}) / (${denominator}), NULL) AS ${type})`;
     }
     case 'tenure':
-      return `CAST(${wholeDays('s.signup_at', 's.ts')} AS ${type})`;
+      return `CAST(${wholeDays('s.known_from', 's.ts')} AS ${type})`;
     default:
       return featureNullable(feature) ? `CAST(${base} AS ${type})` : `CAST(ifNull(${base}, 0) AS ${type})`;
   }
@@ -670,13 +701,18 @@ export function pointInTimeQuery(options: PointInTimeOptions): FeatureQuery {
     options.features.map((feature) => feature.name),
   );
   const rows = meeting(params, options.asOf, options.entities ?? {});
+  const facts = ENTITY_FACTS[options.registry.entity];
   const activity = all.filter((feature): feature is ActivityFeature => feature.kind === 'activity');
+  if (options.method === 'tiles' && options.registry.entity !== 'user')
+    throw new FeatureDefinitionError(
+      `daily tiles are per user; ${options.registry.entity} features are computed from the facts (leave out --method tiles)`,
+    );
   const parts = [
     options.method === 'tiles'
       ? tiledActivityPart(activity, options.labels, params, options.pack, rows)
-      : scannedActivityPart(activity, options.labels, params, options.pack, rows),
+      : scannedActivityPart(activity, options.labels, params, options.pack, rows, facts),
     exposurePart(all, params, options.pack, rows),
-    ratingPart(all, params, options.pack, rows),
+    ratingPart(all, params, options.pack, rows, facts),
     ...attributeParts(all, options.registry.attributeSources, options.sourceName, options.sourceKeys, rows),
   ].filter((part): part is Part => part !== undefined);
   const joins = parts

@@ -215,8 +215,8 @@ export interface SourcePack {
   sync?: PackSync;
   /** The pack's headline table for the demo: a SELECT with a `{pack:String}` parameter. */
   headline?: { title: string; sql: string };
-  /** The pack's features for ML export and the online store (features/). */
-  features?: FeatureRegistry;
+  /** The pack's features for ML export and the online store (features/): a registry per entity. */
+  features?: readonly FeatureRegistry[];
   /** The pack's MongoDB database and collections, when its product keeps documents. */
   mongo?: { database: string; collections: MongoCollectionSpec[] };
   /**

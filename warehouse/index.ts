@@ -23,6 +23,7 @@ export {
 export type { MirrorTable, MirrorColumn, SnapshotPart } from './raw-mirror.ts';
 export { quoteIdentifier, quoteString, quoteTable } from './sql.ts';
 export { BOOKKEEPING_DATABASE, bookkeepingTable, stagingTable } from './bookkeeping.ts';
+export { ONLINE_DIGESTS } from './online-digests.ts';
 export {
   ANALYTICS_DATABASE,
   RAW_DATABASE,

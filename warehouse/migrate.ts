@@ -12,6 +12,7 @@ import {
 import { WarehouseError } from './errors.ts';
 import { moveToLayout } from './layout-move.ts';
 import { partitionByMonth } from './month-partitions.ts';
+import { digestsByEntity } from './online-digests.ts';
 import type { Warehouse } from './warehouse.ts';
 import { InvariantError } from '../errors/index.ts';
 
@@ -38,6 +39,7 @@ const CODE_MIGRATIONS: readonly Migration[] = [
     apply: (warehouse) => moveToLayout(warehouse),
   },
   { version: 200, name: 'month_partitions', statements: [], apply: partitionByMonth },
+  { version: 250, name: 'online_digests_by_entity', statements: [], apply: digestsByEntity },
 ];
 
 export async function loadMigrations(): Promise<Migration[]> {

@@ -4,21 +4,24 @@ import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary export features --pack NAME --warehouse DIR|URL (--as-of TIMESTAMP|now | --spine FILE)
-         [--features a,b,… | --set NAME] [--label churn_14d] --format parquet|arrow|csv --out PATH
+         [--entity user|content] [--features a,b,… | --set NAME] [--label churn_14d]
+         --format parquet|arrow|csv --out PATH
          [--drop-unknown] [--source-name NAME] [--method facts|tiles] [--entities-per-pass N]
 
-Each output row holds a user's features as they were known at its timestamp: only facts strictly
-before it, and profile, account, settings and device attributes as they were then. --as-of exports
-every user signed up by then; --spine reads (entity_id, timestamp) rows from a .parquet, .arrow or
-.csv file. Labels (label_<name>) look only after the timestamp; rows whose label window is not yet
+Each output row holds an entity's features as they were known at its timestamp: only facts
+strictly before it, and attributes (a user's profile, account, settings and device; a lesson's
+own) as they were then. --as-of exports every user signed up by then (or every content item
+created by then, with --entity content); --spine reads (entity_id, timestamp) rows from a
+.parquet, .arrow or .csv file. Labels (label_<name>) look only after the timestamp; rows whose label window is not yet
 complete are left out and counted. The file's metadata carries the pack, the as-of or the spine's
 sha256 and the feature set's version (CSV: in PATH.metadata.json).
 
 Options:
+  --entity content   features of content (lessons, paragraphs, words) instead of users
   --features a,b,…   these features, in this order (default: all; see \`tributary features list\`)
   --set NAME         a named feature set of the pack
   --label NAME       an outcome label (repeat or comma-separate for several)
-  --drop-unknown     leave out spine rows whose user is unknown at their timestamp (else an error)
+  --drop-unknown     leave out spine rows whose entity is unknown at their timestamp (else an error)
   --method tiles     compute activity from per-user daily tiles instead of fact by fact (same values)
   --entities-per-pass N
                      compute N users at a time (default ${ENTITIES_PER_PASS.asOf} with --as-of, ${ENTITIES_PER_PASS.spine} with
@@ -29,6 +32,7 @@ const spec = {
   usage,
   options: {
     pack: { type: 'string' },
+    entity: { type: 'string' },
     warehouse: { type: 'string' },
     'as-of': { type: 'string' },
     spine: { type: 'string' },
@@ -74,6 +78,9 @@ export const exportCommand = {
     const method = values.method ?? 'facts';
     if (method !== 'facts' && method !== 'tiles')
       throw new UsageError('--method must be facts or tiles', usage);
+    const entity = values.entity ?? 'user';
+    if (entity !== 'user' && entity !== 'content')
+      throw new UsageError('--entity must be user or content', usage);
     const entitiesPerPass = values['entities-per-pass'];
     if (entitiesPerPass !== undefined && !/^[1-9]\d*$/.test(entitiesPerPass))
       throw new UsageError('--entities-per-pass must be a positive whole number', usage);
@@ -81,6 +88,7 @@ export const exportCommand = {
     try {
       const result = await exportFeatures(warehouse, {
         pack: values.pack as string,
+        entity,
         format,
         out: values.out as string,
         ...(values['as-of'] !== undefined ? { asOf: values['as-of'] } : {}),
@@ -98,7 +106,7 @@ export const exportCommand = {
           ? `${result.leftOut.incompleteLabel} left out (label window not complete)`
           : '',
         result.leftOut.unknownEntity > 0
-          ? `${result.leftOut.unknownEntity} left out (user unknown at its timestamp)`
+          ? `${result.leftOut.unknownEntity} left out (${entity} unknown at its timestamp)`
           : '',
       ].filter(Boolean);
       console.error(

@@ -2,7 +2,7 @@
 // Redis online store (materialize), and one entity's vector read back from there (get).
 import {
   catalogue,
-  featureRegistryOf,
+  featureRegistries,
   getOnlineFeatures,
   materializeFeatures,
 } from '../../features/index.ts';
@@ -10,17 +10,18 @@ import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 
 const usage = `Usage: tributary features list --pack NAME [--format text|json]
-       tributary features materialize --pack NAME --warehouse DIR|URL --to redis://HOST:PORT[/DB] [--ttl SECONDS] [--full] [--as-of TIMESTAMP] [--source-name NAME]
-       tributary features get --pack NAME --user ID[,ID…] [--features a,b,…] [--from redis://HOST:PORT[/DB]]
+       tributary features materialize --pack NAME --warehouse DIR|URL --to redis://HOST:PORT[/DB] [--entity user|content] [--ttl SECONDS] [--full] [--as-of TIMESTAMP] [--source-name NAME]
+       tributary features get --pack NAME (--user ID[,ID…] | --content ID[,ID…]) [--features a,b,…] [--from redis://HOST:PORT[/DB]]
 
-list         the pack's features: name, entity, type, window, description (--format json for tools)
-materialize  writes each user's feature vector as of now (or --as-of, ISO-8601) to Redis, a hash
-             per user keyed <pack>:user:<id>; only users whose vector changed since the last run
-             are written (--full: all). The values equal an \`export features\` row as of the same
-             instant.
-get          prints each user's stored vector (the chosen features, all by default) as one JSON
-             line, in the order given, read in one round trip (default --from
-             redis://127.0.0.1:6379); users with nothing stored are named on stderr, and the exit
+list         the pack's features of every entity (user, content): name, entity, type, window,
+             description (--format json for tools)
+materialize  writes each user's (--entity content: each content item's) feature vector as of now
+             (or --as-of, ISO-8601) to Redis, a hash per entity keyed <pack>:<entity>:<id>; only
+             those whose vector changed since the last run are written (--full: all). The values
+             equal an \`export features\` row as of the same instant.
+get          prints each user's (or content item's) stored vector (the chosen features, all by
+             default) as one JSON line, in the order given, read in one round trip (default --from
+             redis://127.0.0.1:6379); ids with nothing stored are named on stderr, and the exit
              status is then 1`;
 
 const spec = {
@@ -35,6 +36,8 @@ const spec = {
     full: { type: 'boolean' },
     'as-of': { type: 'string' },
     user: { type: 'string' },
+    content: { type: 'string' },
+    entity: { type: 'string' },
     features: { type: 'string' },
     'source-name': { type: 'string' },
   },
@@ -58,7 +61,7 @@ export const featuresCommand = {
         const format = values.format ?? 'text';
         if (format !== 'text' && format !== 'json')
           throw new UsageError('--format must be text or json', usage);
-        const entries = catalogue(featureRegistryOf(values.pack));
+        const entries = featureRegistries(values.pack).flatMap(catalogue);
         if (format === 'json') console.log(JSON.stringify(entries, null, 2));
         else {
           const width = Math.max(...entries.map((entry) => entry.name.length));
@@ -78,10 +81,14 @@ export const featuresCommand = {
         const asOf = values['as-of'];
         if (asOf !== undefined && Number.isNaN(Date.parse(asOf)))
           throw new UsageError(`--as-of ${asOf} is not an ISO-8601 timestamp`, usage);
+        const entity = values.entity ?? 'user';
+        if (entity !== 'user' && entity !== 'content')
+          throw new UsageError('--entity must be user or content', usage);
         const warehouse = await openWarehouse(parseWarehouseTarget(values.warehouse));
         try {
           const result = await materializeFeatures(warehouse, {
             pack: values.pack,
+            entity,
             to: values.to,
             full: values.full ?? false,
             ...(ttl ? { ttlSeconds: ttl } : {}),
@@ -89,7 +96,7 @@ export const featuresCommand = {
             ...(values['source-name'] ? { sourceName: values['source-name'] } : {}),
           });
           console.error(
-            `done: ${result.mode} materialization as of ${result.asOf}: ${result.written} of ${result.entities} users written, ${result.removed} removed, in ${result.seconds.toFixed(2)} s`,
+            `done: ${result.mode} materialization as of ${result.asOf}: ${result.written} of ${result.entities} ${entity} vectors written, ${result.removed} removed, in ${result.seconds.toFixed(2)} s`,
           );
           return 0;
         } finally {
@@ -97,11 +104,14 @@ export const featuresCommand = {
         }
       }
       case 'get': {
-        const ids = (values.user ?? '')
+        if ((values.user === undefined) === (values.content === undefined))
+          throw new UsageError('give one of --user ID[,ID…] and --content ID[,ID…]', usage);
+        const entity = values.user === undefined ? 'content' : 'user';
+        const ids = (values.user ?? values.content ?? '')
           .split(',')
           .map((id) => id.trim())
           .filter((id) => id !== '');
-        if (ids.length === 0) throw new UsageError('--user ID[,ID…] is required', usage);
+        if (ids.length === 0) throw new UsageError(`--${entity} needs an id`, usage);
         const features = values.features
           ?.split(',')
           .map((name) => name.trim())
@@ -109,6 +119,7 @@ export const featuresCommand = {
         if (features?.length === 0) throw new UsageError('--features needs a feature name', usage);
         const vectors = await getOnlineFeatures({
           pack: values.pack,
+          entity,
           from: values.from ?? 'redis://127.0.0.1:6379',
           ids,
           ...(features ? { features } : {}),
@@ -117,7 +128,7 @@ export const featuresCommand = {
         for (const vector of vectors) if (vector) console.log(JSON.stringify(vector));
         if (missing.length > 0) {
           console.error(
-            `tributary: no features stored for user${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (materialize first?)`,
+            `tributary: no features stored for ${entity} ${missing.join(', ')} (materialize first?)`,
           );
           return 1;
         }

@@ -76,14 +76,15 @@ export const transformCommand = {
           : `done: ${result.mode} run, ${days} of daily marts recomputed, in ${result.seconds.toFixed(2)} s`,
       );
       const to = values['materialize-to'];
-      if (to !== undefined && pack.features) {
+      for (const registry of to === undefined ? [] : (pack.features ?? [])) {
         const online = await materializeFeatures(warehouse, {
           pack: pack.name,
-          to,
+          entity: registry.entity,
+          to: to as string,
           sourceName: config.sourceName,
         });
         console.error(
-          `online store: ${online.written} of ${online.entities} users written (${online.mode}) in ${online.seconds.toFixed(2)} s`,
+          `online store: ${online.written} of ${online.entities} ${registry.entity} vectors written (${online.mode}) in ${online.seconds.toFixed(2)} s`,
         );
       }
       return 0;

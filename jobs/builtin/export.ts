@@ -2,13 +2,14 @@
 // may hold {as_of}, replaced by the run's day, so each scheduled time writes its own file and a
 // re-run of a time rewrites the same one.
 import { z } from 'zod';
-import { exportFeatures } from '../../features/index.ts';
+import { ENTITIES, exportFeatures } from '../../features/index.ts';
 import { defineJobKind } from '../kinds.ts';
 
 export const exportJobKind = defineJobKind({
   name: 'export',
   options: z.strictObject({
     pack: z.string().min(1),
+    entity: z.enum(ENTITIES).default('user'),
     sourceName: z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,40}$/)
@@ -25,7 +26,7 @@ export const exportJobKind = defineJobKind({
     if (context.dryRun)
       return {
         rowsAffected: 0,
-        summary: `would export ${options.pack} features as of ${context.scheduledFor.toISOString()} to ${out}`,
+        summary: `would export ${options.pack} ${options.entity} features as of ${context.scheduledFor.toISOString()} to ${out}`,
       };
     const result = await exportFeatures(context.warehouse, {
       ...options,

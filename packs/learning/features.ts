@@ -1,11 +1,13 @@
-// The learning pack's user features (issue 15): activity, study time, completions and scores over
-// trailing windows, content mix, recency and streak, trends, experiment variants and the profile,
-// settings and device attributes as they were at the timestamp. Declarations only: the feature
-// engine (features/) computes them.
+// The learning pack's features (issue 15). Of users: activity, study time, completions and scores
+// over trailing windows, content mix, recency and streak, trends, experiment variants and the
+// profile, settings and device attributes as they were at the timestamp. Of content (lessons,
+// paragraphs, words): use, learners, completions, scores, ratings, recency and the lesson's own
+// attributes. Declarations only: the feature engine (features/) computes them.
 import type {
   ActivityFeature,
   ActivityFilter,
   ActivityMeasure,
+  Entity,
   FeatureDefinition,
   FeatureRegistry,
   RatioFeature,
@@ -24,41 +26,47 @@ const span = (window: Window): string =>
       ? `in the ${window.days} days before the last ${window.offsetDays}`
       : `in the last ${window.days} day${window.days === 1 ? '' : 's'}`;
 
-function activity(
-  stem: string,
-  what: string,
-  measure: ActivityMeasure,
-  windows: Window[],
-  where?: ActivityFilter,
-): ActivityFeature[] {
-  return windows.map((window) => ({
-    kind: 'activity',
-    name: `${stem}_${suffix(window)}`,
-    entity: user,
-    description: `${what} ${span(window)}`,
-    window,
-    measure,
-    ...(where ? { where } : {}),
-  }));
-}
-
-function ratio(
-  name: string,
-  description: string,
-  numerator: string,
-  denominator: string,
-  denominatorScale?: number,
-): RatioFeature {
+/** Declaration helpers for one entity's features. */
+function declarations(entity: Entity) {
   return {
-    kind: 'ratio',
-    name,
-    entity: user,
-    description,
-    numerator,
-    denominator,
-    ...(denominatorScale ? { denominatorScale } : {}),
+    activity(
+      stem: string,
+      what: string,
+      measure: ActivityMeasure,
+      windows: Window[],
+      where?: ActivityFilter,
+    ): ActivityFeature[] {
+      return windows.map((window) => ({
+        kind: 'activity',
+        name: `${stem}_${suffix(window)}`,
+        entity,
+        description: `${what} ${span(window)}`,
+        window,
+        measure,
+        ...(where ? { where } : {}),
+      }));
+    },
+    ratio(
+      name: string,
+      description: string,
+      numerator: string,
+      denominator: string,
+      denominatorScale?: number,
+    ): RatioFeature {
+      return {
+        kind: 'ratio',
+        name,
+        entity,
+        description,
+        numerator,
+        denominator,
+        ...(denominatorScale ? { denominatorScale } : {}),
+      };
+    },
   };
 }
+
+const { activity, ratio } = declarations(user);
 
 const PASS_RATIO = 0.6;
 const exercises: ActivityFilter = { eventTypes: ['exercise_attempt'], scored: true };
@@ -391,6 +399,161 @@ export const learningFeatures: FeatureRegistry = {
       description: 'No learning action in the 7 days from the timestamp',
       kind: 'noActivityWithin',
       days: 7,
+    },
+  ],
+};
+
+const content = 'content' as const;
+const onContent = declarations(content);
+
+const contentFeatures: FeatureDefinition[] = [
+  ...onContent.activity('interactions', 'Learning actions on the item', { fn: 'count' }, [
+    days(7),
+    days(28),
+    'all',
+  ]),
+  ...onContent.activity(
+    'learners',
+    'Distinct users acting on the item',
+    { fn: 'distinct', column: 'user_id' },
+    [days(7), days(28), days(90)],
+  ),
+  ...onContent.activity('active_days', 'Distinct UTC days the item was used', { fn: 'activeDays' }, [
+    days(28),
+  ]),
+  ...onContent.activity(
+    'study_seconds',
+    'Seconds users spent on the item',
+    { fn: 'sum', column: 'duration_s' },
+    [days(28)],
+  ),
+  ...onContent.activity(
+    'completions',
+    'Completions of the lesson',
+    { fn: 'count' },
+    [days(7), days(28), 'all'],
+    {
+      completion: true,
+    },
+  ),
+  ...onContent.activity('starts', 'Starts of the lesson', { fn: 'count' }, [days(28)], {
+    eventTypes: ['lesson_start'],
+  }),
+  onContent.ratio(
+    'completion_rate_28d',
+    'Completions per start of the lesson, last 28 days',
+    'completions_28d',
+    'starts_28d',
+  ),
+  ...onContent.activity(
+    'exercise_attempts',
+    'Exercises answered on the item',
+    { fn: 'count' },
+    [days(28)],
+    exercises,
+  ),
+  ...onContent.activity(
+    'passed_exercises',
+    `Exercises on the item scored at least ${PASS_RATIO * 100}% of the maximum`,
+    { fn: 'count' },
+    [days(28)],
+    { ...exercises, passRatio: PASS_RATIO },
+  ),
+  onContent.ratio(
+    'pass_rate_28d',
+    'Passed exercises per exercise answered on the item, last 28 days',
+    'passed_exercises_28d',
+    'exercise_attempts_28d',
+  ),
+  ...onContent.activity(
+    'avg_score_ratio',
+    'Average exercise score on the item as a share of the maximum',
+    { fn: 'avg', column: 'score_ratio' },
+    [days(28), days(90)],
+    exercises,
+  ),
+  {
+    kind: 'activity',
+    name: 'days_since_last_activity',
+    entity: content,
+    description: 'Whole days since the last learning action on the item (null: none yet)',
+    window: 'all',
+    measure: { fn: 'daysSinceLast' },
+  },
+  ...onContent.activity('interactions', 'Learning actions on the item', { fn: 'count' }, [previous21]),
+  onContent.ratio(
+    'interactions_trend_7v21',
+    'Actions on the item in the last 7 days per 7 days of the 21 before',
+    'interactions_7d',
+    'interactions_prev21d',
+    7 / 21,
+  ),
+  ...(['count', 'avg'] as const).flatMap((measure) =>
+    ([days(90), 'all'] as Window[]).map((window): FeatureDefinition => ({
+      kind: 'rating',
+      name: `${measure === 'count' ? 'ratings' : 'avg_rating'}_${suffix(window)}`,
+      entity: content,
+      description: `${measure === 'count' ? 'Reviews of the lesson' : 'Average rating of the lesson'} ${span(window)} (by day)`,
+      window,
+      measure,
+    })),
+  ),
+  {
+    kind: 'tenure',
+    name: 'days_since_created',
+    entity: content,
+    description: 'Whole days since the item was created',
+  },
+  {
+    kind: 'attribute',
+    name: 'difficulty_level',
+    entity: content,
+    description: 'The lesson\u2019s difficulty (1\u201310; null for paragraphs and words)',
+    source: 'lesson',
+    column: 'difficulty_level',
+    type: 'int64',
+  },
+  {
+    kind: 'attribute',
+    name: 'lesson_type',
+    entity: content,
+    description: 'The lesson\u2019s type (reading, listening, speaking, mixed)',
+    source: 'lesson',
+    column: 'lesson_type',
+    type: 'string',
+  },
+  {
+    kind: 'attribute',
+    name: 'topic_category',
+    entity: content,
+    description: 'The lesson\u2019s topic',
+    source: 'lesson',
+    column: 'topic_category',
+    type: 'string',
+  },
+];
+
+export const learningContentFeatures: FeatureRegistry = {
+  pack: 'learning',
+  entity: content,
+  attributeSources: [{ name: 'lesson', table: 'lessons', entityColumn: 'id', validFrom: 'updated_at' }],
+  features: contentFeatures,
+  sets: {
+    performance: [
+      'interactions_28d',
+      'learners_28d',
+      'completion_rate_28d',
+      'pass_rate_28d',
+      'avg_rating_90d',
+      'days_since_last_activity',
+    ],
+  },
+  labels: [
+    {
+      name: 'idle_14d',
+      description: 'No learning action on the item in the 14 days from the timestamp',
+      kind: 'noActivityWithin',
+      days: 14,
     },
   ],
 };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { TributaryError } from '../../errors/index.ts';
 import type { PackClients, SourcePack } from '../pack.ts';
-import { learningFeatures } from './features.ts';
+import { learningContentFeatures, learningFeatures } from './features.ts';
 import { learningMapping } from './mapping.ts';
 import { LEARNING_WRITEBACK_COLLECTIONS, learningTargets } from './writeback.ts';
 import { LEARNING_MONGO_DATABASE, learningCollections } from './mongo-collections.ts';
@@ -29,7 +29,7 @@ export const learningPack: SourcePack = {
   postgres: [{ service: 'learning', schemaSql: LEARNING_SCHEMA_SQL }],
   mongo: { database: LEARNING_MONGO_DATABASE, collections: learningCollections },
   mapping: learningMapping,
-  features: learningFeatures,
+  features: [learningFeatures, learningContentFeatures],
   writeback: { collections: LEARNING_WRITEBACK_COLLECTIONS, targets: learningTargets },
   simulate: (postgres, options) => simulateLearning(onlyDatabase(postgres), options),
 };
