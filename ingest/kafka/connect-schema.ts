@@ -29,6 +29,39 @@ const envelopeSchemaSchema = z
 
 export type ConnectSchema = z.infer<typeof envelopeSchemaSchema>;
 
+const SOURCE_TYPE_PARAMETERS = [
+  '__debezium.source.column.type',
+  '__debezium.source.column.length',
+  '__debezium.source.column.scale',
+] as const;
+
+/**
+ * What of an envelope's Connect schema decides its row's shape (each field's name, type, logical
+ * type and source type), as one text; undefined when the schema has no row struct. Read off every
+ * event (no validation, no allocation but the text): equal texts derive equal shapes.
+ */
+export function connectSchemaFingerprint(schema: unknown): string | undefined {
+  const fields = (schema as { fields?: unknown } | null)?.fields;
+  if (!Array.isArray(fields)) return undefined;
+  const row = (fields as { field?: unknown; fields?: unknown }[]).find(
+    (field) => field.field === 'after' || field.field === 'before',
+  );
+  if (!row || !Array.isArray(row.fields)) return undefined;
+  let text = '';
+  for (const field of row.fields as {
+    field?: unknown;
+    type?: unknown;
+    name?: unknown;
+    parameters?: Record<string, unknown>;
+  }[]) {
+    text += `${String(field.field)}\u0001${String(field.type)}\u0001${String(field.name ?? '')}`;
+    for (const parameter of SOURCE_TYPE_PARAMETERS)
+      text += `\u0001${String(field.parameters?.[parameter] ?? '')}`;
+    text += '\u0002';
+  }
+  return text;
+}
+
 export interface DerivedShapeOptions {
   /** The events' `source.connector`: `postgresql`, or `mysql`/`mariadb`. */
   connector: string;

@@ -11,7 +11,7 @@ import {
   type Warehouse,
 } from '../../warehouse/index.ts';
 import { readTopicToEnd } from './compacted-topic.ts';
-import { DEAD_LETTER_HEADERS, withoutDeadLetterHeaders } from './headers.ts';
+import { DEAD_LETTER_HEADERS, headerText, withoutDeadLetterHeaders } from './headers.ts';
 import { idempotentProducer } from './producer.ts';
 import { DEAD_LETTER_TOPIC } from './topics.ts';
 
@@ -39,7 +39,7 @@ export async function replayDeadLetters(
   try {
     for (const [id, message] of messages) {
       const headers = message.headers ?? {};
-      const text = (name: string) => headerText(headers[name]);
+      const text = (name: string) => headerText(headers[name]) ?? '';
       await producer.send({
         topic: text(DEAD_LETTER_HEADERS.topic),
         acks: -1,
@@ -66,12 +66,7 @@ async function readDeadLetterMessages(kafka: Kafka, ids: Set<string>): Promise<M
   const found = new Map<string, KafkaMessage>();
   await readTopicToEnd(kafka, DEAD_LETTER_TOPIC, (message) => {
     const id = headerText(message.headers?.[DEAD_LETTER_HEADERS.id]);
-    if (ids.has(id)) found.set(id, message);
+    if (id !== undefined && ids.has(id)) found.set(id, message);
   });
   return found;
-}
-
-function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string {
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? '' : first.toString();
 }

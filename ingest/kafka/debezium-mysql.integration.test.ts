@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectClient, mysqlConnector, prepareMysqlSource } from '../../connectors/index.ts';
 import { startKafka, startKafkaConnect, type RunningConnect, type RunningKafka } from '../../stack/index.ts';
-import { readMysqlSourceAndMirror } from '../../test/mysql-mirror-equality.ts';
+import { expectMysqlMirrorEqualsSource, readMysqlSourceAndMirror } from '../../test/mysql-mirror-equality.ts';
 import { AWKWARD_DDL, KEYLESS_DDL, MysqlWorkload } from '../../test/mysql-workload.ts';
 import { execute, MYSQL_SERVER, startTestMysql, type TestMysql } from '../../test/mysql.ts';
 import { scratchDir } from '../../test/scratch.ts';
@@ -20,6 +20,7 @@ import {
 import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import { runMysqlCapture } from '../mysql/capture.ts';
 import { createPiiPolicy, DEFAULT_DROP_FIELDS, DEFAULT_HASH_FIELDS } from '../pii.ts';
+import { KafkaSink } from './kafka-sink.ts';
 import { runKafkaWorker } from './worker.ts';
 
 let mysqlServer: TestMysql;
@@ -172,4 +173,72 @@ describe(`Debezium MySQL → Kafka → ingest worker (${MYSQL_SERVER})`, () => {
       await workload.close();
     }
   }, 420_000);
+
+  it('rows logged before a MODIFY COLUMN land with their own shape’s encoding, by Debezium and by the native capture over Kafka', async () => {
+    const { name: database, url } = await mysqlServer.createDatabase('shapes');
+    // `at` goes from milliseconds to microseconds in the envelope (Debezium's adaptive precision);
+    // FLOAT keeps the table on the envelope path.
+    await execute(url, 'CREATE TABLE reading (id INT PRIMARY KEY, at DATETIME(3), level FLOAT)');
+    await execute(url, "INSERT INTO reading VALUES (1, '2024-05-01 10:00:00.123', 0.5)");
+    const server = await prepareMysqlSource(url);
+    const connector = mysqlConnector({
+      sourceUrl: url,
+      flavor: server.flavor,
+      sourceName: 'dshape',
+      dropFields: DEFAULT_DROP_FIELDS,
+      bootstrapServers: kafka.bootstrapServers,
+    });
+    expect(await new ConnectClient(connect.url).apply(connector.name, connector.config)).toBe('created');
+    const native = () =>
+      runMysqlCapture({
+        sourceUrl: url,
+        sourceName: 'kshape',
+        tables: { kind: 'all' },
+        sink: new KafkaSink({ brokers: [kafka.bootstrapServers], pii, partitions: 1 }),
+        pii,
+        untilCaughtUp: true,
+      });
+    // Lands what has arrived until Debezium's row `id` is in its mirror (it sends at its own pace).
+    const landUntil = async (id: number) => {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        await runKafkaWorker({
+          brokers: [kafka.bootstrapServers],
+          group: 'shapes-test',
+          topics: new RegExp(`^(kshape|dshape)\\.${database}\\.reading$`),
+          warehouse,
+          pii,
+          untilIdleSeconds: 2,
+          topicRefreshMs: 1000,
+        });
+        const rows = await warehouse
+          .query<{ n: string }>(
+            `SELECT count() AS n FROM ${quoteTable(`raw.dshape_${database}_reading`)} WHERE id = {id:Int32}`,
+            { id },
+          )
+          .catch(() => []);
+        if (Number(rows[0]?.n ?? 0) > 0) return;
+        if (Date.now() > deadline) throw new Error(`Debezium's row ${id} did not arrive in 120 s`);
+      }
+    };
+    await native();
+    // The workers know the table in its first shape (Debezium's from its snapshot event).
+    await landUntil(1);
+    await execute(url, "INSERT INTO reading VALUES (2, '2024-05-02 11:00:00.456', 1.5)");
+    await execute(url, 'ALTER TABLE reading MODIFY COLUMN at DATETIME(6)');
+    await execute(url, "INSERT INTO reading VALUES (3, '2024-05-03 12:00:00.789012', 2.5)");
+    // The native capture's changes of both shapes are on the topic, and the newest shape is the
+    // table's, before a worker reads them.
+    await native();
+    await landUntil(3);
+    for (const prefix of ['kshape', 'dshape'])
+      await expectMysqlMirrorEqualsSource({
+        url,
+        database,
+        table: 'reading',
+        warehouse,
+        mirror: `raw.${prefix}_${database}_reading`,
+      });
+    expect(await listDeadLetters(warehouse)).toEqual([]);
+  }, 240_000);
 });

@@ -28,11 +28,11 @@ import type { PiiPolicy } from '../pii.ts';
 import { tableKey, type SourceTable } from '../source-table.ts';
 import { readCompactedTopic } from './compacted-topic.ts';
 import { deadLetterMessages } from './dead-letter-topic.ts';
-import { PII_APPLIED_HEADER } from './headers.ts';
+import { PII_APPLIED_HEADER, SHAPE_HEADER } from './headers.ts';
 import { keyChangeHeaders } from './key-change-headers.ts';
 import { keyPartition } from './key-partition.ts';
 import { idempotentProducer } from './producer.ts';
-import { publishTableSchemas } from './schema-topic.ts';
+import { publishShapeVersions, publishTableSchemas, shapeDigest } from './schema-topic.ts';
 import { snapshotMarkers } from './snapshot-marker.ts';
 import { DEAD_LETTER_TOPIC, ensureTopic } from './topics.ts';
 import { Utf8Slab } from './utf8-slab.ts';
@@ -68,6 +68,8 @@ export class KafkaSink implements LandingSink {
   private readonly changeHeaders: IHeaders;
   private readonly tables = new Map<string, SourceTable>();
   private readonly partitionsOf = new Map<string, number>();
+  /** Shapes changes were read with that are on the schema topic, and their headers, by shape. */
+  private readonly shapeHeaders = new WeakMap<SourceTable, IHeaders>();
 
   constructor(private readonly options: KafkaSinkOptions) {
     this.kafka = new Kafka({
@@ -105,9 +107,24 @@ export class KafkaSink implements LandingSink {
   }
 
   async write(changes: readonly SourceChange[], batch: LandingBatch): Promise<SinkOutcome> {
+    await this.publishShapes(changes);
     const { topicMessages, rejected } = this.encode(changes);
     await this.once(batch, 'landed', topicMessages);
     return { rejected, unfilled: [] };
+  }
+
+  /**
+   * The shapes the changes were read with (MySQL's table maps), each on the schema topic under its
+   * digest before any change names it: a change is decoded with its own shape, not the newest.
+   */
+  private async publishShapes(changes: readonly SourceChange[]): Promise<void> {
+    const unpublished = new Set<SourceTable>();
+    for (const change of changes)
+      if (change.shape && !this.shapeHeaders.has(change.shape)) unpublished.add(change.shape);
+    if (unpublished.size === 0) return;
+    await publishShapeVersions(this.producer, [...unpublished]);
+    for (const shape of unpublished)
+      this.shapeHeaders.set(shape, { ...this.changeHeaders, [SHAPE_HEADER]: shapeDigest(shape) });
   }
 
   /** The batch's messages per topic, keyed and partitioned as kafkajs would. */
@@ -134,9 +151,10 @@ export class KafkaSink implements LandingSink {
       const value = slab.bytes(
         JSON.stringify(envelope.keyChange ? { ...envelope, keyChange: undefined } : envelope),
       );
+      const shapeHeaders = change.shape && this.shapeHeaders.get(change.shape);
       const headers: IHeaders = envelope.keyChange
-        ? { [PII_APPLIED_HEADER]: this.piiHeader, ...keyChangeHeaders(envelope) }
-        : this.changeHeaders;
+        ? { ...(shapeHeaders || this.changeHeaders), ...keyChangeHeaders(envelope) }
+        : shapeHeaders || this.changeHeaders;
       if (envelope.op === 't') {
         // A truncate concerns every key: each partition gets it, in order with its own rows.
         for (let partition = 0; partition < partitions; partition++)

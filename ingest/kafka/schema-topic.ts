@@ -1,6 +1,10 @@
 // Table shapes travel beside the changes: whoever knows a table's columns (the native capture, or
 // `connectors apply` reading the source catalog) publishes its SourceTable to a compacted topic,
 // and workers build mirrors from it. Kafka events themselves carry no types (schemas disabled).
+// Besides each table's newest shape (keyed by the table), the native capture publishes every shape
+// it read changes with (keyed by table and digest), and names it on each such change (SHAPE_HEADER):
+// a change logged before an ALTER is decoded with its own shape, not with the newest.
+import { createHash } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
 import { tableKey, VALUE_ENCODINGS, type SourceTable } from '../source-table.ts';
@@ -47,6 +51,33 @@ export async function publishTableSchemas(producer: Producer, tables: SourceTabl
   });
 }
 
+const digests = new WeakMap<SourceTable, string>();
+
+/** A shape's digest (of its JSON): what SHAPE_HEADER carries. Computed once per shape object. */
+export function shapeDigest(table: SourceTable): string {
+  let digest = digests.get(table);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(JSON.stringify(table)).digest('hex').slice(0, 16);
+    digests.set(table, digest);
+  }
+  return digest;
+}
+
+/** The schema topic's key of one shape of a table: `<source>.<schema>.<table>@<digest>`. */
+export const shapeVersionKey = (table: string, digest: string) => `${table}@${digest}`;
+const VERSION_KEY = /@[0-9a-f]{16}$/;
+
+/** Publishes shapes changes were read with, each under its version key. */
+export async function publishShapeVersions(producer: Producer, shapes: SourceTable[]): Promise<void> {
+  await producer.send({
+    topic: SCHEMA_TOPIC,
+    messages: shapes.map((shape) => ({
+      key: shapeVersionKey(tableKey(shape), shapeDigest(shape)),
+      value: JSON.stringify(shape),
+    })),
+  });
+}
+
 /** The latest SourceTable per table, as published on the schema topic. */
 export class SchemaCatalog {
   private readonly view: CompactedTopicView;
@@ -61,7 +92,15 @@ export class SchemaCatalog {
   }
 
   get(source: string, schema: string, table: string): SourceTable | undefined {
-    const key = tableKey({ source, schema, table });
+    return this.parse(tableKey({ source, schema, table }));
+  }
+
+  /** The shape of `table` (`<source>.<schema>.<table>`) with this digest, as published. */
+  version(table: string, digest: string): SourceTable | undefined {
+    return this.parse(shapeVersionKey(table, digest));
+  }
+
+  private parse(key: string): SourceTable | undefined {
     const text = this.view.get(key);
     if (text === undefined) return undefined;
     const cached = this.parsed.get(key);
@@ -77,6 +116,7 @@ export class SchemaCatalog {
   all(): Map<string, SourceTable> {
     const tables = new Map<string, SourceTable>();
     for (const [key] of this.view.entries()) {
+      if (VERSION_KEY.test(key)) continue;
       const [source = '', schema = '', ...table] = key.split('.');
       const shape = this.get(source, schema, table.join('.'));
       if (shape) tables.set(key, shape);

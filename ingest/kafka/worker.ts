@@ -31,14 +31,14 @@ import type {
 } from '../landing/types.ts';
 import { WarehouseSink } from '../landing/warehouse-sink.ts';
 import type { PiiPolicy } from '../pii.ts';
-import type { DocumentField, SourceTable } from '../source-table.ts';
+import { tableKey, type DocumentField, type SourceTable } from '../source-table.ts';
 import { z } from 'zod';
 import { topicPartition, trackFetchedOffsets } from './compacted-topic.ts';
-import { keyColumnsOf, shapeFromConnectSchema } from './connect-schema.ts';
+import { connectSchemaFingerprint, keyColumnsOf, shapeFromConnectSchema } from './connect-schema.ts';
 import { DeadLetterTopic } from './dead-letter-topic.ts';
 import { decodeChangeMessage, DEFAULT_MAX_EVENT_BYTES } from './decode-message.ts';
 import { readWithDialect, type DialectRead, type PartitionState } from './dialects.ts';
-import { PII_APPLIED_HEADER } from './headers.ts';
+import { headerText, PII_APPLIED_HEADER, SHAPE_HEADER } from './headers.ts';
 import { idempotentProducer } from './producer.ts';
 import { keyChangeFromHeaders } from './key-change-headers.ts';
 import { withRowIdentity } from './row-identity.ts';
@@ -540,6 +540,8 @@ class PartitionStream implements ChangeStream<number, PartitionState, MessageUni
 class EventDecoder {
   /** Collections nobody published a shape for (Debezium's): the schema topic is read once for each. */
   private readonly declaredCollections = new Map<string, SourceTable>();
+  /** Shapes derived from events' Connect schemas, by table and schema fingerprint (null: none). */
+  private readonly eventShapes = new WeakMap<SourceTable, Map<string, SourceTable | null>>();
 
   constructor(
     private readonly options: KafkaWorkerOptions,
@@ -573,7 +575,7 @@ class EventDecoder {
     );
     if (!read.ok) return rejectedUnit(read.reason, original, position, bytes, state);
     const known = this.knownTable(read.envelope, read.namespace);
-    if (known) return this.changeUnit(known, read, original, position, bytes);
+    if (known) return this.changeUnit(known, read, original, position, bytes, decoded.schema);
     return this.resolveTable(read.envelope, read.namespace, decoded.schema, message.key).then(
       async (table) => {
         if (!table)
@@ -585,7 +587,7 @@ class EventDecoder {
             state,
           );
         await this.ensureMirror(table);
-        return this.changeUnit(table, read, original, position, bytes);
+        return this.changeUnit(table, read, original, position, bytes, decoded.schema);
       },
     );
   }
@@ -621,24 +623,53 @@ class EventDecoder {
     };
   }
 
+  /**
+   * A change's unit, converted with the shape it was written with where that may not be the
+   * table's newest: the native capture names it (SHAPE_HEADER), Debezium's event carries it (its
+   * Connect schema). A change logged before an ALTER is then read as it was written (DATETIME(3)
+   * in milliseconds, (6) in microseconds).
+   */
   private changeUnit(
     table: SourceTable,
     read: DialectRead,
     original: ReceivedMessage,
     position: number,
     bytes: number,
-  ): MessageUnit {
+    connectSchema: unknown,
+  ): MessageUnit | Promise<MessageUnit> {
     // The native capture applied its policy at the source and says so; Debezium's events get it here.
     const protectedEnvelope = original.message.headers?.[PII_APPLIED_HEADER]
       ? read.envelope
       : protect(read.envelope, this.options.pii);
     const envelope = withRowIdentity(protectedEnvelope, table, original);
-    return {
-      changes: [{ envelope, version: read.version, table: read.table, original }],
+    const unit = (shape?: SourceTable): MessageUnit => ({
+      changes: [
+        { envelope, version: read.version, table: read.table, original, ...(shape ? { shape } : {}) },
+      ],
       position,
       bytes,
       stateAfter: read.state,
-    };
+    });
+    // The native capture published the shape before the change.
+    const digest = headerText(original.message.headers?.[SHAPE_HEADER]);
+    if (digest === undefined)
+      return unit(
+        connectSchema === undefined ? undefined : this.eventShape(table, read.envelope, connectSchema),
+      );
+    const shape = this.schemas.version(tableKey(table), digest);
+    if (shape) return unit(shape);
+    return this.schemas.catchUp().then(() => {
+      const published = this.schemas.version(tableKey(table), digest);
+      return published
+        ? unit(published)
+        : rejectedUnit(
+            `the shape ${digest} the change was read with is not published on tributary.schemas for ${tableKey(table)}`,
+            original,
+            position,
+            bytes,
+            read.state,
+          );
+    });
   }
 
   /** The event's table when its known shape fits the event and its mirror is registered as it is. */
@@ -657,6 +688,48 @@ class EventDecoder {
 
   async ensureMirror(table: SourceTable): Promise<void> {
     if (!this.sink.isRegistered(table)) await this.sink.register(table);
+  }
+
+  /** The shape an event's Connect schema gives its table, derived once per distinct schema. */
+  private eventShape(
+    table: SourceTable,
+    envelope: ChangeEnvelope,
+    connectSchema: unknown,
+  ): SourceTable | undefined {
+    if (envelope.source.collection !== undefined) return undefined;
+    const fingerprint = connectSchemaFingerprint(connectSchema);
+    if (fingerprint === undefined) return undefined;
+    let shapes = this.eventShapes.get(table);
+    if (!shapes) this.eventShapes.set(table, (shapes = new Map()));
+    let shape = shapes.get(fingerprint);
+    if (shape === undefined) {
+      const keyColumns = mysqlKeyless(envelope, table.rowIdentity === 'row') ? [] : table.key;
+      shape = this.deriveShape(connectSchema, envelope, table.schema, table, keyColumns) ?? null;
+      shapes.set(fingerprint, shape);
+    }
+    return shape ?? undefined;
+  }
+
+  /** The table's shape from an event's Connect schema, keyed by `keyColumns` (none: `mysqlKeyless`). */
+  private deriveShape(
+    connectSchema: unknown,
+    envelope: ChangeEnvelope,
+    schema: string,
+    table: SourceTable | undefined,
+    keyColumns: string[],
+  ): SourceTable | undefined {
+    const { connector, name, table: tableName } = envelope.source;
+    if (!tableName) return undefined;
+    return shapeFromConnectSchema(connectSchema, {
+      connector,
+      source: name,
+      schema,
+      table: tableName,
+      key: keyColumns,
+      beforeImage: table?.beforeImage,
+      pii: this.options.pii,
+      warn: (message) => this.options.events?.warn?.(message),
+    });
   }
 
   /** A shape the native capture published (it publishes before anything that needs it). */
@@ -684,30 +757,17 @@ class EventDecoder {
     key: Buffer | null,
   ): Promise<SourceTable | undefined> {
     if (envelope.source.collection !== undefined) return this.resolveCollection(envelope);
-    const { connector, name, table: tableName } = envelope.source;
+    const { name, table: tableName } = envelope.source;
     if (!tableName) return undefined;
     let table = this.schemas.get(name, schema, tableName);
     if (table && fitsShape(table, envelope)) return table;
     await this.schemas.catchUp();
     table = this.schemas.get(name, schema, tableName);
     if ((table && fitsShape(table, envelope)) || connectSchema === undefined) return table;
-    // Debezium's MySQL connectors send a table without a key with no message key: its rows are
-    // named by their values (a `_row_id` digest the codec adds), as the native capture names them.
-    const keyless =
-      (connector === 'mysql' || connector === 'mariadb') &&
-      (table ? table.rowIdentity === 'row' : key === null);
+    const keyless = mysqlKeyless(envelope, table ? table.rowIdentity === 'row' : key === null);
     const keyColumns = keyless ? [] : (table?.key ?? keyColumnsOf(parseKeySchema(key)));
     if (!keyColumns || (keyColumns.length === 0 && !keyless)) return table;
-    const derived = shapeFromConnectSchema(connectSchema, {
-      connector,
-      source: name,
-      schema,
-      table: tableName,
-      key: keyColumns,
-      beforeImage: table?.beforeImage,
-      pii: this.options.pii,
-      warn: (message) => this.options.events?.warn?.(message),
-    });
+    const derived = this.deriveShape(connectSchema, envelope, schema, table, keyColumns);
     if (!derived) return table;
     await publishTableSchemas(this.producer, [derived]);
     await this.schemas.catchUp();
@@ -751,6 +811,15 @@ function fitsShape(table: SourceTable, envelope: ChangeEnvelope): boolean {
   const image = rowImage(envelope.after ?? envelope.before);
   if (image) for (const field in image) if (!columns.has(field)) return false;
   return true;
+}
+
+/**
+ * Debezium's MySQL connectors send a table without a key with no message key: its rows are named by
+ * their values (a `_row_id` digest the codec adds), as the native capture names them.
+ */
+function mysqlKeyless(envelope: ChangeEnvelope, withoutKey: boolean): boolean {
+  const { connector } = envelope.source;
+  return (connector === 'mysql' || connector === 'mariadb') && withoutKey;
 }
 
 /** A message that cannot be a change: a dead letter with the reason, and the partition moves past it. */

@@ -273,6 +273,7 @@ class MysqlCapture {
             envelope: { before: null, after: codec.decodeRow(row), source, op: 'r', ts_ms: Date.now() },
             version,
             table: codec.tableName,
+            shape: codec.table,
           });
           if (chunk.length >= chunkRows) await flush();
         }
