@@ -148,7 +148,7 @@ export function featureNullable(feature: FeatureDefinition): boolean {
 export function windowLabel(feature: FeatureDefinition): string {
   if (feature.kind !== 'activity' && feature.kind !== 'rating') return '';
   const window = feature.window;
-  if (window === 'all') return 'since signup';
+  if (window === 'all') return feature.entity === 'user' ? 'since signup' : 'since creation';
   return window.offsetDays ? `${window.days}d ending ${window.offsetDays}d before` : `${window.days}d`;
 }
 

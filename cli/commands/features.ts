@@ -67,7 +67,7 @@ export const featuresCommand = {
           const width = Math.max(...entries.map((entry) => entry.name.length));
           for (const entry of entries)
             console.log(
-              `${entry.name.padEnd(width)}  ${entry.entity}  ${`${entry.type}${entry.nullable ? '?' : ''}`.padEnd(8)}  ${entry.window.padEnd(22)}  ${entry.description}`,
+              `${entry.name.padEnd(width)}  ${entry.entity.padEnd(7)}  ${`${entry.type}${entry.nullable ? '?' : ''}`.padEnd(8)}  ${entry.window.padEnd(22)}  ${entry.description}`,
             );
         }
         return 0;

@@ -19,9 +19,11 @@ const user = 'user' as const;
 const days = (n: number): Window => ({ days: n });
 const suffix = (window: Window): string =>
   window === 'all' ? 'all' : window.offsetDays ? `prev${window.days}d` : `${window.days}d`;
-const span = (window: Window): string =>
+const span = (window: Window, entity: Entity): string =>
   window === 'all'
-    ? 'since signup'
+    ? entity === user
+      ? 'since signup'
+      : 'since it was created'
     : window.offsetDays
       ? `in the ${window.days} days before the last ${window.offsetDays}`
       : `in the last ${window.days} day${window.days === 1 ? '' : 's'}`;
@@ -40,7 +42,7 @@ function declarations(entity: Entity) {
         kind: 'activity',
         name: `${stem}_${suffix(window)}`,
         entity,
-        description: `${what} ${span(window)}`,
+        description: `${what} ${span(window, entity)}`,
         window,
         measure,
         ...(where ? { where } : {}),
@@ -493,7 +495,7 @@ const contentFeatures: FeatureDefinition[] = [
       kind: 'rating',
       name: `${measure === 'count' ? 'ratings' : 'avg_rating'}_${suffix(window)}`,
       entity: content,
-      description: `${measure === 'count' ? 'Reviews of the lesson' : 'Average rating of the lesson'} ${span(window)} (by day)`,
+      description: `${measure === 'count' ? 'Reviews of the lesson' : 'Average rating of the lesson'} ${span(window, content)} (by day)`,
       window,
       measure,
     })),
