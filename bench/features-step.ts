@@ -1,8 +1,8 @@
 // One measured step of bench:features, in its own process so that its peak RSS is its own: opens
 // the warehouse, notes the idle footprint, runs the step, prints one JSON line.
-// Steps: generate | scan | asof [METHOD] | spine [METHOD] | redis URL | redis-get URL (after redis)
-// | vectors (what the engine alone does of redis) | redis-floor URL and redis-restore-floor URL
-// (after asof).
+// Steps: generate | scan | asof [METHOD] | spine [METHOD] | content (as-of, every content item)
+// | redis URL | redis-get URL (after redis) | vectors (what the engine alone does of redis)
+// | redis-floor URL and redis-restore-floor URL (after asof).
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { featureRegistryOf, prepareHistory } from '../features/export.ts';
 import { ENTITIES_PER_PASS, entityRanges } from '../features/passes.ts';
 import { asOfSpine } from '../features/spine.ts';
 import { pointInTimeQuery } from '../features/sql.ts';
-import { learningFeatures } from '../packs/learning/features.ts';
+import { learningContentFeatures, learningFeatures } from '../packs/learning/features.ts';
 import {
   ensureMirrorTable,
   migrate,
@@ -34,7 +34,7 @@ import {
   quoteString,
   type Warehouse,
 } from '../warehouse/index.ts';
-import { DAYS, FACTS, fullScan, generateMartsData, START, USERS } from './marts-data.ts';
+import { CONTENT, DAYS, FACTS, fullScan, generateMartsData, START, USERS } from './marts-data.ts';
 
 export const PACK = 'learning';
 export const SOURCE = 'bench';
@@ -119,10 +119,28 @@ async function generateDimensions(warehouse: Warehouse): Promise<void> {
         { name: 'created_at', type: time },
       ],
     },
+    {
+      name: `raw.${SOURCE}_lessons`,
+      key: ['id'],
+      columns: [
+        { name: 'id', type: 'String' },
+        { name: 'difficulty_level', type: 'Nullable(Int32)' },
+        { name: 'lesson_type', type: 'Nullable(String)' },
+        { name: 'topic_category', type: 'Nullable(String)' },
+        { name: 'updated_at', type: time },
+      ],
+    },
   ];
   for (const table of tables) await ensureMirrorTable(warehouse, table);
   // History first, so the versions below go through the view as captured changes would.
   await ensureFeatureHistory(warehouse, learningFeatures, SOURCE);
+  await ensureFeatureHistory(warehouse, learningContentFeatures, SOURCE);
+  // Every item the facts name, created at the data's start; a tenth of them lessons with attributes.
+  await warehouse.command(`INSERT INTO dim_content (content_id, pack, content_type, title, created_at)
+    SELECT concat('c', toString(number)), '${PACK}', 'lesson', '', toDateTime64('${START}', 3, 'UTC') FROM numbers(${CONTENT})`);
+  await warehouse.command(`INSERT INTO raw.${SOURCE}_lessons (id, difficulty_level, lesson_type, topic_category, updated_at, _version, _is_deleted)
+    SELECT concat('c', toString(number)), toInt32(1 + number % 10), ['reading', 'listening', 'speaking'][1 + number % 3], 'topic',
+      toDateTime64('${START}', 6, 'UTC'), 1, 0 FROM numbers(${CONTENT}) WHERE number % 10 = 0`);
   const signup = (n: string) =>
     `toDateTime64(toDateTime('${START}', 'UTC') + toIntervalSecond(intHash32(${n} * 23) % (${DAYS} * 86400)), 6, 'UTC')`;
   const later = (n: string, salt: number) =>
@@ -228,6 +246,19 @@ try {
         format: 'parquet',
         out: join(root, 'asof.parquet'),
         method: method(extra),
+      });
+      detail = { rows: result.rows, features: result.features };
+      break;
+    }
+    case 'content': {
+      const range = await dataRange(warehouse, PACK);
+      const result = await exportFeatures(warehouse, {
+        pack: PACK,
+        entity: 'content',
+        sourceName: SOURCE,
+        asOf: `${range.last.replace(' ', 'T')}Z`,
+        format: 'parquet',
+        out: join(root, 'content.parquet'),
       });
       detail = { rows: result.rows, features: result.features };
       break;

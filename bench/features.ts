@@ -5,6 +5,7 @@
 // redis-server, then read back in batches of random users as `features get` reads them. Each runs
 // in its own process (bench/features-step.ts), reporting its time, its peak RSS above its idle
 // footprint, and its ratio to a full scan of the facts measured in the same run.
+// Content features as of the last instant (every item the facts name × its features) are timed too.
 // (a) and (b) run fact by fact (the default) and from per-user daily tiles; (c) is also compared with
 // its floors: the engine alone computing its vectors (nothing written), and the same hashes written
 // by redis-cli --pipe alone, as (c) writes them (RESTORE of each hash's DUMP payload) and by HSET (as
@@ -57,6 +58,7 @@ try {
   const scans = [await run('scan', root)];
   const asOf = await run('asof', root);
   const spine = await run('spine', root);
+  const content = await run('content', root);
   const asOfTiles = TILES ? await run('asof', root, 'tiles') : undefined;
   const spineTiles = TILES ? await run('spine', root, 'tiles') : undefined;
   const online = await run('redis', root, redis.url);
@@ -80,6 +82,11 @@ try {
   );
   line(`(a) as-of, ${asOf.rows?.toLocaleString('en-US')} users to Parquet`, asOf, '< 10 s');
   line(`(b) spine of ${spine.rows?.toLocaleString('en-US')} rows to Parquet`, spine, '< 30 s');
+  line(
+    `content as-of, ${content.rows?.toLocaleString('en-US')} items × ${content.features} to Parquet`,
+    content,
+    'none (not in the issue)',
+  );
   if (asOfTiles)
     line(
       `(a) with daily tiles (× fact by fact ${(asOfTiles.seconds / asOf.seconds).toFixed(2)})`,
