@@ -117,27 +117,38 @@ async function writeCsvSpine(rows: SpineRow[], header = 'entity_id,timestamp'): 
   return path;
 }
 
-/** A sample of (user, timestamp) rows: users who had signed up, at random instants of the data. */
-async function sampleSpine(count: number, seed: number, distinctUsers = false): Promise<SpineRow[]> {
-  const { rows } = await data.postgres.query<{ id: string; created_at: Date }>(
-    'SELECT id::text AS id, created_at FROM users ORDER BY id',
-  );
+/** A sample of (entity, timestamp) rows: entities known (created) by a random instant of the data. */
+function sampleOf(
+  entities: { id: string; created_at: Date }[],
+  count: number,
+  seed: number,
+  distinctEntities: boolean,
+): SpineRow[] {
   const first = Date.parse(`${range.first.replace(' ', 'T')}Z`);
   const last = Date.parse(`${range.last.replace(' ', 'T')}Z`);
   let state = seed;
   const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const spine: SpineRow[] = [];
   while (spine.length < count) {
-    const user = rows[Math.floor(random() * rows.length)];
-    if (!user) continue;
-    const from = Math.max(first, user.created_at.getTime() + 1);
+    const entity = entities[Math.floor(random() * entities.length)];
+    if (!entity) continue;
+    const from = Math.max(first, entity.created_at.getTime() + 1);
     if (from >= last) continue;
-    const at = Math.floor(from + random() * (last - from));
-    const timestamp = new Date(at).toISOString();
-    if (!spine.some((row) => row.entity_id === user.id && (distinctUsers || row.timestamp === timestamp)))
-      spine.push({ entity_id: user.id, timestamp });
+    const timestamp = new Date(Math.floor(from + random() * (last - from))).toISOString();
+    if (
+      !spine.some((row) => row.entity_id === entity.id && (distinctEntities || row.timestamp === timestamp))
+    )
+      spine.push({ entity_id: entity.id, timestamp });
   }
   return spine;
+}
+
+/** A sample of (user, timestamp) rows: users who had signed up, at random instants of the data. */
+async function sampleSpine(count: number, seed: number, distinctUsers = false): Promise<SpineRow[]> {
+  const { rows } = await data.postgres.query<{ id: string; created_at: Date }>(
+    'SELECT id::text AS id, created_at FROM users ORDER BY id',
+  );
+  return sampleOf(rows, count, seed, distinctUsers);
 }
 
 /**
@@ -151,21 +162,7 @@ async function sampleContentSpine(count: number, seed: number): Promise<SpineRow
        UNION ALL SELECT id, created_at FROM words) c
      ORDER BY (c.id::text IN (SELECT content_id FROM oracle_facts)) DESC, c.id LIMIT 200`,
   );
-  const first = Date.parse(`${range.first.replace(' ', 'T')}Z`);
-  const last = Date.parse(`${range.last.replace(' ', 'T')}Z`);
-  let state = seed;
-  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const spine: SpineRow[] = [];
-  while (spine.length < count) {
-    const item = rows[Math.floor(random() * rows.length)];
-    if (!item) continue;
-    const from = Math.max(first, item.created_at.getTime() + 1);
-    if (from >= last) continue;
-    const timestamp = new Date(Math.floor(from + random() * (last - from))).toISOString();
-    if (!spine.some((row) => row.entity_id === item.id && row.timestamp === timestamp))
-      spine.push({ entity_id: item.id, timestamp });
-  }
-  return spine;
+  return sampleOf(rows, count, seed, false);
 }
 
 // ---- the oracle: each declaration read independently, as plain Postgres SQL over the sources ----

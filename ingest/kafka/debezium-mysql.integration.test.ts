@@ -52,6 +52,19 @@ afterAll(async () => {
   await mysqlServer?.stop();
 });
 
+/** Registers Debezium's connector for the database at `url`, its topics named for `sourceName`. */
+async function applyConnector(url: string, sourceName: string) {
+  const server = await prepareMysqlSource(url);
+  const connector = mysqlConnector({
+    sourceUrl: url,
+    flavor: server.flavor,
+    sourceName,
+    dropFields: DEFAULT_DROP_FIELDS,
+    bootstrapServers: kafka.bootstrapServers,
+  });
+  return new ConnectClient(connect.url).apply(connector.name, connector.config);
+}
+
 /**
  * Each key's newest row, deleted ones included (FINAL would leave those out), without the landing
  * time: what both paths must agree on, version for version.
@@ -78,17 +91,8 @@ describe(`Debezium MySQL → Kafka → ingest worker (${MYSQL_SERVER})`, () => {
     const workload = await MysqlWorkload.connect(url, 17, { largeRows: false });
     try {
       await workload.run(40);
-      const server = await prepareMysqlSource(url);
-      const connector = mysqlConnector({
-        sourceUrl: url,
-        flavor: server.flavor,
-        sourceName: 'dbz',
-        dropFields: DEFAULT_DROP_FIELDS,
-        bootstrapServers: kafka.bootstrapServers,
-      });
-      const connectClient = new ConnectClient(connect.url);
-      expect(await connectClient.apply(connector.name, connector.config)).toBe('created');
-      expect(await connectClient.apply(connector.name, connector.config)).toBe('unchanged');
+      expect(await applyConnector(url, 'dbz')).toBe('created');
+      expect(await applyConnector(url, 'dbz')).toBe('unchanged');
 
       const dbzMirror = (table: string) => `raw.dbz_${database}_${table}`;
       const natMirror = (table: string) => `raw.nat_${database}_${table}`;
@@ -180,15 +184,7 @@ describe(`Debezium MySQL → Kafka → ingest worker (${MYSQL_SERVER})`, () => {
     // FLOAT keeps the table on the envelope path.
     await execute(url, 'CREATE TABLE reading (id INT PRIMARY KEY, at DATETIME(3), level FLOAT)');
     await execute(url, "INSERT INTO reading VALUES (1, '2024-05-01 10:00:00.123', 0.5)");
-    const server = await prepareMysqlSource(url);
-    const connector = mysqlConnector({
-      sourceUrl: url,
-      flavor: server.flavor,
-      sourceName: 'dshape',
-      dropFields: DEFAULT_DROP_FIELDS,
-      bootstrapServers: kafka.bootstrapServers,
-    });
-    expect(await new ConnectClient(connect.url).apply(connector.name, connector.config)).toBe('created');
+    expect(await applyConnector(url, 'dshape')).toBe('created');
     const native = () =>
       runMysqlCapture({
         sourceUrl: url,
