@@ -706,27 +706,31 @@ describe('content features', () => {
       catalogue(learningContentFeatures).map((entry) => entry.name),
     );
     expect(listed.filter((entry) => entry.entity === 'user').length).toBe(catalogue(learningFeatures).length);
-    const refused = run(process.execPath, [
-      CLI,
-      'export',
-      'features',
-      '--pack',
-      PACK,
-      '--entity',
-      'lesson',
-      '--warehouse',
-      dir,
-      '--as-of',
-      'now',
-      '--format',
-      'csv',
-      '--out',
-      join(dir, 'never.csv'),
-    ]);
-    await expect(refused).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringMatching(/--entity must be user or content/),
-    });
+    const exportCli = (...flags: string[]) =>
+      run(process.execPath, [
+        CLI,
+        'export',
+        'features',
+        '--pack',
+        PACK,
+        '--warehouse',
+        dir,
+        '--as-of',
+        'now',
+        '--format',
+        'csv',
+        '--out',
+        join(dir, 'never.csv'),
+        ...flags,
+      ]);
+    for (const [flags, message] of [
+      [['--entity', 'lesson'], /--entity must be user or content/],
+      [['--entity', 'content', '--method', 'tiles'], /--method tiles builds per-user tiles/],
+    ] as const)
+      await expect(exportCli(...flags)).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(message),
+      });
   });
 
   it('computes every content feature of sampled (content, timestamp) rows, and as of one instant, as the Postgres oracle does', async () => {

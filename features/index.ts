@@ -33,8 +33,14 @@ export {
   getOnlineFeatures,
   materializeFeatures,
   materializeOptionsSchema,
+  materializePack,
   parseRedisTarget,
 } from './online-store.ts';
 export { dumpFields, vectorRespSql } from './vector-sender.ts';
 export { restoreCommands, restoreRowsSql } from './redis-dump.ts';
-export type { MaterializeOptions, MaterializeResult, OnlineVector } from './online-store.ts';
+export type {
+  MaterializeOptions,
+  MaterializeResult,
+  OnlineVector,
+  PackMaterialization,
+} from './online-store.ts';

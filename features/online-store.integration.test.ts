@@ -18,7 +18,7 @@ import { runTransforms } from '../transforms/index.ts';
 import { quoteString } from '../warehouse/index.ts';
 import { exportFeatures } from './export.ts';
 import type { Entity, FeatureRegistry } from './registry.ts';
-import { getOnlineFeatures, materializeFeatures } from './online-store.ts';
+import { getOnlineFeatures, materializeFeatures, materializePack } from './online-store.ts';
 import { vectorRespSql } from './vector-sender.ts';
 import { RespWriter } from './resp-writer.ts';
 
@@ -292,5 +292,25 @@ describe('online store', () => {
     });
     expect(after?.interactions_7d).toBe(Number(before.interactions_7d) + 1);
     expectSameVector(after, (await exportAsOf('content')).get(lesson), learningContentFeatures);
+  });
+
+  it('materializes every entity of the pack, and leaves out content whose dimension is not captured, saying why', async () => {
+    const both = await materializePack(data.warehouse, { pack: PACK, to: redis.url, asOf: AS_OF });
+    expect(both.map((run) => ('result' in run ? `${run.entity}:${run.result.mode}` : run.entity))).toEqual([
+      'user:incremental',
+      'content:incremental',
+    ]);
+    // As where the content tables are not captured: the transforms leave dim_content empty.
+    await data.warehouse.command('DELETE FROM dim_content WHERE pack = {pack:String}', { pack: PACK });
+    const [users, content] = await materializePack(data.warehouse, {
+      pack: PACK,
+      to: redis.url,
+      asOf: AS_OF,
+    });
+    expect(users).toMatchObject({ entity: 'user', result: { mode: 'incremental' } });
+    expect(content).toMatchObject({
+      entity: 'content',
+      skipped: expect.stringMatching(/no learning content had been created/),
+    });
   });
 });

@@ -22,10 +22,10 @@ import {
   type Warehouse,
 } from '../warehouse/index.ts';
 import { selectFeatures } from './catalogue.ts';
-import { featureRegistryOf, prepareHistory } from './export.ts';
+import { FeatureExportError, featureRegistries, featureRegistryOf, prepareHistory } from './export.ts';
 import { ENTITIES, featureType, type Entity, type FeatureRegistry } from './registry.ts';
 import { ENTITIES_PER_PASS, entityRanges } from './passes.ts';
-import { asOfSpine } from './spine.ts';
+import { asOfSpine, SpineError } from './spine.ts';
 import { restoresListpacks, type ListpackLimits } from './redis-dump.ts';
 import { VectorSender } from './vector-sender.ts';
 import { pointInTimeQuery } from './sql.ts';
@@ -294,6 +294,32 @@ export async function materializeFeatures(
     await spine.drop();
     redis.disconnect();
   }
+}
+
+/** One entity's part of `materializePack`: its run, or why its vectors were left out. */
+export type PackMaterialization =
+  { entity: Entity; result: MaterializeResult } | { entity: Entity; skipped: string };
+
+/**
+ * Every entity the pack declares, users first (after a transform run). An entity other than users
+ * whose sources this deployment does not capture (no content dimension, no lessons history) is
+ * left out with the reason; users' vectors never are: a failure there is the run's.
+ */
+export async function materializePack(
+  warehouse: Warehouse,
+  options: Omit<MaterializeOptions, 'entity'>,
+): Promise<PackMaterialization[]> {
+  const runs: PackMaterialization[] = [];
+  for (const { entity } of featureRegistries(options.pack)) {
+    try {
+      runs.push({ entity, result: await materializeFeatures(warehouse, { ...options, entity }) });
+    } catch (error) {
+      if (entity === 'user' || !(error instanceof SpineError || error instanceof FeatureExportError))
+        throw error;
+      runs.push({ entity, skipped: error.message });
+    }
+  }
+  return runs;
 }
 
 export type OnlineVector = Record<string, string | number | null>;

@@ -24,9 +24,9 @@ Options:
   --drop-unknown     leave out spine rows whose entity is unknown at their timestamp (else an error)
   --method tiles     compute activity from per-user daily tiles instead of fact by fact (same values)
   --entities-per-pass N
-                     compute N users at a time (default ${ENTITIES_PER_PASS.asOf} with --as-of, ${ENTITIES_PER_PASS.spine} with
+                     compute N entities at a time (default ${ENTITIES_PER_PASS.asOf} with --as-of, ${ENTITIES_PER_PASS.spine} with
                      --spine): the engine's memory grows with N,
-                     not with the number of users (250000: a little faster, +0.4 GB at 1M users)`;
+                     not with the number of entities (250000 users: +0.4 GB at 1M users, not faster)`;
 
 const spec = {
   usage,
@@ -81,6 +81,8 @@ export const exportCommand = {
     const entity = values.entity ?? 'user';
     if (entity !== 'user' && entity !== 'content')
       throw new UsageError('--entity must be user or content', usage);
+    if (entity !== 'user' && method === 'tiles')
+      throw new UsageError('--method tiles builds per-user tiles: content is computed from the facts', usage);
     const entitiesPerPass = values['entities-per-pass'];
     if (entitiesPerPass !== undefined && !/^[1-9]\d*$/.test(entitiesPerPass))
       throw new UsageError('--entities-per-pass must be a positive whole number', usage);

@@ -2,7 +2,7 @@
 // (only what changed since the last run) or, with --full, from scratch.
 import { z } from 'zod';
 import { parseConfig } from '../../config/index.ts';
-import { materializeFeatures } from '../../features/index.ts';
+import { materializePack } from '../../features/index.ts';
 import { getPack } from '../../packs/index.ts';
 import { runTransforms } from '../../transforms/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
@@ -76,17 +76,17 @@ export const transformCommand = {
           : `done: ${result.mode} run, ${days} of daily marts recomputed, in ${result.seconds.toFixed(2)} s`,
       );
       const to = values['materialize-to'];
-      for (const registry of to === undefined ? [] : (pack.features ?? [])) {
-        const online = await materializeFeatures(warehouse, {
+      if (to !== undefined && pack.features)
+        for (const run of await materializePack(warehouse, {
           pack: pack.name,
-          entity: registry.entity,
-          to: to as string,
+          to,
           sourceName: config.sourceName,
-        });
-        console.error(
-          `online store: ${online.written} of ${online.entities} ${registry.entity} vectors written (${online.mode}) in ${online.seconds.toFixed(2)} s`,
-        );
-      }
+        }))
+          console.error(
+            'skipped' in run
+              ? `online store: ${run.entity} vectors left out: ${run.skipped}`
+              : `online store: ${run.result.written} of ${run.result.entities} ${run.entity} vectors written (${run.result.mode}) in ${run.result.seconds.toFixed(2)} s`,
+          );
       return 0;
     } finally {
       await warehouse.close();
