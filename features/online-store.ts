@@ -301,7 +301,7 @@ export type PackMaterialization =
   { entity: Entity; result: MaterializeResult } | { entity: Entity; skipped: string };
 
 /**
- * Every entity the pack declares, users first (after a transform run). An entity other than users
+ * Every entity the pack declares, in its order (after a transform run). An entity other than users
  * whose sources this deployment does not capture (no content dimension, no lessons history) is
  * left out with the reason; users' vectors never are: a failure there is the run's.
  */
