@@ -297,7 +297,10 @@ async function oracleRows(spine: SpineRow[], registry: FeatureRegistry = learnin
       if (feature.kind === 'ratio') {
         const numerator = result[feature.numerator] as number | null;
         const denominator = (result[feature.denominator] as number | null) ?? 0;
-        const scaled = denominator * (feature.denominatorScale ?? 1);
+        // A share counts a numerator's fact whose partner lies outside the window as its own (registry.ts).
+        const scaled = feature.share
+          ? Math.max(denominator, numerator ?? 0)
+          : denominator * (feature.denominatorScale ?? 1);
         result[feature.name] = scaled > 0 && numerator !== null ? numerator / scaled : null;
         continue;
       }
@@ -313,6 +316,14 @@ async function oracleRows(spine: SpineRow[], registry: FeatureRegistry = learnin
 
 function expectSameFeatures(actual: Row[], expected: Row[]) {
   expect(actual.length).toBe(expected.length);
+  // Shares (completion and pass rates) are rates: within [0, 1] wherever they have a value.
+  const shares = [...learningFeatures.features, ...learningContentFeatures.features].filter(
+    (feature) => feature.kind === 'ratio' && feature.share,
+  );
+  for (const row of actual)
+    for (const { name } of shares)
+      if (row[name] !== null && row[name] !== undefined)
+        expect(Number(row[name]), name).toSatisfy((value: number) => value >= 0 && value <= 1);
   const mismatches: string[] = [];
   for (const [index, want] of expected.entries()) {
     const got = actual[index] ?? {};
@@ -771,7 +782,14 @@ describe('content features', () => {
     expect(lesson).toBeDefined();
     if (!lesson) return;
     const spinePath = await writeCsvSpine([lesson]);
-    const features = ['interactions_7d', 'exercise_attempts_28d', 'learners_7d'];
+    const features = [
+      'interactions_7d',
+      'exercise_attempts_28d',
+      'learners_7d',
+      'completions_28d',
+      'starts_28d',
+      'completion_rate_28d',
+    ];
     const before = (await exportRows({ entity: 'content', spine: spinePath, features })).rows;
     const answer = (offsetMs: number) =>
       data.postgres.query(
@@ -784,10 +802,25 @@ describe('content features', () => {
     await transform();
     expect((await exportRows({ entity: 'content', spine: spinePath, features })).rows).toEqual(before);
     await answer(-3_600_000);
+    // More completions than starts in the window (their starts lie before it, or were not
+    // recorded): the completion rate is a share and stays 1, not above.
+    const completions = Math.max(1, Number(before[0]?.starts_28d) - Number(before[0]?.completions_28d) + 1);
+    await data.postgres.query(
+      `INSERT INTO user_lesson_progress (user_id, lesson_id, status, score, max_score, completed_at)
+       SELECT id, $1::uuid, 'completed', 8, 10, $2::timestamp FROM users
+       WHERE id NOT IN (SELECT user_id FROM user_lesson_progress WHERE lesson_id = $1::uuid) ORDER BY id LIMIT $3`,
+      [
+        lesson.entity_id,
+        new Date(Date.parse(lesson.timestamp) - 3_600_000).toISOString().replace('Z', ''),
+        completions,
+      ],
+    );
     await data.capture();
     await transform();
     const [moved] = (await exportRows({ entity: 'content', spine: spinePath, features })).rows;
-    expect(moved?.interactions_7d).toBe(Number(before[0]?.interactions_7d) + 1);
+    expect(Number(moved?.completions_28d)).toBeGreaterThan(Number(moved?.starts_28d));
+    expect(moved?.completion_rate_28d).toBe(1);
+    expect(moved?.interactions_7d).toBe(Number(before[0]?.interactions_7d) + 1 + completions);
     expect(moved?.exercise_attempts_28d).toBe(Number(before[0]?.exercise_attempts_28d) + 1);
     expectSameFeatures(
       [moved ?? {}],

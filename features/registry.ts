@@ -82,6 +82,12 @@ export interface RatioFeature extends Base {
   denominator: string;
   /** Multiplies the denominator (a trend: last 7 days against the 21 before, scaled by 7/21). */
   denominatorScale?: number;
+  /**
+   * A share, within [0, 1]: the numerator's facts belong to the denominator's (a completion to its
+   * start), so one whose partner lies outside the window (started 29 days ago, completed yesterday)
+   * counts in the denominator too: numerator / max(denominator, numerator).
+   */
+  share?: boolean;
 }
 
 export type FeatureDefinition =
@@ -167,6 +173,8 @@ export function validateRegistry(registry: FeatureRegistry): FeatureRegistry {
           throw new FeatureDefinitionError(
             `ratio "${feature.name}" refers to "${ref}", which must be declared before it`,
           );
+        if (feature.share && feature.denominatorScale !== undefined)
+          throw new FeatureDefinitionError(`share "${feature.name}" cannot scale its denominator`);
         if (registry.features.find((other) => other.name === ref)?.kind === 'ratio')
           throw new FeatureDefinitionError(
             `ratio "${feature.name}" divides ratio "${ref}"; divide its parts`,

@@ -657,7 +657,8 @@ function finalExpression(feature: FeatureDefinition): string {
   const base = q(`b_${feature.name}`);
   switch (feature.kind) {
     case 'ratio': {
-      const denominator = `toFloat64(${q(feature.denominator)}) * ${feature.denominatorScale ?? 1}`;
+      const scaled = `toFloat64(${q(feature.denominator)}) * ${feature.denominatorScale ?? 1}`;
+      const denominator = feature.share ? `greatest(${scaled}, toFloat64(${q(feature.numerator)}))` : scaled;
       return `CAST(if(${denominator} > 0, toFloat64(${q(feature.numerator)}) / (${denominator}), NULL) AS ${type})`;
     }
     case 'tenure':

@@ -27,6 +27,7 @@ import type {
   LandingObserver,
   OriginalMessage,
   ReadUnit,
+  SourceChange,
   StreamCodec,
 } from '../landing/types.ts';
 import { WarehouseSink } from '../landing/warehouse-sink.ts';
@@ -642,33 +643,35 @@ class EventDecoder {
       ? read.envelope
       : protect(read.envelope, this.options.pii);
     const envelope = withRowIdentity(protectedEnvelope, table, original);
-    const unit = (shape?: SourceTable): MessageUnit => ({
-      changes: [
-        { envelope, version: read.version, table: read.table, original, ...(shape ? { shape } : {}) },
-      ],
-      position,
-      bytes,
-      stateAfter: read.state,
-    });
-    // The native capture published the shape before the change.
+    // The common case (no shape of its own) allocates nothing more than before: this runs per message.
+    const change: SourceChange = { envelope, version: read.version, table: read.table, original };
+    const unit = { changes: [change], position, bytes, stateAfter: read.state };
     const digest = headerText(original.message.headers?.[SHAPE_HEADER]);
-    if (digest === undefined)
-      return unit(
-        connectSchema === undefined ? undefined : this.eventShape(table, read.envelope, connectSchema),
-      );
-    const shape = this.schemas.version(tableKey(table), digest);
-    if (shape) return unit(shape);
+    if (digest === undefined) {
+      const shape =
+        connectSchema === undefined ? undefined : this.eventShape(table, read.envelope, connectSchema);
+      if (shape) change.shape = shape;
+      return unit;
+    }
+    // The native capture published the shape before the change.
+    const published = () => this.schemas.version(tableKey(table), digest);
+    const shape = published();
+    if (shape) {
+      change.shape = shape;
+      return unit;
+    }
     return this.schemas.catchUp().then(() => {
-      const published = this.schemas.version(tableKey(table), digest);
-      return published
-        ? unit(published)
-        : rejectedUnit(
-            `the shape ${digest} the change was read with is not published on tributary.schemas for ${tableKey(table)}`,
-            original,
-            position,
-            bytes,
-            read.state,
-          );
+      const caughtUp = published();
+      if (!caughtUp)
+        return rejectedUnit(
+          `the shape ${digest} the change was read with is not published on tributary.schemas for ${tableKey(table)}`,
+          original,
+          position,
+          bytes,
+          read.state,
+        );
+      change.shape = caughtUp;
+      return unit;
     });
   }
 

@@ -30,6 +30,21 @@ const span = (window: Window, entity: Entity): string =>
 
 /** Declaration helpers for one entity's features. */
 function declarations(entity: Entity) {
+  const ratio = (
+    name: string,
+    description: string,
+    numerator: string,
+    denominator: string,
+    denominatorScale?: number,
+  ): RatioFeature => ({
+    kind: 'ratio',
+    name,
+    entity,
+    description,
+    numerator,
+    denominator,
+    ...(denominatorScale ? { denominatorScale } : {}),
+  });
   return {
     activity(
       stem: string,
@@ -48,27 +63,16 @@ function declarations(entity: Entity) {
         ...(where ? { where } : {}),
       }));
     },
-    ratio(
-      name: string,
-      description: string,
-      numerator: string,
-      denominator: string,
-      denominatorScale?: number,
-    ): RatioFeature {
-      return {
-        kind: 'ratio',
-        name,
-        entity,
-        description,
-        numerator,
-        denominator,
-        ...(denominatorScale ? { denominatorScale } : {}),
-      };
-    },
+    ratio,
+    /** A ratio whose numerator's facts belong to its denominator's: within [0, 1] (RatioFeature). */
+    share: (name: string, description: string, numerator: string, denominator: string): RatioFeature => ({
+      ...ratio(name, description, numerator, denominator),
+      share: true,
+    }),
   };
 }
 
-const { activity, ratio } = declarations(user);
+const { activity, ratio, share } = declarations(user);
 
 const PASS_RATIO = 0.6;
 const exercises: ActivityFilter = { eventTypes: ['exercise_attempt'], scored: true };
@@ -110,13 +114,13 @@ const features: FeatureDefinition[] = [
   ...activity('lesson_starts', 'Lessons started', { fn: 'count' }, [days(7), days(28), days(90)], {
     eventTypes: ['lesson_start'],
   }),
-  ratio(
+  share(
     'completion_rate_28d',
     'Lessons completed per lesson started, last 28 days',
     'lesson_completions_28d',
     'lesson_starts_28d',
   ),
-  ratio(
+  share(
     'completion_rate_90d',
     'Lessons completed per lesson started, last 90 days',
     'lesson_completions_90d',
@@ -144,14 +148,14 @@ const features: FeatureDefinition[] = [
     [days(28), days(90)],
     { ...exercises, passRatio: PASS_RATIO },
   ),
-  ratio(
+  share(
     'pass_rate_28d',
     'Passed exercises per exercise answered, last 28 days',
     'passed_exercises_28d',
     'exercise_attempts_28d',
   ),
   ...activity('exercise_attempts', 'Exercises answered', { fn: 'count' }, [days(90)], exercises),
-  ratio(
+  share(
     'pass_rate_90d',
     'Passed exercises per exercise answered, last 90 days',
     'passed_exercises_90d',
@@ -441,7 +445,7 @@ const contentFeatures: FeatureDefinition[] = [
   ...onContent.activity('starts', 'Starts of the lesson', { fn: 'count' }, [days(28)], {
     eventTypes: ['lesson_start'],
   }),
-  onContent.ratio(
+  onContent.share(
     'completion_rate_28d',
     'Completions per start of the lesson, last 28 days',
     'completions_28d',
@@ -461,7 +465,7 @@ const contentFeatures: FeatureDefinition[] = [
     [days(28)],
     { ...exercises, passRatio: PASS_RATIO },
   ),
-  onContent.ratio(
+  onContent.share(
     'pass_rate_28d',
     'Passed exercises per exercise answered on the item, last 28 days',
     'passed_exercises_28d',
