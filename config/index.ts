@@ -197,4 +197,4 @@ function trackedByGit(path: string): boolean {
     return false;
   }
 }
-export { dashboardsToken } from './dashboards.ts';
+export { dashboardsToken, featureServerToken } from './tokens.ts';

@@ -194,6 +194,27 @@ const sqlEndpointSchema = z.strictObject({
   users: z.string().min(1).optional(),
 });
 
+/**
+ * The online feature store: the transform role rewrites the vectors that changed after each
+ * transform run that changed something, and all that the clock moved at least every
+ * `refreshSeconds` (trailing windows and "days since" move with time); `serve` starts the HTTP
+ * feature server over it.
+ */
+const featuresSchema = z.strictObject({
+  onlineStore: z
+    .string()
+    .regex(/^redis:\/\/[^:/\s]+:\d{1,5}(\/\d{1,2})?\/?$/, 'must be redis://HOST:PORT[/DB]'),
+  refreshSeconds: z.number().positive().default(3600),
+  serve: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(6566),
+      /** Required beyond loopback; `${NAME}` keeps it out of the file. */
+      token: z.string().min(8, 'must be 8 characters or more').optional(),
+    })
+    .optional(),
+});
+
 const piiSchema = z
   .strictObject({
     keep: z.boolean().default(false),
@@ -214,6 +235,7 @@ export const pipelineConfigSchema = z
     service: serviceSchema,
     dashboards: dashboardsSchema.optional(),
     sql: sqlEndpointSchema.optional(),
+    features: featuresSchema.optional(),
     pii: piiSchema,
   })
   .superRefine((config, context) => {

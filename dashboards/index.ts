@@ -1,6 +1,6 @@
 // The dashboards seam: the server the CLI and the service start, and the panel definitions the
 // reports draw with.
-export { startDashboards, buildDashboards, dashboardsOptionsSchema, isLoopback } from './server.ts';
+export { startDashboards, buildDashboards, dashboardsOptionsSchema } from './server.ts';
 export { DashboardsError } from './errors.ts';
 export type { DashboardsOptions, RunningDashboards } from './server.ts';
 export { PANELS, PALETTE, panelById, shiftDay } from './panels.ts';

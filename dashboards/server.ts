@@ -4,9 +4,9 @@
 // only as a bound parameter. With a token, every route but the login form needs it.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { bearerToken, isLoopback, tokenMatches } from '../access/index.ts';
 import { InvariantError } from '../errors/index.ts';
 import { DashboardsError } from './errors.ts';
 import type { Warehouse } from '../warehouse/index.ts';
@@ -38,10 +38,6 @@ export interface RunningDashboards {
 }
 
 const COOKIE = 'tributary_token';
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 /** Starts the server; refuses a non-loopback address without a token. */
 export async function startDashboards(input: DashboardsOptions): Promise<RunningDashboards> {
@@ -93,15 +89,15 @@ export function buildDashboards(options: z.output<typeof dashboardsOptionsSchema
       process.stderr.write(`${request.method} ${request.url} ${reply.statusCode}\n`);
     });
 
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  const accepted = (presented: string | undefined) =>
-    token !== undefined && presented !== undefined && timingSafeEqual(digest(presented), digest(token));
+  const accepted = (presented: string | undefined) => tokenMatches(token, presented);
 
   app.addHook('onRequest', async (request, reply) => {
     if (token === undefined || request.url === '/login' || request.url.startsWith('/login?')) return;
-    const header = request.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-    if (accepted(bearer) || accepted(readCookie(request.headers.cookie, COOKIE))) return;
+    if (
+      accepted(bearerToken(request.headers.authorization)) ||
+      accepted(readCookie(request.headers.cookie, COOKIE))
+    )
+      return;
     if (request.url.startsWith('/api/') || request.url.startsWith('/assets/'))
       return reply
         .code(401)

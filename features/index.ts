@@ -1,5 +1,5 @@
 // The feature stage's seam: typed feature declarations, point-in-time export (Parquet, Arrow, CSV)
-// and the Redis online store.
+// and the Redis online store with its HTTP feature server.
 export type {
   ActivityFeature,
   ActivityFilter,
@@ -34,13 +34,16 @@ export {
   materializeFeatures,
   materializeOptionsSchema,
   materializePack,
-  parseRedisTarget,
 } from './online-store.ts';
+export { OnlineFeatureReader, OnlineStoreError, parseRedisTarget } from './online-reader.ts';
+export type { OnlineRequest, OnlineVector } from './online-reader.ts';
+export {
+  FeatureServerError,
+  featureServerOptionsSchema,
+  MAX_IDS_PER_REQUEST,
+  startFeatureServer,
+} from './server.ts';
+export type { FeatureServerOptions, RunningFeatureServer } from './server.ts';
 export { dumpFields, vectorRespSql } from './vector-sender.ts';
 export { restoreCommands, restoreRowsSql } from './redis-dump.ts';
-export type {
-  MaterializeOptions,
-  MaterializeResult,
-  OnlineVector,
-  PackMaterialization,
-} from './online-store.ts';
+export type { MaterializeOptions, MaterializeResult, PackMaterialization } from './online-store.ts';

@@ -3,16 +3,16 @@
 // fresh export row. Every run and export is as of one instant fixed at the start: as of "now", a
 // trailing window's edge could pass a fact between two runs and rewrite a user nothing changed.
 import { execFile } from 'node:child_process';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { tableFromIPC } from 'apache-arrow';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learningContentFeatures, learningFeatures } from '../packs/learning/features.ts';
 import { learningPack } from '../packs/learning/index.ts';
 import { startRedis, type RunningRedis } from '../stack/index.ts';
 import { learningWarehouse, SOURCE, type LearningWarehouse } from '../test/learning-warehouse.ts';
+import { exportedVectors, expectSameVector as expectSameVectorOf } from '../test/feature-vectors.ts';
 import { scratchDir } from '../test/scratch.ts';
 import { runTransforms } from '../transforms/index.ts';
 import { quoteString } from '../warehouse/index.ts';
@@ -50,39 +50,16 @@ afterAll(async () => {
 const materialize = () =>
   materializeFeatures(data.warehouse, { pack: PACK, to: redis.url, asOf: AS_OF, entitiesPerPass: 7 });
 
-/** A fresh export as of AS_OF, read back with apache-arrow, as rows keyed by user (or content). */
-async function exportAsOf(entity: Entity = 'user'): Promise<Map<string, Record<string, unknown>>> {
-  const out = join(dir, `now-${exports++}.arrow`);
-  await exportFeatures(data.warehouse, { pack: PACK, entity, asOf: AS_OF, format: 'arrow', out });
-  const rows = tableFromIPC(readFileSync(out)).toArray();
-  return new Map(
-    rows.map((row) => {
-      const values = row.toJSON() as Record<string, unknown>;
-      return [String(values[`${entity}_id`]), values];
-    }),
-  );
-}
+/** A fresh export as of AS_OF, rows keyed by user (or content). */
+const exportAsOf = (entity: Entity = 'user') =>
+  exportedVectors(data.warehouse, { pack: PACK, entity, asOf: AS_OF, dir, name: `now-${exports++}` });
 
-function expectSameVector(
+/** A stored vector equals the export's row (the users' registry unless given). */
+const expectSameVector = (
   stored: Record<string, unknown> | undefined,
   exported: Record<string, unknown> | undefined,
   registry: FeatureRegistry = learningFeatures,
-) {
-  expect(stored).toBeDefined();
-  expect(exported).toBeDefined();
-  const mismatches: string[] = [];
-  for (const feature of registry.features) {
-    const a = stored?.[feature.name];
-    const raw = exported?.[feature.name];
-    const b = typeof raw === 'bigint' ? Number(raw) : raw;
-    const same =
-      typeof a === 'number' && typeof b === 'number'
-        ? Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b))
-        : a === b;
-    if (!same) mismatches.push(`${feature.name}: stored ${String(a)}, export ${String(b)}`);
-  }
-  expect(mismatches).toEqual([]);
-}
+) => expectSameVectorOf(stored, exported, registry);
 
 /** `tributary features get --pack PACK ARGS… --from` the test's Redis. */
 const featuresGet = (...args: string[]) =>

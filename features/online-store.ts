@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { TributaryError } from '../errors/index.ts';
 import {
   migrate,
   bookkeepingTable,
@@ -23,27 +22,19 @@ import {
 } from '../warehouse/index.ts';
 import { selectFeatures } from './catalogue.ts';
 import { FeatureExportError, featureRegistries, featureRegistryOf, prepareHistory } from './export.ts';
-import { ENTITIES, featureType, type Entity, type FeatureRegistry } from './registry.ts';
+import { ENTITIES, type Entity } from './registry.ts';
 import { ENTITIES_PER_PASS, entityRanges } from './passes.ts';
 import { asOfSpine, SpineError } from './spine.ts';
 import { restoresListpacks, type ListpackLimits } from './redis-dump.ts';
 import { VectorSender } from './vector-sender.ts';
+import {
+  connectRedis,
+  keyOf,
+  OnlineFeatureReader,
+  parseRedisTarget,
+  type OnlineVector,
+} from './online-reader.ts';
 import { pointInTimeQuery } from './sql.ts';
-
-export class OnlineStoreError extends TributaryError {}
-
-export interface RedisTarget {
-  host: string;
-  port: number;
-  db: number;
-}
-
-/** `redis://HOST:PORT[/DB]`. */
-export function parseRedisTarget(url: string): RedisTarget {
-  const match = /^redis:\/\/([^:/\s]+):(\d{1,5})(?:\/(\d{1,2}))?\/?$/.exec(url);
-  if (!match) throw new OnlineStoreError(`"${url}" is not a Redis URL of the form redis://HOST:PORT[/DB]`);
-  return { host: match[1] as string, port: Number(match[2]), db: Number(match[3] ?? 0) };
-}
 
 export const materializeOptionsSchema = z.object({
   pack: z.string().min(1),
@@ -88,32 +79,8 @@ export interface MaterializeResult {
 }
 
 const stateSchema = z.object({ generation: z.string() });
-const keyOf = (pack: string, entity: string, id: string) => `${pack}:${entity}:${id}`;
 /** Where a store keeps the generation of an entity's vectors (never an entity's own key). */
 const markerKey = (pack: string, entity: Entity) => `${pack}:_materialized:${entity}`;
-
-async function connect(target: RedisTarget): Promise<Redis> {
-  const redis = new Redis({
-    host: target.host,
-    port: target.port,
-    db: target.db,
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  // Failures surface through the awaited commands; the client's own event would only log them twice.
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new OnlineStoreError(
-      `cannot reach Redis at ${target.host}:${target.port}: ${(error as Error).message}; is redis-server running there?`,
-      { retriable: true, cause: error },
-    );
-  }
-  return redis;
-}
 
 async function warehouseNow(warehouse: Warehouse): Promise<string> {
   const [now] = await warehouse.query<{ now: string }>("SELECT toString(now64(3, 'UTC')) AS now");
@@ -152,7 +119,7 @@ export async function materializeFeatures(
   const store = `${target.host}:${target.port}/${target.db}`;
   await migrate(warehouse);
   const sourceKeys = await prepareHistory(warehouse, registry, sourceName, selection);
-  const redis = await connect(target);
+  const redis = await connectRedis(target);
   const asOf = options.asOf
     ? new Date(Date.parse(options.asOf)).toISOString().replace('T', ' ').replace('Z', '')
     : await warehouseNow(warehouse);
@@ -322,13 +289,9 @@ export async function materializePack(
   return runs;
 }
 
-export type OnlineVector = Record<string, string | number | null>;
-
 /**
- * The stored vectors of `ids`, in their order, typed by the catalogue: the entity's id, `timestamp`
- * (the instant they are as of) and the chosen features (all by default; one absent from the hash
- * is null); undefined for an id with nothing stored. One round trip whatever the ids: an HMGET per
- * id, pipelined.
+ * The stored vectors of `ids`, in their order (see `OnlineFeatureReader.read`), over a connection of
+ * their own: `features get`.
  */
 export async function getOnlineFeatures(options: {
   pack: string;
@@ -338,29 +301,11 @@ export async function getOnlineFeatures(options: {
   ids: readonly string[];
   features?: string[];
 }): Promise<(OnlineVector | undefined)[]> {
-  const registry: FeatureRegistry = featureRegistryOf(options.pack, options.entity ?? 'user');
-  const { features } = selectFeatures(registry, options.features ? { features: options.features } : {});
-  if (options.ids.length === 0) return [];
-  const redis = await connect(parseRedisTarget(options.from));
+  const { from, ...request } = options;
+  const reader = await OnlineFeatureReader.open(from, { once: true });
   try {
-    const fields = ['_as_of', ...features.map((feature) => feature.name)];
-    const pipeline = redis.pipeline();
-    for (const id of options.ids) pipeline.hmget(keyOf(options.pack, registry.entity, id), ...fields);
-    const replies = (await pipeline.exec()) ?? [];
-    return options.ids.map((id, index) => {
-      const [error, values] = replies[index] ?? [new OnlineStoreError('no reply'), undefined];
-      if (error) throw new OnlineStoreError(`Redis refused to read ${id}'s features: ${error.message}`);
-      const [asOf, ...stored] = values as (string | null)[];
-      // Every stored vector has its instant: without one, nothing is stored for the id.
-      if (asOf === null || asOf === undefined) return undefined;
-      const vector: OnlineVector = { [`${registry.entity}_id`]: id, timestamp: asOf };
-      features.forEach((feature, at) => {
-        const value = stored[at] ?? null;
-        vector[feature.name] = value === null || featureType(feature) === 'string' ? value : Number(value);
-      });
-      return vector;
-    });
+    return await reader.read(request);
   } finally {
-    redis.disconnect();
+    reader.close();
   }
 }

@@ -1,8 +1,9 @@
 // `tributary run` end to end, as a user runs it: one config file, the learning simulator writing
 // Postgres and MongoDB while the service captures, transforms and writes back; a SIGTERM half-way
 // exits 0 and a restart resumes without loss or duplicate (mirrors equal their sources, no
-// (key, version) twice); /metrics parses as Prometheus text with non-zero lag; a config with
-// wrong fields gets one line per field and exit 2.
+// (key, version) twice); /metrics parses as Prometheus text with non-zero lag; the online store it
+// keeps holds every user's vector, each equal to an export as of the instant it was computed, and
+// its feature server serves them; a config with wrong fields gets one line per field and exit 2.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,10 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEARNING_SCHEMA_SQL, learningPack } from '../packs/learning/index.ts';
-import { findFreePort } from '../stack/index.ts';
+import { getOnlineFeatures } from '../features/index.ts';
+import { learningFeatures } from '../packs/learning/features.ts';
+import { findFreePort, startRedis, type RunningRedis } from '../stack/index.ts';
+import { exportedVectors, expectSameVector } from '../test/feature-vectors.ts';
 import { exited, type Exit } from '../test/child-process.ts';
 import { expectMirrorEqualsSource, expectNoDuplicateVersions } from '../test/mirror-equality.ts';
 import { startTestMongo, uniqueDatabaseName, type TestMongo } from '../test/mongo.ts';
@@ -24,14 +28,17 @@ let dir: string;
 let postgresUrl: string;
 let mongo: TestMongo;
 let database: string;
+let redis: RunningRedis;
 
 beforeAll(async () => {
   dir = await scratchDir('service');
+  redis = await startRedis({ dataDir: dir });
   postgresUrl = await createTestDatabase('service');
   mongo = await startTestMongo();
   database = uniqueDatabaseName('learning');
 });
 afterAll(async () => {
+  await redis?.stop();
   await mongo?.stop();
   if (postgresUrl) await dropTestDatabase(postgresUrl);
 });
@@ -73,7 +80,11 @@ describe('tributary run', () => {
   it('captures, transforms and writes back; stops on SIGTERM with exit 0 and resumes without loss or duplicate', async () => {
     const port = await findFreePort();
     const url = `http://127.0.0.1:${port}`;
-    const [dashboardsPort, sqlPort] = [await findFreePort(), await findFreePort()];
+    const [dashboardsPort, sqlPort, featuresPort] = [
+      await findFreePort(),
+      await findFreePort(),
+      await findFreePort(),
+    ];
     const client = new pg.Client({ connectionString: postgresUrl });
     await client.connect();
     const mongoClient = new MongoClient(mongo.url);
@@ -102,6 +113,7 @@ describe('tributary run', () => {
           service: { port, transformEverySeconds: 2, shutdownSeconds: 60 },
           dashboards: { port: dashboardsPort },
           sql: { port: sqlPort },
+          features: { onlineStore: redis.url, serve: { port: featuresPort } },
           pii: { keep: true, keyFile: 'pii.key' },
         }),
       );
@@ -177,6 +189,23 @@ describe('tributary run', () => {
       );
       expect(served.status, await served.clone().text()).toBe(200);
       expect(Number(await served.text())).toBeGreaterThan(0);
+      // The feature server the service runs over the online store it keeps.
+      const featuresUrl = `http://127.0.0.1:${featuresPort}/v1/packs/learning`;
+      const catalogue = (await (await fetch(`${featuresUrl}/features`)).json()) as { name: string }[];
+      expect(catalogue.map((entry) => entry.name)).toContain('activity_count_90d');
+      const userIds = (
+        await client.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id LIMIT 3')
+      ).rows.map((row) => row.id);
+      const someUsers = await waitUntil('vectors in the online store', async () => {
+        const response = await fetch(`${featuresUrl}/online-features`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ids: userIds }),
+        });
+        const body = (await response.json()) as { vectors: unknown[] };
+        return response.status === 200 && body.vectors.some((vector) => vector !== null) ? body : undefined;
+      });
+      expect(someUsers.vectors).toHaveLength(3);
       const metricsText = await (await fetch(`${url}/metrics`)).text();
       const families = parsePrometheusTextFormat(metricsText) as Family[];
       const family = (name: string) => families.find((candidate) => candidate.name === name);
@@ -263,6 +292,32 @@ describe('tributary run', () => {
           await documentsClient.db(database).collection(collection).countDocuments(),
         );
         await expectNoDuplicateVersions(warehouse, mirror, ['_id']);
+      }
+      // The online store holds every user's vector, each as an export as of the instant it was
+      // computed (only changed vectors are rewritten, so instants differ between users).
+      const now = await exportedVectors(warehouse, {
+        pack: 'learning',
+        asOf: new Date().toISOString(),
+        dir,
+        name: 'now',
+      });
+      const ids = [...now.keys()];
+      expect(ids.length).toBeGreaterThan(10);
+      const stored = await getOnlineFeatures({ pack: 'learning', from: redis.url, ids });
+      expect(ids.filter((_, index) => stored[index] === undefined)).toEqual([]);
+      const instants = [...new Set(stored.map((vector) => String(vector?.timestamp)))];
+      for (const instant of instants) {
+        const asOf = `${instant.replace(' ', 'T')}Z`;
+        const exported = await exportedVectors(warehouse, {
+          pack: 'learning',
+          asOf,
+          dir,
+          name: `at-${instants.indexOf(instant)}`,
+        });
+        stored.forEach((vector, index) => {
+          if (vector?.timestamp === instant)
+            expectSameVector(vector, exported.get(ids[index] as string), learningFeatures);
+        });
       }
       // The marts were built from what landed.
       const [marts] = await warehouse.query<{ n: string }>(

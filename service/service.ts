@@ -20,6 +20,7 @@ import {
 } from '../config/pipeline.ts';
 import { startDashboards, type RunningDashboards } from '../dashboards/index.ts';
 import { TributaryError } from '../errors/index.ts';
+import { materializePack, startFeatureServer, type RunningFeatureServer } from '../features/index.ts';
 import {
   createPiiPolicy,
   KafkaSink,
@@ -34,7 +35,9 @@ import {
   type PiiPolicy,
 } from '../ingest/index.ts';
 import {
+  exclusively,
   openScheduler,
+  packSource,
   transformPack,
   writtenCollections,
   writtenTables,
@@ -85,6 +88,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
   let http: ServiceHttp | undefined;
   let dashboards: RunningDashboards | undefined;
   let sql: SqlEndpoint | undefined;
+  let featureServer: RunningFeatureServer | undefined;
   let syncs: PackSyncs | undefined;
   const stop = new AbortController();
   const onStop = () => stop.abort();
@@ -129,6 +133,14 @@ export async function runService(options: ServiceOptions): Promise<void> {
     if (servesReaders && config.sql) {
       sql = await startSqlEndpoint({ warehouse, ...config.sql });
       log(`SQL endpoint (ClickHouse HTTP protocol) on ${sql.url}`);
+    }
+    // It reads Redis alone, so any role could serve it; the one that keeps the store fresh does.
+    if (runs.transform && config.features?.serve) {
+      featureServer = await startFeatureServer({
+        from: config.features.onlineStore,
+        ...config.features.serve,
+      });
+      log(`feature server on ${featureServer.url}`);
     }
     probes.start();
     const pii = createPiiPolicy(piiPolicyOptions(config.pii.keep, piiEnvironmentOf(config.pii)));
@@ -192,6 +204,7 @@ export async function runService(options: ServiceOptions): Promise<void> {
     await syncs?.close();
     await dashboards?.close();
     await sql?.close();
+    await featureServer?.close();
     await http?.close();
     await probes.close();
     await warehouse?.close();
@@ -346,6 +359,7 @@ async function transformLoop(
   log: (message: string) => void,
 ): Promise<void> {
   const packs = config.packs.length > 0 ? config.packs.map((pack) => pack.name) : [];
+  const store = config.features ? new OnlineStoreRefresh(config, warehouse, log) : undefined;
   while (!signal.aborted) {
     for (const pack of packs) {
       if (signal.aborted) break;
@@ -354,6 +368,7 @@ async function transformLoop(
         metrics.transformFinished(pack, result.mode, result.seconds);
         if (result.mode !== 'unchanged')
           log(`transform ${pack}: ${result.mode} run in ${result.seconds.toFixed(2)} s`);
+        await store?.after(pack, result.mode !== 'unchanged');
       } catch (error) {
         // Mirrors not there yet (nothing captured so far) or a warehouse hiccup: next pass tries again.
         if (!(error instanceof TributaryError) || !error.retriable)
@@ -361,6 +376,56 @@ async function transformLoop(
       }
     }
     await sleep(config.service.transformEverySeconds * 1000, undefined, { signal }).catch(() => undefined);
+  }
+}
+
+/**
+ * Keeps the online store fresh behind the transforms: a pack's changed vectors are written after
+ * every run that changed its facts, and at least every `refreshSeconds` (trailing windows move with
+ * the clock). A store it cannot reach is said once per distinct failure, and tried again next pass.
+ */
+class OnlineStoreRefresh {
+  private readonly writtenAt = new Map<string, number>();
+  private readonly lastFailure = new Map<string, string>();
+  /** Reasons an entity was left out, each said once. */
+  private readonly said = new Set<string>();
+
+  constructor(
+    private readonly config: PipelineConfig,
+    private readonly warehouse: Warehouse,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  async after(pack: string, changed: boolean): Promise<void> {
+    const features = this.config.features;
+    if (!features || !getPack(pack).features?.length) return;
+    const last = this.writtenAt.get(pack);
+    if (!changed && last !== undefined && Date.now() - last < features.refreshSeconds * 1000) return;
+    try {
+      const runs = await exclusively(this.warehouse, () =>
+        materializePack(this.warehouse, {
+          pack,
+          to: features.onlineStore,
+          sourceName: packSource(this.config, pack),
+        }),
+      );
+      this.writtenAt.set(pack, Date.now());
+      this.lastFailure.delete(pack);
+      for (const run of runs) {
+        if ('skipped' in run) {
+          if (this.said.has(run.skipped)) continue;
+          this.said.add(run.skipped);
+          this.log(`online store ${pack}: ${run.entity} vectors left out: ${run.skipped}`);
+        } else if (run.result.written > 0 || run.result.removed > 0)
+          this.log(
+            `online store ${pack}: ${run.result.written} ${run.entity} vectors written, ${run.result.removed} removed (${run.result.mode}) in ${run.result.seconds.toFixed(2)} s`,
+          );
+      }
+    } catch (error) {
+      const message = (error as Error).message;
+      if (this.lastFailure.get(pack) !== message) this.log(`online store ${pack}: ${message}`);
+      this.lastFailure.set(pack, message);
+    }
   }
 }
 

@@ -28,8 +28,13 @@ export function redisAnswers(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(options: { dataDir: string; binary?: string }): Promise<RunningRedis> {
-  const port = await findFreePort();
+/** `port`: a given one (a restart where clients expect it), else a free one. */
+export async function startRedis(options: {
+  dataDir: string;
+  binary?: string;
+  port?: number;
+}): Promise<RunningRedis> {
+  const port = options.port ?? (await findFreePort());
   const child = spawn(
     options.binary ?? 'redis-server',
     [

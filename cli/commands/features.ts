@@ -1,17 +1,22 @@
 // `tributary features`: the feature catalogue of a pack (list), its latest vectors written to the
-// Redis online store (materialize), and one entity's vector read back from there (get).
+// Redis online store (materialize), vectors read back from there (get), and served over HTTP (serve).
+import { featureServerToken } from '../../config/index.ts';
 import {
   catalogue,
   featureRegistries,
   getOnlineFeatures,
   materializeFeatures,
+  MAX_IDS_PER_REQUEST,
+  startFeatureServer,
 } from '../../features/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
 import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
+import { untilSignalled } from './dashboards.ts';
 
 const usage = `Usage: tributary features list --pack NAME [--format text|json]
        tributary features materialize --pack NAME --warehouse DIR|URL --to redis://HOST:PORT[/DB] [--entity user|content] [--ttl SECONDS] [--full] [--as-of TIMESTAMP] [--source-name NAME]
        tributary features get --pack NAME (--user ID[,ID…] | --content ID[,ID…]) [--features a,b,…] [--from redis://HOST:PORT[/DB]]
+       tributary features serve [--from redis://HOST:PORT[/DB]] [--host 127.0.0.1] [--port 6566] [--token T]
 
 list         the pack's features of every entity (user, content): name, entity, type, window,
              description (--format json for tools)
@@ -22,7 +27,14 @@ materialize  writes each user's (--entity content: each content item's) feature 
 get          prints each user's (or content item's) stored vector (the chosen features, all by
              default) as one JSON line, in the order given, read in one round trip (default --from
              redis://127.0.0.1:6379); ids with nothing stored are named on stderr, and the exit
-             status is then 1`;
+             status is then 1
+serve        serves the stored vectors of every pack over HTTP until Ctrl-C (JSON):
+               POST /v1/packs/PACK/online-features  {"entity":"user","ids":[…],"features":[…]}
+                    → one vector (or null) per id, in order; at most ${MAX_IDS_PER_REQUEST} ids
+               GET  /v1/packs/PACK/ENTITY/ID[?features=a,b]  one vector, 404 if none is stored
+               GET  /v1/packs/PACK/features  the catalogue; /healthz, /readyz (Redis answers)
+             --host other than loopback needs --token (Authorization: Bearer …);
+             TRIBUTARY_FEATURES_TOKEN is read when the flag is absent`;
 
 const spec = {
   usage,
@@ -40,8 +52,28 @@ const spec = {
     entity: { type: 'string' },
     features: { type: 'string' },
     'source-name': { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    token: { type: 'string' },
   },
 } as const;
+
+type Values = ReturnType<typeof parseCommandArgs<(typeof spec)['options']>>['values'];
+
+async function serve(values: Values): Promise<number> {
+  const port = intFlag('port', values.port, 6566, usage);
+  if (port < 0 || port > 65_535) throw new UsageError('--port must be 0…65535', usage);
+  const server = await startFeatureServer({
+    from: values.from ?? 'redis://127.0.0.1:6379',
+    host: values.host ?? '127.0.0.1',
+    port,
+    token: values.token ?? featureServerToken(),
+  });
+  console.log(`Feature server: ${server.url}/v1/packs/PACK/online-features`);
+  await untilSignalled();
+  await server.close();
+  return 0;
+}
 
 export const featuresCommand = {
   async run(argv: string[]): Promise<number> {
@@ -55,6 +87,7 @@ export const featuresCommand = {
       console.log(usage);
       return 0;
     }
+    if (action === 'serve') return serve(values);
     if (values.pack === undefined) throw new UsageError('--pack is required', usage);
     switch (action) {
       case 'list': {
@@ -136,7 +169,9 @@ export const featuresCommand = {
       }
       default:
         throw new UsageError(
-          action === undefined ? 'which action? list, materialize or get' : `unknown action "${action}"`,
+          action === undefined
+            ? 'which action? list, materialize, get or serve'
+            : `unknown action "${action}"`,
           usage,
         );
     }

@@ -1,0 +1,143 @@
+// The online store's Redis: its address, a connection, and vectors read back from it, for
+// `features get` (a connection per call) and the feature server (one kept open, reconnecting).
+import { Redis } from 'ioredis';
+import { TributaryError } from '../errors/index.ts';
+import { selectFeatures } from './catalogue.ts';
+import { featureRegistryOf } from './export.ts';
+import { featureType, type Entity, type FeatureDefinition } from './registry.ts';
+
+export class OnlineStoreError extends TributaryError {}
+
+export interface RedisTarget {
+  host: string;
+  port: number;
+  db: number;
+}
+
+/** `redis://HOST:PORT[/DB]`. */
+export function parseRedisTarget(url: string): RedisTarget {
+  const match = /^redis:\/\/([^:/\s]+):(\d{1,5})(?:\/(\d{1,2}))?\/?$/.exec(url);
+  if (!match) throw new OnlineStoreError(`"${url}" is not a Redis URL of the form redis://HOST:PORT[/DB]`);
+  return { host: match[1] as string, port: Number(match[2]), db: Number(match[3] ?? 0) };
+}
+
+/** An entity's hash. */
+export const keyOf = (pack: string, entity: string, id: string) => `${pack}:${entity}:${id}`;
+
+/**
+ * A connection to the store. `reconnect`: a long-lived client (the feature server) that connects
+ * whenever Redis is there, at start or after a restart, while a command meanwhile fails at once
+ * instead of queueing; without it, a one-off connection that fails on the first error.
+ */
+export async function connectRedis(
+  target: RedisTarget,
+  options: { reconnect?: boolean } = {},
+): Promise<Redis> {
+  const redis = new Redis({
+    host: target.host,
+    port: target.port,
+    db: target.db,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    ...(options.reconnect
+      ? { retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000), enableOfflineQueue: false }
+      : { retryStrategy: () => null }),
+  });
+  // Failures surface through the awaited commands; the client's own event would only log them twice.
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (error) {
+    // A long-lived client keeps trying (its commands fail meanwhile, a server's /readyz says so).
+    if (options.reconnect) return redis;
+    redis.disconnect();
+    throw unreachable(target, error);
+  }
+  return redis;
+}
+
+const unreachable = (target: RedisTarget, error: unknown) =>
+  new OnlineStoreError(
+    `cannot reach Redis at ${target.host}:${target.port}: ${(error as Error).message}; is redis-server running there?`,
+    { retriable: true, cause: error },
+  );
+
+/** One entity's stored vector: its id (`<entity>_id`), `timestamp` (the instant it is as of), the features. */
+export type OnlineVector = Record<string, string | number | null>;
+
+export interface OnlineRequest {
+  pack: string;
+  /** Whose vectors: users' by default. */
+  entity?: Entity;
+  ids: readonly string[];
+  /** The features to read, in this order; every feature of the entity by default. */
+  features?: string[];
+}
+
+export class OnlineFeatureReader {
+  private constructor(
+    private readonly redis: Redis,
+    private readonly target: RedisTarget,
+  ) {}
+
+  /** `once`: a connection for one call (it fails rather than reconnects). */
+  static async open(from: string, options: { once?: boolean } = {}): Promise<OnlineFeatureReader> {
+    const target = parseRedisTarget(from);
+    return new OnlineFeatureReader(await connectRedis(target, { reconnect: !options.once }), target);
+  }
+
+  /** The features a request reads, resolved against the pack's catalogue (unknown ones are an error). */
+  static featuresOf(request: Omit<OnlineRequest, 'ids'>): FeatureDefinition[] {
+    const registry = featureRegistryOf(request.pack, request.entity ?? 'user');
+    return selectFeatures(registry, request.features ? { features: request.features } : {}).features;
+  }
+
+  /**
+   * The stored vectors of `ids`, in their order, typed by the catalogue (a feature absent from the
+   * hash is null); undefined for an id with nothing stored. One round trip whatever the ids: an
+   * HMGET per id, pipelined.
+   */
+  async read(request: OnlineRequest): Promise<(OnlineVector | undefined)[]> {
+    const entity = request.entity ?? 'user';
+    const features = OnlineFeatureReader.featuresOf(request);
+    if (request.ids.length === 0) return [];
+    const fields = ['_as_of', ...features.map((feature) => feature.name)];
+    const pipeline = this.redis.pipeline();
+    for (const id of request.ids) pipeline.hmget(keyOf(request.pack, entity, id), ...fields);
+    let replies: [Error | null, unknown][];
+    try {
+      replies = (await pipeline.exec()) ?? [];
+    } catch (error) {
+      throw unreachable(this.target, error);
+    }
+    return request.ids.map((id, index) => {
+      const [error, values] = replies[index] ?? [new OnlineStoreError('no reply'), undefined];
+      if (error) {
+        if (this.redis.status !== 'ready') throw unreachable(this.target, error);
+        throw new OnlineStoreError(`Redis refused to read ${id}'s features: ${error.message}`);
+      }
+      const [asOf, ...stored] = values as (string | null)[];
+      // Every stored vector has its instant: without one, nothing is stored for the id.
+      if (asOf === null || asOf === undefined) return undefined;
+      const vector: OnlineVector = { [`${entity}_id`]: id, timestamp: asOf };
+      features.forEach((feature, at) => {
+        const value = stored[at] ?? null;
+        vector[feature.name] = value === null || featureType(feature) === 'string' ? value : Number(value);
+      });
+      return vector;
+    });
+  }
+
+  /** Throws unless Redis answers. */
+  async ping(): Promise<void> {
+    try {
+      await this.redis.ping();
+    } catch (error) {
+      throw unreachable(this.target, error);
+    }
+  }
+
+  close(): void {
+    this.redis.disconnect();
+  }
+}
