@@ -162,6 +162,33 @@ describe('pipeline config', () => {
     ]);
   });
 
+  it('keeps an online store and serves it on loopback by default; beyond loopback only with a token', () => {
+    const config = parsePipelineConfig(
+      { ...minimal, features: { onlineStore: 'redis://127.0.0.1:6379/2', serve: {} } },
+      { PG_PASSWORD: 'x' },
+    );
+    expect(config.features).toEqual({
+      onlineStore: 'redis://127.0.0.1:6379/2',
+      refreshSeconds: 3600,
+      serve: { host: '127.0.0.1', port: 6566 },
+    });
+    expect(
+      problemsOf(
+        {
+          ...minimal,
+          features: { onlineStore: 'http://cache:6379', refreshSeconds: 0, serve: { host: '0.0.0.0' } },
+          dashboards: { host: '10.0.0.5' },
+        },
+        { PG_PASSWORD: 'x' },
+      ),
+    ).toEqual([
+      'features.onlineStore: must be redis://HOST:PORT[/DB]',
+      'features.refreshSeconds: Too small: expected number to be >0',
+      'dashboards.token: is required to listen on 10.0.0.5 (beyond loopback)',
+      'features.serve.token: is required to listen on 0.0.0.0 (beyond loopback)',
+    ]);
+  });
+
   it('puts warehouse credentials into the URL', () => {
     expect(warehouseTargetOf({ url: 'https://ch.example:8443', user: 'etl', password: 'p@ss' })).toEqual({
       kind: 'http',

@@ -2,6 +2,7 @@
 // warehouse, packs, jobs, dashboards, PII and the service's own settings. Read once at start,
 // `${ENV}` references filled from the environment, validated with one zod schema; every problem is
 // reported as one line naming the field path.
+import { isLoopback } from '../access/index.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -250,6 +251,17 @@ export const pipelineConfigSchema = z
         });
       seen.add(key);
     });
+    // A reader beyond loopback without a token would serve anyone who can reach it.
+    for (const [path, endpoint] of [
+      [['dashboards'], config.dashboards],
+      [['features', 'serve'], config.features?.serve],
+    ] as const)
+      if (endpoint && !isLoopback(endpoint.host) && endpoint.token === undefined)
+        context.addIssue({
+          code: 'custom',
+          path: [...path, 'token'],
+          message: `is required to listen on ${endpoint.host} (beyond loopback)`,
+        });
     if (config.sql && !('dir' in config.warehouse))
       context.addIssue({
         code: 'custom',
