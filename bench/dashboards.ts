@@ -21,6 +21,7 @@ import {
 import { runReport } from '../reports/index.ts';
 import { existingTables, recomputeMarts } from '../transforms/index.ts';
 import { bookkeepingTable, migrate, openWarehouse } from '../warehouse/index.ts';
+import { percentile } from './percentile.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,11 +49,6 @@ function generator(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const percentile = (values: number[], share: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? NaN;
-};
 
 const root = values.dir ?? (await mkdtemp(join(tmpdir(), 'tributary-bench-dashboards-')));
 await mkdir(root, { recursive: true });

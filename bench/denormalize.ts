@@ -19,6 +19,7 @@ import { createPiiPolicy } from '../ingest/pii.ts';
 import { Denormalizer, nameChangesOf } from '../packs/postbook/denormalize.ts';
 import { startMongoStandIn } from '../stack/index.ts';
 import { openWarehouse } from '../warehouse/index.ts';
+import { percentile } from './percentile.ts';
 
 const RATE = Number(process.env.BENCH_UPDATES_PER_SECOND ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -26,10 +27,6 @@ const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 200);
 const COPIES_PER_COLLECTION = 5;
 /** Capture batching: land at most this long after a change arrives. */
 const BATCH_DELAY_MS = 50;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? Number.NaN;
-}
 
 const root = await mkdtemp(join(tmpdir(), 'tributary-bench-denormalize-'));
 const mongo = await startMongoStandIn({ dataDir: join(root, 'mongo') });

@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Redis } from 'ioredis';
 import {
   dataRange,
   ensureFeatureHistory,
@@ -34,6 +33,7 @@ import {
   quoteString,
   type Warehouse,
 } from '../warehouse/index.ts';
+import { redisCpu } from './redis-cpu.ts';
 import { CONTENT, DAYS, FACTS, fullScan, generateMartsData, START, USERS } from './marts-data.ts';
 
 export const PACK = 'learning';
@@ -60,19 +60,6 @@ async function pipeToRedis(port: number, input: string | Buffer): Promise<number
   const match = /errors: (\d+), replies: (\d+)/.exec(output);
   if (code !== 0 || !match || match[1] !== '0') throw new Error(`redis-cli --pipe failed: ${output}`);
   return Number(match[2]);
-}
-
-/** CPU seconds the Redis server has used (INFO cpu: every thread of it). */
-async function redisCpu(url: string): Promise<number> {
-  const target = parseRedisTarget(url);
-  const client = new Redis({ host: target.host, port: target.port });
-  try {
-    const info = await client.info('cpu');
-    const used = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
-    return used('used_cpu_sys') + used('used_cpu_user');
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** The dimension sources the learning features read, with a history of a few versions per user. */

@@ -89,12 +89,17 @@ export interface ExportResult {
   seconds: number;
 }
 
+/** Each pack's registries, validated once: a pack's declarations do not change while it runs. */
+const validated = new WeakMap<object, FeatureRegistry[]>();
+
 /** Every registry of the pack, one per entity it describes. */
 export function featureRegistries(packName: string): FeatureRegistry[] {
   const pack = getPack(packName);
   if (!pack.features || pack.features.length === 0)
     throw new FeatureExportError(`pack ${packName} declares no features`);
-  return pack.features.map(validateRegistry);
+  let registries = validated.get(pack.features);
+  if (!registries) validated.set(pack.features, (registries = pack.features.map(validateRegistry)));
+  return registries;
 }
 
 /** The pack's registry of `entity`'s features. */

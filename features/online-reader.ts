@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { TributaryError } from '../errors/index.ts';
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf } from './export.ts';
-import { featureType, type Entity, type FeatureDefinition } from './registry.ts';
+import { featureType, type Entity, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
 
 export class OnlineStoreError extends TributaryError {}
 
@@ -74,6 +74,8 @@ export interface OnlineRequest {
   features?: string[];
 }
 
+const everyFeature = new WeakMap<FeatureRegistry, FeatureDefinition[]>();
+
 export class OnlineFeatureReader {
   private constructor(
     private readonly redis: Redis,
@@ -89,21 +91,34 @@ export class OnlineFeatureReader {
   /** The features a request reads, resolved against the pack's catalogue (unknown ones are an error). */
   static featuresOf(request: Omit<OnlineRequest, 'ids'>): FeatureDefinition[] {
     const registry = featureRegistryOf(request.pack, request.entity ?? 'user');
-    return selectFeatures(registry, request.features ? { features: request.features } : {}).features;
+    if (request.features) return selectFeatures(registry, { features: request.features }).features;
+    // Most reads want every feature: resolved once per registry (a server answers thousands a second).
+    let every = everyFeature.get(registry);
+    if (!every) everyFeature.set(registry, (every = selectFeatures(registry, {}).features));
+    return every;
   }
 
   /**
    * The stored vectors of `ids`, in their order, typed by the catalogue (a feature absent from the
    * hash is null); undefined for an id with nothing stored. One round trip whatever the ids: an
-   * HMGET per id, pipelined.
+   * HGETALL per id when every feature is wanted (Redis walks the hash's listpack once, where an
+   * HMGET of 68 fields walked it per field: ~8 µs of Redis a vector instead of ~22, bench:feature-server),
+   * else an HMGET of the chosen fields; pipelined.
    */
   async read(request: OnlineRequest): Promise<(OnlineVector | undefined)[]> {
     const entity = request.entity ?? 'user';
     const features = OnlineFeatureReader.featuresOf(request);
     if (request.ids.length === 0) return [];
-    const fields = ['_as_of', ...features.map((feature) => feature.name)];
+    const whole = request.features === undefined;
+    const fields = whole ? [] : ['_as_of', ...features.map((feature) => feature.name)];
     const pipeline = this.redis.pipeline();
-    for (const id of request.ids) pipeline.hmget(keyOf(request.pack, entity, id), ...fields);
+    for (const id of request.ids) {
+      const key = keyOf(request.pack, entity, id);
+      // By `call` in capitals: ioredis turns a reply to its own `hgetall` into an object, which cost
+      // more to build than reading the pairs here.
+      if (whole) pipeline.call('HGETALL', key);
+      else pipeline.hmget(key, ...fields);
+    }
     let replies: [Error | null, unknown][];
     try {
       replies = (await pipeline.exec()) ?? [];
@@ -116,14 +131,28 @@ export class OnlineFeatureReader {
         if (this.redis.status !== 'ready') throw unreachable(this.target, error);
         throw new OnlineStoreError(`Redis refused to read ${id}'s features: ${error.message}`);
       }
-      const [asOf, ...stored] = values as (string | null)[];
+      const stored = values as (string | null)[];
+      const idColumn = `${entity}_id`;
+      const vector: OnlineVector = { [idColumn]: id, timestamp: null };
+      for (const feature of features) vector[feature.name] = null;
+      if (whole)
+        for (let at = 0; at + 1 < stored.length; at += 2) {
+          const name = stored[at] as string;
+          if (name === '_as_of') vector.timestamp = stored[at + 1] ?? null;
+          // Fields the catalogue no longer has (an older vector) are not served.
+          else if (name !== idColumn && name !== 'timestamp' && Object.hasOwn(vector, name))
+            vector[name] = stored[at + 1] ?? null;
+        }
+      else {
+        vector.timestamp = stored[0] ?? null;
+        features.forEach((feature, at) => (vector[feature.name] = stored[at + 1] ?? null));
+      }
       // Every stored vector has its instant: without one, nothing is stored for the id.
-      if (asOf === null || asOf === undefined) return undefined;
-      const vector: OnlineVector = { [`${entity}_id`]: id, timestamp: asOf };
-      features.forEach((feature, at) => {
-        const value = stored[at] ?? null;
-        vector[feature.name] = value === null || featureType(feature) === 'string' ? value : Number(value);
-      });
+      if (vector.timestamp === null) return undefined;
+      for (const feature of features) {
+        const value = vector[feature.name];
+        if (value !== null && featureType(feature) !== 'string') vector[feature.name] = Number(value);
+      }
       return vector;
     });
   }

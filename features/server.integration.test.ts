@@ -4,6 +4,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learningContentFeatures, learningFeatures } from '../packs/learning/features.ts';
 import { learningPack } from '../packs/learning/index.ts';
@@ -126,6 +127,29 @@ describe('feature server', () => {
     const one = await call(`/v1/packs/${PACK}/user/${encodeURIComponent(ids[0] as string)}`);
     expect(one.status).toBe(200);
     expectSameVector(one.body, users.get(ids[0] as string), learningFeatures);
+  });
+
+  it('serves only the catalogue fields of a hash that holds others (a retired feature, a field named like the id)', async () => {
+    const id = [...users.keys()][4] as string;
+    const store = new Redis(redis.port, '127.0.0.1');
+    try {
+      await store.hset(`${PACK}:user:${id}`, {
+        retired_feature: '7',
+        user_id: 'someone-else',
+        constructor: 'x',
+      });
+      const { body } = await call(`/v1/packs/${PACK}/user/${encodeURIComponent(id)}`);
+      expect(Object.keys(body)).toEqual([
+        'user_id',
+        'timestamp',
+        ...learningFeatures.features.map((f) => f.name),
+      ]);
+      expect(body.user_id).toBe(id);
+      expectSameVector(body, users.get(id), learningFeatures);
+    } finally {
+      await store.hdel(`${PACK}:user:${id}`, 'retired_feature', 'user_id', 'constructor');
+      store.disconnect();
+    }
   });
 
   it('returns the chosen features only, in the order given, by POST and by GET', async () => {
