@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learningContentFeatures, learningFeatures } from '../packs/learning/features.ts';
 import { learningPack } from '../packs/learning/index.ts';
@@ -246,6 +247,55 @@ describe('feature server', () => {
     await expect(startFeatureServer({ from: 'http://localhost:6379', port: 0 })).rejects.toThrow(
       /from: must be a redis:/,
     );
+  });
+
+  it('counts requests by route pattern and status, and vectors found and missing, on /metrics', async () => {
+    type Family = {
+      name: string;
+      metrics: { labels?: Record<string, string>; value?: string; count?: string }[];
+    };
+    const scrape = async () => {
+      const text = await (await fetch(`${open.url}/metrics`)).text();
+      const families = parsePrometheusTextFormat(text) as Family[];
+      const vectors = (result: string) =>
+        Number(
+          families
+            .find((family) => family.name === 'tributary_feature_vectors_served_total')
+            ?.metrics.find((metric) => metric.labels?.entity === 'user' && metric.labels.result === result)
+            ?.value ?? 0,
+        );
+      // The parser drops a histogram's labels: its `_count` lines are read as text.
+      const requests = (route: string, status: string) =>
+        Number(
+          text
+            .split('\n')
+            .find(
+              (line) =>
+                line.startsWith('tributary_feature_request_duration_seconds_count{') &&
+                line.includes(`route="${route}"`) &&
+                line.includes(`status="${status}"`),
+            )
+            ?.split(' ')
+            .at(-1) ?? 0,
+        );
+      return {
+        found: vectors('found'),
+        missing: vectors('missing'),
+        posted: requests('/v1/packs/:pack/online-features', '200'),
+        refused: requests('/v1/packs/:pack/online-features', '400'),
+      };
+    };
+    const [a, b] = [...users.keys()] as [string, string];
+    const before = await scrape();
+    await online({ ids: [a, 'no-such-user', b] });
+    await online({ ids: [] });
+    const after = await scrape();
+    expect({
+      found: after.found - before.found,
+      missing: after.missing - before.missing,
+      posted: after.posted - before.posted,
+      refused: after.refused - before.refused,
+    }).toEqual({ found: 2, missing: 1, posted: 1, refused: 1 });
   });
 
   it('serves the catalogue as `features list --format json` prints it', async () => {

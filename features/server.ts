@@ -1,8 +1,9 @@
 // The feature server: the online store's vectors over HTTP for models serving predictions (what
 // Feast's `feature_server` does), and the catalogue for tools. JSON in and out, every request checked
 // by a zod schema (a 400 names the bad field); ids only ever become Redis keys under their pack and
-// entity. Beyond loopback it needs a token.
+// entity. Beyond loopback it needs a token. /metrics: requests by route and status, vectors served.
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
 import { bearerToken, isLoopback, tokenMatches } from '../access/index.ts';
 import { TributaryError } from '../errors/index.ts';
@@ -59,6 +60,30 @@ const vectorQuerySchema = z.strictObject({
     .pipe(z.array(featureNameSchema).min(1))
     .optional(),
 });
+
+/** The server's Prometheus series. */
+class FeatureServerMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Histogram({
+    name: 'tributary_feature_request_duration_seconds',
+    help: 'Feature server requests by route and status, from arrival to the last byte sent',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly vectors = new Counter({
+    name: 'tributary_feature_vectors_served_total',
+    help: 'Vectors asked for, by pack, entity and whether one was stored (found) or not (missing)',
+    labelNames: ['pack', 'entity', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  served(pack: string, entity: string, vectors: readonly unknown[]): void {
+    const found = vectors.filter((vector) => vector !== undefined).length;
+    if (found > 0) this.vectors.inc({ pack, entity, result: 'found' }, found);
+    if (found < vectors.length) this.vectors.inc({ pack, entity, result: 'missing' }, vectors.length - found);
+  }
+}
 
 /** A request that cannot be answered as asked: its status and what to tell the caller. */
 class Refusal extends Error {
@@ -133,6 +158,12 @@ function buildFeatureServer(
 ): FastifyInstance {
   // 1,000 ids of 256 characters fit; nothing bigger is a request this server answers.
   const app = Fastify({ logger: false, bodyLimit: 512 * 1024, routerOptions: { maxParamLength: 300 } });
+  const metrics = new FeatureServerMetrics();
+  app.addHook('onResponse', async (request, reply) => {
+    // The route's pattern, not its URL: ids would make a series each.
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.requests.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
   if (options.logRequests)
     app.addHook('onResponse', async (request, reply) => {
       process.stderr.write(`${request.method} ${request.url} ${reply.statusCode}\n`);
@@ -154,6 +185,10 @@ function buildFeatureServer(
       return reply.code(503).send({ ready: false, message: (error as Error).message });
     }
   });
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   // The catalogue, as `tributary features list --format json` prints it.
   app.get('/v1/packs/:pack/features', async (request) => {
@@ -177,6 +212,7 @@ function buildFeatureServer(
       ids: body.ids,
       ...optional(body.features),
     });
+    metrics.served(pack, body.entity, vectors);
     return {
       entity: body.entity,
       features: features.map((feature) => feature.name),
@@ -191,6 +227,7 @@ function buildFeatureServer(
     const query = parse(vectorQuerySchema, request.query, 'query');
     registriesOf(pack);
     const [vector] = await reader.read({ pack, entity, ids: [id], ...optional(query.features) });
+    metrics.served(pack, entity, [vector]);
     if (!vector)
       return reply.code(404).send({
         error: 'not_found',

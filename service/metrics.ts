@@ -1,5 +1,6 @@
 // The service's Prometheus metrics (prom-client): what landed per source and table, lag, dead
-// letters, landing retries, Postgres slots' retained WAL, job runs and transform durations. The
+// letters, landing retries, Postgres slots' retained WAL, job runs, transform durations and the
+// online store's refreshes. The
 // landing runner reports through `LandingObserver`; this module turns its reports into series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LandingObserver } from '../ingest/index.ts';
@@ -66,6 +67,25 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  private readonly vectorsWritten = new Counter({
+    name: 'tributary_online_store_vectors_written_total',
+    help: 'Feature vectors written to the online store (changed ones only), by pack and entity',
+    labelNames: ['pack', 'entity'] as const,
+    registers: [this.registry],
+  });
+  private readonly lastRefresh = new Gauge({
+    name: 'tributary_online_store_last_refresh_timestamp_seconds',
+    help: "When the pack's online store was last brought up to date (Unix time): its vectors' freshness",
+    labelNames: ['pack'] as const,
+    registers: [this.registry],
+  });
+  private readonly refreshFailures = new Counter({
+    name: 'tributary_online_store_refresh_failures_total',
+    help: 'Online store refreshes that failed (Redis away, a warehouse error); the next pass tries again',
+    labelNames: ['pack'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'tributary_' });
@@ -120,6 +140,15 @@ export class ServiceMetrics {
 
   transformFinished(pack: string, mode: string, seconds: number): void {
     this.transformDuration.observe({ pack, mode }, seconds);
+  }
+
+  onlineStoreRefreshed(pack: string, written: { entity: string; vectors: number }[]): void {
+    for (const { entity, vectors } of written) this.vectorsWritten.inc({ pack, entity }, vectors);
+    this.lastRefresh.set({ pack }, Date.now() / 1000);
+  }
+
+  onlineStoreFailed(pack: string): void {
+    this.refreshFailures.inc({ pack });
   }
 
   text(): Promise<string> {

@@ -225,6 +225,13 @@ describe('tributary run', () => {
         ),
       ).toBe(true);
       expect(family('tributary_transform_duration_seconds')).toBeDefined();
+      const refreshed = family('tributary_online_store_last_refresh_timestamp_seconds')?.metrics ?? [];
+      expect(refreshed.map((metric) => metric.labels?.pack)).toEqual(['learning']);
+      expect(Number(refreshed[0]?.value) * 1000).toBeGreaterThan(Date.now() - 600_000);
+      const written = family('tributary_online_store_vectors_written_total')?.metrics ?? [];
+      expect(written.some((metric) => metric.labels?.entity === 'user' && Number(metric.value) > 0)).toBe(
+        true,
+      );
       service.child.kill('SIGTERM');
       const last = await service.exit;
       expect(last.code, last.stderr).toBe(0);

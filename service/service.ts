@@ -359,7 +359,7 @@ async function transformLoop(
   log: (message: string) => void,
 ): Promise<void> {
   const packs = config.packs.length > 0 ? config.packs.map((pack) => pack.name) : [];
-  const store = config.features ? new OnlineStoreRefresh(config, warehouse, log) : undefined;
+  const store = config.features ? new OnlineStoreRefresh(config, warehouse, metrics, log) : undefined;
   while (!signal.aborted) {
     for (const pack of packs) {
       if (signal.aborted) break;
@@ -393,6 +393,7 @@ class OnlineStoreRefresh {
   constructor(
     private readonly config: PipelineConfig,
     private readonly warehouse: Warehouse,
+    private readonly metrics: ServiceMetrics,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -411,6 +412,12 @@ class OnlineStoreRefresh {
       );
       this.writtenAt.set(pack, Date.now());
       this.lastFailure.delete(pack);
+      this.metrics.onlineStoreRefreshed(
+        pack,
+        runs.flatMap((run) =>
+          'skipped' in run ? [] : [{ entity: run.entity, vectors: run.result.written }],
+        ),
+      );
       for (const run of runs) {
         if ('skipped' in run) {
           if (this.said.has(run.skipped)) continue;
@@ -422,6 +429,7 @@ class OnlineStoreRefresh {
           );
       }
     } catch (error) {
+      this.metrics.onlineStoreFailed(pack);
       const message = (error as Error).message;
       if (this.lastFailure.get(pack) !== message) this.log(`online store ${pack}: ${message}`);
       this.lastFailure.set(pack, message);
