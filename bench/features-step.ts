@@ -33,6 +33,7 @@ import {
   quoteString,
   type Warehouse,
 } from '../warehouse/index.ts';
+import { percentile } from './percentile.ts';
 import { redisCpu } from './redis-cpu.ts';
 import { CONTENT, DAYS, FACTS, fullScan, generateMartsData, START, USERS } from './marts-data.ts';
 
@@ -287,6 +288,7 @@ try {
       // every feature), after (c) wrote them all.
       const batches: number[] = [];
       let found = 0;
+      const cpuBefore = await redisCpu(extra as string);
       for (let batch = 0; batch < GET_BATCHES; batch++) {
         const ids = Array.from({ length: GET_BATCH_USERS }, () => `u${Math.floor(Math.random() * USERS)}`);
         const started = performance.now();
@@ -294,14 +296,12 @@ try {
         batches.push(performance.now() - started);
         found += vectors.filter((vector) => vector !== undefined).length;
       }
-      batches.sort((a, b) => a - b);
-      const quantile = (q: number) =>
-        batches[Math.min(batches.length - 1, Math.floor(q * batches.length))] as number;
       detail = {
         rows: found,
         batchUsers: GET_BATCH_USERS,
-        batchP50Ms: quantile(0.5),
-        batchP95Ms: quantile(0.95),
+        batchP50Ms: percentile(batches, 0.5),
+        batchP95Ms: percentile(batches, 0.95),
+        redisCpuSeconds: (await redisCpu(extra as string)) - cpuBefore,
       };
       break;
     }
