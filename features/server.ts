@@ -25,8 +25,6 @@ export const featureServerOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(6566),
   /** Required beyond loopback (Authorization: Bearer …). */
   token: z.string().min(8, 'must be 8 characters or more').optional(),
-  /** Logs one line per request to stderr. */
-  logRequests: z.boolean().default(false),
 });
 export type FeatureServerOptions = z.input<typeof featureServerOptionsSchema>;
 
@@ -86,7 +84,7 @@ class FeatureServerMetrics {
 }
 
 /** A request that cannot be answered as asked: its status and what to tell the caller. */
-class Refusal extends Error {
+class Refusal extends FeatureServerError {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -116,7 +114,10 @@ function registriesOf(pack: string) {
   }
 }
 
-/** Starts the server; refuses a non-loopback address without a token, and a Redis it cannot reach. */
+/**
+ * Starts the server; refuses a non-loopback address without a token. A Redis not up yet is no reason
+ * to refuse: /readyz says so until it answers.
+ */
 export async function startFeatureServer(input: FeatureServerOptions): Promise<RunningFeatureServer> {
   const parsed = featureServerOptionsSchema.safeParse(input);
   if (!parsed.success) {
@@ -164,10 +165,6 @@ function buildFeatureServer(
     const route = request.routeOptions.url ?? 'unknown';
     metrics.requests.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  if (options.logRequests)
-    app.addHook('onResponse', async (request, reply) => {
-      process.stderr.write(`${request.method} ${request.url} ${reply.statusCode}\n`);
-    });
   app.addHook('onRequest', async (request, reply) => {
     if (options.token === undefined || request.url === '/healthz') return;
     if (tokenMatches(options.token, bearerToken(request.headers.authorization))) return;
