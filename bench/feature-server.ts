@@ -2,7 +2,8 @@
 // vectors of the learning pack's 67 features in a private redis-server, `tributary features serve`
 // in its own process, and BENCH_CONCURRENCY (default 16) requests in flight from this process for
 // BENCH_SECONDS (default 8) per run. Each workload runs as floor, server, server, floor: the floor
-// is the same reads straight from Redis over one connection (HMGET, pipelined as the server does),
+// is the same reads straight from Redis over one connection (HGETALL for every feature, HMGET for a
+// few, pipelined as the server does),
 // so the ratio is what HTTP, validation and JSON cost on top of Redis. Figures: requests/s,
 // vectors/s, latency p50/p99, and the server's CPU per 1,000 vectors. `BENCH_PROFILE_DIR=DIR` writes a
 // V8 CPU profile of the server.
@@ -180,14 +181,19 @@ const server = spawn(
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );
+// Listening (its first line) or gone: watched from the start, so an early exit is never missed.
+const listening = new Promise<void>((resolve, reject) => {
+  server.stdout.once('data', () => resolve());
+  server.once('exit', (code) => reject(new Error(`features serve exited with ${code}`)));
+});
+// Handled here too: an exit during the fill is reported where `listening` is awaited, not as unhandled.
+listening.catch(() => undefined);
+const serverExited = new Promise((resolve) => server.once('exit', resolve));
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 try {
   console.error(`writing ${USERS.toLocaleString('en-US')} vectors…`);
   await fill(redis);
-  await new Promise<void>((resolve, reject) => {
-    server.stdout.once('data', () => resolve());
-    server.once('exit', (code) => reject(new Error(`features serve exited with ${code}`)));
-  });
+  await listening;
   const serverPid = server.pid as number;
   console.log(
     `bench:feature-server: ${USERS.toLocaleString('en-US')} users × ${FEATURES.length} features, ${CONCURRENCY} requests in flight, ${SECONDS} s a run, load ${loadavg()[0]?.toFixed(1)}`,
@@ -243,9 +249,8 @@ try {
   }
 } finally {
   agent.destroy();
-  const exited = new Promise((resolve) => server.once('exit', resolve));
   server.kill('SIGTERM');
-  await exited;
+  await serverExited;
   redis.disconnect();
   await redisServer.stop();
   await rm(root, { recursive: true, force: true });

@@ -187,6 +187,18 @@ describe('pipeline config', () => {
       'dashboards.token: is required to listen on 10.0.0.5 (beyond loopback)',
       'features.serve.token: is required to listen on 0.0.0.0 (beyond loopback)',
     ]);
+    expect(
+      problemsOf(
+        {
+          ...minimal,
+          features: { onlineStore: 'redis://127.0.0.1:6379' },
+          service: { transformEverySeconds: 0 },
+        },
+        { PG_PASSWORD: 'x' },
+      ),
+    ).toEqual([
+      "features.onlineStore: is kept fresh by the service's transform loop: set service.transformEverySeconds above 0",
+    ]);
   });
 
   it('puts warehouse credentials into the URL', () => {

@@ -2,11 +2,11 @@
 // warehouse, packs, jobs, dashboards, PII and the service's own settings. Read once at start,
 // `${ENV}` references filled from the environment, validated with one zod schema; every problem is
 // reported as one line naming the field path.
-import { isLoopback } from '../access/index.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isLoopback } from '../access/index.ts';
 import { ConfigError, mongoUrlSchema, postgresUrlSchema } from './index.ts';
 import { mysqlUrlSchema } from './mysql.ts';
 
@@ -251,6 +251,12 @@ export const pipelineConfigSchema = z
         });
       seen.add(key);
     });
+    if (config.features && config.service.transformEverySeconds === 0)
+      context.addIssue({
+        code: 'custom',
+        path: ['features', 'onlineStore'],
+        message: "is kept fresh by the service's transform loop: set service.transformEverySeconds above 0",
+      });
     // A reader beyond loopback without a token would serve anyone who can reach it.
     for (const [path, endpoint] of [
       [['dashboards'], config.dashboards],

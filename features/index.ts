@@ -35,15 +35,10 @@ export {
   materializeOptionsSchema,
   materializePack,
 } from './online-store.ts';
-export { OnlineFeatureReader, OnlineStoreError, parseRedisTarget } from './online-reader.ts';
-export type { OnlineRequest, OnlineVector } from './online-reader.ts';
-export {
-  FeatureServerError,
-  featureServerOptionsSchema,
-  MAX_IDS_PER_REQUEST,
-  startFeatureServer,
-} from './server.ts';
-export type { FeatureServerOptions, RunningFeatureServer } from './server.ts';
+export { parseRedisTarget } from './online-reader.ts';
+export type { OnlineVector } from './online-reader.ts';
+export { MAX_IDS_PER_REQUEST, startFeatureServer } from './server.ts';
+export type { RunningFeatureServer } from './server.ts';
 export { dumpFields, vectorRespSql } from './vector-sender.ts';
 export { restoreCommands, restoreRowsSql } from './redis-dump.ts';
 export type { MaterializeOptions, MaterializeResult, PackMaterialization } from './online-store.ts';

@@ -21,6 +21,9 @@ export function parseRedisTarget(url: string): RedisTarget {
   return { host: match[1] as string, port: Number(match[2]), db: Number(match[3] ?? 0) };
 }
 
+/** How long the feature server's client waits for a reply before the request gets a 503. */
+const COMMAND_TIMEOUT_MS = 2000;
+
 /** An entity's hash. */
 export const keyOf = (pack: string, entity: string, id: string) => `${pack}:${entity}:${id}`;
 
@@ -39,8 +42,14 @@ export async function connectRedis(
     db: target.db,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
+    // A long-lived client also bounds each command: a Redis that hangs (stopped, a network black
+    // hole) fails requests within the timeout instead of holding them.
     ...(options.reconnect
-      ? { retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000), enableOfflineQueue: false }
+      ? {
+          retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+          enableOfflineQueue: false,
+          commandTimeout: COMMAND_TIMEOUT_MS,
+        }
       : { retryStrategy: () => null }),
   });
   // Failures surface through the awaited commands; the client's own event would only log them twice.
@@ -128,7 +137,8 @@ export class OnlineFeatureReader {
     return request.ids.map((id, index) => {
       const [error, values] = replies[index] ?? [new OnlineStoreError('no reply'), undefined];
       if (error) {
-        if (this.redis.status !== 'ready') throw unreachable(this.target, error);
+        if (this.redis.status !== 'ready' || error.message === 'Command timed out')
+          throw unreachable(this.target, error);
         throw new OnlineStoreError(`Redis refused to read ${id}'s features: ${error.message}`);
       }
       const stored = values as (string | null)[];

@@ -302,6 +302,8 @@ export async function getOnlineFeatures(options: {
   features?: string[];
 }): Promise<(OnlineVector | undefined)[]> {
   const { from, ...request } = options;
+  // Unknown features are the caller's mistake, said before Redis is asked anything.
+  OnlineFeatureReader.featuresOf(request);
   const reader = await OnlineFeatureReader.open(from, { once: true });
   try {
     return await reader.read(request);

@@ -335,6 +335,22 @@ describe('feature server', () => {
     expect((bad as { stderr: string }).stderr).toMatch(/--port[\s\S]*Usage: tributary features/);
   });
 
+  it('answers 503 within its command timeout while Redis hangs, and serves again when it resumes', async () => {
+    const [id] = [...users.keys()] as [string];
+    process.kill(redis.pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const hung = await online({ ids: [id] });
+      expect(hung.status).toBe(503);
+      expect(String(hung.body.message)).toMatch(/Command timed out/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      process.kill(redis.pid, 'SIGCONT');
+    }
+    await waitForReady(open);
+    expect((await online({ ids: [id] })).body.missing).toEqual([]);
+  });
+
   it('answers 503 while Redis is away and serves again once it is back on its port', async () => {
     const [id] = [...users.keys()] as [string];
     expect((await call('/readyz')).status).toBe(200);

@@ -10,7 +10,7 @@ import { TributaryError } from '../errors/index.ts';
 import { catalogue, FeatureSelectionError } from './catalogue.ts';
 import { FeatureExportError, featureRegistries } from './export.ts';
 import { OnlineFeatureReader, OnlineStoreError, type OnlineVector } from './online-reader.ts';
-import { ENTITIES } from './registry.ts';
+import { ENTITIES, FeatureDefinitionError } from './registry.ts';
 
 export class FeatureServerError extends TributaryError {}
 
@@ -110,6 +110,8 @@ function registriesOf(pack: string) {
   try {
     return featureRegistries(pack);
   } catch (error) {
+    // A registry that fails its own checks is this build's fault, not the caller's.
+    if (error instanceof FeatureDefinitionError) throw error;
     throw new Refusal(404, 'not_found', (error as Error).message);
   }
 }
@@ -157,7 +159,7 @@ function buildFeatureServer(
   reader: OnlineFeatureReader,
   options: z.output<typeof featureServerOptionsSchema>,
 ): FastifyInstance {
-  // 1,000 ids of 256 characters fit; nothing bigger is a request this server answers.
+  // 1,000 ids of 256 ASCII characters fit (ids in other scripts hold fewer: a 413 says so).
   const app = Fastify({ logger: false, bodyLimit: 512 * 1024, routerOptions: { maxParamLength: 300 } });
   const metrics = new FeatureServerMetrics();
   app.addHook('onResponse', async (request, reply) => {

@@ -20,7 +20,7 @@ import {
 } from '../config/pipeline.ts';
 import { startDashboards, type RunningDashboards } from '../dashboards/index.ts';
 import { TributaryError } from '../errors/index.ts';
-import { materializePack, startFeatureServer, type RunningFeatureServer } from '../features/index.ts';
+import { startFeatureServer, type RunningFeatureServer } from '../features/index.ts';
 import {
   createPiiPolicy,
   KafkaSink,
@@ -35,9 +35,7 @@ import {
   type PiiPolicy,
 } from '../ingest/index.ts';
 import {
-  exclusively,
   openScheduler,
-  packSource,
   transformPack,
   writtenCollections,
   writtenTables,
@@ -48,6 +46,7 @@ import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { startSqlEndpoint, type SqlEndpoint } from '../sql/index.ts';
 import { startServiceHttp, type ReadinessCheck, type ServiceHttp } from './http.ts';
 import { ServiceMetrics } from './metrics.ts';
+import { OnlineStoreRefresh } from './online-store-refresh.ts';
 import { openPackSyncs, type PackSyncs } from './pack-sync.ts';
 
 export const ROLES = ['capture', 'ingest', 'transform', 'jobs', 'all'] as const;
@@ -376,64 +375,6 @@ async function transformLoop(
       }
     }
     await sleep(config.service.transformEverySeconds * 1000, undefined, { signal }).catch(() => undefined);
-  }
-}
-
-/**
- * Keeps the online store fresh behind the transforms: a pack's changed vectors are written after
- * every run that changed its facts, and at least every `refreshSeconds` (trailing windows move with
- * the clock). A store it cannot reach is said once per distinct failure, and tried again next pass.
- */
-class OnlineStoreRefresh {
-  private readonly writtenAt = new Map<string, number>();
-  private readonly lastFailure = new Map<string, string>();
-  /** Reasons an entity was left out, each said once. */
-  private readonly said = new Set<string>();
-
-  constructor(
-    private readonly config: PipelineConfig,
-    private readonly warehouse: Warehouse,
-    private readonly metrics: ServiceMetrics,
-    private readonly log: (message: string) => void,
-  ) {}
-
-  async after(pack: string, changed: boolean): Promise<void> {
-    const features = this.config.features;
-    if (!features || !getPack(pack).features?.length) return;
-    const last = this.writtenAt.get(pack);
-    if (!changed && last !== undefined && Date.now() - last < features.refreshSeconds * 1000) return;
-    try {
-      const runs = await exclusively(this.warehouse, () =>
-        materializePack(this.warehouse, {
-          pack,
-          to: features.onlineStore,
-          sourceName: packSource(this.config, pack),
-        }),
-      );
-      this.writtenAt.set(pack, Date.now());
-      this.lastFailure.delete(pack);
-      this.metrics.onlineStoreRefreshed(
-        pack,
-        runs.flatMap((run) =>
-          'skipped' in run ? [] : [{ entity: run.entity, vectors: run.result.written }],
-        ),
-      );
-      for (const run of runs) {
-        if ('skipped' in run) {
-          if (this.said.has(run.skipped)) continue;
-          this.said.add(run.skipped);
-          this.log(`online store ${pack}: ${run.entity} vectors left out: ${run.skipped}`);
-        } else if (run.result.written > 0 || run.result.removed > 0)
-          this.log(
-            `online store ${pack}: ${run.result.written} ${run.entity} vectors written, ${run.result.removed} removed (${run.result.mode}) in ${run.result.seconds.toFixed(2)} s`,
-          );
-      }
-    } catch (error) {
-      this.metrics.onlineStoreFailed(pack);
-      const message = (error as Error).message;
-      if (this.lastFailure.get(pack) !== message) this.log(`online store ${pack}: ${message}`);
-      this.lastFailure.set(pack, message);
-    }
   }
 }
 

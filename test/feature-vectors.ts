@@ -4,8 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { expect } from 'vitest';
-import { exportFeatures } from '../features/export.ts';
-import type { Entity, FeatureRegistry } from '../features/registry.ts';
+import { exportFeatures, type Entity, type FeatureRegistry } from '../features/index.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 
 /** An export as of `asOf` (Arrow, read back with apache-arrow), as rows keyed by entity id. */
