@@ -134,6 +134,7 @@ export class OnlineFeatureReader {
     } catch (error) {
       throw unreachable(this.target, error);
     }
+    const idColumn = `${entity}_id`;
     return request.ids.map((id, index) => {
       const [error, values] = replies[index] ?? [new OnlineStoreError('no reply'), undefined];
       if (error) {
@@ -142,7 +143,6 @@ export class OnlineFeatureReader {
         throw new OnlineStoreError(`Redis refused to read ${id}'s features: ${error.message}`);
       }
       const stored = values as (string | null)[];
-      const idColumn = `${entity}_id`;
       const vector: OnlineVector = { [idColumn]: id, timestamp: null };
       for (const feature of features) vector[feature.name] = null;
       if (whole)

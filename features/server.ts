@@ -200,11 +200,6 @@ function buildFeatureServer(
     const { pack } = parse(packParamsSchema, request.params, 'path');
     const body = parse(onlineRequestSchema, request.body, 'body');
     registriesOf(pack);
-    const features = OnlineFeatureReader.featuresOf({
-      pack,
-      entity: body.entity,
-      ...optional(body.features),
-    });
     const vectors = await reader.read({
       pack,
       entity: body.entity,
@@ -214,7 +209,10 @@ function buildFeatureServer(
     metrics.served(pack, body.entity, vectors);
     return {
       entity: body.entity,
-      features: features.map((feature) => feature.name),
+      // The chosen names as asked (read checked them), else every feature's, resolved once.
+      features:
+        body.features ??
+        OnlineFeatureReader.featuresOf({ pack, entity: body.entity }).map((feature) => feature.name),
       vectors: vectors.map((vector) => vector ?? null),
       missing: body.ids.filter((_, index) => vectors[index] === undefined),
     };
