@@ -182,7 +182,7 @@ describe('pipeline config', () => {
         { PG_PASSWORD: 'x' },
       ),
     ).toEqual([
-      'features.onlineStore: must be redis://HOST:PORT[/DB]',
+      'features.onlineStore: has the scheme "http"; expected redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB]',
       'features.refreshSeconds: Too small: expected number to be >0',
       'dashboards.token: is required to listen on 10.0.0.5 (beyond loopback)',
       'features.serve.token: is required to listen on 0.0.0.0 (beyond loopback)',

@@ -7,6 +7,7 @@ import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isLoopback } from '../access/index.ts';
+import { redisUrlSchema } from '../features/redis-target.ts';
 import { ConfigError, mongoUrlSchema, postgresUrlSchema } from './index.ts';
 import { mysqlUrlSchema } from './mysql.ts';
 
@@ -202,9 +203,8 @@ const sqlEndpointSchema = z.strictObject({
  * feature server over it.
  */
 const featuresSchema = z.strictObject({
-  onlineStore: z
-    .string()
-    .regex(/^redis:\/\/[^:/\s]+:\d{1,5}(\/\d{1,2})?\/?$/, 'must be redis://HOST:PORT[/DB]'),
+  /** `${NAME}` keeps a password out of the file (or TRIBUTARY_REDIS_PASSWORD, read when it has none). */
+  onlineStore: redisUrlSchema,
   refreshSeconds: z.number().positive().default(3600),
   serve: z
     .strictObject({

@@ -35,7 +35,7 @@ export {
   materializeOptionsSchema,
   materializePack,
 } from './online-store.ts';
-export { parseRedisTarget } from './online-reader.ts';
+export { parseRedisTarget, REDIS_PASSWORD_ENV, REDIS_URL_FORM } from './redis-target.ts';
 export type { OnlineVector } from './online-reader.ts';
 export { MAX_IDS_PER_REQUEST, startFeatureServer } from './server.ts';
 export type { RunningFeatureServer } from './server.ts';

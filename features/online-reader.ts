@@ -5,21 +5,16 @@ import { TributaryError } from '../errors/index.ts';
 import { selectFeatures } from './catalogue.ts';
 import { featureRegistryOf } from './export.ts';
 import { featureType, type Entity, type FeatureDefinition, type FeatureRegistry } from './registry.ts';
+import {
+  describeRedisTarget,
+  isCredentialRefusal,
+  parseRedisTarget,
+  REDIS_PASSWORD_ENV,
+  tlsOptions,
+  type RedisTarget,
+} from './redis-target.ts';
 
 export class OnlineStoreError extends TributaryError {}
-
-export interface RedisTarget {
-  host: string;
-  port: number;
-  db: number;
-}
-
-/** `redis://HOST:PORT[/DB]`. */
-export function parseRedisTarget(url: string): RedisTarget {
-  const match = /^redis:\/\/([^:/\s]+):(\d{1,5})(?:\/(\d{1,2}))?\/?$/.exec(url);
-  if (!match) throw new OnlineStoreError(`"${url}" is not a Redis URL of the form redis://HOST:PORT[/DB]`);
-  return { host: match[1] as string, port: Number(match[2]), db: Number(match[3] ?? 0) };
-}
 
 /** How long the feature server's client waits for a reply before the request gets a 503. */
 const COMMAND_TIMEOUT_MS = 2000;
@@ -40,6 +35,9 @@ export async function connectRedis(
     host: target.host,
     port: target.port,
     db: target.db,
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.password === undefined ? {} : { password: target.password }),
+    ...(target.tls ? { tls: tlsOptions(target) } : {}),
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     // A long-lived client also bounds each command: a Redis that hangs (stopped, a network black
@@ -53,23 +51,46 @@ export async function connectRedis(
       : { retryStrategy: () => null }),
   });
   // Failures surface through the awaited commands; the client's own event would only log them twice.
-  redis.on('error', () => undefined);
+  // Its first one is kept: a refused password or certificate closes the connection, and the awaited
+  // connect only says it closed (or names what failed after, e.g. NOAUTH after a WRONGPASS).
+  let cause: unknown;
+  redis.on('error', (error: unknown) => (cause ??= error));
   try {
     await redis.connect();
+    // A server that wants a password accepts the connection and refuses its first command: a
+    // one-off client learns it here, before any work.
+    if (!options.reconnect) await redis.ping();
   } catch (error) {
     // A long-lived client keeps trying (its commands fail meanwhile, a server's /readyz says so).
     if (options.reconnect) return redis;
     redis.disconnect();
-    throw unreachable(target, error);
+    throw unreachable(target, cause ?? error);
   }
   return redis;
 }
 
-const unreachable = (target: RedisTarget, error: unknown) =>
-  new OnlineStoreError(
-    `cannot reach Redis at ${target.host}:${target.port}: ${(error as Error).message}; is redis-server running there?`,
-    { retriable: true, cause: error },
-  );
+/** Node's codes for a server certificate it does not trust (TLS, `rediss://`). */
+const UNTRUSTED_CERTIFICATE =
+  /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID/;
+
+function unreachable(target: RedisTarget, error: unknown): OnlineStoreError {
+  const message = (error as Error).message;
+  const where = describeRedisTarget(target);
+  if (isCredentialRefusal(message))
+    return new OnlineStoreError(
+      `Redis at ${where} refused the connection's credentials (${message}); give them in the URL (redis://USER:PASSWORD@HOST:PORT) or ${REDIS_PASSWORD_ENV}`,
+      { cause: error },
+    );
+  if (UNTRUSTED_CERTIFICATE.test(String((error as NodeJS.ErrnoException).code ?? message)))
+    return new OnlineStoreError(
+      `Redis at ${where} presented a certificate this process does not trust (${message}); name its CA in NODE_EXTRA_CA_CERTS`,
+      { cause: error },
+    );
+  return new OnlineStoreError(`cannot reach Redis at ${where}: ${message}; is redis-server running there?`, {
+    retriable: true,
+    cause: error,
+  });
+}
 
 /** One entity's stored vector: its id (`<entity>_id`), `timestamp` (the instant it is as of), the features. */
 export type OnlineVector = Record<string, string | number | null>;

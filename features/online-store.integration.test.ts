@@ -158,7 +158,7 @@ describe('online store', () => {
     const [counted] = await data.warehouse.query<{ users: string; commands: string }>(
       `SELECT toString(count()) AS users, toString(sum(${vector.commands})) AS commands FROM ${rows}`,
     );
-    const writer = await RespWriter.connect('127.0.0.1', redis.port, 7);
+    const writer = await RespWriter.connect({ host: '127.0.0.1', port: redis.port, db: 7, tls: false });
     await writer.sendEncoded(createReadStream(resp), Number(counted?.commands));
     await writer.flush();
     writer.close();
@@ -226,9 +226,9 @@ describe('online store', () => {
   it('says clearly when Redis cannot be reached', async () => {
     await expect(
       materializeFeatures(data.warehouse, { pack: PACK, to: 'redis://127.0.0.1:1' }),
-    ).rejects.toThrow(/cannot reach Redis at 127.0.0.1:1: .*is redis-server running there\?/);
+    ).rejects.toThrow(/cannot reach Redis at redis:\/\/127.0.0.1:1\/0: .*is redis-server running there\?/);
     await expect(materializeFeatures(data.warehouse, { pack: PACK, to: 'http://x' })).rejects.toThrow(
-      /not a Redis URL of the form redis:\/\/HOST:PORT\[\/DB\]/,
+      /the Redis URL has the scheme "http"; expected redis\[s\]:\/\/\[\[USER\]:PASSWORD@\]HOST\[:PORT\]\[\/DB\]/,
     );
   });
 

@@ -27,13 +27,8 @@ import { ENTITIES_PER_PASS, entityRanges } from './passes.ts';
 import { asOfSpine, SpineError } from './spine.ts';
 import { restoresListpacks, type ListpackLimits } from './redis-dump.ts';
 import { VectorSender } from './vector-sender.ts';
-import {
-  connectRedis,
-  keyOf,
-  OnlineFeatureReader,
-  parseRedisTarget,
-  type OnlineVector,
-} from './online-reader.ts';
+import { connectRedis, keyOf, OnlineFeatureReader, type OnlineVector } from './online-reader.ts';
+import { parseRedisTarget } from './redis-target.ts';
 import { pointInTimeQuery } from './sql.ts';
 
 export const materializeOptionsSchema = z.object({

@@ -101,7 +101,7 @@ async function restore(
   });
   const path = join(dir, `rows-${db}.bin`);
   await warehouse.exportToFile(rows.sql, 'RowBinary', path);
-  const writer = await RespWriter.connect('127.0.0.1', redis.port, db);
+  const writer = await RespWriter.connect({ host: '127.0.0.1', port: redis.port, db, tls: false });
   try {
     await writer.sendEncoded(restoreCommands(createReadStream(path), table.fields, ttlMs), table.rows);
     await writer.flush();

@@ -2,8 +2,10 @@
 // see online-store.ts) and are pipelined, and only their one-line replies (integers, OK, errors) are
 // counted. A general client builds an object per command and argument, which dominated
 // materializing a million hashes.
-import { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { TributaryError } from '../errors/index.ts';
+import { describeRedisTarget, tlsOptions, type RedisTarget } from './redis-target.ts';
 
 export class RedisWriteError extends TributaryError {}
 
@@ -30,22 +32,27 @@ export class RespWriter {
     socket.on('close', () => this.fail(new RedisWriteError('the connection closed', { retriable: true })));
   }
 
-  static connect(host: string, port: number, db: number): Promise<RespWriter> {
+  static connect(target: RedisTarget): Promise<RespWriter> {
     return new Promise((resolve, reject) => {
-      const socket = new Socket();
+      const onConnect = () => {
+        const writer = new RespWriter(socket);
+        // Replies are counted, not matched: a refused AUTH or SELECT fails the first flush.
+        if (target.password !== undefined)
+          writer.send(['AUTH', ...(target.username === undefined ? [] : [target.username]), target.password]);
+        if (target.db !== 0) writer.send(['SELECT', String(target.db)]);
+        resolve(writer);
+      };
+      const socket = target.tls
+        ? tlsConnect({ ...tlsOptions(target), port: target.port }, onConnect)
+        : netConnect({ host: target.host, port: target.port }, onConnect);
       socket.once('error', (error) =>
         reject(
-          new RedisWriteError(`cannot reach Redis at ${host}:${port}: ${error.message}`, {
+          new RedisWriteError(`cannot reach Redis at ${describeRedisTarget(target)}: ${error.message}`, {
             retriable: true,
             cause: error,
           }),
         ),
       );
-      socket.connect(port, host, () => {
-        const writer = new RespWriter(socket);
-        if (db !== 0) writer.send(['SELECT', String(db)]);
-        resolve(writer);
-      });
     });
   }
 

@@ -245,7 +245,7 @@ describe('feature server', () => {
       FeatureServerError,
     );
     await expect(startFeatureServer({ from: 'http://localhost:6379', port: 0 })).rejects.toThrow(
-      /from: must be a redis:/,
+      /from: has the scheme "http"; expected redis\[s\]:\/\//,
     );
   });
 

@@ -11,6 +11,7 @@ import { catalogue, FeatureSelectionError } from './catalogue.ts';
 import { FeatureExportError, featureRegistries } from './export.ts';
 import { OnlineFeatureReader, OnlineStoreError, type OnlineVector } from './online-reader.ts';
 import { ENTITIES, FeatureDefinitionError } from './registry.ts';
+import { redisUrlSchema } from './redis-target.ts';
 
 export class FeatureServerError extends TributaryError {}
 
@@ -18,8 +19,8 @@ export class FeatureServerError extends TributaryError {}
 export const MAX_IDS_PER_REQUEST = 1000;
 
 export const featureServerOptionsSchema = z.object({
-  /** The online store (`redis://HOST:PORT[/DB]`). */
-  from: z.string().regex(/^redis:\/\//, 'must be a redis://HOST:PORT[/DB] URL'),
+  /** The online store's URL (REDIS_URL_FORM). */
+  from: redisUrlSchema,
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port; 6566 is Feast's feature server's. */
   port: z.number().int().min(0).max(65_535).default(6566),

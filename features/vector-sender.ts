@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { quoteIdentifier as q, quoteString, type Warehouse } from '../warehouse/index.ts';
 import { featureNullable, featureType, type FeatureDefinition } from './registry.ts';
 import { restoreCommands, restoreRowsSql, type DumpField, type ListpackLimits } from './redis-dump.ts';
+import type { RedisTarget } from './redis-target.ts';
 import { RespWriter } from './resp-writer.ts';
 
 /** A constant as RESP text, encoded here once (lengths in bytes, as RESP counts them). */
@@ -86,7 +87,7 @@ export function dumpFields(features: readonly FeatureDefinition[]): DumpField[] 
 }
 
 export interface VectorSenderOptions {
-  target: { host: string; port: number; db: number };
+  target: RedisTarget;
   /** Each hash's key: the prefix, then the entity's id. */
   keyPrefix: string;
   entityColumn: string;
@@ -148,8 +149,7 @@ export class VectorSender {
     await this.warehouse.exportToFile(restore.sql, 'RowBinary', file);
     this.encodeSeconds += (performance.now() - encodeStart) / 1000;
     await this.sending;
-    const { host, port, db } = this.options.target;
-    this.writer ??= await RespWriter.connect(host, port, db);
+    this.writer ??= await RespWriter.connect(this.options.target);
     const writer = this.writer;
     const ttlMs = (this.options.ttlSeconds ?? 0) * 1000;
     this.sending = (async () => {

@@ -17,5 +17,5 @@ export type { MariaDbOptions, RunningMariaDb } from './mariadb.ts';
 export { isRunning } from './processes.ts';
 export { readStackRecord, stackStatus, startDetachedStack, stopDetachedStack } from './detached-stack.ts';
 export type { ServiceState, StackRecord, StoppedService } from './detached-stack.ts';
-export { redisAnswers, startRedis } from './redis.ts';
-export type { RunningRedis } from './redis.ts';
+export { redisAnswers, selfSignedCertificate, startRedis } from './redis.ts';
+export type { RedisCertificate, RunningRedis } from './redis.ts';

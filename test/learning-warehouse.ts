@@ -23,6 +23,8 @@ export interface LearningWarehouse {
   /** The MongoDB database the pack's collections are in. */
   mongoDatabase: string;
   warehouse: Warehouse;
+  /** The warehouse's directory (a CLI can open it once `warehouse` is closed). */
+  warehousePath: string;
   /** Lands every change made since the last call in the mirrors (both sources, to caught-up). */
   capture(): Promise<void>;
   close(): Promise<void>;
@@ -51,10 +53,8 @@ export async function learningWarehouse(options: {
   const mongoClient = await connectMongo(mongo.url);
   const mongoDatabase = uniqueDatabaseName('learning');
   await learningPack.simulate({ learning: postgres }, { ...options, mongo: mongoClient.db(mongoDatabase) });
-  const warehouse = await openWarehouse({
-    kind: 'chdb',
-    path: join(await scratchDir('marts'), 'warehouse'),
-  });
+  const warehousePath = join(await scratchDir('marts'), 'warehouse');
+  const warehouse = await openWarehouse({ kind: 'chdb', path: warehousePath });
   const capture = async () => {
     await runPostgresCapture({
       sourceUrl: postgresUrl,
@@ -82,6 +82,7 @@ export async function learningWarehouse(options: {
     mongoClient,
     mongoDatabase,
     warehouse,
+    warehousePath,
     capture,
     async close() {
       await postgres.end();

@@ -7,6 +7,9 @@ import {
   getOnlineFeatures,
   materializeFeatures,
   MAX_IDS_PER_REQUEST,
+  parseRedisTarget,
+  REDIS_PASSWORD_ENV,
+  REDIS_URL_FORM,
   startFeatureServer,
 } from '../../features/index.ts';
 import { openWarehouse, parseWarehouseTarget } from '../../warehouse/index.ts';
@@ -14,9 +17,9 @@ import { intFlag, parseCommandArgs, UsageError } from '../args.ts';
 import { untilSignalled } from './dashboards.ts';
 
 const usage = `Usage: tributary features list --pack NAME [--format text|json]
-       tributary features materialize --pack NAME --warehouse DIR|URL --to redis://HOST:PORT[/DB] [--entity user|content] [--ttl SECONDS] [--full] [--as-of TIMESTAMP] [--source-name NAME]
-       tributary features get --pack NAME (--user ID[,ID…] | --content ID[,ID…]) [--features a,b,…] [--from redis://HOST:PORT[/DB]]
-       tributary features serve [--from redis://HOST:PORT[/DB]] [--host 127.0.0.1] [--port 6566] [--token T]
+       tributary features materialize --pack NAME --warehouse DIR|URL --to REDIS_URL [--entity user|content] [--ttl SECONDS] [--full] [--as-of TIMESTAMP] [--source-name NAME]
+       tributary features get --pack NAME (--user ID[,ID…] | --content ID[,ID…]) [--features a,b,…] [--from REDIS_URL]
+       tributary features serve [--from REDIS_URL] [--host 127.0.0.1] [--port 6566] [--token T]
 
 list         the pack's features of every entity (user, content): name, entity, type, window,
              description (--format json for tools)
@@ -34,7 +37,11 @@ serve        serves the stored vectors of every pack over HTTP until Ctrl-C (JSO
                GET  /v1/packs/PACK/ENTITY/ID[?features=a,b]  one vector, 404 if none is stored
                GET  /v1/packs/PACK/features  the catalogue; /healthz, /readyz (Redis answers)
              --host other than loopback needs --token (Authorization: Bearer …);
-             TRIBUTARY_FEATURES_TOKEN is read when the flag is absent`;
+             TRIBUTARY_FEATURES_TOKEN is read when the flag is absent
+
+REDIS_URL    ${REDIS_URL_FORM} (port 6379, database 0 by default);
+             rediss:// is TLS (a private CA's certificate in NODE_EXTRA_CA_CERTS);
+             ${REDIS_PASSWORD_ENV} is read when the URL has no password`;
 
 const spec = {
   usage,
@@ -60,11 +67,25 @@ const spec = {
 
 type Values = ReturnType<typeof parseCommandArgs<(typeof spec)['options']>>['values'];
 
+/** A Redis URL flag (`--to`, `--from`; the local default when absent), checked before any work. */
+function redisUrlFlag(flag: 'to' | 'from', value: string | undefined): string {
+  if (value === undefined) {
+    if (flag === 'to') throw new UsageError('--to REDIS_URL is required', usage);
+    return 'redis://127.0.0.1:6379';
+  }
+  try {
+    parseRedisTarget(value);
+  } catch (error) {
+    throw new UsageError(`--${flag}: ${(error as Error).message}`, usage);
+  }
+  return value;
+}
+
 async function serve(values: Values): Promise<number> {
   const port = intFlag('port', values.port, 6566, usage);
   if (port < 0 || port > 65_535) throw new UsageError('--port must be 0…65535', usage);
   const server = await startFeatureServer({
-    from: values.from ?? 'redis://127.0.0.1:6379',
+    from: redisUrlFlag('from', values.from),
     host: values.host ?? '127.0.0.1',
     port,
     token: values.token ?? featureServerToken(),
@@ -107,7 +128,7 @@ export const featuresCommand = {
       }
       case 'materialize': {
         if (values.warehouse === undefined) throw new UsageError('--warehouse is required', usage);
-        if (values.to === undefined) throw new UsageError('--to redis://HOST:PORT is required', usage);
+        const to = redisUrlFlag('to', values.to);
         const ttl = values.ttl === undefined ? undefined : intFlag('ttl', values.ttl, 0, usage);
         if (ttl !== undefined && ttl <= 0)
           throw new UsageError('--ttl must be a positive number of seconds', usage);
@@ -122,7 +143,7 @@ export const featuresCommand = {
           const result = await materializeFeatures(warehouse, {
             pack: values.pack,
             entity,
-            to: values.to,
+            to,
             full: values.full ?? false,
             ...(ttl ? { ttlSeconds: ttl } : {}),
             ...(asOf ? { asOf } : {}),
@@ -153,7 +174,7 @@ export const featuresCommand = {
         const vectors = await getOnlineFeatures({
           pack: values.pack,
           entity,
-          from: values.from ?? 'redis://127.0.0.1:6379',
+          from: redisUrlFlag('from', values.from),
           ids,
           ...(features ? { features } : {}),
         });
