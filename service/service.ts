@@ -367,7 +367,7 @@ async function transformLoop(
         metrics.transformFinished(pack, result.mode, result.seconds);
         if (result.mode !== 'unchanged')
           log(`transform ${pack}: ${result.mode} run in ${result.seconds.toFixed(2)} s`);
-        await store?.after(pack, result.mode !== 'unchanged');
+        await store?.after(pack);
       } catch (error) {
         // Mirrors not there yet (nothing captured so far) or a warehouse hiccup: next pass tries again.
         if (!(error instanceof TributaryError) || !error.retriable)

@@ -1,5 +1,5 @@
 // The transforms seam: facts and marts from raw mirrors, and the statistics behind A/B results.
-export { existingTables, recomputeMarts, runTransforms } from './run.ts';
+export { existingTables, recomputeMarts, runTransforms, transformVersion } from './run.ts';
 export type { TransformOptions, TransformResult } from './run.ts';
 export {
   AB_MEASURES,

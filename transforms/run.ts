@@ -102,6 +102,16 @@ async function warehouseNow(warehouse: Warehouse): Promise<string> {
   return row.now;
 }
 
+/**
+ * What a pack's facts were last transformed up to: it changes with every run that changed them (in
+ * this process or another, by the service's loop, a scheduled job or the CLI), and never otherwise;
+ * undefined before the first.
+ */
+export async function transformVersion(warehouse: Warehouse, pack: string): Promise<string | undefined> {
+  const state = await readCheckpoint(warehouse, `transform:${pack}`, 'state', transformStateSchema);
+  return state && `${state.watermark}|${state.readAt ?? ''}`;
+}
+
 export async function runTransforms(options: TransformOptions): Promise<TransformResult> {
   const { warehouse, pack, mapping } = options;
   const startedAt = performance.now();
