@@ -1,11 +1,9 @@
 // Redis' own CPU time, for the benchmarks that write or read it: INFO cpu, every thread of it.
-import { Redis } from 'ioredis';
-import { parseRedisTarget } from '../features/index.ts';
+import { connectRedis, parseRedisTarget } from '../features/index.ts';
 
 /** CPU seconds the Redis server at `url` has used so far. */
 export async function redisCpu(url: string): Promise<number> {
-  const target = parseRedisTarget(url);
-  const client = new Redis({ host: target.host, port: target.port });
+  const client = await connectRedis(parseRedisTarget(url));
   try {
     const info = await client.info('cpu');
     const used = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);

@@ -36,6 +36,7 @@ export {
   materializePack,
 } from './online-store.ts';
 export { parseRedisTarget, REDIS_PASSWORD_ENV, REDIS_URL_FORM } from './redis-target.ts';
+export { connectRedis } from './online-reader.ts';
 export type { OnlineVector } from './online-reader.ts';
 export { MAX_IDS_PER_REQUEST, startFeatureServer } from './server.ts';
 export type { RunningFeatureServer } from './server.ts';
