@@ -191,42 +191,28 @@ describe('online store behind a password, an ACL user and TLS', () => {
     const warehousePath = data?.warehousePath as string;
     await data?.close();
     data = undefined;
-    const untrusted = await run(
-      [
-        'features',
-        'materialize',
-        '--pack',
-        PACK,
-        '--warehouse',
-        warehousePath,
-        '--to',
-        url,
-        '--as-of',
-        AS_OF,
-      ],
-      { TRIBUTARY_REDIS_PASSWORD: TLS_PASSWORD },
-    ).catch((error: { code: number; stderr: string }) => error);
+    const materialize = [
+      'features',
+      'materialize',
+      '--pack',
+      PACK,
+      '--warehouse',
+      warehousePath,
+      '--to',
+      url,
+      '--as-of',
+      AS_OF,
+    ];
+    const untrusted = await run(materialize, {
+      TRIBUTARY_REDIS_PASSWORD: TLS_PASSWORD,
+    }).catch((error: { code: number; stderr: string }) => error);
     expect(untrusted).toMatchObject({ code: 1 });
     expect((untrusted as { stderr: string }).stderr).toMatch(
       new RegExp(
         `Redis at rediss://127\\.0\\.0\\.1:${encrypted.port}/1 presented a certificate this process does not trust.*NODE_EXTRA_CA_CERTS`,
       ),
     );
-    const materialized = await run(
-      [
-        'features',
-        'materialize',
-        '--pack',
-        PACK,
-        '--warehouse',
-        warehousePath,
-        '--to',
-        url,
-        '--as-of',
-        AS_OF,
-      ],
-      trusted,
-    );
+    const materialized = await run(materialize, trusted);
     expect(materialized.stderr).toMatch(`${exported.size} of ${exported.size} user vectors written`);
     const { stdout } = await run(
       ['features', 'get', '--pack', PACK, '--user', ids.join(','), '--from', url],
