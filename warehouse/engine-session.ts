@@ -1,6 +1,8 @@
 // A session of its own on the embedded engine's data directory, for serving SQL to other processes:
 // chDB lets several connections share one directory inside a process, each with its own settings
 // (so a read-only session's `readonly` cannot leak into the pipeline's) and its own streaming query.
+// Before chdb: its allocator reads the setting when the library loads.
+import './engine-allocator.ts';
 import { Session } from 'chdb';
 import { WarehouseError } from './errors.ts';
 import { ANALYTICS_DATABASE, LAYOUT_DATABASES } from './layout.ts';

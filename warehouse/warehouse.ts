@@ -6,6 +6,8 @@ import { access, constants, mkdir, rm } from 'node:fs/promises';
 import { finished, pipeline } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+// Before chdb: its allocator reads the setting when the library loads.
+import './engine-allocator.ts';
 import { Session } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
 import { Readable } from 'node:stream';
